@@ -1,0 +1,1 @@
+//! Compiles an OCI seccomp section into a classic BPF program and installs it.

@@ -1,0 +1,3 @@
+//! sixdocker: the Docker-style container engine CLI.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! sixrun: a runc-compatible OCI runtime CLI over six-runtime.
+
+fn main() {}

@@ -1,0 +1,193 @@
+//! Helpers shared by integration tests: a busybox rootfs built from Debian's
+//! busybox-static, OCI bundles with an editable config, unique names, and leak checks.
+//!
+//! It owns nothing at run time; only tests depend on it. Every helper that makes
+//! something on the host (a temp dir, a bundle) hands back a guard that removes it on drop.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub use tempfile::TempDir;
+
+/// Where Debian's busybox-static puts its binary.
+pub const BUSYBOX: &str = "/bin/busybox";
+
+/// Panics with a clear message unless the test runs as root (integration tests need it).
+pub fn require_root() {
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    assert_eq!(euid, 0, "integration tests must run as root (they create namespaces, mounts and cgroups)");
+}
+
+/// A name unique to this process and call, such as `t-run-12345-3`, for containers,
+/// cgroups, links and networks that tests create. Keep `prefix` short (link names
+/// are limited to 15 bytes).
+pub fn unique_name(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}{}{}", std::process::id() % 100000, N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Fills `dir` with a minimal busybox root filesystem: /bin/busybox, one relative
+/// symlink per applet in /bin, the usual empty mount points and /etc/passwd and
+/// /etc/group with root, nobody and a user 1000.
+pub fn busybox_rootfs(dir: &Path) -> std::io::Result<()> {
+    for d in ["bin", "dev", "proc", "sys", "etc", "tmp", "root", "home/user", "var", "run", "usr/bin", "sbin"] {
+        fs::create_dir_all(dir.join(d))?;
+    }
+    fs::copy(BUSYBOX, dir.join("bin/busybox"))?;
+    let out = std::process::Command::new(BUSYBOX).arg("--list").output()?;
+    for applet in String::from_utf8_lossy(&out.stdout).lines() {
+        if applet == "busybox" || applet.is_empty() {
+            continue;
+        }
+        let link = dir.join("bin").join(applet);
+        if !link.exists() {
+            symlink("busybox", link)?;
+        }
+    }
+    fs::write(
+        dir.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+    )?;
+    fs::write(dir.join("etc/group"), "root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n")?;
+    fs::set_permissions(dir.join("tmp"), std::os::unix::fs::PermissionsExt::from_mode(0o1777))?;
+    Ok(())
+}
+
+/// An OCI bundle in a temp dir: `rootfs/` (busybox) and a `config.json` written by
+/// [`Bundle::write_config`]. The directory is removed on drop.
+pub struct Bundle {
+    pub dir: TempDir,
+    /// The config as JSON, editable before `write_config`.
+    pub config: serde_json::Value,
+}
+
+impl Bundle {
+    /// A busybox bundle whose process runs `args`, with the default namespaces
+    /// (pid, mount, ipc, uts, network), no terminal, and the usual mounts.
+    pub fn busybox(args: &[&str]) -> std::io::Result<Bundle> {
+        let dir = tempfile::Builder::new().prefix("six-bundle-").tempdir()?;
+        busybox_rootfs(&dir.path().join("rootfs"))?;
+        let config = default_config(args);
+        let b = Bundle { dir, config };
+        b.write_config()?;
+        Ok(b)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn rootfs(&self) -> PathBuf {
+        self.dir.path().join("rootfs")
+    }
+
+    /// Writes `self.config` to `config.json`.
+    pub fn write_config(&self) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(&self.config).map_err(std::io::Error::other)?;
+        fs::write(self.dir.path().join("config.json"), text)
+    }
+}
+
+/// A config.json like `runc spec` writes, with `args` as the process.
+pub fn default_config(args: &[&str]) -> serde_json::Value {
+    serde_json::json!({
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": false,
+            "user": {"uid": 0, "gid": 0},
+            "args": args,
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {
+                "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+                "effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+                "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+                "ambient": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+            },
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": true
+        },
+        "root": {"path": "rootfs", "readonly": true},
+        "hostname": "sixrun",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}
+        ],
+        "linux": {
+            "resources": {"devices": [{"allow": false, "access": "rwm"}]},
+            "namespaces": [
+                {"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}
+            ],
+            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+        }
+    })
+}
+
+/// Mount points in this process's mount namespace whose path contains `needle`.
+/// A test asserts this is empty after cleanup.
+pub fn mounts_containing(needle: &str) -> Vec<String> {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    info.lines()
+        .filter_map(|l| l.split_whitespace().nth(4))
+        .filter(|p| p.contains(needle))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// cgroup directories named `name` anywhere below the v1 hierarchies and the v2
+/// mount in /sys/fs/cgroup (depth-limited). A test asserts this is empty after cleanup.
+pub fn cgroups_named(name: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, name: &str, depth: u32, out: &mut Vec<PathBuf>) {
+        if depth == 0 {
+            return;
+        }
+        let Ok(rd) = fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                let p = e.path();
+                if e.file_name().to_string_lossy().contains(name) {
+                    out.push(p.clone());
+                }
+                walk(&p, name, depth - 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(Path::new("/sys/fs/cgroup"), name, 6, &mut out);
+    out
+}
+
+/// Whether a process with this PID exists (and is not a zombie we reaped).
+pub fn pid_alive(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks for existence.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_names_differ_and_fit_a_link_name() {
+        let a = unique_name("t");
+        let b = unique_name("t");
+        assert_ne!(a, b);
+        assert!(a.len() <= 15, "{a}");
+    }
+
+    #[test]
+    fn default_config_has_the_args() {
+        let c = default_config(&["/bin/true"]);
+        assert_eq!(c["process"]["args"][0], "/bin/true");
+    }
+}
