@@ -1,0 +1,46 @@
+//! Typed values with rules, parsed once at the edge (the CLI) and carried inside.
+//!
+//! Every type here implements `FromStr` with a [`TypeError`]: one line naming the bad
+//! value and what was expected. Nothing here touches the container store or the kernel,
+//! except [`EnvVar`], which reads the caller's environment for a bare `KEY`.
+
+mod cpu;
+mod env;
+mod memory;
+mod name;
+mod network;
+mod restart;
+mod signal;
+mod volume;
+
+pub use cpu::{CpuSet, Cpus};
+pub use env::EnvVar;
+pub use memory::{MemorySize, MemorySwap};
+pub use name::ContainerName;
+pub use network::{NetworkMode, PortSpec, Proto};
+pub use restart::RestartPolicy;
+pub use signal::Signal;
+pub use volume::VolumeSpec;
+
+/// A value that does not follow its type's rules, e.g.
+/// `invalid memory size "10x": expected a number with an optional unit b, k, m or g (like 100m)`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} \"{value}\": {expected}")]
+pub struct TypeError {
+    /// What kind of value it was ("memory size", "cpuset").
+    pub what: &'static str,
+    /// The value as the user gave it.
+    pub value: String,
+    /// What was expected instead.
+    pub expected: String,
+}
+
+impl TypeError {
+    pub(crate) fn new(what: &'static str, value: &str, expected: impl Into<String>) -> TypeError {
+        TypeError {
+            what,
+            value: value.to_owned(),
+            expected: expected.into(),
+        }
+    }
+}

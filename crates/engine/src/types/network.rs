@@ -1,0 +1,225 @@
+//! `NetworkMode` (`--network bridge|none|host|NAME`) and `PortSpec` (`-p`).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use super::TypeError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum NetworkMode {
+    /// The default network, named `bridge`.
+    #[default]
+    Bridge,
+    /// A network namespace with only loopback.
+    None,
+    /// The host's network namespace.
+    Host,
+    /// A user-defined network.
+    Named(String),
+}
+
+impl NetworkMode {
+    /// The six-network network to attach to, if any.
+    pub fn network_name(&self) -> Option<&str> {
+        match self {
+            NetworkMode::Bridge => Some("bridge"),
+            NetworkMode::Named(n) => Some(n),
+            NetworkMode::None | NetworkMode::Host => None,
+        }
+    }
+}
+
+impl fmt::Display for NetworkMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetworkMode::Bridge => f.write_str("bridge"),
+            NetworkMode::None => f.write_str("none"),
+            NetworkMode::Host => f.write_str("host"),
+            NetworkMode::Named(n) => f.write_str(n),
+        }
+    }
+}
+
+impl FromStr for NetworkMode {
+    type Err = TypeError;
+    fn from_str(s: &str) -> Result<NetworkMode, TypeError> {
+        match s {
+            "bridge" | "default" => Ok(NetworkMode::Bridge),
+            "none" => Ok(NetworkMode::None),
+            "host" => Ok(NetworkMode::Host),
+            _ if s.starts_with("container:") => Err(TypeError::new(
+                "network mode",
+                s,
+                "container:<name> is not supported; expected bridge, none, host or a network name",
+            )),
+            _ => {
+                let valid = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+                if valid {
+                    Ok(NetworkMode::Named(s.to_owned()))
+                } else {
+                    Err(TypeError::new("network mode", s, "expected bridge, none, host or a network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)"))
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Proto {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        })
+    }
+}
+
+/// `-p [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/tcp|udp]`. No host port: one is chosen at run time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PortSpec {
+    pub host_ip: Option<IpAddr>,
+    pub host_port: Option<u16>,
+    pub container_port: u16,
+    pub proto: Proto,
+}
+
+const EXPECTED: &str = "expected [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/tcp|udp] with ports 1-65535";
+
+impl FromStr for PortSpec {
+    type Err = TypeError;
+    fn from_str(s: &str) -> Result<PortSpec, TypeError> {
+        let bad = |why: &str| TypeError::new("port mapping", s, format!("{why}{EXPECTED}"));
+        let (rest, proto) = match s.rsplit_once('/') {
+            Some((r, "tcp")) => (r, Proto::Tcp),
+            Some((r, "udp")) => (r, Proto::Udp),
+            Some(_) => return Err(bad("protocol is not tcp or udp; ")),
+            None => (s, Proto::Tcp),
+        };
+        // An IPv6 host address is written in brackets: [::1]:8080:80.
+        let (host_ip, rest) = if let Some(v6) = rest.strip_prefix('[') {
+            let (ip, after) = v6.split_once("]:").ok_or_else(|| bad(""))?;
+            (Some(ip), after)
+        } else {
+            match rest.matches(':').count() {
+                2 => {
+                    let (ip, after) = rest.split_once(':').ok_or_else(|| bad(""))?;
+                    (Some(ip), after)
+                }
+                0 | 1 => (None, rest),
+                _ => return Err(bad("")),
+            }
+        };
+        let host_ip = match host_ip {
+            None | Some("") => None,
+            Some(ip) => Some(
+                ip.parse::<IpAddr>()
+                    .map_err(|_| bad("host address is not an IP address; "))?,
+            ),
+        };
+        let port = |p: &str| -> Result<u16, TypeError> {
+            match p.parse::<u32>() {
+                Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+                _ => Err(bad(&format!("port \"{p}\" is outside 1-65535; "))),
+            }
+        };
+        let (host_port, container_port) = match rest.split_once(':') {
+            Some(("", c)) => (None, port(c)?),
+            Some((h, c)) => (Some(port(h)?), port(c)?),
+            None => (None, port(rest)?),
+        };
+        Ok(PortSpec {
+            host_ip,
+            host_port,
+            container_port,
+            proto,
+        })
+    }
+}
+
+impl fmt::Display for PortSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(ip) = self.host_ip {
+            write!(f, "{ip}:")?;
+        }
+        if let Some(p) = self.host_port {
+            write!(f, "{p}:")?;
+        } else if self.host_ip.is_some() {
+            f.write_str(":")?;
+        }
+        write!(f, "{}/{}", self.container_port, self.proto)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_modes() {
+        assert_eq!(
+            "bridge".parse::<NetworkMode>().unwrap(),
+            NetworkMode::Bridge
+        );
+        assert_eq!("none".parse::<NetworkMode>().unwrap(), NetworkMode::None);
+        assert_eq!("host".parse::<NetworkMode>().unwrap(), NetworkMode::Host);
+        assert_eq!(
+            "docker0".parse::<NetworkMode>().unwrap(),
+            NetworkMode::Named("docker0".into())
+        );
+        assert_eq!(NetworkMode::Named("n1".into()).network_name(), Some("n1"));
+        assert!("container:x".parse::<NetworkMode>().is_err());
+        assert!("-bad".parse::<NetworkMode>().is_err());
+        assert!("".parse::<NetworkMode>().is_err());
+    }
+
+    #[test]
+    fn port_forms() {
+        let p: PortSpec = "80".parse().unwrap();
+        assert_eq!(
+            (p.host_ip, p.host_port, p.container_port, p.proto),
+            (None, None, 80, Proto::Tcp)
+        );
+        let p: PortSpec = "8080:80".parse().unwrap();
+        assert_eq!((p.host_port, p.container_port), (Some(8080), 80));
+        let p: PortSpec = "127.0.0.1:8080:80/udp".parse().unwrap();
+        assert_eq!(p.host_ip, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(p.proto, Proto::Udp);
+        assert_eq!(p.to_string(), "127.0.0.1:8080:80/udp");
+        let p: PortSpec = "127.0.0.1::80".parse().unwrap();
+        assert_eq!((p.host_port, p.container_port), (None, 80));
+        let p: PortSpec = "[::1]:8080:80".parse().unwrap();
+        assert_eq!(p.host_ip, Some("::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn bad_ports_are_refused() {
+        for bad in [
+            "0",
+            "65536",
+            "70000:80",
+            "80:0",
+            "x",
+            "80/sctp",
+            "1.2.3:80:80",
+            "a:b:c:d",
+            "",
+        ] {
+            let e = bad.parse::<PortSpec>().unwrap_err().to_string();
+            assert!(e.contains(&format!("\"{bad}\"")), "{e}");
+        }
+        assert!("65536"
+            .parse::<PortSpec>()
+            .unwrap_err()
+            .to_string()
+            .contains("outside 1-65535"));
+    }
+}
