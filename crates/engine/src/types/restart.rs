@@ -29,7 +29,7 @@ impl RestartPolicy {
             RestartPolicy::No => false,
             RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
             RestartPolicy::OnFailure { max_retries } => {
-                exit_code != 0 && max_retries.map_or(true, |max| restarts < max)
+                exit_code != 0 && max_retries.is_none_or(|max| restarts < max)
             }
         }
     }
