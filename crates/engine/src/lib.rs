@@ -4,4 +4,15 @@
 //! It never parses command lines (the `sixdocker` CLI does) and never touches the kernel's
 //! container machinery directly (six-runtime does).
 
+pub mod error;
+pub mod mounts;
+pub mod record;
+pub mod request;
+pub mod status;
+pub mod store;
 pub mod types;
+
+pub use error::{Error, Result};
+pub use request::{
+    ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
+};

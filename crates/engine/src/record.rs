@@ -1,0 +1,145 @@
+//! The container record as stored on disk: `container.json` (what was asked, fixed at
+//! create) and `state.json` (what is happening, rewritten as it changes).
+//!
+//! Plain serde data; reading and writing them safely is [`crate::store`]'s job.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::request::RunRequest;
+use crate::types::PortSpec;
+
+/// Fixed at create time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    pub id: String,
+    pub name: String,
+    pub created: DateTime<Utc>,
+    /// The image as the user named it ("busybox").
+    pub image: String,
+    pub image_id: String,
+    /// The process as it runs: entrypoint + cmd merged.
+    pub args: Vec<String>,
+    /// The image's entrypoint and cmd after the request's overrides (for commit and inspect).
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: String,
+    pub user: String,
+    pub hostname: String,
+    /// The request as given (HostConfig in inspect, restart and rebuilds).
+    pub request: RunRequest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Status {
+    /// Being made by the process `State::owner`; removed by reconcile if that process died.
+    #[default]
+    Creating,
+    Created,
+    Running,
+    /// Between two runs under a restart policy.
+    Restarting,
+    Exited,
+    /// Being removed; reconcile finishes the job.
+    Removing,
+}
+
+/// A process identified by PID and start time, so a reused PID is not mistaken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessId {
+    pub pid: i32,
+    /// Field 22 of /proc/<pid>/stat.
+    pub start_time: u64,
+}
+
+impl ProcessId {
+    /// The calling process.
+    pub fn current() -> ProcessId {
+        let pid = std::process::id() as i32;
+        ProcessId {
+            pid,
+            start_time: process_start_time(pid).unwrap_or(0),
+        }
+    }
+
+    pub fn of(pid: i32) -> Option<ProcessId> {
+        process_start_time(pid).map(|start_time| ProcessId { pid, start_time })
+    }
+
+    /// Whether this very process still exists (and is not a zombie).
+    pub fn alive(&self) -> bool {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)) else {
+            return false;
+        };
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            return false;
+        };
+        let fields: Vec<&str> = after.split(' ').collect();
+        fields.first() != Some(&"Z")
+            && fields.get(19).and_then(|s| s.parse::<u64>().ok()) == Some(self.start_time)
+    }
+}
+
+fn process_start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split(' ').nth(19)?.parse().ok()
+}
+
+/// The network side of a running container.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NetworkState {
+    pub network: String,
+    pub ip: String,
+    pub prefix: u8,
+    pub gateway: String,
+    pub mac: String,
+    /// Published ports with the host port filled in.
+    pub ports: Vec<PortSpec>,
+}
+
+/// Rewritten as the container changes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    pub status: Status,
+    /// The process making (Creating) or removing (Removing) the container.
+    pub owner: Option<ProcessId>,
+    /// The monitor, while the container runs or restarts.
+    pub monitor: Option<ProcessId>,
+    /// The container's init, as the host sees it.
+    pub pid: Option<i32>,
+    pub exit_code: i32,
+    pub oom_killed: bool,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub restart_count: u32,
+    /// Set by stop/kill/rm -f: the restart policy does not apply to this exit.
+    pub stopped_by_user: bool,
+    /// Whether the rootfs overlay is mounted (at `<dir>/merged`).
+    pub rootfs_mounted: bool,
+    pub networks: Vec<NetworkState>,
+    /// An error that kept the container from starting, for inspect.
+    pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_process_is_alive_and_a_wrong_start_time_is_not() {
+        let me = ProcessId::current();
+        assert!(me.alive());
+        assert!(!ProcessId {
+            pid: me.pid,
+            start_time: me.start_time + 1
+        }
+        .alive());
+        assert!(!ProcessId {
+            pid: i32::MAX,
+            start_time: 0
+        }
+        .alive());
+    }
+}

@@ -1,0 +1,511 @@
+//! Container records on disk: `<root>/containers/<id>/` with `container.json` (fixed at
+//! create) and `state.json` (rewritten atomically under the container's flock), and
+//! `<root>/containers/names/<name>`, a symlink to the ID, which makes names unique by
+//! `symlink(2)` itself: two CLIs racing for one name cannot both win.
+//!
+//! Lookup takes a full ID, a name or a unique ID prefix. This module never mounts,
+//! signals or starts anything.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{Error, IoContext, Result};
+use crate::record::{ContainerConfig, ProcessId, State, Status};
+
+pub struct Store {
+    dir: PathBuf,
+    names: PathBuf,
+}
+
+const CONFIG: &str = "container.json";
+const STATE: &str = "state.json";
+const LOCK: &str = "lock";
+
+impl Store {
+    /// Opens `<root>/containers`, creating it if needed.
+    pub fn open(root: &Path) -> Result<Store> {
+        let dir = root.join("containers");
+        let names = dir.join("names");
+        fs::create_dir_all(&names).at("creating the container store", &names)?;
+        Ok(Store { dir, names })
+    }
+
+    /// The directory of one container.
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.dir.join(id)
+    }
+
+    /// A fresh 64-hex container ID from the kernel's random source.
+    pub fn new_id() -> Result<String> {
+        let mut bytes = [0u8; 32];
+        let mut filled = 0;
+        while filled < bytes.len() {
+            // SAFETY: the buffer is valid for the length given.
+            let n = unsafe {
+                libc::getrandom(bytes[filled..].as_mut_ptr().cast(), bytes.len() - filled, 0)
+            };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != ErrorKind::Interrupted {
+                    return Err(Error::io("reading random bytes for a container ID", e));
+                }
+                continue;
+            }
+            filled += n as usize;
+        }
+        Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Writes a new record (state `Creating`, owned by this process) and claims its name.
+    /// Fails with `NameInUse` leaving nothing behind when the name is taken.
+    pub fn create(&self, config: &ContainerConfig) -> Result<()> {
+        let dir = self.dir(&config.id);
+        fs::create_dir(&dir).at("creating the container directory", &dir)?;
+        let state = State {
+            status: Status::Creating,
+            owner: Some(ProcessId::current()),
+            ..State::default()
+        };
+        let written = write_atomic(&dir.join(CONFIG), config)
+            .and_then(|()| write_atomic(&dir.join(STATE), &state));
+        let claimed = written.and_then(|()| self.claim_name(&config.name, &config.id));
+        if let Err(e) = claimed {
+            let _ = fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn claim_name(&self, name: &str, id: &str) -> Result<()> {
+        let link = self.names.join(name);
+        loop {
+            match std::os::unix::fs::symlink(id, &link) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::at("claiming the container name", &link, e)),
+            }
+            // Taken: by a live container, or a link left by a removal that was killed.
+            let _guard = lock_file(&self.names.join(".lock"))?;
+            match fs::read_link(&link) {
+                Ok(owner) if self.dir.join(&owner).join(CONFIG).exists() => {
+                    return Err(Error::NameInUse {
+                        name: name.to_owned(),
+                        id: owner.to_string_lossy().into_owned(),
+                    })
+                }
+                Ok(_) => {
+                    let _ = fs::remove_file(&link);
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::at("reading the container name", &link, e)),
+            }
+        }
+    }
+
+    /// A free name in Docker's style ("brave_turing"), with a number when all are taken.
+    pub fn generate_name(&self) -> String {
+        static SALT: AtomicU32 = AtomicU32::new(0);
+        let seed = std::process::id() as usize * 31
+            + SALT.fetch_add(1, Ordering::Relaxed) as usize * 7
+            + nanos();
+        for attempt in 0..ADJECTIVES.len() * SURNAMES.len() {
+            let n = seed.wrapping_add(attempt * 13);
+            let name = format!(
+                "{}_{}",
+                ADJECTIVES[n % ADJECTIVES.len()],
+                SURNAMES[(n / ADJECTIVES.len()) % SURNAMES.len()]
+            );
+            if fs::symlink_metadata(self.names.join(&name)).is_err() {
+                return name;
+            }
+        }
+        format!("{}_{}", ADJECTIVES[seed % ADJECTIVES.len()], seed % 100_000)
+    }
+
+    /// The full ID for a full ID, a name or a unique ID prefix (Docker's order).
+    pub fn resolve(&self, given: &str) -> Result<String> {
+        let not_found = || Error::NoSuchContainer(given.to_owned());
+        let plausible = !given.is_empty() && !given.contains('/') && given != "." && given != "..";
+        if !plausible {
+            return Err(not_found());
+        }
+        if given.len() == 64 && self.dir(given).join(CONFIG).exists() {
+            return Ok(given.to_owned());
+        }
+        if let Ok(target) = fs::read_link(self.names.join(given.strip_prefix('/').unwrap_or(given)))
+        {
+            let id = target.to_string_lossy().into_owned();
+            if self.dir(&id).join(CONFIG).exists() {
+                return Ok(id);
+            }
+        }
+        if !given.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(not_found());
+        }
+        let given = given.to_ascii_lowercase();
+        let matches: Vec<String> = self
+            .ids()?
+            .into_iter()
+            .filter(|id| id.starts_with(&given))
+            .collect();
+        match matches.len() {
+            0 => Err(not_found()),
+            1 => Ok(matches.into_iter().next().unwrap_or_default()),
+            count => Err(Error::AmbiguousPrefix {
+                prefix: given,
+                count,
+            }),
+        }
+    }
+
+    /// IDs of every record (complete or not).
+    pub fn ids(&self) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&self.dir).at("listing containers in", &self.dir)? {
+            let entry = entry.at("listing containers in", &self.dir)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                ids.push(name);
+            }
+        }
+        Ok(ids)
+    }
+
+    pub fn config(&self, id: &str) -> Result<ContainerConfig> {
+        read_json(&self.dir(id).join(CONFIG), id)
+    }
+
+    pub fn state(&self, id: &str) -> Result<State> {
+        read_json(&self.dir(id).join(STATE), id)
+    }
+
+    /// Read-modify-write of the state under the container's lock.
+    pub fn update<R>(&self, id: &str, change: impl FnOnce(&mut State) -> Result<R>) -> Result<R> {
+        let dir = self.dir(id);
+        let _guard = lock_file(&dir.join(LOCK))?;
+        let mut state: State = read_json(&dir.join(STATE), id)?;
+        let out = change(&mut state)?;
+        write_atomic(&dir.join(STATE), &state)?;
+        Ok(out)
+    }
+
+    /// Holds the container's lock for a multi-step operation (do not call `update` inside).
+    pub fn lock(&self, id: &str) -> Result<FileLock> {
+        lock_file(&self.dir(id).join(LOCK))
+    }
+
+    /// Writes the state while the caller holds [`Store::lock`].
+    pub fn write_state_locked(&self, id: &str, state: &State) -> Result<()> {
+        write_atomic(&self.dir(id).join(STATE), state)
+    }
+
+    /// Removes the record and its name. Refuses while anything is still mounted inside it
+    /// (removing through a mounted overlay would delete image files).
+    pub fn remove(&self, id: &str) -> Result<()> {
+        let dir = self.dir(id);
+        let prefix = format!("{}/", dir.display());
+        if let Some(m) = crate::mounts::mounted_under(&prefix).into_iter().next() {
+            return Err(Error::Corrupt(format!(
+                "not removing container {id}: {m} is still mounted"
+            )));
+        }
+        let name = self.config(id).map(|c| c.name).ok();
+        if let Some(name) = name {
+            let link = self.names.join(&name);
+            if fs::read_link(&link)
+                .map(|t| t.as_os_str() == id)
+                .unwrap_or(false)
+            {
+                let _ = fs::remove_file(&link);
+            }
+        }
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::at("removing the container directory", &dir, e)),
+        }
+    }
+
+    /// Name links whose container is gone (left by a removal that was killed).
+    pub fn remove_dangling_names(&self) {
+        let Ok(entries) = fs::read_dir(&self.names) else {
+            return;
+        };
+        for e in entries.flatten() {
+            if let Ok(target) = fs::read_link(e.path()) {
+                if !self.dir.join(&target).exists() {
+                    let _guard = lock_file(&self.names.join(".lock"));
+                    if fs::read_link(e.path())
+                        .map(|t| t == target)
+                        .unwrap_or(false)
+                        && !self.dir.join(&target).exists()
+                    {
+                        let _ = fs::remove_file(e.path());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An exclusive `flock` held until drop.
+pub struct FileLock(File);
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        // SAFETY: the fd is open for the lifetime of self.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
+pub(crate) fn lock_file(path: &Path) -> Result<FileLock> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .at("opening the lock", path)?;
+    loop {
+        // SAFETY: flock on an fd we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(FileLock(file));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != ErrorKind::Interrupted {
+            return Err(Error::at("locking", path, e));
+        }
+    }
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path, id: &str) -> Result<T> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(Error::NoSuchContainer(id.to_owned()))
+        }
+        Err(e) => return Err(Error::at("reading", path, e)),
+    };
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Corrupt(format!("reading {}: {e}", path.display())))
+}
+
+/// Write to a temp file, fsync, rename over: readers see the old or the new file, never half.
+pub(crate) fn write_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let tmp = path.with_extension(format!(
+        "tmp-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let bytes = serde_json::to_vec(value)
+        .map_err(|e| Error::Corrupt(format!("encoding {}: {e}", path.display())))?;
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_data()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::at("writing", path, e));
+    }
+    Ok(())
+}
+
+fn nanos() -> usize {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as usize)
+        .unwrap_or(0)
+}
+
+const ADJECTIVES: &[&str] = &[
+    "admiring",
+    "brave",
+    "busy",
+    "clever",
+    "cool",
+    "dazzling",
+    "eager",
+    "elated",
+    "festive",
+    "focused",
+    "gallant",
+    "gracious",
+    "happy",
+    "hopeful",
+    "jolly",
+    "keen",
+    "kind",
+    "loving",
+    "modest",
+    "nifty",
+    "optimistic",
+    "peaceful",
+    "quirky",
+    "relaxed",
+    "serene",
+    "sharp",
+    "stoic",
+    "tender",
+    "trusting",
+    "vibrant",
+    "wizardly",
+    "zealous",
+];
+const SURNAMES: &[&str] = &[
+    "albattani",
+    "babbage",
+    "bohr",
+    "curie",
+    "darwin",
+    "dijkstra",
+    "einstein",
+    "euler",
+    "fermat",
+    "galileo",
+    "gauss",
+    "hopper",
+    "hypatia",
+    "kepler",
+    "knuth",
+    "lamport",
+    "liskov",
+    "lovelace",
+    "mccarthy",
+    "meitner",
+    "newton",
+    "noether",
+    "pascal",
+    "ritchie",
+    "shannon",
+    "thompson",
+    "torvalds",
+    "turing",
+    "wozniak",
+    "yalow",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::RunRequest;
+
+    fn config(id: &str, name: &str) -> ContainerConfig {
+        ContainerConfig {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            created: chrono::Utc::now(),
+            image: "busybox".into(),
+            image_id: "x".into(),
+            args: vec!["true".into()],
+            entrypoint: vec![],
+            cmd: vec!["true".into()],
+            env: vec![],
+            workdir: "/".into(),
+            user: String::new(),
+            hostname: id[..12].to_owned(),
+            request: RunRequest::default(),
+        }
+    }
+
+    #[test]
+    fn ids_are_64_hex_and_distinct() {
+        let a = Store::new_id().unwrap();
+        let b = Store::new_id().unwrap();
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn names_are_unique_and_lookup_works() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let a = format!("abc{}", &Store::new_id().unwrap()[3..]);
+        let b = format!("abd{}", &Store::new_id().unwrap()[3..]);
+        store.create(&config(&a, "web")).unwrap();
+        store.create(&config(&b, "db")).unwrap();
+        let err = store
+            .create(&config(&Store::new_id().unwrap(), "web"))
+            .unwrap_err();
+        assert!(matches!(err, Error::NameInUse { .. }), "{err}");
+        assert_eq!(
+            store.ids().unwrap().len(),
+            2,
+            "the refused record left nothing"
+        );
+        assert_eq!(store.resolve("web").unwrap(), a);
+        assert_eq!(store.resolve(&a).unwrap(), a);
+        assert_eq!(store.resolve("abc").unwrap(), a);
+        assert!(matches!(
+            store.resolve("ab"),
+            Err(Error::AmbiguousPrefix { count: 2, .. })
+        ));
+        assert!(matches!(
+            store.resolve("zzz"),
+            Err(Error::NoSuchContainer(_))
+        ));
+        assert!(matches!(
+            store.resolve("../x"),
+            Err(Error::NoSuchContainer(_))
+        ));
+        store.remove(&a).unwrap();
+        assert!(store.resolve("web").is_err());
+        store
+            .create(&config(&Store::new_id().unwrap(), "web"))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_dangling_name_is_reclaimed() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        std::os::unix::fs::symlink("0".repeat(64), root.path().join("containers/names/web"))
+            .unwrap();
+        store
+            .create(&config(&Store::new_id().unwrap(), "web"))
+            .unwrap();
+    }
+
+    #[test]
+    fn updates_are_atomic_and_persist() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let id = Store::new_id().unwrap();
+        store.create(&config(&id, "x")).unwrap();
+        assert_eq!(store.state(&id).unwrap().status, Status::Creating);
+        store
+            .update(&id, |s| {
+                s.status = Status::Exited;
+                s.exit_code = 137;
+                Ok(())
+            })
+            .unwrap();
+        let s = store.state(&id).unwrap();
+        assert_eq!((s.status, s.exit_code), (Status::Exited, 137));
+        let leftovers: Vec<_> = fs::read_dir(store.dir(&id))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn generated_names_are_free() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let name = store.generate_name();
+        assert!(
+            name.parse::<crate::types::ContainerName>().is_ok(),
+            "{name}"
+        );
+    }
+}
