@@ -1,1 +1,104 @@
-//! Builds a container's root filesystem from the OCI spec inside its new mount namespace: mounts, devices, masked paths, pivot_root.
+//! Builds a container's root filesystem from the OCI spec inside its new mount namespace:
+//! mounts, devices, masked paths, pivot_root.
+//!
+//! The runtime calls three steps from the container's init, after it was cloned into its
+//! new namespaces and before `execve`:
+//!
+//! 1. [`prepare`] — propagation of `/` (`linux.rootfsPropagation`, default `rprivate`), the
+//!    rootfs bound onto itself, the spec's `mounts` in order, device nodes and /dev links,
+//!    the console;
+//! 2. [`pivot`] — `pivot_root` into the rootfs (or `MS_MOVE` + `chroot` with `no_pivot`);
+//! 3. [`finalize`] — `maskedPaths`, `readonlyPaths`, `root.readonly`, and the final
+//!    propagation of `/` when it is shared or unbindable.
+//!
+//! Every kernel call goes through the [`Syscall`] seam ([`LinuxSyscall`] for real,
+//! [`RecordingSyscall`] in unit tests). Every mount target is resolved inside the rootfs and
+//! mounted through an `O_PATH` descriptor, so a symlink in the rootfs cannot redirect a mount
+//! to the host (CVE-2021-30465).
+//!
+//! This crate never creates namespaces, never forks, and never undoes its mounts: they live
+//! in the container's mount namespace and vanish with it.
+
+mod devices;
+mod error;
+mod finalize;
+mod mounts;
+mod options;
+mod pivot;
+mod plan;
+mod recording;
+mod resolve;
+mod syscall;
+
+use std::path::Path;
+
+use nix::mount::MsFlags;
+
+pub use devices::{default_devices, planned_devices, DeviceNode};
+pub use error::{Error, Result};
+pub use options::{parse_propagation, MountOptions, UnsupportedOption};
+pub use plan::RootfsPlan;
+pub use recording::{Call, RecordingSyscall};
+pub use syscall::{Create, FileKind, LinuxSyscall, Syscall, Target};
+
+/// Propagation modes that are set on `/` only after the switch of root: a shared or
+/// unbindable parent of the new root would make `pivot_root` (and `MS_MOVE`) fail.
+const LATE_PROPAGATION: MsFlags = MsFlags::MS_SHARED.union(MsFlags::MS_UNBINDABLE);
+
+/// Propagation of `/`, the rootfs bound onto itself, the spec's mounts, devices and links.
+pub fn prepare(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
+    let _span = tracing::info_span!("rootfs.prepare", rootfs = %plan.rootfs.display()).entered();
+    let propagation = plan.root_propagation()?;
+    let early = if propagation.intersects(LATE_PROPAGATION) {
+        // Still receive the host's mount events until `finalize` applies the real mode.
+        MsFlags::MS_SLAVE | MsFlags::MS_REC
+    } else {
+        propagation
+    };
+    sys.mount(None, Path::new("/"), None, early, None)
+        .map_err(Error::path("setting the propagation of", "/"))?;
+    sys.mount(
+        Some(plan.rootfs),
+        plan.rootfs,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    )
+    .map_err(Error::path("binding the rootfs onto itself:", plan.rootfs))?;
+    mounts::mount_all(plan, sys)?;
+    let _devices = tracing::debug_span!("rootfs.devices").entered();
+    devices::setup_dev(plan, sys)
+}
+
+/// Makes the rootfs the process's `/`: `pivot_root`, or `MS_MOVE` + `chroot` with `no_pivot`.
+pub fn pivot(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
+    let _span = tracing::info_span!("rootfs.pivot", no_pivot = plan.no_pivot).entered();
+    if plan.no_pivot {
+        pivot::move_root(plan.rootfs, sys)
+    } else {
+        pivot::pivot_root(plan.rootfs, sys)
+    }
+}
+
+/// After [`pivot`]: read-only paths, masked paths, `root.readonly`, final propagation.
+pub fn finalize(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
+    let _span = tracing::info_span!("rootfs.finalize").entered();
+    for path in plan.readonly_paths() {
+        finalize::readonly_path(sys, path)?;
+    }
+    for path in plan.masked_paths() {
+        finalize::mask_path(sys, path)?;
+    }
+    if plan.root_readonly() {
+        finalize::readonly_root(sys)?;
+    }
+    let propagation = plan.root_propagation()?;
+    if propagation.intersects(LATE_PROPAGATION) {
+        sys.mount(None, Path::new("/"), None, propagation, None)
+            .map_err(Error::path("setting the propagation of", "/"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,269 @@
+//! [`RecordingSyscall`]: a [`Syscall`] that records calls instead of making them, over a
+//! small in-memory picture of which paths exist, so unit tests can check "which calls, in
+//! which order, with which flags" without root.
+//!
+//! Paths it hands out are lexical (`<root>/<path>`); it follows no symlinks. It is for tests
+//! of the call sequence, not of path resolution (`resolve.rs` has its own tests).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags};
+use nix::sys::stat::{Mode, SFlag};
+
+use crate::syscall::{Create, FileKind, Syscall, Target};
+
+/// One recorded call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    Mount {
+        source: Option<PathBuf>,
+        target: PathBuf,
+        fstype: Option<String>,
+        flags: MsFlags,
+        data: Option<String>,
+    },
+    Umount2 {
+        target: PathBuf,
+        flags: MntFlags,
+    },
+    PivotRoot {
+        new_root: PathBuf,
+        put_old: PathBuf,
+    },
+    Chroot(PathBuf),
+    Chdir(PathBuf),
+    Fchdir(PathBuf),
+    /// `open_in_root` that created what was missing (`Create::Dir` or `Create::File`).
+    Create {
+        path: PathBuf,
+        create: Create,
+    },
+    Mknod {
+        path: PathBuf,
+        kind: SFlag,
+        mode: u32,
+        dev: u64,
+    },
+    Chmod {
+        path: PathBuf,
+        mode: u32,
+    },
+    Lchown {
+        path: PathBuf,
+        uid: u32,
+        gid: u32,
+    },
+    Symlink {
+        target: PathBuf,
+        link: PathBuf,
+    },
+    Unlink(PathBuf),
+}
+
+type FailRule = (Box<dyn Fn(&Call) -> bool>, Errno);
+
+/// Records every call; see the module documentation.
+#[derive(Default)]
+pub struct RecordingSyscall {
+    calls: RefCell<Vec<Call>>,
+    paths: RefCell<HashMap<PathBuf, FileKind>>,
+    mount_flags: RefCell<HashMap<PathBuf, MsFlags>>,
+    failures: RefCell<Vec<FailRule>>,
+}
+
+impl RecordingSyscall {
+    pub fn new() -> RecordingSyscall {
+        RecordingSyscall::default()
+    }
+
+    /// Declares that `path` (an absolute path as the code will ask for it) exists.
+    pub fn with_path(self, path: impl Into<PathBuf>, kind: FileKind) -> RecordingSyscall {
+        self.paths.borrow_mut().insert(path.into(), kind);
+        self
+    }
+
+    /// The flags `mount_flags(path)` reports (default: none).
+    pub fn with_mount_flags(self, path: impl Into<PathBuf>, flags: MsFlags) -> RecordingSyscall {
+        self.mount_flags.borrow_mut().insert(path.into(), flags);
+        self
+    }
+
+    /// Makes the first call matching `rule` fail with `errno` (the call is still recorded).
+    pub fn fail_once(
+        self,
+        rule: impl Fn(&Call) -> bool + 'static,
+        errno: Errno,
+    ) -> RecordingSyscall {
+        self.failures.borrow_mut().push((Box::new(rule), errno));
+        self
+    }
+
+    /// The calls so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.borrow().clone()
+    }
+
+    /// Only the `Mount` calls, in order.
+    pub fn mounts(&self) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| matches!(c, Call::Mount { .. }))
+            .collect()
+    }
+
+    fn record(&self, call: Call) -> Result<(), Errno> {
+        let mut failures = self.failures.borrow_mut();
+        let failed = failures.iter().position(|(rule, _)| rule(&call));
+        self.calls.borrow_mut().push(call);
+        match failed {
+            Some(i) => Err(failures.remove(i).1),
+            None => Ok(()),
+        }
+    }
+
+    fn exists(&self, path: &Path) -> Option<FileKind> {
+        self.paths.borrow().get(path).copied()
+    }
+}
+
+/// `root` joined with `path`, `..` applied lexically and never above `root`.
+fn join_inside(root: &Path, path: &Path) -> PathBuf {
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => parts.push(n),
+            Component::ParentDir => {
+                parts.pop();
+            }
+            _ => {}
+        }
+    }
+    parts.iter().fold(root.to_path_buf(), |p, n| p.join(n))
+}
+
+impl Syscall for RecordingSyscall {
+    fn mount(
+        &self,
+        source: Option<&Path>,
+        target: &Path,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> Result<(), Errno> {
+        self.record(Call::Mount {
+            source: source.map(Path::to_path_buf),
+            target: target.to_path_buf(),
+            fstype: fstype.map(str::to_owned),
+            flags,
+            data: data.map(str::to_owned),
+        })
+    }
+
+    fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno> {
+        self.record(Call::Umount2 {
+            target: target.to_path_buf(),
+            flags,
+        })
+    }
+
+    fn pivot_root(&self, new_root: &Path, put_old: &Path) -> Result<(), Errno> {
+        self.record(Call::PivotRoot {
+            new_root: new_root.to_path_buf(),
+            put_old: put_old.to_path_buf(),
+        })
+    }
+
+    fn chroot(&self, path: &Path) -> Result<(), Errno> {
+        self.record(Call::Chroot(path.to_path_buf()))
+    }
+
+    fn chdir(&self, path: &Path) -> Result<(), Errno> {
+        self.record(Call::Chdir(path.to_path_buf()))
+    }
+
+    fn open_dir(&self, path: &Path) -> Result<Target, Errno> {
+        Ok(Target::from_path(path))
+    }
+
+    fn fchdir(&self, dir: &Target) -> Result<(), Errno> {
+        self.record(Call::Fchdir(dir.path().to_path_buf()))
+    }
+
+    fn open_in_root(&self, root: &Path, path: &Path, create: Create) -> Result<Target, Errno> {
+        let full = join_inside(root, path);
+        match (self.exists(&full), create) {
+            (Some(_), _) => {}
+            (None, Create::Nothing) => return Err(Errno::ENOENT),
+            (None, Create::Dir | Create::File) => {
+                self.record(Call::Create {
+                    path: full.clone(),
+                    create,
+                })?;
+                let kind = if create == Create::Dir {
+                    FileKind::Dir
+                } else {
+                    FileKind::File
+                };
+                self.paths.borrow_mut().insert(full.clone(), kind);
+            }
+        }
+        Ok(Target::from_path(full))
+    }
+
+    fn kind(&self, path: &Path) -> Result<FileKind, Errno> {
+        self.exists(path).ok_or(Errno::ENOENT)
+    }
+
+    fn mount_flags(&self, path: &Path) -> Result<MsFlags, Errno> {
+        Ok(self
+            .mount_flags
+            .borrow()
+            .get(path)
+            .copied()
+            .unwrap_or(MsFlags::empty()))
+    }
+
+    fn mknod(&self, path: &Path, kind: SFlag, perm: Mode, dev: u64) -> Result<(), Errno> {
+        self.record(Call::Mknod {
+            path: path.to_path_buf(),
+            kind,
+            mode: perm.bits(),
+            dev,
+        })?;
+        self.paths
+            .borrow_mut()
+            .insert(path.to_path_buf(), FileKind::File);
+        Ok(())
+    }
+
+    fn chmod(&self, path: &Path, mode: Mode) -> Result<(), Errno> {
+        self.record(Call::Chmod {
+            path: path.to_path_buf(),
+            mode: mode.bits(),
+        })
+    }
+
+    fn lchown(&self, path: &Path, uid: u32, gid: u32) -> Result<(), Errno> {
+        self.record(Call::Lchown {
+            path: path.to_path_buf(),
+            uid,
+            gid,
+        })
+    }
+
+    fn symlink(&self, target: &Path, link: &Path) -> Result<(), Errno> {
+        self.record(Call::Symlink {
+            target: target.to_path_buf(),
+            link: link.to_path_buf(),
+        })
+    }
+
+    fn unlink(&self, path: &Path) -> Result<(), Errno> {
+        self.record(Call::Unlink(path.to_path_buf()))?;
+        self.paths.borrow_mut().remove(path);
+        Ok(())
+    }
+}

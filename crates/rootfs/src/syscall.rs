@@ -1,0 +1,226 @@
+//! The syscall seam: every kernel call the rootfs code makes goes through [`Syscall`].
+//!
+//! [`LinuxSyscall`] talks to the kernel; [`crate::RecordingSyscall`] records the calls so
+//! unit tests can check which mounts happen, in which order, with which flags, without root.
+//! This module owns the trait, the handle type [`Target`] and the Linux implementation. It
+//! never decides *what* to mount — that is `mounts.rs`, `devices.rs`, `pivot.rs`, `finalize.rs`.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{open, OFlag};
+use nix::mount::{MntFlags, MsFlags};
+use nix::sys::stat::{Mode, SFlag};
+use nix::unistd::{Gid, Uid};
+
+use crate::resolve;
+
+/// What a path is, as far as mounting cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Dir,
+    /// Anything that is not a directory: a regular file, a device, a socket, a fifo.
+    File,
+}
+
+/// What [`Syscall::open_in_root`] creates when the last component is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// Create nothing: a missing component is `ENOENT`.
+    Nothing,
+    /// Create missing directories, the last one included.
+    Dir,
+    /// Create missing parent directories and an empty regular file as the last component.
+    File,
+}
+
+/// A path that was resolved inside a root, held open so it cannot be swapped afterwards.
+///
+/// For the Linux implementation `path()` is `/proc/self/fd/N` of an `O_PATH` descriptor:
+/// passing it to `mount(2)` mounts onto exactly the inode that was checked
+/// (the CVE-2021-30465 fix runc uses). The recording implementation holds no descriptor and
+/// its `path()` is the lexical path inside the root.
+#[derive(Debug)]
+pub struct Target {
+    fd: Option<OwnedFd>,
+    path: PathBuf,
+}
+
+impl Target {
+    /// A target held open by `fd`; its path is the fd's magic link in procfs.
+    pub fn from_fd(fd: OwnedFd) -> Target {
+        let path = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        Target { fd: Some(fd), path }
+    }
+
+    /// A target without a descriptor (recording, or a path trusted by construction).
+    pub fn from_path(path: impl Into<PathBuf>) -> Target {
+        Target {
+            fd: None,
+            path: path.into(),
+        }
+    }
+
+    /// The path to hand to path-based syscalls.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The descriptor, when there is one.
+    pub fn fd(&self) -> Option<&OwnedFd> {
+        self.fd.as_ref()
+    }
+}
+
+/// Every kernel call the rootfs code makes. Errors are bare errnos; callers add the context.
+pub trait Syscall {
+    fn mount(
+        &self,
+        source: Option<&Path>,
+        target: &Path,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> Result<(), Errno>;
+    fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno>;
+    fn pivot_root(&self, new_root: &Path, put_old: &Path) -> Result<(), Errno>;
+    fn chroot(&self, path: &Path) -> Result<(), Errno>;
+    fn chdir(&self, path: &Path) -> Result<(), Errno>;
+    /// Opens a directory (trusted path) to `fchdir` back to it later.
+    fn open_dir(&self, path: &Path) -> Result<Target, Errno>;
+    fn fchdir(&self, dir: &Target) -> Result<(), Errno>;
+    /// Resolves `path` (a path inside the container) below `root`, component by component,
+    /// so that no symlink and no `..` leads outside `root`; creates what is missing per `create`.
+    fn open_in_root(&self, root: &Path, path: &Path, create: Create) -> Result<Target, Errno>;
+    /// What `path` is, following symlinks (for host paths such as bind sources).
+    fn kind(&self, path: &Path) -> Result<FileKind, Errno>;
+    /// The mount flags (`MS_RDONLY`, `MS_NOSUID`, ...) of the mount holding `path`.
+    fn mount_flags(&self, path: &Path) -> Result<MsFlags, Errno>;
+    fn mknod(&self, path: &Path, kind: SFlag, perm: Mode, dev: u64) -> Result<(), Errno>;
+    fn chmod(&self, path: &Path, mode: Mode) -> Result<(), Errno>;
+    fn lchown(&self, path: &Path, uid: u32, gid: u32) -> Result<(), Errno>;
+    fn symlink(&self, target: &Path, link: &Path) -> Result<(), Errno>;
+    fn unlink(&self, path: &Path) -> Result<(), Errno>;
+}
+
+/// The real kernel.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LinuxSyscall;
+
+impl Syscall for LinuxSyscall {
+    fn mount(
+        &self,
+        source: Option<&Path>,
+        target: &Path,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> Result<(), Errno> {
+        nix::mount::mount(source, target, fstype, flags, data)
+    }
+
+    fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno> {
+        nix::mount::umount2(target, flags)
+    }
+
+    fn pivot_root(&self, new_root: &Path, put_old: &Path) -> Result<(), Errno> {
+        nix::unistd::pivot_root(new_root, put_old)
+    }
+
+    fn chroot(&self, path: &Path) -> Result<(), Errno> {
+        nix::unistd::chroot(path)
+    }
+
+    fn chdir(&self, path: &Path) -> Result<(), Errno> {
+        nix::unistd::chdir(path)
+    }
+
+    fn open_dir(&self, path: &Path) -> Result<Target, Errno> {
+        let fd = open(
+            path,
+            OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?;
+        Ok(Target::from_fd(fd))
+    }
+
+    fn fchdir(&self, dir: &Target) -> Result<(), Errno> {
+        match dir.fd() {
+            Some(fd) => nix::unistd::fchdir(fd),
+            None => nix::unistd::chdir(dir.path()),
+        }
+    }
+
+    fn open_in_root(&self, root: &Path, path: &Path, create: Create) -> Result<Target, Errno> {
+        let (fd, walked) = resolve::open_in_root(root, path, create)?;
+        if Path::new("/proc/self/fd").is_dir() {
+            Ok(Target::from_fd(fd))
+        } else {
+            // No procfs (a container without /proc, after pivot): fall back to the checked,
+            // symlink-free path. Nothing runs in the container yet that could swap it.
+            Ok(Target {
+                fd: Some(fd),
+                path: root.join(walked),
+            })
+        }
+    }
+
+    fn kind(&self, path: &Path) -> Result<FileKind, Errno> {
+        let st = nix::sys::stat::stat(path)?;
+        Ok(if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            FileKind::Dir
+        } else {
+            FileKind::File
+        })
+    }
+
+    fn mount_flags(&self, path: &Path) -> Result<MsFlags, Errno> {
+        use nix::sys::statvfs::FsFlags;
+        let st = nix::sys::statvfs::statvfs(path)?;
+        let table = [
+            (FsFlags::ST_RDONLY, MsFlags::MS_RDONLY),
+            (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+            (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+            (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+            (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+            (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+            (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+        ];
+        Ok(table
+            .iter()
+            .filter(|(fs, _)| st.flags().contains(*fs))
+            .fold(MsFlags::empty(), |acc, (_, ms)| acc | *ms))
+    }
+
+    fn mknod(&self, path: &Path, kind: SFlag, perm: Mode, dev: u64) -> Result<(), Errno> {
+        nix::sys::stat::mknod(path, kind, perm, dev)
+    }
+
+    fn chmod(&self, path: &Path, mode: Mode) -> Result<(), Errno> {
+        nix::sys::stat::fchmodat(
+            nix::fcntl::AT_FDCWD,
+            path,
+            mode,
+            nix::sys::stat::FchmodatFlags::FollowSymlink,
+        )
+    }
+
+    fn lchown(&self, path: &Path, uid: u32, gid: u32) -> Result<(), Errno> {
+        nix::unistd::fchownat(
+            nix::fcntl::AT_FDCWD,
+            path,
+            Some(Uid::from_raw(uid)),
+            Some(Gid::from_raw(gid)),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+    }
+
+    fn symlink(&self, target: &Path, link: &Path) -> Result<(), Errno> {
+        nix::unistd::symlinkat(target, nix::fcntl::AT_FDCWD, link)
+    }
+
+    fn unlink(&self, path: &Path) -> Result<(), Errno> {
+        nix::unistd::unlink(path)
+    }
+}
