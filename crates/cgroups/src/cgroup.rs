@@ -1,0 +1,365 @@
+//! The cgroup of one container: its directory in every hierarchy, and the life of those
+//! directories (create, join, freeze, list, destroy). Resource limits live in `v1.rs` and
+//! `v2.rs`. It never moves a process it was not asked to move, and never creates a
+//! directory outside the parent it was given (by default, the caller's own cgroup).
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use oci_spec::runtime::LinuxResources;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::files;
+use crate::hierarchy::{Hierarchy, Version};
+use crate::{v1, v2};
+
+/// How long `destroy` retries EBUSY while the last processes exit, and `freeze` waits.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The container's directory in one hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Dir {
+    /// v1 controllers of the hierarchy ("memory", "cpu", "name=systemd"); empty for cgroup2.
+    pub controllers: Vec<String>,
+    /// The hierarchy's mount point name ("memory", "cpu,cpuacct", "unified").
+    pub name: String,
+    pub mount_point: PathBuf,
+    /// The container's directory.
+    pub path: PathBuf,
+}
+
+/// The set of directories of one container, one per mounted hierarchy. Serializable, so
+/// the runtime can keep it in its state file and destroy it from another process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cgroup {
+    pub(crate) version: Version,
+    pub(crate) v1: Vec<Dir>,
+    pub(crate) unified: Option<Dir>,
+    /// A fake tree of plain files (tests): control files are created on write.
+    pub(crate) fake: bool,
+}
+
+impl Cgroup {
+    /// Plans (does not create) the container's directories: `parent` (default: the caller's
+    /// own cgroup in each hierarchy), then `cgroups_path` (the OCI linux.cgroupsPath, nested
+    /// below the parent even when absolute) or `sixrun-<id>`.
+    pub fn new(
+        h: &Hierarchy,
+        cgroups_path: Option<&str>,
+        parent: Option<&str>,
+        id: &str,
+    ) -> Result<Cgroup> {
+        let rel = relative_leaf(cgroups_path, id)?;
+        let parent = match parent {
+            Some(p) if p.trim_matches('/').is_empty() => Some(PathBuf::from("/")),
+            Some(p) => Some(Path::new("/").join(relative_leaf(Some(p), id)?)),
+            None => None,
+        };
+        let dir_for = |m: &crate::hierarchy::Mount| {
+            let base = parent.clone().unwrap_or_else(|| m.own_cgroup.clone());
+            Dir {
+                controllers: m.controllers.clone(),
+                name: m.name(),
+                mount_point: m.mount_point.clone(),
+                path: m.dir_of(&base).join(&rel),
+            }
+        };
+        Ok(Cgroup {
+            version: h.version,
+            v1: h.v1.iter().map(dir_for).collect(),
+            unified: h.unified.as_ref().map(dir_for),
+            fake: h.fake,
+        })
+    }
+
+    /// Creates the directories (mkdir -p) in every hierarchy. v1: fills cpuset.cpus/mems of
+    /// each new cpuset directory from its parent. v2: enables the available controllers in
+    /// the ancestors' cgroup.subtree_control. On failure, removes what it created.
+    pub fn create(&self) -> Result<()> {
+        let _span = tracing::debug_span!("cgroup_create").entered();
+        let mut created: Vec<PathBuf> = Vec::new();
+        let result = self.create_all(&mut created);
+        if result.is_err() {
+            for dir in created.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
+        }
+        result
+    }
+
+    fn create_all(&self, created: &mut Vec<PathBuf>) -> Result<()> {
+        for dir in self.v1.iter().chain(self.unified.as_ref()) {
+            mkdir_p(&dir.path, created)?;
+        }
+        if let Some(cpuset) = self.v1_dir("cpuset") {
+            v1::init_cpuset(self, cpuset)?;
+        }
+        if self.version == Version::V2 {
+            if let Some(u) = &self.unified {
+                v2::enable_controllers(self, u)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the resource limits: memory, cpu, cpuset, pids, devices, block I/O,
+    /// hugepages. Anything asked for that this machine's cgroups cannot do is an error.
+    pub fn set(&self, r: &LinuxResources) -> Result<()> {
+        let _span = tracing::debug_span!("cgroup_set").entered();
+        match self.version {
+            Version::V2 => v2::set(self, r),
+            Version::V1 | Version::Hybrid => v1::set(self, r),
+        }
+    }
+
+    /// Moves process `pid` into the container's cgroup in every hierarchy.
+    pub fn add_process(&self, pid: i32) -> Result<()> {
+        let _span = tracing::debug_span!("cgroup_add_process", pid).entered();
+        for dir in self.v1.iter().chain(self.unified.as_ref()) {
+            self.write(&dir.path, "cgroup.procs", &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The cgroup2 directory, for clone3(CLONE_INTO_CGROUP). Present on v2 and hybrid.
+    pub fn unified_dir(&self) -> Option<&Path> {
+        self.unified.as_ref().map(|d| d.path.as_path())
+    }
+
+    /// The layout this cgroup lives in.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The container's directory in the v1 hierarchy carrying `controller` ("memory",
+    /// "cpu", "name=systemd"), if that hierarchy is mounted.
+    pub fn v1_dir(&self, controller: &str) -> Option<&Path> {
+        self.v1
+            .iter()
+            .find(|d| d.controllers.iter().any(|c| c == controller))
+            .map(|d| d.path.as_path())
+    }
+
+    /// Stops every process of the container and waits until the kernel says they are.
+    pub fn freeze(&self) -> Result<()> {
+        self.set_frozen(true)
+    }
+
+    /// Lets the processes run again.
+    pub fn thaw(&self) -> Result<()> {
+        self.set_frozen(false)
+    }
+
+    fn set_frozen(&self, frozen: bool) -> Result<()> {
+        let start = Instant::now();
+        let (dir, file, value, check_file, want): (&Path, _, _, _, &'static str) =
+            match self.version {
+                Version::V2 => {
+                    let dir = self.unified_dir().ok_or(Error::NoHierarchy)?;
+                    let v = if frozen { "1" } else { "0" };
+                    (
+                        dir,
+                        "cgroup.freeze",
+                        v,
+                        "cgroup.events",
+                        if frozen { "frozen 1" } else { "frozen 0" },
+                    )
+                }
+                Version::V1 | Version::Hybrid => {
+                    let dir = self.v1_dir("freezer").ok_or_else(|| Error::Unsupported {
+                        what: "freezing".into(),
+                        context: "without a mounted v1 freezer hierarchy",
+                    })?;
+                    let v = if frozen { "FROZEN" } else { "THAWED" };
+                    (dir, "freezer.state", v, "freezer.state", v)
+                }
+            };
+        let state = if frozen { "frozen" } else { "thawed" };
+        let mut pause = Duration::from_micros(200);
+        loop {
+            // v1 FREEZING can stall on a process in an uninterruptible sleep: writing
+            // FROZEN again retries it, as runc does.
+            self.write(dir, file, value)?;
+            let now = files::read(dir, check_file)?;
+            if now.lines().any(|l| l.trim() == want) {
+                return Ok(());
+            }
+            if start.elapsed() > SETTLE_TIMEOUT {
+                if frozen {
+                    let _ = self.set_frozen(false);
+                }
+                return Err(Error::Timeout {
+                    dir: dir.into(),
+                    state,
+                    waited_ms: start.elapsed().as_millis() as u64,
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+
+    /// The PIDs in the container's cgroup.
+    pub fn pids(&self) -> Result<Vec<i32>> {
+        files::read_pids(self.membership_dir().ok_or(Error::NoHierarchy)?)
+    }
+
+    /// Memory, cpu and pids counters.
+    pub fn stats(&self) -> Result<Stats> {
+        match self.version {
+            Version::V2 => v2::stats(self),
+            Version::V1 | Version::Hybrid => v1::stats(self),
+        }
+    }
+
+    /// Removes the container's directory in every hierarchy (not the parents it may have
+    /// created). Retries EBUSY briefly while the last processes exit. Missing is fine.
+    pub fn destroy(&self) -> Result<()> {
+        let _span = tracing::debug_span!("cgroup_destroy").entered();
+        let mut first_err = None;
+        let deadline = Instant::now() + SETTLE_TIMEOUT;
+        for dir in self.v1.iter().chain(self.unified.as_ref()) {
+            if let Err(e) = self.remove(&dir.path, deadline) {
+                tracing::warn!("{e}");
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    fn remove(&self, path: &Path, deadline: Instant) -> Result<()> {
+        if self.fake {
+            return match fs::remove_dir_all(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::Remove {
+                    path: path.into(),
+                    source: e,
+                }),
+                _ => Ok(()),
+            };
+        }
+        let mut pause = Duration::from_micros(500);
+        loop {
+            match fs::remove_dir(path) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => {
+                    return Err(Error::Remove {
+                        path: path.into(),
+                        source: e,
+                    })
+                }
+            }
+        }
+    }
+
+    /// What to mount in the container for a `cgroup` mount: (hierarchy name, directory).
+    /// v1 hierarchies by their mount name ("memory", "cpu,cpuacct", "systemd"); the cgroup2
+    /// directory as "" on pure v2 (it is /sys/fs/cgroup itself) or "unified" on hybrid.
+    pub fn mounts_for_container(&self) -> Vec<(String, PathBuf)> {
+        let mut out: Vec<(String, PathBuf)> = self
+            .v1
+            .iter()
+            .map(|d| (d.name.clone(), d.path.clone()))
+            .collect();
+        if let Some(u) = &self.unified {
+            let name = if self.version == Version::V2 {
+                String::new()
+            } else {
+                u.name.clone()
+            };
+            out.push((name, u.path.clone()));
+        }
+        out
+    }
+
+    /// Where cgroup.procs is read: the unified directory on v2, else a v1 one.
+    fn membership_dir(&self) -> Option<&Path> {
+        match self.version {
+            Version::V2 => self.unified_dir(),
+            _ => self
+                .v1_dir("pids")
+                .or_else(|| self.v1_dir("freezer"))
+                .or_else(|| self.v1.first().map(|d| d.path.as_path())),
+        }
+    }
+
+    pub(crate) fn write(&self, dir: &Path, file: &str, value: &str) -> Result<()> {
+        files::write(dir, file, value, self.fake)
+    }
+}
+
+/// Memory, cpu and pids counters of one container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub memory_usage_bytes: u64,
+    /// None: unlimited.
+    pub memory_limit_bytes: Option<u64>,
+    /// The high-water mark, where the kernel keeps one.
+    pub memory_max_usage_bytes: Option<u64>,
+    pub cpu_usage_ns: u64,
+    pub pids_current: u64,
+    /// None: unlimited.
+    pub pids_limit: Option<u64>,
+}
+
+/// `cgroups_path` (or `sixrun-<id>`) as a relative path: leading "/" dropped, no "..",
+/// no systemd "slice:prefix:name" form.
+fn relative_leaf(cgroups_path: Option<&str>, id: &str) -> Result<PathBuf> {
+    let raw = match cgroups_path {
+        Some(p) => p,
+        None => return Ok(PathBuf::from(format!("sixrun-{id}"))),
+    };
+    let bad = |reason| Error::BadPath {
+        path: raw.to_owned(),
+        reason,
+    };
+    if !raw.contains('/') && raw.split(':').count() == 3 {
+        return Err(bad("systemd-style slice:prefix:name paths need --systemd-cgroup, which is not supported; use a path such as /mygroup/id"));
+    }
+    let mut rel = PathBuf::new();
+    for c in Path::new(raw).components() {
+        match c {
+            Component::Normal(part) => rel.push(part),
+            Component::RootDir | Component::CurDir => {}
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(bad("\"..\" is not allowed"))
+            }
+        }
+    }
+    if rel.as_os_str().is_empty() {
+        return Err(bad("it names no directory"));
+    }
+    Ok(rel)
+}
+
+/// mkdir -p, recording each directory it made (top first).
+fn mkdir_p(path: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
+    let mut missing = Vec::new();
+    let mut p = path;
+    while !p.exists() {
+        missing.push(p.to_path_buf());
+        match p.parent() {
+            Some(parent) => p = parent,
+            None => break,
+        }
+    }
+    for dir in missing.into_iter().rev() {
+        match fs::create_dir(&dir) {
+            Ok(()) => created.push(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(source) => return Err(Error::Create { path: dir, source }),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "cgroup_tests.rs"]
+mod tests;

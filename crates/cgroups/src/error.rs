@@ -1,0 +1,99 @@
+//! The one error type of this crate. Every message is one line that names the file,
+//! the value and what the kernel (or the input) said. It never retries or logs.
+
+use std::io;
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The kernel refused a write to a cgroup control file.
+    #[error("{file}: cannot set {value} for {}: {}", dir.display(), errno_text(source))]
+    Write {
+        file: String,
+        value: String,
+        dir: PathBuf,
+        source: io::Error,
+    },
+
+    #[error("reading {}: {}", path.display(), errno_text(source))]
+    Read { path: PathBuf, source: io::Error },
+
+    #[error("{}: unexpected content {content:?}: expected {expected}", path.display())]
+    Parse {
+        path: PathBuf,
+        content: String,
+        expected: &'static str,
+    },
+
+    #[error("creating cgroup {}: {}", path.display(), errno_text(source))]
+    Create { path: PathBuf, source: io::Error },
+
+    #[error("removing cgroup {}: {}", path.display(), errno_text(source))]
+    Remove { path: PathBuf, source: io::Error },
+
+    #[error("no cgroup filesystem is mounted (looked in /proc/self/mountinfo)")]
+    NoHierarchy,
+
+    #[error("invalid cgroupsPath {path:?}: {reason}")]
+    BadPath { path: String, reason: &'static str },
+
+    #[error("{what} is not supported {context}")]
+    Unsupported { what: String, context: &'static str },
+
+    #[error("invalid value for {what}: {value}: {expected}")]
+    BadValue {
+        what: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+
+    #[error("timed out after {waited_ms} ms waiting for {} to become {state}", dir.display())]
+    Timeout {
+        dir: PathBuf,
+        state: &'static str,
+        waited_ms: u64,
+    },
+
+    #[error("loading the cgroup v2 device filter for {}: {}", dir.display(), errno_text(source))]
+    DeviceFilter { dir: PathBuf, source: io::Error },
+}
+
+/// The kernel's words for an I/O error, without Rust's "(os error N)" suffix:
+/// "Device or resource busy".
+pub fn errno_text(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => {
+            // SAFETY: strerror returns a pointer to a static or thread-local string.
+            let p = unsafe { libc::strerror(code) };
+            if p.is_null() {
+                return e.to_string();
+            }
+            // SAFETY: p is a valid NUL-terminated C string (checked non-null above).
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .into_owned()
+        }
+        None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_error_is_one_line_naming_file_value_and_errno() {
+        let e = Error::Write {
+            file: "memory.limit_in_bytes".into(),
+            value: "4096".into(),
+            dir: "/sys/fs/cgroup/memory/x".into(),
+            source: io::Error::from_raw_os_error(libc::EBUSY),
+        };
+        assert_eq!(
+            e.to_string(),
+            "memory.limit_in_bytes: cannot set 4096 for /sys/fs/cgroup/memory/x: Device or resource busy"
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! Reading and writing single cgroup control files, with errors that name the file,
+//! the value and the directory. Nothing here knows what a file means.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Writes `value` to `dir/file` in one write(2), as the kernel expects. On a fake tree
+/// (`create`), the file is created if missing.
+pub(crate) fn write(dir: &Path, file: &str, value: &str, create: bool) -> Result<()> {
+    tracing::trace!(dir = %dir.display(), file, value, "cgroup write");
+    let fail = |source: io::Error| Error::Write {
+        file: file.to_owned(),
+        value: value.to_owned(),
+        dir: dir.to_path_buf(),
+        source,
+    };
+    let mut f = OpenOptions::new()
+        .write(true)
+        .truncate(create)
+        .create(create)
+        .open(dir.join(file))
+        .map_err(fail)?;
+    let n = f.write(value.as_bytes()).map_err(fail)?;
+    if n != value.len() {
+        return Err(fail(io::Error::new(
+            io::ErrorKind::WriteZero,
+            "short write",
+        )));
+    }
+    Ok(())
+}
+
+/// The content of `dir/file`, trimmed.
+pub(crate) fn read(dir: &Path, file: &str) -> Result<String> {
+    let path = dir.join(file);
+    fs::read_to_string(&path)
+        .map(|s| s.trim().to_owned())
+        .map_err(|source| Error::Read { path, source })
+}
+
+/// `dir/file` parsed as an unsigned number ("max" reads as None).
+pub(crate) fn read_u64(dir: &Path, file: &str) -> Result<Option<u64>> {
+    let text = read(dir, file)?;
+    if text == "max" {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| Error::Parse {
+        path: dir.join(file),
+        content: text,
+        expected: "a number or \"max\"",
+    })
+}
+
+/// The value of `key` in a flat keyed file such as memory.stat or cpu.stat ("key value" lines).
+pub(crate) fn read_keyed(dir: &Path, file: &str, key: &str) -> Result<Option<u64>> {
+    let text = read(dir, file)?;
+    Ok(text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        if k == key {
+            v.trim().parse().ok()
+        } else {
+            None
+        }
+    }))
+}
+
+pub(crate) fn exists(dir: &Path, file: &str) -> bool {
+    dir.join(file).exists()
+}
+
+/// The PIDs listed in `dir/cgroup.procs`.
+pub(crate) fn read_pids(dir: &Path) -> Result<Vec<i32>> {
+    let text = read(dir, "cgroup.procs")?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            l.trim().parse().map_err(|_| Error::Parse {
+                path: dir.join("cgroup.procs"),
+                content: l.to_owned(),
+                expected: "one PID per line",
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_creates_only_when_asked() {
+        let t = tempfile::tempdir().unwrap();
+        let e = write(t.path(), "pids.max", "10", false).unwrap_err();
+        assert!(
+            e.to_string().starts_with("pids.max: cannot set 10 for "),
+            "{e}"
+        );
+        assert!(e.to_string().ends_with("No such file or directory"), "{e}");
+        write(t.path(), "pids.max", "10", true).unwrap();
+        assert_eq!(read_u64(t.path(), "pids.max").unwrap(), Some(10));
+        write(t.path(), "pids.max", "max", true).unwrap();
+        assert_eq!(read_u64(t.path(), "pids.max").unwrap(), None);
+    }
+
+    #[test]
+    fn keyed_files_and_pids() {
+        let t = tempfile::tempdir().unwrap();
+        fs::write(t.path().join("cpu.stat"), "usage_usec 12\nuser_usec 5\n").unwrap();
+        assert_eq!(
+            read_keyed(t.path(), "cpu.stat", "usage_usec").unwrap(),
+            Some(12)
+        );
+        assert_eq!(read_keyed(t.path(), "cpu.stat", "nope").unwrap(), None);
+        fs::write(t.path().join("cgroup.procs"), "1\n22\n").unwrap();
+        assert_eq!(read_pids(t.path()).unwrap(), vec![1, 22]);
+        fs::write(t.path().join("cgroup.procs"), "x\n").unwrap();
+        assert!(read_pids(t.path()).is_err());
+    }
+}

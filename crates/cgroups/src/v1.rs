@@ -1,0 +1,350 @@
+//! Resource limits and counters on cgroup v1 (and on the v1 side of a hybrid machine):
+//! turns OCI `LinuxResources` into writes to memory.*, cpu.*, cpuset.*, pids.*, devices.*,
+//! blkio.* and hugetlb.* files. It never creates or removes directories.
+
+use std::path::Path;
+
+use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxDeviceCgroup, LinuxMemory, LinuxResources};
+
+use crate::cgroup::{Cgroup, Stats};
+use crate::error::{Error, Result};
+use crate::files;
+
+pub(crate) fn set(cg: &Cgroup, r: &LinuxResources) -> Result<()> {
+    if let Some(m) = r.memory() {
+        set_memory(cg, m)?;
+    }
+    if let Some(c) = r.cpu() {
+        set_cpu(cg, c)?;
+    }
+    if let Some(p) = r.pids() {
+        let dir = need(cg, "pids")?;
+        cg.write(dir, "pids.max", &pids_max(p.limit()))?;
+    }
+    if let Some(rules) = r.devices() {
+        let dir = need(cg, "devices")?;
+        for rule in rules {
+            let file = if rule.allow() {
+                "devices.allow"
+            } else {
+                "devices.deny"
+            };
+            cg.write(dir, file, &device_rule(rule)?)?;
+        }
+    }
+    if let Some(b) = r.block_io() {
+        set_blkio(cg, b)?;
+    }
+    if let Some(limits) = r.hugepage_limits() {
+        let dir = need(cg, "hugetlb")?;
+        for l in limits {
+            cg.write(
+                dir,
+                &format!("hugetlb.{}.limit_in_bytes", l.page_size()),
+                &l.limit().to_string(),
+            )?;
+        }
+    }
+    if let Some(n) = r.network() {
+        if let Some(id) = n.class_id() {
+            cg.write(need(cg, "net_cls")?, "net_cls.classid", &id.to_string())?;
+        }
+        for p in n.priorities().iter().flatten() {
+            cg.write(
+                need(cg, "net_prio")?,
+                "net_prio.ifpriomap",
+                &format!("{} {}", p.name(), p.priority()),
+            )?;
+        }
+    }
+    if r.rdma().as_ref().is_some_and(|m| !m.is_empty()) {
+        return Err(Error::Unsupported {
+            what: "linux.resources.rdma".into(),
+            context: "by sixrun",
+        });
+    }
+    if r.unified().as_ref().is_some_and(|m| !m.is_empty()) {
+        return Err(Error::Unsupported {
+            what: "linux.resources.unified".into(),
+            context: "on a cgroup v1 machine (it names cgroup v2 files)",
+        });
+    }
+    Ok(())
+}
+
+fn need<'a>(cg: &'a Cgroup, controller: &'static str) -> Result<&'a Path> {
+    cg.v1_dir(controller).ok_or_else(|| Error::Unsupported {
+        what: format!("the {controller} controller"),
+        context: "here: its cgroup v1 hierarchy is not mounted",
+    })
+}
+
+fn set_memory(cg: &Cgroup, m: &LinuxMemory) -> Result<()> {
+    let dir = need(cg, "memory")?;
+    if let Some(k) = m.kernel() {
+        tracing::warn!("kernel memory limit {k} ignored: the kernel no longer supports it");
+    }
+    let limit = m.limit().map(|v| checked("memory.limit", v)).transpose()?;
+    let mut swap = m.swap().map(|v| checked("memory.swap", v)).transpose()?;
+    if swap.is_some() && !files::exists(dir, "memory.memsw.limit_in_bytes") && !cg.fake {
+        tracing::warn!(
+            "swap limit ignored: this kernel has no swap accounting (memory.memsw.limit_in_bytes)"
+        );
+        swap = None;
+    }
+    if limit == Some(-1) && swap.is_none() && files::exists(dir, "memory.memsw.limit_in_bytes") {
+        swap = Some(-1);
+    }
+    let write_limit = |v: i64| cg.write(dir, "memory.limit_in_bytes", &v.to_string());
+    let write_swap = |v: i64| cg.write(dir, "memory.memsw.limit_in_bytes", &v.to_string());
+    match (limit, swap) {
+        (Some(l), Some(s)) => {
+            // The kernel insists memsw >= limit at every moment: raise swap first when raising.
+            let current = files::read_u64(dir, "memory.limit_in_bytes")
+                .unwrap_or(None)
+                .unwrap_or(u64::MAX);
+            if s == -1 || current < s as u64 {
+                write_swap(s)?;
+                write_limit(l)?;
+            } else {
+                write_limit(l)?;
+                write_swap(s)?;
+            }
+        }
+        (Some(l), None) => write_limit(l)?,
+        (None, Some(s)) => write_swap(s)?,
+        (None, None) => {}
+    }
+    if let Some(v) = m.reservation() {
+        cg.write(
+            dir,
+            "memory.soft_limit_in_bytes",
+            &checked("memory.reservation", v)?.to_string(),
+        )?;
+    }
+    if let Some(v) = m.kernel_tcp() {
+        cg.write(
+            dir,
+            "memory.kmem.tcp.limit_in_bytes",
+            &checked("memory.kernelTCP", v)?.to_string(),
+        )?;
+    }
+    if let Some(v) = m.swappiness() {
+        if v > 100 {
+            return Err(Error::BadValue {
+                what: "memory.swappiness",
+                value: v.to_string(),
+                expected: "0 to 100",
+            });
+        }
+        cg.write(dir, "memory.swappiness", &v.to_string())?;
+    }
+    if let Some(off) = m.disable_oom_killer() {
+        cg.write(dir, "memory.oom_control", if off { "1" } else { "0" })?;
+    }
+    if let Some(h) = m.use_hierarchy() {
+        cg.write(dir, "memory.use_hierarchy", if h { "1" } else { "0" })?;
+    }
+    Ok(())
+}
+
+/// A byte count: positive, or -1 for unlimited.
+pub(crate) fn checked(what: &'static str, v: i64) -> Result<i64> {
+    if v < -1 {
+        return Err(Error::BadValue {
+            what,
+            value: v.to_string(),
+            expected: "a positive byte count or -1 (unlimited)",
+        });
+    }
+    Ok(v)
+}
+
+fn set_cpu(cg: &Cgroup, c: &LinuxCpu) -> Result<()> {
+    let wants_cpu = c.shares().is_some()
+        || c.quota().is_some_and(|q| q != 0)
+        || c.period().is_some_and(|p| p != 0)
+        || c.burst().is_some()
+        || c.idle().is_some()
+        || c.realtime_period().is_some_and(|p| p != 0)
+        || c.realtime_runtime().is_some_and(|r| r != 0);
+    if wants_cpu {
+        let dir = need(cg, "cpu")?;
+        if let Some(s) = c.shares() {
+            cg.write(dir, "cpu.shares", &s.to_string())?;
+        }
+        if let Some(p) = c.period().filter(|&p| p != 0) {
+            cg.write(dir, "cpu.cfs_period_us", &p.to_string())?;
+        }
+        if let Some(q) = c.quota().filter(|&q| q != 0) {
+            cg.write(dir, "cpu.cfs_quota_us", &q.to_string())?;
+        }
+        if let Some(b) = c.burst() {
+            cg.write(dir, "cpu.cfs_burst_us", &b.to_string())?;
+        }
+        if let Some(p) = c.realtime_period().filter(|&p| p != 0) {
+            cg.write(dir, "cpu.rt_period_us", &p.to_string())?;
+        }
+        if let Some(r) = c.realtime_runtime().filter(|&r| r != 0) {
+            cg.write(dir, "cpu.rt_runtime_us", &r.to_string())?;
+        }
+        if let Some(i) = c.idle() {
+            cg.write(dir, "cpu.idle", &i.to_string())?;
+        }
+    }
+    for (value, file) in [(c.cpus(), "cpuset.cpus"), (c.mems(), "cpuset.mems")] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            cg.write(need(cg, "cpuset")?, file, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// "max" for no limit (OCI: 0 or negative), else the number.
+pub(crate) fn pids_max(limit: i64) -> String {
+    if limit > 0 {
+        limit.to_string()
+    } else {
+        "max".into()
+    }
+}
+
+/// "c 1:3 rwm" from an OCI device rule; a missing type, major or minor is a wildcard.
+pub(crate) fn device_rule(rule: &LinuxDeviceCgroup) -> Result<String> {
+    let num = |n: Option<i64>| match n {
+        Some(n) if n >= 0 => n.to_string(),
+        _ => "*".into(),
+    };
+    let access = rule.access().clone().unwrap_or_else(|| "rwm".into());
+    if access.is_empty() || !access.chars().all(|c| "rwm".contains(c)) {
+        return Err(Error::BadValue {
+            what: "device rule access",
+            value: access,
+            expected: "letters from \"rwm\"",
+        });
+    }
+    let typ = rule
+        .typ()
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_else(|| "a".into());
+    if typ == "a" {
+        return Ok(format!("a *:* {access}"));
+    }
+    let typ = if typ == "u" { "c".into() } else { typ };
+    if typ == "p" {
+        return Err(Error::BadValue {
+            what: "device rule type",
+            value: typ,
+            expected: "a, b or c (the kernel filters no FIFOs)",
+        });
+    }
+    Ok(format!(
+        "{typ} {}:{} {access}",
+        num(rule.major()),
+        num(rule.minor())
+    ))
+}
+
+fn set_blkio(cg: &Cgroup, b: &LinuxBlockIo) -> Result<()> {
+    let dir = need(cg, "blkio")?;
+    if let Some(w) = b.weight() {
+        let file = if files::exists(dir, "blkio.weight") || cg.fake {
+            "blkio.weight"
+        } else {
+            "blkio.bfq.weight"
+        };
+        cg.write(dir, file, &w.to_string())?;
+    }
+    if b.leaf_weight().is_some() {
+        return Err(Error::Unsupported {
+            what: "blockIO.leafWeight".into(),
+            context: "by current kernels",
+        });
+    }
+    for d in b.weight_device().iter().flatten() {
+        if let Some(w) = d.weight() {
+            let file = if files::exists(dir, "blkio.weight_device") || cg.fake {
+                "blkio.weight_device"
+            } else {
+                "blkio.bfq.weight_device"
+            };
+            cg.write(dir, file, &format!("{}:{} {w}", d.major(), d.minor()))?;
+        }
+    }
+    let throttles = [
+        (
+            b.throttle_read_bps_device(),
+            "blkio.throttle.read_bps_device",
+        ),
+        (
+            b.throttle_write_bps_device(),
+            "blkio.throttle.write_bps_device",
+        ),
+        (
+            b.throttle_read_iops_device(),
+            "blkio.throttle.read_iops_device",
+        ),
+        (
+            b.throttle_write_iops_device(),
+            "blkio.throttle.write_iops_device",
+        ),
+    ];
+    for (devices, file) in throttles {
+        for d in devices.iter().flatten() {
+            cg.write(
+                dir,
+                file,
+                &format!("{}:{} {}", d.major(), d.minor(), d.rate()),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies cpuset.cpus and cpuset.mems from parent to child along the path below the
+/// mount point wherever they are empty: a v1 cpuset cgroup with empty sets takes no tasks.
+pub(crate) fn init_cpuset(cg: &Cgroup, leaf: &Path) -> Result<()> {
+    let Some(root) = cg
+        .v1
+        .iter()
+        .find(|d| d.path == leaf)
+        .map(|d| d.mount_point.clone())
+    else {
+        return Ok(());
+    };
+    let Ok(below) = leaf.strip_prefix(&root) else {
+        return Ok(());
+    };
+    let mut parent = root.clone();
+    for part in below.components() {
+        let child = parent.join(part);
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            let mine = files::read(&child, file).unwrap_or_default();
+            if mine.is_empty() {
+                let theirs = files::read(&parent, file)?;
+                cg.write(&child, file, &theirs)?;
+            }
+        }
+        parent = child;
+    }
+    Ok(())
+}
+
+pub(crate) fn stats(cg: &Cgroup) -> Result<Stats> {
+    let mut s = Stats::default();
+    if let Some(dir) = cg.v1_dir("memory") {
+        s.memory_usage_bytes = files::read_u64(dir, "memory.usage_in_bytes")?.unwrap_or(0);
+        // v1 reports "unlimited" as a huge page-aligned number.
+        s.memory_limit_bytes =
+            files::read_u64(dir, "memory.limit_in_bytes")?.filter(|&v| v < i64::MAX as u64 / 2);
+        s.memory_max_usage_bytes = files::read_u64(dir, "memory.max_usage_in_bytes")?;
+    }
+    if let Some(dir) = cg.v1_dir("cpuacct") {
+        s.cpu_usage_ns = files::read_u64(dir, "cpuacct.usage")?.unwrap_or(0);
+    }
+    if let Some(dir) = cg.v1_dir("pids") {
+        s.pids_current = files::read_u64(dir, "pids.current")?.unwrap_or(0);
+        s.pids_limit = files::read_u64(dir, "pids.max")?;
+    }
+    Ok(s)
+}

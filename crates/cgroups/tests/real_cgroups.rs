@@ -1,0 +1,242 @@
+//! Integration tests against this machine's real cgroups (root). Each test creates a
+//! uniquely named cgroup below the test process's own cgroup, puts a `sleep` child it
+//! owns into it, and proves afterwards that neither is left behind.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command};
+
+use six_cgroups::{Cgroup, Hierarchy, Version};
+use six_testkit::{cgroups_named, pid_alive, require_root, unique_name};
+
+/// Thaws and destroys the cgroup on drop, even when the test failed halfway, and removes
+/// the parent directories the test asked for (named after the test, so they are its own).
+struct CgroupGuard(Cgroup, bool);
+
+impl Drop for CgroupGuard {
+    fn drop(&mut self) {
+        let _ = self.0.thaw();
+        let _ = self.0.destroy();
+        if self.1 {
+            for (_, dir) in self.0.mounts_for_container() {
+                let _ = fs::remove_dir(dir.parent().unwrap());
+            }
+        }
+    }
+}
+
+/// Kills (by PID) and reaps the child on drop.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sleeper() -> ChildGuard {
+    ChildGuard(
+        Command::new("sleep")
+            .arg("1000")
+            .spawn()
+            .expect("spawning sleep"),
+    )
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    fs::read_to_string(dir.join(file))
+        .unwrap_or_else(|e| panic!("{}/{file}: {e}", dir.display()))
+        .trim()
+        .to_owned()
+}
+
+fn resources(json: &str) -> oci_spec::runtime::LinuxResources {
+    serde_json::from_str(json).unwrap()
+}
+
+#[test]
+fn limits_membership_freeze_stats_and_cleanup() {
+    require_root();
+    let name = unique_name("cgt");
+    let h = Hierarchy::detect().unwrap();
+    let own = fs::read_to_string("/proc/self/cgroup").unwrap();
+    {
+        let cg = CgroupGuard(
+            Cgroup::new(&h, Some(&format!("/{name}/c")), None, &name).unwrap(),
+            true,
+        );
+        cg.0.create().unwrap();
+        let mut child = sleeper();
+        let pid = child.0.id() as i32;
+
+        cg.0.set(&resources(
+            r#"{"memory": {"limit": 67108864, "reservation": 33554432},
+                "cpu": {"shares": 512, "quota": 20000, "period": 100000, "cpus": "0", "mems": "0"},
+                "pids": {"limit": 16},
+                "devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]}"#,
+        ))
+        .unwrap();
+        cg.0.add_process(pid).unwrap();
+        assert_eq!(cg.0.pids().unwrap(), vec![pid]);
+
+        if h.version() == Version::V2 {
+            let d = cg.0.unified_dir().unwrap();
+            assert_eq!(read(d, "memory.max"), "67108864");
+            assert_eq!(read(d, "cpu.max"), "20000 100000");
+            assert_eq!(read(d, "pids.max"), "16");
+        } else {
+            let mem = cg.0.v1_dir("memory").unwrap();
+            // Below the memory cgroup this process runs in, never beside it.
+            let own_mem = own
+                .lines()
+                .find(|l| l.contains(":memory:"))
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap();
+            assert!(
+                mem.starts_with(
+                    Path::new("/sys/fs/cgroup/memory").join(own_mem.trim_start_matches('/'))
+                ),
+                "{}",
+                mem.display()
+            );
+            assert!(mem.ends_with(format!("{name}/c")));
+            assert_eq!(read(mem, "memory.limit_in_bytes"), "67108864");
+            assert_eq!(read(mem, "memory.soft_limit_in_bytes"), "33554432");
+            let cpu = cg.0.v1_dir("cpu").unwrap();
+            assert_eq!(read(cpu, "cpu.shares"), "512");
+            assert_eq!(read(cpu, "cpu.cfs_quota_us"), "20000");
+            assert_eq!(read(cpu, "cpu.cfs_period_us"), "100000");
+            let cpuset = cg.0.v1_dir("cpuset").unwrap();
+            assert_eq!(read(cpuset, "cpuset.cpus"), "0");
+            assert!(
+                !read(cpuset.parent().unwrap(), "cpuset.mems").is_empty(),
+                "new parents got mems"
+            );
+            assert_eq!(read(cg.0.v1_dir("pids").unwrap(), "pids.max"), "16");
+            assert_eq!(
+                read(cg.0.v1_dir("devices").unwrap(), "devices.list"),
+                "c 1:3 rwm"
+            );
+            for dir in cg.0.mounts_for_container() {
+                assert_eq!(read(&dir.1, "cgroup.procs"), pid.to_string(), "{}", dir.0);
+            }
+        }
+
+        cg.0.freeze().unwrap();
+        if h.version() != Version::V2 {
+            assert_eq!(
+                read(cg.0.v1_dir("freezer").unwrap(), "freezer.state"),
+                "FROZEN"
+            );
+        }
+        cg.0.thaw().unwrap();
+        if h.version() != Version::V2 {
+            assert_eq!(
+                read(cg.0.v1_dir("freezer").unwrap(), "freezer.state"),
+                "THAWED"
+            );
+        }
+
+        let stats = cg.0.stats().unwrap();
+        assert!(stats.memory_max_usage_bytes.is_some(), "{stats:?}");
+        assert_eq!(stats.memory_limit_bytes, Some(67108864));
+        assert_eq!(stats.pids_current, 1);
+        assert_eq!(stats.pids_limit, Some(16));
+
+        // The state file round trip: another process destroys what this one made.
+        let stored = serde_json::to_string(&cg.0).unwrap();
+        let loaded: Cgroup = serde_json::from_str(&stored).unwrap();
+
+        child.0.kill().unwrap();
+        child.0.wait().unwrap();
+        assert!(!pid_alive(pid));
+        loaded.destroy().unwrap();
+        assert!(cgroups_named("c")
+            .iter()
+            .all(|p| !p.ends_with(format!("{name}/c"))));
+    }
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
+
+#[test]
+fn a_refused_write_names_file_value_and_errno() {
+    require_root();
+    let name = unique_name("cgr");
+    let h = Hierarchy::detect().unwrap();
+    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    cg.0.create().unwrap();
+    let e =
+        cg.0.set(&resources(r#"{"cpu": {"cpus": "9999"}}"#))
+            .unwrap_err()
+            .to_string();
+    assert!(
+        e.starts_with("cpuset.cpus: cannot set 9999 for /sys/fs/cgroup/"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("sixrun-{name}")) && e.ends_with("Numerical result out of range"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'));
+    drop(cg);
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
+
+#[test]
+fn destroy_waits_for_a_dying_process() {
+    require_root();
+    let name = unique_name("cgd");
+    let h = Hierarchy::detect().unwrap();
+    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    cg.0.create().unwrap();
+    let mut child = sleeper();
+    cg.0.add_process(child.0.id() as i32).unwrap();
+    child.0.kill().unwrap();
+    // Not reaped yet: the zombie keeps the cgroup busy only until it is waited for.
+    let waiter = std::thread::spawn(move || {
+        let _ = child.0.wait();
+        child
+    });
+    cg.0.destroy().unwrap();
+    drop(waiter.join().unwrap());
+    drop(cg);
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
+
+#[test]
+fn a_busy_cgroup_is_not_destroyed_silently() {
+    require_root();
+    let name = unique_name("cgb");
+    let h = Hierarchy::detect().unwrap();
+    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    cg.0.create().unwrap();
+    let child = sleeper();
+    cg.0.add_process(child.0.id() as i32).unwrap();
+    let e = cg.0.destroy().unwrap_err().to_string();
+    assert!(
+        e.contains("Device or resource busy") && e.contains(&name),
+        "{e}"
+    );
+    drop(child);
+    drop(cg);
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
