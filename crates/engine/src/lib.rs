@@ -8,6 +8,7 @@ pub mod error;
 pub mod mounts;
 pub mod record;
 pub mod request;
+pub mod spec;
 pub mod status;
 pub mod store;
 pub mod types;

@@ -1,0 +1,641 @@
+//! The spec builder: an image's defaults + a [`RunRequest`] → an OCI runtime `Spec` with
+//! Docker's defaults (namespaces, 14 capabilities, seccomp, masked /proc paths, mounts,
+//! resources). Pure: it reads the image's /etc/passwd and /etc/group, and nothing else.
+//!
+//! The path of `-m 100m`: the CLI parses `MemorySize`; [`resources`] writes it into
+//! `linux.resources.memory.limit`; six-cgroups writes `memory.limit_in_bytes`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{
+    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDeviceCgroup,
+    LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemoryBuilder, LinuxNamespaceBuilder,
+    LinuxNamespaceType, LinuxPidsBuilder, LinuxResources, LinuxResourcesBuilder, LinuxSeccomp,
+    Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
+};
+
+use crate::error::{Error, Result};
+use crate::request::RunRequest;
+use crate::types::NetworkMode;
+
+/// What the image says about how to run it (from six-image's config).
+#[derive(Debug, Clone, Default)]
+pub struct ImageDefaults {
+    pub env: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub workdir: String,
+    pub user: String,
+}
+
+/// The per-container files bind-mounted over /etc.
+#[derive(Debug, Clone)]
+pub struct EtcFiles {
+    pub hostname: PathBuf,
+    pub hosts: PathBuf,
+    pub resolv_conf: PathBuf,
+}
+
+pub struct SpecInput<'a> {
+    pub id: &'a str,
+    pub request: &'a RunRequest,
+    pub image: &'a ImageDefaults,
+    /// The container's root filesystem on the host (the overlay's merged dir).
+    pub rootfs: &'a Path,
+    pub etc: &'a EtcFiles,
+    pub seccomp: Option<LinuxSeccomp>,
+}
+
+/// The spec and the resolved values the record keeps.
+#[derive(Debug, Clone)]
+pub struct BuiltSpec {
+    pub spec: Spec,
+    pub args: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: String,
+    pub user: String,
+    pub hostname: String,
+}
+
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Docker's 14 default capabilities.
+pub const DEFAULT_CAPS: [&str; 14] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+const ALL_CAPS: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+const MASKED_PATHS: [&str; 11] = [
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+const READONLY_PATHS: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+fn oci(e: oci_spec::OciSpecError) -> Error {
+    Error::Invalid(format!("building the container's OCI spec: {e}"))
+}
+
+/// Builds the spec for one container.
+pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
+    let req = input.request;
+    let (entrypoint, cmd) = merge_command(req, input.image);
+    let args: Vec<String> = entrypoint.iter().chain(cmd.iter()).cloned().collect();
+    if args.is_empty() {
+        return Err(Error::Invalid(
+            "no command specified: the image has none; give one after the image name".into(),
+        ));
+    }
+    let hostname = req
+        .hostname
+        .clone()
+        .unwrap_or_else(|| input.id[..12].to_owned());
+    let workdir = req
+        .workdir
+        .clone()
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| input.image.workdir.clone());
+    let workdir = if workdir.is_empty() {
+        "/".to_owned()
+    } else {
+        workdir
+    };
+    if !workdir.starts_with('/') {
+        return Err(Error::Invalid(format!(
+            "the working directory \"{workdir}\" is invalid: it must be an absolute path"
+        )));
+    }
+    let user = req
+        .user
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| input.image.user.clone());
+    let ids = resolve_user(&user, input.rootfs)?;
+    let env = merge_env(&input.image.env, req, &hostname);
+
+    let caps = capabilities(&req.cap_add, &req.cap_drop)?;
+    let cap_set = || caps.clone();
+    let capabilities = LinuxCapabilitiesBuilder::default()
+        .bounding(cap_set())
+        .effective(cap_set())
+        .permitted(cap_set())
+        .build()
+        .map_err(oci)?;
+    let mut user_builder = UserBuilder::default().uid(ids.uid).gid(ids.gid);
+    if !ids.additional_gids.is_empty() {
+        user_builder = user_builder.additional_gids(ids.additional_gids.clone());
+    }
+    let process = ProcessBuilder::default()
+        .terminal(req.tty)
+        .user(user_builder.build().map_err(oci)?)
+        .args(args.clone())
+        .env(env.clone())
+        .cwd(PathBuf::from(&workdir))
+        .capabilities(capabilities)
+        .no_new_privileges(false)
+        .build()
+        .map_err(oci)?;
+
+    let mut namespaces = vec![
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Mount,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Ipc,
+    ];
+    if req.network != NetworkMode::Host {
+        namespaces.push(LinuxNamespaceType::Network);
+    }
+    let namespaces = namespaces
+        .into_iter()
+        .map(|t| LinuxNamespaceBuilder::default().typ(t).build().map_err(oci))
+        .collect::<Result<Vec<_>>>()?;
+    let mut linux = LinuxBuilder::default()
+        .namespaces(namespaces)
+        .resources(resources(req)?)
+        .masked_paths(
+            MASKED_PATHS
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .readonly_paths(
+            READONLY_PATHS
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        );
+    if let Some(seccomp) = input.seccomp.clone() {
+        linux = linux.seccomp(seccomp);
+    }
+
+    let spec = SpecBuilder::default()
+        .version("1.0.2")
+        .root(
+            RootBuilder::default()
+                .path(input.rootfs)
+                .readonly(req.read_only)
+                .build()
+                .map_err(oci)?,
+        )
+        .hostname(hostname.clone())
+        .process(process)
+        .mounts(mounts(req, input.etc)?)
+        .linux(linux.build().map_err(oci)?)
+        .build()
+        .map_err(oci)?;
+    Ok(BuiltSpec {
+        spec,
+        args,
+        entrypoint,
+        cmd,
+        env,
+        workdir,
+        user,
+        hostname,
+    })
+}
+
+/// Docker's rule: `--entrypoint` replaces the image's entrypoint and clears its cmd;
+/// a command after the image replaces the image's cmd.
+pub fn merge_command(req: &RunRequest, image: &ImageDefaults) -> (Vec<String>, Vec<String>) {
+    let entrypoint = req
+        .entrypoint
+        .clone()
+        .unwrap_or_else(|| image.entrypoint.clone());
+    let cmd = if !req.cmd.is_empty() {
+        req.cmd.clone()
+    } else if req.entrypoint.is_some() {
+        Vec::new()
+    } else {
+        image.cmd.clone()
+    };
+    (entrypoint, cmd)
+}
+
+/// PATH (if the image has none), HOSTNAME, TERM (with a tty), the image's env, then `-e`.
+pub fn merge_env(image_env: &[String], req: &RunRequest, hostname: &str) -> Vec<String> {
+    let mut env: Vec<String> = Vec::new();
+    let mut set = |entry: String| {
+        let key = entry.split('=').next().unwrap_or_default().to_owned();
+        match env
+            .iter_mut()
+            .find(|e| e.split('=').next() == Some(key.as_str()))
+        {
+            Some(old) => *old = entry,
+            None => env.push(entry),
+        }
+    };
+    if !image_env.iter().any(|e| e.starts_with("PATH=")) {
+        set(DEFAULT_PATH.to_owned());
+    }
+    set(format!("HOSTNAME={hostname}"));
+    if req.tty {
+        set("TERM=xterm".to_owned());
+    }
+    for e in image_env {
+        set(e.clone());
+    }
+    for var in &req.env {
+        if let Some(entry) = var.to_entry() {
+            set(entry);
+        }
+    }
+    env
+}
+
+/// `linux.resources` from the request: memory, cpu, pids, and the device allow-list.
+pub fn resources(req: &RunRequest) -> Result<LinuxResources> {
+    let mut b = LinuxResourcesBuilder::default().devices(default_devices()?);
+    if req.memory.is_some() || req.memory_swap.is_some() {
+        let mut m = LinuxMemoryBuilder::default();
+        if let Some(limit) = req.memory {
+            if limit.bytes() < 6 << 20 {
+                return Err(Error::Invalid(format!(
+                    "memory limit {limit} bytes is below the minimum of 6MB"
+                )));
+            }
+            m = m.limit(i64::try_from(limit.bytes()).unwrap_or(i64::MAX));
+            // Docker's default: as much swap as memory (memory + swap = 2 x memory).
+            let swap = match req.memory_swap {
+                Some(s) => s.as_spec_value(),
+                None => i64::try_from(limit.bytes().saturating_mul(2)).unwrap_or(i64::MAX),
+            };
+            if swap != -1 && swap < i64::try_from(limit.bytes()).unwrap_or(i64::MAX) {
+                return Err(Error::Invalid(
+                    "--memory-swap must be at least as large as --memory (it is memory plus swap)"
+                        .into(),
+                ));
+            }
+            m = m.swap(swap);
+        } else {
+            return Err(Error::Invalid(
+                "--memory-swap needs --memory (-m) too".into(),
+            ));
+        }
+        b = b.memory(m.build().map_err(oci)?);
+    }
+    if req.cpu_shares.is_some() || req.cpus.is_some() || req.cpuset_cpus.is_some() {
+        let mut c = LinuxCpuBuilder::default();
+        if let Some(shares) = req.cpu_shares {
+            if shares != 0 && !(2..=262_144).contains(&shares) {
+                return Err(Error::Invalid(format!(
+                    "cpu shares {shares} is outside 2-262144"
+                )));
+            }
+            c = c.shares(shares);
+        }
+        if let Some(cpus) = req.cpus {
+            let (quota, period) = cpus.quota_period();
+            c = c.quota(quota).period(period);
+        }
+        if let Some(set) = &req.cpuset_cpus {
+            c = c.cpus(set.to_string());
+        }
+        b = b.cpu(c.build().map_err(oci)?);
+    }
+    if let Some(limit) = req.pids_limit {
+        b = b.pids(
+            LinuxPidsBuilder::default()
+                .limit(if limit <= 0 { -1 } else { limit })
+                .build()
+                .map_err(oci)?,
+        );
+    }
+    b.build().map_err(oci)
+}
+
+/// Docker's device cgroup: deny all, then mknod anything, and the usual character devices.
+fn default_devices() -> Result<Vec<LinuxDeviceCgroup>> {
+    let rule = |allow: bool,
+                typ: Option<LinuxDeviceType>,
+                major: Option<i64>,
+                minor: Option<i64>,
+                access: &str| {
+        let mut b = LinuxDeviceCgroupBuilder::default()
+            .allow(allow)
+            .access(access);
+        if let Some(t) = typ {
+            b = b.typ(t);
+        }
+        if let Some(m) = major {
+            b = b.major(m);
+        }
+        if let Some(m) = minor {
+            b = b.minor(m);
+        }
+        b.build().map_err(oci)
+    };
+    let c = Some(LinuxDeviceType::C);
+    Ok(vec![
+        rule(false, None, None, None, "rwm")?,
+        rule(true, c, None, None, "m")?,
+        rule(true, Some(LinuxDeviceType::B), None, None, "m")?,
+        rule(true, c, Some(1), Some(3), "rwm")?,    // null
+        rule(true, c, Some(1), Some(5), "rwm")?,    // zero
+        rule(true, c, Some(1), Some(7), "rwm")?,    // full
+        rule(true, c, Some(1), Some(8), "rwm")?,    // random
+        rule(true, c, Some(1), Some(9), "rwm")?,    // urandom
+        rule(true, c, Some(5), Some(0), "rwm")?,    // tty
+        rule(true, c, Some(5), Some(1), "rwm")?,    // console
+        rule(true, c, Some(5), Some(2), "rwm")?,    // ptmx
+        rule(true, c, Some(136), None, "rwm")?,     // pts
+        rule(true, c, Some(10), Some(200), "rwm")?, // tun
+    ])
+}
+
+fn mount(dest: &str, typ: &str, source: &str, options: &[&str]) -> Result<Mount> {
+    MountBuilder::default()
+        .destination(dest)
+        .typ(typ)
+        .source(source)
+        .options(options.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .build()
+        .map_err(oci)
+}
+
+fn bind(dest: &str, source: &Path, read_only: bool) -> Result<Mount> {
+    let mode = if read_only { "ro" } else { "rw" };
+    MountBuilder::default()
+        .destination(dest)
+        .typ("bind")
+        .source(source)
+        .options(vec![
+            "rbind".to_owned(),
+            "rprivate".to_owned(),
+            mode.to_owned(),
+        ])
+        .build()
+        .map_err(oci)
+}
+
+/// Docker's default mounts, then /etc/{resolv.conf,hostname,hosts}, then `-v` volumes.
+pub fn mounts(req: &RunRequest, etc: &EtcFiles) -> Result<Vec<Mount>> {
+    let mut m = vec![
+        mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
+        mount(
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        )?,
+        mount(
+            "/dev/pts",
+            "devpts",
+            "devpts",
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5",
+            ],
+        )?,
+        mount(
+            "/sys",
+            "sysfs",
+            "sysfs",
+            &["nosuid", "noexec", "nodev", "ro"],
+        )?,
+        mount(
+            "/sys/fs/cgroup",
+            "cgroup",
+            "cgroup",
+            &["ro", "nosuid", "noexec", "nodev", "relatime"],
+        )?,
+        mount(
+            "/dev/mqueue",
+            "mqueue",
+            "mqueue",
+            &["nosuid", "noexec", "nodev"],
+        )?,
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        )?,
+        bind("/etc/resolv.conf", &etc.resolv_conf, false)?,
+        bind("/etc/hostname", &etc.hostname, false)?,
+        bind("/etc/hosts", &etc.hosts, false)?,
+    ];
+    for v in &req.volumes {
+        let dest = v.container.to_string_lossy();
+        m.push(bind(&dest, &v.host, v.read_only)?);
+    }
+    Ok(m)
+}
+
+/// Docker's 14 defaults, plus `--cap-add`, minus `--cap-drop`; "ALL" on either side.
+pub fn capabilities(add: &[String], drop: &[String]) -> Result<HashSet<Capability>> {
+    let normalize = |name: &str| -> Result<String> {
+        let upper = name.to_ascii_uppercase();
+        let full = if upper.starts_with("CAP_") {
+            upper
+        } else {
+            format!("CAP_{upper}")
+        };
+        if ALL_CAPS.contains(&full.as_str()) {
+            Ok(full)
+        } else {
+            Err(Error::Invalid(format!(
+                "unknown capability \"{name}\": expected a name like NET_ADMIN or ALL"
+            )))
+        }
+    };
+    let mut names: Vec<String> = DEFAULT_CAPS.iter().map(|s| s.to_string()).collect();
+    if drop.iter().any(|d| d.eq_ignore_ascii_case("all")) {
+        names.clear();
+    }
+    for d in drop.iter().filter(|d| !d.eq_ignore_ascii_case("all")) {
+        let d = normalize(d)?;
+        names.retain(|n| *n != d);
+    }
+    if add.iter().any(|a| a.eq_ignore_ascii_case("all")) {
+        names = ALL_CAPS.iter().map(|s| s.to_string()).collect();
+    }
+    for a in add.iter().filter(|a| !a.eq_ignore_ascii_case("all")) {
+        let a = normalize(a)?;
+        if !names.contains(&a) {
+            names.push(a);
+        }
+    }
+    names
+        .iter()
+        .map(|n| {
+            serde_json::from_value::<Capability>(serde_json::Value::String(n.clone()))
+                .map_err(|_| Error::Invalid(format!("capability {n} is not known to this build")))
+        })
+        .collect()
+}
+
+/// The process's IDs: "uid[:gid]" numbers or names from the image's /etc/passwd and /etc/group.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserIds {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+}
+
+pub fn resolve_user(user: &str, rootfs: &Path) -> Result<UserIds> {
+    if user.is_empty() {
+        return Ok(UserIds::default());
+    }
+    let (u, g) = match user.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (user, None),
+    };
+    let passwd = read_image_file(rootfs, "etc/passwd");
+    let group = read_image_file(rootfs, "etc/group");
+    let (uid, primary_gid, uname) = match u.parse::<u32>() {
+        Ok(uid) => {
+            let entry = passwd
+                .lines()
+                .map(|l| l.split(':').collect::<Vec<_>>())
+                .find(|f| f.get(2) == Some(&u));
+            let gid = entry
+                .as_ref()
+                .and_then(|f| f.get(3)?.parse().ok())
+                .unwrap_or(0);
+            (
+                uid,
+                gid,
+                entry.and_then(|f| f.first().map(|s| s.to_string())),
+            )
+        }
+        Err(_) => {
+            let f = passwd
+                .lines()
+                .map(|l| l.split(':').collect::<Vec<_>>())
+                .find(|f| f.first() == Some(&u))
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "unable to find user {u}: no matching entries in the image's /etc/passwd"
+                    ))
+                })?;
+            let uid = f.get(2).and_then(|s| s.parse().ok()).ok_or_else(|| {
+                Error::Invalid(format!("user {u} has a bad uid in the image's /etc/passwd"))
+            })?;
+            let gid = f.get(3).and_then(|s| s.parse().ok()).unwrap_or(0);
+            (uid, gid, Some(u.to_owned()))
+        }
+    };
+    let gid = match g {
+        None => primary_gid,
+        Some(g) => match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => group
+                .lines()
+                .map(|l| l.split(':').collect::<Vec<_>>())
+                .find(|f| f.first() == Some(&g))
+                .and_then(|f| f.get(2)?.parse().ok())
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "unable to find group {g}: no matching entries in the image's /etc/group"
+                    ))
+                })?,
+        },
+    };
+    let additional_gids = match &uname {
+        Some(name) => group
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .filter(|f| f.get(3).is_some_and(|m| m.split(',').any(|m| m == name)))
+            .filter_map(|f| f.get(2)?.parse().ok())
+            .filter(|g| *g != gid)
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(UserIds {
+        uid,
+        gid,
+        additional_gids,
+    })
+}
+
+/// A file of the image, read only if it is a plain file (a symlink could point at the host's).
+fn read_image_file(rootfs: &Path, rel: &str) -> String {
+    let path = rootfs.join(rel);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() => std::fs::read_to_string(&path).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+#[path = "spec_tests.rs"]
+mod tests;

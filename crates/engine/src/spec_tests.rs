@@ -1,0 +1,342 @@
+//! Unit tests of the spec builder: no root, no kernel.
+
+use super::*;
+use crate::types::{EnvVar, MemorySize};
+
+fn image() -> ImageDefaults {
+    ImageDefaults {
+        env: vec!["PATH=/bin".into(), "A=image".into()],
+        cmd: vec!["sh".into()],
+        ..Default::default()
+    }
+}
+
+fn etc() -> EtcFiles {
+    EtcFiles {
+        hostname: "/r/hostname".into(),
+        hosts: "/r/hosts".into(),
+        resolv_conf: "/r/resolv.conf".into(),
+    }
+}
+
+fn build_for(req: &RunRequest, rootfs: &Path) -> Result<BuiltSpec> {
+    let id = "0123456789abcdef".repeat(4);
+    let image = image();
+    let etc = etc();
+    build(&SpecInput {
+        id: &id,
+        request: req,
+        image: &image,
+        rootfs,
+        etc: &etc,
+        seccomp: None,
+    })
+}
+
+#[test]
+fn the_path_of_minus_m_100m() {
+    let req = RunRequest {
+        memory: Some("100m".parse().unwrap()),
+        ..Default::default()
+    };
+    let b = build_for(&req, Path::new("/nonexistent")).unwrap();
+    let mem = b
+        .spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .resources()
+        .as_ref()
+        .unwrap()
+        .memory()
+        .unwrap();
+    assert_eq!(mem.limit(), Some(100 << 20));
+    assert_eq!(
+        mem.swap(),
+        Some(200 << 20),
+        "Docker's default swap is memory x 2"
+    );
+}
+
+#[test]
+fn cpu_settings_land_in_linux_resources() {
+    let req = RunRequest {
+        cpu_shares: Some(512),
+        cpus: Some("1.5".parse().unwrap()),
+        cpuset_cpus: Some("0,1".parse().unwrap()),
+        pids_limit: Some(50),
+        ..Default::default()
+    };
+    let r = resources(&req).unwrap();
+    let cpu = r.cpu().as_ref().unwrap();
+    assert_eq!(cpu.shares(), Some(512));
+    assert_eq!(cpu.quota(), Some(150_000));
+    assert_eq!(cpu.period(), Some(100_000));
+    assert_eq!(cpu.cpus().as_deref(), Some("0-1"));
+    assert_eq!(r.pids().as_ref().unwrap().limit(), 50);
+}
+
+#[test]
+fn bad_resources_are_refused() {
+    let tiny = RunRequest {
+        memory: Some(MemorySize::from_bytes(1024)),
+        ..Default::default()
+    };
+    assert!(resources(&tiny)
+        .unwrap_err()
+        .to_string()
+        .contains("minimum"));
+    let swap_only = RunRequest {
+        memory_swap: Some("1g".parse().unwrap()),
+        ..Default::default()
+    };
+    assert!(resources(&swap_only).is_err());
+    let small_swap = RunRequest {
+        memory: Some("100m".parse().unwrap()),
+        memory_swap: Some("50m".parse().unwrap()),
+        ..Default::default()
+    };
+    assert!(resources(&small_swap).is_err());
+    let shares = RunRequest {
+        cpu_shares: Some(1),
+        ..Default::default()
+    };
+    assert!(resources(&shares).is_err());
+}
+
+#[test]
+fn command_merging_follows_docker() {
+    let img = ImageDefaults {
+        entrypoint: vec!["/ep".into()],
+        cmd: vec!["c1".into()],
+        ..Default::default()
+    };
+    let plain = RunRequest::default();
+    assert_eq!(
+        merge_command(&plain, &img),
+        (vec!["/ep".to_string()], vec!["c1".to_string()])
+    );
+    let with_cmd = RunRequest {
+        cmd: vec!["x".into()],
+        ..Default::default()
+    };
+    assert_eq!(merge_command(&with_cmd, &img).1, vec!["x".to_string()]);
+    let with_ep = RunRequest {
+        entrypoint: Some(vec!["/other".into()]),
+        ..Default::default()
+    };
+    assert_eq!(
+        merge_command(&with_ep, &img),
+        (vec!["/other".to_string()], vec![])
+    );
+    let cleared = RunRequest {
+        entrypoint: Some(vec![]),
+        cmd: vec!["ls".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        merge_command(&cleared, &img),
+        (vec![], vec!["ls".to_string()])
+    );
+}
+
+#[test]
+fn env_merges_image_then_request() {
+    let req = RunRequest {
+        env: vec![
+            "A=req".parse::<EnvVar>().unwrap(),
+            "KEY1=value1".parse().unwrap(),
+        ],
+        tty: true,
+        ..Default::default()
+    };
+    let b = build_for(&req, Path::new("/nonexistent")).unwrap();
+    assert!(b.env.contains(&"A=req".to_string()), "{:?}", b.env);
+    assert!(b.env.contains(&"KEY1=value1".to_string()));
+    assert!(b.env.contains(&"PATH=/bin".to_string()));
+    assert!(b.env.contains(&"TERM=xterm".to_string()));
+    assert!(b.env.contains(&"HOSTNAME=0123456789ab".to_string()));
+    assert_eq!(b.env.iter().filter(|e| e.starts_with("A=")).count(), 1);
+    assert_eq!(b.hostname, "0123456789ab");
+    assert_eq!(b.spec.hostname().as_deref(), Some("0123456789ab"));
+}
+
+#[test]
+fn docker_defaults_are_in_the_spec() {
+    let b = build_for(&RunRequest::default(), Path::new("/nonexistent")).unwrap();
+    let linux = b.spec.linux().as_ref().unwrap();
+    let ns: Vec<_> = linux
+        .namespaces()
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|n| n.typ())
+        .collect();
+    for t in [
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Mount,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Ipc,
+        LinuxNamespaceType::Network,
+    ] {
+        assert!(ns.contains(&t), "{t:?}");
+    }
+    assert!(linux
+        .masked_paths()
+        .as_ref()
+        .unwrap()
+        .contains(&"/proc/kcore".to_string()));
+    assert!(linux
+        .readonly_paths()
+        .as_ref()
+        .unwrap()
+        .contains(&"/proc/sys".to_string()));
+    let caps = b
+        .spec
+        .process()
+        .as_ref()
+        .unwrap()
+        .capabilities()
+        .as_ref()
+        .unwrap()
+        .bounding()
+        .clone()
+        .unwrap();
+    assert_eq!(caps.len(), 14);
+    let dests: Vec<String> = b
+        .spec
+        .mounts()
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|m| m.destination().display().to_string())
+        .collect();
+    for d in [
+        "/proc",
+        "/dev",
+        "/dev/pts",
+        "/dev/shm",
+        "/dev/mqueue",
+        "/sys",
+        "/sys/fs/cgroup",
+        "/etc/hostname",
+        "/etc/hosts",
+        "/etc/resolv.conf",
+    ] {
+        assert!(dests.contains(&d.to_string()), "{d} in {dests:?}");
+    }
+    let sys = b
+        .spec
+        .mounts()
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|m| m.destination() == Path::new("/sys"))
+        .unwrap();
+    assert!(sys.options().as_ref().unwrap().contains(&"ro".to_string()));
+    assert_eq!(b.args, vec!["sh".to_string()]);
+    assert_eq!(b.spec.root().as_ref().unwrap().readonly(), Some(false));
+}
+
+#[test]
+fn host_network_has_no_network_namespace_and_read_only_works() {
+    let req = RunRequest {
+        network: NetworkMode::Host,
+        read_only: true,
+        ..Default::default()
+    };
+    let b = build_for(&req, Path::new("/nonexistent")).unwrap();
+    let ns = b
+        .spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .namespaces()
+        .clone()
+        .unwrap();
+    assert!(!ns.iter().any(|n| n.typ() == LinuxNamespaceType::Network));
+    assert_eq!(b.spec.root().as_ref().unwrap().readonly(), Some(true));
+}
+
+#[test]
+fn volumes_are_rbind_mounts() {
+    let req = RunRequest {
+        volumes: vec!["/host/path:/container/path:ro".parse().unwrap()],
+        ..Default::default()
+    };
+    let m = mounts(&req, &etc()).unwrap();
+    let v = m
+        .iter()
+        .find(|m| m.destination() == Path::new("/container/path"))
+        .unwrap();
+    assert_eq!(v.source().as_deref(), Some(Path::new("/host/path")));
+    let opts = v.options().clone().unwrap();
+    assert!(opts.contains(&"rbind".to_string()) && opts.contains(&"ro".to_string()));
+}
+
+#[test]
+fn capabilities_add_drop_all() {
+    assert_eq!(capabilities(&[], &[]).unwrap().len(), 14);
+    let c = capabilities(&["NET_ADMIN".into()], &["cap_chown".into()]).unwrap();
+    assert!(c.contains(&Capability::NetAdmin));
+    assert!(!c.contains(&Capability::Chown));
+    assert_eq!(capabilities(&[], &["ALL".into()]).unwrap().len(), 0);
+    assert_eq!(
+        capabilities(&["ALL".into()], &[]).unwrap().len(),
+        ALL_CAPS.len()
+    );
+    assert!(capabilities(&["FLY".into()], &[])
+        .unwrap_err()
+        .to_string()
+        .contains("FLY"));
+}
+
+#[test]
+fn users_resolve_from_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("etc")).unwrap();
+    std::fs::write(
+        dir.path().join("etc/passwd"),
+        "root:x:0:0::/root:/bin/sh\nnginx:x:101:102::/:/bin/false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("etc/group"),
+        "root:x:0:\nnginx:x:102:\nwww:x:33:nginx\n",
+    )
+    .unwrap();
+    let r = |u: &str| resolve_user(u, dir.path());
+    assert_eq!(r("").unwrap(), UserIds::default());
+    assert_eq!(
+        r("1000").unwrap(),
+        UserIds {
+            uid: 1000,
+            gid: 0,
+            additional_gids: vec![]
+        }
+    );
+    assert_eq!(r("1000:1000").unwrap().gid, 1000);
+    assert_eq!(
+        r("nginx").unwrap(),
+        UserIds {
+            uid: 101,
+            gid: 102,
+            additional_gids: vec![33]
+        }
+    );
+    assert_eq!(r("nginx:www").unwrap().gid, 33);
+    assert!(r("nobody").unwrap_err().to_string().contains("nobody"));
+    assert!(r("0:nogroup").is_err());
+}
+
+#[test]
+fn relative_workdir_is_refused() {
+    let req = RunRequest {
+        workdir: Some("tmp".into()),
+        ..Default::default()
+    };
+    assert!(build_for(&req, Path::new("/x"))
+        .unwrap_err()
+        .to_string()
+        .contains("absolute"));
+}
