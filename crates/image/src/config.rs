@@ -1,0 +1,243 @@
+//! Image configuration: [`ImageConfig`] (what a container needs: env, cmd, entrypoint,
+//! workdir, user, ports, labels) and [`ConfigFile`], the OCI/Docker config JSON that is
+//! hashed into the image ID. Unknown JSON fields are kept, so a loaded image saves unchanged.
+//! Never reads or writes files.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Digest;
+
+/// The run-time defaults of an image, as `docker inspect` shows under `Config`.
+/// In [`crate::ImageStore::commit`] it is a *change*: empty or `None` fields keep the base's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageConfig {
+    /// "KEY=value" entries.
+    #[serde(default)]
+    pub env: Vec<String>,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub working_dir: Option<String>,
+    pub user: Option<String>,
+    /// "80/tcp" entries.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    pub stop_signal: Option<String>,
+}
+
+impl ImageConfig {
+    /// `self` updated by `change`: env entries replace those with the same key, ports and
+    /// labels are added, and every `Some` field of `change` replaces this one.
+    pub fn merged(&self, change: &ImageConfig) -> ImageConfig {
+        let mut out = self.clone();
+        for entry in &change.env {
+            let key = entry.split('=').next().unwrap_or(entry);
+            out.env.retain(|e| e.split('=').next().unwrap_or(e) != key);
+            out.env.push(entry.clone());
+        }
+        for p in &change.exposed_ports {
+            if !out.exposed_ports.contains(p) {
+                out.exposed_ports.push(p.clone());
+            }
+        }
+        out.labels
+            .extend(change.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if change.cmd.is_some() {
+            out.cmd = change.cmd.clone();
+        }
+        if change.entrypoint.is_some() {
+            out.entrypoint = change.entrypoint.clone();
+        }
+        if change.working_dir.is_some() {
+            out.working_dir = change.working_dir.clone();
+        }
+        if change.user.is_some() {
+            out.user = change.user.clone();
+        }
+        if change.stop_signal.is_some() {
+            out.stop_signal = change.stop_signal.clone();
+        }
+        out
+    }
+}
+
+/// The image config JSON (OCI image-spec `config`, also what Docker writes).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ConfigFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default)]
+    pub architecture: String,
+    #[serde(default)]
+    pub os: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<RunConfig>,
+    pub rootfs: RootFs,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<History>,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct RunConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct RootFs {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub diff_ids: Vec<Digest>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct History {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub empty_layer: bool,
+}
+
+impl ConfigFile {
+    /// A new config for this host's OS and architecture.
+    pub(crate) fn new(
+        created: &str,
+        config: &ImageConfig,
+        diff_ids: Vec<Digest>,
+        history: Vec<History>,
+    ) -> ConfigFile {
+        ConfigFile {
+            created: Some(created.to_owned()),
+            architecture: host_architecture().to_owned(),
+            os: "linux".to_owned(),
+            config: Some(RunConfig::from_image_config(config)),
+            rootfs: RootFs {
+                kind: "layers".to_owned(),
+                diff_ids,
+            },
+            history,
+            extra: Default::default(),
+        }
+    }
+
+    /// The run-time part as an [`ImageConfig`].
+    pub(crate) fn image_config(&self) -> ImageConfig {
+        let Some(c) = &self.config else {
+            return ImageConfig::default();
+        };
+        ImageConfig {
+            env: c.env.clone().unwrap_or_default(),
+            cmd: c.cmd.clone(),
+            entrypoint: c.entrypoint.clone(),
+            working_dir: c.working_dir.clone().filter(|w| !w.is_empty()),
+            user: c.user.clone().filter(|u| !u.is_empty()),
+            exposed_ports: c
+                .exposed_ports
+                .as_ref()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default(),
+            labels: c.labels.clone().unwrap_or_default(),
+            stop_signal: c.stop_signal.clone().filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// Canonical bytes: the image ID is the sha256 of exactly these.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        // Serialising plain structs and maps cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+impl RunConfig {
+    fn from_image_config(c: &ImageConfig) -> RunConfig {
+        RunConfig {
+            env: Some(c.env.clone()),
+            cmd: c.cmd.clone(),
+            entrypoint: c.entrypoint.clone(),
+            working_dir: c.working_dir.clone(),
+            user: c.user.clone(),
+            exposed_ports: (!c.exposed_ports.is_empty()).then(|| {
+                c.exposed_ports
+                    .iter()
+                    .map(|p| (p.clone(), serde_json::json!({})))
+                    .collect()
+            }),
+            labels: (!c.labels.is_empty()).then(|| c.labels.clone()),
+            stop_signal: c.stop_signal.clone(),
+            extra: Default::default(),
+        }
+    }
+}
+
+/// The OCI name of this machine's architecture ("amd64", "arm64", ...).
+pub(crate) fn host_architecture() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_base_and_applies_changes() {
+        let base = ImageConfig {
+            env: vec!["PATH=/bin".into(), "A=1".into()],
+            cmd: Some(vec!["sh".into()]),
+            working_dir: Some("/srv".into()),
+            ..Default::default()
+        };
+        let change = ImageConfig {
+            env: vec!["A=2".into(), "B=3".into()],
+            user: Some("1000".into()),
+            ..Default::default()
+        };
+        let m = base.merged(&change);
+        assert_eq!(m.env, ["PATH=/bin", "A=2", "B=3"]);
+        assert_eq!(m.cmd.as_deref(), Some(&["sh".to_string()][..]));
+        assert_eq!(m.working_dir.as_deref(), Some("/srv"));
+        assert_eq!(m.user.as_deref(), Some("1000"));
+    }
+
+    #[test]
+    fn unknown_fields_survive_a_round_trip() {
+        let json = r#"{"architecture":"amd64","os":"linux","variant":"v8","config":{"Env":["A=1"],"Healthcheck":{"Test":["NONE"]}},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let c: ConfigFile = serde_json::from_str(json).unwrap();
+        let back: serde_json::Value = serde_json::from_slice(&c.to_bytes()).unwrap();
+        assert_eq!(back["variant"], "v8");
+        assert_eq!(back["config"]["Healthcheck"]["Test"][0], "NONE");
+        assert_eq!(c.image_config().env, ["A=1"]);
+    }
+}

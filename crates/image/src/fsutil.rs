@@ -1,0 +1,105 @@
+//! Small file-system helpers the store relies on: atomic writes (temp, fsync, rename, fsync
+//! of the directory) and the store-wide `flock`. Never decides what to write or where.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use nix::fcntl::{Flock, FlockArg};
+
+use crate::error::{Error, IoContext, Result};
+
+/// Writes `bytes` to `path` so that readers see either the old or the new content, never
+/// a mix, even after a crash: a temp file in the same directory, fsync, rename, fsync dir.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .ctx("creating a temp file in", dir)?;
+    tmp.write_all(bytes).ctx("writing", tmp.path())?;
+    tmp.as_file().sync_all().ctx("syncing", tmp.path())?;
+    tmp.persist(path)
+        .map_err(|e| Error::io(format!("renaming into place {}", path.display()), e.error))?;
+    sync_dir(dir)
+}
+
+/// fsyncs a directory so a rename in it survives a crash.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .ctx("syncing directory", dir)
+}
+
+/// An exclusive or shared `flock` on the store's lock file, released on drop.
+pub(crate) struct StoreLock {
+    _lock: Flock<File>,
+}
+
+impl StoreLock {
+    pub(crate) fn exclusive(lock_file: &Path) -> Result<StoreLock> {
+        Self::take(lock_file, FlockArg::LockExclusive)
+    }
+
+    pub(crate) fn shared(lock_file: &Path) -> Result<StoreLock> {
+        Self::take(lock_file, FlockArg::LockShared)
+    }
+
+    fn take(lock_file: &Path, arg: FlockArg) -> Result<StoreLock> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(lock_file)
+            .ctx("opening lock file", lock_file)?;
+        let lock = Flock::lock(file, arg)
+            .map_err(|(_, e)| Error::io(format!("locking {}", lock_file.display()), e.into()))?;
+        Ok(StoreLock { _lock: lock })
+    }
+}
+
+/// Creates `dir` (and parents) unless it exists.
+pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).ctx("creating directory", dir)
+}
+
+/// Removes a file or a directory tree; missing is fine.
+pub(crate) fn remove_any(path: &Path) -> Result<()> {
+    let res = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => Err(e),
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+    };
+    res.ctx("removing", path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_content_and_leaves_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn shared_locks_coexist() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lock");
+        let _a = StoreLock::shared(&p).unwrap();
+        let _b = StoreLock::shared(&p).unwrap();
+    }
+}

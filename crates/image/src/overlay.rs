@@ -1,0 +1,223 @@
+//! A container's rootfs: an overlayfs whose lowerdirs are the image's layers (top first)
+//! and whose upper and work dirs belong to the container:
+//!
+//! ```text
+//! <container_dir>/rootfs   the merged view (the OCI root.path)
+//! <container_dir>/upper    the container's changes (what `commit` reads)
+//! <container_dir>/work     overlayfs's work dir
+//! ```
+//! Lowerdirs are named by their short links (`l/<short>`), absolute. If the option string
+//! would not fit in a page, a forked child chdirs into the store and mounts with relative
+//! links, as Docker's overlay2 does (chdir in our own, possibly threaded, process would
+//! race). Mounts via nix, never the `mount` command. Never removes the container's dirs.
+
+use std::ffi::CString;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, ForkResult};
+
+use crate::digest::Digest;
+use crate::error::{Error, Result};
+use crate::fsutil::ensure_dir;
+use crate::layer;
+use crate::store::ImageStore;
+use crate::Image;
+
+/// The longest mount option string the kernel takes (one page, with its NUL).
+const MAX_OPTIONS: usize = 4095;
+/// Features that would write metadata our `commit` does not understand stay off.
+const FIXED_OPTIONS: &str = "index=off,redirect_dir=off,metacopy=off";
+
+/// A mounted container rootfs. Dropping it does NOT unmount (a detached container
+/// outlives the CLI); call [`RootfsMount::unmount`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootfsMount {
+    /// The merged view: `<container_dir>/rootfs`.
+    pub merged: PathBuf,
+    /// The container's own changes: `<container_dir>/upper`.
+    pub upper: PathBuf,
+    /// overlayfs's work dir: `<container_dir>/work`.
+    pub work: PathBuf,
+}
+
+impl RootfsMount {
+    /// The mount of a container dir, mounted or not (for a later process to unmount it).
+    pub fn for_container_dir(container_dir: &Path) -> RootfsMount {
+        RootfsMount {
+            merged: container_dir.join("rootfs"),
+            upper: container_dir.join("upper"),
+            work: container_dir.join("work"),
+        }
+    }
+
+    /// Whether `merged` is a mount point now (its device differs from its parent's).
+    pub fn is_mounted(&self) -> bool {
+        let parent = self.merged.parent().unwrap_or(Path::new("/"));
+        match (
+            fs::symlink_metadata(&self.merged),
+            fs::symlink_metadata(parent),
+        ) {
+            (Ok(m), Ok(p)) => m.dev() != p.dev(),
+            _ => false,
+        }
+    }
+
+    /// Unmounts the merged view (lazily if busy). Not mounted is fine. The dirs stay.
+    pub fn unmount(self) -> Result<()> {
+        if !self.is_mounted() {
+            return Ok(());
+        }
+        match umount2(&self.merged, MntFlags::empty()) {
+            Ok(()) => Ok(()),
+            Err(nix::Error::EBUSY) => {
+                umount2(&self.merged, MntFlags::MNT_DETACH).map_err(|e| Error::Mount {
+                    context: format!("unmounting {} (lazily)", self.merged.display()),
+                    source: e,
+                })
+            }
+            Err(nix::Error::EINVAL) | Err(nix::Error::ENOENT) => Ok(()),
+            Err(e) => Err(Error::Mount {
+                context: format!("unmounting {}", self.merged.display()),
+                source: e,
+            }),
+        }
+    }
+}
+
+impl ImageStore {
+    /// Mounts the rootfs of a container from `image` in `container_dir` (created if
+    /// needed); an existing upper dir is reused, so a container keeps its changes across
+    /// stops. Already mounted: returns the mount as is.
+    pub fn mount_rootfs(&self, image: &Image, container_dir: &Path) -> Result<RootfsMount> {
+        let _span = tracing::debug_span!("mount_rootfs", image = %image.short_id()).entered();
+        let m = RootfsMount::for_container_dir(container_dir);
+        for d in [&m.merged, &m.upper, &m.work] {
+            ensure_dir(d)?;
+        }
+        if m.is_mounted() {
+            return Ok(m);
+        }
+        if image.layers.is_empty() {
+            return Err(Error::damaged(
+                self.dir(),
+                format!("image {} has no layers", image.short_id()),
+            ));
+        }
+        let mut lowers = Vec::with_capacity(image.layers.len());
+        for l in image.layers.iter().rev() {
+            lowers.push(layer::lower_path(&self.paths, &Digest::parse(l)?)?);
+        }
+        for p in [&m.upper, &m.work, &m.merged, &self.paths.dir] {
+            check_option_safe(p)?;
+        }
+        let absolute: Vec<PathBuf> = lowers.iter().map(|l| self.paths.dir.join(l)).collect();
+        let opts = options(&absolute, &m);
+        let context = || {
+            format!(
+                "mounting overlay rootfs of image {} at {}",
+                image.short_id(),
+                m.merged.display()
+            )
+        };
+        if opts.len() <= MAX_OPTIONS {
+            mount(
+                Some("overlay"),
+                &m.merged,
+                Some("overlay"),
+                MsFlags::empty(),
+                Some(opts.as_str()),
+            )
+            .map_err(|e| Error::Mount {
+                context: context(),
+                source: e,
+            })?;
+        } else {
+            let opts = options(&lowers, &m);
+            if opts.len() > MAX_OPTIONS {
+                return Err(Error::Mount {
+                    context: format!(
+                        "{}: {} layers do not fit in one overlay mount",
+                        context(),
+                        image.layers.len()
+                    ),
+                    source: nix::Error::E2BIG,
+                });
+            }
+            mount_from(&self.paths.dir, &m.merged, &opts).map_err(|e| Error::Mount {
+                context: context(),
+                source: e,
+            })?;
+        }
+        Ok(m)
+    }
+}
+
+fn options(lowers: &[PathBuf], m: &RootfsMount) -> String {
+    let lower: Vec<String> = lowers.iter().map(|p| p.display().to_string()).collect();
+    format!(
+        "lowerdir={},upperdir={},workdir={},{FIXED_OPTIONS}",
+        lower.join(":"),
+        m.upper.display(),
+        m.work.display()
+    )
+}
+
+/// ',' and ':' separate overlay options and lowerdirs; paths with them are refused.
+fn check_option_safe(p: &Path) -> Result<()> {
+    let s = p.as_os_str().as_bytes();
+    if s.iter().any(|b| matches!(b, b',' | b':' | b'\\')) {
+        return Err(Error::io(
+            format!(
+                "path {} cannot be used in an overlay mount (contains ',', ':' or '\\')",
+                p.display()
+            ),
+            std::io::ErrorKind::InvalidInput.into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Mounts overlay with options relative to `dir`, from a forked child that chdirs there.
+/// The child only makes async-signal-safe calls (chdir, mount, _exit).
+fn mount_from(dir: &Path, target: &Path, opts: &str) -> nix::Result<()> {
+    let cstr = |b: &[u8]| CString::new(b).map_err(|_| nix::Error::EINVAL);
+    let dir_c = cstr(dir.as_os_str().as_bytes())?;
+    let target_c = cstr(target.as_os_str().as_bytes())?;
+    let opts_c = cstr(opts.as_bytes())?;
+    let fstype = cstr(b"overlay")?;
+    // SAFETY: the child performs only async-signal-safe system calls on memory prepared
+    // before the fork, then _exits.
+    match unsafe { fork() }? {
+        ForkResult::Child => unsafe {
+            if libc::chdir(dir_c.as_ptr()) != 0 {
+                libc::_exit(*libc::__errno_location());
+            }
+            let rc = libc::mount(
+                fstype.as_ptr(),
+                target_c.as_ptr(),
+                fstype.as_ptr(),
+                0,
+                opts_c.as_ptr().cast(),
+            );
+            libc::_exit(if rc == 0 {
+                0
+            } else {
+                *libc::__errno_location()
+            });
+        },
+        ForkResult::Parent { child } => loop {
+            match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, 0)) => return Ok(()),
+                Ok(WaitStatus::Exited(_, errno)) => return Err(nix::Error::from_raw(errno)),
+                Ok(_) => return Err(nix::Error::ECHILD),
+                Err(nix::Error::EINTR) => continue,
+                Err(e) => return Err(e),
+            }
+        },
+    }
+}

@@ -1,0 +1,429 @@
+//! `ImageStore`: the on-disk layout under `<root>/image`, image records, name resolution,
+//! listing, tagging and removal. Archive formats, commit and mounts live in their own
+//! modules and call [`ImageStore::register`] to add an image.
+//!
+//! ```text
+//! <root>/image/lock               flock: held exclusively by every writer
+//! <root>/image/repositories.json  "repo:tag" -> image ID
+//! <root>/image/images/<id>.json   image record (layers, size, created, config summary)
+//! <root>/image/blobs/sha256/<d>   configs and uncompressed layer tars
+//! <root>/image/layers/<diff-id>/  unpacked layers (see layer.rs)
+//! <root>/image/l/<short>          short links used in overlay lowerdir options
+//! <root>/image/tmp/               work in progress (named with the creator's PID)
+//! ```
+//! Readers take no lock: every file is replaced atomically. Never mounts anything.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ConfigFile, ImageConfig};
+use crate::digest::Digest;
+use crate::error::{Error, IoContext, Result};
+use crate::fsutil::{ensure_dir, remove_any, write_atomic, StoreLock};
+use crate::index::NameIndex;
+use crate::layer::{self, PreparedLayer};
+use crate::reference::Reference;
+use crate::Image;
+
+/// Every path of the store, computed once.
+#[derive(Clone, Debug)]
+pub(crate) struct Paths {
+    pub dir: PathBuf,
+    pub lock: PathBuf,
+    pub defaults_lock: PathBuf,
+    pub index: PathBuf,
+    pub images: PathBuf,
+    pub blobs: PathBuf,
+    pub layers: PathBuf,
+    pub links: PathBuf,
+    pub tmp: PathBuf,
+}
+
+impl Paths {
+    fn new(dir: PathBuf) -> Paths {
+        Paths {
+            lock: dir.join("lock"),
+            defaults_lock: dir.join("defaults.lock"),
+            index: dir.join("repositories.json"),
+            images: dir.join("images"),
+            blobs: dir.join("blobs/sha256"),
+            layers: dir.join("layers"),
+            links: dir.join("l"),
+            tmp: dir.join("tmp"),
+            dir,
+        }
+    }
+
+    pub(crate) fn blob(&self, d: &Digest) -> PathBuf {
+        self.blobs.join(d.hex())
+    }
+
+    fn record(&self, id_hex: &str) -> PathBuf {
+        self.images.join(format!("{id_hex}.json"))
+    }
+}
+
+/// What `images/<id>.json` holds: enough to resolve, list and mount without the config blob.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct ImageRecord {
+    id: String,
+    created: DateTime<Utc>,
+    /// Diff-ids, bottom layer first.
+    layers: Vec<Digest>,
+    size: u64,
+    config: ImageConfig,
+}
+
+/// The image store of one sixdocker root.
+#[derive(Clone, Debug)]
+pub struct ImageStore {
+    pub(crate) paths: Paths,
+    pub(crate) import_dir: Option<PathBuf>,
+}
+
+impl ImageStore {
+    /// Opens (creating if needed) the store at `<root>/image`, and removes work left in
+    /// `tmp/` by processes that no longer exist.
+    pub fn open(root: &Path) -> Result<ImageStore> {
+        let paths = Paths::new(root.join("image"));
+        for d in [
+            &paths.images,
+            &paths.blobs,
+            &paths.layers,
+            &paths.links,
+            &paths.tmp,
+        ] {
+            ensure_dir(d)?;
+        }
+        let store = ImageStore {
+            paths,
+            import_dir: None,
+        };
+        store.remove_stale_temp()?;
+        Ok(store)
+    }
+
+    /// Where `NAME.tar` rootfs tarballs are imported from on first use of NAME.
+    pub fn with_import_dir(mut self, dir: Option<PathBuf>) -> ImageStore {
+        self.import_dir = dir;
+        self
+    }
+
+    /// The store directory (`<root>/image`).
+    pub fn dir(&self) -> &Path {
+        &self.paths.dir
+    }
+
+    pub(crate) fn lock(&self) -> Result<StoreLock> {
+        StoreLock::exclusive(&self.paths.lock)
+    }
+
+    /// A name for work in `tmp/` that `open` can attribute to this process.
+    pub(crate) fn temp_prefix(kind: &str) -> String {
+        format!("{kind}-{}-", std::process::id())
+    }
+
+    fn remove_stale_temp(&self) -> Result<()> {
+        let rd = fs::read_dir(&self.paths.tmp).ctx("reading", &self.paths.tmp)?;
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name.split('-').nth(1).and_then(|p| p.parse::<i32>().ok());
+            let dead = match pid {
+                Some(pid) => {
+                    // SAFETY: kill with signal 0 only checks whether the process exists.
+                    let rc = unsafe { libc::kill(pid, 0) };
+                    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+                }
+                None => name.starts_with("removing-"),
+            };
+            if dead {
+                tracing::debug!(path = %e.path().display(), "removing stale temp work");
+                remove_any(&e.path())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds an image by "name", "name:tag", full ID, unique ID prefix or "sha256:<id>".
+    /// An unknown "NAME" or "NAME:latest" is created if it is a default image: `busybox`
+    /// (from /bin/busybox) or `NAME.tar` in the import dir.
+    pub fn resolve(&self, name_or_id: &str) -> Result<Image> {
+        if let Some(img) = self.find(name_or_id)? {
+            return Ok(img);
+        }
+        if let Some(img) = self.ensure_default(name_or_id, self.import_dir.as_deref())? {
+            return Ok(img);
+        }
+        Err(Error::NotFound(name_or_id.to_owned()))
+    }
+
+    /// Like `resolve`, without creating default images.
+    pub(crate) fn find(&self, s: &str) -> Result<Option<Image>> {
+        let index = NameIndex::read(&self.paths.index)?;
+        if let Some(hex) = s.strip_prefix("sha256:") {
+            return self.find_by_id_prefix(hex, &index, s);
+        }
+        match Reference::parse(s) {
+            Ok(r) => {
+                if let Some(id) = index.get(&r) {
+                    return self.image(id, &index).map(Some);
+                }
+            }
+            Err(e) if !is_hex(s) => return Err(e),
+            Err(_) => {}
+        }
+        if is_hex(s) {
+            return self.find_by_id_prefix(s, &index, s);
+        }
+        Ok(None)
+    }
+
+    pub(crate) fn find_reference(&self, r: &Reference) -> Result<Option<Image>> {
+        let index = NameIndex::read(&self.paths.index)?;
+        match index.get(r) {
+            Some(id) => self.image(id, &index).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn find_by_id_prefix(
+        &self,
+        prefix: &str,
+        index: &NameIndex,
+        shown: &str,
+    ) -> Result<Option<Image>> {
+        if !is_hex(prefix) {
+            return Err(Error::BadReference {
+                reference: shown.to_owned(),
+                reason: "an image ID is lowercase hex".into(),
+            });
+        }
+        if prefix.len() == 64 {
+            return match self.read_record(prefix)? {
+                Some(rec) => Ok(Some(to_image(rec, index))),
+                None => Ok(None),
+            };
+        }
+        let matches: Vec<String> = self
+            .record_ids()?
+            .into_iter()
+            .filter(|id| id.starts_with(prefix))
+            .collect();
+        match matches.len() {
+            0 => Ok(None),
+            1 => self.image(&matches[0], index).map(Some),
+            count => Err(Error::Ambiguous {
+                prefix: shown.to_owned(),
+                count,
+            }),
+        }
+    }
+
+    fn image(&self, id: &str, index: &NameIndex) -> Result<Image> {
+        let rec = self.read_record(id)?.ok_or_else(|| {
+            Error::damaged(
+                &self.paths.index,
+                format!("it names image {id}, which has no record"),
+            )
+        })?;
+        Ok(to_image(rec, index))
+    }
+
+    fn read_record(&self, id: &str) -> Result<Option<ImageRecord>> {
+        let path = self.paths.record(id);
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| Error::damaged(&path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
+        }
+    }
+
+    fn record_ids(&self) -> Result<Vec<String>> {
+        let rd = fs::read_dir(&self.paths.images).ctx("reading", &self.paths.images)?;
+        Ok(rd
+            .flatten()
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .map(str::to_owned)
+            })
+            .filter(|id| is_hex(id) && id.len() == 64)
+            .collect())
+    }
+
+    /// Every image, newest first.
+    pub fn list(&self) -> Result<Vec<Image>> {
+        let index = NameIndex::read(&self.paths.index)?;
+        let mut out = Vec::new();
+        for id in self.record_ids()? {
+            if let Some(rec) = self.read_record(&id)? {
+                out.push(to_image(rec, &index));
+            }
+        }
+        out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// Points `reference` at the image `image` (name or ID).
+    pub fn tag(&self, image: &str, reference: &str) -> Result<()> {
+        let r = Reference::parse(reference)?;
+        let img = self.resolve(image)?;
+        let _lock = self.lock()?;
+        if self.read_record(&img.id)?.is_none() {
+            return Err(Error::NotFound(image.to_owned()));
+        }
+        let mut index = NameIndex::read(&self.paths.index)?;
+        index.set(&r, &img.id);
+        index.write()
+    }
+
+    /// Removes a name, or an image. By name: the name goes; the image goes with its last
+    /// name. By ID: the image and all its names go. An image a container uses (`in_use`,
+    /// called with the 64-hex ID) is refused unless `force`; with `force` it loses its names
+    /// but stays (the container still needs its layers). Layers no other image uses are
+    /// deleted. Returns Docker's lines: "Untagged: x", "Deleted: sha256:...".
+    pub fn remove(
+        &self,
+        name_or_id: &str,
+        in_use: &dyn Fn(&str) -> bool,
+        force: bool,
+    ) -> Result<Vec<String>> {
+        let img = self
+            .find(name_or_id)?
+            .ok_or_else(|| Error::NotFound(name_or_id.to_owned()))?;
+        let _lock = self.lock()?;
+        let mut index = NameIndex::read(&self.paths.index)?;
+        let names = index.names_of(&img.id);
+        let by_name = Reference::parse(name_or_id)
+            .ok()
+            .filter(|r| index.get(r) == Some(img.id.as_str()));
+        let mut out = Vec::new();
+        if let Some(r) = &by_name {
+            if names.len() > 1 {
+                index.remove(r);
+                index.write()?;
+                return Ok(vec![format!("Untagged: {r}")]);
+            }
+        } else if names.len() > 1 && !force {
+            return Err(Error::MultipleNames {
+                image: img.short_id().to_owned(),
+                names: names.join(", "),
+            });
+        }
+        let used = in_use(&img.id);
+        if used && !force {
+            return Err(Error::InUse {
+                image: name_or_id.to_owned(),
+            });
+        }
+        for n in index.remove_id(&img.id) {
+            out.push(format!("Untagged: {n}"));
+        }
+        index.write()?;
+        if used {
+            return Ok(out);
+        }
+        self.delete_image(&img.id)?;
+        out.push(format!("Deleted: sha256:{}", img.id));
+        Ok(out)
+    }
+
+    /// Deletes an image record, its config blob and the layers no other image uses.
+    /// Call with the lock held.
+    fn delete_image(&self, id: &str) -> Result<()> {
+        let Some(rec) = self.read_record(id)? else {
+            return Ok(());
+        };
+        remove_any(&self.paths.record(id))?;
+        let mut still_used = std::collections::HashSet::new();
+        for other in self.record_ids()? {
+            if let Some(o) = self.read_record(&other)? {
+                still_used.extend(o.layers);
+            }
+        }
+        for l in rec.layers.iter().filter(|l| !still_used.contains(*l)) {
+            layer::remove(&self.paths, l)?;
+        }
+        remove_any(&self.paths.blobs.join(id))
+    }
+
+    /// Adds an image: installs its prepared layers, stores the config blob, writes the
+    /// record and points `references` at it, all under the store lock.
+    pub(crate) fn register(
+        &self,
+        config: &ConfigFile,
+        config_bytes: &[u8],
+        layers: Vec<PreparedLayer>,
+        references: &[Reference],
+    ) -> Result<Image> {
+        let _lock = self.lock()?;
+        let mut size = 0;
+        for l in layers {
+            size += l.size;
+            l.install(&self.paths)?;
+        }
+        let id = layer::put_blob(&self.paths, config_bytes)?;
+        let created = config
+            .created
+            .as_deref()
+            .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+            .map(|c| c.with_timezone(&Utc))
+            .unwrap_or_default();
+        let rec = ImageRecord {
+            id: id.hex().to_owned(),
+            created,
+            layers: config.rootfs.diff_ids.clone(),
+            size,
+            config: config.image_config(),
+        };
+        for l in &rec.layers {
+            if layer::installed_size(&self.paths, l).is_none() {
+                return Err(Error::corrupt(
+                    "image config",
+                    format!("layer {l} is not in the archive"),
+                ));
+            }
+        }
+        let record_path = self.paths.record(id.hex());
+        write_atomic(
+            &record_path,
+            &serde_json::to_vec_pretty(&rec).unwrap_or_default(),
+        )?;
+        let mut index = NameIndex::read(&self.paths.index)?;
+        for r in references {
+            index.set(r, id.hex());
+        }
+        index.write()?;
+        Ok(to_image(rec, &index))
+    }
+
+    /// The raw config JSON of an image.
+    pub(crate) fn config_bytes(&self, img: &Image) -> Result<Vec<u8>> {
+        let path = self.paths.blobs.join(&img.id);
+        fs::read(&path).ctx("reading image config", &path)
+    }
+}
+
+fn to_image(rec: ImageRecord, index: &NameIndex) -> Image {
+    Image {
+        repo_tags: index.names_of(&rec.id),
+        id: rec.id,
+        config: rec.config,
+        created: rec.created,
+        size: rec.size,
+        layers: rec.layers.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}

@@ -1,0 +1,347 @@
+//! Safe extraction of one layer tar into an empty directory the store owns.
+//!
+//! Every entry is checked before anything is written: no absolute paths, no `..`, no
+//! writing through a symlinked parent, no symlink or hardlink that leads out of the layer,
+//! no device nodes except whiteouts. A refused entry stops the whole unpack with one line
+//! naming it; the caller unpacks into a temp dir and discards it on error, so nothing
+//! partial reaches the store. AUFS whiteouts become overlayfs whiteouts here.
+//! Never follows a symlink while writing, and never touches anything outside `dest`.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use nix::sys::stat::{utimensat, UtimensatFlags};
+use nix::sys::time::TimeSpec;
+use tar::EntryType;
+
+use crate::error::{Error, IoContext, Result};
+use crate::whiteout::{self, WH_META_PREFIX, WH_OPAQUE, WH_PREFIX};
+
+/// Unpacks the tar stream `tar` into `dest`, which must exist and be empty.
+/// `what` names the layer in errors. Returns the total size of regular files.
+pub(crate) fn unpack_layer<R: Read>(tar: R, dest: &Path, what: &str) -> Result<u64> {
+    let mut archive = tar::Archive::new(tar);
+    let mut size = 0u64;
+    let mut dir_times = Vec::new();
+    let corrupt = |e: io::Error| Error::corrupt(what, format!("truncated or unreadable tar: {e}"));
+    for entry in archive.entries().map_err(corrupt)? {
+        let mut entry = entry.map_err(corrupt)?;
+        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let Some(rel) = clean_path(&entry.path_bytes(), &raw_name)? else {
+            continue;
+        };
+        let kind = entry.header().entry_type();
+        let target = dest.join(&rel);
+        ensure_real_parents(dest, &rel, &raw_name)?;
+        let file_name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+
+        if file_name == WH_OPAQUE {
+            whiteout::set_opaque(target.parent().unwrap_or(dest))?;
+            continue;
+        }
+        if file_name.starts_with(WH_META_PREFIX) {
+            continue;
+        }
+        if let Some(hidden) = file_name.strip_prefix(WH_PREFIX) {
+            let wh = target.with_file_name(hidden);
+            clear_existing(&wh, false)?;
+            whiteout::make_overlay_whiteout(&wh)?;
+            continue;
+        }
+
+        let header = entry.header().clone();
+        let mode = header
+            .mode()
+            .map_err(|e| Error::corrupt(what, format!("entry {raw_name:?}: {e}")))?
+            & 0o7777;
+        let uid = header.uid().unwrap_or(0) as u32;
+        let gid = header.gid().unwrap_or(0) as u32;
+        let mtime = header.mtime().unwrap_or(0) as i64;
+        let xattrs = pax_xattrs(&mut entry);
+
+        match kind {
+            EntryType::Regular | EntryType::Continuous => {
+                clear_existing(&target, false)?;
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                    .open(&target)
+                    .ctx("creating", &target)?;
+                size += io::copy(&mut entry, &mut f).map_err(corrupt)?;
+            }
+            EntryType::Directory => {
+                if !clear_existing(&target, true)? {
+                    fs::create_dir(&target).ctx("creating directory", &target)?;
+                }
+                dir_times.push((target.clone(), mtime));
+            }
+            EntryType::Symlink => {
+                let link = entry
+                    .link_name_bytes()
+                    .map(|b| b.into_owned())
+                    .unwrap_or_default();
+                check_symlink_target(&rel, &link, &raw_name)?;
+                clear_existing(&target, false)?;
+                std::os::unix::fs::symlink(Path::new(std::ffi::OsStr::from_bytes(&link)), &target)
+                    .ctx("creating symlink", &target)?;
+            }
+            EntryType::Link => {
+                let link = entry
+                    .link_name_bytes()
+                    .map(|b| b.into_owned())
+                    .unwrap_or_default();
+                let source = hardlink_source(dest, &link, &raw_name)?;
+                if source == target {
+                    continue;
+                }
+                clear_existing(&target, false)?;
+                fs::hard_link(&source, &target).ctx("creating hardlink", &target)?;
+                continue; // a hardlink shares the inode's metadata; do not re-apply it
+            }
+            EntryType::Fifo => {
+                clear_existing(&target, false)?;
+                nix::unistd::mkfifo(&target, nix::sys::stat::Mode::from_bits_truncate(0o600))
+                    .map_err(|e| {
+                        Error::io(format!("creating fifo {}", target.display()), e.into())
+                    })?;
+            }
+            EntryType::Char | EntryType::Block => {
+                let (major, minor) = (
+                    header.device_major().ok().flatten(),
+                    header.device_minor().ok().flatten(),
+                );
+                if kind == EntryType::Char && major == Some(0) && minor == Some(0) {
+                    clear_existing(&target, false)?;
+                    whiteout::make_overlay_whiteout(&target)?;
+                    continue;
+                }
+                return Err(Error::unsafe_entry(
+                    raw_name,
+                    "device nodes are not allowed in image layers",
+                ));
+            }
+            EntryType::XGlobalHeader => continue,
+            other => {
+                return Err(Error::unsafe_entry(
+                    raw_name,
+                    format!("unsupported tar entry type {other:?}"),
+                ));
+            }
+        }
+
+        std::os::unix::fs::lchown(&target, Some(uid), Some(gid))
+            .ctx("changing owner of", &target)?;
+        if kind != EntryType::Symlink {
+            fs::set_permissions(&target, fs::Permissions::from_mode(mode))
+                .ctx("changing mode of", &target)?;
+        }
+        for (name, value) in xattrs {
+            whiteout::set_xattr(&target, &name, &value)?;
+        }
+        if kind != EntryType::Directory {
+            set_mtime(&target, mtime)?;
+        }
+    }
+    // Directory times last: creating entries inside a directory changes its mtime.
+    for (dir, mtime) in dir_times.into_iter().rev() {
+        set_mtime(&dir, mtime)?;
+    }
+    Ok(size)
+}
+
+/// The entry's path relative to the layer root, or `None` for the root itself.
+/// Refuses absolute paths and `..`.
+pub(crate) fn clean_path(raw: &[u8], shown: &str) -> Result<Option<PathBuf>> {
+    let path = Path::new(std::ffi::OsStr::from_bytes(raw));
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                return Err(Error::unsafe_entry(shown, "its path contains '..'"))
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(Error::unsafe_entry(shown, "its path is absolute"));
+            }
+        }
+    }
+    Ok((!out.as_os_str().is_empty()).then_some(out))
+}
+
+/// Creates missing parent directories of `rel` below `dest`; refuses a parent that is a
+/// symlink (writing through it could leave the layer) or not a directory.
+fn ensure_real_parents(dest: &Path, rel: &Path, shown: &str) -> Result<()> {
+    let mut cur = dest.to_path_buf();
+    let parents: Vec<_> = rel
+        .parent()
+        .map(|p| p.components().collect())
+        .unwrap_or_default();
+    for c in parents {
+        cur.push(c);
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(Error::unsafe_entry(
+                    shown,
+                    "a parent directory is a symlink (it could write outside the layer)",
+                ));
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(Error::unsafe_entry(
+                    shown,
+                    "a parent path is not a directory",
+                ))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir(&cur).ctx("creating directory", &cur)?;
+            }
+            Err(e) => return Err(Error::io(format!("inspecting {}", cur.display()), e)),
+        }
+    }
+    Ok(())
+}
+
+/// Removes what is at `path` so a later entry can replace it. If `keep_dir` and it is a
+/// directory, keeps it and returns true (a directory entry over a directory merges).
+fn clear_existing(path: &Path, keep_dir: bool) -> Result<bool> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io(format!("inspecting {}", path.display()), e)),
+        Ok(m) if m.is_dir() && keep_dir => Ok(true),
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path)
+            .ctx("replacing", path)
+            .map(|_| false),
+        Ok(_) => fs::remove_file(path).ctx("replacing", path).map(|_| false),
+    }
+}
+
+/// A relative symlink target must not climb above the layer root. Absolute targets are
+/// resolved inside the container's root, so they stay in the image.
+fn check_symlink_target(rel: &Path, link: &[u8], shown: &str) -> Result<()> {
+    let target = Path::new(std::ffi::OsStr::from_bytes(link));
+    if link.is_empty() {
+        return Err(Error::unsafe_entry(shown, "symlink with an empty target"));
+    }
+    if target.is_absolute() {
+        return Ok(());
+    }
+    let mut depth = rel.components().count() as i64 - 1;
+    for c in target.components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return Err(Error::unsafe_entry(
+                shown,
+                format!(
+                    "symlink target {:?} leads out of the layer",
+                    target.display().to_string()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The path a hardlink entry points at: inside the layer, reached without symlinks,
+/// already unpacked, and not a directory.
+fn hardlink_source(dest: &Path, link: &[u8], shown: &str) -> Result<PathBuf> {
+    let shown_target = String::from_utf8_lossy(link);
+    let Some(rel) = clean_path(link, shown).map_err(|_| {
+        Error::unsafe_entry(
+            shown,
+            format!("hardlink target {shown_target:?} leads out of the layer"),
+        )
+    })?
+    else {
+        return Err(Error::unsafe_entry(shown, "hardlink to the layer root"));
+    };
+    let mut cur = dest.to_path_buf();
+    let count = rel.components().count();
+    for (i, c) in rel.components().enumerate() {
+        cur.push(c);
+        let m = fs::symlink_metadata(&cur).map_err(|_| {
+            Error::unsafe_entry(
+                shown,
+                format!("hardlink target {shown_target:?} is not an earlier entry of the layer"),
+            )
+        })?;
+        let last = i + 1 == count;
+        if !last && !m.is_dir() {
+            return Err(Error::unsafe_entry(
+                shown,
+                format!("hardlink target {shown_target:?} goes through a symlink or non-directory"),
+            ));
+        }
+        if last && m.is_dir() {
+            return Err(Error::unsafe_entry(
+                shown,
+                format!("hardlink target {shown_target:?} is a directory"),
+            ));
+        }
+    }
+    Ok(cur)
+}
+
+/// Extended attributes from PAX headers (`SCHILY.xattr.NAME`), minus overlayfs's own
+/// `trusted.overlay.*`, which only the store itself may set.
+fn pax_xattrs<R: Read>(entry: &mut tar::Entry<R>) -> Vec<(String, Vec<u8>)> {
+    let Ok(Some(exts)) = entry.pax_extensions() else {
+        return Vec::new();
+    };
+    exts.flatten()
+        .filter_map(|ext| {
+            let key = ext.key().ok()?;
+            let name = key.strip_prefix("SCHILY.xattr.")?;
+            (!name.starts_with("trusted.overlay."))
+                .then(|| (name.to_owned(), ext.value_bytes().to_vec()))
+        })
+        .collect()
+}
+
+fn set_mtime(path: &Path, mtime: i64) -> Result<()> {
+    let t = TimeSpec::new(mtime, 0);
+    utimensat(
+        nix::fcntl::AT_FDCWD,
+        path,
+        &t,
+        &t,
+        UtimensatFlags::NoFollowSymlink,
+    )
+    .map_err(|e| Error::io(format!("setting times of {}", path.display()), e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_path_strips_dots_and_refuses_escapes() {
+        assert_eq!(
+            clean_path(b"./a/b", "x").unwrap(),
+            Some(PathBuf::from("a/b"))
+        );
+        assert_eq!(clean_path(b"./", "x").unwrap(), None);
+        assert!(clean_path(b"a/../../b", "x").is_err());
+        assert!(clean_path(b"/etc/passwd", "x").is_err());
+    }
+
+    #[test]
+    fn symlink_targets_that_climb_out_are_refused() {
+        assert!(check_symlink_target(Path::new("a/b/l"), b"../../x", "l").is_ok());
+        assert!(check_symlink_target(Path::new("a/b/l"), b"../../../x", "l").is_err());
+        assert!(check_symlink_target(Path::new("l"), b"/etc/passwd", "l").is_ok());
+        assert!(check_symlink_target(Path::new("l"), b"..", "l").is_err());
+    }
+}
