@@ -4,7 +4,10 @@
 //! It never parses command lines (the `sixdocker` CLI does) and never touches the kernel's
 //! container machinery directly (six-runtime does).
 
+pub mod command;
 pub mod error;
+pub mod etc;
+pub mod logs;
 pub mod mounts;
 pub mod record;
 pub mod request;
