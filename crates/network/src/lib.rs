@@ -1,1 +1,129 @@
-//! Container networks: Linux bridges, IPAM leases, veth pairs over netlink, port mapping and NAT through one firewall module.
+//! Container networks: Linux bridges, IPAM leases, veth pairs over netlink, port mapping and
+//! NAT through one firewall module.
+//!
+//! [`Networks`] turns "attach this network namespace to network N, publish these ports" into
+//! netlink and firewall calls, and undoes them. Its state — networks with their leases — is
+//! on disk under `<root>/network`, changed under a flock. It never creates namespaces or
+//! processes: the caller hands in the path of a network namespace (`/proc/<pid>/ns/net`).
+//!
+//! The steps of an attach, each undone if a later one fails:
+//! 1. `ipam`: lease an address (record written under the store lock); the first attach to
+//!    a network also creates its bridge (`bridge`) and firewall rules (`firewall`);
+//! 2. `veth`: veth pair, address, routes inside the namespace;
+//! 3. `portmap`: host ports chosen and DNAT rules added (under the host-wide lock);
+//! 4. `hosts`: the network's hosts file rewritten.
+
+mod attach;
+mod bridge;
+mod error;
+pub mod firewall;
+mod hosts;
+mod ipam;
+mod netlink;
+mod network;
+mod portmap;
+mod store;
+mod subnet;
+mod veth;
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use bridge::DEFAULT_ROOT;
+pub use error::{Error, Result};
+pub use hosts::{resolv_conf, resolv_conf_from};
+pub use network::{Networks, OpenOptions};
+pub use portmap::{PortMapping, Proto};
+pub use subnet::Subnet;
+
+/// The network containers join unless told otherwise; it exists without setup.
+pub const DEFAULT_NETWORK: &str = "bridge";
+
+/// What `network create` asks for. Parse `subnet` with `Subnet::from_str` at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSpec {
+    pub name: String,
+    /// Only "bridge" is supported.
+    pub driver: String,
+    /// None: a free subnet from the default pools.
+    pub subnet: Option<Subnet>,
+    /// None: the first address of the subnet.
+    pub gateway: Option<Ipv4Addr>,
+    /// No NAT, no forwarding in or out of the network.
+    pub internal: bool,
+}
+
+impl NetworkSpec {
+    /// A bridge network called `name` with every option at its default.
+    pub fn bridge(name: &str) -> NetworkSpec {
+        NetworkSpec {
+            name: name.to_string(),
+            driver: "bridge".to_string(),
+            subnet: None,
+            gateway: None,
+            internal: false,
+        }
+    }
+}
+
+/// A network as recorded on disk (and shown by `network inspect`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    pub name: String,
+    /// 64 hex digits, fixed at creation.
+    pub id: String,
+    pub driver: String,
+    pub subnet: Subnet,
+    pub gateway: Ipv4Addr,
+    pub internal: bool,
+    /// The Linux bridge device (created on the first attach).
+    pub bridge: String,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    /// The attached containers; each holds an address lease.
+    pub endpoints: Vec<EndpointRecord>,
+}
+
+/// One attached container: its lease and what was made for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointRecord {
+    pub id: String,
+    pub name: String,
+    pub hostname: String,
+    pub ip: Ipv4Addr,
+    pub mac: String,
+    /// The host end of the veth pair.
+    pub host_veth: String,
+    /// The interface inside the container ("" until the attach has finished).
+    pub interface: String,
+    /// Published ports, host ports filled in.
+    pub ports: Vec<PortMapping>,
+}
+
+/// The container being attached: its id (hex), name and hostname (both go in the hosts file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub id: String,
+    pub name: String,
+    pub hostname: String,
+}
+
+/// What an attach gave the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Ipv4Addr,
+    pub mac: [u8; 6],
+    /// The interface inside the container: eth0 for the first network, eth1 ...
+    pub interface: String,
+    /// The published ports with their host ports filled in.
+    pub ports: Vec<PortMapping>,
+}
+
+/// Where the hosts file of a network lives inside the store directory.
+fn hosts_path(store_dir: &std::path::Path, network: &str) -> PathBuf {
+    store_dir.join("hosts").join(network)
+}

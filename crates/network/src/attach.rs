@@ -1,0 +1,314 @@
+//! Attaching containers to networks and detaching them, and `reconcile`, which removes
+//! what containers that no longer exist left behind. Each step of an attach is undone if a
+//! later one fails; a crash between steps leaves a record that `reconcile` can clean.
+
+use std::fs::File;
+use std::path::Path;
+
+use crate::bridge::{self, short_hash};
+use crate::error::{netlink, Error, Result};
+use crate::firewall::{Firewall, Saved};
+use crate::netlink::Netlink;
+use crate::network::network_tag;
+use crate::store::host_lock;
+use crate::{hosts, ipam, portmap, veth};
+use crate::{Attachment, Endpoint, EndpointRecord, Network, Networks, PortMapping};
+
+fn container_tag(network: &str, container: &str) -> String {
+    format!("{}:{container}", network_tag(network))
+}
+
+fn valid_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+impl Networks {
+    /// Attaches the network namespace at `netns` (e.g. /proc/<pid>/ns/net) to `network`:
+    /// an address lease, a veth pair into the network's bridge (created on first use),
+    /// address and default route inside, the published `ports`, and a line in the hosts file.
+    pub fn attach(
+        &self,
+        network: &str,
+        container: &Endpoint,
+        netns: &Path,
+        ports: &[PortMapping],
+    ) -> Result<Attachment> {
+        let _span =
+            tracing::debug_span!("network_attach", network, container = %container.id).entered();
+        if !valid_id(&container.id) {
+            return Err(Error::InvalidName(container.id.clone()));
+        }
+        let netns_file = File::open(netns).map_err(|source| Error::Netns {
+            path: netns.to_path_buf(),
+            source,
+        })?;
+        let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
+
+        // 1. the lease (and, on first use, the bridge and the network's rules)
+        let (net, endpoint, bridge_index) = {
+            let _span = tracing::debug_span!("lease").entered();
+            let _lock = self.store.lock()?;
+            let mut net = self.store.get(network)?;
+            if net.endpoints.iter().any(|e| e.id == container.id) {
+                return Err(Error::AlreadyAttached {
+                    network: network.to_string(),
+                    container: container.id.clone(),
+                });
+            }
+            if net.internal && !ports.is_empty() {
+                return Err(Error::InternalPorts(network.to_string()));
+            }
+            let bridge_index = self.ensure_network(&mut host, &net)?;
+            let ip = ipam::next_free(&net)?;
+            let endpoint = EndpointRecord {
+                id: container.id.clone(),
+                name: container.name.clone(),
+                hostname: container.hostname.clone(),
+                ip,
+                mac: veth::mac_text(veth::mac_for(ip)),
+                host_veth: format!(
+                    "vs{}",
+                    short_hash(
+                        &[
+                            self.root.as_os_str().as_encoded_bytes(),
+                            network.as_bytes(),
+                            container.id.as_bytes()
+                        ],
+                        10
+                    )
+                ),
+                interface: String::new(),
+                ports: Vec::new(),
+            };
+            net.endpoints.push(endpoint.clone());
+            self.store.write(&net)?;
+            (net, endpoint, bridge_index)
+        };
+
+        let result =
+            self.attach_steps(&mut host, &net, &endpoint, bridge_index, &netns_file, ports);
+        if result.is_err() {
+            let _ = self.forget(network, &container.id);
+        }
+        result
+    }
+
+    fn attach_steps(
+        &self,
+        host: &mut Netlink,
+        net: &Network,
+        endpoint: &EndpointRecord,
+        bridge_index: u32,
+        netns: &File,
+        ports: &[PortMapping],
+    ) -> Result<Attachment> {
+        // 2. the veth pair
+        let mac = veth::mac_for(endpoint.ip);
+        let plan = veth::Plan {
+            host_veth: &endpoint.host_veth,
+            bridge_index,
+            ip: endpoint.ip,
+            prefix: net.subnet.prefix(),
+            gateway: net.gateway,
+            mac,
+            container: &endpoint.id,
+        };
+        let interface = {
+            let _span = tracing::debug_span!("veth").entered();
+            veth::setup(host, netns, &plan)?
+        };
+
+        // 3. published ports
+        let assigned = if ports.is_empty() {
+            Vec::new()
+        } else {
+            let _span = tracing::debug_span!("ports").entered();
+            match self.publish(net, endpoint, ports) {
+                Ok(assigned) => assigned,
+                Err(e) => {
+                    let _ = veth::teardown(host, &endpoint.host_veth);
+                    return Err(e);
+                }
+            }
+        };
+
+        // 4. the record and the hosts file
+        let finished = (|| {
+            let _lock = self.store.lock()?;
+            let mut net = self.store.get(&net.name)?;
+            if let Some(e) = net.endpoints.iter_mut().find(|e| e.id == endpoint.id) {
+                e.interface = interface.clone();
+                e.ports = assigned.clone();
+            }
+            self.store.write(&net)?;
+            hosts::write_in_place(&self.hosts_file(&net.name), &hosts::render(&net))
+        })();
+        if let Err(e) = finished {
+            let _ = veth::teardown(host, &endpoint.host_veth);
+            if !assigned.is_empty() {
+                let _ = self.unpublish(&net.name, &endpoint.id);
+            }
+            return Err(e);
+        }
+        Ok(Attachment {
+            ip: endpoint.ip,
+            prefix: net.subnet.prefix(),
+            gateway: net.gateway,
+            mac,
+            interface,
+            ports: assigned,
+        })
+    }
+
+    /// The bridge of `net` (created with the network's firewall rules when missing, e.g.
+    /// on first use or after a reboot). Call under the store lock.
+    fn ensure_network(&self, host: &mut Netlink, net: &Network) -> Result<u32> {
+        if let Some(index) = host
+            .link_index(&net.bridge)
+            .map_err(netlink(format!("looking up bridge {}", net.bridge)))?
+        {
+            return Ok(index);
+        }
+        let _span = tracing::debug_span!("create_network", network = %net.name).entered();
+        let index = bridge::ensure(host, &net.bridge, net.gateway, net.subnet.prefix())?;
+        let rules = crate::portmap::network_rules(
+            &net.subnet.to_string(),
+            &net.bridge,
+            net.internal,
+            &network_tag(&net.name),
+        );
+        let firewall = (|| {
+            let _host = host_lock()?;
+            let saved = Firewall::save()?;
+            self.firewall
+                .change(&saved, &[&network_tag(&net.name)], &rules)?;
+            if self.ip_forward && !net.internal {
+                bridge::enable_ip_forward()?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = firewall {
+            let _ = bridge::remove(host, &net.bridge);
+            return Err(e);
+        }
+        Ok(index)
+    }
+
+    /// Chooses host ports and adds the DNAT rules, under the host-wide lock.
+    fn publish(
+        &self,
+        net: &Network,
+        endpoint: &EndpointRecord,
+        ports: &[PortMapping],
+    ) -> Result<Vec<PortMapping>> {
+        let _host = host_lock()?;
+        let saved = Firewall::save()?;
+        let assigned = portmap::assign(ports, &Firewall::published(&saved))?;
+        let rules = portmap::rules(
+            &assigned,
+            endpoint.ip,
+            &net.bridge,
+            &container_tag(&net.name, &endpoint.id),
+        )?;
+        self.firewall.change(&saved, &[], &rules)?;
+        Ok(assigned)
+    }
+
+    /// Removes the rules of one container.
+    fn unpublish(&self, network: &str, container_id: &str) -> Result<()> {
+        let _host = host_lock()?;
+        let saved = Firewall::save()?;
+        self.firewall
+            .change(&saved, &[&container_tag(network, container_id)], &[])
+    }
+
+    /// Drops the endpoint from the record and rewrites the hosts file.
+    fn forget(&self, network: &str, container_id: &str) -> Result<()> {
+        let _lock = self.store.lock()?;
+        let mut net = self.store.get(network)?;
+        net.endpoints.retain(|e| e.id != container_id);
+        self.store.write(&net)?;
+        hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))
+    }
+
+    /// Undoes an attach: veth pair, published ports, lease, hosts line. A container whose
+    /// namespace is already gone is fine (its veth went with it).
+    pub fn detach(&self, network: &str, container_id: &str) -> Result<()> {
+        let _span =
+            tracing::debug_span!("network_detach", network, container = container_id).entered();
+        let _lock = self.store.lock()?;
+        let mut net = self.store.get(network)?;
+        let Some(endpoint) = net.endpoints.iter().find(|e| e.id == container_id).cloned() else {
+            return Err(Error::NotAttached {
+                network: network.to_string(),
+                container: container_id.to_string(),
+            });
+        };
+        let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
+        veth::teardown(&mut host, &endpoint.host_veth)?;
+        // an unfinished attach (empty interface) may have added rules it did not record
+        if !endpoint.ports.is_empty() || endpoint.interface.is_empty() {
+            self.unpublish(network, container_id)?;
+        }
+        net.endpoints.retain(|e| e.id != container_id);
+        self.store.write(&net)?;
+        hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))
+    }
+
+    /// Removes every endpoint (veth, rules, lease, hosts line) of containers not in
+    /// `live_container_ids`, and rules of containers no record knows.
+    pub fn reconcile(&self, live_container_ids: &[String]) -> Result<()> {
+        let _span = tracing::debug_span!("network_reconcile").entered();
+        let _lock = self.store.lock()?;
+        let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
+        let mut stale_tags = Vec::new();
+        let networks = self.store.list()?;
+        for mut net in networks.iter().cloned() {
+            let (dead, live): (Vec<EndpointRecord>, Vec<EndpointRecord>) = net
+                .endpoints
+                .drain(..)
+                .partition(|e| !live_container_ids.contains(&e.id));
+            net.endpoints = live;
+            if dead.is_empty() {
+                continue;
+            }
+            for endpoint in &dead {
+                tracing::debug!(network = %net.name, container = %endpoint.id, "reconcile: removing endpoint");
+                veth::teardown(&mut host, &endpoint.host_veth)?;
+                stale_tags.push(container_tag(&net.name, &endpoint.id));
+            }
+            self.store.write(&net)?;
+            hosts::write_in_place(&self.hosts_file(&net.name), &hosts::render(&net))?;
+        }
+        let _host = host_lock()?;
+        let saved = Firewall::save()?;
+        stale_tags.extend(self.orphan_tags(&saved, &networks, live_container_ids));
+        if stale_tags.is_empty() {
+            return Ok(());
+        }
+        let tags: Vec<&str> = stale_tags.iter().map(String::as_str).collect();
+        self.firewall.change(&saved, &tags, &[])
+    }
+
+    /// Tags of container rules whose container is neither live nor recorded.
+    fn orphan_tags(&self, saved: &Saved, networks: &[Network], live: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for tag in self.firewall.tags(saved) {
+            let Some((network, container)) =
+                tag.strip_prefix("six:").and_then(|t| t.split_once(':'))
+            else {
+                continue;
+            };
+            let recorded = networks
+                .iter()
+                .any(|n| n.name == network && n.endpoints.iter().any(|e| e.id == container));
+            if !recorded && !live.iter().any(|l| l == container) && !out.iter().any(|t| t == tag) {
+                out.push(tag.to_string());
+            }
+        }
+        out
+    }
+}

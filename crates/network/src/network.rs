@@ -1,0 +1,300 @@
+//! The `Networks` store: opening it (with the default network), creating, listing,
+//! inspecting and removing networks. Subnets are chosen and checked here against this
+//! store, the other stores on the host and the host's own routes and addresses.
+//! Attaching containers lives in `attach`.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::bridge::{self, short_hash};
+use crate::error::{netlink, Error, Result};
+use crate::firewall::Firewall;
+use crate::netlink::Netlink;
+use crate::store::{host_lock, Store, SubnetRegistry};
+use crate::subnet::Subnet;
+use crate::{hosts, Network, NetworkSpec, DEFAULT_NETWORK};
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Turn on the host's net.ipv4.ip_forward when a network with NAT is first used.
+    /// Default: on, unless env SIXDOCKER_NO_IP_FORWARD=1. Tests always turn it off.
+    pub ip_forward: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> OpenOptions {
+        OpenOptions {
+            ip_forward: std::env::var("SIXDOCKER_NO_IP_FORWARD").map_or(true, |v| v != "1"),
+        }
+    }
+}
+
+/// The networks of one sixdocker store (`<root>/network`).
+pub struct Networks {
+    pub(crate) root: PathBuf,
+    pub(crate) store: Store,
+    pub(crate) firewall: Firewall,
+    pub(crate) ip_forward: bool,
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    (1..=64).contains(&name.len())
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+impl Networks {
+    /// Opens the store under `root` (e.g. /var/lib/sixdocker) with default options.
+    pub fn open(root: &Path) -> Result<Networks> {
+        Networks::open_with(root, OpenOptions::default())
+    }
+
+    /// Opens the store; the default network's record (and subnet) is made on first use.
+    /// Nothing is created on the host until a container attaches.
+    pub fn open_with(root: &Path, options: OpenOptions) -> Result<Networks> {
+        let store = Store::open(root.join("network"))?;
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let firewall = Firewall::new(&short_hash(&[root.as_os_str().as_encoded_bytes()], 8));
+        let networks = Networks {
+            root,
+            store,
+            firewall,
+            ip_forward: options.ip_forward,
+        };
+        if networks.store.read(DEFAULT_NETWORK)?.is_none() {
+            let _lock = networks.store.lock()?;
+            if networks.store.read(DEFAULT_NETWORK)?.is_none() {
+                networks.create_locked(NetworkSpec::bridge(DEFAULT_NETWORK))?;
+            }
+        }
+        Ok(networks)
+    }
+
+    /// Creates a network: refuses a bad name or driver, a name in use, a subnet that
+    /// overlaps another network or a host route, a gateway outside its subnet.
+    pub fn create(&self, spec: NetworkSpec) -> Result<Network> {
+        if spec.name == "host" || spec.name == "none" {
+            return Err(Error::NameInUse(spec.name));
+        }
+        let _lock = self.store.lock()?;
+        self.create_locked(spec)
+    }
+
+    fn create_locked(&self, spec: NetworkSpec) -> Result<Network> {
+        if !valid_name(&spec.name) {
+            return Err(Error::InvalidName(spec.name));
+        }
+        if spec.driver != "bridge" {
+            return Err(Error::UnsupportedDriver(spec.driver));
+        }
+        if self.store.read(&spec.name)?.is_some() {
+            return Err(Error::NameInUse(spec.name));
+        }
+        let record_path = self.store.record_path(&spec.name);
+        let _host = host_lock()?;
+        let mut registry = SubnetRegistry::load()?;
+        let subnet = match spec.subnet {
+            Some(subnet) => {
+                self.check_free(&subnet, &registry, &record_path)?;
+                subnet
+            }
+            None => Subnet::default_pool()
+                .find(|s| self.check_free(s, &registry, &record_path).is_ok())
+                .ok_or_else(|| Error::PoolExhausted(spec.name.clone()))?,
+        };
+        let gateway = match spec.gateway {
+            Some(gateway) if !subnet.contains(gateway) => {
+                return Err(Error::GatewayOutsideSubnet {
+                    gateway: gateway.to_string(),
+                    subnet: subnet.to_string(),
+                })
+            }
+            Some(gateway) if gateway == subnet.network() || gateway == subnet.broadcast() => {
+                return Err(Error::GatewayReserved {
+                    gateway: gateway.to_string(),
+                    subnet: subnet.to_string(),
+                })
+            }
+            Some(gateway) => gateway,
+            None => subnet.first_host().ok_or_else(|| Error::InvalidSubnet {
+                value: subnet.to_string(),
+                reason: "it has no host addresses".into(),
+            })?,
+        };
+        let created = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let network = Network {
+            id: short_hash(
+                &[
+                    self.root.as_os_str().as_encoded_bytes(),
+                    spec.name.as_bytes(),
+                    &created.to_le_bytes(),
+                ],
+                64,
+            ),
+            bridge: bridge::device_name(&self.root, &spec.name),
+            name: spec.name,
+            driver: spec.driver,
+            subnet,
+            gateway,
+            internal: spec.internal,
+            created,
+            endpoints: Vec::new(),
+        };
+        hosts::write_in_place(
+            &crate::hosts_path(self.store.dir(), &network.name),
+            &hosts::render(&network),
+        )?;
+        self.store.write(&network)?;
+        if let Err(e) = registry.reserve(subnet, &record_path) {
+            let _ = self.store.delete(&network.name);
+            return Err(e);
+        }
+        tracing::debug!(network = %network.name, %subnet, bridge = %network.bridge, "network created");
+        Ok(network)
+    }
+
+    /// Is `subnet` free of this store's networks, other stores' networks and host routes?
+    fn check_free(
+        &self,
+        subnet: &Subnet,
+        registry: &SubnetRegistry,
+        record_path: &Path,
+    ) -> Result<()> {
+        let overlap = |other: String| Error::SubnetOverlap {
+            subnet: subnet.to_string(),
+            other,
+        };
+        for network in self.store.list()? {
+            if network.subnet.overlaps(subnet) {
+                return Err(overlap(format!(
+                    "network {:?} ({})",
+                    network.name, network.subnet
+                )));
+            }
+        }
+        if let Some((other, path)) = registry.overlapping(subnet, record_path) {
+            return Err(overlap(format!(
+                "{other} of another sixdocker store ({})",
+                path.display()
+            )));
+        }
+        let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
+        for route in host.routes_v4().map_err(netlink("listing host routes"))? {
+            if route.prefix == 0 {
+                continue;
+            }
+            if let Some(destination) = Subnet::new(route.network, route.prefix) {
+                if destination.overlaps(subnet) {
+                    return Err(overlap(format!("host route {destination}")));
+                }
+            }
+        }
+        for address in host
+            .addresses_v4()
+            .map_err(netlink("listing host addresses"))?
+        {
+            if subnet.contains(address.ip) {
+                return Err(overlap(format!(
+                    "host address {}/{}",
+                    address.ip, address.prefix
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The store's own firewall chains (in nat and filter), for `inspect` and leak checks.
+    pub fn firewall_chains(&self) -> [String; 2] {
+        self.firewall.chain_names()
+    }
+
+    /// Every network of the store, by name.
+    pub fn list(&self) -> Result<Vec<Network>> {
+        self.store.list()
+    }
+
+    /// One network by name.
+    pub fn inspect(&self, name: &str) -> Result<Network> {
+        self.store.get(name)
+    }
+
+    /// The hosts file of `network` (name → address of every attached container), to be
+    /// bind-mounted read-only as a container's /etc/hosts; rewritten in place on every
+    /// attach and detach. Exists from the network's creation on.
+    pub fn hosts_file(&self, network: &str) -> PathBuf {
+        crate::hosts_path(self.store.dir(), network)
+    }
+
+    /// Removes a network: its firewall rules, bridge, record and hosts file. Refused for
+    /// the default network and while containers are attached (they are named).
+    pub fn remove(&self, name: &str) -> Result<()> {
+        if name == DEFAULT_NETWORK {
+            return Err(Error::DefaultNetwork(name.to_string()));
+        }
+        let _lock = self.store.lock()?;
+        let network = self.store.get(name)?;
+        self.remove_locked(&network)
+    }
+
+    fn remove_locked(&self, network: &Network) -> Result<()> {
+        if !network.endpoints.is_empty() {
+            let names: Vec<String> = network
+                .endpoints
+                .iter()
+                .map(|e| {
+                    if e.name.is_empty() {
+                        e.id.clone()
+                    } else {
+                        e.name.clone()
+                    }
+                })
+                .collect();
+            return Err(Error::InUse {
+                network: network.name.clone(),
+                containers: names.join(", "),
+            });
+        }
+        {
+            let _host = host_lock()?;
+            let saved = Firewall::save()?;
+            self.firewall
+                .change(&saved, &[&network_tag(&network.name)], &[])?;
+            let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
+            bridge::remove(&mut host, &network.bridge)?;
+            self.store.delete(&network.name)?;
+            SubnetRegistry::load()?.release(&self.store.record_path(&network.name))?;
+            let saved = Firewall::save()?;
+            if !self.firewall.has_rules(&saved) {
+                self.firewall.remove_chains(&saved)?;
+            }
+        }
+        let _ = std::fs::remove_file(self.hosts_file(&network.name));
+        tracing::debug!(network = %network.name, "network removed");
+        Ok(())
+    }
+
+    /// Removes every network of the store, the default one included, with its chains:
+    /// for `system reset` and test cleanup. Refused while any container is attached.
+    /// The next `open` makes a fresh default network record.
+    pub fn remove_all(&self) -> Result<()> {
+        let _lock = self.store.lock()?;
+        let networks = self.store.list()?;
+        if let Some(busy) = networks.iter().find(|n| !n.endpoints.is_empty()) {
+            return self.remove_locked(busy);
+        }
+        for network in &networks {
+            self.remove_locked(network)?;
+        }
+        let _host = host_lock()?;
+        self.firewall.remove_chains(&Firewall::save()?)
+    }
+}
+
+/// The firewall tag of a network's own rules; its containers' rules are tagged below it.
+pub(crate) fn network_tag(network: &str) -> String {
+    format!("six:{network}")
+}

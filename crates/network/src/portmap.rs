@@ -1,0 +1,326 @@
+//! Published ports: the `PortMapping` value (parsed once from "[IP:][HOSTPORT:]CPORT[/PROTO]"),
+//! the choice of host ports (refusing one already published by any sixdocker store or bound
+//! by a host process), and the firewall rules a mapping needs. It never runs a firewall
+//! command itself; `firewall` does.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::firewall::iptables::Chain;
+use crate::firewall::{Published, Rule};
+
+/// Transport protocol of a published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        })
+    }
+}
+
+/// One `-p`: host address (None: every address), host port (None: pick a free one),
+/// container port and protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortMapping {
+    pub host_ip: Option<IpAddr>,
+    pub host_port: Option<u16>,
+    pub container_port: u16,
+    pub proto: Proto,
+}
+
+/// Host ports are picked from here for `-p CPORT` (as Docker does).
+const EPHEMERAL: std::ops::RangeInclusive<u16> = 49153..=65535;
+
+fn port_number(value: &str, text: &str) -> Result<u16> {
+    let bad = |reason: String| Error::InvalidPort {
+        value: value.to_string(),
+        reason,
+    };
+    let n: u32 = text
+        .parse()
+        .map_err(|_| bad(format!("{text:?} is not a port number (1-65535)")))?;
+    match u16::try_from(n) {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(bad(format!("port {n} is outside 1-65535"))),
+    }
+}
+
+impl FromStr for PortMapping {
+    type Err = Error;
+
+    /// "80", "8080:80", "127.0.0.1:8080:80", "127.0.0.1::80", each with optional "/tcp" or "/udp".
+    fn from_str(value: &str) -> Result<PortMapping> {
+        let bad = |reason: &str| Error::InvalidPort {
+            value: value.to_string(),
+            reason: reason.to_string(),
+        };
+        let (ports, proto) = match value.rsplit_once('/') {
+            Some((ports, "tcp")) => (ports, Proto::Tcp),
+            Some((ports, "udp")) => (ports, Proto::Udp),
+            Some(_) => return Err(bad("the protocol must be tcp or udp")),
+            None => (value, Proto::Tcp),
+        };
+        let parts: Vec<&str> = ports.rsplitn(3, ':').collect();
+        let (host_ip, host_port, container_port) = match parts.as_slice() {
+            [c] => (None, None, *c),
+            [c, h] => (None, Some(*h), *c),
+            [c, h, ip] => (Some(*ip), (!h.is_empty()).then_some(*h), *c),
+            _ => return Err(bad("expected [IP:][HOSTPORT:]CONTAINERPORT[/PROTO]")),
+        };
+        let host_ip = match host_ip {
+            Some(ip) => Some(
+                ip.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .map_err(|_| bad("the host address is not an IP address"))?,
+            ),
+            None => None,
+        };
+        let host_port = host_port.map(|p| port_number(value, p)).transpose()?;
+        let container_port = port_number(value, container_port)?;
+        Ok(PortMapping {
+            host_ip,
+            host_port,
+            container_port,
+            proto,
+        })
+    }
+}
+
+impl fmt::Display for PortMapping {
+    /// Docker's `port`/`ps` form: "0.0.0.0:8080->80/tcp" (host port "?" while unassigned).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ip = self.host_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        match self.host_port {
+            Some(port) => write!(f, "{ip}:{port}->{}/{}", self.container_port, self.proto),
+            None => write!(f, "{ip}:?->{}/{}", self.container_port, self.proto),
+        }
+    }
+}
+
+impl PortMapping {
+    /// The IPv4 host address to match (None: any); IPv6 is refused.
+    fn host_v4(&self) -> Result<Option<Ipv4Addr>> {
+        match self.host_ip {
+            None => Ok(None),
+            Some(IpAddr::V4(ip)) if ip.is_unspecified() => Ok(None),
+            Some(IpAddr::V4(ip)) => Ok(Some(ip)),
+            Some(IpAddr::V6(ip)) => Err(Error::InvalidPort {
+                value: self.to_string(),
+                reason: format!("IPv6 host address {ip} is not supported"),
+            }),
+        }
+    }
+
+    fn clashes(&self, proto: Proto, host_ip: Option<Ipv4Addr>, port: u16) -> Result<bool> {
+        let mine = self.host_v4()?;
+        Ok(self.proto == proto
+            && self.host_port == Some(port)
+            && (mine.is_none() || host_ip.is_none() || mine == host_ip))
+    }
+}
+
+/// Is `port` free for a host process too? Binds it for a moment on the mapping's address.
+fn bindable(proto: Proto, host_ip: Option<Ipv4Addr>, port: u16) -> std::io::Result<()> {
+    let address = SocketAddrV4::new(host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED), port);
+    match proto {
+        Proto::Tcp => TcpListener::bind(address).map(drop),
+        Proto::Udp => UdpSocket::bind(address).map(drop),
+    }
+}
+
+/// Fills in host ports: checks requested ones against every published port on the host and
+/// against host sockets; picks free ones for `-p CPORT`. Call under the host lock.
+pub(crate) fn assign(
+    requested: &[PortMapping],
+    published: &[Published],
+) -> Result<Vec<PortMapping>> {
+    let mut assigned: Vec<PortMapping> = Vec::with_capacity(requested.len());
+    let taken =
+        |assigned: &[PortMapping], proto: Proto, ip: Option<Ipv4Addr>, port: u16| -> Result<bool> {
+            let by_store = published.iter().any(|p| {
+                p.proto == proto
+                    && p.host_port == port
+                    && (p.host_ip.is_none() || ip.is_none() || p.host_ip == ip)
+            });
+            let mut by_request = false;
+            for a in assigned {
+                by_request |= a.clashes(proto, ip, port)?;
+            }
+            Ok(by_store || by_request)
+        };
+    for mapping in requested {
+        if mapping.container_port == 0 || mapping.host_port == Some(0) {
+            return Err(Error::InvalidPort {
+                value: mapping.to_string(),
+                reason: "port 0 is outside 1-65535".into(),
+            });
+        }
+        let ip = mapping.host_v4()?;
+        let port = match mapping.host_port {
+            Some(port) => {
+                if taken(&assigned, mapping.proto, ip, port)? {
+                    return Err(Error::PortPublished(format!(
+                        "{}:{port}/{}",
+                        ip.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                        mapping.proto
+                    )));
+                }
+                bindable(mapping.proto, ip, port).map_err(|source| Error::PortInUse {
+                    port: format!("{port}/{}", mapping.proto),
+                    source,
+                })?;
+                port
+            }
+            None => {
+                let mut found = None;
+                for port in EPHEMERAL {
+                    if !taken(&assigned, mapping.proto, ip, port)?
+                        && bindable(mapping.proto, ip, port).is_ok()
+                    {
+                        found = Some(port);
+                        break;
+                    }
+                }
+                found.ok_or_else(|| Error::NoFreePort(mapping.to_string()))?
+            }
+        };
+        assigned.push(PortMapping {
+            host_port: Some(port),
+            ..*mapping
+        });
+    }
+    Ok(assigned)
+}
+
+/// The rules publishing `ports` of the container at `ip` behind `bridge`, tagged `tag`.
+pub(crate) fn rules(
+    ports: &[PortMapping],
+    ip: Ipv4Addr,
+    bridge: &str,
+    tag: &str,
+) -> Result<Vec<Rule>> {
+    let mut out = Vec::new();
+    for port in ports {
+        let host_port = port.host_port.ok_or_else(|| Error::InvalidPort {
+            value: port.to_string(),
+            reason: "no host port was assigned".into(),
+        })?;
+        let destination = match port.host_v4()? {
+            Some(host_ip) => format!("-d {host_ip}/32 "),
+            None => String::new(),
+        };
+        let proto = port.proto;
+        out.push(Rule {
+            chain: Chain::Dnat,
+            args: format!("{destination}-p {proto} -m {proto} --dport {host_port} -j DNAT --to-destination {ip}:{}", port.container_port),
+            tag: tag.to_string(),
+        });
+        out.push(Rule {
+            chain: Chain::Forward,
+            args: format!(
+                "-d {ip}/32 -o {bridge} -p {proto} -m {proto} --dport {} -j ACCEPT",
+                port.container_port
+            ),
+            tag: tag.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// The rules of a whole network: outbound masquerade, masquerade of host-originated and
+/// hairpin traffic to published ports, forwarding; for an internal network only drops of
+/// traffic entering or leaving it.
+pub(crate) fn network_rules(subnet: &str, bridge: &str, internal: bool, tag: &str) -> Vec<Rule> {
+    let rule = |chain, args: String| Rule {
+        chain,
+        args,
+        tag: tag.to_string(),
+    };
+    if internal {
+        return vec![
+            rule(Chain::Forward, format!("-i {bridge} ! -o {bridge} -j DROP")),
+            rule(Chain::Forward, format!("! -i {bridge} -o {bridge} -j DROP")),
+        ];
+    }
+    vec![
+        rule(
+            Chain::Masquerade,
+            format!("-s {subnet} ! -o {bridge} -j MASQUERADE"),
+        ),
+        rule(
+            Chain::Masquerade,
+            format!("-o {bridge} -m addrtype --src-type LOCAL -j MASQUERADE"),
+        ),
+        rule(
+            Chain::Masquerade,
+            format!("-s {subnet} -o {bridge} -m conntrack --ctstate DNAT -j MASQUERADE"),
+        ),
+        rule(
+            Chain::Forward,
+            format!("-o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"),
+        ),
+        rule(Chain::Forward, format!("-i {bridge} -j ACCEPT")),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_port_forms() {
+        let p: PortMapping = "80".parse().unwrap();
+        assert_eq!(
+            (p.host_ip, p.host_port, p.container_port, p.proto),
+            (None, None, 80, Proto::Tcp)
+        );
+        let p: PortMapping = "8080:80/udp".parse().unwrap();
+        assert_eq!(
+            (p.host_port, p.container_port, p.proto),
+            (Some(8080), 80, Proto::Udp)
+        );
+        let p: PortMapping = "127.0.0.1:8080:80".parse().unwrap();
+        assert_eq!(p.host_ip, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        let p: PortMapping = "127.0.0.1::80".parse().unwrap();
+        assert_eq!(p.host_port, None);
+        for bad in ["0", "70000", "80:0", "x", "80/sctp", "a.b:1:2", "1:2:3:4"] {
+            let e = bad.parse::<PortMapping>().unwrap_err().to_string();
+            assert!(e.contains(&format!("{bad:?}")), "{e}");
+        }
+        assert!("70000"
+            .parse::<PortMapping>()
+            .unwrap_err()
+            .to_string()
+            .contains("outside 1-65535"));
+    }
+
+    #[test]
+    fn refuses_published_ports() {
+        let published = [Published {
+            proto: Proto::Tcp,
+            host_ip: None,
+            host_port: 40001,
+        }];
+        let want: PortMapping = "127.0.0.1:40001:80".parse().unwrap();
+        let e = assign(&[want], &published).unwrap_err().to_string();
+        assert!(e.contains("already published"), "{e}");
+        // the same port for UDP is fine, and twice in one request is not
+        let udp: PortMapping = "40001:80/udp".parse().unwrap();
+        let e = assign(&[udp, udp], &published).unwrap_err().to_string();
+        assert!(e.contains("already published"), "{e}");
+    }
+}

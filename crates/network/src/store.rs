@@ -1,0 +1,212 @@
+//! Network state on disk and the locks that guard it.
+//!
+//! `<root>/network/networks/<name>.json` holds one network with its endpoints (the IPAM
+//! leases); `<root>/network/lock` is the store's flock, held while a record is read, changed
+//! and written. Records are written atomically (temp file, fsync, rename).
+//! `/run/six-network/` is host-wide: its `lock` serialises choices that must not collide
+//! between stores (subnets, host ports, bridge devices) and `subnets` reserves the subnets of
+//! every store's networks. This module never touches links or firewall rules.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
+
+use crate::error::{io, Error, Result};
+use crate::subnet::Subnet;
+use crate::Network;
+
+/// Where host-wide state lives (override with env SIX_NETWORK_RUN_DIR, for tests of this crate only).
+fn host_dir() -> PathBuf {
+    std::env::var_os("SIX_NETWORK_RUN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/run/six-network"))
+}
+
+/// An exclusive flock, released on drop.
+pub(crate) struct Lock {
+    _flock: Flock<File>,
+}
+
+fn lock_file(path: &Path) -> Result<Lock> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(io(format!("creating {}", parent.display())))?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io(format!("opening lock file {}", path.display())))?;
+    let flock = Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, errno)| io(format!("locking {}", path.display()))(errno.into()))?;
+    Ok(Lock { _flock: flock })
+}
+
+/// The host-wide lock (`/run/six-network/lock`): take it after a store lock, never before.
+pub(crate) fn host_lock() -> Result<Lock> {
+    lock_file(&host_dir().join("lock"))
+}
+
+/// Writes `contents` to `path` atomically: temp file in the same directory, fsync, rename.
+pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let temp = path.with_extension(format!("tmp{}", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result.map_err(io(format!("writing {}", path.display())))
+}
+
+/// The records of one store, under `<root>/network`.
+pub(crate) struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub(crate) fn open(dir: PathBuf) -> Result<Store> {
+        fs::create_dir_all(dir.join("networks"))
+            .map_err(io(format!("creating {}", dir.display())))?;
+        fs::create_dir_all(dir.join("hosts")).map_err(io(format!("creating {}", dir.display())))?;
+        Ok(Store { dir })
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The store's flock: every read-change-write of records happens under it.
+    pub(crate) fn lock(&self) -> Result<Lock> {
+        lock_file(&self.dir.join("lock"))
+    }
+
+    pub(crate) fn record_path(&self, name: &str) -> PathBuf {
+        self.dir.join("networks").join(format!("{name}.json"))
+    }
+
+    pub(crate) fn read(&self, name: &str) -> Result<Option<Network>> {
+        read_record(&self.record_path(name))
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Result<Network> {
+        self.read(name)?
+            .ok_or_else(|| Error::UnknownNetwork(name.to_string()))
+    }
+
+    pub(crate) fn write(&self, network: &Network) -> Result<()> {
+        let path = self.record_path(&network.name);
+        let json = serde_json::to_vec_pretty(network).map_err(|e| Error::Record {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&path, &json)
+    }
+
+    pub(crate) fn delete(&self, name: &str) -> Result<()> {
+        let path = self.record_path(name);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(io(format!("removing {}", path.display()))(e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn list(&self) -> Result<Vec<Network>> {
+        let dir = self.dir.join("networks");
+        let entries = fs::read_dir(&dir).map_err(io(format!("listing {}", dir.display())))?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(io(format!("listing {}", dir.display())))?
+                .path();
+            if path.extension().is_some_and(|e| e == "json") {
+                if let Some(network) = read_record(&path)? {
+                    out.push(network);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+fn read_record(path: &Path) -> Result<Option<Network>> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::Record {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(format!("reading {}", path.display()))(e)),
+    }
+}
+
+/// Subnets reserved by networks of every store on this host (`/run/six-network/subnets`,
+/// one `SUBNET RECORD-PATH` a line). An entry whose record is gone or names another subnet
+/// is stale and dropped on the next write. Read and write it under [`host_lock`].
+pub(crate) struct SubnetRegistry {
+    entries: Vec<(Subnet, PathBuf)>,
+}
+
+impl SubnetRegistry {
+    fn path() -> PathBuf {
+        host_dir().join("subnets")
+    }
+
+    pub(crate) fn load() -> Result<SubnetRegistry> {
+        let path = Self::path();
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(io(format!("reading {}", path.display()))(e)),
+        };
+        let entries = text
+            .lines()
+            .filter_map(|line| {
+                let (subnet, record) = line.split_once(' ')?;
+                let subnet: Subnet = subnet.parse().ok()?;
+                let record = PathBuf::from(record);
+                let live = matches!(read_record(&record), Ok(Some(n)) if n.subnet == subnet);
+                live.then_some((subnet, record))
+            })
+            .collect();
+        Ok(SubnetRegistry { entries })
+    }
+
+    /// The reservation overlapping `subnet`, other than the one of `except` (a record path).
+    pub(crate) fn overlapping(&self, subnet: &Subnet, except: &Path) -> Option<&(Subnet, PathBuf)> {
+        self.entries
+            .iter()
+            .find(|(s, record)| record != except && s.overlaps(subnet))
+    }
+
+    pub(crate) fn reserve(&mut self, subnet: Subnet, record: &Path) -> Result<()> {
+        self.entries.retain(|(_, r)| r != record);
+        self.entries.push((subnet, record.to_path_buf()));
+        self.save()
+    }
+
+    pub(crate) fn release(&mut self, record: &Path) -> Result<()> {
+        self.entries.retain(|(_, r)| r != record);
+        self.save()
+    }
+
+    fn save(&self) -> Result<()> {
+        let mut text = String::new();
+        for (subnet, record) in &self.entries {
+            text.push_str(&format!("{subnet} {}\n", record.display()));
+        }
+        let path = Self::path();
+        fs::create_dir_all(host_dir()).map_err(io(format!("creating {}", host_dir().display())))?;
+        write_atomic(&path, text.as_bytes())
+    }
+}

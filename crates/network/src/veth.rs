@@ -1,0 +1,122 @@
+//! One container's link to a network: a veth pair whose host end joins the bridge and whose
+//! other end is created directly inside the container's network namespace as `ethN`, with
+//! its address, MAC, loopback up and the default route via the gateway.
+//!
+//! Inside the namespace it works through a netlink socket opened there (see
+//! `Netlink::in_netns`); no thread of ours stays in the namespace and nothing runs `ip`.
+//! Deleting the host end removes the pair.
+
+use std::fs::File;
+use std::net::Ipv4Addr;
+
+use crate::error::{netlink, Error, Result};
+use crate::netlink::Netlink;
+
+/// What one endpoint gets.
+pub(crate) struct Plan<'a> {
+    pub host_veth: &'a str,
+    pub bridge_index: u32,
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Ipv4Addr,
+    pub mac: [u8; 6],
+    pub container: &'a str,
+}
+
+/// The MAC address for a container address: 02:42 and the four address bytes (as Docker).
+pub(crate) fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
+    let [a, b, c, d] = ip.octets();
+    [0x02, 0x42, a, b, c, d]
+}
+
+pub(crate) fn mac_text(mac: [u8; 6]) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Creates and configures the pair. Returns the interface name inside the namespace.
+/// On failure nothing of it is left.
+pub(crate) fn setup(host: &mut Netlink, netns: &File, plan: &Plan) -> Result<String> {
+    let mut inside = Netlink::in_netns(netns).map_err(netlink(format!(
+        "entering the network namespace of container {}",
+        plan.container
+    )))?;
+    let names = inside.link_names().map_err(netlink(format!(
+        "listing links of container {}",
+        plan.container
+    )))?;
+    let interface = (0..)
+        .map(|n| format!("eth{n}"))
+        .find(|name| !names.contains(name))
+        .unwrap_or_else(|| "eth0".to_string());
+    host.create_veth(plan.host_veth, &interface, plan.mac, netns)
+        .map_err(netlink(format!(
+            "creating veth pair {} / {interface} for container {}",
+            plan.host_veth, plan.container
+        )))?;
+    let configured = configure(host, &mut inside, plan, &interface);
+    if let Err(e) = configured {
+        let _ = host.delete_link_named(plan.host_veth);
+        return Err(e);
+    }
+    Ok(interface)
+}
+
+fn configure(host: &mut Netlink, inside: &mut Netlink, plan: &Plan, interface: &str) -> Result<()> {
+    let missing = |name: &str| Error::Netlink {
+        what: format!("link {name} vanished after creation"),
+        source: std::io::ErrorKind::NotFound.into(),
+    };
+    let host_index = host
+        .link_index(plan.host_veth)
+        .map_err(netlink(format!("looking up {}", plan.host_veth)))?
+        .ok_or_else(|| missing(plan.host_veth))?;
+    host.set_up(host_index, Some(plan.bridge_index))
+        .map_err(netlink(format!(
+            "attaching {} to its bridge",
+            plan.host_veth
+        )))?;
+    let what = |step: &str| {
+        format!(
+            "{step} in the network namespace of container {}",
+            plan.container
+        )
+    };
+    let index = inside
+        .link_index(interface)
+        .map_err(netlink(what("looking up the interface")))?
+        .ok_or_else(|| missing(interface))?;
+    inside
+        .add_address(index, plan.ip, plan.prefix)
+        .map_err(netlink(what(&format!(
+            "adding {}/{} to {interface}",
+            plan.ip, plan.prefix
+        ))))?;
+    inside
+        .set_up(index, None)
+        .map_err(netlink(what(&format!("setting {interface} up"))))?;
+    if let Some(lo) = inside
+        .link_index("lo")
+        .map_err(netlink(what("looking up lo")))?
+    {
+        inside
+            .set_up(lo, None)
+            .map_err(netlink(what("setting lo up")))?;
+    }
+    match inside.add_default_route(plan.gateway) {
+        Err(e) if e.raw_os_error() != Some(libc::EEXIST) => Err(netlink(what(&format!(
+            "adding the default route via {}",
+            plan.gateway
+        )))(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Deletes the host end (and so the pair); Ok when it is already gone (the namespace died).
+pub(crate) fn teardown(host: &mut Netlink, host_veth: &str) -> Result<()> {
+    host.delete_link_named(host_veth)
+        .map_err(netlink(format!("deleting veth {host_veth}")))?;
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! Attach and detach on real namespaces: addresses, routes, reachability, hosts file,
+//! reconcile, and that nothing is left afterwards.
+
+mod common;
+
+use std::net::Ipv4Addr;
+
+use common::{address_in, container_id, endpoint, Netns, TestStore};
+use six_network::{NetworkSpec, DEFAULT_NETWORK};
+
+#[test]
+fn attach_gives_address_and_default_route_and_detach_removes_all() {
+    let store = TestStore::new();
+    let net = store.networks.inspect(DEFAULT_NETWORK).unwrap();
+    let ns = Netns::new();
+    let id = container_id();
+    let attachment = store
+        .networks
+        .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[])
+        .unwrap();
+
+    assert_eq!(attachment.interface, "eth0");
+    assert!(
+        net.subnet.contains(attachment.ip),
+        "{} not in {}",
+        attachment.ip,
+        net.subnet
+    );
+    assert_ne!(attachment.ip, net.gateway);
+    assert_eq!(
+        address_in(&ns, "eth0"),
+        Some((attachment.ip, net.subnet.prefix()))
+    );
+    let routes = ns.output(&["ip", "-4", "route", "show", "default"]);
+    assert!(
+        routes.contains(&format!("default via {} dev eth0", net.gateway)),
+        "{routes}"
+    );
+    assert!(ns
+        .output(&["ip", "-o", "link", "show", "lo"])
+        .contains("UP"));
+    let link = ns.output(&["ip", "-o", "link", "show", "eth0"]);
+    let mac = store.networks.inspect(DEFAULT_NETWORK).unwrap().endpoints[0]
+        .mac
+        .clone();
+    assert!(
+        link.contains(&format!("link/ether {mac} ")),
+        "{link} lacks {mac}"
+    );
+
+    // the host end is in the bridge
+    let host_veth = store.networks.inspect(DEFAULT_NETWORK).unwrap().endpoints[0]
+        .host_veth
+        .clone();
+    let link =
+        common::run(std::process::Command::new("ip").args(["-o", "link", "show", &host_veth]));
+    assert!(String::from_utf8_lossy(&link.stdout).contains(&format!("master {}", net.bridge)));
+    // the gateway answers from inside
+    ns.output(&["busybox", "ping", "-c1", "-W2", &net.gateway.to_string()]);
+
+    let hosts = std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK)).unwrap();
+    assert!(
+        hosts.contains(&format!("{}\tname-{id} host-{id}", attachment.ip)),
+        "{hosts}"
+    );
+
+    store.networks.detach(DEFAULT_NETWORK, &id).unwrap();
+    assert!(store
+        .networks
+        .inspect(DEFAULT_NETWORK)
+        .unwrap()
+        .endpoints
+        .is_empty());
+    assert!(
+        !std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK))
+            .unwrap()
+            .contains(&id)
+    );
+    let links = ns.output(&["ip", "-o", "link", "show"]);
+    assert!(
+        !links.contains("eth0"),
+        "eth0 still in the namespace: {links}"
+    );
+    common::assert_no_leftovers(&[host_veth], &[]);
+    let e = store
+        .networks
+        .detach(DEFAULT_NETWORK, &id)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not attached"), "{e}");
+    store.finish();
+}
+
+#[test]
+fn two_namespaces_on_one_network_ping_each_other_and_share_hosts() {
+    let store = TestStore::new();
+    let name = six_testkit::unique_name("tn");
+    let net = store.networks.create(NetworkSpec::bridge(&name)).unwrap();
+    let hosts_path = store.networks.hosts_file(&name);
+    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&hosts_path).unwrap());
+    let (a, b) = (Netns::new(), Netns::new());
+    let (ida, idb) = (container_id(), container_id());
+    let at_a = store
+        .networks
+        .attach(&name, &endpoint(&ida), &a.path(), &[])
+        .unwrap();
+    let at_b = store
+        .networks
+        .attach(&name, &endpoint(&idb), &b.path(), &[])
+        .unwrap();
+    assert_ne!(at_a.ip, at_b.ip);
+    assert!(net.subnet.contains(at_b.ip));
+    a.output(&["busybox", "ping", "-c1", "-W2", &at_b.ip.to_string()]);
+    b.output(&["busybox", "ping", "-c1", "-W2", &at_a.ip.to_string()]);
+
+    let hosts = std::fs::read_to_string(&hosts_path).unwrap();
+    assert!(
+        hosts.contains(&format!("{}\tname-{ida}", at_a.ip))
+            && hosts.contains(&format!("{}\tname-{idb}", at_b.ip)),
+        "{hosts}"
+    );
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&hosts_path).unwrap()),
+        inode,
+        "hosts file replaced, not rewritten"
+    );
+
+    // removing the network is refused while containers are attached, naming them
+    let e = store.networks.remove(&name).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("name-{ida}")) && e.contains(&format!("name-{idb}")),
+        "{e}"
+    );
+
+    store.networks.detach(&name, &ida).unwrap();
+    store.networks.detach(&name, &idb).unwrap();
+    let links = store.links();
+    store.networks.remove(&name).unwrap();
+    common::assert_no_leftovers(&links, &[]);
+    assert!(!hosts_path.exists());
+    store.finish();
+}
+
+#[test]
+fn second_network_becomes_eth1() {
+    let store = TestStore::new();
+    let name = six_testkit::unique_name("tn");
+    store.networks.create(NetworkSpec::bridge(&name)).unwrap();
+    let ns = Netns::new();
+    let id = container_id();
+    store
+        .networks
+        .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[])
+        .unwrap();
+    let second = store
+        .networks
+        .attach(&name, &endpoint(&id), &ns.path(), &[])
+        .unwrap();
+    assert_eq!(second.interface, "eth1");
+    assert_eq!(address_in(&ns, "eth1").map(|a| a.0), Some(second.ip));
+    let e = store
+        .networks
+        .attach(&name, &endpoint(&id), &ns.path(), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("already attached"), "{e}");
+    store.networks.detach(&name, &id).unwrap();
+    store.networks.detach(DEFAULT_NETWORK, &id).unwrap();
+    store.finish();
+}
+
+#[test]
+fn reconcile_removes_what_dead_containers_left() {
+    let store = TestStore::new();
+    let (mut dead, live) = (Netns::new(), Netns::new());
+    let (id_dead, id_live) = (container_id(), container_id());
+    let ports = ["127.0.0.1::80".parse().unwrap()];
+    store
+        .networks
+        .attach(DEFAULT_NETWORK, &endpoint(&id_dead), &dead.path(), &ports)
+        .unwrap();
+    store
+        .networks
+        .attach(DEFAULT_NETWORK, &endpoint(&id_live), &live.path(), &[])
+        .unwrap();
+    let dead_veth = store.networks.inspect(DEFAULT_NETWORK).unwrap().endpoints[0]
+        .host_veth
+        .clone();
+    dead.kill();
+    store.networks.reconcile(std::slice::from_ref(&id_live)).unwrap();
+
+    let net = store.networks.inspect(DEFAULT_NETWORK).unwrap();
+    let ids: Vec<&str> = net.endpoints.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, vec![id_live.as_str()]);
+    let saved = String::from_utf8_lossy(
+        &common::run(&mut std::process::Command::new("iptables-save")).stdout,
+    )
+    .into_owned();
+    assert!(
+        !saved.contains(&id_dead),
+        "rules of the dead container left:\n{saved}"
+    );
+    common::assert_no_leftovers(&[dead_veth], &[]);
+    // its address is free again
+    let again = store.networks.attach(
+        DEFAULT_NETWORK,
+        &endpoint(&id_dead),
+        &Netns::new().path(),
+        &[],
+    );
+    assert!(again.is_ok());
+    assert!(store
+        .networks
+        .inspect(DEFAULT_NETWORK)
+        .unwrap()
+        .endpoints
+        .iter()
+        .any(|e| e.ip == Ipv4Addr::from(u32::from(net.gateway) + 1)));
+    store.finish();
+}
