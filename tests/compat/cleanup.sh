@@ -1,0 +1,146 @@
+# cleanup.sh: undoing everything the compat suite made, and proving nothing is left.
+# Owns: cleanup_all (run by run.sh's EXIT/INT/TERM trap, safe to run twice, never fails) and
+# the leftover checks. It removes only what carries the suite's marks: processes whose argv
+# names $TMP, cgroups named "$PREFIX*", mounts under $TMP, the bridge $BRIDGE, network
+# namespaces holding an address of the suite's subnet, and firewall rules and netavark chains
+# that appeared during the run. Processes are ended by PID, never by name.
+# shellcheck shell=bash
+
+# Runtime state folders runc and sixrun use by default (conmon calls the runtime without
+# --root), recorded before the run so that only new entries count as leftovers.
+RUNTIME_STATE_DIRS=(/run/runc /run/sixrun)
+runtime_state() {
+  local dir
+  for dir in "${RUNTIME_STATE_DIRS[@]}"; do
+    ls "$dir" 2>/dev/null | sed "s|^|$dir/|"
+  done | sort
+}
+RUNTIME_STATE_BEFORE=$(runtime_state)
+
+# PIDs of processes whose argv mentions $TMP (conmon, containerd, shims, podman, timeout),
+# never this shell.
+suite_pids() {
+  local d args
+  for d in /proc/[0-9]*; do
+    [ "${d#/proc/}" = "$$" ] && continue
+    [ "${d#/proc/}" = "$BASHPID" ] && continue
+    mapfile -d '' args <"$d/cmdline" 2>/dev/null || continue
+    [[ "${args[*]}" == *"$TMP"* ]] && echo "${d#/proc/}"
+  done
+}
+# Cgroup directories named after the suite (podman's cgroup parent, containerd's namespace),
+# with runc at the top of each hierarchy, with sixrun below the caller's cgroup.
+suite_cgroups() { find /sys/fs/cgroup -type d -name "$PREFIX*" -prune 2>/dev/null; }
+# Container cgroups: anything below a suite cgroup (the parents are the suite's own).
+suite_container_cgroups() {
+  local top
+  for top in $(suite_cgroups); do find "$top" -mindepth 1 -type d 2>/dev/null; done
+}
+suite_mounts() { awk -v t="$TMP/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r; }
+new_runtime_state() { comm -13 <(printf '%s\n' "$RUNTIME_STATE_BEFORE") <(runtime_state); }
+# Network namespaces (ip netns) with an address in the suite's subnet.
+suite_netns() {
+  local ns
+  [ -n "${SUBNET_PREFIX:-}" ] || return 0
+  for ns in $(ls /run/netns 2>/dev/null); do
+    ip -n "$ns" -4 -o addr show 2>/dev/null | grep -qF " inet $SUBNET_PREFIX" && echo "$ns"
+  done
+}
+# iptables-save as sorted "TABLE LINE" rows, chain counters dropped.
+firewall_rows() {
+  iptables-save 2>/dev/null | awk '/^\*/ { t = substr($0, 2) } /^[-:]/ { sub(/ \[[0-9]+:[0-9]+\]$/, ""); print t " " $0 }' | sort
+}
+FIREWALL_BEFORE=$(firewall_rows)
+# iptables rules ("TABLE -A ...") and chains ("TABLE :CHAIN POLICY") that appeared during the
+# run and belong to netavark or name the suite's subnet or bridge.
+new_firewall() {
+  comm -13 <(printf '%s\n' "$FIREWALL_BEFORE") <(firewall_rows) |
+    grep -E "NETAVARK|$BRIDGE|10\.213\.$SUBNET_OCTET\."
+}
+
+remove_cgroup_tree() {
+  local dir pid tries
+  for dir in $(find "$1" -depth -type d 2>/dev/null); do
+    [ -w "$dir/freezer.state" ] && echo THAWED >"$dir/freezer.state" 2>/dev/null
+    for tries in $(seq 50); do
+      [ -s "$dir/cgroup.procs" ] || break
+      while read -r pid; do kill -KILL "$pid" 2>/dev/null; done <"$dir/cgroup.procs"
+      sleep 0.1
+    done
+    rmdir "$dir" 2>/dev/null
+  done
+}
+
+cleanup_all() {
+  local pid i line table rest
+  [ -n "${TMP:-}" ] && [ -d "$TMP" ] || return 0
+  [ -S "${TMUX_SOCK:-/nonexistent}" ] && tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
+  if [ -n "${CONTAINERS_CONF:-}" ]; then
+    timeout -k 5 60 "${PODMAN[@]}" rm -a -f -t 0 >/dev/null 2>&1
+  fi
+  if [ -n "${CONTAINERD_PID:-}" ]; then
+    for i in $(cr containers ls -q 2>/dev/null); do
+      cr task kill -s SIGKILL "$i" >/dev/null 2>&1
+      cr task delete -f "$i" >/dev/null 2>&1
+      cr containers delete "$i" >/dev/null 2>&1
+    done
+    kill -TERM "$CONTAINERD_PID" 2>/dev/null
+    for i in $(seq 100); do kill -0 "$CONTAINERD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$CONTAINERD_PID" 2>/dev/null
+    wait "$CONTAINERD_PID" 2>/dev/null
+    CONTAINERD_PID=""
+  fi
+  for pid in $(suite_pids); do kill -KILL "$pid" 2>/dev/null; done
+  for line in $(suite_cgroups); do remove_cgroup_tree "$line"; done
+  for line in $(suite_mounts); do umount "$line" 2>/dev/null || umount -l "$line" 2>/dev/null; done
+  [ -n "${BRIDGE:-}" ] && ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE" 2>/dev/null
+  for line in $(suite_netns); do ip netns delete "$line" 2>/dev/null; done
+  # Firewall: first the rules (they may jump to netavark's chains), then the chains.
+  new_firewall | grep ' -A ' | while read -r table rest; do
+    # the row is iptables-save's own shell-quoted text (comments are in double quotes)
+    eval "iptables -t \"\$table\" -D ${rest#-A }" 2>/dev/null
+  done
+  new_firewall | grep ' :' | while read -r table rest; do
+    rest=${rest#:}; rest=${rest%% *}
+    iptables -t "$table" -F "$rest" 2>/dev/null && iptables -t "$table" -X "$rest" 2>/dev/null
+  done
+  if [ -n "${SIXCOMPAT_KEEP_LOGS:-}" ]; then
+    mkdir -p "$SIXCOMPAT_KEEP_LOGS"
+    cp "$TMP/containerd/containerd.log" "$SIXCOMPAT_KEEP_LOGS/" 2>/dev/null
+    cp "$TMP/podman/events.log" "$SIXCOMPAT_KEEP_LOGS/podman-events.log" 2>/dev/null
+  fi
+  if [ -z "$(suite_mounts)" ]; then
+    rm -rf --one-file-system "$TMP"
+  fi
+}
+
+# What the tools themselves left behind after removing every container, before the suite's
+# own cleanup hides it: a runtime whose delete leaks shows up here.
+tool_leftovers() {
+  local found=""
+  local x
+  x=$(suite_container_cgroups) && [ -n "$x" ] && found+="cgroups: $x; "
+  x=$(new_runtime_state) && [ -n "$x" ] && found+="runtime state: $x; "
+  x=$(suite_netns) && [ -n "$x" ] && found+="netns: $x; "
+  x=$(grep -E " ($TMP/[^ ]*/(merged|rootfs|shm|userdata)[^ ]*) " /proc/self/mountinfo | awk '{print $5}') && [ -n "$x" ] && found+="mounts: $x; "
+  [ -z "$found" ] && return 0
+  echo "$found" | tr '\n' ' '
+  return 1
+}
+
+check_leftovers() {
+  local found="" x
+  x=$(suite_mounts) && [ -n "$x" ] && found+="mounts: $x; "
+  x=$(suite_pids) && [ -n "$x" ] && found+="processes: $(for p in $x; do tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-80; echo; done); "
+  x=$(suite_cgroups) && [ -n "$x" ] && found+="cgroups: $x; "
+  x=$(new_runtime_state) && [ -n "$x" ] && found+="runtime state: $x; "
+  x=$(suite_netns) && [ -n "$x" ] && found+="netns: $x; "
+  ip link show "$BRIDGE" >/dev/null 2>&1 && found+="bridge $BRIDGE; "
+  x=$(new_firewall) && [ -n "$x" ] && found+="iptables: $x; "
+  [ -e "$TMP" ] && found+="folder $TMP; "
+  if [ -z "$found" ]; then
+    pass "nothing left behind (mounts, processes, cgroups, runtime state, netns, bridge, iptables, $TMP)"
+  else
+    fail "nothing left behind" "$(echo "$found" | tr '\n' ' ')"
+  fi
+}

@@ -1,0 +1,52 @@
+# lib.sh: reporting and waiting helpers shared by the compat suite's check files.
+# Owns: the ok/FAIL line format, the pass/fail counters, the one-line failure reason, and
+# bounded polling. Never starts or stops anything itself.
+# shellcheck shell=bash
+
+PASSED=0
+FAILED=0
+
+# The reason shown after "FAIL name:": the last few lines of a check's output, on one line.
+one_line() { tail -n 4 | tr '\n\t' '  ' | tr -s ' ' | cut -c1-400; }
+
+pass() { printf 'ok   %s\n' "$1"; PASSED=$((PASSED + 1)); }
+fail() { printf 'FAIL %s: %s\n' "$1" "$2"; FAILED=$((FAILED + 1)); }
+
+# check NAME FUNCTION [ARGS...]: runs FUNCTION in a subshell; exit 0 is a pass, anything else
+# a failure whose reason is what FUNCTION printed last (stdout and stderr together).
+check() {
+  local name=$1 out rc
+  shift
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq 0 ]; then
+    pass "$name"
+  else
+    [ -n "$out" ] || out="exit status $rc"
+    fail "$name" "$(printf '%s\n' "$out" | one_line)"
+  fi
+}
+
+# want_eq WHAT EXPECTED ACTUAL: succeeds when equal, else says what differed.
+want_eq() {
+  if [ "$2" = "$3" ]; then return 0; fi
+  printf '%s: expected %q, got %q\n' "$1" "$2" "$3"
+  return 1
+}
+
+# want_match WHAT REGEX ACTUAL (extended regex, matched anywhere).
+want_match() {
+  if printf '%s\n' "$3" | grep -Eq -- "$2"; then return 0; fi
+  printf '%s: expected a match for /%s/, got %q\n' "$1" "$2" "$3"
+  return 1
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  while ! "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
