@@ -4,6 +4,7 @@
 //! It never parses command lines (the `sixdocker` CLI does) and never touches the kernel's
 //! container machinery directly (six-runtime does).
 
+pub mod attach;
 pub mod command;
 pub mod error;
 pub mod etc;
@@ -14,6 +15,7 @@ pub mod request;
 pub mod spec;
 pub mod status;
 pub mod store;
+pub mod tty;
 pub mod types;
 
 pub use error::{Error, Result};

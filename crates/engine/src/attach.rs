@@ -1,0 +1,227 @@
+//! The attach protocol between a CLI and a container's monitor: one message per
+//! `SOCK_SEQPACKET` packet, a kind byte then a payload. The monitor sends output, "started",
+//! errors and the exit code; the CLI sends stdin, end of stdin, window sizes and signals.
+//!
+//! The same protocol runs over the socket pair made when the monitor is forked and over the
+//! monitor's listening socket `<runroot>/containers/<id>/attach.sock`.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+use nix::sys::socket::{self, SockFlag, SockType, UnixAddr};
+
+use crate::error::{Error, Result};
+
+/// The largest message; output is sent in pieces of at most this size.
+pub const MAX_MESSAGE: usize = 32 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
+    /// The container runs; its init has this pid.
+    Started(i32),
+    /// The container could not start: Docker's exit code class and the reason.
+    Failed(i32, String),
+    /// The container ended with this code (128+signal when killed).
+    Exited(i32),
+    Stdin(Vec<u8>),
+    StdinClosed,
+    Resize {
+        rows: u16,
+        cols: u16,
+    },
+    Signal(i32),
+}
+
+impl Message {
+    pub fn encode(&self) -> Vec<u8> {
+        let (kind, payload): (u8, Vec<u8>) = match self {
+            Message::Stdout(d) => (1, d.clone()),
+            Message::Stderr(d) => (2, d.clone()),
+            Message::Started(pid) => (3, pid.to_le_bytes().to_vec()),
+            Message::Failed(code, why) => {
+                (4, [code.to_le_bytes().as_slice(), why.as_bytes()].concat())
+            }
+            Message::Exited(code) => (5, code.to_le_bytes().to_vec()),
+            Message::Stdin(d) => (10, d.clone()),
+            Message::StdinClosed => (11, Vec::new()),
+            Message::Resize { rows, cols } => {
+                (12, [rows.to_le_bytes(), cols.to_le_bytes()].concat())
+            }
+            Message::Signal(s) => (13, s.to_le_bytes().to_vec()),
+        };
+        let mut out = Vec::with_capacity(1 + payload.len());
+        out.push(kind);
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    pub fn decode(packet: &[u8]) -> Option<Message> {
+        let (&kind, p) = packet.split_first()?;
+        let int =
+            |p: &[u8]| -> Option<i32> { Some(i32::from_le_bytes(p.get(..4)?.try_into().ok()?)) };
+        Some(match kind {
+            1 => Message::Stdout(p.to_vec()),
+            2 => Message::Stderr(p.to_vec()),
+            3 => Message::Started(int(p)?),
+            4 => Message::Failed(int(p)?, String::from_utf8_lossy(p.get(4..)?).into_owned()),
+            5 => Message::Exited(int(p)?),
+            10 => Message::Stdin(p.to_vec()),
+            11 => Message::StdinClosed,
+            12 => Message::Resize {
+                rows: u16::from_le_bytes(p.get(..2)?.try_into().ok()?),
+                cols: u16::from_le_bytes(p.get(2..4)?.try_into().ok()?),
+            },
+            13 => Message::Signal(int(p)?),
+            _ => return None,
+        })
+    }
+}
+
+/// Sends one message; Err when the peer is gone.
+pub fn send(fd: RawFd, m: &Message) -> std::io::Result<()> {
+    let bytes = m.encode();
+    loop {
+        // SAFETY: the buffer is valid; MSG_NOSIGNAL keeps a closed peer from raising SIGPIPE.
+        let n = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL) };
+        if n >= 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Receives one message into `buf`. Ok(None): the peer closed.
+pub fn recv(fd: RawFd, buf: &mut [u8]) -> std::io::Result<Option<Message>> {
+    loop {
+        // SAFETY: the buffer is valid for its length.
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if n > 0 {
+            return Ok(Message::decode(&buf[..n as usize]));
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// A connected pair (CLI end, monitor end), close-on-exec.
+pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
+    let (a, b) = socket::socketpair(
+        socket::AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )?;
+    Ok((a, b))
+}
+
+/// The monitor's listening socket.
+pub fn listen(path: &Path) -> Result<OwnedFd> {
+    let _ = std::fs::remove_file(path);
+    let fd = socket::socket(
+        socket::AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        None,
+    )?;
+    let addr =
+        UnixAddr::new(path).map_err(|e| Error::at("naming the attach socket", path, e.into()))?;
+    socket::bind(fd.as_raw_fd(), &addr)
+        .map_err(|e| Error::at("binding the attach socket", path, e.into()))?;
+    socket::listen(
+        &fd,
+        socket::Backlog::new(16).unwrap_or(socket::Backlog::MAXCONN),
+    )?;
+    Ok(fd)
+}
+
+/// Connects to a monitor's attach socket.
+pub fn connect(path: &Path) -> Result<OwnedFd> {
+    let fd = socket::socket(
+        socket::AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    let addr =
+        UnixAddr::new(path).map_err(|e| Error::at("naming the attach socket", path, e.into()))?;
+    socket::connect(fd.as_raw_fd(), &addr)
+        .map_err(|e| Error::at("connecting to the container's monitor at", path, e.into()))?;
+    Ok(fd)
+}
+
+/// Accepts a waiting client, if any.
+pub fn accept(listener: RawFd) -> Option<OwnedFd> {
+    let fd = socket::accept4(listener, SockFlag::SOCK_CLOEXEC).ok()?;
+    // SAFETY: accept4 returned a new fd that we now own.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip() {
+        let all = [
+            Message::Stdout(b"hi\n".to_vec()),
+            Message::Stderr(vec![]),
+            Message::Started(42),
+            Message::Failed(127, "nginx: not found in image busybox".into()),
+            Message::Exited(137),
+            Message::Stdin(b"x".to_vec()),
+            Message::StdinClosed,
+            Message::Resize { rows: 24, cols: 80 },
+            Message::Signal(2),
+        ];
+        for m in all {
+            assert_eq!(Message::decode(&m.encode()), Some(m));
+        }
+        assert_eq!(Message::decode(&[]), None);
+        assert_eq!(Message::decode(&[99]), None);
+        assert_eq!(Message::decode(&[3, 1]), None);
+    }
+
+    #[test]
+    fn a_pair_keeps_message_boundaries() {
+        let (a, b) = pair().unwrap();
+        send(a.as_raw_fd(), &Message::Stdout(b"one".to_vec())).unwrap();
+        send(a.as_raw_fd(), &Message::Exited(3)).unwrap();
+        drop(a);
+        let mut buf = vec![0; MAX_MESSAGE + 16];
+        assert_eq!(
+            recv(b.as_raw_fd(), &mut buf).unwrap(),
+            Some(Message::Stdout(b"one".to_vec()))
+        );
+        assert_eq!(
+            recv(b.as_raw_fd(), &mut buf).unwrap(),
+            Some(Message::Exited(3))
+        );
+        assert_eq!(recv(b.as_raw_fd(), &mut buf).unwrap(), None);
+    }
+
+    #[test]
+    fn listen_and_connect() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("attach.sock");
+        let l = listen(&path).unwrap();
+        assert!(accept(l.as_raw_fd()).is_none());
+        let c = connect(&path).unwrap();
+        let s = accept(l.as_raw_fd()).unwrap();
+        send(s.as_raw_fd(), &Message::Started(7)).unwrap();
+        let mut buf = vec![0; 64];
+        assert_eq!(
+            recv(c.as_raw_fd(), &mut buf).unwrap(),
+            Some(Message::Started(7))
+        );
+    }
+}

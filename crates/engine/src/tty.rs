@@ -1,0 +1,104 @@
+//! The caller's terminal: raw mode (restored on drop, so on every exit path that unwinds or
+//! returns), window size, and opening a pty pair. Never touches a terminal it was not given.
+
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
+
+use nix::sys::termios::{self, SetArg, Termios};
+
+use crate::error::Result;
+
+/// Puts a terminal in raw mode until dropped.
+pub struct RawMode {
+    fd: RawFd,
+    saved: Termios,
+}
+
+impl RawMode {
+    /// Raw mode on `fd` if it is a terminal; None otherwise.
+    pub fn enable(fd: RawFd) -> Option<RawMode> {
+        if !is_terminal(fd) {
+            return None;
+        }
+        // SAFETY: fd is open for the duration of this call (the caller's stdin).
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let saved = termios::tcgetattr(borrowed).ok()?;
+        let mut raw = saved.clone();
+        termios::cfmakeraw(&mut raw);
+        termios::tcsetattr(borrowed, SetArg::TCSANOW, &raw).ok()?;
+        Some(RawMode { fd, saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        // SAFETY: the fd was open when raw mode began and belongs to the caller.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(self.fd) };
+        let _ = termios::tcsetattr(borrowed, SetArg::TCSADRAIN, &self.saved);
+    }
+}
+
+pub fn is_terminal(fd: RawFd) -> bool {
+    // SAFETY: isatty only inspects the fd.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// The window size of a terminal as (rows, cols).
+pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ writes a winsize into the struct we pass.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
+    (r == 0 && ws.ws_row > 0).then_some((ws.ws_row, ws.ws_col))
+}
+
+/// Sets the window size of a pty (the kernel sends SIGWINCH to its foreground group).
+pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads the struct we pass.
+    unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
+}
+
+/// A new pty pair (master, slave), both close-on-exec.
+pub fn open_pty() -> Result<(OwnedFd, OwnedFd)> {
+    let pty = nix::pty::openpty(None, None)?;
+    for fd in [&pty.master, &pty.slave] {
+        nix::fcntl::fcntl(
+            fd,
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        )?;
+    }
+    Ok((pty.master, pty.slave))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn a_pty_has_a_settable_size_and_raw_mode_restores() {
+        let (master, slave) = open_pty().unwrap();
+        set_window_size(master.as_raw_fd(), 30, 100);
+        assert_eq!(window_size(slave.as_raw_fd()), Some((30, 100)));
+        assert!(is_terminal(slave.as_raw_fd()));
+        let before = termios::tcgetattr(&slave).unwrap();
+        {
+            let _raw = RawMode::enable(slave.as_raw_fd()).unwrap();
+            let during = termios::tcgetattr(&slave).unwrap();
+            assert!(!during.local_flags.contains(termios::LocalFlags::ICANON));
+        }
+        let after = termios::tcgetattr(&slave).unwrap();
+        assert_eq!(before.local_flags, after.local_flags);
+    }
+
+    #[test]
+    fn not_a_terminal() {
+        let f = std::fs::File::open("/dev/null").unwrap();
+        assert!(RawMode::enable(f.as_raw_fd()).is_none());
+        assert_eq!(window_size(f.as_raw_fd()), None);
+    }
+}
