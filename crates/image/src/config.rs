@@ -168,6 +168,14 @@ impl ConfigFile {
         }
     }
 
+    /// Replaces the run-time part, keeping fields of the JSON this crate does not model.
+    pub(crate) fn set_image_config(&mut self, c: &ImageConfig) {
+        let extra = self.config.take().map(|rc| rc.extra).unwrap_or_default();
+        let mut rc = RunConfig::from_image_config(c);
+        rc.extra = extra;
+        self.config = Some(rc);
+    }
+
     /// Canonical bytes: the image ID is the sha256 of exactly these.
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         // Serialising plain structs and maps cannot fail.

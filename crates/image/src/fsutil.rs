@@ -32,7 +32,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
         .ctx("syncing directory", dir)
 }
 
-/// An exclusive or shared `flock` on the store's lock file, released on drop.
+/// An exclusive `flock` on the store's lock file, released on drop.
 pub(crate) struct StoreLock {
     _lock: Flock<File>,
 }
@@ -40,10 +40,6 @@ pub(crate) struct StoreLock {
 impl StoreLock {
     pub(crate) fn exclusive(lock_file: &Path) -> Result<StoreLock> {
         Self::take(lock_file, FlockArg::LockExclusive)
-    }
-
-    pub(crate) fn shared(lock_file: &Path) -> Result<StoreLock> {
-        Self::take(lock_file, FlockArg::LockShared)
     }
 
     fn take(lock_file: &Path, arg: FlockArg) -> Result<StoreLock> {
@@ -96,10 +92,10 @@ mod tests {
     }
 
     #[test]
-    fn shared_locks_coexist() {
+    fn exclusive_lock_can_be_retaken_after_drop() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("lock");
-        let _a = StoreLock::shared(&p).unwrap();
-        let _b = StoreLock::shared(&p).unwrap();
+        drop(StoreLock::exclusive(&p).unwrap());
+        let _b = StoreLock::exclusive(&p).unwrap();
     }
 }

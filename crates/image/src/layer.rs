@@ -12,7 +12,7 @@
 //! either exists complete or not at all. Never decides which layers an image has.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
@@ -122,6 +122,15 @@ impl PreparedLayer {
     }
 }
 
+/// An installed layer as a `PreparedLayer` that installs nothing.
+pub(crate) fn existing(paths: &Paths, diff_id: &Digest) -> Option<PreparedLayer> {
+    installed_size(paths, diff_id).map(|size| PreparedLayer {
+        diff_id: diff_id.clone(),
+        size,
+        tmp: None,
+    })
+}
+
 /// The size of an installed layer, or `None` if the store does not have it.
 pub(crate) fn installed_size(paths: &Paths, diff_id: &Digest) -> Option<u64> {
     let dir = paths.layers.join(diff_id.hex());
@@ -150,11 +159,6 @@ pub(crate) fn lower_path(paths: &Paths, diff_id: &Digest) -> Result<PathBuf> {
             .ctx("recreating layer link", &link)?;
     }
     Ok(Path::new("l").join(short))
-}
-
-/// The unpacked directory of an installed layer.
-pub(crate) fn diff_dir(paths: &Paths, diff_id: &Digest) -> PathBuf {
-    paths.layers.join(diff_id.hex()).join("diff")
 }
 
 /// Removes a layer: its directory (renamed away first, so it vanishes at once), its short
@@ -202,13 +206,4 @@ pub(crate) fn temp_file(paths: &Paths) -> Result<tempfile::NamedTempFile> {
         .prefix(&ImageStore::temp_prefix("blob"))
         .tempfile_in(&paths.tmp)
         .ctx("creating a temp file in", &paths.tmp)
-}
-
-/// Flushes and syncs a writer's file.
-pub(crate) fn finish_file(mut w: BufWriter<File>, path: &Path) -> Result<()> {
-    w.flush().ctx("writing", path)?;
-    w.into_inner()
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e.into_error()))?
-        .sync_all()
-        .ctx("syncing", path)
 }

@@ -7,19 +7,19 @@
 //! from its caller. A reader can start at [`ImageStore`] (store.rs), then `layer.rs` and
 //! `unpack.rs` for what reaches the disk, and `overlay.rs` for the mount.
 
-// mod archive;
+mod archive;
 mod busybox;
-// mod commit;
+mod commit;
 mod compression;
 mod config;
 mod digest;
-// mod docker_archive;
+mod docker_archive;
 mod error;
 mod fsutil;
 mod import;
 mod index;
 mod layer;
-// mod oci_layout;
+mod oci_layout;
 mod overlay;
 mod pack;
 mod progress;

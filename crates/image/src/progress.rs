@@ -2,7 +2,7 @@
 //! commit, drawn on stderr only when stderr is a terminal. The CLI constructs one and
 //! passes it down; library code only reports bytes. Never prints anything else.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -63,10 +63,6 @@ impl Default for Progress {
 pub(crate) struct Bar(ProgressBar);
 
 impl Bar {
-    pub(crate) fn inc(&self, n: u64) {
-        self.0.inc(n);
-    }
-
     pub(crate) fn done(self) {
         self.0.finish();
     }
@@ -74,11 +70,6 @@ impl Bar {
     /// A reader that advances this bar by the bytes read.
     pub(crate) fn reader<R: Read>(&self, r: R) -> impl Read {
         self.0.wrap_read(r)
-    }
-
-    /// A writer that advances this bar by the bytes written.
-    pub(crate) fn writer<W: Write>(&self, w: W) -> impl Write {
-        self.0.wrap_write(w)
     }
 }
 
@@ -91,7 +82,7 @@ mod tests {
         let p = Progress::hidden();
         let bar = p.bar("x", Some(3));
         let mut out = Vec::new();
-        std::io::copy(&mut bar.reader(&b"abc"[..]), &mut bar.writer(&mut out)).unwrap();
+        std::io::copy(&mut bar.reader(&b"abc"[..]), &mut out).unwrap();
         bar.done();
         assert_eq!(out, b"abc");
         assert!(!p.is_visible());

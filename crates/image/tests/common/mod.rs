@@ -119,3 +119,194 @@ fn raw_path(h: &mut tar::Header, p: &str) {
     name.fill(0);
     name[..p.len()].copy_from_slice(p.as_bytes());
 }
+
+/// How a test archive compresses a layer.
+#[derive(Clone, Copy)]
+pub enum Z {
+    Plain,
+    Gzip,
+    Zstd,
+}
+
+pub fn compress(data: &[u8], z: Z) -> Vec<u8> {
+    use std::io::Write;
+    match z {
+        Z::Plain => data.to_vec(),
+        Z::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        Z::Zstd => zstd::encode_all(data, 1).unwrap(),
+    }
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+/// An image config JSON for these uncompressed layer tars.
+pub fn config_for(layers: &[Vec<u8>], cmd: &[&str]) -> Vec<u8> {
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| format!("sha256:{}", sha256_hex(l)))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "created": "2024-05-01T10:00:00Z",
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Env": ["PATH=/bin", "FOO=bar"], "Cmd": cmd, "WorkingDir": "/srv"},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": layers.iter().map(|_| serde_json::json!({"created_by": "test"})).collect::<Vec<_>>()
+    }))
+    .unwrap()
+}
+
+/// Appends a regular file to an outer archive.
+pub fn add_file(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
+    let mut h = tar::Header::new_gnu();
+    h.set_mode(0o644);
+    h.set_size(data.len() as u64);
+    b.append_data(&mut h, path, data).unwrap();
+}
+
+/// A docker-archive of one image with these layers (uncompressed tars, compressed as asked).
+pub fn docker_archive(layers: &[(Vec<u8>, Z)], tags: &[&str]) -> Vec<u8> {
+    let plain: Vec<Vec<u8>> = layers.iter().map(|(l, _)| l.clone()).collect();
+    let config = config_for(&plain, &["sh"]);
+    let config_name = format!("{}.json", sha256_hex(&config));
+    let mut b = tar::Builder::new(Vec::new());
+    let mut names = Vec::new();
+    for (i, (l, z)) in layers.iter().enumerate() {
+        let name = format!("layer{i}/layer.tar");
+        add_file(&mut b, &name, &compress(l, *z));
+        names.push(name);
+    }
+    add_file(&mut b, &config_name, &config);
+    let manifest = serde_json::json!([{"Config": config_name, "RepoTags": tags, "Layers": names}]);
+    add_file(
+        &mut b,
+        "manifest.json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
+    b.into_inner().unwrap()
+}
+
+/// An OCI image layout archive of one image with these layers, named `ref_name`.
+pub fn oci_archive(layers: &[(Vec<u8>, Z)], ref_name: &str) -> Vec<u8> {
+    let plain: Vec<Vec<u8>> = layers.iter().map(|(l, _)| l.clone()).collect();
+    let config = config_for(&plain, &["sh"]);
+    let mut b = tar::Builder::new(Vec::new());
+    add_file(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    let mut layer_descs = Vec::new();
+    for (l, z) in layers {
+        let blob = compress(l, *z);
+        let media = match z {
+            Z::Plain => "application/vnd.oci.image.layer.v1.tar",
+            Z::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Z::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+        };
+        layer_descs.push(serde_json::json!({"mediaType": media, "digest": format!("sha256:{}", sha256_hex(&blob)), "size": blob.len()}));
+        add_file(
+            &mut b,
+            &format!("blobs/sha256/{}", sha256_hex(&blob)),
+            &blob,
+        );
+    }
+    add_file(
+        &mut b,
+        &format!("blobs/sha256/{}", sha256_hex(&config)),
+        &config,
+    );
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", sha256_hex(&config)), "size": config.len()},
+        "layers": layer_descs
+    }))
+    .unwrap();
+    add_file(
+        &mut b,
+        &format!("blobs/sha256/{}", sha256_hex(&manifest)),
+        &manifest,
+    );
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{}", sha256_hex(&manifest)),
+            "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": ref_name}}]
+    });
+    add_file(&mut b, "index.json", &serde_json::to_vec(&index).unwrap());
+    b.into_inner().unwrap()
+}
+
+/// Three layers: files, then deletions and an opaque dir, then a deleted directory.
+pub fn three_layers() -> Vec<(Vec<u8>, Z)> {
+    let l1 = tar_of(&[
+        E::Dir("a/"),
+        E::File("a/keep", b"keep"),
+        E::File("a/gone", b"gone"),
+        E::Dir("b/"),
+        E::File("b/old1", b"old"),
+        E::Dir("b/sub/"),
+        E::File("b/sub/old2", b"old"),
+        E::Dir("c/"),
+        E::File("c/x", b"x"),
+        E::Dir("bin/"),
+        E::File("bin/tool", b"v1"),
+    ]);
+    let l2 = tar_of(&[
+        E::Dir("a/"),
+        E::File("a/.wh.gone", b""),
+        E::Dir("b/"),
+        E::File("b/.wh..wh..opq", b""),
+        E::File("b/new", b"new"),
+        E::File("bin/tool", b"v2"),
+    ]);
+    let l3 = tar_of(&[
+        E::File(".wh.c", b""),
+        E::File("d", b"d"),
+        E::Hardlink("d2", "d"),
+    ]);
+    vec![(l1, Z::Plain), (l2, Z::Gzip), (l3, Z::Zstd)]
+}
+
+/// Asserts the merged view of [`three_layers`].
+pub fn assert_three_layer_view(merged: &Path) {
+    use std::fs;
+    assert_eq!(fs::read_to_string(merged.join("a/keep")).unwrap(), "keep");
+    assert!(!merged.join("a/gone").exists(), "whiteout a/gone");
+    assert!(!merged.join("b/old1").exists(), "opaque b hides old1");
+    assert!(!merged.join("b/sub").exists(), "opaque b hides sub/");
+    assert_eq!(fs::read_to_string(merged.join("b/new")).unwrap(), "new");
+    assert!(!merged.join("c").exists(), "whiteout of directory c");
+    assert_eq!(fs::read_to_string(merged.join("d2")).unwrap(), "d");
+    assert_eq!(fs::read_to_string(merged.join("bin/tool")).unwrap(), "v2");
+}
+
+/// Every file and its content below `dir` (for comparing trees).
+pub fn tree(dir: &Path) -> Vec<(String, String)> {
+    fn walk(root: &Path, d: &Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(d).unwrap().flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                out.push((rel, "dir".into()));
+                walk(root, &p, out);
+            } else if ft.is_symlink() {
+                out.push((
+                    rel,
+                    format!("-> {}", std::fs::read_link(&p).unwrap().display()),
+                ));
+            } else {
+                out.push((rel, sha256_hex(&std::fs::read(&p).unwrap())));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}

@@ -1,0 +1,157 @@
+//! load (docker-archive and OCI layout; plain, gzip and zstd layers; whiteouts and opaque
+//! dirs), save → load round trips, import/export, and the layers a long image needs.
+
+mod common;
+
+use std::fs;
+
+use common::{assert_three_layer_view, docker_archive, oci_archive, three_layers, TestRoot, E, Z};
+use six_image::Progress;
+
+#[test]
+fn docker_archive_with_three_layers_gives_the_right_merged_view() {
+    let t = TestRoot::new();
+    let archive = docker_archive(&three_layers(), &["multi:v1"]);
+    let images = t
+        .store
+        .load(&mut &archive[..], &Progress::hidden())
+        .unwrap();
+    assert_eq!(images.len(), 1);
+    let img = t.store.resolve("multi:v1").unwrap();
+    assert_eq!(img.layers.len(), 3);
+    assert_eq!(img.config.cmd.as_deref(), Some(&["sh".to_string()][..]));
+    assert_eq!(img.config.working_dir.as_deref(), Some("/srv"));
+    let m = t.store.mount_rootfs(&img, &t.container_dir("m")).unwrap();
+    assert_three_layer_view(&m.merged);
+    m.unmount().unwrap();
+    assert!(t.mounts().is_empty());
+}
+
+#[test]
+fn oci_layout_archive_loads_and_shares_layers_with_the_same_image() {
+    let t = TestRoot::new();
+    let oci = oci_archive(&three_layers(), "example.com/team/multi:v2");
+    let images = t.store.load(&mut &oci[..], &Progress::hidden()).unwrap();
+    assert_eq!(images[0].repo_tags, ["example.com/team/multi:v2"]);
+    let m = t
+        .store
+        .mount_rootfs(&images[0], &t.container_dir("o"))
+        .unwrap();
+    assert_three_layer_view(&m.merged);
+    m.unmount().unwrap();
+
+    // The same image as a docker-archive: same ID (same config), no new layer dirs.
+    let layer_dirs = || fs::read_dir(t.store.dir().join("layers")).unwrap().count();
+    let before = layer_dirs();
+    let docker = docker_archive(&three_layers(), &["multi:v1"]);
+    let again = t.store.load(&mut &docker[..], &Progress::hidden()).unwrap();
+    assert_eq!(again[0].id, images[0].id);
+    assert_eq!(layer_dirs(), before, "each layer is unpacked once");
+    assert_eq!(
+        t.store.resolve("multi:v1").unwrap().repo_tags,
+        ["example.com/team/multi:v2", "multi:v1"]
+    );
+    assert!(t.mounts().is_empty());
+}
+
+#[test]
+fn a_gzip_compressed_archive_loads() {
+    let t = TestRoot::new();
+    let archive = common::compress(&docker_archive(&three_layers(), &["gz:1"]), Z::Gzip);
+    assert_eq!(
+        t.store
+            .load(&mut &archive[..], &Progress::hidden())
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn save_then_load_in_another_store_gives_the_same_image() {
+    let a = TestRoot::new();
+    let archive = docker_archive(&three_layers(), &["multi:v1"]);
+    let img = a
+        .store
+        .load(&mut &archive[..], &Progress::hidden())
+        .unwrap()
+        .remove(0);
+    a.store.resolve("busybox").unwrap();
+    let mut saved = Vec::new();
+    a.store
+        .save(&["multi:v1", "busybox"], &mut saved, &Progress::hidden())
+        .unwrap();
+
+    let b = TestRoot::new();
+    let loaded = b.store.load(&mut &saved[..], &Progress::hidden()).unwrap();
+    assert_eq!(loaded.len(), 2);
+    assert_eq!(b.store.resolve("multi:v1").unwrap().id, img.id);
+    let ma = a.store.mount_rootfs(&img, &a.container_dir("x")).unwrap();
+    let mb = b
+        .store
+        .mount_rootfs(&b.store.resolve("multi:v1").unwrap(), &b.container_dir("x"))
+        .unwrap();
+    assert_eq!(common::tree(&ma.merged), common::tree(&mb.merged));
+    ma.unmount().unwrap();
+    mb.unmount().unwrap();
+    assert!(a.mounts().is_empty() && b.mounts().is_empty());
+}
+
+#[test]
+fn import_then_export_round_trips_a_rootfs() {
+    let t = TestRoot::new();
+    let tar = common::tar_of(&[
+        E::Dir("etc/"),
+        E::File("etc/motd", b"hello\n"),
+        E::Symlink("etc/link", "motd"),
+        E::Hardlink("etc/motd2", "etc/motd"),
+        E::Symlink("abs", "/etc/motd"),
+    ]);
+    let img = t.import(&tar, Some("flat:1"));
+    assert_eq!(img.repo_tags, ["flat:1"]);
+    assert_eq!(img.layers.len(), 1);
+    let m = t.store.mount_rootfs(&img, &t.container_dir("f")).unwrap();
+    let mut out = Vec::new();
+    t.store
+        .export(&m.merged, &mut out, &Progress::hidden())
+        .unwrap();
+    let again = t.import(&out, None);
+    assert!(again.repo_tags.is_empty());
+    let m2 = t.store.mount_rootfs(&again, &t.container_dir("g")).unwrap();
+    assert_eq!(common::tree(&m.merged), common::tree(&m2.merged));
+    assert_eq!(
+        fs::read_link(m2.merged.join("abs")).unwrap().to_str(),
+        Some("/etc/motd")
+    );
+    m.unmount().unwrap();
+    m2.unmount().unwrap();
+    assert!(t.mounts().is_empty());
+}
+
+#[test]
+fn an_image_with_many_layers_mounts_although_its_paths_exceed_a_page() {
+    let t = TestRoot::new();
+    let layers: Vec<(Vec<u8>, Z)> = (0..150)
+        .map(|i| {
+            (
+                common::tar_of(&[E::File(&format!("f{i}"), format!("{i}").as_bytes())]),
+                Z::Plain,
+            )
+        })
+        .collect();
+    let archive = docker_archive(&layers, &["tall:1"]);
+    let img = t
+        .store
+        .load(&mut &archive[..], &Progress::hidden())
+        .unwrap()
+        .remove(0);
+    assert_eq!(img.layers.len(), 150);
+    let m = t
+        .store
+        .mount_rootfs(&img, &t.container_dir("tall"))
+        .unwrap();
+    assert_eq!(fs::read_to_string(m.merged.join("f0")).unwrap(), "0");
+    assert_eq!(fs::read_to_string(m.merged.join("f149")).unwrap(), "149");
+    m.unmount().unwrap();
+    assert!(t.mounts().is_empty());
+}
