@@ -27,9 +27,21 @@ pub enum Error {
         option: String,
     },
 
+    /// A spec mount this runtime refuses for safety.
+    #[error("mount {destination} (type {fstype}): refused: {reason}")]
+    Refused {
+        destination: PathBuf,
+        fstype: String,
+        reason: String,
+    },
+
     /// `linux.rootfsPropagation` is not a propagation mode.
     #[error("linux.rootfsPropagation {0:?}: expected private, rprivate, slave, rslave, shared, rshared, unbindable or runbindable")]
     Propagation(String),
+
+    /// `prepare` only runs in the container's own mount namespace.
+    #[error("linux.namespaces has no mount namespace: the rootfs is only built in the container's own mount namespace")]
+    NoMountNamespace,
 
     /// A device node could not be made.
     #[error("device {path}: {step}: {errno}")]

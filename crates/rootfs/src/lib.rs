@@ -22,6 +22,7 @@
 mod devices;
 mod error;
 mod finalize;
+mod mountinfo;
 mod mounts;
 mod options;
 mod pivot;
@@ -33,6 +34,7 @@ mod syscall;
 use std::path::Path;
 
 use nix::mount::MsFlags;
+use oci_spec::runtime::LinuxNamespaceType;
 
 pub use devices::{default_devices, planned_devices, DeviceNode};
 pub use error::{Error, Result};
@@ -55,8 +57,14 @@ pub fn prepare(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
     } else {
         propagation
     };
+    if !plan.has_namespace(LinuxNamespaceType::Mount) {
+        return Err(Error::NoMountNamespace);
+    }
     sys.mount(None, Path::new("/"), None, early, None)
         .map_err(Error::path("setting the propagation of", "/"))?;
+    if !early.contains(MsFlags::MS_REC) {
+        make_parent_private(plan.rootfs, sys)?;
+    }
     sys.mount(
         Some(plan.rootfs),
         plan.rootfs,
@@ -68,6 +76,28 @@ pub fn prepare(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
     mounts::mount_all(plan, sys)?;
     let _devices = tracing::debug_span!("rootfs.devices").entered();
     devices::setup_dev(plan, sys)
+}
+
+/// With a non-recursive `private` or `slave` on `/`, the mount holding the rootfs may still
+/// be shared: binding the rootfs there would propagate to the host, and `pivot_root` would
+/// refuse. Make that one mount private, as runc does.
+fn make_parent_private(rootfs: &Path, sys: &dyn Syscall) -> Result<()> {
+    let rootfs = sys
+        .canonicalize(rootfs)
+        .map_err(Error::path("resolving", rootfs))?;
+    let text = sys
+        .mountinfo()
+        .map_err(Error::path("reading", "/proc/self/mountinfo"))?;
+    let mounts = mountinfo::parse(&text);
+    match mountinfo::mount_holding(&mounts, &rootfs) {
+        Some(parent) if parent.shared => sys
+            .mount(None, &parent.mount_point, None, MsFlags::MS_PRIVATE, None)
+            .map_err(Error::path(
+                "making the rootfs's parent mount private:",
+                &parent.mount_point,
+            )),
+        _ => Ok(()),
+    }
 }
 
 /// Makes the rootfs the process's `/`: `pivot_root`, or `MS_MOVE` + `chroot` with `no_pivot`.

@@ -73,12 +73,21 @@ fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
         fstype: fstype.clone(),
         option: e.0,
     })?;
+    if m.uid_mappings().is_some() || m.gid_mappings().is_some() {
+        let option = "uidMappings/gidMappings (idmapped mounts)".to_owned();
+        return Err(Error::UnsupportedOption {
+            destination: m.destination().clone(),
+            fstype,
+            option,
+        });
+    }
     let mut step = MountStep {
         destination: m.destination(),
         fstype,
         source: m.source().as_deref(),
         options,
     };
+    check_proc_destination(&step)?;
     if step.fstype == "bind" || step.fstype == "rbind" || step.options.is_bind() {
         step.options.flags.insert(MsFlags::MS_BIND);
         if step.fstype == "rbind" {
@@ -105,6 +114,67 @@ fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
         )),
         _ => mount_by_type(plan, sys, &step),
     }
+}
+
+/// Below /proc only the files lxcfs provides may be mounted over (runc's rule after
+/// CVE-2019-19921): anything else could hide what `maskedPaths` and `readonlyPaths`
+/// protect. /proc itself takes a proc mount, or a bind of the host's /proc.
+const PROC_FILES_ALLOWED: &[&str] = &[
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/net/dev",
+    "/proc/sys/kernel/ns_last_pid",
+];
+
+fn check_proc_destination(step: &MountStep) -> Result<()> {
+    let destination = lexical_clean(step.destination);
+    let refuse = |reason: &str| Error::Refused {
+        destination: step.destination.to_path_buf(),
+        fstype: step.fstype.clone(),
+        reason: reason.to_owned(),
+    };
+    if destination == Path::new("/proc") {
+        let is_proc = step.fstype == "proc" || step.source == Some(Path::new("/proc"));
+        return if is_proc {
+            Ok(())
+        } else {
+            Err(refuse(
+                "only a proc mount (or a bind of /proc) may go at /proc",
+            ))
+        };
+    }
+    if destination.starts_with("/proc")
+        && !PROC_FILES_ALLOWED
+            .iter()
+            .any(|a| destination == Path::new(a))
+    {
+        return Err(refuse(&format!(
+            "below /proc only {} may be mounted over",
+            PROC_FILES_ALLOWED.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// `destination` made absolute with `.` and `..` applied lexically (never above `/`).
+fn lexical_clean(destination: &Path) -> std::path::PathBuf {
+    let mut clean = std::path::PathBuf::from("/");
+    for c in destination.components() {
+        match c {
+            std::path::Component::Normal(n) => clean.push(n),
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            _ => {}
+        }
+    }
+    clean
 }
 
 fn missing_source(step: &MountStep) -> Error {

@@ -72,6 +72,7 @@ pub struct RecordingSyscall {
     paths: RefCell<HashMap<PathBuf, FileKind>>,
     mount_flags: RefCell<HashMap<PathBuf, MsFlags>>,
     failures: RefCell<Vec<FailRule>>,
+    mountinfo: String,
 }
 
 impl RecordingSyscall {
@@ -88,6 +89,12 @@ impl RecordingSyscall {
     /// The flags `mount_flags(path)` reports (default: none).
     pub fn with_mount_flags(self, path: impl Into<PathBuf>, flags: MsFlags) -> RecordingSyscall {
         self.mount_flags.borrow_mut().insert(path.into(), flags);
+        self
+    }
+
+    /// The text `mountinfo()` returns (default: empty).
+    pub fn with_mountinfo(mut self, text: &str) -> RecordingSyscall {
+        self.mountinfo = text.to_owned();
         self
     }
 
@@ -265,5 +272,13 @@ impl Syscall for RecordingSyscall {
         self.record(Call::Unlink(path.to_path_buf()))?;
         self.paths.borrow_mut().remove(path);
         Ok(())
+    }
+
+    fn mountinfo(&self) -> Result<String, Errno> {
+        Ok(self.mountinfo.clone())
+    }
+
+    fn canonicalize(&self, path: &Path) -> Result<PathBuf, Errno> {
+        Ok(path.to_path_buf())
     }
 }

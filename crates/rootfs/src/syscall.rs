@@ -102,6 +102,10 @@ pub trait Syscall {
     fn lchown(&self, path: &Path, uid: u32, gid: u32) -> Result<(), Errno>;
     fn symlink(&self, target: &Path, link: &Path) -> Result<(), Errno>;
     fn unlink(&self, path: &Path) -> Result<(), Errno>;
+    /// The text of `/proc/self/mountinfo`.
+    fn mountinfo(&self) -> Result<String, Errno>;
+    /// The path with symlinks resolved (a trusted host path such as the rootfs).
+    fn canonicalize(&self, path: &Path) -> Result<PathBuf, Errno>;
 }
 
 /// The real kernel.
@@ -223,4 +227,16 @@ impl Syscall for LinuxSyscall {
     fn unlink(&self, path: &Path) -> Result<(), Errno> {
         nix::unistd::unlink(path)
     }
+
+    fn mountinfo(&self) -> Result<String, Errno> {
+        std::fs::read_to_string("/proc/self/mountinfo").map_err(io_errno)
+    }
+
+    fn canonicalize(&self, path: &Path) -> Result<PathBuf, Errno> {
+        std::fs::canonicalize(path).map_err(io_errno)
+    }
+}
+
+fn io_errno(e: std::io::Error) -> Errno {
+    e.raw_os_error().map_or(Errno::EIO, Errno::from_raw)
 }

@@ -10,16 +10,20 @@
 //! the temp dir and that nothing was created on the host through the rootfs's symlink.
 
 use std::fs;
-use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
-use nix::errno::Errno;
+use nix::mount::MsFlags;
 use nix::sched::CloneFlags;
 use nix::sys::wait::{waitpid, WaitStatus};
-use nix::unistd::{fork, AccessFlags, ForkResult};
+use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::Spec;
 use six_rootfs::{finalize, pivot, prepare, LinuxSyscall, RootfsPlan};
+
+mod inside;
+use inside::Checks;
 
 const SCENARIO_ENV: &str = "SIX_ROOTFS_SCENARIO";
 const DIR_ENV: &str = "SIX_ROOTFS_DIR";
@@ -36,11 +40,15 @@ fn main() {
         std::process::exit(run_scenario(&scenario, &dir));
     }
     six_testkit::require_root();
-    let tests: [(&str, fn()); 3] = [
+    let tests: [(&str, fn()); 4] = [
         ("full_spec_with_pivot_root", full_spec_with_pivot_root),
         (
             "no_pivot_and_sysfs_without_netns",
             no_pivot_and_sysfs_without_netns,
+        ),
+        (
+            "a_non_recursive_root_propagation_leaks_nothing_to_a_shared_host_mount",
+            a_non_recursive_root_propagation_leaks_nothing_to_a_shared_host_mount,
         ),
         (
             "a_bad_mount_fails_with_a_clear_error",
@@ -136,6 +144,14 @@ fn no_pivot_and_sysfs_without_netns() {
     f.assert_nothing_left();
 }
 
+fn a_non_recursive_root_propagation_leaks_nothing_to_a_shared_host_mount() {
+    let f = Fixture::new();
+    let (code, out) = f.run("propagation");
+    print!("{out}");
+    assert_eq!(code, PASSED, "scenario failed:\n{out}");
+    f.assert_nothing_left();
+}
+
 fn a_bad_mount_fails_with_a_clear_error() {
     let f = Fixture::new();
     let (code, out) = f.run("bad-mount");
@@ -182,6 +198,9 @@ fn scenario_spec(scenario: &str, dir: &Path) -> Spec {
             c["root"]["readonly"] = false.into();
             c["linux"]["namespaces"] = serde_json::json!([{"type": "pid"}, {"type": "mount"}]);
         }
+        "propagation" => {
+            c["linux"]["rootfsPropagation"] = "private".into();
+        }
         "bad-mount" => {
             mounts.push(serde_json::json!({"destination": "/data", "type": "bind",
                 "source": "/nonexistent-six-rootfs", "options": ["bind"]}));
@@ -193,7 +212,22 @@ fn scenario_spec(scenario: &str, dir: &Path) -> Spec {
 
 /// In the fresh process: new namespaces, then pid 1 does the work.
 fn run_scenario(scenario: &str, dir: &Path) -> i32 {
-    let mut flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID;
+    if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWNS) {
+        println!("ERROR: unshare: {e}");
+        return SETUP_FAILED;
+    }
+    let mut rootfs = dir.join("rootfs");
+    if scenario == "propagation" {
+        // Before the pid namespace: this runs busybox, whose exit would end that namespace.
+        match stand_in_host_with_a_shared_mount(dir) {
+            Ok(r) => rootfs = r,
+            Err(e) => {
+                println!("ERROR: {e}");
+                return SETUP_FAILED;
+            }
+        }
+    }
+    let mut flags = CloneFlags::CLONE_NEWPID;
     if scenario != "no-pivot" {
         flags |= CloneFlags::CLONE_NEWNET;
     }
@@ -202,8 +236,17 @@ fn run_scenario(scenario: &str, dir: &Path) -> i32 {
         return SETUP_FAILED;
     }
     // SAFETY: this process is single-threaded (no libtest harness, no threads spawned).
-    match unsafe { fork() } {
-        Ok(ForkResult::Child) => std::process::exit(container_init(scenario, dir)),
+    let code = match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            if scenario == "propagation" {
+                // The container's own mount namespace, a peer of the stand-in host's.
+                if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWNS) {
+                    println!("ERROR: unshare: {e}");
+                    std::process::exit(SETUP_FAILED);
+                }
+            }
+            std::process::exit(container_init(scenario, dir, &rootfs))
+        }
         Ok(ForkResult::Parent { child }) => match waitpid(child, None) {
             Ok(WaitStatus::Exited(_, code)) => code,
             other => {
@@ -215,20 +258,49 @@ fn run_scenario(scenario: &str, dir: &Path) -> i32 {
             println!("ERROR: fork: {e}");
             SETUP_FAILED
         }
+    };
+    if scenario == "propagation" && code == PASSED {
+        let mut checks = Checks::default();
+        inside::check_nothing_propagated(&mut checks, &dir.join("shared"));
+        return checks.verdict();
     }
+    code
+}
+
+/// Makes this process's mount namespace stand in for a host whose rootfs sits on a shared
+/// mount: `<dir>/shared` (a tmpfs, MS_SHARED) holding a busybox rootfs. Everything stays in
+/// this namespace (made rprivate first), never on the real host.
+fn stand_in_host_with_a_shared_mount(dir: &Path) -> Result<PathBuf, String> {
+    let shared = dir.join("shared");
+    let none: Option<&str> = None;
+    nix::mount::mount(none, "/", none, MsFlags::MS_PRIVATE | MsFlags::MS_REC, none)
+        .map_err(|e| format!("making / rprivate: {e}"))?;
+    fs::create_dir(&shared).map_err(|e| format!("mkdir {}: {e}", shared.display()))?;
+    nix::mount::mount(
+        Some("tmpfs"),
+        &shared,
+        Some("tmpfs"),
+        MsFlags::empty(),
+        none,
+    )
+    .map_err(|e| format!("tmpfs at {}: {e}", shared.display()))?;
+    nix::mount::mount(none, &shared, none, MsFlags::MS_SHARED, none)
+        .map_err(|e| format!("making {} shared: {e}", shared.display()))?;
+    six_testkit::busybox_rootfs(&shared.join("rootfs"))
+        .map_err(|e| format!("busybox rootfs: {e}"))?;
+    Ok(shared.join("rootfs"))
 }
 
 /// The container's pid 1: build the rootfs, then check it from inside.
-fn container_init(scenario: &str, dir: &Path) -> i32 {
+fn container_init(scenario: &str, dir: &Path, rootfs: &Path) -> i32 {
     let spec = scenario_spec(scenario, dir);
-    let rootfs = dir.join("rootfs");
     let pty = nix::pty::openpty(None, None).expect("openpty");
     let console = fs::read_link(format!(
         "/proc/self/fd/{}",
         std::os::fd::AsRawFd::as_raw_fd(&pty.slave)
     ))
     .unwrap();
-    let mut plan = RootfsPlan::new(&spec, &rootfs);
+    let mut plan = RootfsPlan::new(&spec, rootfs);
     plan.no_pivot = scenario == "no-pivot";
     plan.cgroup_mounts = vec![
         ("memory".into(), dir.join("cg-memory")),
@@ -238,6 +310,7 @@ fn container_init(scenario: &str, dir: &Path) -> i32 {
         plan.console_path = Some(console);
     }
     let sys = LinuxSyscall;
+    let started = Instant::now();
     if let Err(e) = prepare(&plan, &sys)
         .and_then(|()| pivot(&plan, &sys))
         .and_then(|()| finalize(&plan, &sys))
@@ -245,233 +318,13 @@ fn container_init(scenario: &str, dir: &Path) -> i32 {
         println!("ERROR: {e}");
         return SETUP_FAILED;
     }
+    println!("  took: prepare + pivot + finalize {:?}", started.elapsed());
     let mut checks = Checks::default();
     match scenario {
-        "full" => check_full(&mut checks, dir),
-        "no-pivot" => check_no_pivot(&mut checks),
+        "full" => inside::check_full(&mut checks, dir),
+        "no-pivot" => inside::check_no_pivot(&mut checks),
+        "propagation" => inside::check_basic(&mut checks),
         _ => {}
     }
     checks.verdict()
-}
-
-#[derive(Default)]
-struct Checks {
-    failed: usize,
-}
-
-impl Checks {
-    fn check(&mut self, what: &str, ok: bool) {
-        if ok {
-            println!("  ok: {what}");
-        } else {
-            println!("  FAIL: {what}");
-            self.failed += 1;
-        }
-    }
-
-    fn verdict(&self) -> i32 {
-        if self.failed == 0 {
-            PASSED
-        } else {
-            CHECKS_FAILED
-        }
-    }
-}
-
-/// `(mount point, fstype, per-mount options)` of every mount this process sees.
-fn mountinfo() -> Vec<(String, String, String)> {
-    let text = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    text.lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let sep = f.iter().position(|x| *x == "-")?;
-            Some((
-                f.get(4)?.to_string(),
-                f.get(sep + 1)?.to_string(),
-                f.get(5)?.to_string(),
-            ))
-        })
-        .collect()
-}
-
-fn mounted(at: &str, fstype: &str) -> bool {
-    mountinfo().iter().any(|(p, t, _)| p == at && t == fstype)
-}
-
-fn is_char_device(path: &str, major: u64, minor: u64) -> bool {
-    fs::metadata(path).is_ok_and(|m| {
-        m.file_type().is_char_device()
-            && nix::sys::stat::major(m.rdev()) == major
-            && nix::sys::stat::minor(m.rdev()) == minor
-    })
-}
-
-fn read_only(path: &str) -> bool {
-    nix::unistd::access(path, AccessFlags::W_OK) == Err(Errno::EROFS)
-}
-
-fn link_is(path: &str, target: &str) -> bool {
-    fs::read_link(path).is_ok_and(|t| t == Path::new(target))
-}
-
-fn check_full(c: &mut Checks, dir: &Path) {
-    c.check(
-        "we are pid 1 and /proc is ours",
-        std::process::id() == 1 && link_is("/proc/self", "1"),
-    );
-    c.check("/proc is a proc mount", mounted("/proc", "proc"));
-    c.check("/dev is a tmpfs", mounted("/dev", "tmpfs"));
-    c.check(
-        "/dev/pts, /dev/shm, /dev/mqueue mounted",
-        mounted("/dev/pts", "devpts")
-            && mounted("/dev/shm", "tmpfs")
-            && mounted("/dev/mqueue", "mqueue"),
-    );
-    c.check(
-        "/sys is sysfs, read-only",
-        mounted("/sys", "sysfs") && read_only("/sys"),
-    );
-    for (name, major, minor) in [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-        ("fuse", 10, 229),
-    ] {
-        c.check(
-            &format!("/dev/{name} is char {major}:{minor}"),
-            is_char_device(&format!("/dev/{name}"), major, minor),
-        );
-    }
-    c.check(
-        "/dev/null mode 0666",
-        fs::metadata("/dev/null").is_ok_and(|m| m.permissions().mode() & 0o7777 == 0o666),
-    );
-    let fifo = fs::symlink_metadata("/dev/fifo0");
-    c.check(
-        "/dev/fifo0 is a fifo 0640 owned by 1000:1000",
-        fifo.is_ok_and(|m| {
-            m.file_type().is_fifo()
-                && m.mode() & 0o7777 == 0o640
-                && m.uid() == 1000
-                && m.gid() == 1000
-        }),
-    );
-    c.check(
-        "writing /dev/null works",
-        fs::write("/dev/null", b"x").is_ok(),
-    );
-    c.check("/dev/ptmx -> pts/ptmx", link_is("/dev/ptmx", "pts/ptmx"));
-    c.check(
-        "/dev/fd -> /proc/self/fd",
-        link_is("/dev/fd", "/proc/self/fd"),
-    );
-    c.check(
-        "/dev/stdin|stdout|stderr links",
-        link_is("/dev/stdin", "/proc/self/fd/0")
-            && link_is("/dev/stdout", "/proc/self/fd/1")
-            && link_is("/dev/stderr", "/proc/self/fd/2"),
-    );
-    c.check(
-        "/dev/console is the pty (char 136:*)",
-        fs::metadata("/dev/console").is_ok_and(|m| {
-            m.file_type().is_char_device() && nix::sys::stat::major(m.rdev()) >= 136
-        }),
-    );
-    c.check(
-        "masked /proc/keys and /etc/secret read empty",
-        ["/proc/keys", "/etc/secret"]
-            .iter()
-            .all(|p| fs::read(p).is_ok_and(|b| b.is_empty())),
-    );
-    c.check(
-        "masked /sys/firmware is an empty read-only dir",
-        fs::read_dir("/sys/firmware").is_ok_and(|mut d| d.next().is_none())
-            && read_only("/sys/firmware"),
-    );
-    c.check(
-        "readonly /proc/sys is not writable",
-        read_only("/proc/sys/kernel/hostname"),
-    );
-    c.check(
-        "readonly /etc/rwfile (a rw bind) is not writable",
-        read_only("/etc/rwfile"),
-    );
-    c.check(
-        "root is read-only",
-        fs::write("/six-rootfs-probe", b"x").is_err_and(|e| e.raw_os_error() == Some(libc::EROFS)),
-    );
-    c.check(
-        "/tmp (on the read-only root) is read-only too",
-        read_only("/tmp"),
-    );
-    let hostfile = fs::read_to_string("/etc/hostfile");
-    c.check(
-        "bound /etc/hostfile has the host's content and is read-only",
-        hostfile.is_ok_and(|s| s == MARKER) && read_only("/etc/hostfile"),
-    );
-    c.check(
-        "cgroup v1: /sys/fs/cgroup is a tmpfs",
-        mounted("/sys/fs/cgroup", "tmpfs"),
-    );
-    c.check(
-        "cgroup v1: memory dir bound, read-only",
-        Path::new("/sys/fs/cgroup/memory").join(MARKER).is_file()
-            && read_only("/sys/fs/cgroup/memory"),
-    );
-    c.check(
-        "cgroup v1: cpu -> cpu,cpuacct",
-        link_is("/sys/fs/cgroup/cpu", "cpu,cpuacct")
-            && link_is("/sys/fs/cgroup/cpuacct", "cpu,cpuacct"),
-    );
-    // /evil -> <dir>/hostdir: inside the container that path is inside the rootfs.
-    let escaped = dir.join("hostdir/x");
-    c.check(
-        "symlink-escape mount landed inside the rootfs",
-        mounted(&escaped.to_string_lossy(), "tmpfs"),
-    );
-    c.check(
-        "/evil/x is that tmpfs (writable)",
-        fs::write("/evil/x/probe", b"x").is_ok(),
-    );
-    c.check(
-        "the old root is detached (one mount at /)",
-        mountinfo().iter().filter(|(p, _, _)| p == "/").count() == 1,
-    );
-    let busybox = Command::new("/bin/busybox")
-        .args(["cat", "/etc/passwd"])
-        .output();
-    c.check(
-        "busybox runs in the new root",
-        busybox.is_ok_and(|o| {
-            o.status.success() && String::from_utf8_lossy(&o.stdout).starts_with("root:")
-        }),
-    );
-}
-
-fn check_no_pivot(c: &mut Checks) {
-    c.check(
-        "/ is the busybox rootfs",
-        fs::read_to_string("/etc/passwd").is_ok_and(|s| s.starts_with("root:x:0:0")),
-    );
-    c.check("/proc is a proc mount", mounted("/proc", "proc"));
-    c.check(
-        "/sys (no netns) is the host's sysfs bound read-only",
-        mounted("/sys", "sysfs") && read_only("/sys"),
-    );
-    c.check(
-        "root is writable (root.readonly false)",
-        fs::write("/tmp/probe", b"x").is_ok(),
-    );
-    c.check(
-        "masked /proc/keys reads empty",
-        fs::read("/proc/keys").is_ok_and(|b| b.is_empty()),
-    );
-    c.check("/dev/null is char 1:3", is_char_device("/dev/null", 1, 3));
-    c.check(
-        "no console without a terminal",
-        !Path::new("/dev/console").exists(),
-    );
 }

@@ -4,14 +4,16 @@
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::mount::{MntFlags, MsFlags};
+use nix::mount::MsFlags;
 use oci_spec::runtime::Spec;
 
 use crate::*;
 
+mod steps;
+
 const ROOT: &str = "/b/rootfs";
 
-fn spec(extra: serde_json::Value) -> Spec {
+pub(super) fn spec(extra: serde_json::Value) -> Spec {
     let mut base = serde_json::json!({
         "ociVersion": "1.0.2",
         "root": {"path": "rootfs"},
@@ -30,7 +32,7 @@ fn spec(extra: serde_json::Value) -> Spec {
     serde_json::from_value(base).unwrap()
 }
 
-fn mount(
+pub(super) fn mount(
     source: Option<&str>,
     target: &str,
     fstype: Option<&str>,
@@ -51,7 +53,7 @@ fn spec_mounts(sys: &RecordingSyscall) -> Vec<Call> {
     sys.mounts().into_iter().skip(2).collect()
 }
 
-fn is_mount_at(call: &Call, at: &str) -> bool {
+pub(super) fn is_mount_at(call: &Call, at: &str) -> bool {
     matches!(call, Call::Mount { target, .. } if target == Path::new(at))
 }
 
@@ -328,114 +330,32 @@ fn cgroup_v2_with_a_cgroup_namespace_mounts_cgroup2() {
 }
 
 #[test]
-fn default_devices_links_and_console() {
-    let s = spec(serde_json::json!({"linux": {"devices": [
-        {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o600, "uid": 5, "gid": 6}
-    ]}}));
-    let sys = RecordingSyscall::new().with_path("/proc/kcore", FileKind::File);
-    let mut plan = RootfsPlan::new(&s, Path::new(ROOT));
-    plan.console_path = Some("/dev/pts/7".into());
-    prepare(&plan, &sys).unwrap();
-    let calls = sys.calls();
-    let mknods: Vec<&Call> = calls
-        .iter()
-        .filter(|c| matches!(c, Call::Mknod { .. }))
-        .collect();
-    assert_eq!(mknods.len(), 7, "{mknods:?}");
-    let null = nix::sys::stat::makedev(1, 3);
-    assert!(calls.contains(&Call::Mknod {
-        path: "/b/rootfs/dev/null".into(),
-        kind: nix::sys::stat::SFlag::S_IFCHR,
-        mode: 0o666,
-        dev: null
-    }));
-    assert!(calls.contains(&Call::Chmod {
-        path: "/b/rootfs/dev/fuse".into(),
-        mode: 0o600
-    }));
-    assert!(calls.contains(&Call::Lchown {
-        path: "/b/rootfs/dev/fuse".into(),
-        uid: 5,
-        gid: 6
-    }));
-    for (target, link) in [
-        ("pts/ptmx", "ptmx"),
-        ("/proc/self/fd", "fd"),
-        ("/proc/self/fd/2", "stderr"),
-        ("/proc/kcore", "core"),
-    ] {
-        let want = Call::Symlink {
-            target: target.into(),
-            link: Path::new("/b/rootfs/dev").join(link),
-        };
-        assert!(calls.contains(&want), "{want:?} missing");
+fn mounts_over_proc_are_refused_except_the_lxcfs_files() {
+    let refused = [
+        serde_json::json!({"destination": "/proc/sys/../kcore", "type": "bind", "source": "/x"}),
+        serde_json::json!({"destination": "/proc", "type": "tmpfs", "source": "tmpfs"}),
+    ];
+    for m in refused {
+        let s = spec(serde_json::json!({ "mounts": [m] }));
+        let sys = RecordingSyscall::new().with_path("/x", FileKind::File);
+        let e = prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap_err();
+        assert!(e.to_string().contains(": refused: "), "{e}");
+        assert_eq!(sys.mounts().len(), 2, "nothing mounted after the root bind");
     }
-    assert_eq!(
-        *sys.mounts().last().unwrap(),
-        mount(
-            Some("/dev/pts/7"),
-            "/b/rootfs/dev/console",
-            None,
-            MsFlags::MS_BIND,
-            None
-        )
-    );
+    let s = spec(serde_json::json!({"mounts": [
+        {"destination": "/proc/meminfo", "type": "bind", "source": "/x", "options": ["bind"]}
+    ]}));
+    let sys = RecordingSyscall::new().with_path("/x", FileKind::File);
+    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
 }
 
 #[test]
-fn devices_are_bind_mounted_in_a_user_namespace_or_when_mknod_is_refused() {
-    let s =
-        spec(serde_json::json!({"linux": {"namespaces": [{"type": "mount"}, {"type": "user"}]}}));
-    let sys = RecordingSyscall::new();
-    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
-    assert!(!sys.calls().iter().any(|c| matches!(c, Call::Mknod { .. })));
-    assert!(sys.mounts().contains(&mount(
-        Some("/dev/null"),
-        "/b/rootfs/dev/null",
-        None,
-        MsFlags::MS_BIND,
-        None
-    )));
-
-    let s = spec(serde_json::json!({}));
-    let sys = RecordingSyscall::new().fail_once(|c| matches!(c, Call::Mknod { .. }), Errno::EPERM);
-    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
-    assert!(sys.mounts().contains(&mount(
-        Some("/dev/null"),
-        "/b/rootfs/dev/null",
-        None,
-        MsFlags::MS_BIND,
-        None
-    )));
-}
-
-#[test]
-fn bad_devices_and_options_are_named_in_the_error() {
-    let s = spec(serde_json::json!({"linux": {"devices": [{"path": "/dev/x", "type": "a"}]}}));
-    let e = prepare(
-        &RootfsPlan::new(&s, Path::new(ROOT)),
-        &RecordingSyscall::new(),
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string().starts_with("device /dev/x: type \"a\""),
-        "{e}"
-    );
-
+fn idmapped_mounts_are_a_clear_error() {
     let s = spec(
-        serde_json::json!({"mounts": [{"destination": "/x", "type": "tmpfs", "options": ["rro"]}]}),
+        serde_json::json!({"mounts": [{"destination": "/d", "type": "bind", "source": "/x",
+        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+        "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]}),
     );
-    let e = prepare(
-        &RootfsPlan::new(&s, Path::new(ROOT)),
-        &RecordingSyscall::new(),
-    )
-    .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "mount /x (type tmpfs): option \"rro\" is not supported"
-    );
-
-    let s = spec(serde_json::json!({"linux": {"rootfsPropagation": "sideways"}}));
     let e = prepare(
         &RootfsPlan::new(&s, Path::new(ROOT)),
         &RecordingSyscall::new(),
@@ -443,166 +363,57 @@ fn bad_devices_and_options_are_named_in_the_error() {
     .unwrap_err();
     assert!(
         e.to_string()
-            .starts_with("linux.rootfsPropagation \"sideways\""),
+            .starts_with("mount /d (type bind): option \"uidMappings"),
         "{e}"
     );
 }
 
 #[test]
-fn a_failed_mount_names_destination_type_source_and_errno() {
-    let s = spec(
-        serde_json::json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}]}),
-    );
-    let sys = RecordingSyscall::new().fail_once(|c| is_mount_at(c, "/b/rootfs/proc"), Errno::EBUSY);
+fn without_a_mount_namespace_nothing_is_mounted() {
+    let s = spec(serde_json::json!({"linux": {"namespaces": [{"type": "pid"}]}}));
+    let sys = RecordingSyscall::new();
     let e = prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "mount /proc (type proc, source proc): mount: EBUSY: Device or resource busy"
+    assert!(
+        e.to_string()
+            .starts_with("linux.namespaces has no mount namespace"),
+        "{e}"
     );
-
-    let s = spec(
-        serde_json::json!({"mounts": [{"destination": "/d", "type": "bind", "source": "/missing"}]}),
-    );
-    let e = prepare(
-        &RootfsPlan::new(&s, Path::new(ROOT)),
-        &RecordingSyscall::new(),
-    )
-    .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "mount /d (type bind, source /missing): bind source: ENOENT: No such file or directory"
-    );
+    assert!(sys.calls().is_empty());
 }
 
 #[test]
-fn pivot_root_sequence() {
-    let s = spec(serde_json::json!({}));
-    let sys = RecordingSyscall::new();
-    pivot(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
-    assert_eq!(
-        sys.calls(),
-        [
-            Call::Fchdir(ROOT.into()),
-            Call::PivotRoot {
-                new_root: ".".into(),
-                put_old: ".".into()
-            },
-            Call::Fchdir("/".into()),
-            mount(None, ".", None, MsFlags::MS_SLAVE | MsFlags::MS_REC, None),
-            Call::Umount2 {
-                target: ".".into(),
-                flags: MntFlags::MNT_DETACH
-            },
-            Call::Chdir("/".into()),
-        ]
-    );
-}
-
-#[test]
-fn no_pivot_moves_the_root_and_chroots() {
-    let s = spec(serde_json::json!({}));
-    let sys = RecordingSyscall::new();
-    let mut plan = RootfsPlan::new(&s, Path::new(ROOT));
-    plan.no_pivot = true;
-    pivot(&plan, &sys).unwrap();
-    assert_eq!(
-        sys.calls(),
-        [
-            Call::Chdir(ROOT.into()),
-            mount(Some(ROOT), "/", None, MsFlags::MS_MOVE, None),
-            Call::Chroot(".".into()),
-            Call::Chdir("/".into()),
-        ]
-    );
-}
-
-#[test]
-fn finalize_masks_files_and_dirs_makes_paths_and_root_read_only() {
-    let s = spec(serde_json::json!({
-        "root": {"path": "rootfs", "readonly": true},
-        "linux": {"maskedPaths": ["/proc/kcore", "/sys/firmware", "/proc/missing"], "readonlyPaths": ["/proc/sys", "/proc/gone"]}
-    }));
-    let sys = RecordingSyscall::new()
-        .with_path("/proc/kcore", FileKind::File)
-        .with_path("/sys/firmware", FileKind::Dir)
-        .with_path("/proc/sys", FileKind::Dir);
-    finalize(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
-    let ro = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    assert_eq!(
-        sys.mounts(),
-        [
-            mount(
-                Some("/proc/sys"),
-                "/proc/sys",
-                None,
-                MsFlags::MS_BIND | MsFlags::MS_REC,
-                None
-            ),
-            mount(
-                None,
-                "/proc/sys",
-                None,
-                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | ro,
-                None
-            ),
-            mount(
-                Some("/dev/null"),
-                "/proc/kcore",
-                None,
-                MsFlags::MS_BIND,
-                None
-            ),
-            mount(
-                Some("tmpfs"),
-                "/sys/firmware",
-                Some("tmpfs"),
-                MsFlags::MS_RDONLY,
-                None
-            ),
-            mount(
-                None,
-                "/",
-                None,
-                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
-                None
-            ),
-        ]
-    );
-}
-
-#[test]
-fn shared_propagation_is_slave_until_finalize() {
-    let s = spec(serde_json::json!({"linux": {"rootfsPropagation": "rshared"}}));
-    let plan = RootfsPlan::new(&s, Path::new(ROOT));
-    let sys = RecordingSyscall::new();
-    prepare(&plan, &sys).unwrap();
-    assert_eq!(
-        sys.mounts()[0],
-        mount(None, "/", None, MsFlags::MS_SLAVE | MsFlags::MS_REC, None)
-    );
-    let sys = RecordingSyscall::new();
-    finalize(&plan, &sys).unwrap();
-    assert_eq!(
-        sys.mounts(),
-        [mount(
-            None,
-            "/",
-            None,
-            MsFlags::MS_SHARED | MsFlags::MS_REC,
-            None
-        )]
-    );
-}
-
-#[test]
-fn dev_bind_mounted_from_the_host_gets_no_nodes() {
-    let s = spec(
-        serde_json::json!({"mounts": [{"destination": "/dev", "type": "bind", "source": "/dev", "options": ["rbind"]}]}),
-    );
-    let sys = RecordingSyscall::new().with_path("/dev", FileKind::Dir);
+fn a_shared_parent_is_made_private_when_root_propagation_is_not_recursive() {
+    let info =
+        "1 0 0:1 / / rw shared:1 - ext4 /dev/vda rw\n2 1 0:2 / /b rw shared:2 - tmpfs t rw\n";
+    let s = spec(serde_json::json!({"linux": {"rootfsPropagation": "private"}}));
+    let sys = RecordingSyscall::new().with_mountinfo(info);
     prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
-    assert!(!sys
-        .calls()
-        .iter()
-        .any(|c| matches!(c, Call::Mknod { .. } | Call::Symlink { .. })));
+    let m = sys.mounts();
+    assert_eq!(m[0], mount(None, "/", None, MsFlags::MS_PRIVATE, None));
+    assert_eq!(m[1], mount(None, "/b", None, MsFlags::MS_PRIVATE, None));
+    assert_eq!(
+        m[2],
+        mount(
+            Some(ROOT),
+            ROOT,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None
+        )
+    );
+
+    // The default (rprivate) already covers the parent: no mountinfo read, no extra call.
+    let s = spec(serde_json::json!({}));
+    let sys = RecordingSyscall::new().with_mountinfo(info);
+    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
+    assert_eq!(
+        sys.mounts()[1],
+        mount(
+            Some(ROOT),
+            ROOT,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None
+        )
+    );
 }

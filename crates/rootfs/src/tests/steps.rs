@@ -1,0 +1,289 @@
+//! Unit tests of devices, pivot, finalize and propagation through [`RecordingSyscall`].
+
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::mount::{MntFlags, MsFlags};
+
+use super::{is_mount_at, mount, spec, ROOT};
+use crate::*;
+
+#[test]
+fn default_devices_links_and_console() {
+    let s = spec(serde_json::json!({"linux": {"devices": [
+        {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o600, "uid": 5, "gid": 6}
+    ]}}));
+    let sys = RecordingSyscall::new().with_path("/proc/kcore", FileKind::File);
+    let mut plan = RootfsPlan::new(&s, Path::new(ROOT));
+    plan.console_path = Some("/dev/pts/7".into());
+    prepare(&plan, &sys).unwrap();
+    let calls = sys.calls();
+    let mknods: Vec<&Call> = calls
+        .iter()
+        .filter(|c| matches!(c, Call::Mknod { .. }))
+        .collect();
+    assert_eq!(mknods.len(), 7, "{mknods:?}");
+    let null = nix::sys::stat::makedev(1, 3);
+    assert!(calls.contains(&Call::Mknod {
+        path: "/b/rootfs/dev/null".into(),
+        kind: nix::sys::stat::SFlag::S_IFCHR,
+        mode: 0o666,
+        dev: null
+    }));
+    assert!(calls.contains(&Call::Chmod {
+        path: "/b/rootfs/dev/fuse".into(),
+        mode: 0o600
+    }));
+    assert!(calls.contains(&Call::Lchown {
+        path: "/b/rootfs/dev/fuse".into(),
+        uid: 5,
+        gid: 6
+    }));
+    for (target, link) in [
+        ("pts/ptmx", "ptmx"),
+        ("/proc/self/fd", "fd"),
+        ("/proc/self/fd/2", "stderr"),
+        ("/proc/kcore", "core"),
+    ] {
+        let want = Call::Symlink {
+            target: target.into(),
+            link: Path::new("/b/rootfs/dev").join(link),
+        };
+        assert!(calls.contains(&want), "{want:?} missing");
+    }
+    assert_eq!(
+        *sys.mounts().last().unwrap(),
+        mount(
+            Some("/dev/pts/7"),
+            "/b/rootfs/dev/console",
+            None,
+            MsFlags::MS_BIND,
+            None
+        )
+    );
+}
+
+#[test]
+fn devices_are_bind_mounted_in_a_user_namespace_or_when_mknod_is_refused() {
+    let s =
+        spec(serde_json::json!({"linux": {"namespaces": [{"type": "mount"}, {"type": "user"}]}}));
+    let sys = RecordingSyscall::new();
+    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
+    assert!(!sys.calls().iter().any(|c| matches!(c, Call::Mknod { .. })));
+    assert!(sys.mounts().contains(&mount(
+        Some("/dev/null"),
+        "/b/rootfs/dev/null",
+        None,
+        MsFlags::MS_BIND,
+        None
+    )));
+
+    let s = spec(serde_json::json!({}));
+    let sys = RecordingSyscall::new().fail_once(|c| matches!(c, Call::Mknod { .. }), Errno::EPERM);
+    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
+    assert!(sys.mounts().contains(&mount(
+        Some("/dev/null"),
+        "/b/rootfs/dev/null",
+        None,
+        MsFlags::MS_BIND,
+        None
+    )));
+}
+
+#[test]
+fn bad_devices_and_options_are_named_in_the_error() {
+    let s = spec(serde_json::json!({"linux": {"devices": [{"path": "/dev/x", "type": "a"}]}}));
+    let e = prepare(
+        &RootfsPlan::new(&s, Path::new(ROOT)),
+        &RecordingSyscall::new(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().starts_with("device /dev/x: type \"a\""),
+        "{e}"
+    );
+
+    let s = spec(
+        serde_json::json!({"mounts": [{"destination": "/x", "type": "tmpfs", "options": ["rro"]}]}),
+    );
+    let e = prepare(
+        &RootfsPlan::new(&s, Path::new(ROOT)),
+        &RecordingSyscall::new(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "mount /x (type tmpfs): option \"rro\" is not supported"
+    );
+
+    let s = spec(serde_json::json!({"linux": {"rootfsPropagation": "sideways"}}));
+    let e = prepare(
+        &RootfsPlan::new(&s, Path::new(ROOT)),
+        &RecordingSyscall::new(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("linux.rootfsPropagation \"sideways\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_failed_mount_names_destination_type_source_and_errno() {
+    let s = spec(
+        serde_json::json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}]}),
+    );
+    let sys = RecordingSyscall::new().fail_once(|c| is_mount_at(c, "/b/rootfs/proc"), Errno::EBUSY);
+    let e = prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "mount /proc (type proc, source proc): mount: EBUSY: Device or resource busy"
+    );
+
+    let s = spec(
+        serde_json::json!({"mounts": [{"destination": "/d", "type": "bind", "source": "/missing"}]}),
+    );
+    let e = prepare(
+        &RootfsPlan::new(&s, Path::new(ROOT)),
+        &RecordingSyscall::new(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "mount /d (type bind, source /missing): bind source: ENOENT: No such file or directory"
+    );
+}
+
+#[test]
+fn pivot_root_sequence() {
+    let s = spec(serde_json::json!({}));
+    let sys = RecordingSyscall::new();
+    pivot(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
+    assert_eq!(
+        sys.calls(),
+        [
+            Call::Fchdir(ROOT.into()),
+            Call::PivotRoot {
+                new_root: ".".into(),
+                put_old: ".".into()
+            },
+            Call::Fchdir("/".into()),
+            mount(None, ".", None, MsFlags::MS_SLAVE | MsFlags::MS_REC, None),
+            Call::Umount2 {
+                target: ".".into(),
+                flags: MntFlags::MNT_DETACH
+            },
+            Call::Chdir("/".into()),
+        ]
+    );
+}
+
+#[test]
+fn no_pivot_moves_the_root_and_chroots() {
+    let s = spec(serde_json::json!({}));
+    let sys = RecordingSyscall::new();
+    let mut plan = RootfsPlan::new(&s, Path::new(ROOT));
+    plan.no_pivot = true;
+    pivot(&plan, &sys).unwrap();
+    assert_eq!(
+        sys.calls(),
+        [
+            Call::Chdir(ROOT.into()),
+            mount(Some(ROOT), "/", None, MsFlags::MS_MOVE, None),
+            Call::Chroot(".".into()),
+            Call::Chdir("/".into()),
+        ]
+    );
+}
+
+#[test]
+fn finalize_masks_files_and_dirs_makes_paths_and_root_read_only() {
+    let s = spec(serde_json::json!({
+        "root": {"path": "rootfs", "readonly": true},
+        "linux": {"maskedPaths": ["/proc/kcore", "/sys/firmware", "/proc/missing"], "readonlyPaths": ["/proc/sys", "/proc/gone"]}
+    }));
+    let sys = RecordingSyscall::new()
+        .with_path("/proc/kcore", FileKind::File)
+        .with_path("/sys/firmware", FileKind::Dir)
+        .with_path("/proc/sys", FileKind::Dir);
+    finalize(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
+    let ro = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    assert_eq!(
+        sys.mounts(),
+        [
+            mount(
+                Some("/proc/sys"),
+                "/proc/sys",
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None
+            ),
+            mount(
+                None,
+                "/proc/sys",
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | ro,
+                None
+            ),
+            mount(
+                Some("/dev/null"),
+                "/proc/kcore",
+                None,
+                MsFlags::MS_BIND,
+                None
+            ),
+            mount(
+                Some("tmpfs"),
+                "/sys/firmware",
+                Some("tmpfs"),
+                MsFlags::MS_RDONLY,
+                None
+            ),
+            mount(
+                None,
+                "/",
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn shared_propagation_is_slave_until_finalize() {
+    let s = spec(serde_json::json!({"linux": {"rootfsPropagation": "rshared"}}));
+    let plan = RootfsPlan::new(&s, Path::new(ROOT));
+    let sys = RecordingSyscall::new();
+    prepare(&plan, &sys).unwrap();
+    assert_eq!(
+        sys.mounts()[0],
+        mount(None, "/", None, MsFlags::MS_SLAVE | MsFlags::MS_REC, None)
+    );
+    let sys = RecordingSyscall::new();
+    finalize(&plan, &sys).unwrap();
+    assert_eq!(
+        sys.mounts(),
+        [mount(
+            None,
+            "/",
+            None,
+            MsFlags::MS_SHARED | MsFlags::MS_REC,
+            None
+        )]
+    );
+}
+
+#[test]
+fn dev_bind_mounted_from_the_host_gets_no_nodes() {
+    let s = spec(
+        serde_json::json!({"mounts": [{"destination": "/dev", "type": "bind", "source": "/dev", "options": ["rbind"]}]}),
+    );
+    let sys = RecordingSyscall::new().with_path("/dev", FileKind::Dir);
+    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
+    assert!(!sys
+        .calls()
+        .iter()
+        .any(|c| matches!(c, Call::Mknod { .. } | Call::Symlink { .. })));
+}
