@@ -3,6 +3,7 @@
 //! store, the other stores on the host and the host's own routes and addresses.
 //! Attaching containers lives in `attach`.
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -95,28 +96,26 @@ impl Networks {
         let record_path = self.store.record_path(&spec.name);
         let _host = host_lock()?;
         let mut registry = SubnetRegistry::load()?;
+        if let (Some(subnet), Some(gateway)) = (spec.subnet, spec.gateway) {
+            check_gateway(&subnet, gateway)?;
+        }
+        let host_subnets = host_subnets()?;
+        let fits = |s: &Subnet| spec.gateway.is_none_or(|g| check_gateway(s, g).is_ok());
         let subnet = match spec.subnet {
             Some(subnet) => {
-                self.check_free(&subnet, &registry, &record_path)?;
+                self.check_free(&subnet, &registry, &record_path, &host_subnets)?;
                 subnet
             }
             None => Subnet::default_pool()
-                .find(|s| self.check_free(s, &registry, &record_path).is_ok())
+                .find(|s| {
+                    fits(s)
+                        && self
+                            .check_free(s, &registry, &record_path, &host_subnets)
+                            .is_ok()
+                })
                 .ok_or_else(|| Error::PoolExhausted(spec.name.clone()))?,
         };
         let gateway = match spec.gateway {
-            Some(gateway) if !subnet.contains(gateway) => {
-                return Err(Error::GatewayOutsideSubnet {
-                    gateway: gateway.to_string(),
-                    subnet: subnet.to_string(),
-                })
-            }
-            Some(gateway) if gateway == subnet.network() || gateway == subnet.broadcast() => {
-                return Err(Error::GatewayReserved {
-                    gateway: gateway.to_string(),
-                    subnet: subnet.to_string(),
-                })
-            }
             Some(gateway) => gateway,
             None => subnet.first_host().ok_or_else(|| Error::InvalidSubnet {
                 value: subnet.to_string(),
@@ -163,6 +162,7 @@ impl Networks {
         subnet: &Subnet,
         registry: &SubnetRegistry,
         record_path: &Path,
+        host: &[(Subnet, String)],
     ) -> Result<()> {
         let overlap = |other: String| Error::SubnetOverlap {
             subnet: subnet.to_string(),
@@ -182,29 +182,10 @@ impl Networks {
                 path.display()
             )));
         }
-        let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
-        for route in host.routes_v4().map_err(netlink("listing host routes"))? {
-            if route.prefix == 0 {
-                continue;
-            }
-            if let Some(destination) = Subnet::new(route.network, route.prefix) {
-                if destination.overlaps(subnet) {
-                    return Err(overlap(format!("host route {destination}")));
-                }
-            }
+        match host.iter().find(|(s, _)| s.overlaps(subnet)) {
+            Some((_, what)) => Err(overlap(what.clone())),
+            None => Ok(()),
         }
-        for address in host
-            .addresses_v4()
-            .map_err(netlink("listing host addresses"))?
-        {
-            if subnet.contains(address.ip) {
-                return Err(overlap(format!(
-                    "host address {}/{}",
-                    address.ip, address.prefix
-                )));
-            }
-        }
-        Ok(())
     }
 
     /// The store's own firewall chains (in nat and filter), for `inspect` and leak checks.
@@ -292,6 +273,49 @@ impl Networks {
         let _host = host_lock()?;
         self.firewall.remove_chains(&Firewall::save()?)
     }
+}
+
+/// A gateway must be a host address of its subnet.
+fn check_gateway(subnet: &Subnet, gateway: Ipv4Addr) -> Result<()> {
+    let (g, s) = (gateway.to_string(), subnet.to_string());
+    if !subnet.contains(gateway) {
+        return Err(Error::GatewayOutsideSubnet {
+            gateway: g,
+            subnet: s,
+        });
+    }
+    if gateway == subnet.network() || gateway == subnet.broadcast() {
+        return Err(Error::GatewayReserved {
+            gateway: g,
+            subnet: s,
+        });
+    }
+    Ok(())
+}
+
+/// The host's routes (but the default route) and addresses, as subnets with a description.
+fn host_subnets() -> Result<Vec<(Subnet, String)>> {
+    let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
+    let mut out = Vec::new();
+    for route in host.routes_v4().map_err(netlink("listing host routes"))? {
+        if let Some(destination) =
+            Subnet::new(route.network, route.prefix).filter(|_| route.prefix > 0)
+        {
+            out.push((destination, format!("host route {destination}")));
+        }
+    }
+    for address in host
+        .addresses_v4()
+        .map_err(netlink("listing host addresses"))?
+    {
+        if let Some(single) = Subnet::new(address.ip, 32) {
+            out.push((
+                single,
+                format!("host address {}/{}", address.ip, address.prefix),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The firewall tag of a network's own rules; its containers' rules are tagged below it.

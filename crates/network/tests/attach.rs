@@ -187,7 +187,10 @@ fn reconcile_removes_what_dead_containers_left() {
         .host_veth
         .clone();
     dead.kill();
-    store.networks.reconcile(std::slice::from_ref(&id_live)).unwrap();
+    store
+        .networks
+        .reconcile(std::slice::from_ref(&id_live))
+        .unwrap();
 
     let net = store.networks.inspect(DEFAULT_NETWORK).unwrap();
     let ids: Vec<&str> = net.endpoints.iter().map(|e| e.id.as_str()).collect();
