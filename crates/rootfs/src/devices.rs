@@ -211,7 +211,7 @@ fn setup_links(root: &Path, sys: &dyn Syscall) -> Result<()> {
 }
 
 /// Binds the terminal's pty slave at `/dev/console`.
-fn bind_console(root: &Path, sys: &dyn Syscall, console: &Path) -> Result<()> {
+pub(crate) fn bind_console(root: &Path, sys: &dyn Syscall, console: &Path) -> Result<()> {
     let target = sys
         .open_in_root(root, Path::new("/dev/console"), Create::File)
         .map_err(Error::path("creating", "/dev/console"))?;

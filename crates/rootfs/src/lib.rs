@@ -130,5 +130,12 @@ pub fn finalize(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
     Ok(())
 }
 
+/// After [`pivot`]: binds the pty slave `pty` (a path in the container, such as
+/// `/dev/pts/0` of its own devpts) at `/dev/console`, creating that file if needed.
+pub fn bind_console(pty: &Path, sys: &dyn Syscall) -> Result<()> {
+    let _span = tracing::debug_span!("rootfs.console").entered();
+    devices::bind_console(Path::new("/"), sys, pty)
+}
+
 #[cfg(test)]
 mod tests;

@@ -94,6 +94,16 @@ fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
             step.options.flags.insert(MsFlags::MS_REC);
         }
         let source = step.source.ok_or_else(|| missing_source(&step))?;
+        if source.is_relative() {
+            // The spec says relative bind sources are relative to the bundle.
+            let Some(bundle) = &plan.bundle else {
+                return Err(step
+                    .err("a relative bind source needs the bundle directory")(
+                    Errno::EINVAL,
+                ));
+            };
+            return bind(plan, sys, &step, &bundle.join(source));
+        }
         return bind(plan, sys, &step, source);
     }
     match step.fstype.as_str() {

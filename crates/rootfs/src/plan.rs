@@ -22,12 +22,16 @@ pub struct RootfsPlan<'a> {
     /// `(controller, container cgroup dir)` per hierarchy, from `Cgroup::mounts_for_container`;
     /// the controller is `""` for the v2 unified hierarchy.
     pub cgroup_mounts: Vec<(String, PathBuf)>,
-    /// The pty slave to bind at `/dev/console`, when the process has a terminal.
+    /// The pty slave (a host path) to bind at `/dev/console` in `prepare`. A runtime that
+    /// opens the pty inside the container after `pivot` (as runc does) leaves this `None`
+    /// and calls [`crate::bind_console`] instead.
     pub console_path: Option<PathBuf>,
+    /// The bundle directory: relative bind sources are relative to it (OCI spec).
+    pub bundle: Option<PathBuf>,
 }
 
 impl<'a> RootfsPlan<'a> {
-    /// A plan with no cgroup mounts, no console and `pivot_root`.
+    /// A plan with no cgroup mounts, no console, no bundle and `pivot_root`.
     pub fn new(spec: &'a Spec, rootfs: &'a Path) -> RootfsPlan<'a> {
         RootfsPlan {
             spec,
@@ -35,6 +39,7 @@ impl<'a> RootfsPlan<'a> {
             no_pivot: false,
             cgroup_mounts: Vec::new(),
             console_path: None,
+            bundle: None,
         }
     }
 

@@ -311,14 +311,33 @@ fn container_init(scenario: &str, dir: &Path, rootfs: &Path) -> i32 {
     }
     let sys = LinuxSyscall;
     let started = Instant::now();
-    if let Err(e) = prepare(&plan, &sys)
-        .and_then(|()| pivot(&plan, &sys))
-        .and_then(|()| finalize(&plan, &sys))
-    {
+    if let Err(e) = prepare(&plan, &sys).and_then(|()| pivot(&plan, &sys)) {
         println!("ERROR: {e}");
         return SETUP_FAILED;
     }
-    println!("  took: prepare + pivot + finalize {:?}", started.elapsed());
+    let setup_took = started.elapsed();
+    // runc's way: a pty from the container's own devpts, bound at /dev/console after pivot.
+    let _container_pty = if scenario == "no-pivot" {
+        let pty = nix::pty::openpty(None, None).expect("openpty in the container");
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&pty.slave);
+        let slave = fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
+        if let Err(e) = six_rootfs::bind_console(&slave, &sys) {
+            println!("ERROR: {e}");
+            return SETUP_FAILED;
+        }
+        Some(pty)
+    } else {
+        None
+    };
+    let started = Instant::now();
+    if let Err(e) = finalize(&plan, &sys) {
+        println!("ERROR: {e}");
+        return SETUP_FAILED;
+    }
+    println!(
+        "  took: prepare + pivot + finalize {:?}",
+        setup_took + started.elapsed()
+    );
     let mut checks = Checks::default();
     match scenario {
         "full" => inside::check_full(&mut checks, dir),

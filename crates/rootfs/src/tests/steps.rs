@@ -287,3 +287,51 @@ fn dev_bind_mounted_from_the_host_gets_no_nodes() {
         .iter()
         .any(|c| matches!(c, Call::Mknod { .. } | Call::Symlink { .. })));
 }
+
+#[test]
+fn relative_bind_sources_are_relative_to_the_bundle() {
+    let s = spec(
+        serde_json::json!({"mounts": [{"destination": "/d", "type": "bind", "source": "data", "options": ["bind"]}]}),
+    );
+    let sys = RecordingSyscall::new().with_path("/b/data", FileKind::Dir);
+    let mut plan = RootfsPlan::new(&s, Path::new(ROOT));
+    plan.bundle = Some("/b".into());
+    prepare(&plan, &sys).unwrap();
+    assert_eq!(
+        sys.mounts()[2],
+        mount(Some("/b/data"), "/b/rootfs/d", None, MsFlags::MS_BIND, None)
+    );
+
+    let e = prepare(
+        &RootfsPlan::new(&s, Path::new(ROOT)),
+        &RecordingSyscall::new(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("a relative bind source needs the bundle directory"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bind_console_after_pivot_binds_the_pty_at_dev_console() {
+    let sys = RecordingSyscall::new();
+    bind_console(Path::new("/dev/pts/0"), &sys).unwrap();
+    assert_eq!(
+        sys.calls(),
+        [
+            Call::Create {
+                path: "/dev/console".into(),
+                create: Create::File
+            },
+            mount(
+                Some("/dev/pts/0"),
+                "/dev/console",
+                None,
+                MsFlags::MS_BIND,
+                None
+            ),
+        ]
+    );
+}
