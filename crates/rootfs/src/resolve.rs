@@ -41,27 +41,23 @@ pub fn open_in_root(
         Mode::empty(),
     )?;
     let mut pending: VecDeque<OsString> = components(path);
-    // The directories walked so far, root first; the last one is where we are.
-    let mut stack: Vec<OwnedFd> = Vec::new();
-    // The names walked to reach `current`, one per entry of `stack`.
-    let mut walked: Vec<OsString> = Vec::new();
-    let mut current = root_fd.try_clone().map_err(|_| Errno::EMFILE)?;
+    // The directories (and at the end the target) walked below the root, with their names;
+    // the last one is where we are, the root when empty.
+    let mut walked: Vec<(OwnedFd, OsString)> = Vec::new();
     let mut links = 0;
 
     while let Some(name) = pending.pop_front() {
         if name == ".." {
-            if let Some(parent) = stack.pop() {
-                current = parent;
-                walked.pop();
-            }
+            walked.pop();
             continue;
         }
+        let current = walked.last().map_or(&root_fd, |(fd, _)| fd);
         let is_last = pending.is_empty();
-        let fd = match openat(&current, name.as_os_str(), PATH_FLAGS, Mode::empty()) {
+        let fd = match openat(current, name.as_os_str(), PATH_FLAGS, Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::ENOENT) if create != crate::Create::Nothing => {
-                create_missing(&current, &name, is_last && create == crate::Create::File)?;
-                openat(&current, name.as_os_str(), PATH_FLAGS, Mode::empty())?
+                create_missing(current, &name, is_last && create == crate::Create::File)?;
+                openat(current, name.as_os_str(), PATH_FLAGS, Mode::empty())?
             }
             Err(e) => return Err(e),
         };
@@ -74,9 +70,7 @@ pub fn open_in_root(
             let target = readlinkat(&fd, "")?;
             let target = Path::new(&target);
             if target.is_absolute() {
-                stack.clear();
                 walked.clear();
-                current = root_fd.try_clone().map_err(|_| Errno::EMFILE)?;
             }
             for c in components(target).into_iter().rev() {
                 pending.push_front(c);
@@ -86,10 +80,11 @@ pub fn open_in_root(
         if !is_last && mode != libc::S_IFDIR {
             return Err(Errno::ENOTDIR);
         }
-        stack.push(std::mem::replace(&mut current, fd));
-        walked.push(name);
+        walked.push((fd, name));
     }
-    Ok((current, walked.iter().collect()))
+    let path: PathBuf = walked.iter().map(|(_, name)| name).collect();
+    let fd = walked.pop().map_or(root_fd, |(fd, _)| fd);
+    Ok((fd, path))
 }
 
 /// Creates `name` in the directory `dir`: an empty file when `file`, else a directory.
