@@ -1,1 +1,121 @@
-//! OCI runtime library: turns an OCI bundle (config.json + rootfs) into an isolated, limited process and a state record.
+//! OCI runtime library: turns an OCI bundle (config.json + rootfs) into an isolated, limited
+//! process and a state record.
+//!
+//! [`Runtime::create`] clones the container's init straight from the calling process into
+//! its new namespaces (no re-exec, no intermediate process); the init sets itself up (root
+//! filesystem through six-rootfs, limits through six-cgroups, seccomp through six-seccomp)
+//! and waits on a fifo until [`Container::start`]. Parent and child talk over one socket pair.
+//!
+//! A reader following one container: [`create`](create.rs) → [`init`](init.rs) →
+//! [`process`](process.rs) → execve; then `start.rs`, `kill.rs`, `delete.rs`, `exec.rs`.
+//!
+//! It knows only the OCI runtime spec: never images, names or networks.
+
+mod channel;
+mod clone;
+mod console;
+mod container;
+mod create;
+mod delete;
+mod error;
+mod exec;
+mod hooks;
+mod init;
+mod kill;
+mod process;
+mod procfs;
+mod seccomp;
+mod spec;
+mod start;
+mod state;
+
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+
+pub use container::{Container, ProcessInfo};
+pub use error::{Error, Result};
+pub use exec::ExecOptions;
+pub use kill::parse_signal;
+pub use spec::parse as parse_config;
+pub use state::{check_id, Status};
+
+/// Where state lives when nobody says otherwise (runc's is /run/runc).
+pub const DEFAULT_ROOT: &str = "/run/sixrun";
+
+/// The runtime: a state root and where container cgroups nest.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    root: PathBuf,
+    cgroup_parent: Option<String>,
+}
+
+/// How to create one container.
+#[derive(Debug, Default)]
+pub struct CreateOptions {
+    /// The bundle directory (config.json and, usually, the rootfs).
+    pub bundle: PathBuf,
+    /// The spec, when the caller has it in memory; otherwise `<bundle>/config.json` is read.
+    pub spec: Option<oci_spec::runtime::Spec>,
+    /// A unix socket that receives the pty master when `process.terminal` is true.
+    pub console_socket: Option<PathBuf>,
+    /// Where to write the init's pid (in the caller's pid namespace).
+    pub pid_file: Option<PathBuf>,
+    /// `MS_MOVE` + `chroot` instead of `pivot_root` (for a rootfs on a ramfs).
+    pub no_pivot: bool,
+    /// Do not make a new session keyring for the container.
+    pub no_new_keyring: bool,
+    /// Pass fds 3 .. 3+N of the caller to the container.
+    pub preserve_fds: u32,
+    /// stdio of the init: inherit (None) or these fds (the engine passes log pipes or a pty).
+    pub stdio: Option<[RawFd; 3]>,
+}
+
+impl Runtime {
+    pub fn new(state_root: &Path) -> Runtime {
+        Runtime {
+            root: state_root.to_path_buf(),
+            cgroup_parent: None,
+        }
+    }
+
+    /// Nest container cgroups below `parent` instead of the caller's own cgroup.
+    pub fn with_cgroup_parent(mut self, parent: Option<String>) -> Runtime {
+        self.cgroup_parent = parent;
+        self
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Creates the container: its init is a child of the calling process, in new
+    /// namespaces, waiting for `start`.
+    pub fn create(&self, id: &str, opts: CreateOptions) -> Result<Container> {
+        create::create(self, id, opts)
+    }
+
+    /// The container `id` as last recorded.
+    pub fn load(&self, id: &str) -> Result<Container> {
+        Container::load(&self.root, id)
+    }
+
+    /// Every container under the state root, sorted by ID.
+    pub fn list(&self) -> Result<Vec<Container>> {
+        let mut out = Vec::new();
+        let rd = match std::fs::read_dir(&self.root) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(Error::io("listing", &self.root, e)),
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if check_id(&name).is_ok() && e.path().join(state::STATE_FILE).exists() {
+                if let Ok(c) = Container::load(&self.root, &name) {
+                    out.push(c);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.id().cmp(b.id()));
+        Ok(out)
+    }
+}

@@ -1,3 +1,120 @@
 //! sixrun: a runc-compatible OCI runtime CLI over six-runtime.
+//!
+//! This file parses the command line, sets up logging, refuses what is unsupported, and hands
+//! each subcommand to its file (`lifecycle.rs`, `run.rs`, `exec.rs`, `info.rs`, `update.rs`).
+//! It never touches the kernel itself: the runtime library does.
 
-fn main() {}
+mod cli;
+mod exec;
+mod info;
+mod lifecycle;
+mod log;
+mod run;
+mod update;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use log::Logger;
+
+/// The version of the OCI runtime spec we implement.
+pub const SPEC_VERSION: &str = "1.2.0";
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                std::process::exit(0);
+            }
+            // One line, as for every other error (clap adds usage lines after it).
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("sixrun: {first} (see sixrun --help)");
+            std::process::exit(1);
+        }
+    };
+    let logger = match Logger::open(cli.log.as_deref(), cli.log_format) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("sixrun: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = match dispatch(&cli, &logger) {
+        Ok(code) => code,
+        Err(e) => {
+            logger.error(&one_line(&e));
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+/// The error and its causes on one line, skipping a cause its parent already quotes.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+fn runtime(cli: &Cli) -> six_runtime::Runtime {
+    let parent = std::env::var("SIX_CGROUP_PARENT")
+        .ok()
+        .filter(|p| !p.is_empty());
+    six_runtime::Runtime::new(&cli.root).with_cgroup_parent(parent)
+}
+
+fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
+    if cli.version {
+        println!(
+            "sixrun version {}\nspec: {SPEC_VERSION}",
+            env!("CARGO_PKG_VERSION")
+        );
+        return Ok(0);
+    }
+    if cli.debug {
+        logger.enable_debug(cli.log.as_deref())?;
+    }
+    if cli.systemd_cgroup {
+        anyhow::bail!("--systemd-cgroup is not supported: sixrun manages cgroupfs directly (leave the flag out)");
+    }
+    match cli.rootless.as_deref() {
+        None | Some("false") | Some("auto") => {}
+        Some(other) => anyhow::bail!(
+            "--rootless={other} is not supported: sixrun runs as root (use false or auto)"
+        ),
+    }
+    let Some(cmd) = &cli.command else {
+        anyhow::bail!("no command given (see sixrun --help)");
+    };
+    let rt = runtime(cli);
+    match cmd {
+        Command::Create(a) => lifecycle::create(&rt, a).map(|_| 0),
+        Command::Start { id } => lifecycle::start(&rt, id).map(|_| 0),
+        Command::Run(a) => run::run(&rt, a, logger),
+        Command::State { id } => info::state(&rt, id).map(|_| 0),
+        Command::Kill(a) => lifecycle::kill(&rt, a).map(|_| 0),
+        Command::Delete(a) => lifecycle::delete(&rt, a).map(|_| 0),
+        Command::Exec(a) => exec::exec(&rt, a),
+        Command::Ps(a) => info::ps(&rt, a).map(|_| 0),
+        Command::List(a) => info::list(&rt, a).map(|_| 0),
+        Command::Spec(a) => info::spec(a).map(|_| 0),
+        Command::Features => info::features().map(|_| 0),
+        Command::Pause { id } => rt.load(id)?.pause().map(|_| 0).map_err(Into::into),
+        Command::Resume { id } => rt.load(id)?.resume().map(|_| 0).map_err(Into::into),
+        Command::Update(a) => update::update(&rt, a).map(|_| 0),
+    }
+}

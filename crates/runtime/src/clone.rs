@@ -1,0 +1,100 @@
+//! `clone3(2)`: starts a child process of the caller, in new namespaces and (cgroup v2)
+//! directly in its cgroup, like `fork` — the child runs on a copy of the caller's stack and
+//! returns here with [`Forked::Child`]. Falls back to `clone(2)` where clone3 is missing.
+//!
+//! It owns only the system call. It never decides which namespaces; `create` and `exec` do.
+//! The child must end with `execve` or `_exit`, never by returning into the caller's code.
+
+use std::os::fd::RawFd;
+
+/// Which side of the clone we are on.
+pub enum Forked {
+    Child,
+    /// The child's pid (in the caller's pid namespace). `in_cgroup`: the child already
+    /// started in `cgroup_dir` (clone3 did it).
+    Parent {
+        pid: i32,
+        in_cgroup: bool,
+    },
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// `CLONE_INTO_CGROUP` (Linux 5.7); not in every libc.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Clones the calling process. `ns_flags` are `CLONE_NEW*` bits; `cgroup_dir` an open fd of
+/// a cgroup v2 directory the child should start in.
+///
+/// # Safety
+/// Like `fork`: in the child only the calling thread exists. The caller must be prepared for
+/// that (the runtime's child code takes no lock another thread could hold in the parent).
+pub unsafe fn clone(ns_flags: u64, cgroup_dir: Option<RawFd>) -> std::io::Result<Forked> {
+    let mut args = CloneArgs {
+        flags: ns_flags,
+        exit_signal: libc::SIGCHLD as u64,
+        ..Default::default()
+    };
+    if let Some(fd) = cgroup_dir {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd as u64;
+    }
+    // SAFETY: args is a valid clone_args of the size we pass; no CLONE_VM, so the child gets
+    // its own copy of memory and continues on a copy of this stack, as after fork.
+    let mut ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    if ret < 0 {
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::ENOSYS) {
+            return Err(err);
+        }
+        // No clone3 (old kernel, or a seccomp filter that hides it): plain clone, no pidfd.
+        // SAFETY: as above; a null stack means "continue on a copy of this one".
+        ret = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                ns_flags | libc::SIGCHLD as u64,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        };
+        if ret < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        args.flags &= !CLONE_INTO_CGROUP;
+    }
+    if ret == 0 {
+        return Ok(Forked::Child);
+    }
+    Ok(Forked::Parent {
+        pid: ret as i32,
+        in_cgroup: args.flags & CLONE_INTO_CGROUP != 0,
+    })
+}
+
+/// Ends the child without running the parent's destructors or atexit handlers.
+pub fn exit_child(code: i32) -> ! {
+    // SAFETY: _exit is always safe to call.
+    unsafe { libc::_exit(code) }
+}

@@ -1,0 +1,259 @@
+//! [`Container`]: one container as recorded under the state root — its status refreshed from
+//! /proc, its OCI state, and the doors to the operations (start, kill, delete, exec, pause,
+//! resume, update), each in its own file.
+//!
+//! It never keeps a lock between calls: each operation takes the state directory's lock.
+
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{ContainerState, LinuxResources, State, StateBuilder};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::state::{self, Record, StateDir, Status};
+
+/// A container known to the runtime.
+pub struct Container {
+    pub(crate) root: PathBuf,
+    pub(crate) rec: Record,
+    /// The pty master, when the process has a terminal and no console socket was given.
+    pub(crate) console: Option<OwnedFd>,
+}
+
+/// One process of a container, for `ps`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessInfo {
+    pub pid: i32,
+    pub ppid: i32,
+    pub uid: u32,
+    pub state: char,
+    /// Clock ticks after boot.
+    pub start_time: u64,
+    /// User + system time in clock ticks.
+    pub cpu_ticks: u64,
+    pub comm: String,
+    pub cmdline: String,
+}
+
+impl Container {
+    pub(crate) fn load(root: &Path, id: &str) -> Result<Container> {
+        state::check_id(id)?;
+        let dir = root.join(id);
+        if !dir.join(state::STATE_FILE).exists() {
+            return Err(Error::NotFound(id.to_owned()));
+        }
+        let rec = state::read_record(&dir)?;
+        Ok(Container {
+            root: root.to_path_buf(),
+            rec,
+            console: None,
+        })
+    }
+
+    pub(crate) fn dir(&self) -> PathBuf {
+        self.root.join(&self.rec.id)
+    }
+
+    pub(crate) fn lock(&self) -> Result<StateDir> {
+        StateDir::open(&self.root, &self.rec.id)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.rec.id
+    }
+
+    /// The init's pid while it is alive.
+    pub fn pid(&self) -> Option<i32> {
+        (self.status() != Status::Stopped).then_some(self.rec.pid)
+    }
+
+    /// The init's pid as recorded, alive or not.
+    pub fn recorded_pid(&self) -> i32 {
+        self.rec.pid
+    }
+
+    pub fn bundle(&self) -> &Path {
+        &self.rec.bundle
+    }
+
+    pub fn rootfs(&self) -> &Path {
+        &self.rec.rootfs
+    }
+
+    pub fn created(&self) -> chrono::DateTime<chrono::Utc> {
+        self.rec.created
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.rec.owner
+    }
+
+    pub fn annotations(&self) -> &HashMap<String, String> {
+        &self.rec.annotations
+    }
+
+    /// The spec the container was created from.
+    pub fn spec(&self) -> &oci_spec::runtime::Spec {
+        &self.rec.config
+    }
+
+    /// The status, refreshed from /proc (a reused pid reads as stopped).
+    pub fn status(&self) -> Status {
+        self.rec.status(&self.dir())
+    }
+
+    /// The OCI state (`paused` is reported as `running`: the OCI enum has no paused).
+    pub fn state(&self) -> Result<State> {
+        Ok(oci_state(&self.rec, self.status()))
+    }
+
+    /// Takes the pty master (process.terminal without a console socket).
+    pub fn take_console(&mut self) -> Option<OwnedFd> {
+        self.console.take()
+    }
+
+    pub fn start(&self) -> Result<()> {
+        crate::start::start(self)
+    }
+
+    pub fn kill(&self, sig: nix::sys::signal::Signal, all: bool) -> Result<()> {
+        crate::kill::kill(self, sig as i32, all)
+    }
+
+    /// Kill by signal number (real-time signals included).
+    pub fn kill_raw(&self, sig: i32, all: bool) -> Result<()> {
+        crate::kill::kill(self, sig, all)
+    }
+
+    pub fn delete(&self, force: bool) -> Result<()> {
+        crate::delete::delete(self, force)
+    }
+
+    pub fn exec(&self, p: crate::ExecOptions) -> Result<i32> {
+        crate::exec::exec(self, p)
+    }
+
+    fn cgroup(&self) -> Result<&six_cgroups::Cgroup> {
+        self.rec
+            .cgroup
+            .as_ref()
+            .ok_or_else(|| Error::setup(&self.rec.id, "it has no cgroup"))
+    }
+
+    fn cg_err(&self) -> impl Fn(six_cgroups::Error) -> Error + '_ {
+        move |source| Error::Cgroup {
+            id: self.rec.id.clone(),
+            source,
+        }
+    }
+
+    pub fn pause(&self) -> Result<()> {
+        let dir = self.lock()?;
+        let mut rec = dir.read()?;
+        match rec.status(&dir.path) {
+            Status::Running | Status::Created => {}
+            s => return Err(self.wrong(s, "only a running or created container can be paused")),
+        }
+        self.cgroup()?.freeze().map_err(self.cg_err())?;
+        rec.paused = true;
+        dir.write(&rec)
+    }
+
+    pub fn resume(&self) -> Result<()> {
+        let dir = self.lock()?;
+        let mut rec = dir.read()?;
+        if rec.status(&dir.path) != Status::Paused {
+            return Err(self.wrong(
+                rec.status(&dir.path),
+                "only a paused container can be resumed",
+            ));
+        }
+        self.cgroup()?.thaw().map_err(self.cg_err())?;
+        rec.paused = false;
+        dir.write(&rec)
+    }
+
+    pub fn update(&self, r: &LinuxResources) -> Result<()> {
+        let _dir = self.lock()?;
+        if self.status() == Status::Stopped {
+            return Err(self.wrong(Status::Stopped, "cannot update a stopped container"));
+        }
+        self.cgroup()?.set(r).map_err(self.cg_err())
+    }
+
+    /// Pids of every process in the container's cgroup.
+    pub fn processes(&self) -> Result<Vec<i32>> {
+        if self.status() == Status::Stopped {
+            return Ok(Vec::new());
+        }
+        let mut pids = self.cgroup()?.pids().map_err(self.cg_err())?;
+        pids.sort_unstable();
+        Ok(pids)
+    }
+
+    /// `processes` with what /proc says about each (gone ones are skipped).
+    pub fn process_infos(&self) -> Result<Vec<ProcessInfo>> {
+        Ok(self
+            .processes()?
+            .into_iter()
+            .filter_map(|pid| {
+                let s = crate::procfs::stat(pid)?;
+                Some(ProcessInfo {
+                    pid,
+                    ppid: s.ppid,
+                    uid: crate::procfs::uid_of(pid).unwrap_or(0),
+                    state: s.state,
+                    start_time: s.start_time,
+                    cpu_ticks: s.utime + s.stime,
+                    comm: s.comm,
+                    cmdline: crate::procfs::cmdline(pid),
+                })
+            })
+            .collect())
+    }
+
+    pub fn stats(&self) -> Result<six_cgroups::Stats> {
+        self.cgroup()?.stats().map_err(self.cg_err())
+    }
+
+    pub(crate) fn wrong(&self, s: Status, what: &str) -> Error {
+        Error::WrongState {
+            id: self.rec.id.clone(),
+            status: s.to_string(),
+            what: what.to_owned(),
+        }
+    }
+}
+
+/// The OCI state of a record with status `s`.
+pub(crate) fn oci_state(rec: &Record, s: Status) -> State {
+    let status = match s {
+        Status::Creating => ContainerState::Creating,
+        Status::Created => ContainerState::Created,
+        Status::Running | Status::Paused => ContainerState::Running,
+        Status::Stopped => ContainerState::Stopped,
+    };
+    let mut b = StateBuilder::default()
+        .version(rec.config.version().clone())
+        .id(rec.id.clone())
+        .status(status)
+        .bundle(rec.bundle.clone());
+    if s != Status::Stopped {
+        b = b.pid(rec.pid);
+    }
+    if !rec.annotations.is_empty() {
+        b = b.annotations(rec.annotations.clone());
+    }
+    b.build().unwrap_or_default()
+}
+
+/// The state JSON hooks get on stdin.
+pub(crate) fn hook_state_json(rec: &Record, s: Status) -> Vec<u8> {
+    let mut v = serde_json::to_value(oci_state(rec, s)).unwrap_or_default();
+    if s == Status::Creating {
+        v["status"] = "creating".into();
+    }
+    serde_json::to_vec(&v).unwrap_or_default()
+}

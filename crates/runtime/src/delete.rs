@@ -1,0 +1,79 @@
+//! `delete`: removes a container. A created one is killed first (it never ran); a running or
+//! paused one only with `force` (SIGKILL to every process in its cgroup, then wait). Then the
+//! poststop hooks (failures are warnings, as in runc), the cgroup, and the state directory.
+//!
+//! It waits for the init through a pidfd; it never sleeps.
+
+use crate::container::{hook_state_json, Container};
+use crate::error::{Error, Result};
+use crate::hooks::{self, Kind};
+use crate::procfs;
+use crate::state::Status;
+
+pub fn delete(c: &Container, force: bool) -> Result<()> {
+    let _span = tracing::info_span!("delete", id = c.id(), force).entered();
+    let dir = c.lock()?;
+    let rec = dir.read()?;
+    let status = rec.status(&dir.path);
+    match status {
+        Status::Stopped => {}
+        Status::Created => kill_and_wait(c, &rec)?,
+        Status::Running | Status::Paused | Status::Creating if force => kill_and_wait(c, &rec)?,
+        s => {
+            return Err(Error::WrongState {
+                id: c.id().to_owned(),
+                status: s.to_string(),
+                what: "cannot delete it; stop it first or use --force".into(),
+            })
+        }
+    }
+    let state = hook_state_json(&rec, Status::Stopped);
+    if let Err((path, msg)) = hooks::run(&rec.config, Kind::Poststop, &state) {
+        tracing::warn!(
+            "container {}: poststop hook {}: {msg}",
+            c.id(),
+            path.display()
+        );
+    }
+    if let Some(cg) = &rec.cgroup {
+        let _s = tracing::debug_span!("cgroup_destroy").entered();
+        cg.destroy().map_err(|source| Error::Cgroup {
+            id: c.id().to_owned(),
+            source,
+        })?;
+    }
+    dir.remove()
+}
+
+/// SIGKILL to every process of the container (thawing it if paused), then waits for the init.
+fn kill_and_wait(c: &Container, rec: &crate::state::Record) -> Result<()> {
+    let Some(pidfd) =
+        procfs::pidfd_open(rec.pid).filter(|_| procfs::is_alive(rec.pid, rec.pid_start))
+    else {
+        return Ok(());
+    };
+    if let Some(cg) = &rec.cgroup {
+        let _ = cg.freeze();
+        if let Ok(pids) = cg.pids() {
+            for pid in pids {
+                // SAFETY: kill with a pid from the container's cgroup.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        let _ = cg.thaw();
+    }
+    procfs::pidfd_kill(&pidfd, libc::SIGKILL)
+        .or_else(|e| {
+            if e.raw_os_error() == Some(libc::ESRCH) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| Error::setup(c.id(), format!("killing the init: {e}")))?;
+    // Exited is enough (a zombie has left its cgroup); its parent reaps it.
+    procfs::wait_pidfd(&pidfd, -1);
+    // Other processes of the container (no pid namespace) may take a moment longer to leave
+    // the cgroup; cgroup destroy retries EBUSY briefly.
+    Ok(())
+}

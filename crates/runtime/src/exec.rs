@@ -1,0 +1,294 @@
+//! `exec`: a new process inside a running container. The parent opens the container's
+//! namespaces from /proc/<init>/ns, enters its pid namespace just for the clone (so the new
+//! process is born in it, still the caller's child — no intermediate fork), puts it in the
+//! cgroup; the child joins the other namespaces (user first, mount last), then runs the same
+//! process steps as the init and execs.
+//!
+//! Success is the channel closing on execve (it is close-on-exec); an exec error comes back
+//! as text. It never waits for the process to end; the caller does (it is their child).
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+use oci_spec::runtime::{LinuxNamespaceType, Process};
+
+use crate::channel::{self, Channel, Msg, RecvError};
+use crate::clone::{self, exit_child, Forked};
+use crate::container::Container;
+use crate::create::write_atomic;
+use crate::error::{Error, Result};
+use crate::init::make_undumpable;
+use crate::process::{self, ProcessPlan};
+use crate::spec::{self, JOIN_ORDER};
+use crate::state::Status;
+use crate::{console, procfs};
+
+/// What to run in the container.
+#[derive(Debug, Default)]
+pub struct ExecOptions {
+    /// The process (args, env, cwd, user, capabilities, rlimits, terminal...).
+    pub process: Process,
+    /// Receives the pty master when `process.terminal` is true.
+    pub console_socket: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    /// Pass fds 3 .. 3+N of the caller to the process.
+    pub preserve_fds: u32,
+    /// stdio of the process: inherit (None) or these fds.
+    pub stdio: Option<[RawFd; 3]>,
+}
+
+struct ExecChild<'a> {
+    plan: &'a ProcessPlan,
+    chan: &'a Channel,
+    namespaces: &'a [(LinuxNamespaceType, OwnedFd)],
+    console_socket: Option<RawFd>,
+    stdio: Option<[RawFd; 3]>,
+    preserve_fds: u32,
+}
+
+fn same_ns(pid: i32, name: &str) -> bool {
+    let a = std::fs::metadata(format!("/proc/self/ns/{name}"));
+    let b = std::fs::metadata(format!("/proc/{pid}/ns/{name}"));
+    matches!((a, b), (Ok(a), Ok(b)) if a.ino() == b.ino() && a.dev() == b.dev())
+}
+
+pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
+    let _span = tracing::info_span!("exec", id = c.id()).entered();
+    let id = c.id();
+    let status = c.status();
+    if !matches!(status, Status::Running | Status::Created) {
+        return Err(c.wrong(status, "cannot exec in it"));
+    }
+    let rec = &c.rec;
+    let invalid = |msg: String| Error::Invalid {
+        id: id.to_owned(),
+        msg,
+    };
+    let seccomp = rec
+        .config
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().clone());
+    let plan = ProcessPlan::new(&opts.process, seccomp.as_ref()).map_err(invalid)?;
+    if plan.terminal && opts.console_socket.is_none() {
+        return Err(invalid("a terminal needs a console socket".into()));
+    }
+    let min_fd = 3 + opts.preserve_fds as RawFd;
+
+    // The container's namespaces, opened now (by a pid whose start time we checked).
+    let listed: Vec<LinuxNamespaceType> = rec
+        .config
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .map(|v| v.iter().map(|n| n.typ()).collect())
+        .unwrap_or_default();
+    let mut namespaces = Vec::new();
+    let mut pid_ns = None;
+    for t in JOIN_ORDER {
+        let name = spec::proc_name(t);
+        if !listed.contains(&t) || same_ns(rec.pid, name) {
+            continue;
+        }
+        let path = format!("/proc/{}/ns/{name}", rec.pid);
+        let f = std::fs::File::open(&path).map_err(|e| Error::io("opening namespace", &path, e))?;
+        let fd = move_above(OwnedFd::from(f), min_fd)?;
+        if t == LinuxNamespaceType::Pid {
+            pid_ns = Some(fd);
+        } else if t != LinuxNamespaceType::Time {
+            namespaces.push((t, fd));
+        }
+    }
+    if !procfs::is_alive(rec.pid, rec.pid_start) {
+        return Err(c.wrong(Status::Stopped, "cannot exec in it"));
+    }
+    let cgroup = rec.cgroup.as_ref();
+    let into_cgroup = match cgroup.map(|cg| (cg.version(), cg.unified_dir())) {
+        Some((six_cgroups::Version::V2, Some(d))) => {
+            let f = std::fs::File::open(d).map_err(|e| Error::io("opening cgroup", d, e))?;
+            Some(OwnedFd::from(f))
+        }
+        _ => None,
+    };
+    let console = match &opts.console_socket {
+        Some(p) if plan.terminal => {
+            let s =
+                console::connect(p).map_err(|e| Error::io("connecting to console socket", p, e))?;
+            Some(move_above(OwnedFd::from(s), min_fd)?)
+        }
+        _ => None,
+    };
+    let (mut parent_end, mut child_end) =
+        channel::pair().map_err(|e| Error::sys("socketpair", e))?;
+    parent_end
+        .move_above(min_fd)
+        .map_err(|e| Error::sys("socketpair", e))?;
+    child_end
+        .move_above(min_fd)
+        .map_err(|e| Error::sys("socketpair", e))?;
+
+    let back = match &pid_ns {
+        Some(fd) => {
+            let own = std::fs::File::open("/proc/self/ns/pid")
+                .map_err(|e| Error::io("opening", "/proc/self/ns/pid", e))?;
+            // SAFETY: setns on a valid pid namespace fd; affects only our future children.
+            if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+                return Err(Error::setup(
+                    id,
+                    format!(
+                        "joining its pid namespace: {}",
+                        std::io::Error::last_os_error()
+                    ),
+                ));
+            }
+            Some(own)
+        }
+        None => None,
+    };
+    let child = ExecChild {
+        plan: &plan,
+        chan: &child_end,
+        namespaces: &namespaces,
+        console_socket: console.as_ref().map(|c| c.as_raw_fd()),
+        stdio: opts.stdio,
+        preserve_fds: opts.preserve_fds,
+    };
+    // SAFETY: the child only runs exec_child, which ends in execve or _exit.
+    let forked = unsafe { clone::clone(0, into_cgroup.as_ref().map(|f| f.as_raw_fd())) };
+    if let Some(own) = back {
+        // SAFETY: back to our own active pid namespace, always allowed.
+        unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) };
+    }
+    let (pid, in_cgroup) = match forked {
+        Err(e) => return Err(Error::setup(id, format!("clone: {e}"))),
+        Ok(Forked::Child) => {
+            drop(parent_end);
+            exec_child(child)
+        }
+        Ok(Forked::Parent { pid, in_cgroup, .. }) => (pid, in_cgroup),
+    };
+    drop(child_end);
+    drop(console);
+    let fail = |msg: String| {
+        // SAFETY: kill and reap our own half-made child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
+        Error::setup(id, msg)
+    };
+    if let (Some(cg), false) = (cgroup, in_cgroup) {
+        if let Err(e) = cg.add_process(pid) {
+            return Err(fail(format!("joining its cgroup: {e}")));
+        }
+    }
+    if let Err(e) = parent_end.send(&Msg::Go) {
+        return Err(fail(format!("talking to the new process: {e}")));
+    }
+    let mut ready = false;
+    loop {
+        match parent_end.recv() {
+            Ok(r) if r.msg == Msg::Ready => ready = true,
+            Ok(r) => match r.msg {
+                Msg::Error(text) => return Err(fail(text)),
+                other => {
+                    return Err(fail(format!(
+                        "unexpected message from the new process: {other:?}"
+                    )))
+                }
+            },
+            // Closed after Ready: the channel closed on execve. Success.
+            Err(RecvError::Closed) if ready => break,
+            Err(e) => return Err(fail(e.to_string())),
+        }
+    }
+    if let Some(p) = &opts.pid_file {
+        write_atomic(p, &pid.to_string()).map_err(|e| Error::io("writing pid file", p, e))?;
+    }
+    Ok(pid)
+}
+
+fn move_above(fd: OwnedFd, min: RawFd) -> Result<OwnedFd> {
+    if fd.as_raw_fd() >= min {
+        return Ok(fd);
+    }
+    // SAFETY: F_DUPFD_CLOEXEC on a valid fd.
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
+    if new < 0 {
+        return Err(Error::io("moving fd", "", std::io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh fd.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(new) })
+}
+
+fn exec_child(ctx: ExecChild) -> ! {
+    let err = match exec_steps(&ctx) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    let _ = ctx.chan.send(&Msg::Error(err));
+    exit_child(127)
+}
+
+fn exec_steps(ctx: &ExecChild) -> std::result::Result<std::convert::Infallible, String> {
+    let p = ctx.plan;
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+    make_undumpable()?;
+    process::reset_signals();
+    if let Some(fds) = ctx.stdio {
+        process::apply_stdio(fds)?;
+    }
+    match ctx.chan.recv() {
+        Ok(r) if r.msg == Msg::Go => {}
+        Ok(r) => return Err(format!("expected Go from the runtime, got {:?}", r.msg)),
+        Err(e) => return Err(format!("waiting for the runtime: {e}")),
+    }
+    for (t, fd) in ctx.namespaces {
+        // SAFETY: setns on a valid namespace fd.
+        if unsafe { libc::setns(fd.as_raw_fd(), spec::clone_flag(*t) as i32) } != 0 {
+            return Err(format!(
+                "joining the {} namespace: {}",
+                spec::proc_name(*t),
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    if p.terminal {
+        let (master, slave, n) = console::open_pty(p.console_size)?;
+        if let Some(sock) = ctx.console_socket {
+            console::send_master(sock, &master, &format!("/dev/pts/{n}"))?;
+            // SAFETY: closing our copy of the console socket.
+            unsafe { libc::close(sock) };
+        }
+        drop(master);
+        console::make_controlling(&slave)?;
+    }
+    process::apply_rlimits(p)?;
+    process::apply_oom_score_adj(p)?;
+    let mut keep: Vec<RawFd> = ctx.namespaces.iter().map(|(_, f)| f.as_raw_fd()).collect();
+    keep.push(ctx.chan.raw_fd());
+    process::close_fds(ctx.preserve_fds, &keep)?;
+    process::apply_bounding(p)?;
+    if !p.no_new_privs {
+        process::apply_seccomp(p)?;
+    }
+    let setgroups = std::fs::read_to_string("/proc/self/setgroups")
+        .map(|s| s.trim() != "deny")
+        .unwrap_or(true);
+    process::apply_user(p, setgroups)?;
+    process::apply_caps(p)?;
+    process::apply_no_new_privs(p)?;
+    process::apply_cwd(p)?;
+    let program = process::find_program(p)?;
+    // SAFETY: prctl with integer arguments: the process must outlive `sixrun exec --detach`.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, 0, 0, 0, 0) };
+    ctx.chan
+        .send(&Msg::Ready)
+        .map_err(|e| format!("reporting ready: {e}"))?;
+    if p.no_new_privs {
+        process::apply_seccomp(p)?;
+    }
+    Err(process::exec(&program, p))
+}

@@ -1,0 +1,302 @@
+//! The container's init, from the moment `clone` returns in the child until `execve`: join
+//! namespaces by path, hostname, root filesystem (six-rootfs), createContainer hooks, pty,
+//! sysctls, the process steps (rlimits, user, capabilities, seccomp...), then wait on
+//! `exec.fifo` for `start` and exec the user's program.
+//!
+//! It runs in a copy of the caller's memory (no re-exec), so it reads the parent's plans
+//! directly. Every failure goes back to the parent as text over the channel, then the child
+//! exits; it never returns into the caller's code.
+
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use crate::channel::{Channel, Msg};
+use crate::clone::exit_child;
+use crate::console;
+use crate::hooks::{self, Kind};
+use crate::process::{self, ProcessPlan};
+use crate::spec::{self, NamespacePlan};
+
+/// What the init needs; all of it was prepared by the parent before the clone.
+pub struct InitContext<'a> {
+    pub spec: &'a Spec,
+    pub rootfs: &'a Path,
+    pub ns: &'a NamespacePlan,
+    pub process: &'a ProcessPlan,
+    pub chan: &'a Channel,
+    /// `exec.fifo`, opened O_PATH by the parent.
+    pub fifo: RawFd,
+    pub console_socket: Option<RawFd>,
+    pub stdio: Option<[RawFd; 3]>,
+    pub preserve_fds: u32,
+    pub no_pivot: bool,
+    pub cgroup_mounts: Vec<(String, PathBuf)>,
+    /// Whether the parent must run prestart/createRuntime hooks mid-way.
+    pub parent_hooks: bool,
+    /// The name of a new session keyring to join (None: `--no-new-keyring`).
+    pub session_keyring: Option<String>,
+}
+
+fn errno() -> std::io::Error {
+    std::io::Error::last_os_error()
+}
+
+/// Runs the init to its execve; never returns.
+pub fn run(ctx: InitContext) -> ! {
+    let err = match steps(&ctx) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    if ctx.chan.send(&Msg::Error(err.clone())).is_err() {
+        // The parent is gone (after Ready): the only place left to say it is stderr.
+        eprintln!("sixrun: container init: {err}");
+    }
+    exit_child(127)
+}
+
+/// Marks the process non-dumpable: nothing in the container (without CAP_SYS_PTRACE) may open
+/// its /proc/<pid>/exe — the runtime's binary — or its memory (CVE-2019-5736).
+pub fn make_undumpable() -> Result<(), String> {
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+        return Err(format!("PR_SET_DUMPABLE: {}", errno()));
+    }
+    Ok(())
+}
+
+fn set_parent_death_signal(sig: i32) {
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig, 0, 0, 0) };
+}
+
+fn expect(chan: &Channel, want: Msg) -> Result<Option<std::os::fd::OwnedFd>, String> {
+    match chan.recv() {
+        Ok(r) if r.msg == want => Ok(r.fd),
+        Ok(r) => Err(format!(
+            "expected {want:?} from the runtime, got {:?}",
+            r.msg
+        )),
+        Err(e) => Err(format!("waiting for the runtime: {e}")),
+    }
+}
+
+/// Joins each namespace given by path (user first).
+pub fn join_namespaces(join: &[(LinuxNamespaceType, PathBuf)]) -> Result<(), String> {
+    for (t, path) in join {
+        let f = std::fs::File::open(path)
+            .map_err(|e| format!("opening {} namespace {path:?}: {e}", spec::proc_name(*t)))?;
+        // SAFETY: setns on a valid namespace fd.
+        if unsafe { libc::setns(f.as_raw_fd(), spec::clone_flag(*t) as i32) } != 0 {
+            return Err(format!(
+                "joining {} namespace {path:?}: {}",
+                spec::proc_name(*t),
+                errno()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn unshare(flags: u64, what: &str) -> Result<(), String> {
+    // SAFETY: unshare with namespace flags.
+    if flags != 0 && unsafe { libc::unshare(flags as i32) } != 0 {
+        return Err(format!("creating {what}: {}", errno()));
+    }
+    Ok(())
+}
+
+/// In a user namespace, become its root so the rootfs steps run with its full rights.
+fn become_userns_root() -> Result<(), String> {
+    // SAFETY: plain syscalls with integer arguments.
+    unsafe {
+        if libc::setresgid(0, 0, 0) != 0 || libc::setresuid(0, 0, 0) != 0 {
+            return Err(format!(
+                "becoming root in the user namespace (is 0 mapped?): {}",
+                errno()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn join_session_keyring(name: &str) -> Result<(), String> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    let c = CString::new(name).map_err(|e| e.to_string())?;
+    // SAFETY: keyctl with a valid C string.
+    if unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c.as_ptr()) } < 0 {
+        let e = errno();
+        // No keyrings in this kernel (or hidden by a filter): nothing to isolate.
+        if e.raw_os_error() != Some(libc::ENOSYS) {
+            return Err(format!("joining a new session keyring {name:?}: {e}"));
+        }
+    }
+    Ok(())
+}
+
+fn set_names(spec: &Spec) -> Result<(), String> {
+    if let Some(h) = spec.hostname().as_deref().filter(|h| !h.is_empty()) {
+        nix::unistd::sethostname(h).map_err(|e| format!("sethostname {h:?}: {e}"))?;
+    }
+    if let Some(d) = spec.domainname().as_deref().filter(|d| !d.is_empty()) {
+        // SAFETY: valid pointer and length.
+        if unsafe { libc::setdomainname(d.as_ptr().cast(), d.len()) } != 0 {
+            return Err(format!("setdomainname {d:?}: {}", errno()));
+        }
+    }
+    Ok(())
+}
+
+fn write_sysctls(spec: &Spec) -> Result<(), String> {
+    let Some(map) = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) else {
+        return Ok(());
+    };
+    for (k, v) in map {
+        let path = spec::sysctl_path(k);
+        std::fs::write(&path, v).map_err(|e| format!("sysctl {k}={v:?}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn setgroups_allowed() -> bool {
+    std::fs::read_to_string("/proc/self/setgroups")
+        .map(|s| s.trim() != "deny")
+        .unwrap_or(true)
+}
+
+/// Waits for `start`: opening the fifo for writing blocks until `sixrun start` opens it for
+/// reading. The O_PATH fd is reopened through /proc/self/fd, the fifo being outside the root.
+fn wait_for_start(fifo: RawFd) -> Result<(), String> {
+    let path = CString::new(format!("/proc/self/fd/{fifo}")).map_err(|e| e.to_string())?;
+    let fd = loop {
+        // SAFETY: open with a valid C string.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+        if fd >= 0 {
+            break fd;
+        }
+        let e = errno();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(format!(
+                "opening exec.fifo (is /proc mounted in the container?): {e}"
+            ));
+        }
+    };
+    // SAFETY: write one byte to our fd, then close it.
+    unsafe {
+        let r = libc::write(fd, b"0".as_ptr().cast(), 1);
+        libc::close(fd);
+        if r != 1 {
+            return Err(format!("writing exec.fifo: {}", errno()));
+        }
+        libc::close(fifo);
+    }
+    Ok(())
+}
+
+fn steps(ctx: &InitContext) -> Result<Infallible, String> {
+    let p = ctx.process;
+    // Die with the parent while it still waits for us; undone before Ready, because the init
+    // must outlive `sixrun create`.
+    set_parent_death_signal(libc::SIGKILL);
+    make_undumpable()?;
+    process::reset_signals();
+    if let Some(fds) = ctx.stdio {
+        process::apply_stdio(fds)?;
+    }
+    let mut hook_state = None;
+    loop {
+        match ctx.chan.recv() {
+            Ok(r) if r.msg == Msg::Go => break,
+            Ok(r) => match r.msg {
+                Msg::State(state) => hook_state = Some(state.into_bytes()),
+                other => return Err(format!("expected Go from the runtime, got {other:?}")),
+            },
+            Err(e) => return Err(format!("waiting for the runtime: {e}")),
+        }
+    }
+
+    join_namespaces(&ctx.ns.join)?;
+    unshare(ctx.ns.unshare_flags, "namespaces")?;
+    let in_userns = ctx.ns.new_user()
+        || ctx.ns.joins_user()
+        || ctx.ns.unshare_flags & libc::CLONE_NEWUSER as u64 != 0;
+    if in_userns {
+        become_userns_root()?;
+    }
+    if ctx.ns.new_cgroup_ns {
+        unshare(libc::CLONE_NEWCGROUP as u64, "cgroup namespace")?;
+    }
+    set_names(ctx.spec)?;
+    if let Some(name) = &ctx.session_keyring {
+        join_session_keyring(name)?;
+    }
+
+    let mut plan = six_rootfs::RootfsPlan::new(ctx.spec, ctx.rootfs);
+    plan.no_pivot = ctx.no_pivot;
+    plan.cgroup_mounts = ctx.cgroup_mounts.clone();
+    let sys = six_rootfs::LinuxSyscall;
+    six_rootfs::prepare(&plan, &sys).map_err(|e| format!("rootfs: {e}"))?;
+
+    if ctx.parent_hooks {
+        ctx.chan
+            .send(&Msg::RunHooks)
+            .map_err(|e| format!("asking for hooks: {e}"))?;
+        expect(ctx.chan, Msg::HooksDone)?;
+    }
+    if let Some(state) = &hook_state {
+        hooks::run(ctx.spec, Kind::CreateContainer, state)
+            .map_err(|(path, m)| format!("createContainer hook {path:?}: {m}"))?;
+    }
+    six_rootfs::pivot(&plan, &sys).map_err(|e| format!("rootfs: {e}"))?;
+
+    if p.terminal {
+        let _span = tracing::debug_span!("console").entered();
+        let (master, slave, n) = console::open_pty(p.console_size)?;
+        match ctx.console_socket {
+            Some(sock) => {
+                console::send_master(sock, &master, &format!("/dev/pts/{n}"))?;
+                // SAFETY: closing our copy of the console socket.
+                unsafe { libc::close(sock) };
+            }
+            None => ctx
+                .chan
+                .send_with_fd(&Msg::Pty, Some(master.as_raw_fd()))
+                .map_err(|e| format!("sending the pty: {e}"))?,
+        }
+        drop(master);
+        console::make_controlling(&slave)?;
+    }
+    write_sysctls(ctx.spec)?;
+    six_rootfs::finalize(&plan, &sys).map_err(|e| format!("rootfs: {e}"))?;
+
+    process::apply_rlimits(p)?;
+    process::apply_oom_score_adj(p)?;
+    process::close_fds(ctx.preserve_fds, &[ctx.chan.raw_fd(), ctx.fifo])?;
+    process::apply_bounding(p)?;
+    if !p.no_new_privs {
+        // Without no_new_privs the filter needs CAP_SYS_ADMIN: load it while we have it.
+        process::apply_seccomp(p)?;
+    }
+    process::apply_user(p, setgroups_allowed())?;
+    process::apply_caps(p)?;
+    process::apply_no_new_privs(p)?;
+    process::apply_cwd(p)?;
+    let program = process::find_program(p)?;
+
+    set_parent_death_signal(0);
+    ctx.chan
+        .send(&Msg::Ready)
+        .map_err(|e| format!("reporting ready: {e}"))?;
+    wait_for_start(ctx.fifo)?;
+    if let Some(state) = &hook_state {
+        hooks::run(ctx.spec, Kind::StartContainer, state)
+            .map_err(|(path, m)| format!("startContainer hook {path:?}: {m}"))?;
+    }
+    if p.no_new_privs {
+        process::apply_seccomp(p)?;
+    }
+    Err(process::exec(&program, p))
+}

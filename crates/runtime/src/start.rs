@@ -1,0 +1,93 @@
+//! `start`: lets a created container's init exec its program by opening `exec.fifo` for
+//! reading (the init blocks opening it for writing), then runs the poststart hooks.
+//!
+//! It waits on the fifo and the init's pidfd together, so an init that died before `start`
+//! is an error, not a hang. It never signals the init.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+use crate::container::{hook_state_json, Container};
+use crate::error::{Error, Result};
+use crate::hooks::{self, Kind};
+use crate::procfs;
+use crate::state::Status;
+
+pub fn start(c: &Container) -> Result<()> {
+    let _span = tracing::info_span!("start", id = c.id()).entered();
+    let dir = c.lock()?;
+    let rec = dir.read()?;
+    let status = rec.status(&dir.path);
+    if status != Status::Created {
+        return Err(c.wrong(status, "only a created container can be started"));
+    }
+    let fifo_path = dir.fifo();
+    let cpath = std::ffi::CString::new(fifo_path.as_os_str().as_bytes())
+        .map_err(|e| Error::setup(c.id(), e.to_string()))?;
+    // Non-blocking: the open succeeds at once; the init's blocked open for write then completes.
+    // SAFETY: open with a valid C string.
+    let fd = unsafe {
+        libc::open(
+            cpath.as_ptr(),
+            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(Error::io(
+            "opening",
+            &fifo_path,
+            std::io::Error::last_os_error(),
+        ));
+    }
+    // SAFETY: a fresh fd.
+    let fifo = unsafe { OwnedFd::from_raw_fd(fd) };
+    let pidfd = procfs::pidfd_open(rec.pid).filter(|_| procfs::is_alive(rec.pid, rec.pid_start));
+    let Some(pidfd) = pidfd else {
+        return Err(c.wrong(Status::Stopped, "the init exited before start"));
+    };
+    // Wait until the init wrote its byte (it is then about to exec) or exited.
+    let mut fds = [
+        libc::pollfd {
+            fd: fifo.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: two valid pollfds.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(Error::io("waiting on", &fifo_path, e));
+        }
+        break;
+    }
+    let mut byte = [0u8; 1];
+    // SAFETY: read into a valid buffer.
+    let n = unsafe { libc::read(fifo.as_raw_fd(), byte.as_mut_ptr().cast(), 1) };
+    if n != 1 {
+        return Err(c.wrong(Status::Stopped, "the init exited before start"));
+    }
+    std::fs::remove_file(&fifo_path).map_err(|e| Error::io("removing", &fifo_path, e))?;
+    drop(dir);
+    let state = hook_state_json(&rec, Status::Running);
+    if let Err((path, msg)) = hooks::run(&rec.config, Kind::Poststart, &state) {
+        // runc: a failing poststart hook fails start and stops the container.
+        let _ = procfs::pidfd_kill(&pidfd, libc::SIGKILL);
+        return Err(Error::Hook {
+            id: c.id().to_owned(),
+            hook: Kind::Poststart.name(),
+            path,
+            msg,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! The container's record on disk: `<root>/<id>/state.json`, written atomically (temp file,
+//! fsync, rename) while holding an flock on the container's directory, plus `exec.fifo`, on
+//! which a created container's init waits for `start`.
+//!
+//! It owns the layout of the state directory and the [`Status`] rules (a pid counts as ours
+//! only while its start time matches). It never starts or signals processes.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::Spec;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::procfs;
+
+pub const STATE_FILE: &str = "state.json";
+pub const EXEC_FIFO: &str = "exec.fifo";
+
+/// A container's status as runc reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Creating,
+    Created,
+    Running,
+    Paused,
+    Stopped,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Creating => "creating",
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Stopped => "stopped",
+        })
+    }
+}
+
+/// What we keep about a container between commands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    /// The init's pid in the runtime's pid namespace.
+    pub pid: i32,
+    /// The init's start time (clock ticks after boot), to tell it from a reused pid.
+    pub pid_start: u64,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub created: chrono::DateTime<chrono::Utc>,
+    pub owner: String,
+    pub annotations: HashMap<String, String>,
+    pub cgroup: Option<six_cgroups::Cgroup>,
+    pub paused: bool,
+    /// The config it was created from (hooks and the process for exec come from here).
+    pub config: Spec,
+}
+
+impl Record {
+    /// The status, refreshed from /proc.
+    pub fn status(&self, dir: &Path) -> Status {
+        if !procfs::is_alive(self.pid, self.pid_start) {
+            Status::Stopped
+        } else if self.paused {
+            Status::Paused
+        } else if dir.join(EXEC_FIFO).exists() {
+            Status::Created
+        } else {
+            Status::Running
+        }
+    }
+}
+
+/// The directory of one container; holds an exclusive flock while alive.
+pub struct StateDir {
+    pub path: PathBuf,
+    lock: File,
+}
+
+/// Checks an ID the way runc does: `[A-Za-z0-9_+\-.]+`, not `.` or `..`.
+pub fn check_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id != "."
+        && id != ".."
+        && id.len() <= 1024
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+-.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidId(id.to_owned()))
+    }
+}
+
+fn lock(dir: &Path) -> Result<File> {
+    let f = File::open(dir).map_err(|e| Error::io("opening state directory", dir, e))?;
+    // SAFETY: flock on a valid fd.
+    while unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(Error::io("locking state directory", dir, e));
+        }
+    }
+    Ok(f)
+}
+
+impl StateDir {
+    /// Makes `<root>/<id>`; fails if the container exists.
+    pub fn create(root: &Path, id: &str) -> Result<StateDir> {
+        check_id(id)?;
+        fs::create_dir_all(root).map_err(|e| Error::io("creating state root", root, e))?;
+        let path = root.join(id);
+        match fs::create_dir(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::Exists(id.to_owned()))
+            }
+            Err(e) => return Err(Error::io("creating state directory", &path, e)),
+        }
+        let lock = lock(&path)?;
+        Ok(StateDir { path, lock })
+    }
+
+    /// Opens and locks `<root>/<id>` of an existing container.
+    pub fn open(root: &Path, id: &str) -> Result<StateDir> {
+        check_id(id)?;
+        let path = root.join(id);
+        if !path.join(STATE_FILE).exists() {
+            return Err(Error::NotFound(id.to_owned()));
+        }
+        let lock = lock(&path)?;
+        // It may have been deleted while we waited for the lock.
+        if !path.join(STATE_FILE).exists() {
+            return Err(Error::NotFound(id.to_owned()));
+        }
+        Ok(StateDir { path, lock })
+    }
+
+    pub fn fifo(&self) -> PathBuf {
+        self.path.join(EXEC_FIFO)
+    }
+
+    pub fn read(&self) -> Result<Record> {
+        read_record(&self.path)
+    }
+
+    /// Writes state.json atomically.
+    pub fn write(&self, rec: &Record) -> Result<()> {
+        let tmp = self.path.join(".state.json.tmp");
+        let final_path = self.path.join(STATE_FILE);
+        let bytes = serde_json::to_vec(rec)
+            .map_err(|e| Error::io("encoding state", &final_path, e.into()))?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| Error::io("writing state", &tmp, e))?;
+        f.write_all(&bytes)
+            .map_err(|e| Error::io("writing state", &tmp, e))?;
+        f.sync_all()
+            .map_err(|e| Error::io("syncing state", &tmp, e))?;
+        fs::rename(&tmp, &final_path).map_err(|e| Error::io("renaming state", &final_path, e))
+    }
+
+    /// Removes the whole directory (the lock goes with it).
+    pub fn remove(self) -> Result<()> {
+        let _held = &self.lock;
+        fs::remove_dir_all(&self.path).or_else(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(Error::io("removing state directory", &self.path, e))
+            }
+        })
+    }
+}
+
+/// Reads a record without taking the lock (for `list` and `state`, which only look).
+pub fn read_record(dir: &Path) -> Result<Record> {
+    let path = dir.join(STATE_FILE);
+    let bytes = fs::read(&path).map_err(|e| Error::io("reading state", &path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Config {
+        path,
+        msg: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_runc_rules() {
+        for ok in ["a", "web-1", "x_y.z+1", "0123abc"] {
+            assert!(check_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "a/b", "a b", "ü"] {
+            assert!(check_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_second_create_of_the_same_id_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let d = StateDir::create(root.path(), "c1").unwrap();
+        assert!(matches!(
+            StateDir::create(root.path(), "c1"),
+            Err(Error::Exists(_))
+        ));
+        d.remove().unwrap();
+        assert!(!root.path().join("c1").exists());
+    }
+
+    #[test]
+    fn a_missing_container_is_not_found() {
+        let root = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            StateDir::open(root.path(), "nope"),
+            Err(Error::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn records_round_trip_and_a_dead_pid_is_stopped() {
+        let root = tempfile::tempdir().unwrap();
+        let d = StateDir::create(root.path(), "c2").unwrap();
+        let rec = Record {
+            id: "c2".into(),
+            pid: std::process::id() as i32,
+            pid_start: 1, // not our real start time: must read as stopped
+            bundle: "/b".into(),
+            rootfs: "/b/rootfs".into(),
+            created: chrono::Utc::now(),
+            owner: String::new(),
+            annotations: HashMap::new(),
+            cgroup: None,
+            paused: false,
+            config: Spec::default(),
+        };
+        d.write(&rec).unwrap();
+        let back = d.read().unwrap();
+        assert_eq!(back.id, "c2");
+        assert_eq!(back.status(&d.path), Status::Stopped);
+        let me = crate::procfs::stat(rec.pid).unwrap().start_time;
+        let live = Record {
+            pid_start: me,
+            ..back
+        };
+        assert_eq!(live.status(&d.path), Status::Running);
+        d.remove().unwrap();
+    }
+}

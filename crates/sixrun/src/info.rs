@@ -1,0 +1,225 @@
+//! The read-only commands: `state`, `list`, `ps` (from /proc through the runtime, never by
+//! running ps), `spec` (runc's default config.json) and `features` (runtime-spec features).
+//! Output shapes follow runc's, so tools that parse runc's output parse ours.
+
+use std::io::Write;
+
+use serde_json::json;
+use six_runtime::{Container, Runtime, Status};
+
+use crate::cli::{Format, ListArgs, PsArgs, SpecArgs};
+
+/// runc's state object: OCI state plus rootfs, created, owner.
+fn state_json(c: &Container) -> serde_json::Value {
+    let status = c.status();
+    let mut v = json!({
+        "ociVersion": c.spec().version(),
+        "id": c.id(),
+        "pid": if status == Status::Stopped { 0 } else { c.recorded_pid() },
+        "status": status.to_string(),
+        "bundle": c.bundle(),
+        "rootfs": c.rootfs(),
+        "created": c.created().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        "owner": c.owner(),
+    });
+    if !c.annotations().is_empty() {
+        v["annotations"] = json!(c.annotations());
+    }
+    v
+}
+
+pub fn state(rt: &Runtime, id: &str) -> anyhow::Result<()> {
+    let c = rt.load(id)?;
+    println!("{}", serde_json::to_string_pretty(&state_json(&c))?);
+    Ok(())
+}
+
+pub fn list(rt: &Runtime, a: &ListArgs) -> anyhow::Result<()> {
+    let all = rt.list()?;
+    let mut out = std::io::stdout().lock();
+    if a.quiet {
+        for c in &all {
+            writeln!(out, "{}", c.id())?;
+        }
+        return Ok(());
+    }
+    match a.format {
+        Format::Json => {
+            let v: Vec<_> = all.iter().map(state_json).collect();
+            writeln!(out, "{}", serde_json::to_string(&v)?)?;
+        }
+        Format::Table => {
+            let rows: Vec<[String; 6]> = all
+                .iter()
+                .map(|c| {
+                    let s = state_json(c);
+                    [
+                        c.id().to_owned(),
+                        s["pid"].to_string(),
+                        s["status"].as_str().unwrap_or_default().to_owned(),
+                        c.bundle().display().to_string(),
+                        s["created"].as_str().unwrap_or_default().to_owned(),
+                        c.owner().to_owned(),
+                    ]
+                })
+                .collect();
+            let header = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from);
+            table(&mut out, &header, &rows)?;
+        }
+    }
+    Ok(())
+}
+
+fn table<const N: usize>(
+    out: &mut impl Write,
+    header: &[String; N],
+    rows: &[[String; N]],
+) -> std::io::Result<()> {
+    let mut width = [0usize; N];
+    for r in std::iter::once(header).chain(rows) {
+        for (i, cell) in r.iter().enumerate() {
+            width[i] = width[i].max(cell.len());
+        }
+    }
+    for r in std::iter::once(header).chain(rows) {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i + 1 == N {
+                    c.clone()
+                } else {
+                    format!("{c:<w$}", w = width[i])
+                }
+            })
+            .collect();
+        writeln!(out, "{}", line.join("   ").trim_end())?;
+    }
+    Ok(())
+}
+
+fn clock_ticks() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
+fn boot_time() -> i64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn ps(rt: &Runtime, a: &PsArgs) -> anyhow::Result<()> {
+    let c = rt.load(&a.id)?;
+    let procs = c.process_infos()?;
+    let mut out = std::io::stdout().lock();
+    if a.format == Format::Json {
+        let pids: Vec<i32> = procs.iter().map(|p| p.pid).collect();
+        writeln!(out, "{}", serde_json::to_string(&pids)?)?;
+        return Ok(());
+    }
+    let hz = clock_ticks();
+    let btime = boot_time();
+    let rows: Vec<[String; 6]> = procs
+        .iter()
+        .map(|p| {
+            let started = chrono::DateTime::from_timestamp(btime + (p.start_time / hz) as i64, 0)
+                .map(|t| t.format("%H:%M").to_string())
+                .unwrap_or_default();
+            let secs = p.cpu_ticks / hz;
+            let cmd = if p.cmdline.is_empty() {
+                format!("[{}]", p.comm)
+            } else {
+                p.cmdline.clone()
+            };
+            [
+                p.uid.to_string(),
+                p.pid.to_string(),
+                p.ppid.to_string(),
+                started,
+                format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
+                cmd,
+            ]
+        })
+        .collect();
+    let header = ["UID", "PID", "PPID", "STIME", "TIME", "CMD"].map(String::from);
+    table(&mut out, &header, &rows)?;
+    Ok(())
+}
+
+/// runc's `spec` output.
+pub fn default_spec() -> serde_json::Value {
+    let caps = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+    json!({
+        "ociVersion": "1.0.2-dev",
+        "process": {
+            "terminal": true,
+            "user": {"uid": 0, "gid": 0},
+            "args": ["sh"],
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps, "ambient": caps},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": true
+        },
+        "root": {"path": "rootfs", "readonly": true},
+        "hostname": "runc",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}
+        ],
+        "linux": {
+            "resources": {"devices": [{"allow": false, "access": "rwm"}]},
+            "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}],
+            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+        }
+    })
+}
+
+pub fn spec(a: &SpecArgs) -> anyhow::Result<()> {
+    let path = a.bundle.join("config.json");
+    if path.exists() {
+        anyhow::bail!("{} exists; remove it first", path.display());
+    }
+    let text = serde_json::to_string_pretty(&default_spec())?;
+    std::fs::write(&path, text + "\n")
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+}
+
+pub fn features() -> anyhow::Result<()> {
+    let caps: Vec<String> = caps::all().iter().map(|c| c.to_string()).collect();
+    let v = json!({
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": crate::SPEC_VERSION,
+        "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
+        "mountOptions": ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime",
+            "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "private", "rbind",
+            "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "slave",
+            "strictatime", "suid", "sync", "unbindable"],
+        "linux": {
+            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+            "capabilities": caps,
+            "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false},
+            "seccomp": {"enabled": false},
+            "apparmor": {"enabled": false},
+            "selinux": {"enabled": false}
+        },
+        "annotations": {"org.opencontainers.runc.version": env!("CARGO_PKG_VERSION")}
+    });
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
+}

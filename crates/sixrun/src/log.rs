@@ -1,0 +1,91 @@
+//! Where sixrun's errors and debug output go: stderr always, and `--log FILE` in runc's
+//! formats — text, or JSON lines `{"level","msg","time"}` that containerd and conmon parse.
+//! With `--debug`, the runtime's tracing spans are printed with their timings.
+//!
+//! It owns the output formats only; it never decides what is an error.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::cli::LogFormat;
+
+pub struct Logger {
+    file: Option<Mutex<File>>,
+    format: LogFormat,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+}
+
+impl Logger {
+    pub fn open(path: Option<&Path>, format: LogFormat) -> anyhow::Result<Logger> {
+        let file = match path {
+            Some(p) => Some(Mutex::new(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|e| anyhow::anyhow!("opening log file {}: {e}", p.display()))?,
+            )),
+            None => None,
+        };
+        Ok(Logger { file, format })
+    }
+
+    /// One error line on stderr and in the log file.
+    pub fn error(&self, msg: &str) {
+        eprintln!("sixrun: {msg}");
+        self.to_file("error", msg);
+    }
+
+    pub fn warn(&self, msg: &str) {
+        eprintln!("sixrun: warning: {msg}");
+        self.to_file("warning", msg);
+    }
+
+    fn to_file(&self, level: &str, msg: &str) {
+        let Some(f) = &self.file else { return };
+        let line = match self.format {
+            LogFormat::Json => {
+                serde_json::json!({"level": level, "msg": msg, "time": now()}).to_string()
+            }
+            LogFormat::Text => format!("time=\"{}\" level={level} msg={:?}", now(), msg),
+        };
+        if let Ok(mut f) = f.lock() {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+
+    /// Turns on tracing output (span timings) for `--debug`: to the log file if given, else
+    /// to a private copy of stderr (so a container's stdio never receives it).
+    pub fn enable_debug(&self, path: Option<&Path>) -> anyhow::Result<()> {
+        use tracing_subscriber::fmt::format::FmtSpan;
+        let writer: File = match path {
+            Some(p) => OpenOptions::new().create(true).append(true).open(p)?,
+            None => {
+                // SAFETY: F_DUPFD_CLOEXEC on stderr.
+                let fd = unsafe { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3) };
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error().into());
+                }
+                // SAFETY: a fresh fd we own.
+                unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
+            }
+        };
+        let writer = Mutex::new(writer);
+        let builder = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_span_events(FmtSpan::CLOSE)
+            .with_writer(writer)
+            .with_ansi(false);
+        let res = if self.format == LogFormat::Json && path.is_some() {
+            builder.json().try_init()
+        } else {
+            builder.try_init()
+        };
+        res.map_err(|e| anyhow::anyhow!("setting up debug output: {e}"))
+    }
+}
