@@ -1,0 +1,421 @@
+//! OCI `linux.seccomp` → classic BPF. Owns the meaning of a profile: actions, errno values,
+//! architectures, rules and argument conditions, and the layout of the program. It never
+//! installs anything.
+//!
+//! Layout: check `seccomp_data.arch` (an ABI not covered gets SECCOMP_RET_KILL_PROCESS, as
+//! libseccomp's bad-arch action kills); per ABI, a binary search over syscall-number ranges
+//! (x86_64 sends x32 numbers, marked by bit 30, to the x32 tree or to the default action);
+//! a syscall with argument rules jumps to its own block, the others straight to a shared
+//! `ret`. Rules for one syscall are ORed, conditions in one rule ANDed; a rule without
+//! conditions applies when no conditional rule matched.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use oci_spec::runtime::{
+    LinuxSeccomp, LinuxSeccompAction as Action, LinuxSeccompFilterFlag as Flag,
+    LinuxSeccompOperator as Op,
+};
+
+use crate::arch::{Target, X32_SYSCALL_BIT};
+use crate::bpf::{Asm, Label, To};
+use crate::error::{Error, Result};
+use crate::Program;
+
+// Return values (linux/seccomp.h).
+const RET_KILL_PROCESS: u32 = 0x8000_0000;
+const RET_KILL_THREAD: u32 = 0x0000_0000;
+const RET_TRAP: u32 = 0x0003_0000;
+const RET_ERRNO: u32 = 0x0005_0000;
+const RET_TRACE: u32 = 0x7ff0_0000;
+const RET_LOG: u32 = 0x7ffc_0000;
+const RET_ALLOW: u32 = 0x7fff_0000;
+
+pub(crate) const FLAG_TSYNC: u32 = 1;
+pub(crate) const FLAG_LOG: u32 = 2;
+pub(crate) const FLAG_SPEC_ALLOW: u32 = 4;
+
+/// Offsets in `struct seccomp_data`.
+const OFF_NR: u32 = 0;
+const OFF_ARCH: u32 = 4;
+const OFF_ARGS: u32 = 16;
+
+/// One argument condition, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cond {
+    index: u32,
+    op: Op,
+    value: u64,
+    value_two: u64,
+}
+
+#[derive(Debug, Default)]
+struct Syscall {
+    /// (conditions, action), in profile order; tried first, ORed.
+    conditional: Vec<(Vec<Cond>, u32)>,
+    /// The action when no conditional rule matched (None: the default action).
+    unconditional: Option<u32>,
+}
+
+/// The kernel return value of an action. `errno` is OCI's errnoRet (EPERM if absent).
+pub(crate) fn action_value(action: Action, errno: Option<u32>, syscall: &str) -> Result<u32> {
+    let data = |e: Option<u32>| {
+        let e = e.unwrap_or(libc::EPERM as u32);
+        if e > 0xffff {
+            return Err(Error::ErrnoRange(e));
+        }
+        Ok(e)
+    };
+    if let (Some(e), false) = (
+        errno,
+        matches!(action, Action::ScmpActErrno | Action::ScmpActTrace),
+    ) {
+        return Err(Error::ErrnoWithoutErrnoAction {
+            syscall: syscall.into(),
+            errno: e,
+            action: action.to_string(),
+        });
+    }
+    Ok(match action {
+        Action::ScmpActKill | Action::ScmpActKillThread => RET_KILL_THREAD,
+        Action::ScmpActKillProcess => RET_KILL_PROCESS,
+        Action::ScmpActTrap => RET_TRAP,
+        Action::ScmpActErrno => RET_ERRNO | data(errno)?,
+        Action::ScmpActTrace => RET_TRACE | data(errno)?,
+        Action::ScmpActLog => RET_LOG,
+        Action::ScmpActAllow => RET_ALLOW,
+        Action::ScmpActNotify => {
+            return Err(Error::Unsupported {
+                what: format!("SCMP_ACT_NOTIFY (syscall {syscall})"),
+                why: "sixrun has no seccomp notification listener",
+            })
+        }
+    })
+}
+
+fn flag_bits(flags: &[Flag]) -> Result<u32> {
+    flags.iter().try_fold(0, |bits, f| {
+        Ok(bits
+            | match f {
+                Flag::SeccompFilterFlagTsync => FLAG_TSYNC,
+                Flag::SeccompFilterFlagLog => FLAG_LOG,
+                Flag::SeccompFilterFlagSpecAllow => FLAG_SPEC_ALLOW,
+                Flag::SeccompFilterFlagWaitKillableRecv => return Err(Error::Unsupported {
+                    what: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV".into(),
+                    why: "it only applies to notification listeners, which sixrun does not provide",
+                }),
+            })
+    })
+}
+
+/// The conditions of one OCI rule, as one or more ORed condition lists. Like runc, a rule
+/// naming the same argument twice becomes one rule per condition.
+fn condition_sets(
+    name: &str,
+    args: &[oci_spec::runtime::LinuxSeccompArg],
+) -> Result<Vec<Vec<Cond>>> {
+    let mut conds = Vec::with_capacity(args.len());
+    for a in args {
+        if a.index() > 5 {
+            return Err(Error::ArgIndex {
+                syscall: name.into(),
+                index: a.index(),
+            });
+        }
+        conds.push(Cond {
+            index: a.index() as u32,
+            op: a.op(),
+            value: a.value(),
+            value_two: a.value_two().unwrap_or(0),
+        });
+    }
+    let distinct: BTreeSet<u32> = conds.iter().map(|c| c.index).collect();
+    if distinct.len() < conds.len() {
+        return Ok(conds.into_iter().map(|c| vec![c]).collect());
+    }
+    Ok(vec![conds])
+}
+
+pub(crate) fn compile(s: &LinuxSeccomp) -> Result<Program> {
+    let native = Target::native().ok_or(Error::Unsupported {
+        what: format!("seccomp on {}", std::env::consts::ARCH),
+        why: "sixrun has syscall tables for x86_64 and aarch64 hosts only",
+    })?;
+    if s.listener_path().is_some() {
+        return Err(Error::Unsupported {
+            what: "listenerPath".into(),
+            why: "sixrun has no seccomp notification listener",
+        });
+    }
+    let default = action_value(s.default_action(), s.default_errno_ret(), "defaultAction")?;
+    let flags = flag_bits(s.flags().as_deref().unwrap_or_default())?;
+
+    let mut targets = BTreeSet::from([native]);
+    for a in s.architectures().iter().flatten() {
+        match Target::from_oci(*a) {
+            Some(t) => {
+                targets.insert(t);
+            }
+            None => {
+                tracing::debug!("seccomp: {a} cannot run on this host; its rules are not compiled")
+            }
+        }
+    }
+
+    let mut table: BTreeMap<Target, BTreeMap<u32, Syscall>> = BTreeMap::new();
+    for rule in s.syscalls().iter().flatten() {
+        let first = rule
+            .names()
+            .first()
+            .map(String::as_str)
+            .unwrap_or("(no name)");
+        let action = action_value(rule.action(), rule.errno_ret(), first)?;
+        let sets = condition_sets(first, rule.args().as_deref().unwrap_or_default())?;
+        for name in rule.names() {
+            for &t in &targets {
+                let Some(nr) = t.number(name) else {
+                    tracing::debug!("seccomp: no syscall {name} on {t:?}; rule skipped");
+                    continue;
+                };
+                let entry = table.entry(t).or_default().entry(nr).or_default();
+                match sets.as_slice() {
+                    [only] if only.is_empty() => {
+                        match entry.unconditional {
+                            None => entry.unconditional = Some(action),
+                            Some(prev) if prev != action => {
+                                tracing::warn!("seccomp: {name} has two rules without arguments; the first wins")
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    _ => entry
+                        .conditional
+                        .extend(sets.iter().map(|c| (c.clone(), action))),
+                }
+            }
+        }
+    }
+    // A syscall whose every outcome is the default needs no code.
+    for syscalls in table.values_mut() {
+        syscalls.retain(|_, sc| {
+            let fallback = sc.unconditional.unwrap_or(default);
+            fallback != default || sc.conditional.iter().any(|(_, a)| *a != default)
+        });
+    }
+    let insns = generate(&targets, &table, default)?;
+    Ok(Program::new(insns, flags))
+}
+
+fn generate(
+    targets: &BTreeSet<Target>,
+    table: &BTreeMap<Target, BTreeMap<u32, Syscall>>,
+    default: u32,
+) -> Result<Vec<crate::bpf::Insn>> {
+    let empty = BTreeMap::new();
+    let mut asm = Asm::default();
+    let default_l = asm.label();
+    let mut rets: HashMap<u32, Label> = HashMap::from([(default, default_l)]);
+    let mut blocks: Vec<(Label, &Syscall)> = Vec::new();
+
+    // Which ABI: one section per AUDIT_ARCH (x86_64 and x32 share one).
+    let sections: Vec<(u32, Label)> = {
+        let audits: BTreeSet<u32> = targets.iter().map(|t| t.audit_arch()).collect();
+        audits.into_iter().map(|a| (a, asm.label())).collect()
+    };
+    asm.load(OFF_ARCH);
+    for &(audit, l) in &sections {
+        asm.jeq(audit, To::Next, To::Skip(1));
+        asm.ja(l);
+    }
+    asm.ret(RET_KILL_PROCESS);
+
+    for &(audit, l) in &sections {
+        asm.bind(l);
+        asm.load(OFF_NR);
+        let in_section: Vec<Target> = targets
+            .iter()
+            .copied()
+            .filter(|t| t.audit_arch() == audit)
+            .collect();
+        let main = in_section.iter().copied().find(|&t| t != Target::X32);
+        let has_x32 = in_section.contains(&Target::X32);
+        if audit == Target::X86_64.audit_arch() {
+            let x32_l = if has_x32 { asm.label() } else { default_l };
+            asm.jge(X32_SYSCALL_BIT, To::Next, To::Skip(1));
+            asm.ja(x32_l);
+            if let Some(t) = main {
+                let segs = segments(
+                    table.get(&t).unwrap_or(&empty),
+                    &mut asm,
+                    &mut rets,
+                    &mut blocks,
+                    (default, default_l),
+                );
+                tree(&mut asm, &segs);
+            } else {
+                asm.ja(default_l);
+            }
+            if has_x32 {
+                asm.bind(x32_l);
+                let segs = segments(
+                    table.get(&Target::X32).unwrap_or(&empty),
+                    &mut asm,
+                    &mut rets,
+                    &mut blocks,
+                    (default, default_l),
+                );
+                tree(&mut asm, &segs);
+            }
+        } else if let Some(t) = main {
+            let segs = segments(
+                table.get(&t).unwrap_or(&empty),
+                &mut asm,
+                &mut rets,
+                &mut blocks,
+                (default, default_l),
+            );
+            tree(&mut asm, &segs);
+        }
+    }
+
+    for (l, sc) in blocks {
+        asm.bind(l);
+        for (conds, action) in &sc.conditional {
+            let next = asm.label();
+            for c in conds {
+                condition(&mut asm, c, next);
+            }
+            asm.ret(*action);
+            asm.bind(next);
+        }
+        match sc.unconditional {
+            Some(a) => asm.ret(a),
+            None => asm.ja(default_l),
+        }
+    }
+    let mut shared: Vec<(u32, Label)> = rets.into_iter().filter(|(v, _)| *v != default).collect();
+    shared.sort_unstable_by_key(|(v, _)| *v);
+    for (value, l) in shared {
+        asm.bind(l);
+        asm.ret(value);
+    }
+    asm.bind(default_l);
+    asm.ret(default);
+    asm.finish()
+}
+
+/// The number line cut into ranges, each with where to go: [(first number, target)],
+/// starting at 0 and covering every number.
+fn segments<'a>(
+    syscalls: &'a BTreeMap<u32, Syscall>,
+    asm: &mut Asm,
+    rets: &mut HashMap<u32, Label>,
+    blocks: &mut Vec<(Label, &'a Syscall)>,
+    (default, default_l): (u32, Label),
+) -> Vec<(u32, Label)> {
+    let mut segs: Vec<(u32, Label)> = vec![(0, default_l)];
+    let mut last_end: u64 = 0; // one past the last number placed
+    for (&nr, sc) in syscalls {
+        let target = if sc.conditional.is_empty() {
+            let value = sc.unconditional.unwrap_or(default);
+            *rets.entry(value).or_insert_with(|| asm.label())
+        } else {
+            let l = asm.label();
+            blocks.push((l, sc));
+            l
+        };
+        if u64::from(nr) != last_end {
+            push_seg(&mut segs, last_end as u32, default_l);
+        }
+        push_seg(&mut segs, nr, target);
+        last_end = u64::from(nr) + 1;
+    }
+    if last_end <= u64::from(u32::MAX) {
+        push_seg(&mut segs, last_end as u32, default_l);
+    }
+    segs
+}
+
+fn push_seg(segs: &mut Vec<(u32, Label)>, start: u32, target: Label) {
+    match segs.last_mut() {
+        Some(last) if last.1 == target => {}
+        Some(last) if last.0 == start => last.1 = target,
+        _ => segs.push((start, target)),
+    }
+}
+
+/// Binary search over segments; A holds the syscall number.
+fn tree(asm: &mut Asm, segs: &[(u32, Label)]) {
+    if segs.len() == 1 {
+        asm.ja(segs[0].1);
+        return;
+    }
+    let mid = segs.len() / 2;
+    let right = asm.label();
+    asm.jge(segs[mid].0, To::Next, To::Skip(1));
+    asm.ja(right);
+    tree(asm, &segs[..mid]);
+    asm.bind(right);
+    tree(asm, &segs[mid..]);
+}
+
+/// Falls through when the 64-bit argument satisfies the condition, else jumps to `fail`.
+fn condition(asm: &mut Asm, c: &Cond, fail: Label) {
+    let (lo_off, hi_off) = if cfg!(target_endian = "little") {
+        (OFF_ARGS + 8 * c.index, OFF_ARGS + 8 * c.index + 4)
+    } else {
+        (OFF_ARGS + 8 * c.index + 4, OFF_ARGS + 8 * c.index)
+    };
+    let (hi, lo) = ((c.value >> 32) as u32, c.value as u32);
+    let pass = asm.label();
+    let (f, p) = (To::L(fail), To::L(pass));
+    match c.op {
+        Op::ScmpCmpEq => {
+            asm.load(hi_off);
+            asm.jeq(hi, To::Next, f);
+            asm.load(lo_off);
+            asm.jeq(lo, To::Next, f);
+        }
+        Op::ScmpCmpNe => {
+            asm.load(hi_off);
+            asm.jeq(hi, To::Next, p);
+            asm.load(lo_off);
+            asm.jeq(lo, f, To::Next);
+        }
+        Op::ScmpCmpGt | Op::ScmpCmpGe => {
+            asm.load(hi_off);
+            asm.jgt(hi, p, To::Next);
+            asm.jeq(hi, To::Next, f);
+            asm.load(lo_off);
+            if c.op == Op::ScmpCmpGt {
+                asm.jgt(lo, To::Next, f);
+            } else {
+                asm.jge(lo, To::Next, f);
+            }
+        }
+        Op::ScmpCmpLt | Op::ScmpCmpLe => {
+            asm.load(hi_off);
+            asm.jge(hi, To::Next, p);
+            asm.jeq(hi, To::Next, f);
+            asm.load(lo_off);
+            if c.op == Op::ScmpCmpLt {
+                asm.jge(lo, f, To::Next);
+            } else {
+                asm.jgt(lo, f, To::Next);
+            }
+        }
+        Op::ScmpCmpMaskedEq => {
+            let (dhi, dlo) = ((c.value_two >> 32) as u32, c.value_two as u32);
+            asm.load(hi_off);
+            asm.and(hi);
+            asm.jeq(dhi, To::Next, f);
+            asm.load(lo_off);
+            asm.and(lo);
+            asm.jeq(dlo, To::Next, f);
+        }
+    }
+    asm.bind(pass);
+}
+
+#[cfg(test)]
+#[path = "compile_tests.rs"]
+mod tests;
