@@ -11,7 +11,7 @@ CONTAINERD_PID=""
 CTR_IMAGE=""
 
 # cr ARGS...: ctr against the suite's containerd and namespace, bounded in time.
-cr() { timeout -k 5 60 ctr --address "$CTR_SOCK" -n "$PREFIX" "$@" 2>"$TMP/last.err"; }
+cr() { timeout -k 5 30 ctr --address "$CTR_SOCK" -n "$PREFIX" "$@" 2>"$TMP/last.err"; }
 # The options that make `ctr run` use the runtime under test, with its state under $CTR_DIR.
 CTR_RUN=(run --runtime io.containerd.runc.v2 --runc-binary "$RUNTIME" --runc-root "$CTR_DIR/runc"
   --fifo-dir "$CTR_DIR/fifo")
@@ -66,7 +66,7 @@ c_ctr_echo() {
 c_ctr_exit_code() {
   cr "${CTR_RUN[@]}" --rm "$IMAGE" "$PREFIX-exit" sh -c 'exit 3'
   local rc=$?
-  [ "$rc" -eq 3 ] || { echo "ctr's exit code: expected 3, got $rc: $(tail -n 2 "$TMP/last.err")"; return 1; }
+  [ "$rc" -eq 3 ] || { echo "ctr's exit code: expected 3, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
 }
 c_ctr_env() {
   local out
@@ -89,7 +89,7 @@ c_ctr_exec() {
 c_ctr_exec_exit_code() {
   cr task exec --exec-id "exec2" --fifo-dir "$CTR_DIR/fifo" "$LONG" sh -c 'exit 5'
   local rc=$?
-  [ "$rc" -eq 5 ] || { echo "exec's exit code: expected 5, got $rc: $(tail -n 2 "$TMP/last.err")"; return 1; }
+  [ "$rc" -eq 5 ] || { echo "exec's exit code: expected 5, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
 }
 c_ctr_kill() {
   cr task kill -s SIGKILL "$LONG" || failed $? || return 1

@@ -68,11 +68,18 @@ EOF
 }
 
 # po ARGS...: Podman with the suite's flags, bounded in time; stderr kept for failure reasons.
-po() { timeout -k 5 60 "${PODMAN[@]}" "$@" 2>"$TMP/last.err"; }
+po() { timeout -k 5 30 "${PODMAN[@]}" "$@" 2>"$TMP/last.err"; }
 # prun ARGS...: "podman run" with the suite's cgroup parent.
 prun() { po run --cgroup-parent "/$PREFIX" "$@"; }
 # failed EXIT_STATUS: the reason for a failed command: its status and its last stderr lines.
-failed() { echo "exit status $1: $(tail -n 3 "$TMP/last.err" 2>/dev/null)"; return 1; }
+# Podman's first "Error:" line is the cause; later lines are often about undoing.
+failed() { echo "exit status $1: $(err_summary "$TMP/last.err")"; return 1; }
+err_summary() {
+  local text
+  text=$(tr -d '\0' <"$1" 2>/dev/null)
+  printf '%s\n' "$text" | grep -m 1 -E '^Error' || printf '%s\n' "$text" | grep -m 1 'level=error' ||
+    printf '%s\n' "$text" | tail -n 3
+}
 # inside ARGS...: "podman run --rm" of a shell command; prints its stdout or fails with reason.
 inside() {
   local out rc
@@ -99,7 +106,7 @@ c_echo() { local out; out=$(inside "$IMAGE" echo hi) || { echo "$out"; return 1;
 c_exit_code() {
   prun --rm "$IMAGE" sh -c 'exit 3'
   local rc=$?
-  [ "$rc" -eq 3 ] || { echo "podman's exit code: expected 3, got $rc: $(tail -n 2 "$TMP/last.err")"; return 1; }
+  [ "$rc" -eq 3 ] || { echo "podman's exit code: expected 3, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
 }
 c_env() {
   local out
@@ -191,7 +198,7 @@ c_exec() {
 c_exec_exit_code() {
   po exec "$BG" sh -c 'exit 5'
   local rc=$?
-  [ "$rc" -eq 5 ] || { echo "exec's exit code: expected 5, got $rc: $(tail -n 2 "$TMP/last.err")"; return 1; }
+  [ "$rc" -eq 5 ] || { echo "exec's exit code: expected 5, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
 }
 c_stop() {
   po stop -t 10 "$BG" >/dev/null || failed $? || return 1
@@ -215,7 +222,7 @@ printed_ready() { po logs "$KILLED" | grep -q ready; }
 c_kill_signal() {
   local out rc
   prun -d --name "$KILLED" "$IMAGE" sh -c 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done' >/dev/null || failed $? || return 1
-  wait_for 20 printed_ready || { echo "container never printed ready: $(tail -n 2 "$TMP/last.err")"; return 1; }
+  wait_for 20 printed_ready || { echo "container never printed ready: $(err_summary "$TMP/last.err")"; return 1; }
   po kill -s USR1 "$KILLED" >/dev/null || failed $? || return 1
   out=$(po wait "$KILLED") || failed $? || return 1
   want_eq "exit code after USR1" 7 "$out" || return 1
@@ -226,6 +233,7 @@ c_kill_signal() {
 
 # ---- terminals: tmux gives podman a real pty of a known size -----------------------------------
 shows_prompt() { tmux -S "$TMUX_SOCK" capture-pane -p -t "$1" | grep -Eq '# ?$'; }
+prompt_or_exit() { [ -e "$2" ] || shows_prompt "$1"; }
 # in_terminal NAME KEYS PODMAN_ARGS...: runs podman in a tmux pane, waits for a shell prompt,
 # types KEYS, waits for podman to exit; leaves the screen in $PODMAN_DIR/tty/NAME.screen and
 # podman's exit code in $PODMAN_DIR/tty/NAME.rc.
@@ -242,8 +250,9 @@ in_terminal() {
     printf 'echo $? >%q.tmp && mv %q.tmp %q\n' "$dir/$name.rc" "$dir/$name.rc" "$dir/$name.rc"
   } >"$dir/$name.sh"
   tmux -S "$TMUX_SOCK" new-session -d -s "$name" -x 100 -y 30 "bash $dir/$name.sh" || { echo "tmux new-session failed"; return 1; }
-  if ! wait_for 30 shows_prompt "$name"; then
-    echo "no shell prompt within 30 s; screen: $(tmux -S "$TMUX_SOCK" capture-pane -p -t "$name" | grep -v '^$' | tail -n 3) $(cat "$dir/$name.err" 2>/dev/null)"
+  wait_for 30 prompt_or_exit "$name" "$dir/$name.rc"
+  if ! shows_prompt "$name" || [ -e "$dir/$name.rc" ]; then
+    echo "no shell prompt within 30 s (podman's exit code: $(cat "$dir/$name.rc" 2>/dev/null || echo none)): $(err_summary "$dir/$name.err") screen: $(tmux -S "$TMUX_SOCK" capture-pane -p -t "$name" | grep -v '^$' | tail -n 3 | tr '\n' '|')"
     return 1
   fi
   tmux -S "$TMUX_SOCK" send-keys -t "$name" "$keys" Enter
@@ -259,7 +268,7 @@ terminal_check() {
   in_terminal "$name" "stty size; exit $code" "$@" || return 1
   local rc size
   rc=$(cat "$dir/$name.rc")
-  [ "$rc" = "$code" ] || { echo "exit code: expected $code, got $rc: $(tail -n 2 "$dir/$name.err")"; return 1; }
+  [ "$rc" = "$code" ] || { echo "exit code: expected $code, got $rc: $(err_summary "$dir/$name.err")"; return 1; }
   size=$(grep -E '^[0-9]+ [0-9]+ *$' "$dir/$name.screen" | head -n 1 | tr -d ' \n' )
   [ "$size" = "30100" ] || { echo "stty size: expected '30 100', screen: $(grep -v '^$' "$dir/$name.screen" | tr '\n' '|')"; return 1; }
 }

@@ -18,7 +18,8 @@
 #   SIXCOMPAT_ONLY=podman|containerd  run one half only (debugging)
 #   SIXCOMPAT_LOG_CALLS=FILE          wrap the runtime in log-runtime.sh and append every
 #                                     runtime call (argv, one line each) to FILE
-#   SIXCOMPAT_KEEP_LOGS=DIR           copy containerd's log and runtime logs to DIR at the end
+#   SIXCOMPAT_KEEP_LOGS=DIR           copy containerd's log and Podman's events to DIR at the end
+#   SIXCOMPAT_BUDGET=SECONDS          checks not started by then fail unrun (default 270)
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,6 +36,7 @@ for tool in podman conmon containerd ctr tmux iptables-save ip; do
 done
 
 START_SECONDS=$SECONDS
+exec </dev/null # nothing reads the caller's stdin (CI has none; a terminal must not be eaten)
 REAL_RUNTIME=$1
 RUNID=$$
 PREFIX="sixcompat-$RUNID"          # container names, containerd namespace, cgroup parent
@@ -47,7 +49,15 @@ mkdir -p "$TMPDIR"
 
 # shellcheck source=cleanup.sh
 . "$HERE/cleanup.sh" # also records what existed before (firewall, runtime state)
-trap 'cleanup_all; exit 130' INT TERM
+on_interrupt() {
+  trap - EXIT INT TERM
+  cleanup_all
+  check_leftovers
+  fail "the suite ran to its end" "interrupted by a signal"
+  printf '%s passed, %s failed\n' "$PASSED" "$FAILED"
+  exit 130
+}
+trap on_interrupt INT TERM
 trap 'cleanup_all' EXIT
 
 # The runtime Podman and containerd are told to use: the real one, or log-runtime.sh in front
