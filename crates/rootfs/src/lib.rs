@@ -19,6 +19,7 @@
 //! This crate never creates namespaces, never forks, and never undoes its mounts: they live
 //! in the container's mount namespace and vanish with it.
 
+mod copyup;
 mod devices;
 mod error;
 mod finalize;

@@ -193,18 +193,48 @@ fn missing_source(step: &MountStep) -> Error {
 
 /// proc, tmpfs, devpts, mqueue, sysfs and any other filesystem: one `mount(2)` by type.
 fn mount_by_type(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Result<()> {
+    if step.options.copy_up && step.fstype != "tmpfs" {
+        return Err(Error::UnsupportedOption {
+            destination: step.destination.to_path_buf(),
+            fstype: step.fstype.clone(),
+            option: "tmpcopyup (only for tmpfs)".to_owned(),
+        });
+    }
     let target = sys
         .open_in_root(plan.rootfs, step.destination, Create::Dir)
         .map_err(step.err("creating the mount point"))?;
     let source = step.source.unwrap_or(Path::new(&step.fstype));
+    let mut flags = step.options.flags;
+    if step.options.copy_up {
+        // Filled first, made read-only after.
+        flags.remove(MsFlags::MS_RDONLY);
+    }
     sys.mount(
         Some(source),
         target.path(),
         Some(&step.fstype),
-        step.options.flags,
+        flags,
         step.options.data(),
     )
     .map_err(step.err("mount"))?;
+    if step.options.copy_up {
+        // `target` still holds the directory the tmpfs now covers: copy from it.
+        let tmpfs = sys
+            .open_in_root(plan.rootfs, step.destination, Create::Nothing)
+            .map_err(step.err("reopening the tmpfs"))?;
+        sys.copy_up(&target, &tmpfs)
+            .map_err(step.err("tmpcopyup"))?;
+        if flags != step.options.flags {
+            drop(tmpfs);
+            remount_bind(
+                plan.rootfs,
+                sys,
+                step.destination,
+                step.options.flags & REMOUNT_FLAGS,
+            )
+            .map_err(step.err("remount read-only after tmpcopyup"))?;
+        }
+    }
     drop(target);
     apply_propagation(plan.rootfs, sys, step)
 }
@@ -379,7 +409,7 @@ fn mount_cgroup2(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep, dir: &P
         options: MountOptions {
             flags: step.options.flags | MsFlags::MS_BIND | MsFlags::MS_REC,
             propagation: step.options.propagation.clone(),
-            data: String::new(),
+            ..Default::default()
         },
     };
     bind(plan, sys, &bind_step, dir)

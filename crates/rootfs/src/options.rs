@@ -15,6 +15,8 @@ pub struct MountOptions {
     pub propagation: Vec<MsFlags>,
     /// Filesystem-specific options joined with commas (`mode=755,size=65536k`).
     pub data: String,
+    /// `tmpcopyup`: fill a new tmpfs with what was at its mount point.
+    pub copy_up: bool,
 }
 
 impl Default for MountOptions {
@@ -23,6 +25,7 @@ impl Default for MountOptions {
             flags: MsFlags::empty(),
             propagation: Vec::new(),
             data: String::new(),
+            copy_up: false,
         }
     }
 }
@@ -116,7 +119,6 @@ const UNSUPPORTED: &[&str] = &[
     "rdiratime",
     "idmap",
     "ridmap",
-    "tmpcopyup",
     "copy-symlink",
     "src-nofollow",
     "dest-nofollow",
@@ -145,6 +147,8 @@ impl MountOptions {
                 Some(Effect::Clear(f)) => parsed.flags.remove(f),
                 Some(Effect::Propagation(p)) => parsed.propagation.push(p),
                 None if option.is_empty() => {}
+                None if option == "tmpcopyup" => parsed.copy_up = true,
+                None if option == "notmpcopyup" => parsed.copy_up = false,
                 None => data.push(option),
             }
         }

@@ -61,6 +61,10 @@ pub enum Call {
         link: PathBuf,
     },
     Unlink(PathBuf),
+    CopyUp {
+        from: PathBuf,
+        to: PathBuf,
+    },
 }
 
 type FailRule = (Box<dyn Fn(&Call) -> bool>, Errno);
@@ -272,6 +276,13 @@ impl Syscall for RecordingSyscall {
         self.record(Call::Unlink(path.to_path_buf()))?;
         self.paths.borrow_mut().remove(path);
         Ok(())
+    }
+
+    fn copy_up(&self, covered: &Target, onto: &Target) -> Result<(), Errno> {
+        self.record(Call::CopyUp {
+            from: covered.path().to_path_buf(),
+            to: onto.path().to_path_buf(),
+        })
     }
 
     fn mountinfo(&self) -> Result<String, Errno> {

@@ -102,6 +102,9 @@ pub trait Syscall {
     fn lchown(&self, path: &Path, uid: u32, gid: u32) -> Result<(), Errno>;
     fn symlink(&self, target: &Path, link: &Path) -> Result<(), Errno>;
     fn unlink(&self, path: &Path) -> Result<(), Errno>;
+    /// Copies the contents of the directory `covered` (opened before a tmpfs covered it) into
+    /// the directory `onto` (`tmpcopyup`).
+    fn copy_up(&self, covered: &Target, onto: &Target) -> Result<(), Errno>;
     /// The text of `/proc/self/mountinfo`.
     fn mountinfo(&self) -> Result<String, Errno>;
     /// The path with symlinks resolved (a trusted host path such as the rootfs).
@@ -226,6 +229,13 @@ impl Syscall for LinuxSyscall {
 
     fn unlink(&self, path: &Path) -> Result<(), Errno> {
         nix::unistd::unlink(path)
+    }
+
+    fn copy_up(&self, covered: &Target, onto: &Target) -> Result<(), Errno> {
+        match (covered.fd(), onto.fd()) {
+            (Some(from), Some(to)) => crate::copyup::copy_tree(from, to),
+            _ => Err(Errno::EBADF),
+        }
     }
 
     fn mountinfo(&self) -> Result<String, Errno> {

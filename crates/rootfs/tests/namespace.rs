@@ -89,6 +89,11 @@ impl Fixture {
         symlink(p.join("hostdir"), p.join("rootfs/evil")).unwrap();
         fs::write(p.join("hostfile"), MARKER).unwrap();
         fs::write(p.join("rootfs/etc/secret"), MARKER).unwrap();
+        for seed in ["rootfs/opt/seed/sub", "rootfs/opt/roseed"] {
+            fs::create_dir_all(p.join(seed)).unwrap();
+            fs::write(p.join(seed).join(MARKER), MARKER).unwrap();
+        }
+        symlink("sub", p.join("rootfs/opt/seed/link")).unwrap();
         for cg in ["cg-memory", "cg-cpu"] {
             fs::create_dir(p.join(cg)).unwrap();
             fs::write(p.join(cg).join(MARKER), MARKER).unwrap();
@@ -180,6 +185,14 @@ fn scenario_spec(scenario: &str, dir: &Path) -> Spec {
             mounts.push(
                 serde_json::json!({"destination": "/etc/rwfile", "type": "bind",
                 "source": dir.join("hostfile"), "options": ["bind"]}),
+            );
+            mounts.push(
+                serde_json::json!({"destination": "/opt/seed", "type": "tmpfs",
+                "source": "tmpfs", "options": ["tmpcopyup", "mode=755"]}),
+            );
+            mounts.push(
+                serde_json::json!({"destination": "/opt/roseed", "type": "tmpfs",
+                "source": "tmpfs", "options": ["tmpcopyup", "ro"]}),
             );
             c["linux"]["maskedPaths"]
                 .as_array_mut()

@@ -335,3 +335,45 @@ fn bind_console_after_pivot_binds_the_pty_at_dev_console() {
         ]
     );
 }
+
+#[test]
+fn tmpcopyup_mounts_rw_copies_then_remounts_read_only() {
+    let s = spec(serde_json::json!({"mounts": [
+        {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "ro", "mode=755"]}
+    ]}));
+    let sys = RecordingSyscall::new();
+    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
+    let run = "/b/rootfs/run";
+    let calls = sys.calls();
+    let at = calls
+        .iter()
+        .position(|c| {
+            *c == mount(
+                Some("tmpfs"),
+                run,
+                Some("tmpfs"),
+                MsFlags::empty(),
+                Some("mode=755"),
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        calls[at + 1],
+        Call::CopyUp {
+            from: run.into(),
+            to: run.into()
+        }
+    );
+    let ro = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    assert_eq!(calls[at + 2], mount(None, run, None, ro, None));
+
+    let s = spec(
+        serde_json::json!({"mounts": [{"destination": "/p", "type": "proc", "options": ["tmpcopyup"]}]}),
+    );
+    let e = prepare(
+        &RootfsPlan::new(&s, Path::new(ROOT)),
+        &RecordingSyscall::new(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("tmpcopyup (only for tmpfs)"), "{e}");
+}

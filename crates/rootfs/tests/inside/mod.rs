@@ -72,6 +72,7 @@ fn link_is(path: &str, target: &str) -> bool {
 }
 
 pub fn check_full(c: &mut Checks, dir: &Path) {
+    check_copy_up(c);
     c.check(
         "we are pid 1 and /proc is ours",
         std::process::id() == 1 && link_is("/proc/self", "1"),
@@ -205,6 +206,22 @@ pub fn check_full(c: &mut Checks, dir: &Path) {
         busybox.is_ok_and(|o| {
             o.status.success() && String::from_utf8_lossy(&o.stdout).starts_with("root:")
         }),
+    );
+}
+
+fn check_copy_up(c: &mut Checks) {
+    let seeded =
+        |dir: &str| fs::read_to_string(Path::new(dir).join(MARKER)).is_ok_and(|s| s == MARKER);
+    c.check(
+        "tmpcopyup: /opt/seed is a tmpfs holding the image's files, writable",
+        mounted("/opt/seed", "tmpfs")
+            && seeded("/opt/seed/sub")
+            && link_is("/opt/seed/link", "sub")
+            && fs::write("/opt/seed/new", b"x").is_ok(),
+    );
+    c.check(
+        "tmpcopyup + ro: /opt/roseed holds the image's files, read-only",
+        mounted("/opt/roseed", "tmpfs") && seeded("/opt/roseed") && read_only("/opt/roseed"),
     );
 }
 
