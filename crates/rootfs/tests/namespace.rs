@@ -40,7 +40,7 @@ fn main() {
         std::process::exit(run_scenario(&scenario, &dir));
     }
     six_testkit::require_root();
-    let tests: [(&str, fn()); 4] = [
+    let tests: [(&str, fn()); 5] = [
         ("full_spec_with_pivot_root", full_spec_with_pivot_root),
         (
             "no_pivot_and_sysfs_without_netns",
@@ -49,6 +49,10 @@ fn main() {
         (
             "a_non_recursive_root_propagation_leaks_nothing_to_a_shared_host_mount",
             a_non_recursive_root_propagation_leaks_nothing_to_a_shared_host_mount,
+        ),
+        (
+            "in_a_user_namespace_devices_are_bound_from_the_host",
+            in_a_user_namespace_devices_are_bound_from_the_host,
         ),
         (
             "a_bad_mount_fails_with_a_clear_error",
@@ -157,6 +161,14 @@ fn a_non_recursive_root_propagation_leaks_nothing_to_a_shared_host_mount() {
     f.assert_nothing_left();
 }
 
+fn in_a_user_namespace_devices_are_bound_from_the_host() {
+    let f = Fixture::new();
+    let (code, out) = f.run("userns");
+    print!("{out}");
+    assert_eq!(code, PASSED, "scenario failed:\n{out}");
+    f.assert_nothing_left();
+}
+
 fn a_bad_mount_fails_with_a_clear_error() {
     let f = Fixture::new();
     let (code, out) = f.run("bad-mount");
@@ -207,6 +219,16 @@ fn scenario_spec(scenario: &str, dir: &Path) -> Spec {
                 {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}
             ]);
         }
+        "userns" => {
+            mounts.push(
+                serde_json::json!({"destination": "/etc/hostfile", "type": "bind",
+                "source": dir.join("locked/hostfile"), "options": ["bind", "ro"]}),
+            );
+            c["linux"]["namespaces"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::json!({"type": "user"}));
+        }
         "no-pivot" => {
             c["root"]["readonly"] = false.into();
             c["linux"]["namespaces"] = serde_json::json!([{"type": "pid"}, {"type": "mount"}]);
@@ -225,6 +247,15 @@ fn scenario_spec(scenario: &str, dir: &Path) -> Spec {
 
 /// In the fresh process: new namespaces, then pid 1 does the work.
 fn run_scenario(scenario: &str, dir: &Path) -> i32 {
+    if scenario == "userns" {
+        // Everything after this is owned by a user namespace where we are root (uid 0 -> 0
+        // only): mknod is refused there, and the flags of the mounts seen are locked.
+        if let Err(e) = nosuid_mount_for_the_bind_source(dir).and_then(|()| enter_user_namespace())
+        {
+            println!("ERROR: {e}");
+            return SETUP_FAILED;
+        }
+    }
     if let Err(e) = nix::sched::unshare(CloneFlags::CLONE_NEWNS) {
         println!("ERROR: unshare: {e}");
         return SETUP_FAILED;
@@ -240,7 +271,7 @@ fn run_scenario(scenario: &str, dir: &Path) -> i32 {
             }
         }
     }
-    let mut flags = CloneFlags::CLONE_NEWPID;
+    let mut flags = CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWIPC;
     if scenario != "no-pivot" {
         flags |= CloneFlags::CLONE_NEWNET;
     }
@@ -278,6 +309,37 @@ fn run_scenario(scenario: &str, dir: &Path) -> i32 {
         return checks.verdict();
     }
     code
+}
+
+/// A private mount namespace with a nosuid,nodev,noexec tmpfs at `<dir>/locked` holding a
+/// copy of the host file: bound from a user namespace, its flags are locked, so making the
+/// bind read-only must keep them (`Syscall::mount_flags` retry).
+fn nosuid_mount_for_the_bind_source(dir: &Path) -> Result<(), String> {
+    let none: Option<&str> = None;
+    let locked = dir.join("locked");
+    nix::sched::unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("unshare mount: {e}"))?;
+    nix::mount::mount(none, "/", none, MsFlags::MS_PRIVATE | MsFlags::MS_REC, none)
+        .map_err(|e| format!("making / rprivate: {e}"))?;
+    fs::create_dir(&locked).map_err(|e| format!("mkdir {}: {e}", locked.display()))?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    nix::mount::mount(Some("tmpfs"), &locked, Some("tmpfs"), flags, none)
+        .map_err(|e| format!("tmpfs at {}: {e}", locked.display()))?;
+    fs::write(locked.join("hostfile"), MARKER).map_err(|e| format!("writing the locked file: {e}"))
+}
+
+/// `unshare(CLONE_NEWUSER)` and map root to root, the one mapping a process may write for
+/// itself.
+fn enter_user_namespace() -> Result<(), String> {
+    nix::sched::unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare user: {e}"))?;
+    for (file, text) in [
+        ("setgroups", "deny"),
+        ("uid_map", "0 0 1"),
+        ("gid_map", "0 0 1"),
+    ] {
+        fs::write(format!("/proc/self/{file}"), text)
+            .map_err(|e| format!("writing {file}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Makes this process's mount namespace stand in for a host whose rootfs sits on a shared
@@ -356,6 +418,7 @@ fn container_init(scenario: &str, dir: &Path, rootfs: &Path) -> i32 {
         "full" => inside::check_full(&mut checks, dir),
         "no-pivot" => inside::check_no_pivot(&mut checks),
         "propagation" => inside::check_basic(&mut checks),
+        "userns" => inside::check_userns(&mut checks),
         _ => {}
     }
     checks.verdict()

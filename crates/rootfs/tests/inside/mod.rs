@@ -277,3 +277,51 @@ pub fn check_nothing_propagated(c: &mut Checks, shared: &Path) {
         leaked.is_empty(),
     );
 }
+
+pub fn check_userns(c: &mut Checks) {
+    check_basic(c);
+    let uid_map = fs::read_to_string("/proc/self/uid_map").unwrap_or_default();
+    c.check(
+        "we run in the user namespace (uid_map 0 0 1)",
+        uid_map.split_whitespace().eq(["0", "0", "1"]),
+    );
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ] {
+        let path = format!("/dev/{name}");
+        c.check(
+            &format!("{path} is the host's node, bound (char {major}:{minor})"),
+            is_char_device(&path, major, minor) && mounted(&path, "devtmpfs"),
+        );
+    }
+    c.check(
+        "writing /dev/null works",
+        fs::write("/dev/null", b"x").is_ok(),
+    );
+    c.check("/dev/ptmx -> pts/ptmx", link_is("/dev/ptmx", "pts/ptmx"));
+    c.check(
+        "/sys is sysfs, read-only",
+        mounted("/sys", "sysfs") && read_only("/sys"),
+    );
+    c.check("/dev/mqueue mounted", mounted("/dev/mqueue", "mqueue"));
+    c.check(
+        "bound /etc/hostfile is read-only (locked flags kept)",
+        fs::read_to_string("/etc/hostfile").is_ok_and(|s| s == MARKER)
+            && read_only("/etc/hostfile"),
+    );
+    c.check(
+        "masked /proc/keys reads empty",
+        fs::read("/proc/keys").is_ok_and(|b| b.is_empty()),
+    );
+    c.check(
+        "readonly /proc/sys is not writable",
+        read_only("/proc/sys/kernel/hostname"),
+    );
+    c.check(
+        "root is read-only",
+        fs::write("/six-rootfs-probe", b"x").is_err_and(|e| e.raw_os_error() == Some(libc::EROFS)),
+    );
+}
