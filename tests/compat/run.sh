@@ -19,6 +19,7 @@
 #   SIXCOMPAT_LOG_CALLS=FILE          wrap the runtime in log-runtime.sh and append every
 #                                     runtime call (argv, one line each) to FILE
 #   SIXCOMPAT_KEEP_LOGS=DIR           copy containerd's log and Podman's events to DIR at the end
+#   SIXCOMPAT_PODMAN_RUN_OPTS="..."   extra `podman run` options (debugging: look past one failure)
 #   SIXCOMPAT_BUDGET=SECONDS          checks not started by then fail unrun (default 270)
 set -uo pipefail
 
