@@ -241,6 +241,17 @@ fn mount_by_type(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Resu
 
 /// A bind mount of the host path `source` at `step.destination`, then its flags and propagation.
 fn bind(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep, source: &Path) -> Result<()> {
+    if step.options.flags.contains(MsFlags::MS_REMOUNT) {
+        // `remount` with `bind`: change the flags of the bind already at the destination.
+        remount_bind(
+            plan.rootfs,
+            sys,
+            step.destination,
+            step.options.flags & REMOUNT_FLAGS,
+        )
+        .map_err(step.err("remount of the bind"))?;
+        return apply_propagation(plan.rootfs, sys, step);
+    }
     let kind = sys.kind(source).map_err(step.err("bind source"))?;
     let create = if kind == FileKind::Dir {
         Create::Dir
@@ -313,8 +324,10 @@ fn sysfs_from_host(plan: &RootfsPlan, sys: &dyn Syscall, mut step: MountStep) ->
 /// the destination holding a bind of each controller's container directory, read-only when
 /// the mount is.
 fn mount_cgroup(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Result<()> {
-    if let Some((_, dir)) = plan.cgroup_mounts.iter().find(|(c, _)| c.is_empty()) {
-        return mount_cgroup2(plan, sys, step, dir);
+    if let [(controller, dir)] = plan.cgroup_mounts.as_slice() {
+        if controller.is_empty() {
+            return mount_cgroup2(plan, sys, step, dir);
+        }
     }
     if plan.cgroup_mounts.is_empty() {
         tracing::warn!(destination = %step.destination.display(), "no cgroup directories were given: the cgroup mount is an empty tmpfs");
@@ -334,7 +347,11 @@ fn mount_cgroup(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Resul
     drop(target);
     for (controller, dir) in &plan.cgroup_mounts {
         // runc names the directory of a named hierarchy ("name=systemd") after the name.
-        let name = controller.strip_prefix("name=").unwrap_or(controller);
+        // A v2 hierarchy beside v1 ones (hybrid) goes where systemd puts it.
+        let name = match controller.strip_prefix("name=").unwrap_or(controller) {
+            "" => "unified",
+            name => name,
+        };
         let sub = MountStep {
             destination: &step.destination.join(name),
             fstype: format!("cgroup {controller}"),

@@ -377,3 +377,45 @@ fn tmpcopyup_mounts_rw_copies_then_remounts_read_only() {
     .unwrap_err();
     assert!(e.to_string().contains("tmpcopyup (only for tmpfs)"), "{e}");
 }
+
+#[test]
+fn bind_with_remount_only_changes_the_flags_of_the_existing_mount() {
+    let s = spec(serde_json::json!({"mounts": [
+        {"destination": "/d", "type": "bind", "source": "/host/d", "options": ["bind"]},
+        {"destination": "/d", "type": "bind", "source": "/host/d", "options": ["bind", "remount", "ro"]}
+    ]}));
+    let sys = RecordingSyscall::new().with_path("/host/d", FileKind::Dir);
+    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
+    let ro = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    assert_eq!(
+        sys.mounts()[2..4],
+        [
+            mount(Some("/host/d"), "/b/rootfs/d", None, MsFlags::MS_BIND, None),
+            mount(None, "/b/rootfs/d", None, ro, None),
+        ]
+    );
+}
+
+#[test]
+fn hybrid_cgroups_put_the_unified_hierarchy_beside_the_v1_ones() {
+    let s = spec(
+        serde_json::json!({"mounts": [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup"}]}),
+    );
+    let sys = RecordingSyscall::new()
+        .with_path("/cg/memory/c", FileKind::Dir)
+        .with_path("/cg/unified/c", FileKind::Dir);
+    let mut plan = RootfsPlan::new(&s, Path::new(ROOT));
+    plan.cgroup_mounts = vec![
+        ("memory".into(), "/cg/memory/c".into()),
+        ("".into(), "/cg/unified/c".into()),
+    ];
+    prepare(&plan, &sys).unwrap();
+    let bind = MsFlags::MS_BIND | MsFlags::MS_REC;
+    assert!(sys.mounts().contains(&mount(
+        Some("/cg/unified/c"),
+        "/b/rootfs/sys/fs/cgroup/unified",
+        None,
+        bind,
+        None
+    )));
+}
