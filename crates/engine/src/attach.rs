@@ -124,6 +124,22 @@ pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
     Ok((a, b))
 }
 
+/// A socket address for `path`, even when it is longer than `sun_path` allows: then it names
+/// the socket through `/proc/self/fd/<dir fd>/<name>` (the returned guard holds that fd).
+pub fn socket_addr(path: &Path) -> Result<(UnixAddr, Option<OwnedFd>)> {
+    if path.as_os_str().len() < 100 {
+        let addr = UnixAddr::new(path).map_err(|e| Error::at("naming the socket", path, e.into()))?;
+        return Ok((addr, None));
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(Error::Invalid(format!("socket path {} has no directory", path.display())));
+    };
+    let dir_fd: OwnedFd = std::fs::File::open(dir).map_err(|e| Error::at("opening", dir, e))?.into();
+    let short = Path::new("/proc/self/fd").join(dir_fd.as_raw_fd().to_string()).join(name);
+    let addr = UnixAddr::new(&short).map_err(|e| Error::at("naming the socket", path, e.into()))?;
+    Ok((addr, Some(dir_fd)))
+}
+
 /// The monitor's listening socket.
 pub fn listen(path: &Path) -> Result<OwnedFd> {
     let _ = std::fs::remove_file(path);
@@ -133,8 +149,7 @@ pub fn listen(path: &Path) -> Result<OwnedFd> {
         SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
         None,
     )?;
-    let addr =
-        UnixAddr::new(path).map_err(|e| Error::at("naming the attach socket", path, e.into()))?;
+    let (addr, _dir) = socket_addr(path)?;
     socket::bind(fd.as_raw_fd(), &addr)
         .map_err(|e| Error::at("binding the attach socket", path, e.into()))?;
     socket::listen(
@@ -152,8 +167,7 @@ pub fn connect(path: &Path) -> Result<OwnedFd> {
         SockFlag::SOCK_CLOEXEC,
         None,
     )?;
-    let addr =
-        UnixAddr::new(path).map_err(|e| Error::at("naming the attach socket", path, e.into()))?;
+    let (addr, _dir) = socket_addr(path)?;
     socket::connect(fd.as_raw_fd(), &addr)
         .map_err(|e| Error::at("connecting to the container's monitor at", path, e.into()))?;
     Ok(fd)
@@ -207,6 +221,34 @@ mod tests {
             Some(Message::Exited(3))
         );
         assert_eq!(recv(b.as_raw_fd(), &mut buf).unwrap(), None);
+    }
+
+    #[test]
+    fn long_socket_paths_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("d".repeat(60)).join("e".repeat(60));
+        std::fs::create_dir_all(&deep).unwrap();
+        let path = deep.join("attach.sock");
+        let l = listen(&path).unwrap();
+        let c = connect(&path).unwrap();
+        let s = accept(l.as_raw_fd()).unwrap();
+        send(c.as_raw_fd(), &Message::StdinClosed).unwrap();
+        let mut buf = vec![0; 64];
+        assert_eq!(recv(s.as_raw_fd(), &mut buf).unwrap(), Some(Message::StdinClosed));
+    }
+
+    #[test]
+    fn long_socket_paths_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("d".repeat(60)).join("e".repeat(60));
+        std::fs::create_dir_all(&deep).unwrap();
+        let path = deep.join("attach.sock");
+        let l = listen(&path).unwrap();
+        let c = connect(&path).unwrap();
+        let s = accept(l.as_raw_fd()).unwrap();
+        send(c.as_raw_fd(), &Message::StdinClosed).unwrap();
+        let mut buf = vec![0; 64];
+        assert_eq!(recv(s.as_raw_fd(), &mut buf).unwrap(), Some(Message::StdinClosed));
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub enum Error {
     NotExecutable { cmd: String, image: String },
     #[error("{0}")]
     Invalid(String),
+    /// Reported by a container's monitor: the code is Docker's class (125/126/127).
+    #[error("{message}")]
+    StartFailed { code: i32, message: String },
     #[error("{context}: {source}")]
     Io { context: String, source: io::Error },
     #[error("{0}")]
@@ -46,6 +49,7 @@ impl Error {
         match self {
             Error::CommandNotFound { .. } => 127,
             Error::NotExecutable { .. } => 126,
+            Error::StartFailed { code, .. } => *code,
             _ => 125,
         }
     }

@@ -2,15 +2,28 @@
 //! turns a run request into image + network + OCI spec and hands the spec to six-runtime.
 //!
 //! It never parses command lines (the `sixdocker` CLI does) and never touches the kernel's
-//! container machinery directly (six-runtime does).
+//! container machinery directly (six-runtime does). Start reading at [`Engine`] (engine.rs),
+//! then `create.rs` → `spec.rs` → `monitor.rs` for the path of `run`.
 
 pub mod attach;
 pub mod command;
+mod commit;
+mod create;
+mod engine;
 pub mod error;
 pub mod etc;
+mod exec;
+mod info;
+mod lifecycle;
 pub mod logs;
+mod logs_cmd;
+mod monitor;
 pub mod mounts;
+mod net;
+mod reconcile;
 pub mod record;
+mod relay;
+mod remove;
 pub mod request;
 pub mod spec;
 pub mod status;
@@ -18,7 +31,6 @@ pub mod store;
 pub mod tty;
 pub mod types;
 
+pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
 pub use error::{Error, Result};
-pub use request::{
-    ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
-};
+pub use request::{ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top};

@@ -1,0 +1,117 @@
+//! The `Engine`: where the store, the images, the networks and the runtime meet, and where
+//! each command of the CLI begins. Opening it reconciles what killed processes left behind.
+//!
+//! The operations themselves live one concern a file: `create.rs` (make a container),
+//! `monitor.rs` (run it), `relay.rs` (the CLI's side of a foreground container),
+//! `lifecycle.rs` (start, stop, kill, wait, restart), `remove.rs`, `info.rs` (ps, inspect,
+//! top, stats, port), `exec.rs`, `commit.rs`, `reconcile.rs`, `net.rs`.
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use six_image::ImageStore;
+use six_network::Networks;
+use six_runtime::Runtime;
+
+use crate::error::{Error, IoContext, Result};
+use crate::store::Store;
+
+/// The default image when a command names none.
+pub const DEFAULT_IMAGE: &str = "busybox";
+
+/// Where things live. `EngineOptions::new(None, None)` gives the system defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Persistent data: images, container records, networks (default /var/lib/sixdocker).
+    pub root: PathBuf,
+    /// Runtime state, gone after a reboot (default /run/sixdocker).
+    pub runroot: PathBuf,
+    /// Where container cgroups nest below the caller's own (env SIX_CGROUP_PARENT).
+    pub cgroup_parent: Option<String>,
+    /// Where `IMAGE.tar` files are imported from on first use (env SIXDOCKER_IMAGE_DIR,
+    /// else `<root>/import`).
+    pub import_dir: Option<PathBuf>,
+}
+
+impl EngineOptions {
+    pub fn new(root: Option<PathBuf>, runroot: Option<PathBuf>) -> EngineOptions {
+        let root = root.unwrap_or_else(|| PathBuf::from("/var/lib/sixdocker"));
+        let runroot = runroot.unwrap_or_else(|| PathBuf::from("/run/sixdocker"));
+        let cgroup_parent = std::env::var("SIX_CGROUP_PARENT").ok().filter(|s| !s.is_empty());
+        let import_dir = std::env::var_os("SIXDOCKER_IMAGE_DIR").map(PathBuf::from).or_else(|| Some(root.join("import")));
+        EngineOptions { root, runroot, cgroup_parent, import_dir }
+    }
+}
+
+pub struct Engine {
+    pub(crate) opts: EngineOptions,
+    pub(crate) store: Store,
+    pub(crate) images: ImageStore,
+    networks: OnceCell<Networks>,
+    pub(crate) runtime: Runtime,
+}
+
+impl Engine {
+    /// Opens (creating) the store under `opts.root` and `opts.runroot`, then repairs what
+    /// killed commands or monitors left behind.
+    pub fn open(opts: EngineOptions) -> Result<Engine> {
+        let _span = tracing::debug_span!("engine_open").entered();
+        for dir in [&opts.root, &opts.runroot] {
+            std::fs::create_dir_all(dir).at("creating", dir)?;
+        }
+        let runtime_dir = opts.runroot.join("runtime");
+        std::fs::create_dir_all(&runtime_dir).at("creating", &runtime_dir)?;
+        std::fs::create_dir_all(opts.runroot.join("containers")).at("creating", &opts.runroot)?;
+        let store = Store::open(&opts.root)?;
+        let images = ImageStore::open(&opts.root).map_err(|e| Error::Image(e.to_string()))?.with_import_dir(opts.import_dir.clone());
+        let runtime = Runtime::new(&runtime_dir).with_cgroup_parent(opts.cgroup_parent.clone());
+        let engine = Engine { opts, store, images, networks: OnceCell::new(), runtime };
+        engine.reconcile()?;
+        Ok(engine)
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    pub fn images(&self) -> &ImageStore {
+        &self.images
+    }
+
+    /// The network store (opened on first use: most commands never need it).
+    pub fn networks(&self) -> Result<&Networks> {
+        if let Some(n) = self.networks.get() {
+            return Ok(n);
+        }
+        let n = Networks::open(&self.opts.root).map_err(|e| Error::Network(e.to_string()))?;
+        Ok(self.networks.get_or_init(|| n))
+    }
+
+    /// The full ID of a container from a name, a full ID or a unique ID prefix.
+    pub fn resolve(&self, name_or_id: &str) -> Result<String> {
+        self.store.resolve(name_or_id)
+    }
+
+    /// `<runroot>/containers/<id>`: the attach socket lives here.
+    pub(crate) fn run_dir(&self, id: &str) -> PathBuf {
+        self.opts.runroot.join("containers").join(id)
+    }
+
+    pub(crate) fn attach_socket(&self, id: &str) -> PathBuf {
+        self.run_dir(id).join("attach.sock")
+    }
+
+    pub(crate) fn container_dir(&self, id: &str) -> PathBuf {
+        self.store.dir(id)
+    }
+
+    /// The container's rootfs overlay (six-image's layout inside the container directory).
+    pub(crate) fn rootfs_mount(&self, id: &str) -> six_image::RootfsMount {
+        six_image::RootfsMount::for_container_dir(&self.container_dir(id))
+    }
+
+    /// The spec written at create time, `<dir>/config.json`.
+    pub(crate) fn spec_path(dir: &Path) -> PathBuf {
+        dir.join("config.json")
+    }
+}

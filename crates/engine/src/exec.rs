@@ -1,0 +1,248 @@
+//! `docker exec [-i] [-t] [-d] [-e] [-w] [-u]`: a new process in a running container,
+//! through six-runtime's exec, straight from the CLI (no monitor: the CLI waits for it).
+//! With `-t` the runtime sends a pty master over a console socket; without, the process
+//! gets the caller's stdio. `-d` leaves it running, owned by nobody here.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixListener;
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal as NixSignal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::command::find_program;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::record::Status;
+use crate::request::ExecRequest;
+use crate::tty::{window_size, RawMode};
+
+impl Engine {
+    /// Runs `req.cmd` in the container; its exit code (0 at once with `detach`).
+    pub fn exec(&self, c: &str, req: ExecRequest) -> Result<i32> {
+        let _span = tracing::debug_span!("exec").entered();
+        if req.cmd.is_empty() {
+            return Err(Error::Invalid("exec needs a command to run".into()));
+        }
+        let id = self.resolve(c)?;
+        let config = self.store.config(&id)?;
+        if self.store.state(&id)?.status != Status::Running {
+            return Err(Error::NotRunning { name: config.name });
+        }
+        let container = self.runtime.load(&id).map_err(|e| Error::Runtime(e.to_string()))?;
+        let mut process = container.spec().process().clone().ok_or_else(|| Error::Corrupt(format!("container {} has no process in its spec", config.name)))?;
+        let mut env = config.env.clone();
+        for var in &req.env {
+            if let Some(entry) = var.to_entry() {
+                env.retain(|e| e.split('=').next() != Some(var.key.as_str()));
+                env.push(entry);
+            }
+        }
+        let cwd = req.workdir.clone().unwrap_or_else(|| config.workdir.clone());
+        let rootfs = self.rootfs_mount(&id).merged;
+        find_program(&rootfs, &req.cmd[0], &env, &cwd, &config.request.volumes, &config.image)?;
+        if let Some(user) = &req.user {
+            let ids = crate::spec::resolve_user(user, &rootfs)?;
+            let mut u = process.user().clone();
+            u.set_uid(ids.uid);
+            u.set_gid(ids.gid);
+            u.set_additional_gids(if ids.additional_gids.is_empty() { None } else { Some(ids.additional_gids) });
+            process.set_user(u);
+        }
+        process.set_args(Some(req.cmd.clone()));
+        process.set_env(Some(env));
+        process.set_cwd(cwd.into());
+        process.set_terminal(Some(req.tty && !req.detach));
+        process.set_console_size(None);
+        let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").map_err(|e| Error::io("opening /dev/null", e))?;
+        if req.detach {
+            let stdio = [null.as_raw_fd(); 3];
+            return exec_detached(&container, process, stdio);
+        }
+        if req.tty {
+            return self.exec_tty(&id, &container, process);
+        }
+        let stdin = if req.interactive { 0 } else { null.as_raw_fd() };
+        let opts = six_runtime::ExecOptions { process, stdio: Some([stdin, 1, 2]), ..Default::default() };
+        let signals = SignalRelay::new()?;
+        let pid = container.exec(opts).map_err(|e| Error::Runtime(e.to_string()))?;
+        signals.wait(pid, None)
+    }
+
+    fn exec_tty(&self, id: &str, container: &six_runtime::Container, mut process: oci_spec::runtime::Process) -> Result<i32> {
+        let socket = self.opts.runroot.join("containers").join(format!("{}.exec-{}.sock", &id[..12], std::process::id()));
+        let _ = std::fs::remove_file(&socket);
+        let (addr, _dir) = crate::attach::socket_addr(&socket)?;
+        let listener = match addr.path() {
+            Some(p) => UnixListener::bind(p).map_err(|e| Error::at("binding the console socket", &socket, e))?,
+            None => return Err(Error::Invalid(format!("console socket {} cannot be named", socket.display()))),
+        };
+        let _cleanup = RemoveOnDrop(socket.clone());
+        if let Some((rows, cols)) = window_size(0) {
+            if let Ok(b) = oci_spec::runtime::BoxBuilder::default().height(rows as u64).width(cols as u64).build() {
+                process.set_console_size(Some(b));
+            }
+        }
+        let opts = six_runtime::ExecOptions { process, console_socket: Some(socket.clone()), ..Default::default() };
+        let signals = SignalRelay::new()?;
+        let pid = container.exec(opts).map_err(|e| Error::Runtime(e.to_string()))?;
+        let (conn, _) = listener.accept().map_err(|e| Error::at("accepting on the console socket", &socket, e))?;
+        let master = receive_fd(conn.as_raw_fd())?;
+        let _raw = RawMode::enable(0);
+        signals.wait(pid, Some(master))
+    }
+}
+
+/// Forks a short-lived process that execs into the container and exits at once, so the
+/// new process belongs to nobody here (no zombie for the caller).
+fn exec_detached(container: &six_runtime::Container, process: oci_spec::runtime::Process, stdio: [RawFd; 3]) -> Result<i32> {
+    // SAFETY: the child runs the exec and leaves with _exit.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => {
+            let opts = six_runtime::ExecOptions { process, stdio: Some(stdio), ..Default::default() };
+            let code = if container.exec(opts).is_ok() { 0 } else { 1 };
+            // SAFETY: leaving the forked child without running the caller's destructors.
+            unsafe { libc::_exit(code) }
+        }
+        nix::unistd::ForkResult::Parent { child } => match nix::sys::wait::waitpid(child, None)? {
+            nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(0),
+            _ => Err(Error::Runtime("starting the detached exec process failed".into())),
+        },
+    }
+}
+
+/// Blocks the signals the CLI forwards (and SIGCHLD, SIGWINCH) while an exec runs.
+struct SignalRelay {
+    old: SigSet,
+    fd: SignalFd,
+}
+
+impl SignalRelay {
+    fn new() -> Result<SignalRelay> {
+        let mut mask = SigSet::empty();
+        for s in [NixSignal::SIGCHLD, NixSignal::SIGINT, NixSignal::SIGTERM, NixSignal::SIGHUP, NixSignal::SIGQUIT, NixSignal::SIGWINCH] {
+            mask.add(s);
+        }
+        let mut old = SigSet::empty();
+        nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
+        let fd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+        Ok(SignalRelay { old, fd })
+    }
+
+    /// Waits for `pid`, forwarding signals; with a pty `master`, relays it to fds 0 and 1.
+    fn wait(&self, pid: i32, master: Option<OwnedFd>) -> Result<i32> {
+        let mut master = master;
+        let mut stdin_open = master.is_some();
+        if let Some(m) = &master {
+            if let Some((rows, cols)) = window_size(0) {
+                crate::tty::set_window_size(m.as_raw_fd(), rows, cols);
+            }
+        }
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut code = None;
+        loop {
+            if let Some(c) = code {
+                if master.is_none() {
+                    return Ok(c);
+                }
+            }
+            let mut fds = [
+                libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: master.as_ref().map_or(-1, |m| m.as_raw_fd()), events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: if stdin_open { 0 } else { -1 }, events: libc::POLLIN, revents: 0 },
+            ];
+            let timeout = if code.is_some() { 1000 } else { -1 };
+            // SAFETY: a valid pollfd array.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout) };
+            if n == 0 && code.is_some() {
+                master = None;
+                continue;
+            }
+            if fds[0].revents != 0 {
+                while let Ok(Some(info)) = self.fd.read_signal() {
+                    match info.ssi_signo as i32 {
+                        libc::SIGCHLD => {}
+                        libc::SIGWINCH => {
+                            if let (Some(m), Some((rows, cols))) = (&master, window_size(0)) {
+                                crate::tty::set_window_size(m.as_raw_fd(), rows, cols);
+                            }
+                        }
+                        // SAFETY: forwarding to our own child.
+                        sig => unsafe {
+                            libc::kill(pid, sig);
+                        },
+                    }
+                }
+                let mut status = 0;
+                // SAFETY: reaping our own child.
+                if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+                    code = Some(if libc::WIFSIGNALED(status) { 128 + libc::WTERMSIG(status) } else { libc::WEXITSTATUS(status) });
+                }
+            }
+            if fds[1].revents != 0 {
+                let m = master.as_ref().map_or(-1, |m| m.as_raw_fd());
+                // SAFETY: reading into our buffer.
+                let n = unsafe { libc::read(m, buf.as_mut_ptr().cast(), buf.len()) };
+                if n <= 0 {
+                    master = None;
+                } else {
+                    write_all(1, &buf[..n as usize]);
+                }
+            }
+            if fds[2].revents != 0 {
+                // SAFETY: reading the caller's stdin into our buffer.
+                let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+                if n <= 0 {
+                    stdin_open = false;
+                } else if let Some(m) = &master {
+                    write_all(m.as_raw_fd(), &buf[..n as usize]);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for SignalRelay {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.old), None);
+    }
+}
+
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Receives one fd sent with SCM_RIGHTS (the runtime's pty master).
+fn receive_fd(socket: RawFd) -> Result<OwnedFd> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let mut data = [0u8; 4096];
+    let mut iov = [std::io::IoSliceMut::new(&mut data)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = recvmsg::<()>(socket, &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)?;
+    for c in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            if let Some(&fd) = fds.first() {
+                // SAFETY: the kernel gave us this fd with the message.
+                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+            }
+        }
+    }
+    Err(Error::Runtime("the runtime sent no pty master".into()))
+}
+
+fn write_all(fd: RawFd, mut data: &[u8]) {
+    while !data.is_empty() {
+        // SAFETY: writing from our buffer.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        data = &data[n as usize..];
+    }
+}

@@ -1,0 +1,335 @@
+//! What the CLI shows: `ps` rows, `inspect` JSON, `top` and `stats`. Read-only.
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::record::{ContainerConfig, State, Status};
+use crate::request::{ContainerStats, ContainerSummary, Top};
+use crate::status::{created_text, status_text, status_word};
+
+impl Engine {
+    /// `docker ps [-a]`: running containers (all with `all`), newest first.
+    pub fn list(&self, all: bool) -> Result<Vec<ContainerSummary>> {
+        let now = Utc::now();
+        let mut rows = Vec::new();
+        for id in self.store.ids()? {
+            let (Ok(config), Ok(state)) = (self.store.config(&id), self.store.state(&id)) else { continue };
+            if !all && !matches!(state.status, Status::Running | Status::Restarting) {
+                continue;
+            }
+            rows.push((config.created, summary(&config, &state, now)));
+        }
+        rows.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// `docker inspect`: a Docker-like object.
+    pub fn inspect(&self, c: &str) -> Result<serde_json::Value> {
+        let id = self.resolve(c)?;
+        let config = self.store.config(&id)?;
+        let state = self.store.state(&id)?;
+        Ok(inspect_json(&config, &state, &self.container_dir(&id)))
+    }
+
+    /// `docker top`: the container's processes, as `ps -ef` columns.
+    pub fn top(&self, c: &str) -> Result<Top> {
+        let id = self.resolve(c)?;
+        let name = self.store.config(&id)?.name;
+        if self.store.state(&id)?.status != Status::Running {
+            return Err(Error::NotRunning { name });
+        }
+        let container = self.runtime.load(&id).map_err(|e| Error::Runtime(e.to_string()))?;
+        let infos = container.process_infos().map_err(|e| Error::Runtime(e.to_string()))?;
+        let hz = clock_ticks();
+        let boot = boot_time();
+        let titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"].iter().map(|s| s.to_string()).collect();
+        let processes = infos
+            .iter()
+            .map(|p| {
+                let started = chrono::DateTime::from_timestamp(boot + (p.start_time / hz) as i64, 0).unwrap_or_default();
+                let secs = p.cpu_ticks / hz;
+                let cmd = if p.cmdline.is_empty() { format!("[{}]", p.comm) } else { p.cmdline.clone() };
+                vec![
+                    user_name(p.uid),
+                    p.pid.to_string(),
+                    p.ppid.to_string(),
+                    "0".into(),
+                    started.with_timezone(&chrono::Local).format("%H:%M").to_string(),
+                    tty_name(p.pid),
+                    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
+                    cmd,
+                ]
+            })
+            .collect();
+        Ok(Top { titles, processes })
+    }
+
+    /// `docker stats --no-stream`: one sample (CPU over 200 ms).
+    pub fn stats(&self, c: &str) -> Result<ContainerStats> {
+        let id = self.resolve(c)?;
+        let config = self.store.config(&id)?;
+        let state = self.store.state(&id)?;
+        let (Status::Running, Some(pid)) = (state.status, state.pid) else { return Err(Error::NotRunning { name: config.name }) };
+        let container = self.runtime.load(&id).map_err(|e| Error::Runtime(e.to_string()))?;
+        let sample = || container.stats().map_err(|e| Error::Runtime(e.to_string()));
+        let (t0, s0) = (std::time::Instant::now(), sample()?);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let (t1, s1) = (std::time::Instant::now(), sample()?);
+        let wall = (t1 - t0).as_nanos().max(1) as f64;
+        let cpu_percent = s1.cpu_usage_ns.saturating_sub(s0.cpu_usage_ns) as f64 / wall * 100.0;
+        let host_memory = host_memory();
+        let memory_limit = s1.memory_limit_bytes.filter(|l| *l < host_memory).unwrap_or(host_memory);
+        let (net_rx, net_tx) = net_io(pid);
+        let (block_read, block_write) = block_io(&container.processes().unwrap_or_default());
+        Ok(ContainerStats {
+            id,
+            name: config.name,
+            cpu_percent,
+            memory_usage: s1.memory_usage_bytes,
+            memory_limit,
+            memory_percent: s1.memory_usage_bytes as f64 / memory_limit.max(1) as f64 * 100.0,
+            net_rx,
+            net_tx,
+            block_read,
+            block_write,
+            pids: s1.pids_current,
+        })
+    }
+}
+
+fn summary(config: &ContainerConfig, state: &State, now: chrono::DateTime<Utc>) -> ContainerSummary {
+    let ports = state
+        .networks
+        .iter()
+        .flat_map(|n| n.ports.iter())
+        .map(|p| {
+            let ip = p.host_ip.map(|i| i.to_string()).unwrap_or_else(|| "0.0.0.0".into());
+            format!("{ip}:{}->{}/{}", p.host_port.unwrap_or(0), p.container_port, p.proto)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    ContainerSummary {
+        id: config.id.clone(),
+        image: config.image.clone(),
+        command: format!("\"{}\"", config.args.join(" ")),
+        created: created_text(config.created, now),
+        status: status_text(state, now),
+        ports,
+        names: config.name.clone(),
+    }
+}
+
+fn time_or_zero(t: Option<chrono::DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)).unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
+}
+
+fn inspect_json(config: &ContainerConfig, state: &State, dir: &std::path::Path) -> serde_json::Value {
+    let req = &config.request;
+    let running = state.status == Status::Running;
+    let first_net = state.networks.first();
+    let mut ports = serde_json::Map::new();
+    for p in state.networks.iter().flat_map(|n| n.ports.iter()) {
+        let key = format!("{}/{}", p.container_port, p.proto);
+        let host_ip = p.host_ip.map(|i| i.to_string()).unwrap_or_else(|| "0.0.0.0".into());
+        let entry = json!({"HostIp": host_ip, "HostPort": p.host_port.map(|h| h.to_string()).unwrap_or_default()});
+        ports.entry(key).or_insert_with(|| json!([])).as_array_mut().map(|a| a.push(entry));
+    }
+    let networks: serde_json::Map<String, serde_json::Value> = state
+        .networks
+        .iter()
+        .map(|n| (n.network.clone(), json!({"IPAddress": n.ip, "IPPrefixLen": n.prefix, "Gateway": n.gateway, "MacAddress": n.mac})))
+        .collect();
+    let (cpu_quota, cpu_period) = req.cpus.map(|c| c.quota_period()).map(|(q, p)| (q, p as i64)).unwrap_or((0, 0));
+    json!({
+        "Id": config.id,
+        "Created": time_or_zero(Some(config.created)),
+        "Path": config.args.first().cloned().unwrap_or_default(),
+        "Args": config.args.iter().skip(1).collect::<Vec<_>>(),
+        "State": {
+            "Status": status_word(state.status),
+            "Running": running,
+            "Paused": false,
+            "Restarting": state.status == Status::Restarting,
+            "OOMKilled": state.oom_killed,
+            "Dead": false,
+            "Pid": state.pid.unwrap_or(0),
+            "ExitCode": state.exit_code,
+            "Error": state.error.clone().unwrap_or_default(),
+            "StartedAt": time_or_zero(state.started_at),
+            "FinishedAt": time_or_zero(state.finished_at),
+        },
+        "Image": format!("sha256:{}", config.image_id),
+        "ResolvConfPath": dir.join("resolv.conf"),
+        "HostnamePath": dir.join("hostname"),
+        "HostsPath": dir.join("hosts"),
+        "LogPath": crate::logs::log_path(dir, &config.id),
+        "Name": format!("/{}", config.name),
+        "RestartCount": state.restart_count,
+        "Driver": "overlay",
+        "Mounts": req.volumes.iter().map(|v| json!({
+            "Type": "bind", "Source": v.host, "Destination": v.container, "Mode": if v.read_only { "ro" } else { "rw" },
+            "RW": !v.read_only, "Propagation": "rprivate"
+        })).collect::<Vec<_>>(),
+        "Config": {
+            "Hostname": config.hostname,
+            "User": config.user,
+            "Tty": req.tty,
+            "OpenStdin": req.interactive,
+            "Env": config.env,
+            "Cmd": config.cmd,
+            "Entrypoint": if config.entrypoint.is_empty() { serde_json::Value::Null } else { json!(config.entrypoint) },
+            "Image": config.image,
+            "WorkingDir": config.workdir,
+        },
+        "HostConfig": {
+            "Binds": req.volumes.iter().map(|v| format!("{}:{}:{}", v.host.display(), v.container.display(), if v.read_only { "ro" } else { "rw" })).collect::<Vec<_>>(),
+            "NetworkMode": req.network.to_string(),
+            "RestartPolicy": {"Name": req.restart.name(), "MaximumRetryCount": match req.restart { crate::types::RestartPolicy::OnFailure { max_retries: Some(n) } => n, _ => 0 }},
+            "AutoRemove": req.auto_remove,
+            "CapAdd": req.cap_add,
+            "CapDrop": req.cap_drop,
+            "ReadonlyRootfs": req.read_only,
+            "Memory": req.memory.map(|m| m.bytes()).unwrap_or(0),
+            "MemorySwap": req.memory_swap.map(|s| s.as_spec_value()).unwrap_or(0),
+            "CpuShares": req.cpu_shares.unwrap_or(0),
+            "NanoCpus": req.cpus.map(|c| c.nano_cpus()).unwrap_or(0),
+            "CpuQuota": cpu_quota,
+            "CpuPeriod": cpu_period,
+            "CpusetCpus": req.cpuset_cpus.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+            "PidsLimit": req.pids_limit,
+        },
+        "NetworkSettings": {
+            "IPAddress": first_net.map(|n| n.ip.clone()).unwrap_or_default(),
+            "IPPrefixLen": first_net.map(|n| n.prefix).unwrap_or(0),
+            "Gateway": first_net.map(|n| n.gateway.clone()).unwrap_or_default(),
+            "MacAddress": first_net.map(|n| n.mac.clone()).unwrap_or_default(),
+            "Ports": ports,
+            "Networks": networks,
+        },
+    })
+}
+
+fn clock_ticks() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
+fn boot_time() -> i64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines().find_map(|l| l.strip_prefix("btime ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+fn user_name(uid: u32) -> String {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.get(2).and_then(|u| u.parse::<u32>().ok()) == Some(uid))
+        .and_then(|f| f.first().map(|s| s.to_string()))
+        .unwrap_or_else(|| uid.to_string())
+}
+
+fn tty_name(pid: i32) -> String {
+    match std::fs::read_link(format!("/proc/{pid}/fd/0")) {
+        Ok(p) if p.starts_with("/dev/pts") => p.display().to_string().trim_start_matches("/dev/").to_owned(),
+        _ => "?".into(),
+    }
+}
+
+fn host_memory() -> u64 {
+    let info = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    info.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// Bytes received and sent by the container's interfaces (not loopback), as its init sees them.
+fn net_io(pid: i32) -> (u64, u64) {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/net/dev")).unwrap_or_default();
+    let mut rx = 0;
+    let mut tx = 0;
+    for line in text.lines().skip(2) {
+        let Some((iface, rest)) = line.split_once(':') else { continue };
+        if iface.trim() == "lo" {
+            continue;
+        }
+        let f: Vec<u64> = rest.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+        rx += f.first().copied().unwrap_or(0);
+        tx += f.get(8).copied().unwrap_or(0);
+    }
+    (rx, tx)
+}
+
+/// Bytes the container's live processes read from and wrote to storage (/proc/<pid>/io).
+fn block_io(pids: &[i32]) -> (u64, u64) {
+    let mut read = 0;
+    let mut write = 0;
+    for pid in pids {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+        for line in text.lines() {
+            if let Some(v) = line.strip_prefix("read_bytes: ") {
+                read += v.trim().parse::<u64>().unwrap_or(0);
+            } else if let Some(v) = line.strip_prefix("write_bytes: ") {
+                write += v.trim().parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    (read, write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::NetworkState;
+    use crate::request::RunRequest;
+
+    #[test]
+    fn ps_row_and_inspect() {
+        let now = Utc::now();
+        let config = ContainerConfig {
+            id: "a".repeat(64),
+            name: "web".into(),
+            created: now - chrono::Duration::seconds(5),
+            image: "busybox".into(),
+            image_id: "b".repeat(64),
+            args: vec!["top".into()],
+            entrypoint: vec![],
+            cmd: vec!["top".into()],
+            env: vec!["PATH=/bin".into()],
+            workdir: "/".into(),
+            user: String::new(),
+            hostname: "aaaaaaaaaaaa".into(),
+            request: RunRequest { memory: Some("100m".parse().unwrap()), cpu_shares: Some(512), ..Default::default() },
+        };
+        let state = State {
+            status: Status::Running,
+            pid: Some(42),
+            started_at: Some(now - chrono::Duration::seconds(3)),
+            networks: vec![NetworkState { network: "bridge".into(), ip: "10.88.0.2".into(), ports: vec!["8080:80".parse().unwrap()], ..Default::default() }],
+            ..Default::default()
+        };
+        let row = summary(&config, &state, now);
+        assert_eq!(row.command, "\"top\"");
+        assert_eq!(row.status, "Up 3 seconds");
+        assert_eq!(row.created, "5 seconds ago");
+        assert_eq!(row.ports, "0.0.0.0:8080->80/tcp");
+        let v = inspect_json(&config, &state, std::path::Path::new("/x"));
+        assert_eq!(v["State"]["Status"], "running");
+        assert_eq!(v["State"]["Pid"], 42);
+        assert_eq!(v["Name"], "/web");
+        assert_eq!(v["HostConfig"]["Memory"], 100 << 20);
+        assert_eq!(v["HostConfig"]["CpuShares"], 512);
+        assert_eq!(v["NetworkSettings"]["IPAddress"], "10.88.0.2");
+        assert_eq!(v["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"], "8080");
+        assert_eq!(v["Config"]["Cmd"][0], "top");
+    }
+}

@@ -1,0 +1,220 @@
+//! The lifecycle of a container as the CLI drives it: run, start, stop, kill, restart, wait.
+//! Signals travel through the monitor (over its attach socket), which knows the init's pid
+//! for certain; waiting is reading that socket until the monitor says the container ended.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use crate::attach::{self, Message};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::record::{ProcessId, Status};
+use crate::relay::relay;
+use crate::request::{RunOutcome, RunRequest};
+use crate::types::Signal;
+
+impl Engine {
+    /// `docker run`. Detached: returns once the container runs. Foreground: relays the
+    /// caller's stdio (or terminal) and returns the container's exit code.
+    pub fn run(&self, req: RunRequest) -> Result<RunOutcome> {
+        let _span = tracing::debug_span!("run").entered();
+        let prepared = self.prepare(&req)?;
+        let id = prepared.id;
+        let mut spec = prepared.spec;
+        if req.tty {
+            set_console_size(&mut spec);
+        }
+        let channel = self.launch_or_repair(&id, spec)?;
+        if req.detach {
+            return Ok(RunOutcome { id, exit_code: None });
+        }
+        let code = relay(channel, req.tty, req.interactive)?;
+        Ok(RunOutcome { id, exit_code: Some(code) })
+    }
+
+    /// Forks the monitor; if it could not report at all, repairs the record.
+    fn launch_or_repair(&self, id: &str, spec: oci_spec::runtime::Spec) -> Result<OwnedFd> {
+        match self.launch(id, spec) {
+            Ok(c) => Ok(c),
+            Err(e @ Error::StartFailed { .. }) => Err(e),
+            Err(e) => {
+                self.repair(id);
+                Err(e)
+            }
+        }
+    }
+
+    /// `docker start [-a] [-i]`. With `attach`, relays until the container ends and returns
+    /// its exit code. Starting a running container only attaches (or does nothing).
+    pub fn start(&self, c: &str, attach: bool, interactive: bool) -> Result<Option<i32>> {
+        let id = self.resolve(c)?;
+        let config = self.store.config(&id)?;
+        let state = self.store.state(&id)?;
+        let stdin = interactive && config.request.interactive;
+        match state.status {
+            Status::Running | Status::Restarting => {
+                if !attach {
+                    return Ok(None);
+                }
+                let channel = attach::connect(&self.attach_socket(&id))?;
+                return relay(channel, config.request.tty, stdin).map(Some);
+            }
+            Status::Creating | Status::Removing => {
+                return Err(Error::Invalid(format!("container {} is being created or removed; try again", config.name)))
+            }
+            Status::Created | Status::Exited => {}
+        }
+        let image = self.images.resolve(&config.image_id).map_err(|e| Error::Image(e.to_string()))?;
+        let dir = self.container_dir(&id);
+        let me = ProcessId::current();
+        self.store.update(&id, |s| {
+            if matches!(s.status, Status::Running | Status::Restarting | Status::Creating) {
+                return Err(Error::Invalid(format!("container {} is already being started", config.name)));
+            }
+            s.status = Status::Creating;
+            s.owner = Some(me);
+            s.stopped_by_user = false;
+            Ok(())
+        })?;
+        let mounted = self.images.mount_rootfs(&image, &dir).map_err(|e| Error::Image(e.to_string()));
+        let spec = mounted.and_then(|_| {
+            self.store.update(&id, |s| {
+                s.rootfs_mounted = true;
+                Ok(())
+            })?;
+            let text = std::fs::read(Engine::spec_path(&dir)).map_err(|e| Error::at("reading", &Engine::spec_path(&dir), e))?;
+            serde_json::from_slice::<oci_spec::runtime::Spec>(&text)
+                .map_err(|e| Error::Corrupt(format!("reading the spec of container {}: {e}", config.name)))
+        });
+        let mut spec = match spec {
+            Ok(s) => s,
+            Err(e) => {
+                self.repair(&id);
+                return Err(e);
+            }
+        };
+        if config.request.tty {
+            set_console_size(&mut spec);
+        }
+        let channel = self.launch_or_repair(&id, spec)?;
+        if !attach {
+            return Ok(None);
+        }
+        relay(channel, config.request.tty, stdin).map(Some)
+    }
+
+    /// `docker stop`: SIGTERM, then SIGKILL after `timeout`. A stopped container is fine.
+    pub fn stop(&self, c: &str, timeout: Duration) -> Result<()> {
+        let id = self.resolve(c)?;
+        let Some(channel) = self.mark_stopped_and_connect(&id)? else { return Ok(()) };
+        let _ = attach::send(channel.as_raw_fd(), &Message::Signal(libc::SIGTERM));
+        if wait_for_end(&channel, Some(timeout)).is_some() {
+            return Ok(());
+        }
+        let _ = attach::send(channel.as_raw_fd(), &Message::Signal(libc::SIGKILL));
+        wait_for_end(&channel, None);
+        Ok(())
+    }
+
+    /// `docker restart`: stop, then start.
+    pub fn restart(&self, c: &str, timeout: Duration) -> Result<()> {
+        self.stop(c, timeout)?;
+        self.start(c, false, false).map(|_| ())
+    }
+
+    /// `docker kill [-s SIGNAL]`. SIGKILL waits until the container has ended.
+    pub fn kill(&self, c: &str, signal: Signal) -> Result<()> {
+        let id = self.resolve(c)?;
+        let state = self.store.state(&id)?;
+        let name = || self.store.config(&id).map(|c| c.name).unwrap_or_else(|_| id.clone());
+        if state.status != Status::Running {
+            return Err(Error::NotRunning { name: name() });
+        }
+        let ending = matches!(signal.number(), libc::SIGKILL | libc::SIGTERM);
+        let channel = if ending {
+            self.mark_stopped_and_connect(&id)?
+        } else {
+            attach::connect(&self.attach_socket(&id)).ok()
+        };
+        let Some(channel) = channel else { return Err(Error::NotRunning { name: name() }) };
+        attach::send(channel.as_raw_fd(), &Message::Signal(signal.number())).map_err(|e| Error::io(format!("signalling container {}", name()), e))?;
+        if signal.number() == libc::SIGKILL {
+            wait_for_end(&channel, None);
+        }
+        Ok(())
+    }
+
+    /// `docker wait`: blocks until the container ends; its exit code.
+    pub fn wait(&self, c: &str) -> Result<i32> {
+        let id = self.resolve(c)?;
+        let state = self.store.state(&id)?;
+        if matches!(state.status, Status::Running | Status::Restarting | Status::Creating) {
+            if let Ok(channel) = attach::connect(&self.attach_socket(&id)) {
+                if let Some(Some(code)) = wait_for_end(&channel, None) {
+                    return Ok(code);
+                }
+            }
+        }
+        match self.store.state(&id) {
+            Ok(s) => Ok(s.exit_code),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Marks the container stopped by the user (its restart policy then does not apply) and
+    /// connects to its monitor; None if it does not run.
+    fn mark_stopped_and_connect(&self, id: &str) -> Result<Option<OwnedFd>> {
+        let running = self.store.update(id, |s| {
+            let running = matches!(s.status, Status::Running | Status::Restarting);
+            if running {
+                s.stopped_by_user = true;
+            }
+            Ok(running)
+        })?;
+        if !running {
+            return Ok(None);
+        }
+        Ok(attach::connect(&self.attach_socket(id)).ok())
+    }
+}
+
+/// Reads the monitor's messages until it reports the end. Some(code) when it did (None
+/// inside when the monitor closed without a code); None when `timeout` passed first.
+pub(crate) fn wait_for_end(channel: &OwnedFd, timeout: Option<Duration>) -> Option<Option<i32>> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
+    loop {
+        let wait_ms = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return None;
+                }
+                left.as_millis().min(i32::MAX as u128) as i32
+            }
+            None => -1,
+        };
+        let mut fds = [libc::pollfd { fd: channel.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        // SAFETY: a valid pollfd array of one.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, wait_ms) };
+        if n <= 0 {
+            continue;
+        }
+        match attach::recv(channel.as_raw_fd(), &mut buf) {
+            Ok(Some(Message::Exited(code))) | Ok(Some(Message::Failed(code, _))) => return Some(Some(code)),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return Some(None),
+        }
+    }
+}
+
+/// The caller's window size as the init's initial console size.
+fn set_console_size(spec: &mut oci_spec::runtime::Spec) {
+    let Some((rows, cols)) = crate::tty::window_size(0).or_else(|| crate::tty::window_size(1)) else { return };
+    if let Some(p) = spec.process_mut() {
+        let size = oci_spec::runtime::BoxBuilder::default().height(rows as u64).width(cols as u64).build().ok();
+        if let Some(size) = size {
+            p.set_console_size(Some(size));
+        }
+    }
+}

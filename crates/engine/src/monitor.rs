@@ -1,0 +1,514 @@
+//! The monitor: one small process per running container, the parent of its init.
+//!
+//! It is forked from the CLI (no exec: it already holds the spec), detaches into its own
+//! session, becomes a child subreaper, creates the container in-process through six-runtime
+//! (so the init is its child), attaches the network, starts the container, and then sits in
+//! one `poll` loop: output → the json log and attached clients; clients → stdin, window size,
+//! signals; SIGCHLD → exit code. When the container ends it applies the restart policy or
+//! cleans up (runtime delete, network detach, rootfs unmount, `--rm`) and exits.
+//! No threads; buffers are fixed and small.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{SigSet, Signal as NixSignal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use oci_spec::runtime::Spec;
+
+use crate::attach::{self, Message};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::logs::{log_path, LogWriter, Stream};
+use crate::record::{ContainerConfig, NetworkState, ProcessId, Status};
+
+impl Engine {
+    /// Forks the container's monitor and waits until it reports the container started.
+    /// Returns the CLI's end of the attach channel (output, then the exit code, follow on it).
+    pub(crate) fn launch(&self, id: &str, spec: Spec) -> Result<OwnedFd> {
+        let _span = tracing::debug_span!("launch_monitor").entered();
+        let (cli_end, monitor_end) = attach::pair()?;
+        // SAFETY: the child only runs our code and leaves with _exit, never returning here.
+        match unsafe { nix::unistd::fork() }? {
+            nix::unistd::ForkResult::Parent { child } => {
+                drop(monitor_end);
+                // The intermediate process exits at once; the monitor is then nobody's child
+                // here, so the CLI (or a test) never holds a zombie.
+                let _ = nix::sys::wait::waitpid(child, None);
+            }
+            nix::unistd::ForkResult::Child => {
+                drop(cli_end);
+                let _ = nix::unistd::setsid();
+                // SAFETY: as above; the grandchild is the monitor.
+                let code = match unsafe { nix::unistd::fork() } {
+                    Ok(nix::unistd::ForkResult::Child) => {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| monitor_main(self, id, spec, monitor_end)))
+                            .unwrap_or(70)
+                    }
+                    _ => 0,
+                };
+                // SAFETY: leaving the forked process without running the caller's destructors.
+                unsafe { libc::_exit(code) };
+            }
+        }
+        let mut buf = [0u8; 4096];
+        match attach::recv(cli_end.as_raw_fd(), &mut buf) {
+            Ok(Some(Message::Started(_))) => Ok(cli_end),
+            Ok(Some(Message::Failed(code, message))) => Err(Error::StartFailed { code, message }),
+            Ok(_) => Err(Error::Runtime(format!("the monitor of container {id} ended before the container started"))),
+            Err(e) => Err(Error::io(format!("waiting for the monitor of container {id}"), e)),
+        }
+    }
+}
+
+fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 {
+    detach_stdio();
+    // SAFETY: plain prctl on ourselves.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    let mut mask = SigSet::empty();
+    for s in [NixSignal::SIGCHLD, NixSignal::SIGTERM, NixSignal::SIGINT, NixSignal::SIGHUP] {
+        mask.add(s);
+    }
+    if mask.thread_block().is_err() {
+        return 71;
+    }
+    let Ok(sigfd) = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK) else { return 71 };
+    let me = ProcessId::current();
+    let config = engine.store.config(id);
+    let owned = engine.store.update(id, |s| {
+        s.owner = None;
+        s.monitor = Some(me);
+        Ok(())
+    });
+    let (Ok(config), Ok(())) = (config, owned) else { return 72 };
+    let _ = std::fs::create_dir_all(engine.run_dir(id));
+    let listener = attach::listen(&engine.attach_socket(id)).ok();
+    let dir = engine.container_dir(id);
+    let Ok(log) = LogWriter::open(&log_path(&dir, id)) else { return 73 };
+    let mut m = Monitor { engine, id, config, spec, clients: vec![channel], listener, log, sigfd, stop_requested: false };
+    m.run()
+}
+
+/// Points fds 0, 1 and 2 at /dev/null: the monitor must not hold the CLI's terminal or pipes.
+fn detach_stdio() {
+    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+        for fd in 0..3 {
+            // SAFETY: dup2 onto the standard fds.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
+}
+
+struct Monitor<'a> {
+    engine: &'a Engine,
+    id: &'a str,
+    config: ContainerConfig,
+    spec: Spec,
+    clients: Vec<OwnedFd>,
+    listener: Option<OwnedFd>,
+    log: LogWriter,
+    sigfd: SignalFd,
+    /// A client asked for a signal during a restart backoff: do not start again.
+    stop_requested: bool,
+}
+
+/// One running incarnation of the container.
+struct Running {
+    container: six_runtime::Container,
+    pid: i32,
+    /// stdout (or the pty master) and stderr, None once at EOF.
+    out: Option<OwnedFd>,
+    err: Option<OwnedFd>,
+    /// Where stdin from clients goes (a pipe, or the pty master).
+    stdin: Option<RawFd>,
+    stdin_pipe: Option<OwnedFd>,
+    tty: bool,
+    network: Option<NetworkState>,
+}
+
+impl Monitor<'_> {
+    fn run(&mut self) -> i32 {
+        let policy = self.config.request.restart;
+        let mut restarts = self.engine.store.state(self.id).map(|s| s.restart_count).unwrap_or(0);
+        loop {
+            let began = Instant::now();
+            let mut running = match self.start_once() {
+                Ok(r) => r,
+                Err(e) => {
+                    self.finish(e.exit_code(), Some(e.to_string()));
+                    return 0;
+                }
+            };
+            let code = self.supervise(&mut running);
+            self.end_incarnation(&running);
+            let stopped_by_user = self.engine.store.state(self.id).map(|s| s.stopped_by_user).unwrap_or(true);
+            if !policy.should_restart(code, restarts, stopped_by_user || self.stop_requested) {
+                self.finish(code, None);
+                return 0;
+            }
+            let _ = self.engine.store.update(self.id, |s| {
+                s.status = Status::Restarting;
+                s.exit_code = code;
+                s.finished_at = Some(chrono::Utc::now());
+                s.pid = None;
+                Ok(())
+            });
+            // Docker's backoff: 100 ms doubling per restart, at most a minute; reset after 10 s of running.
+            if began.elapsed() >= Duration::from_secs(10) {
+                restarts = 0;
+            }
+            let delay = Duration::from_millis(100u64.saturating_mul(1 << restarts.min(10))).min(Duration::from_secs(60));
+            self.idle(delay);
+            if self.stop_requested || self.engine.store.state(self.id).map(|s| s.stopped_by_user).unwrap_or(true) {
+                self.finish(code, None);
+                return 0;
+            }
+            restarts += 1;
+            let _ = self.engine.store.update(self.id, |s| {
+                s.restart_count += 1;
+                Ok(())
+            });
+        }
+    }
+
+    /// Creates the container (init waiting), attaches its network, starts it.
+    fn start_once(&mut self) -> Result<Running> {
+        let _span = tracing::debug_span!("start_container").entered();
+        let req = &self.config.request;
+        let dir = self.engine.container_dir(self.id);
+        let mut opts = six_runtime::CreateOptions { bundle: dir.clone(), spec: Some(self.spec.clone()), ..Default::default() };
+        let (mut out, mut err, mut stdin_pipe, mut child_ends) = (None, None, None, Vec::new());
+        if !req.tty {
+            let (out_r, out_w) = pipe()?;
+            let (err_r, err_w) = pipe()?;
+            let stdin_child = if req.interactive {
+                let (in_r, in_w) = pipe()?;
+                stdin_pipe = Some(in_w);
+                in_r
+            } else {
+                OwnedFd::from(std::fs::File::open("/dev/null").map_err(|e| Error::io("opening /dev/null", e))?)
+            };
+            opts.stdio = Some([stdin_child.as_raw_fd(), out_w.as_raw_fd(), err_w.as_raw_fd()]);
+            out = Some(out_r);
+            err = Some(err_r);
+            child_ends = vec![stdin_child, out_w, err_w];
+        }
+        let mut container = self.engine.runtime.create(self.id, opts).map_err(|e| Error::Runtime(e.to_string()))?;
+        drop(child_ends);
+        let pid = container.pid().unwrap_or(0);
+        if req.tty {
+            out = container.take_console();
+        }
+        let stdin = if req.tty { out.as_ref().map(|o| o.as_raw_fd()) } else { stdin_pipe.as_ref().map(|p| p.as_raw_fd()) };
+        let mut running = Running { container, pid, out, err, stdin, stdin_pipe, tty: req.tty, network: None };
+        let started = self.attach_network(&mut running).and_then(|()| {
+            let _s = tracing::debug_span!("runtime_start").entered();
+            running.container.start().map_err(|e| Error::Runtime(e.to_string()))
+        });
+        if let Err(e) = started {
+            self.end_incarnation(&running);
+            reap(pid);
+            return Err(e);
+        }
+        let networks: Vec<NetworkState> = running.network.iter().cloned().collect();
+        let me = ProcessId::current();
+        let _ = self.engine.store.update(self.id, |s| {
+            s.status = Status::Running;
+            s.pid = Some(pid);
+            s.monitor = Some(me);
+            s.owner = None;
+            s.started_at = Some(chrono::Utc::now());
+            s.networks = networks;
+            s.error = None;
+            s.rootfs_mounted = true;
+            Ok(())
+        });
+        self.broadcast(&Message::Started(pid));
+        Ok(running)
+    }
+
+    fn attach_network(&mut self, running: &mut Running) -> Result<()> {
+        let Some(network) = self.config.request.network.network_name().map(str::to_owned) else { return Ok(()) };
+        let _s = tracing::debug_span!("network_attach").entered();
+        let state = self.engine.attach_network(&self.config, &network, running.pid)?;
+        running.network = Some(state);
+        Ok(())
+    }
+
+    /// The poll loop of one incarnation; returns the exit code (128+signal when killed).
+    fn supervise(&mut self, r: &mut Running) -> i32 {
+        let mut buf = vec![0u8; attach::MAX_MESSAGE];
+        let mut exit_code: Option<i32> = None;
+        let mut drain_deadline: Option<Instant> = None;
+        loop {
+            if exit_code.is_some() && r.out.is_none() && r.err.is_none() {
+                break;
+            }
+            let mut fds: Vec<libc::pollfd> = Vec::with_capacity(4 + self.clients.len());
+            let poll = |fd: RawFd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+            fds.push(poll(self.sigfd.as_raw_fd()));
+            fds.push(poll(r.out.as_ref().map_or(-1, |f| f.as_raw_fd())));
+            fds.push(poll(r.err.as_ref().map_or(-1, |f| f.as_raw_fd())));
+            fds.push(poll(self.listener.as_ref().map_or(-1, |f| f.as_raw_fd())));
+            for c in &self.clients {
+                fds.push(poll(c.as_raw_fd()));
+            }
+            let timeout = match drain_deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i32,
+                None => -1,
+            };
+            // SAFETY: fds is a valid array of pollfd for its length.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+            if n == 0 && drain_deadline.is_some() {
+                break; // output still open long after the init ended: give up on it
+            }
+            if fds[0].revents != 0 {
+                if let Some(code) = self.handle_signals(r.pid) {
+                    exit_code = Some(code);
+                    drain_deadline = Some(Instant::now() + Duration::from_secs(2));
+                }
+            }
+            if fds[1].revents != 0 && !self.copy_output(&mut r.out, Stream::Stdout, &mut buf) {
+                r.out = None;
+                if r.tty {
+                    r.stdin = None;
+                }
+            }
+            if fds[2].revents != 0 && !self.copy_output(&mut r.err, Stream::Stderr, &mut buf) {
+                r.err = None;
+            }
+            if fds[3].revents != 0 {
+                if let Some(l) = &self.listener {
+                    while let Some(c) = attach::accept(l.as_raw_fd()) {
+                        self.clients.push(c);
+                    }
+                }
+            }
+            let mut gone = Vec::new();
+            for (i, pfd) in fds[4..].iter().enumerate() {
+                if pfd.revents != 0 && !self.handle_client(i, r, &mut buf) {
+                    gone.push(i);
+                }
+            }
+            for i in gone.into_iter().rev() {
+                self.clients.remove(i);
+            }
+        }
+        exit_code.unwrap_or(137)
+    }
+
+    /// Reaps children; Some(code) when the init has ended. Forwards SIGTERM/SIGINT/SIGHUP sent
+    /// to the monitor itself to the container.
+    fn handle_signals(&mut self, init: i32) -> Option<i32> {
+        let mut init_code = None;
+        while let Ok(Some(info)) = self.sigfd.read_signal() {
+            let sig = info.ssi_signo as i32;
+            if sig != libc::SIGCHLD && init > 0 {
+                // SAFETY: signalling our own child.
+                unsafe { libc::kill(init, sig) };
+            }
+        }
+        loop {
+            let mut status = 0;
+            // SAFETY: reaping our children without blocking.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                break;
+            }
+            if pid == init {
+                init_code = Some(if libc::WIFSIGNALED(status) { 128 + libc::WTERMSIG(status) } else { libc::WEXITSTATUS(status) });
+            }
+        }
+        init_code
+    }
+
+    /// Copies one read of output to the log and the clients; false at EOF.
+    fn copy_output(&mut self, fd: &mut Option<OwnedFd>, stream: Stream, buf: &mut [u8]) -> bool {
+        let Some(f) = fd else { return false };
+        // SAFETY: reading into our buffer.
+        let n = unsafe { libc::read(f.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            return true;
+        }
+        if n <= 0 {
+            return false; // EOF, or EIO from a pty whose other side closed
+        }
+        let data = &buf[..n as usize];
+        let _ = self.log.write(stream, data);
+        let m = match stream {
+            Stream::Stdout => Message::Stdout(data.to_vec()),
+            Stream::Stderr => Message::Stderr(data.to_vec()),
+        };
+        self.broadcast(&m);
+        true
+    }
+
+    /// One message from client `i`; false when the client is gone.
+    fn handle_client(&mut self, i: usize, r: &mut Running, buf: &mut [u8]) -> bool {
+        let fd = self.clients[i].as_raw_fd();
+        match attach::recv(fd, buf) {
+            Ok(Some(Message::Stdin(data))) => {
+                if let Some(stdin) = r.stdin {
+                    write_all(stdin, &data);
+                }
+                true
+            }
+            Ok(Some(Message::StdinClosed)) => {
+                if !r.tty {
+                    r.stdin_pipe = None;
+                    r.stdin = None;
+                }
+                true
+            }
+            Ok(Some(Message::Resize { rows, cols })) => {
+                if let (true, Some(master)) = (r.tty, &r.out) {
+                    crate::tty::set_window_size(master.as_raw_fd(), rows, cols);
+                }
+                true
+            }
+            Ok(Some(Message::Signal(sig))) => {
+                if r.pid > 0 {
+                    // SAFETY: signalling our own (unreaped) child: its pid cannot be reused.
+                    unsafe { libc::kill(r.pid, sig) };
+                }
+                true
+            }
+            Ok(Some(_)) => true,
+            Ok(None) | Err(_) => false,
+        }
+    }
+
+    /// Between two incarnations: serve clients, wait `delay`, stop early on a signal request.
+    fn idle(&mut self, delay: Duration) {
+        let deadline = Instant::now() + delay;
+        let mut buf = [0u8; 256];
+        while !self.stop_requested {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            let mut fds: Vec<libc::pollfd> = vec![libc::pollfd { fd: self.listener.as_ref().map_or(-1, |l| l.as_raw_fd()), events: libc::POLLIN, revents: 0 }];
+            fds.extend(self.clients.iter().map(|c| libc::pollfd { fd: c.as_raw_fd(), events: libc::POLLIN, revents: 0 }));
+            // SAFETY: valid pollfd array.
+            unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, left.as_millis() as i32) };
+            if fds[0].revents != 0 {
+                if let Some(l) = &self.listener {
+                    while let Some(c) = attach::accept(l.as_raw_fd()) {
+                        self.clients.push(c);
+                    }
+                }
+            }
+            let mut gone = Vec::new();
+            for (i, pfd) in fds[1..].iter().enumerate() {
+                if pfd.revents == 0 {
+                    continue;
+                }
+                match attach::recv(self.clients[i].as_raw_fd(), &mut buf) {
+                    Ok(Some(Message::Signal(_))) => self.stop_requested = true,
+                    Ok(Some(_)) => {}
+                    _ => gone.push(i),
+                }
+            }
+            for i in gone.into_iter().rev() {
+                self.clients.remove(i);
+            }
+        }
+    }
+
+    /// Undoes one incarnation: the runtime's container (cgroup, state) and the network.
+    fn end_incarnation(&self, r: &Running) {
+        let _s = tracing::debug_span!("cleanup").entered();
+        if let Err(e) = r.container.delete(true) {
+            tracing::warn!("deleting runtime container {}: {e}", self.id);
+        }
+        let mut networks: Vec<String> = r.network.iter().map(|n| n.network.clone()).collect();
+        // Networks joined later with `network connect`.
+        if let Ok(state) = self.engine.store.state(self.id) {
+            for n in state.networks {
+                if !networks.contains(&n.network) {
+                    networks.push(n.network);
+                }
+            }
+        }
+        for network in networks {
+            self.engine.detach_network(&network, self.id);
+        }
+    }
+
+    /// The container is over: unmount, record the end (or remove it for --rm), tell clients.
+    fn finish(&mut self, code: i32, error: Option<String>) {
+        let mount = self.engine.rootfs_mount(self.id);
+        let unmounted = !mount.is_mounted() || mount.unmount().is_ok();
+        let failed = error.is_some();
+        if self.config.request.auto_remove && unmounted {
+            let _ = self.engine.store.update(self.id, |s| {
+                s.status = Status::Removing;
+                Ok(())
+            });
+            let _ = self.engine.store.remove(self.id);
+        } else {
+            let err_text = error.clone();
+            let _ = self.engine.store.update(self.id, |s| {
+                s.status = if failed { Status::Created } else { Status::Exited };
+                s.exit_code = code;
+                s.finished_at = Some(chrono::Utc::now());
+                s.pid = None;
+                s.monitor = None;
+                s.networks.clear();
+                s.rootfs_mounted = !unmounted;
+                s.error = err_text;
+                Ok(())
+            });
+        }
+        let _ = std::fs::remove_file(self.engine.attach_socket(self.id));
+        let _ = std::fs::remove_dir(self.engine.run_dir(self.id));
+        let m = match error {
+            Some(e) => Message::Failed(code, e),
+            None => Message::Exited(code),
+        };
+        self.broadcast(&m);
+    }
+
+    /// Sends to every client; a client that cannot keep up for 5 s, or is gone, is dropped.
+    fn broadcast(&mut self, m: &Message) {
+        self.clients.retain(|c| {
+            set_send_timeout(c.as_raw_fd(), Duration::from_secs(5));
+            attach::send(c.as_raw_fd(), m).is_ok()
+        });
+    }
+}
+
+fn set_send_timeout(fd: RawFd, d: Duration) {
+    let tv = libc::timeval { tv_sec: d.as_secs() as libc::time_t, tv_usec: 0 };
+    // SAFETY: setsockopt with a timeval of the right size.
+    unsafe {
+        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_SNDTIMEO, (&tv as *const libc::timeval).cast(), std::mem::size_of::<libc::timeval>() as u32)
+    };
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    Ok((r, w))
+}
+
+fn write_all(fd: RawFd, mut data: &[u8]) {
+    while !data.is_empty() {
+        // SAFETY: writing from our buffer.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        data = &data[n as usize..];
+    }
+}
+
+/// Reaps the init after a failed start (the runtime's forced delete has killed it).
+fn reap(pid: i32) {
+    if pid > 0 {
+        let mut status = 0;
+        // SAFETY: reaping our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+    }
+}

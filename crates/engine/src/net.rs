@@ -1,0 +1,121 @@
+//! The engine's seam to six-network: attach a container's network namespace to a network
+//! with its published ports, detach it, connect/disconnect, and `port`. Only this file
+//! speaks six-network's types.
+
+use std::path::PathBuf;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::record::{ContainerConfig, NetworkState, Status};
+use crate::types::{PortSpec, Proto};
+
+fn to_mapping(p: &PortSpec) -> six_network::PortMapping {
+    six_network::PortMapping {
+        host_ip: p.host_ip,
+        host_port: p.host_port,
+        container_port: p.container_port,
+        proto: match p.proto {
+            Proto::Tcp => six_network::Proto::Tcp,
+            Proto::Udp => six_network::Proto::Udp,
+        },
+    }
+}
+
+fn from_mapping(p: &six_network::PortMapping) -> PortSpec {
+    PortSpec {
+        host_ip: p.host_ip,
+        host_port: p.host_port,
+        container_port: p.container_port,
+        proto: match p.proto {
+            six_network::Proto::Udp => Proto::Udp,
+            _ => Proto::Tcp,
+        },
+    }
+}
+
+fn net_err(e: six_network::Error) -> Error {
+    Error::Network(e.to_string())
+}
+
+impl Engine {
+    /// Attaches the network namespace of `pid` to `network`, publishing the request's ports
+    /// (only on the container's first network). Adds the address to the container's own
+    /// /etc/hosts on the default network.
+    pub(crate) fn attach_network(&self, config: &ContainerConfig, network: &str, pid: i32) -> Result<NetworkState> {
+        let networks = self.networks()?;
+        let endpoint = six_network::Endpoint { id: config.id.clone(), name: config.name.clone(), hostname: config.hostname.clone() };
+        let ports: Vec<six_network::PortMapping> = config.request.ports.iter().map(to_mapping).collect();
+        let netns = PathBuf::from(format!("/proc/{pid}/ns/net"));
+        let a = networks.attach(network, &endpoint, &netns, &ports).map_err(net_err)?;
+        if network == six_network::DEFAULT_NETWORK {
+            let hosts = self.container_dir(&config.id).join("hosts");
+            if let Err(e) = crate::etc::add_host_entry(&hosts, &a.ip.to_string(), &config.hostname, &config.name) {
+                let _ = networks.detach(network, &config.id);
+                return Err(e);
+            }
+        }
+        Ok(NetworkState {
+            network: network.to_owned(),
+            ip: a.ip.to_string(),
+            prefix: a.prefix,
+            gateway: a.gateway.to_string(),
+            mac: a.mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
+            ports: a.ports.iter().map(from_mapping).collect(),
+        })
+    }
+
+    /// Detaches; a network that no longer knows the container is fine.
+    pub(crate) fn detach_network(&self, network: &str, id: &str) {
+        match self.networks() {
+            Ok(n) => {
+                if let Err(e) = n.detach(network, id) {
+                    tracing::debug!("detaching {id} from {network}: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("detaching {id} from {network}: {e}"),
+        }
+    }
+
+    /// `docker network connect NETWORK CONTAINER`: a running container joins another network.
+    pub fn connect(&self, network: &str, c: &str) -> Result<()> {
+        let id = self.resolve(c)?;
+        let config = self.store.config(&id)?;
+        let state = self.store.state(&id)?;
+        let pid = match (state.status, state.pid) {
+            (Status::Running, Some(pid)) => pid,
+            _ => return Err(Error::NotRunning { name: config.name }),
+        };
+        if state.networks.iter().any(|n| n.network == network) {
+            return Err(Error::Invalid(format!("container {} is already connected to network {network}", config.name)));
+        }
+        let mut plain = config.clone();
+        plain.request.ports.clear();
+        let net = self.attach_network(&plain, network, pid)?;
+        self.store.update(&id, |s| {
+            s.networks.push(net);
+            Ok(())
+        })
+    }
+
+    /// `docker network disconnect NETWORK CONTAINER`.
+    pub fn disconnect(&self, network: &str, c: &str) -> Result<()> {
+        let id = self.resolve(c)?;
+        let state = self.store.state(&id)?;
+        if !state.networks.iter().any(|n| n.network == network) {
+            let name = self.store.config(&id)?.name;
+            return Err(Error::Invalid(format!("container {name} is not connected to network {network}")));
+        }
+        self.networks()?.detach(network, &id).map_err(net_err)?;
+        self.store.update(&id, |s| {
+            s.networks.retain(|n| n.network != network);
+            Ok(())
+        })
+    }
+
+    /// `docker port`: the published ports of a running container, host ports filled in.
+    pub fn port(&self, c: &str) -> Result<Vec<six_network::PortMapping>> {
+        let id = self.resolve(c)?;
+        let state = self.store.state(&id)?;
+        Ok(state.networks.iter().flat_map(|n| n.ports.iter().map(to_mapping)).collect())
+    }
+}

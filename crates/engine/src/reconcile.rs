@@ -1,0 +1,103 @@
+//! Repairs what killed processes left behind, run each time the engine opens: a container
+//! whose maker died half-way is removed; one whose monitor died is marked exited (its
+//! init killed, its cgroup, network and mount undone) or removed for `--rm`; a removal cut
+//! short is finished; a mount left on an exited container is undone.
+//!
+//! It reads every record but touches only those whose owner or monitor is dead.
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::record::Status;
+
+impl Engine {
+    pub(crate) fn reconcile(&self) -> Result<()> {
+        let _span = tracing::debug_span!("reconcile").entered();
+        let mut repaired = false;
+        for id in self.store.ids()? {
+            let Ok(state) = self.store.state(&id) else {
+                // A directory without a readable state: a create killed before its first write.
+                if self.store.config(&id).is_err() && dir_is_stale(&self.container_dir(&id)) {
+                    self.discard(&id);
+                    repaired = true;
+                }
+                continue;
+            };
+            if needs_repair(&state) {
+                self.repair(&id);
+                repaired = true;
+            }
+        }
+        if repaired {
+            self.store.remove_dangling_names();
+            if let Ok(n) = self.networks() {
+                let live: Vec<String> = self.store.ids()?.into_iter().filter(|id| self.store.state(id).is_ok_and(|s| s.monitor.is_some())).collect();
+                if let Err(e) = n.reconcile(&live) {
+                    tracing::warn!("reconciling networks: {e}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings one container whose owner or monitor is dead to a consistent state.
+    pub(crate) fn repair(&self, id: &str) {
+        let Ok(_lock) = self.store.lock(id) else { return };
+        let Ok(mut state) = self.store.state(id) else { return };
+        if !needs_repair(&state) {
+            return;
+        }
+        tracing::info!("repairing container {id} ({:?}, its owner or monitor is gone)", state.status);
+        let config = self.store.config(id).ok();
+        let auto_remove = config.as_ref().is_some_and(|c| c.request.auto_remove);
+        // A create cut short before its spec was built has nothing worth keeping.
+        let half_made = config.as_ref().is_none_or(|c| c.args.is_empty());
+        if let Ok(c) = self.runtime.load(id) {
+            if let Err(e) = c.delete(true) {
+                tracing::warn!("deleting runtime container {id}: {e}");
+            }
+        }
+        for n in &state.networks {
+            self.detach_network(&n.network, id);
+        }
+        let mount = self.rootfs_mount(id);
+        let unmounted = !mount.is_mounted() || mount.unmount().is_ok();
+        let remove = state.status == Status::Removing || auto_remove || (state.status == Status::Creating && half_made);
+        let _ = std::fs::remove_file(self.attach_socket(id));
+        let _ = std::fs::remove_dir(self.run_dir(id));
+        if remove && unmounted {
+            drop(_lock);
+            let _ = self.store.remove(id);
+            return;
+        }
+        if matches!(state.status, Status::Running | Status::Restarting) {
+            state.exit_code = 137;
+            state.finished_at = Some(chrono::Utc::now());
+            state.error = Some("the container's monitor died".into());
+        }
+        state.status = match state.status {
+            Status::Creating if state.started_at.is_none() => Status::Created,
+            Status::Created => Status::Created,
+            _ => Status::Exited,
+        };
+        state.owner = None;
+        state.monitor = None;
+        state.pid = None;
+        state.networks.clear();
+        state.rootfs_mounted = !unmounted;
+        let _ = self.store.write_state_locked(id, &state);
+    }
+}
+
+/// Whether the process responsible for this record is gone while it is mid-way.
+fn needs_repair(s: &crate::record::State) -> bool {
+    let holder_alive = s.owner.is_some_and(|p| p.alive()) || s.monitor.is_some_and(|p| p.alive());
+    match s.status {
+        Status::Creating | Status::Running | Status::Restarting | Status::Removing => !holder_alive,
+        Status::Created | Status::Exited => s.rootfs_mounted && !holder_alive,
+    }
+}
+
+/// A directory older than a minute (a create in progress writes its state at once).
+fn dir_is_stale(dir: &std::path::Path) -> bool {
+    std::fs::metadata(dir).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|e| e.as_secs() > 60)
+}

@@ -1,0 +1,108 @@
+//! The CLI's side of a foreground container: relays the caller's stdin (with `-i`) to the
+//! monitor and the container's output to the caller's stdout/stderr until the exit code
+//! comes back. With a terminal: raw mode (restored on every return path), the window size
+//! at start and on SIGWINCH. Without one, SIGINT/SIGTERM/SIGHUP/SIGQUIT to the CLI are
+//! forwarded to the container (Docker's sig-proxy). The CLI may die at any point: the
+//! monitor and the container carry on.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal as NixSignal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::attach::{self, Message};
+use crate::error::{Error, Result};
+use crate::tty::{window_size, RawMode};
+
+/// Restores the signal mask it found.
+struct MaskGuard(SigSet);
+
+impl Drop for MaskGuard {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.0), None);
+    }
+}
+
+/// Relays until the container exits; returns its exit code. `stdin`: relay fd 0.
+pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
+    let fd = channel.as_raw_fd();
+    let _raw = if tty { RawMode::enable(0) } else { None };
+    if tty {
+        if let Some((rows, cols)) = window_size(0).or_else(|| window_size(1)) {
+            let _ = attach::send(fd, &Message::Resize { rows, cols });
+        }
+    }
+    let mut mask = SigSet::empty();
+    for s in [NixSignal::SIGWINCH, NixSignal::SIGINT, NixSignal::SIGTERM, NixSignal::SIGHUP, NixSignal::SIGQUIT] {
+        mask.add(s);
+    }
+    let mut old = SigSet::empty();
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
+    let _restore = MaskGuard(old);
+    let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+
+    let mut stdin_open = stdin;
+    let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
+    loop {
+        let mut fds = [
+            libc::pollfd { fd, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: sigfd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: if stdin_open { 0 } else { -1 }, events: libc::POLLIN, revents: 0 },
+        ];
+        // SAFETY: a valid pollfd array.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(Error::io("waiting for the container", e));
+        }
+        if fds[0].revents != 0 {
+            match attach::recv(fd, &mut buf) {
+                Ok(Some(Message::Stdout(d))) => write_all(1, &d),
+                Ok(Some(Message::Stderr(d))) => write_all(2, &d),
+                Ok(Some(Message::Exited(code))) => return Ok(code),
+                Ok(Some(Message::Failed(code, message))) => return Err(Error::StartFailed { code, message }),
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => return Err(Error::Runtime("the container's monitor went away before the container ended".into())),
+            }
+        }
+        if fds[1].revents != 0 {
+            while let Ok(Some(info)) = sigfd.read_signal() {
+                let sig = info.ssi_signo as i32;
+                if sig == libc::SIGWINCH {
+                    if let Some((rows, cols)) = window_size(0).or_else(|| window_size(1)) {
+                        let _ = attach::send(fd, &Message::Resize { rows, cols });
+                    }
+                } else {
+                    let _ = attach::send(fd, &Message::Signal(sig));
+                }
+            }
+        }
+        if fds[2].revents != 0 {
+            // SAFETY: reading the caller's stdin into our buffer.
+            let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), attach::MAX_MESSAGE) };
+            if n > 0 {
+                let _ = attach::send(fd, &Message::Stdin(buf[..n as usize].to_vec()));
+            } else if n == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                stdin_open = false;
+                let _ = attach::send(fd, &Message::StdinClosed);
+            }
+        }
+    }
+}
+
+fn write_all(fd: RawFd, mut data: &[u8]) {
+    while !data.is_empty() {
+        // SAFETY: writing from our buffer to the caller's fd.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        data = &data[n as usize..];
+    }
+}
