@@ -61,6 +61,12 @@ pub fn prepare(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
     if !plan.has_namespace(LinuxNamespaceType::Mount) {
         return Err(Error::NoMountNamespace);
     }
+    if !plan.rootfs.is_absolute() {
+        return Err(Error::path(
+            "the rootfs must be an absolute path:",
+            plan.rootfs,
+        )(nix::errno::Errno::EINVAL));
+    }
     sys.mount(None, Path::new("/"), None, early, None)
         .map_err(Error::path("setting the propagation of", "/"))?;
     if !early.contains(MsFlags::MS_REC) {

@@ -417,3 +417,16 @@ fn a_shared_parent_is_made_private_when_root_propagation_is_not_recursive() {
         )
     );
 }
+
+#[test]
+fn a_relative_rootfs_is_refused_before_any_mount() {
+    let s = spec(serde_json::json!({}));
+    let sys = RecordingSyscall::new();
+    let e = prepare(&RootfsPlan::new(&s, Path::new("rootfs")), &sys).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("the rootfs must be an absolute path: rootfs: EINVAL"),
+        "{e}"
+    );
+    assert!(sys.calls().is_empty());
+}
