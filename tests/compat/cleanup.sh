@@ -28,6 +28,17 @@ suite_pids() {
     [[ "${args[*]}" == *"$TMP"* ]] && echo "${d#/proc/}"
   done
 }
+# The given PIDs and all their descendants (container processes are children of conmon and
+# of the containerd shim, which are child subreapers).
+with_descendants() {
+  ps -e -o pid=,ppid= | awk -v roots="$*" '
+    BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
+    { parent[$1] = $2 }
+    END {
+      do { grew = 0; for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; grew = 1 } } while (grew)
+      for (p in keep) print p
+    }'
+}
 # Cgroup directories named after the suite (podman's cgroup parent, containerd's namespace),
 # with runc at the top of each hierarchy, with sixrun below the caller's cgroup.
 suite_cgroups() { find /sys/fs/cgroup -type d -name "$PREFIX*" -prune 2>/dev/null; }
@@ -90,10 +101,16 @@ cleanup_all() {
     wait "$CONTAINERD_PID" 2>/dev/null
     CONTAINERD_PID=""
   fi
-  for pid in $(suite_pids); do kill -KILL "$pid" 2>/dev/null; done
+  for pid in $(with_descendants $(suite_pids)); do
+    [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] || kill -KILL "$pid" 2>/dev/null
+  done
   for line in $(suite_cgroups); do remove_cgroup_tree "$line"; done
   for line in $(suite_mounts); do umount "$line" 2>/dev/null || umount -l "$line" 2>/dev/null; done
-  [ -n "${BRIDGE:-}" ] && ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE" 2>/dev/null
+  # host ends of veths still attached to the suite's bridge, then the bridge
+  for line in $(ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
+    ip link del "$line" 2>/dev/null
+  done
+  ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE" 2>/dev/null
   for line in $(suite_netns); do ip netns delete "$line" 2>/dev/null; done
   # Firewall: first the rules (they may jump to netavark's chains), then the chains.
   new_firewall | grep ' -A ' | while read -r table rest; do
@@ -122,6 +139,8 @@ tool_leftovers() {
   x=$(suite_container_cgroups) && [ -n "$x" ] && found+="cgroups: $x; "
   x=$(new_runtime_state) && [ -n "$x" ] && found+="runtime state: $x; "
   x=$(suite_netns) && [ -n "$x" ] && found+="netns: $x; "
+  x=$(suite_pids | grep -vx "${CONTAINERD_PID:-none}") && [ -n "$x" ] &&
+    found+="processes: $(for p in $x; do tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-100; echo; done); "
   x=$(grep -E " ($TMP/[^ ]*/(merged|rootfs|shm|userdata)[^ ]*) " /proc/self/mountinfo | awk '{print $5}') && [ -n "$x" ] && found+="mounts: $x; "
   [ -z "$found" ] && return 0
   echo "$found" | tr '\n' ' '
