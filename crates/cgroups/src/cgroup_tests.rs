@@ -214,6 +214,10 @@ fn v2_rejects_what_it_cannot_express() {
         (r#"{"cpu": {"realtimeRuntime": 1000}}"#, "realtime"),
         (r#"{"memory": {"swappiness": 10}}"#, "swappiness"),
         (r#"{"unified": {"../x": "1"}}"#, "../x"),
+        (
+            r#"{"devices": [{"allow": false, "access": "rwm"}]}"#,
+            "fake cgroup tree",
+        ),
     ] {
         let e = cg.set(&resources(json)).unwrap_err().to_string();
         assert!(e.contains(needle), "{json}: {e}");

@@ -56,8 +56,12 @@ pub enum Error {
         waited_ms: u64,
     },
 
-    #[error("loading the cgroup v2 device filter for {}: {}", dir.display(), errno_text(source))]
-    DeviceFilter { dir: PathBuf, source: io::Error },
+    #[error("{step} the cgroup v2 device filter for {}: {}", dir.display(), errno_text(source))]
+    DeviceFilter {
+        step: &'static str,
+        dir: PathBuf,
+        source: io::Error,
+    },
 }
 
 /// The kernel's words for an I/O error, without Rust's "(os error N)" suffix:

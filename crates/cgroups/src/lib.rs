@@ -23,6 +23,7 @@ mod v1;
 mod v2;
 
 pub use cgroup::{Cgroup, Stats};
+pub use devices_bpf::attach_device_filter;
 pub use error::{Error, Result};
 pub use hierarchy::{Hierarchy, Mount, Version};
 pub use v2::shares_to_weight;

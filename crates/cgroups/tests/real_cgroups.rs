@@ -240,3 +240,67 @@ fn a_busy_cgroup_is_not_destroyed_silently() {
         cgroups_named(&name)
     );
 }
+
+/// Starts `sh` waiting for a line on stdin, moves it into `cg`, lets it probe devices.
+fn device_probe(cg: &Cgroup) -> String {
+    use std::io::Write;
+    use std::process::Stdio;
+    // No redirection to /dev/null: that is a write to the device under test.
+    let script = "read go
+for t in 'w /dev/null' 'r /dev/null' 'r /dev/zero' 'r /dev/full'; do
+  set -- $t
+  if [ $1 = w ]; then out=$( (echo x > $2) 2>&1 ) && echo \"$t:ok\" || echo \"$t:denied\"
+  else out=$(head -c1 $2 2>&1) && echo \"$t:ok\" || echo \"$t:denied\"; fi
+done";
+    let mut child = ChildGuard(
+        Command::new("/bin/busybox")
+            .args(["sh", "-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    cg.add_process(child.0.id() as i32).unwrap();
+    child.0.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.0.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert!(child.0.wait().unwrap().success());
+    out.trim().replace('\n', " ")
+}
+
+#[test]
+fn v2_device_filter_denies_and_is_replaced_on_update() {
+    require_root();
+    let name = unique_name("cgv");
+    let h = Hierarchy::detect().unwrap();
+    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    cg.0.create().unwrap();
+    let dir =
+        cg.0.unified_dir()
+            .expect("a cgroup2 mount (v2 or hybrid)")
+            .to_path_buf();
+    let rules: Vec<oci_spec::runtime::LinuxDeviceCgroup> = serde_json::from_str(
+        r#"[{"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "r"},
+            {"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwm"}]"#,
+    )
+    .unwrap();
+    six_cgroups::attach_device_filter(&dir, &rules).unwrap();
+    assert_eq!(
+        device_probe(&cg.0),
+        "w /dev/null:denied r /dev/null:ok r /dev/zero:ok r /dev/full:denied"
+    );
+    let allow_all: Vec<oci_spec::runtime::LinuxDeviceCgroup> =
+        serde_json::from_str(r#"[{"allow": true, "access": "rwm"}]"#).unwrap();
+    six_cgroups::attach_device_filter(&dir, &allow_all).unwrap();
+    assert_eq!(
+        device_probe(&cg.0),
+        "w /dev/null:ok r /dev/null:ok r /dev/zero:ok r /dev/full:ok"
+    );
+    drop(cg);
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
