@@ -128,14 +128,22 @@ pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
 /// the socket through `/proc/self/fd/<dir fd>/<name>` (the returned guard holds that fd).
 pub fn socket_addr(path: &Path) -> Result<(UnixAddr, Option<OwnedFd>)> {
     if path.as_os_str().len() < 100 {
-        let addr = UnixAddr::new(path).map_err(|e| Error::at("naming the socket", path, e.into()))?;
+        let addr =
+            UnixAddr::new(path).map_err(|e| Error::at("naming the socket", path, e.into()))?;
         return Ok((addr, None));
     }
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err(Error::Invalid(format!("socket path {} has no directory", path.display())));
+        return Err(Error::Invalid(format!(
+            "socket path {} has no directory",
+            path.display()
+        )));
     };
-    let dir_fd: OwnedFd = std::fs::File::open(dir).map_err(|e| Error::at("opening", dir, e))?.into();
-    let short = Path::new("/proc/self/fd").join(dir_fd.as_raw_fd().to_string()).join(name);
+    let dir_fd: OwnedFd = std::fs::File::open(dir)
+        .map_err(|e| Error::at("opening", dir, e))?
+        .into();
+    let short = Path::new("/proc/self/fd")
+        .join(dir_fd.as_raw_fd().to_string())
+        .join(name);
     let addr = UnixAddr::new(&short).map_err(|e| Error::at("naming the socket", path, e.into()))?;
     Ok((addr, Some(dir_fd)))
 }
@@ -234,7 +242,10 @@ mod tests {
         let s = accept(l.as_raw_fd()).unwrap();
         send(c.as_raw_fd(), &Message::StdinClosed).unwrap();
         let mut buf = vec![0; 64];
-        assert_eq!(recv(s.as_raw_fd(), &mut buf).unwrap(), Some(Message::StdinClosed));
+        assert_eq!(
+            recv(s.as_raw_fd(), &mut buf).unwrap(),
+            Some(Message::StdinClosed)
+        );
     }
 
     #[test]
@@ -248,7 +259,10 @@ mod tests {
         let s = accept(l.as_raw_fd()).unwrap();
         send(c.as_raw_fd(), &Message::StdinClosed).unwrap();
         let mut buf = vec![0; 64];
-        assert_eq!(recv(s.as_raw_fd(), &mut buf).unwrap(), Some(Message::StdinClosed));
+        assert_eq!(
+            recv(s.as_raw_fd(), &mut buf).unwrap(),
+            Some(Message::StdinClosed)
+        );
     }
 
     #[test]

@@ -15,9 +15,17 @@ impl Engine {
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
         let state = self.store.state(&id)?;
-        let base = self.images.resolve(&config.image_id).map_err(|e| Error::Image(e.to_string()))?;
+        let base = self
+            .images
+            .resolve(&config.image_id)
+            .map_err(|e| Error::Image(e.to_string()))?;
         let change = six_image::ImageConfig {
-            env: config.env.iter().filter(|e| !e.starts_with("HOSTNAME=")).cloned().collect(),
+            env: config
+                .env
+                .iter()
+                .filter(|e| !e.starts_with("HOSTNAME="))
+                .cloned()
+                .collect(),
             cmd: Some(config.cmd.clone()),
             entrypoint: Some(config.entrypoint.clone()),
             working_dir: Some(config.workdir.clone()),
@@ -25,8 +33,15 @@ impl Engine {
             ..Default::default()
         };
         let upper = self.rootfs_mount(&id).upper;
-        let paused = if state.status == Status::Running { self.runtime.load(&id).ok().filter(|c| c.pause().is_ok()) } else { None };
-        let result = self.images.commit(&base, &upper, change, reference).map_err(|e| Error::Image(e.to_string()));
+        let paused = if state.status == Status::Running {
+            self.runtime.load(&id).ok().filter(|c| c.pause().is_ok())
+        } else {
+            None
+        };
+        let result = self
+            .images
+            .commit(&base, &upper, change, reference)
+            .map_err(|e| Error::Image(e.to_string()));
         if let Some(c) = paused {
             let _ = c.resume();
         }
@@ -42,10 +57,19 @@ impl Engine {
         let merged = if was_mounted {
             mount.merged.clone()
         } else {
-            let image = self.images.resolve(&config.image_id).map_err(|e| Error::Image(e.to_string()))?;
-            self.images.mount_rootfs(&image, &self.container_dir(&id)).map_err(|e| Error::Image(e.to_string()))?.merged
+            let image = self
+                .images
+                .resolve(&config.image_id)
+                .map_err(|e| Error::Image(e.to_string()))?;
+            self.images
+                .mount_rootfs(&image, &self.container_dir(&id))
+                .map_err(|e| Error::Image(e.to_string()))?
+                .merged
         };
-        let result = self.images.export(&merged, out, &six_image::Progress::for_stderr()).map_err(|e| Error::Image(e.to_string()));
+        let result = self
+            .images
+            .export(&merged, out, &six_image::Progress::for_stderr())
+            .map_err(|e| Error::Image(e.to_string()));
         if !was_mounted && self.store.state(&id).is_ok_and(|s| !s.rootfs_mounted) {
             let _ = self.rootfs_mount(&id).unmount();
         }

@@ -23,7 +23,10 @@ impl Engine {
     /// `docker create`: the container exists, state "Created", nothing runs.
     pub fn create(&self, req: RunRequest) -> Result<String> {
         let p = self.prepare(&req)?;
-        let unmounted = self.rootfs_mount(&p.id).unmount().map_err(|e| Error::Image(e.to_string()));
+        let unmounted = self
+            .rootfs_mount(&p.id)
+            .unmount()
+            .map_err(|e| Error::Image(e.to_string()));
         let marked = unmounted.and_then(|()| {
             self.store.update(&p.id, |s| {
                 s.status = Status::Created;
@@ -43,10 +46,15 @@ impl Engine {
     pub(crate) fn prepare(&self, req: &RunRequest) -> Result<Prepared> {
         let _span = tracing::debug_span!("prepare").entered();
         self.check_request(req)?;
-        let image_name = req.image.clone().unwrap_or_else(|| DEFAULT_IMAGE.to_owned());
+        let image_name = req
+            .image
+            .clone()
+            .unwrap_or_else(|| DEFAULT_IMAGE.to_owned());
         let image = {
             let _s = tracing::debug_span!("resolve_image").entered();
-            self.images.resolve(&image_name).map_err(|e| Error::Image(e.to_string()))?
+            self.images
+                .resolve(&image_name)
+                .map_err(|e| Error::Image(e.to_string()))?
         };
         let id = Store::new_id()?;
         let name = match &req.name {
@@ -76,7 +84,9 @@ impl Engine {
         let built = (|| {
             let mount = {
                 let _s = tracing::debug_span!("mount_rootfs").entered();
-                self.images.mount_rootfs(&image, &dir).map_err(|e| Error::Image(e.to_string()))?
+                self.images
+                    .mount_rootfs(&image, &dir)
+                    .map_err(|e| Error::Image(e.to_string()))?
             };
             self.store.update(&id, |s| {
                 s.rootfs_mounted = true;
@@ -88,7 +98,8 @@ impl Engine {
                 NetworkMode::Named(n) => Some(self.networks()?.hosts_file(n)),
                 _ => None,
             };
-            let etc = crate::etc::write_files(&dir, &hostname, &req.network, shared_hosts.as_deref())?;
+            let etc =
+                crate::etc::write_files(&dir, &hostname, &req.network, shared_hosts.as_deref())?;
             let defaults = ImageDefaults {
                 env: image.config.env.clone(),
                 entrypoint: image.config.entrypoint.clone().unwrap_or_default(),
@@ -102,10 +113,17 @@ impl Engine {
                 image: &defaults,
                 rootfs: &mount.merged,
                 etc: &etc,
-                seccomp: Some(six_seccomp::docker_default()),
+                seccomp: (!req.seccomp_unconfined).then(six_seccomp::docker_default),
             };
             let built = spec::build(&input)?;
-            find_program(&mount.merged, &built.args[0], &built.env, &built.workdir, &req.volumes, &image_name)?;
+            find_program(
+                &mount.merged,
+                &built.args[0],
+                &built.env,
+                &built.workdir,
+                &req.volumes,
+                &image_name,
+            )?;
             Ok::<_, Error>(built)
         })();
         let built = match built {
@@ -122,12 +140,16 @@ impl Engine {
         config.workdir = built.workdir;
         config.user = built.user;
         config.hostname = built.hostname;
-        let written = write_atomic(&dir.join("container.json"), &config).and_then(|()| write_atomic(&Engine::spec_path(&dir), &built.spec));
+        let written = write_atomic(&dir.join("container.json"), &config)
+            .and_then(|()| write_atomic(&Engine::spec_path(&dir), &built.spec));
         if let Err(e) = written {
             self.discard(&id);
             return Err(e);
         }
-        Ok(Prepared { id, spec: built.spec })
+        Ok(Prepared {
+            id,
+            spec: built.spec,
+        })
     }
 
     /// Undoes a half-made container: unmount, remove the record. Best effort (reconcile
@@ -150,24 +172,36 @@ impl Engine {
         let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap_or_default();
         if let (Some(set), Ok(online)) = (&req.cpuset_cpus, online.trim().parse::<CpuSet>()) {
             if !set.within(&online) {
-                return Err(Error::Invalid(format!("requested CPUs are not available: requested {set}, available {online}")));
+                return Err(Error::Invalid(format!(
+                    "requested CPUs are not available: requested {set}, available {online}"
+                )));
             }
         }
         if let Some(cpus) = req.cpus {
-            let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+            let n = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1) as f64;
             if cpus.get() > n {
-                return Err(Error::Invalid(format!("range of CPUs is from 0.01 to {n:.2}, as there are only {n} CPUs available")));
+                return Err(Error::Invalid(format!(
+                    "range of CPUs is from 0.01 to {n:.2}, as there are only {n} CPUs available"
+                )));
             }
         }
         if !req.ports.is_empty() && req.network.network_name().is_none() {
-            return Err(Error::Invalid(format!("published ports need a network; --network {} has none", req.network)));
+            return Err(Error::Invalid(format!(
+                "published ports need a network; --network {} has none",
+                req.network
+            )));
         }
         if let NetworkMode::Named(n) = &req.network {
-            self.networks()?.inspect(n).map_err(|e| Error::Network(e.to_string()))?;
+            self.networks()?
+                .inspect(n)
+                .map_err(|e| Error::Network(e.to_string()))?;
         }
         for v in &req.volumes {
             if !v.host.exists() {
-                std::fs::create_dir_all(&v.host).at("creating the volume's host directory", &v.host)?;
+                std::fs::create_dir_all(&v.host)
+                    .at("creating the volume's host directory", &v.host)?;
             }
         }
         Ok(())

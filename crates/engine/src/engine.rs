@@ -37,9 +37,18 @@ impl EngineOptions {
     pub fn new(root: Option<PathBuf>, runroot: Option<PathBuf>) -> EngineOptions {
         let root = root.unwrap_or_else(|| PathBuf::from("/var/lib/sixdocker"));
         let runroot = runroot.unwrap_or_else(|| PathBuf::from("/run/sixdocker"));
-        let cgroup_parent = std::env::var("SIX_CGROUP_PARENT").ok().filter(|s| !s.is_empty());
-        let import_dir = std::env::var_os("SIXDOCKER_IMAGE_DIR").map(PathBuf::from).or_else(|| Some(root.join("import")));
-        EngineOptions { root, runroot, cgroup_parent, import_dir }
+        let cgroup_parent = std::env::var("SIX_CGROUP_PARENT")
+            .ok()
+            .filter(|s| !s.is_empty());
+        let import_dir = std::env::var_os("SIXDOCKER_IMAGE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| Some(root.join("import")));
+        EngineOptions {
+            root,
+            runroot,
+            cgroup_parent,
+            import_dir,
+        }
     }
 }
 
@@ -63,9 +72,17 @@ impl Engine {
         std::fs::create_dir_all(&runtime_dir).at("creating", &runtime_dir)?;
         std::fs::create_dir_all(opts.runroot.join("containers")).at("creating", &opts.runroot)?;
         let store = Store::open(&opts.root)?;
-        let images = ImageStore::open(&opts.root).map_err(|e| Error::Image(e.to_string()))?.with_import_dir(opts.import_dir.clone());
+        let images = ImageStore::open(&opts.root)
+            .map_err(|e| Error::Image(e.to_string()))?
+            .with_import_dir(opts.import_dir.clone());
         let runtime = Runtime::new(&runtime_dir).with_cgroup_parent(opts.cgroup_parent.clone());
-        let engine = Engine { opts, store, images, networks: OnceCell::new(), runtime };
+        let engine = Engine {
+            opts,
+            store,
+            images,
+            networks: OnceCell::new(),
+            runtime,
+        };
         engine.reconcile()?;
         Ok(engine)
     }

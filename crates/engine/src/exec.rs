@@ -28,8 +28,16 @@ impl Engine {
         if self.store.state(&id)?.status != Status::Running {
             return Err(Error::NotRunning { name: config.name });
         }
-        let container = self.runtime.load(&id).map_err(|e| Error::Runtime(e.to_string()))?;
-        let mut process = container.spec().process().clone().ok_or_else(|| Error::Corrupt(format!("container {} has no process in its spec", config.name)))?;
+        let container = self
+            .runtime
+            .load(&id)
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let mut process = container.spec().process().clone().ok_or_else(|| {
+            Error::Corrupt(format!(
+                "container {} has no process in its spec",
+                config.name
+            ))
+        })?;
         let mut env = config.env.clone();
         for var in &req.env {
             if let Some(entry) = var.to_entry() {
@@ -37,15 +45,29 @@ impl Engine {
                 env.push(entry);
             }
         }
-        let cwd = req.workdir.clone().unwrap_or_else(|| config.workdir.clone());
+        let cwd = req
+            .workdir
+            .clone()
+            .unwrap_or_else(|| config.workdir.clone());
         let rootfs = self.rootfs_mount(&id).merged;
-        find_program(&rootfs, &req.cmd[0], &env, &cwd, &config.request.volumes, &config.image)?;
+        find_program(
+            &rootfs,
+            &req.cmd[0],
+            &env,
+            &cwd,
+            &config.request.volumes,
+            &config.image,
+        )?;
         if let Some(user) = &req.user {
             let ids = crate::spec::resolve_user(user, &rootfs)?;
             let mut u = process.user().clone();
             u.set_uid(ids.uid);
             u.set_gid(ids.gid);
-            u.set_additional_gids(if ids.additional_gids.is_empty() { None } else { Some(ids.additional_gids) });
+            u.set_additional_gids(if ids.additional_gids.is_empty() {
+                None
+            } else {
+                Some(ids.additional_gids)
+            });
             process.set_user(u);
         }
         process.set_args(Some(req.cmd.clone()));
@@ -53,7 +75,11 @@ impl Engine {
         process.set_cwd(cwd.into());
         process.set_terminal(Some(req.tty && !req.detach));
         process.set_console_size(None);
-        let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null").map_err(|e| Error::io("opening /dev/null", e))?;
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .map_err(|e| Error::io("opening /dev/null", e))?;
         if req.detach {
             let stdio = [null.as_raw_fd(); 3];
             return exec_detached(&container, process, stdio);
@@ -62,30 +88,63 @@ impl Engine {
             return self.exec_tty(&id, &container, process);
         }
         let stdin = if req.interactive { 0 } else { null.as_raw_fd() };
-        let opts = six_runtime::ExecOptions { process, stdio: Some([stdin, 1, 2]), ..Default::default() };
+        let opts = six_runtime::ExecOptions {
+            process,
+            stdio: Some([stdin, 1, 2]),
+            ..Default::default()
+        };
         let signals = SignalRelay::new()?;
-        let pid = container.exec(opts).map_err(|e| Error::Runtime(e.to_string()))?;
+        let pid = container
+            .exec(opts)
+            .map_err(|e| Error::Runtime(e.to_string()))?;
         signals.wait(pid, None)
     }
 
-    fn exec_tty(&self, id: &str, container: &six_runtime::Container, mut process: oci_spec::runtime::Process) -> Result<i32> {
-        let socket = self.opts.runroot.join("containers").join(format!("{}.exec-{}.sock", &id[..12], std::process::id()));
+    fn exec_tty(
+        &self,
+        id: &str,
+        container: &six_runtime::Container,
+        mut process: oci_spec::runtime::Process,
+    ) -> Result<i32> {
+        let socket = self.opts.runroot.join("containers").join(format!(
+            "{}.exec-{}.sock",
+            &id[..12],
+            std::process::id()
+        ));
         let _ = std::fs::remove_file(&socket);
         let (addr, _dir) = crate::attach::socket_addr(&socket)?;
         let listener = match addr.path() {
-            Some(p) => UnixListener::bind(p).map_err(|e| Error::at("binding the console socket", &socket, e))?,
-            None => return Err(Error::Invalid(format!("console socket {} cannot be named", socket.display()))),
+            Some(p) => UnixListener::bind(p)
+                .map_err(|e| Error::at("binding the console socket", &socket, e))?,
+            None => {
+                return Err(Error::Invalid(format!(
+                    "console socket {} cannot be named",
+                    socket.display()
+                )))
+            }
         };
         let _cleanup = RemoveOnDrop(socket.clone());
         if let Some((rows, cols)) = window_size(0) {
-            if let Ok(b) = oci_spec::runtime::BoxBuilder::default().height(rows as u64).width(cols as u64).build() {
+            if let Ok(b) = oci_spec::runtime::BoxBuilder::default()
+                .height(rows as u64)
+                .width(cols as u64)
+                .build()
+            {
                 process.set_console_size(Some(b));
             }
         }
-        let opts = six_runtime::ExecOptions { process, console_socket: Some(socket.clone()), ..Default::default() };
+        let opts = six_runtime::ExecOptions {
+            process,
+            console_socket: Some(socket.clone()),
+            ..Default::default()
+        };
         let signals = SignalRelay::new()?;
-        let pid = container.exec(opts).map_err(|e| Error::Runtime(e.to_string()))?;
-        let (conn, _) = listener.accept().map_err(|e| Error::at("accepting on the console socket", &socket, e))?;
+        let pid = container
+            .exec(opts)
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let (conn, _) = listener
+            .accept()
+            .map_err(|e| Error::at("accepting on the console socket", &socket, e))?;
         let master = receive_fd(conn.as_raw_fd())?;
         let _raw = RawMode::enable(0);
         signals.wait(pid, Some(master))
@@ -94,18 +153,28 @@ impl Engine {
 
 /// Forks a short-lived process that execs into the container and exits at once, so the
 /// new process belongs to nobody here (no zombie for the caller).
-fn exec_detached(container: &six_runtime::Container, process: oci_spec::runtime::Process, stdio: [RawFd; 3]) -> Result<i32> {
+fn exec_detached(
+    container: &six_runtime::Container,
+    process: oci_spec::runtime::Process,
+    stdio: [RawFd; 3],
+) -> Result<i32> {
     // SAFETY: the child runs the exec and leaves with _exit.
     match unsafe { nix::unistd::fork() }? {
         nix::unistd::ForkResult::Child => {
-            let opts = six_runtime::ExecOptions { process, stdio: Some(stdio), ..Default::default() };
+            let opts = six_runtime::ExecOptions {
+                process,
+                stdio: Some(stdio),
+                ..Default::default()
+            };
             let code = if container.exec(opts).is_ok() { 0 } else { 1 };
             // SAFETY: leaving the forked child without running the caller's destructors.
             unsafe { libc::_exit(code) }
         }
         nix::unistd::ForkResult::Parent { child } => match nix::sys::wait::waitpid(child, None)? {
             nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(0),
-            _ => Err(Error::Runtime("starting the detached exec process failed".into())),
+            _ => Err(Error::Runtime(
+                "starting the detached exec process failed".into(),
+            )),
         },
     }
 }
@@ -119,7 +188,14 @@ struct SignalRelay {
 impl SignalRelay {
     fn new() -> Result<SignalRelay> {
         let mut mask = SigSet::empty();
-        for s in [NixSignal::SIGCHLD, NixSignal::SIGINT, NixSignal::SIGTERM, NixSignal::SIGHUP, NixSignal::SIGQUIT, NixSignal::SIGWINCH] {
+        for s in [
+            NixSignal::SIGCHLD,
+            NixSignal::SIGINT,
+            NixSignal::SIGTERM,
+            NixSignal::SIGHUP,
+            NixSignal::SIGQUIT,
+            NixSignal::SIGWINCH,
+        ] {
             mask.add(s);
         }
         let mut old = SigSet::empty();
@@ -146,9 +222,21 @@ impl SignalRelay {
                 }
             }
             let mut fds = [
-                libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-                libc::pollfd { fd: master.as_ref().map_or(-1, |m| m.as_raw_fd()), events: libc::POLLIN, revents: 0 },
-                libc::pollfd { fd: if stdin_open { 0 } else { -1 }, events: libc::POLLIN, revents: 0 },
+                libc::pollfd {
+                    fd: self.fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: master.as_ref().map_or(-1, |m| m.as_raw_fd()),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: if stdin_open { 0 } else { -1 },
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
             ];
             let timeout = if code.is_some() { 1000 } else { -1 };
             // SAFETY: a valid pollfd array.
@@ -175,7 +263,11 @@ impl SignalRelay {
                 let mut status = 0;
                 // SAFETY: reaping our own child.
                 if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
-                    code = Some(if libc::WIFSIGNALED(status) { 128 + libc::WTERMSIG(status) } else { libc::WEXITSTATUS(status) });
+                    code = Some(if libc::WIFSIGNALED(status) {
+                        128 + libc::WTERMSIG(status)
+                    } else {
+                        libc::WEXITSTATUS(status)
+                    });
                 }
             }
             if fds[1].revents != 0 {
@@ -221,7 +313,12 @@ fn receive_fd(socket: RawFd) -> Result<OwnedFd> {
     let mut data = [0u8; 4096];
     let mut iov = [std::io::IoSliceMut::new(&mut data)];
     let mut space = nix::cmsg_space!([RawFd; 1]);
-    let msg = recvmsg::<()>(socket, &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)?;
+    let msg = recvmsg::<()>(
+        socket,
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )?;
     for c in msg.cmsgs()? {
         if let ControlMessageOwned::ScmRights(fds) = c {
             if let Some(&fd) = fds.first() {

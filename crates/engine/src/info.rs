@@ -15,7 +15,9 @@ impl Engine {
         let now = Utc::now();
         let mut rows = Vec::new();
         for id in self.store.ids()? {
-            let (Ok(config), Ok(state)) = (self.store.config(&id), self.store.state(&id)) else { continue };
+            let (Ok(config), Ok(state)) = (self.store.config(&id), self.store.state(&id)) else {
+                continue;
+            };
             if !all && !matches!(state.status, Status::Running | Status::Restarting) {
                 continue;
             }
@@ -40,23 +42,40 @@ impl Engine {
         if self.store.state(&id)?.status != Status::Running {
             return Err(Error::NotRunning { name });
         }
-        let container = self.runtime.load(&id).map_err(|e| Error::Runtime(e.to_string()))?;
-        let infos = container.process_infos().map_err(|e| Error::Runtime(e.to_string()))?;
+        let container = self
+            .runtime
+            .load(&id)
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let infos = container
+            .process_infos()
+            .map_err(|e| Error::Runtime(e.to_string()))?;
         let hz = clock_ticks();
         let boot = boot_time();
-        let titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"].iter().map(|s| s.to_string()).collect();
+        let titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let processes = infos
             .iter()
             .map(|p| {
-                let started = chrono::DateTime::from_timestamp(boot + (p.start_time / hz) as i64, 0).unwrap_or_default();
+                let started =
+                    chrono::DateTime::from_timestamp(boot + (p.start_time / hz) as i64, 0)
+                        .unwrap_or_default();
                 let secs = p.cpu_ticks / hz;
-                let cmd = if p.cmdline.is_empty() { format!("[{}]", p.comm) } else { p.cmdline.clone() };
+                let cmd = if p.cmdline.is_empty() {
+                    format!("[{}]", p.comm)
+                } else {
+                    p.cmdline.clone()
+                };
                 vec![
                     user_name(p.uid),
                     p.pid.to_string(),
                     p.ppid.to_string(),
                     "0".into(),
-                    started.with_timezone(&chrono::Local).format("%H:%M").to_string(),
+                    started
+                        .with_timezone(&chrono::Local)
+                        .format("%H:%M")
+                        .to_string(),
                     tty_name(p.pid),
                     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
                     cmd,
@@ -71,8 +90,13 @@ impl Engine {
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
         let state = self.store.state(&id)?;
-        let (Status::Running, Some(pid)) = (state.status, state.pid) else { return Err(Error::NotRunning { name: config.name }) };
-        let container = self.runtime.load(&id).map_err(|e| Error::Runtime(e.to_string()))?;
+        let (Status::Running, Some(pid)) = (state.status, state.pid) else {
+            return Err(Error::NotRunning { name: config.name });
+        };
+        let container = self
+            .runtime
+            .load(&id)
+            .map_err(|e| Error::Runtime(e.to_string()))?;
         let sample = || container.stats().map_err(|e| Error::Runtime(e.to_string()));
         let (t0, s0) = (std::time::Instant::now(), sample()?);
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -80,7 +104,10 @@ impl Engine {
         let wall = (t1 - t0).as_nanos().max(1) as f64;
         let cpu_percent = s1.cpu_usage_ns.saturating_sub(s0.cpu_usage_ns) as f64 / wall * 100.0;
         let host_memory = host_memory();
-        let memory_limit = s1.memory_limit_bytes.filter(|l| *l < host_memory).unwrap_or(host_memory);
+        let memory_limit = s1
+            .memory_limit_bytes
+            .filter(|l| *l < host_memory)
+            .unwrap_or(host_memory);
         let (net_rx, net_tx) = net_io(pid);
         let (block_read, block_write) = block_io(&container.processes().unwrap_or_default());
         Ok(ContainerStats {
@@ -99,14 +126,26 @@ impl Engine {
     }
 }
 
-fn summary(config: &ContainerConfig, state: &State, now: chrono::DateTime<Utc>) -> ContainerSummary {
+fn summary(
+    config: &ContainerConfig,
+    state: &State,
+    now: chrono::DateTime<Utc>,
+) -> ContainerSummary {
     let ports = state
         .networks
         .iter()
         .flat_map(|n| n.ports.iter())
         .map(|p| {
-            let ip = p.host_ip.map(|i| i.to_string()).unwrap_or_else(|| "0.0.0.0".into());
-            format!("{ip}:{}->{}/{}", p.host_port.unwrap_or(0), p.container_port, p.proto)
+            let ip = p
+                .host_ip
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "0.0.0.0".into());
+            format!(
+                "{ip}:{}->{}/{}",
+                p.host_port.unwrap_or(0),
+                p.container_port,
+                p.proto
+            )
         })
         .collect::<Vec<_>>()
         .join(", ");
@@ -122,26 +161,42 @@ fn summary(config: &ContainerConfig, state: &State, now: chrono::DateTime<Utc>) 
 }
 
 fn time_or_zero(t: Option<chrono::DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)).unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
 }
 
-fn inspect_json(config: &ContainerConfig, state: &State, dir: &std::path::Path) -> serde_json::Value {
+fn inspect_json(
+    config: &ContainerConfig,
+    state: &State,
+    dir: &std::path::Path,
+) -> serde_json::Value {
     let req = &config.request;
     let running = state.status == Status::Running;
     let first_net = state.networks.first();
     let mut ports = serde_json::Map::new();
     for p in state.networks.iter().flat_map(|n| n.ports.iter()) {
         let key = format!("{}/{}", p.container_port, p.proto);
-        let host_ip = p.host_ip.map(|i| i.to_string()).unwrap_or_else(|| "0.0.0.0".into());
+        let host_ip = p
+            .host_ip
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "0.0.0.0".into());
         let entry = json!({"HostIp": host_ip, "HostPort": p.host_port.map(|h| h.to_string()).unwrap_or_default()});
-        ports.entry(key).or_insert_with(|| json!([])).as_array_mut().map(|a| a.push(entry));
+        ports
+            .entry(key)
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .map(|a| a.push(entry));
     }
     let networks: serde_json::Map<String, serde_json::Value> = state
         .networks
         .iter()
         .map(|n| (n.network.clone(), json!({"IPAddress": n.ip, "IPPrefixLen": n.prefix, "Gateway": n.gateway, "MacAddress": n.mac})))
         .collect();
-    let (cpu_quota, cpu_period) = req.cpus.map(|c| c.quota_period()).map(|(q, p)| (q, p as i64)).unwrap_or((0, 0));
+    let (cpu_quota, cpu_period) = req
+        .cpus
+        .map(|c| c.quota_period())
+        .map(|(q, p)| (q, p as i64))
+        .unwrap_or((0, 0));
     json!({
         "Id": config.id,
         "Created": time_or_zero(Some(config.created)),
@@ -223,7 +278,10 @@ fn clock_ticks() -> u64 {
 
 fn boot_time() -> i64 {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    stat.lines().find_map(|l| l.strip_prefix("btime ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    stat.lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn user_name(uid: u32) -> String {
@@ -238,7 +296,11 @@ fn user_name(uid: u32) -> String {
 
 fn tty_name(pid: i32) -> String {
     match std::fs::read_link(format!("/proc/{pid}/fd/0")) {
-        Ok(p) if p.starts_with("/dev/pts") => p.display().to_string().trim_start_matches("/dev/").to_owned(),
+        Ok(p) if p.starts_with("/dev/pts") => p
+            .display()
+            .to_string()
+            .trim_start_matches("/dev/")
+            .to_owned(),
         _ => "?".into(),
     }
 }
@@ -258,11 +320,16 @@ fn net_io(pid: i32) -> (u64, u64) {
     let mut rx = 0;
     let mut tx = 0;
     for line in text.lines().skip(2) {
-        let Some((iface, rest)) = line.split_once(':') else { continue };
+        let Some((iface, rest)) = line.split_once(':') else {
+            continue;
+        };
         if iface.trim() == "lo" {
             continue;
         }
-        let f: Vec<u64> = rest.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
         rx += f.first().copied().unwrap_or(0);
         tx += f.get(8).copied().unwrap_or(0);
     }
@@ -308,13 +375,22 @@ mod tests {
             workdir: "/".into(),
             user: String::new(),
             hostname: "aaaaaaaaaaaa".into(),
-            request: RunRequest { memory: Some("100m".parse().unwrap()), cpu_shares: Some(512), ..Default::default() },
+            request: RunRequest {
+                memory: Some("100m".parse().unwrap()),
+                cpu_shares: Some(512),
+                ..Default::default()
+            },
         };
         let state = State {
             status: Status::Running,
             pid: Some(42),
             started_at: Some(now - chrono::Duration::seconds(3)),
-            networks: vec![NetworkState { network: "bridge".into(), ip: "10.88.0.2".into(), ports: vec!["8080:80".parse().unwrap()], ..Default::default() }],
+            networks: vec![NetworkState {
+                network: "bridge".into(),
+                ip: "10.88.0.2".into(),
+                ports: vec!["8080:80".parse().unwrap()],
+                ..Default::default()
+            }],
             ..Default::default()
         };
         let row = summary(&config, &state, now);
@@ -329,7 +405,10 @@ mod tests {
         assert_eq!(v["HostConfig"]["Memory"], 100 << 20);
         assert_eq!(v["HostConfig"]["CpuShares"], 512);
         assert_eq!(v["NetworkSettings"]["IPAddress"], "10.88.0.2");
-        assert_eq!(v["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"], "8080");
+        assert_eq!(
+            v["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"],
+            "8080"
+        );
         assert_eq!(v["Config"]["Cmd"][0], "top");
     }
 }

@@ -33,4 +33,6 @@ pub mod types;
 
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
 pub use error::{Error, Result};
-pub use request::{ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top};
+pub use request::{
+    ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
+};

@@ -26,10 +26,16 @@ impl Engine {
         }
         let channel = self.launch_or_repair(&id, spec)?;
         if req.detach {
-            return Ok(RunOutcome { id, exit_code: None });
+            return Ok(RunOutcome {
+                id,
+                exit_code: None,
+            });
         }
         let code = relay(channel, req.tty, req.interactive)?;
-        Ok(RunOutcome { id, exit_code: Some(code) })
+        Ok(RunOutcome {
+            id,
+            exit_code: Some(code),
+        })
     }
 
     /// Forks the monitor; if it could not report at all, repairs the record.
@@ -60,31 +66,51 @@ impl Engine {
                 return relay(channel, config.request.tty, stdin).map(Some);
             }
             Status::Creating | Status::Removing => {
-                return Err(Error::Invalid(format!("container {} is being created or removed; try again", config.name)))
+                return Err(Error::Invalid(format!(
+                    "container {} is being created or removed; try again",
+                    config.name
+                )))
             }
             Status::Created | Status::Exited => {}
         }
-        let image = self.images.resolve(&config.image_id).map_err(|e| Error::Image(e.to_string()))?;
+        let image = self
+            .images
+            .resolve(&config.image_id)
+            .map_err(|e| Error::Image(e.to_string()))?;
         let dir = self.container_dir(&id);
         let me = ProcessId::current();
         self.store.update(&id, |s| {
-            if matches!(s.status, Status::Running | Status::Restarting | Status::Creating) {
-                return Err(Error::Invalid(format!("container {} is already being started", config.name)));
+            if matches!(
+                s.status,
+                Status::Running | Status::Restarting | Status::Creating
+            ) {
+                return Err(Error::Invalid(format!(
+                    "container {} is already being started",
+                    config.name
+                )));
             }
             s.status = Status::Creating;
             s.owner = Some(me);
             s.stopped_by_user = false;
             Ok(())
         })?;
-        let mounted = self.images.mount_rootfs(&image, &dir).map_err(|e| Error::Image(e.to_string()));
+        let mounted = self
+            .images
+            .mount_rootfs(&image, &dir)
+            .map_err(|e| Error::Image(e.to_string()));
         let spec = mounted.and_then(|_| {
             self.store.update(&id, |s| {
                 s.rootfs_mounted = true;
                 Ok(())
             })?;
-            let text = std::fs::read(Engine::spec_path(&dir)).map_err(|e| Error::at("reading", &Engine::spec_path(&dir), e))?;
-            serde_json::from_slice::<oci_spec::runtime::Spec>(&text)
-                .map_err(|e| Error::Corrupt(format!("reading the spec of container {}: {e}", config.name)))
+            let text = std::fs::read(Engine::spec_path(&dir))
+                .map_err(|e| Error::at("reading", &Engine::spec_path(&dir), e))?;
+            serde_json::from_slice::<oci_spec::runtime::Spec>(&text).map_err(|e| {
+                Error::Corrupt(format!(
+                    "reading the spec of container {}: {e}",
+                    config.name
+                ))
+            })
         });
         let mut spec = match spec {
             Ok(s) => s,
@@ -106,7 +132,9 @@ impl Engine {
     /// `docker stop`: SIGTERM, then SIGKILL after `timeout`. A stopped container is fine.
     pub fn stop(&self, c: &str, timeout: Duration) -> Result<()> {
         let id = self.resolve(c)?;
-        let Some(channel) = self.mark_stopped_and_connect(&id)? else { return Ok(()) };
+        let Some(channel) = self.mark_stopped_and_connect(&id)? else {
+            return Ok(());
+        };
         let _ = attach::send(channel.as_raw_fd(), &Message::Signal(libc::SIGTERM));
         if wait_for_end(&channel, Some(timeout)).is_some() {
             return Ok(());
@@ -126,7 +154,12 @@ impl Engine {
     pub fn kill(&self, c: &str, signal: Signal) -> Result<()> {
         let id = self.resolve(c)?;
         let state = self.store.state(&id)?;
-        let name = || self.store.config(&id).map(|c| c.name).unwrap_or_else(|_| id.clone());
+        let name = || {
+            self.store
+                .config(&id)
+                .map(|c| c.name)
+                .unwrap_or_else(|_| id.clone())
+        };
         if state.status != Status::Running {
             return Err(Error::NotRunning { name: name() });
         }
@@ -136,8 +169,11 @@ impl Engine {
         } else {
             attach::connect(&self.attach_socket(&id)).ok()
         };
-        let Some(channel) = channel else { return Err(Error::NotRunning { name: name() }) };
-        attach::send(channel.as_raw_fd(), &Message::Signal(signal.number())).map_err(|e| Error::io(format!("signalling container {}", name()), e))?;
+        let Some(channel) = channel else {
+            return Err(Error::NotRunning { name: name() });
+        };
+        attach::send(channel.as_raw_fd(), &Message::Signal(signal.number()))
+            .map_err(|e| Error::io(format!("signalling container {}", name()), e))?;
         if signal.number() == libc::SIGKILL {
             wait_for_end(&channel, None);
         }
@@ -148,7 +184,10 @@ impl Engine {
     pub fn wait(&self, c: &str) -> Result<i32> {
         let id = self.resolve(c)?;
         let state = self.store.state(&id)?;
-        if matches!(state.status, Status::Running | Status::Restarting | Status::Creating) {
+        if matches!(
+            state.status,
+            Status::Running | Status::Restarting | Status::Creating
+        ) {
             if let Ok(channel) = attach::connect(&self.attach_socket(&id)) {
                 if let Some(Some(code)) = wait_for_end(&channel, None) {
                     return Ok(code);
@@ -194,14 +233,20 @@ pub(crate) fn wait_for_end(channel: &OwnedFd, timeout: Option<Duration>) -> Opti
             }
             None => -1,
         };
-        let mut fds = [libc::pollfd { fd: channel.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        let mut fds = [libc::pollfd {
+            fd: channel.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
         // SAFETY: a valid pollfd array of one.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, wait_ms) };
         if n <= 0 {
             continue;
         }
         match attach::recv(channel.as_raw_fd(), &mut buf) {
-            Ok(Some(Message::Exited(code))) | Ok(Some(Message::Failed(code, _))) => return Some(Some(code)),
+            Ok(Some(Message::Exited(code))) | Ok(Some(Message::Failed(code, _))) => {
+                return Some(Some(code))
+            }
             Ok(Some(_)) => {}
             Ok(None) | Err(_) => return Some(None),
         }
@@ -210,9 +255,16 @@ pub(crate) fn wait_for_end(channel: &OwnedFd, timeout: Option<Duration>) -> Opti
 
 /// The caller's window size as the init's initial console size.
 fn set_console_size(spec: &mut oci_spec::runtime::Spec) {
-    let Some((rows, cols)) = crate::tty::window_size(0).or_else(|| crate::tty::window_size(1)) else { return };
+    let Some((rows, cols)) = crate::tty::window_size(0).or_else(|| crate::tty::window_size(1))
+    else {
+        return;
+    };
     if let Some(p) = spec.process_mut() {
-        let size = oci_spec::runtime::BoxBuilder::default().height(rows as u64).width(cols as u64).build().ok();
+        let size = oci_spec::runtime::BoxBuilder::default()
+            .height(rows as u64)
+            .width(cols as u64)
+            .build()
+            .ok();
         if let Some(size) = size {
             p.set_console_size(Some(size));
         }

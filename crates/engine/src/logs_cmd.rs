@@ -9,10 +9,23 @@ use crate::record::Status;
 use crate::request::LogOptions;
 
 impl Engine {
-    pub fn logs(&self, c: &str, opts: &LogOptions, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    pub fn logs(
+        &self,
+        c: &str,
+        opts: &LogOptions,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Result<()> {
         let id = self.resolve(c)?;
         let path = log_path(&self.container_dir(&id), &id);
-        let mut running = || self.store.state(&id).is_ok_and(|s| matches!(s.status, Status::Running | Status::Restarting | Status::Creating));
+        let mut running = || {
+            self.store.state(&id).is_ok_and(|s| {
+                matches!(
+                    s.status,
+                    Status::Running | Status::Restarting | Status::Creating
+                )
+            })
+        };
         read_logs(&path, opts, out, err, &mut running)
     }
 }

@@ -41,8 +41,10 @@ impl Engine {
                 // SAFETY: as above; the grandchild is the monitor.
                 let code = match unsafe { nix::unistd::fork() } {
                     Ok(nix::unistd::ForkResult::Child) => {
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| monitor_main(self, id, spec, monitor_end)))
-                            .unwrap_or(70)
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            monitor_main(self, id, spec, monitor_end)
+                        }))
+                        .unwrap_or(70)
                     }
                     _ => 0,
                 };
@@ -54,8 +56,13 @@ impl Engine {
         match attach::recv(cli_end.as_raw_fd(), &mut buf) {
             Ok(Some(Message::Started(_))) => Ok(cli_end),
             Ok(Some(Message::Failed(code, message))) => Err(Error::StartFailed { code, message }),
-            Ok(_) => Err(Error::Runtime(format!("the monitor of container {id} ended before the container started"))),
-            Err(e) => Err(Error::io(format!("waiting for the monitor of container {id}"), e)),
+            Ok(_) => Err(Error::Runtime(format!(
+                "the monitor of container {id} ended before the container started"
+            ))),
+            Err(e) => Err(Error::io(
+                format!("waiting for the monitor of container {id}"),
+                e,
+            )),
         }
     }
 }
@@ -65,13 +72,21 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
     // SAFETY: plain prctl on ourselves.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     let mut mask = SigSet::empty();
-    for s in [NixSignal::SIGCHLD, NixSignal::SIGTERM, NixSignal::SIGINT, NixSignal::SIGHUP] {
+    for s in [
+        NixSignal::SIGCHLD,
+        NixSignal::SIGTERM,
+        NixSignal::SIGINT,
+        NixSignal::SIGHUP,
+    ] {
         mask.add(s);
     }
     if mask.thread_block().is_err() {
         return 71;
     }
-    let Ok(sigfd) = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK) else { return 71 };
+    let Ok(sigfd) = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+    else {
+        return 71;
+    };
     let me = ProcessId::current();
     let config = engine.store.config(id);
     let owned = engine.store.update(id, |s| {
@@ -79,18 +94,36 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
         s.monitor = Some(me);
         Ok(())
     });
-    let (Ok(config), Ok(())) = (config, owned) else { return 72 };
+    let (Ok(config), Ok(())) = (config, owned) else {
+        return 72;
+    };
     let _ = std::fs::create_dir_all(engine.run_dir(id));
     let listener = attach::listen(&engine.attach_socket(id)).ok();
     let dir = engine.container_dir(id);
-    let Ok(log) = LogWriter::open(&log_path(&dir, id)) else { return 73 };
-    let mut m = Monitor { engine, id, config, spec, clients: vec![channel], listener, log, sigfd, stop_requested: false };
+    let Ok(log) = LogWriter::open(&log_path(&dir, id)) else {
+        return 73;
+    };
+    let mut m = Monitor {
+        engine,
+        id,
+        config,
+        spec,
+        clients: vec![channel],
+        listener,
+        log,
+        sigfd,
+        stop_requested: false,
+    };
     m.run()
 }
 
 /// Points fds 0, 1 and 2 at /dev/null: the monitor must not hold the CLI's terminal or pipes.
 fn detach_stdio() {
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         for fd in 0..3 {
             // SAFETY: dup2 onto the standard fds.
             unsafe { libc::dup2(null.as_raw_fd(), fd) };
@@ -128,7 +161,12 @@ struct Running {
 impl Monitor<'_> {
     fn run(&mut self) -> i32 {
         let policy = self.config.request.restart;
-        let mut restarts = self.engine.store.state(self.id).map(|s| s.restart_count).unwrap_or(0);
+        let mut restarts = self
+            .engine
+            .store
+            .state(self.id)
+            .map(|s| s.restart_count)
+            .unwrap_or(0);
         loop {
             let began = Instant::now();
             let mut running = match self.start_once() {
@@ -140,7 +178,12 @@ impl Monitor<'_> {
             };
             let code = self.supervise(&mut running);
             self.end_incarnation(&running);
-            let stopped_by_user = self.engine.store.state(self.id).map(|s| s.stopped_by_user).unwrap_or(true);
+            let stopped_by_user = self
+                .engine
+                .store
+                .state(self.id)
+                .map(|s| s.stopped_by_user)
+                .unwrap_or(true);
             if !policy.should_restart(code, restarts, stopped_by_user || self.stop_requested) {
                 self.finish(code, None);
                 return 0;
@@ -156,9 +199,17 @@ impl Monitor<'_> {
             if began.elapsed() >= Duration::from_secs(10) {
                 restarts = 0;
             }
-            let delay = Duration::from_millis(100u64.saturating_mul(1 << restarts.min(10))).min(Duration::from_secs(60));
+            let delay = Duration::from_millis(100u64.saturating_mul(1 << restarts.min(10)))
+                .min(Duration::from_secs(60));
             self.idle(delay);
-            if self.stop_requested || self.engine.store.state(self.id).map(|s| s.stopped_by_user).unwrap_or(true) {
+            if self.stop_requested
+                || self
+                    .engine
+                    .store
+                    .state(self.id)
+                    .map(|s| s.stopped_by_user)
+                    .unwrap_or(true)
+            {
                 self.finish(code, None);
                 return 0;
             }
@@ -175,7 +226,11 @@ impl Monitor<'_> {
         let _span = tracing::debug_span!("start_container").entered();
         let req = &self.config.request;
         let dir = self.engine.container_dir(self.id);
-        let mut opts = six_runtime::CreateOptions { bundle: dir.clone(), spec: Some(self.spec.clone()), ..Default::default() };
+        let mut opts = six_runtime::CreateOptions {
+            bundle: dir.clone(),
+            spec: Some(self.spec.clone()),
+            ..Default::default()
+        };
         let (mut out, mut err, mut stdin_pipe, mut child_ends) = (None, None, None, Vec::new());
         if !req.tty {
             let (out_r, out_w) = pipe()?;
@@ -185,24 +240,51 @@ impl Monitor<'_> {
                 stdin_pipe = Some(in_w);
                 in_r
             } else {
-                OwnedFd::from(std::fs::File::open("/dev/null").map_err(|e| Error::io("opening /dev/null", e))?)
+                OwnedFd::from(
+                    std::fs::File::open("/dev/null")
+                        .map_err(|e| Error::io("opening /dev/null", e))?,
+                )
             };
-            opts.stdio = Some([stdin_child.as_raw_fd(), out_w.as_raw_fd(), err_w.as_raw_fd()]);
+            opts.stdio = Some([
+                stdin_child.as_raw_fd(),
+                out_w.as_raw_fd(),
+                err_w.as_raw_fd(),
+            ]);
             out = Some(out_r);
             err = Some(err_r);
             child_ends = vec![stdin_child, out_w, err_w];
         }
-        let mut container = self.engine.runtime.create(self.id, opts).map_err(|e| Error::Runtime(e.to_string()))?;
+        let mut container = self
+            .engine
+            .runtime
+            .create(self.id, opts)
+            .map_err(|e| Error::Runtime(e.to_string()))?;
         drop(child_ends);
         let pid = container.pid().unwrap_or(0);
         if req.tty {
             out = container.take_console();
         }
-        let stdin = if req.tty { out.as_ref().map(|o| o.as_raw_fd()) } else { stdin_pipe.as_ref().map(|p| p.as_raw_fd()) };
-        let mut running = Running { container, pid, out, err, stdin, stdin_pipe, tty: req.tty, network: None };
+        let stdin = if req.tty {
+            out.as_ref().map(|o| o.as_raw_fd())
+        } else {
+            stdin_pipe.as_ref().map(|p| p.as_raw_fd())
+        };
+        let mut running = Running {
+            container,
+            pid,
+            out,
+            err,
+            stdin,
+            stdin_pipe,
+            tty: req.tty,
+            network: None,
+        };
         let started = self.attach_network(&mut running).and_then(|()| {
             let _s = tracing::debug_span!("runtime_start").entered();
-            running.container.start().map_err(|e| Error::Runtime(e.to_string()))
+            running
+                .container
+                .start()
+                .map_err(|e| Error::Runtime(e.to_string()))
         });
         if let Err(e) = started {
             self.end_incarnation(&running);
@@ -227,9 +309,19 @@ impl Monitor<'_> {
     }
 
     fn attach_network(&mut self, running: &mut Running) -> Result<()> {
-        let Some(network) = self.config.request.network.network_name().map(str::to_owned) else { return Ok(()) };
+        let Some(network) = self
+            .config
+            .request
+            .network
+            .network_name()
+            .map(str::to_owned)
+        else {
+            return Ok(());
+        };
         let _s = tracing::debug_span!("network_attach").entered();
-        let state = self.engine.attach_network(&self.config, &network, running.pid)?;
+        let state = self
+            .engine
+            .attach_network(&self.config, &network, running.pid)?;
         running.network = Some(state);
         Ok(())
     }
@@ -244,7 +336,11 @@ impl Monitor<'_> {
                 break;
             }
             let mut fds: Vec<libc::pollfd> = Vec::with_capacity(4 + self.clients.len());
-            let poll = |fd: RawFd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+            let poll = |fd: RawFd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
             fds.push(poll(self.sigfd.as_raw_fd()));
             fds.push(poll(r.out.as_ref().map_or(-1, |f| f.as_raw_fd())));
             fds.push(poll(r.err.as_ref().map_or(-1, |f| f.as_raw_fd())));
@@ -315,7 +411,11 @@ impl Monitor<'_> {
                 break;
             }
             if pid == init {
-                init_code = Some(if libc::WIFSIGNALED(status) { 128 + libc::WTERMSIG(status) } else { libc::WEXITSTATUS(status) });
+                init_code = Some(if libc::WIFSIGNALED(status) {
+                    128 + libc::WTERMSIG(status)
+                } else {
+                    libc::WEXITSTATUS(status)
+                });
             }
         }
         init_code
@@ -386,10 +486,24 @@ impl Monitor<'_> {
             if left.is_zero() {
                 return;
             }
-            let mut fds: Vec<libc::pollfd> = vec![libc::pollfd { fd: self.listener.as_ref().map_or(-1, |l| l.as_raw_fd()), events: libc::POLLIN, revents: 0 }];
-            fds.extend(self.clients.iter().map(|c| libc::pollfd { fd: c.as_raw_fd(), events: libc::POLLIN, revents: 0 }));
+            let mut fds: Vec<libc::pollfd> = vec![libc::pollfd {
+                fd: self.listener.as_ref().map_or(-1, |l| l.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            fds.extend(self.clients.iter().map(|c| libc::pollfd {
+                fd: c.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            }));
             // SAFETY: valid pollfd array.
-            unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, left.as_millis() as i32) };
+            unsafe {
+                libc::poll(
+                    fds.as_mut_ptr(),
+                    fds.len() as libc::nfds_t,
+                    left.as_millis() as i32,
+                )
+            };
             if fds[0].revents != 0 {
                 if let Some(l) = &self.listener {
                     while let Some(c) = attach::accept(l.as_raw_fd()) {
@@ -448,7 +562,11 @@ impl Monitor<'_> {
         } else {
             let err_text = error.clone();
             let _ = self.engine.store.update(self.id, |s| {
-                s.status = if failed { Status::Created } else { Status::Exited };
+                s.status = if failed {
+                    Status::Created
+                } else {
+                    Status::Exited
+                };
                 s.exit_code = code;
                 s.finished_at = Some(chrono::Utc::now());
                 s.pid = None;
@@ -478,10 +596,19 @@ impl Monitor<'_> {
 }
 
 fn set_send_timeout(fd: RawFd, d: Duration) {
-    let tv = libc::timeval { tv_sec: d.as_secs() as libc::time_t, tv_usec: 0 };
+    let tv = libc::timeval {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_usec: 0,
+    };
     // SAFETY: setsockopt with a timeval of the right size.
     unsafe {
-        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_SNDTIMEO, (&tv as *const libc::timeval).cast(), std::mem::size_of::<libc::timeval>() as u32)
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as u32,
+        )
     };
 }
 

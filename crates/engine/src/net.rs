@@ -41,15 +41,32 @@ impl Engine {
     /// Attaches the network namespace of `pid` to `network`, publishing the request's ports
     /// (only on the container's first network). Adds the address to the container's own
     /// /etc/hosts on the default network.
-    pub(crate) fn attach_network(&self, config: &ContainerConfig, network: &str, pid: i32) -> Result<NetworkState> {
+    pub(crate) fn attach_network(
+        &self,
+        config: &ContainerConfig,
+        network: &str,
+        pid: i32,
+    ) -> Result<NetworkState> {
         let networks = self.networks()?;
-        let endpoint = six_network::Endpoint { id: config.id.clone(), name: config.name.clone(), hostname: config.hostname.clone() };
-        let ports: Vec<six_network::PortMapping> = config.request.ports.iter().map(to_mapping).collect();
+        let endpoint = six_network::Endpoint {
+            id: config.id.clone(),
+            name: config.name.clone(),
+            hostname: config.hostname.clone(),
+        };
+        let ports: Vec<six_network::PortMapping> =
+            config.request.ports.iter().map(to_mapping).collect();
         let netns = PathBuf::from(format!("/proc/{pid}/ns/net"));
-        let a = networks.attach(network, &endpoint, &netns, &ports).map_err(net_err)?;
+        let a = networks
+            .attach(network, &endpoint, &netns, &ports)
+            .map_err(net_err)?;
         if network == six_network::DEFAULT_NETWORK {
             let hosts = self.container_dir(&config.id).join("hosts");
-            if let Err(e) = crate::etc::add_host_entry(&hosts, &a.ip.to_string(), &config.hostname, &config.name) {
+            if let Err(e) = crate::etc::add_host_entry(
+                &hosts,
+                &a.ip.to_string(),
+                &config.hostname,
+                &config.name,
+            ) {
                 let _ = networks.detach(network, &config.id);
                 return Err(e);
             }
@@ -59,7 +76,12 @@ impl Engine {
             ip: a.ip.to_string(),
             prefix: a.prefix,
             gateway: a.gateway.to_string(),
-            mac: a.mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
+            mac: a
+                .mac
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
             ports: a.ports.iter().map(from_mapping).collect(),
         })
     }
@@ -86,7 +108,10 @@ impl Engine {
             _ => return Err(Error::NotRunning { name: config.name }),
         };
         if state.networks.iter().any(|n| n.network == network) {
-            return Err(Error::Invalid(format!("container {} is already connected to network {network}", config.name)));
+            return Err(Error::Invalid(format!(
+                "container {} is already connected to network {network}",
+                config.name
+            )));
         }
         let mut plain = config.clone();
         plain.request.ports.clear();
@@ -103,7 +128,9 @@ impl Engine {
         let state = self.store.state(&id)?;
         if !state.networks.iter().any(|n| n.network == network) {
             let name = self.store.config(&id)?.name;
-            return Err(Error::Invalid(format!("container {name} is not connected to network {network}")));
+            return Err(Error::Invalid(format!(
+                "container {name} is not connected to network {network}"
+            )));
         }
         self.networks()?.detach(network, &id).map_err(net_err)?;
         self.store.update(&id, |s| {
@@ -116,6 +143,10 @@ impl Engine {
     pub fn port(&self, c: &str) -> Result<Vec<six_network::PortMapping>> {
         let id = self.resolve(c)?;
         let state = self.store.state(&id)?;
-        Ok(state.networks.iter().flat_map(|n| n.ports.iter().map(to_mapping)).collect())
+        Ok(state
+            .networks
+            .iter()
+            .flat_map(|n| n.ports.iter().map(to_mapping))
+            .collect())
     }
 }

@@ -30,7 +30,12 @@ impl Engine {
         if repaired {
             self.store.remove_dangling_names();
             if let Ok(n) = self.networks() {
-                let live: Vec<String> = self.store.ids()?.into_iter().filter(|id| self.store.state(id).is_ok_and(|s| s.monitor.is_some())).collect();
+                let live: Vec<String> = self
+                    .store
+                    .ids()?
+                    .into_iter()
+                    .filter(|id| self.store.state(id).is_ok_and(|s| s.monitor.is_some()))
+                    .collect();
                 if let Err(e) = n.reconcile(&live) {
                     tracing::warn!("reconciling networks: {e}");
                 }
@@ -41,12 +46,19 @@ impl Engine {
 
     /// Brings one container whose owner or monitor is dead to a consistent state.
     pub(crate) fn repair(&self, id: &str) {
-        let Ok(_lock) = self.store.lock(id) else { return };
-        let Ok(mut state) = self.store.state(id) else { return };
+        let Ok(_lock) = self.store.lock(id) else {
+            return;
+        };
+        let Ok(mut state) = self.store.state(id) else {
+            return;
+        };
         if !needs_repair(&state) {
             return;
         }
-        tracing::info!("repairing container {id} ({:?}, its owner or monitor is gone)", state.status);
+        tracing::info!(
+            "repairing container {id} ({:?}, its owner or monitor is gone)",
+            state.status
+        );
         let config = self.store.config(id).ok();
         let auto_remove = config.as_ref().is_some_and(|c| c.request.auto_remove);
         // A create cut short before its spec was built has nothing worth keeping.
@@ -61,7 +73,9 @@ impl Engine {
         }
         let mount = self.rootfs_mount(id);
         let unmounted = !mount.is_mounted() || mount.unmount().is_ok();
-        let remove = state.status == Status::Removing || auto_remove || (state.status == Status::Creating && half_made);
+        let remove = state.status == Status::Removing
+            || auto_remove
+            || (state.status == Status::Creating && half_made);
         let _ = std::fs::remove_file(self.attach_socket(id));
         let _ = std::fs::remove_dir(self.run_dir(id));
         if remove && unmounted {
@@ -99,5 +113,9 @@ fn needs_repair(s: &crate::record::State) -> bool {
 
 /// A directory older than a minute (a create in progress writes its state at once).
 fn dir_is_stale(dir: &std::path::Path) -> bool {
-    std::fs::metadata(dir).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|e| e.as_secs() > 60)
+    std::fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|e| e.as_secs() > 60)
 }

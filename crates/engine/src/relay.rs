@@ -33,7 +33,13 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
         }
     }
     let mut mask = SigSet::empty();
-    for s in [NixSignal::SIGWINCH, NixSignal::SIGINT, NixSignal::SIGTERM, NixSignal::SIGHUP, NixSignal::SIGQUIT] {
+    for s in [
+        NixSignal::SIGWINCH,
+        NixSignal::SIGINT,
+        NixSignal::SIGTERM,
+        NixSignal::SIGHUP,
+        NixSignal::SIGQUIT,
+    ] {
         mask.add(s);
     }
     let mut old = SigSet::empty();
@@ -45,9 +51,21 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
     let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
     loop {
         let mut fds = [
-            libc::pollfd { fd, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: sigfd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: if stdin_open { 0 } else { -1 }, events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: sigfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if stdin_open { 0 } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         // SAFETY: a valid pollfd array.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
@@ -63,9 +81,15 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
                 Ok(Some(Message::Stdout(d))) => write_all(1, &d),
                 Ok(Some(Message::Stderr(d))) => write_all(2, &d),
                 Ok(Some(Message::Exited(code))) => return Ok(code),
-                Ok(Some(Message::Failed(code, message))) => return Err(Error::StartFailed { code, message }),
+                Ok(Some(Message::Failed(code, message))) => {
+                    return Err(Error::StartFailed { code, message })
+                }
                 Ok(Some(_)) => {}
-                Ok(None) | Err(_) => return Err(Error::Runtime("the container's monitor went away before the container ended".into())),
+                Ok(None) | Err(_) => {
+                    return Err(Error::Runtime(
+                        "the container's monitor went away before the container ended".into(),
+                    ))
+                }
             }
         }
         if fds[1].revents != 0 {
@@ -85,7 +109,9 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
             let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), attach::MAX_MESSAGE) };
             if n > 0 {
                 let _ = attach::send(fd, &Message::Stdin(buf[..n as usize].to_vec()));
-            } else if n == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            } else if n == 0
+                || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+            {
                 stdin_open = false;
                 let _ = attach::send(fd, &Message::StdinClosed);
             }

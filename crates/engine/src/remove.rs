@@ -14,7 +14,8 @@ impl Engine {
         let state = self.store.state(&id)?;
         let live = |s: &crate::record::State| {
             matches!(s.status, Status::Running | Status::Restarting)
-                || (s.status == Status::Creating && s.owner.or(s.monitor).is_some_and(|p| p.alive()))
+                || (s.status == Status::Creating
+                    && s.owner.or(s.monitor).is_some_and(|p| p.alive()))
         };
         if live(&state) {
             if !force {
@@ -32,7 +33,9 @@ impl Engine {
         let me = ProcessId::current();
         let marked = self.store.update(&id, |s| {
             if live(s) {
-                return Err(Error::Running { name: config.name.clone() });
+                return Err(Error::Running {
+                    name: config.name.clone(),
+                });
             }
             s.status = Status::Removing;
             s.owner = Some(me);
@@ -60,7 +63,9 @@ impl Engine {
         }
         let mount = self.rootfs_mount(id);
         if mount.is_mounted() {
-            mount.unmount().map_err(|e| Error::Image(format!("unmounting the rootfs of container {id}: {e}")))?;
+            mount.unmount().map_err(|e| {
+                Error::Image(format!("unmounting the rootfs of container {id}: {e}"))
+            })?;
         }
         self.store.remove(id)
     }

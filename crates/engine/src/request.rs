@@ -41,6 +41,8 @@ pub struct RunRequest {
     pub interactive: bool,
     pub detach: bool,
     pub auto_remove: bool,
+    /// `--security-opt seccomp=unconfined`: no seccomp filter (default: Docker's profile).
+    pub seccomp_unconfined: bool,
 }
 
 /// What `run` gives back: the container's full ID and, in the foreground, its exit code.
