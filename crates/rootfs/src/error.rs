@@ -43,6 +43,10 @@ pub enum Error {
     #[error("linux.namespaces has no mount namespace: the rootfs is only built in the container's own mount namespace")]
     NoMountNamespace,
 
+    /// A spec feature this runtime cannot honour on this host.
+    #[error("{0} is not supported by this runtime")]
+    Unsupported(String),
+
     /// A device node could not be made.
     #[error("device {path}: {step}: {errno}")]
     Device {

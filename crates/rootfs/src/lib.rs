@@ -61,6 +61,12 @@ pub fn prepare(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
     if !plan.has_namespace(LinuxNamespaceType::Mount) {
         return Err(Error::NoMountNamespace);
     }
+    if plan.mount_label().is_some() && sys.kind(Path::new("/sys/fs/selinux/enforce")).is_ok() {
+        // Without SELinux a label means nothing (runc ignores it too); with it, we cannot honour it.
+        return Err(Error::Unsupported(
+            "linux.mountLabel (SELinux labels)".to_owned(),
+        ));
+    }
     if !plan.rootfs.is_absolute() {
         return Err(Error::path(
             "the rootfs must be an absolute path:",

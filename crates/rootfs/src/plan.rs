@@ -80,6 +80,16 @@ impl<'a> RootfsPlan<'a> {
             .unwrap_or(false)
     }
 
+    /// `linux.mountLabel`, when set.
+    pub fn mount_label(&self) -> Option<&'a str> {
+        let label = self
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.mount_label().as_deref());
+        label.filter(|l| !l.is_empty())
+    }
+
     pub fn masked_paths(&self) -> &'a [String] {
         self.spec
             .linux()

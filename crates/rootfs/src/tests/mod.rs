@@ -430,3 +430,17 @@ fn a_relative_rootfs_is_refused_before_any_mount() {
     );
     assert!(sys.calls().is_empty());
 }
+
+#[test]
+fn a_mount_label_is_refused_only_where_selinux_is_enabled() {
+    let s =
+        spec(serde_json::json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}));
+    let plan = RootfsPlan::new(&s, Path::new(ROOT));
+    prepare(&plan, &RecordingSyscall::new()).unwrap();
+    let selinux = RecordingSyscall::new().with_path("/sys/fs/selinux/enforce", FileKind::File);
+    let e = prepare(&plan, &selinux).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "linux.mountLabel (SELinux labels) is not supported by this runtime"
+    );
+}
