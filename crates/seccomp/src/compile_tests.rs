@@ -354,3 +354,26 @@ fn flags_are_carried_and_bytes_round_trip() {
     no_ret[n - 8] = 0x15; // jeq instead of ret
     assert!(Program::from_bytes(&no_ret).is_err());
 }
+
+#[test]
+fn docker_profile_opens_syscall_groups_by_capability() {
+    let admin = compile(&crate::docker_profile(&["CAP_SYS_ADMIN", "SYS_PTRACE"])).unwrap();
+    for name in ["mount", "unshare", "setns", "ptrace", "clone3"] {
+        assert_eq!(call(&admin, X86_64, nr(name), [0; 6]), RET_ALLOW, "{name}");
+    }
+    assert_eq!(
+        call(
+            &admin,
+            X86_64,
+            nr("clone"),
+            [libc::CLONE_NEWNS as u64, 0, 0, 0, 0, 0]
+        ),
+        RET_ALLOW
+    );
+    assert_eq!(
+        call(&admin, X86_64, nr("chroot"), [0; 6]),
+        EPERM,
+        "no CAP_SYS_CHROOT given"
+    );
+    assert_eq!(call(&admin, X86_64, nr("reboot"), [0; 6]), EPERM);
+}

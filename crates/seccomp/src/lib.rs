@@ -24,7 +24,7 @@ mod interp;
 mod tables;
 
 pub use bpf::{Insn, MAX_INSNS};
-pub use docker::docker_default;
+pub use docker::{docker_default, docker_profile, DOCKER_DEFAULT_CAPS};
 pub use error::{Error, Result};
 
 use oci_spec::runtime::LinuxSeccomp;
