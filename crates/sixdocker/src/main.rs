@@ -1,3 +1,55 @@
 //! sixdocker: the Docker-style container engine CLI.
+//!
+//! The path of a command: argv is normalised (the original sixDocker's `-name`, `-cpushare`
+//! ... become `--name`, `--cpu-shares`; see `argv`), clap parses it into typed values (`cli`),
+//! one function in `commands` calls the engine, and `output` prints Docker's way.
+//! Every failure ends here as ONE line on stderr, `sixdocker: <what went wrong>`, and Docker's
+//! exit code: 125 for bad flags and engine errors of `run`, 126/127 for a command that cannot
+//! be run or found, the container's own code for `run`, and 1 for other failed commands.
+//!
+//! This crate never touches containers itself; six-engine does.
 
-fn main() {}
+mod argv;
+mod cli;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+
+fn main() -> ExitCode {
+    let mut command = cli::Cli::command();
+    command.build();
+    let argv = argv::normalise(&command, std::env::args_os().collect());
+    let parsed = command
+        .try_get_matches_from(argv)
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => return exit_code(commands::clap_failure(e)),
+    };
+    init_tracing(cli.debug);
+    let code = match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(failure) => commands::report(failure),
+    };
+    exit_code(code)
+}
+
+/// A process exit status from a container-style code (only the low 8 bits survive, as in Docker).
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from((code & 0xff) as u8)
+}
+
+/// `--debug`: spans of the engine's steps with their durations, on stderr.
+fn init_tracing(debug: bool) {
+    if !debug {
+        return;
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::DEBUG)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .try_init();
+}

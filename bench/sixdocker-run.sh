@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Times `sixdocker run --rm busybox true` against `podman run --rm --network none` (crun) on
+# the same busybox rootfs, and `sixdocker exec` against `podman exec`. Release build, hyperfine,
+# each tool with its own temporary store; everything made here is removed on exit.
+# Usage: bench/sixdocker-run.sh [RUNS]   (needs root, hyperfine, podman, crun, jq)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-30}
+
+cargo build --release -p sixdocker >&2
+SIX="$PWD/target/release/sixdocker"
+TMP=$(mktemp -d /tmp/sixdocker-bench.XXXXXX)
+SIXC=(--root "$TMP/six-root" --runroot "$TMP/six-run")
+POD=(podman --root "$TMP/pod-root" --runroot "$TMP/pod-run" --storage-driver overlay
+     --cgroup-manager cgroupfs --events-backend file --runtime crun)
+EXEC_NAME="bench-exec-$$"
+
+cleanup() {
+  "$SIX" "${SIXC[@]}" rm -f "$EXEC_NAME" >/dev/null 2>&1 || true
+  "${POD[@]}" rm -f -a >/dev/null 2>&1 || true
+  "${POD[@]}" system reset -f >/dev/null 2>&1 || true
+  # Anything still mounted below our temp dir (podman's overlay, our containers).
+  grep -o " $TMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# The same rootfs for both: sixdocker's busybox image, exported and imported into podman.
+"$SIX" "${SIXC[@]}" run --name bench-export busybox true
+"$SIX" "${SIXC[@]}" export -o "$TMP/busybox.tar" bench-export
+"$SIX" "${SIXC[@]}" rm bench-export >/dev/null
+"${POD[@]}" import -q "$TMP/busybox.tar" localhost/six-busybox:latest >/dev/null
+
+run_json="$TMP/run.json"
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$run_json" \
+  -n "sixdocker run --rm busybox true" "$SIX ${SIXC[*]} run --rm busybox true" \
+  -n "sixdocker run --rm --network none busybox true" "$SIX ${SIXC[*]} run --rm --network none busybox true" \
+  -n "podman run --rm --network none (crun)" "${POD[*]} run --rm --network none localhost/six-busybox true"
+
+"$SIX" "${SIXC[@]}" run -d --name "$EXEC_NAME" busybox sleep 3600 >/dev/null
+"${POD[@]}" run -d --network none --name "$EXEC_NAME" localhost/six-busybox sleep 3600 >/dev/null
+exec_json="$TMP/exec.json"
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$exec_json" \
+  -n "sixdocker exec" "$SIX ${SIXC[*]} exec $EXEC_NAME true" \
+  -n "podman exec (crun)" "${POD[*]} exec $EXEC_NAME true"
+
+echo
+echo "medians (ms):"
+jq -r '.results[] | "  \(.command): \(.median * 1000 | . * 10 | round / 10)"' "$run_json" "$exec_json"

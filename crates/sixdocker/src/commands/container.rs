@@ -1,0 +1,198 @@
+//! The container commands that do not start processes: ps, logs, stop, restart, kill, rm,
+//! wait, inspect, top, stats, port and export. Each resolves names or ID prefixes through
+//! the engine and prints Docker's output.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use six_engine::{Engine, LogOptions};
+
+use super::{for_each, report, Failure, Outcome};
+use crate::cli::{
+    ContainerArg, ContainersArg, ExportArgs, InspectArgs, KillArgs, LogsArgs, PortArgs, PsArgs,
+    RmArgs, StatsArgs, StopArgs,
+};
+use crate::output::{self, human, table::Table};
+
+pub fn ps(engine: &Engine, args: PsArgs) -> Outcome {
+    let containers = engine.list(args.all)?;
+    let mut out = io::stdout().lock();
+    if args.quiet {
+        for c in &containers {
+            let id = if args.no_trunc {
+                &c.id
+            } else {
+                human::short_id(&c.id)
+            };
+            writeln!(out, "{id}")?;
+        }
+        return Ok(0);
+    }
+    output::containers::ps_table(&containers, args.no_trunc).write(&mut out)?;
+    Ok(0)
+}
+
+pub fn logs(engine: &Engine, args: LogsArgs) -> Outcome {
+    let options = LogOptions {
+        follow: args.follow,
+        tail: args.tail.0,
+        timestamps: args.timestamps,
+    };
+    let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
+    engine.logs(&args.container, &options, &mut out, &mut err)?;
+    Ok(0)
+}
+
+/// `stop` and `restart` (same flags).
+pub fn stop(engine: &Engine, args: StopArgs, restart: bool) -> Outcome {
+    let timeout = Duration::from_secs(args.time);
+    for_each(&args.containers, |c| {
+        let done = if restart {
+            engine.restart(c, timeout)
+        } else {
+            engine.stop(c, timeout)
+        };
+        done.map_err(Failure::from)
+    })
+}
+
+pub fn kill(engine: &Engine, args: KillArgs) -> Outcome {
+    for_each(&args.containers, |c| {
+        engine.kill(c, args.signal).map_err(Failure::from)
+    })
+}
+
+pub fn rm(engine: &Engine, args: RmArgs) -> Outcome {
+    for_each(&args.containers, |c| {
+        engine.remove(c, args.force).map_err(Failure::from)
+    })
+}
+
+pub fn wait(engine: &Engine, args: ContainersArg) -> Outcome {
+    let mut code = 0;
+    for c in &args.containers {
+        match engine.wait(c) {
+            Ok(exit) => println!("{exit}"),
+            Err(e) => code = report(Failure::from(e)),
+        }
+    }
+    Ok(code)
+}
+
+/// Containers first, then images, as `docker inspect`; a JSON array of what was found and
+/// one line per name that matched nothing.
+pub fn inspect(engine: &Engine, args: InspectArgs) -> Outcome {
+    let mut found = Vec::new();
+    let mut code = 0;
+    for name in &args.names {
+        match engine.inspect(name) {
+            Ok(value) => found.push(value),
+            Err(six_engine::Error::NoSuchContainer(_)) => match engine.images().resolve(name) {
+                Ok(image) => found.push(output::images::inspect_json(&image)),
+                Err(_) => {
+                    code = report(Failure::other(format!(
+                        "no such container or image: {name}"
+                    )))
+                }
+            },
+            Err(e) => code = report(Failure::from(e)),
+        }
+    }
+    output::json::write_array(&mut io::stdout().lock(), &found)?;
+    Ok(code)
+}
+
+pub fn top(engine: &Engine, args: ContainerArg) -> Outcome {
+    let top = engine.top(&args.container)?;
+    let titles: Vec<&str> = top.titles.iter().map(String::as_str).collect();
+    let mut table = Table::new(&titles);
+    for row in top.processes {
+        table.row(row);
+    }
+    table.write(&mut io::stdout().lock())?;
+    Ok(0)
+}
+
+/// `stats --no-stream` prints one sample; without it, a new sample every second until
+/// interrupted (like Docker's, redrawn in place on a terminal).
+pub fn stats(engine: &Engine, args: StatsArgs) -> Outcome {
+    loop {
+        let names = if args.containers.is_empty() {
+            engine.list(false)?.into_iter().map(|c| c.id).collect()
+        } else {
+            args.containers.clone()
+        };
+        let mut samples = Vec::new();
+        let mut code = 0;
+        for name in &names {
+            match engine.stats(name) {
+                Ok(s) => samples.push(s),
+                Err(e) => code = report(Failure::from(e)),
+            }
+        }
+        let mut out = io::stdout().lock();
+        if !args.no_stream && out.is_terminal() {
+            write!(out, "\x1b[2J\x1b[H")?;
+        }
+        output::containers::stats_table(&samples).write(&mut out)?;
+        out.flush()?;
+        if args.no_stream || code != 0 {
+            return Ok(code);
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// `port CONTAINER [PORT[/PROTO]]`: "80/tcp -> 0.0.0.0:8080" per mapping, or just the host
+/// address of one port.
+pub fn port(engine: &Engine, args: PortArgs) -> Outcome {
+    let mappings = engine.port(&args.container)?;
+    let mut out = io::stdout().lock();
+    let Some(wanted) = args.private_port else {
+        for m in &mappings {
+            writeln!(out, "{}", output::containers::port_line(m))?;
+        }
+        return Ok(0);
+    };
+    let (port, proto) = wanted.split_once('/').unwrap_or((&wanted, "tcp"));
+    let mut any = false;
+    for m in mappings
+        .iter()
+        .filter(|m| m.container_port.to_string() == port && m.proto.to_string() == proto)
+    {
+        writeln!(out, "{}", output::containers::host_address(m))?;
+        any = true;
+    }
+    if !any {
+        return Err(Failure::other(format!(
+            "no public port {port}/{proto} published for container {}",
+            args.container
+        )));
+    }
+    Ok(0)
+}
+
+pub fn export(engine: &Engine, args: ExportArgs) -> Outcome {
+    match &args.output {
+        Some(path) => super::image::write_file_atomically(path, |out| {
+            engine.export(&args.container, out).map_err(Failure::from)
+        }),
+        None => {
+            let mut out = refuse_terminal_stdout()?;
+            engine.export(&args.container, &mut out)?;
+            out.flush()?;
+            Ok(0)
+        }
+    }
+}
+
+/// Stdout for an archive, unless it is a terminal (Docker refuses too).
+pub fn refuse_terminal_stdout() -> Result<io::StdoutLock<'static>, Failure> {
+    let out = io::stdout();
+    if out.is_terminal() {
+        return Err(Failure::other(
+            "refusing to write an archive to a terminal: use -o FILE or redirect stdout",
+        ));
+    }
+    Ok(out.lock())
+}

@@ -1,0 +1,215 @@
+//! Image commands: commit, images, rmi, tag, import, load and save. They call the engine's
+//! image store (six-image) and show progress bars on stderr only when it is a terminal.
+//!
+//! Archives written to a file go to a temporary file beside it, renamed into place only when
+//! complete, so a failed `save -o` or `export -o` leaves no half-written file.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+use six_engine::Engine;
+use six_image::Progress;
+
+use super::container::refuse_terminal_stdout;
+use super::{report, Failure, Outcome};
+use crate::cli::{CommitArgs, ImagesArgs, ImportArgs, LoadArgs, RmiArgs, SaveArgs, TagArgs};
+use crate::output::{human, images::images_table};
+
+/// `commit CONTAINER [REPO[:TAG]]`, or the original's `commit -n CONTAINER -t IMAGE`.
+pub fn commit(engine: &Engine, args: CommitArgs) -> Outcome {
+    let container = match (args.container_flag, args.container) {
+        (Some(c), None) => c,
+        (None, Some(c)) => c,
+        (Some(_), Some(_)) => {
+            return Err(Failure::usage(
+                "commit takes the container once: as -n CONTAINER or as the first operand",
+            ))
+        }
+        (None, None) => {
+            return Err(Failure::usage(
+                "commit needs a container: commit CONTAINER [REPO[:TAG]]",
+            ))
+        }
+    };
+    let reference = match (args.tag_flag, args.reference) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::usage(
+                "commit takes the image name once: as -t IMAGE or as the second operand",
+            ))
+        }
+        (flag, operand) => flag.or(operand),
+    };
+    let image = engine.commit(&container, reference.as_deref())?;
+    println!("sha256:{}", image.id);
+    Ok(0)
+}
+
+pub fn images(engine: &Engine, args: ImagesArgs) -> Outcome {
+    let images = engine.images().list()?; // newest first
+    let mut out = io::stdout().lock();
+    if args.quiet {
+        let mut seen = std::collections::BTreeSet::new();
+        for image in &images {
+            if seen.insert(image.id.clone()) {
+                writeln!(out, "{}", human::short_id(&image.id))?;
+            }
+        }
+        return Ok(0);
+    }
+    images_table(&images, chrono::Utc::now()).write(&mut out)?;
+    Ok(0)
+}
+
+pub fn rmi(engine: &Engine, args: RmiArgs) -> Outcome {
+    let in_use = image_ids_in_use(engine)?;
+    let is_used = |id: &str| in_use.iter().any(|used| used == id);
+    let mut code = 0;
+    for name in &args.images {
+        match engine.images().remove(name, &is_used, args.force) {
+            Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+            Err(e) => code = report(Failure::from(e)),
+        }
+    }
+    Ok(code)
+}
+
+/// IDs (64 hex) of the images that containers, running or not, were made from.
+fn image_ids_in_use(engine: &Engine) -> Result<Vec<String>, Failure> {
+    let mut ids = Vec::new();
+    for c in engine.list(true)? {
+        let Ok(details) = engine.inspect(&c.id) else {
+            continue;
+        };
+        if let Some(image) = details["Image"].as_str() {
+            ids.push(image.trim_start_matches("sha256:").to_owned());
+        }
+    }
+    Ok(ids)
+}
+
+pub fn tag(engine: &Engine, args: TagArgs) -> Outcome {
+    engine.images().tag(&args.source, &args.target)?;
+    Ok(0)
+}
+
+/// `import FILE|- [REF]`: prints the new image's ID.
+pub fn import(engine: &Engine, args: ImportArgs) -> Outcome {
+    let progress = Progress::for_stderr();
+    let image = if args.file == "-" {
+        engine.images().import(
+            &mut io::stdin().lock(),
+            args.reference.as_deref(),
+            &progress,
+        )?
+    } else {
+        let mut file = open(Path::new(&args.file))?;
+        engine
+            .images()
+            .import(&mut file, args.reference.as_deref(), &progress)?
+    };
+    println!("sha256:{}", image.id);
+    Ok(0)
+}
+
+/// `load [-i FILE]`: "Loaded image: busybox:latest" per name, or the ID of an unnamed one.
+pub fn load(engine: &Engine, args: LoadArgs) -> Outcome {
+    let progress = Progress::for_stderr();
+    let loaded = match &args.input {
+        Some(path) => engine.images().load(&mut open(path)?, &progress)?,
+        None => {
+            let stdin = io::stdin();
+            if stdin.is_terminal() {
+                return Err(Failure::other(
+                    "load needs an archive: use -i FILE or redirect stdin",
+                ));
+            }
+            engine.images().load(&mut stdin.lock(), &progress)?
+        }
+    };
+    for image in loaded {
+        if image.repo_tags.is_empty() {
+            println!("Loaded image ID: sha256:{}", image.id);
+        }
+        for tag in &image.repo_tags {
+            println!("Loaded image: {tag}");
+        }
+    }
+    Ok(0)
+}
+
+pub fn save(engine: &Engine, args: SaveArgs) -> Outcome {
+    let progress = Progress::for_stderr();
+    let names: Vec<&str> = args.images.iter().map(String::as_str).collect();
+    match &args.output {
+        Some(path) => write_file_atomically(path, |out| {
+            engine
+                .images()
+                .save(&names, out, &progress)
+                .map_err(Failure::from)
+        }),
+        None => {
+            let mut out = refuse_terminal_stdout()?;
+            engine.images().save(&names, &mut out, &progress)?;
+            out.flush()?;
+            Ok(0)
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<BufReader<File>, Failure> {
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|e| Failure::other(format!("opening {}: {e}", path.display())))
+}
+
+/// Writes `path` through `write`, into `path.tmp-<pid>` first and renamed when done; on
+/// failure the temporary file is removed and `path` is untouched.
+pub fn write_file_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
+) -> Outcome {
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp_name);
+    let fail = |what: &str, e: io::Error| Failure::other(format!("{what} {}: {e}", path.display()));
+    let result = (|| {
+        let file = File::create(&tmp).map_err(|e| fail("creating", e))?;
+        let mut out = BufWriter::new(file);
+        write(&mut out)?;
+        let file = out
+            .into_inner()
+            .map_err(|e| fail("writing", e.into_error()))?;
+        file.sync_all().map_err(|e| fail("writing", e))?;
+        std::fs::rename(&tmp, path).map_err(|e| fail("renaming into", e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(|()| 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_complete_write_lands_and_a_failed_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.tar");
+        write_file_atomically(&path, |w| w.write_all(b"data").map_err(Failure::from)).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "data");
+
+        let failed = dir.path().join("failed.tar");
+        let r = write_file_atomically(&failed, |w| {
+            w.write_all(b"half").map_err(Failure::from)?;
+            Err(Failure::other("boom"))
+        });
+        assert!(r.is_err());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "only out.tar remains"
+        );
+    }
+}

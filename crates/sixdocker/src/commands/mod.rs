@@ -1,0 +1,204 @@
+//! One function per subcommand: take the parsed arguments, call the engine, print.
+//! Also how failures become one line and an exit code ([`Failure`], [`report`]).
+//!
+//! Nothing here parses strings (clap and `six_engine::types` did) or formats tables
+//! (`output` does).
+
+mod container;
+mod image;
+mod network;
+mod run;
+mod system;
+
+use std::fmt;
+
+use crate::cli::{Cli, Command};
+use six_engine::{Engine, EngineOptions};
+
+/// A failed command: the one line to print and Docker's exit code for it.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
+
+impl Failure {
+    /// A failure of `run`, `create`, `start` or `exec`: 125, or 126/127 for a command that
+    /// cannot be executed or found in the image.
+    pub fn of_run(e: six_engine::Error) -> Failure {
+        Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }
+    }
+
+    /// A failure of any other command: exit 1, as Docker's CLI.
+    pub fn other(e: impl fmt::Display) -> Failure {
+        Failure {
+            message: e.to_string(),
+            code: 1,
+        }
+    }
+
+    /// Bad command-line input caught after parsing (125, like a flag error).
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: 125,
+        }
+    }
+}
+
+impl From<six_engine::Error> for Failure {
+    fn from(e: six_engine::Error) -> Failure {
+        Failure::other(e)
+    }
+}
+
+impl From<six_image::Error> for Failure {
+    fn from(e: six_image::Error) -> Failure {
+        Failure::other(e)
+    }
+}
+
+impl From<six_network::Error> for Failure {
+    fn from(e: six_network::Error) -> Failure {
+        Failure::other(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure::other(format!("writing output: {e}"))
+    }
+}
+
+pub type Outcome = Result<i32, Failure>;
+
+/// Prints a failure as one line on stderr and returns its exit code.
+pub fn report(failure: Failure) -> i32 {
+    eprintln!("sixdocker: {}", one_line(&failure.message));
+    failure.code
+}
+
+/// Folds a message onto one line (a multi-line cause must not break "one line per error").
+pub fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Turns clap's error into our one line (help and version are printed as clap wrote them).
+pub fn clap_failure(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return 0;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return 125;
+        }
+        _ => {}
+    }
+    let message = match std::error::Error::source(&e) {
+        Some(source) if e.kind() == ErrorKind::ValueValidation => {
+            invalid_value_message(&e, &source.to_string())
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let before_usage = rendered.split("\nUsage:").next().unwrap_or_default();
+            let without_tips: Vec<&str> = before_usage
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("tip:"))
+                .collect();
+            one_line(without_tips.join("\n").trim_start_matches("error: "))
+        }
+    };
+    report(Failure::usage(message))
+}
+
+/// A refused value: our types' messages already name the value and what was expected
+/// ("invalid memory size \"10x\": expected ..."); std's ("invalid digit found in string")
+/// get the value and the flag in front.
+fn invalid_value_message(e: &clap::Error, reason: &str) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match (
+        text(ContextKind::InvalidValue),
+        text(ContextKind::InvalidArg),
+    ) {
+        (Some(value), _) if reason.contains(&format!("{value:?}")) => reason.to_owned(),
+        (Some(value), Some(arg)) => format!("invalid value {value:?} for {arg}: {reason}"),
+        _ => reason.to_owned(),
+    }
+}
+
+/// Runs the parsed command.
+pub fn dispatch(cli: Cli) -> Outcome {
+    // Commands that need no store.
+    if let Command::Version = cli.command {
+        return system::version();
+    }
+    let engine = Engine::open(EngineOptions::new(Some(cli.root), Some(cli.runroot)))
+        .map_err(Failure::of_run)?;
+    match cli.command {
+        Command::Run(a) => run::run(&engine, a),
+        Command::Create(a) => run::create(&engine, a),
+        Command::Start(a) => run::start(&engine, a),
+        Command::Exec(a) => run::exec(&engine, a),
+        Command::Ps(a) => container::ps(&engine, a),
+        Command::Logs(a) => container::logs(&engine, a),
+        Command::Stop(a) => container::stop(&engine, a, false),
+        Command::Restart(a) => container::stop(&engine, a, true),
+        Command::Kill(a) => container::kill(&engine, a),
+        Command::Rm(a) => container::rm(&engine, a),
+        Command::Wait(a) => container::wait(&engine, a),
+        Command::Inspect(a) => container::inspect(&engine, a),
+        Command::Top(a) => container::top(&engine, a),
+        Command::Stats(a) => container::stats(&engine, a),
+        Command::Port(a) => container::port(&engine, a),
+        Command::Export(a) => container::export(&engine, a),
+        Command::Commit(a) => image::commit(&engine, a),
+        Command::Images(a) => image::images(&engine, a),
+        Command::Rmi(a) => image::rmi(&engine, a),
+        Command::Tag(a) => image::tag(&engine, a),
+        Command::Import(a) => image::import(&engine, a),
+        Command::Load(a) => image::load(&engine, a),
+        Command::Save(a) => image::save(&engine, a),
+        Command::Info => system::info(&engine),
+        Command::Network(n) => network::network(&engine, n),
+        Command::Version => system::version(),
+    }
+}
+
+/// Applies `action` to each name, printing the name on success and one line per failure
+/// (like `docker rm a b`); exit 1 if any failed.
+pub fn for_each(names: &[String], mut action: impl FnMut(&str) -> Result<(), Failure>) -> Outcome {
+    let mut code = 0;
+    for name in names {
+        match action(name) {
+            Ok(()) => println!("{name}"),
+            Err(f) => code = report(f).max(code),
+        }
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_folded_onto_one_line() {
+        assert_eq!(one_line("a\n  b\n\nc"), "a; b; c");
+        assert_eq!(one_line("single"), "single");
+    }
+}

@@ -1,0 +1,207 @@
+//! `run`, `create`, `start` and `exec`: the commands that start processes in containers.
+//! Their failures carry Docker's exit codes (125 engine, 126 not executable, 127 not found)
+//! and `run`/`start -a`/`exec` exit with the container's own code.
+//!
+//! The only logic here is turning the parsed flags into a [`RunRequest`]: which operand is
+//! the image (Docker's `run IMAGE CMD...`, the original's `run [-image IMAGE] -- CMD...`) and
+//! the environment from `--env-file` and `-e`.
+
+use std::io::IsTerminal;
+
+use six_engine::types::EnvVar;
+use six_engine::{Engine, ExecRequest, RunRequest};
+
+use super::{Failure, Outcome};
+use crate::cli::{ExecArgs, RunArgs, SecurityOpt, StartArgs};
+
+pub fn run(engine: &Engine, args: RunArgs) -> Outcome {
+    let request = run_request(args)?;
+    let outcome = engine.run(request).map_err(Failure::of_run)?;
+    match outcome.exit_code {
+        Some(code) => Ok(code),
+        None => {
+            println!("{}", outcome.id);
+            Ok(0)
+        }
+    }
+}
+
+pub fn create(engine: &Engine, args: RunArgs) -> Outcome {
+    let request = run_request(args)?;
+    let id = engine.create(request).map_err(Failure::of_run)?;
+    println!("{id}");
+    Ok(0)
+}
+
+pub fn start(engine: &Engine, args: StartArgs) -> Outcome {
+    if args.attach || args.interactive {
+        let [container] = args.containers.as_slice() else {
+            return Err(Failure::usage(
+                "you cannot start and attach to more than one container at once",
+            ));
+        };
+        let code = engine
+            .start(container, args.attach, args.interactive)
+            .map_err(Failure::of_run)?;
+        return Ok(code.unwrap_or(0));
+    }
+    super::for_each(&args.containers, |c| {
+        engine
+            .start(c, false, false)
+            .map(drop)
+            .map_err(Failure::of_run)
+    })
+}
+
+/// `exec`. The original's `exec CONTAINER /bin/sh` (no -i, -t or -d) gave an interactive
+/// shell; typed at a terminal it still does. Docker's rules hold otherwise.
+pub fn exec(engine: &Engine, args: ExecArgs) -> Outcome {
+    let original_form = !args.interactive && !args.tty && !args.detach;
+    let at_terminal = original_form && std::io::stdin().is_terminal();
+    let request = ExecRequest {
+        cmd: args.command,
+        env: args.env,
+        workdir: args.workdir,
+        user: args.user,
+        tty: args.tty || at_terminal,
+        interactive: args.interactive || at_terminal,
+        detach: args.detach,
+    };
+    engine
+        .exec(&args.container, request)
+        .map_err(Failure::of_run)
+}
+
+/// The engine's request for `run`/`create` from the parsed flags.
+fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
+    let (image, cmd) = image_and_command(args.image, args.operands, args.command_follows)?;
+    let mut env = Vec::new();
+    for file in &args.env_file {
+        env.extend(EnvVar::parse_file(file).map_err(Failure::usage_of)?);
+    }
+    env.extend(args.env);
+    Ok(RunRequest {
+        image,
+        cmd,
+        entrypoint: args
+            .entrypoint
+            .map(|e| if e.is_empty() { vec![] } else { vec![e] }),
+        name: args.name,
+        env,
+        volumes: args.volume,
+        memory: args.memory,
+        memory_swap: args.memory_swap,
+        cpu_shares: args.cpu_shares,
+        cpus: args.cpus,
+        cpuset_cpus: args.cpuset_cpus,
+        pids_limit: args.pids_limit,
+        workdir: args.workdir,
+        user: args.user,
+        hostname: args.hostname,
+        read_only: args.read_only,
+        cap_add: args.cap_add,
+        cap_drop: args.cap_drop,
+        restart: args.restart,
+        network: args.network,
+        ports: args.publish,
+        tty: args.tty,
+        interactive: args.interactive,
+        detach: args.detach,
+        auto_remove: args.rm,
+        seccomp_unconfined: args.security_opt.contains(&SecurityOpt::SeccompUnconfined),
+    })
+}
+
+/// Which operand is the image:
+/// - `run -- CMD...` (the original): the default image (None), CMD;
+/// - `run -image IMG [--] CMD...` (the original): IMG, all operands are the command;
+/// - `run IMG [CMD...]` (Docker): the first operand, then the command.
+fn image_and_command(
+    image_flag: Option<String>,
+    mut operands: Vec<String>,
+    command_follows: bool,
+) -> Result<(Option<String>, Vec<String>), Failure> {
+    if image_flag.is_some() || command_follows {
+        return Ok((image_flag, operands));
+    }
+    if operands.is_empty() {
+        return Err(Failure::usage(
+            "run needs an image: run IMAGE [COMMAND...], or run [-image IMAGE] -- COMMAND... for the default image",
+        ));
+    }
+    let image = operands.remove(0);
+    Ok((Some(image), operands))
+}
+
+impl Failure {
+    fn usage_of(e: impl std::fmt::Display) -> Failure {
+        Failure::usage(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn dockers_form_takes_the_first_operand_as_the_image() {
+        let (image, cmd) =
+            image_and_command(None, strings(&["busybox", "sh", "-c", "x"]), false).unwrap();
+        assert_eq!(image.as_deref(), Some("busybox"));
+        assert_eq!(cmd, ["sh", "-c", "x"]);
+    }
+
+    #[test]
+    fn the_originals_form_runs_the_command_on_the_default_image() {
+        let (image, cmd) = image_and_command(None, strings(&["/bin/sh"]), true).unwrap();
+        assert_eq!(image, None);
+        assert_eq!(cmd, ["/bin/sh"]);
+    }
+
+    #[test]
+    fn the_image_flag_makes_every_operand_the_command() {
+        for follows in [true, false] {
+            let (image, cmd) = image_and_command(
+                Some("nginx".into()),
+                strings(&["nginx", "-g", "daemon off;"]),
+                follows,
+            )
+            .unwrap();
+            assert_eq!(image.as_deref(), Some("nginx"));
+            assert_eq!(cmd, ["nginx", "-g", "daemon off;"]);
+        }
+    }
+
+    #[test]
+    fn no_image_at_all_is_a_usage_error() {
+        let f = image_and_command(None, vec![], false).unwrap_err();
+        assert_eq!(f.code, 125);
+    }
+
+    #[test]
+    fn env_files_come_before_e_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("env");
+        std::fs::write(&file, "# comment\nA=file\nB=file\n").unwrap();
+        let cli = <crate::cli::Cli as clap::Parser>::try_parse_from([
+            "sixdocker",
+            "run",
+            "--env-file",
+            file.to_str().unwrap(),
+            "-e",
+            "A=flag",
+            "busybox",
+        ])
+        .unwrap();
+        let crate::cli::Command::Run(args) = cli.command else {
+            panic!()
+        };
+        let req = run_request(args).unwrap();
+        let entries: Vec<_> = req.env.iter().filter_map(EnvVar::to_entry).collect();
+        assert_eq!(entries, ["A=file", "B=file", "A=flag"]);
+    }
+}

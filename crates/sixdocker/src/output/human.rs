@@ -1,0 +1,144 @@
+//! Docker's human-readable renderings: durations ("5 seconds", "About an hour"), sizes
+//! ("4.26MB"), truncated commands ("sh -c 'while tru…"), and short IDs.
+//!
+//! Pure functions over numbers and strings; they never read the clock or the engine.
+
+use std::time::Duration;
+
+/// Docker's `units.HumanDuration`: "Less than a second", "1 second", "3 seconds",
+/// "About a minute", "5 minutes", "About an hour", "3 hours", "2 days", "3 weeks", ...
+pub fn duration(d: Duration) -> String {
+    let seconds = d.as_secs();
+    let minutes = seconds / 60;
+    let hours = (d.as_secs_f64() / 3600.0 + 0.5) as u64;
+    match () {
+        _ if seconds < 1 => "Less than a second".to_owned(),
+        _ if seconds == 1 => "1 second".to_owned(),
+        _ if seconds < 60 => format!("{seconds} seconds"),
+        _ if minutes == 1 => "About a minute".to_owned(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".to_owned(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", seconds / 3600 / 24 / 365),
+    }
+}
+
+/// Docker's `units.HumanSize` (decimal, three significant digits): "0B", "812B", "4.26MB".
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{}{}", three_significant(value), UNITS[unit])
+}
+
+/// Docker's `units.BytesSize` (binary, three significant digits): "1.5MiB", "100MiB".
+pub fn binary_size(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{}{}", three_significant(value), UNITS[unit])
+}
+
+/// Go's `%.3g` for 0 <= v < 1000, without an exponent: 4.2632 → "4.26", 12.0 → "12".
+fn three_significant(v: f64) -> String {
+    let decimals = match v {
+        v if v < 10.0 => 2,
+        v if v < 100.0 => 1,
+        _ => 0,
+    };
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// Docker's `Ellipsis`: at most `max` characters, the last one "…" when cut.
+pub fn ellipsis(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// The 12-hex-digit short form of an ID, without any "sha256:" prefix.
+pub fn short_id(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    &id[..id.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn durations_read_like_dockers() {
+        assert_eq!(duration(Duration::from_millis(300)), "Less than a second");
+        assert_eq!(duration(secs(1)), "1 second");
+        assert_eq!(duration(secs(5)), "5 seconds");
+        assert_eq!(duration(secs(59)), "59 seconds");
+        assert_eq!(duration(secs(60)), "About a minute");
+        assert_eq!(duration(secs(119)), "About a minute");
+        assert_eq!(duration(secs(120)), "2 minutes");
+        assert_eq!(duration(secs(3599)), "59 minutes");
+        assert_eq!(duration(secs(3600)), "About an hour");
+        assert_eq!(duration(secs(3 * 3600)), "3 hours");
+        assert_eq!(duration(secs(3 * 86400)), "3 days");
+        assert_eq!(duration(secs(21 * 86400)), "3 weeks");
+        assert_eq!(duration(secs(90 * 86400)), "3 months");
+        assert_eq!(duration(secs(3 * 365 * 86400)), "3 years");
+    }
+
+    #[test]
+    fn sizes_read_like_dockers() {
+        assert_eq!(size(0), "0B");
+        assert_eq!(size(812), "812B");
+        assert_eq!(size(1000), "1kB");
+        assert_eq!(size(4_263_200), "4.26MB");
+        assert_eq!(size(12_000_000), "12MB");
+        assert_eq!(size(187_700_000), "188MB");
+        assert_eq!(size(1_500_000_000), "1.5GB");
+    }
+
+    #[test]
+    fn binary_sizes_read_like_dockers() {
+        assert_eq!(binary_size(512), "512B");
+        assert_eq!(binary_size(100 * 1024 * 1024), "100MiB");
+        assert_eq!(binary_size(1536 * 1024), "1.5MiB");
+    }
+
+    #[test]
+    fn ellipsis_cuts_to_the_width() {
+        assert_eq!(ellipsis("top", 20), "top");
+        assert_eq!(
+            ellipsis("nginx -g 'daemon off;'", 20),
+            "nginx -g 'daemon of…"
+        );
+        assert_eq!(ellipsis("nginx -g 'daemon off;'", 20).chars().count(), 20);
+    }
+
+    #[test]
+    fn short_ids_drop_the_algorithm() {
+        assert_eq!(short_id("sha256:0123456789abcdef0123"), "0123456789ab");
+        assert_eq!(short_id("0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_id("abc"), "abc");
+    }
+}

@@ -1,0 +1,9 @@
+//! Printing: Docker's tables, human-readable durations and sizes, and JSON as `inspect`
+//! prints it. Nothing here talks to the engine; callers hand in the values.
+
+pub mod containers;
+pub mod human;
+pub mod images;
+pub mod json;
+pub mod networks;
+pub mod table;

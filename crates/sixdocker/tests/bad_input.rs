@@ -1,0 +1,63 @@
+//! Bad input to container commands: one line on stderr naming the problem, a non-zero exit
+//! (125 for flags, as Docker), and nothing half-made.
+
+mod common;
+
+use common::{unique_name, Sandbox};
+
+#[test]
+fn bad_flag_values_stop_at_the_edge() {
+    let sb = Sandbox::new();
+    sb.sh("run -m 10x busybox true")
+        .fails(125, "invalid memory size \"10x\"");
+    sb.sh("run -cpuset 0- busybox true").fails(125, "\"0-\"");
+    sb.sh("run -v nocolon busybox true").fails(125, "nocolon");
+    sb.sh("run -v relative/path:/x busybox true")
+        .fails(125, "relative/path");
+    sb.sh("run -e =value busybox true").fails(125, "=value");
+    sb.sh("run --cpu-shares many busybox true")
+        .fails(125, "\"many\"");
+    sb.sh("run --restart sometimes busybox true")
+        .fails(125, "sometimes");
+    sb.sh("run --bogus-flag busybox true")
+        .fails(125, "--bogus-flag");
+    sb.sh("run").fails(125, "run needs an image");
+    sb.sh("kill -s NOSUCHSIG x").fails(125, "NOSUCHSIG");
+    assert!(sb.container_ids().is_empty(), "nothing half-made");
+}
+
+#[test]
+fn unknown_containers_and_names_in_use() {
+    let sb = Sandbox::new();
+    for cmd in [
+        "logs", "stop", "rm", "kill", "wait", "top", "port", "restart", "start",
+    ] {
+        sb.run([cmd, "no-such-container"])
+            .fails(1, "no-such-container");
+    }
+    sb.run(["exec", "no-such-container", "true"])
+        .fails(125, "no-such-container");
+    let name = unique_name("dup");
+    sb.run(["run", "-d", "--name", &name, "busybox", "sleep", "600"])
+        .ok();
+    sb.run(["run", "-d", "--name", &name, "busybox", "true"])
+        .fails(125, "already in use");
+    assert_eq!(sb.container_ids().len(), 1, "the second one was not made");
+    sb.run(["rm", &name]).fails(1, "running");
+    sb.run(["rm", "-f", &name]).ok();
+    sb.run(["run", "--rm", "--name", "bad/name", "busybox", "true"])
+        .fails(125, "bad/name");
+}
+
+#[test]
+fn commands_not_found_or_not_executable() {
+    let sb = Sandbox::new();
+    sb.sh("run --rm busybox /no/such/program")
+        .fails(127, "/no/such/program");
+    sb.sh("run --rm busybox /etc/passwd")
+        .fails(126, "/etc/passwd");
+    assert!(
+        sb.container_ids().is_empty(),
+        "--rm leaves nothing even when the start failed"
+    );
+}

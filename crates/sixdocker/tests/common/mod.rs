@@ -1,0 +1,339 @@
+//! What every sixdocker integration test shares: a [`Sandbox`] (its own `--root` and
+//! `--runroot` in a temp dir, cleaned and checked for leftovers on drop), a way to run the
+//! real binary, and a pseudo-terminal driver for `-ti`.
+//!
+//! The tests run as root against the real kernel. Network traffic goes only to loopback
+//! and to the addresses of containers a test made itself.
+#![allow(dead_code)]
+
+pub mod pty;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use six_testkit::unique_name;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sixdocker");
+
+/// One test's private store. On drop: `rm -f` every container, remove every network but
+/// the default, then check that nothing is left (mounts under the temp dir, cgroups and
+/// processes of its containers), unmount and delete the dirs, and fail the test if anything
+/// had been left.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    /// Full IDs of every container the test's store ever listed (for the leak checks).
+    seen_ids: std::cell::RefCell<Vec<String>>,
+}
+
+/// What one command did.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    fn from(out: Output) -> Ran {
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "expected success, got {self:?}");
+        &self.stdout
+    }
+
+    /// Asserts a failure with `code` and exactly one line on stderr that contains `needle`.
+    #[track_caller]
+    pub fn fails(&self, code: i32, needle: &str) {
+        assert_eq!(self.code, code, "wrong exit code: {self:?}");
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "expected one line on stderr: {self:?}");
+        assert!(lines[0].starts_with("sixdocker: "), "{self:?}");
+        assert!(lines[0].contains(needle), "expected {needle:?} in {self:?}");
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        six_testkit::require_root();
+        let dir = tempfile::Builder::new()
+            .prefix("sixdocker-t-")
+            .tempdir()
+            .unwrap();
+        std::fs::create_dir_all(dir.path().join("images")).unwrap();
+        Sandbox {
+            dir,
+            seen_ids: Default::default(),
+        }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    pub fn runroot(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    /// The image import folder (SIXDOCKER_IMAGE_DIR) of this sandbox.
+    pub fn image_dir(&self) -> PathBuf {
+        self.dir.path().join("images")
+    }
+
+    /// `sixdocker --root R --runroot S ARGS...` as a Command, stdin closed.
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut c = Command::new(BIN);
+        c.arg("--root")
+            .arg(self.root())
+            .arg("--runroot")
+            .arg(self.runroot());
+        c.args(args)
+            .env("SIXDOCKER_IMAGE_DIR", self.image_dir())
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs `sixdocker` with `line` split on spaces (no quoting: use [`Sandbox::run`] for that).
+    pub fn sh(&self, line: &str) -> Ran {
+        self.run(line.split(' ').filter(|a| !a.is_empty()))
+    }
+
+    pub fn run<I, S>(&self, args: I) -> Ran
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = self.command(args).output().expect("running sixdocker");
+        self.remember_ids();
+        Ran::from(out)
+    }
+
+    /// Full IDs of all containers, remembered for the leak checks.
+    pub fn container_ids(&self) -> Vec<String> {
+        let out = self
+            .command(["ps", "-a", "-q", "--no-trunc"])
+            .output()
+            .expect("running sixdocker ps");
+        let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let mut seen = self.seen_ids.borrow_mut();
+        for id in &ids {
+            if !seen.contains(id) {
+                seen.push(id.clone());
+            }
+        }
+        ids
+    }
+
+    fn remember_ids(&self) {
+        let _ = self.container_ids();
+    }
+
+    /// The full ID of a container by name (via inspect).
+    pub fn id_of(&self, name: &str) -> String {
+        self.inspect(name)["Id"]
+            .as_str()
+            .expect("inspect has an Id")
+            .to_owned()
+    }
+
+    /// `inspect NAME`'s one object.
+    pub fn inspect(&self, name: &str) -> serde_json::Value {
+        let out = self.run(["inspect", name]);
+        let v: serde_json::Value = serde_json::from_str(out.ok()).expect("inspect prints JSON");
+        v[0].clone()
+    }
+
+    /// Polls `what` until it returns Some or the deadline passes.
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        deadline: Duration,
+        mut f: impl FnMut() -> Option<T>,
+    ) -> T {
+        let until = Instant::now() + deadline;
+        loop {
+            if let Some(v) = f() {
+                return v;
+            }
+            assert!(Instant::now() < until, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The `ps -a` row of a container, by name.
+    pub fn ps_row(&self, name: &str) -> Option<String> {
+        let out = self.run(["ps", "-a"]);
+        out.ok()
+            .lines()
+            .find(|l| l.trim_end().ends_with(name))
+            .map(str::to_owned)
+    }
+
+    fn cleanup(&mut self) -> Vec<String> {
+        let mut leftovers = Vec::new();
+        for id in self.container_ids() {
+            let r = self.run(["rm", "-f", &id]);
+            if r.code != 0 {
+                leftovers.push(format!("rm -f {id} failed: {}", r.stderr.trim()));
+            }
+        }
+        if let Ok(out) = self.command(["network", "ls"]).output() {
+            for line in String::from_utf8_lossy(&out.stdout).lines().skip(1) {
+                let Some(name) = line.split_whitespace().nth(1) else {
+                    continue;
+                };
+                if name != "bridge" {
+                    let r = self.run(["network", "rm", name]);
+                    if r.code != 0 {
+                        leftovers.push(format!("network rm {name} failed: {}", r.stderr.trim()));
+                    }
+                }
+            }
+        }
+        let dir = self.dir.path().to_string_lossy().into_owned();
+        let pids = processes_mentioning(&dir, &self.seen_ids.borrow());
+        if !pids.is_empty() {
+            leftovers.push(format!("processes left: {pids:?}"));
+            for pid in pids {
+                // Only processes of this sandbox's containers or monitors (found above).
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+        let mounts = six_testkit::mounts_containing(&dir);
+        if !mounts.is_empty() {
+            leftovers.push(format!("mounts left: {mounts:?}"));
+            for m in mounts.iter().rev() {
+                let _ = nix::mount::umount2(m.as_str(), nix::mount::MntFlags::MNT_DETACH);
+            }
+        }
+        for id in self.seen_ids.borrow().iter() {
+            let cgroups = six_testkit::cgroups_named(&id[..12]);
+            if !cgroups.is_empty() {
+                leftovers.push(format!("cgroups left: {cgroups:?}"));
+                for c in cgroups {
+                    let _ = std::fs::remove_dir(c);
+                }
+            }
+        }
+        leftovers
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let leftovers = self.cleanup();
+        if leftovers.is_empty() {
+            return;
+        }
+        let report = leftovers.join("\n");
+        if std::thread::panicking() {
+            eprintln!("after the failure, the sandbox also found:\n{report}");
+        } else {
+            panic!("the test left things behind:\n{report}");
+        }
+    }
+}
+
+/// PIDs (not ours) whose command line mentions `dir` or whose cgroup mentions a container ID.
+pub fn processes_mentioning(dir: &str, ids: &[String]) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let mut pids = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        let cgroup = std::fs::read_to_string(e.path().join("cgroup")).unwrap_or_default();
+        if cmdline.contains(dir) || ids.iter().any(|id| cgroup.contains(&id[..12])) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; good enough for a test's own use).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An HTTP GET to `ip`:`port`: the whole response, or None. Only for loopback and the
+/// addresses of the test's own containers.
+pub fn http_get(ip: &str, port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let ip: std::net::IpAddr = ip.parse().ok()?;
+    assert!(
+        ip.is_loopback() || ip.to_string().starts_with("10.") || ip.to_string().starts_with("172."),
+        "tests talk only to loopback and their own containers, not {ip}"
+    );
+    let mut s = std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::new(ip, port),
+        Duration::from_secs(2),
+    )
+    .ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut response = String::new();
+    s.read_to_string(&mut response).ok()?;
+    response.starts_with("HTTP/").then_some(response)
+}
+
+/// Puts nginx.tar (made once per test binary by scripts/make-nginx-image.sh) into the
+/// sandbox's image import folder, so `-image nginx` imports it on first use.
+pub fn make_nginx_image(sb: &Sandbox) {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let tar = BUILT.get_or_init(|| {
+        let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("nginx-image-{}", std::process::id()));
+        std::fs::create_dir_all(&out_dir).unwrap();
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-nginx-image.sh");
+        let status = Command::new("bash")
+            .arg(&script)
+            .arg(&out_dir)
+            .status()
+            .expect("running make-nginx-image.sh");
+        assert!(status.success(), "{} failed", script.display());
+        out_dir.join("nginx.tar")
+    });
+    std::fs::copy(tar, sb.image_dir().join("nginx.tar")).expect("copying nginx.tar");
+}
+
+/// The path of a file inside the test's temp dir, for host-side files.
+pub fn host_path(sandbox: &Sandbox, name: &str) -> PathBuf {
+    sandbox.dir.path().join(name)
+}
+
+/// Whether `path` exists (convenience for asserts).
+pub fn exists(path: &Path) -> bool {
+    path.exists()
+}

@@ -1,0 +1,284 @@
+//! Docker's container commands through the real binary: run/create/start/stop/restart/kill/
+//! rm/wait, ps, logs, exec, inspect, top, stats, port, names and ID prefixes, version, info.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{unique_name, Sandbox};
+
+const LONG: Duration = Duration::from_secs(60);
+
+#[test]
+fn run_rm_prints_output_and_exits_with_the_containers_code() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.sh("run --rm busybox echo hello").ok(), "hello\n");
+    let r = sb.run([
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 7",
+    ]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (7, "out\n", "err\n")
+    );
+    assert!(sb.container_ids().is_empty(), "--rm removed them");
+}
+
+#[test]
+fn stdin_is_passed_with_i() {
+    let sb = Sandbox::new();
+    let mut child = sb
+        .command([
+            "run",
+            "--rm",
+            "-i",
+            "busybox",
+            "sh",
+            "-c",
+            "read line; echo got:$line",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"typed\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "got:typed\n");
+}
+
+#[test]
+fn create_start_attach_wait_and_ps_states() {
+    let sb = Sandbox::new();
+    let name = unique_name("c");
+    let id = sb
+        .run([
+            "create",
+            "--name",
+            &name,
+            "busybox",
+            "sh",
+            "-c",
+            "echo started; exit 5",
+        ])
+        .ok()
+        .trim()
+        .to_owned();
+    assert_eq!(id.len(), 64);
+    assert!(sb.ps_row(&name).unwrap().contains("Created"));
+    assert!(
+        !sb.sh("ps").ok().contains(&name),
+        "ps without -a shows running ones only"
+    );
+    let r = sb.run(["start", "-a", &name]);
+    assert_eq!((r.code, r.stdout.as_str()), (5, "started\n"));
+    let row = sb.ps_row(&name).unwrap();
+    assert!(row.contains("Exited (5)") && row.contains(" ago"), "{row}");
+    assert_eq!(sb.run(["start", &name]).ok().trim(), name);
+    assert_eq!(sb.run(["wait", &name]).ok().trim(), "5");
+    let quiet = sb.sh("ps -a -q");
+    assert_eq!(quiet.ok().trim(), &id[..12]);
+}
+
+#[test]
+fn logs_tail_timestamps_follow_and_id_prefixes() {
+    let sb = Sandbox::new();
+    let name = unique_name("l");
+    let id = sb
+        .run([
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "busybox",
+            "sh",
+            "-c",
+            "for i in 1 2 3; do echo line$i; done; sleep 1; echo last",
+        ])
+        .ok()
+        .trim()
+        .to_owned();
+    // -f follows until the container exits.
+    let all = sb.run(["logs", "-f", &id[..6]]);
+    assert_eq!(all.ok(), "line1\nline2\nline3\nlast\n");
+    assert_eq!(sb.run(["logs", "--tail", "2", &name]).ok(), "line3\nlast\n");
+    let stamped = sb.run(["logs", "-t", "--tail", "1", &name]);
+    let line = stamped.ok().trim();
+    assert!(line.ends_with(" last") && line.starts_with("20"), "{line}");
+}
+
+#[test]
+fn exec_env_workdir_user_and_detach() {
+    let sb = Sandbox::new();
+    let name = unique_name("x");
+    sb.run(["run", "-d", "--name", &name, "busybox", "sleep", "600"])
+        .ok();
+    let out = sb.run([
+        "exec",
+        "-e",
+        "A=from-exec",
+        "-w",
+        "/tmp",
+        "-u",
+        "1000",
+        &name,
+        "sh",
+        "-c",
+        "echo $A; pwd; id -u",
+    ]);
+    assert_eq!(out.ok(), "from-exec\n/tmp\n1000\n");
+    assert_eq!(sb.run(["exec", &name, "sh", "-c", "exit 9"]).code, 9);
+    sb.run(["exec", "-d", &name, "sh", "-c", "echo detached > /tmp/d"])
+        .ok();
+    let seen = sb.wait_for("the detached exec's file", LONG, || {
+        let r = sb.run(["exec", &name, "cat", "/tmp/d"]);
+        (r.code == 0).then_some(r.stdout)
+    });
+    assert_eq!(seen, "detached\n");
+    sb.run(["exec", &name, "nonexistent-cmd"])
+        .fails(127, "nonexistent-cmd");
+}
+
+#[test]
+fn stop_restart_kill_signals_and_rm() {
+    let sb = Sandbox::new();
+    let name = unique_name("k");
+    sb.run([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 5' TERM; while true; do sleep 0.2; done",
+    ])
+    .ok();
+    assert_eq!(sb.run(["kill", "-s", "TERM", &name]).ok().trim(), name);
+    assert_eq!(sb.run(["wait", &name]).ok().trim(), "5");
+    assert_eq!(sb.run(["restart", "-t", "1", &name]).ok().trim(), name);
+    assert!(sb.ps_row(&name).unwrap().contains("Up "));
+    sb.run(["rm", &name]).fails(1, "running");
+    assert_eq!(sb.run(["stop", "-t", "5", &name]).ok().trim(), name);
+    assert!(sb.ps_row(&name).unwrap().contains("Exited (5)"));
+    assert_eq!(sb.run(["rm", &name]).ok().trim(), name);
+}
+
+#[test]
+fn inspect_top_stats_port() {
+    let sb = Sandbox::new();
+    let name = unique_name("i");
+    let id = sb
+        .run([
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "-m",
+            "64m",
+            "--hostname",
+            "box",
+            "busybox",
+            "sleep",
+            "600",
+        ])
+        .ok()
+        .trim()
+        .to_owned();
+    let v: serde_json::Value = serde_json::from_str(sb.run(["inspect", &name]).ok()).unwrap();
+    assert!(v.is_array() && v[0]["Id"] == id.as_str(), "{v}");
+    assert_eq!(v[0]["Config"]["Hostname"], "box");
+    let top = sb.run(["top", &name]);
+    assert!(top.ok().lines().next().unwrap().contains("PID"), "{top:?}");
+    assert!(top.stdout.contains("sleep 600"), "{top:?}");
+    let stats = sb.run(["stats", "--no-stream", &name]);
+    let row = stats.ok().lines().nth(1).unwrap().to_owned();
+    assert!(
+        row.starts_with(&id[..12]) && row.contains(&name) && row.contains("/ 64MiB"),
+        "{row}"
+    );
+    assert_eq!(sb.run(["port", &name]).ok(), "");
+    let images: serde_json::Value =
+        serde_json::from_str(sb.run(["inspect", "busybox"]).ok()).unwrap();
+    assert!(images[0]["Id"].as_str().unwrap().starts_with("sha256:"));
+    let both = sb.run(["inspect", &name, "no-such-thing"]);
+    assert_eq!(both.code, 1);
+    assert!(both.stderr.contains("no-such-thing"));
+}
+
+#[test]
+fn resource_flags_reach_the_container() {
+    let sb = Sandbox::new();
+    let out = sb.run([
+        "run",
+        "--rm",
+        "--pids-limit",
+        "50",
+        "--cpus",
+        "0.5",
+        "--memory-swap",
+        "-1",
+        "-w",
+        "/tmp",
+        "-u",
+        "1000:1000",
+        "--hostname",
+        "h1",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--entrypoint",
+        "sh",
+        "busybox",
+        "-c",
+        "pwd; id -u; hostname; touch /x 2>/dev/null || echo ro; grep CapEff /proc/self/status",
+    ]);
+    assert_eq!(out.ok(), "/tmp\n1000\nh1\nro\nCapEff:\t0000000000000000\n");
+}
+
+#[test]
+fn restart_policy_on_failure_restarts() {
+    let sb = Sandbox::new();
+    let name = unique_name("r");
+    let marker = sb.dir.path().join("count");
+    std::fs::create_dir(&marker).unwrap();
+    let spec = format!("{}:/c", marker.display());
+    sb.run([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--restart",
+        "on-failure:2",
+        "-v",
+        &spec,
+        "busybox",
+        "sh",
+        "-c",
+        "echo x >> /c/runs; exit 1",
+    ])
+    .ok();
+    sb.wait_for("three runs (one and two restarts)", LONG, || {
+        let runs = std::fs::read_to_string(marker.join("runs")).unwrap_or_default();
+        (runs.lines().count() == 3 && sb.ps_row(&name).is_some_and(|r| r.contains("Exited (1)")))
+            .then_some(())
+    });
+}
+
+#[test]
+fn version_and_info() {
+    let sb = Sandbox::new();
+    assert!(sb.sh("version").ok().contains("Version:"));
+    let info = sb.sh("info");
+    assert!(
+        info.ok().contains("Containers: 0") && info.stdout.contains("Storage Driver: overlay"),
+        "{info:?}"
+    );
+    assert!(info
+        .stdout
+        .contains(&format!("Docker Root Dir: {}", sb.root().display())));
+}
