@@ -149,6 +149,32 @@ fn docker_default_covers_the_i386_abi_too() {
 }
 
 #[test]
+fn install_needs_no_new_privs_or_cap_sys_admin() {
+    use std::os::unix::process::CommandExt;
+    six_testkit::require_root();
+    let run = |as_nobody: bool| {
+        let mut c = Command::new(PROBE);
+        c.args(["docker-default", "call", &libc::SYS_mount.to_string()])
+            .env("PROBE_NO_NNP", "1");
+        if as_nobody {
+            c.uid(65534).gid(65534);
+        }
+        c.output().unwrap()
+    };
+    // Root has CAP_SYS_ADMIN: no no_new_privs needed.
+    assert_eq!(stdout(&run(false)), "errno=1");
+    let o = run(true);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(100), "{err}");
+    assert!(
+        err.contains(
+            "installing the filter failed: Permission denied (needs no_new_privs or CAP_SYS_ADMIN)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_profiles_fail_with_one_clear_line() {
     for (profile, needle) in [
         (

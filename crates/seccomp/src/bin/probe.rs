@@ -5,6 +5,7 @@
 //!
 //! Usage: six-seccomp-probe PROFILE call NR [ARG...] | PROFILE exec PROG [ARG...]
 //! | PROFILE call32 NR [ARG ARG] (x86_64 only: the i386 ABI through `int 0x80`).
+//! PROBE_NO_NNP=1 skips no_new_privs; PROBE_SKIP_INSTALL=1 skips the filter.
 //! It must not be used as a sandbox: it exists to prove filters do what they say.
 
 use std::ffi::CString;
@@ -52,7 +53,9 @@ fn main() {
         }
     }
     // SAFETY: prctl with constant arguments.
-    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+    if std::env::var_os("PROBE_NO_NNP").is_none()
+        && unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0
+    {
         fail("PR_SET_NO_NEW_PRIVS failed");
     }
     if std::env::var_os("PROBE_SKIP_INSTALL").is_none() {
