@@ -242,6 +242,9 @@ impl Cgroup {
         }
         let mut pause = Duration::from_micros(500);
         loop {
+            // Sub-cgroups the container made itself (systemd inside, a nested runtime) go
+            // first, deepest first; the kernel refuses any that still hold processes.
+            remove_children(path);
             match fs::remove_dir(path) {
                 Ok(()) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -292,6 +295,20 @@ impl Cgroup {
 
     pub(crate) fn write(&self, dir: &Path, file: &str, value: &str) -> Result<()> {
         files::write(dir, file, value, self.fake)
+    }
+}
+
+/// Removes the (empty) cgroup directories below `dir`, deepest first; best effort.
+fn remove_children(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            let sub = e.path();
+            remove_children(&sub);
+            let _ = fs::remove_dir(&sub);
+        }
     }
 }
 

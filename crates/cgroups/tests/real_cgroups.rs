@@ -219,6 +219,25 @@ fn destroy_waits_for_a_dying_process() {
 }
 
 #[test]
+fn destroy_removes_sub_cgroups_the_container_made() {
+    require_root();
+    let name = unique_name("cgs");
+    let h = Hierarchy::detect().unwrap();
+    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    cg.0.create().unwrap();
+    for (_, dir) in cg.0.mounts_for_container() {
+        fs::create_dir_all(dir.join("init.scope/deeper")).unwrap();
+    }
+    cg.0.destroy().unwrap();
+    drop(cg);
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
+
+#[test]
 fn a_busy_cgroup_is_not_destroyed_silently() {
     require_root();
     let name = unique_name("cgb");
