@@ -377,3 +377,49 @@ fn docker_profile_opens_syscall_groups_by_capability() {
     );
     assert_eq!(call(&admin, X86_64, nr("reboot"), [0; 6]), EPERM);
 }
+
+/// The range tree against a plain lookup, on pseudo-random profiles and every number
+/// around the table (a tiny xorshift keeps it deterministic).
+#[test]
+fn the_number_search_agrees_with_a_plain_lookup() {
+    let names: Vec<&str> = crate::tables::x86_64::SYSCALLS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let actions = ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRAP"];
+    for round in 0..20 {
+        let mut expect = std::collections::HashMap::new();
+        let mut rules = Vec::new();
+        for name in &names {
+            if next() % 3 == 0 {
+                let action = actions[(next() % 3) as usize];
+                expect.entry(nr(name)).or_insert(action);
+                rules.push(format!(r#"{{"names": ["{name}"], "action": "{action}"}}"#));
+            }
+        }
+        let p = program(&format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{}]}}"#,
+            rules.join(",")
+        ));
+        for n in 0..600u32 {
+            let want = match expect.get(&n).copied() {
+                Some("SCMP_ACT_ALLOW") => RET_ALLOW,
+                Some("SCMP_ACT_LOG") => RET_LOG,
+                Some(_) => RET_TRAP,
+                None => EPERM,
+            };
+            assert_eq!(
+                call(&p, X86_64, n, [0; 6]),
+                want,
+                "round {round}, syscall {n}"
+            );
+        }
+    }
+}
