@@ -190,11 +190,7 @@ pub struct RunArgs {
     #[arg(long = crate::argv::COMMAND_FOLLOWS, hide = true)]
     pub command_follows: bool,
     /// IMAGE, then the command and its arguments.
-    #[arg(
-        value_name = "IMAGE [CMD]",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    #[arg(value_name = "IMAGE [CMD]", trailing_var_arg = true)]
     pub operands: Vec<String>,
 }
 
@@ -247,7 +243,7 @@ pub struct ExecArgs {
     pub user: Option<String>,
     pub container: String,
     /// The command and its arguments.
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(required = true, trailing_var_arg = true)]
     pub command: Vec<String>,
 }
 
@@ -537,6 +533,7 @@ mod tests {
     #[test]
     fn bad_values_are_refused_while_parsing() {
         for line in [
+            "run --bogus busybox",
             "run -m 10x busybox",
             "run -cpuset 0- busybox",
             "run -v nocolon busybox",

@@ -116,7 +116,11 @@ pub fn clap_failure(e: clap::Error) -> i32 {
                 .lines()
                 .filter(|l| !l.trim_start().starts_with("tip:"))
                 .collect();
-            one_line(without_tips.join("\n").trim_start_matches("error: "))
+            let text = without_tips.join(" ");
+            text.trim_start_matches("error: ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         }
     };
     report(Failure::usage(message))
