@@ -298,6 +298,25 @@ impl Cgroup {
     }
 }
 
+/// memory.checkBeforeUpdate: refuses a limit below what the cgroup already uses.
+pub(crate) fn check_usage_below(dir: &Path, usage_file: &str, limit: i64) -> Result<()> {
+    let Ok(limit) = u64::try_from(limit) else {
+        return Ok(());
+    };
+    let usage = files::read_u64(dir, usage_file)?.unwrap_or(0);
+    if limit < usage {
+        return Err(Error::BadValue {
+            what: "memory.limit",
+            value: format!(
+                "{limit} (checkBeforeUpdate: {} uses {usage} bytes)",
+                dir.display()
+            ),
+            expected: "a limit at least the current usage",
+        });
+    }
+    Ok(())
+}
+
 /// Removes the (empty) cgroup directories below `dir`, deepest first; best effort.
 fn remove_children(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {

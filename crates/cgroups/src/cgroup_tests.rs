@@ -307,3 +307,26 @@ fn stats_read_v2_counters() {
     );
     cg.destroy().unwrap();
 }
+
+#[test]
+fn check_before_update_refuses_a_limit_below_usage() {
+    let (t, h) = fake_v2();
+    let cg = Cgroup::new(&h, None, None, "cb").unwrap();
+    cg.create().unwrap();
+    let d = t.path().join("sixrun-cb");
+    fs::write(d.join("memory.current"), "5000\n").unwrap();
+    let e = cg
+        .set(&resources(
+            r#"{"memory": {"limit": 4096, "checkBeforeUpdate": true}}"#,
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("4096") && e.contains("uses 5000 bytes"), "{e}");
+    assert!(!d.join("memory.max").exists());
+    cg.set(&resources(
+        r#"{"memory": {"limit": 8192, "checkBeforeUpdate": true}}"#,
+    ))
+    .unwrap();
+    assert_eq!(read(&d.join("memory.max")), "8192");
+    cg.destroy().unwrap();
+}

@@ -85,6 +85,9 @@ fn set_memory(cg: &Cgroup, m: &LinuxMemory) -> Result<()> {
         tracing::warn!("kernel memory limit {k} ignored: the kernel no longer supports it");
     }
     let limit = m.limit().map(|v| checked("memory.limit", v)).transpose()?;
+    if let (Some(l), Some(true)) = (limit, m.check_before_update()) {
+        crate::cgroup::check_usage_below(dir, "memory.usage_in_bytes", l)?;
+    }
     let mut swap = m.swap().map(|v| checked("memory.swap", v)).transpose()?;
     if swap.is_some() && !files::exists(dir, "memory.memsw.limit_in_bytes") && !cg.fake {
         tracing::warn!(

@@ -173,6 +173,9 @@ fn set_memory(cg: &Cgroup, dir: &Path, m: &LinuxMemory) -> Result<()> {
         return Err(unsupported("useHierarchy=false"));
     }
     let limit = m.limit().map(|v| checked("memory.limit", v)).transpose()?;
+    if let (Some(l), Some(true)) = (limit, m.check_before_update()) {
+        crate::cgroup::check_usage_below(dir, "memory.current", l)?;
+    }
     // No swap given with an unlimited memory means unlimited swap too (runc's rule).
     let swap = m.swap().or(if limit == Some(-1) { Some(0) } else { None });
     if let Some(swap) = swap.map(|v| checked("memory.swap", v)).transpose()? {
