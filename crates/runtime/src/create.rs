@@ -188,8 +188,10 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         }
         cg
     };
-    let into_cgroup = match (cgroup.version(), cgroup.unified_dir()) {
-        (six_cgroups::Version::V2, Some(d)) => Some(
+    // clone3 puts the child straight into the cgroup2 directory (v2 and hybrid); the v1
+    // hierarchies the child joins itself (see `cgroup_join`), or we move it (user namespace).
+    let into_cgroup = match cgroup.unified_dir() {
+        Some(d) => Some(
             open_cloexec(d, libc::O_PATH | libc::O_DIRECTORY)
                 .map_err(|e| Error::io("opening cgroup", d, e))?,
         ),
@@ -234,6 +236,11 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         config: spec.clone(),
     };
 
+    // Outside a user namespace the init joins its v1 cgroups itself, through `tasks`: far
+    // cheaper than our writing its pid to cgroup.procs (see cgroup_join.rs).
+    let child_joins_cgroup =
+        !ns.new_user() && !ns.joins_user() && ns.unshare_flags & libc::CLONE_NEWUSER as u64 == 0;
+
     // A pid namespace given by path: enter it for the clone only, so the child is born in it.
     let pid_ns_back = match &ns.join_pid {
         Some(p) => Some(enter_pid_ns(p)?),
@@ -252,6 +259,8 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         no_pivot: opts.no_pivot,
         cgroup_mounts: cgroup.mounts_for_container(),
         parent_hooks,
+        bundle: &bundle,
+        join_cgroup: child_joins_cgroup.then(|| cgroup.clone()),
         session_keyring: (!opts.no_new_keyring).then(|| format!("_ses.{id}")),
     };
     let forked = {
@@ -290,18 +299,19 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         )
         .map_err(maps_err)?;
     }
-    if !in_cgroup {
-        cgroup.add_process(pid).map_err(|source| Error::Cgroup {
-            id: id.to_owned(),
-            source,
-        })?;
-    }
     rec.pid = pid;
     rec.pid_start = crate::procfs::stat(pid).map(|s| s.start_time).unwrap_or(0);
     let lost = |e: nix::Error| Error::setup(id, format!("talking to the init: {e}"));
     if child_hooks {
         let state = String::from_utf8_lossy(&hook_state_json(&rec, Status::Created)).into_owned();
         parent_end.send(&Msg::State(state)).map_err(lost)?;
+    }
+    if !child_joins_cgroup || (cgroup.unified_dir().is_some() && !in_cgroup) {
+        let _s = tracing::debug_span!("cgroup_add_process").entered();
+        cgroup.add_process(pid).map_err(|source| Error::Cgroup {
+            id: id.to_owned(),
+            source,
+        })?;
     }
     parent_end.send(&Msg::Go).map_err(lost)?;
 

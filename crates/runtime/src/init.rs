@@ -37,6 +37,9 @@ pub struct InitContext<'a> {
     pub cgroup_mounts: Vec<(String, PathBuf)>,
     /// Whether the parent must run prestart/createRuntime hooks mid-way.
     pub parent_hooks: bool,
+    pub bundle: &'a Path,
+    /// The cgroup the init joins itself (None: the parent moved it).
+    pub join_cgroup: Option<six_cgroups::Cgroup>,
     /// The name of a new session keyring to join (None: `--no-new-keyring`).
     pub session_keyring: Option<String>,
 }
@@ -218,6 +221,9 @@ fn steps(ctx: &InitContext) -> Result<Infallible, String> {
         }
     }
 
+    if let Some(cg) = &ctx.join_cgroup {
+        crate::cgroup_join::join_self(cg)?;
+    }
     join_namespaces(&ctx.ns.join)?;
     unshare(ctx.ns.unshare_flags, "namespaces")?;
     let in_userns = ctx.ns.new_user()
@@ -226,6 +232,7 @@ fn steps(ctx: &InitContext) -> Result<Infallible, String> {
     if in_userns {
         become_userns_root()?;
     }
+    // A new cgroup namespace is rooted at the cgroup we are in: made after joining it.
     if ctx.ns.new_cgroup_ns {
         unshare(libc::CLONE_NEWCGROUP as u64, "cgroup namespace")?;
     }
@@ -237,6 +244,7 @@ fn steps(ctx: &InitContext) -> Result<Infallible, String> {
     let mut plan = six_rootfs::RootfsPlan::new(ctx.spec, ctx.rootfs);
     plan.no_pivot = ctx.no_pivot;
     plan.cgroup_mounts = ctx.cgroup_mounts.clone();
+    plan.bundle = Some(ctx.bundle.to_path_buf());
     let sys = six_rootfs::LinuxSyscall;
     six_rootfs::prepare(&plan, &sys).map_err(|e| format!("rootfs: {e}"))?;
 
@@ -267,6 +275,8 @@ fn steps(ctx: &InitContext) -> Result<Infallible, String> {
                 .map_err(|e| format!("sending the pty: {e}"))?,
         }
         drop(master);
+        six_rootfs::bind_console(Path::new(&format!("/dev/pts/{n}")), &sys)
+            .map_err(|e| format!("rootfs: {e}"))?;
         console::make_controlling(&slave)?;
     }
     write_sysctls(ctx.spec)?;

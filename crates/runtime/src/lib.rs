@@ -11,6 +11,7 @@
 //!
 //! It knows only the OCI runtime spec: never images, names or networks.
 
+mod cgroup_join;
 mod channel;
 mod clone;
 mod console;

@@ -21,9 +21,14 @@ pub fn start(c: &Container) -> Result<()> {
     if status != Status::Created {
         return Err(c.wrong(status, "only a created container can be started"));
     }
+    let pidfd = procfs::pidfd_open(rec.pid).filter(|_| procfs::is_alive(rec.pid, rec.pid_start));
+    let Some(pidfd) = pidfd else {
+        return Err(c.wrong(Status::Stopped, "the init exited before start"));
+    };
     let fifo_path = dir.fifo();
     let cpath = std::ffi::CString::new(fifo_path.as_os_str().as_bytes())
         .map_err(|e| Error::setup(c.id(), e.to_string()))?;
+    // The pidfd is taken first: once the fifo is open the init may exec and exit at once.
     // Non-blocking: the open succeeds at once; the init's blocked open for write then completes.
     // SAFETY: open with a valid C string.
     let fd = unsafe {
@@ -41,10 +46,6 @@ pub fn start(c: &Container) -> Result<()> {
     }
     // SAFETY: a fresh fd.
     let fifo = unsafe { OwnedFd::from_raw_fd(fd) };
-    let pidfd = procfs::pidfd_open(rec.pid).filter(|_| procfs::is_alive(rec.pid, rec.pid_start));
-    let Some(pidfd) = pidfd else {
-        return Err(c.wrong(Status::Stopped, "the init exited before start"));
-    };
     // Wait until the init wrote its byte (it is then about to exec) or exited.
     let mut fds = [
         libc::pollfd {
