@@ -323,3 +323,64 @@ fn v2_device_filter_denies_and_is_replaced_on_update() {
         cgroups_named(&name)
     );
 }
+
+/// Removes a directory the test made in the real cgroup2 tree.
+struct DirGuard(std::path::PathBuf);
+
+impl Drop for DirGuard {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn v2_membership_freeze_and_destroy_on_the_real_unified_mount() {
+    require_root();
+    let name = unique_name("cg2");
+    let real = Hierarchy::detect().unwrap();
+    let Some(unified) = real.unified_mount() else {
+        panic!("this machine mounts cgroup2")
+    };
+    // A subtree of our own, seen as if it were the whole cgroup2 mount, so that the test
+    // writes no file of a cgroup it did not create (not even the root's subtree_control).
+    let own = unified.dir_of(&unified.own_cgroup);
+    let top = DirGuard(own.join(&name));
+    fs::create_dir(&top.0).unwrap();
+    let rel = top.0.strip_prefix(&unified.mount_point).unwrap();
+    let mountinfo = format!(
+        "99 1 0:99 /{} {} rw - cgroup2 cgroup2 rw\n",
+        rel.display(),
+        top.0.display()
+    );
+    let h = Hierarchy::from_proc(&mountinfo, &format!("0::/{}\n", rel.display())).unwrap();
+    assert_eq!(h.version(), Version::V2);
+
+    let cg = CgroupGuard(Cgroup::new(&h, Some("/pod/c1"), None, "c1").unwrap(), true);
+    cg.0.create().unwrap();
+    let dir = cg.0.unified_dir().unwrap().to_path_buf();
+    assert_eq!(dir, top.0.join("pod/c1"));
+    assert_eq!(
+        cg.0.mounts_for_container(),
+        vec![(String::new(), dir.clone())]
+    );
+    let mut child = sleeper();
+    let pid = child.0.id() as i32;
+    cg.0.add_process(pid).unwrap();
+    assert_eq!(cg.0.pids().unwrap(), vec![pid]);
+    cg.0.freeze().unwrap();
+    assert!(read(&dir, "cgroup.events").contains("frozen 1"));
+    cg.0.thaw().unwrap();
+    assert!(read(&dir, "cgroup.events").contains("frozen 0"));
+    assert_eq!(cg.0.stats().unwrap().pids_limit, None);
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+    cg.0.destroy().unwrap();
+    assert!(!dir.exists());
+    drop(cg);
+    drop(top);
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
