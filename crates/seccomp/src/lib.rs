@@ -18,6 +18,7 @@ mod arch;
 mod bpf;
 mod compile;
 mod docker;
+mod docker_format;
 mod error;
 #[cfg(test)]
 mod interp;
@@ -25,6 +26,7 @@ mod tables;
 
 pub use bpf::{Insn, MAX_INSNS};
 pub use docker::{docker_default, docker_profile, DOCKER_DEFAULT_CAPS};
+pub use docker_format::parse_docker_profile;
 pub use error::{Error, Result};
 
 use oci_spec::runtime::LinuxSeccomp;

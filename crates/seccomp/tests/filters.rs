@@ -174,6 +174,44 @@ fn install_needs_no_new_privs_or_cap_sys_admin() {
     );
 }
 
+/// Podman's profile (Docker's format, from Debian's containers-common, installed with podman).
+#[test]
+fn podmans_docker_format_profile_resolves_compiles_and_runs_a_shell() {
+    let path = "/usr/share/containers/seccomp.json";
+    let run = |args: &[&str]| {
+        Command::new(PROBE)
+            .arg(path)
+            .args(args)
+            .env("PROBE_DOCKER_FORMAT", "1")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        stdout(&run(&[
+            "call",
+            &libc::SYS_kexec_load.to_string(),
+            "0",
+            "0",
+            "0",
+            "0"
+        ])),
+        "errno=1"
+    );
+    assert_eq!(
+        stdout(&run(&[
+            "call",
+            &libc::SYS_open_by_handle_at.to_string(),
+            "0",
+            "0",
+            "0"
+        ])),
+        "errno=1",
+        "needs CAP_DAC_READ_SEARCH"
+    );
+    assert!(stdout(&run(&["call", &libc::SYS_getpid.to_string()])).starts_with("ret="));
+    assert_eq!(stdout(&run(&["exec", "/bin/busybox", "echo", "ok"])), "ok");
+}
+
 #[test]
 fn bad_profiles_fail_with_one_clear_line() {
     for (profile, needle) in [

@@ -5,7 +5,7 @@
 //!
 //! Usage: six-seccomp-probe PROFILE call NR [ARG...] | PROFILE exec PROG [ARG...]
 //! | PROFILE call32 NR [ARG ARG] (x86_64 only: the i386 ABI through `int 0x80`).
-//! PROBE_NO_NNP=1 skips no_new_privs; PROBE_SKIP_INSTALL=1 skips the filter.
+//! PROBE_DOCKER_FORMAT=1 reads PROFILE in Docker's format (default caps); PROBE_NO_NNP=1 skips no_new_privs; PROBE_SKIP_INSTALL=1 skips the filter.
 //! It must not be used as a sandbox: it exists to prove filters do what they say.
 
 use std::ffi::CString;
@@ -34,7 +34,12 @@ fn main() {
     } else {
         let text = std::fs::read_to_string(&args[0])
             .unwrap_or_else(|e| fail(&format!("{}: {e}", args[0])));
-        six_seccomp::parse_profile(&text).unwrap_or_else(|e| fail(&e.to_string()))
+        let parsed = if std::env::var_os("PROBE_DOCKER_FORMAT").is_some() {
+            six_seccomp::parse_docker_profile(&text, six_seccomp::DOCKER_DEFAULT_CAPS)
+        } else {
+            six_seccomp::parse_profile(&text)
+        };
+        parsed.unwrap_or_else(|e| fail(&e.to_string()))
     };
     let compiled = six_seccomp::compile(&profile).unwrap_or_else(|e| fail(&e.to_string()));
     let program = six_seccomp::Program::from_bytes(&compiled.to_bytes())
