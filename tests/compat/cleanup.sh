@@ -4,6 +4,9 @@
 # names $TMP, cgroups named "$PREFIX*", mounts under $TMP, the bridge $BRIDGE, network
 # namespaces holding an address of the suite's subnet, and firewall rules and netavark chains
 # that appeared during the run. Processes are ended by PID, never by name.
+# Known limit: two suites run at the same time share netavark's NETAVARK_FORWARD and
+# NETAVARK-HOSTPORT-* chains; the first to finish leaves them (still in use), and the second
+# saw them at its start, so neither removes them. One suite at a time leaves nothing.
 # shellcheck shell=bash
 
 # Runtime state folders runc and sixrun use by default (conmon calls the runtime without
@@ -24,7 +27,7 @@ suite_pids() {
   for d in /proc/[0-9]*; do
     [ "${d#/proc/}" = "$$" ] && continue
     [ "${d#/proc/}" = "$BASHPID" ] && continue
-    mapfile -d '' args <"$d/cmdline" 2>/dev/null || continue
+    { mapfile -d '' args <"$d/cmdline"; } 2>/dev/null || continue
     [[ "${args[*]}" == *"$TMP"* ]] && echo "${d#/proc/}"
   done
 }
@@ -48,7 +51,14 @@ suite_container_cgroups() {
   for top in $(suite_cgroups); do find "$top" -mindepth 1 -type d 2>/dev/null; done
 }
 suite_mounts() { awk -v t="$TMP/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r; }
-new_runtime_state() { comm -13 <(printf '%s\n' "$RUNTIME_STATE_BEFORE") <(runtime_state); }
+# New entries whose state.json names $TMP (the bundle or rootfs is the suite's): another
+# user of the same state folder at the same time is not the suite's business.
+new_runtime_state() {
+  local entry
+  for entry in $(comm -13 <(printf '%s\n' "$RUNTIME_STATE_BEFORE") <(runtime_state)); do
+    grep -qF "$TMP/" "$entry/state.json" 2>/dev/null && echo "$entry"
+  done
+}
 # Network namespaces (ip netns) with an address in the suite's subnet.
 suite_netns() {
   local ns
@@ -62,11 +72,44 @@ firewall_rows() {
   iptables-save 2>/dev/null | awk '/^\*/ { t = substr($0, 2) } /^[-:]/ { sub(/ \[[0-9]+:[0-9]+\]$/, ""); print t " " $0 }' | sort
 }
 FIREWALL_BEFORE=$(firewall_rows)
-# iptables rules ("TABLE -A ...") and chains ("TABLE :CHAIN POLICY") that appeared during the
-# run and belong to netavark or name the suite's subnet or bridge.
-new_firewall() {
-  comm -13 <(printf '%s\n' "$FIREWALL_BEFORE") <(firewall_rows) |
-    grep -E "NETAVARK|$BRIDGE|10\.213\.$SUBNET_OCTET\."
+SUITE_CHAINS=""   # netavark's chains for the suite's network, learnt while it exists
+# Learns the names of netavark's chains for the suite's network (the POSTROUTING rule for
+# its subnet jumps to it). Runs in the main shell so that the names are kept.
+learn_suite_chains() {
+  local chain
+  for chain in $(firewall_rows | grep -F -- "-s $SUBNET " | grep -oE -- '-j NETAVARK-[0-9A-F]+' | cut -c4-); do
+    [[ " $SUITE_CHAINS " == *" $chain "* ]] || SUITE_CHAINS+=" $chain"
+  done
+}
+# Rows of the suite's own network: rules naming its subnet or bridge, its netavark chains.
+suite_firewall() {
+  local patterns=(-e "$SUBNET" -e " $BRIDGE ") chain
+  for chain in $SUITE_CHAINS; do patterns+=(-e "$chain"); done
+  firewall_rows | grep -F "${patterns[@]}"
+}
+# netavark's shared chains and jumps (NETAVARK_FORWARD, NETAVARK-HOSTPORT-*) made during the
+# run, listed only when no netavark network is in use: another Podman's containers may still
+# need them (netavark recreates them whenever it sets up a network). The cleanup's verdict is
+# kept in SHARED_NETAVARK_IN_USE so that the leftover check agrees with what was done.
+SHARED_NETAVARK_IN_USE=""
+netavark_in_use() { firewall_rows | grep -qE ' :NETAVARK-[0-9A-F]{6,}( |$)|^filter -A NETAVARK_FORWARD '; }
+shared_netavark_leftovers() {
+  [ -z "$SHARED_NETAVARK_IN_USE" ] || return 0
+  comm -13 <(printf '%s\n' "$FIREWALL_BEFORE") <(firewall_rows) | grep NETAVARK
+}
+# remove_firewall_rows: deletes the given rows (stdin): first rules, then chains.
+remove_firewall_rows() {
+  local rows table rest
+  rows=$(cat)
+  printf '%s\n' "$rows" | grep -E '^[a-z]+ -A ' | while read -r table rest; do
+    # the row is iptables-save's own shell-quoted text (comments are in double quotes)
+    eval "iptables -t \"\$table\" -D ${rest#-A }" 2>/dev/null
+  done
+  printf '%s\n' "$rows" | grep -E '^[a-z]+ :' | while read -r table rest; do
+    rest=${rest#:}
+    rest=${rest%% *}
+    iptables -t "$table" -F "$rest" 2>/dev/null && iptables -t "$table" -X "$rest" 2>/dev/null
+  done
 }
 
 remove_cgroup_tree() {
@@ -112,15 +155,9 @@ cleanup_all() {
   done
   ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE" 2>/dev/null
   for line in $(suite_netns); do ip netns delete "$line" 2>/dev/null; done
-  # Firewall: first the rules (they may jump to netavark's chains), then the chains.
-  new_firewall | grep ' -A ' | while read -r table rest; do
-    # the row is iptables-save's own shell-quoted text (comments are in double quotes)
-    eval "iptables -t \"\$table\" -D ${rest#-A }" 2>/dev/null
-  done
-  new_firewall | grep ' :' | while read -r table rest; do
-    rest=${rest#:}; rest=${rest%% *}
-    iptables -t "$table" -F "$rest" 2>/dev/null && iptables -t "$table" -X "$rest" 2>/dev/null
-  done
+  learn_suite_chains
+  suite_firewall | remove_firewall_rows
+  if netavark_in_use; then SHARED_NETAVARK_IN_USE=yes; else shared_netavark_leftovers | remove_firewall_rows; fi
   if [ -n "${SIXCOMPAT_KEEP_LOGS:-}" ]; then
     mkdir -p "$SIXCOMPAT_KEEP_LOGS"
     cp "$TMP/containerd/containerd.log" "$SIXCOMPAT_KEEP_LOGS/" 2>/dev/null
@@ -155,7 +192,7 @@ check_leftovers() {
   x=$(new_runtime_state) && [ -n "$x" ] && found+="runtime state: $x; "
   x=$(suite_netns) && [ -n "$x" ] && found+="netns: $x; "
   ip link show "$BRIDGE" >/dev/null 2>&1 && found+="bridge $BRIDGE; "
-  x=$(new_firewall) && [ -n "$x" ] && found+="iptables: $x; "
+  x=$(suite_firewall; shared_netavark_leftovers) && [ -n "$x" ] && found+="iptables: $x; "
   [ -e "$TMP" ] && found+="folder $TMP; "
   if [ -z "$found" ]; then
     pass "nothing left behind (mounts, processes, cgroups, runtime state, netns, bridge, iptables, $TMP)"

@@ -6,8 +6,6 @@
 # shellcheck shell=bash
 
 PODMAN_DIR="$TMP/podman"
-SUBNET="10.213.$SUBNET_OCTET.0/24"
-SUBNET_PREFIX="10.213.$SUBNET_OCTET."
 TMUX_SOCK="$TMP/tmux.sock"
 
 PODMAN=(podman --runtime "$RUNTIME" --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/runroot"
@@ -27,6 +25,8 @@ cgroups = "no-conmon"
 [network]
 network_backend = "netavark"
 network_config_dir = "$PODMAN_DIR/net"
+# netavark names its firewall chains after the network's name: a name of the suite's own.
+default_network = "$PREFIX"
 
 [engine]
 cgroup_manager = "cgroupfs"
@@ -48,10 +48,10 @@ graphroot = "$PODMAN_DIR/root"
 runroot = "$PODMAN_DIR/runroot"
 EOF
   printf 'unqualified-search-registries = []\n' >"$PODMAN_DIR/registries.conf"
-  cat >"$PODMAN_DIR/net/podman.json" <<EOF
+  cat >"$PODMAN_DIR/net/$PREFIX.json" <<EOF
 {
-  "name": "podman",
-  "id": "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9",
+  "name": "$PREFIX",
+  "id": "$(printf '%s' "$PREFIX" | sha256sum | cut -c1-64)",
   "driver": "bridge",
   "network_interface": "$BRIDGE",
   "created": "2026-01-01T00:00:00Z",
@@ -96,11 +96,11 @@ inside() {
 c_import() {
   po import --change 'CMD ["/bin/sh"]' "$TMP/image/rootfs.tar" "$IMAGE" >/dev/null || failed $?
 }
-# Podman's default network ("podman") comes from the suite's own network_config_dir, so its
-# bridge and subnet are the suite's, not the host-wide podman0 and 10.88.0.0/16.
+# Podman's default network is the suite's (named in containers.conf, defined in its own
+# network_config_dir): its bridge and subnet are not the host-wide podman0 and 10.88.0.0/16.
 c_default_network() {
   local out
-  out=$(po network inspect --format '{{.NetworkInterface}} {{range .Subnets}}{{.Subnet}}{{end}}' podman) || failed $? || return 1
+  out=$(po network inspect --format '{{.NetworkInterface}} {{range .Subnets}}{{.Subnet}}{{end}}' "$PREFIX") || failed $? || return 1
   want_eq "default network's bridge and subnet" "$BRIDGE $SUBNET" "$out"
 }
 
@@ -314,12 +314,14 @@ podman_suite() {
   check "podman run --cap-drop all --cap-add NET_ADMIN (CapEff)" c_cap_drop_all_add
   check "podman run --cap-drop CHOWN (CapEff)" c_cap_drop_one
   check "podman run -d" c_run_detached
+  learn_suite_chains # while a container is on the network, its firewall chains exist
   check "podman ps (status Up)" c_ps_running
   check "podman exec" c_exec
   check "podman exec exit code (5)" c_exec_exit_code
   if tmux_start; then
     check "podman exec -it (terminal size, exit code)" c_exec_it
     check "podman run -it (interactive shell, terminal size, exit code)" c_run_it
+    tmux -S "$TMUX_SOCK" kill-server
   else
     fail "tmux server for the terminal checks" "tmux -S $TMUX_SOCK new-session failed"
   fi

@@ -42,7 +42,9 @@ REAL_RUNTIME=$1
 RUNID=$$
 PREFIX="sixcompat-$RUNID"          # container names, containerd namespace, cgroup parent
 BRIDGE="sxc$RUNID"                 # the bridge of Podman's default network in this suite
-SUBNET_OCTET=$((RUNID % 200 + 20)) # 10.213.<octet>.0/24: unique enough per concurrent run
+SUBNET_OCTET=$((RUNID % 200 + 20)) # Podman's default network here: 10.213.<octet>.0/24
+SUBNET="10.213.$SUBNET_OCTET.0/24"
+SUBNET_PREFIX="10.213.$SUBNET_OCTET."
 TMP=$(mktemp -d /tmp/sixcompat.XXXXXX)
 chmod 755 "$TMP"
 export TMPDIR="$TMP/tmpdir"
