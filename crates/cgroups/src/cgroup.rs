@@ -17,7 +17,7 @@ use crate::hierarchy::{Hierarchy, Version};
 use crate::{v1, v2};
 
 /// How long `destroy` retries EBUSY while the last processes exit, and `freeze` waits.
-const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const SETTLE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The container's directory in one hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,61 +145,12 @@ impl Cgroup {
 
     /// Stops every process of the container and waits until the kernel says they are.
     pub fn freeze(&self) -> Result<()> {
-        self.set_frozen(true)
+        crate::freeze::set_frozen(self, true)
     }
 
     /// Lets the processes run again.
     pub fn thaw(&self) -> Result<()> {
-        self.set_frozen(false)
-    }
-
-    fn set_frozen(&self, frozen: bool) -> Result<()> {
-        let start = Instant::now();
-        let (dir, file, value, check_file, want): (&Path, _, _, _, &'static str) =
-            match self.version {
-                Version::V2 => {
-                    let dir = self.unified_dir().ok_or(Error::NoHierarchy)?;
-                    let v = if frozen { "1" } else { "0" };
-                    (
-                        dir,
-                        "cgroup.freeze",
-                        v,
-                        "cgroup.events",
-                        if frozen { "frozen 1" } else { "frozen 0" },
-                    )
-                }
-                Version::V1 | Version::Hybrid => {
-                    let dir = self.v1_dir("freezer").ok_or_else(|| Error::Unsupported {
-                        what: "freezing".into(),
-                        context: "without a mounted v1 freezer hierarchy",
-                    })?;
-                    let v = if frozen { "FROZEN" } else { "THAWED" };
-                    (dir, "freezer.state", v, "freezer.state", v)
-                }
-            };
-        let state = if frozen { "frozen" } else { "thawed" };
-        let mut pause = Duration::from_micros(200);
-        loop {
-            // v1 FREEZING can stall on a process in an uninterruptible sleep: writing
-            // FROZEN again retries it, as runc does.
-            self.write(dir, file, value)?;
-            let now = files::read(dir, check_file)?;
-            if now.lines().any(|l| l.trim() == want) {
-                return Ok(());
-            }
-            if start.elapsed() > SETTLE_TIMEOUT {
-                if frozen {
-                    let _ = self.set_frozen(false);
-                }
-                return Err(Error::Timeout {
-                    dir: dir.into(),
-                    state,
-                    waited_ms: start.elapsed().as_millis() as u64,
-                });
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(20));
-        }
+        crate::freeze::set_frozen(self, false)
     }
 
     /// The PIDs in the container's cgroup.

@@ -18,6 +18,7 @@ mod cgroup;
 mod devices_bpf;
 mod error;
 mod files;
+mod freeze;
 mod hierarchy;
 mod v1;
 mod v2;
