@@ -384,3 +384,47 @@ fn v2_membership_freeze_and_destroy_on_the_real_unified_mount() {
         cgroups_named(&name)
     );
 }
+
+#[test]
+fn v1_swap_swappiness_oom_realtime_and_update_order() {
+    require_root();
+    let h = Hierarchy::detect().unwrap();
+    if h.version() == Version::V2 {
+        return; // v1 files only; v2 conversions are unit-tested on a fake tree
+    }
+    let name = unique_name("cgk");
+    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    cg.0.create().unwrap();
+    cg.0.set(&resources(
+        r#"{"memory": {"limit": 67108864, "swap": 134217728, "swappiness": 10, "disableOOMKiller": true},
+            "cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000, "burst": 1000, "quota": 50000, "period": 100000}}"#,
+    ))
+    .unwrap();
+    let mem = cg.0.v1_dir("memory").unwrap();
+    let cpu = cg.0.v1_dir("cpu").unwrap();
+    assert_eq!(read(mem, "memory.limit_in_bytes"), "67108864");
+    assert_eq!(read(mem, "memory.memsw.limit_in_bytes"), "134217728");
+    assert_eq!(read(mem, "memory.swappiness"), "10");
+    assert!(read(mem, "memory.oom_control").contains("oom_kill_disable 1"));
+    assert_eq!(read(cpu, "cpu.rt_runtime_us"), "10000");
+    assert_eq!(read(cpu, "cpu.cfs_burst_us"), "1000");
+    // Raising both limits: memsw must go first or the kernel refuses the new limit.
+    cg.0.set(&resources(
+        r#"{"memory": {"limit": 268435456, "swap": 536870912}}"#,
+    ))
+    .unwrap();
+    assert_eq!(read(mem, "memory.limit_in_bytes"), "268435456");
+    assert_eq!(read(mem, "memory.memsw.limit_in_bytes"), "536870912");
+    // Lowering both: the limit must go first.
+    cg.0.set(&resources(
+        r#"{"memory": {"limit": 33554432, "swap": 67108864}}"#,
+    ))
+    .unwrap();
+    assert_eq!(read(mem, "memory.memsw.limit_in_bytes"), "67108864");
+    drop(cg);
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
