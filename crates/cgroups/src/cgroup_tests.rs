@@ -330,3 +330,27 @@ fn check_before_update_refuses_a_limit_below_usage() {
     assert_eq!(read(&d.join("memory.max")), "8192");
     cg.destroy().unwrap();
 }
+
+#[test]
+fn rdma_limits_use_the_same_line_on_both_versions() {
+    let (t, h) = fake_v2();
+    let cg = Cgroup::new(&h, None, None, "rd").unwrap();
+    cg.create().unwrap();
+    cg.set(&resources(r#"{"rdma": {"mlx5_1": {"hcaHandles": 3}}}"#))
+        .unwrap();
+    assert_eq!(
+        read(&t.path().join("sixrun-rd/rdma.max")),
+        "mlx5_1 hca_handle=3 hca_object=max"
+    );
+    cg.destroy().unwrap();
+    let (_t, h) = fake_v1();
+    let cg = Cgroup::new(&h, None, None, "rd").unwrap();
+    let e = cg
+        .set(&resources(r#"{"rdma": {"mlx5_1": {"hcaObjects": 3}}}"#))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("rdma controller") && e.contains("not mounted"),
+        "{e}"
+    );
+}

@@ -57,11 +57,8 @@ pub(crate) fn set(cg: &Cgroup, r: &LinuxResources) -> Result<()> {
             )?;
         }
     }
-    if r.rdma().as_ref().is_some_and(|m| !m.is_empty()) {
-        return Err(Error::Unsupported {
-            what: "linux.resources.rdma".into(),
-            context: "by sixrun",
-        });
+    for (device, limit) in r.rdma().iter().flatten() {
+        cg.write(need(cg, "rdma")?, "rdma.max", &rdma_line(device, limit))?;
     }
     if r.unified().as_ref().is_some_and(|m| !m.is_empty()) {
         return Err(Error::Unsupported {
@@ -201,6 +198,16 @@ fn set_cpu(cg: &Cgroup, c: &LinuxCpu) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// One rdma.max line (same format on v1 and v2): "mlx4_0 hca_handle=2 hca_object=max".
+pub(crate) fn rdma_line(device: &str, l: &oci_spec::runtime::LinuxRdma) -> String {
+    let n = |v: Option<u32>| v.map_or_else(|| "max".to_owned(), |v| v.to_string());
+    format!(
+        "{device} hca_handle={} hca_object={}",
+        n(l.hca_handles()),
+        n(l.hca_objects())
+    )
 }
 
 /// "max" for no limit (OCI: 0 or negative), else the number.

@@ -88,11 +88,14 @@ pub(crate) fn set(cg: &Cgroup, r: &LinuxResources) -> Result<()> {
             context: "on cgroup v2 (no net_cls/net_prio)",
         });
     }
-    if r.rdma().as_ref().is_some_and(|m| !m.is_empty()) {
-        return Err(Error::Unsupported {
-            what: "linux.resources.rdma".into(),
-            context: "by sixrun",
-        });
+    for (device, limit) in r.rdma().iter().flatten() {
+        write(
+            cg,
+            dir,
+            "rdma",
+            "rdma.max",
+            &crate::v1::rdma_line(device, limit),
+        )?;
     }
     for (file, value) in r.unified().iter().flatten() {
         if file.contains('/') || file.starts_with('.') || file.is_empty() {
