@@ -363,9 +363,7 @@ impl ImageStore {
         references: &[Reference],
     ) -> Result<Image> {
         let _lock = self.lock()?;
-        let mut size = 0;
         for l in layers {
-            size += l.size;
             l.install(&self.paths)?;
         }
         let id = layer::put_blob(&self.paths, config_bytes)?;
@@ -375,6 +373,12 @@ impl ImageStore {
             .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
             .map(|c| c.with_timezone(&Utc))
             .unwrap_or_default();
+        let mut size = 0;
+        for l in &config.rootfs.diff_ids {
+            size += layer::installed_size(&self.paths, l).ok_or_else(|| {
+                Error::corrupt("image config", format!("layer {l} is not in the archive"))
+            })?;
+        }
         let rec = ImageRecord {
             id: id.hex().to_owned(),
             created,
@@ -382,14 +386,6 @@ impl ImageStore {
             size,
             config: config.image_config(),
         };
-        for l in &rec.layers {
-            if layer::installed_size(&self.paths, l).is_none() {
-                return Err(Error::corrupt(
-                    "image config",
-                    format!("layer {l} is not in the archive"),
-                ));
-            }
-        }
         let record_path = self.paths.record(id.hex());
         write_atomic(
             &record_path,

@@ -1,0 +1,248 @@
+//! commit (one new layer with whiteouts and opaque dirs, config kept and updated),
+//! tag and remove (in use, force, shared layers), and many writers at once.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+use common::TestRoot;
+use six_image::{Error, ImageConfig, Progress};
+
+#[test]
+fn commit_adds_one_layer_with_the_containers_changes() {
+    let t = TestRoot::new();
+    let base = t.store.resolve("busybox").unwrap();
+    let a = t.store.mount_rootfs(&base, &t.container_dir("a")).unwrap();
+    fs::write(a.merged.join("tmp/new"), "new\n").unwrap();
+    fs::write(a.merged.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    fs::remove_file(a.merged.join("bin/ls")).unwrap();
+    fs::write(a.merged.join("home/user/old"), "old").unwrap();
+    fs::remove_dir_all(a.merged.join("home")).unwrap();
+    fs::create_dir_all(a.merged.join("home/other")).unwrap();
+
+    let change = ImageConfig {
+        env: vec!["ADDED=1".into()],
+        working_dir: Some("/tmp".into()),
+        ..Default::default()
+    };
+    let img = t
+        .store
+        .commit(&base, &a.upper, change, Some("mine:1"))
+        .unwrap();
+    assert_eq!(img.repo_tags, ["mine:1"]);
+    assert_eq!(img.layers.len(), 2);
+    assert_eq!(
+        img.layers[0], base.layers[0],
+        "the base layer is shared, not copied"
+    );
+    assert_eq!(img.config.cmd, base.config.cmd);
+    assert!(img.config.env.iter().any(|e| e.starts_with("PATH=")));
+    assert!(img.config.env.contains(&"ADDED=1".to_string()));
+    assert_eq!(img.config.working_dir.as_deref(), Some("/tmp"));
+    assert!(img.size > base.size);
+
+    // The new layer holds only the changes, with deletions as overlay whiteouts.
+    let diff = t
+        .store
+        .dir()
+        .join("layers")
+        .join(img.layers[1].trim_start_matches("sha256:"))
+        .join("diff");
+    let wh = fs::symlink_metadata(diff.join("bin/ls")).unwrap();
+    assert!(wh.file_type().is_char_device() && wh.rdev() == 0);
+    assert!(
+        !diff.join("bin/busybox").exists(),
+        "unchanged files are not copied"
+    );
+
+    let b = t.store.mount_rootfs(&img, &t.container_dir("b")).unwrap();
+    assert_eq!(
+        fs::read_to_string(b.merged.join("tmp/new")).unwrap(),
+        "new\n"
+    );
+    assert!(fs::read_to_string(b.merged.join("etc/passwd"))
+        .unwrap()
+        .starts_with("root:x:0:0::"));
+    assert!(fs::symlink_metadata(b.merged.join("bin/ls")).is_err());
+    assert!(b.merged.join("bin/busybox").is_file());
+    let home: Vec<_> = fs::read_dir(b.merged.join("home"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(home, ["other"], "the opaque home hides user/");
+
+    // The history gained one entry; the config JSON kept the base's fields.
+    let mut saved = Vec::new();
+    t.store
+        .save(&["mine:1"], &mut saved, &Progress::hidden())
+        .unwrap();
+    let mut ar = tar::Archive::new(&saved[..]);
+    let mut config = None;
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().display().to_string();
+        if name == format!("{}.json", img.id) {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut e, &mut s).unwrap();
+            config = Some(serde_json::from_str::<serde_json::Value>(&s).unwrap());
+        }
+    }
+    let config = config.expect("config in saved archive");
+    assert_eq!(config["history"].as_array().unwrap().len(), 2);
+    assert_eq!(config["config"]["Cmd"][0], "sh");
+
+    for m in [a, b] {
+        m.unmount().unwrap();
+    }
+    assert!(t.mounts().is_empty());
+}
+
+#[test]
+fn committing_a_committed_image_stacks_layers() {
+    let t = TestRoot::new();
+    let base = t.store.resolve("busybox").unwrap();
+    let a = t.store.mount_rootfs(&base, &t.container_dir("a")).unwrap();
+    fs::write(a.merged.join("one"), "1").unwrap();
+    let one = t
+        .store
+        .commit(&base, &a.upper, ImageConfig::default(), Some("stack:1"))
+        .unwrap();
+    let b = t.store.mount_rootfs(&one, &t.container_dir("b")).unwrap();
+    fs::write(b.merged.join("two"), "2").unwrap();
+    fs::remove_file(b.merged.join("one")).unwrap();
+    let two = t
+        .store
+        .commit(&one, &b.upper, ImageConfig::default(), None)
+        .unwrap();
+    assert_eq!(two.layers.len(), 3);
+    assert!(two.repo_tags.is_empty());
+    let c = t.store.mount_rootfs(&two, &t.container_dir("c")).unwrap();
+    assert!(!c.merged.join("one").exists());
+    assert_eq!(fs::read_to_string(c.merged.join("two")).unwrap(), "2");
+    for m in [a, b, c] {
+        m.unmount().unwrap();
+    }
+    assert!(t.mounts().is_empty());
+}
+
+#[test]
+fn tag_and_remove_follow_dockers_rules() {
+    let t = TestRoot::new();
+    let base = t.store.resolve("busybox").unwrap();
+    let no = |_: &str| false;
+    t.store.tag("busybox", "mybox:1").unwrap();
+    assert_eq!(t.store.resolve("mybox:1").unwrap().id, base.id);
+    // By ID with two names: refused without force.
+    let e = t.store.remove(&base.id[..12], &no, false).unwrap_err();
+    assert!(matches!(e, Error::MultipleNames { .. }), "{e}");
+    // By name with two names: untag only.
+    assert_eq!(
+        t.store.remove("mybox:1", &no, false).unwrap(),
+        ["Untagged: mybox:1"]
+    );
+    assert!(t.store.resolve("mybox:1").is_err());
+
+    let m = t.store.mount_rootfs(&base, &t.container_dir("a")).unwrap();
+    fs::write(m.merged.join("x"), "x").unwrap();
+    let child = t
+        .store
+        .commit(&base, &m.upper, ImageConfig::default(), Some("child:1"))
+        .unwrap();
+    m.unmount().unwrap();
+    let child_layer = t
+        .store
+        .dir()
+        .join("layers")
+        .join(child.layers[1].trim_start_matches("sha256:"));
+    assert!(child_layer.is_dir());
+
+    // In use: refused, then with force untagged but kept for the container.
+    let used = |id: &str| id == child.id;
+    let e = t.store.remove("child:1", &used, false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "image child:1 is in use by a container (use force to remove it anyway)"
+    );
+    assert_eq!(
+        t.store.remove("child:1", &used, true).unwrap(),
+        ["Untagged: child:1"]
+    );
+    let dangling = t.store.resolve(&child.id).unwrap();
+    assert_eq!(
+        dangling.repo_tag_pairs(),
+        [("<none>".to_string(), "<none>".to_string())]
+    );
+
+    // Not in use any more: deleted, with its own layer; the shared base layer stays.
+    let out = t.store.remove(&child.id[..10], &no, false).unwrap();
+    assert_eq!(out, [format!("Deleted: sha256:{}", child.id)]);
+    assert!(!child_layer.exists());
+    assert!(t.store.resolve(&child.id).is_err());
+    let m = t
+        .store
+        .mount_rootfs(&t.store.resolve("busybox").unwrap(), &t.container_dir("b"))
+        .unwrap();
+    assert!(m.merged.join("bin/busybox").is_file());
+    m.unmount().unwrap();
+
+    // The last image goes with every layer and blob.
+    t.store.remove("busybox", &no, false).unwrap();
+    assert!(t.store.list().unwrap().is_empty());
+    assert_eq!(
+        fs::read_dir(t.store.dir().join("layers")).unwrap().count(),
+        0
+    );
+    assert_eq!(
+        fs::read_dir(t.store.dir().join("blobs/sha256"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert_eq!(fs::read_dir(t.store.dir().join("l")).unwrap().count(), 0);
+    assert!(matches!(
+        t.store.remove("busybox:2", &no, false),
+        Err(Error::NotFound(_))
+    ));
+    assert!(t.mounts().is_empty());
+}
+
+#[test]
+fn many_writers_at_once_leave_a_consistent_store() {
+    let t = TestRoot::new();
+    let threads: Vec<_> = (0..6)
+        .map(|i| {
+            let store = t.store.clone();
+            std::thread::spawn(move || {
+                let bb = store.resolve("busybox").unwrap();
+                let tar = common::tar_of(&[common::E::File(&format!("file{i}"), b"x")]);
+                let img = store
+                    .import(
+                        &mut &tar[..],
+                        Some(&format!("par:{i}")),
+                        &Progress::hidden(),
+                    )
+                    .unwrap();
+                store.tag(&img.id, &format!("other:{i}")).unwrap();
+                (bb.id, img.id)
+            })
+        })
+        .collect();
+    let results: Vec<_> = threads.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(
+        results.windows(2).all(|w| w[0].0 == w[1].0),
+        "one busybox for all"
+    );
+    let list = t.store.list().unwrap();
+    assert_eq!(list.len(), 7);
+    for (i, (_, id)) in results.iter().enumerate() {
+        let img = t.store.resolve(&format!("par:{i}")).unwrap();
+        assert_eq!(&img.id, id);
+        assert_eq!(img.repo_tags, [format!("other:{i}"), format!("par:{i}")]);
+    }
+    assert_eq!(
+        fs::read_dir(t.store.dir().join("tmp")).unwrap().count(),
+        0,
+        "no temp work left"
+    );
+}
