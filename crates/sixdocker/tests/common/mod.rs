@@ -307,23 +307,27 @@ pub fn http_get(ip: &str, port: u16, path: &str) -> Option<String> {
     response.starts_with("HTTP/").then_some(response)
 }
 
-/// Puts nginx.tar (made once per test binary by scripts/make-nginx-image.sh) into the
-/// sandbox's image import folder, so `-image nginx` imports it on first use.
+/// Puts nginx.tar (made by scripts/make-nginx-image.sh once, kept in cargo's target tmp dir)
+/// into the sandbox's image import folder, so `-image nginx` imports it on first use.
 pub fn make_nginx_image(sb: &Sandbox) {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let tar = BUILT.get_or_init(|| {
-        let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("nginx-image-{}", std::process::id()));
-        std::fs::create_dir_all(&out_dir).unwrap();
+        let tar = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sixdocker-nginx.tar");
+        if tar.exists() {
+            return tar;
+        }
+        // Built under a name of our own and renamed: test binaries may race to build it.
+        let partial = tar.with_extension(format!("tar.{}", std::process::id()));
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-nginx-image.sh");
         let status = Command::new("bash")
             .arg(&script)
-            .arg(&out_dir)
+            .arg(&partial)
             .status()
             .expect("running make-nginx-image.sh");
         assert!(status.success(), "{} failed", script.display());
-        out_dir.join("nginx.tar")
+        std::fs::rename(&partial, &tar).unwrap();
+        tar
     });
     std::fs::copy(tar, sb.image_dir().join("nginx.tar")).expect("copying nginx.tar");
 }
