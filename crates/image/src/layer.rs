@@ -41,6 +41,7 @@ pub(crate) fn prepare(
     expected: Option<&Digest>,
     what: &str,
 ) -> Result<PreparedLayer> {
+    let _span = tracing::debug_span!("prepare_layer", what).entered();
     let tmp = tempfile::Builder::new()
         .prefix(&ImageStore::temp_prefix("layer"))
         .tempdir_in(&paths.tmp)
@@ -80,6 +81,11 @@ pub(crate) fn prepare(
         &diff,
         what,
     )?;
+    // Unpacked files must be on disk before install renames in the directory that vouches
+    // for them; done here, outside the store lock, because it can take a while.
+    let dir = File::open(tmp.path()).ctx("opening", tmp.path())?;
+    nix::unistd::syncfs(&dir)
+        .map_err(|e| Error::io(format!("syncing {}", tmp.path().display()), e.into()))?;
     Ok(PreparedLayer {
         diff_id,
         size,
@@ -106,10 +112,6 @@ impl PreparedLayer {
             .ctx("creating layer link", &link)?;
         let blob = paths.blob(&self.diff_id);
         fs::rename(tmp.path().join("layer.tar"), &blob).ctx("storing layer blob", &blob)?;
-        // Unpacked files must be on disk before the directory that vouches for them appears.
-        let dir = File::open(tmp.path()).ctx("opening", tmp.path())?;
-        nix::unistd::syncfs(&dir)
-            .map_err(|e| Error::io(format!("syncing {}", tmp.path().display()), e.into()))?;
         let kept = tmp.keep();
         if let Err(e) = fs::rename(&kept, &final_dir) {
             let _ = fs::remove_dir_all(&kept);

@@ -16,6 +16,7 @@ mod digest;
 mod docker_archive;
 mod error;
 mod fsutil;
+mod gc;
 mod import;
 mod index;
 mod layer;

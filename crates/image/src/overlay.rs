@@ -30,8 +30,18 @@ use crate::Image;
 
 /// The longest mount option string the kernel takes (one page, with its NUL).
 const MAX_OPTIONS: usize = 4095;
-/// Features that would write metadata our `commit` does not understand stay off.
-const FIXED_OPTIONS: &str = "index=off,redirect_dir=off,metacopy=off";
+/// Features that would write metadata our `commit` does not understand (redirects,
+/// metacopy-only files) stay off, where the kernel knows them (it rejects unknown options).
+fn fixed_options() -> &'static str {
+    static OPTIONS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        ["index", "redirect_dir", "metacopy"]
+            .iter()
+            .filter(|o| Path::new("/sys/module/overlay/parameters").join(o).exists())
+            .map(|o| format!(",{o}=off"))
+            .collect()
+    })
+}
 
 /// A mounted container rootfs. Dropping it does NOT unmount (a detached container
 /// outlives the CLI); call [`RootfsMount::unmount`].
@@ -160,10 +170,11 @@ impl ImageStore {
 fn options(lowers: &[PathBuf], m: &RootfsMount) -> String {
     let lower: Vec<String> = lowers.iter().map(|p| p.display().to_string()).collect();
     format!(
-        "lowerdir={},upperdir={},workdir={},{FIXED_OPTIONS}",
+        "lowerdir={},upperdir={},workdir={}{}",
         lower.join(":"),
         m.upper.display(),
-        m.work.display()
+        m.work.display(),
+        fixed_options()
     )
 }
 

@@ -157,7 +157,17 @@ impl ImageStore {
         if let Some(img) = self.ensure_default(name_or_id, self.import_dir.as_deref())? {
             return Ok(img);
         }
-        Err(Error::NotFound(name_or_id.to_owned()))
+        let plain_name = Reference::parse(name_or_id)
+            .ok()
+            .filter(|r| r.tag() == "latest" && !r.repo().contains('/'));
+        match (plain_name, &self.import_dir) {
+            (Some(r), Some(dir)) => Err(Error::NotFound(format!(
+                "{name_or_id} (and no {}.tar in {})",
+                r.repo(),
+                dir.display()
+            ))),
+            _ => Err(Error::NotFound(name_or_id.to_owned())),
+        }
     }
 
     /// Like `resolve`, without creating default images.
@@ -334,23 +344,22 @@ impl ImageStore {
         Ok(out)
     }
 
-    /// Deletes an image record, its config blob and the layers no other image uses.
-    /// Call with the lock held.
+    /// Deletes an image record, then everything no remaining image refers to (its
+    /// layers, unless shared, and its config blob). Call with the lock held.
     fn delete_image(&self, id: &str) -> Result<()> {
-        let Some(rec) = self.read_record(id)? else {
-            return Ok(());
-        };
         remove_any(&self.paths.record(id))?;
-        let mut still_used = std::collections::HashSet::new();
-        for other in self.record_ids()? {
-            if let Some(o) = self.read_record(&other)? {
-                still_used.extend(o.layers);
+        self.collect_garbage()
+    }
+
+    /// For every image record: its ID and its layers' diff-ids.
+    pub(crate) fn records_and_layers(&self) -> Result<Vec<(String, Vec<Digest>)>> {
+        let mut out = Vec::new();
+        for id in self.record_ids()? {
+            if let Some(rec) = self.read_record(&id)? {
+                out.push((id, rec.layers));
             }
         }
-        for l in rec.layers.iter().filter(|l| !still_used.contains(*l)) {
-            layer::remove(&self.paths, l)?;
-        }
-        remove_any(&self.paths.blobs.join(id))
+        Ok(out)
     }
 
     /// Adds an image: installs its prepared layers, stores the config blob, writes the
@@ -376,7 +385,12 @@ impl ImageStore {
         let mut size = 0;
         for l in &config.rootfs.diff_ids {
             size += layer::installed_size(&self.paths, l).ok_or_else(|| {
-                Error::corrupt("image config", format!("layer {l} is not in the archive"))
+                Error::corrupt(
+                    "image config",
+                    format!(
+                        "layer {l} is neither in the archive nor in the store (removed meanwhile?)"
+                    ),
+                )
             })?;
         }
         let rec = ImageRecord {

@@ -246,3 +246,67 @@ fn many_writers_at_once_leave_a_consistent_store() {
         "no temp work left"
     );
 }
+
+#[test]
+fn leftovers_of_killed_commands_are_swept() {
+    let t = TestRoot::new();
+    let bb = t.store.resolve("busybox").unwrap();
+    let dir = t.store.dir().to_owned();
+    let bb_layer = bb.layers[0].trim_start_matches("sha256:").to_owned();
+    // As a command killed after installing a layer but before writing its image record:
+    let orphan = "ab".repeat(32);
+    fs::create_dir_all(dir.join("layers").join(&orphan).join("diff")).unwrap();
+    fs::write(
+        dir.join("layers").join(&orphan).join("link"),
+        "abababababababab",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        format!("../layers/{orphan}/diff"),
+        dir.join("l/abababababababab"),
+    )
+    .unwrap();
+    fs::write(dir.join("blobs/sha256").join(&orphan), "tar").unwrap();
+    fs::write(dir.join("blobs/sha256/.tmp-x1"), "half").unwrap();
+    std::os::unix::fs::symlink("../layers/gone/diff", dir.join("l/dangling")).unwrap();
+    // As a command killed while unpacking (its PID no longer exists):
+    let dead_pid = (1_000_000..).find(|p| !six_testkit::pid_alive(*p)).unwrap();
+    fs::create_dir_all(dir.join(format!("tmp/layer-{dead_pid}-xyz/diff"))).unwrap();
+    let ours = dir.join(format!("tmp/layer-{}-live", std::process::id()));
+    fs::create_dir_all(&ours).unwrap();
+
+    // Opening the store removes dead processes' temp work, not live ones'.
+    let store = six_image::ImageStore::open(t.path()).unwrap();
+    assert!(!dir.join(format!("tmp/layer-{dead_pid}-xyz")).exists());
+    assert!(ours.exists());
+    fs::remove_dir(&ours).unwrap();
+
+    // The next remove sweeps everything no image refers to, and keeps busybox intact.
+    store.tag("busybox", "extra:1").unwrap();
+    store.remove("extra:1", &|_: &str| false, false).unwrap();
+    let tmp_img = t.import(
+        &common::tar_of(&[common::E::File("x", b"x")]),
+        Some("gone:1"),
+    );
+    store.remove("gone:1", &|_: &str| false, false).unwrap();
+    assert!(!dir.join("layers").join(&orphan).exists());
+    assert!(!dir.join("blobs/sha256").join(&orphan).exists());
+    assert!(!dir.join("blobs/sha256/.tmp-x1").exists());
+    assert!(fs::symlink_metadata(dir.join("l/abababababababab")).is_err());
+    assert!(fs::symlink_metadata(dir.join("l/dangling")).is_err());
+    assert!(!dir
+        .join("layers")
+        .join(tmp_img.layers[0].trim_start_matches("sha256:"))
+        .exists());
+    assert!(dir
+        .join("layers")
+        .join(&bb_layer)
+        .join("diff/bin/busybox")
+        .is_file());
+    let m = store
+        .mount_rootfs(&store.resolve("busybox").unwrap(), &t.container_dir("a"))
+        .unwrap();
+    assert!(m.merged.join("bin/sh").exists());
+    m.unmount().unwrap();
+    assert!(t.mounts().is_empty());
+}

@@ -158,6 +158,11 @@ fn a_tar_in_the_import_dir_becomes_an_image_on_first_use() {
     assert_eq!(img.repo_tags, ["hello:latest"]);
     assert_eq!(store.resolve("hello:latest").unwrap().id, img.id);
     assert!(store.resolve("hello:v2").is_err());
+    let e = store.resolve("nginx").unwrap_err().to_string();
+    assert!(
+        e.starts_with("no such image: nginx (and no nginx.tar in /"),
+        "{e}"
+    );
     let m = store.mount_rootfs(&img, &t.container_dir("h")).unwrap();
     assert_eq!(
         fs::read_to_string(m.merged.join("etc/hello")).unwrap(),
