@@ -220,6 +220,8 @@ fn resource_flags_reach_the_container() {
         "50",
         "--cpus",
         "0.5",
+        "-m",
+        "64m",
         "--memory-swap",
         "-1",
         "-w",
@@ -238,6 +240,13 @@ fn resource_flags_reach_the_container() {
         "pwd; id -u; hostname; touch /x 2>/dev/null || echo ro; grep CapEff /proc/self/status",
     ]);
     assert_eq!(out.ok(), "/tmp\n1000\nh1\nro\nCapEff:\t0000000000000000\n");
+}
+
+/// As Docker, a working directory that does not exist yet is made.
+#[test]
+fn a_missing_workdir_is_created() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.sh("run --rm -w /new/dir busybox pwd").ok(), "/new/dir\n");
 }
 
 #[test]

@@ -13,7 +13,11 @@ fn images_tag_rmi() {
     sb.run(["tag", "busybox", &format!("{tag}:v1")]).ok();
     let images = sb.sh("images");
     let rows: Vec<&str> = images.ok().lines().collect();
-    assert_eq!(&rows[0][..30], "REPOSITORY   TAG       IMAGE ");
+    assert!(
+        rows[0].starts_with("REPOSITORY   TAG       IMAGE ID"),
+        "{}",
+        rows[0]
+    );
     let busybox_id = rows
         .iter()
         .find(|r| r.starts_with("busybox "))
@@ -58,7 +62,7 @@ fn commit_docker_form_keeps_changes_and_config() {
         "--name",
         &name,
         "-w",
-        "/srv",
+        "/tmp",
         "busybox",
         "sh",
         "-c",
@@ -79,6 +83,8 @@ fn commit_docker_form_keeps_changes_and_config() {
         "test -e /bin/vi && echo present || echo deleted",
     ]);
     assert_eq!(vi.ok(), "deleted\n");
+    let pwd = sb.run(["run", "--rm", &image, "pwd"]);
+    assert_eq!(pwd.ok(), "/tmp\n", "the workdir is kept");
     let base = sb.run([
         "run",
         "--rm",

@@ -26,7 +26,7 @@ fn create_list_remove() {
     assert_eq!(id.len(), 64, "{id}");
     let list = sb.sh("network list");
     assert!(
-        list.ok().starts_with("NETWORK ID   NAME"),
+        list.ok().starts_with("NETWORK ID     NAME"),
         "{}",
         list.stdout
     );

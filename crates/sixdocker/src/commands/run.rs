@@ -49,7 +49,7 @@ pub fn start(engine: &Engine, args: StartArgs) -> Outcome {
         engine
             .start(c, false, false)
             .map(drop)
-            .map_err(Failure::of_run)
+            .map_err(Failure::from)
     })
 }
 
