@@ -177,3 +177,82 @@ fn header(meta: &Metadata, kind: EntryType) -> Header {
     h.set_size(0);
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Progress;
+    use crate::unpack::unpack_layer;
+    use std::os::unix::fs::symlink;
+
+    fn round_trip(src: &Path, mode: PackMode) -> tempfile::TempDir {
+        let bar = Progress::hidden().bar("t", None);
+        let tar = pack_dir(src, Vec::new(), mode, &bar).unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        unpack_layer(&tar[..], dst.path(), "test").unwrap();
+        dst
+    }
+
+    #[test]
+    fn long_names_links_modes_and_xattrs_survive() {
+        let src = tempfile::tempdir().unwrap();
+        let long_dir = src.path().join("d".repeat(120)).join("e".repeat(120));
+        fs::create_dir_all(&long_dir).unwrap();
+        fs::write(long_dir.join("file"), "long").unwrap();
+        let long_target = format!("{}/{}/file", "d".repeat(120), "e".repeat(120));
+        symlink(&long_target, src.path().join("ln")).unwrap();
+        fs::write(src.path().join("a"), "a").unwrap();
+        fs::hard_link(src.path().join("a"), src.path().join("b")).unwrap();
+        fs::set_permissions(
+            src.path().join("a"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o4755),
+        )
+        .unwrap();
+        whiteout::set_xattr(&src.path().join("a"), "user.note", b"hello").unwrap();
+
+        let dst = round_trip(src.path(), PackMode::Rootfs);
+        let d = dst.path();
+        assert_eq!(fs::read_to_string(d.join(&long_target)).unwrap(), "long");
+        assert_eq!(
+            fs::read_link(d.join("ln")).unwrap().to_str(),
+            Some(long_target.as_str())
+        );
+        let (a, b) = (
+            fs::metadata(d.join("a")).unwrap(),
+            fs::metadata(d.join("b")).unwrap(),
+        );
+        assert_eq!(a.ino(), b.ino(), "hardlink kept");
+        assert_eq!(a.mode() & 0o7777, 0o4755, "setuid kept");
+        assert_eq!(
+            whiteout::get_xattr(&d.join("a"), "user.note")
+                .unwrap()
+                .as_deref(),
+            Some(&b"hello"[..])
+        );
+    }
+
+    #[test]
+    fn overlay_whiteouts_and_opaque_dirs_become_layer_entries_and_back() {
+        let src = tempfile::tempdir().unwrap();
+        whiteout::make_overlay_whiteout(&src.path().join("gone")).unwrap();
+        fs::create_dir(src.path().join("opq")).unwrap();
+        whiteout::set_opaque(&src.path().join("opq")).unwrap();
+        fs::write(src.path().join("opq/new"), "n").unwrap();
+
+        let bar = Progress::hidden().bar("t", None);
+        let tar = pack_dir(src.path(), Vec::new(), PackMode::LayerDiff, &bar).unwrap();
+        let names: Vec<String> = tar::Archive::new(&tar[..])
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, [".wh.gone", "opq", "opq/.wh..wh..opq", "opq/new"]);
+
+        let dst = round_trip(src.path(), PackMode::LayerDiff);
+        assert!(whiteout::is_overlay_whiteout(
+            &fs::symlink_metadata(dst.path().join("gone")).unwrap()
+        ));
+        assert!(whiteout::is_opaque(&dst.path().join("opq")).unwrap());
+        assert!(!dst.path().join("opq/.wh..wh..opq").exists());
+    }
+}
