@@ -1,8 +1,11 @@
-//! Garbage collection: removes layers, blobs and short links that no image record refers
-//! to. A command killed between its steps (after installing a layer, before writing the
-//! record; or halfway through removing an image) leaves exactly such things; the next
-//! `remove` sweeps them, with stale temp files of atomic writes. Runs under the store lock, where every install is complete, so it
-//! never races with an image being added. Never touches records or names.
+//! Recovery from killed commands. Work in progress lives in `tmp/` under names that carry
+//! the PID of the process doing it (`layer-<pid>-…`, `load-<pid>-…`, and the intent markers
+//! `register-<pid>-…` / `remove-<pid>-…` written while the store itself changes). `open`
+//! removes the entries of dead processes; if a dead process left an intent marker, it then
+//! collects garbage: layers, blobs and short links that no image record refers to, and
+//! stale temp files of atomic writes. Garbage collection runs under the store lock, where
+//! every install is complete, so it never races with an image being added.
+//! Never touches image records or names.
 
 use std::collections::HashSet;
 use std::fs;
@@ -11,9 +14,65 @@ use crate::digest::Digest;
 use crate::error::{IoContext, Result};
 use crate::fsutil::remove_any;
 use crate::layer;
-use crate::store::ImageStore;
+use crate::store::{ImageStore, Paths};
+
+/// A marker in `tmp/` saying "this process is changing the store". Removed by
+/// [`Intent::done`]; left behind (by a kill, or an error halfway), it makes the next
+/// `open` collect garbage.
+pub(crate) struct Intent(std::path::PathBuf);
+
+impl Intent {
+    pub(crate) fn begin(paths: &Paths, kind: &str) -> Result<Intent> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path = paths
+            .tmp
+            .join(format!("{}{nanos}", ImageStore::temp_prefix(kind)));
+        fs::File::create(&path).ctx("creating", &path)?;
+        Ok(Intent(path))
+    }
+
+    pub(crate) fn done(self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn pid_is_dead(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks whether the process exists.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
 
 impl ImageStore {
+    /// Removes the temp work of dead processes; collects garbage if one of them died while
+    /// changing the store. Cheap when there is nothing to do (one readdir).
+    pub(crate) fn recover(&self) -> Result<()> {
+        let mut interrupted = false;
+        for e in fs::read_dir(&self.paths.tmp)
+            .ctx("reading", &self.paths.tmp)?
+            .flatten()
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name.split('-').nth(1).and_then(|p| p.parse::<i32>().ok()) else {
+                continue;
+            };
+            if !pid_is_dead(pid) {
+                continue;
+            }
+            tracing::debug!(path = %e.path().display(), "removing work of a dead process");
+            interrupted |= name.starts_with("register-") || name.starts_with("remove-");
+            // Another process may be sweeping the same entry right now; that is fine.
+            let _ = remove_any(&e.path());
+        }
+        if interrupted {
+            let _lock = self.lock()?;
+            self.collect_garbage()?;
+        }
+        Ok(())
+    }
+
     /// Removes what no image refers to. Call with the store lock held.
     pub(crate) fn collect_garbage(&self) -> Result<()> {
         let mut layers_used = HashSet::new();

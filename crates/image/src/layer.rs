@@ -170,7 +170,11 @@ pub(crate) fn remove(paths: &Paths, diff_id: &Digest) -> Result<()> {
     if let Ok(short) = fs::read_to_string(dir.join("link")) {
         remove_any(&paths.links.join(short.trim()))?;
     }
-    let graveyard = paths.tmp.join(format!("removing-{}", diff_id.hex()));
+    let graveyard = paths.tmp.join(format!(
+        "{}{}",
+        ImageStore::temp_prefix("removing"),
+        diff_id.hex()
+    ));
     match fs::rename(&dir, &graveyard) {
         Ok(()) => remove_any(&graveyard)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

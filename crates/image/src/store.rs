@@ -23,6 +23,7 @@ use crate::config::{ConfigFile, ImageConfig};
 use crate::digest::Digest;
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{ensure_dir, remove_any, write_atomic, StoreLock};
+use crate::gc::Intent;
 use crate::index::NameIndex;
 use crate::layer::{self, PreparedLayer};
 use crate::reference::Reference;
@@ -102,7 +103,7 @@ impl ImageStore {
             paths,
             import_dir: None,
         };
-        store.remove_stale_temp()?;
+        store.recover()?;
         Ok(store)
     }
 
@@ -124,27 +125,6 @@ impl ImageStore {
     /// A name for work in `tmp/` that `open` can attribute to this process.
     pub(crate) fn temp_prefix(kind: &str) -> String {
         format!("{kind}-{}-", std::process::id())
-    }
-
-    fn remove_stale_temp(&self) -> Result<()> {
-        let rd = fs::read_dir(&self.paths.tmp).ctx("reading", &self.paths.tmp)?;
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let pid = name.split('-').nth(1).and_then(|p| p.parse::<i32>().ok());
-            let dead = match pid {
-                Some(pid) => {
-                    // SAFETY: kill with signal 0 only checks whether the process exists.
-                    let rc = unsafe { libc::kill(pid, 0) };
-                    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
-                }
-                None => name.starts_with("removing-"),
-            };
-            if dead {
-                tracing::debug!(path = %e.path().display(), "removing stale temp work");
-                remove_any(&e.path())?;
-            }
-        }
-        Ok(())
     }
 
     /// Finds an image by "name", "name:tag", full ID, unique ID prefix or "sha256:<id>".
@@ -347,8 +327,11 @@ impl ImageStore {
     /// Deletes an image record, then everything no remaining image refers to (its
     /// layers, unless shared, and its config blob). Call with the lock held.
     fn delete_image(&self, id: &str) -> Result<()> {
+        let intent = Intent::begin(&self.paths, "remove")?;
         remove_any(&self.paths.record(id))?;
-        self.collect_garbage()
+        self.collect_garbage()?;
+        intent.done();
+        Ok(())
     }
 
     /// For every image record: its ID and its layers' diff-ids.
@@ -372,6 +355,7 @@ impl ImageStore {
         references: &[Reference],
     ) -> Result<Image> {
         let _lock = self.lock()?;
+        let intent = Intent::begin(&self.paths, "register")?;
         for l in layers {
             l.install(&self.paths)?;
         }
@@ -410,6 +394,7 @@ impl ImageStore {
             index.set(r, id.hex());
         }
         index.write()?;
+        intent.done();
         Ok(to_image(rec, &index))
     }
 

@@ -49,6 +49,9 @@ pub(crate) fn unpack_layer<R: Read>(tar: R, dest: &Path, what: &str) -> Result<u
             continue;
         }
         if let Some(hidden) = file_name.strip_prefix(WH_PREFIX) {
+            if matches!(hidden, "" | "." | "..") {
+                return Err(Error::unsafe_entry(raw_name, "a whiteout must name a file"));
+            }
             let wh = target.with_file_name(hidden);
             clear_existing(&wh, false)?;
             whiteout::make_overlay_whiteout(&wh)?;

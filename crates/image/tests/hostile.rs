@@ -137,6 +137,19 @@ fn replacing_a_symlink_with_a_file_never_writes_through_it() {
 }
 
 #[test]
+fn whiteouts_of_dot_or_dot_dot_are_refused() {
+    let t = TestRoot::new();
+    for name in ["a/.wh...", "a/.wh..", ".wh."] {
+        let tar = tar_of(&[E::Dir("a/"), E::File("a/keep", b"k"), E::File(name, b"")]);
+        assert_refused(
+            &t,
+            &tar,
+            &format!("refusing archive entry \"{name}\": a whiteout must name a file"),
+        );
+    }
+}
+
+#[test]
 fn hardlinks_out_of_the_layer_are_refused() {
     let t = TestRoot::new();
     let tar = tar_of(&[E::Hardlink("h", "../../../../etc/passwd")]);
