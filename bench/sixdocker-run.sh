@@ -11,19 +11,40 @@ cargo build --release -p sixdocker >&2
 SIX="$PWD/target/release/sixdocker"
 TMP=$(mktemp -d /tmp/sixdocker-bench.XXXXXX)
 SIXC=(--root "$TMP/six-root" --runroot "$TMP/six-run")
-POD=(podman --root "$TMP/pod-root" --runroot "$TMP/pod-run" --storage-driver overlay
-     --cgroup-manager cgroupfs --events-backend file --runtime crun)
+POD=(podman --root "$TMP/pod/root" --runroot "$TMP/pod/run" --tmpdir "$TMP/pod/tmp"
+     --storage-driver overlay --cgroup-manager cgroupfs --events-backend file --runtime crun)
 EXEC_NAME="bench-exec-$$"
-
 cleanup() {
   "$SIX" "${SIXC[@]}" rm -f "$EXEC_NAME" >/dev/null 2>&1 || true
-  "${POD[@]}" rm -f -a >/dev/null 2>&1 || true
+  "${POD[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
   "${POD[@]}" system reset -f >/dev/null 2>&1 || true
   # Anything still mounted below our temp dir (podman's overlay, our containers).
   grep -o " $TMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+
+# Podman's own configuration, every path in $TMP. This machine's hard RLIMIT_NOFILE is 20000
+# and root lacks CAP_SYS_RESOURCE, so Podman's default rlimits cannot be applied.
+mkdir -p "$TMP"/pod/{root,run,tmp,net,volumes}
+cat >"$TMP/pod/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+[network]
+network_config_dir = "$TMP/pod/net"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$TMP/pod/events.log"
+tmp_dir = "$TMP/pod/tmp"
+static_dir = "$TMP/pod/root/libpod"
+volume_path = "$TMP/pod/volumes"
+lock_type = "file"
+conmon_env_vars = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF=$TMP/pod/containers.conf", "CONTAINERS_REGISTRIES_CONF=$TMP/pod/registries.conf"]
+CONF
+printf 'unqualified-search-registries = []\n' >"$TMP/pod/registries.conf"
+export CONTAINERS_CONF="$TMP/pod/containers.conf" CONTAINERS_REGISTRIES_CONF="$TMP/pod/registries.conf"
+
 
 # The same rootfs for both: sixdocker's busybox image, exported and imported into podman.
 "$SIX" "${SIXC[@]}" run --name bench-export busybox true

@@ -124,6 +124,49 @@ fn published_port_answers_on_loopback() {
     sb.sh(&format!("network rm {net}")).ok();
 }
 
+/// `-p CPORT` (a free host port, shown by `port`), `-p IP:HOSTPORT:CPORT/tcp`, both at once.
+#[test]
+fn publish_forms() {
+    let sb = Sandbox::new();
+    let net = unique_name("n");
+    sb.sh(&format!("network create --subnet 10.211.9.0/24 {net}"))
+        .ok();
+    let name = unique_name("p");
+    let fixed = free_port();
+    sb.run([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        &net,
+        "-p",
+        "80",
+        "-p",
+        &format!("127.0.0.1:{fixed}:8080/tcp"),
+        "busybox",
+        "sh",
+        "-c",
+        "httpd -p 80 -h /etc && exec httpd -f -p 8080 -h /etc",
+    ])
+    .ok();
+    let ports = sb.run(["port", &name]).ok().to_owned();
+    assert!(
+        ports.contains(&format!("8080/tcp -> 127.0.0.1:{fixed}")),
+        "{ports}"
+    );
+    let chosen: u16 = ports
+        .lines()
+        .find_map(|l| l.strip_prefix("80/tcp -> 0.0.0.0:"))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("a host port was chosen for 80: {ports}"));
+    assert!(chosen > 0);
+    for port in [chosen, fixed] {
+        let page = sb.wait_for("httpd", LONG, || http_get("127.0.0.1", port, "/hostname"));
+        assert!(page.contains("200"), "{page}");
+    }
+}
+
 /// Two containers on one network reach each other by name.
 #[test]
 fn containers_reach_each_other_by_name() {

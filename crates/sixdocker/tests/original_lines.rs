@@ -24,9 +24,36 @@ fn run_ti_shell_on_a_terminal() {
     term.type_text("stty size; echo tty=$(tty)\r");
     term.expect("33 97", LONG);
     term.expect("tty=/dev/", LONG);
+    // A resize reaches the container (asked again until the SIGWINCH has been relayed).
+    term.resize(41, 101);
+    let until = std::time::Instant::now() + LONG;
+    while !term.screen().contains("41 101") {
+        assert!(
+            std::time::Instant::now() < until,
+            "no resize: {}",
+            term.screen()
+        );
+        term.type_text("stty size\r");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     term.type_text("exit 3\r");
     assert_eq!(term.wait(LONG), 3, "screen: {}", term.screen());
     assert!(sb.ps_row(&name).unwrap().contains("Exited (3)"));
+}
+
+/// `exec -it` on a terminal: a shell with the terminal's size and its exit code.
+#[test]
+fn exec_it_on_a_terminal() {
+    let sb = Sandbox::new();
+    let name = unique_name("xit");
+    sb.run(["run", "-d", "--name", &name, "busybox", "sleep", "600"])
+        .ok();
+    let mut term = Terminal::spawn(sb.command(["exec", "-it", &name, "sh"]), 27, 91);
+    term.type_text("stty size; tty\r");
+    term.expect("27 91", LONG);
+    term.expect("/dev/pts/", LONG);
+    term.type_text("exit 6\r");
+    assert_eq!(term.wait(LONG), 6, "screen: {}", term.screen());
 }
 
 /// `run -d --name mycontainer -- top`, then `ps`, `logs`, `exec`, `stop`, `rm`.
