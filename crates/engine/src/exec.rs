@@ -179,7 +179,7 @@ fn exec_detached(
     }
 }
 
-/// Blocks the signals the CLI forwards (and SIGCHLD, SIGWINCH) while an exec runs.
+/// Blocks the signals the CLI forwards (and SIGWINCH) while an exec runs.
 struct SignalRelay {
     old: SigSet,
     fd: SignalFd,
@@ -189,7 +189,6 @@ impl SignalRelay {
     fn new() -> Result<SignalRelay> {
         let mut mask = SigSet::empty();
         for s in [
-            NixSignal::SIGCHLD,
             NixSignal::SIGINT,
             NixSignal::SIGTERM,
             NixSignal::SIGHUP,
@@ -213,6 +212,17 @@ impl SignalRelay {
                 crate::tty::set_window_size(m.as_raw_fd(), rows, cols);
             }
         }
+        // A pidfd, not SIGCHLD: in a threaded caller another thread may take the signal.
+        // SAFETY: pidfd_open on our own child.
+        let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as RawFd;
+        if raw < 0 {
+            return Err(Error::io(
+                "watching the exec process",
+                std::io::Error::last_os_error(),
+            ));
+        }
+        // SAFETY: a new fd we own.
+        let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
         let mut buf = vec![0u8; 16 * 1024];
         let mut code = None;
         loop {
@@ -221,26 +231,24 @@ impl SignalRelay {
                     return Ok(c);
                 }
             }
+            let pollfd = |fd: RawFd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
             let mut fds = [
-                libc::pollfd {
-                    fd: self.fd.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: master.as_ref().map_or(-1, |m| m.as_raw_fd()),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: if stdin_open { 0 } else { -1 },
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
+                pollfd(self.fd.as_raw_fd()),
+                pollfd(master.as_ref().map_or(-1, |m| m.as_raw_fd())),
+                pollfd(if stdin_open { 0 } else { -1 }),
+                pollfd(if code.is_none() {
+                    pidfd.as_raw_fd()
+                } else {
+                    -1
+                }),
             ];
             let timeout = if code.is_some() { 1000 } else { -1 };
             // SAFETY: a valid pollfd array.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout) };
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), 4, timeout) };
             if n == 0 && code.is_some() {
                 master = None;
                 continue;
@@ -248,7 +256,6 @@ impl SignalRelay {
             if fds[0].revents != 0 {
                 while let Ok(Some(info)) = self.fd.read_signal() {
                     match info.ssi_signo as i32 {
-                        libc::SIGCHLD => {}
                         libc::SIGWINCH => {
                             if let (Some(m), Some((rows, cols))) = (&master, window_size(0)) {
                                 crate::tty::set_window_size(m.as_raw_fd(), rows, cols);
@@ -260,6 +267,8 @@ impl SignalRelay {
                         },
                     }
                 }
+            }
+            if fds[3].revents != 0 {
                 let mut status = 0;
                 // SAFETY: reaping our own child.
                 if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {

@@ -23,7 +23,7 @@ impl Engine {
             }
             rows.push((config.created, summary(&config, &state, now)));
         }
-        rows.sort_by(|a, b| b.0.cmp(&a.0));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
         Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
 
@@ -181,11 +181,9 @@ fn inspect_json(
             .map(|i| i.to_string())
             .unwrap_or_else(|| "0.0.0.0".into());
         let entry = json!({"HostIp": host_ip, "HostPort": p.host_port.map(|h| h.to_string()).unwrap_or_default()});
-        ports
-            .entry(key)
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-            .map(|a| a.push(entry));
+        if let Some(list) = ports.entry(key).or_insert_with(|| json!([])).as_array_mut() {
+            list.push(entry);
+        }
     }
     let networks: serde_json::Map<String, serde_json::Value> = state
         .networks
