@@ -242,6 +242,80 @@ fn resource_flags_reach_the_container() {
     assert_eq!(out.ok(), "/tmp\n1000\nh1\nro\nCapEff:\t0000000000000000\n");
 }
 
+/// Many CLIs at once: every `run -d` succeeds with its own ID and name.
+#[test]
+fn parallel_runs_get_distinct_ids() {
+    let sb = Sandbox::new();
+    let names: Vec<String> = (0..12).map(|_| unique_name("par")).collect();
+    let children: Vec<_> = names
+        .iter()
+        .map(|n| {
+            sb.command(["run", "-d", "--name", n, "busybox", "sleep", "600"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ids: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), names.len());
+    let ps = sb.sh("ps");
+    for n in &names {
+        assert!(
+            ps.ok().contains(n.as_str()),
+            "{n} missing from {}",
+            ps.stdout
+        );
+    }
+}
+
+/// `--env-file` and `-e` (later wins), `--network none` and `host`.
+#[test]
+fn env_file_and_network_modes() {
+    let sb = Sandbox::new();
+    let file = sb.dir.path().join("env.list");
+    std::fs::write(&file, "# settings\nFROM_FILE=1\nBOTH=file\n\n").unwrap();
+    let out = sb.run([
+        "run",
+        "--rm",
+        "--env-file",
+        file.to_str().unwrap(),
+        "-e",
+        "BOTH=flag",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $FROM_FILE $BOTH",
+    ]);
+    assert_eq!(out.ok(), "1 flag\n");
+    let none = sb.sh("run --rm --network none busybox ip -o link");
+    assert_eq!(none.ok().lines().count(), 1, "only lo: {}", none.stdout);
+    let host = sb.sh("run --rm --network host busybox hostname");
+    assert_eq!(
+        host.ok().trim(),
+        nix::unistd::gethostname().unwrap().to_string_lossy()
+    );
+    let missing = sb.dir.path().join("missing.env");
+    sb.run([
+        "run",
+        "--rm",
+        "--env-file",
+        missing.to_str().unwrap(),
+        "busybox",
+        "true",
+    ])
+    .fails(125, "missing.env");
+}
+
 /// As Docker, a working directory that does not exist yet is made.
 #[test]
 fn a_missing_workdir_is_created() {

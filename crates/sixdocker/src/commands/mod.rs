@@ -100,8 +100,9 @@ pub fn clap_failure(e: clap::Error) -> i32 {
             return 0;
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // `sixdocker` or `sixdocker network` alone: the help, as Docker prints it.
             let _ = e.print();
-            return 125;
+            return 0;
         }
         _ => {}
     }
