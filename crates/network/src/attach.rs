@@ -46,8 +46,15 @@ impl Networks {
             source,
         })?;
         let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
+        let mut inside = Netlink::in_netns(&netns_file).map_err(netlink(format!(
+            "entering the network namespace {} of container {}",
+            netns.display(),
+            container.id
+        )))?;
+        let interface = veth::free_interface_name(&mut inside, &container.id)?;
 
-        // 1. the lease (and, on first use, the bridge and the network's rules)
+        // 1. under the store lock: the bridge on first use, the lease, the published ports,
+        //    the record (one write) and the hosts file
         let (net, endpoint, bridge_index) = {
             let _span = tracing::debug_span!("lease").entered();
             let _lock = self.store.lock()?;
@@ -63,7 +70,7 @@ impl Networks {
             }
             let bridge_index = self.ensure_network(&mut host, &net)?;
             let ip = ipam::next_free(&net)?;
-            let endpoint = EndpointRecord {
+            let mut endpoint = EndpointRecord {
                 id: container.id.clone(),
                 name: container.name.clone(),
                 hostname: container.hostname.clone(),
@@ -80,76 +87,44 @@ impl Networks {
                         10
                     )
                 ),
-                interface: String::new(),
+                interface: interface.clone(),
                 ports: Vec::new(),
             };
+            if !ports.is_empty() {
+                let _span = tracing::debug_span!("ports").entered();
+                endpoint.ports = self.publish(&net, &endpoint, ports)?;
+            }
             net.endpoints.push(endpoint.clone());
-            self.store.write(&net)?;
+            let recorded = self.store.write(&net).and_then(|()| {
+                hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))
+            });
+            if let Err(e) = recorded {
+                if !endpoint.ports.is_empty() {
+                    let _ = self.unpublish(network, &endpoint.id);
+                }
+                return Err(e);
+            }
             (net, endpoint, bridge_index)
         };
 
-        let result =
-            self.attach_steps(&mut host, &net, &endpoint, bridge_index, &netns_file, ports);
-        if result.is_err() {
-            let _ = self.forget(network, &container.id);
-        }
-        result
-    }
-
-    fn attach_steps(
-        &self,
-        host: &mut Netlink,
-        net: &Network,
-        endpoint: &EndpointRecord,
-        bridge_index: u32,
-        netns: &File,
-        ports: &[PortMapping],
-    ) -> Result<Attachment> {
-        // 2. the veth pair
-        let mac = veth::mac_for(endpoint.ip);
+        // 2. the veth pair, configured inside
         let plan = veth::Plan {
             host_veth: &endpoint.host_veth,
+            interface: &interface,
             bridge_index,
             ip: endpoint.ip,
             prefix: net.subnet.prefix(),
             gateway: net.gateway,
-            mac,
+            mac: veth::mac_for(endpoint.ip),
             container: &endpoint.id,
         };
-        let interface = {
+        let made = {
             let _span = tracing::debug_span!("veth").entered();
-            veth::setup(host, netns, &plan)?
+            veth::setup(&mut host, &mut inside, &netns_file, &plan)
         };
-
-        // 3. published ports
-        let assigned = if ports.is_empty() {
-            Vec::new()
-        } else {
-            let _span = tracing::debug_span!("ports").entered();
-            match self.publish(net, endpoint, ports) {
-                Ok(assigned) => assigned,
-                Err(e) => {
-                    let _ = veth::teardown(host, &endpoint.host_veth);
-                    return Err(e);
-                }
-            }
-        };
-
-        // 4. the record and the hosts file
-        let finished = (|| {
-            let _lock = self.store.lock()?;
-            let mut net = self.store.get(&net.name)?;
-            if let Some(e) = net.endpoints.iter_mut().find(|e| e.id == endpoint.id) {
-                e.interface = interface.clone();
-                e.ports = assigned.clone();
-            }
-            self.store.write(&net)?;
-            hosts::write_in_place(&self.hosts_file(&net.name), &hosts::render(&net))
-        })();
-        if let Err(e) = finished {
-            let _ = veth::teardown(host, &endpoint.host_veth);
-            if !assigned.is_empty() {
-                let _ = self.unpublish(&net.name, &endpoint.id);
+        if let Err(e) = made {
+            if let Err(undo) = self.forget(network, &endpoint) {
+                tracing::warn!(network, container = %endpoint.id, "undoing a failed attach: {undo}");
             }
             return Err(e);
         }
@@ -157,9 +132,9 @@ impl Networks {
             ip: endpoint.ip,
             prefix: net.subnet.prefix(),
             gateway: net.gateway,
-            mac,
+            mac: plan.mac,
             interface,
-            ports: assigned,
+            ports: endpoint.ports,
         })
     }
 
@@ -225,11 +200,14 @@ impl Networks {
             .change(&saved, &[&container_tag(network, container_id)], &[])
     }
 
-    /// Drops the endpoint from the record and rewrites the hosts file.
-    fn forget(&self, network: &str, container_id: &str) -> Result<()> {
+    /// Undoes the recorded part of an attach: rules, lease, hosts line.
+    fn forget(&self, network: &str, endpoint: &EndpointRecord) -> Result<()> {
         let _lock = self.store.lock()?;
+        if !endpoint.ports.is_empty() {
+            self.unpublish(network, &endpoint.id)?;
+        }
         let mut net = self.store.get(network)?;
-        net.endpoints.retain(|e| e.id != container_id);
+        net.endpoints.retain(|e| e.id != endpoint.id);
         self.store.write(&net)?;
         hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))
     }
@@ -247,12 +225,34 @@ impl Networks {
                 container: container_id.to_string(),
             });
         };
-        let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
-        veth::teardown(&mut host, &endpoint.host_veth)?;
-        // an unfinished attach (empty interface) may have added rules it did not record
-        if !endpoint.ports.is_empty() || endpoint.interface.is_empty() {
-            self.unpublish(network, container_id)?;
-        }
+        // Deleting a veth and deleting nf_tables rules both wait for the kernel (RCU grace
+        // periods), so the two run side by side.
+        let delete_veth = || -> Result<()> {
+            let _span = tracing::debug_span!("veth_delete").entered();
+            let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
+            veth::teardown(&mut host, &endpoint.host_veth)
+        };
+        let (veth_deleted, unpublished) = if endpoint.ports.is_empty() {
+            (delete_veth(), Ok(()))
+        } else {
+            std::thread::scope(|scope| {
+                let veth = scope.spawn(delete_veth);
+                let unpublished = {
+                    let _span = tracing::debug_span!("unpublish").entered();
+                    self.unpublish(network, container_id)
+                };
+                let veth = veth.join().unwrap_or_else(|_| {
+                    Err(Error::Io {
+                        what: format!("deleting veth {}", endpoint.host_veth),
+                        source: std::io::Error::other("thread panicked"),
+                    })
+                });
+                (veth, unpublished)
+            })
+        };
+        veth_deleted?;
+        unpublished?;
+        let _span = tracing::debug_span!("release_lease").entered();
         net.endpoints.retain(|e| e.id != container_id);
         self.store.write(&net)?;
         hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))

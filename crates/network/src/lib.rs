@@ -22,6 +22,7 @@ mod ipam;
 mod netlink;
 mod network;
 mod portmap;
+mod reap;
 mod store;
 mod subnet;
 mod veth;

@@ -34,8 +34,17 @@ pub struct Netlink {
 /// An IPv4 address on a link, as the kernel reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkAddress {
+    pub index: u32,
     pub ip: Ipv4Addr,
     pub prefix: u8,
+}
+
+/// A link: index, name and the index of its controller (bridge), if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSummary {
+    pub index: u32,
+    pub name: String,
+    pub master: Option<u32>,
 }
 
 /// An IPv4 route destination from the main table.
@@ -168,18 +177,31 @@ impl Netlink {
 
     /// Names of every link in this namespace.
     pub fn link_names(&mut self) -> io::Result<Vec<String>> {
+        Ok(self.links()?.into_iter().map(|l| l.name).collect())
+    }
+
+    /// Every link in this namespace.
+    pub fn links(&mut self) -> io::Result<Vec<LinkSummary>> {
         let replies = self.dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?;
-        let mut names = Vec::new();
+        let mut links = Vec::new();
         for reply in replies {
             if let RouteNetlinkMessage::NewLink(link) = reply {
+                let mut summary = LinkSummary {
+                    index: link.header.index,
+                    name: String::new(),
+                    master: None,
+                };
                 for attribute in link.attributes {
-                    if let LinkAttribute::IfName(name) = attribute {
-                        names.push(name);
+                    match attribute {
+                        LinkAttribute::IfName(name) => summary.name = name,
+                        LinkAttribute::Controller(master) => summary.master = Some(master),
+                        _ => {}
                     }
                 }
+                links.push(summary);
             }
         }
-        Ok(names)
+        Ok(links)
     }
 
     /// Creates a Linux bridge called `name` (fails with EEXIST if a link has that name).
@@ -297,6 +319,7 @@ impl Netlink {
                     | AddressAttribute::Address(IpAddr::V4(ip)) = attribute
                     {
                         out.push(LinkAddress {
+                            index: address.header.index,
                             ip: *ip,
                             prefix: address.header.prefix_len,
                         });

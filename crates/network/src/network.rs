@@ -55,8 +55,10 @@ impl Networks {
     /// Opens the store; the default network's record (and subnet) is made on first use.
     /// Nothing is created on the host until a container attaches.
     pub fn open_with(root: &Path, options: OpenOptions) -> Result<Networks> {
-        let store = Store::open(root.join("network"))?;
+        std::fs::create_dir_all(root)
+            .map_err(crate::error::io(format!("creating {}", root.display())))?;
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let store = Store::open(root.join("network"))?;
         let firewall = Firewall::new(&short_hash(&[root.as_os_str().as_encoded_bytes()], 8));
         let networks = Networks {
             root,
@@ -96,6 +98,9 @@ impl Networks {
         let record_path = self.store.record_path(&spec.name);
         let _host = host_lock()?;
         let mut registry = SubnetRegistry::load()?;
+        if let Err(e) = crate::reap::reap_dead_stores(&registry) {
+            tracing::warn!("reaping what dead sixdocker stores left: {e}");
+        }
         if let (Some(subnet), Some(gateway)) = (spec.subnet, spec.gateway) {
             check_gateway(&subnet, gateway)?;
         }

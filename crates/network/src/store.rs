@@ -182,6 +182,11 @@ impl SubnetRegistry {
         Ok(SubnetRegistry { entries })
     }
 
+    /// Every live reservation: (subnet, record path).
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &(Subnet, PathBuf)> {
+        self.entries.iter()
+    }
+
     /// The reservation overlapping `subnet`, other than the one of `except` (a record path).
     pub(crate) fn overlapping(&self, subnet: &Subnet, except: &Path) -> Option<&(Subnet, PathBuf)> {
         self.entries

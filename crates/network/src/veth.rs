@@ -15,6 +15,8 @@ use crate::netlink::Netlink;
 /// What one endpoint gets.
 pub(crate) struct Plan<'a> {
     pub host_veth: &'a str,
+    /// The name inside the namespace, from [`free_interface_name`].
+    pub interface: &'a str,
     pub bridge_index: u32,
     pub ip: Ipv4Addr,
     pub prefix: u8,
@@ -36,32 +38,35 @@ pub(crate) fn mac_text(mac: [u8; 6]) -> String {
         .join(":")
 }
 
-/// Creates and configures the pair. Returns the interface name inside the namespace.
-/// On failure nothing of it is left.
-pub(crate) fn setup(host: &mut Netlink, netns: &File, plan: &Plan) -> Result<String> {
-    let mut inside = Netlink::in_netns(netns).map_err(netlink(format!(
-        "entering the network namespace of container {}",
-        plan.container
-    )))?;
-    let names = inside.link_names().map_err(netlink(format!(
-        "listing links of container {}",
-        plan.container
-    )))?;
-    let interface = (0..)
+/// The first `ethN` not yet used inside the namespace (`inside`: a socket opened there).
+pub(crate) fn free_interface_name(inside: &mut Netlink, container: &str) -> Result<String> {
+    let names = inside
+        .link_names()
+        .map_err(netlink(format!("listing links of container {container}")))?;
+    Ok((0..)
         .map(|n| format!("eth{n}"))
         .find(|name| !names.contains(name))
-        .unwrap_or_else(|| "eth0".to_string());
-    host.create_veth(plan.host_veth, &interface, plan.mac, netns)
+        .unwrap_or_else(|| "eth0".to_string()))
+}
+
+/// Creates and configures the pair; `inside` is a netlink socket opened in `netns`.
+/// On failure nothing of it is left.
+pub(crate) fn setup(
+    host: &mut Netlink,
+    inside: &mut Netlink,
+    netns: &File,
+    plan: &Plan,
+) -> Result<()> {
+    host.create_veth(plan.host_veth, plan.interface, plan.mac, netns)
         .map_err(netlink(format!(
-            "creating veth pair {} / {interface} for container {}",
-            plan.host_veth, plan.container
+            "creating veth pair {} / {} for container {}",
+            plan.host_veth, plan.interface, plan.container
         )))?;
-    let configured = configure(host, &mut inside, plan, &interface);
-    if let Err(e) = configured {
+    let configured = configure(host, inside, plan, plan.interface);
+    if configured.is_err() {
         let _ = host.delete_link_named(plan.host_veth);
-        return Err(e);
     }
-    Ok(interface)
+    configured
 }
 
 fn configure(host: &mut Netlink, inside: &mut Netlink, plan: &Plan, interface: &str) -> Result<()> {

@@ -328,6 +328,31 @@ impl Firewall {
             .filter_map(comment_of)
     }
 
+    /// Tags of every store that has chains (`SIXDOCKER-<8 hex>`), from the nat table.
+    pub(crate) fn store_tags(saved: &Saved) -> Vec<String> {
+        let header = "*nat";
+        let mut tags: Vec<String> = saved
+            .text
+            .lines()
+            .skip_while(|l| *l != header)
+            .take_while(|l| *l != "COMMIT")
+            .chain(
+                saved
+                    .text
+                    .lines()
+                    .skip_while(|l| *l != "*filter")
+                    .take_while(|l| *l != "COMMIT"),
+            )
+            .filter_map(|l| l.strip_prefix(":SIXDOCKER-"))
+            .filter_map(|l| l.split(' ').next())
+            .filter(|t| t.len() == 8 && t.chars().all(|c| c.is_ascii_hexdigit()))
+            .map(str::to_string)
+            .collect();
+        tags.sort();
+        tags.dedup();
+        tags
+    }
+
     /// Every host port published by any sixdocker store (DNAT rules in `SIXDOCKER-*` chains).
     pub(crate) fn published(saved: &Saved) -> Vec<Published> {
         let mut out = Vec::new();
