@@ -1,0 +1,155 @@
+//! The operands and flags of the container commands other than `run`/`create`.
+
+use clap::Args;
+use six_engine::types::{EnvVar, Signal};
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers (default: running only).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Print IDs only.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Do not truncate IDs and commands.
+    #[arg(long)]
+    pub no_trunc: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep following the output.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Number of lines from the end ("all" for everything).
+    #[arg(short = 'n', long, value_name = "N", default_value = "all", value_parser = parse_tail)]
+    pub tail: Tail,
+    /// Prefix each line with its time.
+    #[arg(short, long)]
+    pub timestamps: bool,
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Keep stdin open.
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Give the command a terminal.
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Run in the background.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Set an environment variable.
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<EnvVar>,
+    /// Working directory inside the container.
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User (name or UID[:GID]).
+    #[arg(short, long)]
+    pub user: Option<String>,
+    pub container: String,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Attach to the container's output and wait for it.
+    #[arg(short, long)]
+    pub attach: bool,
+    /// Attach the container's stdin.
+    #[arg(short, long)]
+    pub interactive: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Seconds to wait before killing.
+    #[arg(short = 't', long = "time", default_value_t = 10)]
+    pub time: u64,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// The signal (name like KILL or SIGTERM, or a number).
+    #[arg(short, long, default_value = "KILL")]
+    pub signal: Signal,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Kill and remove running containers.
+    #[arg(short, long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ContainersArg {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ContainerArg {
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Containers or images (names or ID prefixes).
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print one sample and exit.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Containers (default: all running).
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PortArgs {
+    pub container: String,
+    /// Only this port: PORT[/PROTO].
+    pub private_port: Option<String>,
+}
+
+/// `--tail`: all lines (None) or the last N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tail(pub Option<usize>);
+
+fn parse_tail(s: &str) -> Result<Tail, String> {
+    if s == "all" {
+        return Ok(Tail(None));
+    }
+    s.parse()
+        .map(|n| Tail(Some(n)))
+        .map_err(|_| format!("invalid --tail {s:?}: expected a number of lines or \"all\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_parsers() {
+        assert_eq!(parse_tail("all"), Ok(Tail(None)));
+        assert_eq!(parse_tail("5"), Ok(Tail(Some(5))));
+        assert!(parse_tail("x").is_err());
+    }
+}

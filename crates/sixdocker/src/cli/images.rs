@@ -1,0 +1,72 @@
+//! The operands and flags of the image commands.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// The container (the original's `-n`).
+    #[arg(short = 'n', long = "container", value_name = "CONTAINER")]
+    pub container_flag: Option<String>,
+    /// The new image's name (the original's `-t`).
+    #[arg(short = 't', long = "tag", value_name = "IMAGE")]
+    pub tag_flag: Option<String>,
+    pub container: Option<String>,
+    /// REPOSITORY[:TAG] for the new image.
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// Print image IDs only.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RmiArgs {
+    /// Remove even when tagged more than once or used by stopped containers.
+    #[arg(short, long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    pub source: String,
+    pub target: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A rootfs tarball, or - for stdin.
+    pub file: String,
+    /// REPOSITORY[:TAG] for the new image.
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Read from this file instead of stdin.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}

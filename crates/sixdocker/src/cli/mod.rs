@@ -1,0 +1,260 @@
+//! The command line, declared with clap's derive: every subcommand, flag and operand of
+//! `sixdocker`, with Docker's names and the original sixDocker's spellings.
+//!
+//! Values with rules are parsed here, once, into `six_engine::types` (bad input stops at the
+//! edge with a one-line message). This file declares; it never does anything — the
+//! `commands` modules do.
+
+mod containers;
+mod images;
+mod network;
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use containers::*;
+pub use images::*;
+pub use network::*;
+pub use run::*;
+
+/// A daemonless container engine with Docker's command line.
+#[derive(Debug, Parser)]
+#[command(name = "sixdocker", version, disable_help_subcommand = true)]
+pub struct Cli {
+    /// Where images, containers and networks are kept.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/var/lib/sixdocker"
+    )]
+    pub root: PathBuf,
+    /// Where runtime state (locks, sockets, running containers) is kept.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/run/sixdocker"
+    )]
+    pub runroot: PathBuf,
+    /// Print where time goes (tracing spans) on stderr.
+    #[arg(long, short = 'D', global = true)]
+    pub debug: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and start a container (`run IMAGE [CMD...]`, or `run [FLAGS] -- CMD...` on the default image).
+    Run(RunArgs),
+    /// Create a container without starting it.
+    Create(RunArgs),
+    /// List containers.
+    Ps(PsArgs),
+    /// Print a container's output.
+    Logs(LogsArgs),
+    /// Run a command in a running container (without -i, -t or -d and at a terminal, it is
+    /// attached to the terminal, as the original sixDocker's `exec CONTAINER /bin/sh` was).
+    Exec(ExecArgs),
+    /// Start stopped containers.
+    Start(StartArgs),
+    /// Stop running containers (SIGTERM, then SIGKILL after the timeout).
+    Stop(StopArgs),
+    /// Restart containers.
+    Restart(StopArgs),
+    /// Send a signal to running containers.
+    Kill(KillArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// Wait for containers to stop and print their exit codes.
+    Wait(ContainersArg),
+    /// Print low-level information on containers or images as JSON.
+    Inspect(InspectArgs),
+    /// Show the processes of a container.
+    Top(ContainerArg),
+    /// Show resource usage of containers.
+    Stats(StatsArgs),
+    /// Make an image from a container's changes (`commit CONTAINER [REPO[:TAG]]` or `commit -n CONTAINER -t IMAGE`).
+    Commit(CommitArgs),
+    /// List images.
+    Images(ImagesArgs),
+    /// Remove images.
+    Rmi(RmiArgs),
+    /// Give an image another name.
+    Tag(TagArgs),
+    /// Make an image from a root filesystem tarball (a file, or - for stdin).
+    Import(ImportArgs),
+    /// Write a container's filesystem as a tar archive.
+    Export(ExportArgs),
+    /// Load images from a docker-archive or OCI archive.
+    Load(LoadArgs),
+    /// Save images to a docker-archive.
+    Save(SaveArgs),
+    /// Show the version.
+    Version,
+    /// Show system-wide information.
+    Info,
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(NetworkCommand),
+    /// List a container's published ports.
+    Port(PortArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(line: &str) -> Result<Cli, clap::Error> {
+        let argv = std::iter::once("sixdocker")
+            .chain(line.split(' '))
+            .map(std::ffi::OsString::from);
+        let mut cmd = Cli::command();
+        cmd.build();
+        let argv = crate::argv::normalise(&cmd, argv.collect());
+        <Cli as clap::FromArgMatches>::from_arg_matches(&cmd.try_get_matches_from(argv)?)
+    }
+
+    fn run(line: &str) -> RunArgs {
+        match parse(line).unwrap().command {
+            Command::Run(r) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn docker_run_form() {
+        let r = run("run -it --rm --name web busybox sh -c true");
+        assert!(r.interactive && r.tty && r.rm);
+        assert_eq!(r.name.map(|n| n.to_string()).as_deref(), Some("web"));
+        assert_eq!(r.operands, ["busybox", "sh", "-c", "true"]);
+        assert!(!r.command_follows);
+    }
+
+    #[test]
+    fn original_run_form() {
+        let r = run("run -ti -m 100m -cpushare 512 -cpuset 0,1 -name test -- /bin/sh -c x");
+        assert!(r.interactive && r.tty);
+        assert!(r.command_follows);
+        assert_eq!(r.operands, ["/bin/sh", "-c", "x"]);
+        assert_eq!(r.cpu_shares, Some(512));
+        assert!(r.memory.is_some() && r.cpuset_cpus.is_some());
+        let r = run("run -ti -image nginx --name web -- nginx -g daemon");
+        assert_eq!(r.image.as_deref(), Some("nginx"));
+        assert_eq!(r.operands, ["nginx", "-g", "daemon"]);
+    }
+
+    #[test]
+    fn h_is_the_hostname_in_run() {
+        assert_eq!(run("run -h box busybox").hostname.as_deref(), Some("box"));
+    }
+
+    #[test]
+    fn bad_values_are_refused_while_parsing() {
+        for line in [
+            "run --bogus busybox",
+            "run -m 10x busybox",
+            "run -cpuset 0- busybox",
+            "run -v nocolon busybox",
+            "run --cpus -1 busybox",
+            "run -p 99999 busybox",
+        ] {
+            assert!(parse(line).is_err(), "{line}");
+        }
+    }
+
+    #[test]
+    fn every_subcommand_parses_into_its_types() {
+        for line in [
+            "run busybox",
+            "create --name x busybox true",
+            "ps -a -q --no-trunc",
+            "logs -f --tail 3 -t c",
+            "logs c",
+            "exec -it -e A=b -w /tmp -u 1000 -d c sh -c x",
+            "start -a -i c",
+            "start a b",
+            "stop -t 3 a b",
+            "restart c",
+            "kill -s TERM c",
+            "kill c",
+            "rm -f a b",
+            "wait a",
+            "inspect a b",
+            "top c",
+            "stats --no-stream",
+            "stats a",
+            "commit c",
+            "commit c r:t",
+            "commit -n c -t r",
+            "images -q",
+            "rmi -f a",
+            "tag a b:c",
+            "import - r",
+            "import f",
+            "export -o f c",
+            "export c",
+            "load -i f",
+            "load",
+            "save -o f a b",
+            "save a",
+            "version",
+            "info",
+            "network create -driver bridge -subnet 10.0.0.0/24 --gateway 10.0.0.1 --internal n",
+            "network ls -q",
+            "network list",
+            "network rm n",
+            "network remove n",
+            "network inspect n",
+            "network connect n c",
+            "network disconnect n c",
+            "port c",
+            "port c 80/tcp",
+            "--root /r --runroot /s --debug ps",
+            "run --security-opt seccomp=unconfined busybox",
+        ] {
+            if let Err(e) = parse(line) {
+                panic!("{line}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn network_aliases() {
+        assert!(matches!(
+            parse("network list").unwrap().command,
+            Command::Network(NetworkCommand::Ls(_))
+        ));
+        assert!(matches!(
+            parse("network remove x").unwrap().command,
+            Command::Network(NetworkCommand::Rm(_))
+        ));
+    }
+
+    #[test]
+    fn commit_both_forms() {
+        let Command::Commit(c) = parse("commit -n box -t img").unwrap().command else {
+            panic!()
+        };
+        assert_eq!(
+            (c.container_flag.as_deref(), c.tag_flag.as_deref()),
+            (Some("box"), Some("img"))
+        );
+        let Command::Commit(c) = parse("commit box img:v1").unwrap().command else {
+            panic!()
+        };
+        assert_eq!(
+            (c.container.as_deref(), c.reference.as_deref()),
+            (Some("box"), Some("img:v1"))
+        );
+    }
+}

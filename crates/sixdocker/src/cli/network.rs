@@ -1,0 +1,67 @@
+//! `network` and its subcommands (with the original's `list` and `remove`).
+
+use std::net::Ipv4Addr;
+
+use clap::{Args, Subcommand};
+use six_network::Subnet;
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Create a network.
+    Create(NetworkCreateArgs),
+    /// List networks.
+    #[command(alias = "list")]
+    Ls(NetworkLsArgs),
+    /// Remove networks.
+    #[command(alias = "remove")]
+    Rm(NamesArg),
+    /// Print networks as JSON.
+    Inspect(NamesArg),
+    /// Connect a container to a network.
+    Connect(NetworkContainerArgs),
+    /// Disconnect a container from a network.
+    Disconnect(NetworkContainerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkCreateArgs {
+    /// The driver (only bridge).
+    #[arg(short, long, default_value = "bridge")]
+    pub driver: String,
+    /// The subnet in CIDR form (e.g. 172.18.0.0/16; default: a free one).
+    #[arg(long)]
+    pub subnet: Option<Subnet>,
+    /// The gateway address (default: the first address of the subnet).
+    #[arg(long, value_parser = parse_gateway)]
+    pub gateway: Option<Ipv4Addr>,
+    /// No route to the outside.
+    #[arg(long)]
+    pub internal: bool,
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkLsArgs {
+    /// Print network IDs only.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NamesArg {
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkContainerArgs {
+    pub network: String,
+    pub container: String,
+}
+
+/// `--gateway`: an IPv4 address.
+fn parse_gateway(s: &str) -> Result<Ipv4Addr, String> {
+    s.parse().map_err(|_| {
+        format!("invalid gateway \"{s}\": expected an IPv4 address such as 172.18.0.1")
+    })
+}

@@ -1,0 +1,119 @@
+//! The flags of `run` and `create` (Docker's, plus the original's `-image`), parsed into
+//! `six_engine::types` values.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args};
+use six_engine::types::{
+    ContainerName, CpuSet, Cpus, EnvVar, MemorySize, MemorySwap, NetworkMode, PortSpec,
+    RestartPolicy, VolumeSpec,
+};
+
+/// The flags of `run` and `create`.
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    /// Print help.
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Keep stdin open.
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Give the container a terminal.
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Run in the background and print the container ID.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// The container's name.
+    #[arg(long)]
+    pub name: Option<ContainerName>,
+    /// The image (the original's `-image`; Docker's form is the first operand).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Set an environment variable (KEY=VALUE, or KEY to pass the caller's).
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<EnvVar>,
+    /// Read environment variables from a file (KEY=VALUE lines, # comments).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Bind a host directory: /host/path:/container/path[:ro|rw].
+    #[arg(short, long = "volume", value_name = "HOST:CONTAINER[:ro|rw]")]
+    pub volume: Vec<VolumeSpec>,
+    /// Memory limit (e.g. 100m).
+    #[arg(short, long)]
+    pub memory: Option<MemorySize>,
+    /// Memory plus swap limit (e.g. 200m), or -1 for unlimited swap.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory_swap: Option<MemorySwap>,
+    /// CPU shares (relative weight; the original's -cpushare).
+    #[arg(long, value_name = "SHARES")]
+    pub cpu_shares: Option<u64>,
+    /// Number of CPUs (e.g. 1.5).
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpus: Option<Cpus>,
+    /// CPUs the container may use (e.g. 0,1 or 0-3; the original's -cpuset).
+    #[arg(long, value_name = "CPUS")]
+    pub cpuset_cpus: Option<CpuSet>,
+    /// Maximum number of processes (-1 for unlimited).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Working directory inside the container.
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User (name or UID[:GID]).
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// The container's hostname.
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Override the image's entrypoint.
+    #[arg(long, value_name = "CMD")]
+    pub entrypoint: Option<String>,
+    /// Mount the container's root filesystem read-only.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Add a Linux capability (e.g. NET_ADMIN).
+    #[arg(long, value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a Linux capability (e.g. CHOWN, or ALL).
+    #[arg(long, value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Security options: only seccomp=unconfined (no seccomp filter).
+    #[arg(long, value_name = "OPT", value_parser = parse_security_opt)]
+    pub security_opt: Vec<SecurityOpt>,
+    /// Restart policy: no, on-failure[:N] or always.
+    #[arg(long, value_name = "POLICY", default_value = "no")]
+    pub restart: RestartPolicy,
+    /// Network: bridge (default), none, host or a network's name (the original's -network).
+    #[arg(long, alias = "net", value_name = "NETWORK", default_value = "bridge")]
+    pub network: NetworkMode,
+    /// Publish a port: [IP:][HOSTPORT:]CPORT[/tcp|udp].
+    #[arg(short, long = "publish", value_name = "PORT")]
+    pub publish: Vec<PortSpec>,
+    /// Set by `argv::normalise` for the original's `run [FLAGS] -- CMD...`: the operands are
+    /// the command, to run on the default (or -image) image.
+    #[arg(long = crate::argv::COMMAND_FOLLOWS, hide = true)]
+    pub command_follows: bool,
+    /// IMAGE, then the command and its arguments.
+    #[arg(value_name = "IMAGE [CMD]", trailing_var_arg = true)]
+    pub operands: Vec<String>,
+}
+
+/// One `--security-opt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityOpt {
+    SeccompUnconfined,
+}
+
+fn parse_security_opt(s: &str) -> Result<SecurityOpt, String> {
+    match s {
+        "seccomp=unconfined" | "seccomp:unconfined" => Ok(SecurityOpt::SeccompUnconfined),
+        _ => Err(format!(
+            "unsupported security option \"{s}\": only seccomp=unconfined is supported"
+        )),
+    }
+}
