@@ -1,7 +1,8 @@
 //! Directory → tar stream, for `export` (a container's merged rootfs) and for `commit`
 //! (a container's overlay upper dir, where overlayfs whiteouts become `.wh.NAME` entries and
 //! opaque directories get a `.wh..wh..opq` entry). Entries are sorted by name, hardlinks
-//! are written once and linked after, sockets are skipped. Never follows a symlink.
+//! are written once and linked after, sockets are skipped, and mounts below the root are
+//! written as empty directories. Never follows a symlink.
 
 use std::collections::HashMap;
 use std::fs::{self, File, Metadata};
@@ -26,9 +27,11 @@ pub(crate) enum PackMode {
 
 /// Writes `dir` as a tar stream into `out` and returns `out`.
 pub(crate) fn pack_dir<W: Write>(dir: &Path, out: W, mode: PackMode, bar: &Bar) -> Result<W> {
+    let root_dev = fs::symlink_metadata(dir).ctx("inspecting", dir)?.dev();
     let mut p = Packer {
         builder: tar::Builder::new(out),
         root: dir,
+        root_dev,
         mode,
         inodes: HashMap::new(),
         bar,
@@ -43,6 +46,9 @@ pub(crate) fn pack_dir<W: Write>(dir: &Path, out: W, mode: PackMode, bar: &Bar) 
 struct Packer<'a, W: Write> {
     builder: tar::Builder<W>,
     root: &'a Path,
+    /// Device of the root: directories on another device (mounts) are written empty,
+    /// as `tar --one-file-system` does.
+    root_dev: u64,
     mode: PackMode,
     /// (dev, inode) of files with several links → the first path written.
     inodes: HashMap<(u64, u64), PathBuf>,
@@ -87,6 +93,9 @@ impl<W: Write> Packer<'_, W> {
                 let mut h = header(meta, EntryType::Regular);
                 h.set_mode(0o600);
                 self.append(&mut h, &rel.join(WH_OPAQUE), io::empty())?;
+            }
+            if meta.dev() != self.root_dev {
+                return Ok(());
             }
             return self.walk(rel);
         }
@@ -229,6 +238,43 @@ mod tests {
                 .as_deref(),
             Some(&b"hello"[..])
         );
+    }
+
+    /// Unmounts on drop, even when the test fails.
+    struct MountGuard(std::path::PathBuf);
+
+    impl Drop for MountGuard {
+        fn drop(&mut self) {
+            let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+
+    #[test]
+    fn mounts_below_the_root_are_written_empty() {
+        let src = tempfile::tempdir().unwrap();
+        let proc_dir = src.path().join("proc");
+        fs::create_dir(&proc_dir).unwrap();
+        fs::write(src.path().join("file"), "f").unwrap();
+        nix::mount::mount(
+            Some("tmpfs"),
+            &proc_dir,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        let guard = MountGuard(proc_dir.clone());
+        fs::write(proc_dir.join("inside"), "x").unwrap();
+        let bar = Progress::hidden().bar("t", None);
+        let packed = pack_dir(src.path(), Vec::new(), PackMode::Rootfs, &bar).unwrap();
+        drop(guard);
+        let names: Vec<String> = tar::Archive::new(&packed[..])
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["file", "proc"]);
+        assert!(six_testkit::mounts_containing(&src.path().display().to_string()).is_empty());
     }
 
     #[test]
