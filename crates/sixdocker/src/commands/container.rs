@@ -79,27 +79,32 @@ pub fn wait(engine: &Engine, args: ContainersArg) -> Outcome {
     Ok(code)
 }
 
-/// Containers first, then images, as `docker inspect`; a JSON array of what was found and
-/// one line per name that matched nothing.
+/// Containers first, then images, then networks, as `docker inspect`; a JSON array of what was
+/// found and one line per name that matched nothing.
 pub fn inspect(engine: &Engine, args: InspectArgs) -> Outcome {
     let mut found = Vec::new();
     let mut code = 0;
     for name in &args.names {
         match engine.inspect(name) {
             Ok(value) => found.push(value),
-            Err(six_engine::Error::NoSuchContainer(_)) => match engine.images().resolve(name) {
-                Ok(image) => found.push(output::images::inspect_json(&image)),
-                Err(_) => {
-                    code = report(Failure::other(format!(
-                        "no such container or image: {name}"
-                    )))
-                }
+            Err(six_engine::Error::NoSuchContainer(_)) => match inspect_other(engine, name) {
+                Some(value) => found.push(value),
+                None => code = report(Failure::other(format!("no such object: {name}"))),
             },
             Err(e) => code = report(Failure::from(e)),
         }
     }
     output::json::write_array(&mut io::stdout().lock(), &found)?;
     Ok(code)
+}
+
+/// An image or a network called `name`, as JSON.
+fn inspect_other(engine: &Engine, name: &str) -> Option<serde_json::Value> {
+    if let Ok(image) = engine.images().resolve(name) {
+        return Some(output::images::inspect_json(&image));
+    }
+    let network = engine.networks().ok()?.inspect(name).ok()?;
+    serde_json::to_value(network).ok()
 }
 
 pub fn top(engine: &Engine, args: ContainerArg) -> Outcome {
