@@ -118,6 +118,7 @@ fn podman_loads_our_save_and_we_load_podmans_and_skopeos() {
             .load(&mut fs::File::open(archive).unwrap(), &Progress::hidden())
             .unwrap();
         assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded[0].repo_tags, ["child:1"], "{}", archive.display());
         assert_eq!(loaded[0].layers, child.layers, "{}", archive.display());
         let m = u
             .store
