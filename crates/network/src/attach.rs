@@ -10,7 +10,7 @@ use crate::error::{netlink, Error, Result};
 use crate::firewall::{Firewall, Saved};
 use crate::netlink::Netlink;
 use crate::network::network_tag;
-use crate::store::host_lock;
+use crate::store::{host_lock, SubnetRegistry};
 use crate::{hosts, ipam, portmap, veth};
 use crate::{Attachment, Endpoint, EndpointRecord, Network, Networks, PortMapping};
 
@@ -148,6 +148,17 @@ impl Networks {
             return Ok(index);
         }
         let _span = tracing::debug_span!("create_network", network = %net.name).entered();
+        let _host = host_lock()?;
+        // the subnet reservation is gone after a reboot (/run is empty): take it again
+        let record = self.store.record_path(&net.name);
+        let mut registry = SubnetRegistry::load()?;
+        if let Some((other, path)) = registry.overlapping(&net.subnet, &record) {
+            return Err(Error::SubnetOverlap {
+                subnet: format!("{} of network {:?}", net.subnet, net.name),
+                other: format!("{other} of another sixdocker store ({})", path.display()),
+            });
+        }
+        registry.reserve(net.subnet, &record)?;
         let index = bridge::ensure(host, &net.bridge, net.gateway, net.subnet.prefix())?;
         let rules = crate::portmap::network_rules(
             &net.subnet.to_string(),
@@ -156,7 +167,6 @@ impl Networks {
             &network_tag(&net.name),
         );
         let firewall = (|| {
-            let _host = host_lock()?;
             let saved = Firewall::save()?;
             self.firewall
                 .change(&saved, &[&network_tag(&net.name)], &rules)?;

@@ -221,3 +221,34 @@ fn reconcile_removes_what_dead_containers_left() {
         .any(|e| e.ip == Ipv4Addr::from(u32::from(net.gateway) + 1)));
     store.finish();
 }
+
+#[test]
+fn bridge_and_chains_of_a_vanished_store_are_reaped() {
+    six_testkit::require_root();
+    let root = tempfile::Builder::new()
+        .prefix("six-net-lost-")
+        .tempdir()
+        .unwrap();
+    let lost = six_network::Networks::open_with(
+        root.path(),
+        six_network::OpenOptions { ip_forward: false },
+    )
+    .unwrap();
+    let ns = Netns::new();
+    let id = container_id();
+    lost.attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[])
+        .unwrap();
+    lost.detach(DEFAULT_NETWORK, &id).unwrap();
+    let bridge = lost.inspect(DEFAULT_NETWORK).unwrap().bridge;
+    let chains = lost.firewall_chains();
+    let listing =
+        common::run(std::process::Command::new("ip").args(["-o", "link", "show", &bridge]));
+    assert!(listing.status.success(), "bridge {bridge} was not made");
+    // the store vanishes without cleaning up (a test that forgot, a deleted root)
+    drop(lost);
+    drop(root);
+    // the next network creation on the host reaps what it left
+    let store = TestStore::new();
+    common::assert_no_leftovers(&[bridge], &chains);
+    store.finish();
+}

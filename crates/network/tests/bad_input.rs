@@ -195,3 +195,92 @@ fn bad_ports_are_refused() {
     assert!(!ns.output(&["ip", "-o", "link"]).contains("eth0"));
     store.finish();
 }
+
+/// Deletes a host link made by the test, on drop.
+struct DummyLink(String);
+
+impl Drop for DummyLink {
+    fn drop(&mut self) {
+        let _ = common::run(std::process::Command::new("ip").args(["link", "del", &self.0]));
+    }
+}
+
+#[test]
+fn a_failing_veth_step_unwinds_lease_rules_and_hosts_line() {
+    let store = TestStore::new();
+    let ns = Netns::new();
+    let id = container_id();
+    store
+        .networks
+        .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[])
+        .unwrap();
+    let host_veth = store.networks.inspect(DEFAULT_NETWORK).unwrap().endpoints[0]
+        .host_veth
+        .clone();
+    store.networks.detach(DEFAULT_NETWORK, &id).unwrap();
+    // a link of that name makes the next attach of this container fail at the veth step
+    let out = common::run(
+        std::process::Command::new("ip").args(["link", "add", &host_veth, "type", "bridge"]),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _dummy = DummyLink(host_veth.clone());
+
+    let port: PortMapping = "127.0.0.1::80".parse().unwrap();
+    let e = one_line(
+        store
+            .networks
+            .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[port])
+            .unwrap_err(),
+    );
+    assert!(e.contains(&host_veth) && e.contains(&id), "{e}");
+    assert!(
+        store
+            .networks
+            .inspect(DEFAULT_NETWORK)
+            .unwrap()
+            .endpoints
+            .is_empty(),
+        "lease kept"
+    );
+    assert!(
+        !std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK))
+            .unwrap()
+            .contains(&id),
+        "hosts line kept"
+    );
+    let saved = String::from_utf8_lossy(
+        &common::run(&mut std::process::Command::new("iptables-save")).stdout,
+    )
+    .into_owned();
+    assert!(!saved.contains(&id), "port rules kept:\n{saved}");
+    assert!(
+        !ns.output(&["ip", "-o", "link"]).contains("eth0"),
+        "half-made interface inside"
+    );
+
+    // a path that is not a network namespace
+    let not_ns = tempfile::NamedTempFile::new().unwrap();
+    let e = one_line(
+        store
+            .networks
+            .attach(
+                DEFAULT_NETWORK,
+                &endpoint(&container_id()),
+                not_ns.path(),
+                &[],
+            )
+            .unwrap_err(),
+    );
+    assert!(e.contains(&not_ns.path().display().to_string()), "{e}");
+    assert!(store
+        .networks
+        .inspect(DEFAULT_NETWORK)
+        .unwrap()
+        .endpoints
+        .is_empty());
+    store.finish();
+}
