@@ -161,7 +161,7 @@ impl Networks {
         registry.reserve(net.subnet, &record)?;
         let index = bridge::ensure(host, &net.bridge, net.gateway, net.subnet.prefix())?;
         let rules = crate::portmap::network_rules(
-            &net.subnet.to_string(),
+            net.subnet,
             &net.bridge,
             net.internal,
             &network_tag(&net.name),

@@ -10,8 +10,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::firewall::iptables::Chain;
-use crate::firewall::{Published, Rule};
+use crate::firewall::{Action, Published, Rule};
+use crate::Subnet;
 
 /// Transport protocol of a published port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -219,24 +219,23 @@ pub(crate) fn rules(
             value: port.to_string(),
             reason: "no host port was assigned".into(),
         })?;
-        let destination = match port.host_v4()? {
-            Some(host_ip) => format!("-d {host_ip}/32 "),
-            None => String::new(),
+        let rule = |action| Rule {
+            action,
+            tag: tag.to_string(),
         };
-        let proto = port.proto;
-        out.push(Rule {
-            chain: Chain::Dnat,
-            args: format!("{destination}-p {proto} -m {proto} --dport {host_port} -j DNAT --to-destination {ip}:{}", port.container_port),
-            tag: tag.to_string(),
-        });
-        out.push(Rule {
-            chain: Chain::Forward,
-            args: format!(
-                "-d {ip}/32 -o {bridge} -p {proto} -m {proto} --dport {} -j ACCEPT",
-                port.container_port
-            ),
-            tag: tag.to_string(),
-        });
+        out.push(rule(Action::Dnat {
+            proto: port.proto,
+            host_ip: port.host_v4()?,
+            host_port,
+            to: ip,
+            to_port: port.container_port,
+        }));
+        out.push(rule(Action::AcceptPublished {
+            bridge: bridge.to_string(),
+            to: ip,
+            proto: port.proto,
+            port: port.container_port,
+        }));
     }
     Ok(out)
 }
@@ -244,36 +243,36 @@ pub(crate) fn rules(
 /// The rules of a whole network: outbound masquerade, masquerade of host-originated and
 /// hairpin traffic to published ports, forwarding; for an internal network only drops of
 /// traffic entering or leaving it.
-pub(crate) fn network_rules(subnet: &str, bridge: &str, internal: bool, tag: &str) -> Vec<Rule> {
-    let rule = |chain, args: String| Rule {
-        chain,
-        args,
+pub(crate) fn network_rules(subnet: Subnet, bridge: &str, internal: bool, tag: &str) -> Vec<Rule> {
+    let rule = |action| Rule {
+        action,
         tag: tag.to_string(),
     };
+    let bridge = bridge.to_string();
     if internal {
         return vec![
-            rule(Chain::Forward, format!("-i {bridge} ! -o {bridge} -j DROP")),
-            rule(Chain::Forward, format!("! -i {bridge} -o {bridge} -j DROP")),
+            rule(Action::DropLeaving {
+                bridge: bridge.clone(),
+            }),
+            rule(Action::DropEntering { bridge }),
         ];
     }
     vec![
-        rule(
-            Chain::Masquerade,
-            format!("-s {subnet} ! -o {bridge} -j MASQUERADE"),
-        ),
-        rule(
-            Chain::Masquerade,
-            format!("-o {bridge} -m addrtype --src-type LOCAL -j MASQUERADE"),
-        ),
-        rule(
-            Chain::Masquerade,
-            format!("-s {subnet} -o {bridge} -m conntrack --ctstate DNAT -j MASQUERADE"),
-        ),
-        rule(
-            Chain::Forward,
-            format!("-o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"),
-        ),
-        rule(Chain::Forward, format!("-i {bridge} -j ACCEPT")),
+        rule(Action::MasqueradeOutbound {
+            subnet,
+            bridge: bridge.clone(),
+        }),
+        rule(Action::MasqueradeLocal {
+            bridge: bridge.clone(),
+        }),
+        rule(Action::MasqueradeHairpin {
+            subnet,
+            bridge: bridge.clone(),
+        }),
+        rule(Action::AcceptReplies {
+            bridge: bridge.clone(),
+        }),
+        rule(Action::AcceptFrom { bridge }),
     ]
 }
 

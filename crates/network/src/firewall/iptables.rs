@@ -13,6 +13,7 @@ use std::io::Write;
 use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
+use super::{Action, Rule};
 use crate::error::{Error, Result};
 use crate::Proto;
 
@@ -35,7 +36,7 @@ impl Table {
 
 /// Which of the store's chains a rule goes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Chain {
+enum Chain {
     /// nat: DNAT of published ports.
     Dnat,
     /// nat POSTROUTING: masquerade.
@@ -44,13 +45,52 @@ pub(crate) enum Chain {
     Forward,
 }
 
-/// One rule: its chain, its match/target arguments (iptables syntax, no `-A`, no comment)
-/// and its tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Rule {
-    pub chain: Chain,
-    pub args: String,
-    pub tag: String,
+/// The chain and the iptables match/target arguments of an action.
+fn render(action: &Action) -> (Chain, String) {
+    match action {
+        Action::Dnat {
+            proto,
+            host_ip,
+            host_port,
+            to,
+            to_port,
+        } => {
+            let destination = host_ip.map(|ip| format!("-d {ip}/32 ")).unwrap_or_default();
+            (Chain::Dnat, format!("{destination}-p {proto} -m {proto} --dport {host_port} -j DNAT --to-destination {to}:{to_port}"))
+        }
+        Action::AcceptPublished {
+            bridge,
+            to,
+            proto,
+            port,
+        } => (
+            Chain::Forward,
+            format!("-d {to}/32 -o {bridge} -p {proto} -m {proto} --dport {port} -j ACCEPT"),
+        ),
+        Action::MasqueradeOutbound { subnet, bridge } => (
+            Chain::Masquerade,
+            format!("-s {subnet} ! -o {bridge} -j MASQUERADE"),
+        ),
+        Action::MasqueradeLocal { bridge } => (
+            Chain::Masquerade,
+            format!("-o {bridge} -m addrtype --src-type LOCAL -j MASQUERADE"),
+        ),
+        Action::MasqueradeHairpin { subnet, bridge } => (
+            Chain::Masquerade,
+            format!("-s {subnet} -o {bridge} -m conntrack --ctstate DNAT -j MASQUERADE"),
+        ),
+        Action::AcceptReplies { bridge } => (
+            Chain::Forward,
+            format!("-o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"),
+        ),
+        Action::AcceptFrom { bridge } => (Chain::Forward, format!("-i {bridge} -j ACCEPT")),
+        Action::DropLeaving { bridge } => {
+            (Chain::Forward, format!("-i {bridge} ! -o {bridge} -j DROP"))
+        }
+        Action::DropEntering { bridge } => {
+            (Chain::Forward, format!("! -i {bridge} -o {bridge} -j DROP"))
+        }
+    }
 }
 
 /// A published port found in the DNAT chains of any sixdocker store on the host.
@@ -217,6 +257,17 @@ impl Firewall {
     /// Removes every rule whose tag is `remove` or below it (`remove:...`), then appends
     /// `add`; creates our chains and jumps when missing. One atomic batch.
     pub(crate) fn change(&self, saved: &Saved, remove: &[&str], add: &[Rule]) -> Result<()> {
+        let batch = self.batch(saved, remove, add);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        Self::restore(&batch)
+    }
+
+    /// The iptables-restore input for [`Firewall::change`] ("" when there is nothing to do).
+    fn batch(&self, saved: &Saved, remove: &[&str], add: &[Rule]) -> String {
+        let rendered: Vec<(&Rule, (Chain, String))> =
+            add.iter().map(|r| (r, render(&r.action))).collect();
         let mut batch = String::new();
         for table in [Table::Nat, Table::Filter] {
             let mut lines = Vec::new();
@@ -224,7 +275,9 @@ impl Firewall {
                 Table::Nat => vec![&self.dnat, &self.masquerade],
                 Table::Filter => vec![&self.dnat],
             };
-            let adding = add.iter().any(|r| Self::table_of(r.chain) == table);
+            let adding = rendered
+                .iter()
+                .any(|(_, (chain, _))| Self::table_of(*chain) == table);
             if adding {
                 for chain in &ours {
                     if !saved.has_chain(table, chain) {
@@ -252,11 +305,14 @@ impl Firewall {
                     lines.push(format!("-D {}", &line[3..]));
                 }
             }
-            for rule in add.iter().filter(|r| Self::table_of(r.chain) == table) {
-                let chain = self.chain_name(rule.chain);
+            for (rule, (chain, args)) in rendered
+                .iter()
+                .filter(|(_, (chain, _))| Self::table_of(*chain) == table)
+            {
+                let chain = self.chain_name(*chain);
                 lines.push(format!(
-                    "-A {chain} -m comment --comment {} {}",
-                    rule.tag, rule.args
+                    "-A {chain} -m comment --comment {} {args}",
+                    rule.tag
                 ));
             }
             if !lines.is_empty() {
@@ -267,10 +323,7 @@ impl Firewall {
                 ));
             }
         }
-        if batch.is_empty() {
-            return Ok(());
-        }
-        Self::restore(&batch)
+        batch
     }
 
     /// Removes our jumps and chains (and any rule still in them).
@@ -392,6 +445,44 @@ mod tests {
     use super::*;
 
     const SAVED: &str = "*filter\n:FORWARD ACCEPT [0:0]\n:SIXDOCKER-ab - [0:0]\n-A FORWARD -j SIXDOCKER-ab\n-A SIXDOCKER-ab -i six1 -j ACCEPT -m comment --comment six:n1\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n:SIXDOCKER-ab - [0:0]\n-A SIXDOCKER-ab -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -m comment --comment six:n1:c1 -j DNAT --to-destination 10.0.0.2:80\n-A SIXDOCKER-cd -p udp -m udp --dport 53 -m comment --comment \"six:n2:c9\" -j DNAT --to-destination 10.1.0.2:53\nCOMMIT\n";
+
+    #[test]
+    fn batches_add_chains_jumps_and_remove_only_tagged_rules() {
+        let empty = Saved {
+            text:
+                "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"
+                    .into(),
+        };
+        let firewall = Firewall::new("ab");
+        let rule = Rule {
+            action: Action::Dnat {
+                proto: Proto::Udp,
+                host_ip: None,
+                host_port: 5353,
+                to: Ipv4Addr::new(10, 0, 0, 2),
+                to_port: 53,
+            },
+            tag: "six:n1:c2".into(),
+        };
+        let batch = firewall.batch(&empty, &[], &[rule]);
+        assert_eq!(
+            batch,
+            "*nat\n:SIXDOCKER-ab - [0:0]\n:SIXDOCKER-ab-POST - [0:0]\n\
+             -A PREROUTING -m addrtype --dst-type LOCAL -j SIXDOCKER-ab\n\
+             -A OUTPUT -m addrtype --dst-type LOCAL -j SIXDOCKER-ab\n\
+             -A POSTROUTING -j SIXDOCKER-ab-POST\n\
+             -A SIXDOCKER-ab -m comment --comment six:n1:c2 -p udp -m udp --dport 5353 -j DNAT --to-destination 10.0.0.2:53\nCOMMIT\n"
+        );
+        let saved = Saved {
+            text: SAVED.to_string(),
+        };
+        let batch = firewall.batch(&saved, &["six:n1:c1"], &[]);
+        assert_eq!(
+            batch,
+            "*nat\n-D SIXDOCKER-ab -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -m comment --comment six:n1:c1 -j DNAT --to-destination 10.0.0.2:80\nCOMMIT\n"
+        );
+        assert_eq!(firewall.batch(&saved, &["six:n9"], &[]), "");
+    }
 
     #[test]
     fn reads_published_ports_and_tags() {

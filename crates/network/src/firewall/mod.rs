@@ -1,9 +1,56 @@
-//! Firewall rules for networks and published ports. One backend, [`iptables`], chosen here;
-//! the rest of the crate speaks in [`Rule`]s and tags, never in command lines.
+//! Firewall rules for networks and published ports, said in words of networks and
+//! containers ([`Action`]). One backend turns them into its own syntax and applies them:
+//! [`iptables`] (named by [`BACKEND`]). Nothing outside this directory knows that syntax.
 
 pub(crate) mod iptables;
 
-pub(crate) use iptables::{Firewall, Published, Rule, Saved};
+use std::net::Ipv4Addr;
+
+pub(crate) use iptables::{Firewall, Published, Saved};
+
+use crate::{Proto, Subnet};
 
 /// Which program the firewall rules go through, for messages and `network inspect`.
 pub const BACKEND: &str = iptables::BACKEND;
+
+/// What one rule does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// A published port: traffic to a local address (only `host_ip` when given) on
+    /// `host_port` goes to the container at `to:to_port`.
+    Dnat {
+        proto: Proto,
+        host_ip: Option<Ipv4Addr>,
+        host_port: u16,
+        to: Ipv4Addr,
+        to_port: u16,
+    },
+    /// Forwarding into `bridge` to a published container port is allowed.
+    AcceptPublished {
+        bridge: String,
+        to: Ipv4Addr,
+        proto: Proto,
+        port: u16,
+    },
+    /// Traffic from the subnet leaving by another interface is masqueraded (outbound NAT).
+    MasqueradeOutbound { subnet: Subnet, bridge: String },
+    /// Host-originated traffic into the bridge (from 127.0.0.1 too) is masqueraded.
+    MasqueradeLocal { bridge: String },
+    /// DNATed traffic from the subnet back into its bridge (hairpin) is masqueraded.
+    MasqueradeHairpin { subnet: Subnet, bridge: String },
+    /// Replies into the bridge are forwarded.
+    AcceptReplies { bridge: String },
+    /// Everything coming from the bridge is forwarded.
+    AcceptFrom { bridge: String },
+    /// Internal network: nothing from the bridge is forwarded elsewhere.
+    DropLeaving { bridge: String },
+    /// Internal network: nothing from elsewhere is forwarded into the bridge.
+    DropEntering { bridge: String },
+}
+
+/// A rule and its tag (`six:<network>` or `six:<network>:<container>`), by which it is removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rule {
+    pub action: Action,
+    pub tag: String,
+}
