@@ -242,6 +242,37 @@ fn resource_flags_reach_the_container() {
     assert_eq!(out.ok(), "/tmp\n1000\nh1\nro\nCapEff:\t0000000000000000\n");
 }
 
+/// Without a terminal, SIGINT to the CLI is forwarded to the container. (Its init is PID 1,
+/// which ignores signals it has no handler for, as under Docker: so the shell traps it.)
+#[test]
+fn sigint_to_the_cli_reaches_the_container() {
+    let sb = Sandbox::new();
+    let name = unique_name("int");
+    let mut child = sb
+        .command([
+            "run",
+            "--name",
+            &name,
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'exit 42' INT; while :; do sleep 0.1; done",
+        ])
+        .spawn()
+        .unwrap();
+    sb.wait_for("the container to run", LONG, || {
+        sb.ps_row(&name).filter(|r| r.contains("Up ")).map(drop)
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = sb.wait_for("the CLI to exit", LONG, || child.try_wait().unwrap());
+    assert_eq!(status.code(), Some(42));
+    assert!(sb.ps_row(&name).unwrap().contains("Exited (42)"));
+}
+
 /// Many CLIs at once: every `run -d` succeeds with its own ID and name.
 #[test]
 fn parallel_runs_get_distinct_ids() {
