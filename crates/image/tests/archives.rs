@@ -155,3 +155,87 @@ fn an_image_with_many_layers_mounts_although_its_paths_exceed_a_page() {
     m.unmount().unwrap();
     assert!(t.mounts().is_empty());
 }
+
+#[test]
+fn a_multi_platform_oci_index_loads_this_hosts_image() {
+    use common::{add_file, sha256_hex};
+    let t = TestRoot::new();
+    let layer = common::tar_of(&[E::File("hello", b"amd64")]);
+    let config = common::config_for(std::slice::from_ref(&layer), &["sh"]);
+    let mut b = tar::Builder::new(Vec::new());
+    add_file(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    add_file(
+        &mut b,
+        &format!("blobs/sha256/{}", sha256_hex(&layer)),
+        &layer,
+    );
+    add_file(
+        &mut b,
+        &format!("blobs/sha256/{}", sha256_hex(&config)),
+        &config,
+    );
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", sha256_hex(&config)), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{}", sha256_hex(&layer)), "size": layer.len()}]
+    }))
+    .unwrap();
+    add_file(
+        &mut b,
+        &format!("blobs/sha256/{}", sha256_hex(&manifest)),
+        &manifest,
+    );
+    let missing = "0".repeat(64);
+    let nested = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{missing}"), "size": 1,
+             "platform": {"architecture": "s390x", "os": "linux"}},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{}", sha256_hex(&manifest)),
+             "size": manifest.len(), "platform": {"architecture": std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64"), "os": "linux"}}
+        ]
+    }))
+    .unwrap();
+    add_file(
+        &mut b,
+        &format!("blobs/sha256/{}", sha256_hex(&nested)),
+        &nested,
+    );
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": format!("sha256:{}", sha256_hex(&nested)), "size": nested.len(),
+        "annotations": {"io.containerd.image.name": "docker.io/library/multiarch:1"}}]});
+    add_file(&mut b, "index.json", &serde_json::to_vec(&index).unwrap());
+    let archive = b.into_inner().unwrap();
+    let img = t
+        .store
+        .load(&mut &archive[..], &Progress::hidden())
+        .unwrap()
+        .remove(0);
+    assert_eq!(img.repo_tags, ["multiarch:1"]);
+    let m = t.store.mount_rootfs(&img, &t.container_dir("ma")).unwrap();
+    assert_eq!(fs::read_to_string(m.merged.join("hello")).unwrap(), "amd64");
+    m.unmount().unwrap();
+    assert!(t.mounts().is_empty());
+}
+
+#[test]
+fn an_oci_blob_that_does_not_match_its_digest_is_refused() {
+    let t = TestRoot::new();
+    let layers = three_layers();
+    let mut archive = oci_archive(&layers, "bad:1");
+    // Flip one byte of the first (plain) layer's blob content inside the outer tar.
+    let needle = b"keep";
+    let pos = archive
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    archive[pos] = b'K';
+    let e = t
+        .store
+        .load(&mut &archive[..], &Progress::hidden())
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("digest mismatch for blobs/sha256/"), "{e}");
+    assert!(t.store.list().unwrap().is_empty());
+}
