@@ -28,6 +28,8 @@ use crate::layer;
 use crate::store::ImageStore;
 use crate::Image;
 
+/// overlayfs's limit on lower layers (OVL_MAX_STACK).
+const MAX_LAYERS: usize = 500;
 /// The longest mount option string the kernel takes (one page, with its NUL).
 const MAX_OPTIONS: usize = 4095;
 /// Features that would write metadata our `commit` does not understand (redirects,
@@ -117,6 +119,16 @@ impl ImageStore {
                 self.dir(),
                 format!("image {} has no layers", image.short_id()),
             ));
+        }
+        if image.layers.len() > MAX_LAYERS {
+            return Err(Error::Mount {
+                context: format!(
+                    "image {} has {} layers; overlayfs stacks at most {MAX_LAYERS}",
+                    image.short_id(),
+                    image.layers.len()
+                ),
+                source: nix::Error::E2BIG,
+            });
         }
         let mut lowers = Vec::with_capacity(image.layers.len());
         for l in image.layers.iter().rev() {
