@@ -36,23 +36,20 @@ pub(crate) fn unpack_layer<R: Read>(tar: R, dest: &Path, what: &str) -> Result<u
         let kind = entry.header().entry_type();
         let target = dest.join(&rel);
         ensure_real_parents(dest, &rel, &raw_name)?;
-        let file_name = rel
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file_name = rel.file_name().map(|n| n.as_bytes()).unwrap_or_default();
 
-        if file_name == WH_OPAQUE {
+        if file_name == WH_OPAQUE.as_bytes() {
             whiteout::set_opaque(target.parent().unwrap_or(dest))?;
             continue;
         }
-        if file_name.starts_with(WH_META_PREFIX) {
+        if file_name.starts_with(WH_META_PREFIX.as_bytes()) {
             continue;
         }
-        if let Some(hidden) = file_name.strip_prefix(WH_PREFIX) {
-            if matches!(hidden, "" | "." | "..") {
+        if let Some(hidden) = file_name.strip_prefix(WH_PREFIX.as_bytes()) {
+            if matches!(hidden, b"" | b"." | b"..") {
                 return Err(Error::unsafe_entry(raw_name, "a whiteout must name a file"));
             }
-            let wh = target.with_file_name(hidden);
+            let wh = target.with_file_name(std::ffi::OsStr::from_bytes(hidden));
             clear_existing(&wh, false)?;
             whiteout::make_overlay_whiteout(&wh)?;
             continue;
