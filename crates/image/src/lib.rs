@@ -61,7 +61,7 @@ impl Image {
         &self.id[..12.min(self.id.len())]
     }
 
-    /// (repository, tag) pairs for `images`; one ("<none>", "<none>") for a dangling image.
+    /// (repository, tag) pairs for `images`; one `("<none>", "<none>")` for a dangling image.
     pub fn repo_tag_pairs(&self) -> Vec<(String, String)> {
         if self.repo_tags.is_empty() {
             return vec![("<none>".into(), "<none>".into())];

@@ -127,7 +127,7 @@ impl ImageStore {
         format!("{kind}-{}-", std::process::id())
     }
 
-    /// Finds an image by "name", "name:tag", full ID, unique ID prefix or "sha256:<id>".
+    /// Finds an image by "name", "name:tag", full ID, unique ID prefix or `"sha256:<id>"`.
     /// An unknown "NAME" or "NAME:latest" is created if it is a default image: `busybox`
     /// (from /bin/busybox) or `NAME.tar` in the import dir.
     pub fn resolve(&self, name_or_id: &str) -> Result<Image> {
