@@ -23,7 +23,7 @@ pub enum Error {
     UnknownNetwork(String),
     #[error("subnet {subnet} overlaps {other}")]
     SubnetOverlap { subnet: String, other: String },
-    #[error("no free subnet left in the default pools (172.17.0.0/16-172.31.0.0/16, 192.168.0.0/20-192.168.240.0/20) for network {0:?}; give one with --subnet")]
+    #[error("no free subnet left in the default pools (172.17-31.0.0/16, 192.168.0-240.0/20, 10.128-254.0.0/16) for network {0:?}; give one with --subnet")]
     PoolExhausted(String),
     #[error("network {network:?} has no free address left in {subnet}")]
     AddressesExhausted { network: String, subnet: String },

@@ -17,11 +17,9 @@ use crate::error::{io, Error, Result};
 use crate::subnet::Subnet;
 use crate::Network;
 
-/// Where host-wide state lives (override with env SIX_NETWORK_RUN_DIR, for tests of this crate only).
+/// Where host-wide state lives.
 fn host_dir() -> PathBuf {
-    std::env::var_os("SIX_NETWORK_RUN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/run/six-network"))
+    PathBuf::from("/run/six-network")
 }
 
 /// An exclusive flock, released on drop.

@@ -68,7 +68,8 @@ impl Subnet {
     }
 
     /// Candidates for networks created without --subnet, in order: 172.17.0.0/16 to
-    /// 172.31.0.0/16, then 192.168.0.0/20 to 192.168.240.0/20 (as Docker does).
+    /// 172.31.0.0/16, then 192.168.0.0/20 to 192.168.240.0/20 (as Docker does), then
+    /// 10.128.0.0/16 to 10.254.0.0/16 (for many stores at once, e.g. parallel tests).
     pub fn default_pool() -> impl Iterator<Item = Subnet> {
         let large = (17u8..=31).map(|b| Subnet {
             network: Ipv4Addr::new(172, b, 0, 0),
@@ -78,7 +79,11 @@ impl Subnet {
             network: Ipv4Addr::new(192, 168, c * 16, 0),
             prefix: 20,
         });
-        large.chain(small)
+        let more = (128u8..=254).map(|b| Subnet {
+            network: Ipv4Addr::new(10, b, 0, 0),
+            prefix: 16,
+        });
+        large.chain(small).chain(more)
     }
 }
 
@@ -183,6 +188,6 @@ mod tests {
             small.hosts().collect::<Vec<_>>(),
             vec![Ipv4Addr::new(10, 3, 0, 1), Ipv4Addr::new(10, 3, 0, 2)]
         );
-        assert_eq!(Subnet::default_pool().count(), 31);
+        assert_eq!(Subnet::default_pool().count(), 31 + 127);
     }
 }

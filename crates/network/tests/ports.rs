@@ -141,19 +141,26 @@ fn published_ports_answer_from_host_gateway_and_other_containers() {
         net.gateway
     );
 
-    // hairpin: another container through the gateway's published port
-    // (busybox wget crashes on this host, so nc speaks HTTP/1.0)
-    let request = format!(
-        "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 5 {} {tcp}",
-        net.gateway
-    );
-    let fetched = client.output(&["busybox", "sh", "-c", &request]);
-    assert!(
-        fetched.contains(&marker),
-        "{}:{tcp} from {}: {fetched}",
-        net.gateway,
-        at_client.ip
-    );
+    // hairpin: another container through the gateway's published port. The kernel routes
+    // it back into the bridge only with br_netfilter or IP forwarding (a host setting tests
+    // never change), so it is checked where one of them is on.
+    let on = |path: &str| std::fs::read_to_string(path).is_ok_and(|v| v.trim() == "1");
+    if !on("/proc/sys/net/bridge/bridge-nf-call-iptables") && !on("/proc/sys/net/ipv4/ip_forward") {
+        eprintln!("skipping the hairpin check: neither br_netfilter nor IP forwarding is on");
+    } else {
+        // (busybox wget crashes on this host, so nc speaks HTTP/1.0)
+        let request = format!(
+            "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 5 {} {tcp}",
+            net.gateway
+        );
+        let fetched = client.output(&["busybox", "sh", "-c", &request]);
+        assert!(
+            fetched.contains(&marker),
+            "{}:{tcp} from {}: {fetched}",
+            net.gateway,
+            at_client.ip
+        );
+    }
 
     // UDP: a datagram to 127.0.0.1 reaches the container, its answer comes back
     let host_udp = UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -13,7 +13,8 @@ use std::io::Write;
 use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
-use super::{Action, Rule};
+use super::iptables_syntax::{render, Chain};
+use super::Rule;
 use crate::error::{Error, Result};
 use crate::Proto;
 
@@ -30,65 +31,6 @@ impl Table {
         match self {
             Table::Nat => "nat",
             Table::Filter => "filter",
-        }
-    }
-}
-
-/// Which of the store's chains a rule goes in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Chain {
-    /// nat: DNAT of published ports.
-    Dnat,
-    /// nat POSTROUTING: masquerade.
-    Masquerade,
-    /// filter FORWARD: accept/drop.
-    Forward,
-}
-
-/// The chain and the iptables match/target arguments of an action.
-fn render(action: &Action) -> (Chain, String) {
-    match action {
-        Action::Dnat {
-            proto,
-            host_ip,
-            host_port,
-            to,
-            to_port,
-        } => {
-            let destination = host_ip.map(|ip| format!("-d {ip}/32 ")).unwrap_or_default();
-            (Chain::Dnat, format!("{destination}-p {proto} -m {proto} --dport {host_port} -j DNAT --to-destination {to}:{to_port}"))
-        }
-        Action::AcceptPublished {
-            bridge,
-            to,
-            proto,
-            port,
-        } => (
-            Chain::Forward,
-            format!("-d {to}/32 -o {bridge} -p {proto} -m {proto} --dport {port} -j ACCEPT"),
-        ),
-        Action::MasqueradeOutbound { subnet, bridge } => (
-            Chain::Masquerade,
-            format!("-s {subnet} ! -o {bridge} -j MASQUERADE"),
-        ),
-        Action::MasqueradeLocal { bridge } => (
-            Chain::Masquerade,
-            format!("-o {bridge} -m addrtype --src-type LOCAL -j MASQUERADE"),
-        ),
-        Action::MasqueradeHairpin { subnet, bridge } => (
-            Chain::Masquerade,
-            format!("-s {subnet} -o {bridge} -m conntrack --ctstate DNAT -j MASQUERADE"),
-        ),
-        Action::AcceptReplies { bridge } => (
-            Chain::Forward,
-            format!("-o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"),
-        ),
-        Action::AcceptFrom { bridge } => (Chain::Forward, format!("-i {bridge} -j ACCEPT")),
-        Action::DropLeaving { bridge } => {
-            (Chain::Forward, format!("-i {bridge} ! -o {bridge} -j DROP"))
-        }
-        Action::DropEntering { bridge } => {
-            (Chain::Forward, format!("! -i {bridge} -o {bridge} -j DROP"))
         }
     }
 }
@@ -443,6 +385,7 @@ impl Firewall {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::firewall::Action;
 
     const SAVED: &str = "*filter\n:FORWARD ACCEPT [0:0]\n:SIXDOCKER-ab - [0:0]\n-A FORWARD -j SIXDOCKER-ab\n-A SIXDOCKER-ab -i six1 -j ACCEPT -m comment --comment six:n1\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n:SIXDOCKER-ab - [0:0]\n-A SIXDOCKER-ab -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -m comment --comment six:n1:c1 -j DNAT --to-destination 10.0.0.2:80\n-A SIXDOCKER-cd -p udp -m udp --dport 53 -m comment --comment \"six:n2:c9\" -j DNAT --to-destination 10.1.0.2:53\nCOMMIT\n";
 

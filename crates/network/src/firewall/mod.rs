@@ -3,6 +3,7 @@
 //! [`iptables`] (named by [`BACKEND`]). Nothing outside this directory knows that syntax.
 
 pub(crate) mod iptables;
+mod iptables_syntax;
 
 use std::net::Ipv4Addr;
 
