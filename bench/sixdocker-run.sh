@@ -21,7 +21,8 @@ POD=(podman --root "$TMP/pod/root" --runroot "$TMP/pod/run" --tmpdir "$TMP/pod/t
 EXEC_NAME="bench-exec-$$"
 cleanup() {
   set +e  # undo as much as possible, whatever fails
-  "$SIX" "${SIXC[@]}" rm -f "$EXEC_NAME" >/dev/null 2>&1 || true
+  # Containers, networks (the default bridge and its firewall chains too), images.
+  "$SIX" "${SIXC[@]}" system reset -f >/dev/null 2>&1 || true
   "${POD[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
   "${POD[@]}" system reset -f >/dev/null 2>&1 || true
   for h in /sys/fs/cgroup/*/; do

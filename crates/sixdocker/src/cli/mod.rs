@@ -19,6 +19,18 @@ pub use images::*;
 pub use network::*;
 pub use run::*;
 
+/// `system` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum SystemCommand {
+    /// Remove every container, network (the default one, its bridge and firewall chains
+    /// included) and image of this store, as `podman system reset`.
+    Reset {
+        /// Do it (required: there is no undo).
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
 /// A daemonless container engine with Docker's command line.
 #[derive(Debug, Parser)]
 #[command(name = "sixdocker", version, disable_help_subcommand = true)]
@@ -100,6 +112,9 @@ pub enum Command {
     /// Manage networks.
     #[command(subcommand)]
     Network(NetworkCommand),
+    /// Manage the store as a whole.
+    #[command(subcommand)]
+    System(SystemCommand),
     /// List a container's published ports.
     Port(PortArgs),
 }
@@ -220,6 +235,7 @@ mod tests {
             "port c",
             "port c 80/tcp",
             "--root /r --runroot /s --debug ps",
+            "system reset -f",
             "run --security-opt seccomp=unconfined busybox",
         ] {
             if let Err(e) = parse(line) {

@@ -12,7 +12,7 @@ mod system;
 
 use std::fmt;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, SystemCommand};
 use six_engine::{Engine, EngineOptions};
 
 /// A failed command: the one line to print and Docker's exit code for it.
@@ -180,6 +180,7 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Command::Save(a) => image::save(&engine, a),
         Command::Info => system::info(&engine),
         Command::Network(n) => network::network(&engine, n),
+        Command::System(SystemCommand::Reset { force }) => system::reset(&engine, force),
         Command::Version => system::version(),
     }
 }

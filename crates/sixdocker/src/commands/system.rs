@@ -1,10 +1,11 @@
-//! `version` and `info`: what this sixdocker is and what its store holds.
+//! `version`, `info` and `system reset`: what this sixdocker is, what its store holds, and
+//! emptying it.
 
 use std::io::{self, Write};
 
 use six_engine::Engine;
 
-use super::Outcome;
+use super::{Failure, Outcome};
 use crate::output::human;
 
 pub fn version() -> Outcome {
@@ -54,6 +55,26 @@ pub fn info(engine: &Engine) -> Outcome {
     writeln!(out, "Total Memory: {}", human::binary_size(total_memory()))?;
     writeln!(out, "Docker Root Dir: {}", engine.options().root.display())?;
     writeln!(out, "Run Root: {}", engine.options().runroot.display())?;
+    Ok(0)
+}
+
+/// `system reset -f`: every container (killed), every network with what it made on the host,
+/// every image. The directories stay (empty of all that); the caller may delete them.
+pub fn reset(engine: &Engine, force: bool) -> Outcome {
+    if !force {
+        return Err(Failure::usage(format!(
+            "system reset removes every container, network and image in {}: add -f to confirm",
+            engine.options().root.display()
+        )));
+    }
+    for c in engine.list(true)? {
+        engine.remove(&c.id, true)?;
+    }
+    engine.networks()?.remove_all()?;
+    for image in engine.images().list()? {
+        let removed = engine.images().remove(&image.id, &|_| false, true)?;
+        removed.iter().for_each(|line| println!("{line}"));
+    }
     Ok(0)
 }
 

@@ -195,6 +195,29 @@ impl Sandbox {
             .map(str::to_owned)
     }
 
+    /// The Linux bridges of this store's networks.
+    fn bridges(&self) -> Vec<String> {
+        let Ok(out) = self.command(["network", "ls"]).output() else {
+            return vec![];
+        };
+        let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+            .collect();
+        let Ok(out) = self.command(["network", "inspect"]).args(&names).output() else {
+            return vec![];
+        };
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|n| n["bridge"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn cleanup(&mut self) -> Vec<String> {
         let mut leftovers = Vec::new();
         for id in self.container_ids() {
@@ -203,17 +226,15 @@ impl Sandbox {
                 leftovers.push(format!("rm -f {id} failed: {}", r.stderr.trim()));
             }
         }
-        if let Ok(out) = self.command(["network", "ls"]).output() {
-            for line in String::from_utf8_lossy(&out.stdout).lines().skip(1) {
-                let Some(name) = line.split_whitespace().nth(1) else {
-                    continue;
-                };
-                if name != "bridge" {
-                    let r = self.run(["network", "rm", name]);
-                    if r.code != 0 {
-                        leftovers.push(format!("network rm {name} failed: {}", r.stderr.trim()));
-                    }
-                }
+        // Every network (the default one too) with its bridge and firewall chains.
+        let bridges = self.bridges();
+        let r = self.run(["system", "reset", "-f"]);
+        if r.code != 0 {
+            leftovers.push(format!("system reset -f failed: {}", r.stderr.trim()));
+        }
+        for bridge in bridges {
+            if Path::new("/sys/class/net").join(&bridge).exists() {
+                leftovers.push(format!("bridge {bridge} left"));
             }
         }
         let dir = self.dir.path().to_string_lossy().into_owned();
