@@ -1,0 +1,186 @@
+//! Shared by sixrun's integration tests: run the real `sixrun` binary as root with a private
+//! state root, and prove afterwards that a container left nothing behind.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use six_testkit::{cgroups_named, mounts_containing, require_root, unique_name, Bundle};
+
+pub const SIXRUN: &str = env!("CARGO_BIN_EXE_sixrun");
+
+/// One test's sixrun: its own `--root`; on drop, force-deletes what it created.
+pub struct Sixrun {
+    pub root: tempfile::TempDir,
+    ids: std::cell::RefCell<Vec<String>>,
+}
+
+impl Sixrun {
+    pub fn new() -> Sixrun {
+        require_root();
+        Sixrun {
+            root: tempfile::Builder::new()
+                .prefix("sixrun-t-")
+                .tempdir()
+                .unwrap(),
+            ids: Default::default(),
+        }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(SIXRUN);
+        c.arg("--root").arg(self.root.path());
+        c.stdin(Stdio::null());
+        c
+    }
+
+    /// Runs sixrun with `args`, capturing output in files, not pipes: a created container's
+    /// init inherits sixrun's stdio and outlives it, so a pipe would never see EOF.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = tempfile::tempfile().unwrap();
+        let err = tempfile::tempfile().unwrap();
+        let status = self
+            .cmd()
+            .args(args)
+            .stdout(out.try_clone().unwrap())
+            .stderr(err.try_clone().unwrap())
+            .status()
+            .unwrap();
+        let read = |mut f: std::fs::File| {
+            use std::io::{Read, Seek};
+            let mut v = Vec::new();
+            f.seek(std::io::SeekFrom::Start(0)).unwrap();
+            f.read_to_end(&mut v).unwrap();
+            v
+        };
+        Output {
+            status,
+            stdout: read(out),
+            stderr: read(err),
+        }
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "sixrun {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs, asserts failure with exactly one line on stderr; returns that line.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !out.status.success(),
+            "sixrun {args:?} should fail; stdout: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "expected one line, got: {err:?}"
+        );
+        err.trim_end().to_owned()
+    }
+
+    /// Remembers `id` for cleanup and returns it.
+    pub fn track(&self, id: &str) -> String {
+        self.ids.borrow_mut().push(id.to_owned());
+        id.to_owned()
+    }
+
+    pub fn new_id(&self, prefix: &str) -> String {
+        self.track(&unique_name(prefix))
+    }
+
+    pub fn create(&self, id: &str, bundle: &Bundle) {
+        self.ok(&["create", "--bundle", bundle.path().to_str().unwrap(), id]);
+    }
+
+    pub fn state(&self, id: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["state", id])).unwrap()
+    }
+
+    pub fn status(&self, id: &str) -> String {
+        self.state(id)["status"].as_str().unwrap().to_owned()
+    }
+
+    /// Bounded wait for a status (the container runs on its own).
+    pub fn wait_status(&self, id: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.status(id) != want {
+            assert!(
+                Instant::now() < deadline,
+                "container {id} never became {want}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn state_dir(&self, id: &str) -> PathBuf {
+        self.root.path().join(id)
+    }
+
+    /// Asserts container `id` (its init was `pid`) left nothing: state, cgroup, mounts, process.
+    pub fn assert_gone(&self, id: &str, pid: Option<i32>, bundle: &Path) {
+        assert!(!self.state_dir(id).exists(), "state dir of {id} is left");
+        assert!(
+            cgroups_named(&format!("sixrun-{id}")).is_empty(),
+            "cgroup of {id} is left"
+        );
+        assert!(
+            mounts_containing(bundle.to_str().unwrap()).is_empty(),
+            "mounts of {id} are left"
+        );
+        if let Some(pid) = pid {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while is_running(pid) {
+                assert!(Instant::now() < deadline, "process {pid} of {id} is left");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
+/// Alive and not a zombie.
+pub fn is_running(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+impl Drop for Sixrun {
+    fn drop(&mut self) {
+        for id in self.ids.borrow().iter() {
+            let _ = self.cmd().args(["delete", "--force", id]).output();
+        }
+    }
+}
+
+/// A busybox bundle running `args`; `edit` may change its config before it is written.
+pub fn bundle(args: &[&str], edit: impl FnOnce(&mut serde_json::Value)) -> Bundle {
+    let mut b = Bundle::busybox(args).unwrap();
+    edit(&mut b.config);
+    b.write_config().unwrap();
+    b
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
