@@ -164,6 +164,12 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
     let fifo_path = dir_path.join(crate::state::EXEC_FIFO);
     nix::unistd::mkfifo(&fifo_path, nix::sys::stat::Mode::from_bits_truncate(0o622))
         .map_err(|e| Error::sys(format!("creating {}", fifo_path.display()), e))?;
+    // Writable by the container's user whatever our umask (the init opens it after setuid).
+    std::fs::set_permissions(
+        &fifo_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o622),
+    )
+    .map_err(|e| Error::io("chmod", &fifo_path, e))?;
     let fifo = open_cloexec(&fifo_path, libc::O_PATH)
         .and_then(|f| move_above(f, min_fd))
         .map_err(|e| Error::io("opening", &fifo_path, e))?;
@@ -183,9 +189,8 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
             .map_err(cg_err)?;
         cg.create().map_err(cg_err)?;
         undo.cgroup = Some(cg.clone());
-        if let Some(r) = linux.resources() {
-            cg.set(r).map_err(cg_err)?;
-        }
+        cg.set(&crate::devices::resources_for(&linux))
+            .map_err(cg_err)?;
         cg
     };
     // clone3 puts the child straight into the cgroup2 directory (v2 and hybrid); the v1

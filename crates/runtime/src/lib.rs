@@ -18,6 +18,7 @@ mod console;
 mod container;
 mod create;
 mod delete;
+mod devices;
 mod error;
 mod exec;
 mod hooks;

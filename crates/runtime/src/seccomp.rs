@@ -1,20 +1,18 @@
-//! The runtime's one door to six-seccomp: compile the spec's filter in the parent, install it
-//! in the child right before execve.
+//! The runtime's one door to six-seccomp: the spec's filter is compiled in the parent (so a bad
+//! profile fails before any clone) and installed in the child right before execve (or before
+//! the capability drop when no_new_privs is off: then loading it needs CAP_SYS_ADMIN).
 //!
-//! Until six-seccomp lands in the tree, a spec with `linux.seccomp` is refused with a clear
-//! error rather than run unfiltered.
+//! It never builds BPF itself.
 
 use oci_spec::runtime::LinuxSeccomp;
 
-/// A compiled filter.
-pub struct Program(());
+pub use six_seccomp::Program;
 
-pub fn compile(_s: &LinuxSeccomp) -> Result<Program, String> {
-    Err("linux.seccomp is not supported by this build yet (six-seccomp is not integrated)".into())
-}
-
-impl Program {
-    pub fn install(&self) -> Result<(), String> {
-        Err("seccomp is not supported by this build yet".into())
+pub fn compile(s: &LinuxSeccomp) -> Result<Program, String> {
+    if s.listener_path().is_some() {
+        return Err(
+            "linux.seccomp.listenerPath (seccomp user notification) is not supported".into(),
+        );
     }
+    six_seccomp::compile(s).map_err(|e| format!("seccomp: {e}"))
 }
