@@ -1,0 +1,227 @@
+//! `sixrun exec` into a running container, and terminals through `--console-socket`
+//! (the pty master arrives by SCM_RIGHTS, as runc sends it), and user namespaces.
+
+mod common;
+
+use std::io::{IoSliceMut, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+
+use common::*;
+
+fn running(s: &Sixrun, edit: impl FnOnce(&mut serde_json::Value)) -> (String, Bundle) {
+    let b = bundle(&["sleep", "1000"], edit);
+    let id = s.new_id("exec");
+    s.ok(&["run", "-d", "--bundle", b.path().to_str().unwrap(), &id]);
+    (id, b)
+}
+
+#[test]
+fn exec_joins_the_container_and_returns_the_exit_code() {
+    let s = Sixrun::new();
+    let (id, b) = running(&s, |_| {});
+    let out = s.run(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "hostname; cat /proc/1/comm; echo $$; exit 5",
+    ]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "sixrun", "same uts namespace");
+    assert_eq!(lines[1], "sleep", "same pid namespace: pid 1 is the init");
+    assert_ne!(lines[2], "1");
+    let pid = s.state(&id)["pid"].as_i64().unwrap() as i32;
+    s.ok(&["delete", "-f", &id]);
+    s.assert_gone(&id, Some(pid), b.path());
+}
+
+#[test]
+fn exec_flags_override_the_process() {
+    let s = Sixrun::new();
+    let (id, b) = running(&s, |_| {});
+    let out = s.ok(&[
+        "exec",
+        "--user",
+        "1000:1000",
+        "--cwd=/tmp",
+        "-e",
+        "FOO=bar",
+        &id,
+        "sh",
+        "-c",
+        "id -u; pwd; echo $FOO",
+    ]);
+    assert_eq!(out, "1000\n/tmp\nbar\n");
+    s.ok(&["delete", "-f", &id]);
+    s.assert_gone(&id, None, b.path());
+}
+
+#[test]
+fn exec_from_a_process_file_and_detached_with_a_pid_file() {
+    let s = Sixrun::new();
+    let (id, b) = running(&s, |_| {});
+    let pf = b.path().join("proc.json");
+    std::fs::write(
+        &pf,
+        serde_json::json!({"args": ["sh", "-c", "echo from-file"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin"]}).to_string(),
+    )
+    .unwrap();
+    assert_eq!(
+        s.ok(&["exec", "--process", pf.to_str().unwrap(), &id]),
+        "from-file\n"
+    );
+    let pidfile = b.path().join("exec.pid");
+    s.ok(&[
+        "exec",
+        "-d",
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        &id,
+        "sleep",
+        "1000",
+    ]);
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().parse().unwrap();
+    assert!(is_running(pid));
+    let pids: Vec<i32> = serde_json::from_str(&s.ok(&["ps", "-f", "json", &id])).unwrap();
+    assert!(pids.contains(&pid), "{pids:?} {pid}");
+    s.ok(&["delete", "-f", &id]);
+    s.assert_gone(&id, Some(pid), b.path());
+}
+
+#[test]
+fn exec_into_a_stopped_container_is_refused() {
+    let s = Sixrun::new();
+    let b = bundle(&["true"], |_| {});
+    let id = s.new_id("exec");
+    s.ok(&["run", "-d", "--bundle", b.path().to_str().unwrap(), &id]);
+    s.wait_status(&id, "stopped");
+    let line = s.fails(&["exec", &id, "true"]);
+    assert!(line.contains("stopped"), "{line}");
+    s.ok(&["delete", &id]);
+    s.assert_gone(&id, None, b.path());
+}
+
+/// Receives one fd sent with SCM_RIGHTS on an accepted connection of `l`.
+fn receive_fd(l: &UnixListener) -> OwnedFd {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let (conn, _) = l.accept().unwrap();
+    let mut buf = [0u8; 256];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    for c in msg.cmsgs().unwrap() {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            // SAFETY: the kernel gave us this fd.
+            return unsafe { OwnedFd::from_raw_fd(fds[0]) };
+        }
+    }
+    panic!("no fd received");
+}
+
+/// Reads the pty master until `want` shows up or EOF.
+fn read_until(master: OwnedFd, want: &str) -> String {
+    let mut f = std::fs::File::from(master);
+    let mut all = String::new();
+    let mut buf = [0u8; 1024];
+    while !all.contains(want) {
+        match f.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => all.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    all
+}
+
+#[test]
+fn a_terminal_goes_to_the_console_socket() {
+    let s = Sixrun::new();
+    let b = bundle(
+        &[
+            "sh",
+            "-c",
+            "tty; test -t 0 && echo STDIN-IS-TTY; ls -l /dev/console",
+        ],
+        |c| {
+            c["process"]["terminal"] = true.into();
+        },
+    );
+    let sock = b.path().join("console.sock");
+    let l = UnixListener::bind(&sock).unwrap();
+    let id = s.new_id("tty");
+    let t = std::thread::spawn(move || receive_fd(&l));
+    s.ok(&[
+        "create",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "--bundle",
+        b.path().to_str().unwrap(),
+        &id,
+    ]);
+    let master = t.join().unwrap();
+    s.ok(&["start", &id]);
+    let text = read_until(master, "console");
+    assert!(text.contains("/dev/pts/0"), "{text}");
+    assert!(text.contains("STDIN-IS-TTY"), "{text}");
+    assert!(text.contains("136,"), "/dev/console is the pty: {text}");
+    s.wait_status(&id, "stopped");
+    s.ok(&["delete", &id]);
+    s.assert_gone(&id, None, b.path());
+}
+
+#[test]
+fn exec_with_a_tty_sends_its_pty_too() {
+    let s = Sixrun::new();
+    let (id, b) = running(&s, |_| {});
+    let sock = b.path().join("exec.sock");
+    let l = UnixListener::bind(&sock).unwrap();
+    let t = std::thread::spawn(move || receive_fd(&l));
+    s.ok(&[
+        "exec",
+        "-t",
+        "-d",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        &id,
+        "sh",
+        "-c",
+        "tty; echo done-tty",
+    ]);
+    let text = read_until(t.join().unwrap(), "done-tty");
+    assert!(text.contains("/dev/pts/"), "{text}");
+    s.ok(&["delete", "-f", &id]);
+    s.assert_gone(&id, None, b.path());
+}
+
+#[test]
+fn a_user_namespace_maps_root_to_an_unprivileged_host_user() {
+    let s = Sixrun::new();
+    let b = bundle(&["sh", "-c", "id -u; cat /proc/self/uid_map"], |c| {
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"type": "user"}));
+        c["linux"]["uidMappings"] =
+            serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        c["linux"]["gidMappings"] =
+            serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        // The rootfs belongs to host root; a read-only root keeps that fine.
+    });
+    let id = s.new_id("userns");
+    let out = s.run(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("0"));
+    let map: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(map, ["0", "100000", "65536"]);
+    s.assert_gone(&id, None, b.path());
+}
