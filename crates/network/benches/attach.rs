@@ -132,6 +132,9 @@ fn main() {
         networks
             .attach(DEFAULT_NETWORK, &endpoint, &netns, &[])
             .expect("attach");
+        // the container runs a little (the netlink socket attach opened inside holds the
+        // namespace until an RCU grace period after it is closed)
+        std::thread::sleep(Duration::from_millis(20));
         let _ = holder.kill();
         let _ = holder.wait();
         let t = Instant::now();

@@ -19,6 +19,7 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
+use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
@@ -171,6 +172,46 @@ impl Netlink {
         }) {
             Ok(()) => Ok(index),
             Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// For a link whose peer lives in another namespace (a veth): None when the link does
+    /// not exist, Some(None) when the kernel names no peer namespace, Some(Some(nsid))
+    /// otherwise (-1: the peer namespace is dying and has no id any more).
+    pub fn link_peer_nsid(&mut self, name: &str) -> io::Result<Option<Option<i32>>> {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::IfName(name.to_string()));
+        let sequence = self.send(RouteNetlinkMessage::GetLink(message), NLM_F_ACK)?;
+        let mut found = None;
+        match self.receive(sequence, |m| {
+            if let RouteNetlinkMessage::NewLink(link) = m {
+                let nsid = link.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::LinkNetNsId(id) => Some(*id),
+                    _ => None,
+                });
+                found = Some(nsid);
+            }
+        }) {
+            Ok(()) => Ok(found),
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Is the namespace known here as `nsid` alive? (The kernel will not hand out a
+    /// namespace that is being destroyed.)
+    pub fn nsid_alive(&mut self, nsid: i32) -> io::Result<bool> {
+        if nsid < 0 {
+            return Ok(false);
+        }
+        let mut message = NsidMessage::default();
+        message.attributes.push(NsidAttribute::Id(nsid));
+        match self.request(RouteNetlinkMessage::GetNsId(message), 0) {
+            Ok(()) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
             Err(e) => Err(e),
         }
     }

@@ -57,16 +57,50 @@ pub(crate) fn setup(
     netns: &File,
     plan: &Plan,
 ) -> Result<()> {
-    host.create_veth(plan.host_veth, plan.interface, plan.mac, netns)
-        .map_err(netlink(format!(
+    let what = || {
+        format!(
             "creating veth pair {} / {} for container {}",
             plan.host_veth, plan.interface, plan.container
-        )))?;
+        )
+    };
+    match host.create_veth(plan.host_veth, plan.interface, plan.mac, netns) {
+        // the pair of this container's previous run may still be on its way out
+        Err(e)
+            if e.raw_os_error() == Some(libc::EEXIST) && wait_until_gone(host, plan.host_veth)? =>
+        {
+            host.create_veth(plan.host_veth, plan.interface, plan.mac, netns)
+                .map_err(netlink(what()))?
+        }
+        created => created.map_err(netlink(what()))?,
+    }
     let configured = configure(host, inside, plan, plan.interface);
     if configured.is_err() {
         let _ = host.delete_link_named(plan.host_veth);
     }
     configured
+}
+
+/// When `host_veth` belongs to a dying namespace's pair, waits (up to 2 s) until the kernel
+/// has removed it. Ok(false) when it is some other link, or still there.
+fn wait_until_gone(host: &mut Netlink, host_veth: &str) -> Result<bool> {
+    let what = || format!("looking up {host_veth}");
+    match host.link_peer_nsid(host_veth).map_err(netlink(what()))? {
+        None => return Ok(true),
+        Some(Some(nsid)) if !host.nsid_alive(nsid).map_err(netlink(what()))? => {}
+        Some(_) => return Ok(false),
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        if host
+            .link_index(host_veth)
+            .map_err(netlink(what()))?
+            .is_none()
+        {
+            return Ok(true);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    Ok(false)
 }
 
 fn configure(host: &mut Netlink, inside: &mut Netlink, plan: &Plan, interface: &str) -> Result<()> {
@@ -119,9 +153,24 @@ fn configure(host: &mut Netlink, inside: &mut Netlink, plan: &Plan, interface: &
     }
 }
 
-/// Deletes the host end (and so the pair); Ok when it is already gone (the namespace died).
+/// Deletes the host end (and so the pair). Ok when it is already gone, and left to the
+/// kernel when the container's namespace is dying: the kernel then deletes the pair itself,
+/// and waiting for it here would cost the caller tens of milliseconds.
 pub(crate) fn teardown(host: &mut Netlink, host_veth: &str) -> Result<()> {
-    host.delete_link_named(host_veth)
-        .map_err(netlink(format!("deleting veth {host_veth}")))?;
+    let what = || format!("deleting veth {host_veth}");
+    let peer = host.link_peer_nsid(host_veth).map_err(netlink(what()))?;
+    tracing::debug!(veth = host_veth, ?peer, "peer namespace id");
+    match peer {
+        None => return Ok(()),
+        Some(Some(nsid)) if !host.nsid_alive(nsid).map_err(netlink(what()))? => {
+            tracing::debug!(
+                veth = host_veth,
+                "the container's namespace is dying; the kernel removes the pair"
+            );
+            return Ok(());
+        }
+        Some(_) => {}
+    }
+    host.delete_link_named(host_veth).map_err(netlink(what()))?;
     Ok(())
 }

@@ -56,14 +56,27 @@ impl Drop for TestStore {
 }
 
 /// Asserts that no link named in `links` and no chain in `chains` exists on the host.
+/// Links of a namespace that just died are removed by the kernel a moment later, so links
+/// are polled for up to 5 s.
 pub fn assert_no_leftovers(links: &[String], chains: &[String]) {
-    let out = run(Command::new("ip").args(["-o", "link", "show"]));
-    let listing = String::from_utf8_lossy(&out.stdout);
-    for link in links {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let out = run(Command::new("ip").args(["-o", "link", "show"]));
+        let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+        let left: Vec<&String> = links
+            .iter()
+            .filter(|l| {
+                listing.contains(&format!(": {l}:")) || listing.contains(&format!(": {l}@"))
+            })
+            .collect();
+        if left.is_empty() {
+            break;
+        }
         assert!(
-            !listing.contains(&format!(": {link}:")) && !listing.contains(&format!(": {link}@")),
-            "link {link} left behind"
+            std::time::Instant::now() < deadline,
+            "links left behind: {left:?}"
         );
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let saved =
         String::from_utf8_lossy(&run(&mut Command::new("iptables-save")).stdout).into_owned();
