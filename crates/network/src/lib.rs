@@ -7,11 +7,14 @@
 //! processes: the caller hands in the path of a network namespace (`/proc/<pid>/ns/net`).
 //!
 //! The steps of an attach, each undone if a later one fails:
-//! 1. `ipam`: lease an address (record written under the store lock); the first attach to
-//!    a network also creates its bridge (`bridge`) and firewall rules (`firewall`);
-//! 2. `veth`: veth pair, address, routes inside the namespace;
-//! 3. `portmap`: host ports chosen and DNAT rules added (under the host-wide lock);
-//! 4. `hosts`: the network's hosts file rewritten.
+//! 1. under the store's flock: the network's bridge and firewall rules on first use
+//!    (`bridge`, `firewall`), an address lease (`ipam`), host ports and DNAT rules
+//!    (`portmap`, under the host-wide lock too), the record written once, the hosts file
+//!    rewritten (`hosts`);
+//! 2. `veth`: the pair, address, MAC, lo and default route inside the namespace.
+//!
+//! `detach` undoes both; `reconcile` does it for containers that are gone; `reap` removes
+//! bridges and chains of whole stores that are gone.
 
 mod attach;
 mod bridge;

@@ -252,3 +252,35 @@ fn bridge_and_chains_of_a_vanished_store_are_reaped() {
     common::assert_no_leftovers(&[bridge], &chains);
     store.finish();
 }
+
+#[test]
+fn a_container_reattaches_right_after_its_namespace_died() {
+    // as `restart` does: the container exits, is detached, and its next run attaches at once
+    // while the kernel may still be removing the previous pair (same host veth name)
+    let store = TestStore::new();
+    let id = container_id();
+    let mut veths = Vec::new();
+    for running_ms in [0u64, 5, 10, 20, 40] {
+        let mut ns = Netns::new();
+        let attachment = store
+            .networks
+            .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[])
+            .unwrap();
+        assert_eq!(address_in(&ns, "eth0").map(|a| a.0), Some(attachment.ip));
+        veths.extend(
+            store
+                .networks
+                .inspect(DEFAULT_NETWORK)
+                .unwrap()
+                .endpoints
+                .iter()
+                .map(|e| e.host_veth.clone()),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(running_ms));
+        ns.kill();
+        store.networks.detach(DEFAULT_NETWORK, &id).unwrap();
+    }
+    veths.dedup();
+    common::assert_no_leftovers(&veths, &[]);
+    store.finish();
+}
