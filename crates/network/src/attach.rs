@@ -26,7 +26,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 impl Networks {
-    /// Attaches the network namespace at `netns` (e.g. /proc/<pid>/ns/net) to `network`:
+    /// Attaches the network namespace at `netns` (e.g. `/proc/<pid>/ns/net`) to `network`:
     /// an address lease, a veth pair into the network's bridge (created on first use),
     /// address and default route inside, the published `ports`, and a line in the hosts file.
     pub fn attach(

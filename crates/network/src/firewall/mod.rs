@@ -1,6 +1,6 @@
 //! Firewall rules for networks and published ports, said in words of networks and
-//! containers ([`Action`]). One backend turns them into its own syntax and applies them:
-//! [`iptables`] (named by [`BACKEND`]). Nothing outside this directory knows that syntax.
+//! containers (`Action`). One backend turns them into its own syntax and applies them:
+//! `iptables` (named by [`BACKEND`]). Nothing outside this directory knows that syntax.
 
 pub(crate) mod iptables;
 mod iptables_syntax;
