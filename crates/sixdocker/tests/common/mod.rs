@@ -10,12 +10,26 @@ pub mod pty;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use six_testkit::unique_name;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sixdocker");
+
+/// How long one CLI command may take before the test gives up on it.
+pub const COMMAND_DEADLINE: Duration = Duration::from_secs(180);
+
+/// Reads a pipe to its end on a thread; the bytes arrive on the returned channel.
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        let _ = tx.send(buf);
+    });
+    rx
+}
 
 /// One test's private store. On drop: `rm -f` every container, remove every network but
 /// the default, then check that nothing is left (mounts under the temp dir, cgroups and
@@ -36,14 +50,6 @@ pub struct Ran {
 }
 
 impl Ran {
-    fn from(out: Output) -> Ran {
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
     /// Asserts success and returns stdout.
     #[track_caller]
     pub fn ok(&self) -> &str {
@@ -111,14 +117,48 @@ impl Sandbox {
         self.run(line.split(' ').filter(|a| !a.is_empty()))
     }
 
+    /// Runs `sixdocker ARGS` to completion, bounded: a command that does not finish within
+    /// [`COMMAND_DEADLINE`] is killed and fails the test, and so does output that stays open
+    /// after the CLI exited (a process it left behind holding its stdout or stderr).
     pub fn run<I, S>(&self, args: I) -> Ran
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let out = self.command(args).output().expect("running sixdocker");
+        let mut cmd = self.command(args);
+        let shown = format!("{cmd:?}");
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running sixdocker");
+        let stdout = drain(child.stdout.take().unwrap());
+        let stderr = drain(child.stderr.take().unwrap());
+        let until = Instant::now() + COMMAND_DEADLINE;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > until {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{shown} did not finish within {COMMAND_DEADLINE:?}");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let pipe_deadline = Duration::from_secs(10);
+        let stdout = stdout.recv_timeout(pipe_deadline).unwrap_or_else(|_| {
+            panic!("{shown} exited but its stdout stayed open: a process kept it")
+        });
+        let stderr = stderr.recv_timeout(pipe_deadline).unwrap_or_else(|_| {
+            panic!("{shown} exited but its stderr stayed open: a process kept it")
+        });
         self.remember_ids();
-        Ran::from(out)
+        Ran {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
     }
 
     /// Full IDs of all containers, remembered for the leak checks.
