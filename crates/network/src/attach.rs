@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::bridge::{self, short_hash};
 use crate::error::{netlink, Error, Result};
-use crate::firewall::{Firewall, Saved};
+use crate::firewall::{Firewall, Saved, Tagged};
 use crate::netlink::Netlink;
 use crate::network::network_tag;
 use crate::store::{host_lock, SubnetRegistry};
@@ -169,7 +169,7 @@ impl Networks {
         let firewall = (|| {
             let saved = Firewall::save()?;
             self.firewall
-                .change(&saved, &[&network_tag(&net.name)], &rules)?;
+                .change(&saved, &[Tagged::Exactly(&network_tag(&net.name))], &rules)?;
             if self.ip_forward && !net.internal {
                 bridge::enable_ip_forward()?;
             }
@@ -192,13 +192,22 @@ impl Networks {
         let _host = host_lock()?;
         let saved = Firewall::save()?;
         let assigned = portmap::assign(ports, &Firewall::published(&saved))?;
-        let rules = portmap::rules(
+        let mut rules = portmap::rules(
             &assigned,
             endpoint.ip,
             &net.bridge,
             &container_tag(&net.name, &endpoint.id),
         )?;
-        self.firewall.change(&saved, &[], &rules)?;
+        // the network's own rules (masquerade for 127.0.0.1 and hairpin) may have been
+        // flushed from under us (a firewall reload): put them back with the ports
+        let tag = network_tag(&net.name);
+        let mut remove = Vec::new();
+        let wanted = portmap::network_rules(net.subnet, &net.bridge, net.internal, &tag);
+        if self.firewall.tags(&saved).filter(|t| *t == tag).count() != wanted.len() {
+            rules.extend(wanted);
+            remove.push(Tagged::Exactly(&tag));
+        }
+        self.firewall.change(&saved, &remove, &rules)?;
         Ok(assigned)
     }
 
@@ -206,8 +215,11 @@ impl Networks {
     fn unpublish(&self, network: &str, container_id: &str) -> Result<()> {
         let _host = host_lock()?;
         let saved = Firewall::save()?;
-        self.firewall
-            .change(&saved, &[&container_tag(network, container_id)], &[])
+        self.firewall.change(
+            &saved,
+            &[Tagged::Exactly(&container_tag(network, container_id))],
+            &[],
+        )
     }
 
     /// Undoes the recorded part of an attach: rules, lease, hosts line.
@@ -299,7 +311,7 @@ impl Networks {
         if stale_tags.is_empty() {
             return Ok(());
         }
-        let tags: Vec<&str> = stale_tags.iter().map(String::as_str).collect();
+        let tags: Vec<Tagged> = stale_tags.iter().map(|t| Tagged::Exactly(t)).collect();
         self.firewall.change(&saved, &tags, &[])
     }
 

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::bridge::{self, short_hash};
 use crate::error::{netlink, Error, Result};
-use crate::firewall::Firewall;
+use crate::firewall::{Firewall, Tagged};
 use crate::netlink::Netlink;
 use crate::store::{host_lock, Store, SubnetRegistry};
 use crate::subnet::Subnet;
@@ -247,8 +247,11 @@ impl Networks {
         {
             let _host = host_lock()?;
             let saved = Firewall::save()?;
-            self.firewall
-                .change(&saved, &[&network_tag(&network.name)], &[])?;
+            self.firewall.change(
+                &saved,
+                &[Tagged::AndBelow(&network_tag(&network.name))],
+                &[],
+            )?;
             let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
             bridge::remove(&mut host, &network.bridge)?;
             self.store.delete(&network.name)?;

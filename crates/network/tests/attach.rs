@@ -137,6 +137,14 @@ fn two_namespaces_on_one_network_ping_each_other_and_share_hosts() {
     let links = store.links();
     store.networks.remove(&name).unwrap();
     common::assert_no_leftovers(&links, &[]);
+    let saved = String::from_utf8_lossy(
+        &common::run(&mut std::process::Command::new("iptables-save")).stdout,
+    )
+    .into_owned();
+    assert!(
+        !saved.contains(&format!("six:{name}")),
+        "rules of network {name} left:\n{saved}"
+    );
     assert!(!hosts_path.exists());
     store.finish();
 }

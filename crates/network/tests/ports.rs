@@ -253,5 +253,62 @@ fn internal_network_refuses_ports() {
         .to_string();
     assert!(e.contains("internal"), "{e}");
     assert!(store.networks.inspect(&name).unwrap().endpoints.is_empty());
+    // attached without ports: its rules only drop traffic in and out, no NAT
+    let id = container_id();
+    store
+        .networks
+        .attach(&name, &endpoint(&id), &ns.path(), &[])
+        .unwrap();
+    let bridge = store.networks.inspect(&name).unwrap().bridge;
+    let saved = String::from_utf8_lossy(
+        &common::run(&mut std::process::Command::new("iptables-save")).stdout,
+    )
+    .into_owned();
+    let ours: Vec<&str> = saved.lines().filter(|l| l.contains(&bridge)).collect();
+    assert!(ours.iter().any(|l| l.contains("-j DROP")), "{ours:?}");
+    assert!(
+        !ours
+            .iter()
+            .any(|l| l.contains("MASQUERADE") || l.contains("ACCEPT")),
+        "{ours:?}"
+    );
+    store.networks.detach(&name, &id).unwrap();
+    store.finish();
+}
+
+#[test]
+fn network_rules_come_back_with_the_next_published_port_after_a_flush() {
+    let store = TestStore::new();
+    let (a, b) = (Netns::new(), Netns::new());
+    let (ida, idb) = (container_id(), container_id());
+    let port: PortMapping = "127.0.0.1::80".parse().unwrap();
+    store
+        .networks
+        .attach(DEFAULT_NETWORK, &endpoint(&ida), &a.path(), &[port])
+        .unwrap();
+    // a firewall reload empties our masquerade chain (only this store's own chain)
+    let post = store.networks.firewall_chains()[1].clone();
+    let flushed =
+        common::run(std::process::Command::new("iptables").args(["-t", "nat", "-F", &post]));
+    assert!(flushed.status.success());
+    store
+        .networks
+        .attach(DEFAULT_NETWORK, &endpoint(&idb), &b.path(), &[port])
+        .unwrap();
+    let saved = String::from_utf8_lossy(
+        &common::run(&mut std::process::Command::new("iptables-save")).stdout,
+    )
+    .into_owned();
+    let masquerades = saved
+        .lines()
+        .filter(|l| l.starts_with(&format!("-A {post} ")) && l.contains("MASQUERADE"))
+        .count();
+    assert_eq!(masquerades, 3, "network rules not restored:\n{saved}");
+    assert!(
+        saved.contains(&format!("six:{DEFAULT_NETWORK}:{ida}")),
+        "the first container's rules went:\n{saved}"
+    );
+    store.networks.detach(DEFAULT_NETWORK, &ida).unwrap();
+    store.networks.detach(DEFAULT_NETWORK, &idb).unwrap();
     store.finish();
 }

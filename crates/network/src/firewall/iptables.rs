@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
 use super::iptables_syntax::{render, Chain};
-use super::Rule;
+use super::{Rule, Tagged};
 use crate::error::{Error, Result};
 use crate::Proto;
 
@@ -198,7 +198,7 @@ impl Firewall {
 
     /// Removes every rule whose tag is `remove` or below it (`remove:...`), then appends
     /// `add`; creates our chains and jumps when missing. One atomic batch.
-    pub(crate) fn change(&self, saved: &Saved, remove: &[&str], add: &[Rule]) -> Result<()> {
+    pub(crate) fn change(&self, saved: &Saved, remove: &[Tagged], add: &[Rule]) -> Result<()> {
         let batch = self.batch(saved, remove, add);
         if batch.is_empty() {
             return Ok(());
@@ -207,7 +207,7 @@ impl Firewall {
     }
 
     /// The iptables-restore input for [`Firewall::change`] ("" when there is nothing to do).
-    fn batch(&self, saved: &Saved, remove: &[&str], add: &[Rule]) -> String {
+    fn batch(&self, saved: &Saved, remove: &[Tagged], add: &[Rule]) -> String {
         let rendered: Vec<(&Rule, (Chain, String))> =
             add.iter().map(|r| (r, render(&r.action))).collect();
         let mut batch = String::new();
@@ -238,11 +238,7 @@ impl Firewall {
             }
             for line in saved.rules(table) {
                 let in_ours = ours.iter().any(|c| line.starts_with(&format!("-A {c} ")));
-                let tagged = comment_of(line).is_some_and(|c| {
-                    remove
-                        .iter()
-                        .any(|t| c == *t || c.starts_with(&format!("{t}:")))
-                });
+                let tagged = comment_of(line).is_some_and(|c| remove.iter().any(|t| t.matches(c)));
                 if in_ours && tagged {
                     lines.push(format!("-D {}", &line[3..]));
                 }
@@ -419,12 +415,23 @@ mod tests {
         let saved = Saved {
             text: SAVED.to_string(),
         };
-        let batch = firewall.batch(&saved, &["six:n1:c1"], &[]);
+        let batch = firewall.batch(&saved, &[Tagged::Exactly("six:n1:c1")], &[]);
         assert_eq!(
             batch,
             "*nat\n-D SIXDOCKER-ab -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -m comment --comment six:n1:c1 -j DNAT --to-destination 10.0.0.2:80\nCOMMIT\n"
         );
-        assert_eq!(firewall.batch(&saved, &["six:n9"], &[]), "");
+        assert_eq!(
+            firewall.batch(&saved, &[Tagged::AndBelow("six:n9")], &[]),
+            ""
+        );
+    }
+
+    #[test]
+    fn tag_matching() {
+        assert!(Tagged::AndBelow("six:n1").matches("six:n1:c1"));
+        assert!(Tagged::AndBelow("six:n1").matches("six:n1"));
+        assert!(!Tagged::AndBelow("six:n1").matches("six:n10"));
+        assert!(!Tagged::Exactly("six:n1").matches("six:n1:c1"));
     }
 
     #[test]

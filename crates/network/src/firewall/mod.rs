@@ -55,3 +55,26 @@ pub(crate) struct Rule {
     pub action: Action,
     pub tag: String,
 }
+
+/// Which rules a removal takes, by tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tagged<'a> {
+    /// Rules tagged exactly so (one network's own rules, one container's rules).
+    Exactly(&'a str),
+    /// Rules tagged so and every tag below it (`six:net` takes `six:net:<container>` too).
+    AndBelow(&'a str),
+}
+
+impl Tagged<'_> {
+    pub(crate) fn matches(&self, tag: &str) -> bool {
+        match self {
+            Tagged::Exactly(t) => tag == *t,
+            Tagged::AndBelow(t) => {
+                tag == *t
+                    || tag
+                        .strip_prefix(t)
+                        .is_some_and(|rest| rest.starts_with(':'))
+            }
+        }
+    }
+}
