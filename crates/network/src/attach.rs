@@ -39,7 +39,7 @@ impl Networks {
         let _span =
             tracing::debug_span!("network_attach", network, container = %container.id).entered();
         if !valid_id(&container.id) {
-            return Err(Error::InvalidName(container.id.clone()));
+            return Err(Error::InvalidContainerId(container.id.clone()));
         }
         let netns_file = File::open(netns).map_err(|source| Error::Netns {
             path: netns.to_path_buf(),
@@ -95,9 +95,14 @@ impl Networks {
                 endpoint.ports = self.publish(&net, &endpoint, ports)?;
             }
             net.endpoints.push(endpoint.clone());
-            let recorded = self.store.write(&net).and_then(|()| {
-                hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))
-            });
+            let mut recorded = self.store.write(&net);
+            if recorded.is_ok() {
+                recorded = hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net));
+                if recorded.is_err() {
+                    net.endpoints.retain(|e| e.id != endpoint.id);
+                    let _ = self.store.write(&net);
+                }
+            }
             if let Err(e) = recorded {
                 if !endpoint.ports.is_empty() {
                     let _ = self.unpublish(network, &endpoint.id);

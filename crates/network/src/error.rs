@@ -11,6 +11,8 @@ pub enum Error {
     InvalidSubnet { value: String, reason: String },
     #[error("invalid network name {0:?}: expected 1-64 characters of [a-zA-Z0-9_.-], starting with a letter or digit")]
     InvalidName(String),
+    #[error("invalid container id {0:?}: expected 1-128 characters of [a-zA-Z0-9_.-]")]
+    InvalidContainerId(String),
     #[error("unsupported network driver {0:?}: only \"bridge\" is supported")]
     UnsupportedDriver(String),
     #[error("gateway {gateway} is outside subnet {subnet}")]

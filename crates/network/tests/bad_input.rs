@@ -120,6 +120,14 @@ fn bad_networks_are_refused_and_nothing_is_made() {
     );
     assert!(e.contains("/nonexistent/ns"), "{e}");
 
+    let e = one_line(
+        store
+            .networks
+            .attach(DEFAULT_NETWORK, &endpoint("bad id/.."), &ns.path(), &[])
+            .unwrap_err(),
+    );
+    assert!(e.contains("invalid container id"), "{e}");
+
     let names: Vec<String> = store
         .networks
         .list()
