@@ -212,6 +212,14 @@ impl Netlink {
         match self.request(RouteNetlinkMessage::GetNsId(message), 0) {
             Ok(()) => Ok(true),
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+            // kernels before 4.20 cannot look a namespace up by id: say alive, so callers
+            // take the safe path
+            Err(e)
+                if e.raw_os_error() == Some(libc::EINVAL)
+                    || e.raw_os_error() == Some(libc::EOPNOTSUPP) =>
+            {
+                Ok(true)
+            }
             Err(e) => Err(e),
         }
     }
