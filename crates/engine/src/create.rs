@@ -10,7 +10,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::record::{ContainerConfig, Status};
 use crate::request::RunRequest;
 use crate::spec::{self, ImageDefaults, SpecInput};
-use crate::store::{write_atomic, Store};
+use crate::store::{write_atomic, Durable, Store};
 use crate::types::{CpuSet, NetworkMode};
 
 /// A container whose record, rootfs and spec exist; state still `Creating`.
@@ -140,8 +140,8 @@ impl Engine {
         config.workdir = built.workdir;
         config.user = built.user;
         config.hostname = built.hostname;
-        let written = write_atomic(&dir.join("container.json"), &config)
-            .and_then(|()| write_atomic(&Engine::spec_path(&dir), &built.spec));
+        let written = write_atomic(&Engine::spec_path(&dir), &built.spec, Durable::No)
+            .and_then(|()| write_atomic(&dir.join("container.json"), &config, Durable::Yes));
         if let Err(e) = written {
             self.discard(&id);
             return Err(e);

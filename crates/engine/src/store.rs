@@ -72,8 +72,8 @@ impl Store {
             owner: Some(ProcessId::current()),
             ..State::default()
         };
-        let written = write_atomic(&dir.join(CONFIG), config)
-            .and_then(|()| write_atomic(&dir.join(STATE), &state));
+        let written = write_atomic(&dir.join(CONFIG), config, Durable::No)
+            .and_then(|()| write_atomic(&dir.join(STATE), &state, Durable::No));
         let claimed = written.and_then(|()| self.claim_name(&config.name, &config.id));
         if let Err(e) = claimed {
             let _ = fs::remove_dir_all(&dir);
@@ -191,7 +191,7 @@ impl Store {
         let _guard = lock_file(&dir.join(LOCK))?;
         let mut state: State = read_json(&dir.join(STATE), id)?;
         let out = change(&mut state)?;
-        write_atomic(&dir.join(STATE), &state)?;
+        write_atomic(&dir.join(STATE), &state, Durable::No)?;
         Ok(out)
     }
 
@@ -202,7 +202,7 @@ impl Store {
 
     /// Writes the state while the caller holds [`Store::lock`].
     pub fn write_state_locked(&self, id: &str, state: &State) -> Result<()> {
-        write_atomic(&self.dir(id).join(STATE), state)
+        write_atomic(&self.dir(id).join(STATE), state, Durable::No)
     }
 
     /// Removes the record and its name. Refuses while anything is still mounted inside it
@@ -295,8 +295,19 @@ fn read_json<T: DeserializeOwned>(path: &Path, id: &str) -> Result<T> {
         .map_err(|e| Error::Corrupt(format!("reading {}: {e}", path.display())))
 }
 
-/// Write to a temp file, fsync, rename over: readers see the old or the new file, never half.
-pub(crate) fn write_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+/// Whether a write must reach the disk before it counts (fsync before the rename).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durable {
+    /// The container's identity (`container.json`), written once.
+    Yes,
+    /// State rewritten many times per run: the rename alone keeps it whole for readers and a
+    /// killed writer, ext4 flushes a replaced file's data on rename (auto_da_alloc), and after a
+    /// power loss nothing runs anyway and reconcile rewrites it. An fsync here costs 2-6 ms each.
+    No,
+}
+
+/// Write to a temp file, (fsync,) rename over: readers see the old or the new file, never half.
+pub(crate) fn write_atomic<T: Serialize>(path: &Path, value: &T, durable: Durable) -> Result<()> {
     static N: AtomicU32 = AtomicU32::new(0);
     let tmp = path.with_extension(format!(
         "tmp-{}-{}",
@@ -308,7 +319,9 @@ pub(crate) fn write_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(&bytes)?;
-        f.sync_data()?;
+        if durable == Durable::Yes {
+            f.sync_data()?;
+        }
         fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
