@@ -68,6 +68,15 @@ c_ctr_exit_code() {
   local rc=$?
   [ "$rc" -eq 3 ] || { echo "ctr's exit code: expected 3, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
 }
+# The shim reads the runtime's error from its --log file (--log-format json): it must arrive.
+c_ctr_error() {
+  cr "${CTR_RUN[@]}" --rm "$IMAGE" "$PREFIX-missing" /no/such/program >/dev/null
+  local rc=$?
+  [ "$rc" -ne 0 ] || { echo "ctr run of a missing program succeeded"; return 1; }
+  grep -q /no/such/program "$TMP/last.err" || { echo "the runtime's error did not reach ctr: $(err_summary "$TMP/last.err")"; return 1; }
+  cr containers delete "$PREFIX-missing" 2>/dev/null
+  return 0
+}
 c_ctr_env() {
   local out
   out=$(cr "${CTR_RUN[@]}" --rm --env SIXKEY=six-value "$IMAGE" "$PREFIX-env" sh -c 'echo "$SIXKEY"') || failed $? || return 1
@@ -110,6 +119,7 @@ containerd_suite() {
   check "ctr run --rm echo hi" c_ctr_echo
   check "ctr run exit code (sh -c 'exit 3' -> 3)" c_ctr_exit_code
   check "ctr run --env KEY=VALUE" c_ctr_env
+  check "ctr run of a missing program (the runtime's JSON log error reaches ctr)" c_ctr_error
   check "ctr run -d sleep 1000 (task RUNNING)" c_ctr_run_detached
   check "ctr task exec --exec-id" c_ctr_exec
   check "ctr task exec exit code (5)" c_ctr_exec_exit_code

@@ -111,6 +111,18 @@ c_exit_code() {
   local rc=$?
   [ "$rc" -eq 3 ] || { echo "podman's exit code: expected 3, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
 }
+# Podman maps the runtime's error text to 127 (not found) and 126 (not executable), like a shell.
+c_missing_program() {
+  prun --rm "$IMAGE" /no/such/program
+  local rc=$?
+  [ "$rc" -eq 127 ] || { echo "podman's exit code: expected 127, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
+  grep -q /no/such/program "$TMP/last.err" || { echo "the error does not name the program: $(err_summary "$TMP/last.err")"; return 1; }
+}
+c_not_executable() {
+  prun --rm "$IMAGE" /etc/passwd
+  local rc=$?
+  [ "$rc" -eq 126 ] || { echo "podman's exit code: expected 126, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
+}
 c_env() {
   local out
   out=$(inside -e SIXKEY=six-value "$IMAGE" sh -c 'echo "$SIXKEY"') || { echo "$out"; return 1; }
@@ -300,6 +312,8 @@ podman_suite() {
   check "podman default network is the suite's (podman network inspect)" c_default_network
   check "podman run --rm echo hi" c_echo
   check "podman run exit code (sh -c 'exit 3' -> 3)" c_exit_code
+  check "podman run of a missing program (exit code 127, error names it)" c_missing_program
+  check "podman run of a non-executable file (exit code 126)" c_not_executable
   check "podman run -e KEY=VALUE" c_env
   check "podman run -v HOSTDIR:/data (write inside, read on host)" c_volume
   check "podman run -w /tmp" c_workdir
