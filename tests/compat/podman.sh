@@ -256,6 +256,22 @@ c_kill_signal() {
   po rm "$KILLED" >/dev/null || failed $?
 }
 
+# ---- stop escalates to SIGKILL; rm -f of a running container ------------------------------------
+c_stop_escalates() {
+  local name="$PREFIX-stubborn" out
+  prun -d --name "$name" "$IMAGE" sleep 1000 >/dev/null || failed $? || return 1
+  po stop -t 1 "$name" >/dev/null || failed $? || return 1 # pid 1 ignores SIGTERM
+  out=$(po inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$name") || failed $? || return 1
+  want_eq "state after stop -t 1" "exited 137" "$out" || return 1
+  po rm "$name" >/dev/null || failed $?
+}
+c_rm_force_running() {
+  local name="$PREFIX-rmf"
+  prun -d --name "$name" "$IMAGE" sleep 1000 >/dev/null || failed $? || return 1
+  po rm -f -t 0 "$name" >/dev/null || failed $? || return 1
+  if po container exists "$name"; then echo "$name still exists after rm -f"; return 1; fi
+}
+
 # ---- terminals: tmux gives podman a real pty of a known size -----------------------------------
 shows_prompt() { tmux -S "$TMUX_SOCK" capture-pane -p -t "$1" | grep -Eq '# ?$'; }
 prompt_or_exit() { [ -e "$2" ] || shows_prompt "$1"; }
@@ -343,5 +359,7 @@ podman_suite() {
   check "podman ps -a (status Exited (0))" c_ps_exited
   check "podman rm" c_rm
   check "podman kill -s USR1 (trap runs, exit code 7)" c_kill_signal
+  check "podman stop -t 1 of a container ignoring SIGTERM (SIGKILL, exit code 137)" c_stop_escalates
+  check "podman rm -f of a running container" c_rm_force_running
   check "podman: nothing left after its containers are gone (cgroups, runtime state, netns, mounts)" tool_leftovers
 }
