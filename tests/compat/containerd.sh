@@ -113,6 +113,11 @@ c_ctr_delete() {
   [ ! -e "$CTR_DIR/runc/$PREFIX/$LONG" ] || { echo "runtime state $CTR_DIR/runc/$PREFIX/$LONG left after delete"; return 1; }
 }
 
+# ctr run -t: the shim hands the runtime a --console-socket; ctr's own terminal is a tmux pane.
+c_ctr_run_tty() {
+  terminal_check ctr-run-t 4 ctr --address "$CTR_SOCK" -n "$PREFIX" "${CTR_RUN[@]}" -t --rm "$IMAGE" "$PREFIX-tty" sh
+}
+
 containerd_suite() {
   containerd_start || return 0
   check "ctr image import (busybox docker-archive)" c_ctr_import
@@ -120,6 +125,12 @@ containerd_suite() {
   check "ctr run exit code (sh -c 'exit 3' -> 3)" c_ctr_exit_code
   check "ctr run --env KEY=VALUE" c_ctr_env
   check "ctr run of a missing program (the runtime's JSON log error reaches ctr)" c_ctr_error
+  if tmux_start; then
+    check "ctr run -t (terminal size, exit code)" c_ctr_run_tty
+    tmux_stop
+  else
+    fail "tmux server for the terminal checks" "tmux -S $TMUX_SOCK new-session failed"
+  fi
   check "ctr run -d sleep 1000 (task RUNNING)" c_ctr_run_detached
   check "ctr task exec --exec-id" c_ctr_exec
   check "ctr task exec exit code (5)" c_ctr_exec_exit_code

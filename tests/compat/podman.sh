@@ -6,13 +6,12 @@
 # shellcheck shell=bash
 
 PODMAN_DIR="$TMP/podman"
-TMUX_SOCK="$TMP/tmux.sock"
 
 PODMAN=(podman --runtime "$RUNTIME" --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/runroot"
   --tmpdir "$PODMAN_DIR/tmp" --cgroup-manager cgroupfs --events-backend file --storage-driver overlay)
 
 podman_configure() {
-  mkdir -p "$PODMAN_DIR"/{root,runroot,tmp,net,volumes,tty}
+  mkdir -p "$PODMAN_DIR"/{root,runroot,tmp,net,volumes}
   cat >"$PODMAN_DIR/containers.conf" <<EOF
 # The compat suite's own Podman configuration: every path under $PODMAN_DIR.
 [containers]
@@ -272,55 +271,9 @@ c_rm_force_running() {
   if po container exists "$name"; then echo "$name still exists after rm -f"; return 1; fi
 }
 
-# ---- terminals: tmux gives podman a real pty of a known size -----------------------------------
-shows_prompt() { tmux -S "$TMUX_SOCK" capture-pane -p -t "$1" | grep -Eq '# ?$'; }
-prompt_or_exit() { [ -e "$2" ] || shows_prompt "$1"; }
-# in_terminal NAME KEYS PODMAN_ARGS...: runs podman in a tmux pane, waits for a shell prompt,
-# types KEYS, waits for podman to exit; leaves the screen in $PODMAN_DIR/tty/NAME.screen and
-# podman's exit code in $PODMAN_DIR/tty/NAME.rc.
-in_terminal() {
-  local name=$1 keys=$2 dir="$PODMAN_DIR/tty"
-  shift 2
-  {
-    echo '#!/bin/bash'
-    printf 'export CONTAINERS_CONF=%q CONTAINERS_STORAGE_CONF=%q CONTAINERS_REGISTRIES_CONF=%q\n' \
-      "$CONTAINERS_CONF" "$CONTAINERS_STORAGE_CONF" "$CONTAINERS_REGISTRIES_CONF"
-    # --foreground: podman must stay in the terminal's foreground process group
-    printf '%q ' timeout --foreground -k 5 60 "${PODMAN[@]}" "$@"
-    printf '2>%q\n' "$dir/$name.err"
-    printf 'echo $? >%q.tmp && mv %q.tmp %q\n' "$dir/$name.rc" "$dir/$name.rc" "$dir/$name.rc"
-  } >"$dir/$name.sh"
-  tmux -S "$TMUX_SOCK" new-session -d -s "$name" -x 100 -y 30 "bash $dir/$name.sh" || { echo "tmux new-session failed"; return 1; }
-  wait_for 30 prompt_or_exit "$name" "$dir/$name.rc"
-  if ! shows_prompt "$name" || [ -e "$dir/$name.rc" ]; then
-    echo "no shell prompt within 30 s (podman's exit code: $(cat "$dir/$name.rc" 2>/dev/null || echo none)): $(err_summary "$dir/$name.err") screen: $(tmux -S "$TMUX_SOCK" capture-pane -p -t "$name" | grep -v '^$' | tail -n 3 | tr '\n' '|')"
-    return 1
-  fi
-  tmux -S "$TMUX_SOCK" send-keys -t "$name" "$keys" Enter
-  wait_for 30 test -s "$dir/$name.rc" || { echo "podman did not exit within 30 s of: $keys"; return 1; }
-  tmux -S "$TMUX_SOCK" capture-pane -p -t "$name" >"$dir/$name.screen"
-  tmux -S "$TMUX_SOCK" kill-session -t "$name"
-}
-# terminal_check NAME EXIT_CODE PODMAN_ARGS...: the shell in the container sees the pane's size
-# and its exit code comes back.
-terminal_check() {
-  local name=$1 code=$2 dir="$PODMAN_DIR/tty"
-  shift 2
-  in_terminal "$name" "stty size; exit $code" "$@" || return 1
-  local rc size
-  rc=$(cat "$dir/$name.rc")
-  [ "$rc" = "$code" ] || { echo "exit code: expected $code, got $rc: $(err_summary "$dir/$name.err")"; return 1; }
-  size=$(grep -E '^[0-9]+ [0-9]+ *$' "$dir/$name.screen" | head -n 1 | tr -d ' \n' )
-  [ "$size" = "30100" ] || { echo "stty size: expected '30 100', screen: $(grep -v '^$' "$dir/$name.screen" | tr '\n' '|')"; return 1; }
-}
-c_run_it() { terminal_check run-it 4 run --cgroup-parent "/$PREFIX" "${PODMAN_RUN_EXTRA[@]}" -it --rm "$IMAGE" sh; }
-c_exec_it() { terminal_check exec-it 6 exec -it "$BG" sh; }
-
-tmux_start() {
-  tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s keepalive -x 100 -y 30 "sleep 100000" &&
-    tmux -S "$TMUX_SOCK" set-option -g status off >/dev/null &&
-    tmux -S "$TMUX_SOCK" set-option -g remain-on-exit on >/dev/null
-}
+# ---- terminals (terminal.sh): podman run -it and exec -it in a tmux pane -----------------------
+c_run_it() { terminal_check run-it 4 "${PODMAN[@]}" run --cgroup-parent "/$PREFIX" "${PODMAN_RUN_EXTRA[@]}" -it --rm "$IMAGE" sh; }
+c_exec_it() { terminal_check exec-it 6 "${PODMAN[@]}" exec -it "$BG" sh; }
 
 podman_suite() {
   podman_configure
@@ -351,7 +304,7 @@ podman_suite() {
   if tmux_start; then
     check "podman exec -it (terminal size, exit code)" c_exec_it
     check "podman run -it (interactive shell, terminal size, exit code)" c_run_it
-    tmux -S "$TMUX_SOCK" kill-server
+    tmux_stop
   else
     fail "tmux server for the terminal checks" "tmux -S $TMUX_SOCK new-session failed"
   fi

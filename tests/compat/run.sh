@@ -101,6 +101,8 @@ if ! out=$(make_rootfs_tar 2>&1); then
 fi
 IMAGE=localhost/sixcompat/busybox:latest
 
+# shellcheck source=terminal.sh
+. "$HERE/terminal.sh"
 # shellcheck source=podman.sh
 . "$HERE/podman.sh"
 # shellcheck source=containerd.sh
