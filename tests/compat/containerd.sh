@@ -95,6 +95,11 @@ c_ctr_exec() {
   out=$(cr task exec --exec-id "exec1" --fifo-dir "$CTR_DIR/fifo" "$LONG" sh -c 'echo "in-exec $(cat /proc/1/cmdline | tr "\0" " ")"') || failed $? || return 1
   want_eq "exec output (and the task's pid 1)" "in-exec sleep 1000 " "$out"
 }
+c_ctr_exec_options() {
+  local out
+  out=$(cr task exec --exec-id "exec3" --fifo-dir "$CTR_DIR/fifo" --user 1000 --cwd /tmp "$LONG" sh -c 'echo "$(id -u) $PWD"') || failed $? || return 1
+  want_eq "uid and cwd in exec --user 1000 --cwd /tmp" "1000 /tmp" "$out"
+}
 c_ctr_exec_exit_code() {
   cr task exec --exec-id "exec2" --fifo-dir "$CTR_DIR/fifo" "$LONG" sh -c 'exit 5'
   local rc=$?
@@ -134,6 +139,7 @@ containerd_suite() {
   check "ctr run -d sleep 1000 (task RUNNING)" c_ctr_run_detached
   check "ctr task exec --exec-id" c_ctr_exec
   check "ctr task exec exit code (5)" c_ctr_exec_exit_code
+  check "ctr task exec --user 1000 --cwd /tmp" c_ctr_exec_options
   check "ctr task kill -s SIGKILL (task STOPPED)" c_ctr_kill
   check "ctr task delete + container delete" c_ctr_delete
   check "containerd: nothing left after its containers are gone (cgroups, runtime state, mounts)" tool_leftovers

@@ -224,6 +224,22 @@ c_exec_exit_code() {
   local rc=$?
   [ "$rc" -eq 5 ] || { echo "exec's exit code: expected 5, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
 }
+c_exec_options() {
+  local out
+  out=$(po exec -u 1000 -w /tmp -e SIXKEY=six-value "$BG" sh -c 'echo "$(id -u) $PWD $SIXKEY"') || failed $? || return 1
+  want_eq "uid, cwd and \$SIXKEY in exec -u 1000 -w /tmp -e SIXKEY=six-value" "1000 /tmp six-value" "$out"
+}
+c_pause_unpause() {
+  local out
+  po pause "$BG" >/dev/null || failed $? || return 1
+  out=$(po inspect --format '{{.State.Status}}' "$BG") || failed $? || return 1
+  want_eq "state after pause" paused "$out" || return 1
+  out=$(grep -h . /sys/fs/cgroup/freezer/"$PREFIX"/*/freezer.state /sys/fs/cgroup/freezer/*/"$PREFIX"/*/freezer.state 2>/dev/null | sort -u)
+  [ -z "$out" ] || want_eq "the container's freezer.state" FROZEN "$out" || return 1
+  po unpause "$BG" >/dev/null || failed $? || return 1
+  out=$(po exec "$BG" echo thawed) || failed $? || return 1
+  want_eq "exec after unpause" thawed "$out"
+}
 c_stop() {
   po stop -t 10 "$BG" >/dev/null || failed $? || return 1
   local out
@@ -301,6 +317,8 @@ podman_suite() {
   check "podman ps (status Up)" c_ps_running
   check "podman exec" c_exec
   check "podman exec exit code (5)" c_exec_exit_code
+  check "podman exec -u 1000 -w /tmp -e KEY=VALUE" c_exec_options
+  check "podman pause + unpause" c_pause_unpause
   if tmux_start; then
     check "podman exec -it (terminal size, exit code)" c_exec_it
     check "podman run -it (interactive shell, terminal size, exit code)" c_run_it
