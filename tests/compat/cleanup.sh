@@ -34,7 +34,13 @@ suite_pids() {
 # The given PIDs and all their descendants (container processes are children of conmon and
 # of the containerd shim, which are child subreapers).
 with_descendants() {
-  ps -e -o pid=,ppid= | awk -v roots="$*" '
+  local stat pid rest ppid
+  for stat in /proc/[0-9]*/stat; do
+    { read -r pid rest <"$stat"; } 2>/dev/null || continue
+    rest=${rest##*) } # after "(comm) ": state, then ppid
+    read -r _ ppid _ <<<"$rest"
+    echo "$pid $ppid"
+  done | awk -v roots="$*" '
     BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
     { parent[$1] = $2 }
     END {

@@ -130,12 +130,7 @@ containerd_suite() {
   check "ctr run exit code (sh -c 'exit 3' -> 3)" c_ctr_exit_code
   check "ctr run --env KEY=VALUE" c_ctr_env
   check "ctr run of a missing program (the runtime's JSON log error reaches ctr)" c_ctr_error
-  if tmux_start; then
-    check "ctr run -t (terminal size, exit code)" c_ctr_run_tty
-    tmux_stop
-  else
-    fail "tmux server for the terminal checks" "tmux -S $TMUX_SOCK new-session failed"
-  fi
+  terminal_checks "ctr run -t (terminal size, exit code)" c_ctr_run_tty
   check "ctr run -d sleep 1000 (task RUNNING)" c_ctr_run_detached
   check "ctr task exec --exec-id" c_ctr_exec
   check "ctr task exec exit code (5)" c_ctr_exec_exit_code

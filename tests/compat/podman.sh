@@ -291,7 +291,21 @@ c_rm_force_running() {
 c_run_it() { terminal_check run-it 4 "${PODMAN[@]}" run --cgroup-parent "/$PREFIX" "${PODMAN_RUN_EXTRA[@]}" -it --rm "$IMAGE" sh; }
 c_exec_it() { terminal_check exec-it 6 "${PODMAN[@]}" exec -it "$BG" sh; }
 
+# netavark: Podman's network backend here (CNI is deprecated). Debian's podman only
+# recommends it, so an install without recommends may lack it.
+netavark_path() {
+  local dir
+  for dir in /usr/local/libexec/podman /usr/local/lib/podman /usr/libexec/podman /usr/lib/podman; do
+    [ -x "$dir/netavark" ] && { echo "$dir/netavark"; return 0; }
+  done
+  return 1
+}
+
 podman_suite() {
+  if ! netavark_path >/dev/null; then
+    fail "podman: netavark is installed" "no netavark in podman's helper folders (CI must install the netavark package); Podman checks skipped"
+    return 0
+  fi
   podman_configure
   check "podman import (busybox image)" c_import
   check "podman default network is the suite's (podman network inspect)" c_default_network
@@ -319,13 +333,8 @@ podman_suite() {
   check "podman exec exit code (5)" c_exec_exit_code
   check "podman exec -u 1000 -w /tmp -e KEY=VALUE" c_exec_options
   check "podman pause + unpause" c_pause_unpause
-  if tmux_start; then
-    check "podman exec -it (terminal size, exit code)" c_exec_it
-    check "podman run -it (interactive shell, terminal size, exit code)" c_run_it
-    tmux_stop
-  else
-    fail "tmux server for the terminal checks" "tmux -S $TMUX_SOCK new-session failed"
-  fi
+  terminal_checks "podman exec -it (terminal size, exit code)" c_exec_it \
+    "podman run -it (interactive shell, terminal size, exit code)" c_run_it
   check "podman stop" c_stop
   check "podman ps -a (status Exited (0))" c_ps_exited
   check "podman rm" c_rm

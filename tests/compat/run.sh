@@ -32,7 +32,7 @@ usage() { echo "usage: $0 RUNTIME_PATH   (an absolute path to a runc-compatible 
 case $1 in /*) ;; *) usage ;; esac
 if [ ! -x "$1" ]; then echo "run.sh: runtime $1 is not an executable file" >&2; exit 2; fi
 if [ "$(id -u)" != 0 ]; then echo "run.sh: the compat suite needs root" >&2; exit 2; fi
-for tool in podman conmon containerd ctr tmux iptables-save ip; do
+for tool in podman conmon containerd ctr iptables iptables-save ip tar timeout sha256sum; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is not installed (see .ci/run)" >&2; exit 2; }
 done
 

@@ -7,13 +7,27 @@
 TMUX_SOCK="$TMP/tmux.sock"
 TTY_DIR="$TMP/tty"
 
+# tmux_start: starts the server, or says why not (the terminal checks then fail).
 tmux_start() {
   mkdir -p "$TTY_DIR"
+  command -v tmux >/dev/null || { echo "tmux is not installed (CI must install the tmux package)"; return 1; }
   tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s keepalive -x 100 -y 30 "sleep 100000" &&
     tmux -S "$TMUX_SOCK" set-option -g status off >/dev/null &&
-    tmux -S "$TMUX_SOCK" set-option -g remain-on-exit on >/dev/null
+    tmux -S "$TMUX_SOCK" set-option -g remain-on-exit on >/dev/null ||
+    { echo "tmux -S $TMUX_SOCK new-session failed"; return 1; }
 }
-tmux_stop() { tmux -S "$TMUX_SOCK" kill-server 2>/dev/null; }
+# terminal_checks NAME_OF_CHECK FUNCTION ...: runs pairs of (check name, function) inside one
+# tmux server; without tmux each of them fails with the reason.
+terminal_checks() {
+  local why
+  if why=$(tmux_start); then
+    while [ $# -ge 2 ]; do check "$1" "$2"; shift 2; done
+    tmux_stop
+  else
+    while [ $# -ge 2 ]; do fail "$1" "$why"; shift 2; done
+  fi
+}
+tmux_stop() { tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true; }
 
 shows_prompt() { tmux -S "$TMUX_SOCK" capture-pane -p -t "$1" | grep -Eq '# ?$'; }
 prompt_or_exit() { [ -e "$2" ] || shows_prompt "$1"; }
