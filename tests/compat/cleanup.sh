@@ -153,6 +153,11 @@ cleanup_all() {
   for pid in $(with_descendants $(suite_pids)); do
     [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] || kill -KILL "$pid" 2>/dev/null
   done
+  # runtime state the tools did not delete: ask the runtime, then remove what is left
+  for line in $(new_runtime_state); do
+    timeout -k 2 10 "$REAL_RUNTIME" --root "$(dirname "$line")" delete --force "$(basename "$line")" >/dev/null 2>&1
+    rm -rf "$line"
+  done
   for line in $(suite_cgroups); do remove_cgroup_tree "$line"; done
   for line in $(suite_mounts); do umount "$line" 2>/dev/null || umount -l "$line" 2>/dev/null; done
   # host ends of veths still attached to the suite's bridge, then the bridge
