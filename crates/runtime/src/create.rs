@@ -153,12 +153,10 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         cgroup: None,
         child: None,
     };
-    let dir_path = undo
-        .dir
-        .as_ref()
-        .map(|d| d.path.clone())
-        .unwrap_or_default();
     let min_fd = 3 + opts.preserve_fds as RawFd;
+    let dir = undo.dir.as_mut().expect("state dir is set until disarm");
+    dir.move_lock_above(min_fd)?;
+    let (dir_path, lock_fd) = (dir.path.clone(), dir.lock_fd());
 
     // exec.fifo: the init blocks opening it for write until `start` opens it for read.
     let fifo_path = dir_path.join(crate::state::EXEC_FIFO);
@@ -266,6 +264,7 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         parent_hooks,
         bundle: &bundle,
         join_cgroup: child_joins_cgroup.then(|| cgroup.clone()),
+        state_lock: lock_fd,
         session_keyring: (!opts.no_new_keyring).then(|| format!("_ses.{id}")),
     };
     let forked = {

@@ -38,6 +38,8 @@ pub struct InitContext<'a> {
     /// Whether the parent must run prestart/createRuntime hooks mid-way.
     pub parent_hooks: bool,
     pub bundle: &'a Path,
+    /// Our copy of the state directory's lock: closed first, so `start` can take it.
+    pub state_lock: RawFd,
     /// The cgroup the init joins itself (None: the parent moved it).
     pub join_cgroup: Option<six_cgroups::Cgroup>,
     /// The name of a new session keyring to join (None: `--no-new-keyring`).
@@ -140,6 +142,26 @@ fn join_session_keyring(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `linux.personality`: the execution domain (LINUX or LINUX32).
+fn set_personality(spec: &Spec) -> Result<(), String> {
+    let Some(p) = spec.linux().as_ref().and_then(|l| l.personality().as_ref()) else {
+        return Ok(());
+    };
+    let domain: libc::c_ulong = match serde_json::to_value(p.domain())
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .as_deref()
+    {
+        Some("LINUX32") => 0x0008,
+        _ => 0x0000,
+    };
+    // SAFETY: personality with a plain value.
+    if unsafe { libc::personality(domain) } < 0 {
+        return Err(format!("personality {domain:#x}: {}", errno()));
+    }
+    Ok(())
+}
+
 fn set_names(spec: &Spec) -> Result<(), String> {
     if let Some(h) = spec.hostname().as_deref().filter(|h| !h.is_empty()) {
         nix::unistd::sethostname(h).map_err(|e| format!("sethostname {h:?}: {e}"))?;
@@ -201,6 +223,8 @@ fn wait_for_start(fifo: RawFd) -> Result<(), String> {
 
 fn steps(ctx: &InitContext) -> Result<Infallible, String> {
     let p = ctx.process;
+    // SAFETY: closing our copy of the lock fd; the parent keeps its own.
+    unsafe { libc::close(ctx.state_lock) };
     // Die with the parent while it still waits for us; undone before Ready, because the init
     // must outlive `sixrun create`.
     set_parent_death_signal(libc::SIGKILL);
@@ -282,6 +306,7 @@ fn steps(ctx: &InitContext) -> Result<Infallible, String> {
     write_sysctls(ctx.spec)?;
     six_rootfs::finalize(&plan, &sys).map_err(|e| format!("rootfs: {e}"))?;
 
+    set_personality(ctx.spec)?;
     process::apply_rlimits(p)?;
     process::apply_oom_score_adj(p)?;
     process::close_fds(ctx.preserve_fds, &[ctx.chan.raw_fd(), ctx.fifo])?;

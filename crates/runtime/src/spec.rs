@@ -86,6 +86,7 @@ pub fn validate(id: &str, spec: &Spec) -> Result<()> {
             "hostname is set but there is no uts namespace (add {\"type\": \"uts\"})".into(),
         ));
     }
+    unsupported(spec).map_err(bad)?;
     if !plan.has(LinuxNamespaceType::Mount) {
         return Err(bad(
             "a mount namespace is required (add {\"type\": \"mount\"} to linux.namespaces)".into(),
@@ -94,6 +95,60 @@ pub fn validate(id: &str, spec: &Spec) -> Result<()> {
     if let Some(sysctl) = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) {
         for key in sysctl.keys() {
             check_sysctl(key, &plan).map_err(bad)?;
+        }
+    }
+    Ok(())
+}
+
+/// Spec fields this runtime does not implement: refused by name, never silently ignored.
+/// AppArmor and SELinux labels are ignored only when the host has no AppArmor/SELinux (as
+/// runc does); with one enabled they are refused too.
+pub fn unsupported(spec: &Spec) -> std::result::Result<(), String> {
+    let nope = |field: &str| Err(format!("{field} is not supported by sixrun"));
+    if let Some(p) = spec.process() {
+        if p.scheduler().is_some() {
+            return nope("process.scheduler");
+        }
+        if p.io_priority().is_some() {
+            return nope("process.ioPriority");
+        }
+        if p.exec_cpu_affinity().is_some() {
+            return nope("process.execCPUAffinity");
+        }
+        let apparmor_on = std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+            .is_ok_and(|s| s.starts_with('Y'));
+        if p.apparmor_profile()
+            .as_deref()
+            .is_some_and(|s| !s.is_empty())
+            && apparmor_on
+        {
+            return nope("process.apparmorProfile (AppArmor is enabled on this host)");
+        }
+        if p.selinux_label().as_deref().is_some_and(|s| !s.is_empty())
+            && Path::new("/sys/fs/selinux/enforce").exists()
+        {
+            return nope("process.selinuxLabel (SELinux is enabled on this host)");
+        }
+    }
+    if let Some(l) = spec.linux() {
+        if l.intel_rdt().is_some() {
+            return nope("linux.intelRdt");
+        }
+        if l.memory_policy().is_some() {
+            return nope("linux.memoryPolicy");
+        }
+        if l.time_offsets().as_ref().is_some_and(|t| !t.is_empty()) {
+            return nope("linux.timeOffsets");
+        }
+        if l.net_devices().as_ref().is_some_and(|t| !t.is_empty()) {
+            return nope("linux.netDevices");
+        }
+        if l.namespaces()
+            .iter()
+            .flatten()
+            .any(|n| n.typ() == LinuxNamespaceType::Time)
+        {
+            return nope("the time namespace");
         }
     }
     Ok(())
@@ -355,6 +410,18 @@ mod tests {
             sysctl_path("net.ipv4.ip_forward"),
             PathBuf::from("/proc/sys/net/ipv4/ip_forward")
         );
+    }
+
+    #[test]
+    fn unimplemented_fields_are_refused_by_name() {
+        let s = spec(serde_json::json!({"ociVersion":"1.0.2","linux":{"intelRdt":{"closID":"x"}}}));
+        assert!(unsupported(&s).unwrap_err().contains("linux.intelRdt"));
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.0.2","process":{"cwd":"/","user":{"uid":0,"gid":0},
+            "ioPriority":{"class":"IOPRIO_CLASS_IDLE","priority":0}}}),
+        );
+        assert!(unsupported(&s).unwrap_err().contains("ioPriority"));
+        assert!(unsupported(&spec(serde_json::json!({"ociVersion":"1.0.2"}))).is_ok());
     }
 
     #[test]

@@ -143,6 +143,31 @@ impl StateDir {
         Ok(StateDir { path, lock })
     }
 
+    /// The lock's descriptor (a cloned child closes its copy first thing).
+    pub fn lock_fd(&self) -> std::os::fd::RawFd {
+        self.lock.as_raw_fd()
+    }
+
+    /// Moves the lock's descriptor to a number >= `min` (out of the preserved fds).
+    pub fn move_lock_above(&mut self, min: std::os::fd::RawFd) -> Result<()> {
+        if self.lock.as_raw_fd() >= min {
+            return Ok(());
+        }
+        // SAFETY: F_DUPFD_CLOEXEC on our fd; the flock belongs to the open file description,
+        // which the new descriptor shares.
+        let fd = unsafe { libc::fcntl(self.lock.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
+        if fd < 0 {
+            return Err(Error::io(
+                "moving the state lock",
+                &self.path,
+                std::io::Error::last_os_error(),
+            ));
+        }
+        // SAFETY: a fresh fd we own; the old one closes when replaced.
+        self.lock = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
+        Ok(())
+    }
+
     pub fn fifo(&self) -> PathBuf {
         self.path.join(EXEC_FIFO)
     }

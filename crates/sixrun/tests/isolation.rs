@@ -208,7 +208,8 @@ fn preserve_fds_passes_exactly_those() {
     // SAFETY: in the child before exec, dup2 our file onto fd 3.
     unsafe {
         std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-            if libc::dup2(raw, 3) < 0 {
+            // dup2(3, 3) would keep close-on-exec: clear it explicitly.
+            if (raw != 3 && libc::dup2(raw, 3) < 0) || libc::fcntl(3, libc::F_SETFD, 0) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -293,4 +294,26 @@ fn cve_2019_5736_the_waiting_init_exe_cannot_be_opened_from_the_container() {
     );
     s.ok(&["delete", &id]);
     s.assert_gone(&id, None, b.path());
+}
+
+#[test]
+fn personality_linux32_changes_the_machine_name() {
+    let (code, out, err) = sh("uname -m", |c| {
+        c["linux"]["personality"] = serde_json::json!({"domain": "LINUX32"})
+    });
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "i686");
+}
+
+#[test]
+fn a_sysctl_of_the_container_namespace_is_set() {
+    let (code, out, err) = sh(
+        "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni",
+        |c| {
+            c["linux"]["sysctl"] =
+                serde_json::json!({"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234"});
+        },
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "1\n1234\n");
 }
