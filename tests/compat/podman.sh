@@ -234,8 +234,11 @@ c_pause_unpause() {
   po pause "$BG" >/dev/null || failed $? || return 1
   out=$(po inspect --format '{{.State.Status}}' "$BG") || failed $? || return 1
   want_eq "state after pause" paused "$out" || return 1
-  out=$(grep -h . /sys/fs/cgroup/freezer/"$PREFIX"/*/freezer.state /sys/fs/cgroup/freezer/*/"$PREFIX"/*/freezer.state 2>/dev/null | sort -u)
-  [ -z "$out" ] || want_eq "the container's freezer.state" FROZEN "$out" || return 1
+  local id dir
+  id=$(po inspect --format '{{.Id}}' "$BG") || failed $? || return 1
+  for dir in $(find /sys/fs/cgroup/freezer -type d -name "libpod-$id" 2>/dev/null); do # cgroup v1
+    want_eq "$dir/freezer.state" FROZEN "$(cat "$dir/freezer.state")" || return 1
+  done
   po unpause "$BG" >/dev/null || failed $? || return 1
   out=$(po exec "$BG" echo thawed) || failed $? || return 1
   want_eq "exec after unpause" thawed "$out"
