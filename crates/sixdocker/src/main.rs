@@ -4,8 +4,9 @@
 //! ... become `--name`, `--cpu-shares`; see `argv`), clap parses it into typed values (`cli`),
 //! one function in `commands` calls the engine, and `output` prints Docker's way.
 //! Every failure ends here as ONE line on stderr, `sixdocker: <what went wrong>`, and Docker's
-//! exit code: 125 for bad flags and engine errors of `run`, 126/127 for a command that cannot
-//! be run or found, the container's own code for `run`, and 1 for other failed commands.
+//! exit code: 125 for bad flags and engine errors of `run`/`create`, 126/127 for a command that
+//! cannot be run or found (`run`, `exec`, `start -a`), the container's own code for `run`,
+//! `exec` and `start -a`, and 1 for other failed commands.
 //!
 //! This crate never touches containers itself; six-engine does.
 

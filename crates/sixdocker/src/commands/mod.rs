@@ -23,12 +23,24 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// A failure of `run`, `create`, `start` or `exec`: 125, or 126/127 for a command that
-    /// cannot be executed or found in the image.
+    /// A failure of `run` or `create`: 125, or 126/127 for a command that cannot be
+    /// executed or found in the image.
     pub fn of_run(e: six_engine::Error) -> Failure {
         Failure {
             code: e.exit_code(),
             message: e.to_string(),
+        }
+    }
+
+    /// A failure of `exec` or `start -a`: 126/127 for a command that cannot be executed or
+    /// found, 1 for anything else (as Docker's; only `run` and `create` use 125).
+    pub fn of_command(e: six_engine::Error) -> Failure {
+        match e.exit_code() {
+            125 => Failure::other(e),
+            code => Failure {
+                code,
+                message: e.to_string(),
+            },
         }
     }
 
@@ -152,8 +164,14 @@ pub fn dispatch(cli: Cli) -> Outcome {
     if let Command::Version = cli.command {
         return system::version();
     }
-    let engine = Engine::open(EngineOptions::new(Some(cli.root), Some(cli.runroot)))
-        .map_err(Failure::of_run)?;
+    let run_like = matches!(cli.command, Command::Run(_) | Command::Create(_));
+    let engine =
+        Engine::open(EngineOptions::new(Some(cli.root), Some(cli.runroot))).map_err(|e| {
+            match run_like {
+                true => Failure::of_run(e),
+                false => Failure::other(e),
+            }
+        })?;
     match cli.command {
         Command::Run(a) => run::run(&engine, a),
         Command::Create(a) => run::create(&engine, a),

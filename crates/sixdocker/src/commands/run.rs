@@ -42,7 +42,7 @@ pub fn start(engine: &Engine, args: StartArgs) -> Outcome {
         };
         let code = engine
             .start(container, args.attach, args.interactive)
-            .map_err(Failure::of_run)?;
+            .map_err(Failure::of_command)?;
         return Ok(code.unwrap_or(0));
     }
     super::for_each(&args.containers, |c| {
@@ -69,7 +69,7 @@ pub fn exec(engine: &Engine, args: ExecArgs) -> Outcome {
     };
     engine
         .exec(&args.container, request)
-        .map_err(Failure::of_run)
+        .map_err(Failure::of_command)
 }
 
 /// The engine's request for `run`/`create` from the parsed flags.
@@ -77,7 +77,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
     let (image, cmd) = image_and_command(args.image, args.operands, args.command_follows)?;
     let mut env = Vec::new();
     for file in &args.env_file {
-        env.extend(EnvVar::parse_file(file).map_err(Failure::usage_of)?);
+        env.extend(EnvVar::parse_file(file).map_err(|e| Failure::usage(e.to_string()))?);
     }
     env.extend(args.env);
     Ok(RunRequest {
@@ -131,12 +131,6 @@ fn image_and_command(
     }
     let image = operands.remove(0);
     Ok((Some(image), operands))
-}
-
-impl Failure {
-    fn usage_of(e: impl std::fmt::Display) -> Failure {
-        Failure::usage(e.to_string())
-    }
 }
 
 #[cfg(test)]
