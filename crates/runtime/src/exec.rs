@@ -39,6 +39,8 @@ pub struct ExecOptions {
 }
 
 struct ExecChild<'a> {
+    /// The container's cgroup: the child joins its v1 directories itself (cgroup_join.rs).
+    cgroup: Option<&'a six_cgroups::Cgroup>,
     plan: &'a ProcessPlan,
     chan: &'a Channel,
     namespaces: &'a [(LinuxNamespaceType, OwnedFd)],
@@ -147,6 +149,7 @@ pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
         None => None,
     };
     let child = ExecChild {
+        cgroup,
         plan: &plan,
         chan: &child_end,
         namespaces: &namespaces,
@@ -178,7 +181,8 @@ pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
         }
         Error::setup(id, msg)
     };
-    if let (Some(cg), false) = (cgroup, in_cgroup) {
+    // Only a cgroup2 directory clone3 could not enter is left to us (v1: the child joins).
+    if let (Some(cg), false) = (cgroup.filter(|c| c.unified_dir().is_some()), in_cgroup) {
         if let Err(e) = cg.add_process(pid) {
             return Err(fail(format!("joining its cgroup: {e}")));
         }
@@ -239,6 +243,10 @@ fn exec_steps(ctx: &ExecChild) -> std::result::Result<std::convert::Infallible, 
     process::reset_signals();
     if let Some(fds) = ctx.stdio {
         process::apply_stdio(fds)?;
+    }
+    // Still in the host's namespaces: join the container's v1 cgroups through `tasks`.
+    if let Some(cg) = ctx.cgroup {
+        crate::cgroup_join::join_self(cg)?;
     }
     match ctx.chan.recv() {
         Ok(r) if r.msg == Msg::Go => {}
