@@ -16,7 +16,9 @@ pub fn delete(c: &Container, force: bool) -> Result<()> {
     let rec = dir.read()?;
     let status = rec.status(&dir.path);
     match status {
-        Status::Stopped => {}
+        // The init is gone, but without a pid namespace its children may live on in the
+        // cgroup (runc kills them too).
+        Status::Stopped => kill_cgroup(&rec),
         Status::Created => kill_and_wait(c, &rec)?,
         Status::Running | Status::Paused | Status::Creating if force => kill_and_wait(c, &rec)?,
         s => {
@@ -45,6 +47,19 @@ pub fn delete(c: &Container, force: bool) -> Result<()> {
     dir.remove()
 }
 
+fn kill_cgroup(rec: &crate::state::Record) {
+    let Some(cg) = &rec.cgroup else { return };
+    if cg.pids().map(|p| p.is_empty()).unwrap_or(true) {
+        return;
+    }
+    let _ = cg.freeze();
+    for pid in cg.pids().unwrap_or_default() {
+        // SAFETY: kill with a pid from the container's cgroup.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let _ = cg.thaw();
+}
+
 /// SIGKILL to every process of the container (thawing it if paused), then waits for the init.
 fn kill_and_wait(c: &Container, rec: &crate::state::Record) -> Result<()> {
     let Some(pidfd) =
@@ -52,16 +67,7 @@ fn kill_and_wait(c: &Container, rec: &crate::state::Record) -> Result<()> {
     else {
         return Ok(());
     };
-    if let Some(cg) = &rec.cgroup {
-        let _ = cg.freeze();
-        if let Ok(pids) = cg.pids() {
-            for pid in pids {
-                // SAFETY: kill with a pid from the container's cgroup.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-        let _ = cg.thaw();
-    }
+    kill_cgroup(rec);
     procfs::pidfd_kill(&pidfd, libc::SIGKILL)
         .or_else(|e| {
             if e.raw_os_error() == Some(libc::ESRCH) {
