@@ -20,7 +20,6 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    die_quietly_on_a_closed_pipe();
     let mut command = cli::Cli::command();
     command.build();
     let argv = argv::normalise(&command, std::env::args_os().collect());
@@ -37,15 +36,6 @@ fn main() -> ExitCode {
         Err(failure) => commands::report(failure),
     };
     exit_code(code)
-}
-
-/// `sixdocker inspect x | head` ends quietly when `head` has read enough, as other CLIs do
-/// (Rust ignores SIGPIPE by default and would report every later write as an error).
-fn die_quietly_on_a_closed_pipe() {
-    // SAFETY: restoring the default disposition of one signal before any thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
 }
 
 /// A process exit status from a container-style code (only the low 8 bits survive, as in Docker).

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use six_engine::{Engine, LogOptions};
 
-use super::{for_each, report, Failure, Outcome};
+use super::{for_each, report, say, Failure, Outcome};
 use crate::cli::{
     ContainerArg, ContainersArg, ExportArgs, InspectArgs, KillArgs, LogsArgs, PortArgs, PsArgs,
     RmArgs, StatsArgs, StopArgs,
@@ -72,7 +72,7 @@ pub fn wait(engine: &Engine, args: ContainersArg) -> Outcome {
     let mut code = 0;
     for c in &args.containers {
         match engine.wait(c) {
-            Ok(exit) => println!("{exit}"),
+            Ok(exit) => say(exit)?,
             Err(e) => code = report(Failure::from(e)),
         }
     }

@@ -12,7 +12,7 @@ use six_engine::Engine;
 use six_image::Progress;
 
 use super::container::refuse_terminal_stdout;
-use super::{report, Failure, Outcome};
+use super::{report, say, Failure, Outcome};
 use crate::cli::{CommitArgs, ImagesArgs, ImportArgs, LoadArgs, RmiArgs, SaveArgs, TagArgs};
 use crate::output::{human, images::images_table};
 
@@ -41,7 +41,7 @@ pub fn commit(engine: &Engine, args: CommitArgs) -> Outcome {
         (flag, operand) => flag.or(operand),
     };
     let image = engine.commit(&container, reference.as_deref())?;
-    println!("sha256:{}", image.id);
+    say(format!("sha256:{}", image.id))?;
     Ok(0)
 }
 
@@ -67,7 +67,11 @@ pub fn rmi(engine: &Engine, args: RmiArgs) -> Outcome {
     let mut code = 0;
     for name in &args.images {
         match engine.images().remove(name, &is_used, args.force) {
-            Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+            Ok(lines) => {
+                for line in lines {
+                    say(line)?;
+                }
+            }
             Err(e) => code = report(Failure::from(e)),
         }
     }
@@ -108,7 +112,7 @@ pub fn import(engine: &Engine, args: ImportArgs) -> Outcome {
             .images()
             .import(&mut file, args.reference.as_deref(), &progress)?
     };
-    println!("sha256:{}", image.id);
+    say(format!("sha256:{}", image.id))?;
     Ok(0)
 }
 
@@ -129,10 +133,10 @@ pub fn load(engine: &Engine, args: LoadArgs) -> Outcome {
     };
     for image in loaded {
         if image.repo_tags.is_empty() {
-            println!("Loaded image ID: sha256:{}", image.id);
+            say(format!("Loaded image ID: sha256:{}", image.id))?;
         }
         for tag in &image.repo_tags {
-            println!("Loaded image: {tag}");
+            say(format!("Loaded image: {tag}"))?;
         }
     }
     Ok(0)

@@ -79,17 +79,35 @@ impl From<six_network::Error> for Failure {
     }
 }
 
+/// A failed write to stdout. A closed pipe (`sixdocker inspect x | head`) ends the command
+/// quietly with 141, as a SIGPIPE would, without a message. (SIGPIPE itself stays ignored:
+/// the engine forks monitors from this process, and they must survive a reader going away.)
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure {
+                message: String::new(),
+                code: 141,
+            };
+        }
         Failure::other(format!("writing output: {e}"))
     }
+}
+
+/// Prints one line on stdout (`println!` would panic on a closed pipe).
+pub fn say(line: impl fmt::Display) -> Result<(), Failure> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}")?;
+    Ok(())
 }
 
 pub type Outcome = Result<i32, Failure>;
 
 /// Prints a failure as one line on stderr and returns its exit code.
 pub fn report(failure: Failure) -> i32 {
-    eprintln!("sixdocker: {}", one_line(&failure.message));
+    if !failure.message.is_empty() {
+        eprintln!("sixdocker: {}", one_line(&failure.message));
+    }
     failure.code
 }
 
@@ -209,7 +227,7 @@ pub fn for_each(names: &[String], mut action: impl FnMut(&str) -> Result<(), Fai
     let mut code = 0;
     for name in names {
         match action(name) {
-            Ok(()) => println!("{name}"),
+            Ok(()) => say(name)?,
             Err(f) => code = report(f).max(code),
         }
     }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use six_engine::Engine;
 use six_network::NetworkSpec;
 
-use super::{for_each, report, Failure, Outcome};
+use super::{for_each, report, say, Failure, Outcome};
 use crate::cli::{NetworkCommand, NetworkCreateArgs};
 use crate::output::{json, networks::networks_table};
 
@@ -71,6 +71,6 @@ fn create(engine: &Engine, args: NetworkCreateArgs) -> Outcome {
         internal: args.internal,
     };
     let network = engine.networks()?.create(spec)?;
-    println!("{}", network.id);
+    say(&network.id)?;
     Ok(0)
 }

@@ -20,7 +20,7 @@ pub fn run(engine: &Engine, args: RunArgs) -> Outcome {
     match outcome.exit_code {
         Some(code) => Ok(code),
         None => {
-            println!("{}", outcome.id);
+            super::say(&outcome.id)?;
             Ok(0)
         }
     }
@@ -29,7 +29,7 @@ pub fn run(engine: &Engine, args: RunArgs) -> Outcome {
 pub fn create(engine: &Engine, args: RunArgs) -> Outcome {
     let request = run_request(args)?;
     let id = engine.create(request).map_err(Failure::of_run)?;
-    println!("{id}");
+    super::say(&id)?;
     Ok(0)
 }
 

@@ -73,7 +73,9 @@ pub fn reset(engine: &Engine, force: bool) -> Outcome {
     engine.networks()?.remove_all()?;
     for image in engine.images().list()? {
         let removed = engine.images().remove(&image.id, &|_| false, true)?;
-        removed.iter().for_each(|line| println!("{line}"));
+        for line in removed {
+            super::say(line)?;
+        }
     }
     Ok(0)
 }
