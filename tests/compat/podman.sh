@@ -137,8 +137,8 @@ c_volume() {
 c_workdir() { local out; out=$(inside -w /tmp "$IMAGE" pwd) || { echo "$out"; return 1; }; want_eq pwd /tmp "$out"; }
 c_user() { local out; out=$(inside -u 1000 "$IMAGE" id -u) || { echo "$out"; return 1; }; want_eq "id -u" 1000 "$out"; }
 # Podman's spec denies all devices in linux.resources.devices and lists none to allow: the
-# runtime must allow its default set (runc: null, zero, full, random, urandom, tty, console,
-# ptmx, pts) as runc does, or nothing in the container can open /dev/null.
+# runtime must allow its default set (runc 1.1: null, zero, full, random, urandom, tty, ptmx,
+# pts, tun) as runc does, or nothing in the container can open /dev/null.
 c_devices() {
   local out
   out=$(inside "$IMAGE" sh -c 'echo x >/dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c && head -c 4 /dev/full | wc -c') || { echo "$out"; return 1; }
