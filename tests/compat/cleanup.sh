@@ -2,8 +2,8 @@
 # Owns: cleanup_all (run by run.sh's EXIT/INT/TERM trap, safe to run twice, never fails) and
 # the leftover checks. It removes only what carries the suite's marks: processes whose argv
 # names $TMP, cgroups named "$PREFIX*", mounts under $TMP, the bridge $BRIDGE, network
-# namespaces holding an address of the suite's subnet, and firewall rules and netavark chains
-# that appeared during the run. Processes are ended by PID, never by name.
+# namespaces holding an address of the suite's subnet, firewall rules and netavark chains
+# that appeared during the run, and libcni cache entries of the suite's network. Processes are ended by PID, never by name.
 # Known limit: two suites run at the same time share netavark's NETAVARK_FORWARD and
 # NETAVARK-HOSTPORT-* chains; the first to finish leaves them (still in use), and the second
 # saw them at its start, so neither removes them. One suite at a time leaves nothing.
@@ -72,6 +72,14 @@ suite_netns() {
   for ns in $(ls /run/netns 2>/dev/null); do
     ip -n "$ns" -4 -o addr show 2>/dev/null | grep -qF " inet $SUBNET_PREFIX" && echo "$ns"
   done
+}
+# libcni's result cache (Podman's CNI backend): /var/lib/cni/results/<network>-<id>-<if>.
+CNI_CACHE=/var/lib/cni
+CNI_CACHE_EXISTED=$([ -e "$CNI_CACHE" ] && echo yes)
+suite_cni_cache() {
+  ls -d "$CNI_CACHE"/results/"$PREFIX"-* 2>/dev/null
+  # folders libcni made during the run and left empty
+  [ -n "$CNI_CACHE_EXISTED" ] || find "$CNI_CACHE" -depth -type d -empty 2>/dev/null
 }
 # iptables-save as sorted "TABLE LINE" rows, chain counters dropped.
 firewall_rows() {
@@ -166,6 +174,8 @@ cleanup_all() {
   done
   ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE" 2>/dev/null
   for line in $(suite_netns); do ip netns delete "$line" 2>/dev/null; done
+  rm -f $(ls -d "$CNI_CACHE"/results/"$PREFIX"-* 2>/dev/null)
+  [ -n "$CNI_CACHE_EXISTED" ] || find "$CNI_CACHE" -depth -type d -empty -delete 2>/dev/null
   learn_suite_chains
   suite_firewall | remove_firewall_rows
   if netavark_in_use; then SHARED_NETAVARK_IN_USE=yes; else shared_netavark_leftovers | remove_firewall_rows; fi
@@ -203,10 +213,11 @@ check_leftovers() {
   x=$(new_runtime_state) && [ -n "$x" ] && found+="runtime state: $x; "
   x=$(suite_netns) && [ -n "$x" ] && found+="netns: $x; "
   ip link show "$BRIDGE" >/dev/null 2>&1 && found+="bridge $BRIDGE; "
+  x=$(suite_cni_cache) && [ -n "$x" ] && found+="CNI cache: $x; "
   x=$(suite_firewall; shared_netavark_leftovers) && [ -n "$x" ] && found+="iptables: $x; "
   [ -e "$TMP" ] && found+="folder $TMP; "
   if [ -z "$found" ]; then
-    pass "nothing left behind (mounts, processes, cgroups, runtime state, netns, bridge, iptables, $TMP)"
+    pass "nothing left behind (mounts, processes, cgroups, runtime state, netns, bridge, iptables, CNI cache, $TMP)"
   else
     fail "nothing left behind" "$(echo "$found" | tr '\n' ' ')"
   fi

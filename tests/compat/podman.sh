@@ -6,6 +6,7 @@
 # shellcheck shell=bash
 
 PODMAN_DIR="$TMP/podman"
+NETWORK_BACKEND=netavark # chosen by podman_suite
 
 PODMAN=(podman --runtime "$RUNTIME" --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/runroot"
   --tmpdir "$PODMAN_DIR/tmp" --cgroup-manager cgroupfs --events-backend file --storage-driver overlay)
@@ -22,7 +23,7 @@ default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
 cgroups = "no-conmon"
 
 [network]
-network_backend = "netavark"
+network_backend = "$NETWORK_BACKEND"
 network_config_dir = "$PODMAN_DIR/net"
 # netavark names its firewall chains after the network's name: a name of the suite's own.
 default_network = "$PREFIX"
@@ -47,7 +48,8 @@ graphroot = "$PODMAN_DIR/root"
 runroot = "$PODMAN_DIR/runroot"
 EOF
   printf 'unqualified-search-registries = []\n' >"$PODMAN_DIR/registries.conf"
-  cat >"$PODMAN_DIR/net/$PREFIX.json" <<EOF
+  if [ "$NETWORK_BACKEND" = netavark ]; then
+    cat >"$PODMAN_DIR/net/$PREFIX.json" <<EOF
 {
   "name": "$PREFIX",
   "id": "$(printf '%s' "$PREFIX" | sha256sum | cut -c1-64)",
@@ -61,6 +63,31 @@ EOF
   "ipam_options": {"driver": "host-local"}
 }
 EOF
+  else
+    # CNI: only the bridge plugin (no masquerade, no firewall or portmap plugin: no iptables
+    # rules at all); host-local keeps its leases under $PODMAN_DIR.
+    cat >"$PODMAN_DIR/net/$PREFIX.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "$PREFIX",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$BRIDGE",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "routes": [{"dst": "0.0.0.0/0"}],
+        "ranges": [[{"subnet": "$SUBNET", "gateway": "${SUBNET_PREFIX}1"}]],
+        "dataDir": "$PODMAN_DIR/cni-leases"
+      }
+    }
+  ]
+}
+EOF
+  fi
   export CONTAINERS_CONF="$PODMAN_DIR/containers.conf"
   export CONTAINERS_STORAGE_CONF="$PODMAN_DIR/storage.conf"
   export CONTAINERS_REGISTRIES_CONF="$PODMAN_DIR/registries.conf"
@@ -294,8 +321,8 @@ c_rm_force_running() {
 c_run_it() { terminal_check run-it 4 "${PODMAN[@]}" run --cgroup-parent "/$PREFIX" "${PODMAN_RUN_EXTRA[@]}" -it --rm "$IMAGE" sh; }
 c_exec_it() { terminal_check exec-it 6 "${PODMAN[@]}" exec -it "$BG" sh; }
 
-# netavark: Podman's network backend here (CNI is deprecated). Debian's podman only
-# recommends it, so an install without recommends may lack it.
+# Podman's network backend: netavark when installed (Debian's podman only recommends it),
+# else CNI (containernetworking-plugins). SIXCOMPAT_NETWORK_BACKEND=netavark|cni forces one.
 netavark_path() {
   local dir
   for dir in /usr/local/libexec/podman /usr/local/lib/podman /usr/libexec/podman /usr/lib/podman; do
@@ -303,12 +330,24 @@ netavark_path() {
   done
   return 1
 }
+choose_network_backend() {
+  if [ -n "${SIXCOMPAT_NETWORK_BACKEND:-}" ]; then
+    echo "$SIXCOMPAT_NETWORK_BACKEND"
+  elif netavark_path >/dev/null; then
+    echo netavark
+  elif [ -x /usr/lib/cni/bridge ] || [ -x /usr/libexec/cni/bridge ]; then
+    echo cni
+  else
+    return 1
+  fi
+}
 
 podman_suite() {
-  if ! netavark_path >/dev/null; then
-    fail "podman: netavark is installed" "no netavark in podman's helper folders (CI must install the netavark package); Podman checks skipped"
+  if ! NETWORK_BACKEND=$(choose_network_backend); then
+    fail "podman: a network backend is installed" "neither netavark nor the CNI plugins (containernetworking-plugins) are installed; Podman checks skipped"
     return 0
   fi
+  echo "# podman network backend: $NETWORK_BACKEND"
   podman_configure
   check "podman import (busybox image)" c_import
   check "podman default network is the suite's (podman network inspect)" c_default_network

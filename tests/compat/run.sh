@@ -20,6 +20,8 @@
 #                                     runtime call (argv, one line each) to FILE
 #   SIXCOMPAT_KEEP_LOGS=DIR           copy containerd's log and Podman's events to DIR at the end
 #   SIXCOMPAT_PODMAN_RUN_OPTS="..."   extra `podman run` options (debugging: look past one failure)
+#   SIXCOMPAT_NETWORK_BACKEND=netavark|cni  Podman's network backend (default: netavark when
+#                                     installed, else CNI)
 #   SIXCOMPAT_BUDGET=SECONDS          checks not started by then fail unrun (default 270)
 set -uo pipefail
 
