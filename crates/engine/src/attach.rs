@@ -97,9 +97,18 @@ pub fn send(fd: RawFd, m: &Message) -> std::io::Result<()> {
 
 /// Receives one message into `buf`. Ok(None): the peer closed.
 pub fn recv(fd: RawFd, buf: &mut [u8]) -> std::io::Result<Option<Message>> {
+    recv_flags(fd, buf, 0)
+}
+
+/// Like [`recv`], but never blocks: `WouldBlock` when no message is waiting.
+pub fn recv_nowait(fd: RawFd, buf: &mut [u8]) -> std::io::Result<Option<Message>> {
+    recv_flags(fd, buf, libc::MSG_DONTWAIT)
+}
+
+fn recv_flags(fd: RawFd, buf: &mut [u8], flags: libc::c_int) -> std::io::Result<Option<Message>> {
     loop {
         // SAFETY: the buffer is valid for its length.
-        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), flags) };
         if n > 0 {
             return Ok(Message::decode(&buf[..n as usize]));
         }

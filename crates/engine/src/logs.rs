@@ -8,7 +8,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
@@ -56,23 +56,77 @@ impl LogWriter {
         Ok(LogWriter { file })
     }
 
+    /// Appends `data` as entries. Hand-written JSON and time (no serde, no chrono): this runs
+    /// in the monitor's loop, whose resident memory is what its code touches.
     pub fn write(&mut self, stream: Stream, data: &[u8]) -> Result<()> {
-        let time = Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true);
-        let mut out = Vec::with_capacity(data.len() + 80);
-        for line in data.split_inclusive(|b| *b == b'\n') {
-            let entry = Entry {
-                log: String::from_utf8_lossy(line),
-                stream: stream.name().into(),
-                time: time.as_str().into(),
-            };
-            serde_json::to_writer(&mut out, &entry)
-                .map_err(|e| Error::Corrupt(format!("encoding a log entry: {e}")))?;
-            out.push(b'\n');
+        let time = rfc3339_nanos_now();
+        let text = String::from_utf8_lossy(data);
+        let mut out = String::with_capacity(text.len() + 80);
+        for line in text.split_inclusive('\n') {
+            out.push_str("{\"log\":\"");
+            escape_json(line, &mut out);
+            out.push_str("\",\"stream\":\"");
+            out.push_str(stream.name());
+            out.push_str("\",\"time\":\"");
+            out.push_str(&time);
+            out.push_str("\"}\n");
         }
         self.file
-            .write_all(&out)
+            .write_all(out.as_bytes())
             .ctx(|| "writing the container log".into())
     }
+}
+
+/// JSON string escaping (RFC 8259): quote, backslash and control characters.
+fn escape_json(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// Now as "2026-11-29T14:20:01.123456789Z".
+fn rfc3339_nanos_now() -> String {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    rfc3339_nanos(ts.tv_sec, ts.tv_nsec as u32)
+}
+
+fn rfc3339_nanos(secs: i64, nanos: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// Writes the log to `out`/`err` as `docker logs` does; with `follow`, keeps going until
@@ -247,9 +301,26 @@ mod tests {
         assert_eq!(v["stream"], "stdout");
         assert!(v["time"].as_str().unwrap().ends_with('Z'));
         assert!(entry_time(lines[2]).is_some());
+        let raw = "{\"log\":\"partial \\\"quoted\\\"\",\"stream\":\"stdout\",\"time\":\"";
+        assert!(lines[3].starts_with(raw), "{}", lines[3]);
         let (out, err) = render(&path, &LogOptions::default());
         assert_eq!(out, "one\ntwo\npartial \"quoted\"");
         assert_eq!(err, "oops\n");
+    }
+
+    #[test]
+    fn hand_written_json_and_time_match_serde_and_chrono() {
+        let mut out = String::new();
+        escape_json("a\"b\\c\n\u{1}\té", &mut out);
+        let back: String = serde_json::from_str(&format!("\"{out}\"")).unwrap();
+        assert_eq!(back, "a\"b\\c\n\u{1}\té");
+        for secs in [0i64, 951_782_400, 1_700_000_000, 4_102_444_800, -86_400] {
+            let ours = rfc3339_nanos(secs, 123_456_789);
+            let theirs = chrono::DateTime::from_timestamp(secs, 123_456_789)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+            assert_eq!(ours, theirs);
+        }
     }
 
     #[test]

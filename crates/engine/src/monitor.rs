@@ -305,6 +305,7 @@ impl Monitor<'_> {
             Ok(())
         });
         self.broadcast(&Message::Started(pid));
+        shed_code_pages();
         Ok(running)
     }
 
@@ -379,14 +380,13 @@ impl Monitor<'_> {
                     }
                 }
             }
-            let mut gone = Vec::new();
-            for (i, pfd) in fds[4..].iter().enumerate() {
-                if pfd.revents != 0 && !self.handle_client(i, r, &mut buf) {
-                    gone.push(i);
+            // By fd, not by index: a broadcast above may already have dropped a client.
+            for pfd in fds[4..].iter().filter(|p| p.revents != 0) {
+                if let Some(i) = self.clients.iter().position(|c| c.as_raw_fd() == pfd.fd) {
+                    if !self.handle_client(i, r, &mut buf) {
+                        self.clients.remove(i);
+                    }
                 }
-            }
-            for i in gone.into_iter().rev() {
-                self.clients.remove(i);
             }
         }
         exit_code.unwrap_or(137)
@@ -445,7 +445,7 @@ impl Monitor<'_> {
     /// One message from client `i`; false when the client is gone.
     fn handle_client(&mut self, i: usize, r: &mut Running, buf: &mut [u8]) -> bool {
         let fd = self.clients[i].as_raw_fd();
-        match attach::recv(fd, buf) {
+        match attach::recv_nowait(fd, buf) {
             Ok(Some(Message::Stdin(data))) => {
                 if let Some(stdin) = r.stdin {
                     write_all(stdin, &data);
@@ -473,6 +473,7 @@ impl Monitor<'_> {
                 true
             }
             Ok(Some(_)) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => true,
             Ok(None) | Err(_) => false,
         }
     }
@@ -511,19 +512,18 @@ impl Monitor<'_> {
                     }
                 }
             }
-            let mut gone = Vec::new();
-            for (i, pfd) in fds[1..].iter().enumerate() {
-                if pfd.revents == 0 {
+            for pfd in fds[1..].iter().filter(|p| p.revents != 0) {
+                let Some(i) = self.clients.iter().position(|c| c.as_raw_fd() == pfd.fd) else {
                     continue;
-                }
-                match attach::recv(self.clients[i].as_raw_fd(), &mut buf) {
+                };
+                match attach::recv_nowait(pfd.fd, &mut buf) {
                     Ok(Some(Message::Signal(_))) => self.stop_requested = true,
                     Ok(Some(_)) => {}
-                    _ => gone.push(i),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    _ => {
+                        self.clients.remove(i);
+                    }
                 }
-            }
-            for i in gone.into_iter().rev() {
-                self.clients.remove(i);
             }
         }
     }
@@ -593,6 +593,56 @@ impl Monitor<'_> {
             attach::send(c.as_raw_fd(), m).is_ok()
         });
     }
+}
+
+/// Drops the monitor's page-table entries for read-only file mappings that hold no private
+/// (copied-on-write) page: program code and constants the CLI inherited through the fork and
+/// the runtime used to start the container. The pages stay in the page cache and fault back
+/// in cheaply if used again, so the monitor's resident set is what its poll loop touches.
+/// Freed heap goes back to the system too.
+fn shed_code_pages() {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return;
+    };
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let Some(first) = fields.next() else { continue };
+        if let Some((start, end)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
+            let perms = fields.next().unwrap_or_default();
+            let path = fields.nth(3).unwrap_or_default();
+            let range = (
+                usize::from_str_radix(start, 16),
+                usize::from_str_radix(end, 16),
+            );
+            current = match range {
+                (Ok(s), Ok(e))
+                    if perms.starts_with('r')
+                        && !perms.contains('w')
+                        && perms.ends_with('p')
+                        && path.starts_with('/') =>
+                {
+                    Some((s, e))
+                }
+                _ => None,
+            };
+        } else if first == "Anonymous:" {
+            if let (Some((start, end)), Some("0")) = (current.take(), fields.next()) {
+                // SAFETY: one of our own read-only file mappings with no private page: dropping
+                // its pages loses nothing (they refault from the file).
+                unsafe {
+                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED)
+                };
+                // Fault back one page at a time, not the kernel's 64 KiB "fault-around".
+                // SAFETY: only changes the read-ahead policy of our own mapping.
+                unsafe {
+                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM)
+                };
+            }
+        }
+    }
+    // SAFETY: malloc_trim only returns free heap memory to the kernel.
+    unsafe { libc::malloc_trim(0) };
 }
 
 fn set_send_timeout(fd: RawFd, d: Duration) {
