@@ -55,8 +55,6 @@ impl TestEngine {
         RunRequest {
             cmd: args.iter().map(|s| s.to_string()).collect(),
             network: six_engine::types::NetworkMode::None,
-            // TODO(seccomp): drop once six-runtime installs seccomp filters.
-            seccomp_unconfined: true,
             ..Default::default()
         }
     }
