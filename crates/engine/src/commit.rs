@@ -34,7 +34,7 @@ impl Engine {
         };
         let upper = self.rootfs_mount(&id).upper;
         let paused = if state.status == Status::Running {
-            self.runtime.load(&id).ok().filter(|c| c.pause().is_ok())
+            self.pause_for_commit(&id)
         } else {
             None
         };
@@ -44,8 +44,33 @@ impl Engine {
             .map_err(|e| Error::Image(e.to_string()));
         if let Some(c) = paused {
             let _ = c.resume();
+            let _ = self.store.update(&id, |s| {
+                s.paused_by = None;
+                Ok(())
+            });
         }
         result
+    }
+
+    /// Freezes a running container while its upper dir is read; the record says who froze
+    /// it, so a commit killed half-way leaves a container the next command thaws.
+    fn pause_for_commit(&self, id: &str) -> Option<six_runtime::Container> {
+        let container = self.runtime.load(id).ok()?;
+        let me = crate::record::ProcessId::current();
+        self.store
+            .update(id, |s| {
+                s.paused_by = Some(me);
+                Ok(())
+            })
+            .ok()?;
+        if container.pause().is_err() {
+            let _ = self.store.update(id, |s| {
+                s.paused_by = None;
+                Ok(())
+            });
+            return None;
+        }
+        Some(container)
     }
 
     /// `docker export`: the container's filesystem as a tar on `out`.

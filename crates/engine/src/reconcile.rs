@@ -25,6 +25,8 @@ impl Engine {
             if needs_repair(&state) {
                 self.repair(&id);
                 repaired = true;
+            } else if state.paused_by.is_some_and(|p| !p.alive()) {
+                self.thaw(&id);
             }
         }
         if repaired {
@@ -42,6 +44,18 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Resumes a container frozen by a commit that was killed half-way.
+    fn thaw(&self, id: &str) {
+        tracing::info!("resuming container {id}: the commit that paused it is gone");
+        if let Ok(c) = self.runtime.load(id) {
+            let _ = c.resume();
+        }
+        let _ = self.store.update(id, |s| {
+            s.paused_by = None;
+            Ok(())
+        });
     }
 
     /// Brings one container whose owner or monitor is dead to a consistent state.

@@ -101,6 +101,7 @@ pub struct NetworkState {
 
 /// Rewritten as the container changes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct State {
     pub status: Status,
     /// The process making (Creating) or removing (Removing) the container.
@@ -121,6 +122,8 @@ pub struct State {
     pub networks: Vec<NetworkState>,
     /// An error that kept the container from starting, for inspect.
     pub error: Option<String>,
+    /// The process (a `commit`) that froze the container; reconcile thaws it if that died.
+    pub paused_by: Option<ProcessId>,
 }
 
 #[cfg(test)]

@@ -148,3 +148,52 @@ fn create_start_wait_and_commit() {
     t.track(&out.id);
     t.finish();
 }
+
+#[test]
+fn commit_of_a_running_container_resumes_it_and_a_killed_commit_is_thawed() {
+    let mut t = TestEngine::new();
+    let req = RunRequest {
+        detach: true,
+        ..TestEngine::req(&["sh", "-c", "echo live > /live; exec sleep 1000"])
+    };
+    let out = t.engine().run(req).unwrap();
+    t.track(&out.id);
+    let e = t.engine();
+    let true_cmd = || ExecRequest {
+        cmd: vec!["true".into()],
+        ..Default::default()
+    };
+    eventually(Duration::from_secs(5), || {
+        (e.exec(
+            &out.id,
+            ExecRequest {
+                cmd: vec!["test".into(), "-e".into(), "/live".into()],
+                ..Default::default()
+            },
+        )
+        .ok()
+            == Some(0))
+        .then_some(())
+    });
+    e.commit(&out.id, Some("live:1")).unwrap();
+    assert_eq!(
+        e.exec(&out.id, true_cmd()).unwrap(),
+        0,
+        "resumed after commit"
+    );
+    // A commit killed while the container was frozen: the next open thaws it.
+    let runtime = six_runtime::Runtime::new(&t.runroot.path().join("runtime"));
+    runtime.load(&out.id).unwrap().pause().unwrap();
+    let state_path = common::container_dir(&t, &out.id).join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    state["paused_by"] = serde_json::json!({"pid": i32::MAX, "start_time": 1});
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    t.reopen();
+    assert_eq!(
+        t.engine().exec(&out.id, true_cmd()).unwrap(),
+        0,
+        "thawed by reconcile"
+    );
+    t.finish();
+}
