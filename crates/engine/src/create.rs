@@ -78,7 +78,17 @@ impl Engine {
         };
         {
             let _s = tracing::debug_span!("record").entered();
-            self.store.create(&config)?;
+            let mut attempts = 0;
+            loop {
+                match self.store.create(&config) {
+                    // A generated name another CLI took at the same moment: pick another.
+                    Err(Error::NameInUse { .. }) if req.name.is_none() && attempts < 20 => {
+                        attempts += 1;
+                        config.name = self.store.generate_name();
+                    }
+                    other => break other?,
+                }
+            }
         }
         let dir = self.container_dir(&id);
         let built = (|| {

@@ -92,6 +92,7 @@ impl Engine {
             s.status = Status::Creating;
             s.owner = Some(me);
             s.stopped_by_user = false;
+            s.oom_killed = false;
             Ok(())
         })?;
         let mounted = self

@@ -177,6 +177,15 @@ impl Monitor<'_> {
                 }
             };
             let code = self.supervise(&mut running);
+            let oom = code == 128 + libc::SIGKILL
+                && self.config.request.memory.is_some()
+                && self.oom_killed();
+            if oom {
+                let _ = self.engine.store.update(self.id, |s| {
+                    s.oom_killed = true;
+                    Ok(())
+                });
+            }
             self.end_incarnation(&running);
             let stopped_by_user = self
                 .engine
@@ -526,6 +535,30 @@ impl Monitor<'_> {
                 }
             }
         }
+    }
+
+    /// Whether the kernel's OOM killer struck in the container's memory cgroup (read before
+    /// the runtime removes the cgroup): v1 `memory.oom_control`, v2 `memory.events`.
+    fn oom_killed(&self) -> bool {
+        let Ok(h) = six_cgroups::Hierarchy::detect() else {
+            return false;
+        };
+        let Ok(cg) =
+            six_cgroups::Cgroup::new(&h, None, self.engine.opts.cgroup_parent.as_deref(), self.id)
+        else {
+            return false;
+        };
+        let file = match (cg.v1_dir("memory"), cg.unified_dir()) {
+            (Some(d), _) => d.join("memory.oom_control"),
+            (None, Some(d)) => d.join("memory.events"),
+            (None, None) => return false,
+        };
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        text.lines().any(|l| {
+            l.strip_prefix("oom_kill ")
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .is_some_and(|n| n > 0)
+        })
     }
 
     /// Undoes one incarnation: the runtime's container (cgroup, state) and the network.

@@ -111,6 +111,7 @@ pub struct State {
     /// The container's init, as the host sees it.
     pub pid: Option<i32>,
     pub exit_code: i32,
+    /// The last run ended by the kernel's OOM killer in the container's memory cgroup.
     pub oom_killed: bool,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,

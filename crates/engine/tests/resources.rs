@@ -19,6 +19,7 @@ fn memory_limit_oom_kills_with_137() {
     let v = t.engine().inspect(&out.id).unwrap();
     assert_eq!(v["HostConfig"]["Memory"], 100 << 20);
     assert_eq!(v["State"]["ExitCode"], 137);
+    assert_eq!(v["State"]["OOMKilled"], true);
     t.finish();
 }
 
