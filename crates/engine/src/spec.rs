@@ -80,6 +80,7 @@ pub const DEFAULT_CAPS: [&str; 14] = [
     "CAP_AUDIT_WRITE",
 ];
 
+/// Every capability, in kernel number order (index n is capability n).
 const ALL_CAPS: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
@@ -188,11 +189,17 @@ pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
     let env = merge_env(&input.image.env, req, &hostname);
 
     let caps = capabilities(&req.cap_add, &req.cap_drop)?;
-    let cap_set = || caps.clone();
+    // As Docker: a non-root user keeps the bounding set but holds no capability itself.
+    let held = if ids.uid == 0 {
+        caps.clone()
+    } else {
+        HashSet::new()
+    };
     let capabilities = LinuxCapabilitiesBuilder::default()
-        .bounding(cap_set())
-        .effective(cap_set())
-        .permitted(cap_set())
+        .bounding(caps)
+        .effective(held.clone())
+        .permitted(held)
+        .inheritable(HashSet::new())
         .build()
         .map_err(oci)?;
     let mut user_builder = UserBuilder::default().uid(ids.uid).gid(ids.gid);
@@ -500,8 +507,28 @@ pub fn mounts(req: &RunRequest, etc: &EtcFiles) -> Result<Vec<Mount>> {
     Ok(m)
 }
 
-/// Docker's 14 defaults, plus `--cap-add`, minus `--cap-drop`; "ALL" on either side.
+/// Docker's 14 defaults, plus `--cap-add`, minus `--cap-drop`; "ALL" on either side
+/// ("ALL" added means every capability this host's bounding set still has).
 pub fn capabilities(add: &[String], drop: &[String]) -> Result<HashSet<Capability>> {
+    capabilities_within(add, drop, host_bounding_set())
+}
+
+/// The caller's bounding set (CapBnd of /proc/self/status), bit n = capability n.
+fn host_bounding_set() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(u64::MAX)
+}
+
+/// [`capabilities`] with the host's bounding set given (`ALL_CAPS[n]` is capability n).
+pub fn capabilities_within(
+    add: &[String],
+    drop: &[String],
+    bounding: u64,
+) -> Result<HashSet<Capability>> {
     let normalize = |name: &str| -> Result<String> {
         let upper = name.to_ascii_uppercase();
         let full = if upper.starts_with("CAP_") {
@@ -526,7 +553,12 @@ pub fn capabilities(add: &[String], drop: &[String]) -> Result<HashSet<Capabilit
         names.retain(|n| *n != d);
     }
     if add.iter().any(|a| a.eq_ignore_ascii_case("all")) {
-        names = ALL_CAPS.iter().map(|s| s.to_string()).collect();
+        names = ALL_CAPS
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| bounding & (1 << n) != 0)
+            .map(|(_, s)| s.to_string())
+            .collect();
     }
     for a in add.iter().filter(|a| !a.eq_ignore_ascii_case("all")) {
         let a = normalize(a)?;

@@ -282,9 +282,16 @@ fn capabilities_add_drop_all() {
     assert!(!c.contains(&Capability::Chown));
     assert_eq!(capabilities(&[], &["ALL".into()]).unwrap().len(), 0);
     assert_eq!(
-        capabilities(&["ALL".into()], &[]).unwrap().len(),
+        capabilities_within(&["ALL".into()], &[], u64::MAX)
+            .unwrap()
+            .len(),
         ALL_CAPS.len()
     );
+    let without_sys_resource = capabilities_within(&["ALL".into()], &[], !(1 << 24)).unwrap();
+    assert_eq!(without_sys_resource.len(), ALL_CAPS.len() - 1);
+    assert!(!without_sys_resource.contains(&Capability::SysResource));
+    assert_eq!(ALL_CAPS[12], "CAP_NET_ADMIN");
+    assert_eq!(ALL_CAPS[40], "CAP_CHECKPOINT_RESTORE");
     assert!(capabilities(&["FLY".into()], &[])
         .unwrap_err()
         .to_string()
