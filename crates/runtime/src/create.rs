@@ -232,7 +232,7 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         bundle: bundle.clone(),
         rootfs: rootfs.clone(),
         created: chrono::Utc::now(),
-        owner: String::new(),
+        owner: owner_name(),
         annotations: spec.annotations().clone().unwrap_or_default(),
         cgroup: Some(cgroup.clone()),
         paused: false,
@@ -364,6 +364,19 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         rec,
         console: console_master,
     })
+}
+
+/// The caller's user name (runc's `owner`), or its uid when /etc/passwd does not know it.
+fn owner_name() -> String {
+    // SAFETY: geteuid cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid.to_string())
+        .map(|f| f[0].to_owned())
+        .unwrap_or_else(|| uid.to_string())
 }
 
 /// Reaps the init that closed the channel without a word and says how it ended.

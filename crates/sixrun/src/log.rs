@@ -75,7 +75,7 @@ impl Logger {
                 unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
             }
         };
-        let writer = Mutex::new(writer);
+        let writer = Mutex::new(Quiet(writer));
         let builder = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::DEBUG)
             .with_span_events(FmtSpan::CLOSE)
@@ -87,5 +87,20 @@ impl Logger {
             builder.try_init()
         };
         res.map_err(|e| anyhow::anyhow!("setting up debug output: {e}"))
+    }
+}
+
+/// A debug sink that drops what it cannot write: in a container's init the descriptor is
+/// closed before execve, and a complaint on stderr would land in the container's output.
+struct Quiet(File);
+
+impl Write for Quiet {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(self.0.write(buf).unwrap_or(buf.len()))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = self.0.flush();
+        Ok(())
     }
 }
