@@ -410,31 +410,53 @@ pub fn find_program(plan: &ProcessPlan) -> Result<CString, String> {
             .map(|d| Path::new(d).join(arg0))
             .collect()
     };
-    let mut last = format!("executable file {arg0:?} not found in $PATH");
+    // Error texts as runc's (Go's exec.LookPath): Podman maps them to exit codes 126/127.
+    let mut last = format!("exec: {arg0:?}: executable file not found in $PATH");
     for c in candidates {
         let meta = match std::fs::metadata(&c) {
             Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && candidates_are_path(arg0) => {
+                continue
+            }
             Err(e) => {
-                last = format!("{c:?}: {e}");
+                last = format!("exec: {arg0:?}: stat {}: {}", c.display(), io_text(&e));
                 continue;
             }
         };
         if !meta.is_file() {
-            last = format!("{c:?} is not a regular file");
+            last = format!(
+                "exec: {arg0:?}: {} is not a regular file: permission denied",
+                c.display()
+            );
             continue;
         }
         let cpath = CString::new(c.as_os_str().as_bytes())
             .map_err(|_| format!("{c:?} contains a NUL byte"))?;
         // SAFETY: access with a valid C string.
         if unsafe { libc::access(cpath.as_ptr(), libc::X_OK) } != 0 {
-            last = format!("{c:?}: permission denied");
+            last = format!("exec: {arg0:?}: permission denied");
             continue;
         }
         check_not_runtime(&c, plan.runtime_exe)?;
         return Ok(cpath);
     }
-    Err(format!("exec: {last}"))
+    Err(last)
+}
+
+/// A bare program name is looked up in $PATH (a missing candidate is skipped).
+fn candidates_are_path(arg0: &Path) -> bool {
+    !arg0.as_os_str().as_bytes().contains(&b'/')
+}
+
+/// An io::Error as Go prints it: "no such file or directory", without "(os error N)".
+fn io_text(e: &std::io::Error) -> String {
+    let t = e.to_string();
+    let t = t.split(" (os error").next().unwrap_or(&t).to_owned();
+    let mut chars = t.chars();
+    match chars.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + chars.as_str(),
+        None => t,
+    }
 }
 
 /// CVE-2019-5736: the container must not be able to exec the runtime's own binary (through

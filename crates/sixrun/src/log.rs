@@ -35,19 +35,23 @@ impl Logger {
         Ok(Logger { file, format })
     }
 
-    /// One error line on stderr and in the log file.
+    /// One error line: in the log file when there is one (as runc: only there; Podman and
+    /// containerd read it from there), else on stderr.
     pub fn error(&self, msg: &str) {
-        eprintln!("sixrun: {msg}");
-        self.to_file("error", msg);
+        if !self.to_file("error", msg) {
+            eprintln!("sixrun: {msg}");
+        }
     }
 
     pub fn warn(&self, msg: &str) {
-        eprintln!("sixrun: warning: {msg}");
-        self.to_file("warning", msg);
+        if !self.to_file("warning", msg) {
+            eprintln!("sixrun: warning: {msg}");
+        }
     }
 
-    fn to_file(&self, level: &str, msg: &str) {
-        let Some(f) = &self.file else { return };
+    /// Whether there is a log file (and so the line went there).
+    fn to_file(&self, level: &str, msg: &str) -> bool {
+        let Some(f) = &self.file else { return false };
         let line = match self.format {
             LogFormat::Json => {
                 serde_json::json!({"level": level, "msg": msg, "time": now()}).to_string()
@@ -57,6 +61,7 @@ impl Logger {
         if let Ok(mut f) = f.lock() {
             let _ = writeln!(f, "{line}");
         }
+        true
     }
 
     /// Turns on tracing output (span timings) for `--debug`: to the log file if given, else
