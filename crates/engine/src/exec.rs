@@ -6,14 +6,12 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixListener;
 
-use nix::sys::signal::{SigSet, SigmaskHow, Signal as NixSignal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
-
 use crate::command::find_program;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::Status;
 use crate::request::ExecRequest;
+use crate::signals::SignalPipe;
 use crate::tty::{window_size, RawMode};
 
 impl Engine {
@@ -179,28 +177,21 @@ fn exec_detached(
     }
 }
 
-/// Blocks the signals the CLI forwards (and SIGWINCH) while an exec runs.
+/// Catches the signals the CLI forwards (and SIGWINCH) while an exec runs.
 struct SignalRelay {
-    old: SigSet,
-    fd: SignalFd,
+    pipe: SignalPipe,
 }
 
 impl SignalRelay {
     fn new() -> Result<SignalRelay> {
-        let mut mask = SigSet::empty();
-        for s in [
-            NixSignal::SIGINT,
-            NixSignal::SIGTERM,
-            NixSignal::SIGHUP,
-            NixSignal::SIGQUIT,
-            NixSignal::SIGWINCH,
-        ] {
-            mask.add(s);
-        }
-        let mut old = SigSet::empty();
-        nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
-        let fd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
-        Ok(SignalRelay { old, fd })
+        let pipe = SignalPipe::catch(&[
+            libc::SIGINT,
+            libc::SIGTERM,
+            libc::SIGHUP,
+            libc::SIGQUIT,
+            libc::SIGWINCH,
+        ])?;
+        Ok(SignalRelay { pipe })
     }
 
     /// Waits for `pid`, forwarding signals; with a pty `master`, relays it to fds 0 and 1.
@@ -237,7 +228,7 @@ impl SignalRelay {
                 revents: 0,
             };
             let mut fds = [
-                pollfd(self.fd.as_raw_fd()),
+                pollfd(self.pipe.fd()),
                 pollfd(master.as_ref().map_or(-1, |m| m.as_raw_fd())),
                 pollfd(if stdin_open { 0 } else { -1 }),
                 pollfd(if code.is_none() {
@@ -254,8 +245,8 @@ impl SignalRelay {
                 continue;
             }
             if fds[0].revents != 0 {
-                while let Ok(Some(info)) = self.fd.read_signal() {
-                    match info.ssi_signo as i32 {
+                for sig in self.pipe.take() {
+                    match sig {
                         libc::SIGWINCH => {
                             if let (Some(m), Some((rows, cols))) = (&master, window_size(0)) {
                                 crate::tty::set_window_size(m.as_raw_fd(), rows, cols);
@@ -299,12 +290,6 @@ impl SignalRelay {
                 }
             }
         }
-    }
-}
-
-impl Drop for SignalRelay {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.old), None);
     }
 }
 

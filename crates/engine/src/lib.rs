@@ -25,6 +25,7 @@ pub mod record;
 mod relay;
 mod remove;
 pub mod request;
+mod signals;
 pub mod spec;
 pub mod status;
 pub mod store;

@@ -7,21 +7,10 @@
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use nix::sys::signal::{SigSet, SigmaskHow, Signal as NixSignal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
-
 use crate::attach::{self, Message};
 use crate::error::{Error, Result};
+use crate::signals::SignalPipe;
 use crate::tty::{window_size, RawMode};
-
-/// Restores the signal mask it found.
-struct MaskGuard(SigSet);
-
-impl Drop for MaskGuard {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.0), None);
-    }
-}
 
 /// Relays until the container exits; returns its exit code. `stdin`: relay fd 0.
 pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
@@ -32,20 +21,13 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
             let _ = attach::send(fd, &Message::Resize { rows, cols });
         }
     }
-    let mut mask = SigSet::empty();
-    for s in [
-        NixSignal::SIGWINCH,
-        NixSignal::SIGINT,
-        NixSignal::SIGTERM,
-        NixSignal::SIGHUP,
-        NixSignal::SIGQUIT,
-    ] {
-        mask.add(s);
-    }
-    let mut old = SigSet::empty();
-    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))?;
-    let _restore = MaskGuard(old);
-    let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+    let signals = SignalPipe::catch(&[
+        libc::SIGWINCH,
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+    ])?;
 
     let mut stdin_open = stdin;
     let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
@@ -57,7 +39,7 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
                 revents: 0,
             },
             libc::pollfd {
-                fd: sigfd.as_raw_fd(),
+                fd: signals.fd(),
                 events: libc::POLLIN,
                 revents: 0,
             },
@@ -93,8 +75,7 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
             }
         }
         if fds[1].revents != 0 {
-            while let Ok(Some(info)) = sigfd.read_signal() {
-                let sig = info.ssi_signo as i32;
+            for sig in signals.take() {
                 if sig == libc::SIGWINCH {
                     if let Some((rows, cols)) = window_size(0).or_else(|| window_size(1)) {
                         let _ = attach::send(fd, &Message::Resize { rows, cols });
