@@ -6,6 +6,7 @@
 //! then `create.rs` → `spec.rs` → `monitor.rs` for the path of `run`.
 
 pub mod attach;
+mod caps;
 pub mod command;
 mod commit;
 mod create;
@@ -19,6 +20,7 @@ pub mod logs;
 mod logs_cmd;
 mod monitor;
 pub mod mounts;
+mod names;
 mod net;
 mod reconcile;
 pub mod record;
@@ -31,6 +33,7 @@ pub mod status;
 pub mod store;
 pub mod tty;
 pub mod types;
+mod user;
 
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
 pub use error::{Error, Result};

@@ -9,15 +9,17 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
-    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDeviceCgroup,
+    LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDeviceCgroup,
     LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemoryBuilder, LinuxNamespaceBuilder,
     LinuxNamespaceType, LinuxPidsBuilder, LinuxResources, LinuxResourcesBuilder, LinuxSeccomp,
     Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
 };
 
+pub use crate::caps::{capabilities, capabilities_within, DEFAULT_CAPS};
 use crate::error::{Error, Result};
 use crate::request::RunRequest;
 use crate::types::NetworkMode;
+pub use crate::user::{resolve_user, UserIds};
 
 /// What the image says about how to run it (from six-image's config).
 #[derive(Debug, Clone, Default)]
@@ -61,69 +63,6 @@ pub struct BuiltSpec {
 }
 
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// Docker's 14 default capabilities.
-pub const DEFAULT_CAPS: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
-
-/// Every capability, in kernel number order (index n is capability n).
-const ALL_CAPS: [&str; 41] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
 
 const MASKED_PATHS: [&str; 11] = [
     "/proc/asound",
@@ -505,167 +444,6 @@ pub fn mounts(req: &RunRequest, etc: &EtcFiles) -> Result<Vec<Mount>> {
         m.push(bind(&dest, &v.host, v.read_only)?);
     }
     Ok(m)
-}
-
-/// Docker's 14 defaults, plus `--cap-add`, minus `--cap-drop`; "ALL" on either side
-/// ("ALL" added means every capability this host's bounding set still has).
-pub fn capabilities(add: &[String], drop: &[String]) -> Result<HashSet<Capability>> {
-    capabilities_within(add, drop, host_bounding_set())
-}
-
-/// The caller's bounding set (CapBnd of /proc/self/status), bit n = capability n.
-fn host_bounding_set() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapBnd:"))
-        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        .unwrap_or(u64::MAX)
-}
-
-/// [`capabilities`] with the host's bounding set given (`ALL_CAPS[n]` is capability n).
-pub fn capabilities_within(
-    add: &[String],
-    drop: &[String],
-    bounding: u64,
-) -> Result<HashSet<Capability>> {
-    let normalize = |name: &str| -> Result<String> {
-        let upper = name.to_ascii_uppercase();
-        let full = if upper.starts_with("CAP_") {
-            upper
-        } else {
-            format!("CAP_{upper}")
-        };
-        if ALL_CAPS.contains(&full.as_str()) {
-            Ok(full)
-        } else {
-            Err(Error::Invalid(format!(
-                "unknown capability \"{name}\": expected a name like NET_ADMIN or ALL"
-            )))
-        }
-    };
-    let mut names: Vec<String> = DEFAULT_CAPS.iter().map(|s| s.to_string()).collect();
-    if drop.iter().any(|d| d.eq_ignore_ascii_case("all")) {
-        names.clear();
-    }
-    for d in drop.iter().filter(|d| !d.eq_ignore_ascii_case("all")) {
-        let d = normalize(d)?;
-        names.retain(|n| *n != d);
-    }
-    if add.iter().any(|a| a.eq_ignore_ascii_case("all")) {
-        names = ALL_CAPS
-            .iter()
-            .enumerate()
-            .filter(|(n, _)| bounding & (1 << n) != 0)
-            .map(|(_, s)| s.to_string())
-            .collect();
-    }
-    for a in add.iter().filter(|a| !a.eq_ignore_ascii_case("all")) {
-        let a = normalize(a)?;
-        if !names.contains(&a) {
-            names.push(a);
-        }
-    }
-    names
-        .iter()
-        .map(|n| {
-            serde_json::from_value::<Capability>(serde_json::Value::String(n.clone()))
-                .map_err(|_| Error::Invalid(format!("capability {n} is not known to this build")))
-        })
-        .collect()
-}
-
-/// The process's IDs: "uid[:gid]" numbers or names from the image's /etc/passwd and /etc/group.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UserIds {
-    pub uid: u32,
-    pub gid: u32,
-    pub additional_gids: Vec<u32>,
-}
-
-pub fn resolve_user(user: &str, rootfs: &Path) -> Result<UserIds> {
-    if user.is_empty() {
-        return Ok(UserIds::default());
-    }
-    let (u, g) = match user.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (user, None),
-    };
-    let passwd = read_image_file(rootfs, "etc/passwd");
-    let group = read_image_file(rootfs, "etc/group");
-    let (uid, primary_gid, uname) = match u.parse::<u32>() {
-        Ok(uid) => {
-            let entry = passwd
-                .lines()
-                .map(|l| l.split(':').collect::<Vec<_>>())
-                .find(|f| f.get(2) == Some(&u));
-            let gid = entry
-                .as_ref()
-                .and_then(|f| f.get(3)?.parse().ok())
-                .unwrap_or(0);
-            (
-                uid,
-                gid,
-                entry.and_then(|f| f.first().map(|s| s.to_string())),
-            )
-        }
-        Err(_) => {
-            let f = passwd
-                .lines()
-                .map(|l| l.split(':').collect::<Vec<_>>())
-                .find(|f| f.first() == Some(&u))
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "unable to find user {u}: no matching entries in the image's /etc/passwd"
-                    ))
-                })?;
-            let uid = f.get(2).and_then(|s| s.parse().ok()).ok_or_else(|| {
-                Error::Invalid(format!("user {u} has a bad uid in the image's /etc/passwd"))
-            })?;
-            let gid = f.get(3).and_then(|s| s.parse().ok()).unwrap_or(0);
-            (uid, gid, Some(u.to_owned()))
-        }
-    };
-    let gid = match g {
-        None => primary_gid,
-        Some(g) => match g.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => group
-                .lines()
-                .map(|l| l.split(':').collect::<Vec<_>>())
-                .find(|f| f.first() == Some(&g))
-                .and_then(|f| f.get(2)?.parse().ok())
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "unable to find group {g}: no matching entries in the image's /etc/group"
-                    ))
-                })?,
-        },
-    };
-    let additional_gids = match &uname {
-        Some(name) => group
-            .lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .filter(|f| f.get(3).is_some_and(|m| m.split(',').any(|m| m == name)))
-            .filter_map(|f| f.get(2)?.parse().ok())
-            .filter(|g| *g != gid)
-            .collect(),
-        None => Vec::new(),
-    };
-    Ok(UserIds {
-        uid,
-        gid,
-        additional_gids,
-    })
-}
-
-/// A file of the image, read only if it is a plain file (a symlink could point at the host's).
-fn read_image_file(rootfs: &Path, rel: &str) -> String {
-    let path = rootfs.join(rel);
-    match std::fs::symlink_metadata(&path) {
-        Ok(m) if m.is_file() => std::fs::read_to_string(&path).unwrap_or_default(),
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]

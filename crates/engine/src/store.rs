@@ -110,22 +110,7 @@ impl Store {
 
     /// A free name in Docker's style ("brave_turing"), with a number when all are taken.
     pub fn generate_name(&self) -> String {
-        static SALT: AtomicU32 = AtomicU32::new(0);
-        let seed = std::process::id() as usize * 31
-            + SALT.fetch_add(1, Ordering::Relaxed) as usize * 7
-            + nanos();
-        for attempt in 0..ADJECTIVES.len() * SURNAMES.len() {
-            let n = seed.wrapping_add(attempt * 13);
-            let name = format!(
-                "{}_{}",
-                ADJECTIVES[n % ADJECTIVES.len()],
-                SURNAMES[(n / ADJECTIVES.len()) % SURNAMES.len()]
-            );
-            if fs::symlink_metadata(self.names.join(&name)).is_err() {
-                return name;
-            }
-        }
-        format!("{}_{}", ADJECTIVES[seed % ADJECTIVES.len()], seed % 100_000)
+        crate::names::generate(&self.names)
     }
 
     /// The full ID for a full ID, a name or a unique ID prefix (Docker's order).
@@ -330,80 +315,6 @@ pub(crate) fn write_atomic<T: Serialize>(path: &Path, value: &T, durable: Durabl
     }
     Ok(())
 }
-
-fn nanos() -> usize {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as usize)
-        .unwrap_or(0)
-}
-
-const ADJECTIVES: &[&str] = &[
-    "admiring",
-    "brave",
-    "busy",
-    "clever",
-    "cool",
-    "dazzling",
-    "eager",
-    "elated",
-    "festive",
-    "focused",
-    "gallant",
-    "gracious",
-    "happy",
-    "hopeful",
-    "jolly",
-    "keen",
-    "kind",
-    "loving",
-    "modest",
-    "nifty",
-    "optimistic",
-    "peaceful",
-    "quirky",
-    "relaxed",
-    "serene",
-    "sharp",
-    "stoic",
-    "tender",
-    "trusting",
-    "vibrant",
-    "wizardly",
-    "zealous",
-];
-const SURNAMES: &[&str] = &[
-    "albattani",
-    "babbage",
-    "bohr",
-    "curie",
-    "darwin",
-    "dijkstra",
-    "einstein",
-    "euler",
-    "fermat",
-    "galileo",
-    "gauss",
-    "hopper",
-    "hypatia",
-    "kepler",
-    "knuth",
-    "lamport",
-    "liskov",
-    "lovelace",
-    "mccarthy",
-    "meitner",
-    "newton",
-    "noether",
-    "pascal",
-    "ritchie",
-    "shannon",
-    "thompson",
-    "torvalds",
-    "turing",
-    "wozniak",
-    "yalow",
-];
 
 #[cfg(test)]
 mod tests {

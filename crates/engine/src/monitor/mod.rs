@@ -15,10 +15,13 @@ use nix::sys::signal::{SigSet, Signal as NixSignal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use oci_spec::runtime::Spec;
 
+mod shrink;
+mod supervise;
+
 use crate::attach::{self, Message};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::logs::{log_path, LogWriter, Stream};
+use crate::logs::{log_path, LogWriter};
 use crate::record::{ContainerConfig, NetworkState, ProcessId, Status};
 
 impl Engine {
@@ -314,7 +317,7 @@ impl Monitor<'_> {
             Ok(())
         });
         self.broadcast(&Message::Started(pid));
-        shed_code_pages();
+        shrink::shed_code_pages();
         Ok(running)
     }
 
@@ -334,207 +337,6 @@ impl Monitor<'_> {
             .attach_network(&self.config, &network, running.pid)?;
         running.network = Some(state);
         Ok(())
-    }
-
-    /// The poll loop of one incarnation; returns the exit code (128+signal when killed).
-    fn supervise(&mut self, r: &mut Running) -> i32 {
-        let mut buf = vec![0u8; attach::MAX_MESSAGE];
-        let mut exit_code: Option<i32> = None;
-        let mut drain_deadline: Option<Instant> = None;
-        loop {
-            if exit_code.is_some() && r.out.is_none() && r.err.is_none() {
-                break;
-            }
-            let mut fds: Vec<libc::pollfd> = Vec::with_capacity(4 + self.clients.len());
-            let poll = |fd: RawFd| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            fds.push(poll(self.sigfd.as_raw_fd()));
-            fds.push(poll(r.out.as_ref().map_or(-1, |f| f.as_raw_fd())));
-            fds.push(poll(r.err.as_ref().map_or(-1, |f| f.as_raw_fd())));
-            fds.push(poll(self.listener.as_ref().map_or(-1, |f| f.as_raw_fd())));
-            for c in &self.clients {
-                fds.push(poll(c.as_raw_fd()));
-            }
-            let timeout = match drain_deadline {
-                Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i32,
-                None => -1,
-            };
-            // SAFETY: fds is a valid array of pollfd for its length.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-            if n == 0 && drain_deadline.is_some() {
-                break; // output still open long after the init ended: give up on it
-            }
-            if fds[0].revents != 0 {
-                if let Some(code) = self.handle_signals(r.pid) {
-                    exit_code = Some(code);
-                    drain_deadline = Some(Instant::now() + Duration::from_secs(2));
-                }
-            }
-            if fds[1].revents != 0 && !self.copy_output(&mut r.out, Stream::Stdout, &mut buf) {
-                r.out = None;
-                if r.tty {
-                    r.stdin = None;
-                }
-            }
-            if fds[2].revents != 0 && !self.copy_output(&mut r.err, Stream::Stderr, &mut buf) {
-                r.err = None;
-            }
-            if fds[3].revents != 0 {
-                if let Some(l) = &self.listener {
-                    while let Some(c) = attach::accept(l.as_raw_fd()) {
-                        self.clients.push(c);
-                    }
-                }
-            }
-            // By fd, not by index: a broadcast above may already have dropped a client.
-            for pfd in fds[4..].iter().filter(|p| p.revents != 0) {
-                if let Some(i) = self.clients.iter().position(|c| c.as_raw_fd() == pfd.fd) {
-                    if !self.handle_client(i, r, &mut buf) {
-                        self.clients.remove(i);
-                    }
-                }
-            }
-        }
-        exit_code.unwrap_or(137)
-    }
-
-    /// Reaps children; Some(code) when the init has ended. Forwards SIGTERM/SIGINT/SIGHUP sent
-    /// to the monitor itself to the container.
-    fn handle_signals(&mut self, init: i32) -> Option<i32> {
-        let mut init_code = None;
-        while let Ok(Some(info)) = self.sigfd.read_signal() {
-            let sig = info.ssi_signo as i32;
-            if sig != libc::SIGCHLD && init > 0 {
-                // SAFETY: signalling our own child.
-                unsafe { libc::kill(init, sig) };
-            }
-        }
-        loop {
-            let mut status = 0;
-            // SAFETY: reaping our children without blocking.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                break;
-            }
-            if pid == init {
-                init_code = Some(if libc::WIFSIGNALED(status) {
-                    128 + libc::WTERMSIG(status)
-                } else {
-                    libc::WEXITSTATUS(status)
-                });
-            }
-        }
-        init_code
-    }
-
-    /// Copies one read of output to the log and the clients; false at EOF.
-    fn copy_output(&mut self, fd: &mut Option<OwnedFd>, stream: Stream, buf: &mut [u8]) -> bool {
-        let Some(f) = fd else { return false };
-        // SAFETY: reading into our buffer.
-        let n = unsafe { libc::read(f.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            return true;
-        }
-        if n <= 0 {
-            return false; // EOF, or EIO from a pty whose other side closed
-        }
-        let data = &buf[..n as usize];
-        let _ = self.log.write(stream, data);
-        let m = match stream {
-            Stream::Stdout => Message::Stdout(data.to_vec()),
-            Stream::Stderr => Message::Stderr(data.to_vec()),
-        };
-        self.broadcast(&m);
-        true
-    }
-
-    /// One message from client `i`; false when the client is gone.
-    fn handle_client(&mut self, i: usize, r: &mut Running, buf: &mut [u8]) -> bool {
-        let fd = self.clients[i].as_raw_fd();
-        match attach::recv_nowait(fd, buf) {
-            Ok(Some(Message::Stdin(data))) => {
-                if let Some(stdin) = r.stdin {
-                    write_all(stdin, &data);
-                }
-                true
-            }
-            Ok(Some(Message::StdinClosed)) => {
-                if !r.tty {
-                    r.stdin_pipe = None;
-                    r.stdin = None;
-                }
-                true
-            }
-            Ok(Some(Message::Resize { rows, cols })) => {
-                if let (true, Some(master)) = (r.tty, &r.out) {
-                    crate::tty::set_window_size(master.as_raw_fd(), rows, cols);
-                }
-                true
-            }
-            Ok(Some(Message::Signal(sig))) => {
-                if r.pid > 0 {
-                    // SAFETY: signalling our own (unreaped) child: its pid cannot be reused.
-                    unsafe { libc::kill(r.pid, sig) };
-                }
-                true
-            }
-            Ok(Some(_)) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => true,
-            Ok(None) | Err(_) => false,
-        }
-    }
-
-    /// Between two incarnations: serve clients, wait `delay`, stop early on a signal request.
-    fn idle(&mut self, delay: Duration) {
-        let deadline = Instant::now() + delay;
-        let mut buf = [0u8; 256];
-        while !self.stop_requested {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            let mut fds: Vec<libc::pollfd> = vec![libc::pollfd {
-                fd: self.listener.as_ref().map_or(-1, |l| l.as_raw_fd()),
-                events: libc::POLLIN,
-                revents: 0,
-            }];
-            fds.extend(self.clients.iter().map(|c| libc::pollfd {
-                fd: c.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            }));
-            // SAFETY: valid pollfd array.
-            unsafe {
-                libc::poll(
-                    fds.as_mut_ptr(),
-                    fds.len() as libc::nfds_t,
-                    left.as_millis() as i32,
-                )
-            };
-            if fds[0].revents != 0 {
-                if let Some(l) = &self.listener {
-                    while let Some(c) = attach::accept(l.as_raw_fd()) {
-                        self.clients.push(c);
-                    }
-                }
-            }
-            for pfd in fds[1..].iter().filter(|p| p.revents != 0) {
-                let Some(i) = self.clients.iter().position(|c| c.as_raw_fd() == pfd.fd) else {
-                    continue;
-                };
-                match attach::recv_nowait(pfd.fd, &mut buf) {
-                    Ok(Some(Message::Signal(_))) => self.stop_requested = true,
-                    Ok(Some(_)) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    _ => {
-                        self.clients.remove(i);
-                    }
-                }
-            }
-        }
     }
 
     /// Whether the kernel's OOM killer struck in the container's memory cgroup (read before
@@ -626,56 +428,6 @@ impl Monitor<'_> {
             attach::send(c.as_raw_fd(), m).is_ok()
         });
     }
-}
-
-/// Drops the monitor's page-table entries for read-only file mappings that hold no private
-/// (copied-on-write) page: program code and constants the CLI inherited through the fork and
-/// the runtime used to start the container. The pages stay in the page cache and fault back
-/// in cheaply if used again, so the monitor's resident set is what its poll loop touches.
-/// Freed heap goes back to the system too.
-fn shed_code_pages() {
-    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
-        return;
-    };
-    let mut current: Option<(usize, usize)> = None;
-    for line in smaps.lines() {
-        let mut fields = line.split_whitespace();
-        let Some(first) = fields.next() else { continue };
-        if let Some((start, end)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
-            let perms = fields.next().unwrap_or_default();
-            let path = fields.nth(3).unwrap_or_default();
-            let range = (
-                usize::from_str_radix(start, 16),
-                usize::from_str_radix(end, 16),
-            );
-            current = match range {
-                (Ok(s), Ok(e))
-                    if perms.starts_with('r')
-                        && !perms.contains('w')
-                        && perms.ends_with('p')
-                        && path.starts_with('/') =>
-                {
-                    Some((s, e))
-                }
-                _ => None,
-            };
-        } else if first == "Anonymous:" {
-            if let (Some((start, end)), Some("0")) = (current.take(), fields.next()) {
-                // SAFETY: one of our own read-only file mappings with no private page: dropping
-                // its pages loses nothing (they refault from the file).
-                unsafe {
-                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED)
-                };
-                // Fault back one page at a time, not the kernel's 64 KiB "fault-around".
-                // SAFETY: only changes the read-ahead policy of our own mapping.
-                unsafe {
-                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM)
-                };
-            }
-        }
-    }
-    // SAFETY: malloc_trim only returns free heap memory to the kernel.
-    unsafe { libc::malloc_trim(0) };
 }
 
 fn set_send_timeout(fd: RawFd, d: Duration) {
