@@ -114,7 +114,12 @@ impl Sixrun {
     /// Bounded wait for a status (the container runs on its own).
     pub fn wait_status(&self, id: &str, want: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.status(id) != want {
+        let status = |id: &str| {
+            let out = self.run(&["state", id]);
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            v["status"].as_str().unwrap_or("absent").to_owned()
+        };
+        while status(id) != want {
             assert!(
                 Instant::now() < deadline,
                 "container {id} never became {want}"
