@@ -103,7 +103,7 @@ impl Engine {
                 Ok(())
             })?;
             let _s = tracing::debug_span!("build_spec").entered();
-            let hostname = req.hostname.clone().unwrap_or_else(|| id[..12].to_owned());
+            let hostname = spec::default_hostname(req, &id);
             let shared_hosts = match &req.network {
                 NetworkMode::Named(n) => Some(self.networks()?.hosts_file(n)),
                 _ => None,

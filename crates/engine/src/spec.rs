@@ -100,10 +100,7 @@ pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
             "no command specified: the image has none; give one after the image name".into(),
         ));
     }
-    let hostname = req
-        .hostname
-        .clone()
-        .unwrap_or_else(|| input.id[..12].to_owned());
+    let hostname = default_hostname(req, input.id);
     let workdir = req
         .workdir
         .clone()
@@ -213,6 +210,20 @@ pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
         user,
         hostname,
     })
+}
+
+/// `--hostname`, else the host's own name on the host network (as Docker), else the
+/// first 12 characters of the ID.
+pub fn default_hostname(req: &RunRequest, id: &str) -> String {
+    if let Some(h) = &req.hostname {
+        return h.clone();
+    }
+    if req.network == NetworkMode::Host {
+        if let Ok(h) = nix::unistd::gethostname() {
+            return h.to_string_lossy().into_owned();
+        }
+    }
+    id[..12].to_owned()
 }
 
 /// Docker's rule: `--entrypoint` replaces the image's entrypoint and clears its cmd;

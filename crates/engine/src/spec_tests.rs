@@ -349,3 +349,27 @@ fn relative_workdir_is_refused() {
         .to_string()
         .contains("absolute"));
 }
+
+#[test]
+fn hostname_defaults() {
+    let id = "0123456789abcdef".repeat(4);
+    assert_eq!(
+        default_hostname(&RunRequest::default(), &id),
+        "0123456789ab"
+    );
+    let named = RunRequest {
+        hostname: Some("web".into()),
+        network: NetworkMode::Host,
+        ..Default::default()
+    };
+    assert_eq!(default_hostname(&named, &id), "web");
+    let host = RunRequest {
+        network: NetworkMode::Host,
+        ..Default::default()
+    };
+    let expected = nix::unistd::gethostname()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(default_hostname(&host, &id), expected);
+}
