@@ -197,6 +197,12 @@ impl Engine {
                 )));
             }
         }
+        if req.auto_remove && req.restart != crate::types::RestartPolicy::No {
+            return Err(Error::Invalid(format!(
+                "conflicting options: --restart {} and --rm",
+                req.restart
+            )));
+        }
         if !req.ports.is_empty() && req.network.network_name().is_none() {
             return Err(Error::Invalid(format!(
                 "published ports need a network; --network {} has none",

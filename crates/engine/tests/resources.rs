@@ -58,5 +58,26 @@ fn bad_cpuset_is_refused_before_anything_is_made() {
     assert!(err.to_string().contains("not available"), "{err}");
     assert_eq!(err.exit_code(), 125);
     assert!(t.engine().list(true).unwrap().is_empty());
+    let conflicting = RunRequest {
+        auto_remove: true,
+        restart: "always".parse().unwrap(),
+        ..TestEngine::req(&["true"])
+    };
+    let err = t.engine().run(conflicting).unwrap_err();
+    assert!(
+        err.to_string().contains("--restart always and --rm"),
+        "{err}"
+    );
+    let ports_without_network = RunRequest {
+        ports: vec!["80".parse().unwrap()],
+        ..TestEngine::req(&["true"])
+    };
+    assert!(t
+        .engine()
+        .run(ports_without_network)
+        .unwrap_err()
+        .to_string()
+        .contains("need a network"));
+    assert!(t.engine().list(true).unwrap().is_empty());
     t.finish();
 }
