@@ -46,6 +46,35 @@ impl Engine {
         Ok(())
     }
 
+    /// Deletes the runtime's container (killing what is left of it). When the runtime has no
+    /// readable record (a create killed half-way), removes its state directory and the
+    /// cgroup it may have made.
+    pub(crate) fn delete_runtime_container(&self, id: &str) {
+        match self.runtime.load(id) {
+            Ok(c) => {
+                if let Err(e) = c.delete(true) {
+                    tracing::warn!("deleting runtime container {id}: {e}");
+                }
+            }
+            Err(_) => {
+                let dir = self.runtime.root().join(id);
+                if dir.exists() {
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+                let cgroup = six_cgroups::Hierarchy::detect().ok().and_then(|h| {
+                    six_cgroups::Cgroup::new(&h, None, self.opts.cgroup_parent.as_deref(), id).ok()
+                });
+                if let Some(cg) = cgroup {
+                    for pid in cg.pids().unwrap_or_default() {
+                        // SAFETY: killing what is left in this container's own cgroup.
+                        unsafe { libc::kill(pid, libc::SIGKILL) };
+                    }
+                    let _ = cg.destroy();
+                }
+            }
+        }
+    }
+
     /// Resumes a container frozen by a commit that was killed half-way.
     fn thaw(&self, id: &str) {
         tracing::info!("resuming container {id}: the commit that paused it is gone");
@@ -77,11 +106,7 @@ impl Engine {
         let auto_remove = config.as_ref().is_some_and(|c| c.request.auto_remove);
         // A create cut short before its spec was built has nothing worth keeping.
         let half_made = config.as_ref().is_none_or(|c| c.args.is_empty());
-        if let Ok(c) = self.runtime.load(id) {
-            if let Err(e) = c.delete(true) {
-                tracing::warn!("deleting runtime container {id}: {e}");
-            }
-        }
+        self.delete_runtime_container(id);
         for n in &state.networks {
             self.detach_network(&n.network, id);
         }

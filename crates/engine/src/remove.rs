@@ -53,11 +53,7 @@ impl Engine {
     pub(crate) fn finish_removal(&self, id: &str) -> Result<()> {
         let _span = tracing::debug_span!("remove", id).entered();
         let state = self.store.state(id)?;
-        if let Ok(c) = self.runtime.load(id) {
-            if let Err(e) = c.delete(true) {
-                tracing::warn!("deleting runtime container {id}: {e}");
-            }
-        }
+        self.delete_runtime_container(id);
         for n in &state.networks {
             self.detach_network(&n.network, id);
         }
