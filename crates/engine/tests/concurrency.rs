@@ -164,7 +164,7 @@ fn a_killed_monitor_is_repaired() {
     let monitor = state["monitor"]["pid"].as_i64().unwrap() as i32;
     // SAFETY: killing the monitor this test started.
     unsafe { libc::kill(monitor, libc::SIGKILL) };
-    assert!(wait_gone(monitor, Duration::from_secs(5)));
+    assert!(wait_gone(monitor, Duration::from_secs(20)));
     t.reopen();
     let v = t.engine().inspect(&out.id).unwrap();
     assert_eq!(v["State"]["Status"], "exited");

@@ -65,7 +65,7 @@ fn exec_runs_in_the_container() {
     let mut d = exec(&["sh", "-c", "echo detached > /tmp/d"]);
     d.detach = true;
     assert_eq!(e.exec("ex", d).unwrap(), 0);
-    eventually(Duration::from_secs(5), || {
+    eventually(Duration::from_secs(20), || {
         (e.exec("ex", exec(&["test", "-e", "/tmp/d"])).ok() == Some(0)).then_some(())
     });
     let top = e.top("ex").unwrap();
@@ -163,7 +163,7 @@ fn commit_of_a_running_container_resumes_it_and_a_killed_commit_is_thawed() {
         cmd: vec!["true".into()],
         ..Default::default()
     };
-    eventually(Duration::from_secs(5), || {
+    eventually(Duration::from_secs(20), || {
         (e.exec(
             &out.id,
             ExecRequest {

@@ -22,18 +22,18 @@ fn restart_kill_and_follow() {
     let out = t.engine().run(req).unwrap();
     t.track(&out.id);
     let e = t.engine();
-    eventually(Duration::from_secs(5), || {
+    eventually(Duration::from_secs(20), || {
         logs(e, "lc").contains("up").then_some(())
     });
     e.kill("lc", "USR1".parse().unwrap()).unwrap();
-    eventually(Duration::from_secs(5), || {
+    eventually(Duration::from_secs(20), || {
         logs(e, "lc").contains("got-usr1").then_some(())
     });
     e.restart("lc", Duration::from_secs(5)).unwrap();
     assert_eq!(e.inspect("lc").unwrap()["State"]["Running"], true);
     t.track(&out.id);
     let e = t.engine();
-    eventually(Duration::from_secs(5), || {
+    eventually(Duration::from_secs(20), || {
         (logs(e, "lc").matches("up").count() == 2).then_some(())
     });
     // logs -f returns once the container ends.

@@ -49,7 +49,7 @@ fn default_bridge_gives_an_address_and_hosts_entry() {
         .to_owned();
     assert!(!ip.is_empty(), "{v}");
     let e = t.engine();
-    eventually(Duration::from_secs(5), || {
+    eventually(Duration::from_secs(20), || {
         logs(e, &out.id).contains(&format!("{ip}\t")).then_some(())
     });
     assert!(logs(e, &out.id).contains(&format!("inet {ip}/")));
@@ -96,7 +96,7 @@ fn user_network_names_and_published_port() {
         logs(t.engine(), &client.id)
     );
     assert_eq!(logs(t.engine(), &client.id), "hello-from-web\n");
-    let body = eventually(Duration::from_secs(5), || {
+    let body = eventually(Duration::from_secs(20), || {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", host_port)).ok()?;
         s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
         let mut body = String::new();

@@ -80,7 +80,7 @@ fn detached_logs_stop_and_rm() {
     assert_eq!(out.exit_code, None);
     t.track(&out.id);
     let e = t.engine();
-    eventually(Duration::from_secs(5), || {
+    eventually(Duration::from_secs(20), || {
         logs(e, "mycontainer").contains("oops").then_some(())
     });
     let text = logs(e, "mycontainer");

@@ -117,7 +117,7 @@ impl TestEngine {
             }
         }
         for pid in &self.pids {
-            if wait_gone(*pid, Duration::from_secs(5)) {
+            if wait_gone(*pid, Duration::from_secs(20)) {
                 continue;
             }
             leaks.push(format!("process {pid}"));
