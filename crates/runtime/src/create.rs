@@ -135,7 +135,12 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         .ok_or_else(|| invalid("process is missing".into()))?;
     let pplan = {
         let _s = tracing::debug_span!("process_plan").entered();
-        ProcessPlan::new(process, linux.seccomp().as_ref()).map_err(invalid)?
+        ProcessPlan::new(
+            process,
+            linux.seccomp().as_ref(),
+            Some(&rt.root.join(crate::seccomp::CACHE_DIR)),
+        )
+        .map_err(invalid)?
     };
     if pplan.terminal && opts.console_socket.is_none() && opts.stdio.is_some() {
         return Err(invalid(

@@ -72,7 +72,12 @@ pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
         .linux()
         .as_ref()
         .and_then(|l| l.seccomp().clone());
-    let plan = ProcessPlan::new(&opts.process, seccomp.as_ref()).map_err(invalid)?;
+    let plan = ProcessPlan::new(
+        &opts.process,
+        seccomp.as_ref(),
+        Some(&c.root.join(crate::seccomp::CACHE_DIR)),
+    )
+    .map_err(invalid)?;
     if plan.terminal && opts.console_socket.is_none() {
         return Err(invalid("a terminal needs a console socket".into()));
     }

@@ -56,12 +56,18 @@ pub fn run(ctx: InitContext) -> ! {
         Ok(never) => match never {},
         Err(e) => e,
     };
-    if ctx.chan.send(&Msg::Error(err.clone())).is_err() {
-        // The parent is gone (after Ready): the only place left to say it is stderr.
+    // Before Ready the parent is listening (or has given up on us and will kill us: then
+    // there is nobody to tell). After Ready it may be gone: stderr is all that is left.
+    if ctx.chan.send(&Msg::Error(err.clone())).is_err()
+        && READY.load(std::sync::atomic::Ordering::Relaxed)
+    {
         eprintln!("sixrun: container init: {err}");
     }
     exit_child(127)
 }
+
+/// Set once the init reported Ready (a per-process flag: the init is a clone).
+static READY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Marks the process non-dumpable: nothing in the container (without CAP_SYS_PTRACE) may open
 /// its /proc/<pid>/exe — the runtime's binary — or its memory (CVE-2019-5736).
@@ -325,6 +331,7 @@ fn steps(ctx: &InitContext) -> Result<Infallible, String> {
     ctx.chan
         .send(&Msg::Ready)
         .map_err(|e| format!("reporting ready: {e}"))?;
+    READY.store(true, std::sync::atomic::Ordering::Relaxed);
     wait_for_start(ctx.fifo)?;
     if let Some(state) = &hook_state {
         hooks::run(ctx.spec, Kind::StartContainer, state)

@@ -106,7 +106,12 @@ pub fn own_exe() -> Option<(u64, u64)> {
 }
 
 impl ProcessPlan {
-    pub fn new(p: &Process, seccomp: Option<&LinuxSeccomp>) -> Result<ProcessPlan, String> {
+    /// `seccomp_cache`: where compiled filters are cached (None: always compile).
+    pub fn new(
+        p: &Process,
+        seccomp: Option<&LinuxSeccomp>,
+        seccomp_cache: Option<&Path>,
+    ) -> Result<ProcessPlan, String> {
         let args = p.args().clone().unwrap_or_default();
         if args.is_empty() || args[0].is_empty() {
             return Err("process.args must name a program to run".into());
@@ -147,7 +152,7 @@ impl ProcessPlan {
             });
         }
         let seccomp = match seccomp {
-            Some(s) => Some(crate::seccomp::compile(s)?),
+            Some(s) => Some(crate::seccomp::compile(s, seccomp_cache)?),
             None => None,
         };
         Ok(ProcessPlan {
@@ -507,7 +512,7 @@ mod tests {
 
     fn plan(json: serde_json::Value) -> Result<ProcessPlan, String> {
         let p: Process = serde_json::from_value(json).unwrap();
-        ProcessPlan::new(&p, None)
+        ProcessPlan::new(&p, None, None)
     }
 
     #[test]
