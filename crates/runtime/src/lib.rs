@@ -26,6 +26,7 @@ mod init;
 mod kill;
 mod process;
 mod procfs;
+mod program;
 mod seccomp;
 mod spec;
 mod start;
