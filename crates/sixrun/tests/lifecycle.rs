@@ -252,3 +252,37 @@ fn a_failing_prestart_hook_fails_create_and_leaves_nothing() {
     );
     s.assert_gone(&id, None, b.path());
 }
+
+#[test]
+fn container_side_hooks_run_inside_its_namespaces() {
+    let s = Sixrun::new();
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap().to_owned();
+    let b = bundle(&["true"], |c| {
+        c["root"]["readonly"] = false.into();
+        c["hooks"] = serde_json::json!({
+            // Before pivot_root: host paths still resolve; the hostname is the container's.
+            "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", format!("hostname > {o}/cc; cat > {o}/cc.state")]}],
+            // After pivot_root: paths resolve inside the container.
+            "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "hostname > /tmp/sc"]}],
+        });
+    });
+    let id = s.new_id("hookc");
+    s.create(&id, &b);
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("cc")).unwrap(),
+        "sixrun\n"
+    );
+    let st: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("cc.state")).unwrap())
+            .unwrap();
+    assert_eq!(st["id"], id.as_str());
+    s.ok(&["start", &id]);
+    s.wait_status(&id, "stopped");
+    assert_eq!(
+        std::fs::read_to_string(b.rootfs().join("tmp/sc")).unwrap(),
+        "sixrun\n"
+    );
+    s.ok(&["delete", &id]);
+    s.assert_gone(&id, None, b.path());
+}
