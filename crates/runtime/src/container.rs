@@ -135,6 +135,11 @@ impl Container {
         crate::exec::exec(self, p)
     }
 
+    /// `exec` that also hands back the pty master (terminal, no console socket, no stdio).
+    pub fn exec_with_console(&self, p: crate::ExecOptions) -> Result<(i32, Option<OwnedFd>)> {
+        crate::exec::exec_with_console(self, p)
+    }
+
     fn cgroup(&self) -> Result<&six_cgroups::Cgroup> {
         self.rec
             .cgroup

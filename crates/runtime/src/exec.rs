@@ -56,6 +56,12 @@ fn same_ns(pid: i32, name: &str) -> bool {
 }
 
 pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
+    exec_with_console(c, opts).map(|(pid, _)| pid)
+}
+
+/// Like [`exec`]; with a terminal and no console socket (and no stdio), also returns the pty
+/// master for the caller to relay.
+pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Option<OwnedFd>)> {
     let _span = tracing::info_span!("exec", id = c.id()).entered();
     let id = c.id();
     let status = c.status();
@@ -78,8 +84,10 @@ pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
         Some(&c.root.join(crate::seccomp::CACHE_DIR)),
     )
     .map_err(invalid)?;
-    if plan.terminal && opts.console_socket.is_none() {
-        return Err(invalid("a terminal needs a console socket".into()));
+    if plan.terminal && opts.console_socket.is_none() && opts.stdio.is_some() {
+        return Err(invalid(
+            "a terminal needs a console socket when stdio is given".into(),
+        ));
     }
     let min_fd = 3 + opts.preserve_fds as RawFd;
 
@@ -196,9 +204,11 @@ pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
         return Err(fail(format!("talking to the new process: {e}")));
     }
     let mut ready = false;
+    let mut master = None;
     loop {
         match parent_end.recv() {
             Ok(r) if r.msg == Msg::Ready => ready = true,
+            Ok(r) if r.msg == Msg::Pty => master = r.fd,
             Ok(r) => match r.msg {
                 Msg::Error(text) => return Err(fail(text)),
                 other => {
@@ -215,7 +225,7 @@ pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
     if let Some(p) = &opts.pid_file {
         write_atomic(p, &pid.to_string()).map_err(|e| Error::io("writing pid file", p, e))?;
     }
-    Ok(pid)
+    Ok((pid, master))
 }
 
 fn move_above(fd: OwnedFd, min: RawFd) -> Result<OwnedFd> {
@@ -270,10 +280,16 @@ fn exec_steps(ctx: &ExecChild) -> std::result::Result<std::convert::Infallible, 
     }
     if p.terminal {
         let (master, slave, n) = console::open_pty(p.console_size)?;
-        if let Some(sock) = ctx.console_socket {
-            console::send_master(sock, &master, &format!("/dev/pts/{n}"))?;
-            // SAFETY: closing our copy of the console socket.
-            unsafe { libc::close(sock) };
+        match ctx.console_socket {
+            Some(sock) => {
+                console::send_master(sock, &master, &format!("/dev/pts/{n}"))?;
+                // SAFETY: closing our copy of the console socket.
+                unsafe { libc::close(sock) };
+            }
+            None => ctx
+                .chan
+                .send_with_fd(&Msg::Pty, Some(master.as_raw_fd()))
+                .map_err(|e| format!("sending the pty: {e}"))?,
         }
         drop(master);
         console::make_controlling(&slave)?;

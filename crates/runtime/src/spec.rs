@@ -131,7 +131,10 @@ pub fn unsupported(spec: &Spec) -> std::result::Result<(), String> {
         }
     }
     if let Some(l) = spec.linux() {
-        if l.personality().as_ref().is_some_and(|p| p.flags().as_ref().is_some_and(|f| !f.is_empty())) {
+        if l.personality()
+            .as_ref()
+            .is_some_and(|p| p.flags().as_ref().is_some_and(|f| !f.is_empty()))
+        {
             return nope("linux.personality.flags");
         }
         if l.intel_rdt().is_some() {

@@ -117,9 +117,9 @@ pub fn exec(rt: &Runtime, a: &ExecArgs) -> anyhow::Result<i32> {
     let c = rt.load(&a.id)?;
     let base = c.spec().process().clone().unwrap_or_default();
     let process = build_process(&base, a)?;
-    if process.terminal().unwrap_or(false) && a.console_socket.is_none() {
+    if process.terminal().unwrap_or(false) && a.console_socket.is_none() && a.detach {
         anyhow::bail!(
-            "--tty needs --console-socket (sixrun exec does not relay a terminal itself)"
+            "--tty with --detach needs --console-socket (nobody would hold the terminal)"
         );
     }
     let mask = if a.detach {
@@ -127,7 +127,7 @@ pub fn exec(rt: &Runtime, a: &ExecArgs) -> anyhow::Result<i32> {
     } else {
         Some(crate::run::block_signals()?)
     };
-    let pid = c.exec(ExecOptions {
+    let (pid, master) = c.exec_with_console(ExecOptions {
         process,
         console_socket: a.console_socket.clone(),
         pid_file: a.pid_file.clone(),
@@ -135,7 +135,7 @@ pub fn exec(rt: &Runtime, a: &ExecArgs) -> anyhow::Result<i32> {
         stdio: None,
     })?;
     match mask {
-        Some(mask) => crate::run::wait_forwarding(pid, &mask),
+        Some(mask) => crate::run::wait_forwarding(pid, &mask, master),
         None => Ok(0),
     }
 }

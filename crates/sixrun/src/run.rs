@@ -24,10 +24,14 @@ pub fn block_signals() -> anyhow::Result<SigSet> {
     Ok(mask)
 }
 
-/// Waits for our child `pid`, forwarding signals; returns its exit code (128+N for signal N).
-pub fn wait_forwarding(pid: i32, mask: &SigSet) -> anyhow::Result<i32> {
+/// Waits for our child `pid`, forwarding signals (and relaying its terminal when `master` is
+/// given); returns its exit code (128+N for signal N).
+pub fn wait_forwarding(pid: i32, mask: &SigSet, master: Option<OwnedFd>) -> anyhow::Result<i32> {
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_CLOEXEC)?;
-    wait(pid, &sfd, None)
+    match master {
+        Some(m) => with_raw_terminal(|| wait(pid, &sfd, Some(m))),
+        None => wait(pid, &sfd, None),
+    }
 }
 
 pub fn run(rt: &Runtime, a: &RunArgs, logger: &Logger) -> anyhow::Result<i32> {

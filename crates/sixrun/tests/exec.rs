@@ -225,3 +225,14 @@ fn a_user_namespace_maps_root_to_an_unprivileged_host_user() {
     assert_eq!(map, ["0", "100000", "65536"]);
     s.assert_gone(&id, None, b.path());
 }
+
+#[test]
+fn exec_tty_without_a_console_socket_is_relayed_by_sixrun() {
+    let s = Sixrun::new();
+    let (id, b) = running(&s, |_| {});
+    let out = s.run(&["exec", "--tty", &id, "sh", "-c", "tty; exit 6"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("/dev/pts/"), "{}", stdout(&out));
+    s.ok(&["delete", "-f", &id]);
+    s.assert_gone(&id, None, b.path());
+}
