@@ -12,7 +12,8 @@ use nix::sys::socket::{self, SockFlag, SockType, UnixAddr};
 
 use crate::error::{Error, Result};
 
-/// The largest message; output is sent in pieces of at most this size.
+/// The largest payload of one message (output and stdin are sent in pieces of at most this
+/// size); a receive buffer needs one byte more for the kind.
 pub const MAX_MESSAGE: usize = 32 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -97,3 +97,22 @@ fn sigterm_to_the_cli_reaches_the_container() {
     let _ = Duration::from_secs(0);
     t.finish();
 }
+
+#[test]
+fn a_slow_reader_gets_all_its_input() {
+    let t = TestEngine::new();
+    // The container reads nothing for a while: the input waits (the monitor keeps serving).
+    let mut c = child(&t, "sleep 1; wc -c");
+    let input = vec![b'x'; 1 << 20];
+    c.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = c.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().last(),
+        Some("1048576"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    t.finish();
+}

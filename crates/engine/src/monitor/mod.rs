@@ -154,8 +154,11 @@ struct Running {
     /// stdout (or the pty master) and stderr, None once at EOF.
     out: Option<OwnedFd>,
     err: Option<OwnedFd>,
-    /// Where stdin from clients goes (a pipe, or the pty master).
+    /// Where stdin from clients goes (a pipe, or the pty master); non-blocking.
     stdin: Option<RawFd>,
+    /// Input not yet taken by the container; while any waits, clients are not read
+    /// (their sockets fill up and the CLI waits: backpressure, never a blocked monitor).
+    stdin_pending: Vec<u8>,
     stdin_pipe: Option<OwnedFd>,
     tty: bool,
     network: Option<NetworkState>,
@@ -249,6 +252,7 @@ impl Monitor<'_> {
             let (err_r, err_w) = pipe()?;
             let stdin_child = if req.interactive {
                 let (in_r, in_w) = pipe()?;
+                set_nonblocking(in_w.as_raw_fd());
                 stdin_pipe = Some(in_w);
                 in_r
             } else {
@@ -275,6 +279,9 @@ impl Monitor<'_> {
         let pid = container.pid().unwrap_or(0);
         if req.tty {
             out = container.take_console();
+            if let Some(master) = &out {
+                set_nonblocking(master.as_raw_fd());
+            }
         }
         let stdin = if req.tty {
             out.as_ref().map(|o| o.as_raw_fd())
@@ -287,6 +294,7 @@ impl Monitor<'_> {
             out,
             err,
             stdin,
+            stdin_pending: Vec::new(),
             stdin_pipe,
             tty: req.tty,
             network: None,
@@ -447,22 +455,45 @@ fn set_send_timeout(fd: RawFd, d: Duration) {
     };
 }
 
+fn set_nonblocking(fd: RawFd) {
+    // SAFETY: fcntl on our own fd.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+}
+
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     Ok((r, w))
 }
 
-fn write_all(fd: RawFd, mut data: &[u8]) {
-    while !data.is_empty() {
-        // SAFETY: writing from our buffer.
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return;
+/// Writes as much pending input as the container takes now; drops it (and closes a stdin
+/// pipe) when the container can no longer read.
+fn flush_stdin(r: &mut Running) {
+    let Some(fd) = r.stdin else {
+        r.stdin_pending.clear();
+        return;
+    };
+    while !r.stdin_pending.is_empty() {
+        // SAFETY: writing from our buffer to our non-blocking fd.
+        let n = unsafe { libc::write(fd, r.stdin_pending.as_ptr().cast(), r.stdin_pending.len()) };
+        if n > 0 {
+            r.stdin_pending.drain(..n as usize);
+            continue;
         }
-        data = &data[n as usize..];
+        match std::io::Error::last_os_error().kind() {
+            std::io::ErrorKind::Interrupted => continue,
+            std::io::ErrorKind::WouldBlock => return,
+            _ => {
+                r.stdin_pending.clear();
+                if !r.tty {
+                    r.stdin_pipe = None;
+                    r.stdin = None;
+                }
+                return;
+            }
+        }
     }
 }
 

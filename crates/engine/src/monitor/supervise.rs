@@ -5,14 +5,15 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use super::{write_all, Monitor, Running};
+use super::{flush_stdin, Monitor, Running};
 use crate::attach::{self, Message};
 use crate::logs::Stream;
 
 impl Monitor<'_> {
     /// The poll loop of one incarnation; returns the exit code (128+signal when killed).
     pub(super) fn supervise(&mut self, r: &mut Running) -> i32 {
-        let mut buf = vec![0u8; attach::MAX_MESSAGE];
+        // Room for a whole message from a client (kind byte + MAX_MESSAGE of data).
+        let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
         let mut exit_code: Option<i32> = None;
         let mut drain_deadline: Option<Instant> = None;
         loop {
@@ -29,8 +30,17 @@ impl Monitor<'_> {
             fds.push(poll(r.out.as_ref().map_or(-1, |f| f.as_raw_fd())));
             fds.push(poll(r.err.as_ref().map_or(-1, |f| f.as_raw_fd())));
             fds.push(poll(self.listener.as_ref().map_or(-1, |f| f.as_raw_fd())));
+            // Input the container has not taken yet: wait until it can, and read no client
+            // until then.
+            let backed_up = !r.stdin_pending.is_empty();
+            let stdin_fd = r.stdin.filter(|_| backed_up).unwrap_or(-1);
+            fds.push(libc::pollfd {
+                fd: stdin_fd,
+                events: libc::POLLOUT,
+                revents: 0,
+            });
             for c in &self.clients {
-                fds.push(poll(c.as_raw_fd()));
+                fds.push(poll(if backed_up { -1 } else { c.as_raw_fd() }));
             }
             let timeout = match drain_deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i32,
@@ -63,8 +73,11 @@ impl Monitor<'_> {
                     }
                 }
             }
+            if fds[4].revents != 0 {
+                flush_stdin(r);
+            }
             // By fd, not by index: a broadcast above may already have dropped a client.
-            for pfd in fds[4..].iter().filter(|p| p.revents != 0) {
+            for pfd in fds[5..].iter().filter(|p| p.revents != 0) {
                 if let Some(i) = self.clients.iter().position(|c| c.as_raw_fd() == pfd.fd) {
                     if !self.handle_client(i, r, &mut buf) {
                         self.clients.remove(i);
@@ -108,8 +121,19 @@ impl Monitor<'_> {
     fn copy_output(&mut self, fd: &mut Option<OwnedFd>, stream: Stream, buf: &mut [u8]) -> bool {
         let Some(f) = fd else { return false };
         // SAFETY: reading into our buffer.
-        let n = unsafe { libc::read(f.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+        let n = unsafe {
+            libc::read(
+                f.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len().min(attach::MAX_MESSAGE),
+            )
+        };
+        if n < 0
+            && matches!(
+                std::io::Error::last_os_error().kind(),
+                std::io::ErrorKind::Interrupted | std::io::ErrorKind::WouldBlock
+            )
+        {
             return true;
         }
         if n <= 0 {
@@ -130,8 +154,9 @@ impl Monitor<'_> {
         let fd = self.clients[i].as_raw_fd();
         match attach::recv_nowait(fd, buf) {
             Ok(Some(Message::Stdin(data))) => {
-                if let Some(stdin) = r.stdin {
-                    write_all(stdin, &data);
+                if r.stdin.is_some() {
+                    r.stdin_pending.extend_from_slice(&data);
+                    flush_stdin(r);
                 }
                 true
             }
