@@ -82,10 +82,21 @@ impl Message {
 
 /// Sends one message; Err when the peer is gone.
 pub fn send(fd: RawFd, m: &Message) -> std::io::Result<()> {
-    let bytes = m.encode();
+    send_bytes(fd, &m.encode(), 0)
+}
+
+/// Sends one encoded message with extra `flags` (MSG_DONTWAIT: `WouldBlock` when full).
+pub fn send_bytes(fd: RawFd, bytes: &[u8], flags: libc::c_int) -> std::io::Result<()> {
     loop {
         // SAFETY: the buffer is valid; MSG_NOSIGNAL keeps a closed peer from raising SIGPIPE.
-        let n = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL) };
+        let n = unsafe {
+            libc::send(
+                fd,
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                libc::MSG_NOSIGNAL | flags,
+            )
+        };
         if n >= 0 {
             return Ok(());
         }

@@ -116,3 +116,27 @@ fn a_slow_reader_gets_all_its_input() {
     assert_eq!(out.status.code(), Some(0));
     t.finish();
 }
+
+#[test]
+fn a_slow_consumer_of_the_output_loses_nothing() {
+    let t = TestEngine::new();
+    let mut c = child(&t, "seq 1 200000");
+    drop(c.stdin.take());
+    // Read nothing for longer than a detached client's 5 s grace: the container waits.
+    std::thread::sleep(Duration::from_secs(7));
+    let out = c.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let numbers: Vec<&str> = stdout
+        .lines()
+        .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    assert_eq!(
+        numbers.len(),
+        200000,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(numbers.last(), Some(&"200000"));
+    assert_eq!(out.status.code(), Some(0));
+    t.finish();
+}

@@ -111,6 +111,8 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
         id,
         config,
         spec,
+        primary: Some(channel.as_raw_fd()),
+        primary_backlog: std::collections::VecDeque::new(),
         clients: vec![channel],
         listener,
         log,
@@ -140,6 +142,12 @@ struct Monitor<'a> {
     config: ContainerConfig,
     spec: Spec,
     clients: Vec<OwnedFd>,
+    /// The client that launched the monitor (a foreground `run` or `start -a`): it is never
+    /// dropped for being slow; the container waits for it instead (Docker's behaviour when
+    /// `docker run ... | less` is not read).
+    primary: Option<RawFd>,
+    /// Messages the primary client could not take yet; while any wait, no output is read.
+    primary_backlog: std::collections::VecDeque<Vec<u8>>,
     listener: Option<OwnedFd>,
     log: LogWriter,
     sigfd: SignalFd,
@@ -426,15 +434,59 @@ impl Monitor<'_> {
             Some(e) => Message::Failed(code, e),
             None => Message::Exited(code),
         };
-        self.broadcast(&m);
+        self.send_all(&m, true);
     }
 
-    /// Sends to every client; a client that cannot keep up for 5 s, or is gone, is dropped.
+    /// Sends to every client. Others than the primary that cannot keep up for 5 s, or are
+    /// gone, are dropped; the primary gets what it cannot take now in its backlog (or, with
+    /// `last`, waits for it: the container is over and this is its exit code).
     fn broadcast(&mut self, m: &Message) {
+        self.send_all(m, false);
+    }
+
+    fn send_all(&mut self, m: &Message, last: bool) {
+        let bytes = m.encode();
+        let primary = self.primary;
         self.clients.retain(|c| {
-            set_send_timeout(c.as_raw_fd(), Duration::from_secs(5));
-            attach::send(c.as_raw_fd(), m).is_ok()
+            let fd = c.as_raw_fd();
+            if Some(fd) == primary {
+                return true;
+            }
+            set_send_timeout(fd, Duration::from_secs(5));
+            attach::send_bytes(fd, &bytes, 0).is_ok()
         });
+        if self.primary.is_some() {
+            self.primary_backlog.push_back(bytes);
+            self.flush_primary_with(if last { 0 } else { libc::MSG_DONTWAIT });
+        }
+    }
+
+    /// Hands the primary client what waits for it, as far as it takes it now; true when
+    /// nothing waits any more.
+    fn flush_primary(&mut self) -> bool {
+        self.flush_primary_with(libc::MSG_DONTWAIT)
+    }
+
+    fn flush_primary_with(&mut self, flags: libc::c_int) -> bool {
+        let Some(fd) = self.primary else {
+            self.primary_backlog.clear();
+            return true;
+        };
+        while let Some(front) = self.primary_backlog.front() {
+            match attach::send_bytes(fd, front, flags) {
+                Ok(()) => {
+                    self.primary_backlog.pop_front();
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+                Err(_) => {
+                    self.primary = None;
+                    self.primary_backlog.clear();
+                    self.clients.retain(|c| c.as_raw_fd() != fd);
+                    return true;
+                }
+            }
+        }
+        true
     }
 }
 

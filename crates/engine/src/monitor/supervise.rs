@@ -27,8 +27,16 @@ impl Monitor<'_> {
                 revents: 0,
             };
             fds.push(poll(self.sigfd.as_raw_fd()));
-            fds.push(poll(r.out.as_ref().map_or(-1, |f| f.as_raw_fd())));
-            fds.push(poll(r.err.as_ref().map_or(-1, |f| f.as_raw_fd())));
+            // The primary client has not taken the last output: read no more (the container
+            // waits on its pipe) until it has.
+            let output_backed_up = !self.primary_backlog.is_empty();
+            let output = |f: &Option<OwnedFd>| {
+                f.as_ref()
+                    .filter(|_| !output_backed_up)
+                    .map_or(-1, |f| f.as_raw_fd())
+            };
+            fds.push(poll(output(&r.out)));
+            fds.push(poll(output(&r.err)));
             fds.push(poll(self.listener.as_ref().map_or(-1, |f| f.as_raw_fd())));
             // Input the container has not taken yet: wait until it can, and read no client
             // until then.
@@ -40,7 +48,15 @@ impl Monitor<'_> {
                 revents: 0,
             });
             for c in &self.clients {
-                fds.push(poll(if backed_up { -1 } else { c.as_raw_fd() }));
+                let want_out = output_backed_up && Some(c.as_raw_fd()) == self.primary;
+                let events = if backed_up { 0 } else { libc::POLLIN }
+                    | if want_out { libc::POLLOUT } else { 0 };
+                let fd = if events == 0 { -1 } else { c.as_raw_fd() };
+                fds.push(libc::pollfd {
+                    fd,
+                    events,
+                    revents: 0,
+                });
             }
             let timeout = match drain_deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i32,
@@ -48,7 +64,7 @@ impl Monitor<'_> {
             };
             // SAFETY: fds is a valid array of pollfd for its length.
             let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-            if n == 0 && drain_deadline.is_some() {
+            if n == 0 && drain_deadline.is_some() && self.primary_backlog.is_empty() {
                 break; // output still open long after the init ended: give up on it
             }
             if fds[0].revents != 0 {
@@ -78,8 +94,21 @@ impl Monitor<'_> {
             }
             // By fd, not by index: a broadcast above may already have dropped a client.
             for pfd in fds[5..].iter().filter(|p| p.revents != 0) {
+                if pfd.revents & libc::POLLOUT != 0 && Some(pfd.fd) == self.primary {
+                    self.flush_primary();
+                }
+                if pfd.revents & !libc::POLLOUT == 0
+                    || pfd.events & libc::POLLIN == 0
+                        && pfd.revents & (libc::POLLHUP | libc::POLLERR) == 0
+                {
+                    continue;
+                }
                 if let Some(i) = self.clients.iter().position(|c| c.as_raw_fd() == pfd.fd) {
                     if !self.handle_client(i, r, &mut buf) {
+                        if Some(pfd.fd) == self.primary {
+                            self.primary = None;
+                            self.primary_backlog.clear();
+                        }
                         self.clients.remove(i);
                     }
                 }
@@ -229,6 +258,10 @@ impl Monitor<'_> {
                     Ok(Some(_)) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     _ => {
+                        if Some(pfd.fd) == self.primary {
+                            self.primary = None;
+                            self.primary_backlog.clear();
+                        }
                         self.clients.remove(i);
                     }
                 }
