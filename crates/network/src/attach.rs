@@ -241,19 +241,44 @@ impl Networks {
 
     /// Undoes an attach: veth pair, published ports, lease, hosts line. A container whose
     /// namespace is already gone is fine (its veth went with it).
+    ///
+    /// The veth and the rules go first, without the store lock: deleting a veth waits for
+    /// the kernel (an RCU barrier, 10–20 ms here), and other containers' attaches and
+    /// detaches on this store need not wait with it. The lease is released afterwards, under
+    /// the lock, so an address is never handed out while its old veth is still on the bridge.
     pub fn detach(&self, network: &str, container_id: &str) -> Result<()> {
         let _span =
             tracing::debug_span!("network_detach", network, container = container_id).entered();
+        // records are replaced by rename: reading one without the lock sees a whole record
+        let endpoint = self.attached(network, container_id)?;
+        self.tear_down(network, &endpoint)?;
+        let _span = tracing::debug_span!("release_lease").entered();
         let _lock = self.store.lock()?;
         let mut net = self.store.get(network)?;
-        let Some(endpoint) = net.endpoints.iter().find(|e| e.id == container_id).cloned() else {
-            return Err(Error::NotAttached {
+        if !net.endpoints.iter().any(|e| e.id == container_id) {
+            // a detach running side by side released it first
+            return Ok(());
+        }
+        net.endpoints.retain(|e| e.id != container_id);
+        self.store.write(&net)?;
+        hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))
+    }
+
+    /// The record of `container_id` on `network`.
+    fn attached(&self, network: &str, container_id: &str) -> Result<EndpointRecord> {
+        let net = self.store.get(network)?;
+        net.endpoints
+            .into_iter()
+            .find(|e| e.id == container_id)
+            .ok_or_else(|| Error::NotAttached {
                 network: network.to_string(),
                 container: container_id.to_string(),
-            });
-        };
-        // Deleting a veth and deleting nf_tables rules both wait for the kernel (RCU grace
-        // periods), so the two run side by side.
+            })
+    }
+
+    /// Deletes the veth pair and the published ports' rules of one endpoint, side by side:
+    /// both wait for the kernel (RCU grace periods).
+    fn tear_down(&self, network: &str, endpoint: &EndpointRecord) -> Result<()> {
         let delete_veth = || -> Result<()> {
             let _span = tracing::debug_span!("veth_delete").entered();
             let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
@@ -266,7 +291,7 @@ impl Networks {
                 let veth = scope.spawn(delete_veth);
                 let unpublished = {
                     let _span = tracing::debug_span!("unpublish").entered();
-                    self.unpublish(network, container_id)
+                    self.unpublish(network, &endpoint.id)
                 };
                 let veth = veth.join().unwrap_or_else(|_| {
                     Err(Error::Io {
@@ -278,11 +303,7 @@ impl Networks {
             })
         };
         veth_deleted?;
-        unpublished?;
-        let _span = tracing::debug_span!("release_lease").entered();
-        net.endpoints.retain(|e| e.id != container_id);
-        self.store.write(&net)?;
-        hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))
+        unpublished
     }
 
     /// Removes every endpoint (veth, rules, lease, hosts line) of containers not in

@@ -115,6 +115,44 @@ fn parallel_attaches_publishing_a_port_get_distinct_host_ports() {
     store.finish();
 }
 
+#[test]
+fn two_detaches_of_one_container_side_by_side_release_it_once() {
+    let store = TestStore::new();
+    let ns = Netns::new();
+    let id = common::container_id();
+    store
+        .networks
+        .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[])
+        .unwrap();
+    let host_veth = store.networks.inspect(DEFAULT_NETWORK).unwrap().endpoints[0]
+        .host_veth
+        .clone();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let detaches: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| store.networks.detach(DEFAULT_NETWORK, &id)))
+            .collect();
+        detaches.into_iter().map(|d| d.join().unwrap()).collect()
+    });
+    // each one either did the work or found it done; neither fails for another reason
+    assert!(results.iter().any(|r| r.is_ok()), "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(()) | Err(six_network::Error::NotAttached { .. }))),
+        "{results:?}"
+    );
+    let net = store.networks.inspect(DEFAULT_NETWORK).unwrap();
+    assert!(net.endpoints.is_empty(), "{:?}", net.endpoints);
+    let hosts = std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK)).unwrap();
+    assert!(!hosts.contains(id.as_str()), "{hosts}");
+    // the namespace is alive (held by our child): the pair is deleted, not left to the kernel
+    let shown = common::run(Command::new("ip").args(["link", "show"]));
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(!shown.contains(&host_veth), "{host_veth} left:\n{shown}");
+    drop(ns);
+    store.finish();
+}
+
 /// Not a test: the child process of the test above (runs only with its environment).
 #[test]
 #[ignore = "child process of the parallel tests above"]
