@@ -34,6 +34,7 @@ pub mod store;
 pub mod tty;
 pub mod types;
 mod user;
+mod workdir;
 
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
 pub use error::{Error, Result};

@@ -248,6 +248,7 @@ impl Monitor<'_> {
     /// Creates the container (init waiting), attaches its network, starts it.
     fn start_once(&mut self) -> Result<Running> {
         let _span = tracing::debug_span!("start_container").entered();
+        crate::workdir::ensure_workdir(&self.spec, &self.config.name)?;
         let req = &self.config.request;
         let dir = self.engine.container_dir(self.id);
         let mut opts = six_runtime::CreateOptions {
