@@ -7,23 +7,9 @@ use oci_spec::runtime::Capability;
 
 use crate::error::{Error, Result};
 
-/// Docker's 14 default capabilities.
-pub const DEFAULT_CAPS: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+/// Docker's 14 default capabilities (six-seccomp's list: its default profile opens the
+/// syscalls of exactly these).
+pub const DEFAULT_CAPS: &[&str] = six_seccomp::DOCKER_DEFAULT_CAPS;
 
 /// Every capability, in kernel number order (index n is capability n).
 pub(crate) const ALL_CAPS: [&str; 41] = [
