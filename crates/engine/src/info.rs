@@ -49,8 +49,6 @@ impl Engine {
         let infos = container
             .process_infos()
             .map_err(|e| Error::Runtime(e.to_string()))?;
-        let hz = clock_ticks();
-        let boot = boot_time();
         let titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
             .iter()
             .map(|s| s.to_string())
@@ -59,14 +57,9 @@ impl Engine {
             .iter()
             .map(|p| {
                 let started =
-                    chrono::DateTime::from_timestamp(boot + (p.start_time / hz) as i64, 0)
-                        .unwrap_or_default();
-                let secs = p.cpu_ticks / hz;
-                let cmd = if p.cmdline.is_empty() {
-                    format!("[{}]", p.comm)
-                } else {
-                    p.cmdline.clone()
-                };
+                    chrono::DateTime::from_timestamp(p.started_at(), 0).unwrap_or_default();
+                let secs = p.cpu_seconds();
+                let cmd = p.command();
                 vec![
                     user_name(p.uid),
                     p.pid.to_string(),
@@ -262,24 +255,6 @@ fn inspect_json(
             "Networks": networks,
         },
     })
-}
-
-fn clock_ticks() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as u64
-    } else {
-        100
-    }
-}
-
-fn boot_time() -> i64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    stat.lines()
-        .find_map(|l| l.strip_prefix("btime "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn user_name(uid: u32) -> String {

@@ -37,6 +37,28 @@ pub struct ProcessInfo {
     pub cmdline: String,
 }
 
+impl ProcessInfo {
+    /// When the process started, in seconds since the epoch.
+    pub fn started_at(&self) -> i64 {
+        crate::procfs::boot_time() + (self.start_time / crate::procfs::clock_ticks()) as i64
+    }
+
+    /// User + system CPU time, in whole seconds.
+    pub fn cpu_seconds(&self) -> u64 {
+        self.cpu_ticks / crate::procfs::clock_ticks()
+    }
+
+    /// The command line as `ps` shows it: the arguments, or `[comm]` for a kernel-like
+    /// process without any (a zombie).
+    pub fn command(&self) -> String {
+        if self.cmdline.is_empty() {
+            format!("[{}]", self.comm)
+        } else {
+            self.cmdline.clone()
+        }
+    }
+}
+
 impl Container {
     pub(crate) fn load(root: &Path, id: &str) -> Result<Container> {
         state::check_id(id)?;

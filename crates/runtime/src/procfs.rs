@@ -114,9 +114,56 @@ pub fn cmdline(pid: i32) -> String {
     parts.join(" ")
 }
 
+/// The kernel's clock ticks per second (`/proc` times are in these); 100 if unknown.
+pub fn clock_ticks() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
+/// When the system booted, in seconds since the epoch (`btime` of /proc/stat; 0 if unknown).
+/// Read once: it does not change while we run.
+pub fn boot_time() -> i64 {
+    static BOOT: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *BOOT.get_or_init(|| {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        stat.lines()
+            .find_map(|l| l.strip_prefix("btime "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_own_start_lies_between_boot_and_now() {
+        let me = stat(std::process::id() as i32).unwrap();
+        let info = crate::ProcessInfo {
+            pid: me.pid,
+            ppid: me.ppid,
+            uid: 0,
+            state: me.state,
+            start_time: me.start_time,
+            cpu_ticks: me.utime + me.stime,
+            comm: me.comm,
+            cmdline: String::new(),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!(boot_time() > 0);
+        assert!((boot_time()..=now).contains(&info.started_at()), "{info:?}");
+        assert!(info.cpu_seconds() as i64 <= now - boot_time());
+        assert_eq!(info.command(), format!("[{}]", info.comm));
+    }
 
     #[test]
     fn stat_parses_a_comm_with_spaces_and_parens() {

@@ -98,24 +98,6 @@ fn table<const N: usize>(
     Ok(())
 }
 
-fn clock_ticks() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as u64
-    } else {
-        100
-    }
-}
-
-fn boot_time() -> i64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    stat.lines()
-        .find_map(|l| l.strip_prefix("btime "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 pub fn ps(rt: &Runtime, a: &PsArgs) -> anyhow::Result<()> {
     let c = rt.load(&a.id)?;
     let procs = c.process_infos()?;
@@ -125,20 +107,14 @@ pub fn ps(rt: &Runtime, a: &PsArgs) -> anyhow::Result<()> {
         writeln!(out, "{}", serde_json::to_string(&pids)?)?;
         return Ok(());
     }
-    let hz = clock_ticks();
-    let btime = boot_time();
     let rows: Vec<[String; 6]> = procs
         .iter()
         .map(|p| {
-            let started = chrono::DateTime::from_timestamp(btime + (p.start_time / hz) as i64, 0)
+            let started = chrono::DateTime::from_timestamp(p.started_at(), 0)
                 .map(|t| t.format("%H:%M").to_string())
                 .unwrap_or_default();
-            let secs = p.cpu_ticks / hz;
-            let cmd = if p.cmdline.is_empty() {
-                format!("[{}]", p.comm)
-            } else {
-                p.cmdline.clone()
-            };
+            let secs = p.cpu_seconds();
+            let cmd = p.command();
             [
                 p.uid.to_string(),
                 p.pid.to_string(),
