@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# What networking adds per container: `run --rm busybox true` on the default network against
+# `--network none`, for sixdocker (release build) and, side by side, Podman (its default
+# network through netavark), on the same busybox rootfs. Hyperfine; prints the medians and
+# the differences. Each tool gets its own temporary store; everything made here is removed on
+# exit: both stores (`system reset -f`), temp dirs, Podman's cgroups, and the bridge and
+# firewall chains/rules Podman made (only those that were not there before).
+# Podman runs with runc: crun 1.8 refuses this host's hybrid cgroup layout.
+# Usage: bench/network-cost.sh [RUNS]   (needs root, hyperfine, podman, netavark, runc, jq)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-40}
+export SIXDOCKER_NO_IP_FORWARD=1  # never touch the host's ip_forward from sixdocker
+
+cargo build --release -p sixdocker >&2
+SIX="$PWD/target/release/sixdocker"
+TMP=$(mktemp -d /tmp/network-cost.XXXXXX)
+SIXC=(--root "$TMP/six-root" --runroot "$TMP/six-run")
+# Podman's containers nest below this shell's own cgroup (its memory cgroup; the others are /).
+MY_CGROUP=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
+POD_CGROUP_PARENT="${MY_CGROUP%/}/six-netcost-$$"
+POD=(podman --root "$TMP/pod/root" --runroot "$TMP/pod/run" --tmpdir "$TMP/pod/tmp"
+     --storage-driver overlay --cgroup-manager cgroupfs --events-backend file --runtime runc)
+
+# What exists before we start, so that cleanup removes only what Podman made here.
+IP_FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
+LINKS_BEFORE=$(ip -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1)
+iptables-save >"$TMP/iptables.before"
+
+# Podman's (netavark's) chains and rules that were not there before, removed per table:
+# first the new rules in older chains and the new chains' contents, then the new chains.
+remove_new_podman_rules() {
+  iptables-save >"$TMP/iptables.after"
+  local table pass1 pass2 chain rule
+  for table in filter nat mangle raw; do
+    pass1="" pass2=""
+    # new chains: declared now, not before
+    for chain in $(sed -n "/^\*$table\$/,/^COMMIT/p" "$TMP/iptables.after" | awk '/^:NETAVARK/ { print substr($1, 2) }'); do
+      if ! sed -n "/^\*$table\$/,/^COMMIT/p" "$TMP/iptables.before" | grep -q "^:$chain "; then
+        pass1+=":$chain - [0:0]"$'\n'  # with --noflush: flushes the chain
+        pass2+="-X $chain"$'\n'
+      fi
+    done
+    # new rules that mention netavark's chains, in chains that stay
+    while IFS= read -r rule; do
+      chain=$(awk '{ print $2 }' <<<"$rule")
+      if [[ $pass2 != *"-X $chain"$'\n'* ]] &&
+        ! sed -n "/^\*$table\$/,/^COMMIT/p" "$TMP/iptables.before" | grep -qxF -- "$rule"; then
+        pass1+="-D ${rule#-A }"$'\n'
+      fi
+    done < <(sed -n "/^\*$table\$/,/^COMMIT/p" "$TMP/iptables.after" | grep -E '^-A .*NETAVARK' || true)
+    if [ -n "$pass1" ]; then
+      printf '*%s\n%sCOMMIT\n' "$table" "$pass1" | iptables-restore --noflush || true
+    fi
+    if [ -n "$pass2" ]; then
+      printf '*%s\n%sCOMMIT\n' "$table" "$pass2" | iptables-restore --noflush || true
+    fi
+  done
+}
+
+cleanup() {
+  set +e  # undo as much as possible, whatever fails
+  "$SIX" "${SIXC[@]}" system reset -f >/dev/null 2>&1
+  "${POD[@]}" rm -f -a -t 0 >/dev/null 2>&1
+  "${POD[@]}" system reset -f >/dev/null 2>&1
+  for h in /sys/fs/cgroup/*/; do
+    if [ -d "$h${POD_CGROUP_PARENT#/}" ]; then
+      find "$h${POD_CGROUP_PARENT#/}" -depth -type d -exec rmdir {} \; 2>/dev/null
+    fi
+  done
+  # Podman's bridge and veths, if it made them here (netavark usually removes them itself).
+  for link in $(ip -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
+    if ! grep -qxF "$link" <<<"$LINKS_BEFORE" && [[ $link == podman* || $link == veth* ]]; then
+      ip link del "$link" 2>/dev/null
+    fi
+  done
+  remove_new_podman_rules
+  if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != "$IP_FORWARD_BEFORE" ]; then
+    echo "netavark changed net.ipv4.ip_forward; restoring $IP_FORWARD_BEFORE" >&2
+    echo "$IP_FORWARD_BEFORE" >/proc/sys/net/ipv4/ip_forward
+  fi
+  grep -o " $TMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# Podman's own configuration, every path in $TMP. This machine's hard RLIMIT_NOFILE is 20000
+# and root lacks CAP_SYS_RESOURCE, so Podman's default rlimits cannot be applied.
+mkdir -p "$TMP"/pod/{root,run,tmp,net,volumes}
+cat >"$TMP/pod/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+cgroups = "no-conmon"
+[network]
+network_backend = "netavark"
+network_config_dir = "$TMP/pod/net"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$TMP/pod/events.log"
+tmp_dir = "$TMP/pod/tmp"
+static_dir = "$TMP/pod/root/libpod"
+volume_path = "$TMP/pod/volumes"
+lock_type = "file"
+conmon_env_vars = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF=$TMP/pod/containers.conf", "CONTAINERS_REGISTRIES_CONF=$TMP/pod/registries.conf"]
+CONF
+printf 'unqualified-search-registries = []\n' >"$TMP/pod/registries.conf"
+export CONTAINERS_CONF="$TMP/pod/containers.conf" CONTAINERS_REGISTRIES_CONF="$TMP/pod/registries.conf"
+
+# The same rootfs for both: sixdocker's busybox image, exported and imported into podman.
+"$SIX" "${SIXC[@]}" run --name bench-export --network none busybox true
+"$SIX" "${SIXC[@]}" export -o "$TMP/busybox.tar" bench-export
+"$SIX" "${SIXC[@]}" rm bench-export >/dev/null
+"${POD[@]}" import -q "$TMP/busybox.tar" localhost/six-busybox:latest >/dev/null
+# Both default networks are set up once (bridge, firewall rules) before timing.
+"$SIX" "${SIXC[@]}" run --rm busybox true
+"${POD[@]}" run --rm --cgroup-parent "$POD_CGROUP_PARENT" localhost/six-busybox true
+
+json="$TMP/network-cost.json"
+POD_RUN="${POD[*]} run --rm --cgroup-parent $POD_CGROUP_PARENT"
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json" \
+  -n "sixdocker default network" "$SIX ${SIXC[*]} run --rm busybox true" \
+  -n "sixdocker --network none" "$SIX ${SIXC[*]} run --rm --network none busybox true" \
+  -n "podman default network" "$POD_RUN localhost/six-busybox true" \
+  -n "podman --network none" "$POD_RUN --network none localhost/six-busybox true"
+
+echo
+echo "medians (ms) of run --rm busybox true, $RUNS runs each:"
+jq -r '.results[] | "  \(.command): \(.median * 1000 | . * 10 | round / 10)"' "$json"
+jq -r '
+  (.results | map({(.command): (.median * 1000)}) | add) as $m
+  | "network adds (median default - median none):",
+    "  sixdocker: \($m["sixdocker default network"] - $m["sixdocker --network none"] | . * 10 | round / 10) ms   (target: under 10 ms)",
+    "  podman:    \($m["podman default network"] - $m["podman --network none"] | . * 10 | round / 10) ms"' "$json"
