@@ -1,36 +1,20 @@
 //! The engine's seam to six-network: attach a container's network namespace to a network
 //! with its published ports, detach it, connect/disconnect, and `port`. Only this file
-//! speaks six-network's types.
+//! (and the `-p` conversions in `types/network.rs`) speaks six-network's types.
 
 use std::path::PathBuf;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::{ContainerConfig, NetworkState, Status};
-use crate::types::{PortSpec, Proto};
+use crate::types::PortSpec;
 
 fn to_mapping(p: &PortSpec) -> six_network::PortMapping {
-    six_network::PortMapping {
-        host_ip: p.host_ip,
-        host_port: p.host_port,
-        container_port: p.container_port,
-        proto: match p.proto {
-            Proto::Tcp => six_network::Proto::Tcp,
-            Proto::Udp => six_network::Proto::Udp,
-        },
-    }
+    p.into()
 }
 
 fn from_mapping(p: &six_network::PortMapping) -> PortSpec {
-    PortSpec {
-        host_ip: p.host_ip,
-        host_port: p.host_port,
-        container_port: p.container_port,
-        proto: match p.proto {
-            six_network::Proto::Udp => Proto::Udp,
-            _ => Proto::Tcp,
-        },
-    }
+    p.into()
 }
 
 fn net_err(e: six_network::Error) -> Error {

@@ -1,4 +1,7 @@
 //! `NetworkMode` (`--network bridge|none|host|NAME`) and `PortSpec` (`-p`).
+//!
+//! `-p` is parsed by six-network's [`six_network::PortMapping`] (one parser for the form);
+//! `PortSpec` is the engine's record of it, kept in container records as before.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -67,6 +70,8 @@ impl FromStr for NetworkMode {
     }
 }
 
+/// The protocol of a published port. Stored in records as `"Tcp"`/`"Udp"` (six-network's
+/// own type serializes in lower case, so the engine keeps this one for its records).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Proto {
     #[default]
@@ -74,12 +79,27 @@ pub enum Proto {
     Udp,
 }
 
+impl From<six_network::Proto> for Proto {
+    fn from(p: six_network::Proto) -> Proto {
+        match p {
+            six_network::Proto::Tcp => Proto::Tcp,
+            six_network::Proto::Udp => Proto::Udp,
+        }
+    }
+}
+
+impl From<Proto> for six_network::Proto {
+    fn from(p: Proto) -> six_network::Proto {
+        match p {
+            Proto::Tcp => six_network::Proto::Tcp,
+            Proto::Udp => six_network::Proto::Udp,
+        }
+    }
+}
+
 impl fmt::Display for Proto {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-        })
+        six_network::Proto::from(*self).fmt(f)
     }
 }
 
@@ -97,51 +117,43 @@ const EXPECTED: &str = "expected [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/tcp|udp] 
 impl FromStr for PortSpec {
     type Err = TypeError;
     fn from_str(s: &str) -> Result<PortSpec, TypeError> {
-        let bad = |why: &str| TypeError::new("port mapping", s, format!("{why}{EXPECTED}"));
-        let (rest, proto) = match s.rsplit_once('/') {
-            Some((r, "tcp")) => (r, Proto::Tcp),
-            Some((r, "udp")) => (r, Proto::Udp),
-            Some(_) => return Err(bad("protocol is not tcp or udp; ")),
-            None => (s, Proto::Tcp),
-        };
-        // An IPv6 host address is written in brackets: [::1]:8080:80.
-        let (host_ip, rest) = if let Some(v6) = rest.strip_prefix('[') {
-            let (ip, after) = v6.split_once("]:").ok_or_else(|| bad(""))?;
-            (Some(ip), after)
-        } else {
-            match rest.matches(':').count() {
-                2 => {
-                    let (ip, after) = rest.split_once(':').ok_or_else(|| bad(""))?;
-                    (Some(ip), after)
-                }
-                0 | 1 => (None, rest),
-                _ => return Err(bad("")),
-            }
-        };
-        let host_ip = match host_ip {
-            None | Some("") => None,
-            Some(ip) => Some(
-                ip.parse::<IpAddr>()
-                    .map_err(|_| bad("host address is not an IP address; "))?,
-            ),
-        };
-        let port = |p: &str| -> Result<u16, TypeError> {
-            match p.parse::<u32>() {
-                Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
-                _ => Err(bad(&format!("port \"{p}\" is outside 1-65535; "))),
-            }
-        };
-        let (host_port, container_port) = match rest.split_once(':') {
-            Some(("", c)) => (None, port(c)?),
-            Some((h, c)) => (Some(port(h)?), port(c)?),
-            None => (None, port(rest)?),
-        };
-        Ok(PortSpec {
-            host_ip,
-            host_port,
-            container_port,
-            proto,
-        })
+        // Docker accepts an empty host port without an address too (":80").
+        let text = s.strip_prefix(':').unwrap_or(s);
+        match text.parse::<six_network::PortMapping>() {
+            Ok(m) => Ok(PortSpec::from(&m)),
+            Err(six_network::Error::InvalidPort { reason, .. }) => Err(TypeError::new(
+                "port mapping",
+                s,
+                format!("{reason}; {EXPECTED}"),
+            )),
+            Err(e) => Err(TypeError::new(
+                "port mapping",
+                s,
+                format!("{e}; {EXPECTED}"),
+            )),
+        }
+    }
+}
+
+impl From<&six_network::PortMapping> for PortSpec {
+    fn from(m: &six_network::PortMapping) -> PortSpec {
+        PortSpec {
+            host_ip: m.host_ip,
+            host_port: m.host_port,
+            container_port: m.container_port,
+            proto: m.proto.into(),
+        }
+    }
+}
+
+impl From<&PortSpec> for six_network::PortMapping {
+    fn from(p: &PortSpec) -> six_network::PortMapping {
+        six_network::PortMapping {
+            host_ip: p.host_ip,
+            host_port: p.host_port,
+            container_port: p.container_port,
+            proto: p.proto.into(),
+        }
     }
 }
 
@@ -198,6 +210,11 @@ mod tests {
         assert_eq!((p.host_port, p.container_port), (None, 80));
         let p: PortSpec = "[::1]:8080:80".parse().unwrap();
         assert_eq!(p.host_ip, Some("::1".parse().unwrap()));
+        let p: PortSpec = ":80".parse().unwrap();
+        assert_eq!((p.host_ip, p.host_port, p.container_port), (None, None, 80));
+        let p: PortSpec = "[::1]::80/udp".parse().unwrap();
+        assert_eq!((p.host_port, p.proto), (None, Proto::Udp));
+        assert_eq!(PortSpec::from(&six_network::PortMapping::from(&p)), p);
     }
 
     #[test]
