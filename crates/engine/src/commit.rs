@@ -9,8 +9,19 @@ use crate::error::{Error, Result};
 use crate::record::Status;
 
 impl Engine {
-    /// `docker commit CONTAINER [REPO[:TAG]]`.
+    /// `docker commit CONTAINER [REPO[:TAG]]` without progress bars; see
+    /// [`Engine::commit_with_progress`].
     pub fn commit(&self, c: &str, reference: Option<&str>) -> Result<six_image::Image> {
+        self.commit_with_progress(c, reference, &six_image::Progress::hidden())
+    }
+
+    /// `docker commit CONTAINER [REPO[:TAG]]`, drawing the layer's progress on `progress`.
+    pub fn commit_with_progress(
+        &self,
+        c: &str,
+        reference: Option<&str>,
+        progress: &six_image::Progress,
+    ) -> Result<six_image::Image> {
         let _span = tracing::debug_span!("commit").entered();
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
@@ -40,7 +51,7 @@ impl Engine {
         };
         let result = self
             .images
-            .commit(&base, &upper, change, reference)
+            .commit_with_progress(&base, &upper, change, reference, progress)
             .map_err(|e| Error::Image(e.to_string()));
         if let Some(c) = paused {
             let _ = c.resume();

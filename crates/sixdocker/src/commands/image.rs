@@ -40,7 +40,8 @@ pub fn commit(engine: &Engine, args: CommitArgs) -> Outcome {
         }
         (flag, operand) => flag.or(operand),
     };
-    let image = engine.commit(&container, reference.as_deref())?;
+    let image =
+        engine.commit_with_progress(&container, reference.as_deref(), &Progress::for_stderr())?;
     say(format!("sha256:{}", image.id))?;
     Ok(0)
 }
