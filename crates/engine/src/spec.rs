@@ -131,11 +131,15 @@ pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
     } else {
         HashSet::new()
     };
+    // Every set is given: oci-spec's builder fills a set left out with its own defaults
+    // (AUDIT_WRITE, KILL, NET_BIND_SERVICE), and Docker's containers inherit nothing and
+    // have no ambient capabilities.
     let capabilities = LinuxCapabilitiesBuilder::default()
         .bounding(caps)
         .effective(held.clone())
         .permitted(held)
         .inheritable(HashSet::new())
+        .ambient(HashSet::new())
         .build()
         .map_err(oci)?;
     let mut user_builder = UserBuilder::default().uid(ids.uid).gid(ids.gid);

@@ -193,18 +193,17 @@ fn docker_defaults_are_in_the_spec() {
         .as_ref()
         .unwrap()
         .contains(&"/proc/sys".to_string()));
-    let caps = b
+    let sets = b
         .spec
         .process()
         .as_ref()
         .unwrap()
         .capabilities()
-        .as_ref()
-        .unwrap()
-        .bounding()
         .clone()
         .unwrap();
-    assert_eq!(caps.len(), 14);
+    assert_eq!(sets.bounding().as_ref().unwrap().len(), 14);
+    assert_eq!(sets.inheritable().as_ref().map(|s| s.len()), Some(0));
+    assert_eq!(sets.ambient().as_ref().map(|s| s.len()), Some(0));
     let dests: Vec<String> = b
         .spec
         .mounts()

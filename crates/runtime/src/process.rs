@@ -436,6 +436,20 @@ mod tests {
     }
 
     #[test]
+    fn missing_capability_sets_are_empty_sets() {
+        let p = plan(
+            serde_json::json!({"args":["sh"],"cwd":"/","user":{"uid":1000,"gid":1000},
+            "capabilities":{"bounding":["CAP_KILL"]}}),
+        )
+        .unwrap();
+        let c = p.caps.unwrap();
+        assert_eq!(c.bounding.len(), 1);
+        for set in [&c.inheritable, &c.ambient, &c.effective, &c.permitted] {
+            assert!(set.is_empty());
+        }
+    }
+
+    #[test]
     fn plan_rejects_soft_above_hard() {
         let e = plan(
             serde_json::json!({"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0},

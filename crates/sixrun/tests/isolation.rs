@@ -82,6 +82,37 @@ fn a_non_root_user_keeps_only_its_ambient_capabilities() {
 }
 
 #[test]
+fn a_missing_inheritable_set_is_an_empty_one() {
+    // Docker's shape for a non-root user: a bounding set, nothing held, no "inheritable"
+    // (nor "ambient") key at all. Both must be empty sets, not oci-spec's defaults.
+    for uid in [0, 1000] {
+        let (code, out, err) = sh("grep ^Cap /proc/self/status", |c| {
+            let caps = serde_json::json!(["CAP_CHOWN", "CAP_SETUID"]);
+            let held = if uid == 0 {
+                caps.clone()
+            } else {
+                serde_json::json!([])
+            };
+            c["process"]["user"] = serde_json::json!({"uid": uid, "gid": uid});
+            c["process"]["capabilities"] = serde_json::json!({
+                "bounding": caps, "effective": held, "permitted": held
+            });
+        });
+        assert_eq!(code, 0, "uid {uid}: {err}");
+        let get = |k: &str| {
+            let line = out.lines().find(|l| l.starts_with(k)).unwrap();
+            u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+        };
+        let bounding = (1u64 << 0) | (1u64 << 7);
+        assert_eq!(get("CapBnd:"), bounding, "uid {uid}: {out}");
+        assert_eq!(get("CapInh:"), 0, "uid {uid}: {out}");
+        assert_eq!(get("CapAmb:"), 0, "uid {uid}: {out}");
+        let held = if uid == 0 { bounding } else { 0 };
+        assert_eq!(get("CapEff:"), held, "uid {uid}: {out}");
+    }
+}
+
+#[test]
 fn seccomp_blocks_what_the_profile_denies() {
     let (code, out, err) = sh("mkdir /tmp/x && echo MADE; echo done", |c| {
         c["root"]["readonly"] = false.into();
