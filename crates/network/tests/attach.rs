@@ -292,3 +292,43 @@ fn a_container_reattaches_right_after_its_namespace_died() {
     common::assert_no_leftovers(&veths, &[]);
     store.finish();
 }
+
+#[test]
+fn detach_of_an_exited_container_releases_at_once_and_the_kernel_takes_the_veth() {
+    // the engine's monitor, once the container's init is reaped: the lease, rules and hosts
+    // line go now (so `network rm` works right after), the veth pair dies with the namespace
+    let store = TestStore::new();
+    let mut ns = Netns::new();
+    let id = container_id();
+    let ports = ["127.0.0.1::80".parse().unwrap()];
+    store
+        .networks
+        .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &ports)
+        .unwrap();
+    let host_veth = store.networks.inspect(DEFAULT_NETWORK).unwrap().endpoints[0]
+        .host_veth
+        .clone();
+    ns.kill();
+    store.networks.detach_exited(DEFAULT_NETWORK, &id).unwrap();
+    assert!(store
+        .networks
+        .inspect(DEFAULT_NETWORK)
+        .unwrap()
+        .endpoints
+        .is_empty());
+    let saved = String::from_utf8_lossy(
+        &common::run(&mut std::process::Command::new("iptables-save")).stdout,
+    )
+    .into_owned();
+    assert!(
+        !saved.contains(&id),
+        "rules of the container left:\n{saved}"
+    );
+    assert!(
+        !std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK))
+            .unwrap()
+            .contains(&id)
+    );
+    common::assert_no_leftovers(&[host_veth], &[]);
+    store.finish();
+}
