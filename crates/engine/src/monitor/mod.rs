@@ -7,6 +7,10 @@
 //! signals; SIGCHLD → exit code. When the container ends it applies the restart policy or
 //! cleans up (runtime delete, network detach, rootfs unmount, `--rm`) and exits.
 //! No threads; buffers are fixed and small.
+//!
+//! This file owns the fork, the monitor's state and its life (run, restart policy, finish);
+//! `start` starts and undoes one run, `supervise` is the poll loop, `clients` sends to
+//! attached clients, `shrink` gives back memory.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -17,6 +21,7 @@ use oci_spec::runtime::Spec;
 
 mod clients;
 mod shrink;
+mod start;
 mod supervise;
 
 use crate::attach::{self, Message};
@@ -246,117 +251,6 @@ impl Monitor<'_> {
     }
 
     /// Creates the container (init waiting), attaches its network, starts it.
-    fn start_once(&mut self) -> Result<Running> {
-        let _span = tracing::debug_span!("start_container").entered();
-        crate::workdir::ensure_workdir(&self.spec, &self.config.name)?;
-        let req = &self.config.request;
-        let dir = self.engine.container_dir(self.id);
-        let mut opts = six_runtime::CreateOptions {
-            bundle: dir.clone(),
-            spec: Some(self.spec.clone()),
-            ..Default::default()
-        };
-        let (mut out, mut err, mut stdin_pipe, mut child_ends) = (None, None, None, Vec::new());
-        if !req.tty {
-            let (out_r, out_w) = pipe()?;
-            let (err_r, err_w) = pipe()?;
-            let stdin_child = if req.interactive {
-                let (in_r, in_w) = pipe()?;
-                set_nonblocking(in_w.as_raw_fd());
-                stdin_pipe = Some(in_w);
-                in_r
-            } else {
-                OwnedFd::from(
-                    std::fs::File::open("/dev/null")
-                        .map_err(|e| Error::io("opening /dev/null", e))?,
-                )
-            };
-            opts.stdio = Some([
-                stdin_child.as_raw_fd(),
-                out_w.as_raw_fd(),
-                err_w.as_raw_fd(),
-            ]);
-            out = Some(out_r);
-            err = Some(err_r);
-            child_ends = vec![stdin_child, out_w, err_w];
-        }
-        let mut container = self
-            .engine
-            .runtime
-            .create(self.id, opts)
-            .map_err(|e| Error::Runtime(e.to_string()))?;
-        drop(child_ends);
-        let pid = container.pid().unwrap_or(0);
-        if req.tty {
-            out = container.take_console();
-            if let Some(master) = &out {
-                set_nonblocking(master.as_raw_fd());
-            }
-        }
-        let stdin = if req.tty {
-            out.as_ref().map(|o| o.as_raw_fd())
-        } else {
-            stdin_pipe.as_ref().map(|p| p.as_raw_fd())
-        };
-        let mut running = Running {
-            container,
-            pid,
-            out,
-            err,
-            stdin,
-            stdin_pending: Vec::new(),
-            stdin_pipe,
-            tty: req.tty,
-            network: None,
-        };
-        let started = self.attach_network(&mut running).and_then(|()| {
-            let _s = tracing::debug_span!("runtime_start").entered();
-            running
-                .container
-                .start()
-                .map_err(|e| Error::Runtime(e.to_string()))
-        });
-        if let Err(e) = started {
-            self.end_incarnation(&running);
-            reap(pid);
-            return Err(e);
-        }
-        let networks: Vec<NetworkState> = running.network.iter().cloned().collect();
-        let me = ProcessId::current();
-        let _ = self.engine.store.update(self.id, |s| {
-            s.status = Status::Running;
-            s.pid = Some(pid);
-            s.monitor = Some(me);
-            s.owner = None;
-            s.started_at = Some(chrono::Utc::now());
-            s.networks = networks;
-            s.error = None;
-            s.rootfs_mounted = true;
-            Ok(())
-        });
-        self.broadcast(&Message::Started(pid));
-        shrink::shed_code_pages();
-        Ok(running)
-    }
-
-    fn attach_network(&mut self, running: &mut Running) -> Result<()> {
-        let Some(network) = self
-            .config
-            .request
-            .network
-            .network_name()
-            .map(str::to_owned)
-        else {
-            return Ok(());
-        };
-        let _s = tracing::debug_span!("network_attach").entered();
-        let state = self
-            .engine
-            .attach_network(&self.config, &network, running.pid)?;
-        running.network = Some(state);
-        Ok(())
-    }
-
     /// Whether the kernel's OOM killer struck in the container's memory cgroup (read before
     /// the runtime removes the cgroup): v1 `memory.oom_control`, v2 `memory.events`.
     fn oom_killed(&self) -> bool {
@@ -379,26 +273,6 @@ impl Monitor<'_> {
                 .and_then(|n| n.trim().parse::<u64>().ok())
                 .is_some_and(|n| n > 0)
         })
-    }
-
-    /// Undoes one incarnation: the runtime's container (cgroup, state) and the network.
-    fn end_incarnation(&self, r: &Running) {
-        let _s = tracing::debug_span!("cleanup").entered();
-        if let Err(e) = r.container.delete(true) {
-            tracing::warn!("deleting runtime container {}: {e}", self.id);
-        }
-        let mut networks: Vec<String> = r.network.iter().map(|n| n.network.clone()).collect();
-        // Networks joined later with `network connect`.
-        if let Ok(state) = self.engine.store.state(self.id) {
-            for n in state.networks {
-                if !networks.contains(&n.network) {
-                    networks.push(n.network);
-                }
-            }
-        }
-        for network in networks {
-            self.engine.detach_network(&network, self.id);
-        }
     }
 
     /// The container is over: unmount, record the end (or remove it for --rm), tell clients.
@@ -437,56 +311,5 @@ impl Monitor<'_> {
             None => Message::Exited(code),
         };
         self.send_all(&m, true);
-    }
-}
-
-fn set_nonblocking(fd: RawFd) {
-    // SAFETY: fcntl on our own fd.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
-    }
-}
-
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    Ok((r, w))
-}
-
-/// Writes as much pending input as the container takes now; drops it (and closes a stdin
-/// pipe) when the container can no longer read.
-fn flush_stdin(r: &mut Running) {
-    let Some(fd) = r.stdin else {
-        r.stdin_pending.clear();
-        return;
-    };
-    while !r.stdin_pending.is_empty() {
-        // SAFETY: writing from our buffer to our non-blocking fd.
-        let n = unsafe { libc::write(fd, r.stdin_pending.as_ptr().cast(), r.stdin_pending.len()) };
-        if n > 0 {
-            r.stdin_pending.drain(..n as usize);
-            continue;
-        }
-        match std::io::Error::last_os_error().kind() {
-            std::io::ErrorKind::Interrupted => continue,
-            std::io::ErrorKind::WouldBlock => return,
-            _ => {
-                r.stdin_pending.clear();
-                if !r.tty {
-                    r.stdin_pipe = None;
-                    r.stdin = None;
-                }
-                return;
-            }
-        }
-    }
-}
-
-/// Reaps the init after a failed start (the runtime's forced delete has killed it).
-fn reap(pid: i32) {
-    if pid > 0 {
-        let mut status = 0;
-        // SAFETY: reaping our own child.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
     }
 }

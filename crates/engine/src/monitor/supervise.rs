@@ -5,7 +5,7 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use super::{flush_stdin, Monitor, Running};
+use super::{Monitor, Running};
 use crate::attach::{self, Message};
 use crate::logs::Stream;
 
@@ -265,6 +265,35 @@ impl Monitor<'_> {
                         self.clients.remove(i);
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Writes as much pending input as the container takes now; drops it (and closes a stdin
+/// pipe) when the container can no longer read.
+fn flush_stdin(r: &mut Running) {
+    let Some(fd) = r.stdin else {
+        r.stdin_pending.clear();
+        return;
+    };
+    while !r.stdin_pending.is_empty() {
+        // SAFETY: writing from our buffer to our non-blocking fd.
+        let n = unsafe { libc::write(fd, r.stdin_pending.as_ptr().cast(), r.stdin_pending.len()) };
+        if n > 0 {
+            r.stdin_pending.drain(..n as usize);
+            continue;
+        }
+        match std::io::Error::last_os_error().kind() {
+            std::io::ErrorKind::Interrupted => continue,
+            std::io::ErrorKind::WouldBlock => return,
+            _ => {
+                r.stdin_pending.clear();
+                if !r.tty {
+                    r.stdin_pipe = None;
+                    r.stdin = None;
+                }
+                return;
             }
         }
     }

@@ -1,0 +1,168 @@
+//! Starting one run (incarnation) of the container and undoing it: stdio pipes (or the
+//! pty the runtime hands back), the runtime's create, a missing working directory made,
+//! the network attached, the runtime's start, the record marked running; on any failure
+//! half-way, the runtime container and the network are removed again and the init reaped.
+//! It never supervises a running container (`supervise.rs` does) and never decides about
+//! restarts (`mod.rs` does).
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use super::{shrink, Monitor, Running};
+use crate::attach::Message;
+use crate::error::{Error, Result};
+use crate::record::{NetworkState, ProcessId, Status};
+
+impl Monitor<'_> {
+    pub(super) fn start_once(&mut self) -> Result<Running> {
+        let _span = tracing::debug_span!("start_container").entered();
+        crate::workdir::ensure_workdir(&self.spec, &self.config.name)?;
+        let req = &self.config.request;
+        let dir = self.engine.container_dir(self.id);
+        let mut opts = six_runtime::CreateOptions {
+            bundle: dir.clone(),
+            spec: Some(self.spec.clone()),
+            ..Default::default()
+        };
+        let (mut out, mut err, mut stdin_pipe, mut child_ends) = (None, None, None, Vec::new());
+        if !req.tty {
+            let (out_r, out_w) = pipe()?;
+            let (err_r, err_w) = pipe()?;
+            let stdin_child = if req.interactive {
+                let (in_r, in_w) = pipe()?;
+                set_nonblocking(in_w.as_raw_fd());
+                stdin_pipe = Some(in_w);
+                in_r
+            } else {
+                OwnedFd::from(
+                    std::fs::File::open("/dev/null")
+                        .map_err(|e| Error::io("opening /dev/null", e))?,
+                )
+            };
+            opts.stdio = Some([
+                stdin_child.as_raw_fd(),
+                out_w.as_raw_fd(),
+                err_w.as_raw_fd(),
+            ]);
+            out = Some(out_r);
+            err = Some(err_r);
+            child_ends = vec![stdin_child, out_w, err_w];
+        }
+        let mut container = self
+            .engine
+            .runtime
+            .create(self.id, opts)
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+        drop(child_ends);
+        let pid = container.pid().unwrap_or(0);
+        if req.tty {
+            out = container.take_console();
+            if let Some(master) = &out {
+                set_nonblocking(master.as_raw_fd());
+            }
+        }
+        let stdin = if req.tty {
+            out.as_ref().map(|o| o.as_raw_fd())
+        } else {
+            stdin_pipe.as_ref().map(|p| p.as_raw_fd())
+        };
+        let mut running = Running {
+            container,
+            pid,
+            out,
+            err,
+            stdin,
+            stdin_pending: Vec::new(),
+            stdin_pipe,
+            tty: req.tty,
+            network: None,
+        };
+        let started = self.attach_network(&mut running).and_then(|()| {
+            let _s = tracing::debug_span!("runtime_start").entered();
+            running
+                .container
+                .start()
+                .map_err(|e| Error::Runtime(e.to_string()))
+        });
+        if let Err(e) = started {
+            self.end_incarnation(&running);
+            reap(pid);
+            return Err(e);
+        }
+        let networks: Vec<NetworkState> = running.network.iter().cloned().collect();
+        let me = ProcessId::current();
+        let _ = self.engine.store.update(self.id, |s| {
+            s.status = Status::Running;
+            s.pid = Some(pid);
+            s.monitor = Some(me);
+            s.owner = None;
+            s.started_at = Some(chrono::Utc::now());
+            s.networks = networks;
+            s.error = None;
+            s.rootfs_mounted = true;
+            Ok(())
+        });
+        self.broadcast(&Message::Started(pid));
+        shrink::shed_code_pages();
+        Ok(running)
+    }
+
+    fn attach_network(&mut self, running: &mut Running) -> Result<()> {
+        let Some(network) = self
+            .config
+            .request
+            .network
+            .network_name()
+            .map(str::to_owned)
+        else {
+            return Ok(());
+        };
+        let _s = tracing::debug_span!("network_attach").entered();
+        let state = self
+            .engine
+            .attach_network(&self.config, &network, running.pid)?;
+        running.network = Some(state);
+        Ok(())
+    }
+
+    /// Undoes one incarnation: the runtime's container (cgroup, state) and the network.
+    pub(super) fn end_incarnation(&self, r: &Running) {
+        let _s = tracing::debug_span!("cleanup").entered();
+        if let Err(e) = r.container.delete(true) {
+            tracing::warn!("deleting runtime container {}: {e}", self.id);
+        }
+        let mut networks: Vec<String> = r.network.iter().map(|n| n.network.clone()).collect();
+        // Networks joined later with `network connect`.
+        if let Ok(state) = self.engine.store.state(self.id) {
+            for n in state.networks {
+                if !networks.contains(&n.network) {
+                    networks.push(n.network);
+                }
+            }
+        }
+        for network in networks {
+            self.engine.detach_network(&network, self.id);
+        }
+    }
+}
+
+fn set_nonblocking(fd: RawFd) {
+    // SAFETY: fcntl on our own fd.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    Ok((r, w))
+}
+
+/// Reaps the init after a failed start (the runtime's forced delete has killed it).
+fn reap(pid: i32) {
+    if pid > 0 {
+        let mut status = 0;
+        // SAFETY: reaping our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+    }
+}
