@@ -61,3 +61,17 @@ fn commands_not_found_or_not_executable() {
         "--rm leaves nothing even when the start failed"
     );
 }
+
+#[test]
+fn a_workdir_that_is_a_file_is_refused_and_a_symlink_cannot_lead_out() {
+    let sb = Sandbox::new();
+    sb.sh("run --rm -w /etc/passwd busybox pwd")
+        .fails(125, "/etc/passwd");
+    // /bin/sh is a symlink to /bin/busybox in the image: /bin/sh/x cannot be made.
+    sb.sh("run --rm -w /bin/sh/x busybox pwd")
+        .fails(125, "/bin/sh/x");
+    assert!(
+        sb.container_ids().is_empty(),
+        "--rm leaves nothing even when the workdir failed"
+    );
+}
