@@ -1,7 +1,8 @@
 //! The cgroup of one container: its directory in every hierarchy, and the life of those
 //! directories (create, join, freeze, list, destroy). Resource limits live in `v1.rs` and
-//! `v2.rs`. It never moves a process it was not asked to move, and never creates a
-//! directory outside the parent it was given (by default, the caller's own cgroup).
+//! `v2.rs`; a process joining by itself, after fork, in `join.rs`. It never moves a process
+//! it was not asked to move, and never creates a directory outside the parent it was given
+//! (by default, the caller's own cgroup).
 
 use std::fs;
 use std::io;

@@ -33,6 +33,10 @@ pub enum Error {
     #[error("removing cgroup {}: {}", path.display(), errno_text(source))]
     Remove { path: PathBuf, source: io::Error },
 
+    /// The calling process could not move itself into a cgroup (`path`: the file written).
+    #[error("joining cgroup {}: {}", path.display(), errno_text(source))]
+    Join { path: PathBuf, source: io::Error },
+
     #[error("no cgroup filesystem is mounted (looked in /proc/self/mountinfo)")]
     NoHierarchy,
 

@@ -20,6 +20,7 @@ mod error;
 mod files;
 mod freeze;
 mod hierarchy;
+mod join;
 mod v1;
 mod v2;
 
@@ -27,4 +28,5 @@ pub use cgroup::{Cgroup, Stats};
 pub use devices_bpf::attach_device_filter;
 pub use error::{Error, Result};
 pub use hierarchy::{Hierarchy, Mount, Version};
+pub use join::{JoinError, JoinPlan};
 pub use v2::shares_to_weight;

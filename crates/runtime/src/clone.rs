@@ -9,13 +9,11 @@ use std::os::fd::RawFd;
 
 /// Which side of the clone we are on.
 pub enum Forked {
-    Child,
-    /// The child's pid (in the caller's pid namespace). `in_cgroup`: the child already
-    /// started in `cgroup_dir` (clone3 did it).
-    Parent {
-        pid: i32,
-        in_cgroup: bool,
-    },
+    /// `in_cgroup`: the child already started in `cgroup_dir` (clone3 did it), so it only
+    /// joins the other hierarchies.
+    Child { in_cgroup: bool },
+    /// The child's pid (in the caller's pid namespace).
+    Parent { pid: i32 },
 }
 
 #[repr(C)]
@@ -85,12 +83,11 @@ pub unsafe fn clone(ns_flags: u64, cgroup_dir: Option<RawFd>) -> std::io::Result
         args.flags &= !CLONE_INTO_CGROUP;
     }
     if ret == 0 {
-        return Ok(Forked::Child);
+        return Ok(Forked::Child {
+            in_cgroup: args.flags & CLONE_INTO_CGROUP != 0,
+        });
     }
-    Ok(Forked::Parent {
-        pid: ret as i32,
-        in_cgroup: args.flags & CLONE_INTO_CGROUP != 0,
-    })
+    Ok(Forked::Parent { pid: ret as i32 })
 }
 
 /// Ends the child without running the parent's destructors or atexit handlers.

@@ -197,7 +197,8 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         cg
     };
     // clone3 puts the child straight into the cgroup2 directory (v2 and hybrid); the v1
-    // hierarchies the child joins itself (see `cgroup_join`), or we move it (user namespace).
+    // hierarchies the child joins itself (six-cgroups' `JoinPlan`), or we move it (user
+    // namespace).
     let into_cgroup = match cgroup.unified_dir() {
         Some(d) => Some(
             open_cloexec(d, libc::O_PATH | libc::O_DIRECTORY)
@@ -244,10 +245,18 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         config: spec.clone(),
     };
 
-    // Outside a user namespace the init joins its v1 cgroups itself, through `tasks`: far
-    // cheaper than our writing its pid to cgroup.procs (see cgroup_join.rs).
+    // Outside a user namespace the init joins its cgroups itself (v1 through `tasks`): far
+    // cheaper than our writing its pid to cgroup.procs (see six-cgroups' `JoinPlan`).
     let child_joins_cgroup =
         !ns.new_user() && !ns.joins_user() && ns.unshare_flags & libc::CLONE_NEWUSER as u64 == 0;
+    let join_cgroup = if child_joins_cgroup {
+        Some(cgroup.join_plan().map_err(|source| Error::Cgroup {
+            id: id.to_owned(),
+            source,
+        })?)
+    } else {
+        None
+    };
 
     // A pid namespace given by path: enter it for the clone only, so the child is born in it.
     let pid_ns_back = match &ns.join_pid {
@@ -268,7 +277,7 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         cgroup_mounts: cgroup.mounts_for_container(),
         parent_hooks,
         bundle: &bundle,
-        join_cgroup: child_joins_cgroup.then(|| cgroup.clone()),
+        join_cgroup,
         state_lock: lock_fd,
         session_keyring: (!opts.no_new_keyring).then(|| format!("_ses.{id}")),
     };
@@ -280,13 +289,13 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
     if let Some(back) = pid_ns_back {
         leave_pid_ns(back);
     }
-    let (pid, in_cgroup) = match forked {
+    let pid = match forked {
         Err(e) => return Err(Error::setup(id, format!("clone: {e}"))),
-        Ok(Forked::Child) => {
+        Ok(Forked::Child { in_cgroup }) => {
             drop(parent_end);
-            init::run(ctx)
+            init::run(ctx, in_cgroup)
         }
-        Ok(Forked::Parent { pid, in_cgroup, .. }) => (pid, in_cgroup),
+        Ok(Forked::Parent { pid }) => pid,
     };
     undo.child = Some(pid);
     drop(child_end);
@@ -315,7 +324,7 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         let state = String::from_utf8_lossy(&hook_state_json(&rec, Status::Created)).into_owned();
         parent_end.send(&Msg::State(state)).map_err(lost)?;
     }
-    if !child_joins_cgroup || (cgroup.unified_dir().is_some() && !in_cgroup) {
+    if !child_joins_cgroup {
         let _s = tracing::debug_span!("cgroup_add_process").entered();
         cgroup.add_process(pid).map_err(|source| Error::Cgroup {
             id: id.to_owned(),

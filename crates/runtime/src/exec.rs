@@ -1,8 +1,8 @@
 //! `exec`: a new process inside a running container. The parent opens the container's
 //! namespaces from /proc/<init>/ns, enters its pid namespace just for the clone (so the new
-//! process is born in it, still the caller's child — no intermediate fork), puts it in the
-//! cgroup; the child joins the other namespaces (user first, mount last), then runs the same
-//! process steps as the init and execs.
+//! process is born in it, still the caller's child — no intermediate fork); the child joins
+//! the container's cgroup (six-cgroups' `JoinPlan`), then the other namespaces (user first,
+//! mount last), then runs the same process steps as the init and execs.
 //!
 //! Success is the channel closing on execve (it is close-on-exec); an exec error comes back
 //! as text. It never waits for the process to end; the caller does (it is their child).
@@ -39,8 +39,8 @@ pub struct ExecOptions {
 }
 
 struct ExecChild<'a> {
-    /// The container's cgroup: the child joins its v1 directories itself (cgroup_join.rs).
-    cgroup: Option<&'a six_cgroups::Cgroup>,
+    /// The container's cgroup, which the child joins itself (cgroup2: unless clone3 did).
+    join_cgroup: Option<six_cgroups::JoinPlan>,
     plan: &'a ProcessPlan,
     chan: &'a Channel,
     namespaces: &'a [(LinuxNamespaceType, OwnedFd)],
@@ -119,6 +119,13 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         return Err(c.wrong(Status::Stopped, "cannot exec in it"));
     }
     let cgroup = rec.cgroup.as_ref();
+    let join_cgroup = cgroup
+        .map(|cg| cg.join_plan())
+        .transpose()
+        .map_err(|source| Error::Cgroup {
+            id: id.to_owned(),
+            source,
+        })?;
     let into_cgroup = match cgroup.map(|cg| (cg.version(), cg.unified_dir())) {
         Some((six_cgroups::Version::V2, Some(d))) => {
             let f = std::fs::File::open(d).map_err(|e| Error::io("opening cgroup", d, e))?;
@@ -162,7 +169,7 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         None => None,
     };
     let child = ExecChild {
-        cgroup,
+        join_cgroup,
         plan: &plan,
         chan: &child_end,
         namespaces: &namespaces,
@@ -176,13 +183,13 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         // SAFETY: back to our own active pid namespace, always allowed.
         unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) };
     }
-    let (pid, in_cgroup) = match forked {
+    let pid = match forked {
         Err(e) => return Err(Error::setup(id, format!("clone: {e}"))),
-        Ok(Forked::Child) => {
+        Ok(Forked::Child { in_cgroup }) => {
             drop(parent_end);
-            exec_child(child)
+            exec_child(child, in_cgroup)
         }
-        Ok(Forked::Parent { pid, in_cgroup, .. }) => (pid, in_cgroup),
+        Ok(Forked::Parent { pid }) => pid,
     };
     drop(child_end);
     drop(console);
@@ -194,12 +201,6 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         }
         Error::setup(id, msg)
     };
-    // Only a cgroup2 directory clone3 could not enter is left to us (v1: the child joins).
-    if let (Some(cg), false) = (cgroup.filter(|c| c.unified_dir().is_some()), in_cgroup) {
-        if let Err(e) = cg.add_process(pid) {
-            return Err(fail(format!("joining its cgroup: {e}")));
-        }
-    }
     if let Err(e) = parent_end.send(&Msg::Go) {
         return Err(fail(format!("talking to the new process: {e}")));
     }
@@ -241,8 +242,8 @@ fn move_above(fd: OwnedFd, min: RawFd) -> Result<OwnedFd> {
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(new) })
 }
 
-fn exec_child(ctx: ExecChild) -> ! {
-    let err = match exec_steps(&ctx) {
+fn exec_child(ctx: ExecChild, in_cgroup: bool) -> ! {
+    let err = match exec_steps(&ctx, in_cgroup) {
         Ok(never) => match never {},
         Err(e) => e,
     };
@@ -250,7 +251,10 @@ fn exec_child(ctx: ExecChild) -> ! {
     exit_child(127)
 }
 
-fn exec_steps(ctx: &ExecChild) -> std::result::Result<std::convert::Infallible, String> {
+fn exec_steps(
+    ctx: &ExecChild,
+    in_cgroup: bool,
+) -> std::result::Result<std::convert::Infallible, String> {
     let p = ctx.plan;
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
@@ -259,9 +263,10 @@ fn exec_steps(ctx: &ExecChild) -> std::result::Result<std::convert::Infallible, 
     if let Some(fds) = ctx.stdio {
         process::apply_stdio(fds)?;
     }
-    // Still in the host's namespaces: join the container's v1 cgroups through `tasks`.
-    if let Some(cg) = ctx.cgroup {
-        crate::cgroup_join::join_self(cg)?;
+    // Still in the host's namespaces: join the container's cgroups (v1 through `tasks`).
+    if let Some(plan) = &ctx.join_cgroup {
+        let _span = tracing::debug_span!("cgroup_join_self").entered();
+        plan.join_self(in_cgroup).map_err(|e| e.to_string())?;
     }
     match ctx.chan.recv() {
         Ok(r) if r.msg == Msg::Go => {}

@@ -40,8 +40,8 @@ pub struct InitContext<'a> {
     pub bundle: &'a Path,
     /// Our copy of the state directory's lock: closed first, so `start` can take it.
     pub state_lock: RawFd,
-    /// The cgroup the init joins itself (None: the parent moved it).
-    pub join_cgroup: Option<six_cgroups::Cgroup>,
+    /// The cgroup the init joins itself (None: the parent moves it).
+    pub join_cgroup: Option<six_cgroups::JoinPlan>,
     /// The name of a new session keyring to join (None: `--no-new-keyring`).
     pub session_keyring: Option<String>,
 }
@@ -50,9 +50,10 @@ fn errno() -> std::io::Error {
     std::io::Error::last_os_error()
 }
 
-/// Runs the init to its execve; never returns.
-pub fn run(ctx: InitContext) -> ! {
-    let err = match steps(&ctx) {
+/// Runs the init to its execve; never returns. `in_cgroup`: clone3 already started us in
+/// the cgroup2 directory.
+pub fn run(ctx: InitContext, in_cgroup: bool) -> ! {
+    let err = match steps(&ctx, in_cgroup) {
         Ok(never) => match never {},
         Err(e) => e,
     };
@@ -227,7 +228,7 @@ fn wait_for_start(fifo: RawFd) -> Result<(), String> {
     Ok(())
 }
 
-fn steps(ctx: &InitContext) -> Result<Infallible, String> {
+fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     let p = ctx.process;
     // SAFETY: closing our copy of the lock fd; the parent keeps its own.
     unsafe { libc::close(ctx.state_lock) };
@@ -251,8 +252,9 @@ fn steps(ctx: &InitContext) -> Result<Infallible, String> {
         }
     }
 
-    if let Some(cg) = &ctx.join_cgroup {
-        crate::cgroup_join::join_self(cg)?;
+    if let Some(plan) = &ctx.join_cgroup {
+        let _span = tracing::debug_span!("cgroup_join_self").entered();
+        plan.join_self(in_cgroup).map_err(|e| e.to_string())?;
     }
     join_namespaces(&ctx.ns.join)?;
     unshare(ctx.ns.unshare_flags, "namespaces")?;

@@ -11,7 +11,6 @@
 //!
 //! It knows only the OCI runtime spec: never images, names or networks.
 
-mod cgroup_join;
 mod channel;
 mod clone;
 mod console;
