@@ -60,7 +60,11 @@ fn kill_cgroup(rec: &crate::state::Record) {
     let _ = cg.thaw();
 }
 
-/// SIGKILL to every process of the container (thawing it if paused), then waits for the init.
+/// How long `delete --force` waits for the init to exit after SIGKILL.
+const INIT_EXIT_TIMEOUT_MS: i32 = 10_000;
+
+/// SIGKILL to every process of the container (thawing it if paused), then waits (bounded)
+/// for the init.
 fn kill_and_wait(c: &Container, rec: &crate::state::Record) -> Result<()> {
     let Some(pidfd) =
         procfs::pidfd_open(rec.pid).filter(|_| procfs::is_alive(rec.pid, rec.pid_start))
@@ -77,8 +81,20 @@ fn kill_and_wait(c: &Container, rec: &crate::state::Record) -> Result<()> {
             }
         })
         .map_err(|e| Error::setup(c.id(), format!("killing the init: {e}")))?;
-    // Exited is enough (a zombie has left its cgroup); its parent reaps it.
-    procfs::wait_pidfd(&pidfd, -1);
+    // Exited is enough (a zombie has left its cgroup); its parent reaps it. Bounded: an init
+    // of a pid namespace finishes dying only once every process in it is reaped, so a
+    // caller holding an unreaped exec'd child in there would otherwise wait here forever.
+    if !procfs::wait_pidfd(&pidfd, INIT_EXIT_TIMEOUT_MS) {
+        return Err(Error::setup(
+            c.id(),
+            format!(
+                "the init (pid {}) did not exit within {} s of SIGKILL (an exec'd process of \
+                 the caller still unreaped in its pid namespace?)",
+                rec.pid,
+                INIT_EXIT_TIMEOUT_MS / 1000
+            ),
+        ));
+    }
     // Other processes of the container (no pid namespace) may take a moment longer to leave
     // the cgroup; cgroup destroy retries EBUSY briefly.
     Ok(())

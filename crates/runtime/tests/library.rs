@@ -138,3 +138,41 @@ fn a_failed_create_leaves_no_child_behind() {
     assert!(!root.path().join(&id).exists());
     assert!(cgroups_named(&format!("sixrun-{id}")).is_empty());
 }
+
+#[test]
+fn force_delete_with_an_unreaped_exec_child_fails_instead_of_hanging() {
+    // The init of a pid namespace finishes dying only once every process in it is reaped:
+    // a caller that deletes before reaping its exec'd child gets an error, not a hang.
+    require_root();
+    let _one = serial();
+    let root = tempfile::tempdir().unwrap();
+    let rt = Runtime::new(root.path());
+    let b = Bundle::busybox(&["sleep", "1000"]).unwrap();
+    let id = unique_name("lib");
+    let c = rt
+        .create(
+            &id,
+            CreateOptions {
+                bundle: b.path().to_path_buf(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let init = c.pid().unwrap();
+    c.start().unwrap();
+    let mut process = c.spec().process().clone().unwrap();
+    process.set_args(Some(vec!["sleep".into(), "1000".into()]));
+    let exec_pid = c
+        .exec(ExecOptions {
+            process,
+            ..Default::default()
+        })
+        .unwrap();
+    let e = c.delete(true).unwrap_err().to_string();
+    assert!(e.contains("did not exit"), "{e}");
+    wait(exec_pid); // killed by the delete; reaping it lets the init finish dying
+    c.delete(true).unwrap();
+    wait(init);
+    assert!(cgroups_named(&format!("sixrun-{id}")).is_empty());
+    assert!(mounts_containing(&root.path().to_string_lossy()).is_empty());
+}
