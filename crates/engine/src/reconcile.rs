@@ -108,7 +108,7 @@ impl Engine {
         let half_made = config.as_ref().is_none_or(|c| c.args.is_empty());
         self.delete_runtime_container(id);
         for n in &state.networks {
-            self.detach_network(&n.network, id);
+            self.detach_network(&n.network, id, false);
         }
         let mount = self.rootfs_mount(id);
         let unmounted = !mount.is_mounted() || mount.unmount().is_ok();

@@ -55,7 +55,7 @@ impl Engine {
         let state = self.store.state(id)?;
         self.delete_runtime_container(id);
         for n in &state.networks {
-            self.detach_network(&n.network, id);
+            self.detach_network(&n.network, id, false);
         }
         let mount = self.rootfs_mount(id);
         if mount.is_mounted() {

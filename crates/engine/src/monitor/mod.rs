@@ -206,7 +206,7 @@ impl Monitor<'_> {
                     Ok(())
                 });
             }
-            self.end_incarnation(&running);
+            self.end_incarnation(&running, true);
             let stopped_by_user = self
                 .engine
                 .store

@@ -84,7 +84,7 @@ impl Monitor<'_> {
                 .map_err(|e| Error::Runtime(e.to_string()))
         });
         if let Err(e) = started {
-            self.end_incarnation(&running);
+            self.end_incarnation(&running, false);
             reap(pid);
             return Err(e);
         }
@@ -125,7 +125,9 @@ impl Monitor<'_> {
     }
 
     /// Undoes one incarnation: the runtime's container (cgroup, state) and the network.
-    pub(super) fn end_incarnation(&self, r: &Running) {
+    /// `init_reaped`: the container's init has exited and was reaped, so with the runtime
+    /// container deleted no process of it is left (see `Engine::detach_network`).
+    pub(super) fn end_incarnation(&self, r: &Running, init_reaped: bool) {
         let _s = tracing::debug_span!("cleanup").entered();
         if let Err(e) = r.container.delete(true) {
             tracing::warn!("deleting runtime container {}: {e}", self.id);
@@ -140,7 +142,7 @@ impl Monitor<'_> {
             }
         }
         for network in networks {
-            self.engine.detach_network(&network, self.id);
+            self.engine.detach_network(&network, self.id, init_reaped);
         }
     }
 }
