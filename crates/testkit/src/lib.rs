@@ -18,7 +18,10 @@ pub const BUSYBOX: &str = "/bin/busybox";
 pub fn require_root() {
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
-    assert_eq!(euid, 0, "integration tests must run as root (they create namespaces, mounts and cgroups)");
+    assert_eq!(
+        euid, 0,
+        "integration tests must run as root (they create namespaces, mounts and cgroups)"
+    );
 }
 
 /// A name unique to this process and call, such as `t-run-12345-3`, for containers,
@@ -26,14 +29,31 @@ pub fn require_root() {
 /// are limited to 15 bytes).
 pub fn unique_name(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}{}{}", std::process::id() % 100000, N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}{}{}",
+        std::process::id() % 100000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Fills `dir` with a minimal busybox root filesystem: /bin/busybox, one relative
 /// symlink per applet in /bin, the usual empty mount points and /etc/passwd and
 /// /etc/group with root, nobody and a user 1000.
 pub fn busybox_rootfs(dir: &Path) -> std::io::Result<()> {
-    for d in ["bin", "dev", "proc", "sys", "etc", "tmp", "root", "home/user", "var", "run", "usr/bin", "sbin"] {
+    for d in [
+        "bin",
+        "dev",
+        "proc",
+        "sys",
+        "etc",
+        "tmp",
+        "root",
+        "home/user",
+        "var",
+        "run",
+        "usr/bin",
+        "sbin",
+    ] {
         fs::create_dir_all(dir.join(d))?;
     }
     fs::copy(BUSYBOX, dir.join("bin/busybox"))?;
@@ -51,8 +71,14 @@ pub fn busybox_rootfs(dir: &Path) -> std::io::Result<()> {
         dir.join("etc/passwd"),
         "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
     )?;
-    fs::write(dir.join("etc/group"), "root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n")?;
-    fs::set_permissions(dir.join("tmp"), std::os::unix::fs::PermissionsExt::from_mode(0o1777))?;
+    fs::write(
+        dir.join("etc/group"),
+        "root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n",
+    )?;
+    fs::set_permissions(
+        dir.join("tmp"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )?;
     Ok(())
 }
 
