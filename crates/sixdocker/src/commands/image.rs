@@ -63,7 +63,7 @@ pub fn images(engine: &Engine, args: ImagesArgs) -> Outcome {
 }
 
 pub fn rmi(engine: &Engine, args: RmiArgs) -> Outcome {
-    let in_use = image_ids_in_use(engine)?;
+    let in_use = engine.image_ids_in_use()?;
     let is_used = |id: &str| in_use.iter().any(|used| used == id);
     let mut code = 0;
     for name in &args.images {
@@ -77,20 +77,6 @@ pub fn rmi(engine: &Engine, args: RmiArgs) -> Outcome {
         }
     }
     Ok(code)
-}
-
-/// IDs (64 hex) of the images that containers, running or not, were made from.
-fn image_ids_in_use(engine: &Engine) -> Result<Vec<String>, Failure> {
-    let mut ids = Vec::new();
-    for c in engine.list(true)? {
-        let Ok(details) = engine.inspect(&c.id) else {
-            continue;
-        };
-        if let Some(image) = details["Image"].as_str() {
-            ids.push(image.trim_start_matches("sha256:").to_owned());
-        }
-    }
-    Ok(ids)
 }
 
 pub fn tag(engine: &Engine, args: TagArgs) -> Outcome {
