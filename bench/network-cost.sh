@@ -84,34 +84,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Podman's own configuration, every path in $TMP. This machine's hard RLIMIT_NOFILE is 20000
-# and root lacks CAP_SYS_RESOURCE, so Podman's default rlimits cannot be applied.
-mkdir -p "$TMP"/pod/{root,run,tmp,net,volumes}
-cat >"$TMP/pod/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-cgroups = "no-conmon"
-[network]
-network_backend = "netavark"
-network_config_dir = "$TMP/pod/net"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$TMP/pod/events.log"
-tmp_dir = "$TMP/pod/tmp"
-static_dir = "$TMP/pod/root/libpod"
-volume_path = "$TMP/pod/volumes"
-lock_type = "file"
-conmon_env_vars = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF=$TMP/pod/containers.conf", "CONTAINERS_REGISTRIES_CONF=$TMP/pod/registries.conf"]
-CONF
-printf 'unqualified-search-registries = []\n' >"$TMP/pod/registries.conf"
-export CONTAINERS_CONF="$TMP/pod/containers.conf" CONTAINERS_REGISTRIES_CONF="$TMP/pod/registries.conf"
+. bench/lib/podman.sh  # cwd is the repository root (see cd above)
+podman_config netavark
 
 # The same rootfs for both: sixdocker's busybox image, exported and imported into podman.
-"$SIX" "${SIXC[@]}" run --name bench-export --network none busybox true
-"$SIX" "${SIXC[@]}" export -o "$TMP/busybox.tar" bench-export
-"$SIX" "${SIXC[@]}" rm bench-export >/dev/null
-"${POD[@]}" import -q "$TMP/busybox.tar" localhost/six-busybox:latest >/dev/null
+shared_busybox
 # Both default networks are set up once (bridge, firewall rules) before timing.
 "$SIX" "${SIXC[@]}" run --rm busybox true
 "${POD[@]}" run --rm --cgroup-parent "$POD_CGROUP_PARENT" localhost/six-busybox true

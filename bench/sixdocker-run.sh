@@ -36,34 +36,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Podman's own configuration, every path in $TMP. This machine's hard RLIMIT_NOFILE is 20000
-# and root lacks CAP_SYS_RESOURCE, so Podman's default rlimits cannot be applied.
-mkdir -p "$TMP"/pod/{root,run,tmp,net,volumes}
-cat >"$TMP/pod/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-cgroups = "no-conmon"
-[network]
-network_config_dir = "$TMP/pod/net"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$TMP/pod/events.log"
-tmp_dir = "$TMP/pod/tmp"
-static_dir = "$TMP/pod/root/libpod"
-volume_path = "$TMP/pod/volumes"
-lock_type = "file"
-conmon_env_vars = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "CONTAINERS_CONF=$TMP/pod/containers.conf", "CONTAINERS_REGISTRIES_CONF=$TMP/pod/registries.conf"]
-CONF
-printf 'unqualified-search-registries = []\n' >"$TMP/pod/registries.conf"
-export CONTAINERS_CONF="$TMP/pod/containers.conf" CONTAINERS_REGISTRIES_CONF="$TMP/pod/registries.conf"
-
+. bench/lib/podman.sh  # cwd is the repository root (see cd above)
+podman_config
 
 # The same rootfs for both: sixdocker's busybox image, exported and imported into podman.
-"$SIX" "${SIXC[@]}" run --name bench-export busybox true
-"$SIX" "${SIXC[@]}" export -o "$TMP/busybox.tar" bench-export
-"$SIX" "${SIXC[@]}" rm bench-export >/dev/null
-"${POD[@]}" import -q "$TMP/busybox.tar" localhost/six-busybox:latest >/dev/null
+shared_busybox
 # crun refuses a hybrid cgroup host whose v2 hierarchy lists controllers; then use runc.
 if ! "${POD[@]}" --runtime crun run --rm --cgroup-parent "$POD_CGROUP_PARENT" --network none localhost/six-busybox true 2>"$TMP/crun.err"; then
   echo "podman with crun fails here ($(tail -1 "$TMP/crun.err")); using runc" >&2
