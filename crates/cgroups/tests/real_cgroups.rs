@@ -4,36 +4,12 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 
+mod common;
+use common::{CgroupGuard, ChildGuard};
 use six_cgroups::{Cgroup, Hierarchy, Version};
 use six_testkit::{cgroups_named, pid_alive, require_root, unique_name};
-
-/// Thaws and destroys the cgroup on drop, even when the test failed halfway, and removes
-/// the parent directories the test asked for (named after the test, so they are its own).
-struct CgroupGuard(Cgroup, bool);
-
-impl Drop for CgroupGuard {
-    fn drop(&mut self) {
-        let _ = self.0.thaw();
-        let _ = self.0.destroy();
-        if self.1 {
-            for (_, dir) in self.0.mounts_for_container() {
-                let _ = fs::remove_dir(dir.parent().unwrap());
-            }
-        }
-    }
-}
-
-/// Kills (by PID) and reaps the child on drop.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn sleeper() -> ChildGuard {
     ChildGuard(

@@ -6,32 +6,12 @@
 use std::fs;
 use std::io;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command};
+use std::process::Command;
 
+mod common;
+use common::{CgroupGuard, ChildGuard};
 use six_cgroups::{Cgroup, Hierarchy, JoinPlan};
 use six_testkit::{cgroups_named, pid_alive, require_root, unique_name};
-
-/// Destroys the cgroup and the test's own parent directory on drop, even after a failure.
-struct CgroupGuard(Cgroup);
-
-impl Drop for CgroupGuard {
-    fn drop(&mut self) {
-        let _ = self.0.destroy();
-        for (_, dir) in self.0.mounts_for_container() {
-            let _ = fs::remove_dir(dir.parent().unwrap());
-        }
-    }
-}
-
-/// Kills (by PID) and reaps the child on drop.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A `sleep` that joined `plan` itself before exec.
 fn sleeper_joining(plan: &JoinPlan, in_unified_already: bool) -> io::Result<ChildGuard> {
@@ -68,7 +48,10 @@ fn a_child_joins_every_hierarchy_itself_and_leaves_nothing() {
     let name = unique_name("cgj");
     let h = Hierarchy::detect().unwrap();
     {
-        let cg = CgroupGuard(Cgroup::new(&h, Some(&format!("/{name}/c")), None, &name).unwrap());
+        let cg = CgroupGuard(
+            Cgroup::new(&h, Some(&format!("/{name}/c")), None, &name).unwrap(),
+            true,
+        );
         cg.0.create().unwrap();
         let plan = cg.0.join_plan().unwrap();
         let child = sleeper_joining(&plan, false).unwrap();
@@ -101,7 +84,10 @@ fn a_child_placed_in_cgroup2_by_clone3_leaves_it_alone() {
     let h = Hierarchy::detect().unwrap();
     let own = cgroup_lines("self");
     {
-        let cg = CgroupGuard(Cgroup::new(&h, Some(&format!("/{name}/c")), None, &name).unwrap());
+        let cg = CgroupGuard(
+            Cgroup::new(&h, Some(&format!("/{name}/c")), None, &name).unwrap(),
+            true,
+        );
         cg.0.create().unwrap();
         let child = sleeper_joining(&cg.0.join_plan().unwrap(), true).unwrap();
         let pid = child.0.id().to_string();
