@@ -187,7 +187,9 @@ impl Networks {
         Ok(index)
     }
 
-    /// Chooses host ports and adds the DNAT rules, under the host-wide lock.
+    /// Chooses host ports and adds the DNAT rules, under the host-wide lock; turns on the
+    /// bridge's route_localnet when a port is published on 127.0.0.1, once the network's
+    /// rules (which keep the host's loopback out of the containers' reach) are in place.
     fn publish(
         &self,
         net: &Network,
@@ -213,6 +215,15 @@ impl Networks {
             remove.push(Tagged::Exactly(&tag));
         }
         self.firewall.change(&saved, &remove, &rules)?;
+        if portmap::reach_loopback(&assigned) {
+            if let Err(e) = bridge::enable_route_localnet(&net.bridge) {
+                let tag = container_tag(&net.name, &endpoint.id);
+                let _ = self
+                    .firewall
+                    .change(&Firewall::save()?, &[Tagged::Exactly(&tag)], &[]);
+                return Err(e);
+            }
+        }
         Ok(assigned)
     }
 

@@ -1,5 +1,5 @@
 //! Linux bridges for networks: the device name a network gets, creating it with its gateway
-//! address (up, route_localnet on), removing it, and the host's IP forwarding switch.
+//! address, turning route_localnet on for it, removing it, and the host's IP forwarding switch.
 //!
 //! It only touches devices it names itself and sysctls of those devices — plus
 //! net.ipv4.ip_forward, and only when the caller asks (tests never do).
@@ -42,8 +42,7 @@ fn write_sysctl(path: &str, value: &str) -> Result<()> {
     std::fs::write(path, value).map_err(io(format!("writing {value} to {path}")))
 }
 
-/// Creates the bridge `name` with `gateway/prefix`, turns on route_localnet on it (so
-/// 127.0.0.1 can be DNATed to containers behind it) and sets it up. Returns its index.
+/// Creates the bridge `name` with `gateway/prefix` and sets it up. Returns its index.
 /// An existing bridge of that name is reused as it is.
 pub(crate) fn ensure(host: &mut Netlink, name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<u32> {
     if let Some(index) = host
@@ -67,10 +66,6 @@ pub(crate) fn ensure(host: &mut Netlink, name: &str, gateway: Ipv4Addr, prefix: 
             .map_err(netlink(format!(
                 "adding {gateway}/{prefix} to bridge {name}"
             )))?;
-        write_sysctl(
-            &format!("/proc/sys/net/ipv4/conf/{name}/route_localnet"),
-            "1",
-        )?;
         host.set_up(index, None)
             .map_err(netlink(format!("setting bridge {name} up")))?;
         Ok(index)
@@ -79,6 +74,18 @@ pub(crate) fn ensure(host: &mut Netlink, name: &str, gateway: Ipv4Addr, prefix: 
         let _ = host.delete_link_named(name);
     }
     configured
+}
+
+/// Turns on route_localnet for the bridge `name`, so that traffic to 127.0.0.1 can be
+/// DNATed to containers behind it (and their replies come back). It also lets packets from
+/// the bridge addressed to 127.0.0.0/8 in: call it only once the network's firewall rules,
+/// which drop those, are in place.
+pub(crate) fn enable_route_localnet(name: &str) -> Result<()> {
+    let path = format!("/proc/sys/net/ipv4/conf/{name}/route_localnet");
+    if std::fs::read_to_string(&path).is_ok_and(|v| v.trim() == "1") {
+        return Ok(());
+    }
+    write_sysctl(&path, "1")
 }
 
 /// Deletes the bridge `name` if it exists.

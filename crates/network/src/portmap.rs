@@ -240,17 +240,31 @@ pub(crate) fn rules(
     Ok(out)
 }
 
-/// The rules of a whole network: outbound masquerade, masquerade of host-originated and
-/// hairpin traffic to published ports, forwarding; for an internal network only drops of
-/// traffic entering or leaving it.
+/// Does publishing `ports` DNAT traffic to 127.0.0.1 (a mapping on every host address or
+/// on a loopback one)? Then the bridge needs route_localnet.
+pub(crate) fn reach_loopback(ports: &[PortMapping]) -> bool {
+    ports.iter().any(|p| match p.host_ip {
+        None => true,
+        Some(ip) => ip.is_unspecified() || ip.is_loopback(),
+    })
+}
+
+/// The rules of a whole network: the drop of anything from the bridge addressed to the
+/// host's loopback, then outbound masquerade, masquerade of host-originated and hairpin
+/// traffic to published ports, forwarding; for an internal network only drops of traffic
+/// entering or leaving it.
 pub(crate) fn network_rules(subnet: Subnet, bridge: &str, internal: bool, tag: &str) -> Vec<Rule> {
     let rule = |action| Rule {
         action,
         tag: tag.to_string(),
     };
     let bridge = bridge.to_string();
+    let guard = rule(Action::DropToLoopback {
+        bridge: bridge.clone(),
+    });
     if internal {
         return vec![
+            guard,
             rule(Action::DropLeaving {
                 bridge: bridge.clone(),
             }),
@@ -258,6 +272,7 @@ pub(crate) fn network_rules(subnet: Subnet, bridge: &str, internal: bool, tag: &
         ];
     }
     vec![
+        guard,
         rule(Action::MasqueradeOutbound {
             subnet,
             bridge: bridge.clone(),

@@ -4,7 +4,8 @@
 //!
 //! Each store has its own chains: `SIXDOCKER-<tag>` in nat (DNAT of published ports, jumped
 //! to from PREROUTING and OUTPUT for local destinations), `SIXDOCKER-<tag>-POST` in nat
-//! (masquerade, from POSTROUTING) and `SIXDOCKER-<tag>` in filter (from FORWARD). Every rule
+//! (masquerade, from POSTROUTING), `SIXDOCKER-<tag>` in filter (from FORWARD) and
+//! `SIXDOCKER-<tag>` in raw (drops before connection tracking, from PREROUTING). Every rule
 //! carries a comment tag (`six:<network>` or `six:<network>:<container>`), so removing a
 //! container or a network removes exactly its own rules. This module never decides which
 //! rules a network needs (see `portmap` and `lib`), and never touches chains of others.
@@ -24,13 +25,18 @@ pub(crate) const BACKEND: &str = "iptables";
 pub(crate) enum Table {
     Nat,
     Filter,
+    Raw,
 }
 
 impl Table {
+    /// Every table the store has chains in.
+    const ALL: [Table; 3] = [Table::Nat, Table::Filter, Table::Raw];
+
     fn name(self) -> &'static str {
         match self {
             Table::Nat => "nat",
             Table::Filter => "filter",
+            Table::Raw => "raw",
         }
     }
 }
@@ -124,7 +130,7 @@ impl Firewall {
 
     fn chain_name(&self, chain: Chain) -> &str {
         match chain {
-            Chain::Dnat | Chain::Forward => &self.dnat,
+            Chain::Dnat | Chain::Forward | Chain::Guard => &self.dnat,
             Chain::Masquerade => &self.masquerade,
         }
     }
@@ -133,11 +139,20 @@ impl Firewall {
         match chain {
             Chain::Dnat | Chain::Masquerade => Table::Nat,
             Chain::Forward => Table::Filter,
+            Chain::Guard => Table::Raw,
+        }
+    }
+
+    /// The store's chains in `table`.
+    fn ours(&self, table: Table) -> Vec<&str> {
+        match table {
+            Table::Nat => vec![&self.dnat, &self.masquerade],
+            Table::Filter | Table::Raw => vec![&self.dnat],
         }
     }
 
     /// The jumps from built-in chains into ours: (table, built-in chain, match arguments, our chain).
-    fn jumps(&self) -> [(Table, &'static str, &'static str, &str); 4] {
+    fn jumps(&self) -> [(Table, &'static str, &'static str, &str); 5] {
         [
             (
                 Table::Nat,
@@ -153,6 +168,7 @@ impl Firewall {
             ),
             (Table::Nat, "POSTROUTING", "", &self.masquerade),
             (Table::Filter, "FORWARD", "", &self.dnat),
+            (Table::Raw, "PREROUTING", "", &self.dnat),
         ]
     }
 
@@ -211,12 +227,9 @@ impl Firewall {
         let rendered: Vec<(&Rule, (Chain, String))> =
             add.iter().map(|r| (r, render(&r.action))).collect();
         let mut batch = String::new();
-        for table in [Table::Nat, Table::Filter] {
+        for table in Table::ALL {
             let mut lines = Vec::new();
-            let ours: Vec<&str> = match table {
-                Table::Nat => vec![&self.dnat, &self.masquerade],
-                Table::Filter => vec![&self.dnat],
-            };
+            let ours = self.ours(table);
             let adding = rendered
                 .iter()
                 .any(|(_, (chain, _))| Self::table_of(*chain) == table);
@@ -267,11 +280,8 @@ impl Firewall {
     /// Removes our jumps and chains (and any rule still in them).
     pub(crate) fn remove_chains(&self, saved: &Saved) -> Result<()> {
         let mut batch = String::new();
-        for table in [Table::Nat, Table::Filter] {
-            let ours: Vec<&str> = match table {
-                Table::Nat => vec![&self.dnat, &self.masquerade],
-                Table::Filter => vec![&self.dnat],
-            };
+        for table in Table::ALL {
+            let ours = self.ours(table);
             let mut lines = Vec::new();
             for line in saved.rules(table) {
                 if ours.iter().any(|c| jumps_to(line, c)) {
@@ -298,18 +308,15 @@ impl Firewall {
 
     /// Is any rule left in this store's chains?
     pub(crate) fn has_rules(&self, saved: &Saved) -> bool {
-        [Table::Nat, Table::Filter]
-            .iter()
-            .flat_map(|t| saved.rules(*t))
-            .any(|l| {
-                l.starts_with(&format!("-A {} ", self.dnat))
-                    || l.starts_with(&format!("-A {} ", self.masquerade))
-            })
+        Table::ALL.iter().flat_map(|t| saved.rules(*t)).any(|l| {
+            l.starts_with(&format!("-A {} ", self.dnat))
+                || l.starts_with(&format!("-A {} ", self.masquerade))
+        })
     }
 
     /// The tags of every rule in this store's chains.
     pub(crate) fn tags<'a>(&'a self, saved: &'a Saved) -> impl Iterator<Item = &'a str> + 'a {
-        [Table::Nat, Table::Filter]
+        Table::ALL
             .into_iter()
             .flat_map(|t| saved.rules(t))
             .filter(|l| {
@@ -319,21 +326,18 @@ impl Firewall {
             .filter_map(comment_of)
     }
 
-    /// Tags of every store that has chains (`SIXDOCKER-<8 hex>`), from the nat table.
+    /// Tags of every store that has chains (`SIXDOCKER-<8 hex>`), in any table.
     pub(crate) fn store_tags(saved: &Saved) -> Vec<String> {
-        let header = "*nat";
-        let mut tags: Vec<String> = saved
-            .text
-            .lines()
-            .skip_while(|l| *l != header)
-            .take_while(|l| *l != "COMMIT")
-            .chain(
+        let mut tags: Vec<String> = Table::ALL
+            .iter()
+            .flat_map(|table| {
+                let header = format!("*{}", table.name());
                 saved
                     .text
                     .lines()
-                    .skip_while(|l| *l != "*filter")
-                    .take_while(|l| *l != "COMMIT"),
-            )
+                    .skip_while(move |l| *l != header)
+                    .take_while(|l| *l != "COMMIT")
+            })
             .filter_map(|l| l.strip_prefix(":SIXDOCKER-"))
             .filter_map(|l| l.split(' ').next())
             .filter(|t| t.len() == 8 && t.chars().all(|c| c.is_ascii_hexdigit()))

@@ -12,6 +12,8 @@ pub(super) enum Chain {
     Masquerade,
     /// filter FORWARD: accept/drop.
     Forward,
+    /// raw PREROUTING: drops before connection tracking and NAT.
+    Guard,
 }
 
 /// The chain and the iptables match/target arguments of an action.
@@ -58,6 +60,9 @@ pub(super) fn render(action: &Action) -> (Chain, String) {
         }
         Action::DropEntering { bridge } => {
             (Chain::Forward, format!("! -i {bridge} -o {bridge} -j DROP"))
+        }
+        Action::DropToLoopback { bridge } => {
+            (Chain::Guard, format!("-i {bridge} -d 127.0.0.0/8 -j DROP"))
         }
     }
 }

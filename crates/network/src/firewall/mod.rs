@@ -47,6 +47,12 @@ pub(crate) enum Action {
     DropLeaving { bridge: String },
     /// Internal network: nothing from elsewhere is forwarded into the bridge.
     DropEntering { bridge: String },
+    /// Nothing arriving from the bridge is addressed to the host's loopback (127.0.0.0/8).
+    /// The bridge has route_localnet on (so that `-p 127.0.0.1:…` can be DNATed to its
+    /// containers), which would otherwise let a container hand the host a packet for
+    /// 127.0.0.1 and reach services bound to loopback (CVE-2020-8558). Dropped before NAT,
+    /// where the host's own replies of a 127.0.0.1 publication still carry the gateway.
+    DropToLoopback { bridge: String },
 }
 
 /// A rule and its tag (`six:<network>` or `six:<network>:<container>`), by which it is removed.
