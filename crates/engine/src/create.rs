@@ -102,6 +102,7 @@ impl Engine {
                 s.rootfs_mounted = true;
                 Ok(())
             })?;
+            crate::volumes::check_destinations(&mount.merged, &req.volumes, &image_name)?;
             let _s = tracing::debug_span!("build_spec").entered();
             let hostname = spec::default_hostname(req, &id);
             let shared_hosts = match &req.network {

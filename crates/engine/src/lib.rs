@@ -35,6 +35,7 @@ pub mod store;
 pub mod tty;
 pub mod types;
 mod user;
+mod volumes;
 mod workdir;
 
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};

@@ -14,7 +14,8 @@
 //! Every kernel call goes through the [`Syscall`] seam ([`LinuxSyscall`] for real,
 //! [`RecordingSyscall`] in unit tests). Every mount target is resolved inside the rootfs and
 //! mounted through an `O_PATH` descriptor, so a symlink in the rootfs cannot redirect a mount
-//! to the host (CVE-2021-30465).
+//! to the host (CVE-2021-30465), and the rule on mounts over /proc applies to where the
+//! destination leads inside the rootfs (CVE-2019-19921).
 //!
 //! This crate never creates namespaces, never forks, and never undoes its mounts: they live
 //! in the container's mount namespace and vanish with it.
@@ -23,6 +24,7 @@ mod copyup;
 mod devices;
 mod error;
 mod finalize;
+mod guard;
 mod mountinfo;
 mod mounts;
 mod options;
@@ -39,6 +41,7 @@ use oci_spec::runtime::LinuxNamespaceType;
 
 pub use devices::{default_devices, planned_devices, DeviceNode};
 pub use error::{Error, Result};
+pub use guard::{mount_refusal, PROC_FILES_ALLOWED};
 pub use options::{parse_propagation, MountOptions, UnsupportedOption};
 pub use plan::RootfsPlan;
 pub use recording::{Call, RecordingSyscall};

@@ -4,7 +4,8 @@
 //! ...), sysfs without a network namespace (an rbind of the host's /sys, as runc does),
 //! cgroup v1 (a tmpfs with a read-only bind per controller) and v2, and everything else
 //! passed to the kernel by type. Every target is opened through `Syscall::open_in_root`,
-//! so a symlink in the rootfs never leads a mount out of it.
+//! so a symlink in the rootfs never leads a mount out of it, and the safety rule of
+//! `guard.rs` is applied to where the destination leads, not to how it is spelt.
 //!
 //! It never unmounts: all of this happens in the container's own mount namespace, which the
 //! kernel discards with its last process, so a failure leaves nothing on the host.
@@ -16,9 +17,10 @@ use nix::mount::MsFlags;
 use oci_spec::runtime::{LinuxNamespaceType, Mount};
 
 use crate::error::{Error, Result};
+use crate::guard::mount_refusal;
 use crate::options::{MountOptions, REMOUNT_FLAGS};
 use crate::plan::RootfsPlan;
-use crate::syscall::{Create, FileKind, Syscall};
+use crate::syscall::{Create, FileKind, Syscall, Target};
 
 /// Flags the kernel may lock on a mount seen from a user namespace; a remount must keep them.
 const LOCKABLE_FLAGS: MsFlags = MsFlags::MS_RDONLY
@@ -87,7 +89,7 @@ fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
         source: m.source().as_deref(),
         options,
     };
-    check_proc_destination(&step)?;
+    check_destination(plan, sys, &step)?;
     if step.fstype == "bind" || step.fstype == "rbind" || step.options.is_bind() {
         step.options.flags.insert(MsFlags::MS_BIND);
         if step.fstype == "rbind" {
@@ -126,65 +128,52 @@ fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
     }
 }
 
-/// Below /proc only the files lxcfs provides may be mounted over (runc's rule after
-/// CVE-2019-19921): anything else could hide what `maskedPaths` and `readonlyPaths`
-/// protect. /proc itself takes a proc mount, or a bind of the host's /proc.
-const PROC_FILES_ALLOWED: &[&str] = &[
-    "/proc/cpuinfo",
-    "/proc/diskstats",
-    "/proc/meminfo",
-    "/proc/stat",
-    "/proc/swaps",
-    "/proc/uptime",
-    "/proc/loadavg",
-    "/proc/slabinfo",
-    "/proc/net/dev",
-    "/proc/sys/kernel/ns_last_pid",
-];
-
-fn check_proc_destination(step: &MountStep) -> Result<()> {
-    let destination = lexical_clean(step.destination);
-    let refuse = |reason: &str| Error::Refused {
-        destination: step.destination.to_path_buf(),
-        fstype: step.fstype.clone(),
-        reason: reason.to_owned(),
-    };
-    if destination == Path::new("/proc") {
-        let is_proc = step.fstype == "proc" || step.source == Some(Path::new("/proc"));
-        return if is_proc {
-            Ok(())
-        } else {
-            Err(refuse(
-                "only a proc mount (or a bind of /proc) may go at /proc",
-            ))
-        };
-    }
-    if destination.starts_with("/proc")
-        && !PROC_FILES_ALLOWED
-            .iter()
-            .any(|a| destination == Path::new(a))
-    {
-        return Err(refuse(&format!(
-            "below /proc only {} may be mounted over",
-            PROC_FILES_ALLOWED.join(", ")
-        )));
-    }
-    Ok(())
+/// Refuses the mount before anything is created for it when its destination leads to a
+/// place [`mount_refusal`] protects (the rootfs as it is now; `open_destination` checks
+/// again what it actually opens).
+fn check_destination(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Result<()> {
+    let inside = sys
+        .resolve_in_root(plan.rootfs, step.destination)
+        .map_err(step.err("resolving the mount point in the rootfs"))?;
+    check_inside(step, &inside)
 }
 
-/// `destination` made absolute with `.` and `..` applied lexically (never above `/`).
-fn lexical_clean(destination: &Path) -> std::path::PathBuf {
-    let mut clean = std::path::PathBuf::from("/");
-    for c in destination.components() {
-        match c {
-            std::path::Component::Normal(n) => clean.push(n),
-            std::path::Component::ParentDir => {
-                clean.pop();
-            }
-            _ => {}
-        }
+/// Opens the mount point (creating it per `create`) and refuses it if the walk ended in a
+/// place [`mount_refusal`] protects: the check is on the very inode that gets mounted onto,
+/// so a symlink swapped in after `check_destination` (by a container sharing a volume)
+/// changes nothing.
+fn open_destination(
+    plan: &RootfsPlan,
+    sys: &dyn Syscall,
+    step: &MountStep,
+    create: Create,
+) -> Result<Target> {
+    let target = sys
+        .open_in_root(plan.rootfs, step.destination, create)
+        .map_err(step.err("creating the mount point"))?;
+    if let Some(inside) = target.inside() {
+        check_inside(step, inside)?;
     }
-    clean
+    Ok(target)
+}
+
+fn check_inside(step: &MountStep, inside: &Path) -> Result<()> {
+    let Some(reason) = mount_refusal(step.destination, inside, &step.fstype, step.source) else {
+        return Ok(());
+    };
+    let reason = if inside == step.destination {
+        reason
+    } else {
+        format!(
+            "it leads to {} inside the rootfs, and {reason}",
+            inside.display()
+        )
+    };
+    Err(Error::Refused {
+        destination: step.destination.to_path_buf(),
+        fstype: step.fstype.clone(),
+        reason,
+    })
 }
 
 fn missing_source(step: &MountStep) -> Error {
@@ -200,9 +189,7 @@ fn mount_by_type(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Resu
             option: "tmpcopyup (only for tmpfs)".to_owned(),
         });
     }
-    let target = sys
-        .open_in_root(plan.rootfs, step.destination, Create::Dir)
-        .map_err(step.err("creating the mount point"))?;
+    let target = open_destination(plan, sys, step, Create::Dir)?;
     let source = step.source.unwrap_or(Path::new(&step.fstype));
     let mut flags = step.options.flags;
     if step.options.copy_up {
@@ -258,9 +245,7 @@ fn bind(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep, source: &Path) -
     } else {
         Create::File
     };
-    let target = sys
-        .open_in_root(plan.rootfs, step.destination, create)
-        .map_err(step.err("creating the mount point"))?;
+    let target = open_destination(plan, sys, step, create)?;
     let flags = MsFlags::MS_BIND | (step.options.flags & MsFlags::MS_REC);
     sys.mount(Some(source), target.path(), None, flags, None)
         .map_err(step.err("bind mount"))?;
@@ -332,9 +317,7 @@ fn mount_cgroup(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Resul
     if plan.cgroup_mounts.is_empty() {
         tracing::warn!(destination = %step.destination.display(), "no cgroup directories were given: the cgroup mount is an empty tmpfs");
     }
-    let target = sys
-        .open_in_root(plan.rootfs, step.destination, Create::Dir)
-        .map_err(step.err("creating the mount point"))?;
+    let target = open_destination(plan, sys, step, Create::Dir)?;
     let tmpfs_flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     sys.mount(
         Some(Path::new("tmpfs")),
@@ -399,9 +382,7 @@ fn link_comounted(
 
 fn mount_cgroup2(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep, dir: &Path) -> Result<()> {
     if plan.has_namespace(LinuxNamespaceType::Cgroup) {
-        let target = sys
-            .open_in_root(plan.rootfs, step.destination, Create::Dir)
-            .map_err(step.err("creating the mount point"))?;
+        let target = open_destination(plan, sys, step, Create::Dir)?;
         let source = Path::new("cgroup2");
         match sys.mount(
             Some(source),

@@ -2,8 +2,10 @@
 //! small in-memory picture of which paths exist, so unit tests can check "which calls, in
 //! which order, with which flags" without root.
 //!
-//! Paths it hands out are lexical (`<root>/<path>`); it follows no symlinks. It is for tests
-//! of the call sequence, not of path resolution (`resolve.rs` has its own tests).
+//! Paths it hands out are lexical (`<root>/<path>`); it follows only the symlinks a test
+//! declares with [`RecordingSyscall::with_symlink`] (enough to check that rules apply to
+//! where a path leads). It is for tests of the call sequence, not of path resolution
+//! (`resolve.rs` has its own tests against the real kernel).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -77,6 +79,8 @@ pub struct RecordingSyscall {
     mount_flags: RefCell<HashMap<PathBuf, MsFlags>>,
     failures: RefCell<Vec<FailRule>>,
     mountinfo: String,
+    /// Declared symlinks: full path (as `<root>/<path>`) -> link target.
+    links: HashMap<PathBuf, PathBuf>,
 }
 
 impl RecordingSyscall {
@@ -87,6 +91,17 @@ impl RecordingSyscall {
     /// Declares that `path` (an absolute path as the code will ask for it) exists.
     pub fn with_path(self, path: impl Into<PathBuf>, kind: FileKind) -> RecordingSyscall {
         self.paths.borrow_mut().insert(path.into(), kind);
+        self
+    }
+
+    /// Declares that `link` (a full path as the code will ask for it, `<root>/<path>`) is a
+    /// symlink to `target`; `open_in_root` and `resolve_in_root` follow it inside the root.
+    pub fn with_symlink(
+        mut self,
+        link: impl Into<PathBuf>,
+        target: impl Into<PathBuf>,
+    ) -> RecordingSyscall {
+        self.links.insert(link.into(), target.into());
         self
     }
 
@@ -140,19 +155,47 @@ impl RecordingSyscall {
     }
 }
 
-/// `root` joined with `path`, `..` applied lexically and never above `root`.
-fn join_inside(root: &Path, path: &Path) -> PathBuf {
-    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::Normal(n) => parts.push(n),
-            Component::ParentDir => {
-                parts.pop();
+/// `root` joined with `path`, `..` applied and never above `root`, following the declared
+/// symlinks (at most 40, as Linux).
+fn join_inside(
+    root: &Path,
+    path: &Path,
+    links: &HashMap<PathBuf, PathBuf>,
+) -> Result<PathBuf, Errno> {
+    let mut pending: std::collections::VecDeque<std::ffi::OsString> = names(path).collect();
+    let mut parts: Vec<std::ffi::OsString> = Vec::new();
+    let mut followed = 0;
+    while let Some(name) = pending.pop_front() {
+        if name == ".." {
+            parts.pop();
+            continue;
+        }
+        parts.push(name);
+        let full = parts.iter().fold(root.to_path_buf(), |p, n| p.join(n));
+        if let Some(target) = links.get(&full) {
+            followed += 1;
+            if followed > 40 {
+                return Err(Errno::ELOOP);
             }
-            _ => {}
+            parts.pop();
+            if target.is_absolute() {
+                parts.clear();
+            }
+            for n in names(target).collect::<Vec<_>>().into_iter().rev() {
+                pending.push_front(n);
+            }
         }
     }
-    parts.iter().fold(root.to_path_buf(), |p, n| p.join(n))
+    Ok(parts.iter().fold(root.to_path_buf(), |p, n| p.join(n)))
+}
+
+/// The names of `path`, `..` kept, `/` and `.` dropped.
+fn names(path: &Path) -> impl Iterator<Item = std::ffi::OsString> + '_ {
+    path.components().filter_map(|c| match c {
+        Component::Normal(n) => Some(n.to_os_string()),
+        Component::ParentDir => Some("..".into()),
+        _ => None,
+    })
 }
 
 impl Syscall for RecordingSyscall {
@@ -204,7 +247,8 @@ impl Syscall for RecordingSyscall {
     }
 
     fn open_in_root(&self, root: &Path, path: &Path, create: Create) -> Result<Target, Errno> {
-        let full = join_inside(root, path);
+        let full = join_inside(root, path, &self.links)?;
+        let inside = Path::new("/").join(full.strip_prefix(root).unwrap_or(&full));
         match (self.exists(&full), create) {
             (Some(_), _) => {}
             (None, Create::Nothing) => return Err(Errno::ENOENT),
@@ -221,7 +265,12 @@ impl Syscall for RecordingSyscall {
                 self.paths.borrow_mut().insert(full.clone(), kind);
             }
         }
-        Ok(Target::from_path(full))
+        Ok(Target::from_path(full).resolved_to(inside))
+    }
+
+    fn resolve_in_root(&self, root: &Path, path: &Path) -> Result<PathBuf, Errno> {
+        let full = join_inside(root, path, &self.links)?;
+        Ok(Path::new("/").join(full.strip_prefix(root).unwrap_or(&full)))
     }
 
     fn kind(&self, path: &Path) -> Result<FileKind, Errno> {

@@ -28,13 +28,57 @@ const PATH_FLAGS: OFlag = OFlag::O_PATH
     .union(OFlag::O_CLOEXEC);
 
 /// Opens `path` below the directory `root` (a trusted host path) as an `O_PATH` descriptor.
-/// Also returns the symlink-free path that was walked, relative to `root` (for use when
-/// procfs is not mounted). See the module documentation for the guarantees.
+/// Also returns the symlink-free path that was walked, relative to `root`: exactly where
+/// the descriptor is inside the root (for safety checks, and for use when procfs is not
+/// mounted). See the module documentation for the guarantees.
 pub fn open_in_root(
     root: &Path,
     path: &Path,
     create: crate::Create,
 ) -> Result<(OwnedFd, PathBuf), Errno> {
+    let walk = walk(root, path, Missing::from(create))?;
+    let fd = walk.fd.ok_or(Errno::ENOENT)?;
+    Ok((fd, walk.path))
+}
+
+/// Where `path` leads below `root`, as a path inside the root (absolute, symlink-free):
+/// the same walk as [`open_in_root`], creating nothing. Components that do not exist yet
+/// are kept as they would be created, so the result is what an `open_in_root` that creates
+/// them would reach (unless the rootfs changes in between: check the opened target too).
+pub fn resolve_in_root(root: &Path, path: &Path) -> Result<PathBuf, Errno> {
+    let walk = walk(root, path, Missing::Imagine)?;
+    Ok(Path::new("/").join(walk.path))
+}
+
+/// What the walk does with a component that does not exist.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Missing {
+    /// `ENOENT`.
+    Fail,
+    /// Create it: a directory, or an empty file when it is the last component and `file`.
+    Create { file: bool },
+    /// Go on as if it were an empty directory (nothing below it exists either).
+    Imagine,
+}
+
+impl From<crate::Create> for Missing {
+    fn from(create: crate::Create) -> Missing {
+        match create {
+            crate::Create::Nothing => Missing::Fail,
+            crate::Create::Dir => Missing::Create { file: false },
+            crate::Create::File => Missing::Create { file: true },
+        }
+    }
+}
+
+/// The end of a walk: the descriptor reached (None when the walk ended in imagined
+/// components) and the path walked, relative to the root.
+struct Walk {
+    fd: Option<OwnedFd>,
+    path: PathBuf,
+}
+
+fn walk(root: &Path, path: &Path, missing: Missing) -> Result<Walk, Errno> {
     let root_fd = nix::fcntl::open(
         root,
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -44,21 +88,36 @@ pub fn open_in_root(
     // The directories (and at the end the target) walked below the root, with their names;
     // the last one is where we are, the root when empty.
     let mut walked: Vec<(OwnedFd, OsString)> = Vec::new();
+    // With `Missing::Imagine`: the components below the last existing one.
+    let mut imagined: Vec<OsString> = Vec::new();
     let mut links = 0;
 
     while let Some(name) = pending.pop_front() {
         if name == ".." {
-            walked.pop();
+            if imagined.pop().is_none() {
+                walked.pop();
+            }
+            continue;
+        }
+        if !imagined.is_empty() {
+            imagined.push(name);
             continue;
         }
         let current = walked.last().map_or(&root_fd, |(fd, _)| fd);
         let is_last = pending.is_empty();
         let fd = match openat(current, name.as_os_str(), PATH_FLAGS, Mode::empty()) {
             Ok(fd) => fd,
-            Err(Errno::ENOENT) if create != crate::Create::Nothing => {
-                create_missing(current, &name, is_last && create == crate::Create::File)?;
-                openat(current, name.as_os_str(), PATH_FLAGS, Mode::empty())?
-            }
+            Err(Errno::ENOENT) => match missing {
+                Missing::Fail => return Err(Errno::ENOENT),
+                Missing::Imagine => {
+                    imagined.push(name);
+                    continue;
+                }
+                Missing::Create { file } => {
+                    create_missing(current, &name, is_last && file)?;
+                    openat(current, name.as_os_str(), PATH_FLAGS, Mode::empty())?
+                }
+            },
             Err(e) => return Err(e),
         };
         let mode = fstat(&fd)?.st_mode & libc::S_IFMT;
@@ -82,9 +141,14 @@ pub fn open_in_root(
         }
         walked.push((fd, name));
     }
-    let path: PathBuf = walked.iter().map(|(_, name)| name).collect();
-    let fd = walked.pop().map_or(root_fd, |(fd, _)| fd);
-    Ok((fd, path))
+    let mut path: PathBuf = walked.iter().map(|(_, name)| name).collect();
+    path.extend(&imagined);
+    let fd = if imagined.is_empty() {
+        Some(walked.pop().map_or(root_fd, |(fd, _)| fd))
+    } else {
+        None
+    };
+    Ok(Walk { fd, path })
 }
 
 /// Creates `name` in the directory `dir`: an empty file when `file`, else a directory.
@@ -174,6 +238,31 @@ mod tests {
             open_in_root(root.path(), Path::new("/loop"), Create::Nothing).unwrap_err(),
             Errno::ELOOP
         );
+    }
+
+    #[test]
+    fn resolving_follows_links_inside_the_root_and_creates_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        for (link, leads_to) in six_testkit::hostile_proc_links(r).unwrap() {
+            assert_eq!(
+                resolve_in_root(r, Path::new(link)).unwrap(),
+                Path::new(leads_to)
+            );
+        }
+        let cases = [
+            ("/evilproc/sys/kernel", "/proc/sys/kernel"),
+            ("/chain/net", "/proc/sys/net"),
+            ("/missing/../evilsys", "/proc/sys"),
+            ("/new/dir", "/new/dir"),
+            ("/../../evilproc", "/proc"),
+        ];
+        for (path, want) in cases {
+            let got = resolve_in_root(r, Path::new(path)).unwrap();
+            assert_eq!(got, Path::new(want), "{path}");
+        }
+        assert!(!r.join("proc/sys").exists() && !r.join("missing").exists());
+        assert!(!r.join("new").exists(), "resolving created something");
     }
 
     #[test]

@@ -45,13 +45,20 @@ pub enum Create {
 pub struct Target {
     fd: Option<OwnedFd>,
     path: PathBuf,
+    /// For targets from [`Syscall::open_in_root`]: where they are inside the root
+    /// (absolute, symlink-free), as the walk reached them.
+    inside: Option<PathBuf>,
 }
 
 impl Target {
     /// A target held open by `fd`; its path is the fd's magic link in procfs.
     pub fn from_fd(fd: OwnedFd) -> Target {
         let path = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
-        Target { fd: Some(fd), path }
+        Target {
+            fd: Some(fd),
+            path,
+            inside: None,
+        }
     }
 
     /// A target without a descriptor (recording, or a path trusted by construction).
@@ -59,7 +66,20 @@ impl Target {
         Target {
             fd: None,
             path: path.into(),
+            inside: None,
         }
+    }
+
+    /// The same target, known to be at `inside` (absolute, symlink-free) inside its root.
+    pub fn resolved_to(mut self, inside: impl Into<PathBuf>) -> Target {
+        self.inside = Some(inside.into());
+        self
+    }
+
+    /// Where an [`Syscall::open_in_root`] target is inside its root: the path the walk
+    /// actually took, every symlink followed (None for other targets).
+    pub fn inside(&self) -> Option<&Path> {
+        self.inside.as_deref()
     }
 
     /// The path to hand to path-based syscalls.
@@ -93,6 +113,9 @@ pub trait Syscall {
     /// Resolves `path` (a path inside the container) below `root`, component by component,
     /// so that no symlink and no `..` leads outside `root`; creates what is missing per `create`.
     fn open_in_root(&self, root: &Path, path: &Path, create: Create) -> Result<Target, Errno>;
+    /// Where `path` leads inside `root` (absolute, symlink-free), walked as `open_in_root`
+    /// walks it but creating nothing: missing components are kept as they would be created.
+    fn resolve_in_root(&self, root: &Path, path: &Path) -> Result<PathBuf, Errno>;
     /// What `path` is, following symlinks (for host paths such as bind sources).
     fn kind(&self, path: &Path) -> Result<FileKind, Errno>;
     /// The mount flags (`MS_RDONLY`, `MS_NOSUID`, ...) of the mount holding `path`.
@@ -161,16 +184,22 @@ impl Syscall for LinuxSyscall {
 
     fn open_in_root(&self, root: &Path, path: &Path, create: Create) -> Result<Target, Errno> {
         let (fd, walked) = resolve::open_in_root(root, path, create)?;
+        let inside = Path::new("/").join(&walked);
         if Path::new("/proc/self/fd").is_dir() {
-            Ok(Target::from_fd(fd))
+            Ok(Target::from_fd(fd).resolved_to(inside))
         } else {
             // No procfs (a container without /proc, after pivot): fall back to the checked,
             // symlink-free path. Nothing runs in the container yet that could swap it.
             Ok(Target {
                 fd: Some(fd),
                 path: root.join(walked),
+                inside: Some(inside),
             })
         }
+    }
+
+    fn resolve_in_root(&self, root: &Path, path: &Path) -> Result<PathBuf, Errno> {
+        resolve::resolve_in_root(root, path)
     }
 
     fn kind(&self, path: &Path) -> Result<FileKind, Errno> {

@@ -159,6 +159,25 @@ pub fn default_config(args: &[&str]) -> serde_json::Value {
     })
 }
 
+/// The links of a hostile image that try to carry mounts onto /proc (CVE-2019-19921), made
+/// in the rootfs `root` (a /proc and a /d directory are made if missing), with where each
+/// leads inside the rootfs: absolute, relative, through `..`, and a chain.
+pub fn hostile_proc_links(root: &Path) -> std::io::Result<[(&'static str, &'static str); 5]> {
+    fs::create_dir_all(root.join("proc"))?;
+    fs::create_dir_all(root.join("d"))?;
+    let links = [
+        ("/evilsys", "/proc/sys", "/proc/sys"),
+        ("/evilproc", "/proc", "/proc"),
+        ("/rel", "proc/sys", "/proc/sys"),
+        ("/d/up", "../proc/sys", "/proc/sys"),
+        ("/chain", "/evilsys", "/proc/sys"),
+    ];
+    for (link, target, _) in links {
+        symlink(target, root.join(&link[1..]))?;
+    }
+    Ok(links.map(|(link, _, leads_to)| (link, leads_to)))
+}
+
 /// Mount points in this process's mount namespace whose path contains `needle`.
 /// A test asserts this is empty after cleanup.
 pub fn mounts_containing(needle: &str) -> Vec<String> {

@@ -9,6 +9,7 @@ use oci_spec::runtime::Spec;
 
 use crate::*;
 
+mod proc_guard;
 mod steps;
 
 const ROOT: &str = "/b/rootfs";
