@@ -105,12 +105,7 @@ impl Engine {
             crate::volumes::check_destinations(&mount.merged, &req.volumes, &image_name)?;
             let _s = tracing::debug_span!("build_spec").entered();
             let hostname = spec::default_hostname(req, &id);
-            let shared_hosts = match &req.network {
-                NetworkMode::Named(n) => Some(self.networks()?.hosts_file(n)),
-                _ => None,
-            };
-            let etc =
-                crate::etc::write_files(&dir, &hostname, &req.network, shared_hosts.as_deref())?;
+            let etc = crate::etc::write_files(&dir, &hostname, &req.network)?;
             let defaults = ImageDefaults {
                 env: image.config.env.clone(),
                 entrypoint: image.config.entrypoint.clone().unwrap_or_default(),

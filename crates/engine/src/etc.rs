@@ -1,22 +1,17 @@
 //! The per-container files bind-mounted over /etc: `hostname`, `hosts` and `resolv.conf`,
 //! written in the container's directory. Never mounts them (the runtime does, from the spec).
+//! On a network, six-network rewrites the container's own `hosts` in place as containers
+//! come and go (see `net.rs`); no other container ever sees or writes it.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{IoContext, Result};
 use crate::spec::EtcFiles;
 use crate::types::NetworkMode;
 
-/// Writes the three files for a container and says where they are. For a user-defined
-/// network, `/etc/hosts` is the network's shared file (`network_hosts`).
-pub fn write_files(
-    dir: &Path,
-    hostname: &str,
-    network: &NetworkMode,
-    network_hosts: Option<&Path>,
-) -> Result<EtcFiles> {
+/// Writes the three files for a container and says where they are.
+pub fn write_files(dir: &Path, hostname: &str, network: &NetworkMode) -> Result<EtcFiles> {
     let files = EtcFiles {
         hostname: dir.join("hostname"),
         hosts: dir.join("hosts"),
@@ -36,29 +31,13 @@ pub fn write_files(
         _ => container_resolv_conf(&host_resolv),
     };
     fs::write(&files.resolv_conf, resolv).at("writing", &files.resolv_conf)?;
-    match network_hosts {
-        Some(shared) => Ok(EtcFiles {
-            hosts: shared.to_owned(),
-            ..files
-        }),
-        None => Ok(files),
-    }
+    Ok(files)
 }
 
 fn default_hosts(hostname: &str) -> String {
     format!(
         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n# {hostname}\n"
     )
-}
-
-/// Adds `ip hostname` to a container's own hosts file, in place (it is bind-mounted, so the
-/// inode must stay the same).
-pub fn add_host_entry(hosts: &Path, ip: &str, hostname: &str, name: &str) -> Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .append(true)
-        .open(hosts)
-        .at("updating", hosts)?;
-    writeln!(f, "{ip}\t{hostname} {name}").at("updating", hosts)
 }
 
 /// The host's resolv.conf without loopback name servers (they cannot be reached from a
@@ -99,20 +78,12 @@ mod tests {
     #[test]
     fn files_are_written() {
         let dir = tempfile::tempdir().unwrap();
-        let f = write_files(dir.path(), "abc123", &NetworkMode::None, None).unwrap();
+        let f = write_files(dir.path(), "abc123", &NetworkMode::None).unwrap();
         assert_eq!(fs::read_to_string(&f.hostname).unwrap(), "abc123\n");
-        add_host_entry(&f.hosts, "10.1.0.2", "abc123", "web").unwrap();
         let hosts = fs::read_to_string(&f.hosts).unwrap();
         assert!(hosts.starts_with("127.0.0.1\tlocalhost\n"));
-        assert!(hosts.ends_with("10.1.0.2\tabc123 web\n"));
-        let shared = dir.path().join("shared");
-        let f = write_files(
-            dir.path(),
-            "abc",
-            &NetworkMode::Named("n".into()),
-            Some(&shared),
-        )
-        .unwrap();
-        assert_eq!(f.hosts, shared);
+        // every container has a hosts file of its own, on a user-defined network too
+        let f = write_files(dir.path(), "abc", &NetworkMode::Named("n".into())).unwrap();
+        assert_eq!(f.hosts, dir.path().join("hosts"));
     }
 }

@@ -23,8 +23,9 @@ fn net_err(e: six_network::Error) -> Error {
 
 impl Engine {
     /// Attaches the network namespace of `pid` to `network`, publishing the request's ports
-    /// (only on the container's first network). Adds the address to the container's own
-    /// /etc/hosts on the default network.
+    /// (only on the container's first network). six-network keeps the container's own
+    /// /etc/hosts (its `hosts` file) up to date: its addresses, and on user-defined networks
+    /// the other containers' names as they come and go.
     pub(crate) fn attach_network(
         &self,
         config: &ContainerConfig,
@@ -32,10 +33,18 @@ impl Engine {
         pid: i32,
     ) -> Result<NetworkState> {
         let networks = self.networks()?;
+        // its own file bind-mounted as /etc/hosts; with --network host or none (a copy of
+        // the host's, or localhost only) that file is left as it is
+        let hosts_file = config
+            .request
+            .network
+            .network_name()
+            .map(|_| self.container_dir(&config.id).join("hosts"));
         let endpoint = six_network::Endpoint {
             id: config.id.clone(),
             name: config.name.clone(),
             hostname: config.hostname.clone(),
+            hosts_file,
         };
         let ports: Vec<six_network::PortMapping> =
             config.request.ports.iter().map(to_mapping).collect();
@@ -43,18 +52,6 @@ impl Engine {
         let a = networks
             .attach(network, &endpoint, &netns, &ports)
             .map_err(net_err)?;
-        if network == six_network::DEFAULT_NETWORK {
-            let hosts = self.container_dir(&config.id).join("hosts");
-            if let Err(e) = crate::etc::add_host_entry(
-                &hosts,
-                &a.ip.to_string(),
-                &config.hostname,
-                &config.name,
-            ) {
-                let _ = networks.detach(network, &config.id);
-                return Err(e);
-            }
-        }
         Ok(NetworkState {
             network: network.to_owned(),
             ip: a.ip.to_string(),

@@ -92,6 +92,7 @@ fn main() {
         id: "bench".into(),
         name: "bench".into(),
         hostname: "bench".into(),
+        hosts_file: None,
     };
     let port: PortMapping = "127.0.0.1::80".parse().expect("port");
 

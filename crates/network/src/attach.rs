@@ -28,7 +28,8 @@ fn valid_id(id: &str) -> bool {
 impl Networks {
     /// Attaches the network namespace at `netns` (e.g. `/proc/<pid>/ns/net`) to `network`:
     /// an address lease, a veth pair into the network's bridge (created on first use),
-    /// address and default route inside, the published `ports`, and a line in the hosts file.
+    /// address and default route inside, the published `ports`, and its line in the hosts
+    /// files of the containers that see it (its own; on user-defined networks, all there).
     pub fn attach(
         &self,
         network: &str,
@@ -54,7 +55,7 @@ impl Networks {
         let interface = veth::free_interface_name(&mut inside, &container.id)?;
 
         // 1. under the store lock: the bridge on first use, the lease, the published ports,
-        //    the record (one write) and the hosts file
+        //    the record (one write) and the hosts files
         let (net, endpoint, bridge_index) = {
             let _span = tracing::debug_span!("lease").entered();
             let _lock = self.store.lock()?;
@@ -89,6 +90,7 @@ impl Networks {
                 ),
                 interface: interface.clone(),
                 ports: Vec::new(),
+                hosts_file: container.hosts_file.clone(),
             };
             if !ports.is_empty() {
                 let _span = tracing::debug_span!("ports").entered();
@@ -97,10 +99,11 @@ impl Networks {
             net.endpoints.push(endpoint.clone());
             let mut recorded = self.store.write(&net);
             if recorded.is_ok() {
-                recorded = hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net));
+                recorded = self.update_hosts(network, &endpoint);
                 if recorded.is_err() {
                     net.endpoints.retain(|e| e.id != endpoint.id);
                     let _ = self.store.write(&net);
+                    let _ = self.update_hosts(network, &endpoint);
                 }
             }
             if let Err(e) = recorded {
@@ -238,7 +241,16 @@ impl Networks {
         )
     }
 
-    /// Undoes the recorded part of an attach: rules, lease, hosts line.
+    /// Rewrites the hosts files whose view changed when `changed` joined or left `network`
+    /// (see `hosts::update`). Call under the store lock, after the record was written.
+    fn update_hosts(&self, network: &str, changed: &EndpointRecord) -> Result<()> {
+        if network == crate::DEFAULT_NETWORK && changed.hosts_file.is_none() {
+            return Ok(());
+        }
+        hosts::update(&self.store.list()?, network, changed)
+    }
+
+    /// Undoes the recorded part of an attach: rules, lease, hosts lines.
     fn forget(&self, network: &str, endpoint: &EndpointRecord) -> Result<()> {
         let _lock = self.store.lock()?;
         if !endpoint.ports.is_empty() {
@@ -247,10 +259,10 @@ impl Networks {
         let mut net = self.store.get(network)?;
         net.endpoints.retain(|e| e.id != endpoint.id);
         self.store.write(&net)?;
-        hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))
+        self.update_hosts(network, endpoint)
     }
 
-    /// Undoes an attach: veth pair, published ports, lease, hosts line. A container whose
+    /// Undoes an attach: veth pair, published ports, lease, hosts lines. A container whose
     /// namespace is already gone is fine (its veth went with it).
     ///
     /// The veth and the rules go first, without the store lock: deleting a veth waits for
@@ -265,7 +277,7 @@ impl Networks {
     /// network namespace dies with them and the kernel deletes the veth pair then, so the
     /// pair is left to the kernel instead of waiting 10–20 ms for its deletion (which a
     /// namespace still alive for one more RCU grace period would otherwise cost). Rules,
-    /// lease and hosts line are released at once, so the network can be removed right after.
+    /// lease and hosts lines are released at once, so the network can be removed right after.
     pub fn detach_exited(&self, network: &str, container_id: &str) -> Result<()> {
         self.detach_endpoint(network, container_id, VethFate::LeaveToKernel)
     }
@@ -291,7 +303,7 @@ impl Networks {
         }
         net.endpoints.retain(|e| e.id != container_id);
         self.store.write(&net)?;
-        hosts::write_in_place(&self.hosts_file(network), &hosts::render(&net))
+        self.update_hosts(network, &endpoint)
     }
 
     /// The record of `container_id` on `network`.
@@ -336,13 +348,14 @@ impl Networks {
         unpublished
     }
 
-    /// Removes every endpoint (veth, rules, lease, hosts line) of containers not in
+    /// Removes every endpoint (veth, rules, lease, hosts lines) of containers not in
     /// `live_container_ids`, and rules of containers no record knows.
     pub fn reconcile(&self, live_container_ids: &[String]) -> Result<()> {
         let _span = tracing::debug_span!("network_reconcile").entered();
         let _lock = self.store.lock()?;
         let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
         let mut stale_tags = Vec::new();
+        let mut gone = Vec::new();
         let networks = self.store.list()?;
         for mut net in networks.iter().cloned() {
             let (dead, live): (Vec<EndpointRecord>, Vec<EndpointRecord>) = net
@@ -359,7 +372,10 @@ impl Networks {
                 stale_tags.push(container_tag(&net.name, &endpoint.id));
             }
             self.store.write(&net)?;
-            hosts::write_in_place(&self.hosts_file(&net.name), &hosts::render(&net))?;
+            gone.extend(dead.into_iter().map(|e| (net.name.clone(), e)));
+        }
+        for (network, endpoint) in &gone {
+            self.update_hosts(network, endpoint)?;
         }
         let _host = host_lock()?;
         let saved = Firewall::save()?;

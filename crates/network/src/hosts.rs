@@ -1,48 +1,103 @@
-//! Name resolution data for containers: the per-network hosts file (name → address of
-//! every attached container) and the resolv.conf content containers get.
+//! Name resolution data for containers: each container's own hosts file and the
+//! resolv.conf content containers get.
 //!
-//! The hosts file is rewritten in place — same inode — so a read-only bind mount of it
-//! into each container sees every update. It never decides who is attached; it renders
-//! what the network record says.
+//! Every container has its own hosts file (the caller — the engine — makes it and
+//! bind-mounts it as /etc/hosts; its path is recorded with the endpoint): localhost lines,
+//! the container's own address on each network it is attached to, and on user-defined
+//! networks the names of the other containers there (Docker resolves those names; the
+//! default network shares none). No container can write another's file. When a container
+//! joins or leaves a network, the files whose view changes are rewritten in place — same
+//! inode, so the bind mounts see it — under the store lock. This module never decides who
+//! is attached; it renders what the network records say.
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use crate::error::{io, Result};
-use crate::Network;
+use crate::{EndpointRecord, Network, DEFAULT_NETWORK};
 
-/// The hosts file of `network`: localhost lines, then one line per container:
-/// `ADDRESS NAME [HOSTNAME] [SHORT-ID]`.
-pub(crate) fn render(network: &Network) -> String {
-    let mut text = String::from(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
-    );
-    for endpoint in &network.endpoints {
-        let mut names: Vec<&str> = Vec::new();
-        let short_id = &endpoint.id[..endpoint.id.len().min(12)];
-        for name in [endpoint.name.as_str(), endpoint.hostname.as_str(), short_id] {
-            if !name.is_empty() && !names.contains(&name) {
-                names.push(name);
+const LOCALHOST: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+
+/// `ADDRESS NAME [HOSTNAME] [SHORT-ID]` of one endpoint.
+fn line(endpoint: &EndpointRecord) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    let short_id = &endpoint.id[..endpoint.id.len().min(12)];
+    for name in [endpoint.name.as_str(), endpoint.hostname.as_str(), short_id] {
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    format!("{}\t{}\n", endpoint.ip, names.join(" "))
+}
+
+/// The hosts file of container `id` given every network of the store: localhost lines,
+/// then per network it is attached to its own line, and on networks other than the default
+/// one the lines of every other container attached there.
+pub(crate) fn render_for(id: &str, networks: &[Network]) -> String {
+    let mut text = String::from(LOCALHOST);
+    let mut seen: Vec<String> = Vec::new();
+    for network in networks {
+        if !network.endpoints.iter().any(|e| e.id == id) {
+            continue;
+        }
+        let shared = network.name != DEFAULT_NETWORK;
+        for endpoint in network.endpoints.iter().filter(|e| shared || e.id == id) {
+            let line = line(endpoint);
+            if !seen.contains(&line) {
+                text.push_str(&line);
+                seen.push(line);
             }
         }
-        text.push_str(&format!("{}\t{}\n", endpoint.ip, names.join(" ")));
     }
     text
 }
 
-/// Rewrites `path` in place with `contents` (creating it when missing): write from offset
-/// 0, then cut the file to the new length. The inode stays, so bind mounts follow.
-pub(crate) fn write_in_place(path: &Path, contents: &str) -> Result<()> {
+/// Rewrites the hosts files whose view changes when `changed` has joined or left `network`
+/// (`networks`: every record of the store as it is now): the file of `changed` itself and,
+/// on a network other than the default one, the files of the containers attached there.
+/// A file that is gone (its container was removed) is skipped. An error writing the file
+/// of `changed` is returned; others' are logged (their containers' own attaches retry).
+/// Call under the store lock.
+pub(crate) fn update(networks: &[Network], network: &str, changed: &EndpointRecord) -> Result<()> {
+    if let Some(path) = &changed.hosts_file {
+        rewrite(path, &render_for(&changed.id, networks))?;
+    }
+    if network == DEFAULT_NETWORK {
+        return Ok(());
+    }
+    let Some(net) = networks.iter().find(|n| n.name == network) else {
+        return Ok(());
+    };
+    for other in net.endpoints.iter().filter(|e| e.id != changed.id) {
+        if let Some(path) = &other.hosts_file {
+            if let Err(e) = rewrite(path, &render_for(&other.id, networks)) {
+                tracing::warn!(container = %other.id, "updating its hosts file: {e}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites the existing file `path` in place (same inode, so bind mounts follow) with
+/// `contents`; a missing file is left missing. A shorter text is written padded with
+/// blanks to the old length and the file cut afterwards, so a reader between the two sees
+/// the new lines and blanks, never a fragment of an old line.
+pub(crate) fn rewrite(path: &Path, contents: &str) -> Result<()> {
     let what = || format!("writing hosts file {}", path.display());
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map_err(io(what()))?;
-    file.write_all_at(contents.as_bytes(), 0)
-        .map_err(io(what()))?;
+    let file = match OpenOptions::new().write(true).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(what())(e)),
+    };
+    let old_len = file.metadata().map_err(io(what()))?.len() as usize;
+    let mut text = contents.as_bytes().to_vec();
+    if old_len > text.len() {
+        let pad = old_len - text.len();
+        text.extend(std::iter::repeat_n(b' ', pad - 1));
+        text.push(b'\n');
+    }
+    file.write_all_at(&text, 0).map_err(io(what()))?;
     file.set_len(contents.len() as u64).map_err(io(what()))?;
     Ok(())
 }
@@ -97,15 +152,76 @@ mod tests {
         );
     }
 
+    fn endpoint(id: &str, ip: [u8; 4]) -> EndpointRecord {
+        EndpointRecord {
+            id: id.into(),
+            name: format!("name-{id}"),
+            hostname: format!("host-{id}"),
+            ip: ip.into(),
+            mac: String::new(),
+            host_veth: String::new(),
+            interface: String::new(),
+            ports: Vec::new(),
+            hosts_file: None,
+        }
+    }
+
+    fn network(name: &str, endpoints: Vec<EndpointRecord>) -> Network {
+        Network {
+            name: name.into(),
+            id: String::new(),
+            driver: "bridge".into(),
+            subnet: "10.9.0.0/24".parse().unwrap(),
+            gateway: [10, 9, 0, 1].into(),
+            internal: false,
+            bridge: String::new(),
+            created: 0,
+            endpoints,
+        }
+    }
+
     #[test]
-    fn rewrites_in_place() {
+    fn names_are_shared_on_user_networks_only() {
+        let (a, b, c) = (
+            endpoint("a", [10, 9, 0, 2]),
+            endpoint("b", [10, 9, 0, 3]),
+            endpoint("c", [10, 8, 0, 2]),
+        );
+        let networks = [
+            network("bridge", vec![a.clone(), c.clone()]),
+            network("user", vec![a.clone(), b.clone()]),
+        ];
+        let for_a = render_for("a", &networks);
+        assert!(for_a.starts_with("127.0.0.1\tlocalhost\n"), "{for_a}");
+        assert!(
+            for_a.ends_with("10.9.0.2\tname-a host-a a\n10.9.0.3\tname-b host-b b\n"),
+            "{for_a}"
+        );
+        assert_eq!(for_a.matches("name-a").count(), 1, "{for_a}");
+        // the default network shares no names: c sees itself only
+        assert_eq!(
+            render_for("c", &networks),
+            format!("{LOCALHOST}10.8.0.2\tname-c host-c c\n")
+        );
+        assert_eq!(render_for("gone", &networks), LOCALHOST);
+    }
+
+    #[test]
+    fn rewrites_in_place_and_leaves_missing_files_missing() {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hosts");
-        write_in_place(&path, "a long first version\n").unwrap();
+        rewrite(&path, "never\n").unwrap();
+        assert!(!path.exists());
+        std::fs::write(&path, "a long first version\n").unwrap();
         let inode = std::fs::metadata(&path).unwrap().ino();
-        write_in_place(&path, "short\n").unwrap();
+        rewrite(&path, "short\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "short\n");
+        rewrite(&path, "a longer second version\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "a longer second version\n"
+        );
         assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
     }
 }

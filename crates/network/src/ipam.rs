@@ -50,6 +50,7 @@ mod tests {
             host_veth: String::new(),
             interface: String::new(),
             ports: Vec::new(),
+            hosts_file: None,
         });
         Ok(ip)
     }

@@ -9,8 +9,8 @@
 //! The steps of an attach, each undone if a later one fails:
 //! 1. under the store's flock: the network's bridge and firewall rules on first use
 //!    (`bridge`, `firewall`), an address lease (`ipam`), host ports and DNAT rules
-//!    (`portmap`, under the host-wide lock too), the record written once, the hosts file
-//!    rewritten (`hosts`);
+//!    (`portmap`, under the host-wide lock too), the record written once, the hosts files
+//!    whose view changed rewritten (`hosts`);
 //! 2. `veth`: the pair, address, MAC, lo and default route inside the namespace.
 //!
 //! `detach` undoes both; `reconcile` does it for containers that are gone; `reap` removes
@@ -104,14 +104,22 @@ pub struct EndpointRecord {
     pub interface: String,
     /// Published ports, host ports filled in.
     pub ports: Vec<PortMapping>,
+    /// The container's own hosts file (see [`Endpoint::hosts_file`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosts_file: Option<PathBuf>,
 }
 
-/// The container being attached: its id (hex), name and hostname (both go in the hosts file).
+/// The container being attached: its id (hex), name and hostname (both go in hosts files).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     pub id: String,
     pub name: String,
     pub hostname: String,
+    /// The container's own hosts file, bind-mounted as its /etc/hosts (it must exist; the
+    /// caller makes it and removes it with the container). While the container is attached
+    /// it is rewritten in place: localhost, its own addresses, and on user-defined networks
+    /// the other containers' names. None: no hosts file is kept for it.
+    pub hosts_file: Option<PathBuf>,
 }
 
 /// What an attach gave the container.
@@ -125,9 +133,4 @@ pub struct Attachment {
     pub interface: String,
     /// The published ports with their host ports filled in.
     pub ports: Vec<PortMapping>,
-}
-
-/// Where the hosts file of a network lives inside the store directory.
-fn hosts_path(store_dir: &std::path::Path, network: &str) -> PathBuf {
-    store_dir.join("hosts").join(network)
 }

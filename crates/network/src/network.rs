@@ -13,7 +13,7 @@ use crate::firewall::{Firewall, Tagged};
 use crate::netlink::Netlink;
 use crate::store::{host_lock, Store, SubnetRegistry};
 use crate::subnet::Subnet;
-use crate::{hosts, Network, NetworkSpec, DEFAULT_NETWORK};
+use crate::{Network, NetworkSpec, DEFAULT_NETWORK};
 
 /// How to open the store.
 #[derive(Debug, Clone)]
@@ -148,10 +148,6 @@ impl Networks {
             created,
             endpoints: Vec::new(),
         };
-        hosts::write_in_place(
-            &crate::hosts_path(self.store.dir(), &network.name),
-            &hosts::render(&network),
-        )?;
         self.store.write(&network)?;
         if let Err(e) = registry.reserve(subnet, &record_path) {
             let _ = self.store.delete(&network.name);
@@ -208,14 +204,7 @@ impl Networks {
         self.store.get(name)
     }
 
-    /// The hosts file of `network` (name → address of every attached container), to be
-    /// bind-mounted read-only as a container's /etc/hosts; rewritten in place on every
-    /// attach and detach. Exists from the network's creation on.
-    pub fn hosts_file(&self, network: &str) -> PathBuf {
-        crate::hosts_path(self.store.dir(), network)
-    }
-
-    /// Removes a network: its firewall rules, bridge, record and hosts file. Refused for
+    /// Removes a network: its firewall rules, bridge and record. Refused for
     /// the default network and while containers are attached (they are named).
     pub fn remove(&self, name: &str) -> Result<()> {
         if name == DEFAULT_NETWORK {
@@ -261,7 +250,6 @@ impl Networks {
                 self.firewall.remove_chains(&saved)?;
             }
         }
-        let _ = std::fs::remove_file(self.hosts_file(&network.name));
         tracing::debug!(network = %network.name, "network removed");
         Ok(())
     }

@@ -71,12 +71,9 @@ impl Store {
     pub(crate) fn open(dir: PathBuf) -> Result<Store> {
         fs::create_dir_all(dir.join("networks"))
             .map_err(io(format!("creating {}", dir.display())))?;
-        fs::create_dir_all(dir.join("hosts")).map_err(io(format!("creating {}", dir.display())))?;
+        // hosts files shared by a network's containers (before each had its own): unused
+        let _ = fs::remove_dir_all(dir.join("hosts"));
         Ok(Store { dir })
-    }
-
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// The store's flock: every read-change-write of records happens under it.

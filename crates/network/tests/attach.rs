@@ -1,4 +1,4 @@
-//! Attach and detach on real namespaces: addresses, routes, reachability, hosts file,
+//! Attach and detach on real namespaces: addresses, routes, reachability, hosts files,
 //! reconcile, and that nothing is left afterwards.
 
 mod common;
@@ -16,7 +16,7 @@ fn attach_gives_address_and_default_route_and_detach_removes_all() {
     let id = container_id();
     let attachment = store
         .networks
-        .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[])
+        .attach(DEFAULT_NETWORK, &store.endpoint(&id), &ns.path(), &[])
         .unwrap();
 
     assert_eq!(attachment.interface, "eth0");
@@ -58,11 +58,31 @@ fn attach_gives_address_and_default_route_and_detach_removes_all() {
     // the gateway answers from inside
     ns.output(&["busybox", "ping", "-c1", "-W2", &net.gateway.to_string()]);
 
-    let hosts = std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK)).unwrap();
+    let hosts = store.hosts_of(&id);
     assert!(
-        hosts.contains(&format!("{}\tname-{id} host-{id}", attachment.ip)),
+        hosts.starts_with("127.0.0.1\tlocalhost\n")
+            && hosts.contains(&format!("{}\tname-{id} host-{id}", attachment.ip)),
         "{hosts}"
     );
+    // the default network shares no names: a second container sees only itself
+    let other_ns = Netns::new();
+    let other = container_id();
+    let other_at = store
+        .networks
+        .attach(
+            DEFAULT_NETWORK,
+            &store.endpoint(&other),
+            &other_ns.path(),
+            &[],
+        )
+        .unwrap();
+    let theirs = store.hosts_of(&other);
+    assert!(
+        theirs.contains(&format!("{}\tname-{other}", other_at.ip)) && !theirs.contains(&id),
+        "{theirs}"
+    );
+    assert!(!store.hosts_of(&id).contains(&other));
+    store.networks.detach(DEFAULT_NETWORK, &other).unwrap();
 
     store.networks.detach(DEFAULT_NETWORK, &id).unwrap();
     assert!(store
@@ -71,11 +91,7 @@ fn attach_gives_address_and_default_route_and_detach_removes_all() {
         .unwrap()
         .endpoints
         .is_empty());
-    assert!(
-        !std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK))
-            .unwrap()
-            .contains(&id)
-    );
+    assert!(!store.hosts_of(&id).contains(&id));
     let links = ns.output(&["ip", "-o", "link", "show"]);
     assert!(
         !links.contains("eth0"),
@@ -92,37 +108,45 @@ fn attach_gives_address_and_default_route_and_detach_removes_all() {
 }
 
 #[test]
-fn two_namespaces_on_one_network_ping_each_other_and_share_hosts() {
+fn containers_of_a_user_network_ping_each_other_and_see_each_other_in_their_own_hosts() {
+    use std::os::unix::fs::MetadataExt;
     let store = TestStore::new();
     let name = six_testkit::unique_name("tn");
     let net = store.networks.create(NetworkSpec::bridge(&name)).unwrap();
-    let hosts_path = store.networks.hosts_file(&name);
-    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&hosts_path).unwrap());
-    let (a, b) = (Netns::new(), Netns::new());
-    let (ida, idb) = (container_id(), container_id());
+    let (a, b, c) = (Netns::new(), Netns::new(), Netns::new());
+    let (ida, idb, idc) = (container_id(), container_id(), container_id());
     let at_a = store
         .networks
-        .attach(&name, &endpoint(&ida), &a.path(), &[])
+        .attach(&name, &store.endpoint(&ida), &a.path(), &[])
         .unwrap();
+    let inode_a = std::fs::metadata(store.root.path().join(format!("containers/{ida}.hosts")))
+        .unwrap()
+        .ino();
     let at_b = store
         .networks
-        .attach(&name, &endpoint(&idb), &b.path(), &[])
+        .attach(&name, &store.endpoint(&idb), &b.path(), &[])
         .unwrap();
     assert_ne!(at_a.ip, at_b.ip);
     assert!(net.subnet.contains(at_b.ip));
     a.output(&["busybox", "ping", "-c1", "-W2", &at_b.ip.to_string()]);
     b.output(&["busybox", "ping", "-c1", "-W2", &at_a.ip.to_string()]);
 
-    let hosts = std::fs::read_to_string(&hosts_path).unwrap();
-    assert!(
-        hosts.contains(&format!("{}\tname-{ida}", at_a.ip))
-            && hosts.contains(&format!("{}\tname-{idb}", at_b.ip)),
-        "{hosts}"
-    );
+    // each has its own file with both names: b, attached later, was added to a's
+    let line_a = format!("{}\tname-{ida} host-{ida}", at_a.ip);
+    let line_b = format!("{}\tname-{idb} host-{idb}", at_b.ip);
+    for id in [&ida, &idb] {
+        let hosts = store.hosts_of(id);
+        assert!(
+            hosts.contains(&line_a) && hosts.contains(&line_b),
+            "{id}: {hosts}"
+        );
+    }
     assert_eq!(
-        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&hosts_path).unwrap()),
-        inode,
-        "hosts file replaced, not rewritten"
+        std::fs::metadata(store.root.path().join(format!("containers/{ida}.hosts")))
+            .unwrap()
+            .ino(),
+        inode_a,
+        "hosts file replaced, not rewritten in place"
     );
 
     // removing the network is refused while containers are attached, naming them
@@ -132,8 +156,24 @@ fn two_namespaces_on_one_network_ping_each_other_and_share_hosts() {
         "{e}"
     );
 
-    store.networks.detach(&name, &ida).unwrap();
+    // b leaves: its name goes from a's file; c comes: a sees it, c sees a
     store.networks.detach(&name, &idb).unwrap();
+    assert!(
+        !store.hosts_of(&ida).contains(&idb),
+        "{}",
+        store.hosts_of(&ida)
+    );
+    let at_c = store
+        .networks
+        .attach(&name, &store.endpoint(&idc), &c.path(), &[])
+        .unwrap();
+    let line_c = format!("{}\tname-{idc} host-{idc}", at_c.ip);
+    assert!(store.hosts_of(&ida).contains(&line_c));
+    assert!(store.hosts_of(&idc).contains(&line_a));
+
+    store.networks.detach(&name, &ida).unwrap();
+    store.networks.detach(&name, &idc).unwrap();
+    assert!(!store.hosts_of(&idc).contains(&ida));
     let links = store.links();
     store.networks.remove(&name).unwrap();
     common::assert_no_leftovers(&links, &[]);
@@ -145,7 +185,6 @@ fn two_namespaces_on_one_network_ping_each_other_and_share_hosts() {
         !saved.contains(&format!("six:{name}")),
         "rules of network {name} left:\n{saved}"
     );
-    assert!(!hosts_path.exists());
     store.finish();
 }
 
@@ -303,7 +342,7 @@ fn detach_of_an_exited_container_releases_at_once_and_the_kernel_takes_the_veth(
     let ports = ["127.0.0.1::80".parse().unwrap()];
     store
         .networks
-        .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &ports)
+        .attach(DEFAULT_NETWORK, &store.endpoint(&id), &ns.path(), &ports)
         .unwrap();
     let host_veth = store.networks.inspect(DEFAULT_NETWORK).unwrap().endpoints[0]
         .host_veth
@@ -324,11 +363,7 @@ fn detach_of_an_exited_container_releases_at_once_and_the_kernel_takes_the_veth(
         !saved.contains(&id),
         "rules of the container left:\n{saved}"
     );
-    assert!(
-        !std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK))
-            .unwrap()
-            .contains(&id)
-    );
+    assert!(!store.hosts_of(&id).contains(&id));
     common::assert_no_leftovers(&[host_veth], &[]);
     store.finish();
 }

@@ -220,7 +220,7 @@ fn a_failing_veth_step_unwinds_lease_rules_and_hosts_line() {
     let id = container_id();
     store
         .networks
-        .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[])
+        .attach(DEFAULT_NETWORK, &store.endpoint(&id), &ns.path(), &[])
         .unwrap();
     let host_veth = store.networks.inspect(DEFAULT_NETWORK).unwrap().endpoints[0]
         .host_veth
@@ -241,7 +241,7 @@ fn a_failing_veth_step_unwinds_lease_rules_and_hosts_line() {
     let e = one_line(
         store
             .networks
-            .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[port])
+            .attach(DEFAULT_NETWORK, &store.endpoint(&id), &ns.path(), &[port])
             .unwrap_err(),
     );
     assert!(e.contains(&host_veth) && e.contains(&id), "{e}");
@@ -254,12 +254,8 @@ fn a_failing_veth_step_unwinds_lease_rules_and_hosts_line() {
             .is_empty(),
         "lease kept"
     );
-    assert!(
-        !std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK))
-            .unwrap()
-            .contains(&id),
-        "hosts line kept"
-    );
+    let hosts = store.hosts_of(&id);
+    assert!(!hosts.contains(&id), "hosts line kept: {hosts}");
     let saved = String::from_utf8_lossy(
         &common::run(&mut std::process::Command::new("iptables-save")).stdout,
     )

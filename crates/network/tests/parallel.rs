@@ -122,7 +122,7 @@ fn two_detaches_of_one_container_side_by_side_release_it_once() {
     let id = common::container_id();
     store
         .networks
-        .attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[])
+        .attach(DEFAULT_NETWORK, &store.endpoint(&id), &ns.path(), &[])
         .unwrap();
     let host_veth = store.networks.inspect(DEFAULT_NETWORK).unwrap().endpoints[0]
         .host_veth
@@ -143,7 +143,7 @@ fn two_detaches_of_one_container_side_by_side_release_it_once() {
     );
     let net = store.networks.inspect(DEFAULT_NETWORK).unwrap();
     assert!(net.endpoints.is_empty(), "{:?}", net.endpoints);
-    let hosts = std::fs::read_to_string(store.networks.hosts_file(DEFAULT_NETWORK)).unwrap();
+    let hosts = store.hosts_of(&id);
     assert!(!hosts.contains(id.as_str()), "{hosts}");
     // the namespace is alive (held by our child): the pair is deleted, not left to the kernel
     let shown = common::run(Command::new("ip").args(["link", "show"]));

@@ -226,6 +226,64 @@ fn containers_reach_each_other_by_name() {
     assert!(ping.ok().contains("1 packets received"), "{ping:?}");
 }
 
+/// Every container has its own /etc/hosts: what one writes there no other sees; names of
+/// containers started later appear in it, names of removed ones go.
+#[test]
+fn each_container_has_its_own_hosts_file() {
+    let sb = Sandbox::new();
+    let net = unique_name("n");
+    sb.sh(&format!("network create --subnet 10.211.11.0/24 {net}"))
+        .ok();
+    let run_on_net = |name: &str| {
+        sb.run([
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            &net,
+            "busybox",
+            "sleep",
+            "1000",
+        ])
+        .ok();
+    };
+    let hosts_of = |name: &str| sb.run(["exec", name, "cat", "/etc/hosts"]).ok().to_owned();
+    let (a, b, c) = (unique_name("a"), unique_name("b"), unique_name("c"));
+    run_on_net(&a);
+    run_on_net(&b);
+    // b, started after a, is in a's file, and a reaches it by name
+    let hosts = hosts_of(&a);
+    assert!(hosts.contains(&a) && hosts.contains(&b), "{hosts}");
+    let ping = sb.run(["exec", &a, "ping", "-c", "1", "-W", "5", &b]);
+    assert!(ping.ok().contains("1 packets received"), "{ping:?}");
+
+    // b rewrites its own /etc/hosts: a's is untouched
+    let forged = format!("10.211.11.250\t{a}\n");
+    sb.run([
+        "exec",
+        &b,
+        "sh",
+        "-c",
+        &format!("printf '{forged}' > /etc/hosts"),
+    ])
+    .ok();
+    assert_eq!(hosts_of(&b), forged);
+    let hosts = hosts_of(&a);
+    assert!(
+        !hosts.contains("10.211.11.250") && hosts.contains(&b),
+        "b's write reached a's /etc/hosts:\n{hosts}"
+    );
+
+    // c comes and goes: a's file follows
+    run_on_net(&c);
+    let hosts = hosts_of(&a);
+    assert!(hosts.contains(&c), "{hosts}");
+    sb.run(["rm", "-f", &c]).ok();
+    let hosts = hosts_of(&a);
+    assert!(!hosts.contains(&c) && hosts.contains(&b), "{hosts}");
+}
+
 /// The original's `run -d --name web -network docker0 -p 80:80 -- nginx -g 'daemon off;'` on
 /// the default busybox image: "nginx: not found in image busybox", exit 127, nothing left —
 /// no container, no address lease, no port rule. Uses host port 80 as written when it is free.

@@ -28,6 +28,30 @@ impl TestStore {
         TestStore { networks, root }
     }
 
+    /// A container to attach, with its own hosts file (made empty in the store's temp root,
+    /// as the engine makes one in the container's directory).
+    pub fn endpoint(&self, id: &str) -> Endpoint {
+        let dir = self.root.path().join("containers");
+        std::fs::create_dir_all(&dir).unwrap();
+        let hosts = dir.join(format!("{id}.hosts"));
+        std::fs::write(&hosts, "").unwrap();
+        Endpoint {
+            hosts_file: Some(hosts),
+            ..endpoint(id)
+        }
+    }
+
+    /// The hosts file of a container made by [`TestStore::endpoint`].
+    pub fn hosts_of(&self, id: &str) -> String {
+        std::fs::read_to_string(
+            self.root
+                .path()
+                .join("containers")
+                .join(format!("{id}.hosts")),
+        )
+        .unwrap()
+    }
+
     /// Bridge device names of every network, and host veth names of every endpoint.
     pub fn links(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -163,6 +187,7 @@ pub fn endpoint(id: &str) -> Endpoint {
         id: id.to_string(),
         name: format!("name-{id}"),
         hostname: format!("host-{id}"),
+        hosts_file: None,
     }
 }
 
