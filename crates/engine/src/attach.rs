@@ -1,6 +1,7 @@
 //! The attach protocol between a CLI and a container's monitor: one message per
 //! `SOCK_SEQPACKET` packet, a kind byte then a payload. The monitor sends output, "started",
-//! errors and the exit code; the CLI sends stdin, end of stdin, window sizes and signals.
+//! errors and the exit code; the CLI sends stdin, end of stdin, window sizes, signals and
+//! stop requests.
 //!
 //! The same protocol runs over the socket pair made when the monitor is forked and over the
 //! monitor's listening socket `<runroot>/containers/<id>/attach.sock`.
@@ -33,6 +34,10 @@ pub enum Message {
         cols: u16,
     },
     Signal(i32),
+    /// `stop`, `kill` or `rm -f`: this signal, and the user has stopped the container (its
+    /// restart policy does not apply). The monitor keeps that in memory and records it with
+    /// the exit code, so stopping writes nothing before the signal (a full disk cannot stop it).
+    Stop(i32),
 }
 
 impl Message {
@@ -51,6 +56,7 @@ impl Message {
                 (12, [rows.to_le_bytes(), cols.to_le_bytes()].concat())
             }
             Message::Signal(s) => (13, s.to_le_bytes().to_vec()),
+            Message::Stop(s) => (14, s.to_le_bytes().to_vec()),
         };
         let mut out = Vec::with_capacity(1 + payload.len());
         out.push(kind);
@@ -75,6 +81,7 @@ impl Message {
                 cols: u16::from_le_bytes(p.get(2..4)?.try_into().ok()?),
             },
             13 => Message::Signal(int(p)?),
+            14 => Message::Stop(int(p)?),
             _ => return None,
         })
     }
@@ -225,6 +232,7 @@ mod tests {
             Message::StdinClosed,
             Message::Resize { rows: 24, cols: 80 },
             Message::Signal(2),
+            Message::Stop(15),
         ];
         for m in all {
             assert_eq!(Message::decode(&m.encode()), Some(m));

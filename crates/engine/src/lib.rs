@@ -28,6 +28,7 @@ pub mod record;
 mod relay;
 mod remove;
 pub mod request;
+mod reserve;
 mod signals;
 pub mod spec;
 pub mod status;

@@ -1,6 +1,8 @@
 //! The lifecycle of a container as the CLI drives it: run, start, stop, kill, restart, wait.
 //! Signals travel through the monitor (over its attach socket), which knows the init's pid
 //! for certain; waiting is reading that socket until the monitor says the container ended.
+//! Stopping and killing write nothing to the store first: a full disk cannot keep a user
+//! from stopping a container (the monitor records the end afterwards).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -131,16 +133,17 @@ impl Engine {
     }
 
     /// `docker stop`: SIGTERM, then SIGKILL after `timeout`. A stopped container is fine.
+    /// Nothing is written before the signals (see [`Message::Stop`]).
     pub fn stop(&self, c: &str, timeout: Duration) -> Result<()> {
         let id = self.resolve(c)?;
-        let Some(channel) = self.mark_stopped_and_connect(&id)? else {
+        let Some(channel) = self.connect_if_running(&id)? else {
             return Ok(());
         };
-        let _ = attach::send(channel.as_raw_fd(), &Message::Signal(libc::SIGTERM));
+        let _ = attach::send(channel.as_raw_fd(), &Message::Stop(libc::SIGTERM));
         if wait_for_end(&channel, Some(timeout)).is_some() {
             return Ok(());
         }
-        let _ = attach::send(channel.as_raw_fd(), &Message::Signal(libc::SIGKILL));
+        let _ = attach::send(channel.as_raw_fd(), &Message::Stop(libc::SIGKILL));
         wait_for_end(&channel, None);
         Ok(())
     }
@@ -164,16 +167,15 @@ impl Engine {
         if state.status != Status::Running {
             return Err(Error::NotRunning { name: name() });
         }
-        let ending = matches!(signal.number(), libc::SIGKILL | libc::SIGTERM);
-        let channel = if ending {
-            self.mark_stopped_and_connect(&id)?
-        } else {
-            attach::connect(&self.attach_socket(&id)).ok()
-        };
-        let Some(channel) = channel else {
+        let Some(channel) = attach::connect(&self.attach_socket(&id)).ok() else {
             return Err(Error::NotRunning { name: name() });
         };
-        attach::send(channel.as_raw_fd(), &Message::Signal(signal.number()))
+        // SIGKILL and SIGTERM stop the container for good (Docker: no restart after them).
+        let message = match signal.number() {
+            n @ (libc::SIGKILL | libc::SIGTERM) => Message::Stop(n),
+            n => Message::Signal(n),
+        };
+        attach::send(channel.as_raw_fd(), &message)
             .map_err(|e| Error::io(format!("signalling container {}", name()), e))?;
         if signal.number() == libc::SIGKILL {
             wait_for_end(&channel, None);
@@ -201,17 +203,10 @@ impl Engine {
         }
     }
 
-    /// Marks the container stopped by the user (its restart policy then does not apply) and
-    /// connects to its monitor; None if it does not run.
-    fn mark_stopped_and_connect(&self, id: &str) -> Result<Option<OwnedFd>> {
-        let running = self.store.update(id, |s| {
-            let running = matches!(s.status, Status::Running | Status::Restarting);
-            if running {
-                s.stopped_by_user = true;
-            }
-            Ok(running)
-        })?;
-        if !running {
+    /// Connects to the monitor of a running (or restarting) container; None if it does not run.
+    fn connect_if_running(&self, id: &str) -> Result<Option<OwnedFd>> {
+        let state = self.store.state(id)?;
+        if !matches!(state.status, Status::Running | Status::Restarting) {
             return Ok(None);
         }
         Ok(attach::connect(&self.attach_socket(id)).ok())

@@ -1,5 +1,6 @@
 //! Container records on disk: `<root>/containers/<id>/` with `container.json` (fixed at
-//! create) and `state.json` (rewritten atomically under the container's flock), and
+//! create) and `state.json` (rewritten atomically under the container's flock, even on a
+//! full disk: see `reserve.rs`), and
 //! `<root>/containers/names/<name>`, a symlink to the ID, which makes names unique by
 //! `symlink(2)` itself: two CLIs racing for one name cannot both win.
 //!
@@ -73,7 +74,10 @@ impl Store {
             ..State::default()
         };
         let written = write_atomic(&dir.join(CONFIG), config, Durable::No)
-            .and_then(|()| write_atomic(&dir.join(STATE), &state, Durable::No));
+            .and_then(|()| write_atomic(&dir.join(STATE), &state, Durable::No))
+            .and_then(|()| {
+                crate::reserve::create(&dir).at("setting space aside for the state in", &dir)
+            });
         let claimed = written.and_then(|()| self.claim_name(&config.name, &config.id));
         if let Err(e) = claimed {
             let _ = fs::remove_dir_all(&dir);
@@ -167,7 +171,15 @@ impl Store {
     }
 
     pub fn state(&self, id: &str) -> Result<State> {
-        read_json(&self.dir(id).join(STATE), id)
+        let path = self.dir(id).join(STATE);
+        // A state written on a full disk reuses an inode (reserve.rs): a read torn by two
+        // such writes does not parse, and is read again.
+        for _ in 0..2 {
+            if let Ok(state) = read_json(&path, id) {
+                return Ok(state);
+            }
+        }
+        read_json(&path, id)
     }
 
     /// Read-modify-write of the state under the container's lock.
@@ -176,7 +188,7 @@ impl Store {
         let _guard = lock_file(&dir.join(LOCK))?;
         let mut state: State = read_json(&dir.join(STATE), id)?;
         let out = change(&mut state)?;
-        write_atomic(&dir.join(STATE), &state, Durable::No)?;
+        write_state(&dir, &state)?;
         Ok(out)
     }
 
@@ -187,7 +199,7 @@ impl Store {
 
     /// Writes the state while the caller holds [`Store::lock`].
     pub fn write_state_locked(&self, id: &str, state: &State) -> Result<()> {
-        write_atomic(&self.dir(id).join(STATE), state, Durable::No)
+        write_state(&self.dir(id), state)
     }
 
     /// Removes the record and its name. Refuses while anything is still mounted inside it
@@ -280,6 +292,18 @@ fn read_json<T: DeserializeOwned>(path: &Path, id: &str) -> Result<T> {
         .map_err(|e| Error::Corrupt(format!("reading {}: {e}", path.display())))
 }
 
+/// Writes `<dir>/state.json`; when the filesystem is full, through the space reserved for it.
+fn write_state(dir: &Path, state: &State) -> Result<()> {
+    let path = dir.join(STATE);
+    let bytes = encode(&path, state)?;
+    match write_atomic_bytes(&path, &bytes, Durable::No) {
+        Err(e) if crate::reserve::out_of_space(&e) => {
+            crate::reserve::write_through(dir, &path, &bytes).at("writing", &path)
+        }
+        other => other.at("writing", &path),
+    }
+}
+
 /// Whether a write must reach the disk before it counts (fsync before the rename).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Durable {
@@ -293,27 +317,34 @@ pub(crate) enum Durable {
 
 /// Write to a temp file, (fsync,) rename over: readers see the old or the new file, never half.
 pub(crate) fn write_atomic<T: Serialize>(path: &Path, value: &T, durable: Durable) -> Result<()> {
+    let bytes = encode(path, value)?;
+    write_atomic_bytes(path, &bytes, durable).at("writing", path)
+}
+
+fn encode<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value)
+        .map_err(|e| Error::Corrupt(format!("encoding {}: {e}", path.display())))
+}
+
+fn write_atomic_bytes(path: &Path, bytes: &[u8], durable: Durable) -> std::io::Result<()> {
     static N: AtomicU32 = AtomicU32::new(0);
     let tmp = path.with_extension(format!(
         "tmp-{}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
-    let bytes = serde_json::to_vec(value)
-        .map_err(|e| Error::Corrupt(format!("encoding {}: {e}", path.display())))?;
     let result = (|| {
         let mut f = File::create(&tmp)?;
-        f.write_all(&bytes)?;
+        f.write_all(bytes)?;
         if durable == Durable::Yes {
             f.sync_data()?;
         }
         fs::rename(&tmp, path)
     })();
-    if let Err(e) = result {
+    if result.is_err() {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::at("writing", path, e));
     }
-    Ok(())
+    result
 }
 
 #[cfg(test)]
@@ -420,6 +451,47 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// Fills the filesystem of `dir` until not one more byte can be written.
+    fn fill(dir: &Path) {
+        let mut f = File::create(dir.join("filler")).unwrap();
+        let chunk = vec![0u8; 64 << 10];
+        while f.write_all(&chunk).is_ok() {}
+        while f.write_all(&[0u8; 512]).is_ok() {}
+        let probe = fs::write(dir.join("probe"), b"x").unwrap_err();
+        assert_eq!(probe.raw_os_error(), Some(libc::ENOSPC));
+    }
+
+    #[test]
+    fn the_state_is_written_and_the_record_removed_on_a_full_filesystem() {
+        six_testkit::require_root();
+        let dir = tempfile::tempdir().unwrap();
+        let disk = six_testkit::SmallTmpfs::mount(&dir.path().join("root"), 1 << 20).unwrap();
+        let store = Store::open(disk.path()).unwrap();
+        let id = Store::new_id().unwrap();
+        store.create(&config(&id, "full")).unwrap();
+        fill(disk.path());
+        for code in [137, 3] {
+            store
+                .update(&id, |s| {
+                    s.status = Status::Exited;
+                    s.exit_code = code;
+                    s.stopped_by_user = true;
+                    Ok(())
+                })
+                .unwrap();
+            let s = store.state(&id).unwrap();
+            assert_eq!((s.status, s.exit_code), (Status::Exited, code));
+        }
+        store
+            .update(&id, |s| {
+                s.status = Status::Removing;
+                Ok(())
+            })
+            .unwrap();
+        store.remove(&id).unwrap();
+        assert!(store.ids().unwrap().is_empty());
     }
 
     #[test]

@@ -67,6 +67,47 @@ fn restart_kill_and_follow() {
     t.finish();
 }
 
+/// `stop` and `kill` write nothing before the signal (a full disk cannot stop them); the
+/// monitor learns from the message itself that the user stopped the container, so a restart
+/// policy does not bring it back. A signal that is not a stop does not count as one.
+#[test]
+fn stop_and_kill_keep_a_restart_always_container_stopped() {
+    let mut t = TestEngine::new();
+    let req = |name: &str| RunRequest {
+        detach: true,
+        name: Some(name.parse().unwrap()),
+        restart: "always".parse().unwrap(),
+        ..TestEngine::req(&[
+            "sh",
+            "-c",
+            "trap 'exit 3' USR1; while true; do sleep 0.1; done",
+        ])
+    };
+    for (name, how) in [("ras", "stop"), ("rak", "kill")] {
+        let out = t.engine().run(req(name)).unwrap();
+        t.track(&out.id);
+        let e = t.engine();
+        if how == "kill" {
+            // USR1 makes it exit on its own: the policy restarts it.
+            e.kill(name, "USR1".parse().unwrap()).unwrap();
+            eventually(Duration::from_secs(20), || {
+                let v = e.inspect(name).unwrap();
+                (v["RestartCount"] == 1 && v["State"]["Running"] == true).then_some(())
+            });
+            t.track(&out.id);
+            t.engine().kill(name, "KILL".parse().unwrap()).unwrap();
+        } else {
+            e.stop(name, Duration::from_secs(1)).unwrap();
+        }
+        let e = t.engine();
+        std::thread::sleep(Duration::from_millis(500));
+        let v = e.inspect(name).unwrap();
+        assert_eq!(v["State"]["Status"], "exited", "{name}: {v}");
+        assert_eq!(v["State"]["ExitCode"], 137, "{name}: {v}");
+    }
+    t.finish();
+}
+
 #[test]
 fn export_writes_the_filesystem() {
     let mut t = TestEngine::new();

@@ -212,6 +212,70 @@ pub fn cgroups_named(name: &str) -> Vec<PathBuf> {
     out
 }
 
+/// A tmpfs of a fixed size mounted by a test on a directory it owns (a test that fills a
+/// disk fills this one); unmounted on drop, lazily if something still holds it.
+pub struct SmallTmpfs {
+    dir: PathBuf,
+}
+
+impl SmallTmpfs {
+    /// Mounts a tmpfs of `bytes` on `dir` (created if missing).
+    pub fn mount(dir: &Path, bytes: u64) -> std::io::Result<SmallTmpfs> {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        fs::create_dir_all(dir)?;
+        let target = CString::new(dir.as_os_str().as_bytes())?;
+        let options = CString::new(format!("size={bytes},mode=0755"))?;
+        // SAFETY: valid NUL-terminated strings; a new tmpfs on the test's own directory.
+        let r = unsafe {
+            libc::mount(
+                c"tmpfs".as_ptr(),
+                target.as_ptr(),
+                c"tmpfs".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV,
+                options.as_ptr().cast(),
+            )
+        };
+        if r != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(SmallTmpfs {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Unmounts now; Err (and still mounted) while something is mounted on it or uses it.
+    pub fn unmount(&self) -> std::io::Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+        let target = std::ffi::CString::new(self.dir.as_os_str().as_bytes())?;
+        // SAFETY: unmounting the tmpfs this guard mounted.
+        if unsafe { libc::umount2(target.as_ptr(), 0) } == 0 {
+            return Ok(());
+        }
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+impl Drop for SmallTmpfs {
+    fn drop(&mut self) {
+        if self.unmount().is_err()
+            && mounts_containing(&self.dir.display().to_string())
+                .iter()
+                .any(|m| Path::new(m) == self.dir)
+        {
+            use std::os::unix::ffi::OsStrExt;
+            if let Ok(target) = std::ffi::CString::new(self.dir.as_os_str().as_bytes()) {
+                // SAFETY: detaching the tmpfs this guard mounted.
+                unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
+            }
+        }
+    }
+}
+
 /// Whether a process with this PID exists (and is not a zombie we reaped).
 pub fn pid_alive(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks for existence.

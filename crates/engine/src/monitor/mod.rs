@@ -157,7 +157,9 @@ struct Monitor<'a> {
     listener: Option<OwnedFd>,
     log: LogWriter,
     sigfd: SignalFd,
-    /// A client asked for a signal during a restart backoff: do not start again.
+    /// The user stopped the container (`Message::Stop`, or any signal during a restart
+    /// backoff): its restart policy no longer applies. Kept here, not in the store, so that
+    /// stopping needs no write before the signal; recorded with the exit code.
     stop_requested: bool,
 }
 
@@ -207,13 +209,7 @@ impl Monitor<'_> {
                 });
             }
             self.end_incarnation(&running, true);
-            let stopped_by_user = self
-                .engine
-                .store
-                .state(self.id)
-                .map(|s| s.stopped_by_user)
-                .unwrap_or(true);
-            if !policy.should_restart(code, restarts, stopped_by_user || self.stop_requested) {
+            if !policy.should_restart(code, restarts, self.stop_requested) {
                 self.finish(code, None);
                 return 0;
             }
@@ -231,14 +227,7 @@ impl Monitor<'_> {
             let delay = Duration::from_millis(100u64.saturating_mul(1 << restarts.min(10)))
                 .min(Duration::from_secs(60));
             self.idle(delay);
-            if self.stop_requested
-                || self
-                    .engine
-                    .store
-                    .state(self.id)
-                    .map(|s| s.stopped_by_user)
-                    .unwrap_or(true)
-            {
+            if self.stop_requested {
                 self.finish(code, None);
                 return 0;
             }
@@ -288,6 +277,7 @@ impl Monitor<'_> {
             let _ = self.engine.store.remove(self.id);
         } else {
             let err_text = error.clone();
+            let stop_requested = self.stop_requested;
             let _ = self.engine.store.update(self.id, |s| {
                 s.status = if failed {
                     Status::Created
@@ -301,6 +291,7 @@ impl Monitor<'_> {
                 s.networks.clear();
                 s.rootfs_mounted = !unmounted;
                 s.error = err_text;
+                s.stopped_by_user = stop_requested;
                 Ok(())
             });
         }

@@ -202,6 +202,14 @@ impl Monitor<'_> {
                 }
                 true
             }
+            Ok(Some(Message::Stop(sig))) => {
+                self.stop_requested = true;
+                if r.pid > 0 {
+                    // SAFETY: signalling our own (unreaped) child: its pid cannot be reused.
+                    unsafe { libc::kill(r.pid, sig) };
+                }
+                true
+            }
             Ok(Some(Message::Signal(sig))) => {
                 if r.pid > 0 {
                     // SAFETY: signalling our own (unreaped) child: its pid cannot be reused.
@@ -254,7 +262,7 @@ impl Monitor<'_> {
                     continue;
                 };
                 match attach::recv_nowait(pfd.fd, &mut buf) {
-                    Ok(Some(Message::Signal(_))) => self.stop_requested = true,
+                    Ok(Some(Message::Signal(_) | Message::Stop(_))) => self.stop_requested = true,
                     Ok(Some(_)) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     _ => {

@@ -39,6 +39,9 @@ pub struct Sandbox {
     pub dir: tempfile::TempDir,
     /// Full IDs of every container the test's store ever listed (for the leak checks).
     seen_ids: std::cell::RefCell<Vec<String>>,
+    /// A small tmpfs on the store (`--root`), for tests that fill the disk; unmounted once
+    /// every container is gone.
+    small_root: Option<six_testkit::SmallTmpfs>,
 }
 
 /// What one command did.
@@ -79,7 +82,17 @@ impl Sandbox {
         Sandbox {
             dir,
             seen_ids: Default::default(),
+            small_root: None,
         }
+    }
+
+    /// A sandbox whose store (`--root`) is a tmpfs of `bytes` of its own, so that a test can
+    /// fill it without touching any other filesystem.
+    pub fn with_small_root(bytes: u64) -> Sandbox {
+        let mut sb = Sandbox::new();
+        let disk = six_testkit::SmallTmpfs::mount(&sb.root(), bytes).expect("mounting a tmpfs");
+        sb.small_root = Some(disk);
+        sb
     }
 
     pub fn root(&self) -> PathBuf {
@@ -275,6 +288,11 @@ impl Sandbox {
         for bridge in bridges {
             if Path::new("/sys/class/net").join(&bridge).exists() {
                 leftovers.push(format!("bridge {bridge} left"));
+            }
+        }
+        if let Some(disk) = self.small_root.take() {
+            if let Err(e) = disk.unmount() {
+                leftovers.push(format!("the store's tmpfs could not be unmounted: {e}"));
             }
         }
         let dir = self.dir.path().to_string_lossy().into_owned();
