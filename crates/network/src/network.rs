@@ -72,7 +72,42 @@ impl Networks {
                 networks.create_locked(NetworkSpec::bridge(DEFAULT_NETWORK))?;
             }
         }
+        networks.reserve_missing()?;
         Ok(networks)
+    }
+
+    /// Reserves again the subnets of this store's networks that the host-wide registry
+    /// lacks (it is on /run, empty after a reboot; and earlier versions could be killed
+    /// between writing a record and reserving its subnet), unless another store took one
+    /// meanwhile (then that network's first attach says so). Checked without a lock first:
+    /// usually there is nothing to do.
+    fn reserve_missing(&self) -> Result<()> {
+        let reserved = SubnetRegistry::recorded_paths()?;
+        let records = self.store.record_paths()?;
+        if records.iter().all(|r| reserved.contains(r)) {
+            return Ok(());
+        }
+        let _lock = self.store.lock()?;
+        let _host = host_lock()?;
+        let mut registry = SubnetRegistry::load()?;
+        for network in self.store.list()? {
+            let record = self.store.record_path(&network.name);
+            if registry.has(&record) {
+                continue;
+            }
+            if let Some((other, path)) = registry.overlapping(&network.subnet, &record) {
+                tracing::warn!(
+                    network = %network.name,
+                    "subnet {} is reserved by another store ({other}, {}): not reserved",
+                    network.subnet,
+                    path.display()
+                );
+                continue;
+            }
+            tracing::debug!(network = %network.name, subnet = %network.subnet, "reserving its subnet again");
+            registry.reserve(network.subnet, &record)?;
+        }
+        Ok(())
     }
 
     /// Creates a network: refuses a bad name or driver, a name in use, a subnet that
@@ -148,11 +183,16 @@ impl Networks {
             created,
             endpoints: Vec::new(),
         };
-        self.store.write(&network)?;
-        if let Err(e) = registry.reserve(subnet, &record_path) {
-            let _ = self.store.delete(&network.name);
+        // the reservation first, then the record: a reservation whose record does not exist
+        // is stale (dropped on the next load), so a kill between the two leaves no network
+        // and no subnet taken; the record's rename makes both visible at once
+        registry.reserve(subnet, &record_path)?;
+        crate::store::pause_point("subnet reserved");
+        if let Err(e) = self.store.write(&network) {
+            let _ = registry.release(&record_path);
             return Err(e);
         }
+        crate::store::pause_point("network created");
         tracing::debug!(network = %network.name, %subnet, bridge = %network.bridge, "network created");
         Ok(network)
     }

@@ -2,7 +2,8 @@
 //!
 //! `<root>/network/networks/<name>.json` holds one network with its endpoints (the IPAM
 //! leases); `<root>/network/lock` is the store's flock, held while a record is read, changed
-//! and written. Records are written atomically (temp file, fsync, rename).
+//! and written. Records are written atomically (temp file `<name>.tmp<PID>`, fsync, rename);
+//! temp files of processes that died mid-write are removed on the next open.
 //! `/run/six-network/` is host-wide: its `lock` serialises choices that must not collide
 //! between stores (subnets, host ports, bridge devices) and `subnets` reserves the subnets of
 //! every store's networks. This module never touches links or firewall rules.
@@ -47,6 +48,14 @@ pub(crate) fn host_lock() -> Result<Lock> {
     lock_file(&host_dir().join("lock"))
 }
 
+/// Test hook for crash-safety tests: with env `SIX_NETWORK_TEST_PAUSE_AT` equal to `step`,
+/// the process stops itself (SIGSTOP) there, so that a test can SIGKILL it at that point.
+pub(crate) fn pause_point(step: &str) {
+    if std::env::var_os("SIX_NETWORK_TEST_PAUSE_AT").is_some_and(|v| v == step) {
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
+    }
+}
+
 /// Writes `contents` to `path` atomically: temp file in the same directory, fsync, rename.
 pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     let temp = path.with_extension(format!("tmp{}", std::process::id()));
@@ -54,12 +63,39 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         let mut file = File::create(&temp)?;
         file.write_all(contents)?;
         file.sync_all()?;
+        if let Some(name) = path.file_name() {
+            pause_point(&format!("writing {}", name.to_string_lossy()));
+        }
         fs::rename(&temp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
     result.map_err(io(format!("writing {}", path.display())))
+}
+
+/// Removes the temp files `<name>.tmp<PID>` in `dir` whose writer died before its rename
+/// (a killed command); a live writer's are left to it.
+fn remove_dead_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        let pid = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(|e| e.strip_prefix("tmp"))
+            .and_then(|pid| pid.parse::<i32>().ok());
+        let Some(pid) = pid.filter(|pid| *pid > 0) else {
+            continue;
+        };
+        let dead = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH);
+        if dead {
+            tracing::debug!(file = %path.display(), "removing the temp file of a dead writer");
+            let _ = fs::remove_file(&path);
+        }
+    }
 }
 
 /// The records of one store, under `<root>/network`.
@@ -73,7 +109,24 @@ impl Store {
             .map_err(io(format!("creating {}", dir.display())))?;
         // hosts files shared by a network's containers (before each had its own): unused
         let _ = fs::remove_dir_all(dir.join("hosts"));
+        remove_dead_temp_files(&dir.join("networks"));
         Ok(Store { dir })
+    }
+
+    /// The paths of every record, without reading them.
+    pub(crate) fn record_paths(&self) -> Result<Vec<PathBuf>> {
+        let dir = self.dir.join("networks");
+        let entries = fs::read_dir(&dir).map_err(io(format!("listing {}", dir.display())))?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(io(format!("listing {}", dir.display())))?
+                .path();
+            if path.extension().is_some_and(|e| e == "json") {
+                out.push(path);
+            }
+        }
+        Ok(out)
     }
 
     /// The store's flock: every read-change-write of records happens under it.
@@ -114,17 +167,10 @@ impl Store {
     }
 
     pub(crate) fn list(&self) -> Result<Vec<Network>> {
-        let dir = self.dir.join("networks");
-        let entries = fs::read_dir(&dir).map_err(io(format!("listing {}", dir.display())))?;
         let mut out = Vec::new();
-        for entry in entries {
-            let path = entry
-                .map_err(io(format!("listing {}", dir.display())))?
-                .path();
-            if path.extension().is_some_and(|e| e == "json") {
-                if let Some(network) = read_record(&path)? {
-                    out.push(network);
-                }
+        for path in self.record_paths()? {
+            if let Some(network) = read_record(&path)? {
+                out.push(network);
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -157,14 +203,30 @@ impl SubnetRegistry {
         host_dir().join("subnets")
     }
 
-    pub(crate) fn load() -> Result<SubnetRegistry> {
+    /// The text of the registry file ("" when there is none).
+    fn read_text() -> Result<String> {
         let path = Self::path();
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(io(format!("reading {}", path.display()))(e)),
-        };
-        let entries = text
+        match fs::read_to_string(&path) {
+            Ok(text) => Ok(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(e) => Err(io(format!("reading {}", path.display()))(e)),
+        }
+    }
+
+    /// Every record path with an entry, live or not, read without the lock (the file is
+    /// replaced by rename, so a reader sees a whole version): a quick check before a repair.
+    pub(crate) fn recorded_paths() -> Result<Vec<PathBuf>> {
+        Ok(Self::read_text()?
+            .lines()
+            .filter_map(|line| line.split_once(' ').map(|(_, r)| PathBuf::from(r)))
+            .collect())
+    }
+
+    /// Reads the reservations (dropping stale ones) and removes temp files of writers that
+    /// died. Call under [`host_lock`].
+    pub(crate) fn load() -> Result<SubnetRegistry> {
+        remove_dead_temp_files(&host_dir());
+        let entries = Self::read_text()?
             .lines()
             .filter_map(|line| {
                 let (subnet, record) = line.split_once(' ')?;
@@ -175,6 +237,11 @@ impl SubnetRegistry {
             })
             .collect();
         Ok(SubnetRegistry { entries })
+    }
+
+    /// Is the network at `record` reserved?
+    pub(crate) fn has(&self, record: &Path) -> bool {
+        self.entries.iter().any(|(_, r)| r == record)
     }
 
     /// Every live reservation: (subnet, record path).
