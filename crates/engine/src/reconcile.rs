@@ -1,7 +1,8 @@
 //! Repairs what killed processes left behind, run each time the engine opens: a container
 //! whose maker died half-way is removed; one whose monitor died is marked exited (its
 //! init killed, its cgroup, network and mount undone) or removed for `--rm`; a removal cut
-//! short is finished; a mount left on an exited container is undone.
+//! short is finished (a record renamed away for deletion is deleted); a mount left on an
+//! exited container is undone.
 //!
 //! It reads every record but touches only those whose owner or monitor is dead.
 
@@ -29,6 +30,7 @@ impl Engine {
                 self.thaw(&id);
             }
         }
+        self.store.remove_leftovers();
         if repaired {
             self.store.remove_dangling_names();
             if let Ok(n) = self.networks() {

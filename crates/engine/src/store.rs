@@ -4,6 +4,11 @@
 //! `<root>/containers/names/<name>`, a symlink to the ID, which makes names unique by
 //! `symlink(2)` itself: two CLIs racing for one name cannot both win.
 //!
+//! A record vanishes in one step: its remover holds the lock, renames the directory away
+//! (`containers/.removing-<id>`) and deletes it there. Whoever waited for the lock then finds
+//! the lock it holds no longer at the record's path and reports `NoSuchContainer`, never a
+//! half-deleted directory or a lock file recreated inside one.
+//!
 //! Lookup takes a full ID, a name or a unique ID prefix. This module never mounts,
 //! signals or starts anything.
 
@@ -27,6 +32,8 @@ pub struct Store {
 const CONFIG: &str = "container.json";
 const STATE: &str = "state.json";
 const LOCK: &str = "lock";
+/// Prefix of a record's directory while it is deleted (`.removing-<id>.<remover pid>`).
+const REMOVING: &str = ".removing-";
 
 impl Store {
     /// Opens `<root>/containers`, creating it if needed.
@@ -185,7 +192,7 @@ impl Store {
     /// Read-modify-write of the state under the container's lock.
     pub fn update<R>(&self, id: &str, change: impl FnOnce(&mut State) -> Result<R>) -> Result<R> {
         let dir = self.dir(id);
-        let _guard = lock_file(&dir.join(LOCK))?;
+        let _guard = self.lock(id)?;
         let mut state: State = read_json(&dir.join(STATE), id)?;
         let out = change(&mut state)?;
         write_state(&dir, &state)?;
@@ -193,8 +200,20 @@ impl Store {
     }
 
     /// Holds the container's lock for a multi-step operation (do not call `update` inside).
+    /// `NoSuchContainer` when the record is gone, or went while we waited for the lock.
     pub fn lock(&self, id: &str) -> Result<FileLock> {
-        lock_file(&self.dir(id).join(LOCK))
+        let path = self.dir(id).join(LOCK);
+        let lock = match lock_file(&path) {
+            Err(Error::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
+                return Err(Error::NoSuchContainer(id.to_owned()))
+            }
+            other => other?,
+        };
+        if !lock.is_at(&path) {
+            // Removed (renamed away) while we waited: what we hold is the old record's lock.
+            return Err(Error::NoSuchContainer(id.to_owned()));
+        }
+        Ok(lock)
     }
 
     /// Writes the state while the caller holds [`Store::lock`].
@@ -202,9 +221,15 @@ impl Store {
         write_state(&self.dir(id), state)
     }
 
-    /// Removes the record and its name. Refuses while anything is still mounted inside it
-    /// (removing through a mounted overlay would delete image files).
+    /// Removes the record and its name, under the record's lock: the directory is renamed
+    /// away first, so the record is gone at once for everyone, then deleted. A record already
+    /// gone is fine. Refuses while anything is still mounted inside it (removing through a
+    /// mounted overlay would delete image files).
     pub fn remove(&self, id: &str) -> Result<()> {
+        let lock = match self.lock(id) {
+            Err(Error::NoSuchContainer(_)) => return Ok(()),
+            other => other?,
+        };
         let dir = self.dir(id);
         let prefix = format!("{}/", dir.display());
         if let Some(m) = crate::mounts::mounted_under(&prefix).into_iter().next() {
@@ -222,10 +247,29 @@ impl Store {
                 let _ = fs::remove_file(&link);
             }
         }
-        match fs::remove_dir_all(&dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::at("removing the container directory", &dir, e)),
+        let doomed = self
+            .dir
+            .join(format!("{REMOVING}{id}.{}", std::process::id()));
+        fs::rename(&dir, &doomed).at("removing the container directory", &dir)?;
+        drop(lock);
+        delete_tree(&doomed)
+    }
+
+    /// Deletes what removals killed half-way left (`.removing-<id>.<pid>` directories whose
+    /// remover is gone).
+    pub fn remove_leftovers(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_prefix(REMOVING) else {
+                continue;
+            };
+            let remover = rest.rsplit('.').next().unwrap_or_default();
+            if !Path::new("/proc").join(remover).exists() {
+                let _ = delete_tree(&e.path());
+            }
         }
     }
 
@@ -251,8 +295,33 @@ impl Store {
     }
 }
 
+/// Deletes a directory tree renamed out of the store. Someone who had walked into it just
+/// before the rename may still create a lock file there: retry a few times.
+fn delete_tree(dir: &Path) -> Result<()> {
+    let mut attempts = 0;
+    loop {
+        match fs::remove_dir_all(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(_) if attempts < 5 => attempts += 1,
+            Err(e) => return Err(Error::at("removing the container directory", dir, e)),
+        }
+    }
+}
+
 /// An exclusive `flock` held until drop.
 pub struct FileLock(File);
+
+impl FileLock {
+    /// Whether the locked file is still the one at `path` (not unlinked or renamed away).
+    fn is_at(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (self.0.metadata(), fs::metadata(path)) {
+            (Ok(held), Ok(there)) => held.dev() == there.dev() && held.ino() == there.ino(),
+            _ => false,
+        }
+    }
+}
 
 impl Drop for FileLock {
     fn drop(&mut self) {
@@ -492,6 +561,68 @@ mod tests {
             .unwrap();
         store.remove(&id).unwrap();
         assert!(store.ids().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_waiter_on_a_removed_record_finds_no_container_and_recreates_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::open(root.path()).unwrap());
+        for _ in 0..30 {
+            let id = Store::new_id().unwrap();
+            store.create(&config(&id, &id[..12])).unwrap();
+            let held = store.lock(&id).unwrap();
+            let spawn = |remove: bool| {
+                let (store, id) = (store.clone(), id.clone());
+                std::thread::spawn(move || match remove {
+                    true => store.remove(&id),
+                    false => store.update(&id, |s| {
+                        s.exit_code = 1;
+                        Ok(())
+                    }),
+                })
+            };
+            let (updater, remover) = (spawn(false), spawn(true));
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            drop(held);
+            match updater.join().unwrap() {
+                Ok(()) | Err(Error::NoSuchContainer(_)) => {}
+                Err(e) => panic!("the update failed with {e}"),
+            }
+            remover.join().unwrap().unwrap();
+            assert!(!store.dir(&id).exists(), "the record came back");
+            assert!(matches!(store.lock(&id), Err(Error::NoSuchContainer(_))));
+        }
+        let left: Vec<_> = fs::read_dir(root.path().join("containers"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, ["names"], "{left:?}");
+    }
+
+    #[test]
+    fn what_a_killed_remover_left_is_deleted() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let dead = root.path().join(format!(
+            "containers/{REMOVING}{}.{}",
+            "a".repeat(64),
+            i32::MAX
+        ));
+        let live = root.path().join(format!(
+            "containers/{REMOVING}{}.{}",
+            "b".repeat(64),
+            std::process::id()
+        ));
+        for d in [&dead, &live] {
+            fs::create_dir_all(d.join("upper/x")).unwrap();
+        }
+        store.remove_leftovers();
+        assert!(!dead.exists(), "a dead remover's leftover stays");
+        assert!(
+            live.exists(),
+            "a live remover's directory was taken from it"
+        );
     }
 
     #[test]

@@ -62,10 +62,18 @@ pub fn kill(engine: &Engine, args: KillArgs) -> Outcome {
     })
 }
 
+/// `rm -f` of a container that is not there succeeds silently (Docker since 20.10), so
+/// `rm -f X` racing with `run --rm --name X` exits 0 whoever removes it first.
 pub fn rm(engine: &Engine, args: RmArgs) -> Outcome {
-    for_each(&args.containers, |c| {
-        engine.remove(c, args.force).map_err(Failure::from)
-    })
+    let mut code = 0;
+    for c in &args.containers {
+        match engine.remove(c, args.force) {
+            Ok(()) => say(c)?,
+            Err(six_engine::Error::NoSuchContainer(_)) if args.force => {}
+            Err(e) => code = report(Failure::from(e)).max(code),
+        }
+    }
+    Ok(code)
 }
 
 pub fn wait(engine: &Engine, args: ContainersArg) -> Outcome {

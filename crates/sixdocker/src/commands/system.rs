@@ -68,7 +68,10 @@ pub fn reset(engine: &Engine, force: bool) -> Outcome {
         )));
     }
     for c in engine.list(true)? {
-        engine.remove(&c.id, true)?;
+        match engine.remove(&c.id, true) {
+            Ok(()) | Err(six_engine::Error::NoSuchContainer(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     engine.networks()?.remove_all()?;
     for image in engine.images().list()? {
