@@ -1,8 +1,11 @@
 //! The outer image archive (docker-archive or OCI image layout, maybe gzip/zstd compressed)
 //! spooled into a temp dir in the store: every regular file is written under a numbered
 //! name (never under its archive path, so a hostile path cannot point anywhere) and hashed
-//! on the way. `load` then dispatches on what the archive holds. Never writes a layer;
-//! docker_archive.rs and oci_layout.rs read the spooled files and do that.
+//! on the way; a hardlink entry (some tools store identical layer tars once and link the
+//! others to it) names the spooled file of the earlier entry, so nothing is held in memory
+//! and nothing is read twice. `load` then dispatches on what the archive holds, and adds
+//! the images it staged all at once (register.rs). Never writes a layer; docker_archive.rs
+//! and oci_layout.rs read the spooled files and do that.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -15,8 +18,10 @@ use tempfile::TempDir;
 use crate::compression;
 use crate::digest::{Digest, HashingWriter};
 use crate::error::{Error, IoContext, Result};
+use crate::fsutil::{self, CopyError};
 use crate::layer;
 use crate::progress::Progress;
+use crate::register::Staged;
 use crate::store::{ImageStore, Paths};
 use crate::unpack::clean_path;
 use crate::{docker_archive, oci_layout, Image};
@@ -24,6 +29,7 @@ use crate::{docker_archive, oci_layout, Image};
 const WHAT: &str = "image archive";
 
 /// One regular file of the archive, on disk.
+#[derive(Clone)]
 pub(crate) struct SpooledFile {
     pub path: PathBuf,
     pub digest: Digest,
@@ -62,19 +68,26 @@ impl Spool {
                     let path = dir.path().join(n.to_string());
                     let f = File::create(&path).ctx("creating", &path)?;
                     let mut w = HashingWriter::new(BufWriter::with_capacity(256 * 1024, f));
-                    std::io::copy(&mut entry, &mut w).map_err(corrupt)?;
+                    fsutil::copy(&mut entry, &mut w).map_err(|e| match e {
+                        CopyError::Read(e) => corrupt(e),
+                        CopyError::Write(e) => Error::io(format!("writing {}", path.display()), e),
+                    })?;
                     let (digest, _, buf) = w.finish();
                     buf.into_inner().map_err(|e| {
                         Error::io(format!("writing {}", path.display()), e.into_error())
                     })?;
                     files.insert(key, SpooledFile { path, digest });
                 }
-                tar::EntryType::Symlink | tar::EntryType::Link => {
+                tar::EntryType::Symlink => {
                     let target = entry
                         .link_name_bytes()
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
                         .unwrap_or_default();
                     symlinks.insert(key, target);
+                }
+                tar::EntryType::Link => {
+                    let earlier = hardlink_target(&entry, &shown, &files)?;
+                    files.insert(key, earlier);
                 }
                 _ => {}
             }
@@ -90,7 +103,7 @@ impl Spool {
         self.files.contains_key(name)
     }
 
-    /// The file at archive path `name`, following the archive's own links (docker save
+    /// The file at archive path `name`, following the archive's own symlinks (docker save
     /// links identical layers) lexically, within the archive.
     pub(crate) fn get(&self, name: &str) -> Result<&SpooledFile> {
         let mut key = clean_key(name)?;
@@ -146,6 +159,33 @@ impl Spool {
     }
 }
 
+/// The earlier regular file a hardlink entry names. Its target is a path from the root of
+/// the archive (not from the link's directory, as a symlink's is).
+fn hardlink_target<R: Read>(
+    entry: &tar::Entry<R>,
+    shown: &str,
+    files: &HashMap<String, SpooledFile>,
+) -> Result<SpooledFile> {
+    let target = entry.link_name_bytes().unwrap_or_default();
+    let target_shown = String::from_utf8_lossy(&target).into_owned();
+    let key = clean_path(&target, &target_shown)
+        .ok()
+        .flatten()
+        .map(|p| p.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            Error::unsafe_entry(
+                shown,
+                format!("hardlink target {target_shown:?} leads out of the archive"),
+            )
+        })?;
+    files.get(&key).cloned().ok_or_else(|| {
+        Error::unsafe_entry(
+            shown,
+            format!("hardlink target {target_shown:?} is not an earlier file of the archive"),
+        )
+    })
+}
+
 fn clean_key(name: &str) -> Result<String> {
     let rel = clean_path(name.as_bytes(), name)?
         .ok_or_else(|| Error::corrupt(WHAT, "a file name is empty"))?;
@@ -170,35 +210,45 @@ fn resolve_within(base: &str, target: &str) -> Option<String> {
 impl ImageStore {
     /// Loads every image of a docker-archive (`docker save`, `podman save`) or OCI
     /// image-layout archive (`podman save --format oci-archive`, skopeo `oci-archive:`),
-    /// whole or gzip/zstd compressed, with plain, gzip or zstd layers.
+    /// whole or gzip/zstd compressed, with plain, gzip or zstd layers. All or nothing: if
+    /// any image of the archive is refused, no image, name or layer is added.
     pub fn load(&self, archive: &mut dyn Read, progress: &Progress) -> Result<Vec<Image>> {
         let _span = tracing::info_span!("load").entered();
+        self.load_staged(archive, progress)
+            .map_err(|e| e.on_store_disk(&self.paths.dir))
+    }
+
+    fn load_staged(&self, archive: &mut dyn Read, progress: &Progress) -> Result<Vec<Image>> {
         let bar = progress.bar("reading archive", None);
         let spool = Spool::read(&self.paths, &mut bar.reader(archive))?;
         bar.done();
-        if spool.has("manifest.json") {
-            docker_archive::load(self, &spool, progress)
+        let staged = if spool.has("manifest.json") {
+            docker_archive::stage(self, &spool, progress)?
         } else if spool.has("index.json") {
-            oci_layout::load(self, &spool, progress)
+            oci_layout::stage(self, &spool, progress)?
         } else {
-            Err(Error::corrupt(
+            return Err(Error::corrupt(
                 WHAT,
                 "it has neither manifest.json (docker-archive) nor index.json (OCI image layout)",
-            ))
-        }
+            ));
+        };
+        // The spooled archive goes before the images are added: less on disk at once.
+        drop(spool);
+        self.register(staged)
     }
 
-    /// Prepares one layer of an archive: skipped if the store has it, else decompressed,
-    /// checked against `diff_id` and unpacked in a temp dir.
-    pub(crate) fn prepare_archive_layer(
+    /// Stages one layer of an archive, unless the store has it or it is staged already:
+    /// decompressed, checked against `diff_id` and unpacked in a temp dir.
+    pub(crate) fn stage_archive_layer(
         &self,
+        staged: &mut Staged,
         spool: &Spool,
         file: &str,
         diff_id: &Digest,
         progress: &Progress,
-    ) -> Result<layer::PreparedLayer> {
-        if let Some(existing) = layer::existing(&self.paths, diff_id) {
-            return Ok(existing);
+    ) -> Result<()> {
+        if staged.has_layer(diff_id) || layer::existing(&self.paths, diff_id).is_some() {
+            return Ok(());
         }
         let bar = progress.bar(&format!("layer {}", &diff_id.hex()[..12]), None);
         let mut reader = bar.reader(spool.open(file)?);
@@ -209,7 +259,8 @@ impl ImageStore {
             &format!("layer {file}"),
         )?;
         bar.done();
-        Ok(prepared)
+        staged.add_layer(prepared);
+        Ok(())
     }
 }
 

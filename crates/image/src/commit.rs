@@ -1,7 +1,10 @@
 //! `commit`: a container's overlay upper dir becomes ONE new layer on top of its image's
 //! layers (overlay whiteouts → `.wh.NAME`, opaque dirs → `.wh..wh..opq`), with the base's
 //! config kept and updated by the caller's change, and a history entry. The upper dir is
-//! only read. Never pauses or otherwise touches the container (the engine's job).
+//! only read. A commit killed at any moment leaves nothing the next `open` does not
+//! remove: its temp tar and layer carry its PID, and an image it had not named yet is
+//! listed in its register marker (register.rs). Never pauses or otherwise touches the
+//! container (the engine's job).
 
 use std::io::{BufReader, BufWriter, Seek, Write};
 use std::path::Path;
@@ -14,6 +17,7 @@ use crate::layer;
 use crate::pack::{pack_dir, PackMode};
 use crate::progress::Progress;
 use crate::reference::Reference;
+use crate::register::Staged;
 use crate::store::ImageStore;
 use crate::Image;
 
@@ -44,7 +48,34 @@ impl ImageStore {
         let base_bytes = self.config_bytes(base)?;
         let mut config: ConfigFile = serde_json::from_slice(&base_bytes)
             .map_err(|e| Error::damaged(&self.dir().join("blobs/sha256").join(&base.id), e))?;
+        let prepared = self
+            .prepare_upper(upper_dir, progress)
+            .map_err(|e| e.on_store_disk(&self.paths.dir))?;
 
+        let created = Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true);
+        let merged = config.image_config().merged(&change);
+        config.set_image_config(&merged);
+        config.created = Some(created.clone());
+        config.rootfs.diff_ids.push(prepared.diff_id.clone());
+        config.history.push(History {
+            created: Some(created),
+            created_by: Some("sixdocker commit".to_owned()),
+            comment: reference.as_ref().map(|r| format!("committed as {r}")),
+            empty_layer: false,
+        });
+        let bytes = config.to_bytes();
+        let mut staged = Staged::default();
+        staged.add_layer(prepared);
+        staged.add_image(config, bytes, reference.into_iter().collect());
+        let img = self
+            .register_one(staged)
+            .map_err(|e| e.on_store_disk(&self.paths.dir))?;
+        tracing::info!(id = %img.short_id(), layers = img.layers.len(), "committed image");
+        Ok(img)
+    }
+
+    /// The changes in `upper_dir` as a layer tar, unpacked in a temp dir of the store.
+    fn prepare_upper(&self, upper_dir: &Path, progress: &Progress) -> Result<layer::PreparedLayer> {
         let bar = progress.bar("committing", None);
         let mut tmp = layer::temp_file(&self.paths)?;
         let tmp_path = tmp.path().to_owned();
@@ -59,28 +90,11 @@ impl ImageStore {
         }
         bar.done();
         tmp.as_file_mut().rewind().ctx("rewinding", &tmp_path)?;
-        let prepared = layer::prepare(
+        layer::prepare(
             &self.paths,
             &mut BufReader::new(tmp.as_file_mut()),
             None,
             "committed layer",
-        )?;
-
-        let created = Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true);
-        let merged = config.image_config().merged(&change);
-        config.set_image_config(&merged);
-        config.created = Some(created.clone());
-        config.rootfs.diff_ids.push(prepared.diff_id.clone());
-        config.history.push(History {
-            created: Some(created),
-            created_by: Some("sixdocker commit".to_owned()),
-            comment: reference.as_ref().map(|r| format!("committed as {r}")),
-            empty_layer: false,
-        });
-        let bytes = config.to_bytes();
-        let refs: Vec<Reference> = reference.into_iter().collect();
-        let img = self.register(&config, &bytes, vec![prepared], &refs)?;
-        tracing::info!(id = %img.short_id(), layers = img.layers.len(), "committed image");
-        Ok(img)
+        )
     }
 }

@@ -1,5 +1,5 @@
 //! docker-archive, the format of `docker save` / `podman save`: `manifest.json` (a list of
-//! {Config, RepoTags, Layers}), config JSON files and layer tars. `load` reads it from a
+//! {Config, RepoTags, Layers}), config JSON files and layer tars. `stage` reads it from a
 //! spooled archive; `save` writes it (legacy layout: `<id>.json`, `<diff-id>/layer.tar`),
 //! which Docker and Podman both load. Never unpacks a layer itself (layer.rs does).
 
@@ -15,6 +15,7 @@ use crate::digest::Digest;
 use crate::error::{Error, IoContext, Result};
 use crate::progress::Progress;
 use crate::reference::Reference;
+use crate::register::Staged;
 use crate::store::ImageStore;
 use crate::Image;
 
@@ -27,8 +28,9 @@ struct ManifestEntry {
     layers: Vec<String>,
 }
 
-/// Loads every image listed in `manifest.json`.
-pub(crate) fn load(store: &ImageStore, spool: &Spool, progress: &Progress) -> Result<Vec<Image>> {
+/// Stages every image listed in `manifest.json`: first every config and name is read and
+/// checked (cheap, so a bad last image fails before any layer is unpacked), then the layers.
+pub(crate) fn stage(store: &ImageStore, spool: &Spool, progress: &Progress) -> Result<Staged> {
     let manifest: Vec<ManifestEntry> = spool.read_json("manifest.json")?;
     if manifest.is_empty() {
         return Err(Error::corrupt(
@@ -36,7 +38,7 @@ pub(crate) fn load(store: &ImageStore, spool: &Spool, progress: &Progress) -> Re
             "manifest.json lists no images",
         ));
     }
-    let mut images = Vec::new();
+    let mut checked = Vec::new();
     for entry in manifest {
         let config_bytes = spool.read_bytes(&entry.config)?;
         check_named_digest(&entry.config, &config_bytes)?;
@@ -55,19 +57,22 @@ pub(crate) fn load(store: &ImageStore, spool: &Spool, progress: &Progress) -> Re
                 ),
             ));
         }
-        let mut prepared = Vec::new();
-        for (file, diff_id) in entry.layers.iter().zip(diff_ids) {
-            prepared.push(store.prepare_archive_layer(spool, file, diff_id, progress)?);
-        }
         let refs = entry
             .repo_tags
-            .unwrap_or_default()
             .iter()
+            .flatten()
             .map(|t| Reference::parse(t))
             .collect::<Result<Vec<_>>>()?;
-        images.push(store.register(&config, &config_bytes, prepared, &refs)?);
+        checked.push((entry.layers, config, config_bytes, refs));
     }
-    Ok(images)
+    let mut staged = Staged::default();
+    for (files, config, config_bytes, refs) in checked {
+        for (file, diff_id) in files.iter().zip(&config.rootfs.diff_ids) {
+            store.stage_archive_layer(&mut staged, spool, file, diff_id, progress)?;
+        }
+        staged.add_image(config, config_bytes, refs);
+    }
+    Ok(staged)
 }
 
 /// A config named `<64 hex>.json` or `blobs/sha256/<64 hex>` must hash to that name.

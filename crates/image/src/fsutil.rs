@@ -1,8 +1,9 @@
 //! Small file-system helpers the store relies on: atomic writes (temp, fsync, rename, fsync
-//! of the directory) and the store-wide `flock`. Never decides what to write or where.
+//! of the directory), the store-wide `flock`, and a copy that tells a bad source (a corrupt
+//! archive) from a failed write (a full disk). Never decides what to write or where.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -18,7 +19,10 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(".tmp-")
         .tempfile_in(dir)
         .ctx("creating a temp file in", dir)?;
-    tmp.write_all(bytes).ctx("writing", tmp.path())?;
+    // Through the File: the context names the path; tempfile's own wrapper would again.
+    tmp.as_file_mut()
+        .write_all(bytes)
+        .ctx("writing", tmp.path())?;
     tmp.as_file().sync_all().ctx("syncing", tmp.path())?;
     tmp.persist(path)
         .map_err(|e| Error::io(format!("renaming into place {}", path.display()), e.error))?;
@@ -58,6 +62,34 @@ impl StoreLock {
     }
 }
 
+/// Which side of a [`copy`] failed.
+#[derive(Debug)]
+pub(crate) enum CopyError {
+    /// Reading the source: a truncated or corrupt archive, a bad compressed stream.
+    Read(io::Error),
+    /// Writing the destination: the store's disk (full, read-only, failing).
+    Write(io::Error),
+}
+
+/// Copies `from` into `to` until the end of `from`; returns the bytes copied.
+pub(crate) fn copy<R: Read + ?Sized, W: Write + ?Sized>(
+    from: &mut R,
+    to: &mut W,
+) -> std::result::Result<u64, CopyError> {
+    let mut buf = [0u8; 32 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        to.write_all(&buf[..n]).map_err(CopyError::Write)?;
+        total += n as u64;
+    }
+}
+
 /// Creates `dir` (and parents) unless it exists.
 pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
@@ -89,6 +121,35 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn copy_tells_a_bad_source_from_a_failed_write() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("bad source"))
+            }
+        }
+        impl Write for Failing {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::from_raw_os_error(libc::ENOSPC))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out = Vec::new();
+        assert_eq!(copy(&mut &b"abc"[..], &mut out).unwrap(), 3);
+        assert_eq!(out, b"abc");
+        assert!(matches!(
+            copy(&mut Failing, &mut out),
+            Err(CopyError::Read(_))
+        ));
+        assert!(matches!(
+            copy(&mut &b"abc"[..], &mut Failing),
+            Err(CopyError::Write(e)) if e.raw_os_error() == Some(libc::ENOSPC)
+        ));
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! Recovery from killed commands. Work in progress lives in `tmp/` under names that carry
-//! the PID of the process doing it (`layer-<pid>-…`, `load-<pid>-…`, and the intent markers
-//! `register-<pid>-…` / `remove-<pid>-…` written while the store itself changes). `open`
-//! removes the entries of dead processes; if a dead process left an intent marker, it then
-//! collects garbage: layers, blobs and short links that no image record refers to, and
-//! stale temp files of atomic writes. Garbage collection runs under the store lock, where
-//! every install is complete, so it never races with an image being added.
-//! Never touches image records or names.
+//! the PID of the process doing it (`layer-<pid>-…`, `load-<pid>-…`, `blob-<pid>-…`, and the
+//! intent markers `register-<pid>-…` / `remove-<pid>-…` written while the store itself
+//! changes). `open` removes the entries of dead processes; if a dead process left an intent
+//! marker, it then undoes what that process half-made: the image records a register marker
+//! lists that no name points at (the process died before naming them), then layers, blobs
+//! and short links that no image record refers to, and stale temp files of atomic writes.
+//! This runs under the store lock, where every install is complete, so it never races with
+//! an image being added. Never touches names.
 
 use std::collections::HashSet;
 use std::fs;
+use std::io::Write;
 
 use crate::digest::Digest;
 use crate::error::{IoContext, Result};
@@ -34,6 +36,22 @@ impl Intent {
         Ok(Intent(path))
     }
 
+    /// The marker of a register that creates these image records (IDs, 64 hex), one a
+    /// line, on disk before the first record is.
+    pub(crate) fn begin_adding(paths: &Paths, new_records: &[String]) -> Result<Intent> {
+        let intent = Intent::begin(paths, "register")?;
+        if !new_records.is_empty() {
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .open(&intent.0)
+                .ctx("opening", &intent.0)?;
+            f.write_all(new_records.join("\n").as_bytes())
+                .and_then(|()| f.sync_all())
+                .ctx("writing", &intent.0)?;
+        }
+        Ok(intent)
+    }
+
     pub(crate) fn done(self) {
         let _ = fs::remove_file(&self.0);
     }
@@ -49,7 +67,8 @@ impl ImageStore {
     /// Removes the temp work of dead processes; collects garbage if one of them died while
     /// changing the store. Cheap when there is nothing to do (one readdir).
     pub(crate) fn recover(&self) -> Result<()> {
-        let mut interrupted = false;
+        let mut markers = Vec::new();
+        let mut unnamed_candidates = Vec::new();
         for e in fs::read_dir(&self.paths.tmp)
             .ctx("reading", &self.paths.tmp)?
             .flatten()
@@ -62,13 +81,24 @@ impl ImageStore {
                 continue;
             }
             tracing::debug!(path = %e.path().display(), "removing work of a dead process");
-            interrupted |= name.starts_with("register-") || name.starts_with("remove-");
-            // Another process may be sweeping the same entry right now; that is fine.
-            let _ = remove_any(&e.path());
+            if name.starts_with("register-") {
+                let listed = fs::read_to_string(e.path()).unwrap_or_default();
+                unnamed_candidates.extend(listed.lines().map(str::to_owned));
+                markers.push(e.path());
+            } else if name.starts_with("remove-") {
+                markers.push(e.path());
+            } else {
+                // Another process may be sweeping the same entry right now; that is fine.
+                let _ = remove_any(&e.path());
+            }
         }
-        if interrupted {
+        if !markers.is_empty() {
             let _lock = self.lock()?;
-            self.collect_garbage()?;
+            self.undo_added(&unnamed_candidates)?;
+            // Only now: a marker must outlive the sweep it asks for.
+            for m in markers {
+                let _ = remove_any(&m);
+            }
         }
         Ok(())
     }

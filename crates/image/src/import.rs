@@ -13,6 +13,7 @@ use crate::layer;
 use crate::pack::{pack_dir, PackMode};
 use crate::progress::Progress;
 use crate::reference::Reference;
+use crate::register::Staged;
 use crate::store::ImageStore;
 use crate::Image;
 
@@ -43,6 +44,7 @@ impl ImageStore {
             "sixdocker import",
             progress,
         )
+        .map_err(|e| e.on_store_disk(&self.paths.dir))
     }
 
     /// `import` with a chosen creation time, config and history line (used for the
@@ -70,8 +72,10 @@ impl ImageStore {
         }];
         let cfg = ConfigFile::new(created, config, vec![prepared.diff_id.clone()], history);
         let bytes = cfg.to_bytes();
-        let refs: Vec<Reference> = reference.into_iter().collect();
-        let img = self.register(&cfg, &bytes, vec![prepared], &refs)?;
+        let mut staged = Staged::default();
+        staged.add_layer(prepared);
+        staged.add_image(cfg, bytes, reference.into_iter().collect());
+        let img = self.register_one(staged)?;
         tracing::info!(id = %img.short_id(), "imported image");
         Ok(img)
     }

@@ -20,7 +20,7 @@ use tempfile::TempDir;
 use crate::compression;
 use crate::digest::{Digest, HashingWriter};
 use crate::error::{Error, IoContext, Result};
-use crate::fsutil::{remove_any, sync_dir, write_atomic};
+use crate::fsutil::{self, remove_any, sync_dir, write_atomic, CopyError};
 use crate::store::{ImageStore, Paths};
 use crate::unpack::unpack_layer;
 
@@ -50,8 +50,10 @@ pub(crate) fn prepare(
     let file = File::create(&tar_path).ctx("creating", &tar_path)?;
     let mut writer = HashingWriter::new(BufWriter::with_capacity(256 * 1024, file));
     let mut plain = compression::decompressed(stream, what)?;
-    std::io::copy(&mut plain, &mut writer)
-        .map_err(|e| Error::corrupt(what, format!("cannot decompress: {e}")))?;
+    fsutil::copy(&mut plain, &mut writer).map_err(|e| match e {
+        CopyError::Read(e) => Error::corrupt(what, format!("cannot decompress: {e}")),
+        CopyError::Write(e) => Error::io(format!("writing {}", tar_path.display()), e),
+    })?;
     let (diff_id, _, buf) = writer.finish();
     buf.into_inner()
         .map_err(|e| Error::io(format!("writing {}", tar_path.display()), e.into_error()))?

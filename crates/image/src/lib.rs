@@ -25,6 +25,7 @@ mod overlay;
 mod pack;
 mod progress;
 mod reference;
+mod register;
 mod store;
 mod unpack;
 mod whiteout;

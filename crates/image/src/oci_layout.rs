@@ -15,8 +15,8 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::reference::Reference;
+use crate::register::Staged;
 use crate::store::ImageStore;
-use crate::Image;
 
 const WHAT: &str = "OCI image layout";
 
@@ -55,25 +55,33 @@ struct Manifest {
     layers: Vec<Descriptor>,
 }
 
-/// Loads every image the top-level `index.json` lists.
-pub(crate) fn load(store: &ImageStore, spool: &Spool, progress: &Progress) -> Result<Vec<Image>> {
+/// Stages every image the top-level `index.json` lists: first every manifest and config is
+/// read and checked, then the layers.
+pub(crate) fn stage(store: &ImageStore, spool: &Spool, progress: &Progress) -> Result<Staged> {
     let index: Index = spool.read_json("index.json")?;
     if index.manifests.is_empty() {
         return Err(Error::corrupt(WHAT, "index.json lists no manifests"));
     }
-    let mut images = Vec::new();
+    let mut checked = Vec::new();
     for desc in &index.manifests {
         let refs = references(&desc.annotations);
         let manifest_desc = pick_manifest(spool, desc)?;
-        images.push(load_manifest(
-            store,
-            spool,
-            &manifest_desc,
-            &refs,
-            progress,
-        )?);
+        checked.push((read_manifest(spool, &manifest_desc)?, refs));
     }
-    Ok(images)
+    let mut staged = Staged::default();
+    for ((manifest, config, config_bytes), refs) in checked {
+        for (layer, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
+            if staged.has_layer(diff_id) || crate::layer::existing(&store.paths, diff_id).is_some()
+            {
+                continue;
+            }
+            spool.blob_checked(&layer.digest)?;
+            let name = format!("blobs/sha256/{}", layer.digest.hex());
+            store.stage_archive_layer(&mut staged, spool, &name, diff_id, progress)?;
+        }
+        staged.add_image(config, config_bytes, refs);
+    }
+    Ok(staged)
 }
 
 fn is_index(media_type: &str) -> bool {
@@ -109,40 +117,26 @@ fn pick_manifest(spool: &Spool, desc: &Descriptor) -> Result<Descriptor> {
     Err(Error::corrupt(WHAT, "indexes nested too deeply"))
 }
 
-fn load_manifest(
-    store: &ImageStore,
-    spool: &Spool,
-    desc: &Descriptor,
-    refs: &[Reference],
-    progress: &Progress,
-) -> Result<Image> {
+/// The manifest `desc` names, its config (parsed and raw), checked against each other.
+fn read_manifest(spool: &Spool, desc: &Descriptor) -> Result<(Manifest, ConfigFile, Vec<u8>)> {
     let manifest: Manifest = read_blob_json(spool, &desc.digest)?;
     let config_file = spool.blob_checked(&manifest.config.digest)?;
     let config_bytes =
         std::fs::read(&config_file.path).map_err(|e| Error::io("reading config blob", e))?;
     let config: ConfigFile = serde_json::from_slice(&config_bytes)
         .map_err(|e| Error::corrupt(WHAT, format!("config {}: {e}", manifest.config.digest)))?;
-    let diff_ids = &config.rootfs.diff_ids;
-    if diff_ids.len() != manifest.layers.len() {
+    if config.rootfs.diff_ids.len() != manifest.layers.len() {
         return Err(Error::corrupt(
             WHAT,
             format!(
                 "config has {} layers, manifest {} lists {}",
-                diff_ids.len(),
+                config.rootfs.diff_ids.len(),
                 desc.digest,
                 manifest.layers.len()
             ),
         ));
     }
-    let mut prepared = Vec::new();
-    for (layer, diff_id) in manifest.layers.iter().zip(diff_ids) {
-        if crate::layer::existing(&store.paths, diff_id).is_none() {
-            spool.blob_checked(&layer.digest)?;
-        }
-        let name = format!("blobs/sha256/{}", layer.digest.hex());
-        prepared.push(store.prepare_archive_layer(spool, &name, diff_id, progress)?);
-    }
-    store.register(&config, &config_bytes, prepared, refs)
+    Ok((manifest, config, config_bytes))
 }
 
 fn read_blob_json<T: serde::de::DeserializeOwned>(spool: &Spool, digest: &Digest) -> Result<T> {

@@ -1,6 +1,6 @@
 //! `ImageStore`: the on-disk layout under `<root>/image`, image records, name resolution,
 //! listing, tagging and removal. Archive formats, commit and mounts live in their own
-//! modules and call [`ImageStore::register`] to add an image.
+//! modules and stage images that `register.rs` adds, all or nothing.
 //!
 //! ```text
 //! <root>/image/lock               flock: held exclusively by every writer
@@ -25,7 +25,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{ensure_dir, remove_any, write_atomic, StoreLock};
 use crate::gc::Intent;
 use crate::index::NameIndex;
-use crate::layer::{self, PreparedLayer};
+use crate::layer;
 use crate::reference::Reference;
 use crate::Image;
 
@@ -62,15 +62,15 @@ impl Paths {
         self.blobs.join(d.hex())
     }
 
-    fn record(&self, id_hex: &str) -> PathBuf {
+    pub(crate) fn record(&self, id_hex: &str) -> PathBuf {
         self.images.join(format!("{id_hex}.json"))
     }
 }
 
 /// What `images/<id>.json` holds: enough to resolve, list and mount without the config blob.
 #[derive(Serialize, Deserialize, Clone, Debug)]
-struct ImageRecord {
-    id: String,
+pub(crate) struct ImageRecord {
+    pub id: String,
     created: DateTime<Utc>,
     /// Diff-ids, bottom layer first.
     layers: Vec<Digest>,
@@ -345,20 +345,13 @@ impl ImageStore {
         Ok(out)
     }
 
-    /// Adds an image: installs its prepared layers, stores the config blob, writes the
-    /// record and points `references` at it, all under the store lock.
-    pub(crate) fn register(
+    /// Writes the record of the image with this config (its layers must be installed)
+    /// and stores the config blob. Call with the store lock held.
+    pub(crate) fn write_record(
         &self,
         config: &ConfigFile,
         config_bytes: &[u8],
-        layers: Vec<PreparedLayer>,
-        references: &[Reference],
-    ) -> Result<Image> {
-        let _lock = self.lock()?;
-        let intent = Intent::begin(&self.paths, "register")?;
-        for l in layers {
-            l.install(&self.paths)?;
-        }
+    ) -> Result<ImageRecord> {
         let id = layer::put_blob(&self.paths, config_bytes)?;
         let created = config
             .created
@@ -384,18 +377,11 @@ impl ImageStore {
             size,
             config: config.image_config(),
         };
-        let record_path = self.paths.record(id.hex());
         write_atomic(
-            &record_path,
+            &self.paths.record(id.hex()),
             &serde_json::to_vec_pretty(&rec).unwrap_or_default(),
         )?;
-        let mut index = NameIndex::read(&self.paths.index)?;
-        for r in references {
-            index.set(r, id.hex());
-        }
-        index.write()?;
-        intent.done();
-        Ok(to_image(rec, &index))
+        Ok(rec)
     }
 
     /// The raw config JSON of an image.
@@ -405,7 +391,7 @@ impl ImageStore {
     }
 }
 
-fn to_image(rec: ImageRecord, index: &NameIndex) -> Image {
+pub(crate) fn to_image(rec: ImageRecord, index: &NameIndex) -> Image {
     Image {
         repo_tags: index.names_of(&rec.id),
         id: rec.id,

@@ -18,6 +18,7 @@ use nix::sys::time::TimeSpec;
 use tar::EntryType;
 
 use crate::error::{Error, IoContext, Result};
+use crate::fsutil::{self, CopyError};
 use crate::whiteout::{self, WH_META_PREFIX, WH_OPAQUE, WH_PREFIX};
 
 /// Unpacks the tar stream `tar` into `dest`, which must exist and be empty.
@@ -75,7 +76,10 @@ pub(crate) fn unpack_layer<R: Read>(tar: R, dest: &Path, what: &str) -> Result<u
                     .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
                     .open(&target)
                     .ctx("creating", &target)?;
-                size += io::copy(&mut entry, &mut f).map_err(corrupt)?;
+                size += fsutil::copy(&mut entry, &mut f).map_err(|e| match e {
+                    CopyError::Read(e) => corrupt(e),
+                    CopyError::Write(e) => Error::io(format!("writing {}", target.display()), e),
+                })?;
             }
             EntryType::Directory => {
                 if !clear_existing(&target, true)? {

@@ -5,7 +5,9 @@ mod common;
 
 use std::fs;
 
-use common::{assert_three_layer_view, docker_archive, oci_archive, three_layers, TestRoot, E, Z};
+use common::{
+    assert_three_layer_view, docker_archive, oci_archive, tar_of, three_layers, TestRoot, E, Z,
+};
 use six_image::Progress;
 
 #[test]
@@ -238,4 +240,90 @@ fn an_oci_blob_that_does_not_match_its_digest_is_refused() {
         .to_string();
     assert!(e.starts_with("digest mismatch for blobs/sha256/"), "{e}");
     assert!(t.store.list().unwrap().is_empty());
+}
+
+/// A hardlink entry of the outer archive, as tar writes a second copy of a file.
+fn add_hardlink(b: &mut tar::Builder<Vec<u8>>, path: &str, target: &str) {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Link);
+    h.set_mode(0o644);
+    h.set_size(0);
+    b.append_link(&mut h, path, target).unwrap();
+}
+
+#[test]
+fn a_layer_stored_as_a_hardlink_to_an_earlier_one_loads() {
+    let t = TestRoot::new();
+    let shared = tar_of(&[E::Dir("etc/"), E::File("etc/shared", b"shared")]);
+    let own_plain = tar_of(&[E::File("own", b"own")]);
+    let own = common::compress(&own_plain, Z::Gzip);
+    let config1 = common::config_for(std::slice::from_ref(&shared), &["one"]);
+    let config2 = common::config_for(&[shared.clone(), own_plain], &["two"]);
+    let mut b = tar::Builder::new(Vec::new());
+    // The content once, under a name no image lists; each image's layer.tar is a hardlink
+    // to it (by archive path, as tar writes a second name of the same file).
+    let blob = format!("./blobs/sha256/{}", common::sha256_hex(&shared));
+    common::add_file(&mut b, &blob, &shared);
+    add_hardlink(&mut b, "aaa/layer.tar", &blob);
+    add_hardlink(&mut b, "bbb/layer.tar", &blob);
+    common::add_file(&mut b, "ccc/layer.tar", &own);
+    common::add_file(&mut b, "one.json", &config1);
+    common::add_file(&mut b, "two.json", &config2);
+    let manifest = serde_json::json!([
+        {"Config": "one.json", "RepoTags": ["one:1"], "Layers": ["aaa/layer.tar"]},
+        {"Config": "two.json", "RepoTags": ["two:1"], "Layers": ["bbb/layer.tar", "ccc/layer.tar"]},
+    ]);
+    common::add_file(
+        &mut b,
+        "manifest.json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
+    let loaded = t
+        .store
+        .load(&mut &b.into_inner().unwrap()[..], &Progress::hidden())
+        .unwrap();
+    assert_eq!(loaded.len(), 2);
+    let two = t.store.resolve("two:1").unwrap();
+    assert_eq!(two.layers[0], t.store.resolve("one:1").unwrap().layers[0]);
+    let m = t.store.mount_rootfs(&two, &t.container_dir("h")).unwrap();
+    assert_eq!(
+        fs::read_to_string(m.merged.join("etc/shared")).unwrap(),
+        "shared"
+    );
+    assert_eq!(fs::read_to_string(m.merged.join("own")).unwrap(), "own");
+    m.unmount().unwrap();
+    assert!(t.mounts().is_empty());
+}
+
+#[test]
+fn hardlinks_of_the_outer_archive_that_lead_nowhere_are_refused() {
+    let t = TestRoot::new();
+    let before = common::store_state(&t.store);
+    for (target, needle) in [
+        (
+            "../../etc/passwd",
+            "refusing archive entry \"b/layer.tar\": hardlink target \"../../etc/passwd\" leads out of the archive",
+        ),
+        (
+            "later/layer.tar",
+            "refusing archive entry \"b/layer.tar\": hardlink target \"later/layer.tar\" is not an earlier file of the archive",
+        ),
+    ] {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Link);
+        h.set_size(0);
+        h.set_path("b/layer.tar").unwrap();
+        h.set_link_name_literal(target).unwrap();
+        h.set_cksum();
+        b.append(&h, std::io::empty()).unwrap();
+        common::add_file(&mut b, "later/layer.tar", b"x");
+        let e = t
+            .store
+            .load(&mut &b.into_inner().unwrap()[..], &Progress::hidden())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, needle);
+    }
+    assert_eq!(common::store_state(&t.store), before);
 }

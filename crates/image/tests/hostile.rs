@@ -9,12 +9,8 @@ use std::path::Path;
 use common::{docker_archive, tar_of, TestRoot, E, Z};
 use six_image::Progress;
 
-/// What the store holds, to prove a refused archive added nothing.
 fn store_state(t: &TestRoot) -> Vec<usize> {
-    ["layers", "images", "blobs/sha256", "l", "tmp"]
-        .iter()
-        .map(|d| fs::read_dir(t.store.dir().join(d)).unwrap().count())
-        .collect()
+    common::store_state(&t.store)
 }
 
 /// Imports `tar` (as a flat rootfs) and loads it (as the one layer of a docker-archive);

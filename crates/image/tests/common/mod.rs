@@ -173,18 +173,44 @@ pub fn add_file(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
 
 /// A docker-archive of one image with these layers (uncompressed tars, compressed as asked).
 pub fn docker_archive(layers: &[(Vec<u8>, Z)], tags: &[&str]) -> Vec<u8> {
-    let plain: Vec<Vec<u8>> = layers.iter().map(|(l, _)| l.clone()).collect();
-    let config = config_for(&plain, &["sh"]);
-    let config_name = format!("{}.json", sha256_hex(&config));
+    docker_archive_of(&[Archived {
+        layers: layers.to_vec(),
+        tags,
+        cmd: "sh",
+    }])
+}
+
+/// One image of a multi-image test archive: its layers, names and command (images with
+/// the same layers differ by their command, so each gets its own ID).
+pub struct Archived<'a> {
+    pub layers: Vec<(Vec<u8>, Z)>,
+    pub tags: &'a [&'a str],
+    pub cmd: &'a str,
+}
+
+/// A docker-archive of several images, in order; image `i`'s layer `j` is stored as
+/// `layer{j}/layer.tar` for the first image and `img{i}-layer{j}/layer.tar` after it.
+pub fn docker_archive_of(images: &[Archived]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
-    let mut names = Vec::new();
-    for (i, (l, z)) in layers.iter().enumerate() {
-        let name = format!("layer{i}/layer.tar");
-        add_file(&mut b, &name, &compress(l, *z));
-        names.push(name);
+    let mut manifest = Vec::new();
+    for (i, img) in images.iter().enumerate() {
+        let plain: Vec<Vec<u8>> = img.layers.iter().map(|(l, _)| l.clone()).collect();
+        let config = config_for(&plain, &[img.cmd]);
+        let config_name = format!("{}.json", sha256_hex(&config));
+        let mut names = Vec::new();
+        for (j, (l, z)) in img.layers.iter().enumerate() {
+            let name = match i {
+                0 => format!("layer{j}/layer.tar"),
+                _ => format!("img{i}-layer{j}/layer.tar"),
+            };
+            add_file(&mut b, &name, &compress(l, *z));
+            names.push(name);
+        }
+        add_file(&mut b, &config_name, &config);
+        manifest.push(
+            serde_json::json!({"Config": config_name, "RepoTags": img.tags, "Layers": names}),
+        );
     }
-    add_file(&mut b, &config_name, &config);
-    let manifest = serde_json::json!([{"Config": config_name, "RepoTags": tags, "Layers": names}]);
     add_file(
         &mut b,
         "manifest.json",
@@ -195,49 +221,98 @@ pub fn docker_archive(layers: &[(Vec<u8>, Z)], tags: &[&str]) -> Vec<u8> {
 
 /// An OCI image layout archive of one image with these layers, named `ref_name`.
 pub fn oci_archive(layers: &[(Vec<u8>, Z)], ref_name: &str) -> Vec<u8> {
-    let plain: Vec<Vec<u8>> = layers.iter().map(|(l, _)| l.clone()).collect();
-    let config = config_for(&plain, &["sh"]);
+    oci_archive_of(&[Archived {
+        layers: layers.to_vec(),
+        tags: &[ref_name],
+        cmd: "sh",
+    }])
+}
+
+/// An OCI image layout archive of several images, each named by its first tag (the
+/// `org.opencontainers.image.ref.name` annotation).
+pub fn oci_archive_of(images: &[Archived]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     add_file(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
-    let mut layer_descs = Vec::new();
-    for (l, z) in layers {
-        let blob = compress(l, *z);
-        let media = match z {
-            Z::Plain => "application/vnd.oci.image.layer.v1.tar",
-            Z::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
-            Z::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
-        };
-        layer_descs.push(serde_json::json!({"mediaType": media, "digest": format!("sha256:{}", sha256_hex(&blob)), "size": blob.len()}));
-        add_file(
-            &mut b,
-            &format!("blobs/sha256/{}", sha256_hex(&blob)),
-            &blob,
-        );
+    let mut manifests = Vec::new();
+    let mut written = std::collections::HashSet::new();
+    let mut add_blob = |b: &mut tar::Builder<Vec<u8>>, blob: &[u8]| {
+        if written.insert(sha256_hex(blob)) {
+            add_file(b, &format!("blobs/sha256/{}", sha256_hex(blob)), blob);
+        }
+    };
+    for img in images {
+        let (layers, ref_name) = (&img.layers, img.tags[0]);
+        let plain: Vec<Vec<u8>> = layers.iter().map(|(l, _)| l.clone()).collect();
+        let config = config_for(&plain, &[img.cmd]);
+        let mut layer_descs = Vec::new();
+        for (l, z) in layers {
+            let blob = compress(l, *z);
+            let media = match z {
+                Z::Plain => "application/vnd.oci.image.layer.v1.tar",
+                Z::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+                Z::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+            };
+            layer_descs.push(serde_json::json!({"mediaType": media, "digest": format!("sha256:{}", sha256_hex(&blob)), "size": blob.len()}));
+            add_blob(&mut b, &blob);
+        }
+        add_blob(&mut b, &config);
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", sha256_hex(&config)), "size": config.len()},
+            "layers": layer_descs
+        }))
+        .unwrap();
+        add_blob(&mut b, &manifest);
+        manifests.push(serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{}", sha256_hex(&manifest)),
+            "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": ref_name}}));
     }
-    add_file(
-        &mut b,
-        &format!("blobs/sha256/{}", sha256_hex(&config)),
-        &config,
-    );
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", sha256_hex(&config)), "size": config.len()},
-        "layers": layer_descs
-    }))
-    .unwrap();
-    add_file(
-        &mut b,
-        &format!("blobs/sha256/{}", sha256_hex(&manifest)),
-        &manifest,
-    );
-    let index = serde_json::json!({
-        "schemaVersion": 2,
-        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": format!("sha256:{}", sha256_hex(&manifest)),
-            "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": ref_name}}]
-    });
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": manifests});
     add_file(&mut b, "index.json", &serde_json::to_vec(&index).unwrap());
     b.into_inner().unwrap()
+}
+
+/// What the store holds (entries in layers, images, blobs, short links, tmp), to prove a
+/// refused archive added nothing.
+pub fn store_state(store: &ImageStore) -> Vec<usize> {
+    ["layers", "images", "blobs/sha256", "l", "tmp"]
+        .iter()
+        .map(|d| std::fs::read_dir(store.dir().join(d)).unwrap().count())
+        .collect()
+}
+
+/// A small tmpfs mounted at `<dir>/small` for tests that fill a disk; unmounted on drop,
+/// even when the test fails.
+pub struct SmallTmpfs {
+    pub path: PathBuf,
+}
+
+impl SmallTmpfs {
+    pub fn mount(dir: &Path, size_kib: u64) -> SmallTmpfs {
+        let path = dir.join("small");
+        std::fs::create_dir_all(&path).unwrap();
+        nix::mount::mount(
+            Some("tmpfs"),
+            &path,
+            Some("tmpfs"),
+            nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
+            Some(format!("size={size_kib}k,mode=0700").as_str()),
+        )
+        .unwrap();
+        SmallTmpfs { path }
+    }
+
+    /// Bytes in use on it.
+    pub fn used(&self) -> u64 {
+        let s = nix::sys::statvfs::statvfs(&self.path).unwrap();
+        (s.blocks() - s.blocks_free()) as u64 * s.fragment_size() as u64
+    }
+}
+
+impl Drop for SmallTmpfs {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH);
+    }
 }
 
 /// Three layers: files, then deletions and an opaque dir, then a deleted directory.

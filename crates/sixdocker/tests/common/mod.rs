@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)] // not every test file names things
 pub use six_testkit::unique_name;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sixdocker");
