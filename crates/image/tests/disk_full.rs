@@ -8,8 +8,11 @@ mod common;
 use std::fs;
 use std::io::Write;
 
-use common::{docker_archive_of, store_state, tar_of, Archived, SmallTmpfs, TestRoot, E, Z};
+use common::{
+    docker_archive_of, small_tmpfs, store_state, tar_of, used_bytes, Archived, TestRoot, E, Z,
+};
 use six_image::{Error, ImageConfig, ImageStore, Progress};
+use six_testkit::SmallTmpfs;
 
 /// `len` bytes that no compressor shrinks.
 fn noise(len: usize, seed: u64) -> Vec<u8> {
@@ -42,9 +45,9 @@ fn assert_disk_full(e: &Error, store: &ImageStore) -> String {
 #[test]
 fn an_archive_bigger_than_the_disk_is_refused_as_a_full_disk() {
     let t = TestRoot::new();
-    let small = SmallTmpfs::mount(t.path(), 4 * 1024);
-    let store = ImageStore::open(&small.path).unwrap();
-    let (before, used) = (store_state(&store), small.used());
+    let small = small_tmpfs(t.path(), 4 * 1024);
+    let store = ImageStore::open(small.path()).unwrap();
+    let (before, used) = (store_state(&store), used_bytes(small.path()));
     let big = tar_of(&[E::File("big", &noise(6 << 20, 1))]);
     for z in [Z::Plain, Z::Gzip] {
         let archive = common::docker_archive(&[(big.clone(), z)], &["big:1"]);
@@ -52,12 +55,18 @@ fn an_archive_bigger_than_the_disk_is_refused_as_a_full_disk() {
             .load(&mut &archive[..], &Progress::hidden())
             .unwrap_err();
         assert_disk_full(&e, &store);
-        assert_eq!((store_state(&store), small.used()), (before.clone(), used));
+        assert_eq!(
+            (store_state(&store), used_bytes(small.path())),
+            (before.clone(), used)
+        );
         let e = store
             .import(&mut &big[..], Some("big:2"), &Progress::hidden())
             .unwrap_err();
         assert_disk_full(&e, &store);
-        assert_eq!((store_state(&store), small.used()), (before.clone(), used));
+        assert_eq!(
+            (store_state(&store), used_bytes(small.path())),
+            (before.clone(), used)
+        );
     }
     assert!(store.list().unwrap().is_empty());
 }
@@ -67,8 +76,8 @@ struct Filler(std::path::PathBuf);
 
 impl Filler {
     fn leave(small: &SmallTmpfs, free: u64) -> Filler {
-        let path = small.path.join("filler");
-        let s = nix::sys::statvfs::statvfs(&small.path).unwrap();
+        let path = small.path().join("filler");
+        let s = nix::sys::statvfs::statvfs(small.path()).unwrap();
         let avail = s.blocks_available() as u64 * s.fragment_size() as u64;
         let mut f = fs::File::create(&path).unwrap();
         let chunk = vec![0u8; 64 * 1024];
@@ -91,8 +100,8 @@ impl Drop for Filler {
 #[test]
 fn running_out_of_space_at_any_step_of_a_load_leaves_nothing_half_made() {
     let t = TestRoot::new();
-    let small = SmallTmpfs::mount(t.path(), 2 * 1024);
-    let store = ImageStore::open(&small.path).unwrap();
+    let small = small_tmpfs(t.path(), 2 * 1024);
+    let store = ImageStore::open(small.path()).unwrap();
     // Small layers: adding the images then takes more room than the spooled archive, which
     // is freed before they are added, so the sweep runs out of space in every step.
     let shared = (tar_of(&[E::File("shared", b"shared")]), Z::Gzip);
@@ -113,7 +122,7 @@ fn running_out_of_space_at_any_step_of_a_load_leaves_nothing_half_made() {
     let mut failed_while = Vec::new();
     let mut loaded = None;
     for pages in 0..400u64 {
-        let (before, used) = (store_state(&store), small.used());
+        let (before, used) = (store_state(&store), used_bytes(small.path()));
         let filler = Filler::leave(&small, pages * 4096);
         let result = store.load(&mut &archive[..], &Progress::hidden());
         drop(filler);
@@ -125,7 +134,7 @@ fn running_out_of_space_at_any_step_of_a_load_leaves_nothing_half_made() {
             Err(e) => {
                 failed_while.push(assert_disk_full(&e, &store));
                 assert_eq!(
-                    (store_state(&store), small.used()),
+                    (store_state(&store), used_bytes(small.path())),
                     (before, used),
                     "half-made after {e}"
                 );
@@ -157,8 +166,8 @@ fn running_out_of_space_at_any_step_of_a_load_leaves_nothing_half_made() {
 #[test]
 fn a_commit_onto_a_full_disk_says_so_and_adds_nothing() {
     let t = TestRoot::new();
-    let small = SmallTmpfs::mount(t.path(), 8 * 1024);
-    let store = ImageStore::open(&small.path).unwrap();
+    let small = small_tmpfs(t.path(), 8 * 1024);
+    let store = ImageStore::open(small.path()).unwrap();
     let base = store
         .import(
             &mut &tar_of(&[E::File("base", b"base")])[..],
@@ -169,11 +178,14 @@ fn a_commit_onto_a_full_disk_says_so_and_adds_nothing() {
     let upper = t.path().join("upper");
     fs::create_dir(&upper).unwrap();
     fs::write(upper.join("big"), noise(10 << 20, 4)).unwrap();
-    let (before, used) = (store_state(&store), small.used());
+    let (before, used) = (store_state(&store), used_bytes(small.path()));
     let e = store
         .commit(&base, &upper, ImageConfig::default(), Some("c:1"))
         .unwrap_err();
     assert_disk_full(&e, &store);
-    assert_eq!((store_state(&store), small.used()), (before, used));
+    assert_eq!(
+        (store_state(&store), used_bytes(small.path())),
+        (before, used)
+    );
     assert_eq!(store.list().unwrap().len(), 1);
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::Sandbox;
 
@@ -89,40 +89,10 @@ fn a_hostile_second_image_loads_nothing_and_its_name_is_shown_escaped() {
     );
 }
 
-/// A small tmpfs over the sandbox's image store, unmounted on drop (declare it after the
-/// sandbox, so it goes first, before the sandbox checks for leftover mounts).
-struct SmallStore(PathBuf);
-
-impl SmallStore {
-    fn mount(sb: &Sandbox, size_kib: u64) -> SmallStore {
-        let path = sb.root().join("image");
-        std::fs::create_dir_all(&path).unwrap();
-        nix::mount::mount(
-            Some("tmpfs"),
-            &path,
-            Some("tmpfs"),
-            nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
-            Some(format!("size={size_kib}k").as_str()),
-        )
-        .unwrap();
-        SmallStore(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for SmallStore {
-    fn drop(&mut self) {
-        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
-    }
-}
-
 #[test]
 fn a_full_disk_during_load_is_called_a_full_disk() {
-    let sb = Sandbox::new();
-    let store = SmallStore::mount(&sb, 2 * 1024);
+    let sb = Sandbox::with_small_root(2 << 20);
+    let store = sb.root().join("image");
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     let noise: Vec<u8> = (0..3 << 20)
         .map(|_| {
@@ -139,11 +109,11 @@ fn a_full_disk_during_load_is_called_a_full_disk() {
         1,
         &format!(
             "disk full: no space left for the image store {} (while writing ",
-            store.path().display()
+            store.display()
         ),
     );
     assert!(!r.stderr.contains("corrupt"), "{r:?}");
-    let tmp = store.path().join("tmp");
+    let tmp = store.join("tmp");
     assert_eq!(
         std::fs::read_dir(&tmp).unwrap().count(),
         0,

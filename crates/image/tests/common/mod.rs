@@ -281,38 +281,15 @@ pub fn store_state(store: &ImageStore) -> Vec<usize> {
         .collect()
 }
 
-/// A small tmpfs mounted at `<dir>/small` for tests that fill a disk; unmounted on drop,
-/// even when the test fails.
-pub struct SmallTmpfs {
-    pub path: PathBuf,
+/// A small tmpfs at `<dir>/small` for tests that fill a disk (unmounted on drop).
+pub fn small_tmpfs(dir: &Path, size_kib: u64) -> six_testkit::SmallTmpfs {
+    six_testkit::SmallTmpfs::mount(&dir.join("small"), size_kib * 1024).unwrap()
 }
 
-impl SmallTmpfs {
-    pub fn mount(dir: &Path, size_kib: u64) -> SmallTmpfs {
-        let path = dir.join("small");
-        std::fs::create_dir_all(&path).unwrap();
-        nix::mount::mount(
-            Some("tmpfs"),
-            &path,
-            Some("tmpfs"),
-            nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
-            Some(format!("size={size_kib}k,mode=0700").as_str()),
-        )
-        .unwrap();
-        SmallTmpfs { path }
-    }
-
-    /// Bytes in use on it.
-    pub fn used(&self) -> u64 {
-        let s = nix::sys::statvfs::statvfs(&self.path).unwrap();
-        (s.blocks() - s.blocks_free()) as u64 * s.fragment_size() as u64
-    }
-}
-
-impl Drop for SmallTmpfs {
-    fn drop(&mut self) {
-        let _ = nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH);
-    }
+/// Bytes in use on the file system at `path`.
+pub fn used_bytes(path: &Path) -> u64 {
+    let s = nix::sys::statvfs::statvfs(path).unwrap();
+    (s.blocks() - s.blocks_free()) as u64 * s.fragment_size() as u64
 }
 
 /// Three layers: files, then deletions and an opaque dir, then a deleted directory.
