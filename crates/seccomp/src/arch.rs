@@ -8,6 +8,41 @@ use crate::tables;
 /// The x32 ABI shares AUDIT_ARCH_X86_64 and marks its syscall numbers with this bit.
 pub(crate) const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
+/// FNV-1a over every table's names and numbers, computed at build time: part of
+/// [`crate::compiler_id`], so regenerated tables invalidate cached programs.
+pub(crate) const TABLES_FINGERPRINT: u64 = fingerprint(&[
+    tables::x86_64::SYSCALLS,
+    tables::x32::SYSCALLS,
+    tables::i386::SYSCALLS,
+    tables::aarch64::SYSCALLS,
+    tables::arm::SYSCALLS,
+]);
+
+const fn fingerprint(tables: &[&[(&str, u32)]]) -> u64 {
+    const fn mix(mut h: u64, bytes: &[u8]) -> u64 {
+        let mut i = 0;
+        while i < bytes.len() {
+            h ^= bytes[i] as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+            i += 1;
+        }
+        h
+    }
+    let mut h = 0xcbf2_9ce4_8422_2325;
+    let mut t = 0;
+    while t < tables.len() {
+        let mut i = 0;
+        while i < tables[t].len() {
+            h = mix(h, tables[t][i].0.as_bytes());
+            h = mix(h, &tables[t][i].1.to_le_bytes());
+            i += 1;
+        }
+        h = mix(h, b"/");
+        t += 1;
+    }
+    h
+}
+
 /// One syscall ABI a process on this host can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Target {
@@ -30,12 +65,21 @@ impl Target {
         }
     }
 
-    /// The ABI an OCI architecture names, if processes on this host can use it.
-    /// `None` for an architecture this host cannot run (its rules could never apply).
-    pub fn from_oci(a: Arch) -> Option<Target> {
-        let native = Target::native()?;
+    /// Every ABI there is a table for.
+    pub const ALL: [Target; 5] = [
+        Target::X86_64,
+        Target::X32,
+        Target::I386,
+        Target::Aarch64,
+        Target::Arm,
+    ];
+
+    /// The ABI an OCI architecture names, if processes on a host whose native ABI is `host`
+    /// can use it. `None` for an architecture that host cannot run (its rules could never
+    /// apply).
+    pub fn from_oci(a: Arch, host: Target) -> Option<Target> {
         let t = match a {
-            Arch::ScmpArchNative => native,
+            Arch::ScmpArchNative => host,
             Arch::ScmpArchX86_64 => Target::X86_64,
             Arch::ScmpArchX32 => Target::X32,
             Arch::ScmpArchX86 => Target::I386,
@@ -43,11 +87,22 @@ impl Target {
             Arch::ScmpArchArm => Target::Arm,
             _ => return None,
         };
-        let runs_here = match native {
+        host.runs(t).then_some(t)
+    }
+
+    /// Whether a host whose native ABI is `self` runs processes of ABI `t`.
+    pub fn runs(self, t: Target) -> bool {
+        match self {
             Target::X86_64 => matches!(t, Target::X86_64 | Target::X32 | Target::I386),
-            _ => matches!(t, Target::Aarch64 | Target::Arm),
-        };
-        runs_here.then_some(t)
+            Target::Aarch64 => matches!(t, Target::Aarch64 | Target::Arm),
+            other => other == t,
+        }
+    }
+
+    /// Whether syscall arguments of this ABI are 32-bit C types (ILP32): only their low
+    /// words mean anything to the kernel, and only those are compared (as libseccomp does).
+    pub fn has_32_bit_args(self) -> bool {
+        !matches!(self, Target::X86_64 | Target::Aarch64)
     }
 
     /// The AUDIT_ARCH_* value the kernel puts in `seccomp_data.arch`.
@@ -99,6 +154,10 @@ mod tests {
         assert_eq!(Target::X86_64.number("read"), Some(0));
         assert_eq!(Target::X86_64.number("unshare"), Some(272));
         assert_eq!(Target::X86_64.number("mseal"), Some(462));
+        assert_eq!(Target::X86_64.number("io_pgetevents"), Some(333));
+        assert_eq!(Target::I386.number("clock_gettime64"), Some(403));
+        assert_eq!(Target::Arm.number("set_tls"), Some(0xf_0005));
+        assert_eq!(Target::Arm.number("sync_file_range2"), Some(341));
         assert_eq!(Target::I386.number("mount"), Some(21));
         assert_eq!(Target::X32.number("read"), Some(X32_SYSCALL_BIT));
         assert_eq!(Target::Aarch64.number("openat"), Some(56));
@@ -108,6 +167,17 @@ mod tests {
             "aarch64 has no open(2)"
         );
         assert_eq!(Target::X86_64.number("no_such_call"), None);
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_any_name_or_number() {
+        let table: &[(&str, u32)] = &[("read", 0), ("write", 1)];
+        let base = fingerprint(&[table]);
+        assert_ne!(base, fingerprint(&[&[("read", 0), ("write", 2)]]));
+        assert_ne!(base, fingerprint(&[&[("read", 0), ("writf", 1)]]));
+        assert_ne!(base, fingerprint(&[&[("read", 0)], &[("write", 1)]]));
+        assert_eq!(base, fingerprint(&[table]));
+        assert_ne!(TABLES_FINGERPRINT, 0);
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -125,8 +195,12 @@ mod tests {
             Target::X86_64.number("personality"),
             Some(libc::SYS_personality as u32)
         );
-        assert_eq!(Target::from_oci(Arch::ScmpArchX86), Some(Target::I386));
-        assert_eq!(Target::from_oci(Arch::ScmpArchAarch64), None);
-        assert_eq!(Target::from_oci(Arch::ScmpArchMips), None);
+        let host = Target::X86_64;
+        assert_eq!(
+            Target::from_oci(Arch::ScmpArchX86, host),
+            Some(Target::I386)
+        );
+        assert_eq!(Target::from_oci(Arch::ScmpArchAarch64, host), None);
+        assert_eq!(Target::from_oci(Arch::ScmpArchMips, host), None);
     }
 }

@@ -30,6 +30,21 @@ pub struct Insn {
     pub k: u32,
 }
 
+impl Insn {
+    /// Instructions from `struct sock_filter` records (8 bytes each, little-endian: our
+    /// cache format, and what the kernel and libseccomp use on every host we support).
+    pub(crate) fn decode_all(b: &[u8]) -> Vec<Insn> {
+        b.chunks_exact(8)
+            .map(|c| Insn {
+                code: u16::from_le_bytes([c[0], c[1]]),
+                jt: c[2],
+                jf: c[3],
+                k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+            })
+            .collect()
+    }
+}
+
 /// A place in the program, known before its address is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Label(usize);

@@ -4,10 +4,12 @@
 //!
 //! Layout: check `seccomp_data.arch` (an ABI not covered gets SECCOMP_RET_KILL_PROCESS, as
 //! libseccomp's bad-arch action kills); per ABI, a binary search over syscall-number ranges
-//! (x86_64 sends x32 numbers, marked by bit 30, to the x32 tree or to the default action);
+//! (x86_64 sends x32 numbers, marked by bit 30, to the x32 tree, or kills the process when
+//! x32 is not covered);
 //! a syscall with argument rules jumps to its own block, the others straight to a shared
-//! `ret`. Rules for one syscall are ORed, conditions in one rule ANDed; a rule without
-//! conditions applies when no conditional rule matched.
+//! `ret`. Rules for one syscall are ORed, conditions in one rule ANDed (on 64-bit values; on
+//! the low words for the 32-bit ABIs x32, i386 and arm); a rule without conditions applies
+//! when no conditional rule matched. Names no table has are reported in one warning.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -140,6 +142,23 @@ pub(crate) fn compile(s: &LinuxSeccomp) -> Result<Program> {
         what: format!("seccomp on {}", std::env::consts::ARCH),
         why: "sixrun has syscall tables for x86_64 and aarch64 hosts only",
     })?;
+    compile_for(s, native)
+}
+
+/// The names in `s` that no syscall table has (on any ABI), sorted, each once.
+pub(crate) fn unknown_names(s: &LinuxSeccomp) -> Vec<String> {
+    let names: BTreeSet<&String> = s
+        .syscalls()
+        .iter()
+        .flatten()
+        .flat_map(|r| r.names())
+        .filter(|n| Target::ALL.iter().all(|t| t.number(n).is_none()))
+        .collect();
+    names.into_iter().cloned().collect()
+}
+
+/// Compiles `s` for a host whose native ABI is `host` (tests compile for other hosts too).
+pub(crate) fn compile_for(s: &LinuxSeccomp, host: Target) -> Result<Program> {
     if s.listener_path().is_some() {
         return Err(Error::Unsupported {
             what: "listenerPath".into(),
@@ -149,9 +168,18 @@ pub(crate) fn compile(s: &LinuxSeccomp) -> Result<Program> {
     let default = action_value(s.default_action(), s.default_errno_ret(), "defaultAction")?;
     let flags = flag_bits(s.flags().as_deref().unwrap_or_default())?;
 
-    let mut targets = BTreeSet::from([native]);
+    let unknown = unknown_names(s);
+    if !unknown.is_empty() {
+        tracing::warn!(
+            "seccomp: the profile names syscalls that sixrun's tables (Linux {}) do not have on any architecture; their rules are skipped: {}",
+            crate::tables::KERNEL,
+            unknown.join(", ")
+        );
+    }
+
+    let mut targets = BTreeSet::from([host]);
     for a in s.architectures().iter().flatten() {
-        match Target::from_oci(*a) {
+        match Target::from_oci(*a, host) {
             Some(t) => {
                 targets.insert(t);
             }
@@ -172,10 +200,9 @@ pub(crate) fn compile(s: &LinuxSeccomp) -> Result<Program> {
         let sets = condition_sets(first, rule.args().as_deref().unwrap_or_default())?;
         for name in rule.names() {
             for &t in &targets {
-                let Some(nr) = t.number(name) else {
-                    tracing::debug!("seccomp: no syscall {name} on {t:?}; rule skipped");
-                    continue;
-                };
+                // Names of other ABIs (chown32 on x86_64) are expected in profiles that
+                // cover several; names no ABI has were reported above.
+                let Some(nr) = t.number(name) else { continue };
                 let entry = table.entry(t).or_default().entry(nr).or_default();
                 match sets.as_slice() {
                     [only] if only.is_empty() => {
@@ -214,7 +241,25 @@ fn generate(
     let mut asm = Asm::default();
     let default_l = asm.label();
     let mut rets: HashMap<u32, Label> = HashMap::from([(default, default_l)]);
-    let mut blocks: Vec<(Label, &Syscall)> = Vec::new();
+    let mut blocks: Vec<Block> = Vec::new();
+    // x32 numbers in a filter without x32 get the bad-architecture action, as with
+    // libseccomp: else a denylist would let x32 callers through.
+    let no_x32_l = if targets.contains(&Target::X86_64) && !targets.contains(&Target::X32) {
+        *rets.entry(RET_KILL_PROCESS).or_insert_with(|| asm.label())
+    } else {
+        default_l
+    };
+    let mut search = |asm: &mut Asm, t: Target| {
+        let segs = segments(
+            t,
+            table.get(&t).unwrap_or(&empty),
+            asm,
+            &mut rets,
+            &mut blocks,
+            (default, default_l),
+        );
+        tree(asm, &segs);
+    };
 
     // Which ABI: one section per AUDIT_ARCH (x86_64 and x32 share one).
     let sections: Vec<(u32, Label)> = {
@@ -239,55 +284,36 @@ fn generate(
         let main = in_section.iter().copied().find(|&t| t != Target::X32);
         let has_x32 = in_section.contains(&Target::X32);
         if audit == Target::X86_64.audit_arch() {
-            let x32_l = if has_x32 { asm.label() } else { default_l };
-            asm.jge(X32_SYSCALL_BIT, To::Next, To::Skip(1));
+            let x32_l = if has_x32 { asm.label() } else { no_x32_l };
+            // -1 (what a tracer sets to skip a call) is not x32: it goes to the x86_64
+            // search, where no syscall has it, as with libseccomp.
+            asm.jge(X32_SYSCALL_BIT, To::Next, To::Skip(2));
+            asm.jeq(u32::MAX, To::Skip(1), To::Next);
             asm.ja(x32_l);
-            if let Some(t) = main {
-                let segs = segments(
-                    table.get(&t).unwrap_or(&empty),
-                    &mut asm,
-                    &mut rets,
-                    &mut blocks,
-                    (default, default_l),
-                );
-                tree(&mut asm, &segs);
-            } else {
-                asm.ja(default_l);
+            match main {
+                Some(t) => search(&mut asm, t),
+                None => asm.ja(default_l),
             }
             if has_x32 {
                 asm.bind(x32_l);
-                let segs = segments(
-                    table.get(&Target::X32).unwrap_or(&empty),
-                    &mut asm,
-                    &mut rets,
-                    &mut blocks,
-                    (default, default_l),
-                );
-                tree(&mut asm, &segs);
+                search(&mut asm, Target::X32);
             }
         } else if let Some(t) = main {
-            let segs = segments(
-                table.get(&t).unwrap_or(&empty),
-                &mut asm,
-                &mut rets,
-                &mut blocks,
-                (default, default_l),
-            );
-            tree(&mut asm, &segs);
+            search(&mut asm, t);
         }
     }
 
-    for (l, sc) in blocks {
-        asm.bind(l);
-        for (conds, action) in &sc.conditional {
+    for b in blocks {
+        asm.bind(b.label);
+        for (conds, action) in &b.syscall.conditional {
             let next = asm.label();
             for c in conds {
-                condition(&mut asm, c, next);
+                condition(&mut asm, c, b.low_words_only, next);
             }
             asm.ret(*action);
             asm.bind(next);
         }
-        match sc.unconditional {
+        match b.syscall.unconditional {
             Some(a) => asm.ret(a),
             None => asm.ja(default_l),
         }
@@ -303,13 +329,22 @@ fn generate(
     asm.finish()
 }
 
+/// The argument checks of one syscall of one ABI.
+struct Block<'a> {
+    label: Label,
+    syscall: &'a Syscall,
+    /// The ABI's arguments are 32-bit: compare low words only.
+    low_words_only: bool,
+}
+
 /// The number line cut into ranges, each with where to go: [(first number, target)],
 /// starting at 0 and covering every number.
 fn segments<'a>(
+    t: Target,
     syscalls: &'a BTreeMap<u32, Syscall>,
     asm: &mut Asm,
     rets: &mut HashMap<u32, Label>,
-    blocks: &mut Vec<(Label, &'a Syscall)>,
+    blocks: &mut Vec<Block<'a>>,
     (default, default_l): (u32, Label),
 ) -> Vec<(u32, Label)> {
     let mut segs: Vec<(u32, Label)> = vec![(0, default_l)];
@@ -320,7 +355,11 @@ fn segments<'a>(
             *rets.entry(value).or_insert_with(|| asm.label())
         } else {
             let l = asm.label();
-            blocks.push((l, sc));
+            blocks.push(Block {
+                label: l,
+                syscall: sc,
+                low_words_only: t.has_32_bit_args(),
+            });
             l
         };
         if u64::from(nr) != last_end {
@@ -358,8 +397,10 @@ fn tree(asm: &mut Asm, segs: &[(u32, Label)]) {
     tree(asm, &segs[mid..]);
 }
 
-/// Falls through when the 64-bit argument satisfies the condition, else jumps to `fail`.
-fn condition(asm: &mut Asm, c: &Cond, fail: Label) {
+/// Falls through when the argument satisfies the condition, else jumps to `fail`. The
+/// comparison is on full 64-bit values, or with `low_words_only` on the low 32 bits of the
+/// argument and of the condition's values (ABIs whose arguments are 32-bit, as libseccomp).
+fn condition(asm: &mut Asm, c: &Cond, low_words_only: bool, fail: Label) {
     let (lo_off, hi_off) = if cfg!(target_endian = "little") {
         (OFF_ARGS + 8 * c.index, OFF_ARGS + 8 * c.index + 4)
     } else {
@@ -368,23 +409,30 @@ fn condition(asm: &mut Asm, c: &Cond, fail: Label) {
     let (hi, lo) = ((c.value >> 32) as u32, c.value as u32);
     let pass = asm.label();
     let (f, p) = (To::L(fail), To::L(pass));
+    let wide = !low_words_only;
     match c.op {
         Op::ScmpCmpEq => {
-            asm.load(hi_off);
-            asm.jeq(hi, To::Next, f);
+            if wide {
+                asm.load(hi_off);
+                asm.jeq(hi, To::Next, f);
+            }
             asm.load(lo_off);
             asm.jeq(lo, To::Next, f);
         }
         Op::ScmpCmpNe => {
-            asm.load(hi_off);
-            asm.jeq(hi, To::Next, p);
+            if wide {
+                asm.load(hi_off);
+                asm.jeq(hi, To::Next, p);
+            }
             asm.load(lo_off);
             asm.jeq(lo, f, To::Next);
         }
         Op::ScmpCmpGt | Op::ScmpCmpGe => {
-            asm.load(hi_off);
-            asm.jgt(hi, p, To::Next);
-            asm.jeq(hi, To::Next, f);
+            if wide {
+                asm.load(hi_off);
+                asm.jgt(hi, p, To::Next);
+                asm.jeq(hi, To::Next, f);
+            }
             asm.load(lo_off);
             if c.op == Op::ScmpCmpGt {
                 asm.jgt(lo, To::Next, f);
@@ -393,9 +441,11 @@ fn condition(asm: &mut Asm, c: &Cond, fail: Label) {
             }
         }
         Op::ScmpCmpLt | Op::ScmpCmpLe => {
-            asm.load(hi_off);
-            asm.jge(hi, To::Next, p);
-            asm.jeq(hi, To::Next, f);
+            if wide {
+                asm.load(hi_off);
+                asm.jge(hi, To::Next, p);
+                asm.jeq(hi, To::Next, f);
+            }
             asm.load(lo_off);
             if c.op == Op::ScmpCmpLt {
                 asm.jge(lo, f, To::Next);
@@ -405,9 +455,11 @@ fn condition(asm: &mut Asm, c: &Cond, fail: Label) {
         }
         Op::ScmpCmpMaskedEq => {
             let (dhi, dlo) = ((c.value_two >> 32) as u32, c.value_two as u32);
-            asm.load(hi_off);
-            asm.and(hi);
-            asm.jeq(dhi, To::Next, f);
+            if wide {
+                asm.load(hi_off);
+                asm.and(hi);
+                asm.jeq(dhi, To::Next, f);
+            }
             asm.load(lo_off);
             asm.and(lo);
             asm.jeq(dlo, To::Next, f);

@@ -60,7 +60,7 @@ fn every_action_has_its_kernel_value() {
 }
 
 #[test]
-fn other_abis_are_killed_unless_listed_and_x32_numbers_get_the_default() {
+fn other_abis_and_x32_numbers_are_killed_unless_listed() {
     let p = program(
         r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["mount", "getpid"], "action": "SCMP_ACT_ALLOW"}]}"#,
     );
@@ -68,9 +68,10 @@ fn other_abis_are_killed_unless_listed_and_x32_numbers_get_the_default() {
     assert_eq!(call(&p, AARCH64, 40, [0; 6]), RET_KILL_PROCESS);
     assert_eq!(
         call(&p, X86_64, nr("getpid") | X32_SYSCALL_BIT, [0; 6]),
-        EPERM,
+        RET_KILL_PROCESS,
         "x32 not listed"
     );
+    assert_eq!(call(&p, X86_64, u32::MAX, [0; 6]), EPERM, "-1 is not x32");
     let p = program(
         r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_MIPS"],
             "syscalls": [{"names": ["mount", "getpid", "arch_prctl"], "action": "SCMP_ACT_ALLOW"}]}"#,
@@ -280,7 +281,53 @@ fn unknown_names_are_skipped_and_equal_to_default_needs_no_code() {
         r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["no_such_call", "getpid"], "action": "SCMP_ACT_ERRNO"}]}"#,
     );
     assert_eq!(p, base);
-    assert_eq!(base.instructions().len(), 9, "{:?}", base.instructions());
+    // arch check (4), number (1), x32 check (3), search (1), kill for x32, default.
+    assert_eq!(base.instructions().len(), 11, "{:?}", base.instructions());
+}
+
+/// Names of other ABIs are expected (Docker's list covers all); names no table has are
+/// reported in ONE warning per compile, listing each once.
+#[test]
+fn names_no_table_has_are_warned_about_once() {
+    let json = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+        {"names": ["getpid", "no_such_call", "chown32", "set_tls", "io_pgetevents"], "action": "SCMP_ACT_ALLOW"},
+        {"names": ["no_such_call", "getpid_typo"], "action": "SCMP_ACT_LOG"}]}"#;
+    let s = parse_profile(json).unwrap();
+    assert_eq!(crate::unknown_syscalls(&s), ["getpid_typo", "no_such_call"]);
+    assert!(crate::unknown_syscalls(&docker_default()).is_empty());
+    for host in [Target::X86_64, Target::Aarch64] {
+        let profile = crate::docker::profile_for(&["CAP_SYS_ADMIN", "CAP_SYS_PTRACE"], host);
+        assert!(crate::unknown_syscalls(&profile).is_empty(), "{host:?}");
+    }
+
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || Sink(sink.clone()))
+        .finish();
+    tracing::subscriber::with_default(subscriber, || compile(&s).unwrap());
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(
+        lines[0].contains("WARN") && lines[0].ends_with("getpid_typo, no_such_call"),
+        "{text}"
+    );
+}
+
+struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[test]

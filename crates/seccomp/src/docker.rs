@@ -5,6 +5,8 @@
 
 use oci_spec::runtime::LinuxSeccomp;
 
+use crate::arch::Target;
+
 /// Syscalls Docker allows for every container, on every architecture (names an
 /// architecture does not have are skipped when compiling).
 #[rustfmt::skip]
@@ -88,7 +90,7 @@ const CLONE_NAMESPACE_FLAGS: u64 = 0x7E02_0000;
 const AF_VSOCK: u64 = 40;
 
 /// Syscalls Docker allows only when the container has a capability.
-const BY_CAPABILITY: &[(&str, &[&str])] = &[
+pub(crate) const BY_CAPABILITY: &[(&str, &[&str])] = &[
     ("CAP_DAC_READ_SEARCH", &["open_by_handle_at"]),
     (
         "CAP_SYS_ADMIN",
@@ -183,11 +185,21 @@ pub fn docker_default() -> LinuxSeccomp {
 /// "SYS_ADMIN" works too), as `docker run --cap-add` resolves it: each capability opens
 /// its group of syscalls; CAP_SYS_ADMIN also lifts the clone-flag rule and clone3's ENOSYS.
 pub fn docker_profile(caps: &[&str]) -> LinuxSeccomp {
+    let host = if cfg!(target_arch = "aarch64") {
+        Target::Aarch64
+    } else {
+        Target::X86_64
+    };
+    profile_for(caps, host)
+}
+
+/// [`docker_profile`] for a host whose native ABI is `host` (x86_64 or aarch64).
+pub(crate) fn profile_for(caps: &[&str], host: Target) -> LinuxSeccomp {
     let has = |cap: &str| {
         caps.iter()
             .any(|c| c.eq_ignore_ascii_case(cap) || c.eq_ignore_ascii_case(&cap[4..]))
     };
-    let (arches, extra): (&[&str], &[&str]) = if cfg!(target_arch = "aarch64") {
+    let (arches, extra): (&[&str], &[&str]) = if host == Target::Aarch64 {
         (&["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"], ALLOWED_ARM)
     } else {
         (

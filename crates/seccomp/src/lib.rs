@@ -7,6 +7,10 @@
 //! because it runs in the container's init right before execve. [`docker_default`] is
 //! Docker's default profile. This crate never sets no_new_privs: the caller does.
 //!
+//! The syscall tables are generated from the kernel's own tables
+//! (scripts/gen-seccomp-tables.py); [`compiler_id`] names the compiler and the tables, so a
+//! cache of compiled programs can key on it.
+//!
 //! ```no_run
 //! let program = six_seccomp::compile(&six_seccomp::docker_default())?;
 //! let cached = program.to_bytes();
@@ -22,6 +26,8 @@ mod docker_format;
 mod error;
 #[cfg(test)]
 mod interp;
+#[cfg(test)]
+mod libseccomp_tests;
 mod tables;
 
 pub use bpf::{Insn, MAX_INSNS};
@@ -35,6 +41,30 @@ use oci_spec::runtime::LinuxSeccomp;
 pub fn compile(s: &LinuxSeccomp) -> Result<Program> {
     let _span = tracing::debug_span!("seccomp_compile").entered();
     compile::compile(s)
+}
+
+/// The syscall names in `s` that no table has, on any architecture (x86_64, x32, i386,
+/// aarch64, arm): misspelt, or newer than the tables. [`compile`] skips their rules, as
+/// libseccomp does, and reports them in one `tracing` warning; a caller may print them too.
+pub fn unknown_syscalls(s: &LinuxSeccomp) -> Vec<String> {
+    compile::unknown_names(s)
+}
+
+/// Bump this when a change to the compiler changes the program some profile compiles to (a
+/// fix, a new layout): [`compiler_id`] changes with it, and so do cache keys built on it.
+const COMPILER_REVISION: u32 = 2;
+
+/// Names this compiler: crate version, [`COMPILER_REVISION`], the kernel release of the
+/// syscall tables and a fingerprint of their contents. A cache of compiled programs keys on
+/// it, so an upgrade that fixes a table or the compiler never reuses an old program.
+pub fn compiler_id() -> String {
+    format!(
+        "six-seccomp {} r{} linux-{} tables-{:016x}",
+        env!("CARGO_PKG_VERSION"),
+        COMPILER_REVISION,
+        tables::KERNEL,
+        arch::TABLES_FINGERPRINT
+    )
 }
 
 /// Parses a `linux.seccomp` JSON object, with one-line errors that name the bad value
@@ -135,15 +165,7 @@ impl Program {
                 "instruction count does not match the length",
             ));
         }
-        let insns: Vec<Insn> = b[HEADER_LEN..]
-            .chunks_exact(8)
-            .map(|c| Insn {
-                code: u16::from_le_bytes([c[0], c[1]]),
-                jt: c[2],
-                jf: c[3],
-                k: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
-            })
-            .collect();
+        let insns = Insn::decode_all(&b[HEADER_LEN..]);
         if insns.last().map(|i| i.code & 0x07) != Some(bpf::BPF_RET) {
             return Err(Error::BadBytes("the program does not end with a return"));
         }
@@ -153,4 +175,22 @@ impl Program {
 
 fn native_audit_arch() -> u32 {
     arch::Target::native().map_or(0, |t| t.audit_arch())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_compiler_id_names_version_revision_kernel_and_tables() {
+        let id = super::compiler_id();
+        assert!(id.contains(env!("CARGO_PKG_VERSION")), "{id}");
+        assert!(
+            id.contains(&format!("r{}", super::COMPILER_REVISION)),
+            "{id}"
+        );
+        assert!(id.contains(super::tables::KERNEL), "{id}");
+        assert!(
+            id.ends_with(&format!("{:016x}", super::arch::TABLES_FINGERPRINT)),
+            "{id}"
+        );
+    }
 }

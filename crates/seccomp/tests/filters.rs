@@ -148,6 +148,39 @@ fn docker_default_covers_the_i386_abi_too() {
     );
 }
 
+/// Docker's profile allows io_pgetevents, so the kernel's own answer must come back (EINVAL
+/// for a null AIO context), not the filter's EPERM (the x86_64 table once lacked it).
+#[test]
+fn docker_default_lets_io_pgetevents_reach_the_kernel() {
+    let nr: i64 = if cfg!(target_arch = "aarch64") {
+        292
+    } else {
+        333
+    };
+    assert_eq!(
+        call("docker-default", nr, &[0, 0, 0, 0, 0, 0]),
+        format!("errno={}", libc::EINVAL)
+    );
+}
+
+/// The i386 ABI's io_pgetevents (385) and 64-bit-time calls (clock_gettime64 is 403, which
+/// a 32-bit glibc calls for every clock_gettime) reach the kernel too (both were missing
+/// from the i386 table).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn docker_default_lets_i386_time64_calls_reach_the_kernel() {
+    for (nr, arg) in [("385", "0"), ("403", "0")] {
+        let out = stdout(&probe("docker-default", &["call32", nr, arg, "0"]));
+        // The kernel's answer (EINVAL or EFAULT for these null arguments), not EPERM.
+        assert!(
+            [libc::EINVAL, libc::EFAULT]
+                .map(|e| format!("errno={e}"))
+                .contains(&out),
+            "i386 syscall {nr}: {out}"
+        );
+    }
+}
+
 #[test]
 fn install_needs_no_new_privs_or_cap_sys_admin() {
     use std::os::unix::process::CommandExt;
