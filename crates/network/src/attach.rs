@@ -199,9 +199,22 @@ impl Networks {
         endpoint: &EndpointRecord,
         ports: &[PortMapping],
     ) -> Result<Vec<PortMapping>> {
+        let mut host_addresses = Vec::new();
+        if ports
+            .iter()
+            .any(|p| p.specific_host_v4().is_ok_and(|a| a.is_some()))
+        {
+            let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
+            host_addresses = host
+                .addresses_v4()
+                .map_err(netlink("listing host addresses"))?
+                .into_iter()
+                .map(|a| a.ip)
+                .collect();
+        }
         let _host = host_lock()?;
         let saved = Firewall::save()?;
-        let assigned = portmap::assign(ports, &Firewall::published(&saved))?;
+        let assigned = portmap::assign(ports, &Firewall::published(&saved), &host_addresses)?;
         let mut rules = portmap::rules(
             &assigned,
             endpoint.ip,

@@ -39,6 +39,8 @@ pub enum Error {
     NotAttached { network: String, container: String },
     #[error("invalid port mapping {value:?}: {reason}")]
     InvalidPort { value: String, reason: String },
+    #[error("-p {value}: {address} is not an address of this host")]
+    NotHostAddress { value: String, address: String },
     #[error("host port {0} is already published")]
     PortPublished(String),
     #[error("host port {port} is in use on the host: {source}")]

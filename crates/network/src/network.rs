@@ -311,7 +311,8 @@ impl Networks {
     }
 }
 
-/// A gateway must be a host address of its subnet.
+/// A gateway must be a host address of its subnet (a /31 has no network or broadcast
+/// address: both of its addresses are hosts).
 fn check_gateway(subnet: &Subnet, gateway: Ipv4Addr) -> Result<()> {
     let (g, s) = (gateway.to_string(), subnet.to_string());
     if !subnet.contains(gateway) {
@@ -320,7 +321,8 @@ fn check_gateway(subnet: &Subnet, gateway: Ipv4Addr) -> Result<()> {
             subnet: s,
         });
     }
-    if gateway == subnet.network() || gateway == subnet.broadcast() {
+    let point_to_point = subnet.prefix() >= 31;
+    if !point_to_point && (gateway == subnet.network() || gateway == subnet.broadcast()) {
         return Err(Error::GatewayReserved {
             gateway: g,
             subnet: s,

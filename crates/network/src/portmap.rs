@@ -1,7 +1,7 @@
 //! Published ports: the `PortMapping` value (parsed once from "[IP:][HOSTPORT:]CPORT[/PROTO]"),
-//! the choice of host ports (refusing one already published by any sixdocker store or bound
-//! by a host process), and the firewall rules a mapping needs. It never runs a firewall
-//! command itself; `firewall` does.
+//! the choice of host ports (refusing a host address that is not this host's, and a port
+//! already published by any sixdocker store or bound by a host process), and the firewall
+//! rules a mapping needs. It never runs a firewall command itself; `firewall` does.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
@@ -125,6 +125,24 @@ impl PortMapping {
         }
     }
 
+    /// The mapping as `-p` takes it: "IP:[HOSTPORT:]CPORT" (+ "/udp").
+    fn flag_form(&self) -> String {
+        let ip = self.host_ip.map(|ip| format!("{ip}:")).unwrap_or_default();
+        let port = self.host_port.map(|p| p.to_string()).unwrap_or_default();
+        let proto = if self.proto == Proto::Udp { "/udp" } else { "" };
+        match (ip.is_empty(), port.is_empty()) {
+            (true, true) => format!("{}{proto}", self.container_port),
+            (true, false) => format!("{port}:{}{proto}", self.container_port),
+            _ => format!("{ip}{port}:{}{proto}", self.container_port),
+        }
+    }
+
+    /// The specific host address to check against the host's own (None: every address, or
+    /// loopback, which is always this host's).
+    pub(crate) fn specific_host_v4(&self) -> Result<Option<Ipv4Addr>> {
+        Ok(self.host_v4()?.filter(|ip| !ip.is_loopback()))
+    }
+
     fn clashes(&self, proto: Proto, host_ip: Option<Ipv4Addr>, port: u16) -> Result<bool> {
         let mine = self.host_v4()?;
         Ok(self.proto == proto
@@ -142,11 +160,14 @@ fn bindable(proto: Proto, host_ip: Option<Ipv4Addr>, port: u16) -> std::io::Resu
     }
 }
 
-/// Fills in host ports: checks requested ones against every published port on the host and
-/// against host sockets; picks free ones for `-p CPORT`. Call under the host lock.
+/// Fills in host ports: checks host addresses against `host_addresses` (the host's own;
+/// only consulted for mappings on a specific non-loopback address), requested ports against
+/// every published port on the host and against host sockets; picks free ones for
+/// `-p CPORT`. Call under the host lock.
 pub(crate) fn assign(
     requested: &[PortMapping],
     published: &[Published],
+    host_addresses: &[Ipv4Addr],
 ) -> Result<Vec<PortMapping>> {
     let mut assigned: Vec<PortMapping> = Vec::with_capacity(requested.len());
     let taken =
@@ -170,6 +191,14 @@ pub(crate) fn assign(
             });
         }
         let ip = mapping.host_v4()?;
+        if let Some(address) = mapping.specific_host_v4()? {
+            if !host_addresses.contains(&address) {
+                return Err(Error::NotHostAddress {
+                    value: mapping.flag_form(),
+                    address: address.to_string(),
+                });
+            }
+        }
         let port = match mapping.host_port {
             Some(port) => {
                 if taken(&assigned, mapping.proto, ip, port)? {
@@ -330,11 +359,43 @@ mod tests {
             host_port: 40001,
         }];
         let want: PortMapping = "127.0.0.1:40001:80".parse().unwrap();
-        let e = assign(&[want], &published).unwrap_err().to_string();
+        let e = assign(&[want], &published, &[]).unwrap_err().to_string();
         assert!(e.contains("already published"), "{e}");
         // the same port for UDP is fine, and twice in one request is not
         let udp: PortMapping = "40001:80/udp".parse().unwrap();
-        let e = assign(&[udp, udp], &published).unwrap_err().to_string();
+        let e = assign(&[udp, udp], &published, &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("already published"), "{e}");
+    }
+
+    #[test]
+    fn refuses_a_host_address_that_is_not_this_hosts() {
+        // checked before any bind: 192.0.2.1 (TEST-NET-1) is never bound or sent to
+        let want: PortMapping = "192.0.2.1:40002:80".parse().unwrap();
+        let e = assign(&[want], &[], &[Ipv4Addr::new(10, 0, 0, 1)])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "-p 192.0.2.1:40002:80: 192.0.2.1 is not an address of this host"
+        );
+        // the host's own address and any loopback one pass (to the next check, published
+        // ports, which refuses these without binding)
+        let published = [Published {
+            proto: Proto::Tcp,
+            host_ip: None,
+            host_port: 40003,
+        }];
+        for ok in ["10.0.0.1:40003:80", "127.0.0.2:40003:80"] {
+            let e = assign(
+                &[ok.parse().unwrap()],
+                &published,
+                &[Ipv4Addr::new(10, 0, 0, 1)],
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("already published"), "{ok}: {e}");
+        }
     }
 }

@@ -230,7 +230,7 @@ impl SubnetRegistry {
             .lines()
             .filter_map(|line| {
                 let (subnet, record) = line.split_once(' ')?;
-                let subnet: Subnet = subnet.parse().ok()?;
+                let subnet = Subnet::parse_cidr(subnet).ok()?;
                 let record = PathBuf::from(record);
                 let live = matches!(read_record(&record), Ok(Some(n)) if n.subnet == subnet);
                 live.then_some((subnet, record))

@@ -1,5 +1,7 @@
-//! IPv4 subnets as a type: parsing "a.b.c.d/n" once, overlap tests, host ranges, and the
-//! pool default subnets are chosen from. It knows no network, lease or host state.
+//! IPv4 subnets as a type: parsing "a.b.c.d/n" once (refusing what cannot hold a gateway
+//! and a container, or is not for hosts: this-network, loopback, link-local, multicast,
+//! reserved, broadcast), overlap tests, host ranges, and the pool default subnets are chosen
+//! from. It knows no network, lease or host state.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -93,10 +95,25 @@ impl fmt::Display for Subnet {
     }
 }
 
-impl FromStr for Subnet {
-    type Err = Error;
+/// Ranges no network may use (RFC 6890), with what they are for: checked in this order, so
+/// 255.255.255.255 is named as the broadcast address rather than as part of 240.0.0.0/4.
+const NOT_FOR_HOSTS: [([u8; 4], u8, &str); 6] = [
+    ([0, 0, 0, 0], 8, "\"this network\" (0.0.0.0/8)"),
+    ([127, 0, 0, 0], 8, "loopback (127.0.0.0/8)"),
+    ([169, 254, 0, 0], 16, "link-local (169.254.0.0/16)"),
+    ([224, 0, 0, 0], 4, "multicast (224.0.0.0/4)"),
+    (
+        [255, 255, 255, 255],
+        32,
+        "the broadcast address 255.255.255.255",
+    ),
+    ([240, 0, 0, 0], 4, "reserved (240.0.0.0/4)"),
+];
 
-    fn from_str(value: &str) -> Result<Subnet, Error> {
+impl Subnet {
+    /// "a.b.c.d/n" with no host bits set; nothing more is checked (records written by
+    /// earlier versions, reservations). User input goes through `FromStr`.
+    pub(crate) fn parse_cidr(value: &str) -> Result<Subnet, Error> {
         let bad = |reason: &str| Error::InvalidSubnet {
             value: value.to_string(),
             reason: reason.to_string(),
@@ -113,14 +130,6 @@ impl FromStr for Subnet {
         if prefix > 32 {
             return Err(bad("expected a prefix length 0-32 after the '/'"));
         }
-        if prefix > 30 {
-            return Err(bad(
-                "the prefix is too long to hold a gateway and a container (at most /30)",
-            ));
-        }
-        if prefix < 8 {
-            return Err(bad("the prefix is too short (at least /8)"));
-        }
         Subnet::new(address, prefix).ok_or_else(|| {
             let network = Subnet {
                 network: address,
@@ -135,6 +144,38 @@ impl FromStr for Subnet {
     }
 }
 
+impl FromStr for Subnet {
+    type Err = Error;
+
+    /// A subnet a network can use: /8 to /31 (a /31 holds the gateway and one container,
+    /// RFC 3021, as Docker allows; a /32 only the gateway), outside the ranges that are not
+    /// for hosts (`NOT_FOR_HOSTS`).
+    fn from_str(value: &str) -> Result<Subnet, Error> {
+        let bad = |reason: String| Error::InvalidSubnet {
+            value: value.to_string(),
+            reason,
+        };
+        let subnet = Subnet::parse_cidr(value)?;
+        if subnet.prefix > 31 {
+            return Err(bad(
+                "a /32 holds only the gateway, no container (at most /31)".into(),
+            ));
+        }
+        if subnet.prefix < 8 {
+            return Err(bad("the prefix is too short (at least /8)".into()));
+        }
+        for (network, prefix, what) in NOT_FOR_HOSTS {
+            if subnet.overlaps(&Subnet {
+                network: network.into(),
+                prefix,
+            }) {
+                return Err(bad(format!("it overlaps {what}, which is not for hosts")));
+            }
+        }
+        Ok(subnet)
+    }
+}
+
 impl Serialize for Subnet {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -144,7 +185,7 @@ impl Serialize for Subnet {
 impl<'de> Deserialize<'de> for Subnet {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Subnet, D::Error> {
         let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
+        Subnet::parse_cidr(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -162,7 +203,7 @@ mod tests {
             "172.18.0.0/33",
             "abc/16",
             "172.18.0.1/16",
-            "10.0.0.0/31",
+            "10.0.0.0/32",
             "",
             "1.2.3.4/x",
         ] {
@@ -177,6 +218,47 @@ mod tests {
     }
 
     #[test]
+    fn refuses_ranges_not_for_hosts_and_too_small() {
+        for (value, reason) in [
+            ("224.0.0.0/24", "multicast (224.0.0.0/4)"),
+            ("239.1.0.0/16", "multicast"),
+            ("240.0.0.0/24", "reserved (240.0.0.0/4)"),
+            ("0.0.0.0/8", "\"this network\" (0.0.0.0/8)"),
+            ("0.1.0.0/16", "this network"),
+            ("169.254.0.0/16", "link-local (169.254.0.0/16)"),
+            ("127.0.0.0/8", "loopback"),
+            (
+                "255.255.255.252/30",
+                "the broadcast address 255.255.255.255",
+            ),
+            ("10.0.0.1/32", "only the gateway"),
+            ("10.0.0.0/7", "too short"),
+        ] {
+            let e = value.parse::<Subnet>().unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("{value:?}")) && e.contains(reason) && !e.contains('\n'),
+                "{value}: {e}"
+            );
+        }
+        // neighbours of those ranges, and the smallest sizes that hold gateway + container
+        for good in [
+            "1.0.0.0/8",
+            "126.255.255.0/24",
+            "128.0.0.0/16",
+            "169.253.0.0/16",
+            "223.255.255.0/24",
+            "10.3.0.0/30",
+            "10.3.0.4/31",
+        ] {
+            good.parse::<Subnet>()
+                .unwrap_or_else(|e| panic!("{good}: {e}"));
+        }
+        // records and reservations of earlier versions still load
+        let old: Subnet = serde_json::from_str("\"224.0.0.0/24\"").unwrap();
+        assert_eq!(old.to_string(), "224.0.0.0/24");
+    }
+
+    #[test]
     fn overlap_and_hosts() {
         let a: Subnet = "10.1.0.0/16".parse().unwrap();
         let b: Subnet = "10.1.2.0/24".parse().unwrap();
@@ -187,6 +269,11 @@ mod tests {
         assert_eq!(
             small.hosts().collect::<Vec<_>>(),
             vec![Ipv4Addr::new(10, 3, 0, 1), Ipv4Addr::new(10, 3, 0, 2)]
+        );
+        let point_to_point: Subnet = "10.3.0.4/31".parse().unwrap();
+        assert_eq!(
+            point_to_point.hosts().collect::<Vec<_>>(),
+            vec![Ipv4Addr::new(10, 3, 0, 4), Ipv4Addr::new(10, 3, 0, 5)]
         );
         assert_eq!(Subnet::default_pool().count(), 31 + 127);
     }

@@ -367,3 +367,35 @@ fn detach_of_an_exited_container_releases_at_once_and_the_kernel_takes_the_veth(
     common::assert_no_leftovers(&[host_veth], &[]);
     store.finish();
 }
+
+#[test]
+fn a_point_to_point_network_holds_the_gateway_and_one_container() {
+    // a /31 (RFC 3021, as Docker allows): both addresses are hosts, the gateway and one
+    // container; there is no room for a second one
+    let store = TestStore::new();
+    let name = six_testkit::unique_name("tp");
+    let mut spec = NetworkSpec::bridge(&name);
+    spec.subnet = Some("10.211.14.0/31".parse().unwrap());
+    let net = store.networks.create(spec).unwrap();
+    assert_eq!(net.gateway, Ipv4Addr::new(10, 211, 14, 0));
+    let (a, b) = (Netns::new(), Netns::new());
+    let (ida, idb) = (container_id(), container_id());
+    let at = store
+        .networks
+        .attach(&name, &endpoint(&ida), &a.path(), &[])
+        .unwrap();
+    assert_eq!(at.ip, Ipv4Addr::new(10, 211, 14, 1));
+    assert_eq!(address_in(&a, "eth0"), Some((at.ip, 31)));
+    a.output(&["busybox", "ping", "-c1", "-W2", "10.211.14.0"]);
+    let e = store
+        .networks
+        .attach(&name, &endpoint(&idb), &b.path(), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no free address") && e.contains("10.211.14.0/31"),
+        "{e}"
+    );
+    store.networks.detach(&name, &ida).unwrap();
+    store.finish();
+}

@@ -1,6 +1,7 @@
 //! Networks under bad luck and bad input, through the CLI: `network create` killed at each
-//! step of its work leaves nothing half-made. Every network uses a subnet 10.211.X.0/24 of
-//! its own; no traffic is sent anywhere.
+//! step of its work leaves nothing half-made; subnets that are not for hosts or too small
+//! are refused; `-p` on an address that is not this host's says so. Every network uses a
+//! subnet 10.211.X.0/24 of its own; no traffic leaves the test's own containers.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{unique_name, Sandbox};
+use common::{free_port, unique_name, Sandbox};
 
 /// The state letter of process `pid` (R, S, T, Z ...), None once it is gone.
 fn process_state(pid: u32) -> Option<char> {
@@ -92,4 +93,59 @@ fn network_create_killed_at_any_step_leaves_nothing_half_made() {
             "killed at {step:?}: temp files left: {left:?}"
         );
     }
+}
+
+/// `network create --subnet` refuses multicast, reserved, this-network, link-local,
+/// loopback and broadcast ranges and a /32 (no room for a container besides the gateway),
+/// each with one line naming the value and why; a /31 holds the gateway and one container
+/// (RFC 3021, as Docker allows).
+#[test]
+fn subnets_not_for_hosts_or_too_small_are_refused() {
+    let sb = Sandbox::new();
+    let net = unique_name("n");
+    for (subnet, why) in [
+        ("224.0.0.0/24", "multicast"),
+        ("240.0.0.0/24", "reserved"),
+        ("0.0.0.0/8", "this network"),
+        ("169.254.0.0/16", "link-local"),
+        ("127.0.0.0/16", "loopback"),
+        ("255.255.255.252/30", "broadcast"),
+        ("10.211.15.0/32", "only the gateway"),
+    ] {
+        let out = sb.run(["network", "create", "--subnet", subnet, &net]);
+        out.fails(125, subnet);
+        assert!(out.stderr.contains(why), "{subnet}: {out:?}");
+    }
+    assert!(!sb.sh("network ls").ok().contains(&net), "nothing made");
+
+    sb.run(["network", "create", "--subnet", "10.211.15.0/31", &net])
+        .ok();
+    let inside = sb.run([
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        "busybox",
+        "ip",
+        "-4",
+        "addr",
+        "show",
+        "eth0",
+    ]);
+    assert!(inside.ok().contains("inet 10.211.15.1/31"), "{inside:?}");
+    sb.run(["network", "rm", &net]).ok();
+}
+
+/// `-p IP:HOSTPORT:CPORT` with an IP that is not this host's says so (checked against the
+/// host's addresses before any bind; nothing is sent anywhere), and leaves no container.
+#[test]
+fn publishing_on_an_address_not_of_this_host_says_so() {
+    let sb = Sandbox::new();
+    let mapping = format!("8.8.8.8:{}:80", free_port());
+    let out = sb.run(["run", "--rm", "-p", &mapping, "busybox", "true"]);
+    out.fails(
+        125,
+        &format!("-p {mapping}: 8.8.8.8 is not an address of this host"),
+    );
+    assert!(sb.container_ids().is_empty(), "a container was left");
 }
