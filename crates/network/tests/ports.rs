@@ -142,11 +142,11 @@ fn published_ports_answer_from_host_gateway_and_other_containers() {
     );
 
     // hairpin: another container through the gateway's published port. The kernel routes
-    // it back into the bridge only with br_netfilter or IP forwarding (a host setting tests
-    // never change), so it is checked where one of them is on.
-    let on = |path: &str| std::fs::read_to_string(path).is_ok_and(|v| v.trim() == "1");
-    if !on("/proc/sys/net/bridge/bridge-nf-call-iptables") && !on("/proc/sys/net/ipv4/ip_forward") {
-        eprintln!("skipping the hairpin check: neither br_netfilter nor IP forwarding is on");
+    // it back into the bridge only with IP forwarding on (a host setting tests never
+    // change; br_netfilter alone was seen not to suffice on 6.18), so it is checked where
+    // forwarding is on.
+    if std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").is_ok_and(|v| v.trim() != "1") {
+        eprintln!("skipping the hairpin check: IP forwarding is off");
     } else {
         // (busybox wget crashes on this host, so nc speaks HTTP/1.0)
         let request = format!(
