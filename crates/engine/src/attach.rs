@@ -1,7 +1,7 @@
 //! The attach protocol between a CLI and a container's monitor: one message per
 //! `SOCK_SEQPACKET` packet, a kind byte then a payload. The monitor sends output, "started",
 //! errors and the exit code; the CLI sends stdin, end of stdin, window sizes, signals and
-//! stop requests.
+//! stop requests, and `commit` asks for a freeze held as long as its connection.
 //!
 //! The same protocol runs over the socket pair made when the monitor is forked and over the
 //! monitor's listening socket `<runroot>/containers/<id>/attach.sock`.
@@ -38,6 +38,14 @@ pub enum Message {
     /// restart policy does not apply). The monitor keeps that in memory and records it with
     /// the exit code, so stopping writes nothing before the signal (a full disk cannot stop it).
     Stop(i32),
+    /// `commit`: freeze the container for as long as this connection stays open (or until
+    /// `Thaw`). The monitor thaws it when the client closes, so a killed commit cannot leave
+    /// it frozen. Answered with `Frozen`, or `Failed` when it cannot be frozen.
+    Freeze,
+    /// Ends this connection's `Freeze`; answered with `Thawed`.
+    Thaw,
+    Frozen,
+    Thawed,
 }
 
 impl Message {
@@ -57,6 +65,10 @@ impl Message {
             }
             Message::Signal(s) => (13, s.to_le_bytes().to_vec()),
             Message::Stop(s) => (14, s.to_le_bytes().to_vec()),
+            Message::Freeze => (15, Vec::new()),
+            Message::Thaw => (16, Vec::new()),
+            Message::Frozen => (6, Vec::new()),
+            Message::Thawed => (7, Vec::new()),
         };
         let mut out = Vec::with_capacity(1 + payload.len());
         out.push(kind);
@@ -82,6 +94,10 @@ impl Message {
             },
             13 => Message::Signal(int(p)?),
             14 => Message::Stop(int(p)?),
+            15 => Message::Freeze,
+            16 => Message::Thaw,
+            6 => Message::Frozen,
+            7 => Message::Thawed,
             _ => return None,
         })
     }
@@ -233,6 +249,10 @@ mod tests {
             Message::Resize { rows: 24, cols: 80 },
             Message::Signal(2),
             Message::Stop(15),
+            Message::Freeze,
+            Message::Thaw,
+            Message::Frozen,
+            Message::Thawed,
         ];
         for m in all {
             assert_eq!(Message::decode(&m.encode()), Some(m));

@@ -1,12 +1,19 @@
 //! `commit` (one new image layer from the container's upper dir, with its config) and
-//! `export` (the container's filesystem as a flat tar). The container is paused while its
-//! upper dir is read.
+//! `export` (the container's filesystem as a flat tar). A running container is frozen while
+//! its upper dir is read, by its monitor, for as long as the commit's connection to the
+//! monitor is open (see `monitor/freeze.rs`): a commit killed half-way leaves it running.
 
 use std::io::Write;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Duration;
 
+use crate::attach::{self, Message};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::Status;
+
+/// How long a commit waits for the monitor to confirm a freeze or a thaw.
+const FREEZE_ANSWER: Duration = Duration::from_secs(10);
 
 impl Engine {
     /// `docker commit CONTAINER [REPO[:TAG]]` without progress bars; see
@@ -44,44 +51,33 @@ impl Engine {
             ..Default::default()
         };
         let upper = self.rootfs_mount(&id).upper;
-        let paused = if state.status == Status::Running {
-            self.pause_for_commit(&id)
+        let frozen = if state.status == Status::Running {
+            self.freeze_for_commit(&id)
         } else {
             None
         };
+        crate::test_hook::pause_point("commit-frozen");
         let result = self
             .images
             .commit_with_progress(&base, &upper, change, reference, progress)
             .map_err(|e| Error::Image(e.to_string()));
-        if let Some(c) = paused {
-            let _ = c.resume();
-            let _ = self.store.update(&id, |s| {
-                s.paused_by = None;
-                Ok(())
-            });
+        if let Some(channel) = frozen {
+            // Closing the connection alone thaws it; asking first means the container runs
+            // again before `commit` returns.
+            if attach::send(channel.as_raw_fd(), &Message::Thaw).is_ok() {
+                answer(&channel, |m| matches!(m, Message::Thawed));
+            }
         }
         result
     }
 
-    /// Freezes a running container while its upper dir is read; the record says who froze
-    /// it, so a commit killed half-way leaves a container the next command thaws.
-    fn pause_for_commit(&self, id: &str) -> Option<six_runtime::Container> {
-        let container = self.runtime.load(id).ok()?;
-        let me = crate::record::ProcessId::current();
-        self.store
-            .update(id, |s| {
-                s.paused_by = Some(me);
-                Ok(())
-            })
-            .ok()?;
-        if container.pause().is_err() {
-            let _ = self.store.update(id, |s| {
-                s.paused_by = None;
-                Ok(())
-            });
-            return None;
-        }
-        Some(container)
+    /// Asks the container's monitor to freeze it; the returned connection holds the freeze
+    /// (closing it, even by dying, thaws). None when it could not be frozen: the commit then
+    /// reads a running container, as before.
+    fn freeze_for_commit(&self, id: &str) -> Option<OwnedFd> {
+        let channel = attach::connect(&self.attach_socket(id)).ok()?;
+        attach::send(channel.as_raw_fd(), &Message::Freeze).ok()?;
+        answer(&channel, |m| matches!(m, Message::Frozen)).then_some(channel)
     }
 
     /// `docker export`: the container's filesystem as a tar on `out`.
@@ -110,5 +106,34 @@ impl Engine {
             let _ = self.rootfs_mount(&id).unmount();
         }
         result
+    }
+}
+
+/// Reads the monitor's messages (skipping output) until one that `wanted` accepts (true), or
+/// a failure, the end of the connection, or [`FREEZE_ANSWER`] (false).
+fn answer(channel: &OwnedFd, wanted: impl Fn(&Message) -> bool) -> bool {
+    let deadline = std::time::Instant::now() + FREEZE_ANSWER;
+    let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut fds = [libc::pollfd {
+            fd: channel.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: a valid pollfd array of one.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as i32) };
+        if n == 0 {
+            return false;
+        }
+        if n < 0 {
+            continue; // EINTR
+        }
+        match attach::recv(channel.as_raw_fd(), &mut buf) {
+            Ok(Some(m)) if wanted(&m) => return true,
+            Ok(Some(Message::Stdout(_) | Message::Stderr(_))) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            _ => return false,
+        }
     }
 }

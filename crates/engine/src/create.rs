@@ -102,6 +102,7 @@ impl Engine {
                 s.rootfs_mounted = true;
                 Ok(())
             })?;
+            crate::test_hook::pause_point("rootfs-mounted");
             crate::volumes::check_destinations(&mount.merged, &req.volumes, &image_name)?;
             let _s = tracing::debug_span!("build_spec").entered();
             let hostname = spec::default_hostname(req, &id);

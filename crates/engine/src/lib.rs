@@ -33,6 +33,7 @@ mod signals;
 pub mod spec;
 pub mod status;
 pub mod store;
+pub mod test_hook;
 pub mod tty;
 pub mod types;
 mod user;

@@ -1,13 +1,13 @@
 //! Repairs what killed processes left behind, run each time the engine opens: a container
-//! whose maker died half-way is removed; one whose monitor died is marked exited (its
-//! init killed, its cgroup, network and mount undone) or removed for `--rm`; a removal cut
-//! short is finished (a record renamed away for deletion is deleted); a mount left on an
-//! exited container is undone.
+//! whose maker died half-way is removed (so is a record it had not placed yet); one whose
+//! monitor died is marked exited (its init killed, its cgroup, network and mount undone) or
+//! removed for `--rm`; a removal cut short is finished (a record renamed away for deletion
+//! is deleted); a mount left on an exited container is undone.
 //!
 //! It reads every record but touches only those whose owner or monitor is dead.
 
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::record::Status;
 
 impl Engine {
@@ -15,13 +15,18 @@ impl Engine {
         let _span = tracing::debug_span!("reconcile").entered();
         let mut repaired = false;
         for id in self.store.ids()? {
-            let Ok(state) = self.store.state(&id) else {
-                // A directory without a readable state: a create killed before its first write.
-                if self.store.config(&id).is_err() && dir_is_stale(&self.container_dir(&id)) {
-                    self.discard(&id);
-                    repaired = true;
+            let state = match self.store.state(&id) {
+                Ok(state) => state,
+                // No state at all: a create of an older version killed before its first write
+                // (records are placed whole now). A state that cannot be read is left alone.
+                Err(Error::NoSuchContainer(_)) => {
+                    if dir_is_stale(&self.container_dir(&id)) {
+                        self.discard(&id);
+                        repaired = true;
+                    }
+                    continue;
                 }
-                continue;
+                Err(_) => continue,
             };
             if needs_repair(&state) {
                 self.repair(&id);
@@ -77,7 +82,8 @@ impl Engine {
         }
     }
 
-    /// Resumes a container frozen by a commit that was killed half-way.
+    /// Resumes a container frozen by a commit of an older version that was killed half-way
+    /// (commits now hold their freeze through the monitor, which thaws on its own).
     fn thaw(&self, id: &str) {
         tracing::info!("resuming container {id}: the commit that paused it is gone");
         if let Ok(c) = self.runtime.load(id) {

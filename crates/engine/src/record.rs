@@ -123,7 +123,8 @@ pub struct State {
     pub networks: Vec<NetworkState>,
     /// An error that kept the container from starting, for inspect.
     pub error: Option<String>,
-    /// The process (a `commit`) that froze the container; reconcile thaws it if that died.
+    /// The process (a `commit` of an older version) that froze the container; reconcile
+    /// thaws it if that died. Commits now hold their freeze through the monitor instead.
     pub paused_by: Option<ProcessId>,
 }
 

@@ -87,7 +87,7 @@ impl Engine {
                 }
                 Standing::Running | Standing::Busy => {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    if !self.kill_for_removal(id, &state, left)? {
+                    if !self.kill_for_removal(id, &state, left) {
                         std::thread::sleep(RECHECK);
                     }
                 }
@@ -102,25 +102,22 @@ impl Engine {
         }
     }
 
-    /// Sends SIGKILL through the container's monitor and waits (at most `wait`) until it
-    /// reports the end; false when there is no monitor to ask yet (a create in progress) or
-    /// the record is being removed by someone else (nothing to kill: wait for it).
-    fn kill_for_removal(&self, id: &str, state: &State, wait: Duration) -> Result<bool> {
+    /// Stops the container with SIGKILL through its monitor (a `Stop`: its restart policy no
+    /// longer applies; nothing is written first, so a full disk cannot prevent it) and waits
+    /// (at most `wait`) until the monitor reports the end. False when there is no monitor to
+    /// ask yet (a create in progress) or someone else is removing it: wait for those.
+    fn kill_for_removal(&self, id: &str, state: &State, wait: Duration) -> bool {
         if state.status == Status::Removing || state.monitor.is_none() {
-            return Ok(false);
+            return false;
         }
-        self.store.update(id, |s| {
-            s.stopped_by_user = true;
-            Ok(())
-        })?;
         let Ok(channel) = attach::connect(&self.attach_socket(id)) else {
-            return Ok(false);
+            return false;
         };
-        if attach::send(channel.as_raw_fd(), &Message::Signal(libc::SIGKILL)).is_err() {
-            return Ok(false);
+        if attach::send(channel.as_raw_fd(), &Message::Stop(libc::SIGKILL)).is_err() {
+            return false;
         }
         wait_for_end(&channel, Some(wait));
-        Ok(true)
+        true
     }
 
     /// Undoes whatever is left (runtime state, network, mount) and deletes the record.

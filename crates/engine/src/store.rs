@@ -34,6 +34,8 @@ const STATE: &str = "state.json";
 const LOCK: &str = "lock";
 /// Prefix of a record's directory while it is deleted (`.removing-<id>.<remover pid>`).
 const REMOVING: &str = ".removing-";
+/// Prefix of a record's directory while it is made (`.creating-<id>.<pid>.<start time>`).
+const CREATING: &str = ".creating-";
 
 impl Store {
     /// Opens `<root>/containers`, creating it if needed.
@@ -72,21 +74,40 @@ impl Store {
 
     /// Writes a new record (state `Creating`, owned by this process) and claims its name.
     /// Fails with `NameInUse` leaving nothing behind when the name is taken.
+    ///
+    /// The record is made in `containers/.creating-<id>.<pid>.<start time>` and renamed into
+    /// place whole, so `containers/<id>` always has a state naming its owner; what a create
+    /// killed before the rename left is deleted by the next reconcile once that very process
+    /// (pid and start time) is gone, never while it still works on it.
     pub fn create(&self, config: &ContainerConfig) -> Result<()> {
         let dir = self.dir(&config.id);
-        fs::create_dir(&dir).at("creating the container directory", &dir)?;
+        let owner = ProcessId::current();
+        let staging = self.dir.join(format!(
+            "{CREATING}{}.{}.{}",
+            config.id, owner.pid, owner.start_time
+        ));
+        fs::create_dir(&staging).at("creating the container directory", &staging)?;
         let state = State {
             status: Status::Creating,
-            owner: Some(ProcessId::current()),
+            owner: Some(owner),
             ..State::default()
         };
-        let written = write_atomic(&dir.join(CONFIG), config, Durable::No)
-            .and_then(|()| write_atomic(&dir.join(STATE), &state, Durable::No))
+        let written = write_atomic(&staging.join(CONFIG), config, Durable::No)
             .and_then(|()| {
-                crate::reserve::create(&dir).at("setting space aside for the state in", &dir)
-            });
-        let claimed = written.and_then(|()| self.claim_name(&config.name, &config.id));
-        if let Err(e) = claimed {
+                crate::test_hook::pause_point("record-staged");
+                write_atomic(&staging.join(STATE), &state, Durable::No)
+            })
+            .and_then(|()| {
+                crate::reserve::create(&staging)
+                    .at("setting space aside for the state in", &staging)
+            })
+            .and_then(|()| fs::rename(&staging, &dir).at("placing the container directory", &dir));
+        if let Err(e) = written {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        crate::test_hook::pause_point("record-placed");
+        if let Err(e) = self.claim_name(&config.name, &config.id) {
             let _ = fs::remove_dir_all(&dir);
             return Err(e);
         }
@@ -255,19 +276,30 @@ impl Store {
         delete_tree(&doomed)
     }
 
-    /// Deletes what removals killed half-way left (`.removing-<id>.<pid>` directories whose
-    /// remover is gone).
+    /// Deletes what killed commands left: the directories of removals (`.removing-<id>.<pid>`)
+    /// and of creates before their record was placed (`.creating-<id>.<pid>.<start>`) whose
+    /// process is gone. A create or removal still in progress is left alone.
     pub fn remove_leftovers(&self) {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let Some(rest) = name.strip_prefix(REMOVING) else {
-                continue;
+            let gone = if let Some(rest) = name.strip_prefix(REMOVING) {
+                let remover = rest.rsplit('.').next().unwrap_or_default();
+                !Path::new("/proc").join(remover).exists()
+            } else if let Some(rest) = name.strip_prefix(CREATING) {
+                let mut parts = rest.rsplit('.');
+                let start_time = parts.next().and_then(|s| s.parse().ok());
+                let pid = parts.next().and_then(|s| s.parse().ok());
+                match (pid, start_time) {
+                    (Some(pid), Some(start_time)) => !ProcessId { pid, start_time }.alive(),
+                    _ => false,
+                }
+            } else {
+                false
             };
-            let remover = rest.rsplit('.').next().unwrap_or_default();
-            if !Path::new("/proc").join(remover).exists() {
+            if gone {
                 let _ = delete_tree(&e.path());
             }
         }
@@ -601,27 +633,50 @@ mod tests {
     }
 
     #[test]
-    fn what_a_killed_remover_left_is_deleted() {
+    fn what_killed_creates_and_removals_left_is_deleted_and_live_ones_are_not() {
         let root = tempfile::tempdir().unwrap();
         let store = Store::open(root.path()).unwrap();
-        let dead = root.path().join(format!(
-            "containers/{REMOVING}{}.{}",
-            "a".repeat(64),
-            i32::MAX
-        ));
-        let live = root.path().join(format!(
-            "containers/{REMOVING}{}.{}",
-            "b".repeat(64),
-            std::process::id()
-        ));
-        for d in [&dead, &live] {
+        let me = ProcessId::current();
+        let dir = |name: String| root.path().join("containers").join(name);
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        let dead = [
+            dir(format!("{REMOVING}{a}.{}", i32::MAX)),
+            dir(format!("{CREATING}{a}.{}.1", i32::MAX)),
+            // This very pid, but another start time: a pid reused since.
+            dir(format!("{CREATING}{b}.{}.{}", me.pid, me.start_time + 1)),
+        ];
+        let live = [
+            dir(format!("{REMOVING}{b}.{}", me.pid)),
+            dir(format!("{CREATING}{a}.{}.{}", me.pid, me.start_time)),
+        ];
+        for d in dead.iter().chain(&live) {
             fs::create_dir_all(d.join("upper/x")).unwrap();
         }
         store.remove_leftovers();
-        assert!(!dead.exists(), "a dead remover's leftover stays");
+        for d in &dead {
+            assert!(!d.exists(), "{} stays", d.display());
+        }
+        for d in &live {
+            assert!(d.exists(), "{} was taken from a live process", d.display());
+        }
+    }
+
+    #[test]
+    fn a_record_is_placed_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let id = Store::new_id().unwrap();
+        store.create(&config(&id, "whole")).unwrap();
+        let state = store.state(&id).unwrap();
+        assert_eq!(state.owner, Some(ProcessId::current()));
+        let entries: Vec<_> = fs::read_dir(root.path().join("containers"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         assert!(
-            live.exists(),
-            "a live remover's directory was taken from it"
+            entries.iter().all(|e| e == "names" || *e == id),
+            "{entries:?}"
         );
     }
 

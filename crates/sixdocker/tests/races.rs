@@ -7,7 +7,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{unique_name, Sandbox};
+use common::{detached_args, unique_name, Sandbox};
 
 /// Waits (bounded) for a `sixdocker` child; its exit code.
 fn wait_child(child: &mut std::process::Child, what: &str) -> i32 {
@@ -77,18 +77,7 @@ fn two_rm_f_at_once_both_succeed() {
     let sb = Sandbox::new();
     for round in 0..8 {
         let name = unique_name("twice");
-        sb.run([
-            "run",
-            "-d",
-            "--network",
-            "none",
-            "--name",
-            &name,
-            "busybox",
-            "sleep",
-            "60",
-        ])
-        .ok();
+        sb.run(detached_args(&name, &["sleep", "60"])).ok();
         let rms: Vec<_> = (0..2)
             .map(|_| {
                 sb.command(["rm", "-f", &name])

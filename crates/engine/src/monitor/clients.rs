@@ -62,7 +62,7 @@ impl Monitor<'_> {
     }
 }
 
-fn set_send_timeout(fd: RawFd, d: Duration) {
+pub(super) fn set_send_timeout(fd: RawFd, d: Duration) {
     let tv = libc::timeval {
         tv_sec: d.as_secs() as libc::time_t,
         tv_usec: 0,

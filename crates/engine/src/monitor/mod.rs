@@ -10,7 +10,7 @@
 //!
 //! This file owns the fork, the monitor's state and its life (run, restart policy, finish);
 //! `start` starts and undoes one run, `supervise` is the poll loop, `clients` sends to
-//! attached clients, `shrink` gives back memory.
+//! attached clients, `freeze` holds freezes for commits, `shrink` gives back memory.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use oci_spec::runtime::Spec;
 
 mod clients;
+mod freeze;
 mod shrink;
 mod start;
 mod supervise;
@@ -124,6 +125,7 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
         log,
         sigfd,
         stop_requested: false,
+        freezers: Vec::new(),
     };
     m.run()
 }
@@ -161,6 +163,8 @@ struct Monitor<'a> {
     /// backoff): its restart policy no longer applies. Kept here, not in the store, so that
     /// stopping needs no write before the signal; recorded with the exit code.
     stop_requested: bool,
+    /// Connections holding a freeze of the running container (`freeze.rs`).
+    freezers: Vec<OwnedFd>,
 }
 
 /// One running incarnation of the container.
@@ -199,6 +203,7 @@ impl Monitor<'_> {
                 }
             };
             let code = self.supervise(&mut running);
+            self.freezers.clear();
             let oom = code == 128 + libc::SIGKILL
                 && self.config.request.memory.is_some()
                 && self.oom_killed();

@@ -1,6 +1,6 @@
 //! The monitor's poll loop over one run of the container: output to the log and clients,
-//! client messages (stdin, window size, signals), SIGCHLD for the exit code; and the idle
-//! wait between two runs under a restart policy.
+//! client messages (stdin, window size, signals, freezes), SIGCHLD for the exit code; and the
+//! idle wait between two runs under a restart policy.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -58,6 +58,8 @@ impl Monitor<'_> {
                     revents: 0,
                 });
             }
+            // Freeze holders: only their end (or `Thaw`) matters, whatever else waits.
+            fds.extend(self.freezers.iter().map(|f| poll(f.as_raw_fd())));
             let timeout = match drain_deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i32,
                 None => -1,
@@ -101,6 +103,10 @@ impl Monitor<'_> {
                     || pfd.events & libc::POLLIN == 0
                         && pfd.revents & (libc::POLLHUP | libc::POLLERR) == 0
                 {
+                    continue;
+                }
+                if self.is_freezer(pfd.fd) {
+                    self.freezer_event(pfd.fd, r, &mut buf);
                     continue;
                 }
                 if let Some(i) = self.clients.iter().position(|c| c.as_raw_fd() == pfd.fd) {
@@ -210,6 +216,10 @@ impl Monitor<'_> {
                 }
                 true
             }
+            Ok(Some(Message::Freeze)) => {
+                self.take_freezer(i, r);
+                true
+            }
             Ok(Some(Message::Signal(sig))) => {
                 if r.pid > 0 {
                     // SAFETY: signalling our own (unreaped) child: its pid cannot be reused.
@@ -263,6 +273,10 @@ impl Monitor<'_> {
                 };
                 match attach::recv_nowait(pfd.fd, &mut buf) {
                     Ok(Some(Message::Signal(_) | Message::Stop(_))) => self.stop_requested = true,
+                    Ok(Some(Message::Freeze)) => {
+                        let why = "the container is restarting: nothing to freeze".to_owned();
+                        let _ = attach::send(pfd.fd, &Message::Failed(1, why));
+                    }
                     Ok(Some(_)) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     _ => {

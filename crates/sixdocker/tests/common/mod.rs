@@ -367,6 +367,13 @@ pub fn processes_mentioning(dir: &str, ids: &[String]) -> Vec<i32> {
     pids
 }
 
+/// `run -d --network none --name NAME busybox CMD...`: a detached container without a network.
+pub fn detached_args<'a>(name: &'a str, cmd: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["run", "-d", "--network", "none", "--name", name, "busybox"];
+    args.extend_from_slice(cmd);
+    args
+}
+
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for a test's own use).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

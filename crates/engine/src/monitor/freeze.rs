@@ -1,0 +1,74 @@
+//! Freezes held by clients: `commit` freezes the container while it reads the upper dir.
+//!
+//! A client that sends `Freeze` leaves the attached clients (it wants no output) and holds
+//! the freeze for as long as its connection is open: `Thaw`, or the connection closing for
+//! any reason (the commit finished, failed, or was killed with SIGKILL: the kernel closes
+//! its socket), releases it, and the last holder gone thaws the container. So no command
+//! killed half-way can leave a container frozen, and nothing needs the next command to
+//! notice (Docker's daemon pauses for a commit and unpauses itself; the monitor is our
+//! daemon for this container).
+//!
+//! It never freezes a container between two runs (a restart policy's backoff): there is
+//! nothing to freeze then.
+
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::Duration;
+
+use super::clients::set_send_timeout;
+use super::{Monitor, Running};
+use crate::attach::{self, Message};
+
+impl Monitor<'_> {
+    /// Client `i` asked for a freeze: freeze (if it is the first holder) and answer.
+    pub(super) fn take_freezer(&mut self, i: usize, r: &Running) {
+        let client = self.clients.remove(i);
+        let fd = client.as_raw_fd();
+        if Some(fd) == self.primary {
+            self.primary = None;
+            self.primary_backlog.clear();
+        }
+        set_send_timeout(fd, Duration::from_secs(5));
+        if self.freezers.is_empty() {
+            if let Err(e) = r.container.pause() {
+                let why = format!("freezing container {}: {e}", self.config.name);
+                let _ = attach::send(fd, &Message::Failed(1, why));
+                return;
+            }
+        }
+        self.freezers.push(client);
+        if attach::send(fd, &Message::Frozen).is_err() {
+            self.release_freezer(fd, r, false);
+        }
+    }
+
+    /// Something happened on the connection of a freeze holder: `Thaw`, or it closed.
+    pub(super) fn freezer_event(&mut self, fd: RawFd, r: &Running, buf: &mut [u8]) {
+        match attach::recv_nowait(fd, buf) {
+            Ok(Some(Message::Thaw)) => self.release_freezer(fd, r, true),
+            Ok(Some(_)) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Ok(None) | Err(_) => self.release_freezer(fd, r, false),
+        }
+    }
+
+    /// Drops one holder; the last one gone thaws the container. `reply`: say `Thawed`.
+    fn release_freezer(&mut self, fd: RawFd, r: &Running, reply: bool) {
+        let Some(i) = self.freezers.iter().position(|f| f.as_raw_fd() == fd) else {
+            return;
+        };
+        let holder = self.freezers.remove(i);
+        if self.freezers.is_empty() {
+            if let Err(e) = r.container.resume() {
+                tracing::warn!("thawing container {}: {e}", self.id);
+            }
+        }
+        if reply {
+            let _ = attach::send(holder.as_raw_fd(), &Message::Thawed);
+        }
+    }
+
+    /// Whether `fd` is a freeze holder's connection.
+    pub(super) fn is_freezer(&self, fd: RawFd) -> bool {
+        self.freezers.iter().any(|f| f.as_raw_fd() == fd)
+    }
+}

@@ -1,0 +1,25 @@
+//! Pause points for tests that kill a command at an exact step (debug builds only).
+//!
+//! With `SIX_TEST_PAUSE_AT=<step>` in its environment, a debug build of the engine stops at
+//! that step: it prints `six-test: paused at <step>` on stderr and sleeps until it is killed.
+//! Integration tests use it to SIGKILL the real CLI mid-way (a `run -d` before its record is
+//! complete, a `commit` while the container is frozen) and prove the next command repairs
+//! everything. Release builds compile every pause point to nothing.
+
+/// The environment variable that names the step to stop at.
+pub const PAUSE_AT: &str = "SIX_TEST_PAUSE_AT";
+
+/// Stops here forever when `step` is the one named by [`PAUSE_AT`] (debug builds only).
+#[inline]
+pub(crate) fn pause_point(step: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(PAUSE_AT).is_some_and(|v| v == step) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "six-test: paused at {step}");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
+}

@@ -1,0 +1,148 @@
+//! Commands killed with SIGKILL at exact steps (a debug build stops at `SIX_TEST_PAUSE_AT`)
+//! leave nothing half-made: a `run -d` killed before its record was complete is reaped by
+//! the next command (but never while its maker still works on it), and a `commit` killed
+//! while the container is frozen leaves it running at once, with no other command run.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{detached_args, unique_name, Sandbox};
+
+const PAUSE_AT: &str = "SIX_TEST_PAUSE_AT";
+
+/// Starts `sixdocker ARGS` told to stop at `step`, and waits until it says it has.
+fn paused_at(sb: &Sandbox, step: &str, args: &[&str]) -> Child {
+    let mut child = sb
+        .command(args)
+        .env(PAUSE_AT, step)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let want = format!("six-test: paused at {step}");
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line == want => return child,
+            Ok(_) => {}
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{args:?} never reached {step}");
+            }
+        }
+    }
+}
+
+fn sigkill(mut child: Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// What is in the store's containers directory besides the names.
+fn store_entries(sb: &Sandbox) -> Vec<String> {
+    std::fs::read_dir(sb.root().join("containers"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "names")
+        .collect()
+}
+
+#[test]
+fn a_run_killed_before_its_record_is_complete_is_reaped() {
+    let sb = Sandbox::new();
+    for step in ["record-staged", "record-placed", "rootfs-mounted"] {
+        let name = unique_name("early");
+        let child = paused_at(&sb, step, &detached_args(&name, &["sleep", "60"]));
+        // Its maker is alive: another command must not take the record from under it.
+        sb.run(["ps", "-a"]).ok();
+        assert_eq!(
+            store_entries(&sb).len(),
+            1,
+            "{step}: the live create was reaped"
+        );
+        sigkill(child);
+        sb.run(["ps", "-a"]).ok();
+        assert!(
+            store_entries(&sb).is_empty(),
+            "{step}: {:?}",
+            store_entries(&sb)
+        );
+        let dir = sb.dir.path().display().to_string();
+        assert!(
+            six_testkit::mounts_containing(&dir).is_empty(),
+            "{step}: a mount is left"
+        );
+        // The name is free again.
+        sb.run([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--name",
+            &name,
+            "busybox",
+            "true",
+        ])
+        .ok();
+    }
+}
+
+/// Whether the cgroup freezer holds the process `pid` (v1 freezer.state, else v2 cgroup.events).
+fn frozen(pid: i32) -> bool {
+    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let v1 = cgroups
+        .lines()
+        .find_map(|l| l.split_once(":freezer:").map(|(_, p)| p));
+    if let Some(path) = v1 {
+        let state = format!("/sys/fs/cgroup/freezer{path}/freezer.state");
+        return std::fs::read_to_string(state).unwrap().trim() != "THAWED";
+    }
+    let path = cgroups.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
+    let events = std::fs::read_to_string(format!("/sys/fs/cgroup{path}/cgroup.events")).unwrap();
+    events.lines().any(|l| l == "frozen 1")
+}
+
+#[test]
+fn a_killed_commit_leaves_the_container_running() {
+    let sb = Sandbox::new();
+    let name = unique_name("frz");
+    sb.run(detached_args(&name, &["sleep", "600"])).ok();
+    let pid = sb.inspect(&name)["State"]["Pid"].as_i64().unwrap() as i32;
+    let commit = paused_at(&sb, "commit-frozen", &["commit", &name, "half"]);
+    assert!(frozen(pid), "the commit did not freeze the container");
+    sigkill(commit);
+    // No other sixdocker command runs until the container is thawed.
+    let until = Instant::now() + Duration::from_secs(5);
+    while frozen(pid) {
+        assert!(
+            Instant::now() < until,
+            "still frozen after the commit was killed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The monitor records the thaw in the runtime's state just after the cgroup's.
+    let exec = sb.wait_for("exec after the thaw", Duration::from_secs(5), || {
+        let out = sb.run(["exec", &name, "echo", "alive"]);
+        (out.code == 0).then_some(out.stdout)
+    });
+    assert_eq!(exec, "alive\n");
+    // A commit that finishes thaws it too, and makes its image.
+    sb.run(["commit", &name, "whole"]).ok();
+    assert!(!frozen(pid), "frozen after a finished commit");
+    assert!(sb.run(["images"]).ok().contains("whole"));
+    assert!(!sb.run(["images"]).ok().contains("half"));
+}
