@@ -132,7 +132,8 @@ impl Engine {
         relay(channel, config.request.tty, stdin).map(Some)
     }
 
-    /// `docker stop`: SIGTERM, then SIGKILL after `timeout`. A stopped container is fine.
+    /// `docker stop`: SIGTERM, then SIGKILL after `timeout` (`Duration::MAX`: never, as
+    /// Docker's negative `-t`). A stopped container is fine.
     /// Nothing is written before the signals (see [`Message::Stop`]).
     pub fn stop(&self, c: &str, timeout: Duration) -> Result<()> {
         let id = self.resolve(c)?;
@@ -216,7 +217,8 @@ impl Engine {
 /// Reads the monitor's messages until it reports the end. Some(code) when it did (None
 /// inside when the monitor closed without a code); None when `timeout` passed first.
 pub(crate) fn wait_for_end(channel: &OwnedFd, timeout: Option<Duration>) -> Option<Option<i32>> {
-    let deadline = timeout.map(|t| Instant::now() + t);
+    // A timeout too long to add (Duration::MAX: `stop -t -1`) is no deadline at all.
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
     loop {
         let wait_ms = match deadline {
@@ -264,5 +266,21 @@ fn set_console_size(spec: &mut oci_spec::runtime::Spec) {
         if let Some(size) = size {
             p.set_console_size(Some(size));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waiting_without_a_deadline_is_duration_max() {
+        let (monitor, cli) = attach::pair().unwrap();
+        attach::send(monitor.as_raw_fd(), &Message::Exited(7)).unwrap();
+        // `stop -t -1`: Duration::MAX must mean "no deadline", not an overflow.
+        assert_eq!(wait_for_end(&cli, Some(Duration::MAX)), Some(Some(7)));
+        drop(monitor);
+        assert_eq!(wait_for_end(&cli, Some(Duration::MAX)), Some(None));
+        assert_eq!(wait_for_end(&cli, Some(Duration::ZERO)), None);
     }
 }

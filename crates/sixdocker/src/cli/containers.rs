@@ -22,7 +22,14 @@ pub struct LogsArgs {
     #[arg(short, long)]
     pub follow: bool,
     /// Number of lines from the end ("all" for everything).
-    #[arg(short = 'n', long, value_name = "N", default_value = "all", value_parser = parse_tail)]
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "N",
+        default_value = "all",
+        allow_hyphen_values = true,
+        value_parser = parse_tail
+    )]
     pub tail: Tail,
     /// Prefix each line with its time.
     #[arg(short, long)]
@@ -48,7 +55,7 @@ pub struct ExecArgs {
     #[arg(short, long, value_name = "DIR")]
     pub workdir: Option<String>,
     /// User (name or UID[:GID]).
-    #[arg(short, long)]
+    #[arg(short, long, allow_hyphen_values = true, value_parser = super::values::parse_user)]
     pub user: Option<String>,
     pub container: String,
     /// The command and its arguments.
@@ -70,9 +77,17 @@ pub struct StartArgs {
 
 #[derive(Debug, Args)]
 pub struct StopArgs {
-    /// Seconds to wait before killing.
-    #[arg(short = 't', long = "time", default_value_t = 10)]
-    pub time: u64,
+    /// Seconds to wait before killing (negative: wait for ever, as Docker).
+    #[arg(
+        short = 't',
+        long = "time",
+        visible_alias = "timeout",
+        value_name = "SECONDS",
+        default_value = "10",
+        allow_hyphen_values = true,
+        value_parser = super::values::parse_stop_timeout
+    )]
+    pub time: super::values::StopTimeout,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -134,12 +149,13 @@ pub struct PortArgs {
 pub struct Tail(pub Option<usize>);
 
 fn parse_tail(s: &str) -> Result<Tail, String> {
-    if s == "all" {
+    // Docker's daemon shows every line for a negative count.
+    if s == "all" || s.parse::<i64>().is_ok_and(|n| n < 0) {
         return Ok(Tail(None));
     }
     s.parse()
         .map(|n| Tail(Some(n)))
-        .map_err(|_| format!("invalid --tail {s:?}: expected a number of lines or \"all\""))
+        .map_err(|_| format!("invalid line count {s:?}: expected a number of lines or \"all\""))
 }
 
 #[cfg(test)]
@@ -150,6 +166,7 @@ mod tests {
     fn small_parsers() {
         assert_eq!(parse_tail("all"), Ok(Tail(None)));
         assert_eq!(parse_tail("5"), Ok(Tail(Some(5))));
+        assert_eq!(parse_tail("-1"), Ok(Tail(None)), "Docker: negative is all");
         assert!(parse_tail("x").is_err());
     }
 }

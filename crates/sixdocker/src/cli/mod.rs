@@ -9,6 +9,7 @@ mod containers;
 mod images;
 mod network;
 mod run;
+mod values;
 
 use std::path::PathBuf;
 

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args};
+
+use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     ContainerName, CpuSet, Cpus, EnvVar, MemorySize, MemorySwap, NetworkMode, PortSpec,
     RestartPolicy, VolumeSpec,
@@ -44,13 +46,13 @@ pub struct RunArgs {
     #[arg(short, long = "volume", value_name = "HOST:CONTAINER[:ro|rw]")]
     pub volume: Vec<VolumeSpec>,
     /// Memory limit (e.g. 100m).
-    #[arg(short, long)]
+    #[arg(short, long, allow_hyphen_values = true)]
     pub memory: Option<MemorySize>,
     /// Memory plus swap limit (e.g. 200m), or -1 for unlimited swap.
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub memory_swap: Option<MemorySwap>,
     /// CPU shares (relative weight; the original's -cpushare).
-    #[arg(long, value_name = "SHARES")]
+    #[arg(long, value_name = "SHARES", allow_hyphen_values = true, value_parser = parse_cpu_shares)]
     pub cpu_shares: Option<u64>,
     /// Number of CPUs (e.g. 1.5).
     #[arg(long, allow_hyphen_values = true)]
@@ -65,7 +67,7 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "DIR")]
     pub workdir: Option<String>,
     /// User (name or UID[:GID]).
-    #[arg(short, long)]
+    #[arg(short, long, allow_hyphen_values = true, value_parser = parse_user)]
     pub user: Option<String>,
     /// The container's hostname.
     #[arg(short = 'h', long)]
@@ -92,7 +94,12 @@ pub struct RunArgs {
     #[arg(long, alias = "net", value_name = "NETWORK", default_value = "bridge")]
     pub network: NetworkMode,
     /// Publish a port: [IP:][HOSTPORT:]CPORT[/tcp|udp].
-    #[arg(short, long = "publish", value_name = "PORT")]
+    #[arg(
+        short,
+        long = "publish",
+        value_name = "PORT",
+        allow_hyphen_values = true
+    )]
     pub publish: Vec<PortSpec>,
     /// Set by `argv::normalise` for the original's `run [FLAGS] -- CMD...`: the operands are
     /// the command, to run on the default (or -image) image.

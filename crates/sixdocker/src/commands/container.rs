@@ -45,7 +45,7 @@ pub fn logs(engine: &Engine, args: LogsArgs) -> Outcome {
 
 /// `stop` and `restart` (same flags).
 pub fn stop(engine: &Engine, args: StopArgs, restart: bool) -> Outcome {
-    let timeout = Duration::from_secs(args.time);
+    let timeout = args.time.0;
     for_each(&args.containers, |c| {
         let done = if restart {
             engine.restart(c, timeout)

@@ -6,6 +6,7 @@
 
 mod container;
 mod image;
+mod line;
 mod network;
 mod run;
 mod system;
@@ -103,22 +104,15 @@ pub fn say(line: impl fmt::Display) -> Result<(), Failure> {
 
 pub type Outcome = Result<i32, Failure>;
 
-/// Prints a failure as one line on stderr and returns its exit code.
+use line::one_line;
+
+/// Prints a failure as one line on stderr (folded, control characters escaped, capped: see
+/// `line.rs`) and returns its exit code.
 pub fn report(failure: Failure) -> i32 {
     if !failure.message.is_empty() {
         eprintln!("sixdocker: {}", one_line(&failure.message));
     }
     failure.code
-}
-
-/// Folds a message onto one line (a multi-line cause must not break "one line per error").
-pub fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Turns clap's error into our one line (help and version are printed as clap wrote them).
@@ -157,23 +151,29 @@ pub fn clap_failure(e: clap::Error) -> i32 {
     report(Failure::usage(message))
 }
 
-/// A refused value: our types' messages already name the value and what was expected
-/// ("invalid memory size \"10x\": expected ..."); std's ("invalid digit found in string")
-/// get the value and the flag in front.
+/// A refused value, with the flag in front: our types' messages already name the value and
+/// what was expected ("invalid memory size \"-1\": expected ..."); std's ("invalid digit
+/// found in string") get the value too.
 fn invalid_value_message(e: &clap::Error, reason: &str) -> String {
     use clap::error::{ContextKind, ContextValue};
     let text = |kind| match e.get(kind) {
         Some(ContextValue::String(s)) => Some(s.clone()),
         _ => None,
     };
-    match (
-        text(ContextKind::InvalidValue),
-        text(ContextKind::InvalidArg),
-    ) {
-        (Some(value), _) if reason.contains(&format!("{value:?}")) => reason.to_owned(),
-        (Some(value), Some(arg)) => format!("invalid value {value:?} for {arg}: {reason}"),
+    let flag = text(ContextKind::InvalidArg).map(|arg| flag_names(&arg));
+    match (text(ContextKind::InvalidValue), flag) {
+        (Some(value), Some(flag)) if reason.contains(&format!("{value:?}")) => {
+            format!("{flag}: {reason}")
+        }
+        (Some(value), Some(flag)) => format!("{flag}: invalid value {value:?}: {reason}"),
         _ => reason.to_owned(),
     }
+}
+
+/// "-m, --memory <MEMORY>" (clap's display of a flag) -> "-m/--memory".
+fn flag_names(arg: &str) -> String {
+    let names = arg.split(" <").next().unwrap_or(arg);
+    names.split(", ").collect::<Vec<_>>().join("/")
 }
 
 /// Runs the parsed command.
@@ -232,15 +232,4 @@ pub fn for_each(names: &[String], mut action: impl FnMut(&str) -> Result<(), Fai
         }
     }
     Ok(code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_are_folded_onto_one_line() {
-        assert_eq!(one_line("a\n  b\n\nc"), "a; b; c");
-        assert_eq!(one_line("single"), "single");
-    }
 }
