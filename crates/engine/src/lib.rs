@@ -45,3 +45,6 @@ pub use error::{Error, Result};
 pub use request::{
     ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
 };
+/// Running from a sealed binary (CVE-2019-5736): programs that start containers call
+/// `sealed_exe::reexec_sealed` at the top of `main`.
+pub use six_runtime::sealed_exe;

@@ -109,6 +109,7 @@ pub(crate) fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
 pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> {
     let _span = tracing::info_span!("create", id).entered();
     crate::state::check_id(id)?;
+    crate::sealed_exe::check()?;
     let bundle =
         std::fs::canonicalize(&opts.bundle).map_err(|_| Error::NoBundle(opts.bundle.clone()))?;
     let spec = match opts.spec {

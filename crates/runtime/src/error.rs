@@ -46,6 +46,8 @@ pub enum Error {
         #[source]
         source: nix::Error,
     },
+    #[error(transparent)]
+    Unsealed(#[from] crate::sealed_exe::SealError),
     #[error("container {id}: cgroup: {source}")]
     Cgroup {
         id: String,

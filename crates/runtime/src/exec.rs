@@ -64,6 +64,7 @@ pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
 pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Option<OwnedFd>)> {
     let _span = tracing::info_span!("exec", id = c.id()).entered();
     let id = c.id();
+    crate::sealed_exe::check()?;
     let status = c.status();
     if !matches!(status, Status::Running | Status::Created) {
         return Err(c.wrong(status, "cannot exec in it"));

@@ -26,6 +26,7 @@ mod kill;
 mod process;
 mod procfs;
 mod program;
+pub mod sealed_exe;
 mod seccomp;
 mod spec;
 mod start;

@@ -33,9 +33,6 @@ pub struct ProcessPlan {
     pub seccomp: Option<crate::seccomp::Program>,
     pub terminal: bool,
     pub console_size: Option<(u16, u16)>,
-    /// (dev, inode) of the runtime's own binary: the container may not exec it
-    /// (CVE-2019-5736, see [`check_not_runtime`]).
-    pub runtime_exe: Option<(u64, u64)>,
 }
 
 /// The five capability sets.
@@ -98,7 +95,7 @@ fn rlimit_resource(t: PosixRlimitType) -> Option<(&'static str, libc::__rlimit_r
 }
 
 /// (dev, inode) of the running binary.
-pub use crate::program::{find_program, own_exe};
+pub use crate::program::find_program;
 
 impl ProcessPlan {
     /// `seccomp_cache`: where compiled filters are cached (None: always compile).
@@ -174,7 +171,6 @@ impl ProcessPlan {
             console_size: p
                 .console_size()
                 .map(|b| (b.height() as u16, b.width() as u16)),
-            runtime_exe: own_exe(),
         })
     }
 }

@@ -1,25 +1,18 @@
 //! Finding the program to exec as execvp would (the container's PATH, inside its root), with
-//! runc's error texts, and the CVE-2019-5736 guard: the container may not exec the runtime's
-//! own binary, directly, through /proc/self/exe, or as a `#!` interpreter.
+//! runc's error texts.
 //!
-//! It only looks at files; it never execs.
+//! It only looks at files; it never execs. (It does not guard against CVE-2019-5736: a check
+//! of the file before execve is a race and misses `#!` spellings the kernel accepts; the
+//! process runs from a sealed binary instead, see `sealed_exe.rs`.)
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::process::ProcessPlan;
 
-/// (dev, inode) of the running binary.
-pub fn own_exe() -> Option<(u64, u64)> {
-    std::fs::metadata("/proc/self/exe")
-        .ok()
-        .map(|m| (m.dev(), m.ino()))
-}
-
 /// Finds the program as execvp would, using the container's PATH, and checks it is a regular
-/// executable file that is not this runtime's binary.
+/// executable file.
 pub fn find_program(plan: &ProcessPlan) -> Result<CString, String> {
     let arg0 = Path::new(std::ffi::OsStr::from_bytes(plan.args[0].as_bytes()));
     let candidates: Vec<PathBuf> = if arg0.as_os_str().as_bytes().contains(&b'/') {
@@ -58,7 +51,6 @@ pub fn find_program(plan: &ProcessPlan) -> Result<CString, String> {
             last = format!("exec: {arg0:?}: permission denied");
             continue;
         }
-        check_not_runtime(&c, plan.runtime_exe)?;
         return Ok(cpath);
     }
     Err(last)
@@ -77,55 +69,5 @@ fn io_text(e: &std::io::Error) -> String {
     match chars.next() {
         Some(f) => f.to_lowercase().collect::<String>() + chars.as_str(),
         None => t,
-    }
-}
-
-/// CVE-2019-5736: the container must not be able to exec the runtime's own binary (through
-/// /proc/self/exe, directly or as a `#!` interpreter) — the resulting process would hold the
-/// host binary open and could overwrite it later. Compares device and inode.
-pub fn check_not_runtime(prog: &Path, runtime: Option<(u64, u64)>) -> Result<(), String> {
-    let Some(rt) = runtime else { return Ok(()) };
-    let mut cur = prog.to_path_buf();
-    for _ in 0..5 {
-        let Ok(m) = std::fs::metadata(&cur) else {
-            return Ok(());
-        };
-        if (m.dev(), m.ino()) == rt {
-            return Err(format!(
-                "exec: {prog:?} is the container runtime's own binary (refused: CVE-2019-5736)"
-            ));
-        }
-        // Follow a #! line to its interpreter, as the kernel would.
-        let mut head = [0u8; 256];
-        let n = match std::fs::File::open(&cur) {
-            Ok(mut f) => std::io::Read::read(&mut f, &mut head).unwrap_or(0),
-            Err(_) => 0,
-        };
-        if n < 3 || &head[..2] != b"#!" {
-            return Ok(());
-        }
-        let line = head[2..n].split(|b| *b == b'\n').next().unwrap_or_default();
-        let line = String::from_utf8_lossy(line);
-        let Some(interp) = line.split_whitespace().next() else {
-            return Ok(());
-        };
-        cur = PathBuf::from(interp);
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_runtime_binary_is_refused_directly_and_as_interpreter() {
-        let me = own_exe().unwrap();
-        assert!(check_not_runtime(Path::new("/proc/self/exe"), Some(me)).is_err());
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("s");
-        std::fs::write(&script, "#!/proc/self/exe\n").unwrap();
-        assert!(check_not_runtime(&script, Some(me)).is_err());
-        assert!(check_not_runtime(Path::new("/bin/sh"), Some(me)).is_ok());
     }
 }

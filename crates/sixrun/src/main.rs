@@ -100,6 +100,10 @@ fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
     let Some(cmd) = &cli.command else {
         anyhow::bail!("no command given (see sixrun --help)");
     };
+    // The commands that clone into a container run from a sealed copy of this binary first.
+    if matches!(cmd, Command::Create(_) | Command::Run(_) | Command::Exec(_)) {
+        six_runtime::sealed_exe::reexec_sealed(&cli.root)?;
+    }
     let rt = runtime(cli);
     match cmd {
         Command::Create(a) => lifecycle::create(&rt, a).map(|_| 0),

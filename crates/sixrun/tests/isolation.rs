@@ -278,29 +278,6 @@ fn cve_2024_21626_a_cwd_through_a_leaked_fd_is_refused() {
 }
 
 #[test]
-fn cve_2019_5736_the_runtime_binary_cannot_be_executed_from_inside() {
-    let s = Sixrun::new();
-    let b = bundle(&["/proc/self/exe", "--version"], |_| {});
-    let id = s.new_id("exe");
-    let line = s.fails(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
-    assert!(line.contains("CVE-2019-5736"), "{line}");
-    s.assert_gone(&id, None, b.path());
-
-    // Nor as the interpreter of a script.
-    let b = bundle(&["/evil"], |c| c["root"]["readonly"] = false.into());
-    std::fs::write(b.rootfs().join("evil"), "#!/proc/self/exe\n").unwrap();
-    std::fs::set_permissions(
-        b.rootfs().join("evil"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let id = s.new_id("exe");
-    let line = s.fails(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
-    assert!(line.contains("CVE-2019-5736"), "{line}");
-    s.assert_gone(&id, None, b.path());
-}
-
-#[test]
 fn cve_2019_5736_the_waiting_init_exe_cannot_be_opened_from_the_container() {
     // Before start, the init is still the runtime's binary. A process in the container's pid
     // namespace with the container's capabilities (no CAP_SYS_PTRACE) must not open it.

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use tempfile::TempDir;
 
+pub mod cve_2019_5736;
+
 /// Where Debian's busybox-static puts its binary.
 pub const BUSYBOX: &str = "/bin/busybox";
 

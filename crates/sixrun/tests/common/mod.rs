@@ -13,23 +13,33 @@ pub const SIXRUN: &str = env!("CARGO_BIN_EXE_sixrun");
 /// One test's sixrun: its own `--root`; on drop, force-deletes what it created.
 pub struct Sixrun {
     pub root: tempfile::TempDir,
+    bin: PathBuf,
     ids: std::cell::RefCell<Vec<String>>,
 }
 
 impl Sixrun {
     pub fn new() -> Sixrun {
-        require_root();
-        Sixrun {
-            root: tempfile::Builder::new()
+        Sixrun::using(
+            Path::new(SIXRUN),
+            tempfile::Builder::new()
                 .prefix("sixrun-t-")
                 .tempdir()
                 .unwrap(),
+        )
+    }
+
+    /// The runtime binary `bin` (a copy of sixrun, or another runtime) with state root `root`.
+    pub fn using(bin: &Path, root: tempfile::TempDir) -> Sixrun {
+        require_root();
+        Sixrun {
+            root,
+            bin: bin.to_path_buf(),
             ids: Default::default(),
         }
     }
 
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(SIXRUN);
+        let mut c = Command::new(&self.bin);
         c.arg("--root").arg(self.root.path());
         c.stdin(Stdio::null());
         c

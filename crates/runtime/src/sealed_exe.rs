@@ -1,0 +1,360 @@
+//! CVE-2019-5736: no process that enters a container may have the host's runtime binary as
+//! its `/proc/self/exe`.
+//!
+//! The container's init and every exec'd process are clones of the calling program, so until
+//! their `execve` their `/proc/self/exe` is the caller's binary — and a `#!/proc/self/exe`
+//! script (however its line is spelled) makes the kernel run that binary again, inside the
+//! container, where any process may open `/proc/PID/exe` and write the host's binary once it
+//! stops executing. Checking the program before `execve` cannot close this: the file can
+//! change in between. As runc 1.2 does, the program instead re-executes itself once, before it
+//! creates or enters a container, from a *sealed* view of its own binary:
+//!
+//! - preferred: the binary opened through a private, detached, lower-only overlayfs mount
+//!   (`fsopen`/`fsmount`). Nobody can write through it (no upper layer, mounted read-only) or
+//!   unwrap it to the host inode, and the page cache stays shared with the host binary, so
+//!   it costs no copy and no memory per process;
+//! - otherwise (no overlayfs, no `CAP_SYS_ADMIN`): a copy in a memfd sealed against writes.
+//!
+//! [`reexec_sealed`] does this at the top of `main` (the process must be single-threaded);
+//! [`check`] is what `create` and `exec` call before they clone into a container: they refuse
+//! to run from an unsealed binary unless the program said, with [`permit_unsealed`], that its
+//! binary is no host binary worth protecting (test programs).
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+/// Set across the re-exec so that a second failure to seal is an error, not a loop.
+const MARKER: &str = "_SIX_SEALED_EXE";
+/// The empty directory overlayfs needs as its second, bottom layer (a lower-only overlay needs
+/// two). `~` cannot appear in a container ID, so it never meets a container's state.
+const EMPTY_LOWER: &str = ".exe-seal~";
+const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
+
+/// Why the program could not run from a sealed binary.
+#[derive(Debug, thiserror::Error)]
+#[error("sealing the runtime's own binary (CVE-2019-5736): {0}")]
+pub struct SealError(String);
+
+/// Set by [`permit_unsealed`]: a property of the whole process, as its binary is.
+static PERMIT_UNSEALED: AtomicBool = AtomicBool::new(false);
+
+/// Lets this process create and enter containers from an unsealed binary. Only for programs
+/// whose binary nobody else runs (test binaries): a container could overwrite it.
+pub fn permit_unsealed() {
+    PERMIT_UNSEALED.store(true, Ordering::Relaxed);
+}
+
+/// Ok when this process may clone into a container: it runs from a sealed binary, or
+/// [`permit_unsealed`] was called.
+pub fn check() -> Result<(), SealError> {
+    static SEALED: OnceLock<bool> = OnceLock::new();
+    if PERMIT_UNSEALED.load(Ordering::Relaxed) || *SEALED.get_or_init(is_sealed) {
+        return Ok(());
+    }
+    Err(SealError(
+        "refusing to start a container process from the unsealed host binary (call \
+         six_runtime::sealed_exe::reexec_sealed at the top of main)"
+            .into(),
+    ))
+}
+
+/// Whether this process runs from a sealed binary: a read-only overlayfs file or a memfd
+/// sealed against writes.
+pub fn is_sealed() -> bool {
+    let Ok(exe) = open("/proc/self/exe", libc::O_RDONLY) else {
+        return false;
+    };
+    exe_fd_is_sealed(exe.as_raw_fd())
+}
+
+fn exe_fd_is_sealed(fd: RawFd) -> bool {
+    // SAFETY: fcntl on a valid fd.
+    let seals = unsafe { libc::fcntl(fd, libc::F_GET_SEALS) };
+    let want = libc::F_SEAL_WRITE | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
+    if seals >= 0 && seals & want == want {
+        return true;
+    }
+    // SAFETY: zeroed statfs is a valid out-buffer.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatfs on a valid fd into our buffer.
+    if unsafe { libc::fstatfs(fd, &mut st) } != 0 {
+        return false;
+    }
+    if st.f_type as i64 != OVERLAYFS_SUPER_MAGIC {
+        return false;
+    }
+    // SAFETY: zeroed statvfs is a valid out-buffer.
+    let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs on a valid fd into our buffer.
+    unsafe { libc::fstatvfs(fd, &mut vfs) == 0 && vfs.f_flag & libc::ST_RDONLY != 0 }
+}
+
+/// Re-executes this program, with the same arguments and environment, from a sealed view of
+/// its binary, unless it already runs from one; returns only then (or with an error).
+/// `scratch` is a directory of the caller's (its state root) where an empty directory may be
+/// made for overlayfs. Call it before any thread is started and before any fd meant for a
+/// container is opened without `O_CLOEXEC` by this program.
+pub fn reexec_sealed(scratch: &Path) -> Result<(), SealError> {
+    let reexecuted = std::env::var_os(MARKER).is_some();
+    if reexecuted {
+        std::env::remove_var(MARKER);
+    }
+    if is_sealed() {
+        return Ok(());
+    }
+    if reexecuted {
+        return Err(SealError(
+            "re-executed from a sealed copy but /proc/self/exe is still the host binary".into(),
+        ));
+    }
+    let exe = std::fs::read_link("/proc/self/exe")
+        .map_err(|e| SealError(format!("reading /proc/self/exe: {e}")))?;
+    let sealed = match overlay_view(&exe, scratch) {
+        Ok(fd) => fd,
+        Err(overlay) => memfd_copy(&exe)
+            .map_err(|memfd| SealError(format!("overlayfs: {overlay}; memfd: {memfd}")))?,
+    };
+    let args: Vec<CString> = std::env::args_os()
+        .map(|a| CString::new(a.into_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| SealError("an argument contains a NUL byte".into()))?;
+    let mut argv: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    std::env::set_var(MARKER, "1");
+    extern "C" {
+        static environ: *const *const libc::c_char;
+    }
+    // SAFETY: execveat with a valid fd, an empty NUL-terminated path, a NULL-terminated argv
+    // of live C strings and the process environment. It returns only on failure.
+    unsafe {
+        libc::syscall(
+            libc::SYS_execveat,
+            sealed.as_raw_fd(),
+            c"".as_ptr(),
+            argv.as_ptr(),
+            environ,
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    let err = std::io::Error::last_os_error();
+    std::env::remove_var(MARKER);
+    Err(SealError(format!(
+        "executing the sealed copy of {}: {err}",
+        exe.display()
+    )))
+}
+
+/// `exe` opened (O_PATH) through a private lower-only overlayfs of its own directory.
+fn overlay_view(exe: &Path, scratch: &Path) -> Result<OwnedFd, String> {
+    let (Some(dir), Some(name)) = (exe.parent(), exe.file_name()) else {
+        return Err(format!("{} has no directory", exe.display()));
+    };
+    let empty = scratch.join(EMPTY_LOWER);
+    match std::fs::create_dir_all(&empty) {
+        Ok(()) => {}
+        Err(e) => return Err(format!("creating {}: {e}", empty.display())),
+    }
+    // SAFETY: fsopen with a static C string.
+    let ctx = unsafe {
+        libc::syscall(
+            libc::SYS_fsopen,
+            c"overlay".as_ptr(),
+            libc::c_uint::from(FSOPEN_CLOEXEC),
+        )
+    };
+    if ctx < 0 {
+        return Err(format!("fsopen: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh fd.
+    let ctx = unsafe { OwnedFd::from_raw_fd(ctx as RawFd) };
+    // The binary's directory on top, so that nothing in the empty layer can mask it.
+    let lower = [escape_lowerdir(dir), escape_lowerdir(&empty)].join(&b':');
+    fsconfig_string(&ctx, "lowerdir", &lower)?;
+    // Opportunistic (Linux 4.17+): no xino warnings when the layers are on two filesystems.
+    let _ = fsconfig_string(&ctx, "xino", b"off");
+    // SAFETY: fsconfig CMD_CREATE on our fs context.
+    if unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            ctx.as_raw_fd(),
+            FSCONFIG_CMD_CREATE,
+            std::ptr::null::<libc::c_char>(),
+            std::ptr::null::<libc::c_void>(),
+            0,
+        )
+    } != 0
+    {
+        return Err(format!(
+            "creating an overlay of {}: {}",
+            dir.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: fsmount of our configured context; the mount is detached (in no namespace).
+    let mnt = unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            ctx.as_raw_fd(),
+            FSMOUNT_CLOEXEC,
+            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+        )
+    };
+    if mnt < 0 {
+        return Err(format!("fsmount: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh fd.
+    let mnt = unsafe { OwnedFd::from_raw_fd(mnt as RawFd) };
+    let cname = CString::new(name.as_bytes()).map_err(|_| "NUL in the binary's name")?;
+    // SAFETY: openat relative to our mount fd with a valid C string.
+    let fd = unsafe {
+        libc::openat(
+            mnt.as_raw_fd(),
+            cname.as_ptr(),
+            libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(format!(
+            "opening {} in its overlay: {}",
+            name.to_string_lossy(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: a fresh fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A sealed memfd holding a copy of `exe`.
+fn memfd_copy(exe: &Path) -> Result<OwnedFd, String> {
+    let src = std::fs::File::open(exe).map_err(|e| format!("opening {}: {e}", exe.display()))?;
+    let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
+    // MFD_EXEC (Linux 6.3+) keeps vm.memfd_noexec from refusing; older kernels reject the flag.
+    let mut fd = memfd_create(flags | MFD_EXEC);
+    if fd < 0 {
+        fd = memfd_create(flags);
+    }
+    if fd < 0 {
+        return Err(format!("memfd_create: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh fd.
+    let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut dst = std::fs::File::from(memfd);
+    std::io::copy(&mut &src, &mut dst).map_err(|e| format!("copying the binary: {e}"))?;
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    // SAFETY: fcntl on our memfd.
+    if unsafe { libc::fcntl(dst.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
+        return Err(format!("sealing: {}", std::io::Error::last_os_error()));
+    }
+    Ok(OwnedFd::from(dst))
+}
+
+fn memfd_create(flags: libc::c_uint) -> RawFd {
+    // SAFETY: memfd_create with a static name.
+    unsafe { libc::memfd_create(c"sixrun-sealed-exe".as_ptr(), flags) }
+}
+
+const FSOPEN_CLOEXEC: u32 = 0x1;
+const FSCONFIG_SET_STRING: libc::c_uint = 1;
+const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
+const FSMOUNT_CLOEXEC: libc::c_uint = 0x1;
+const MOUNT_ATTR_RDONLY: libc::c_uint = 0x1;
+const MOUNT_ATTR_NOSUID: libc::c_uint = 0x2;
+const MOUNT_ATTR_NODEV: libc::c_uint = 0x4;
+const MFD_EXEC: libc::c_uint = 0x10;
+
+fn fsconfig_string(ctx: &OwnedFd, key: &str, value: &[u8]) -> Result<(), String> {
+    let k = CString::new(key).map_err(|_| "NUL in key")?;
+    let v = CString::new(value).map_err(|_| format!("NUL in the value of {key}"))?;
+    // SAFETY: fsconfig SET_STRING with valid C strings on our fs context.
+    if unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            ctx.as_raw_fd(),
+            FSCONFIG_SET_STRING,
+            k.as_ptr(),
+            v.as_ptr(),
+            0,
+        )
+    } != 0
+    {
+        return Err(format!(
+            "{key}={}: {}",
+            String::from_utf8_lossy(value),
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
+}
+
+/// A path as one overlayfs `lowerdir` entry: `\` and `:` escaped with `\`.
+fn escape_lowerdir(path: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b == b'\\' || b == b':' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
+fn open(path: &str, flags: i32) -> std::io::Result<OwnedFd> {
+    let c = CString::new(path)?;
+    // SAFETY: open with a valid C string.
+    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a fresh fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowerdir_entries_escape_colons_and_backslashes() {
+        assert_eq!(
+            escape_lowerdir(Path::new("/a:b\\c/d")),
+            b"/a\\:b\\\\c/d".to_vec()
+        );
+    }
+
+    #[test]
+    fn a_test_binary_is_not_sealed_and_a_sealed_memfd_is() {
+        assert!(!is_sealed());
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let fd = memfd_copy(&exe).unwrap();
+        assert!(exe_fd_is_sealed(fd.as_raw_fd()));
+        let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        // Opening for writing works on a memfd; writing does not.
+        let mut w = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        let err = std::io::Write::write(&mut w, b"x").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{err}");
+    }
+
+    #[test]
+    fn the_overlay_view_is_read_only_and_sealed() {
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let scratch = tempfile::tempdir().unwrap();
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let fd = overlay_view(&exe, scratch.path()).unwrap();
+        let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        let file = std::fs::File::open(&path).unwrap();
+        assert!(exe_fd_is_sealed(file.as_raw_fd()));
+        let err = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EROFS), "{err}");
+        // Same bytes as the host binary.
+        assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(&exe).unwrap());
+    }
+}
