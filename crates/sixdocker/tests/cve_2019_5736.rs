@@ -1,0 +1,104 @@
+//! CVE-2019-5736 through the engine: `sixdocker exec` clones the exec'd process straight from
+//! the CLI (the monitor is not involved), so a hostile image whose `#!` files name
+//! `/proc/self/exe` would run the host's sixdocker inside the container, where the
+//! container's init (six-testkit's attacker) holds its exe and writes it after it exits. The
+//! sixdocker under attack is a copy made for the test, used only for the `exec`s (the
+//! container's monitor runs the test's own build: a running monitor of the same binary would
+//! keep the file busy, which is no defence once it is gone); its bytes must not change.
+//! `SIXDOCKER=/path/to/sixdocker` attacks (a copy of) another build the same way.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use six_testkit::cve_2019_5736 as attacker;
+
+/// `bin --root R --runroot S ARGS` in the sandbox, to its end (its exit code is no matter).
+fn run_with(bin: &Path, sb: &Sandbox, args: &[&str]) {
+    Command::new(bin)
+        .arg("--root")
+        .arg(sb.root())
+        .arg("--runroot")
+        .arg(sb.runroot())
+        .args(args)
+        .env("SIXDOCKER_IMAGE_DIR", sb.image_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+}
+
+#[test]
+fn hostile_shebangs_cannot_overwrite_sixdocker_through_exec() {
+    let sb = Sandbox::new();
+    let dir = tempfile::Builder::new()
+        .prefix("sixdocker-bin-")
+        .tempdir()
+        .unwrap();
+    let bin = dir.path().join("sixdocker");
+    let under_attack = std::env::var_os("SIXDOCKER").unwrap_or_else(|| BIN.into());
+    std::fs::copy(under_attack, &bin).unwrap();
+    let before = std::fs::read(&bin).unwrap();
+
+    // The hostile image: busybox plus the attacker, its files and a C library.
+    let src = host_path(&sb, "evil-src");
+    std::fs::create_dir(&src).unwrap();
+    attacker::install(&src, &bin);
+    let prep = unique_name("prep");
+    let volume = format!("{}:/src:ro", src.display());
+    sb.run([
+        "run", "--name", &prep, "-v", &volume, "busybox", "cp", "-a", "/src/.", "/",
+    ])
+    .ok();
+    let image = unique_name("evil");
+    sb.run(["commit", &prep, &image]).ok();
+    sb.run(["rm", &prep]).ok();
+
+    let name = unique_name("atk");
+    sb.run(["run", "-d", "--name", &name, &image, "/attacker"])
+        .ok();
+    let exists = |path: &str| {
+        sb.run(["exec", &name, "/bin/busybox", "test", "-e", path])
+            .code
+            == 0
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !exists("/ready") {
+        assert!(Instant::now() < deadline, "the attacker never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for round in 0..20 {
+        if round >= 2 && exists("/captured") {
+            break;
+        }
+        for evil in attacker::hostile_names() {
+            // The exec'd sixdocker runs inside the container and fails there.
+            run_with(&bin, &sb, &["exec", &name, &format!("/{evil}")]);
+        }
+    }
+    sb.run(["exec", &name, "/bin/busybox", "touch", "/stop"])
+        .ok();
+    let code = sb.run(["wait", &name]).code;
+    let overwritten = std::fs::read(&bin).unwrap() != before;
+    if overwritten {
+        std::fs::write(&bin, &before).unwrap();
+    }
+    assert_eq!(code, 0, "wait for the attacker");
+    let result = sb.run(["logs", &name]).ok().to_owned();
+    sb.run(["rm", &name]).ok();
+
+    assert!(
+        !overwritten,
+        "sixdocker was overwritten from inside the container ({result})"
+    );
+    let (captured, written) = attacker::outcome(&result);
+    assert_eq!(written, 0, "a write reached sixdocker's binary: {result}");
+    assert!(
+        captured > 0,
+        "the attacker never caught sixdocker's exe, so the test proved nothing: {result}"
+    );
+}
