@@ -225,7 +225,11 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         }
     }
     if let Some(p) = &opts.pid_file {
-        write_atomic(p, &pid.to_string()).map_err(|e| Error::io("writing pid file", p, e))?;
+        if let Err(e) = write_atomic(p, &pid.to_string()) {
+            // runc ends the process too: a caller told of a failure must not find it running.
+            fail(String::new());
+            return Err(Error::io("writing pid file", p, e));
+        }
     }
     Ok((pid, master))
 }

@@ -92,6 +92,39 @@ fn exec_from_a_process_file_and_detached_with_a_pid_file() {
 }
 
 #[test]
+fn an_unwritable_pid_file_fails_the_exec_and_ends_its_process() {
+    let s = Sixrun::new();
+    let (id, b) = running(&s, |_| {});
+    let pidfile = b.path().join("no-such-dir/exec.pid");
+    let line = s.fails(&[
+        "exec",
+        "-d",
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        &id,
+        "sleep",
+        "1001",
+    ]);
+    assert!(line.contains("pid file"), "{line}");
+    // Only the init is left (the exec'd process is ended, as runc ends it).
+    let init = s.state(&id)["pid"].as_i64().unwrap() as i32;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let pids: Vec<i32> = serde_json::from_str(&s.ok(&["ps", "-f", "json", &id])).unwrap();
+        if pids == [init] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the exec'd process is still running: {pids:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    s.ok(&["delete", "-f", &id]);
+    s.assert_gone(&id, Some(init), b.path());
+}
+
+#[test]
 fn exec_into_a_stopped_container_is_refused() {
     let s = Sixrun::new();
     let b = bundle(&["true"], |_| {});
