@@ -193,6 +193,9 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
             .map_err(cg_err)?;
         cg.create().map_err(cg_err)?;
         undo.cgroup = Some(cg.clone());
+        if let Some(dir) = &undo.dir {
+            dir.note_cgroup(&cg)?;
+        }
         cg.set(&crate::devices::resources_for(&linux))
             .map_err(cg_err)?;
         cg

@@ -48,7 +48,13 @@ pub fn delete(c: &Container, force: bool) -> Result<()> {
 }
 
 fn kill_cgroup(rec: &crate::state::Record) {
-    let Some(cg) = &rec.cgroup else { return };
+    if let Some(cg) = &rec.cgroup {
+        kill_all(cg);
+    }
+}
+
+/// SIGKILL to every process in `cg`, frozen meanwhile so that none forks past it.
+pub(crate) fn kill_all(cg: &six_cgroups::Cgroup) {
     if cg.pids().map(|p| p.is_empty()).unwrap_or(true) {
         return;
     }

@@ -97,6 +97,12 @@ impl Runtime {
         create::create(self, id, opts)
     }
 
+    /// Removes what a `create` killed midway left of container `id` (its state directory
+    /// without a record, and its cgroup); true if there was such a thing.
+    pub fn remove_half_made(&self, id: &str) -> Result<bool> {
+        state::reclaim_half_made(&self.root, id)
+    }
+
     /// The container `id` as last recorded.
     pub fn load(&self, id: &str) -> Result<Container> {
         Container::load(&self.root, id)

@@ -19,6 +19,9 @@ use crate::procfs;
 
 pub const STATE_FILE: &str = "state.json";
 pub const EXEC_FIFO: &str = "exec.fifo";
+/// The cgroup of a container still being made (state.json says it once made), so that a
+/// directory left by a killed create can be cleaned up.
+const CGROUP_FILE: &str = "cgroup.json";
 
 /// A container's status as runc reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,20 +115,36 @@ fn lock(dir: &Path) -> Result<File> {
 }
 
 impl StateDir {
-    /// Makes `<root>/<id>`; fails if the container exists.
+    /// Makes `<root>/<id>`; fails if the container exists. A directory that a create killed
+    /// midway left behind (no state.json, nobody holding its lock) is cleaned up and reused.
     pub fn create(root: &Path, id: &str) -> Result<StateDir> {
         check_id(id)?;
         fs::create_dir_all(root).map_err(|e| Error::io("creating state root", root, e))?;
+        // Held across making and locking the directory, so that a create reclaiming a
+        // half-made directory never takes one that is still being made.
+        let _root = lock(root)?;
         let path = root.join(id);
         match fs::create_dir(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(Error::Exists(id.to_owned()))
+                if !reclaim_locked(&path)? {
+                    return Err(Error::Exists(id.to_owned()));
+                }
+                fs::create_dir(&path)
+                    .map_err(|e| Error::io("creating state directory", &path, e))?;
             }
             Err(e) => return Err(Error::io("creating state directory", &path, e)),
         }
         let lock = lock(&path)?;
         Ok(StateDir { path, lock })
+    }
+
+    /// Notes the cgroup of the container being made (see [`reclaim_half_made`]).
+    pub fn note_cgroup(&self, cgroup: &six_cgroups::Cgroup) -> Result<()> {
+        let path = self.path.join(CGROUP_FILE);
+        let bytes = serde_json::to_vec(cgroup)
+            .map_err(|e| Error::io("encoding cgroup", &path, e.into()))?;
+        fs::write(&path, bytes).map_err(|e| Error::io("writing", &path, e))
     }
 
     /// Opens and locks `<root>/<id>` of an existing container.
@@ -206,6 +225,48 @@ impl StateDir {
             }
         })
     }
+}
+
+/// Removes `<root>/<id>` if a create killed midway left it: no state.json and nobody holds its
+/// lock. The cgroup it noted is emptied (SIGKILL) and removed. True if it was removed.
+pub fn reclaim_half_made(root: &Path, id: &str) -> Result<bool> {
+    check_id(id)?;
+    let path = root.join(id);
+    if !path.is_dir() || path.join(STATE_FILE).exists() {
+        return Ok(false);
+    }
+    let _root = lock(root)?;
+    reclaim_locked(&path)
+}
+
+/// [`reclaim_half_made`] with the root's lock held.
+fn reclaim_locked(path: &Path) -> Result<bool> {
+    let dir = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(Error::io("opening state directory", path, e)),
+    };
+    // SAFETY: flock on a valid fd.
+    if unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Ok(false); // a create (or delete) is at work on it
+    }
+    if path.join(STATE_FILE).exists() {
+        return Ok(false);
+    }
+    if let Ok(bytes) = fs::read(path.join(CGROUP_FILE)) {
+        if let Ok(cg) = serde_json::from_slice::<six_cgroups::Cgroup>(&bytes) {
+            crate::delete::kill_all(&cg);
+            cg.destroy().map_err(|source| Error::Cgroup {
+                id: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                source,
+            })?;
+        }
+    }
+    fs::remove_dir_all(path).map_err(|e| Error::io("removing state directory", path, e))?;
+    Ok(true)
 }
 
 /// Reads a record without taking the lock (for `list` and `state`, which only look).

@@ -51,6 +51,8 @@ pub fn kill(rt: &Runtime, a: &KillArgs) -> anyhow::Result<()> {
 pub fn delete(rt: &Runtime, a: &DeleteArgs) -> anyhow::Result<()> {
     match rt.load(&a.id) {
         Ok(c) => Ok(c.delete(a.force)?),
+        // What a killed create left (runc removes that directory too).
+        Err(six_runtime::Error::NotFound(_)) if rt.remove_half_made(&a.id)? => Ok(()),
         // runc: deleting a missing container with --force succeeds.
         Err(six_runtime::Error::NotFound(_)) if a.force => Ok(()),
         Err(e) => Err(e.into()),
