@@ -95,3 +95,11 @@ pub fn exit_child(code: i32) -> ! {
     // SAFETY: _exit is always safe to call.
     unsafe { libc::_exit(code) }
 }
+
+/// Makes every `tracing` span and event of the calling (child) process a no-op from here on:
+/// after clone, its stderr may already be, or soon become, the container's, and nothing but
+/// the container's own output may reach the container's log. (No allocation: a scoped
+/// dispatcher to tracing's static no-op subscriber.)
+pub fn silence_tracing() -> tracing::dispatcher::DefaultGuard {
+    tracing::dispatcher::set_default(&tracing::Dispatch::none())
+}

@@ -248,6 +248,7 @@ fn move_above(fd: OwnedFd, min: RawFd) -> Result<OwnedFd> {
 }
 
 fn exec_child(ctx: ExecChild, in_cgroup: bool) -> ! {
+    let _quiet = crate::clone::silence_tracing();
     let err = match exec_steps(&ctx, in_cgroup) {
         Ok(never) => match never {},
         Err(e) => e,

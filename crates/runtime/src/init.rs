@@ -53,6 +53,7 @@ fn errno() -> std::io::Error {
 /// Runs the init to its execve; never returns. `in_cgroup`: clone3 already started us in
 /// the cgroup2 directory.
 pub fn run(ctx: InitContext, in_cgroup: bool) -> ! {
+    let _quiet = crate::clone::silence_tracing();
     let err = match steps(&ctx, in_cgroup) {
         Ok(never) => match never {},
         Err(e) => e,

@@ -112,6 +112,31 @@ fn logs_tail_timestamps_follow_and_id_prefixes() {
 }
 
 #[test]
+fn debug_output_never_reaches_the_container_log() {
+    let sb = Sandbox::new();
+    let name = unique_name("dbg");
+    // The CLI's own --debug lines go to its stderr; the container's init must print none.
+    let ran = sb.run([
+        "--debug",
+        "run",
+        "--name",
+        &name,
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2",
+    ]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(
+        ran.stderr.contains("DEBUG"),
+        "--debug printed nothing: {ran:?}"
+    );
+    let logs = sb.run(["logs", &name]);
+    assert_eq!(logs.ok(), "out\n");
+    assert_eq!(logs.stderr, "err\n");
+}
+
+#[test]
 fn exec_env_workdir_user_and_detach() {
     let sb = Sandbox::new();
     let name = unique_name("x");
