@@ -96,10 +96,24 @@ pub fn exit_child(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Makes every `tracing` span and event of the calling (child) process a no-op from here on:
-/// after clone, its stderr may already be, or soon become, the container's, and nothing but
-/// the container's own output may reach the container's log. (No allocation: a scoped
-/// dispatcher to tracing's static no-op subscriber.)
-pub fn silence_tracing() -> tracing::dispatcher::DefaultGuard {
-    tracing::dispatcher::set_default(&tracing::Dispatch::none())
+/// Set by [`trace_child_steps`].
+static TRACE_CHILD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Says that this program's `tracing` output goes to a descriptor of its own (a file, or a
+/// dup of its stderr), never to fds 0-2, so that the container's init and exec'd processes
+/// may trace their steps too. Without it they trace nothing: after clone their fds 0-2 are
+/// (or soon become) the container's, and nothing but the container's own output may reach
+/// the container's log.
+pub fn trace_child_steps() {
+    TRACE_CHILD.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// In the child after clone: makes every `tracing` span and event a no-op from here on,
+/// unless [`trace_child_steps`] was called. (No allocation: a scoped dispatcher to
+/// tracing's static no-op subscriber.)
+pub fn silence_tracing() -> Option<tracing::dispatcher::DefaultGuard> {
+    if TRACE_CHILD.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    Some(tracing::dispatcher::set_default(&tracing::Dispatch::none()))
 }

@@ -80,6 +80,8 @@ impl Logger {
                 unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
             }
         };
+        // Never fd 2 itself: the container's init may trace its steps as well.
+        six_runtime::trace_child_steps();
         let writer = Mutex::new(Quiet(writer));
         let builder = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::DEBUG)
