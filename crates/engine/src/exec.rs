@@ -1,7 +1,9 @@
 //! `docker exec [-i] [-t] [-d] [-e] [-w] [-u]`: a new process in a running container,
-//! through six-runtime's exec, straight from the CLI (no monitor: the CLI waits for it).
-//! With `-t` the runtime sends a pty master over a console socket; without, the process
-//! gets the caller's stdio. `-d` leaves it running, owned by nobody here.
+//! through six-runtime's exec, from a keeper forked by the CLI (no monitor; see
+//! `exec_keeper.rs`: the keeper reaps the process even if the CLI is killed). The CLI waits
+//! for the keeper, whose exit is the process's. With `-t` the runtime sends a pty master
+//! over a console socket; without, the process gets the caller's stdio. `-d` leaves it
+//! running with its keeper, owned by nobody here.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixListener;
@@ -9,6 +11,7 @@ use std::os::unix::net::UnixListener;
 use crate::command::find_program;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::exec_keeper::{self, Keeper};
 use crate::record::Status;
 use crate::request::ExecRequest;
 use crate::signals::SignalPipe;
@@ -79,8 +82,13 @@ impl Engine {
             .open("/dev/null")
             .map_err(|e| Error::io("opening /dev/null", e))?;
         if req.detach {
-            let stdio = [null.as_raw_fd(); 3];
-            return exec_detached(&container, process, stdio);
+            let opts = six_runtime::ExecOptions {
+                process,
+                stdio: Some([null.as_raw_fd(); 3]),
+                ..Default::default()
+            };
+            exec_keeper::start(&container, opts, true)?;
+            return Ok(0);
         }
         if req.tty {
             return self.exec_tty(&id, &container, process);
@@ -92,10 +100,8 @@ impl Engine {
             ..Default::default()
         };
         let signals = SignalRelay::new()?;
-        let pid = container
-            .exec(opts)
-            .map_err(|e| Error::Runtime(e.to_string()))?;
-        signals.wait(pid, None)
+        let keeper = exec_keeper::start(&container, opts, false)?;
+        signals.wait(&keeper, None)
     }
 
     fn exec_tty(
@@ -137,43 +143,13 @@ impl Engine {
             ..Default::default()
         };
         let signals = SignalRelay::new()?;
-        let pid = container
-            .exec(opts)
-            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let keeper = exec_keeper::start(container, opts, false)?;
         let (conn, _) = listener
             .accept()
             .map_err(|e| Error::at("accepting on the console socket", &socket, e))?;
         let master = receive_fd(conn.as_raw_fd())?;
         let _raw = RawMode::enable(0);
-        signals.wait(pid, Some(master))
-    }
-}
-
-/// Forks a short-lived process that execs into the container and exits at once, so the
-/// new process belongs to nobody here (no zombie for the caller).
-fn exec_detached(
-    container: &six_runtime::Container,
-    process: oci_spec::runtime::Process,
-    stdio: [RawFd; 3],
-) -> Result<i32> {
-    // SAFETY: the child runs the exec and leaves with _exit.
-    match unsafe { nix::unistd::fork() }? {
-        nix::unistd::ForkResult::Child => {
-            let opts = six_runtime::ExecOptions {
-                process,
-                stdio: Some(stdio),
-                ..Default::default()
-            };
-            let code = if container.exec(opts).is_ok() { 0 } else { 1 };
-            // SAFETY: leaving the forked child without running the caller's destructors.
-            unsafe { libc::_exit(code) }
-        }
-        nix::unistd::ForkResult::Parent { child } => match nix::sys::wait::waitpid(child, None)? {
-            nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(0),
-            _ => Err(Error::Runtime(
-                "starting the detached exec process failed".into(),
-            )),
-        },
+        signals.wait(&keeper, Some(master))
     }
 }
 
@@ -194,8 +170,10 @@ impl SignalRelay {
         Ok(SignalRelay { pipe })
     }
 
-    /// Waits for `pid`, forwarding signals; with a pty `master`, relays it to fds 0 and 1.
-    fn wait(&self, pid: i32, master: Option<OwnedFd>) -> Result<i32> {
+    /// Waits for the keeper (its exit code is the process's), forwarding signals to the
+    /// process; with a pty `master`, relays it to fds 0 and 1.
+    fn wait(&self, keeper: &Keeper, master: Option<OwnedFd>) -> Result<i32> {
+        let (pid, process) = (keeper.pid, keeper.process);
         let mut master = master;
         let mut stdin_open = master.is_some();
         if let Some(m) = &master {
@@ -252,9 +230,10 @@ impl SignalRelay {
                                 crate::tty::set_window_size(m.as_raw_fd(), rows, cols);
                             }
                         }
-                        // SAFETY: forwarding to our own child.
+                        // SAFETY: forwarding to the exec'd process (its keeper, our child,
+                        // has not reaped it: the keeper is still running).
                         sig => unsafe {
-                            libc::kill(pid, sig);
+                            libc::kill(process, sig);
                         },
                     }
                 }

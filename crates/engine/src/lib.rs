@@ -14,6 +14,7 @@ mod engine;
 pub mod error;
 pub mod etc;
 mod exec;
+mod exec_keeper;
 mod image_use;
 mod info;
 mod lifecycle;
