@@ -72,15 +72,11 @@ impl Error {
 /// Adds "what, which path" context to io results.
 pub(crate) trait IoContext<T> {
     fn at(self, what: &str, path: &Path) -> Result<T>;
-    fn ctx(self, context: impl FnOnce() -> String) -> Result<T>;
 }
 
 impl<T> IoContext<T> for io::Result<T> {
     fn at(self, what: &str, path: &Path) -> Result<T> {
         self.map_err(|e| Error::at(what, path, e))
-    }
-    fn ctx(self, context: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|e| Error::io(context(), e))
     }
 }
 

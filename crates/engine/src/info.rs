@@ -1,5 +1,7 @@
 //! What the CLI shows: `ps` rows, `inspect` JSON, `top` and `stats`. Read-only.
 
+use std::path::PathBuf;
+
 use chrono::Utc;
 use serde_json::json;
 
@@ -202,7 +204,7 @@ fn inspect_json(
             "Dead": false,
             "Pid": state.pid.unwrap_or(0),
             "ExitCode": state.exit_code,
-            "Error": state.error.clone().unwrap_or_default(),
+            "Error": state.error.clone().or_else(|| state.log_error.clone()).unwrap_or_default(),
             "StartedAt": time_or_zero(state.started_at),
             "FinishedAt": time_or_zero(state.finished_at),
         },
@@ -210,7 +212,11 @@ fn inspect_json(
         "ResolvConfPath": dir.join("resolv.conf"),
         "HostnamePath": dir.join("hostname"),
         "HostsPath": dir.join("hosts"),
-        "LogPath": crate::logs::log_path(dir, &config.id),
+        "LogPath": if req.log.driver == crate::types::LogDriver::None {
+            PathBuf::new()
+        } else {
+            crate::logs::log_path(dir, &config.id)
+        },
         "Name": format!("/{}", config.name),
         "RestartCount": state.restart_count,
         "Driver": "overlay",
@@ -245,6 +251,7 @@ fn inspect_json(
             "CpuPeriod": cpu_period,
             "CpusetCpus": req.cpuset_cpus.as_ref().map(|c| c.to_string()).unwrap_or_default(),
             "PidsLimit": req.pids_limit,
+            "LogConfig": {"Type": req.log.driver.name(), "Config": req.log.opts},
         },
         "NetworkSettings": {
             "IPAddress": first_net.map(|n| n.ip.clone()).unwrap_or_default(),

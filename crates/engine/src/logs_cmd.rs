@@ -1,12 +1,14 @@
-//! `docker logs [-f] [--tail N] [-t]` over the json-file log (see `logs.rs`).
+//! `docker logs [-f] [--tail N] [-t]` over the json-file log and its rotated files (see
+//! `logs/`). A container with the `none` log driver has no log to read.
 
 use std::io::Write;
 
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::logs::{log_path, read_logs};
 use crate::record::Status;
 use crate::request::LogOptions;
+use crate::types::LogDriver;
 
 impl Engine {
     pub fn logs(
@@ -17,6 +19,12 @@ impl Engine {
         err: &mut dyn Write,
     ) -> Result<()> {
         let id = self.resolve(c)?;
+        if self.store.config(&id)?.request.log.driver == LogDriver::None {
+            // Docker's words.
+            return Err(Error::Invalid(
+                "configured logging driver does not support reading".into(),
+            ));
+        }
         let path = log_path(&self.container_dir(&id), &id);
         let mut running = || {
             self.store.state(&id).is_ok_and(|s| {

@@ -116,13 +116,17 @@ pub struct State {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub restart_count: u32,
-    /// Set by stop/kill/rm -f: the restart policy does not apply to this exit.
+    /// The user stopped the container (stop, kill, rm -f): its restart policy did not apply.
+    /// Recorded by the monitor with the exit code (stopping itself writes nothing).
     pub stopped_by_user: bool,
     /// Whether the rootfs overlay is mounted (at `<dir>/merged`).
     pub rootfs_mounted: bool,
     pub networks: Vec<NetworkState>,
     /// An error that kept the container from starting, for inspect.
     pub error: Option<String>,
+    /// The log could not be written (a full disk): the first failure of the last monitor,
+    /// recorded once; output since then is missing from the log. Shown by inspect.
+    pub log_error: Option<String>,
     /// The process (a `commit` of an older version) that froze the container; reconcile
     /// thaws it if that died. Commits now hold their freeze through the monitor instead.
     pub paused_by: Option<ProcessId>,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::types::{
-    ContainerName, CpuSet, Cpus, EnvVar, MemorySize, MemorySwap, NetworkMode, PortSpec,
+    ContainerName, CpuSet, Cpus, EnvVar, LogConfig, MemorySize, MemorySwap, NetworkMode, PortSpec,
     RestartPolicy, VolumeSpec,
 };
 
@@ -43,6 +43,10 @@ pub struct RunRequest {
     pub auto_remove: bool,
     /// `--security-opt seccomp=unconfined`: no seccomp filter (default: Docker's profile).
     pub seccomp_unconfined: bool,
+    /// `--log-driver` and `--log-opt` (default: json-file, 5 files of 20m). Records written
+    /// before it existed get the default.
+    #[serde(default)]
+    pub log: LogConfig,
 }
 
 /// What `run` gives back: the container's full ID and, in the foreground, its exit code.

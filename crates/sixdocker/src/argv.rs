@@ -313,6 +313,24 @@ mod tests {
     }
 
     #[test]
+    fn log_flags_in_the_originals_spelling() {
+        assert_eq!(
+            norm("run -log-driver local -log-opt max-size=1m -log-opt=max-file=2 -- echo"),
+            [
+                "run",
+                "--log-driver",
+                "local",
+                "--log-opt",
+                "max-size=1m",
+                "--log-opt=max-file=2",
+                "--command-follows",
+                "--",
+                "echo"
+            ]
+        );
+    }
+
+    #[test]
     fn unknown_single_dash_words_are_left_for_clap_to_reject() {
         assert_eq!(norm("run -bogus busybox"), ["run", "-bogus", "busybox"]);
     }

@@ -3,7 +3,8 @@
 //! It is forked from the CLI (no exec: it already holds the spec), detaches into its own
 //! session, becomes a child subreaper, creates the container in-process through six-runtime
 //! (so the init is its child), attaches the network, starts the container, and then sits in
-//! one `poll` loop: output → the json log and attached clients; clients → stdin, window size,
+//! one `poll` loop: output → the json log (rotated; a failed write is recorded once and never
+//! stops the loop) and attached clients; clients → stdin, window size,
 //! signals; SIGCHLD → exit code. When the container ends it applies the restart policy or
 //! cleans up (runtime delete, network detach, rootfs unmount, `--rm`) and exits.
 //! No threads; buffers are fixed and small.
@@ -28,8 +29,9 @@ mod supervise;
 use crate::attach::{self, Message};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::logs::{log_path, LogWriter};
+use crate::logs::{log_path, LogLimits, LogWriter};
 use crate::record::{ContainerConfig, NetworkState, ProcessId, Status};
+use crate::types::LogDriver;
 
 impl Engine {
     /// Forks the container's monitor and waits until it reports the container started.
@@ -110,8 +112,18 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
     let _ = std::fs::create_dir_all(engine.run_dir(id));
     let listener = attach::listen(&engine.attach_socket(id)).ok();
     let dir = engine.container_dir(id);
-    let Ok(log) = LogWriter::open(&log_path(&dir, id)) else {
-        return 73;
+    let log = match config.request.log.driver {
+        LogDriver::None => None,
+        LogDriver::JsonFile | LogDriver::Local => {
+            let limits = LogLimits {
+                max_size: config.request.log.max_size,
+                max_files: config.request.log.max_file,
+            };
+            match LogWriter::open(&log_path(&dir, id), limits) {
+                Ok(log) => Some(log),
+                Err(_) => return 73,
+            }
+        }
     };
     let mut m = Monitor {
         engine,
@@ -123,6 +135,7 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
         clients: vec![channel],
         listener,
         log,
+        log_failure_reported: false,
         sigfd,
         stop_requested: false,
         freezers: Vec::new(),
@@ -157,7 +170,10 @@ struct Monitor<'a> {
     /// Messages the primary client could not take yet; while any wait, no output is read.
     primary_backlog: std::collections::VecDeque<Vec<u8>>,
     listener: Option<OwnedFd>,
-    log: LogWriter,
+    /// None with the `none` log driver.
+    log: Option<LogWriter>,
+    /// A log write failed and that is recorded (once per monitor).
+    log_failure_reported: bool,
     sigfd: SignalFd,
     /// The user stopped the container (`Message::Stop`, or any signal during a restart
     /// backoff): its restart policy no longer applies. Kept here, not in the store, so that
@@ -267,6 +283,20 @@ impl Monitor<'_> {
                 .and_then(|n| n.trim().parse::<u64>().ok())
                 .is_some_and(|n| n > 0)
         })
+    }
+
+    /// A log write failed (a full disk): recorded once in the state, where inspect shows it.
+    /// Output still reaches attached clients, and later writes are still tried.
+    fn report_log_failure(&mut self, e: Error) {
+        if std::mem::replace(&mut self.log_failure_reported, true) {
+            return;
+        }
+        let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let text = format!("output since {since} is missing from the log: {e}");
+        let _ = self.engine.store.update(self.id, |s| {
+            s.log_error = Some(text);
+            Ok(())
+        });
     }
 
     /// The container is over: unmount, record the end (or remove it for --rm), tell clients.

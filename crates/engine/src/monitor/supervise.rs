@@ -175,7 +175,9 @@ impl Monitor<'_> {
             return false; // EOF, or EIO from a pty whose other side closed
         }
         let data = &buf[..n as usize];
-        let _ = self.log.write(stream, data);
+        if let Some(e) = self.log.as_mut().and_then(|l| l.write(stream, data).err()) {
+            self.report_log_failure(e);
+        }
         let m = match stream {
             Stream::Stdout => Message::Stdout(data.to_vec()),
             Stream::Stderr => Message::Stderr(data.to_vec()),

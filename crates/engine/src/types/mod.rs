@@ -6,6 +6,7 @@
 
 mod cpu;
 mod env;
+mod log;
 mod memory;
 mod name;
 mod network;
@@ -15,6 +16,7 @@ mod volume;
 
 pub use cpu::{CpuSet, Cpus};
 pub use env::EnvVar;
+pub use log::{LogConfig, LogDriver};
 pub use memory::{MemorySize, MemorySwap};
 pub use name::ContainerName;
 pub use network::{NetworkMode, PortSpec, Proto};

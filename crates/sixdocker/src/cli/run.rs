@@ -7,7 +7,7 @@ use clap::{ArgAction, Args};
 
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
-    ContainerName, CpuSet, Cpus, EnvVar, MemorySize, MemorySwap, NetworkMode, PortSpec,
+    ContainerName, CpuSet, Cpus, EnvVar, LogDriver, MemorySize, MemorySwap, NetworkMode, PortSpec,
     RestartPolicy, VolumeSpec,
 };
 
@@ -101,6 +101,14 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub publish: Vec<PortSpec>,
+    /// Logging driver: json-file (default), local or none (no log; `logs` cannot read it).
+    #[arg(long, value_name = "DRIVER")]
+    pub log_driver: Option<LogDriver>,
+    /// Log driver option: max-size=SIZE (k, m, g: powers of 1000), max-file=N,
+    /// compress=false. The log is rotated into N files of SIZE each. Default: json-file with
+    /// max-size=20m max-file=5 (Docker's json-file has no limit); local: 5 files of 20 MiB.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub log_opt: Vec<String>,
     /// Set by `argv::normalise` for the original's `run [FLAGS] -- CMD...`: the operands are
     /// the command, to run on the default (or -image) image.
     #[arg(long = crate::argv::COMMAND_FOLLOWS, hide = true)]

@@ -8,7 +8,7 @@
 
 use std::io::IsTerminal;
 
-use six_engine::types::EnvVar;
+use six_engine::types::{EnvVar, LogConfig};
 use six_engine::{Engine, ExecRequest, RunRequest};
 
 use super::{Failure, Outcome};
@@ -80,6 +80,8 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         env.extend(EnvVar::parse_file(file).map_err(|e| Failure::usage(e.to_string()))?);
     }
     env.extend(args.env);
+    let log = LogConfig::from_flags(args.log_driver, &args.log_opt)
+        .map_err(|e| Failure::usage(e.to_string()))?;
     Ok(RunRequest {
         image,
         cmd,
@@ -109,6 +111,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         detach: args.detach,
         auto_remove: args.rm,
         seccomp_unconfined: args.security_opt.contains(&SecurityOpt::SeccompUnconfined),
+        log,
     })
 }
 
