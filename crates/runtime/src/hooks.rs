@@ -5,10 +5,10 @@
 //! It never changes namespaces: a hook runs wherever the caller is (the createContainer and
 //! startContainer hooks are called from inside the container's namespaces).
 
-use std::io::Write;
-use std::os::fd::AsFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use oci_spec::runtime::{Hook, Hooks, Spec};
 
@@ -66,6 +66,11 @@ pub fn run(spec: &Spec, kind: Kind, state_json: &[u8]) -> Result<(), (std::path:
     Ok(())
 }
 
+/// How much of a failing hook's stderr its error quotes (the rest is read and dropped).
+const STDERR_KEPT: usize = 4096;
+/// After a hook exits, how long its stderr may stay open (held by a child it left running).
+const STDERR_GRACE: Duration = Duration::from_millis(200);
+
 fn run_one(hook: &Hook, state_json: &[u8]) -> Result<(), String> {
     let mut cmd = Command::new(hook.path());
     let args = hook.args().clone().unwrap_or_default();
@@ -78,45 +83,180 @@ fn run_one(hook: &Hook, state_json: &[u8]) -> Result<(), String> {
             cmd.env(k, v);
         }
     }
+    let timeout = match hook.timeout() {
+        Some(t) if t > 0 => Some(Duration::from_secs(t as u64)),
+        Some(t) => return Err(format!("timeout {t} must be greater than zero")),
+        None => None,
+    };
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::inherit())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot run: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A hook that does not read its stdin is fine; ignore EPIPE.
-        let _ = stdin.write_all(state_json);
-    }
-    let timeout_ms = match hook.timeout() {
-        Some(t) if t > 0 => (t.min(i32::MAX as i64 / 1000) * 1000) as i32,
-        Some(t) => return Err(format!("timeout {t} must be greater than zero")),
-        None => -1,
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let talk = Talk {
+        stdin: child.stdin.take().map(OwnedFd::from),
+        stderr: child.stderr.take().map(OwnedFd::from),
+        pidfd: crate::procfs::pidfd_open(child.id() as i32),
     };
-    let Some(pidfd) = crate::procfs::pidfd_open(child.id() as i32) else {
-        return finish(child);
-    };
-    if !crate::procfs::wait_pidfd(&pidfd, timeout_ms) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(format!("timed out after {}s", timeout_ms / 1000));
+    match talk.run(state_json, deadline) {
+        Ok(stderr) => finish(child.wait().map_err(|e| format!("waiting: {e}"))?, &stderr),
+        Err(()) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!(
+                "timed out after {}s",
+                timeout.map_or(0, |t| t.as_secs())
+            ))
+        }
     }
-    let _ = pidfd.as_fd();
-    finish(child)
 }
 
-fn finish(child: std::process::Child) -> Result<(), String> {
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("waiting: {e}"))?;
-    if out.status.success() {
+/// One hook's pipes and pidfd, served together in one poll loop: the state is written as the
+/// hook reads it, its stderr read as it writes, and the timeout counts from the start — so
+/// neither a hook that never reads a large state nor one that writes a lot to stderr can
+/// block the runtime past its timeout.
+struct Talk {
+    stdin: Option<OwnedFd>,
+    stderr: Option<OwnedFd>,
+    pidfd: Option<OwnedFd>,
+}
+
+impl Talk {
+    /// Until the hook exits and its stderr closes (or a short grace after its exit). The first
+    /// [`STDERR_KEPT`] bytes of stderr, or Err at the deadline.
+    fn run(mut self, state: &[u8], deadline: Option<Instant>) -> Result<Vec<u8>, ()> {
+        for fd in [&self.stdin, &self.stderr].into_iter().flatten() {
+            set_nonblocking(fd);
+        }
+        let mut written = 0;
+        let mut kept = Vec::new();
+        let mut exited_at: Option<Instant> = None;
+        loop {
+            if self.stderr.is_none() && (exited_at.is_some() || self.pidfd.is_none()) {
+                return Ok(kept);
+            }
+            let until = match exited_at {
+                Some(t) => Some(t + STDERR_GRACE),
+                None => deadline,
+            };
+            let wait_ms = until.map_or(-1, |u| {
+                u.saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .min(i32::MAX as u128) as i32
+            });
+            let pollfd = |fd: &Option<OwnedFd>, events| libc::pollfd {
+                fd: fd.as_ref().map_or(-1, |f| f.as_raw_fd()),
+                events,
+                revents: 0,
+            };
+            let mut fds = [
+                pollfd(&self.stdin, libc::POLLOUT),
+                pollfd(&self.stderr, libc::POLLIN),
+                pollfd(
+                    if exited_at.is_none() {
+                        &self.pidfd
+                    } else {
+                        &None
+                    },
+                    libc::POLLIN,
+                ),
+            ];
+            // SAFETY: a valid array of pollfds (negative fds are ignored).
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
+            if n < 0 {
+                if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                return Err(());
+            }
+            if n == 0 {
+                if exited_at.is_some() {
+                    return Ok(kept); // stderr held open by something the hook left behind
+                }
+                return Err(());
+            }
+            if fds[0].revents != 0 {
+                match write_some(self.stdin.as_ref(), &state[written..]) {
+                    Some(k) => written += k,
+                    None => written = state.len(), // EPIPE: the hook does not read it
+                }
+                if written >= state.len() {
+                    self.stdin = None; // EOF for the hook
+                }
+            }
+            if fds[1].revents != 0 {
+                let mut buf = [0u8; 8192];
+                match read_some(self.stderr.as_ref(), &mut buf) {
+                    Got::Closed => self.stderr = None,
+                    Got::Nothing => {}
+                    Got::Bytes(k) => {
+                        let room = STDERR_KEPT.saturating_sub(kept.len());
+                        kept.extend_from_slice(&buf[..k.min(room)]);
+                    }
+                }
+            }
+            if fds[2].revents != 0 {
+                exited_at = Some(Instant::now());
+                self.stdin = None;
+            }
+        }
+    }
+}
+
+fn set_nonblocking(fd: &OwnedFd) {
+    // SAFETY: fcntl on a valid fd.
+    unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+}
+
+/// Bytes written (0 when the pipe is full), or None when the reader is gone or on error.
+fn write_some(fd: Option<&OwnedFd>, data: &[u8]) -> Option<usize> {
+    let fd = fd?;
+    // SAFETY: writing from our slice to a valid fd.
+    let n = unsafe { libc::write(fd.as_raw_fd(), data.as_ptr().cast(), data.len()) };
+    if n >= 0 {
+        return Some(n as usize);
+    }
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::EAGAIN) | Some(libc::EINTR) => Some(0),
+        _ => None,
+    }
+}
+
+/// What one read of the hook's stderr gave.
+enum Got {
+    Bytes(usize),
+    Nothing,
+    Closed,
+}
+
+fn read_some(fd: Option<&OwnedFd>, buf: &mut [u8]) -> Got {
+    let Some(fd) = fd else { return Got::Closed };
+    // SAFETY: reading into our buffer from a valid fd.
+    let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+    match n {
+        0 => Got::Closed,
+        n if n > 0 => Got::Bytes(n as usize),
+        _ => match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::EAGAIN) | Some(libc::EINTR) => Got::Nothing,
+            _ => Got::Closed,
+        },
+    }
+}
+
+fn finish(status: std::process::ExitStatus, stderr: &[u8]) -> Result<(), String> {
+    if status.success() {
         return Ok(());
     }
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(stderr);
     let err = err.trim();
-    let status = match out.status.code() {
+    let status = match status.code() {
         Some(c) => format!("exit status {c}"),
         None => format!(
             "killed by {}",
-            std::os::unix::process::ExitStatusExt::signal(&out.status).unwrap_or(0)
+            std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)
         ),
     };
     if err.is_empty() {
@@ -159,6 +299,43 @@ mod tests {
             msg.contains("exit status 3") && msg.contains("nope"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_hook_that_never_reads_a_large_state_still_times_out() {
+        // More than a pipe holds: writing it all before the clock starts blocked forever.
+        let state = vec![b'x'; 1 << 20];
+        let s = spec_with(
+            "prestart",
+            serde_json::json!({"path":"/bin/sh","args":["sh","-c","exec sleep 30"],"timeout":1}),
+        );
+        let started = std::time::Instant::now();
+        let (_, msg) = run(&s, Kind::Prestart, &state).unwrap_err();
+        assert!(msg.contains("timed out"), "{msg}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_hook_that_writes_much_to_stderr_finishes() {
+        // 1 MiB of stderr: read only after exit, the hook blocked on a full pipe (and with a
+        // timeout was killed as "timed out"). Its failure quotes the start of it.
+        let s = spec_with(
+            "poststart",
+            serde_json::json!({"path":"/bin/sh","args":["sh","-c",
+                "echo first >&2; head -c 1048576 /dev/zero | tr '\\0' e >&2; exit 2"],"timeout":20}),
+        );
+        let (_, msg) = run(&s, Kind::Poststart, &vec![b'y'; 1 << 20]).unwrap_err();
+        assert!(
+            msg.starts_with("exit status 2: first"),
+            "{}",
+            &msg[..80.min(msg.len())]
+        );
+        assert!(msg.len() < 2 * STDERR_KEPT, "{}", msg.len());
+        let ok = spec_with(
+            "poststart",
+            serde_json::json!({"path":"/bin/sh","args":["sh","-c","head -c 1048576 /dev/zero >&2"]}),
+        );
+        run(&ok, Kind::Poststart, b"{}").unwrap();
     }
 
     #[test]
