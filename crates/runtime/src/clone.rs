@@ -1,6 +1,6 @@
 //! `clone3(2)`: starts a child process of the caller, in new namespaces and (cgroup v2)
 //! directly in its cgroup, like `fork` — the child runs on a copy of the caller's stack and
-//! returns here with [`Forked::Child`]. Falls back to `clone(2)` where clone3 is missing.
+//! returns here with [`Forked::Child`]. Falls back to `clone(2)` whenever clone3 refuses.
 //!
 //! It owns only the system call. It never decides which namespaces; `create` and `exec` do.
 //! The child must end with `execve` or `_exit`, never by returning into the caller's code.
@@ -61,11 +61,10 @@ pub unsafe fn clone(ns_flags: u64, cgroup_dir: Option<RawFd>) -> std::io::Result
         )
     };
     if ret < 0 {
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::ENOSYS) {
-            return Err(err);
-        }
-        // No clone3 (old kernel, or a seccomp filter that hides it): plain clone, no pidfd.
+        // Any refusal, as crun: no clone3 (old kernel, or a seccomp filter that hides it),
+        // or CLONE_INTO_CGROUP refused (EBUSY, EOPNOTSUPP, EACCES...): plain clone; the
+        // child then joins its cgroup2 directory itself (`in_cgroup` is false). A refusal
+        // of the namespaces themselves comes back from clone just the same.
         // SAFETY: as above; a null stack means "continue on a copy of this one".
         ret = unsafe {
             libc::syscall(
@@ -116,4 +115,31 @@ pub fn silence_tracing() -> Option<tracing::dispatcher::DefaultGuard> {
         return None;
     }
     Some(tracing::dispatcher::set_default(&tracing::Dispatch::none()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn a_refused_clone_into_cgroup_falls_back_to_clone() {
+        // A plain directory is no cgroup2 directory: clone3 refuses CLONE_INTO_CGROUP.
+        let dir = std::fs::File::open(std::env::temp_dir()).unwrap();
+        // SAFETY: the child only calls _exit.
+        match unsafe { clone(0, Some(dir.as_raw_fd())) }.unwrap() {
+            Forked::Child { in_cgroup } => exit_child(if in_cgroup { 1 } else { 0 }),
+            Forked::Parent { pid } => {
+                let mut status = 0;
+                // SAFETY: reaping our own child.
+                assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+                assert!(libc::WIFEXITED(status));
+                assert_eq!(
+                    libc::WEXITSTATUS(status),
+                    0,
+                    "the child thinks it is in a cgroup"
+                );
+            }
+        }
+    }
 }

@@ -290,18 +290,24 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
         // SAFETY: the child only runs init::run, which ends in execve or _exit.
         unsafe { clone::clone(ns.clone_flags, into_cgroup.as_ref().map(|f| f.as_raw_fd())) }
     };
+    if let Ok(Forked::Child { in_cgroup }) = forked {
+        drop(parent_end);
+        init::run(ctx, in_cgroup)
+    }
+    if let Ok(Forked::Parent { pid }) = forked {
+        undo.child = Some(pid);
+    }
+    // Back in our own pid namespace, or every later child of ours would be born in the
+    // container's: a failure here is an error, not a warning.
     if let Some(back) = pid_ns_back {
-        leave_pid_ns(back);
+        leave_pid_ns(back)
+            .map_err(|e| Error::setup(id, format!("returning to our own pid namespace: {e}")))?;
     }
     let pid = match forked {
         Err(e) => return Err(Error::setup(id, format!("clone: {e}"))),
-        Ok(Forked::Child { in_cgroup }) => {
-            drop(parent_end);
-            init::run(ctx, in_cgroup)
-        }
+        Ok(Forked::Child { .. }) => unreachable!("the child never gets here"),
         Ok(Forked::Parent { pid }) => pid,
     };
-    undo.child = Some(pid);
     drop(child_end);
     drop(console);
 
@@ -434,7 +440,11 @@ fn enter_pid_ns(path: &PathBuf) -> Result<OwnedFd> {
     Ok(own)
 }
 
-fn leave_pid_ns(own: OwnedFd) {
-    // SAFETY: setns back to our own active pid namespace, always allowed.
-    unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) };
+/// Sets our children's pid namespace back to our own (the one `own` names).
+pub(crate) fn leave_pid_ns(own: OwnedFd) -> std::io::Result<()> {
+    // SAFETY: setns back to our own active pid namespace.
+    if unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }

@@ -72,8 +72,9 @@ const INIT_EXIT_TIMEOUT_MS: i32 = 10_000;
 /// SIGKILL to every process of the container (thawing it if paused), then waits (bounded)
 /// for the init.
 fn kill_and_wait(c: &Container, rec: &crate::state::Record) -> Result<()> {
-    let Some(pidfd) =
-        procfs::pidfd_open(rec.pid).filter(|_| procfs::is_alive(rec.pid, rec.pid_start))
+    let Some(pidfd) = procfs::pidfd_of_live(rec.pid)
+        .map_err(|e| Error::setup(c.id(), format!("watching the init: {e}")))?
+        .filter(|_| procfs::is_alive(rec.pid, rec.pid_start))
     else {
         return Ok(());
     };

@@ -180,16 +180,30 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
     };
     // SAFETY: the child only runs exec_child, which ends in execve or _exit.
     let forked = unsafe { clone::clone(0, into_cgroup.as_ref().map(|f| f.as_raw_fd())) };
+    if let Ok(Forked::Child { in_cgroup }) = forked {
+        drop(parent_end);
+        exec_child(child, in_cgroup)
+    }
+    // Back in our own pid namespace, or every later child of ours would be born in the
+    // container's.
     if let Some(own) = back {
-        // SAFETY: back to our own active pid namespace, always allowed.
-        unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) };
+        if let Err(e) = crate::create::leave_pid_ns(own.into()) {
+            if let Ok(Forked::Parent { pid }) = forked {
+                // SAFETY: kill and reap our own half-made child.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, std::ptr::null_mut(), 0);
+                }
+            }
+            return Err(Error::setup(
+                id,
+                format!("returning to our own pid namespace: {e}"),
+            ));
+        }
     }
     let pid = match forked {
         Err(e) => return Err(Error::setup(id, format!("clone: {e}"))),
-        Ok(Forked::Child { in_cgroup }) => {
-            drop(parent_end);
-            exec_child(child, in_cgroup)
-        }
+        Ok(Forked::Child { .. }) => unreachable!("the child never gets here"),
         Ok(Forked::Parent { pid }) => pid,
     };
     drop(child_end);

@@ -92,7 +92,8 @@ pub fn kill(c: &Container, sig: i32, all: bool) -> Result<()> {
         return Err(c.wrong(status, "it is not running"));
     }
     let rec = &c.rec;
-    let pidfd = procfs::pidfd_open(rec.pid)
+    let pidfd = procfs::pidfd_of_live(rec.pid)
+        .map_err(|e| Error::setup(c.id(), format!("watching the init: {e}")))?
         .filter(|_| procfs::is_alive(rec.pid, rec.pid_start))
         .ok_or_else(|| c.wrong(Status::Stopped, "it is not running"))?;
     if all {

@@ -274,10 +274,31 @@ pub fn close_fds(preserve: u32, keep: &[RawFd]) -> Result<(), String> {
             // SAFETY: close_range closes fd numbers in [from, to]; none of them is in use by Rust
             // objects we still touch (the kept ones are excluded).
             if unsafe { libc::syscall(libc::SYS_close_range, from, to, 0u32) } != 0 {
-                return Err(format!("closing inherited fds: {}", errno()));
+                close_one_by_one(from, to)?;
             }
         }
         from = k.saturating_add(1);
+    }
+    Ok(())
+}
+
+/// close_range's fallback (before Linux 5.9): close each fd number in [from, to] up to the
+/// open-files limit, one by one. No allocation (this runs in the child after clone).
+fn close_one_by_one(from: u32, to: u32) -> Result<(), String> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit into our struct.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Err(format!("closing inherited fds: {}", errno()));
+    }
+    let end = (to as u64)
+        .min(lim.rlim_cur.saturating_sub(1))
+        .min(i32::MAX as u64) as u32;
+    for fd in from..=end {
+        // SAFETY: closing an fd number that is ours to close (see close_fds); EBADF is fine.
+        unsafe { libc::close(fd as i32) };
     }
     Ok(())
 }
@@ -408,6 +429,29 @@ mod tests {
     fn plan(json: serde_json::Value) -> Result<ProcessPlan, String> {
         let p: Process = serde_json::from_value(json).unwrap();
         ProcessPlan::new(&p, None, None)
+    }
+
+    #[test]
+    fn the_close_range_fallback_closes_the_range() {
+        // In a child: closing fds in the test process would pull them from under other tests.
+        // SAFETY: the child only makes syscalls and leaves with _exit.
+        match unsafe { libc::fork() } {
+            0 => {
+                let f = std::fs::File::open("/dev/null").unwrap();
+                let fd = std::os::fd::IntoRawFd::into_raw_fd(f);
+                let ok = close_one_by_one(fd as u32, fd as u32).is_ok()
+                    // SAFETY: probing an fd number.
+                    && unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1;
+                // SAFETY: leaving the forked child.
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+            }
+            pid => {
+                let mut status = 0;
+                // SAFETY: reaping our own child.
+                unsafe { libc::waitpid(pid, &mut status, 0) };
+                assert_eq!(libc::WEXITSTATUS(status), 0);
+            }
+        }
     }
 
     #[test]

@@ -53,10 +53,28 @@ pub fn is_alive(pid: i32, start_time: u64) -> bool {
 
 /// A pidfd for `pid`, or None if it is gone.
 pub fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    pidfd_of_live(pid).ok().flatten()
+}
+
+/// A pidfd of `pid`: None when there is no such process (ESRCH); an error when the kernel
+/// cannot give one (ENOSYS before Linux 5.3, the minimum this runtime supports: it never
+/// reads that as "the process is gone").
+pub fn pidfd_of_live(pid: i32) -> std::io::Result<Option<OwnedFd>> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    // SAFETY: a non-negative return is a fresh fd we own.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    if fd >= 0 {
+        // SAFETY: a non-negative return is a fresh fd we own.
+        return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }));
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::ESRCH) => Ok(None),
+        Some(libc::ENOSYS) => Err(std::io::Error::new(
+            err.kind(),
+            "pidfd_open is not available: sixrun needs Linux 5.3 or later",
+        )),
+        _ => Err(err),
+    }
 }
 
 /// Blocks until the process behind `pidfd` exits, or `timeout_ms` passes (-1: forever).

@@ -21,7 +21,9 @@ pub fn start(c: &Container) -> Result<()> {
     if status != Status::Created {
         return Err(c.wrong(status, "only a created container can be started"));
     }
-    let pidfd = procfs::pidfd_open(rec.pid).filter(|_| procfs::is_alive(rec.pid, rec.pid_start));
+    let pidfd = procfs::pidfd_of_live(rec.pid)
+        .map_err(|e| Error::setup(c.id(), format!("watching the init: {e}")))?
+        .filter(|_| procfs::is_alive(rec.pid, rec.pid_start));
     let Some(pidfd) = pidfd else {
         return Err(c.wrong(Status::Stopped, "the init exited before start"));
     };
