@@ -62,6 +62,50 @@ pub fn check() -> Result<(), SealError> {
     ))
 }
 
+/// For a program's `main`, before it parses its arguments (so that the re-executed process
+/// alone pays for parsing): the command word of `args` (argv without argv[0]) and the value
+/// of the global flag `dir_flag`, reading only the flags before the command word.
+/// `value_flags` are the global flags that take the next argument as their value (both
+/// `--flag value` and `--flag=value` are understood).
+pub fn prescan<'a>(
+    args: &'a [std::ffi::OsString],
+    value_flags: &[&str],
+    dir_flag: &str,
+) -> (Option<&'a str>, Option<&'a std::ffi::OsStr>) {
+    let mut dir = None;
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_bytes();
+        if !arg.starts_with(b"-") || arg == b"-" {
+            return (args[i].to_str(), dir);
+        }
+        if arg == b"--" {
+            return (args.get(i + 1).and_then(|a| a.to_str()), dir);
+        }
+        let (name, inline) = match arg.iter().position(|&b| b == b'=') {
+            Some(eq) => (
+                &arg[..eq],
+                Some(std::ffi::OsStr::from_bytes(&arg[eq + 1..])),
+            ),
+            None => (arg, None),
+        };
+        let takes_value = value_flags.iter().any(|f| f.as_bytes() == name);
+        let value = match (inline, takes_value) {
+            (Some(v), _) => Some(v),
+            (None, true) => {
+                i += 1;
+                args.get(i).map(|a| a.as_os_str())
+            }
+            (None, false) => None,
+        };
+        if name == dir_flag.as_bytes() {
+            dir = value.or(dir);
+        }
+        i += 1;
+    }
+    (None, dir)
+}
+
 /// Whether this process runs from a sealed binary: a read-only overlayfs file or a memfd
 /// sealed against writes.
 pub fn is_sealed() -> bool {
@@ -316,6 +360,26 @@ fn open(path: &str, flags: i32) -> std::io::Result<OwnedFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prescan_finds_the_command_and_the_directory_before_it() {
+        let args = |s: &str| -> Vec<std::ffi::OsString> { s.split(' ').map(Into::into).collect() };
+        let flags = ["--root", "--log"];
+        let a = args("--root /r --debug --log /l create --root /x id");
+        assert_eq!(
+            prescan(&a, &flags, "--root"),
+            (Some("create"), Some(std::ffi::OsStr::new("/r")))
+        );
+        let a = args("--log=/l --root=/s exec id ls --root z");
+        assert_eq!(
+            prescan(&a, &flags, "--root"),
+            (Some("exec"), Some(std::ffi::OsStr::new("/s")))
+        );
+        let a = args("--debug state id");
+        assert_eq!(prescan(&a, &flags, "--root"), (Some("state"), None));
+        let a = args("--root");
+        assert_eq!(prescan(&a, &flags, "--root"), (None, None));
+    }
 
     #[test]
     fn lowerdir_entries_escape_colons_and_backslashes() {

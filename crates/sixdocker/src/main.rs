@@ -20,6 +20,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
+    if let Err(code) = seal_if_starting_a_container() {
+        return code;
+    }
     let mut command = cli::Cli::command();
     command.build();
     let argv = argv::normalise(&command, std::env::args_os().collect());
@@ -36,6 +39,31 @@ fn main() -> ExitCode {
         Err(failure) => commands::report(failure),
     };
     exit_code(code)
+}
+
+/// `run`, `start`, `restart` and `exec` start or enter containers (the container's init and
+/// exec'd processes are clones of this process and its monitor): they first re-execute this
+/// program from a sealed view of its binary (CVE-2019-5736; six-runtime's `sealed_exe`).
+/// Decided from the raw arguments, before they are parsed, so that only one process parses
+/// them; a command line this misjudges is refused by the runtime's own check, never run
+/// unsealed.
+fn seal_if_starting_a_container() -> Result<(), ExitCode> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let value_flags = ["--root", "--runroot", "-root", "-runroot"];
+    let (command, runroot) = six_engine::sealed_exe::prescan(&args, &value_flags, "--runroot");
+    let runroot =
+        runroot.or_else(|| six_engine::sealed_exe::prescan(&args, &value_flags, "-runroot").1);
+    if !matches!(command, Some("run" | "start" | "restart" | "exec")) {
+        return Ok(());
+    }
+    let runroot = runroot.map_or_else(
+        || std::path::PathBuf::from("/run/sixdocker"),
+        std::path::PathBuf::from,
+    );
+    six_engine::sealed_exe::reexec_sealed(&runroot.join("runtime")).map_err(|e| {
+        eprintln!("sixdocker: {e}");
+        exit_code(if command == Some("exec") { 1 } else { 125 })
+    })
 }
 
 /// A process exit status from a container-style code (only the low 8 bits survive, as in Docker).

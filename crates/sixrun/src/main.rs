@@ -21,6 +21,7 @@ use log::Logger;
 pub const SPEC_VERSION: &str = "1.2.0";
 
 fn main() {
+    seal_if_entering_a_container();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -55,6 +56,27 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `create`, `run` and `exec` clone into a container: they first re-execute this program
+/// from a sealed view of its binary (CVE-2019-5736; see six-runtime's `sealed_exe`). Decided
+/// from the raw arguments, before they are parsed, so that only one process parses them. A
+/// command line this misjudges is refused by the runtime's own check, never run unsealed.
+fn seal_if_entering_a_container() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let value_flags = ["--root", "--log", "--log-format", "--criu"];
+    let (command, root) = six_runtime::sealed_exe::prescan(&args, &value_flags, "--root");
+    if !matches!(command, Some("create" | "run" | "exec")) {
+        return;
+    }
+    let root = root.map_or_else(
+        || std::path::PathBuf::from(six_runtime::DEFAULT_ROOT),
+        std::path::PathBuf::from,
+    );
+    if let Err(e) = six_runtime::sealed_exe::reexec_sealed(&root) {
+        eprintln!("sixrun: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// The error and its causes on one line, skipping a cause its parent already quotes.
@@ -100,10 +122,6 @@ fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
     let Some(cmd) = &cli.command else {
         anyhow::bail!("no command given (see sixrun --help)");
     };
-    // The commands that clone into a container run from a sealed copy of this binary first.
-    if matches!(cmd, Command::Create(_) | Command::Run(_) | Command::Exec(_)) {
-        six_runtime::sealed_exe::reexec_sealed(&cli.root)?;
-    }
     let rt = runtime(cli);
     match cmd {
         Command::Create(a) => lifecycle::create(&rt, a).map(|_| 0),

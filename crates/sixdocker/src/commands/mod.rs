@@ -183,19 +183,6 @@ pub fn dispatch(cli: Cli) -> Outcome {
         return system::version();
     }
     let run_like = matches!(cli.command, Command::Run(_) | Command::Create(_));
-    // The commands that start or enter a container run from a sealed copy of this binary
-    // (CVE-2019-5736): the container's init and exec'd processes are clones of this process.
-    if matches!(
-        cli.command,
-        Command::Run(_) | Command::Start(_) | Command::Restart(_) | Command::Exec(_)
-    ) {
-        six_engine::sealed_exe::reexec_sealed(&cli.runroot.join("runtime")).map_err(|e| {
-            Failure {
-                code: if run_like { 125 } else { 1 },
-                message: e.to_string(),
-            }
-        })?;
-    }
     let engine =
         Engine::open(EngineOptions::new(Some(cli.root), Some(cli.runroot))).map_err(|e| {
             match run_like {
