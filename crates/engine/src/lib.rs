@@ -26,6 +26,7 @@ mod names;
 mod net;
 mod reconcile;
 pub mod record;
+pub mod registry;
 mod relay;
 mod remove;
 pub mod request;

@@ -142,7 +142,7 @@ impl ImageStore {
                 remove_any(&link)?;
             }
         }
-        Ok(())
+        self.sweep_pending()
     }
 }
 

@@ -29,8 +29,24 @@ pub(crate) struct PreparedLayer {
     pub diff_id: Digest,
     /// Size of the regular files in the layer.
     pub size: u64,
-    /// The temp dir holding `layer.tar` and `diff/`; `None` if the store already has it.
-    tmp: Option<TempDir>,
+    /// The dir holding `layer.tar` and `diff/`; `None` if the store already has it.
+    tmp: Option<LayerDir>,
+}
+
+/// Where a prepared layer waits: a temp dir of this process (gone with it), or a layer
+/// parked by a pull in `pending/<diff-hex>` (kept, so a killed pull is resumed).
+enum LayerDir {
+    Temp(TempDir),
+    Pending(PathBuf),
+}
+
+impl LayerDir {
+    fn path(&self) -> &Path {
+        match self {
+            LayerDir::Temp(t) => t.path(),
+            LayerDir::Pending(p) => p,
+        }
+    }
 }
 
 /// Decompresses `stream` (plain, gzip or zstd) into a temp tar while hashing it, checks the
@@ -91,7 +107,7 @@ pub(crate) fn prepare(
     Ok(PreparedLayer {
         diff_id,
         size,
-        tmp: Some(tmp),
+        tmp: Some(LayerDir::Temp(tmp)),
     })
 }
 
@@ -114,7 +130,10 @@ impl PreparedLayer {
             .ctx("creating layer link", &link)?;
         let blob = paths.blob(&self.diff_id);
         fs::rename(tmp.path().join("layer.tar"), &blob).ctx("storing layer blob", &blob)?;
-        let kept = tmp.keep();
+        let kept = match tmp {
+            LayerDir::Temp(t) => t.keep(),
+            LayerDir::Pending(p) => p,
+        };
         if let Err(e) = fs::rename(&kept, &final_dir) {
             let _ = fs::remove_dir_all(&kept);
             return Err(Error::io(
@@ -124,6 +143,47 @@ impl PreparedLayer {
         }
         sync_dir(&paths.layers)
     }
+
+    /// Parks a layer a pull has verified in `pending/<diff-hex>`, where it outlives this
+    /// process: a pull killed before its image is added resumes with it (see
+    /// [`pending`]). No lock needed: it appears by one rename, and a copy parked meanwhile
+    /// by another pull wins.
+    pub(crate) fn park(self, paths: &Paths) -> Result<()> {
+        let Some(LayerDir::Temp(tmp)) = self.tmp else {
+            return Ok(());
+        };
+        write_atomic(&tmp.path().join("size"), self.size.to_string().as_bytes())?;
+        let dest = paths.pending.join(self.diff_id.hex());
+        if dest.exists() {
+            return Ok(());
+        }
+        let kept = tmp.keep();
+        match fs::rename(&kept, &dest) {
+            Ok(()) => sync_dir(&paths.pending),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&kept);
+                match dest.exists() {
+                    true => Ok(()),
+                    false => Err(Error::io(format!("parking layer in {}", dest.display()), e)),
+                }
+            }
+        }
+    }
+}
+
+/// A layer parked by a pull (complete: its tar, unpacked dir and size), ready to install.
+pub(crate) fn pending(paths: &Paths, diff_id: &Digest) -> Option<PreparedLayer> {
+    let dir = paths.pending.join(diff_id.hex());
+    let size = fs::read_to_string(dir.join("size"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (dir.join("diff").is_dir() && dir.join("layer.tar").is_file()).then(|| PreparedLayer {
+        diff_id: diff_id.clone(),
+        size,
+        tmp: Some(LayerDir::Pending(dir)),
+    })
 }
 
 /// An installed layer as a `PreparedLayer` that installs nothing.

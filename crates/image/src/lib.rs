@@ -5,7 +5,8 @@
 //!
 //! It knows nothing of processes or containers beyond a directory and an "in use" answer
 //! from its caller. A reader can start at [`ImageStore`] (store.rs), then `layer.rs` and
-//! `unpack.rs` for what reaches the disk, and `overlay.rs` for the mount.
+//! `unpack.rs` for what reaches the disk, and `overlay.rs` for the mount. Content pulled
+//! from registries comes in through `pulled.rs` (six-registry fetches; this crate stores).
 
 mod archive;
 mod busybox;
@@ -24,6 +25,7 @@ mod oci_layout;
 mod overlay;
 mod pack;
 mod progress;
+mod pulled;
 mod reference;
 mod register;
 mod store;
@@ -35,6 +37,7 @@ pub use digest::Digest;
 pub use error::{Error, Result};
 pub use overlay::RootfsMount;
 pub use progress::Progress;
+pub use pulled::LayerSource;
 pub use reference::Reference;
 pub use store::ImageStore;
 

@@ -10,6 +10,9 @@
 //! <root>/image/layers/<diff-id>/  unpacked layers (see layer.rs)
 //! <root>/image/l/<short>          short links used in overlay lowerdir options
 //! <root>/image/tmp/               work in progress (named with the creator's PID)
+//! <root>/image/pending/<diff-id>/ layers a pull verified before its image was added (pulled.rs)
+//! <root>/image/repodigests.json   "repo@sha256:<manifest>" -> image ID, for pulled and pushed images
+//! <root>/image/sources/<diff-id>  where a layer came from in registries (compressed digest, repo)
 //! ```
 //! Readers take no lock: every file is replaced atomically. Never mounts anything.
 
@@ -41,6 +44,9 @@ pub(crate) struct Paths {
     pub layers: PathBuf,
     pub links: PathBuf,
     pub tmp: PathBuf,
+    pub pending: PathBuf,
+    pub digests: PathBuf,
+    pub sources: PathBuf,
 }
 
 impl Paths {
@@ -54,6 +60,9 @@ impl Paths {
             layers: dir.join("layers"),
             links: dir.join("l"),
             tmp: dir.join("tmp"),
+            pending: dir.join("pending"),
+            digests: dir.join("repodigests.json"),
+            sources: dir.join("sources"),
             dir,
         }
     }
@@ -96,6 +105,8 @@ impl ImageStore {
             &paths.layers,
             &paths.links,
             &paths.tmp,
+            &paths.pending,
+            &paths.sources,
         ] {
             ensure_dir(d)?;
         }
@@ -155,6 +166,12 @@ impl ImageStore {
         let index = NameIndex::read(&self.paths.index)?;
         if let Some(hex) = s.strip_prefix("sha256:") {
             return self.find_by_id_prefix(hex, &index, s);
+        }
+        if s.contains('@') {
+            return match self.find_repo_digest(s)? {
+                Some(id) if self.paths.record(&id).is_file() => self.image(&id, &index).map(Some),
+                _ => Ok(None),
+            };
         }
         match Reference::parse(s) {
             Ok(r) => {
@@ -328,6 +345,7 @@ impl ImageStore {
     /// layers, unless shared, and its config blob). Call with the lock held.
     fn delete_image(&self, id: &str) -> Result<()> {
         let intent = Intent::begin(&self.paths, "remove")?;
+        self.forget_repo_digests(id)?;
         remove_any(&self.paths.record(id))?;
         self.collect_garbage()?;
         intent.done();

@@ -188,7 +188,7 @@ fn export_import_round_trip() {
 #[test]
 fn bad_image_input() {
     let sb = Sandbox::new();
-    sb.sh("run --rm no-such-image true")
+    sb.sh("run --rm --pull never no-such-image true")
         .fails(125, "no-such-image");
     sb.sh("rmi no-such-image").fails(1, "no-such-image");
     sb.sh("tag no-such-image x:y").fails(1, "no-such-image");

@@ -4,6 +4,8 @@
 //! It owns nothing at run time; only tests depend on it. Every helper that makes
 //! something on the host (a temp dir, a bundle) hands back a guard that removes it on drop.
 
+pub mod registry;
+
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@
 mod containers;
 mod images;
 mod network;
+mod registry;
 mod run;
 mod values;
 
@@ -18,6 +19,7 @@ use clap::{Parser, Subcommand};
 pub use containers::*;
 pub use images::*;
 pub use network::*;
+pub use registry::*;
 pub use run::*;
 
 /// `system` subcommands.
@@ -106,6 +108,8 @@ pub enum Command {
     Load(LoadArgs),
     /// Save images to a docker-archive.
     Save(SaveArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
     /// Show the version.
     Version,
     /// Show system-wide information.
@@ -183,6 +187,8 @@ mod tests {
             "run -v nocolon busybox",
             "run --cpus -1 busybox",
             "run -p 99999 busybox",
+            "run --pull sometimes busybox",
+            "pull --platform plan9/amd64 busybox",
         ] {
             assert!(parse(line).is_err(), "{line}");
         }
@@ -237,6 +243,9 @@ mod tests {
             "port c 80/tcp",
             "--root /r --runroot /s --debug ps",
             "system reset -f",
+            "pull busybox",
+            "pull -q -a --platform linux/arm64 localhost:5000/x",
+            "run --pull never --platform linux/amd64 busybox",
             "run --security-opt seccomp=unconfined busybox",
         ] {
             if let Err(e) = parse(line) {

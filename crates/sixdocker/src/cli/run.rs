@@ -109,6 +109,12 @@ pub struct RunArgs {
     /// max-size=20m max-file=5 (Docker's json-file has no limit); local: 5 files of 20 MiB.
     #[arg(long, value_name = "KEY=VALUE")]
     pub log_opt: Vec<String>,
+    /// Pull the image before running: missing (default), always or never.
+    #[arg(long, value_name = "POLICY", default_value = "missing")]
+    pub pull: six_engine::registry::PullPolicy,
+    /// The platform of the image to pull (os/arch[/variant]).
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<six_registry::Platform>,
     /// Set by `argv::normalise` for the original's `run [FLAGS] -- CMD...`: the operands are
     /// the command, to run on the default (or -image) image.
     #[arg(long = crate::argv::COMMAND_FOLLOWS, hide = true)]

@@ -8,6 +8,7 @@ mod container;
 mod image;
 mod line;
 mod network;
+mod registry;
 mod run;
 mod system;
 
@@ -214,6 +215,7 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Command::Import(a) => image::import(&engine, a),
         Command::Load(a) => image::load(&engine, a),
         Command::Save(a) => image::save(&engine, a),
+        Command::Pull(a) => registry::pull(&engine, a),
         Command::Info => system::info(&engine),
         Command::Network(n) => network::network(&engine, n),
         Command::System(SystemCommand::Reset { force }) => system::reset(&engine, force),

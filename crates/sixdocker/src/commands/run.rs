@@ -15,7 +15,9 @@ use super::{Failure, Outcome};
 use crate::cli::{ExecArgs, RunArgs, SecurityOpt, StartArgs};
 
 pub fn run(engine: &Engine, args: RunArgs) -> Outcome {
+    let (pull, platform) = (args.pull, args.platform.clone());
     let request = run_request(args)?;
+    super::registry::image_for_run(engine, request.image.as_deref(), pull, platform)?;
     let outcome = engine.run(request).map_err(Failure::of_run)?;
     match outcome.exit_code {
         Some(code) => Ok(code),
@@ -27,7 +29,9 @@ pub fn run(engine: &Engine, args: RunArgs) -> Outcome {
 }
 
 pub fn create(engine: &Engine, args: RunArgs) -> Outcome {
+    let (pull, platform) = (args.pull, args.platform.clone());
     let request = run_request(args)?;
+    super::registry::image_for_run(engine, request.image.as_deref(), pull, platform)?;
     let id = engine.create(request).map_err(Failure::of_run)?;
     super::say(&id)?;
     Ok(0)

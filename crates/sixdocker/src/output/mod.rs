@@ -7,3 +7,4 @@ pub mod images;
 pub mod json;
 pub mod networks;
 pub mod table;
+pub mod transfer;

@@ -6,7 +6,9 @@
 //! and to the addresses of containers a test made itself.
 #![allow(dead_code)]
 
+pub mod fake_registry;
 pub mod pty;
+pub mod seed;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,100 @@
+//! Registry commands over this engine's image store: pull (and `run`'s pull of a missing
+//! image), push, login, logout. Thin calls into six-registry, with its options read from
+//! the environment (`SIXDOCKER_INSECURE_REGISTRIES`, `SIXDOCKER_CERTS_D`, `DOCKER_CONFIG`).
+//! Nothing here is on the container start path: `run` reaches a registry only when the
+//! image is missing (or `--pull always`), and only through [`Engine::image_for_run`].
+
+use six_image::Image;
+use six_registry::{Options, Progress, PullOptions, Pulled, Reference};
+
+use crate::engine::Engine;
+
+/// When `run`/`create` pull (Docker's `--pull`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PullPolicy {
+    /// Pull only if the image is not in the store (Docker's default).
+    #[default]
+    Missing,
+    /// Pull before every run.
+    Always,
+    /// Never pull: a missing image is an error.
+    Never,
+}
+
+impl std::str::FromStr for PullPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<PullPolicy, String> {
+        match s {
+            "missing" => Ok(PullPolicy::Missing),
+            "always" => Ok(PullPolicy::Always),
+            "never" => Ok(PullPolicy::Never),
+            _ => Err(format!(
+                "invalid pull policy {s:?}: expected \"always\", \"missing\" or \"never\""
+            )),
+        }
+    }
+}
+
+/// How `image_for_run` found its image.
+pub enum RunImage {
+    /// In the store (or made from a default image); nothing was pulled.
+    Local(Image),
+    /// Pulled just now.
+    Pulled(Pulled),
+}
+
+impl Engine {
+    /// The registry options of this engine (from the environment).
+    pub fn registry_options(&self) -> Options {
+        Options::from_env()
+    }
+
+    /// Pulls `reference` (a tag, "latest" by default, a digest, or with `all_tags` every tag).
+    pub fn pull(
+        &self,
+        reference: &str,
+        opts: &PullOptions,
+        progress: &dyn Progress,
+    ) -> six_registry::Result<Vec<Pulled>> {
+        let r = Reference::parse(reference)?;
+        six_registry::pull(self.images(), &r, &self.registry_options(), opts, progress)
+    }
+
+    /// The image `run`/`create` use for `name`, pulled first when `policy` says so:
+    /// `Missing` looks in the store (default images such as busybox included) and pulls
+    /// only what is not there; `Always` pulls; `Never` never does. `before_pull` is called
+    /// just before a pull (the CLI prints Docker's "Unable to find image … locally").
+    pub fn image_for_run(
+        &self,
+        name: &str,
+        policy: PullPolicy,
+        platform: Option<six_registry::Platform>,
+        before_pull: &dyn Fn(&str),
+        progress: &dyn Progress,
+    ) -> six_registry::Result<RunImage> {
+        let opts = PullOptions {
+            platform,
+            all_tags: false,
+        };
+        if policy != PullPolicy::Always {
+            match self.images().resolve(name) {
+                Ok(img) => return Ok(RunImage::Local(img)),
+                Err(six_image::Error::NotFound(_)) if policy == PullPolicy::Missing => {}
+                Err(e @ six_image::Error::BadReference { .. }) => {
+                    // Docker's words for a bad name, when Docker would refuse it too.
+                    Reference::parse(name)?;
+                    return Err(e.into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let r = Reference::parse(name)?.with_default_tag();
+        before_pull(&r.familiar_string());
+        let mut pulled =
+            six_registry::pull(self.images(), &r, &self.registry_options(), &opts, progress)?;
+        pulled
+            .pop()
+            .map(RunImage::Pulled)
+            .ok_or_else(|| six_registry::Error::Usage(format!("pulling {name} gave no image")))
+    }
+}
