@@ -5,7 +5,7 @@
 //! image is missing (or `--pull always`), and only through [`Engine::image_for_run`].
 
 use six_image::Image;
-use six_registry::{Options, Progress, PullOptions, Pulled, Reference};
+use six_registry::{Credentials, Options, Progress, PullOptions, Pulled, Pushed, Reference};
 
 use crate::engine::Engine;
 
@@ -58,6 +58,42 @@ impl Engine {
     ) -> six_registry::Result<Vec<Pulled>> {
         let r = Reference::parse(reference)?;
         six_registry::pull(self.images(), &r, &self.registry_options(), opts, progress)
+    }
+
+    /// Pushes the local image `reference` (or every local tag of its repository).
+    pub fn push(
+        &self,
+        reference: &str,
+        all_tags: bool,
+        progress: &dyn Progress,
+    ) -> six_registry::Result<Vec<Pushed>> {
+        let r = Reference::parse(reference)?;
+        six_registry::push(
+            self.images(),
+            &r,
+            &self.registry_options(),
+            all_tags,
+            progress,
+        )
+    }
+
+    /// Checks `credentials` with the registry `server` (Docker Hub if None) and stores them.
+    /// Returns the registry domain and where the credentials went.
+    pub fn login(
+        &self,
+        server: Option<&str>,
+        credentials: Credentials,
+    ) -> six_registry::Result<(String, String)> {
+        let domain = six_registry::registry_domain(server)?;
+        let stored = six_registry::login(&self.registry_options(), &domain, credentials)?;
+        Ok((domain, stored))
+    }
+
+    /// Forgets the credentials of `server`. Returns its domain and whether there were any.
+    pub fn logout(&self, server: Option<&str>) -> six_registry::Result<(String, bool)> {
+        let domain = six_registry::registry_domain(server)?;
+        let had = six_registry::logout(&self.registry_options(), &domain)?;
+        Ok((domain, had))
     }
 
     /// The image `run`/`create` use for `name`, pulled first when `policy` says so:

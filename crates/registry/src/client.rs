@@ -6,12 +6,13 @@
 //! Shared by the transfer threads (`Sync`).
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use ureq::http::Response;
-use ureq::{Agent, Body};
+use ureq::{Agent, Body, SendBody};
 
 use crate::auth::{token_from_json, Challenge, Credentials};
 use crate::error::{Error, Result};
@@ -25,12 +26,20 @@ pub(crate) const MAX_DOCUMENT: u64 = 8 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Method {
     Get,
+    Head,
+    Put,
+    Post,
+    Patch,
 }
 
 impl Method {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
         }
     }
 }
@@ -122,7 +131,7 @@ impl Client {
     /// `GET /v2/`: 200 (open) or 401 (its challenge is kept). Anything else: not a registry.
     fn ping(&self) -> Result<()> {
         let url = self.url("/v2/");
-        let resp = self.raw(Method::Get, &url, &[], None)?;
+        let resp = self.raw(Method::Get, &url, &[], None, None)?;
         match resp.status().as_u16() {
             200..=299 => Ok(()),
             401 => {
@@ -151,12 +160,13 @@ impl Client {
         path: &str,
         scopes: &[String],
         headers: &[(&str, &str)],
+        body: Option<&[u8]>,
     ) -> Result<Response<Body>> {
         let url = self.url(path);
         let mut refresh = false;
         loop {
             let auth = self.authorization(scopes, refresh)?;
-            let resp = self.raw(method, &url, headers, auth.as_deref())?;
+            let resp = self.raw(method, &url, headers, auth.as_deref(), body)?;
             if resp.status().as_u16() == 401 && !refresh && self.learn(&resp) {
                 refresh = true;
                 continue;
@@ -165,16 +175,47 @@ impl Client {
         }
     }
 
+    /// A request whose body is streamed (chunked); authorization as already learnt for
+    /// `scopes` (no retry: a stream cannot be sent twice).
+    pub(crate) fn send_stream(
+        &self,
+        method: Method,
+        path: &str,
+        scopes: &[String],
+        headers: &[(&str, &str)],
+        body: &mut dyn Read,
+    ) -> Result<Response<Body>> {
+        let url = self.url(path);
+        let auth = self.authorization(scopes, false)?;
+        let mut req = match method {
+            Method::Put => self.agent.put(&url),
+            Method::Post => self.agent.post(&url),
+            _ => self.agent.patch(&url),
+        };
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(a) = &auth {
+            req = req.header("Authorization", a);
+        }
+        req.send(SendBody::from_reader(body))
+            .map_err(|e| connect_error(method, &url, e))
+    }
+
     fn raw(
         &self,
         method: Method,
         url: &str,
         headers: &[(&str, &str)],
         auth: Option<&str>,
+        body: Option<&[u8]>,
     ) -> Result<Response<Body>> {
         let result = match method {
-            Method::Get => {
-                let mut req = self.agent.get(url);
+            Method::Get | Method::Head => {
+                let mut req = match method {
+                    Method::Get => self.agent.get(url),
+                    _ => self.agent.head(url),
+                };
                 for (k, v) in headers {
                     req = req.header(*k, *v);
                 }
@@ -182,6 +223,20 @@ impl Client {
                     req = req.header("Authorization", a);
                 }
                 req.call()
+            }
+            Method::Put | Method::Post | Method::Patch => {
+                let mut req = match method {
+                    Method::Put => self.agent.put(url),
+                    Method::Post => self.agent.post(url),
+                    _ => self.agent.patch(url),
+                };
+                for (k, v) in headers {
+                    req = req.header(*k, *v);
+                }
+                if let Some(a) = auth {
+                    req = req.header("Authorization", a);
+                }
+                req.send(body.unwrap_or_default())
             }
         };
         result.map_err(|e| connect_error(method, url, e))
@@ -262,8 +317,24 @@ impl Client {
             }
             401 | 403 => Err(Error::Unauthorized {
                 registry: self.domain.clone(),
-                detail: registry_message(resp)
-                    .unwrap_or_else(|| "incorrect username or password".to_owned()),
+                detail: "incorrect username or password".to_owned(),
+            }),
+            status => Err(http_error(Method::Get, &url, resp, status)),
+        }
+    }
+}
+
+impl Client {
+    /// Checks the client's credentials: a token from the token service (which refuses bad
+    /// ones), or `GET /v2/` with basic auth. A registry that asks for nothing accepts any.
+    pub(crate) fn verify_credentials(&self) -> Result<()> {
+        let url = self.url("/v2/");
+        let resp = self.send(Method::Get, "/v2/", &[], &[], None)?;
+        match resp.status().as_u16() {
+            200..=299 => Ok(()),
+            401 | 403 => Err(Error::Unauthorized {
+                registry: self.domain.clone(),
+                detail: "incorrect username or password".to_owned(),
             }),
             status => Err(http_error(Method::Get, &url, resp, status)),
         }

@@ -6,8 +6,7 @@
 //! it has; a pull killed halfway leaves no image, and the next one reuses the parked
 //! layers. Reports progress as Docker's pull does.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use six_image::{Digest, Image, ImageStore, LayerSource};
 
@@ -221,7 +220,13 @@ pub(crate) fn fetch_manifest(
 ) -> Result<Fetched> {
     let path = format!("/v2/{}/manifests/{tag_or_digest}", r.path());
     let scopes = [scope(r.path(), "pull")];
-    let mut resp = client.send(Method::Get, &path, &scopes, &[("Accept", manifest::ACCEPT)])?;
+    let mut resp = client.send(
+        Method::Get,
+        &path,
+        &scopes,
+        &[("Accept", manifest::ACCEPT)],
+        None,
+    )?;
     let status = resp.status().as_u16();
     if status != 200 {
         return Err(manifest_error(client, r, resp, status, &path));
@@ -290,7 +295,7 @@ fn get_blob(
     digest: &str,
 ) -> Result<ureq::http::Response<ureq::Body>> {
     let path = format!("/v2/{}/blobs/{digest}", r.path());
-    let resp = client.send(Method::Get, &path, &[scope(r.path(), "pull")], &[])?;
+    let resp = client.send(Method::Get, &path, &[scope(r.path(), "pull")], &[], None)?;
     match resp.status().as_u16() {
         200 => Ok(resp),
         status => Err(client::http_error(
@@ -352,35 +357,9 @@ fn fetch_layers(
             status,
         });
     }
-    let next = AtomicUsize::new(0);
-    let cancel = AtomicBool::new(false);
-    let first_error: Mutex<Option<Error>> = Mutex::new(None);
-    let workers = options.max_concurrent.clamp(1, 16).min(todo.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((desc, diff_id)) = todo.get(i) else {
-                    break;
-                };
-                if cancel.load(Ordering::Relaxed) {
-                    break;
-                }
-                if let Err(e) = fetch_layer(store, client, r, desc, diff_id, &cancel, progress) {
-                    cancel.store(true, Ordering::Relaxed);
-                    let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
-                    if slot.is_none() || matches!(*slot, Some(Error::Cancelled)) {
-                        *slot = Some(e);
-                    }
-                    break;
-                }
-            });
-        }
-    });
-    match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    crate::parallel::for_each(&todo, options.max_concurrent, |(desc, diff_id), cancel| {
+        fetch_layer(store, client, r, desc, diff_id, cancel, progress)
+    })
 }
 
 fn fetch_layer(
@@ -422,16 +401,7 @@ fn fetch_layer(
         id: id.clone(),
         status: LayerStatus::DownloadComplete,
     });
-    let source = LayerSource {
-        digest: desc.digest.clone(),
-        media_type: desc.media_type.clone(),
-        size: desc.size,
-        registry: r.domain().to_owned(),
-        repository: r.path().to_owned(),
-    };
-    if let Err(e) = store.add_layer_source(diff_id, source) {
-        tracing::warn!(error = %e, "could not remember where layer {diff_id} came from");
-    }
+    remember_source(store, diff_id, r, desc);
     progress.report(Event::Layer {
         id,
         status: LayerStatus::PullComplete,
@@ -443,7 +413,7 @@ fn fetch_layer(
 fn list_tags(client: &Client, r: &Reference) -> Result<Vec<String>> {
     let path = format!("/v2/{}/tags/list", r.path());
     let scopes = [scope(r.path(), "pull")];
-    let mut resp = client.send(Method::Get, &path, &scopes, &[])?;
+    let mut resp = client.send(Method::Get, &path, &scopes, &[], None)?;
     let status = resp.status().as_u16();
     if status != 200 {
         return Err(manifest_error(client, r, resp, status, &path));
@@ -458,4 +428,24 @@ fn list_tags(client: &Client, r: &Reference) -> Result<Vec<String>> {
     let mut tags = tags.tags.unwrap_or_default();
     tags.sort();
     Ok(tags)
+}
+
+/// Remembers in the store that `r`'s repository has the layer `diff_id` as the blob `desc`
+/// (the next push of it there is a HEAD, elsewhere in that registry a mount).
+pub(crate) fn remember_source(
+    store: &ImageStore,
+    diff_id: &Digest,
+    r: &Reference,
+    desc: &Descriptor,
+) {
+    let source = LayerSource {
+        digest: desc.digest.clone(),
+        media_type: desc.media_type.clone(),
+        size: desc.size,
+        registry: r.domain().to_owned(),
+        repository: r.path().to_owned(),
+    };
+    if let Err(e) = store.add_layer_source(diff_id, source) {
+        tracing::warn!(error = %e, "could not remember where layer {diff_id} is");
+    }
 }

@@ -110,6 +110,12 @@ pub enum Command {
     Save(SaveArgs),
     /// Download an image from a registry.
     Pull(PullArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
+    /// Log in to a registry (credentials kept in Docker's config.json).
+    Login(LoginArgs),
+    /// Log out from a registry.
+    Logout(LogoutArgs),
     /// Show the version.
     Version,
     /// Show system-wide information.
@@ -244,6 +250,12 @@ mod tests {
             "--root /r --runroot /s --debug ps",
             "system reset -f",
             "pull busybox",
+            "push -q localhost:5000/x:1",
+            "push -a localhost:5000/x",
+            "login -u me --password-stdin localhost:5000",
+            "login",
+            "logout localhost:5000",
+            "logout",
             "pull -q -a --platform linux/arm64 localhost:5000/x",
             "run --pull never --platform linux/amd64 busybox",
             "run --security-opt seccomp=unconfined busybox",

@@ -141,7 +141,17 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        self.run_with(&[], args)
+    }
+
+    /// [`Sandbox::run`] with extra environment variables.
+    pub fn run_with<I, S>(&self, env: &[(&str, &OsStr)], args: I) -> Ran
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let mut cmd = self.command(args);
+        cmd.envs(env.iter().copied());
         let shown = format!("{cmd:?}");
         let mut child = cmd
             .stdout(Stdio::piped())

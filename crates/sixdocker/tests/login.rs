@@ -1,0 +1,101 @@
+//! `login`/`logout` against docker-registry with htpasswd basic auth: a wrong password is
+//! refused and stores nothing; a right one is checked, stored Docker's way (config.json in
+//! DOCKER_CONFIG, `auths`, mode 0600) and used by pull and push; logout forgets it.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+
+use common::{Ran, Sandbox};
+use six_testkit::registry::TestRegistry;
+
+/// `sixdocker ARGS` with DOCKER_CONFIG set and `stdin` fed.
+fn with_stdin(sb: &Sandbox, config: &std::path::Path, args: &[&str], stdin: &str) -> Ran {
+    let mut child = sb
+        .command(args)
+        .env("DOCKER_CONFIG", config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn login_checks_stores_and_logout_forgets() {
+    let reg = TestRegistry::builder()
+        .htpasswd("tester", "s3cret")
+        .start()
+        .unwrap();
+    let sb = Sandbox::new();
+    let config = sb.dir.path().join("docker-config");
+    let env = [("DOCKER_CONFIG", config.as_os_str())];
+    let domain = reg.domain();
+    let r = format!("{domain}/t/private:1");
+    sb.run(["tag", "busybox", &r]).ok();
+    sb.run_with(&env, ["push", &r])
+        .fails(1, "push access denied");
+
+    let wrong = with_stdin(
+        &sb,
+        &config,
+        &["login", "-u", "tester", "--password-stdin", &domain],
+        "nope\n",
+    );
+    wrong.fails(1, "incorrect username or password");
+    assert!(
+        !config.join("config.json").exists(),
+        "a refused login stored something"
+    );
+
+    let right = with_stdin(
+        &sb,
+        &config,
+        &["login", "-u", "tester", "--password-stdin", &domain],
+        "s3cret\n",
+    );
+    assert_eq!(right.ok().trim(), "Login Succeeded");
+    let file = config.join("config.json");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(v["auths"][&domain]["auth"], "dGVzdGVyOnMzY3JldA==");
+
+    sb.run_with(&env, ["push", "-q", &r]).ok();
+    let other = Sandbox::new();
+    other.run_with(&env, ["pull", "-q", &r]).ok();
+    other.run(["pull", "-q", &r]).fails(1, "pull access denied");
+
+    let out = sb.run_with(&env, ["logout", &domain]);
+    assert_eq!(
+        out.ok().trim(),
+        format!("Removing login credentials for {domain}")
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(v["auths"].get(&domain).is_none(), "{v}");
+    let again = sb.run_with(&env, ["logout", &domain]);
+    assert_eq!(again.ok().trim(), format!("Not logged in to {domain}"));
+}
+
+#[test]
+fn login_without_a_terminal_needs_password_stdin() {
+    let sb = Sandbox::new();
+    let config = sb.dir.path().join("docker-config");
+    let out = with_stdin(&sb, &config, &["login", "127.0.0.1:9"], "");
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("non TTY"), "{out:?}");
+}
