@@ -6,64 +6,11 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::TestRoot;
 use six_image::{ImageConfig, Progress};
-
-/// A private Podman: its storage and run state live under `dir`.
-struct Podman {
-    root: PathBuf,
-    runroot: PathBuf,
-    tmpdir: PathBuf,
-}
-
-impl Podman {
-    fn new(dir: &Path) -> Podman {
-        Podman {
-            root: dir.join("podman-root"),
-            runroot: dir.join("podman-run"),
-            tmpdir: dir.join("podman-tmp"),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("podman")
-            .arg("--root")
-            .arg(&self.root)
-            .arg("--runroot")
-            .arg(&self.runroot)
-            .arg("--tmpdir")
-            .arg(&self.tmpdir)
-            .args([
-                "--storage-driver",
-                "vfs",
-                "--events-backend",
-                "none",
-                "--cgroup-manager",
-                "cgroupfs",
-            ])
-            .args(args)
-            .env("XDG_CONFIG_HOME", self.root.join("config"))
-            .output()
-            .expect("podman must be installed (Debian package podman)");
-        assert!(
-            out.status.success(),
-            "podman {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Podman {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
-        let _ = fs::remove_dir_all(&self.runroot);
-        let _ = fs::remove_dir_all(&self.tmpdir);
-    }
-}
+use six_testkit::podman::Podman;
 
 #[test]
 fn podman_loads_our_save_and_we_load_podmans_and_skopeos() {

@@ -168,3 +168,39 @@ fn a_push_killed_mid_upload_leaves_no_manifest_and_the_next_one_completes() {
     let other = Sandbox::new();
     other.run(["pull", "-q", &r]).ok();
 }
+
+#[test]
+fn podman_pulls_what_we_push_and_we_pull_what_podman_pushes() {
+    let reg = TestRegistry::start().unwrap();
+    let sb = Sandbox::new();
+    let ours = format!("{}/t/ours:1", reg.domain());
+    sb.run(["tag", "busybox", &ours]).ok();
+    let digest = printed_digest(sb.run(["push", &ours]).ok());
+    let podman = six_testkit::podman::Podman::new(sb.dir.path());
+    podman.run(&["pull", "-q", "--tls-verify=false", &ours]);
+    let seen = podman.run(&["images", "--digests", "--format", "{{.Digest}}", &ours]);
+    assert_eq!(seen.trim(), digest, "Podman sees another digest");
+
+    let theirs = format!("{}/t/theirs:1", reg.domain());
+    let digest_file = sb.dir.path().join("podman-digest");
+    podman.run(&[
+        "push",
+        "-q",
+        "--tls-verify=false",
+        "--digestfile",
+        digest_file.to_str().unwrap(),
+        &ours,
+        &theirs,
+    ]);
+    let their_digest = std::fs::read_to_string(&digest_file).unwrap();
+    let other = Sandbox::new();
+    let pulled = other.run(["pull", &theirs]);
+    assert!(
+        pulled
+            .ok()
+            .contains(&format!("Digest: {}", their_digest.trim())),
+        "{pulled:?}"
+    );
+    let ran = other.run(["run", "--rm", "--network", "none", &theirs, "echo", "ok"]);
+    assert_eq!(ran.ok(), "ok\n");
+}

@@ -4,6 +4,7 @@
 //! It owns nothing at run time; only tests depend on it. Every helper that makes
 //! something on the host (a temp dir, a bundle) hands back a guard that removes it on drop.
 
+pub mod podman;
 pub mod registry;
 
 use std::fs;
