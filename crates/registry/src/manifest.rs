@@ -74,7 +74,7 @@ impl Manifest {
             .filter(|c| c.starts_with("application/vnd."))
             .or(declared)
             .unwrap_or("");
-        if media.contains("manifest.v1")
+        if media.contains("distribution.manifest.v1")
             || value.get("schemaVersion").and_then(|v| v.as_u64()) == Some(1)
         {
             return Err(Error::invalid(
@@ -301,6 +301,11 @@ mod tests {
                 "m"
             )
             .unwrap(),
+            Manifest::Image(_)
+        ));
+        let oci = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"x","digest":"sha256:a","size":2},"layers":[]}"#;
+        assert!(matches!(
+            Manifest::parse(Some(OCI_MANIFEST), oci, "m").unwrap(),
             Manifest::Image(_)
         ));
         let v1 = br#"{"schemaVersion":1,"name":"x"}"#;

@@ -99,3 +99,70 @@ fn login_without_a_terminal_needs_password_stdin() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("non TTY"), "{out:?}");
 }
+
+#[test]
+fn a_credential_helper_named_in_config_json_keeps_the_credentials() {
+    use std::os::unix::fs::PermissionsExt;
+    let reg = TestRegistry::builder()
+        .htpasswd("tester", "s3cret")
+        .start()
+        .unwrap();
+    let sb = Sandbox::new();
+    let config = sb.dir.path().join("docker-config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.json"), r#"{"credsStore":"sixtest"}"#).unwrap();
+    let bin = sb.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let kept = sb.dir.path().join("helper-store.json");
+    let helper = bin.join("docker-credential-sixtest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n store) cat > {k} ;;\n get) read s; [ -f {k} ] && cat {k} || {{ echo 'credentials not found in native keychain'; exit 1; }} ;;\n erase) rm -f {k} ;;\nesac\n",
+            k = kept.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = [
+        ("DOCKER_CONFIG", config.as_os_str()),
+        ("PATH", std::ffi::OsStr::new(&path)),
+    ];
+    let domain = reg.domain();
+    let r = format!("{domain}/t/helped:1");
+    sb.run(["tag", "busybox", &r]).ok();
+
+    let mut login = sb.command(["login", "-u", "tester", "--password-stdin", &domain]);
+    login
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = login.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
+    assert_eq!(
+        (stored["Username"].as_str(), stored["Secret"].as_str()),
+        (Some("tester"), Some("s3cret"))
+    );
+    let file = std::fs::read_to_string(config.join("config.json")).unwrap();
+    assert!(
+        !file.contains("auths"),
+        "the password went to config.json: {file}"
+    );
+
+    sb.run_with(&env, ["push", "-q", &r]).ok();
+    sb.run_with(&env, ["logout", &domain]).ok();
+    assert!(
+        !kept.exists(),
+        "logout did not erase the helper's credentials"
+    );
+    sb.run_with(&env, ["push", "-q", &r])
+        .fails(1, "push access denied");
+}

@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::fake_registry::{image, index, Answer, FakeRegistry, OCI_INDEX};
+use common::fake_registry::{image, index, oci_zstd_image, Answer, FakeRegistry, OCI_INDEX};
 use common::Sandbox;
 
 /// The store holds no image, and no parked layer.
@@ -59,6 +59,39 @@ fn an_index_is_narrowed_to_this_platform_or_the_one_asked_for() {
     sb2.run(["pull", "--platform", "linux/arm64", &r]).ok();
     assert!(has_image(&sb2, &arm.id()));
     assert!(!reg.log().iter().any(|l| l.contains("/manifests/amd64")));
+}
+
+#[test]
+fn oci_manifests_with_zstd_layers_and_every_tag_with_a() {
+    let reg = FakeRegistry::start();
+    let zst = oci_zstd_image(&[("hello", b"from zstd")]);
+    reg.serve_image("t/z", "1", &zst);
+    let gz = image("amd64", &[&[("hello", b"from gzip")]]);
+    reg.serve_image("t/z", "2", &gz);
+    reg.route(
+        "GET",
+        "/v2/t/z/tags/list",
+        Answer::ok(
+            br#"{"name":"t/z","tags":["2","1"]}"#.to_vec(),
+            "application/json",
+        ),
+    );
+    let sb = Sandbox::new();
+    let repo = format!("{}/t/z", reg.domain());
+    let out = sb.run(["pull", "-a", &repo]);
+    let stdout = out.ok();
+    assert!(
+        stdout.contains("1: Pulling from t/z") && stdout.contains("2: Pulling from t/z"),
+        "{stdout}"
+    );
+    assert!(has_image(&sb, &zst.id()) && has_image(&sb, &gz.id()));
+    let images = sb.sh("images").ok().to_owned();
+    assert!(
+        images.contains(&format!("{repo} ")) && images.lines().count() == 3,
+        "{images}"
+    );
+    sb.run(["pull", "-a", &format!("{repo}:1")])
+        .fails(1, "tag can't be used with --all-tags/-a");
 }
 
 #[test]

@@ -120,7 +120,11 @@ impl FakeRegistry {
                 Answer::ok(bytes.clone(), "application/octet-stream"),
             );
         }
-        self.serve_manifest(repo, tag, &image.manifest, MANIFEST)
+        let media_type = serde_json::from_slice::<serde_json::Value>(&image.manifest)
+            .ok()
+            .and_then(|m| m["mediaType"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| MANIFEST.to_owned());
+        self.serve_manifest(repo, tag, &image.manifest, &media_type)
     }
 
     /// Serves a manifest document by tag and by digest; returns its digest.
@@ -322,6 +326,35 @@ pub fn image(arch: &str, layers: &[&[(&str, &[u8])]]) -> TestImage {
         config,
         blobs,
         layer_digests,
+    }
+}
+
+/// An OCI image (OCI manifest and config media types) of one zstd-compressed layer.
+pub fn oci_zstd_image(files: &[(&str, &[u8])]) -> TestImage {
+    let (gz, diff_id) = layer(files);
+    let mut tar = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut tar)
+        .unwrap();
+    let zst = zstd::encode_all(&tar[..], 3).unwrap();
+    let d = sha256(&zst);
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]}
+    }))
+    .unwrap();
+    let config_digest = sha256(&config);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+zstd", "digest": d, "size": zst.len()}]
+    }))
+    .unwrap();
+    TestImage {
+        manifest,
+        config: config.clone(),
+        blobs: vec![(d.clone(), zst), (config_digest, config)],
+        layer_digests: vec![d],
     }
 }
 
