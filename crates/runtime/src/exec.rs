@@ -281,7 +281,7 @@ fn exec_steps(
     make_undumpable()?;
     process::reset_signals();
     if let Some(fds) = ctx.stdio {
-        process::apply_stdio(fds)?;
+        process::apply_stdio(fds, ctx.preserve_fds)?;
     }
     // Still in the host's namespaces: join the container's cgroups (v1 through `tasks`).
     if let Some(plan) = &ctx.join_cgroup {

@@ -239,7 +239,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     make_undumpable()?;
     process::reset_signals();
     if let Some(fds) = ctx.stdio {
-        process::apply_stdio(fds)?;
+        process::apply_stdio(fds, ctx.preserve_fds)?;
     }
     let mut hook_state = None;
     loop {

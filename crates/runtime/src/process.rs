@@ -196,12 +196,15 @@ pub fn reset_signals() {
 }
 
 /// Puts `fds` on 0, 1, 2 (each dup'd, so one fd may serve several).
-pub fn apply_stdio(fds: [RawFd; 3]) -> Result<(), String> {
-    // First lift them above 2 so dup2 onto 0..2 cannot clobber one still needed.
+pub fn apply_stdio(fds: [RawFd; 3], preserve: u32) -> Result<(), String> {
+    // First lift them above 2 so dup2 onto 0..2 cannot clobber one still needed — and above
+    // the preserved fds 3..3+N, or a copy could fill a hole there and be passed on (the
+    // preserved range loses CLOEXEC in `close_fds`).
+    let min = 3 + preserve as RawFd;
     let mut high = [0; 3];
     for (i, fd) in fds.iter().enumerate() {
         // SAFETY: fcntl on an fd number; failure is reported.
-        high[i] = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 3) };
+        high[i] = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, min) };
         if high[i] < 0 {
             return Err(format!("stdio fd {fd}: {}", errno()));
         }
@@ -429,6 +432,39 @@ mod tests {
     fn plan(json: serde_json::Value) -> Result<ProcessPlan, String> {
         let p: Process = serde_json::from_value(json).unwrap();
         ProcessPlan::new(&p, None, None)
+    }
+
+    #[test]
+    fn stdio_copies_never_land_among_the_preserved_fds() {
+        // In a child: it rearranges its own fd table.
+        // SAFETY: the child only makes syscalls and leaves with _exit.
+        match unsafe { libc::fork() } {
+            0 => {
+                let open =
+                    |p: &str| std::os::fd::IntoRawFd::into_raw_fd(std::fs::File::open(p).unwrap());
+                // SAFETY: our own fd table: the stdio source at 20, fd 3 preserved, fd 4 a
+                // hole in the preserved range.
+                let ok = unsafe {
+                    let z = open("/dev/zero");
+                    let src = libc::fcntl(z, libc::F_DUPFD, 20);
+                    libc::close(z);
+                    let n = open("/dev/null");
+                    libc::dup2(n, 3);
+                    libc::close(4);
+                    apply_stdio([src, src, src], 2).is_ok()
+                        && libc::fcntl(4, libc::F_GETFD) == -1
+                        && libc::fcntl(3, libc::F_GETFD) != -1
+                };
+                // SAFETY: leaving the forked child.
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+            }
+            pid => {
+                let mut status = 0;
+                // SAFETY: reaping our own child.
+                unsafe { libc::waitpid(pid, &mut status, 0) };
+                assert_eq!(libc::WEXITSTATUS(status), 0, "a stdio copy landed on fd 4");
+            }
+        }
     }
 
     #[test]
