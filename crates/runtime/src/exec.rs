@@ -79,6 +79,8 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         .linux()
         .as_ref()
         .and_then(|l| l.seccomp().clone());
+    // The same refusals as create's: nothing in the process is silently ignored.
+    spec::unsupported_in_process(&opts.process).map_err(invalid)?;
     let plan = ProcessPlan::new(
         &opts.process,
         seccomp.as_ref(),

@@ -106,29 +106,7 @@ pub fn validate(id: &str, spec: &Spec) -> Result<()> {
 pub fn unsupported(spec: &Spec) -> std::result::Result<(), String> {
     let nope = |field: &str| Err(format!("{field} is not supported by sixrun"));
     if let Some(p) = spec.process() {
-        if p.scheduler().is_some() {
-            return nope("process.scheduler");
-        }
-        if p.io_priority().is_some() {
-            return nope("process.ioPriority");
-        }
-        if p.exec_cpu_affinity().is_some() {
-            return nope("process.execCPUAffinity");
-        }
-        let apparmor_on = std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
-            .is_ok_and(|s| s.starts_with('Y'));
-        if p.apparmor_profile()
-            .as_deref()
-            .is_some_and(|s| !s.is_empty())
-            && apparmor_on
-        {
-            return nope("process.apparmorProfile (AppArmor is enabled on this host)");
-        }
-        if p.selinux_label().as_deref().is_some_and(|s| !s.is_empty())
-            && Path::new("/sys/fs/selinux/enforce").exists()
-        {
-            return nope("process.selinuxLabel (SELinux is enabled on this host)");
-        }
+        unsupported_in_process(p)?;
     }
     if let Some(l) = spec.linux() {
         if l.personality()
@@ -156,6 +134,36 @@ pub fn unsupported(spec: &Spec) -> std::result::Result<(), String> {
         {
             return nope("the time namespace");
         }
+    }
+    Ok(())
+}
+
+/// The process fields this runtime does not implement (for create's process and for exec's,
+/// which are checked alike).
+pub fn unsupported_in_process(p: &oci_spec::runtime::Process) -> std::result::Result<(), String> {
+    let nope = |field: &str| Err(format!("{field} is not supported by sixrun"));
+    if p.scheduler().is_some() {
+        return nope("process.scheduler");
+    }
+    if p.io_priority().is_some() {
+        return nope("process.ioPriority");
+    }
+    if p.exec_cpu_affinity().is_some() {
+        return nope("process.execCPUAffinity");
+    }
+    let apparmor_on = std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+        .is_ok_and(|s| s.starts_with('Y'));
+    if p.apparmor_profile()
+        .as_deref()
+        .is_some_and(|s| !s.is_empty())
+        && apparmor_on
+    {
+        return nope("process.apparmorProfile (AppArmor is enabled on this host)");
+    }
+    if p.selinux_label().as_deref().is_some_and(|s| !s.is_empty())
+        && Path::new("/sys/fs/selinux/enforce").exists()
+    {
+        return nope("process.selinuxLabel (SELinux is enabled on this host)");
     }
     Ok(())
 }

@@ -92,6 +92,25 @@ fn exec_from_a_process_file_and_detached_with_a_pid_file() {
 }
 
 #[test]
+fn exec_refuses_process_fields_create_refuses() {
+    let s = Sixrun::new();
+    let (id, b) = running(&s, |_| {});
+    let pf = b.path().join("proc.json");
+    std::fs::write(
+        &pf,
+        serde_json::json!({"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0},
+            "env": ["PATH=/bin"], "ioPriority": {"class": "IOPRIO_CLASS_IDLE", "priority": 0}})
+        .to_string(),
+    )
+    .unwrap();
+    let line = s.fails(&["exec", "--process", pf.to_str().unwrap(), &id]);
+    assert!(line.contains("process.ioPriority"), "{line}");
+    let pid = s.state(&id)["pid"].as_i64().unwrap() as i32;
+    s.ok(&["delete", "-f", &id]);
+    s.assert_gone(&id, Some(pid), b.path());
+}
+
+#[test]
 fn an_unwritable_pid_file_fails_the_exec_and_ends_its_process() {
     let s = Sixrun::new();
     let (id, b) = running(&s, |_| {});
