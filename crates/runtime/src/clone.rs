@@ -95,6 +95,30 @@ pub fn exit_child(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Set by [`permit_threads`].
+static PERMIT_THREADS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets `create` and `exec` clone from a process with other threads. Only for callers that
+/// guarantee no other thread holds a lock the child needs (malloc's, stdio's, tracing's)
+/// while they call — test harnesses that serialise their runtime calls.
+pub fn permit_threads() {
+    PERMIT_THREADS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Create and exec clone the calling process, and the child allocates and locks: from a
+/// process with other threads it could wait forever on a lock one of them held at the clone.
+/// The number of threads when there is more than one (and [`permit_threads`] was not called).
+pub(crate) fn other_threads() -> Option<u64> {
+    if PERMIT_THREADS.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    crate::procfs::stat(me)
+        .map(|s| s.num_threads)
+        .filter(|n| *n > 1)
+}
+
 /// Set by [`trace_child_steps`].
 static TRACE_CHILD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

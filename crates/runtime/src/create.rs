@@ -110,6 +110,9 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
     let _span = tracing::info_span!("create", id).entered();
     crate::state::check_id(id)?;
     crate::sealed_exe::check()?;
+    if let Some(n) = crate::clone::other_threads() {
+        return Err(Error::Threaded(n));
+    }
     let bundle =
         std::fs::canonicalize(&opts.bundle).map_err(|_| Error::NoBundle(opts.bundle.clone()))?;
     let spec = match opts.spec {

@@ -46,6 +46,8 @@ pub enum Error {
         #[source]
         source: nix::Error,
     },
+    #[error("refusing to clone a container process from a process with {0} threads: the child could wait forever on a lock another thread holds (call create and exec from a single-threaded process)")]
+    Threaded(u64),
     #[error(transparent)]
     Unsealed(#[from] crate::sealed_exe::SealError),
     #[error("container {id}: cgroup: {source}")]

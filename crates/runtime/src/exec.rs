@@ -65,6 +65,9 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
     let _span = tracing::info_span!("exec", id = c.id()).entered();
     let id = c.id();
     crate::sealed_exe::check()?;
+    if let Some(n) = crate::clone::other_threads() {
+        return Err(Error::Threaded(n));
+    }
     let status = c.status();
     if !matches!(status, Status::Running | Status::Created) {
         return Err(c.wrong(status, "cannot exec in it"));

@@ -35,7 +35,7 @@ mod state;
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
 
-pub use clone::trace_child_steps;
+pub use clone::{permit_threads, trace_child_steps};
 pub use container::{Container, ProcessInfo};
 pub use error::{Error, Result};
 pub use exec::ExecOptions;

@@ -17,6 +17,7 @@ pub struct ProcStat {
     pub start_time: u64,
     pub utime: u64,
     pub stime: u64,
+    pub num_threads: u64,
 }
 
 /// Parses the text of /proc/<pid>/stat (comm may hold spaces and parentheses).
@@ -34,6 +35,7 @@ pub fn parse_stat(text: &str) -> Option<ProcStat> {
         ppid: rest.get(1)?.parse().ok()?,
         utime: rest.get(11)?.parse().ok()?,
         stime: rest.get(12)?.parse().ok()?,
+        num_threads: rest.get(17)?.parse().ok()?,
         start_time: rest.get(19)?.parse().ok()?,
     })
 }

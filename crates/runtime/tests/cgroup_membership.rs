@@ -136,8 +136,10 @@ fn an_init_in_a_user_namespace_is_moved_by_the_runtime() {
     );
 }
 
-/// A runtime for this test binary, which may start containers unsealed: no host runs it.
+/// A runtime for this test binary, which may start containers unsealed (no host runs it) and
+/// from the harness's threads (its tests take turns: SERIAL).
 fn test_runtime(root: &std::path::Path) -> Runtime {
     six_runtime::sealed_exe::permit_unsealed();
+    six_runtime::permit_threads();
     Runtime::new(root)
 }

@@ -177,8 +177,10 @@ fn force_delete_with_an_unreaped_exec_child_fails_instead_of_hanging() {
     assert!(mounts_containing(&root.path().to_string_lossy()).is_empty());
 }
 
-/// A runtime for this test binary, which may start containers unsealed: no host runs it.
+/// A runtime for this test binary, which may start containers unsealed (no host runs it) and
+/// from the harness's threads (its tests take turns: SERIAL).
 fn test_runtime(root: &std::path::Path) -> Runtime {
     six_runtime::sealed_exe::permit_unsealed();
+    six_runtime::permit_threads();
     Runtime::new(root)
 }
