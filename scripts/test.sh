@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and integration tests (as root), then the Podman/containerd
+# The whole test suite: unit and integration tests (as root), then the Podman/containerd/dockerd
 # compatibility suite against sixrun. Run from anywhere; needs the packages .ci/run installs.
 # Every part runs even when an earlier one fails; the exit code is non-zero if any failed.
 set -uo pipefail

@@ -1,7 +1,8 @@
 # cleanup.sh: undoing everything the compat suite made, and proving nothing is left.
 # Owns: cleanup_all (run by run.sh's EXIT/INT/TERM trap, safe to run twice, never fails) and
 # the leftover checks. It removes only what carries the suite's marks: processes whose argv
-# names $TMP, cgroups named "$PREFIX*", mounts under $TMP, the bridge $BRIDGE, network
+# names $TMP, cgroups named "$PREFIX*" (and the directories of the suite's own cgroup path
+# that were missing in some hierarchy when it started), mounts under $TMP, the bridge $BRIDGE, network
 # namespaces holding an address of the suite's subnet, firewall rules and netavark chains
 # that appeared during the run, and libcni cache entries of the suite's network. Processes are ended by PID, never by name.
 # Known limit: two suites run at the same time share netavark's NETAVARK_FORWARD and
@@ -48,13 +49,36 @@ with_descendants() {
       for (p in keep) print p
     }'
 }
-# Cgroup directories named after the suite (podman's cgroup parent, containerd's namespace),
-# with runc at the top of each hierarchy, with sixrun below the caller's cgroup.
+# Cgroup directories named after the suite: the cgroup parents of Podman's, containerd's and
+# dockerd's containers, below the suite's own cgroup.
 suite_cgroups() { find /sys/fs/cgroup -type d -name "$PREFIX*" -prune 2>/dev/null; }
-# Container cgroups: anything below a suite cgroup (the parents are the suite's own).
+# Container cgroups below a suite cgroup, by their names: "$PREFIX-*" (ctr), "libpod-<id>"
+# (Podman), "<64 hex>" (dockerd). Intermediate parents in a cgroupsPath (kubepods/...) are
+# not the runtime's to remove (runc leaves them too).
 suite_container_cgroups() {
   local top
-  for top in $(suite_cgroups); do find "$top" -mindepth 1 -type d 2>/dev/null; done
+  for top in $(suite_cgroups); do
+    find "$top" -mindepth 1 -type d 2>/dev/null | grep -E "/($PREFIX-[^/]*|libpod-[0-9a-f]{64}|[0-9a-f]{64})\$"
+  done
+}
+# The directories of the suite's own cgroup path that some hierarchy lacks (this machine puts
+# processes below the root in some hierarchies only): a runtime makes them on the way to the
+# suite's cgroups, and cleanup removes them again (when empty). Deepest first.
+CGROUP_DIRS_MISSING=$(
+  for mount in $(cgroup_mount_points); do
+    dir=$mount
+    for part in ${OWN_CGROUP//\// }; do
+      dir+="/$part"
+      [ -d "$dir" ] || echo "$dir"
+    done
+  done | awk '{ print gsub("/", "/") " " $0 }' | sort -rn | cut -d' ' -f2-
+)
+# Those still there and empty: the suite's leftovers (another user of one keeps it busy).
+suite_cgroup_dirs_left() {
+  local dir
+  for dir in $CGROUP_DIRS_MISSING; do
+    [ -d "$dir" ] && [ -z "$(find "$dir" -mindepth 1 -maxdepth 1 -type d -print -quit)" ] && echo "$dir"
+  done
 }
 suite_mounts() { awk -v t="$TMP/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r; }
 # New entries whose state.json names $TMP (the bundle or rootfs is the suite's): another
@@ -158,6 +182,7 @@ cleanup_all() {
     wait "$CONTAINERD_PID" 2>/dev/null
     CONTAINERD_PID=""
   fi
+  docker_stop
   for pid in $(with_descendants $(suite_pids)); do
     [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] || kill -KILL "$pid" 2>/dev/null
   done
@@ -167,6 +192,7 @@ cleanup_all() {
     rm -rf "$line"
   done
   for line in $(suite_cgroups); do remove_cgroup_tree "$line"; done
+  for line in $CGROUP_DIRS_MISSING; do rmdir "$line" 2>/dev/null; done
   for line in $(suite_mounts); do umount "$line" 2>/dev/null || umount -l "$line" 2>/dev/null; done
   # host ends of veths still attached to the suite's bridge, then the bridge
   for line in $(ip -o link show master "$BRIDGE" 2>/dev/null | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
@@ -183,6 +209,8 @@ cleanup_all() {
     mkdir -p "$SIXCOMPAT_KEEP_LOGS"
     cp "$TMP/containerd/containerd.log" "$SIXCOMPAT_KEEP_LOGS/" 2>/dev/null
     cp "$TMP/podman/events.log" "$SIXCOMPAT_KEEP_LOGS/podman-events.log" 2>/dev/null
+    cp "$TMP/docker/dockerd.log" "$SIXCOMPAT_KEEP_LOGS/" 2>/dev/null
+    cp "$TMP/docker/containerd.log" "$SIXCOMPAT_KEEP_LOGS/docker-containerd.log" 2>/dev/null
   fi
   if [ -z "$(suite_mounts)" ]; then
     rm -rf --one-file-system "$TMP"
@@ -209,7 +237,7 @@ check_leftovers() {
   local found="" x
   x=$(suite_mounts) && [ -n "$x" ] && found+="mounts: $x; "
   x=$(suite_pids) && [ -n "$x" ] && found+="processes: $(for p in $x; do tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-80; echo; done); "
-  x=$(suite_cgroups) && [ -n "$x" ] && found+="cgroups: $x; "
+  x=$(suite_cgroups; suite_cgroup_dirs_left) && [ -n "$x" ] && found+="cgroups: $x; "
   x=$(new_runtime_state) && [ -n "$x" ] && found+="runtime state: $x; "
   x=$(suite_netns) && [ -n "$x" ] && found+="netns: $x; "
   ip link show "$BRIDGE" >/dev/null 2>&1 && found+="bridge $BRIDGE; "

@@ -2,7 +2,9 @@
 # Owns: a containerd of the suite's own (config, root, state, temp, grpc and ttrpc sockets,
 # the shim's runc root, IO FIFOs: all under $CTR_DIR; namespace "$PREFIX") and one check per
 # containerd feature of issue 3, run through `ctr` with the runtime as the shim's runc binary.
-# Never talks to the host's containerd (/run/containerd/containerd.sock).
+# Never talks to the host's containerd (/run/containerd/containerd.sock). Every container
+# gets an absolute cgroup path below "$CG_CTR" (the suite's own cgroup subtree): containerd's
+# default, /<namespace>/<id>, is taken from the root of each hierarchy, as runc does.
 # shellcheck shell=bash
 
 CTR_DIR="$TMP/containerd"
@@ -10,6 +12,9 @@ CTR_SOCK="$CTR_DIR/containerd.sock"
 CONTAINERD_PID=""
 CTR_IMAGE=""
 
+CG_CTR=$(suite_cgroup ctr)
+# ctr_cgroup ID: the `ctr run` option placing container ID below the suite's own cgroup.
+ctr_cgroup() { printf -- '--cgroup=%s/%s' "$CG_CTR" "$1"; }
 # cr ARGS...: ctr against the suite's containerd and namespace, bounded in time.
 cr() { timeout -k 5 30 ctr --address "$CTR_SOCK" -n "$PREFIX" "$@" 2>"$TMP/last.err"; }
 # The options that make `ctr run` use the runtime under test, with its state under $CTR_DIR.
@@ -60,17 +65,17 @@ c_ctr_import() {
 }
 c_ctr_echo() {
   local out
-  out=$(cr "${CTR_RUN[@]}" --rm "$IMAGE" "$PREFIX-echo" echo hi) || failed $? || return 1
+  out=$(cr "${CTR_RUN[@]}" "$(ctr_cgroup echo)" --rm "$IMAGE" "$PREFIX-echo" echo hi) || failed $? || return 1
   want_eq stdout hi "$out"
 }
 c_ctr_exit_code() {
-  cr "${CTR_RUN[@]}" --rm "$IMAGE" "$PREFIX-exit" sh -c 'exit 3'
+  cr "${CTR_RUN[@]}" "$(ctr_cgroup exit)" --rm "$IMAGE" "$PREFIX-exit" sh -c 'exit 3'
   local rc=$?
   [ "$rc" -eq 3 ] || { echo "ctr's exit code: expected 3, got $rc: $(err_summary "$TMP/last.err")"; return 1; }
 }
 # The shim reads the runtime's error from its --log file (--log-format json): it must arrive.
 c_ctr_error() {
-  cr "${CTR_RUN[@]}" --rm "$IMAGE" "$PREFIX-missing" /no/such/program >/dev/null
+  cr "${CTR_RUN[@]}" "$(ctr_cgroup missing)" --rm "$IMAGE" "$PREFIX-missing" /no/such/program >/dev/null
   local rc=$?
   [ "$rc" -ne 0 ] || { echo "ctr run of a missing program succeeded"; return 1; }
   grep -q /no/such/program "$TMP/last.err" || { echo "the runtime's error did not reach ctr: $(err_summary "$TMP/last.err")"; return 1; }
@@ -79,7 +84,7 @@ c_ctr_error() {
 }
 c_ctr_env() {
   local out
-  out=$(cr "${CTR_RUN[@]}" --rm --env SIXKEY=six-value "$IMAGE" "$PREFIX-env" sh -c 'echo "$SIXKEY"') || failed $? || return 1
+  out=$(cr "${CTR_RUN[@]}" "$(ctr_cgroup env)" --rm --env SIXKEY=six-value "$IMAGE" "$PREFIX-env" sh -c 'echo "$SIXKEY"') || failed $? || return 1
   want_eq '$SIXKEY' six-value "$out"
 }
 
@@ -87,8 +92,21 @@ LONG="$PREFIX-long"
 task_status() { cr task ls | awk -v id="$1" '$1 == id { print $3 }'; }
 task_is() { [ "$(task_status "$1")" = "$2" ]; }
 c_ctr_run_detached() {
-  cr "${CTR_RUN[@]}" -d --null-io "$IMAGE" "$LONG" sleep 1000 >/dev/null || failed $? || return 1
+  cr "${CTR_RUN[@]}" --cgroup "$LONG_CGROUP" -d --null-io "$IMAGE" "$LONG" sleep 1000 >/dev/null || failed $? || return 1
   wait_for 20 task_is "$LONG" RUNNING || { echo "task status: expected RUNNING, got '$(task_status "$LONG")'"; return 1; }
+}
+# kubelet's kind of path (/kubepods/burstable/pod<uid>/<id>), below the suite's own cgroup.
+LONG_CGROUP="$CG_CTR/kubepods/burstable/pod-$RUNID/$LONG"
+# The OCI spec and runc read an absolute cgroupsPath from the root of each hierarchy: kubelet
+# finds its pods there. The task's init must be at exactly that path in every hierarchy.
+c_ctr_cgroup_path() {
+  local pid line lines
+  pid=$(cr task ls | awk -v id="$LONG" '$1 == id { print $2 }')
+  [ -n "$pid" ] && [ "$pid" != 0 ] || { echo "no pid for task $LONG: $(cr task ls | tr '\n' ' ')"; return 1; }
+  lines=$(cat "/proc/$pid/cgroup") || return 1
+  while IFS= read -r line; do
+    [ "${line#*:*:}" = "$LONG_CGROUP" ] || { echo "task's init (pid $pid) not at $LONG_CGROUP: $line"; return 1; }
+  done <<<"$lines"
 }
 c_ctr_exec() {
   local out
@@ -120,7 +138,7 @@ c_ctr_delete() {
 
 # ctr run -t: the shim hands the runtime a --console-socket; ctr's own terminal is a tmux pane.
 c_ctr_run_tty() {
-  terminal_check ctr-run-t 4 ctr --address "$CTR_SOCK" -n "$PREFIX" "${CTR_RUN[@]}" -t --rm "$IMAGE" "$PREFIX-tty" sh
+  terminal_check ctr-run-t 4 ctr --address "$CTR_SOCK" -n "$PREFIX" "${CTR_RUN[@]}" "$(ctr_cgroup tty)" -t --rm "$IMAGE" "$PREFIX-tty" sh
 }
 
 containerd_suite() {
@@ -132,6 +150,7 @@ containerd_suite() {
   check "ctr run of a missing program (the runtime's JSON log error reaches ctr)" c_ctr_error
   terminal_checks "ctr run -t (terminal size, exit code)" c_ctr_run_tty
   check "ctr run -d sleep 1000 (task RUNNING)" c_ctr_run_detached
+  check "ctr run --cgroup /ABS/PATH: the task is at exactly that path in every hierarchy" c_ctr_cgroup_path
   check "ctr task exec --exec-id" c_ctr_exec
   check "ctr task exec exit code (5)" c_ctr_exec_exit_code
   check "ctr task exec --user 1000 --cwd /tmp" c_ctr_exec_options

@@ -19,8 +19,8 @@ fail() { printf 'FAIL %s: %s\n' "$1" "$2"; FAILED=$((FAILED + 1)); }
 check() {
   local name=$1 out rc
   shift
-  if [ $((SECONDS - ${START_SECONDS:-0})) -ge "${SIXCOMPAT_BUDGET:-270}" ]; then
-    fail "$name" "not run: the suite's time budget of ${SIXCOMPAT_BUDGET:-270} s is spent"
+  if [ $((SECONDS - ${START_SECONDS:-0})) -ge "${SIXCOMPAT_BUDGET:-420}" ]; then
+    fail "$name" "not run: the suite's time budget of ${SIXCOMPAT_BUDGET:-420} s is spent"
     return
   fi
   out=$("$@" 2>&1)
@@ -56,3 +56,24 @@ wait_for() {
     sleep 0.1
   done
 }
+
+# own_cgroup: this shell's cgroup as one path every hierarchy agrees with: the deepest path of
+# /proc/self/cgroup, each of the others being an ancestor of it (on machines where processes
+# sit below the root in some hierarchies only). Absolute cgroup paths below it stay inside the
+# suite's own subtree in every hierarchy. Fails, naming them, when the paths diverge.
+own_cgroup() {
+  local deepest="" path
+  while IFS=: read -r _ _ path; do
+    [ "${#path}" -gt "${#deepest}" ] && deepest=$path
+  done </proc/self/cgroup
+  while IFS=: read -r _ _ path; do
+    case "${deepest%/}/" in
+      "${path%/}/"*) ;;
+      *) echo "own_cgroup: this shell's cgroups $path and $deepest are not one below the other" >&2; return 1 ;;
+    esac
+  done </proc/self/cgroup
+  echo "${deepest:-/}"
+}
+
+# cgroup_mount_points: where the cgroup hierarchies (v1 and cgroup2) are mounted.
+cgroup_mount_points() { awk '$0 ~ / - cgroup2? / { print $5 }' /proc/self/mountinfo; }

@@ -2,7 +2,8 @@
 # Owns: Podman's configuration under $TMP/podman (containers.conf, storage.conf, an empty
 # registries.conf, a network of its own as Podman's default network), and one check per
 # Podman feature of issue 3. Every container it makes is named "$PREFIX-..." and placed in
-# the cgroup parent "/$PREFIX", so cleanup.sh can find them all. Never pulls from a registry.
+# the cgroup parent "$CG_PODMAN" (below the suite's own cgroup), so cleanup.sh can find them
+# all. Never pulls from a registry.
 # shellcheck shell=bash
 
 PODMAN_DIR="$TMP/podman"
@@ -99,7 +100,10 @@ po() { timeout -k 5 30 "${PODMAN[@]}" "$@" 2>"$TMP/last.err"; }
 # SIXCOMPAT_PODMAN_RUN_OPTS (debugging only): extra options for every run, e.g.
 # "--security-opt seccomp=unconfined" to look past one missing feature.
 read -r -a PODMAN_RUN_EXTRA <<<"${SIXCOMPAT_PODMAN_RUN_OPTS:-}"
-prun() { po run --cgroup-parent "/$PREFIX" "${PODMAN_RUN_EXTRA[@]}" "$@"; }
+# Podman's cgroupsPath is /<parent>/libpod-ID, an absolute path: from the root of each
+# hierarchy, so the parent is a path below the suite's own cgroup.
+CG_PODMAN=$(suite_cgroup podman)
+prun() { po run --cgroup-parent "$CG_PODMAN" "${PODMAN_RUN_EXTRA[@]}" "$@"; }
 # failed EXIT_STATUS: the reason for a failed command: its status and its last stderr lines.
 # Podman's first "Error:" line is the cause; later lines are often about undoing.
 failed() { echo "exit status $1: $(err_summary "$TMP/last.err")"; return 1; }
@@ -318,7 +322,7 @@ c_rm_force_running() {
 }
 
 # ---- terminals (terminal.sh): podman run -it and exec -it in a tmux pane -----------------------
-c_run_it() { terminal_check run-it 4 "${PODMAN[@]}" run --cgroup-parent "/$PREFIX" "${PODMAN_RUN_EXTRA[@]}" -it --rm "$IMAGE" sh; }
+c_run_it() { terminal_check run-it 4 "${PODMAN[@]}" run --cgroup-parent "$CG_PODMAN" "${PODMAN_RUN_EXTRA[@]}" -it --rm "$IMAGE" sh; }
 c_exec_it() { terminal_check exec-it 6 "${PODMAN[@]}" exec -it "$BG" sh; }
 
 # Podman's network backend: netavark when installed (Debian's podman only recommends it),

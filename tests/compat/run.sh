@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# run.sh RUNTIME_PATH: the Podman/containerd compatibility suite (issue 3).
+# run.sh RUNTIME_PATH: the Podman/containerd/dockerd compatibility suite (issues 3 and 9).
 #
-# Proves that Podman and containerd from Debian can run their containers on the given
+# Proves that Podman, containerd and Docker's daemon from Debian can run their containers on the given
 # runc-compatible OCI runtime (target/debug/sixrun, or /usr/sbin/runc as the reference).
 # Prints one line per check ("ok   NAME" or "FAIL NAME: reason"), then "N passed, N failed",
 # and exits non-zero when anything failed. Needs root; no tty, no stdin, no network beyond
@@ -9,20 +9,22 @@
 #
 # Owns: one temporary folder (TMP) holding every piece of state it creates: Podman's root,
 # runroot, tmp dir, network config and containers.conf; its own containerd (root, state,
-# sockets, runc root); the busybox image built from /bin/busybox; a tmux server for the tty
-# checks. Everything is undone by one EXIT trap (cleanup.sh), then checked for leftovers.
-# Never touches state it did not create: other containers, the host's podman or containerd,
-# cgroups, bridges or firewall rules that existed before it started.
+# sockets, runc root); a dockerd of its own in its own network and mount namespaces, with its
+# own containerd and registry (docker.sh); the busybox image built from /bin/busybox; a tmux
+# server for the tty checks. Everything is undone by one EXIT trap (cleanup.sh), then checked for leftovers.
+# Never touches state it did not create: other containers, the host's podman, containerd or
+# dockerd, cgroups, bridges or firewall rules that existed before it started. Container cgroups
+# are absolute paths below the suite's own cgroup (runtimes take them from the root).
 #
 # Environment:
-#   SIXCOMPAT_ONLY=podman|containerd  run one half only (debugging)
+#   SIXCOMPAT_ONLY=podman|containerd|docker  run one part only (debugging)
 #   SIXCOMPAT_LOG_CALLS=FILE          wrap the runtime in log-runtime.sh and append every
 #                                     runtime call (argv, one line each) to FILE
-#   SIXCOMPAT_KEEP_LOGS=DIR           copy containerd's log and Podman's events to DIR at the end
+#   SIXCOMPAT_KEEP_LOGS=DIR           copy containerd's and dockerd's logs and Podman's events to DIR
 #   SIXCOMPAT_PODMAN_RUN_OPTS="..."   extra `podman run` options (debugging: look past one failure)
 #   SIXCOMPAT_NETWORK_BACKEND=netavark|cni  Podman's network backend (default: netavark when
 #                                     installed, else CNI)
-#   SIXCOMPAT_BUDGET=SECONDS          checks not started by then fail unrun (default 270)
+#   SIXCOMPAT_BUDGET=SECONDS          checks not started by then fail unrun (default 420)
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,6 +49,11 @@ BRIDGE="sxc$RUNID"                 # the bridge of Podman's default network in t
 SUBNET_OCTET=$((RUNID % 200 + 20)) # Podman's default network here: 10.213.<octet>.0/24
 SUBNET="10.213.$SUBNET_OCTET.0/24"
 SUBNET_PREFIX="10.213.$SUBNET_OCTET."
+# Container cgroups: absolute paths, which runtimes take from the root of each hierarchy (as
+# the OCI spec says), so the suite picks them below its own cgroup.
+OWN_CGROUP=$(own_cgroup) || exit 2
+# suite_cgroup NAME: the cgroup parent of one tool's containers (cleanup.sh finds "$PREFIX*").
+suite_cgroup() { printf '%s/%s-%s' "${OWN_CGROUP%/}" "$PREFIX" "$1"; }
 TMP=$(mktemp -d /tmp/sixcompat.XXXXXX)
 chmod 755 "$TMP"
 export TMPDIR="$TMP/tmpdir"
@@ -109,11 +116,14 @@ IMAGE=localhost/sixcompat/busybox:latest
 . "$HERE/podman.sh"
 # shellcheck source=containerd.sh
 . "$HERE/containerd.sh"
+# shellcheck source=docker.sh
+. "$HERE/docker.sh"
 
 case ${SIXCOMPAT_ONLY:-} in
   podman) podman_suite ;;
   containerd) containerd_suite ;;
-  *) podman_suite; containerd_suite ;;
+  docker) docker_suite ;;
+  *) podman_suite; containerd_suite; docker_suite ;;
 esac
 
 trap - EXIT INT TERM

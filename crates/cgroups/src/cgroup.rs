@@ -1,12 +1,11 @@
 //! The cgroup of one container: its directory in every hierarchy, and the life of those
 //! directories (create, join, freeze, list, destroy). Resource limits live in `v1.rs` and
-//! `v2.rs`; a process joining by itself, after fork, in `join.rs`. It never moves a process
-//! it was not asked to move, and never creates a directory outside the parent it was given
-//! (by default, the caller's own cgroup).
+//! `v2.rs`; a process joining by itself, after fork, in `join.rs`; where the directories go
+//! in `placement.rs`. It never moves a process it was not asked to move.
 
 use std::fs;
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use oci_spec::runtime::LinuxResources;
@@ -15,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::hierarchy::{Hierarchy, Version};
+use crate::placement::{Nesting, Placement};
 use crate::{v1, v2};
 
 /// How long `destroy` retries EBUSY while the last processes exit, and `freeze` waits.
@@ -44,34 +44,27 @@ pub struct Cgroup {
 }
 
 impl Cgroup {
-    /// Plans (does not create) the container's directories: `parent` (default: the caller's
-    /// own cgroup in each hierarchy), then `cgroups_path` (the OCI linux.cgroupsPath, nested
-    /// below the parent even when absolute) or `sixrun-<id>`.
+    /// Plans (does not create) the container's directories: `cgroups_path` (the OCI
+    /// linux.cgroupsPath, or `sixrun-<id>` when None) placed as `nesting` says — runc's
+    /// rule ([`Nesting::Spec`]: absolute from each hierarchy's root) or below a parent.
     pub fn new(
         h: &Hierarchy,
         cgroups_path: Option<&str>,
-        parent: Option<&str>,
+        nesting: &Nesting,
         id: &str,
     ) -> Result<Cgroup> {
-        let rel = relative_leaf(cgroups_path, id)?;
-        let parent = match parent {
-            Some(p) if p.trim_matches('/').is_empty() => Some(PathBuf::from("/")),
-            Some(p) => Some(Path::new("/").join(relative_leaf(Some(p), id)?)),
-            None => None,
-        };
-        let dir_for = |m: &crate::hierarchy::Mount| {
-            let base = parent.clone().unwrap_or_else(|| m.own_cgroup.clone());
-            Dir {
-                controllers: m.controllers.clone(),
-                name: m.name(),
-                mount_point: m.mount_point.clone(),
-                path: m.dir_of(&base).join(&rel),
-            }
+        let placement = Placement::new(cgroups_path, nesting, id)?;
+        let pure_v2 = h.version == Version::V2;
+        let dir_for = |m: &crate::hierarchy::Mount, unified: bool| Dir {
+            controllers: m.controllers.clone(),
+            name: m.name(),
+            mount_point: m.mount_point.clone(),
+            path: m.dir_of(&placement.cgroup_in(&m.own_cgroup, unified && pure_v2)),
         };
         Ok(Cgroup {
             version: h.version,
-            v1: h.v1.iter().map(dir_for).collect(),
-            unified: h.unified.as_ref().map(dir_for),
+            v1: h.v1.iter().map(|m| dir_for(m, false)).collect(),
+            unified: h.unified.as_ref().map(|m| dir_for(m, true)),
             fake: h.fake,
         })
     }
@@ -107,12 +100,14 @@ impl Cgroup {
     }
 
     /// Applies the resource limits: memory, cpu, cpuset, pids, devices, block I/O,
-    /// hugepages. Anything asked for that this machine's cgroups cannot do is an error.
+    /// hugepages. Zero and empty values mean "unset" and change nothing, as runc reads them
+    /// (`unset.rs`). Anything else this machine's cgroups cannot do is an error.
     pub fn set(&self, r: &LinuxResources) -> Result<()> {
         let _span = tracing::debug_span!("cgroup_set").entered();
+        let r = crate::unset::runc_meaning(r);
         match self.version {
-            Version::V2 => v2::set(self, r),
-            Version::V1 | Version::Hybrid => v1::set(self, r),
+            Version::V2 => v2::set(self, &r),
+            Version::V1 | Version::Hybrid => v1::set(self, &r),
         }
     }
 
@@ -295,36 +290,6 @@ pub struct Stats {
     pub pids_current: u64,
     /// None: unlimited.
     pub pids_limit: Option<u64>,
-}
-
-/// `cgroups_path` (or `sixrun-<id>`) as a relative path: leading "/" dropped, no "..",
-/// no systemd "slice:prefix:name" form.
-fn relative_leaf(cgroups_path: Option<&str>, id: &str) -> Result<PathBuf> {
-    let raw = match cgroups_path {
-        Some(p) => p,
-        None => return Ok(PathBuf::from(format!("sixrun-{id}"))),
-    };
-    let bad = |reason| Error::BadPath {
-        path: raw.to_owned(),
-        reason,
-    };
-    if !raw.contains('/') && raw.split(':').count() == 3 {
-        return Err(bad("systemd-style slice:prefix:name paths need --systemd-cgroup, which is not supported; use a path such as /mygroup/id"));
-    }
-    let mut rel = PathBuf::new();
-    for c in Path::new(raw).components() {
-        match c {
-            Component::Normal(part) => rel.push(part),
-            Component::RootDir | Component::CurDir => {}
-            Component::ParentDir | Component::Prefix(_) => {
-                return Err(bad("\"..\" is not allowed"))
-            }
-        }
-    }
-    if rel.as_os_str().is_empty() {
-        return Err(bad("it names no directory"));
-    }
-    Ok(rel)
 }
 
 /// mkdir -p, recording each directory it made (top first).

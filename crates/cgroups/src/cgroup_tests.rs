@@ -42,9 +42,42 @@ fn fake_v2() -> (tempfile::TempDir, Hierarchy) {
 }
 
 #[test]
-fn v1_nests_below_own_cgroup_even_for_absolute_paths() {
+fn v1_absolute_paths_start_at_each_hierarchy_root_as_runc_does() {
     let (t, h) = fake_v1();
-    let cg = Cgroup::new(&h, Some("/libpod_parent/libpod-x"), None, "x").unwrap();
+    let cg = Cgroup::new(&h, Some("/kubepods/pod1/c1"), &Nesting::Spec, "c1").unwrap();
+    for controller in ["memory", "cpu", "pids", "name=systemd"] {
+        let dir = controller.trim_start_matches("name=");
+        assert_eq!(
+            cg.v1_dir(controller).unwrap(),
+            t.path().join(dir).join("kubepods/pod1/c1"),
+            "{controller}"
+        );
+    }
+    assert!(cg.unified_dir().is_none());
+    // Relative paths and the default leaf: below the caller's own cgroup.
+    let rel = Cgroup::new(&h, Some("mine/c1"), &Nesting::Spec, "c1").unwrap();
+    assert_eq!(
+        rel.v1_dir("memory").unwrap(),
+        t.path().join("memory/process_api/abc/mine/c1")
+    );
+    assert_eq!(rel.v1_dir("cpu").unwrap(), t.path().join("cpu/mine/c1"));
+    let default = Cgroup::new(&h, None, &Nesting::Spec, "web").unwrap();
+    assert_eq!(
+        default.v1_dir("memory").unwrap(),
+        t.path().join("memory/process_api/abc/sixrun-web")
+    );
+}
+
+#[test]
+fn v1_explicit_nesting_keeps_absolute_paths_below_the_parent() {
+    let (t, h) = fake_v1();
+    let cg = Cgroup::new(
+        &h,
+        Some("/libpod_parent/libpod-x"),
+        &Nesting::below_own(),
+        "x",
+    )
+    .unwrap();
     assert_eq!(
         cg.v1_dir("memory").unwrap(),
         t.path()
@@ -54,17 +87,76 @@ fn v1_nests_below_own_cgroup_even_for_absolute_paths() {
         cg.v1_dir("cpu").unwrap(),
         t.path().join("cpu/libpod_parent/libpod-x")
     );
-    assert!(cg.unified_dir().is_none());
-    let default = Cgroup::new(&h, None, None, "web").unwrap();
+    let default = Cgroup::new(&h, None, &Nesting::below_own(), "web").unwrap();
     assert_eq!(
         default.v1_dir("pids").unwrap(),
         t.path().join("pids/sixrun-web")
     );
-    let parented = Cgroup::new(&h, Some("/default/c1"), Some("/mine"), "c1").unwrap();
+    let parented = Cgroup::new(
+        &h,
+        Some("/default/c1"),
+        &Nesting::Below("/mine".into()),
+        "c1",
+    )
+    .unwrap();
     assert_eq!(
         parented.v1_dir("memory").unwrap(),
         t.path().join("memory/mine/default/c1")
     );
+    let relative_parent = Cgroup::new(
+        &h,
+        Some("/default/c1"),
+        &Nesting::Below("tests".into()),
+        "c1",
+    )
+    .unwrap();
+    assert_eq!(
+        relative_parent.v1_dir("memory").unwrap(),
+        t.path().join("memory/process_api/abc/tests/default/c1")
+    );
+}
+
+#[test]
+fn v2_absolute_from_the_root_relative_beside_own_as_runc_does() {
+    let (t, h) = fake_v2();
+    let h = h.with_own_cgroups("0::/user.slice/session-1.scope\n");
+    let cg = Cgroup::new(&h, Some("/kubepods/pod1/c1"), &Nesting::Spec, "c1").unwrap();
+    assert_eq!(cg.unified_dir().unwrap(), t.path().join("kubepods/pod1/c1"));
+    let rel = Cgroup::new(&h, Some("mine/c1"), &Nesting::Spec, "c1").unwrap();
+    assert_eq!(
+        rel.unified_dir().unwrap(),
+        t.path().join("user.slice/mine/c1")
+    );
+    let own = Cgroup::new(&h, Some("/kubepods/c1"), &Nesting::below_own(), "c1").unwrap();
+    assert_eq!(
+        own.unified_dir().unwrap(),
+        t.path().join("user.slice/session-1.scope/kubepods/c1")
+    );
+    // The absolute path is created exactly there, controllers enabled on the way down.
+    cg.create().unwrap();
+    assert!(t.path().join("kubepods/pod1/c1").is_dir());
+    assert!(read(&t.path().join("kubepods/pod1/cgroup.subtree_control")).contains("+memory"));
+    cg.destroy().unwrap();
+}
+
+#[test]
+fn hybrid_unified_follows_the_v1_rule() {
+    let t = tempfile::tempdir().unwrap();
+    for d in ["memory", "cpu", "unified"] {
+        fs::create_dir(t.path().join(d)).unwrap();
+    }
+    let h = Hierarchy::at(t.path(), Version::Hybrid)
+        .unwrap()
+        .with_own_cgroups("4:memory:/a/b\n1:cpu:/\n0::/a\n");
+    let rel = Cgroup::new(&h, Some("c1"), &Nesting::Spec, "c1").unwrap();
+    assert_eq!(rel.unified_dir().unwrap(), t.path().join("unified/a/c1"));
+    assert_eq!(
+        rel.v1_dir("memory").unwrap(),
+        t.path().join("memory/a/b/c1")
+    );
+    let abs = Cgroup::new(&h, Some("/a/b/c1"), &Nesting::Spec, "c1").unwrap();
+    assert_eq!(abs.unified_dir().unwrap(), t.path().join("unified/a/b/c1"));
+    assert_eq!(abs.v1_dir("cpu").unwrap(), t.path().join("cpu/a/b/c1"));
 }
 
 #[test]
@@ -75,7 +167,9 @@ fn bad_cgroups_paths_are_one_line_errors() {
         ("system.slice:docker:x", "systemd"),
         ("/", "names no directory"),
     ] {
-        let e = Cgroup::new(&h, Some(p), None, "x").unwrap_err().to_string();
+        let e = Cgroup::new(&h, Some(p), &Nesting::below_own(), "x")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(needle) && e.contains(p), "{p}: {e}");
     }
 }
@@ -83,7 +177,7 @@ fn bad_cgroups_paths_are_one_line_errors() {
 #[test]
 fn v1_create_fills_cpuset_and_set_writes_limits() {
     let (t, h) = fake_v1();
-    let cg = Cgroup::new(&h, Some("/a/b"), None, "b").unwrap();
+    let cg = Cgroup::new(&h, Some("/a/b"), &Nesting::below_own(), "b").unwrap();
     cg.create().unwrap();
     let cpuset = t.path().join("cpuset");
     assert_eq!(read(&cpuset.join("a/cpuset.cpus")), "0-3");
@@ -138,7 +232,7 @@ fn device_rules_render_like_the_kernel_wants() {
 #[test]
 fn v1_unsupported_resources_are_errors_not_skips() {
     let (_t, h) = fake_v1();
-    let cg = Cgroup::new(&h, None, None, "u").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "u").unwrap();
     cg.create().unwrap();
     let e = cg
         .set(&resources(r#"{"unified": {"memory.high": "1000"}}"#))
@@ -161,7 +255,7 @@ fn v1_unsupported_resources_are_errors_not_skips() {
 #[test]
 fn v2_converts_and_enables_controllers() {
     let (t, h) = fake_v2();
-    let cg = Cgroup::new(&h, Some("/default/c1"), None, "c1").unwrap();
+    let cg = Cgroup::new(&h, Some("/default/c1"), &Nesting::below_own(), "c1").unwrap();
     assert_eq!(cg.unified_dir().unwrap(), t.path().join("default/c1"));
     cg.create().unwrap();
     let root_ctl = read(&t.path().join("cgroup.subtree_control"));
@@ -177,7 +271,7 @@ fn v2_converts_and_enables_controllers() {
     cg.set(&resources(
         r#"{"memory": {"limit": 100000000, "reservation": 5000000, "swap": 300000000},
             "cpu": {"shares": 1024, "quota": 50000, "period": 100000, "cpus": "0-1", "mems": "0"},
-            "pids": {"limit": 0}}"#,
+            "pids": {"limit": -1}}"#,
     ))
     .unwrap();
     let d = t.path().join("default/c1");
@@ -203,7 +297,7 @@ fn v2_converts_and_enables_controllers() {
 #[test]
 fn v2_rejects_what_it_cannot_express() {
     let (_t, h) = fake_v2();
-    let cg = Cgroup::new(&h, None, None, "r").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "r").unwrap();
     cg.create().unwrap();
     for (json, needle) in [
         (r#"{"memory": {"swap": 100}}"#, "memory.limit"),
@@ -236,7 +330,7 @@ fn shares_convert_to_weight_like_runc() {
 #[test]
 fn freeze_and_thaw_v1_and_v2_write_the_state() {
     let (t, h) = fake_v1();
-    let cg = Cgroup::new(&h, None, None, "f").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "f").unwrap();
     cg.create().unwrap();
     cg.freeze().unwrap();
     assert_eq!(
@@ -251,7 +345,7 @@ fn freeze_and_thaw_v1_and_v2_write_the_state() {
     cg.destroy().unwrap();
 
     let (t, h) = fake_v2();
-    let cg = Cgroup::new(&h, None, None, "f").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "f").unwrap();
     cg.create().unwrap();
     let d = t.path().join("sixrun-f");
     fs::write(d.join("cgroup.events"), "populated 1\nfrozen 1\n").unwrap();
@@ -270,7 +364,7 @@ fn serialized_cgroup_round_trips_and_lists_mounts() {
         fs::create_dir(t.path().join(d)).unwrap();
     }
     let h = Hierarchy::at(t.path(), Version::Hybrid).unwrap();
-    let cg = Cgroup::new(&h, None, None, "s").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "s").unwrap();
     let back: Cgroup = serde_json::from_str(&serde_json::to_string(&cg).unwrap()).unwrap();
     assert_eq!(back, cg);
     let names: Vec<String> = cg
@@ -285,7 +379,7 @@ fn serialized_cgroup_round_trips_and_lists_mounts() {
 #[test]
 fn stats_read_v2_counters() {
     let (t, h) = fake_v2();
-    let cg = Cgroup::new(&h, None, None, "st").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "st").unwrap();
     cg.create().unwrap();
     let d = t.path().join("sixrun-st");
     fs::write(d.join("memory.current"), "4096\n").unwrap();
@@ -311,7 +405,7 @@ fn stats_read_v2_counters() {
 #[test]
 fn check_before_update_refuses_a_limit_below_usage() {
     let (t, h) = fake_v2();
-    let cg = Cgroup::new(&h, None, None, "cb").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "cb").unwrap();
     cg.create().unwrap();
     let d = t.path().join("sixrun-cb");
     fs::write(d.join("memory.current"), "5000\n").unwrap();
@@ -334,7 +428,7 @@ fn check_before_update_refuses_a_limit_below_usage() {
 #[test]
 fn rdma_limits_use_the_same_line_on_both_versions() {
     let (t, h) = fake_v2();
-    let cg = Cgroup::new(&h, None, None, "rd").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "rd").unwrap();
     cg.create().unwrap();
     cg.set(&resources(r#"{"rdma": {"mlx5_1": {"hcaHandles": 3}}}"#))
         .unwrap();
@@ -344,7 +438,7 @@ fn rdma_limits_use_the_same_line_on_both_versions() {
     );
     cg.destroy().unwrap();
     let (_t, h) = fake_v1();
-    let cg = Cgroup::new(&h, None, None, "rd").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "rd").unwrap();
     let e = cg
         .set(&resources(r#"{"rdma": {"mlx5_1": {"hcaObjects": 3}}}"#))
         .unwrap_err()

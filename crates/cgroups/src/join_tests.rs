@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::hierarchy::{Hierarchy, Version};
+use crate::placement::Nesting;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fs;
@@ -74,7 +75,7 @@ fn counting_allocator_sees_allocations() {
 #[test]
 fn hybrid_writes_zero_to_v1_tasks_and_unified_procs_without_allocating() {
     let (t, h) = fake_hybrid();
-    let cg = Cgroup::new(&h, Some("/pod/c1"), None, "c1").unwrap();
+    let cg = Cgroup::new(&h, Some("/pod/c1"), &Nesting::below_own(), "c1").unwrap();
     cg.create().unwrap();
     let plan = cg.join_plan().unwrap();
     let (result, allocations) = allocations_in(|| plan.join_self(false).is_ok());
@@ -98,7 +99,7 @@ fn hybrid_writes_zero_to_v1_tasks_and_unified_procs_without_allocating() {
 #[test]
 fn unified_is_skipped_when_clone3_placed_the_process() {
     let (t, h) = fake_hybrid();
-    let cg = Cgroup::new(&h, None, None, "web").unwrap();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "web").unwrap();
     cg.create().unwrap();
     cg.join_plan().unwrap().join_self(true).unwrap();
     assert_eq!(read(&t.path().join("memory/sixrun-web/tasks")), "0");
@@ -111,7 +112,7 @@ fn v2_joins_through_cgroup_procs_only() {
     fs::write(t.path().join("cgroup.controllers"), "memory pids\n").unwrap();
     fs::write(t.path().join("cgroup.subtree_control"), "").unwrap();
     let h = Hierarchy::at(t.path(), Version::V2).unwrap();
-    let cg = Cgroup::new(&h, Some("/c2"), None, "c2").unwrap();
+    let cg = Cgroup::new(&h, Some("/c2"), &Nesting::below_own(), "c2").unwrap();
     cg.create().unwrap();
     let plan = cg.join_plan().unwrap();
     plan.join_self(true).unwrap();
@@ -131,7 +132,7 @@ fn v1_only_writes_tasks_everywhere() {
         fs::create_dir(t.path().join(d)).unwrap();
     }
     let h = Hierarchy::at(t.path(), Version::V1).unwrap();
-    let cg = Cgroup::new(&h, Some("/a/b"), None, "b").unwrap();
+    let cg = Cgroup::new(&h, Some("/a/b"), &Nesting::below_own(), "b").unwrap();
     cg.create().unwrap();
     cg.join_self().unwrap();
     assert_eq!(read(&t.path().join("memory/a/b/tasks")), "0");
@@ -141,7 +142,7 @@ fn v1_only_writes_tasks_everywhere() {
 #[test]
 fn a_missing_directory_is_a_one_line_error_naming_the_file_without_allocating() {
     let (t, h) = fake_hybrid();
-    let cg = Cgroup::new(&h, Some("/never/made"), None, "x").unwrap();
+    let cg = Cgroup::new(&h, Some("/never/made"), &Nesting::below_own(), "x").unwrap();
     let plan = cg.join_plan().unwrap();
     let (err, allocations) = allocations_in(|| plan.join_self(false).unwrap_err());
     assert_eq!(allocations, 0, "even the error path allocates nothing");
@@ -169,7 +170,7 @@ fn a_missing_directory_is_a_one_line_error_naming_the_file_without_allocating() 
 #[test]
 fn a_nul_byte_in_the_path_is_refused_when_planning() {
     let (_t, h) = fake_hybrid();
-    let cg = Cgroup::new(&h, Some("/bad\0name"), None, "x").unwrap();
+    let cg = Cgroup::new(&h, Some("/bad\0name"), &Nesting::below_own(), "x").unwrap();
     let e = cg.join_plan().unwrap_err().to_string();
     assert!(
         e.starts_with("joining cgroup ") && e.contains("NUL byte"),

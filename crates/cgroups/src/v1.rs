@@ -257,12 +257,21 @@ pub(crate) fn device_rule(rule: &LinuxDeviceCgroup) -> Result<String> {
 
 fn set_blkio(cg: &Cgroup, b: &LinuxBlockIo) -> Result<()> {
     let dir = need(cg, "blkio")?;
-    if let Some(w) = b.weight() {
-        let file = if files::exists(dir, "blkio.weight") || cg.fake {
-            "blkio.weight"
+    // CFQ's blkio.weight or BFQ's blkio.bfq.weight; a kernel with neither has no weights.
+    let weight_file = |plain: &'static str, bfq: &'static str, what: &'static str| {
+        if files::exists(dir, plain) || cg.fake {
+            Ok(plain)
+        } else if files::exists(dir, bfq) {
+            Ok(bfq)
         } else {
-            "blkio.bfq.weight"
-        };
+            Err(Error::Unsupported {
+                what: what.into(),
+                context: "here: the blkio controller has no weight file (blkio.weight needs the CFQ scheduler, blkio.bfq.weight BFQ)",
+            })
+        }
+    };
+    if let Some(w) = b.weight() {
+        let file = weight_file("blkio.weight", "blkio.bfq.weight", "blockIO.weight")?;
         cg.write(dir, file, &w.to_string())?;
     }
     if b.leaf_weight().is_some() {
@@ -272,12 +281,18 @@ fn set_blkio(cg: &Cgroup, b: &LinuxBlockIo) -> Result<()> {
         });
     }
     for d in b.weight_device().iter().flatten() {
+        if d.leaf_weight().is_some() {
+            return Err(Error::Unsupported {
+                what: "blockIO.weightDevice[].leafWeight".into(),
+                context: "by current kernels",
+            });
+        }
         if let Some(w) = d.weight() {
-            let file = if files::exists(dir, "blkio.weight_device") || cg.fake {
-                "blkio.weight_device"
-            } else {
-                "blkio.bfq.weight_device"
-            };
+            let file = weight_file(
+                "blkio.weight_device",
+                "blkio.bfq.weight_device",
+                "blockIO.weightDevice",
+            )?;
             cg.write(dir, file, &format!("{}:{} {w}", d.major(), d.minor()))?;
         }
     }

@@ -8,8 +8,8 @@ use std::process::Command;
 
 mod common;
 use common::{CgroupGuard, ChildGuard};
-use six_cgroups::{Cgroup, Hierarchy, Version};
-use six_testkit::{cgroups_named, pid_alive, require_root, unique_name};
+use six_cgroups::{Cgroup, Hierarchy, Nesting, Version};
+use six_testkit::{cgroups_named, pid_alive, require_root, unique_name, TestCgroupPath};
 
 fn sleeper() -> ChildGuard {
     ChildGuard(
@@ -39,7 +39,13 @@ fn limits_membership_freeze_stats_and_cleanup() {
     let own = fs::read_to_string("/proc/self/cgroup").unwrap();
     {
         let cg = CgroupGuard(
-            Cgroup::new(&h, Some(&format!("/{name}/c")), None, &name).unwrap(),
+            Cgroup::new(
+                &h,
+                Some(&format!("/{name}/c")),
+                &Nesting::below_own(),
+                &name,
+            )
+            .unwrap(),
             true,
         );
         cg.0.create().unwrap();
@@ -146,7 +152,10 @@ fn a_refused_write_names_file_value_and_errno() {
     require_root();
     let name = unique_name("cgr");
     let h = Hierarchy::detect().unwrap();
-    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    let cg = CgroupGuard(
+        Cgroup::new(&h, None, &Nesting::below_own(), &name).unwrap(),
+        false,
+    );
     cg.0.create().unwrap();
     let e =
         cg.0.set(&resources(r#"{"cpu": {"cpus": "9999"}}"#))
@@ -174,7 +183,10 @@ fn destroy_waits_for_a_dying_process() {
     require_root();
     let name = unique_name("cgd");
     let h = Hierarchy::detect().unwrap();
-    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    let cg = CgroupGuard(
+        Cgroup::new(&h, None, &Nesting::below_own(), &name).unwrap(),
+        false,
+    );
     cg.0.create().unwrap();
     let mut child = sleeper();
     cg.0.add_process(child.0.id() as i32).unwrap();
@@ -199,7 +211,10 @@ fn destroy_removes_sub_cgroups_the_container_made() {
     require_root();
     let name = unique_name("cgs");
     let h = Hierarchy::detect().unwrap();
-    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    let cg = CgroupGuard(
+        Cgroup::new(&h, None, &Nesting::below_own(), &name).unwrap(),
+        false,
+    );
     cg.0.create().unwrap();
     for (_, dir) in cg.0.mounts_for_container() {
         fs::create_dir_all(dir.join("init.scope/deeper")).unwrap();
@@ -218,7 +233,10 @@ fn a_busy_cgroup_is_not_destroyed_silently() {
     require_root();
     let name = unique_name("cgb");
     let h = Hierarchy::detect().unwrap();
-    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    let cg = CgroupGuard(
+        Cgroup::new(&h, None, &Nesting::below_own(), &name).unwrap(),
+        false,
+    );
     cg.0.create().unwrap();
     let child = sleeper();
     cg.0.add_process(child.0.id() as i32).unwrap();
@@ -268,7 +286,10 @@ fn v2_device_filter_denies_and_is_replaced_on_update() {
     require_root();
     let name = unique_name("cgv");
     let h = Hierarchy::detect().unwrap();
-    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    let cg = CgroupGuard(
+        Cgroup::new(&h, None, &Nesting::below_own(), &name).unwrap(),
+        false,
+    );
     cg.0.create().unwrap();
     let dir =
         cg.0.unified_dir()
@@ -331,7 +352,10 @@ fn v2_membership_freeze_and_destroy_on_the_real_unified_mount() {
     let h = Hierarchy::from_proc(&mountinfo, &format!("0::/{}\n", rel.display())).unwrap();
     assert_eq!(h.version(), Version::V2);
 
-    let cg = CgroupGuard(Cgroup::new(&h, Some("/pod/c1"), None, "c1").unwrap(), true);
+    let cg = CgroupGuard(
+        Cgroup::new(&h, Some("/pod/c1"), &Nesting::below_own(), "c1").unwrap(),
+        true,
+    );
     cg.0.create().unwrap();
     let dir = cg.0.unified_dir().unwrap().to_path_buf();
     assert_eq!(dir, top.0.join("pod/c1"));
@@ -369,7 +393,10 @@ fn v1_swap_swappiness_oom_realtime_and_update_order() {
         return; // v1 files only; v2 conversions are unit-tested on a fake tree
     }
     let name = unique_name("cgk");
-    let cg = CgroupGuard(Cgroup::new(&h, None, None, &name).unwrap(), false);
+    let cg = CgroupGuard(
+        Cgroup::new(&h, None, &Nesting::below_own(), &name).unwrap(),
+        false,
+    );
     cg.0.create().unwrap();
     cg.0.set(&resources(
         r#"{"memory": {"limit": 67108864, "swap": 134217728, "swappiness": 10, "disableOOMKiller": true},
@@ -397,6 +424,95 @@ fn v1_swap_swappiness_oom_realtime_and_update_order() {
     ))
     .unwrap();
     assert_eq!(read(mem, "memory.memsw.limit_in_bytes"), "67108864");
+    drop(cg);
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
+
+/// runc's rule for an absolute cgroupsPath: the path from the root of every hierarchy, not
+/// below the caller's cgroup (kubelet looks for `/kubepods/...` exactly there). The path is
+/// one below this test's own cgroup, so nothing is made outside the test's subtree.
+#[test]
+fn an_absolute_path_is_taken_from_each_hierarchy_root() {
+    require_root();
+    let name = unique_name("cga");
+    let h = Hierarchy::detect().unwrap();
+    let base = TestCgroupPath::new(&name);
+    let path = base.join("pod/c1");
+    {
+        let cg = CgroupGuard(
+            Cgroup::new(&h, Some(&path), &Nesting::Spec, &name).unwrap(),
+            false,
+        );
+        cg.0.create().unwrap();
+        let mut child = sleeper();
+        let pid = child.0.id() as i32;
+        cg.0.add_process(pid).unwrap();
+        let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+        for line in text.lines() {
+            assert!(
+                line.ends_with(&format!(":{path}")),
+                "{line} (expected {path})\n{text}"
+            );
+        }
+        child.0.kill().unwrap();
+        child.0.wait().unwrap();
+        cg.0.destroy().unwrap();
+    }
+    drop(base);
+    assert!(
+        cgroups_named(&name).is_empty(),
+        "{:?}",
+        cgroups_named(&name)
+    );
+}
+
+/// What `docker run` (Debian's dockerd 20.10) hands every container: zero values meaning
+/// "unset". They must change nothing (cpu.shares 0 would become the kernel's minimum, 2),
+/// and a kernel without blkio weight files must not refuse the container.
+#[test]
+fn docker_zero_values_change_nothing() {
+    require_root();
+    let h = Hierarchy::detect().unwrap();
+    let name = unique_name("cgz");
+    let cg = CgroupGuard(
+        Cgroup::new(&h, None, &Nesting::below_own(), &name).unwrap(),
+        false,
+    );
+    cg.0.create().unwrap();
+    cg.0.set(&resources(
+        r#"{"memory": {"disableOOMKiller": false}, "cpu": {"shares": 0}, "blockIO": {"weight": 0},
+            "pids": {"limit": 0}}"#,
+    ))
+    .unwrap();
+    if let Some(cpu) = cg.0.v1_dir("cpu") {
+        assert_eq!(read(cpu, "cpu.shares"), "1024");
+    }
+    if let Some(blkio) = cg.0.v1_dir("blkio") {
+        // A real weight is written, or refused by name where the kernel has no weight file.
+        match cg.0.set(&resources(r#"{"blockIO": {"weight": 500}}"#)) {
+            Ok(()) => {
+                let file = ["blkio.weight", "blkio.bfq.weight"]
+                    .into_iter()
+                    .find(|f| blkio.join(f).exists())
+                    .unwrap();
+                assert_eq!(read(blkio, file), "500");
+            }
+            Err(e) => assert!(
+                e.to_string().starts_with(
+                    "blockIO.weight is not supported here: the blkio controller has no weight file"
+                ),
+                "{e}"
+            ),
+        }
+    }
+    if h.version() == Version::V2 {
+        let d = cg.0.unified_dir().unwrap();
+        assert_eq!(read(d, "cpu.weight"), "100");
+    }
     drop(cg);
     assert!(
         cgroups_named(&name).is_empty(),

@@ -10,7 +10,7 @@ use std::process::Command;
 
 mod common;
 use common::{CgroupGuard, ChildGuard};
-use six_cgroups::{Cgroup, Hierarchy, JoinPlan};
+use six_cgroups::{Cgroup, Hierarchy, JoinPlan, Nesting};
 use six_testkit::{cgroups_named, pid_alive, require_root, unique_name};
 
 /// A `sleep` that joined `plan` itself before exec.
@@ -49,7 +49,13 @@ fn a_child_joins_every_hierarchy_itself_and_leaves_nothing() {
     let h = Hierarchy::detect().unwrap();
     {
         let cg = CgroupGuard(
-            Cgroup::new(&h, Some(&format!("/{name}/c")), None, &name).unwrap(),
+            Cgroup::new(
+                &h,
+                Some(&format!("/{name}/c")),
+                &Nesting::below_own(),
+                &name,
+            )
+            .unwrap(),
             true,
         );
         cg.0.create().unwrap();
@@ -85,7 +91,13 @@ fn a_child_placed_in_cgroup2_by_clone3_leaves_it_alone() {
     let own = cgroup_lines("self");
     {
         let cg = CgroupGuard(
-            Cgroup::new(&h, Some(&format!("/{name}/c")), None, &name).unwrap(),
+            Cgroup::new(
+                &h,
+                Some(&format!("/{name}/c")),
+                &Nesting::below_own(),
+                &name,
+            )
+            .unwrap(),
             true,
         );
         cg.0.create().unwrap();
@@ -116,7 +128,13 @@ fn a_join_into_a_missing_cgroup_fails_the_spawn_and_creates_nothing() {
     require_root();
     let name = unique_name("cgm");
     let h = Hierarchy::detect().unwrap();
-    let cg = Cgroup::new(&h, Some(&format!("/{name}/c")), None, &name).unwrap();
+    let cg = Cgroup::new(
+        &h,
+        Some(&format!("/{name}/c")),
+        &Nesting::below_own(),
+        &name,
+    )
+    .unwrap();
     let plan = cg.join_plan().unwrap();
     let e = match sleeper_joining(&plan, false) {
         Ok(child) => panic!("pid {} joined a cgroup that does not exist", child.0.id()),

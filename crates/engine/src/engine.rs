@@ -26,7 +26,9 @@ pub struct EngineOptions {
     pub root: PathBuf,
     /// Runtime state, gone after a reboot (default /run/sixdocker).
     pub runroot: PathBuf,
-    /// Where container cgroups nest below the caller's own (env SIX_CGROUP_PARENT).
+    /// The parent every container cgroup nests below (env SIX_CGROUP_PARENT): absolute from
+    /// the root of each hierarchy, relative below the engine's own cgroup; None: the engine's
+    /// own cgroup itself.
     pub cgroup_parent: Option<String>,
     /// Where `IMAGE.tar` files are imported from on first use (env SIXDOCKER_IMAGE_DIR,
     /// else `<root>/import`).
@@ -49,6 +51,12 @@ impl EngineOptions {
             cgroup_parent,
             import_dir,
         }
+    }
+
+    /// Where the runtime puts container cgroups: always nested below `cgroup_parent` (by
+    /// default the engine's own cgroup), whatever runc would do with a cgroupsPath.
+    pub fn cgroup_nesting(&self) -> six_runtime::Nesting {
+        six_runtime::Nesting::Below(self.cgroup_parent.clone().unwrap_or_default())
     }
 }
 
@@ -75,7 +83,7 @@ impl Engine {
         let images = ImageStore::open(&opts.root)
             .map_err(|e| Error::Image(e.to_string()))?
             .with_import_dir(opts.import_dir.clone());
-        let runtime = Runtime::new(&runtime_dir).with_cgroup_parent(opts.cgroup_parent.clone());
+        let runtime = Runtime::new(&runtime_dir).with_cgroup_nesting(opts.cgroup_nesting());
         let engine = Engine {
             opts,
             store,

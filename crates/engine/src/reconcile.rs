@@ -69,7 +69,7 @@ impl Engine {
                     let _ = std::fs::remove_dir_all(&dir);
                 }
                 let cgroup = six_cgroups::Hierarchy::detect().ok().and_then(|h| {
-                    six_cgroups::Cgroup::new(&h, None, self.opts.cgroup_parent.as_deref(), id).ok()
+                    six_cgroups::Cgroup::new(&h, None, &self.opts.cgroup_nesting(), id).ok()
                 });
                 if let Some(cg) = cgroup {
                     for pid in cg.pids().unwrap_or_default() {

@@ -192,7 +192,7 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
             .cgroups_path()
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned());
-        let cg = six_cgroups::Cgroup::new(&h, path.as_deref(), rt.cgroup_parent.as_deref(), id)
+        let cg = six_cgroups::Cgroup::new(&h, path.as_deref(), &rt.cgroup_nesting, id)
             .map_err(cg_err)?;
         cg.create().map_err(cg_err)?;
         undo.cgroup = Some(cg.clone());

@@ -40,17 +40,18 @@ pub use container::{Container, ProcessInfo};
 pub use error::{Error, Result};
 pub use exec::ExecOptions;
 pub use kill::parse_signal;
+pub use six_cgroups::Nesting;
 pub use spec::parse as parse_config;
 pub use state::{check_id, Status};
 
 /// Where state lives when nobody says otherwise (runc's is /run/runc).
 pub const DEFAULT_ROOT: &str = "/run/sixrun";
 
-/// The runtime: a state root and where container cgroups nest.
+/// The runtime: a state root and where container cgroups go.
 #[derive(Debug, Clone)]
 pub struct Runtime {
     root: PathBuf,
-    cgroup_parent: Option<String>,
+    cgroup_nesting: Nesting,
 }
 
 /// How to create one container.
@@ -78,13 +79,15 @@ impl Runtime {
     pub fn new(state_root: &Path) -> Runtime {
         Runtime {
             root: state_root.to_path_buf(),
-            cgroup_parent: None,
+            cgroup_nesting: Nesting::Spec,
         }
     }
 
-    /// Nest container cgroups below `parent` instead of the caller's own cgroup.
-    pub fn with_cgroup_parent(mut self, parent: Option<String>) -> Runtime {
-        self.cgroup_parent = parent;
+    /// Where container cgroups go: runc's reading of linux.cgroupsPath (the default:
+    /// absolute paths from the root of each hierarchy) or everything below a parent
+    /// ([`Nesting::below_own`]: below the caller's own cgroup).
+    pub fn with_cgroup_nesting(mut self, nesting: Nesting) -> Runtime {
+        self.cgroup_nesting = nesting;
         self
     }
 

@@ -6,8 +6,8 @@
 
 use std::os::fd::AsRawFd;
 
-use six_runtime::{Container, CreateOptions, ExecOptions, Runtime};
-use six_testkit::{cgroups_named, require_root, unique_name, Bundle};
+use six_runtime::{Container, CreateOptions, ExecOptions, Nesting, Runtime};
+use six_testkit::{cgroups_named, require_root, unique_name, Bundle, TestCgroupPath};
 
 /// The tests wait for their children: one at a time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -137,9 +137,42 @@ fn an_init_in_a_user_namespace_is_moved_by_the_runtime() {
 }
 
 /// A runtime for this test binary, which may start containers unsealed (no host runs it) and
-/// from the harness's threads (its tests take turns: SERIAL).
+/// from the harness's threads (its tests take turns: SERIAL). Its containers nest below the
+/// test's own cgroup (runc's placement of a relative path is beside it on pure cgroup v2).
 fn test_runtime(root: &std::path::Path) -> Runtime {
     six_runtime::sealed_exe::permit_unsealed();
     six_runtime::permit_threads();
-    Runtime::new(root)
+    Runtime::new(root).with_cgroup_nesting(Nesting::below_own())
+}
+
+/// The OCI spec's and runc's rule, which kubelet relies on: an absolute linux.cgroupsPath is
+/// the container's cgroup from the root of every hierarchy, not a path below the runtime's
+/// own cgroup. The path lies below this test's own cgroup (the test's subtree).
+#[test]
+fn an_absolute_cgroups_path_is_exactly_where_the_container_is() {
+    require_root();
+    let _one = serial();
+    let root = tempfile::tempdir().unwrap();
+    six_runtime::sealed_exe::permit_unsealed();
+    six_runtime::permit_threads();
+    let rt = Runtime::new(root.path()); // runc's placement: the default
+    let id = unique_name("cga");
+    let base = TestCgroupPath::new(&id);
+    let path = base.join("pod/c1");
+    let mut b = Bundle::busybox(&["sleep", "1000"]).unwrap();
+    b.config["linux"]["cgroupsPath"] = serde_json::json!(path);
+    b.write_config().unwrap();
+    {
+        let c = create(&rt, &id, &b);
+        let pid = c.0.as_ref().unwrap().pid().unwrap();
+        let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+        for line in text.lines() {
+            assert!(
+                line.ends_with(&format!(":{path}")),
+                "the init is not at {path}: {line}\n{text}"
+            );
+        }
+    }
+    drop(base); // the runtime removed the container's cgroup; this, its parents
+    assert!(cgroups_named(&id).is_empty(), "{:?}", cgroups_named(&id));
 }

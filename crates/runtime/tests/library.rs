@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use six_runtime::{CreateOptions, ExecOptions, Runtime, Status};
+use six_runtime::{CreateOptions, ExecOptions, Nesting, Runtime, Status};
 use six_testkit::{cgroups_named, mounts_containing, require_root, unique_name, Bundle};
 
 /// The tests wait for children (one of them for any child): one at a time.
@@ -178,9 +178,10 @@ fn force_delete_with_an_unreaped_exec_child_fails_instead_of_hanging() {
 }
 
 /// A runtime for this test binary, which may start containers unsealed (no host runs it) and
-/// from the harness's threads (its tests take turns: SERIAL).
+/// from the harness's threads (its tests take turns: SERIAL). Its containers nest below the
+/// test's own cgroup (runc's placement of a relative path is beside it on pure cgroup v2).
 fn test_runtime(root: &std::path::Path) -> Runtime {
     six_runtime::sealed_exe::permit_unsealed();
     six_runtime::permit_threads();
-    Runtime::new(root)
+    Runtime::new(root).with_cgroup_nesting(Nesting::below_own())
 }

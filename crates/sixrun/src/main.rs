@@ -84,7 +84,12 @@ fn one_line(e: &anyhow::Error) -> String {
     let mut out = e.to_string();
     for cause in e.chain().skip(1) {
         let text = cause.to_string();
-        if !out.contains(&text) {
+        // An io::Error's "No such file or directory (os error 2)": its parent quotes the words.
+        let words = match text.rfind(" (os error ") {
+            Some(i) if text.ends_with(')') => &text[..i],
+            _ => &text,
+        };
+        if !out.contains(words) {
             out.push_str(": ");
             out.push_str(&text);
         }
@@ -92,11 +97,13 @@ fn one_line(e: &anyhow::Error) -> String {
     out
 }
 
+/// The runtime over `--root`. Container cgroups go where runc puts them (an absolute
+/// linux.cgroupsPath from the root of each hierarchy) unless SIX_CGROUP_PARENT names a parent
+/// to nest every one below (`.`: sixrun's own cgroup).
 fn runtime(cli: &Cli) -> six_runtime::Runtime {
-    let parent = std::env::var("SIX_CGROUP_PARENT")
-        .ok()
-        .filter(|p| !p.is_empty());
-    six_runtime::Runtime::new(&cli.root).with_cgroup_parent(parent)
+    let parent = std::env::var("SIX_CGROUP_PARENT").ok();
+    let nesting = six_runtime::Nesting::from_parent_var(parent.as_deref()).unwrap_or_default();
+    six_runtime::Runtime::new(&cli.root).with_cgroup_nesting(nesting)
 }
 
 fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
@@ -138,5 +145,36 @@ fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
         Command::Pause { id } => rt.load(id)?.pause().map(|_| 0).map_err(Into::into),
         Command::Resume { id } => rt.load(id)?.resume().map(|_| 0).map_err(Into::into),
         Command::Update(a) => update::update(&rt, a).map(|_| 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[derive(Debug)]
+    struct Quoting(std::io::Error);
+    impl std::fmt::Display for Quoting {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(
+                f,
+                "pids.max: cannot set 5 for /x: No such file or directory"
+            )
+        }
+    }
+    impl std::error::Error for Quoting {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_quoted_is_not_repeated() {
+        let e = anyhow::Error::new(Quoting(std::io::Error::from_raw_os_error(libc::ENOENT)))
+            .context("container c1");
+        assert_eq!(
+            one_line(&e),
+            "container c1: pids.max: cannot set 5 for /x: No such file or directory"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Helpers shared by integration tests: a busybox rootfs built from Debian's
-//! busybox-static, OCI bundles with an editable config, unique names, and leak checks.
+//! busybox-static, OCI bundles with an editable config, unique names, leak checks, and
+//! absolute cgroup paths inside the test's own cgroup subtree (`cgroup.rs`).
 //!
 //! It owns nothing at run time; only tests depend on it. Every helper that makes
 //! something on the host (a temp dir, a bundle) hands back a guard that removes it on drop.
@@ -15,6 +16,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub use tempfile::TempDir;
 
 pub mod cve_2019_5736;
+
+mod cgroup;
+pub use cgroup::{cgroup_mount_points, own_cgroup, own_cgroup_in, TestCgroupPath};
 
 /// Where Debian's busybox-static puts its binary.
 pub const BUSYBOX: &str = "/bin/busybox";

@@ -268,7 +268,7 @@ impl Monitor<'_> {
             return false;
         };
         let Ok(cg) =
-            six_cgroups::Cgroup::new(&h, None, self.engine.opts.cgroup_parent.as_deref(), self.id)
+            six_cgroups::Cgroup::new(&h, None, &self.engine.opts.cgroup_nesting(), self.id)
         else {
             return false;
         };
