@@ -58,12 +58,7 @@ pub(crate) fn prepare(
     what: &str,
 ) -> Result<PreparedLayer> {
     let _span = tracing::debug_span!("prepare_layer", what).entered();
-    let tmp = tempfile::Builder::new()
-        .prefix(&ImageStore::temp_prefix("layer"))
-        .tempdir_in(&paths.tmp)
-        .ctx("creating a temp dir in", &paths.tmp)?;
-    let tar_path = tmp.path().join("layer.tar");
-    let file = File::create(&tar_path).ctx("creating", &tar_path)?;
+    let (tmp, tar_path, file) = layer_temp_dir(paths)?;
     let mut writer = HashingWriter::new(BufWriter::with_capacity(256 * 1024, file));
     let mut plain = compression::decompressed(stream, what)?;
     fsutil::copy(&mut plain, &mut writer).map_err(|e| match e {
@@ -109,6 +104,92 @@ pub(crate) fn prepare(
         size,
         tmp: Some(LayerDir::Temp(tmp)),
     })
+}
+
+/// A temp dir of this process for one layer, and its `layer.tar`, created.
+fn layer_temp_dir(paths: &Paths) -> Result<(TempDir, PathBuf, File)> {
+    let tmp = tempfile::Builder::new()
+        .prefix(&ImageStore::temp_prefix("layer"))
+        .tempdir_in(&paths.tmp)
+        .ctx("creating a temp dir in", &paths.tmp)?;
+    let tar_path = tmp.path().join("layer.tar");
+    let file = File::create(&tar_path).ctx("creating", &tar_path)?;
+    Ok((tmp, tar_path, file))
+}
+
+/// For pulls: decompresses `stream` and unpacks it AS IT ARRIVES into a temp dir, while
+/// the same bytes are written to the layer's tar and hashed; the diff-id is checked at the
+/// end (a mismatch discards everything, which was never more than a temp dir). The unpack
+/// is the hardened one of load (unpack.rs), so content not yet verified cannot escape it.
+pub(crate) fn prepare_streaming(
+    paths: &Paths,
+    stream: &mut dyn Read,
+    expected: &Digest,
+    what: &str,
+) -> Result<PreparedLayer> {
+    let _span = tracing::debug_span!("prepare_layer_streaming", what).entered();
+    let (tmp, tar_path, file) = layer_temp_dir(paths)?;
+    let diff = tmp.path().join("diff");
+    fs::create_dir(&diff).ctx("creating", &diff)?;
+    let mut tee = Tee {
+        inner: compression::decompressed(stream, what)?,
+        out: HashingWriter::new(BufWriter::with_capacity(256 * 1024, file)),
+        write_error: None,
+    };
+    let unpacked = unpack_layer(&mut tee, &diff, what);
+    // What follows the tar's end-of-archive blocks is part of the layer's bytes too.
+    let rest = std::io::copy(&mut tee, &mut std::io::sink());
+    if let Some(e) = tee.write_error.take() {
+        return Err(Error::io(format!("writing {}", tar_path.display()), e));
+    }
+    let size = unpacked?;
+    rest.map_err(|e| Error::corrupt(what, format!("cannot decompress: {e}")))?;
+    let (diff_id, _, buf) = tee.out.finish();
+    if diff_id != *expected {
+        return Err(Error::DigestMismatch {
+            what: what.to_owned(),
+            expected: expected.to_string(),
+            actual: diff_id.to_string(),
+        });
+    }
+    buf.into_inner()
+        .map_err(|e| Error::io(format!("writing {}", tar_path.display()), e.into_error()))?
+        .sync_all()
+        .ctx("syncing", &tar_path)?;
+    let dir = File::open(tmp.path()).ctx("opening", tmp.path())?;
+    nix::unistd::syncfs(&dir)
+        .map_err(|e| Error::io(format!("syncing {}", tmp.path().display()), e.into()))?;
+    Ok(PreparedLayer {
+        diff_id: expected.clone(),
+        size,
+        tmp: Some(LayerDir::Temp(tmp)),
+    })
+}
+
+/// Passes what it reads through, and writes it to `out` on the way; a failed write is
+/// kept (and reads fail) so that it is reported as the store's, not the stream's, fault.
+struct Tee<R, W> {
+    inner: R,
+    out: W,
+    write_error: Option<std::io::Error>,
+}
+
+impl<R: Read, W: std::io::Write> Read for Tee<R, W> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.write_error.is_some() {
+            return Err(std::io::Error::other(
+                "the layer's tar could not be written",
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        if let Err(e) = self.out.write_all(&buf[..n]) {
+            self.write_error = Some(e);
+            return Err(std::io::Error::other(
+                "the layer's tar could not be written",
+            ));
+        }
+        Ok(n)
+    }
 }
 
 impl PreparedLayer {

@@ -75,7 +75,7 @@ impl ImageStore {
                 .map(drop)
                 .map_err(|e| Error::corrupt(what, e));
         }
-        let prepared = layer::prepare(&self.paths, stream, Some(diff_id), what)
+        let prepared = layer::prepare_streaming(&self.paths, stream, diff_id, what)
             .map_err(|e| e.on_store_disk(&self.paths.dir))?;
         // The decompressor may stop at the end of its data; the blob must still be read to
         // its end, where the caller verifies it.

@@ -13,9 +13,19 @@ use six_testkit::registry::TestRegistry;
 
 /// `sixdocker ARGS` with DOCKER_CONFIG set and `stdin` fed.
 fn with_stdin(sb: &Sandbox, config: &std::path::Path, args: &[&str], stdin: &str) -> Ran {
+    with_stdin_env(sb, &[("DOCKER_CONFIG", config.as_os_str())], args, stdin)
+}
+
+/// `sixdocker ARGS` with `env` set and `stdin` fed.
+fn with_stdin_env(
+    sb: &Sandbox,
+    env: &[(&str, &std::ffi::OsStr)],
+    args: &[&str],
+    stdin: &str,
+) -> Ran {
     let mut child = sb
         .command(args)
-        .env("DOCKER_CONFIG", config)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -137,15 +147,8 @@ fn a_credential_helper_named_in_config_json_keeps_the_credentials() {
     let r = format!("{domain}/t/helped:1");
     sb.run(["tag", "busybox", &r]).ok();
 
-    let mut login = sb.command(["login", "-u", "tester", "--password-stdin", &domain]);
-    login
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    let mut child = login.spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
+    let login = ["login", "-u", "tester", "--password-stdin", &domain];
+    with_stdin_env(&sb, &env, &login, "s3cret\n").ok();
     let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
     assert_eq!(
         (stored["Username"].as_str(), stored["Secret"].as_str()),

@@ -192,6 +192,18 @@ fn a_truncated_blob_and_a_digest_mismatch_are_refused() {
 }
 
 #[test]
+fn a_hostile_layer_is_refused_while_it_streams() {
+    let reg = FakeRegistry::start();
+    let img = image("amd64", &[&[("ok", b"fine"), ("../escaped", b"out")]]);
+    reg.serve_image("t/evil", "1", &img);
+    let sb = Sandbox::new();
+    sb.run(["pull", "-q", &format!("{}/t/evil:1", reg.domain())])
+        .fails(1, "refusing archive entry \"../escaped\"");
+    nothing_made(&sb);
+    assert!(!sb.root().join("image/escaped").exists() && !sb.root().join("escaped").exists());
+}
+
+#[test]
 fn the_bearer_token_flow_is_followed() {
     let reg = FakeRegistry::start();
     let img = image("amd64", &[&[("a", b"x")]]);

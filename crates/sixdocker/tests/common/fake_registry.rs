@@ -279,8 +279,10 @@ pub fn layer(files: &[(&str, &[u8])]) -> (Vec<u8>, String) {
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
         h.set_mtime(1_600_000_000);
+        // The name as given, even a hostile one (`append_data` would refuse `..`).
+        h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
         h.set_cksum();
-        b.append_data(&mut h, name, *data).unwrap();
+        b.append(&h, *data).unwrap();
     }
     let tar = b.into_inner().unwrap();
     let diff_id = sha256(&tar);
