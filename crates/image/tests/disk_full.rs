@@ -12,20 +12,7 @@ use common::{
     docker_archive_of, small_tmpfs, store_state, tar_of, used_bytes, Archived, TestRoot, E, Z,
 };
 use six_image::{Error, ImageConfig, ImageStore, Progress};
-use six_testkit::SmallTmpfs;
-
-/// `len` bytes that no compressor shrinks.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
+use six_testkit::{noise, SmallTmpfs};
 
 /// Asserts `e` is the full-disk error of `store` and returns what it was writing.
 #[track_caller]

@@ -9,7 +9,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
 use common::{Ran, Sandbox};
-use six_testkit::registry::TestRegistry;
 
 /// `sixdocker ARGS` with DOCKER_CONFIG set and `stdin` fed.
 fn with_stdin(sb: &Sandbox, config: &std::path::Path, args: &[&str], stdin: &str) -> Ran {
@@ -47,12 +46,7 @@ fn with_stdin_env(
 
 #[test]
 fn login_checks_stores_and_logout_forgets() {
-    let reg = TestRegistry::builder()
-        .htpasswd("tester", "s3cret")
-        .start()
-        .unwrap();
-    let sb = Sandbox::new();
-    let config = sb.dir.path().join("docker-config");
+    let (reg, sb, config) = common::seed::private_registry();
     let env = [("DOCKER_CONFIG", config.as_os_str())];
     let domain = reg.domain();
     let r = format!("{domain}/t/private:1");
@@ -113,12 +107,7 @@ fn login_without_a_terminal_needs_password_stdin() {
 #[test]
 fn a_credential_helper_named_in_config_json_keeps_the_credentials() {
     use std::os::unix::fs::PermissionsExt;
-    let reg = TestRegistry::builder()
-        .htpasswd("tester", "s3cret")
-        .start()
-        .unwrap();
-    let sb = Sandbox::new();
-    let config = sb.dir.path().join("docker-config");
+    let (reg, sb, config) = common::seed::private_registry();
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(config.join("config.json"), r#"{"credsStore":"sixtest"}"#).unwrap();
     let bin = sb.dir.path().join("bin");

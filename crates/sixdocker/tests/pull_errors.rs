@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::fake_registry::{image, index, oci_zstd_image, Answer, FakeRegistry, OCI_INDEX};
+use common::fake_registry::{image, index, noise, oci_zstd_image, Answer, FakeRegistry, OCI_INDEX};
 use common::Sandbox;
 
 /// The store holds no image, and no parked layer.
@@ -238,9 +238,7 @@ fn the_bearer_token_flow_is_followed() {
 #[test]
 fn a_pull_killed_mid_transfer_leaves_no_image_and_the_next_one_reuses_what_it_verified() {
     let reg = FakeRegistry::start();
-    let big: Vec<u8> = (0..400_000u32)
-        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
-        .collect();
+    let big = noise(400_000);
     let img = image("amd64", &[&[("small", b"small")], &[("big", &big[..])]]);
     reg.serve_image("t/k", "1", &img);
     let slow_path = format!("/v2/t/k/blobs/{}", img.layer_digests[1]);

@@ -285,6 +285,20 @@ impl Drop for SmallTmpfs {
     }
 }
 
+/// `len` bytes that no compressor shrinks (xorshift from `seed`): layers of a known size
+/// on disk, and layers that take a while to arrive.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 /// Whether a process with this PID exists (and is not a zombie we reaped).
 pub fn pid_alive(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks for existence.

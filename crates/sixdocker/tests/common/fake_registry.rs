@@ -272,6 +272,11 @@ impl TestImage {
     }
 }
 
+/// `n` bytes gzip cannot shrink, for layers that take a while to arrive.
+pub fn noise(n: usize) -> Vec<u8> {
+    six_testkit::noise(n, 0x9e37_79b9_7f4a_7c15)
+}
+
 pub fn layer(files: &[(&str, &[u8])]) -> (Vec<u8>, String) {
     let mut b = tar::Builder::new(Vec::new());
     for (name, data) in files {

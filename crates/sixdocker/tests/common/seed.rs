@@ -31,3 +31,19 @@ pub fn seed(sb: &Sandbox, domain: &str, repo_tag: &str, cert_dir: Option<&Path>)
     );
     sb.sh("images -q").ok().lines().next().unwrap().to_owned()
 }
+
+/// A registry with htpasswd basic auth (user `tester`, password `s3cret`), a sandbox, and
+/// a Docker config directory inside the sandbox (not created) for DOCKER_CONFIG.
+pub fn private_registry() -> (
+    six_testkit::registry::TestRegistry,
+    Sandbox,
+    std::path::PathBuf,
+) {
+    let reg = six_testkit::registry::TestRegistry::builder()
+        .htpasswd("tester", "s3cret")
+        .start()
+        .unwrap();
+    let sb = Sandbox::new();
+    let config = sb.dir.path().join("docker-config");
+    (reg, sb, config)
+}
