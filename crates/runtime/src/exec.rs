@@ -20,6 +20,8 @@ use crate::create::write_atomic;
 use crate::error::{Error, Result};
 use crate::init::make_undumpable;
 use crate::process::{self, ProcessPlan};
+use crate::process_steps;
+use crate::process_sys::LinuxProcessSys;
 use crate::spec::{self, JOIN_ORDER};
 use crate::state::Status;
 use crate::{console, procfs};
@@ -286,7 +288,7 @@ fn exec_steps(
     make_undumpable()?;
     process::reset_signals();
     if let Some(fds) = ctx.stdio {
-        process::apply_stdio(fds, ctx.preserve_fds)?;
+        process_steps::apply_stdio(&mut LinuxProcessSys, fds, ctx.preserve_fds)?;
     }
     // Still in the host's namespaces: join the container's cgroups (v1 through `tasks`).
     if let Some(plan) = &ctx.join_cgroup {
@@ -324,30 +326,20 @@ fn exec_steps(
         drop(master);
         console::make_controlling(&slave)?;
     }
-    process::apply_rlimits(p)?;
-    process::apply_oom_score_adj(p)?;
     let mut keep: Vec<RawFd> = ctx.namespaces.iter().map(|(_, f)| f.as_raw_fd()).collect();
     keep.push(ctx.chan.raw_fd());
-    process::close_fds(ctx.preserve_fds, &keep)?;
-    process::apply_bounding(p)?;
-    if !p.no_new_privs {
-        process::apply_seccomp(p)?;
-    }
     let setgroups = std::fs::read_to_string("/proc/self/setgroups")
         .map(|s| s.trim() != "deny")
         .unwrap_or(true);
-    process::apply_user(p, setgroups)?;
-    process::apply_caps(p)?;
-    process::apply_no_new_privs(p)?;
-    process::apply_cwd(p)?;
-    let program = process::find_program(p)?;
+    let program =
+        process_steps::prepare(&mut LinuxProcessSys, p, ctx.preserve_fds, &keep, setgroups)?;
     // SAFETY: prctl with integer arguments: the process must outlive `sixrun exec --detach`.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, 0, 0, 0, 0) };
     ctx.chan
         .send(&Msg::Ready)
         .map_err(|e| format!("reporting ready: {e}"))?;
     if p.no_new_privs {
-        process::apply_seccomp(p)?;
+        process_steps::apply_seccomp(&mut LinuxProcessSys, p)?;
     }
     Err(process::exec(&program, p))
 }

@@ -19,6 +19,8 @@ use crate::clone::exit_child;
 use crate::console;
 use crate::hooks::{self, Kind};
 use crate::process::{self, ProcessPlan};
+use crate::process_steps;
+use crate::process_sys::LinuxProcessSys;
 use crate::spec::{self, NamespacePlan};
 
 /// What the init needs; all of it was prepared by the parent before the clone.
@@ -239,7 +241,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     make_undumpable()?;
     process::reset_signals();
     if let Some(fds) = ctx.stdio {
-        process::apply_stdio(fds, ctx.preserve_fds)?;
+        process_steps::apply_stdio(&mut LinuxProcessSys, fds, ctx.preserve_fds)?;
     }
     let mut hook_state = None;
     loop {
@@ -316,19 +318,14 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     six_rootfs::finalize(&plan, &sys).map_err(|e| format!("rootfs: {e}"))?;
 
     set_personality(ctx.spec)?;
-    process::apply_rlimits(p)?;
-    process::apply_oom_score_adj(p)?;
-    process::close_fds(ctx.preserve_fds, &[ctx.chan.raw_fd(), ctx.fifo])?;
-    process::apply_bounding(p)?;
-    if !p.no_new_privs {
-        // Without no_new_privs the filter needs CAP_SYS_ADMIN: load it while we have it.
-        process::apply_seccomp(p)?;
-    }
-    process::apply_user(p, setgroups_allowed())?;
-    process::apply_caps(p)?;
-    process::apply_no_new_privs(p)?;
-    process::apply_cwd(p)?;
-    let program = process::find_program(p)?;
+    let keep = [ctx.chan.raw_fd(), ctx.fifo];
+    let program = process_steps::prepare(
+        &mut LinuxProcessSys,
+        p,
+        ctx.preserve_fds,
+        &keep,
+        setgroups_allowed(),
+    )?;
 
     set_parent_death_signal(0);
     ctx.chan
@@ -341,7 +338,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
             .map_err(|(path, m)| format!("startContainer hook {path:?}: {m}"))?;
     }
     if p.no_new_privs {
-        process::apply_seccomp(p)?;
+        process_steps::apply_seccomp(&mut LinuxProcessSys, p)?;
     }
     Err(process::exec(&program, p))
 }

@@ -24,6 +24,8 @@ mod hooks;
 mod init;
 mod kill;
 mod process;
+mod process_steps;
+mod process_sys;
 mod procfs;
 mod program;
 pub mod sealed_exe;

@@ -4,15 +4,14 @@
 //! checked cwd, and the exec itself (finding the program: `program.rs`).
 //!
 //! [`ProcessPlan`] is built in the parent from the OCI `process` (so bad values fail before a
-//! clone); the `apply_*` steps run in the child and return their error as text for the
-//! channel. It never creates namespaces or mounts.
+//! clone); the steps that apply it run in the child (`process_steps.rs`, through the
+//! `ProcessSys` seam) and return their error as text for the channel. It never creates
+//! namespaces or mounts.
 
 use std::ffi::CString;
-use std::os::fd::RawFd;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use caps::{CapSet, CapsHashSet};
+use caps::CapsHashSet;
 use oci_spec::runtime::{LinuxSeccomp, PosixRlimitType, Process};
 
 /// Everything the child needs about the process, checked and converted up front.
@@ -94,9 +93,6 @@ fn rlimit_resource(t: PosixRlimitType) -> Option<(&'static str, libc::__rlimit_r
     })
 }
 
-/// (dev, inode) of the running binary.
-pub use crate::program::find_program;
-
 impl ProcessPlan {
     /// `seccomp_cache`: where compiled filters are cached (None: always compile).
     pub fn new(
@@ -175,10 +171,6 @@ impl ProcessPlan {
     }
 }
 
-fn errno() -> std::io::Error {
-    std::io::Error::last_os_error()
-}
-
 /// Unblocks every signal and puts every disposition back to default: the program must not
 /// inherit the runtime's mask or its ignored SIGPIPE.
 pub fn reset_signals() {
@@ -192,228 +184,6 @@ pub fn reset_signals() {
                 libc::signal(sig, libc::SIG_DFL);
             }
         }
-    }
-}
-
-/// Puts `fds` on 0, 1, 2 (each dup'd, so one fd may serve several).
-pub fn apply_stdio(fds: [RawFd; 3], preserve: u32) -> Result<(), String> {
-    // First lift them above 2 so dup2 onto 0..2 cannot clobber one still needed — and above
-    // the preserved fds 3..3+N, or a copy could fill a hole there and be passed on (the
-    // preserved range loses CLOEXEC in `close_fds`).
-    let min = 3 + preserve as RawFd;
-    let mut high = [0; 3];
-    for (i, fd) in fds.iter().enumerate() {
-        // SAFETY: fcntl on an fd number; failure is reported.
-        high[i] = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, min) };
-        if high[i] < 0 {
-            return Err(format!("stdio fd {fd}: {}", errno()));
-        }
-    }
-    for (i, fd) in high.iter().enumerate() {
-        // SAFETY: dup2 of valid fds; the high copies close at exec.
-        if unsafe { libc::dup2(*fd, i as i32) } < 0 {
-            return Err(format!("dup2 stdio {i}: {}", errno()));
-        }
-    }
-    Ok(())
-}
-
-pub fn apply_rlimits(plan: &ProcessPlan) -> Result<(), String> {
-    for r in &plan.rlimits {
-        let lim = libc::rlimit {
-            rlim_cur: r.soft,
-            rlim_max: r.hard,
-        };
-        // SAFETY: setrlimit with a valid struct.
-        if unsafe { libc::setrlimit(r.resource, &lim) } != 0 {
-            let e = errno();
-            let mut cur = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: 0,
-            };
-            // SAFETY: getrlimit into a valid struct.
-            unsafe { libc::getrlimit(r.resource, &mut cur) };
-            if e.raw_os_error() == Some(libc::EPERM) && r.hard > cur.rlim_max {
-                return Err(format!(
-                    "rlimit {}: hard limit {} is above this runtime's own hard limit {} (raising it needs CAP_SYS_RESOURCE)",
-                    r.name, r.hard, cur.rlim_max
-                ));
-            }
-            return Err(format!(
-                "rlimit {} soft {} hard {}: {e}",
-                r.name, r.soft, r.hard
-            ));
-        }
-    }
-    Ok(())
-}
-
-pub fn apply_oom_score_adj(plan: &ProcessPlan) -> Result<(), String> {
-    if let Some(v) = plan.oom_score_adj {
-        std::fs::write("/proc/self/oom_score_adj", v.to_string())
-            .map_err(|e| format!("oomScoreAdj {v}: {e} (lowering it needs CAP_SYS_RESOURCE)"))?;
-    }
-    Ok(())
-}
-
-/// Closes every fd >= 3 except the `keep` ones; the preserved range loses close-on-exec.
-pub fn close_fds(preserve: u32, keep: &[RawFd]) -> Result<(), String> {
-    let first_free = 3 + preserve as RawFd;
-    for fd in 3..first_free {
-        // SAFETY: clearing FD_CLOEXEC on an fd number; a missing fd is ignored.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    }
-    let mut keep: Vec<RawFd> = keep.iter().copied().filter(|f| *f >= first_free).collect();
-    keep.sort_unstable();
-    keep.dedup();
-    let mut from = first_free as u32;
-    for k in keep
-        .iter()
-        .map(|k| *k as u32)
-        .chain(std::iter::once(u32::MAX))
-    {
-        if k > from {
-            let to = if k == u32::MAX { u32::MAX } else { k - 1 };
-            // SAFETY: close_range closes fd numbers in [from, to]; none of them is in use by Rust
-            // objects we still touch (the kept ones are excluded).
-            if unsafe { libc::syscall(libc::SYS_close_range, from, to, 0u32) } != 0 {
-                close_one_by_one(from, to)?;
-            }
-        }
-        from = k.saturating_add(1);
-    }
-    Ok(())
-}
-
-/// close_range's fallback (before Linux 5.9): close each fd number in [from, to] up to the
-/// open-files limit, one by one. No allocation (this runs in the child after clone).
-fn close_one_by_one(from: u32, to: u32) -> Result<(), String> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit into our struct.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return Err(format!("closing inherited fds: {}", errno()));
-    }
-    let end = (to as u64)
-        .min(lim.rlim_cur.saturating_sub(1))
-        .min(i32::MAX as u64) as u32;
-    for fd in from..=end {
-        // SAFETY: closing an fd number that is ours to close (see close_fds); EBADF is fine.
-        unsafe { libc::close(fd as i32) };
-    }
-    Ok(())
-}
-
-/// Drops bounding-set capabilities not in the spec (needs CAP_SETPCAP, so before the user).
-pub fn apply_bounding(plan: &ProcessPlan) -> Result<(), String> {
-    let Some(c) = &plan.caps else { return Ok(()) };
-    for cap in caps::all() {
-        if !c.bounding.contains(&cap) {
-            if let Err(e) = caps::drop(None, CapSet::Bounding, cap) {
-                // Capabilities newer than this kernel are not there to drop.
-                if caps::has_cap(None, CapSet::Bounding, cap).unwrap_or(false) {
-                    return Err(format!("dropping {cap} from the bounding set: {e}"));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Groups, gid, uid (keeping capabilities across the uid change) and umask.
-pub fn apply_user(plan: &ProcessPlan, setgroups_allowed: bool) -> Result<(), String> {
-    if setgroups_allowed {
-        let gids: Vec<libc::gid_t> = plan.additional_gids.clone();
-        // SAFETY: setgroups with a valid slice.
-        if unsafe { libc::setgroups(gids.len(), gids.as_ptr()) } != 0 {
-            return Err(format!("setgroups {gids:?}: {}", errno()));
-        }
-    } else if !plan.additional_gids.is_empty() {
-        return Err(
-            "additionalGids cannot be set: setgroups is denied in this user namespace".into(),
-        );
-    }
-    // SAFETY: prctl with integer arguments.
-    if unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) } != 0 {
-        return Err(format!("PR_SET_KEEPCAPS: {}", errno()));
-    }
-    // SAFETY: plain syscalls with integer arguments.
-    if unsafe { libc::setresgid(plan.gid, plan.gid, plan.gid) } != 0 {
-        return Err(format!(
-            "setting gid {}: {} (is it mapped in the user namespace?)",
-            plan.gid,
-            errno()
-        ));
-    }
-    // SAFETY: as above.
-    if unsafe { libc::setresuid(plan.uid, plan.uid, plan.uid) } != 0 {
-        return Err(format!(
-            "setting uid {}: {} (is it mapped in the user namespace?)",
-            plan.uid,
-            errno()
-        ));
-    }
-    // SAFETY: as above.
-    unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0) };
-    if let Some(m) = plan.umask {
-        // SAFETY: umask cannot fail.
-        unsafe { libc::umask(m as libc::mode_t) };
-    }
-    Ok(())
-}
-
-/// Sets inheritable, effective, permitted, then ambient capabilities (each step keeps
-/// effective within permitted). An ambient capability the kernel refuses (it must also be
-/// permitted and inheritable) is skipped, as runc does.
-pub fn apply_caps(plan: &ProcessPlan) -> Result<(), String> {
-    let Some(c) = &plan.caps else { return Ok(()) };
-    caps::set(None, CapSet::Inheritable, &c.inheritable)
-        .map_err(|e| format!("inheritable capabilities: {e}"))?;
-    caps::set(None, CapSet::Effective, &c.effective)
-        .map_err(|e| format!("effective capabilities: {e}"))?;
-    caps::set(None, CapSet::Permitted, &c.permitted).map_err(|e| {
-        format!("permitted capabilities (effective must be a subset of permitted): {e}")
-    })?;
-    caps::clear(None, CapSet::Ambient).map_err(|e| format!("ambient capabilities: {e}"))?;
-    for cap in &c.ambient {
-        if let Err(e) = caps::raise(None, CapSet::Ambient, *cap) {
-            tracing::warn!("cannot raise ambient capability {cap}: {e}");
-        }
-    }
-    Ok(())
-}
-
-pub fn apply_no_new_privs(plan: &ProcessPlan) -> Result<(), String> {
-    // SAFETY: prctl with integer arguments.
-    if plan.no_new_privs && unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(format!("PR_SET_NO_NEW_PRIVS: {}", errno()));
-    }
-    Ok(())
-}
-
-pub fn apply_seccomp(plan: &ProcessPlan) -> Result<(), String> {
-    match &plan.seccomp {
-        Some(p) => p
-            .install()
-            .map_err(|e| format!("installing seccomp filter: {e}")),
-        None => Ok(()),
-    }
-}
-
-/// chdir to the process cwd and prove the result is inside the container's root: a leaked
-/// host fd used as cwd (CVE-2024-21626) leaves getcwd unable to name the directory.
-pub fn apply_cwd(plan: &ProcessPlan) -> Result<(), String> {
-    std::env::set_current_dir(&plan.cwd).map_err(|e| format!("cwd {:?}: {e}", plan.cwd))?;
-    match std::env::current_dir() {
-        Ok(p) if p.is_absolute() && !p.as_os_str().as_bytes().starts_with(b"(unreachable)") => {
-            Ok(())
-        }
-        _ => Err(format!(
-            "cwd {:?} is outside the container's root",
-            plan.cwd
-        )),
     }
 }
 
@@ -432,62 +202,6 @@ mod tests {
     fn plan(json: serde_json::Value) -> Result<ProcessPlan, String> {
         let p: Process = serde_json::from_value(json).unwrap();
         ProcessPlan::new(&p, None, None)
-    }
-
-    #[test]
-    fn stdio_copies_never_land_among_the_preserved_fds() {
-        // In a child: it rearranges its own fd table.
-        // SAFETY: the child only makes syscalls and leaves with _exit.
-        match unsafe { libc::fork() } {
-            0 => {
-                let open =
-                    |p: &str| std::os::fd::IntoRawFd::into_raw_fd(std::fs::File::open(p).unwrap());
-                // SAFETY: our own fd table: the stdio source at 20, fd 3 preserved, fd 4 a
-                // hole in the preserved range.
-                let ok = unsafe {
-                    let z = open("/dev/zero");
-                    let src = libc::fcntl(z, libc::F_DUPFD, 20);
-                    libc::close(z);
-                    let n = open("/dev/null");
-                    libc::dup2(n, 3);
-                    libc::close(4);
-                    apply_stdio([src, src, src], 2).is_ok()
-                        && libc::fcntl(4, libc::F_GETFD) == -1
-                        && libc::fcntl(3, libc::F_GETFD) != -1
-                };
-                // SAFETY: leaving the forked child.
-                unsafe { libc::_exit(if ok { 0 } else { 1 }) }
-            }
-            pid => {
-                let mut status = 0;
-                // SAFETY: reaping our own child.
-                unsafe { libc::waitpid(pid, &mut status, 0) };
-                assert_eq!(libc::WEXITSTATUS(status), 0, "a stdio copy landed on fd 4");
-            }
-        }
-    }
-
-    #[test]
-    fn the_close_range_fallback_closes_the_range() {
-        // In a child: closing fds in the test process would pull them from under other tests.
-        // SAFETY: the child only makes syscalls and leaves with _exit.
-        match unsafe { libc::fork() } {
-            0 => {
-                let f = std::fs::File::open("/dev/null").unwrap();
-                let fd = std::os::fd::IntoRawFd::into_raw_fd(f);
-                let ok = close_one_by_one(fd as u32, fd as u32).is_ok()
-                    // SAFETY: probing an fd number.
-                    && unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1;
-                // SAFETY: leaving the forked child.
-                unsafe { libc::_exit(if ok { 0 } else { 1 }) }
-            }
-            pid => {
-                let mut status = 0;
-                // SAFETY: reaping our own child.
-                unsafe { libc::waitpid(pid, &mut status, 0) };
-                assert_eq!(libc::WEXITSTATUS(status), 0);
-            }
-        }
     }
 
     #[test]

@@ -1,0 +1,358 @@
+//! The process steps against a recording [`ProcessSys`]: which calls, in which order, with
+//! which values — without root. Two tests also run the real calls, in a forked child.
+
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+
+use caps::{CapSet, Capability, CapsHashSet};
+use nix::errno::Errno;
+use oci_spec::runtime::Process;
+
+use super::*;
+use crate::process_sys::LinuxProcessSys;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Call {
+    DupAbove(RawFd, RawFd),
+    Dup2(RawFd, RawFd),
+    Setrlimit(u32, u64, u64),
+    OomScoreAdj(i32),
+    KeepOpen(RawFd),
+    CloseRange(u32, u32),
+    Close(RawFd),
+    Setgroups(Vec<u32>),
+    KeepCaps(bool),
+    Setresgid(u32),
+    Setresuid(u32),
+    Umask(u32),
+    DropBounding(Capability),
+    SetCaps(&'static str, Vec<Capability>),
+    ClearAmbient,
+    RaiseAmbient(Capability),
+    NoNewPrivs,
+    Seccomp,
+    Chdir(PathBuf),
+}
+
+/// Records every call; `fail` makes the named calls fail with EPERM.
+#[derive(Default)]
+struct Recording {
+    calls: Vec<Call>,
+    fail: Vec<&'static str>,
+    next_fd: RawFd,
+}
+
+impl Recording {
+    fn failing(&self, name: &str) -> Result<(), Errno> {
+        if self.fail.contains(&name) {
+            Err(Errno::EPERM)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn sorted(caps: &CapsHashSet) -> Vec<Capability> {
+    let mut v: Vec<Capability> = caps.iter().copied().collect();
+    v.sort_by_key(|c| c.index());
+    v
+}
+
+impl ProcessSys for Recording {
+    fn dup_above(&mut self, fd: RawFd, min: RawFd) -> Result<RawFd, Errno> {
+        self.calls.push(Call::DupAbove(fd, min));
+        self.next_fd = self.next_fd.max(min) + 1;
+        Ok(self.next_fd - 1)
+    }
+    fn dup2(&mut self, fd: RawFd, to: RawFd) -> Result<(), Errno> {
+        self.calls.push(Call::Dup2(fd, to));
+        Ok(())
+    }
+    fn setrlimit(
+        &mut self,
+        r: libc::__rlimit_resource_t,
+        soft: u64,
+        hard: u64,
+    ) -> Result<(), Errno> {
+        self.calls.push(Call::Setrlimit(r, soft, hard));
+        self.failing("setrlimit")
+    }
+    fn hard_rlimit(&mut self, _: libc::__rlimit_resource_t) -> u64 {
+        100
+    }
+    fn set_oom_score_adj(&mut self, v: i32) -> std::io::Result<()> {
+        self.calls.push(Call::OomScoreAdj(v));
+        Ok(())
+    }
+    fn keep_open_on_exec(&mut self, fd: RawFd) {
+        self.calls.push(Call::KeepOpen(fd));
+    }
+    fn close_range(&mut self, from: u32, to: u32) -> Result<(), Errno> {
+        self.calls.push(Call::CloseRange(from, to));
+        self.failing("close_range")
+    }
+    fn close(&mut self, fd: RawFd) {
+        self.calls.push(Call::Close(fd));
+    }
+    fn setgroups(&mut self, gids: &[u32]) -> Result<(), Errno> {
+        self.calls.push(Call::Setgroups(gids.to_vec()));
+        Ok(())
+    }
+    fn set_keepcaps(&mut self, keep: bool) -> Result<(), Errno> {
+        self.calls.push(Call::KeepCaps(keep));
+        Ok(())
+    }
+    fn setresgid(&mut self, gid: u32) -> Result<(), Errno> {
+        self.calls.push(Call::Setresgid(gid));
+        Ok(())
+    }
+    fn setresuid(&mut self, uid: u32) -> Result<(), Errno> {
+        self.calls.push(Call::Setresuid(uid));
+        self.failing("setresuid")
+    }
+    fn umask(&mut self, mode: u32) {
+        self.calls.push(Call::Umask(mode));
+    }
+    fn drop_bounding(&mut self, cap: Capability) -> Result<(), String> {
+        self.calls.push(Call::DropBounding(cap));
+        Ok(())
+    }
+    fn in_bounding(&mut self, _: Capability) -> bool {
+        false
+    }
+    fn set_caps(&mut self, set: CapSet, caps: &CapsHashSet) -> Result<(), String> {
+        let name = match set {
+            CapSet::Inheritable => "inheritable",
+            CapSet::Effective => "effective",
+            CapSet::Permitted => "permitted",
+            _ => "other",
+        };
+        self.calls.push(Call::SetCaps(name, sorted(caps)));
+        Ok(())
+    }
+    fn clear_ambient(&mut self) -> Result<(), String> {
+        self.calls.push(Call::ClearAmbient);
+        Ok(())
+    }
+    fn raise_ambient(&mut self, cap: Capability) -> Result<(), String> {
+        self.calls.push(Call::RaiseAmbient(cap));
+        Ok(())
+    }
+    fn set_no_new_privs(&mut self) -> Result<(), Errno> {
+        self.calls.push(Call::NoNewPrivs);
+        Ok(())
+    }
+    fn install_seccomp(&mut self, _: &crate::seccomp::Program) -> Result<(), String> {
+        self.calls.push(Call::Seccomp);
+        Ok(())
+    }
+    fn chdir(&mut self, dir: &Path) -> Result<(), Errno> {
+        self.calls.push(Call::Chdir(dir.to_path_buf()));
+        Ok(())
+    }
+    fn getcwd(&mut self) -> Option<PathBuf> {
+        self.calls.iter().rev().find_map(|c| match c {
+            Call::Chdir(p) => Some(p.clone()),
+            _ => None,
+        })
+    }
+}
+
+fn plan(json: serde_json::Value) -> ProcessPlan {
+    let p: Process = serde_json::from_value(json).unwrap();
+    ProcessPlan::new(&p, None, None).unwrap()
+}
+
+fn web_plan() -> ProcessPlan {
+    plan(serde_json::json!({
+        "args": ["/bin/sh"], "cwd": "/srv",
+        "user": {"uid": 1000, "gid": 100, "additionalGids": [5, 6], "umask": 18},
+        "capabilities": {"bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"],
+            "permitted": ["CAP_KILL"], "inheritable": [], "ambient": ["CAP_KILL"]},
+        "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 20}],
+        "oomScoreAdj": 300, "noNewPrivileges": true
+    }))
+}
+
+#[test]
+fn prepare_runs_the_steps_in_order_with_the_plans_values() {
+    let mut sys = Recording::default();
+    let p = web_plan();
+    let program = prepare(&mut sys, &p, 1, &[9, 7], true).unwrap();
+    assert_eq!(program.as_bytes(), b"/bin/sh");
+    let calls = sys.calls;
+    // Everything up to the bounding set.
+    assert_eq!(
+        calls[..5],
+        [
+            Call::Setrlimit(libc::RLIMIT_NOFILE, 10, 20),
+            Call::OomScoreAdj(300),
+            Call::KeepOpen(3),
+            Call::CloseRange(4, 6),
+            Call::CloseRange(8, 8),
+        ]
+    );
+    assert_eq!(calls[5], Call::CloseRange(10, u32::MAX));
+    let drops: Vec<&Call> = calls
+        .iter()
+        .filter(|c| matches!(c, Call::DropBounding(_)))
+        .collect();
+    assert!(!drops.contains(&&Call::DropBounding(Capability::CAP_KILL)));
+    assert!(drops.contains(&&Call::DropBounding(Capability::CAP_SYS_ADMIN)));
+    let rest: Vec<Call> = calls
+        .into_iter()
+        .skip(6)
+        .filter(|c| !matches!(c, Call::DropBounding(_)))
+        .collect();
+    assert_eq!(
+        rest,
+        [
+            // no_new_privs: seccomp is not loaded here (the caller loads it before execve).
+            Call::Setgroups(vec![5, 6]),
+            Call::KeepCaps(true),
+            Call::Setresgid(100),
+            Call::Setresuid(1000),
+            Call::KeepCaps(false),
+            Call::Umask(18),
+            Call::SetCaps("inheritable", vec![]),
+            Call::SetCaps("effective", vec![Capability::CAP_KILL]),
+            Call::SetCaps("permitted", vec![Capability::CAP_KILL]),
+            Call::ClearAmbient,
+            Call::RaiseAmbient(Capability::CAP_KILL),
+            Call::NoNewPrivs,
+            Call::Chdir(PathBuf::from("/srv")),
+        ]
+    );
+}
+
+#[test]
+fn without_no_new_privs_seccomp_comes_before_the_user_change() {
+    let mut sys = Recording::default();
+    let mut p = web_plan();
+    p.no_new_privs = false;
+    let filter = six_seccomp::compile(
+        &serde_json::from_value(serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW"})).unwrap(),
+    )
+    .unwrap();
+    p.seccomp = Some(filter);
+    prepare(&mut sys, &p, 0, &[], true).unwrap();
+    let at = |want: &Call| sys.calls.iter().position(|c| c == want).unwrap();
+    assert!(at(&Call::Seccomp) < at(&Call::Setresuid(1000)));
+    assert!(!sys.calls.contains(&Call::NoNewPrivs));
+}
+
+#[test]
+fn a_refused_uid_and_a_denied_setgroups_are_clear_errors() {
+    let mut sys = Recording {
+        fail: vec!["setresuid"],
+        ..Default::default()
+    };
+    let err = apply_user(&mut sys, &web_plan(), true).unwrap_err();
+    assert!(err.starts_with("setting uid 1000: EPERM"), "{err}");
+    let mut sys = Recording::default();
+    let err = apply_user(&mut sys, &web_plan(), false).unwrap_err();
+    assert!(err.contains("setgroups is denied"), "{err}");
+    assert!(sys.calls.is_empty(), "nothing changes before the refusal");
+}
+
+#[test]
+fn a_refused_rlimit_above_our_hard_limit_says_why() {
+    let mut sys = Recording {
+        fail: vec!["setrlimit"],
+        ..Default::default()
+    };
+    let mut p = web_plan();
+    p.rlimits[0].hard = 1000;
+    let err = apply_rlimits(&mut sys, &p).unwrap_err();
+    assert!(
+        err.contains("above this runtime's own hard limit 100"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stdio_is_lifted_above_the_preserved_fds_then_put_on_0_1_2() {
+    let mut sys = Recording::default();
+    apply_stdio(&mut sys, [4, 4, 5], 3).unwrap();
+    assert_eq!(
+        sys.calls,
+        [
+            Call::DupAbove(4, 6),
+            Call::DupAbove(4, 6),
+            Call::DupAbove(5, 6),
+            Call::Dup2(6, 0),
+            Call::Dup2(7, 1),
+            Call::Dup2(8, 2),
+        ]
+    );
+}
+
+#[test]
+fn without_close_range_each_fd_is_closed_up_to_the_limit() {
+    let mut sys = Recording {
+        fail: vec!["close_range"],
+        ..Default::default()
+    };
+    close_fds(&mut sys, 0, &[5]).unwrap();
+    let closed: Vec<RawFd> = sys
+        .calls
+        .iter()
+        .filter_map(|c| match c {
+            Call::Close(fd) => Some(*fd),
+            _ => None,
+        })
+        .collect();
+    let want: Vec<RawFd> = (3..5).chain(6..100).collect();
+    assert_eq!(closed, want);
+}
+
+#[test]
+fn a_cwd_the_kernel_cannot_name_is_refused() {
+    let mut sys = Recording::default();
+    apply_cwd(&mut sys, &web_plan()).unwrap();
+    // The recording getcwd names what chdir was given: here what getcwd(3) says of a
+    // directory outside the root (CVE-2024-21626).
+    let mut rel = web_plan();
+    rel.cwd = PathBuf::from("(unreachable)/x");
+    let err = apply_cwd(&mut Recording::default(), &rel).unwrap_err();
+    assert!(err.contains("outside the container's root"), "{err}");
+}
+
+#[test]
+fn the_real_calls_lift_stdio_and_close_by_hand() {
+    // In a child: it rearranges its own fd table.
+    // SAFETY: the child only makes syscalls and leaves with _exit.
+    match unsafe { libc::fork() } {
+        0 => {
+            let open =
+                |p: &str| std::os::fd::IntoRawFd::into_raw_fd(std::fs::File::open(p).unwrap());
+            let mut sys = LinuxProcessSys;
+            // SAFETY: our own fd table: the stdio source at 20, fd 3 preserved, fd 4 a hole
+            // in the preserved range, fd 30 to be closed one by one.
+            let ok = unsafe {
+                let z = open("/dev/zero");
+                let src = libc::fcntl(z, libc::F_DUPFD, 20);
+                libc::close(z);
+                let n = open("/dev/null");
+                libc::dup2(n, 3);
+                libc::close(4);
+                let stray = libc::fcntl(src, libc::F_DUPFD, 30);
+                apply_stdio(&mut sys, [src, src, src], 2).is_ok()
+                    && libc::fcntl(4, libc::F_GETFD) == -1
+                    && libc::fcntl(3, libc::F_GETFD) != -1
+                    && {
+                        close_one_by_one(&mut sys, stray as u32, stray as u32);
+                        libc::fcntl(stray, libc::F_GETFD) == -1
+                    }
+            };
+            // SAFETY: leaving the forked child.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        pid => {
+            let mut status = 0;
+            // SAFETY: reaping our own child.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            assert_eq!(libc::WEXITSTATUS(status), 0, "see the child's checks");
+        }
+    }
+}
