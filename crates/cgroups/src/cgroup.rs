@@ -162,6 +162,21 @@ impl Cgroup {
         }
     }
 
+    /// How many processes the kernel's OOM killer killed in this cgroup: v1
+    /// `memory.oom_control`, v2 `memory.events` (`oom_kill`). 0 when unknown.
+    pub fn oom_kills(&self) -> u64 {
+        let file = match (self.v1_dir("memory"), self.unified_dir()) {
+            (Some(d), _) => d.join("memory.oom_control"),
+            (None, Some(d)) => d.join("memory.events"),
+            (None, None) => return 0,
+        };
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix("oom_kill "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Removes the container's directory in every hierarchy (not the parents it may have
     /// created). Retries EBUSY briefly while the last processes exit. Missing is fine.
     pub fn destroy(&self) -> Result<()> {

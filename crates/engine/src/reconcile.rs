@@ -57,28 +57,9 @@ impl Engine {
     /// readable record (a create killed half-way), removes its state directory and the
     /// cgroup it may have made.
     pub(crate) fn delete_runtime_container(&self, id: &str) {
-        match self.runtime.load(id) {
-            Ok(c) => {
-                if let Err(e) = c.delete(true) {
-                    tracing::warn!("deleting runtime container {id}: {e}");
-                }
-            }
-            Err(_) => {
-                let dir = self.runtime.root().join(id);
-                if dir.exists() {
-                    let _ = std::fs::remove_dir_all(&dir);
-                }
-                let cgroup = six_cgroups::Hierarchy::detect().ok().and_then(|h| {
-                    six_cgroups::Cgroup::new(&h, None, &self.opts.cgroup_nesting(), id).ok()
-                });
-                if let Some(cg) = cgroup {
-                    for pid in cg.pids().unwrap_or_default() {
-                        // SAFETY: killing what is left in this container's own cgroup.
-                        unsafe { libc::kill(pid, libc::SIGKILL) };
-                    }
-                    let _ = cg.destroy();
-                }
-            }
+        // The runtime owns its cleanup: recorded, half-made, or only a cgroup left.
+        if let Err(e) = self.runtime.purge(id) {
+            tracing::warn!("deleting runtime container {id}: {e}");
         }
     }
 

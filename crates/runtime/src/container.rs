@@ -241,6 +241,15 @@ impl Container {
             .collect())
     }
 
+    /// Whether the kernel's OOM killer struck in the container's cgroup (read it before
+    /// delete removes the cgroup).
+    pub fn oom_killed(&self) -> bool {
+        self.rec
+            .cgroup
+            .as_ref()
+            .is_some_and(|cg| cg.oom_kills() > 0)
+    }
+
     pub fn stats(&self) -> Result<six_cgroups::Stats> {
         self.cgroup()?.stats().map_err(self.cg_err())
     }

@@ -109,6 +109,45 @@ impl Runtime {
         state::reclaim_half_made(&self.root, id)
     }
 
+    /// Removes whatever is left of container `id`, in any state: a recorded container is
+    /// deleted by force; a half-made one is reclaimed; with neither, the cgroup it would have
+    /// (this runtime's nesting, no cgroupsPath) is emptied, frozen first so nothing forks
+    /// away, and removed. For callers repairing after a crash; nothing there is an error.
+    pub fn purge(&self, id: &str) -> Result<()> {
+        match self.load(id) {
+            Ok(c) => return c.delete(true),
+            Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        if self.remove_half_made(id)? {
+            return Ok(());
+        }
+        if self.root.join(id).exists() {
+            // Neither recorded nor half-made: a create holds it right now.
+            return Err(Error::WrongState {
+                id: id.to_owned(),
+                status: Status::Creating.to_string(),
+                what: "another process is creating it".into(),
+            });
+        }
+        let h = six_cgroups::Hierarchy::detect().map_err(|source| Error::Cgroup {
+            id: id.to_owned(),
+            source,
+        })?;
+        let cg =
+            six_cgroups::Cgroup::new(&h, None, &self.cgroup_nesting, id).map_err(|source| {
+                Error::Cgroup {
+                    id: id.to_owned(),
+                    source,
+                }
+            })?;
+        delete::kill_all(&cg);
+        cg.destroy().map_err(|source| Error::Cgroup {
+            id: id.to_owned(),
+            source,
+        })
+    }
+
     /// The container `id` as last recorded.
     pub fn load(&self, id: &str) -> Result<Container> {
         Container::load(&self.root, id)

@@ -140,6 +140,54 @@ fn a_failed_create_leaves_no_child_behind() {
 }
 
 #[test]
+fn purge_removes_a_container_whose_state_was_lost() {
+    // As after a crash that lost the state root (a tmpfs after reboot, a killed caller): the
+    // init still runs in its cgroup, and purge must end it and remove the cgroup.
+    require_root();
+    let _one = serial();
+    let root = tempfile::tempdir().unwrap();
+    let rt = test_runtime(root.path());
+    let b = Bundle::busybox(&["sleep", "1000"]).unwrap();
+    let id = unique_name("purge");
+    let c = rt
+        .create(
+            &id,
+            CreateOptions {
+                bundle: b.path().to_path_buf(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let pid = c.pid().unwrap();
+    c.start().unwrap();
+    std::fs::remove_dir_all(root.path().join(&id)).unwrap();
+    assert!(!cgroups_named(&format!("sixrun-{id}")).is_empty());
+    rt.purge(&id).unwrap();
+    wait(pid); // killed by purge (it was our child: reap it)
+    assert!(
+        cgroups_named(&format!("sixrun-{id}")).is_empty(),
+        "cgroup left"
+    );
+    // A recorded one is deleted by force, and purging nothing is fine.
+    let c = rt
+        .create(
+            &id,
+            CreateOptions {
+                bundle: b.path().to_path_buf(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let pid = c.pid().unwrap();
+    rt.purge(&id).unwrap();
+    wait(pid);
+    assert!(!root.path().join(&id).exists());
+    rt.purge(&id).unwrap();
+    assert!(cgroups_named(&format!("sixrun-{id}")).is_empty());
+    assert!(mounts_containing(b.path().to_str().unwrap()).is_empty());
+}
+
+#[test]
 fn force_delete_with_an_unreaped_exec_child_fails_instead_of_hanging() {
     // The init of a pid namespace finishes dying only once every process in it is reaped:
     // a caller that deletes before reaping its exec'd child gets an error, not a hang.

@@ -264,25 +264,10 @@ impl Monitor<'_> {
     /// Whether the kernel's OOM killer struck in the container's memory cgroup (read before
     /// the runtime removes the cgroup): v1 `memory.oom_control`, v2 `memory.events`.
     fn oom_killed(&self) -> bool {
-        let Ok(h) = six_cgroups::Hierarchy::detect() else {
-            return false;
-        };
-        let Ok(cg) =
-            six_cgroups::Cgroup::new(&h, None, &self.engine.opts.cgroup_nesting(), self.id)
-        else {
-            return false;
-        };
-        let file = match (cg.v1_dir("memory"), cg.unified_dir()) {
-            (Some(d), _) => d.join("memory.oom_control"),
-            (None, Some(d)) => d.join("memory.events"),
-            (None, None) => return false,
-        };
-        let text = std::fs::read_to_string(file).unwrap_or_default();
-        text.lines().any(|l| {
-            l.strip_prefix("oom_kill ")
-                .and_then(|n| n.trim().parse::<u64>().ok())
-                .is_some_and(|n| n > 0)
-        })
+        self.engine
+            .runtime
+            .load(self.id)
+            .is_ok_and(|c| c.oom_killed())
     }
 
     /// A log write failed (a full disk): recorded once in the state, where inspect shows it.
