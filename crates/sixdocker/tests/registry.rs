@@ -54,6 +54,30 @@ fn an_image_pulls_runs_and_pulls_again_without_a_transfer() {
 
     let quiet = sb.run(["pull", "-q", &r]);
     assert_eq!(quiet.ok(), format!("{r}\n"));
+
+    // By digest: the repo digest names the image, in inspect and for run.
+    let digest = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap()
+        .to_owned();
+    let pinned = format!("{}/t/busybox@{digest}", reg.domain());
+    let info: serde_json::Value = serde_json::from_str(sb.run(["inspect", &r]).ok()).unwrap();
+    assert_eq!(info[0]["RepoDigests"][0], pinned.as_str(), "{info}");
+    let other = Sandbox::new();
+    other.run(["pull", "-q", &pinned]).ok();
+    let ran = other.run([
+        "run",
+        "--rm",
+        "--pull",
+        "never",
+        "--network",
+        "none",
+        &pinned,
+        "echo",
+        "pinned",
+    ]);
+    assert_eq!(ran.ok(), "pinned\n");
 }
 
 #[test]

@@ -109,7 +109,8 @@ pub fn inspect(engine: &Engine, args: InspectArgs) -> Outcome {
 /// An image or a network called `name`, as JSON.
 fn inspect_other(engine: &Engine, name: &str) -> Option<serde_json::Value> {
     if let Ok(image) = engine.images().resolve(name) {
-        return Some(output::images::inspect_json(&image));
+        let digests = engine.images().repo_digests(&image.id).unwrap_or_default();
+        return Some(output::images::inspect_json(&image, &digests));
     }
     let network = engine.networks().ok()?.inspect(name).ok()?;
     serde_json::to_value(network).ok()

@@ -24,11 +24,13 @@ pub fn images_table(images: &[Image], now: DateTime<Utc>) -> Table {
     table
 }
 
-/// A Docker-like `inspect` object for an image.
-pub fn inspect_json(image: &Image) -> serde_json::Value {
+/// A Docker-like `inspect` object for an image; `repo_digests` are its "repo@sha256:…"
+/// names from pulls and pushes.
+pub fn inspect_json(image: &Image, repo_digests: &[String]) -> serde_json::Value {
     serde_json::json!({
         "Id": format!("sha256:{}", image.id),
         "RepoTags": image.repo_tags,
+        "RepoDigests": repo_digests,
         "Created": image.created.to_rfc3339(),
         "Size": image.size,
         "Config": {
@@ -88,9 +90,11 @@ mod tests {
 
     #[test]
     fn inspect_has_dockers_keys() {
-        let v = inspect_json(&image(&["busybox:latest"]));
+        let digest = format!("busybox@sha256:{}", "c".repeat(64));
+        let v = inspect_json(&image(&["busybox:latest"]), std::slice::from_ref(&digest));
         assert_eq!(v["Id"], format!("sha256:{}", "a".repeat(64)));
         assert_eq!(v["RepoTags"][0], "busybox:latest");
+        assert_eq!(v["RepoDigests"][0], digest.as_str());
         assert_eq!(v["RootFS"]["Layers"][0], "sha256:bb");
     }
 }
