@@ -301,13 +301,30 @@ impl Client {
             true => realm.to_owned(),
             false => format!("{realm}{sep}{}", query.join("&")),
         };
-        let mut req = self.agent.get(&url);
-        if let Some(h) = self.credentials.as_ref().and_then(|c| c.basic_header()) {
-            req = req.header("Authorization", h);
-        }
-        let mut resp = req
-            .call()
-            .map_err(|e| connect_error(Method::Get, &url, e))?;
+        let mut resp = match &self.credentials {
+            // OAuth2: a refresh token is traded for an access token (POST, form).
+            Some(Credentials::IdentityToken(refresh)) => {
+                let mut form = vec![
+                    "grant_type=refresh_token".to_owned(),
+                    format!("refresh_token={}", enc(refresh)),
+                    "client_id=sixdocker".to_owned(),
+                ];
+                form.extend(query.iter().filter(|q| !q.starts_with("account=")).cloned());
+                self.agent
+                    .post(realm)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .send(form.join("&").as_bytes())
+                    .map_err(|e| connect_error(Method::Post, realm, e))?
+            }
+            _ => {
+                let mut req = self.agent.get(&url);
+                if let Some(h) = self.credentials.as_ref().and_then(|c| c.basic_header()) {
+                    req = req.header("Authorization", h);
+                }
+                req.call()
+                    .map_err(|e| connect_error(Method::Get, &url, e))?
+            }
+        };
         match resp.status().as_u16() {
             200 => {
                 let body = read_document(&mut resp, "token answer")?;

@@ -236,6 +236,44 @@ fn the_bearer_token_flow_is_followed() {
 }
 
 #[test]
+fn an_identity_token_in_config_json_is_traded_for_an_access_token() {
+    let reg = FakeRegistry::start();
+    let img = image("amd64", &[&[("a", b"x")]]);
+    let realm = format!("http://{}/oauth", reg.domain());
+    let challenge = format!("Bearer realm=\"{realm}\",service=\"fake\"");
+    let mut ping = Answer::status(200, "{}");
+    ping.requires = Some((challenge.clone(), "Bearer acc3ss".into()));
+    reg.route("GET", "/v2/", ping);
+    let mut oauth = Answer::ok(br#"{"access_token":"acc3ss"}"#.to_vec(), "application/json");
+    oauth.body_contains = Some("grant_type=refresh_token&refresh_token=r3fresh".into());
+    reg.route("POST", "/oauth", oauth);
+    reg.serve_image("t/a", "1", &img);
+    let mut manifest = Answer::ok(img.manifest.clone(), common::fake_registry::MANIFEST);
+    manifest.requires = Some((challenge, "Bearer acc3ss".into()));
+    reg.route("GET", "/v2/t/a/manifests/1", manifest);
+    let sb = Sandbox::new();
+    let config = sb.dir.path().join("docker");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"identitytoken":"r3fresh"}}}}}}"#,
+            reg.domain()
+        ),
+    )
+    .unwrap();
+    let r = format!("{}/t/a:1", reg.domain());
+    sb.run_with(&[("DOCKER_CONFIG", config.as_os_str())], ["pull", "-q", &r])
+        .ok();
+    assert!(has_image(&sb, &img.id()));
+    assert!(
+        reg.log().iter().any(|l| l == "POST /oauth"),
+        "{:?}",
+        reg.log()
+    );
+}
+
+#[test]
 fn a_pull_killed_mid_transfer_leaves_no_image_and_the_next_one_reuses_what_it_verified() {
     let reg = FakeRegistry::start();
     let big = noise(400_000);

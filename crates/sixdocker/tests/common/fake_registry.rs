@@ -29,6 +29,8 @@ pub struct Answer {
     pub slow: Option<(usize, Duration)>,
     /// Answer 401 with this challenge unless the request carries this Authorization.
     pub requires: Option<(String, String)>,
+    /// Answer 401 unless the request's body contains this text.
+    pub body_contains: Option<String>,
 }
 
 impl Answer {
@@ -178,11 +180,12 @@ fn serve(conn: TcpStream, shared: &Mutex<Shared>) {
                 headers.insert(k.trim().to_lowercase(), v.trim().to_owned());
             }
         }
+        let mut body = Vec::new();
         if let Some(n) = headers
             .get("content-length")
             .and_then(|n| n.parse::<usize>().ok())
         {
-            let mut body = vec![0; n];
+            body = vec![0; n];
             if reader.read_exact(&mut body).is_err() {
                 return;
             }
@@ -201,7 +204,15 @@ fn serve(conn: TcpStream, shared: &Mutex<Shared>) {
                     )
                 })
         };
+        let body_ok = answer
+            .body_contains
+            .as_ref()
+            .is_none_or(|want| String::from_utf8_lossy(&body).contains(want.as_str()));
         let answer = match &answer.requires {
+            _ if !body_ok => Answer::status(
+                401,
+                r#"{"errors":[{"code":"DENIED","message":"bad refresh token"}]}"#,
+            ),
             Some((challenge, wanted)) if headers.get("authorization") != Some(wanted) => Answer {
                 status: 401,
                 headers: vec![("WWW-Authenticate".into(), challenge.clone())],
