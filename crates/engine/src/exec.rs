@@ -5,8 +5,10 @@
 //! over a console socket; without, the process gets the caller's stdio. `-d` leaves it
 //! running with its keeper, owned by nobody here.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixListener;
+
+use six_sys::pidfd::Pidfd;
 
 use crate::command::find_program;
 use crate::engine::Engine;
@@ -173,7 +175,7 @@ impl SignalRelay {
     /// Waits for the keeper (its exit code is the process's), forwarding signals to the
     /// process; with a pty `master`, relays it to fds 0 and 1.
     fn wait(&self, keeper: &Keeper, master: Option<OwnedFd>) -> Result<i32> {
-        let (pid, process) = (keeper.pid, keeper.process);
+        let pid = keeper.pid;
         let mut master = master;
         let mut stdin_open = master.is_some();
         if let Some(m) = &master {
@@ -182,16 +184,9 @@ impl SignalRelay {
             }
         }
         // A pidfd, not SIGCHLD: in a threaded caller another thread may take the signal.
-        // SAFETY: pidfd_open on our own child.
-        let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as RawFd;
-        if raw < 0 {
-            return Err(Error::io(
-                "watching the exec process",
-                std::io::Error::last_os_error(),
-            ));
-        }
-        // SAFETY: a new fd we own.
-        let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // The keeper is our child, not reaped yet: the pidfd is its own.
+        let pidfd =
+            Pidfd::open(pid).map_err(|e| Error::io("watching the exec'd process's keeper", e))?;
         let mut buf = vec![0u8; 16 * 1024];
         let mut code = None;
         loop {
@@ -218,6 +213,13 @@ impl SignalRelay {
             let timeout = if code.is_some() { 1000 } else { -1 };
             // SAFETY: a valid pollfd array.
             let n = unsafe { libc::poll(fds.as_mut_ptr(), 4, timeout) };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(Error::io("waiting for the exec'd process", e));
+            }
             if n == 0 && code.is_some() {
                 master = None;
                 continue;
@@ -230,11 +232,11 @@ impl SignalRelay {
                                 crate::tty::set_window_size(m.as_raw_fd(), rows, cols);
                             }
                         }
-                        // SAFETY: forwarding to the exec'd process (its keeper, our child,
-                        // has not reaped it: the keeper is still running).
-                        sig => unsafe {
-                            libc::kill(process, sig);
-                        },
+                        // Through its pidfd: once the process has ended (its keeper may
+                        // reap it at any moment) this reaches nobody, never a reused pid.
+                        sig => {
+                            let _ = keeper.process.send_signal(sig);
+                        }
                     }
                 }
             }
@@ -280,27 +282,12 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-/// Receives one fd sent with SCM_RIGHTS (the runtime's pty master).
+/// Receives the pty master the runtime sends with SCM_RIGHTS.
 fn receive_fd(socket: RawFd) -> Result<OwnedFd> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-    let mut data = [0u8; 4096];
-    let mut iov = [std::io::IoSliceMut::new(&mut data)];
-    let mut space = nix::cmsg_space!([RawFd; 1]);
-    let msg = recvmsg::<()>(
-        socket,
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )?;
-    for c in msg.cmsgs()? {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            if let Some(&fd) = fds.first() {
-                // SAFETY: the kernel gave us this fd with the message.
-                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
-            }
-        }
+    match crate::exec_keeper::recv_with_fd(socket)? {
+        (_, Some(fd)) => Ok(fd),
+        (_, None) => Err(Error::Runtime("the runtime sent no pty master".into())),
     }
-    Err(Error::Runtime("the runtime sent no pty master".into()))
 }
 
 fn write_all(fd: RawFd, mut data: &[u8]) {

@@ -10,12 +10,17 @@
 //! (the caller holds no zombie); otherwise it is the caller's child and its exit is the
 //! process's exit.
 //!
-//! It never relays output or signals: the CLI does (to the process's pid).
+//! It never relays output or signals: the CLI does, through a pidfd of the process that the
+//! keeper opens before it can reap the process (so the pid cannot have been reused yet) and
+//! hands over with its report (SCM_RIGHTS): a signal the CLI forwards after the process has
+//! ended reaches nobody, never a process that was given the same pid.
 
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::io::IoSlice;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
+use nix::sys::socket::{self, ControlMessage, ControlMessageOwned, MsgFlags};
 use nix::unistd::ForkResult;
+use six_sys::pidfd::Pidfd;
 
 use crate::error::{Error, Result};
 
@@ -24,7 +29,7 @@ pub(crate) struct Keeper {
     /// The keeper: the caller's child unless detached (then already reaped here).
     pub pid: i32,
     /// The exec'd process (the keeper's child).
-    pub process: i32,
+    pub process: Pidfd,
 }
 
 /// Forks the keeper, which runs `container.exec(opts)`; returns once the process runs (or
@@ -34,34 +39,32 @@ pub(crate) fn start(
     opts: six_runtime::ExecOptions,
     detached: bool,
 ) -> Result<Keeper> {
-    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let (cli_end, keeper_end) = crate::attach::pair()?;
     // SAFETY: the child only runs `keep`, which leaves with _exit.
     match unsafe { nix::unistd::fork() }? {
         ForkResult::Child => {
-            drop(read_end);
-            keep(container, opts, detached, write_end)
+            drop(cli_end);
+            keep(container, opts, detached, keeper_end)
         }
         ForkResult::Parent { child } => {
-            drop(write_end);
-            let mut report = String::new();
-            let read = std::fs::File::from(read_end).read_to_string(&mut report);
+            drop(keeper_end);
+            let report = recv_with_fd(cli_end.as_raw_fd());
             let reap = || {
                 let _ = nix::sys::wait::waitpid(child, None);
             };
             if detached {
                 reap(); // the intermediate, which left the keeper to the system at once
             }
-            match (read, report.split_at_checked(1)) {
-                (Ok(_), Some(("P", pid))) => match pid.parse() {
-                    Ok(process) => Ok(Keeper {
-                        pid: child.as_raw(),
-                        process,
-                    }),
-                    Err(_) => Err(Error::Runtime(format!(
-                        "the exec keeper reported {report:?}"
-                    ))),
-                },
-                (Ok(_), Some(("E", msg))) => {
+            let (text, fd) = match report {
+                Ok((text, fd)) => (String::from_utf8_lossy(&text).into_owned(), fd),
+                Err(_) => (String::new(), None),
+            };
+            match (text.split_at_checked(1), fd) {
+                (Some(("P", _)), Some(pidfd)) => Ok(Keeper {
+                    pid: child.as_raw(),
+                    process: Pidfd::from(pidfd),
+                }),
+                (Some(("E", msg)), _) => {
                     if !detached {
                         reap();
                     }
@@ -109,16 +112,40 @@ fn keep(
         // SAFETY: setting a signal's disposition to ignore.
         unsafe { libc::signal(sig, libc::SIG_IGN) };
     }
-    let result = container.exec(opts);
-    let text = match &result {
-        Ok(pid) => format!("P{pid}"),
-        Err(e) => format!("E{e}"),
+    // The process is our child, not reaped before the report is sent: its pidfd is its own.
+    let result = container
+        .exec(opts)
+        .map_err(|e| e.to_string())
+        .and_then(|pid| match Pidfd::open(pid) {
+            Ok(pidfd) => Ok((pid, pidfd)),
+            Err(e) => {
+                // SAFETY: ending our own unreaped child: its pid is still its own.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                wait_for(pid);
+                Err(format!("watching the exec'd process: {e}"))
+            }
+        });
+    // A CLI gone before the report changes nothing: the process is still reaped here.
+    let _ = match &result {
+        Ok((pid, pidfd)) => send_with_fd(
+            report.as_fd(),
+            format!("P{pid}").as_bytes(),
+            Some(pidfd.as_fd()),
+        ),
+        Err(e) => send_with_fd(report.as_fd(), format!("E{e}").as_bytes(), None),
     };
-    let _ = std::fs::File::from(report).write_all(text.as_bytes());
-    let Ok(pid) = result else {
+    drop(report);
+    let Ok((pid, _)) = result else {
         // SAFETY: leaving the forked child without running the caller's destructors.
         unsafe { libc::_exit(1) }
     };
+    let code = wait_for(pid);
+    // SAFETY: leaving the forked child without running the caller's destructors.
+    unsafe { libc::_exit(code) }
+}
+
+/// Reaps our child `pid`; its exit code (128+N for a signal).
+fn wait_for(pid: i32) -> i32 {
     let mut status = 0;
     loop {
         // SAFETY: waiting for our own child.
@@ -127,13 +154,53 @@ fn keep(
             break;
         }
     }
-    let code = if libc::WIFSIGNALED(status) {
+    if libc::WIFSIGNALED(status) {
         128 + libc::WTERMSIG(status)
     } else {
         libc::WEXITSTATUS(status)
-    };
-    // SAFETY: leaving the forked child without running the caller's destructors.
-    unsafe { libc::_exit(code) }
+    }
+}
+
+/// Sends one message on a unix socket, with `fd` attached (SCM_RIGHTS) if given.
+fn send_with_fd(socket: BorrowedFd, data: &[u8], fd: Option<BorrowedFd>) -> Result<()> {
+    let iov = [IoSlice::new(data)];
+    let fds = fd.map(|f| [f.as_raw_fd()]);
+    let cmsgs: Vec<ControlMessage> = fds.iter().map(|f| ControlMessage::ScmRights(f)).collect();
+    socket::sendmsg::<()>(
+        socket.as_raw_fd(),
+        &iov,
+        &cmsgs,
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    )?;
+    Ok(())
+}
+
+/// Receives one message from a unix socket, and the first fd sent with it (SCM_RIGHTS),
+/// close-on-exec. Used for the keeper's report and the runtime's pty master.
+pub(crate) fn recv_with_fd(socket: RawFd) -> Result<(Vec<u8>, Option<OwnedFd>)> {
+    let mut data = vec![0u8; 64 * 1024];
+    let mut iov = [std::io::IoSliceMut::new(&mut data)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = socket::recvmsg::<()>(
+        socket,
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )?;
+    let mut fd = None;
+    for c in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            for raw in fds {
+                // SAFETY: the kernel gave us this fd with the message; we own it now.
+                let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+                fd.get_or_insert(owned);
+            }
+        }
+    }
+    let len = msg.bytes;
+    data.truncate(len);
+    Ok((data, fd))
 }
 
 /// Points fds 0-2 at /dev/null (a detached keeper holds none of the caller's output open).

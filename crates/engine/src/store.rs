@@ -14,7 +14,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -357,28 +356,29 @@ impl FileLock {
 
 impl Drop for FileLock {
     fn drop(&mut self) {
-        // SAFETY: the fd is open for the lifetime of self.
-        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+        six_sys::flock::unlock(&self.0);
     }
 }
 
+/// How long a command waits for a record's lock. Holders keep it for one state write, or
+/// (a repair) across the runtime's forced delete and a network detach, each bounded well
+/// below this; a holder past it is stuck (stopped with Ctrl-Z, say), and the error names it.
+pub(crate) const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub(crate) fn lock_file(path: &Path) -> Result<FileLock> {
+    lock_file_within(path, LOCK_WAIT)
+}
+
+/// [`lock_file`] waiting at most `wait`: "locking <path>: held by pid N (cmd) for more than S s".
+fn lock_file_within(path: &Path, wait: std::time::Duration) -> Result<FileLock> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
         .at("opening the lock", path)?;
-    loop {
-        // SAFETY: flock on an fd we own.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-            return Ok(FileLock(file));
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != ErrorKind::Interrupted {
-            return Err(Error::at("locking", path, e));
-        }
-    }
+    six_sys::flock::lock_exclusive(&file, wait).at("locking", path)?;
+    Ok(FileLock(file))
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path, id: &str) -> Result<T> {
@@ -552,6 +552,28 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_stuck_lock_holder_is_named_not_waited_for_forever() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let id = Store::new_id().unwrap();
+        store.create(&config(&id, "x")).unwrap();
+        let _held = store.lock(&id).unwrap();
+        let path = store.dir(&id).join(LOCK);
+        let began = std::time::Instant::now();
+        let e = lock_file_within(&path, std::time::Duration::from_millis(300))
+            .err()
+            .unwrap();
+        assert!(began.elapsed() < std::time::Duration::from_secs(5));
+        let text = e.to_string();
+        let me = std::process::id();
+        assert!(
+            text.starts_with(&format!("locking {}: held by pid {me} (", path.display())),
+            "{text}"
+        );
+        assert!(text.ends_with("for more than 300 ms"), "{text}");
     }
 
     /// Fills the filesystem of `dir` until not one more byte can be written.

@@ -12,8 +12,6 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{Flock, FlockArg};
-
 use crate::error::{io, Error, Result};
 use crate::subnet::Subnet;
 use crate::Network;
@@ -25,8 +23,18 @@ fn host_dir() -> PathBuf {
 
 /// An exclusive flock, released on drop.
 pub(crate) struct Lock {
-    _flock: Flock<File>,
+    file: File,
 }
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        six_sys::flock::unlock(&self.file);
+    }
+}
+
+/// How long a lock is waited for. Holders keep it for a few netlink calls and one
+/// iptables-restore (itself bounded); a holder past this is stuck, and the error names it.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn lock_file(path: &Path) -> Result<Lock> {
     if let Some(parent) = path.parent() {
@@ -38,9 +46,9 @@ fn lock_file(path: &Path) -> Result<Lock> {
         .write(true)
         .open(path)
         .map_err(io(format!("opening lock file {}", path.display())))?;
-    let flock = Flock::lock(file, FlockArg::LockExclusive)
-        .map_err(|(_, errno)| io(format!("locking {}", path.display()))(errno.into()))?;
-    Ok(Lock { _flock: flock })
+    six_sys::flock::lock_exclusive(&file, LOCK_WAIT)
+        .map_err(io(format!("locking {}", path.display())))?;
+    Ok(Lock { file })
 }
 
 /// The host-wide lock (`/run/six-network/lock`): take it after a store lock, never before.

@@ -102,15 +102,15 @@ pub fn check_id(id: &str) -> Result<()> {
     }
 }
 
+/// How long a command waits for a container's (or the state root's) lock. Holders keep it
+/// for one step (a delete's bounded wait for the init at the most); a holder past this is
+/// stuck (stopped with Ctrl-Z, say), and the error names it.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn lock(dir: &Path) -> Result<File> {
     let f = File::open(dir).map_err(|e| Error::io("opening state directory", dir, e))?;
-    // SAFETY: flock on a valid fd.
-    while unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(Error::io("locking state directory", dir, e));
-        }
-    }
+    six_sys::flock::lock_exclusive(&f, LOCK_WAIT)
+        .map_err(|e| Error::io("locking state directory", dir, e))?;
     Ok(f)
 }
 

@@ -298,6 +298,37 @@ fn sigint_to_the_cli_reaches_the_container() {
     assert!(sb.ps_row(&name).unwrap().contains("Exited (42)"));
 }
 
+/// SIGTERM to an `exec` CLI reaches the exec'd process (through the pidfd its keeper hands
+/// the CLI), and the CLI exits with the process's code.
+#[test]
+fn sigterm_to_an_exec_cli_reaches_the_execd_process() {
+    let sb = Sandbox::new();
+    let name = unique_name("xt");
+    sb.run(["run", "-d", "--name", &name, "busybox", "sleep", "600"])
+        .ok();
+    let mut child = sb
+        .command([
+            "exec",
+            &name,
+            "sh",
+            "-c",
+            "trap 'exit 43' TERM; touch /ready; while :; do sleep 0.1; done",
+        ])
+        .spawn()
+        .unwrap();
+    sb.wait_for("the exec'd process to run", LONG, || {
+        (sb.run(["exec", &name, "test", "-e", "/ready"]).code == 0).then_some(())
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = sb.wait_for("the exec CLI to exit", LONG, || child.try_wait().unwrap());
+    assert_eq!(status.code(), Some(43));
+    sb.run(["rm", "-f", &name]).ok();
+}
+
 /// Many CLIs at once: every `run -d` succeeds with its own ID and name.
 #[test]
 fn parallel_runs_get_distinct_ids() {

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{SigSet, Signal as NixSignal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use oci_spec::runtime::Spec;
+use six_sys::pidfd::Pidfd;
 
 mod clients;
 mod freeze;
@@ -187,6 +188,10 @@ struct Monitor<'a> {
 struct Running {
     container: six_runtime::Container,
     pid: i32,
+    /// The init, for signals: opened while it was our unreaped child, it stays bound to it,
+    /// so a signal after the init has ended and was reaped reaches nobody, never a process
+    /// that was given its pid since.
+    init: Pidfd,
     /// stdout (or the pty master) and stderr, None once at EOF.
     out: Option<OwnedFd>,
     err: Option<OwnedFd>,

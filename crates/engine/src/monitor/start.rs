@@ -7,6 +7,8 @@
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
+use six_sys::pidfd::Pidfd;
+
 use super::{shrink, Monitor, Running};
 use crate::attach::Message;
 use crate::error::{Error, Result};
@@ -54,6 +56,15 @@ impl Monitor<'_> {
             .map_err(|e| Error::Runtime(e.to_string()))?;
         drop(child_ends);
         let pid = container.pid().unwrap_or(0);
+        // Our child, not reaped yet: the pidfd is the init's own.
+        let init = match Pidfd::open(pid) {
+            Ok(init) => init,
+            Err(e) => {
+                let _ = container.delete(true);
+                reap(pid);
+                return Err(Error::io("watching the container's init", e));
+            }
+        };
         if req.tty {
             out = container.take_console();
             if let Some(master) = &out {
@@ -68,6 +79,7 @@ impl Monitor<'_> {
         let mut running = Running {
             container,
             pid,
+            init,
             out,
             err,
             stdin,

@@ -70,7 +70,7 @@ impl Monitor<'_> {
                 break; // output still open long after the init ended: give up on it
             }
             if fds[0].revents != 0 {
-                if let Some(code) = self.handle_signals(r.pid) {
+                if let Some(code) = self.handle_signals(r) {
                     exit_code = Some(code);
                     drain_deadline = Some(Instant::now() + Duration::from_secs(2));
                 }
@@ -124,14 +124,14 @@ impl Monitor<'_> {
     }
 
     /// Reaps children; Some(code) when the init has ended. Forwards SIGTERM/SIGINT/SIGHUP sent
-    /// to the monitor itself to the container.
-    fn handle_signals(&mut self, init: i32) -> Option<i32> {
+    /// to the monitor itself to the container (through the init's pidfd: see `Running::init`).
+    fn handle_signals(&mut self, r: &Running) -> Option<i32> {
+        let init = r.pid;
         let mut init_code = None;
         while let Ok(Some(info)) = self.sigfd.read_signal() {
             let sig = info.ssi_signo as i32;
-            if sig != libc::SIGCHLD && init > 0 {
-                // SAFETY: signalling our own child.
-                unsafe { libc::kill(init, sig) };
+            if sig != libc::SIGCHLD {
+                let _ = r.init.send_signal(sig);
             }
         }
         loop {
@@ -212,10 +212,7 @@ impl Monitor<'_> {
             }
             Ok(Some(Message::Stop(sig))) => {
                 self.stop_requested = true;
-                if r.pid > 0 {
-                    // SAFETY: signalling our own (unreaped) child: its pid cannot be reused.
-                    unsafe { libc::kill(r.pid, sig) };
-                }
+                let _ = r.init.send_signal(sig);
                 true
             }
             Ok(Some(Message::Freeze)) => {
@@ -223,10 +220,9 @@ impl Monitor<'_> {
                 true
             }
             Ok(Some(Message::Signal(sig))) => {
-                if r.pid > 0 {
-                    // SAFETY: signalling our own (unreaped) child: its pid cannot be reused.
-                    unsafe { libc::kill(r.pid, sig) };
-                }
+                // The init may have been reaped already (output is drained for up to 2 s
+                // after): through its pidfd this then reaches nobody.
+                let _ = r.init.send_signal(sig);
                 true
             }
             Ok(Some(_)) => true,

@@ -10,16 +10,23 @@
 //! container or a network removes exactly its own rules. This module never decides which
 //! rules a network needs (see `portmap` and `lib`), and never touches chains of others.
 
-use std::io::Write;
 use std::net::Ipv4Addr;
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 use super::iptables_syntax::{render, Chain};
+use super::run::run_bounded;
 use super::{Rule, Tagged};
 use crate::error::{Error, Result};
 use crate::Proto;
 
 pub(crate) const BACKEND: &str = "iptables";
+
+/// How long `iptables-restore` waits for the xtables lock (`-w`) before it gives up with an
+/// error of its own (legacy iptables; the nf_tables variant takes no lock).
+const LOCK_WAIT_SECONDS: u32 = 5;
+/// How long any iptables program may run, lock wait included, before it is killed.
+const RUN_LIMIT: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Table {
@@ -173,9 +180,7 @@ impl Firewall {
     }
 
     pub(crate) fn save() -> Result<Saved> {
-        let output = Command::new(program("iptables-save"))
-            .stderr(Stdio::piped())
-            .output()
+        let output = run_bounded(&mut Command::new(program("iptables-save")), b"", RUN_LIMIT)
             .map_err(|e| failure(format!("running iptables-save: {e}")))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
@@ -187,21 +192,11 @@ impl Firewall {
     }
 
     fn restore(batch: &str) -> Result<()> {
-        let mut child = Command::new(program("iptables-restore"))
-            .args(["--noflush", "-w"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
+        let wait = LOCK_WAIT_SECONDS.to_string();
+        let mut cmd = Command::new(program("iptables-restore"));
+        cmd.args(["--noflush", "-w", &wait]);
+        let output = run_bounded(&mut cmd, batch.as_bytes(), RUN_LIMIT)
             .map_err(|e| failure(format!("running iptables-restore: {e}")))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(batch.as_bytes())
-                .map_err(|e| failure(format!("writing to iptables-restore: {e}")))?;
-        }
-        let output = child
-            .wait_with_output()
-            .map_err(|e| failure(format!("waiting for iptables-restore: {e}")))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let first = stderr.lines().next().unwrap_or("").trim().to_string();

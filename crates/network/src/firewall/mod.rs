@@ -4,6 +4,7 @@
 
 pub(crate) mod iptables;
 mod iptables_syntax;
+mod run;
 
 use std::net::Ipv4Addr;
 
