@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and integration tests (as root), then the Podman/containerd/dockerd
-# compatibility suite against sixrun. Run from anywhere; needs the packages .ci/run installs.
+# compatibility suite against sixrun, then fmt, clippy (-D warnings) and rustdoc (broken links
+# denied). Run from anywhere; needs the packages .ci/run installs.
 # Every part runs even when an earlier one fails; the exit code is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +10,8 @@ status=0
 cargo build --workspace --bins || exit 1
 cargo test --workspace --no-fail-fast -- --test-threads=4 || status=1
 tests/compat/run.sh "$PWD/target/debug/sixrun" || status=1
+# The code's own checks: formatting, lints as errors, docs without broken links.
+cargo fmt --all -- --check || { echo "cargo fmt: run cargo fmt --all"; status=1; }
+cargo clippy --workspace --all-targets --quiet -- -D warnings || status=1
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet || status=1
 exit $status

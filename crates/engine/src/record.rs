@@ -49,7 +49,7 @@ pub enum Status {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessId {
     pub pid: i32,
-    /// Field 22 of /proc/<pid>/stat.
+    /// Field 22 of `/proc/<pid>/stat`.
     pub start_time: u64,
 }
 

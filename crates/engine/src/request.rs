@@ -27,7 +27,7 @@ pub struct RunRequest {
     pub cpuset_cpus: Option<CpuSet>,
     pub pids_limit: Option<i64>,
     pub workdir: Option<String>,
-    /// "uid[:gid]" or a user name from the image's /etc/passwd.
+    /// `uid[:gid]` or a user name from the image's /etc/passwd.
     pub user: Option<String>,
     pub hostname: Option<String>,
     pub read_only: bool,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// The process's IDs: "uid[:gid]" numbers or names from the image's /etc/passwd and /etc/group.
+/// The process's IDs: `uid[:gid]` numbers or names from the image's /etc/passwd and /etc/group.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UserIds {
     pub uid: u32,

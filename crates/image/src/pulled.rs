@@ -87,7 +87,7 @@ impl ImageStore {
 
     /// Adds the image whose config JSON is `config_bytes` (its ID is their sha256), from
     /// layers the store has or a pull parked, named `reference` ("repo:tag") and, when
-    /// given, `repo_digest` ("repo@sha256:<manifest digest>"). All or nothing.
+    /// given, `repo_digest` (`repo@sha256:<manifest digest>`). All or nothing.
     pub fn add_pulled_image(
         &self,
         config_bytes: &[u8],
@@ -130,7 +130,7 @@ impl ImageStore {
             .collect())
     }
 
-    /// Records that `repo_digest` ("repo@sha256:<hex>", repo as the store names it) is the
+    /// Records that `repo_digest` (`repo@sha256:<hex>`, repo as the store names it) is the
     /// image `id`.
     pub fn set_repo_digest(&self, repo_digest: &str, id: &str) -> Result<()> {
         let key = repo_digest_key(repo_digest)?;

@@ -16,11 +16,10 @@ use oci_spec::runtime::LinuxIdMapping;
 use crate::channel::{self, Msg, RecvError};
 use crate::clone::{self, Forked};
 use crate::container::{hook_state_json, Container};
+use crate::create_check::{check, Checked};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
 use crate::init::{self, InitContext};
-use crate::process::ProcessPlan;
-use crate::spec::{self, NamespacePlan};
 use crate::state::{Record, StateDir, Status};
 use crate::{CreateOptions, Runtime};
 
@@ -106,56 +105,21 @@ pub(crate) fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> {
+pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Container> {
     let _span = tracing::info_span!("create", id).entered();
     crate::state::check_id(id)?;
     crate::sealed_exe::check()?;
     if let Some(n) = crate::clone::other_threads() {
         return Err(Error::Threaded(n));
     }
-    let bundle =
-        std::fs::canonicalize(&opts.bundle).map_err(|_| Error::NoBundle(opts.bundle.clone()))?;
-    let spec = match opts.spec {
-        Some(s) => s,
-        None => spec::load(&bundle)?,
-    };
-    let invalid = |msg: String| Error::Invalid {
-        id: id.to_owned(),
-        msg,
-    };
-    spec::validate(id, &spec)?;
-    let ns = NamespacePlan::from_spec(&spec).map_err(invalid)?;
-    let rootfs = spec::rootfs_path(&bundle, &spec);
-    if !rootfs.is_dir() {
-        return Err(invalid(format!(
-            "root.path {} is not a directory",
-            rootfs.display()
-        )));
-    }
-    let linux = spec.linux().clone().unwrap_or_default();
-    let process = spec
-        .process()
-        .as_ref()
-        .ok_or_else(|| invalid("process is missing".into()))?;
-    let pplan = {
-        let _s = tracing::debug_span!("process_plan").entered();
-        ProcessPlan::new(
-            process,
-            linux.seccomp().as_ref(),
-            Some(&rt.root.join(crate::seccomp::CACHE_DIR)),
-        )
-        .map_err(invalid)?
-    };
-    if pplan.terminal && opts.console_socket.is_none() && opts.stdio.is_some() {
-        return Err(invalid(
-            "process.terminal needs a console socket when stdio is given".into(),
-        ));
-    }
-    if ns.new_user() && (linux.uid_mappings().is_none() || linux.gid_mappings().is_none()) {
-        return Err(invalid(
-            "a new user namespace needs linux.uidMappings and linux.gidMappings".into(),
-        ));
-    }
+    let Checked {
+        bundle,
+        spec,
+        ns,
+        rootfs,
+        linux,
+        pplan,
+    } = check(rt, id, &mut opts)?;
 
     let mut undo = Undo {
         dir: Some(StateDir::create(&rt.root, id)?),
@@ -167,42 +131,9 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
     dir.move_lock_above(min_fd)?;
     let (dir_path, lock_fd) = (dir.path.clone(), dir.lock_fd());
 
-    // exec.fifo: the init blocks opening it for write until `start` opens it for read.
-    let fifo_path = dir_path.join(crate::state::EXEC_FIFO);
-    nix::unistd::mkfifo(&fifo_path, nix::sys::stat::Mode::from_bits_truncate(0o622))
-        .map_err(|e| Error::sys(format!("creating {}", fifo_path.display()), e))?;
-    // Writable by the container's user whatever our umask (the init opens it after setuid).
-    std::fs::set_permissions(
-        &fifo_path,
-        std::os::unix::fs::PermissionsExt::from_mode(0o622),
-    )
-    .map_err(|e| Error::io("chmod", &fifo_path, e))?;
-    let fifo = open_cloexec(&fifo_path, libc::O_PATH)
-        .and_then(|f| move_above(f, min_fd))
-        .map_err(|e| Error::io("opening", &fifo_path, e))?;
+    let fifo = make_exec_fifo(&dir_path, min_fd)?;
 
-    let cgroup = {
-        let _s = tracing::debug_span!("cgroup").entered();
-        let cg_err = |source| Error::Cgroup {
-            id: id.to_owned(),
-            source,
-        };
-        let h = six_cgroups::Hierarchy::detect().map_err(cg_err)?;
-        let path = linux
-            .cgroups_path()
-            .as_ref()
-            .map(|p| p.to_string_lossy().into_owned());
-        let cg = six_cgroups::Cgroup::new(&h, path.as_deref(), &rt.cgroup_nesting, id)
-            .map_err(cg_err)?;
-        cg.create().map_err(cg_err)?;
-        undo.cgroup = Some(cg.clone());
-        if let Some(dir) = &undo.dir {
-            dir.note_cgroup(&cg)?;
-        }
-        cg.set(&crate::devices::resources_for(&linux))
-            .map_err(cg_err)?;
-        cg
-    };
+    let cgroup = make_cgroup(rt, id, &linux, &mut undo)?;
     // clone3 puts the child straight into the cgroup2 directory (v2 and hybrid); the v1
     // hierarchies the child joins itself (six-cgroups' `JoinPlan`), or we move it (user
     // namespace).
@@ -346,6 +277,79 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
     }
     parent_end.send(&Msg::Go).map_err(lost)?;
 
+    let console_master = wait_until_ready(id, &parent_end, &spec, &rec, pid)?;
+
+    let dir = undo.dir.as_ref().expect("state dir is set until disarm");
+    dir.write(&rec)?;
+    if let Some(p) = &opts.pid_file {
+        write_atomic(p, &pid.to_string()).map_err(|e| Error::io("writing pid file", p, e))?;
+    }
+    let (dir, _cg) = undo.disarm();
+    drop(dir);
+    tracing::debug!(pid, "created");
+    Ok(Container {
+        root: rt.root.clone(),
+        rec,
+        console: console_master,
+    })
+}
+
+/// `<dir>/exec.fifo`, opened O_PATH above the preserved fds: the init blocks opening it for
+/// write until `start` opens it for read.
+fn make_exec_fifo(dir_path: &Path, min_fd: RawFd) -> Result<OwnedFd> {
+    let fifo_path = dir_path.join(crate::state::EXEC_FIFO);
+    nix::unistd::mkfifo(&fifo_path, nix::sys::stat::Mode::from_bits_truncate(0o622))
+        .map_err(|e| Error::sys(format!("creating {}", fifo_path.display()), e))?;
+    // Writable by the container's user whatever our umask (the init opens it after setuid).
+    std::fs::set_permissions(
+        &fifo_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o622),
+    )
+    .map_err(|e| Error::io("chmod", &fifo_path, e))?;
+    open_cloexec(&fifo_path, libc::O_PATH)
+        .and_then(|f| move_above(f, min_fd))
+        .map_err(|e| Error::io("opening", &fifo_path, e))
+}
+
+/// The container's cgroup, made and limited (noted in the state dir and in `undo`).
+fn make_cgroup(
+    rt: &Runtime,
+    id: &str,
+    linux: &oci_spec::runtime::Linux,
+    undo: &mut Undo,
+) -> Result<six_cgroups::Cgroup> {
+    let _s = tracing::debug_span!("cgroup").entered();
+    let cg_err = |source| Error::Cgroup {
+        id: id.to_owned(),
+        source,
+    };
+    let h = six_cgroups::Hierarchy::detect().map_err(cg_err)?;
+    let path = linux
+        .cgroups_path()
+        .as_ref()
+        .map(|p| p.to_string_lossy().into_owned());
+    let cg =
+        six_cgroups::Cgroup::new(&h, path.as_deref(), &rt.cgroup_nesting, id).map_err(cg_err)?;
+    cg.create().map_err(cg_err)?;
+    undo.cgroup = Some(cg.clone());
+    if let Some(dir) = &undo.dir {
+        dir.note_cgroup(&cg)?;
+    }
+    cg.set(&crate::devices::resources_for(linux))
+        .map_err(cg_err)?;
+    Ok(cg)
+}
+
+/// Serves the init until it reports Ready: runs the prestart/createRuntime hooks when it asks
+/// and takes the pty master it sends. Its errors, or its death, fail the create.
+fn wait_until_ready(
+    id: &str,
+    parent_end: &channel::Channel,
+    spec: &oci_spec::runtime::Spec,
+    rec: &Record,
+    pid: i32,
+) -> Result<Option<OwnedFd>> {
+    let lost = |e: nix::Error| Error::setup(id, format!("talking to the init: {e}"));
     let mut console_master = None;
     loop {
         let _s = tracing::debug_span!("wait_init").entered();
@@ -355,9 +359,9 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
                 Msg::Error(text) => return Err(Error::setup(id, text)),
                 Msg::Pty => console_master = r.fd,
                 Msg::RunHooks => {
-                    let state = hook_state_json(&rec, Status::Creating);
+                    let state = hook_state_json(rec, Status::Creating);
                     for kind in [Kind::Prestart, Kind::CreateRuntime] {
-                        hooks::run(&spec, kind, &state).map_err(|(path, msg)| Error::Hook {
+                        hooks::run(spec, kind, &state).map_err(|(path, msg)| Error::Hook {
                             id: id.to_owned(),
                             hook: kind.name(),
                             path,
@@ -377,20 +381,7 @@ pub fn create(rt: &Runtime, id: &str, opts: CreateOptions) -> Result<Container> 
             Err(e) => return Err(Error::setup(id, e.to_string())),
         }
     }
-
-    let dir = undo.dir.as_ref().expect("state dir is set until disarm");
-    dir.write(&rec)?;
-    if let Some(p) = &opts.pid_file {
-        write_atomic(p, &pid.to_string()).map_err(|e| Error::io("writing pid file", p, e))?;
-    }
-    let (dir, _cg) = undo.disarm();
-    drop(dir);
-    tracing::debug!(pid, "created");
-    Ok(Container {
-        root: rt.root.clone(),
-        rec,
-        console: console_master,
-    })
+    Ok(console_master)
 }
 
 /// The caller's user name (runc's `owner`), or its uid when /etc/passwd does not know it.

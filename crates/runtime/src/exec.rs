@@ -1,5 +1,5 @@
 //! `exec`: a new process inside a running container. The parent opens the container's
-//! namespaces from /proc/<init>/ns, enters its pid namespace just for the clone (so the new
+//! namespaces from `/proc/<init>/ns`, enters its pid namespace just for the clone (so the new
 //! process is born in it, still the caller's child — no intermediate fork); the child joins
 //! the container's cgroup (six-cgroups' `JoinPlan`), then the other namespaces (user first,
 //! mount last), then runs the same process steps as the init and execs.

@@ -16,6 +16,7 @@ mod clone;
 mod console;
 mod container;
 mod create;
+mod create_check;
 mod delete;
 mod devices;
 mod error;

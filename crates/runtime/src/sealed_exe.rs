@@ -63,7 +63,7 @@ pub fn check() -> Result<(), SealError> {
 }
 
 /// For a program's `main`, before it parses its arguments (so that the re-executed process
-/// alone pays for parsing): the command word of `args` (argv without argv[0]) and the value
+/// alone pays for parsing): the command word of `args` (argv without `argv[0]`) and the value
 /// of the global flag `dir_flag`, reading only the flags before the command word.
 /// `value_flags` are the global flags that take the next argument as their value (both
 /// `--flag value` and `--flag=value` are understood).

@@ -54,7 +54,7 @@ pub fn unknown_syscalls(s: &LinuxSeccomp) -> Vec<String> {
 /// fix, a new layout): [`compiler_id`] changes with it, and so do cache keys built on it.
 const COMPILER_REVISION: u32 = 2;
 
-/// Names this compiler: crate version, [`COMPILER_REVISION`], the kernel release of the
+/// Names this compiler: crate version, its revision (`COMPILER_REVISION`), the kernel release of the
 /// syscall tables and a fingerprint of their contents. A cache of compiled programs keys on
 /// it, so an upgrade that fixes a table or the compiler never reuses an old program.
 pub fn compiler_id() -> String {

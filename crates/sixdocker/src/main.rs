@@ -10,6 +10,10 @@
 //!
 //! This crate never touches containers itself; six-engine does.
 
+// The doc comments of the CLI's argument structs are clap's help text, written in the
+// usage notation users know (`NAME[:TAG]`, `uid[:gid]`), not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 mod argv;
 mod cli;
 mod commands;

@@ -4,6 +4,10 @@
 //! each subcommand to its file (`lifecycle.rs`, `run.rs`, `exec.rs`, `info.rs`, `update.rs`).
 //! It never touches the kernel itself: the runtime library does.
 
+// The doc comments of the CLI's argument structs are clap's help text, written in the
+// usage notation users know (`NAME[:TAG]`, `uid[:gid]`), not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 mod cli;
 mod exec;
 mod info;

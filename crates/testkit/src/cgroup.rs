@@ -19,7 +19,7 @@ pub fn own_cgroup() -> String {
     own_cgroup_in(&text).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// [`own_cgroup`] from the text of a /proc/<pid>/cgroup file.
+/// [`own_cgroup`] from the text of a `/proc/<pid>/cgroup` file.
 pub fn own_cgroup_in(proc_cgroup: &str) -> Result<String, String> {
     let paths: Vec<&str> = proc_cgroup
         .lines()

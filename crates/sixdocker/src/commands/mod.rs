@@ -171,7 +171,7 @@ fn invalid_value_message(e: &clap::Error, reason: &str) -> String {
     }
 }
 
-/// "-m, --memory <MEMORY>" (clap's display of a flag) -> "-m/--memory".
+/// `-m, --memory <MEMORY>` (clap's display of a flag) -> `-m/--memory`.
 fn flag_names(arg: &str) -> String {
     let names = arg.split(" <").next().unwrap_or(arg);
     names.split(", ").collect::<Vec<_>>().join("/")
