@@ -71,12 +71,12 @@ fn attack(bin: &Path, root: tempfile::TempDir) {
         .and_then(|mut f| std::io::Write::write(&mut f, b"PWNED"));
     assert!(write_init.is_err(), "the waiting init's exe is writable");
     s.ok(&["start", &id]);
-    wait_for(&b.rootfs().join("ready"), 10);
+    wait_for(&b.rootfs().join("ready"), 30);
 
     let names = six_testkit::cve_2019_5736::hostile_names();
     // Every spelling at least twice; more rounds while the attacker (a poller, on a loaded
     // machine) has caught nothing yet.
-    for round in 0..20 {
+    for round in 0..40 {
         if round >= 2 && b.rootfs().join("captured").exists() {
             break;
         }
@@ -87,7 +87,7 @@ fn attack(bin: &Path, root: tempfile::TempDir) {
         }
     }
     std::fs::write(b.rootfs().join("stop"), "").unwrap();
-    wait_for(&b.rootfs().join("result"), 30);
+    wait_for(&b.rootfs().join("result"), 120);
     let result = std::fs::read_to_string(b.rootfs().join("result")).unwrap();
     let overwritten = std::fs::read(bin).unwrap() != before;
     if overwritten {
