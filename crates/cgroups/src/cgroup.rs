@@ -185,7 +185,7 @@ impl Cgroup {
         let deadline = Instant::now() + SETTLE_TIMEOUT;
         for dir in self.v1.iter().chain(self.unified.as_ref()) {
             if let Err(e) = self.remove(&dir.path, deadline) {
-                tracing::warn!("{e}");
+                tracing::warn!(error = &e as &dyn std::error::Error, "destroying a cgroup");
                 first_err.get_or_insert(e);
             }
         }

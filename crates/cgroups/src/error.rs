@@ -1,5 +1,7 @@
-//! The one error type of this crate. Every message is one line that names the file,
-//! the value and what the kernel (or the input) said. It never retries or logs.
+//! The one error type of this crate. Every message is one line that names the file and
+//! the value; what the kernel said is the error's `source` (an `io::Error`), which the
+//! message does not repeat: a program prints the chain once ("…: Device or resource busy
+//! (os error 16)"). It never retries or logs.
 
 use std::io;
 use std::path::PathBuf;
@@ -9,7 +11,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The kernel refused a write to a cgroup control file.
-    #[error("{file}: cannot set {value} for {}: {}", dir.display(), errno_text(source))]
+    #[error("{file}: cannot set {value} for {}", dir.display())]
     Write {
         file: String,
         value: String,
@@ -17,7 +19,7 @@ pub enum Error {
         source: io::Error,
     },
 
-    #[error("reading {}: {}", path.display(), errno_text(source))]
+    #[error("reading {}", path.display())]
     Read { path: PathBuf, source: io::Error },
 
     #[error("{}: unexpected content {content:?}: expected {expected}", path.display())]
@@ -27,14 +29,14 @@ pub enum Error {
         expected: &'static str,
     },
 
-    #[error("creating cgroup {}: {}", path.display(), errno_text(source))]
+    #[error("creating cgroup {}", path.display())]
     Create { path: PathBuf, source: io::Error },
 
-    #[error("removing cgroup {}: {}", path.display(), errno_text(source))]
+    #[error("removing cgroup {}", path.display())]
     Remove { path: PathBuf, source: io::Error },
 
     /// The calling process could not move itself into a cgroup (`path`: the file written).
-    #[error("joining cgroup {}: {}", path.display(), errno_text(source))]
+    #[error("joining cgroup {}", path.display())]
     Join { path: PathBuf, source: io::Error },
 
     #[error("no cgroup filesystem is mounted (looked in /proc/self/mountinfo)")]
@@ -60,7 +62,7 @@ pub enum Error {
         waited_ms: u64,
     },
 
-    #[error("{step} the cgroup v2 device filter for {}: {}", dir.display(), errno_text(source))]
+    #[error("{step} the cgroup v2 device filter for {}", dir.display())]
     DeviceFilter {
         step: &'static str,
         dir: PathBuf,
@@ -92,7 +94,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn write_error_is_one_line_naming_file_value_and_errno() {
+    fn write_error_names_file_value_and_dir_and_keeps_the_errno_as_its_source() {
         let e = Error::Write {
             file: "memory.limit_in_bytes".into(),
             value: "4096".into(),
@@ -101,7 +103,9 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "memory.limit_in_bytes: cannot set 4096 for /sys/fs/cgroup/memory/x: Device or resource busy"
+            "memory.limit_in_bytes: cannot set 4096 for /sys/fs/cgroup/memory/x"
         );
+        let source = std::error::Error::source(&e).expect("the errno is the source");
+        assert_eq!(source.to_string(), "Device or resource busy (os error 16)");
     }
 }

@@ -157,10 +157,15 @@ fn a_missing_directory_is_a_one_line_error_naming_the_file_without_allocating() 
             first.display()
         )
     );
-    assert_eq!(Error::from(err).to_string(), text);
+    // The crate's error says the same: the step and file, and the errno as its source.
+    let joining = format!("joining cgroup {}", first.display());
+    let e = Error::from(err);
+    assert_eq!(e.to_string(), joining);
+    let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<io::Error>());
+    assert_eq!(source.and_then(io::Error::raw_os_error), Some(libc::ENOENT));
     let e = cg.join_self().unwrap_err();
     assert!(matches!(e, Error::Join { .. }), "{e:?}");
-    assert_eq!(e.to_string(), text);
+    assert_eq!(e.to_string(), joining);
     assert!(
         !t.path().join("cpu,cpuacct/never").exists(),
         "a join never creates"
@@ -171,9 +176,8 @@ fn a_missing_directory_is_a_one_line_error_naming_the_file_without_allocating() 
 fn a_nul_byte_in_the_path_is_refused_when_planning() {
     let (_t, h) = fake_hybrid();
     let cg = Cgroup::new(&h, Some("/bad\0name"), &Nesting::below_own(), "x").unwrap();
-    let e = cg.join_plan().unwrap_err().to_string();
-    assert!(
-        e.starts_with("joining cgroup ") && e.contains("NUL byte"),
-        "{e}"
-    );
+    let e = cg.join_plan().unwrap_err();
+    assert!(e.to_string().starts_with("joining cgroup "), "{e}");
+    let source = std::error::Error::source(&e).map(ToString::to_string);
+    assert!(source.is_some_and(|s| s.contains("NUL byte")), "{e:?}");
 }

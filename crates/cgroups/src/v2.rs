@@ -38,7 +38,8 @@ pub(crate) fn enable_controllers(cg: &Cgroup, leaf: &Dir) -> Result<()> {
         {
             for c in &missing {
                 if let Err(e) = cg.write(&level, "cgroup.subtree_control", c) {
-                    tracing::warn!("enabling controller {c}: {e}");
+                    let error = &e as &dyn std::error::Error;
+                    tracing::warn!(error, "enabling controller {c}");
                 }
             }
         }

@@ -11,7 +11,7 @@ use std::process::Command;
 mod common;
 use common::{CgroupGuard, ChildGuard};
 use six_cgroups::{Cgroup, Hierarchy, JoinPlan, Nesting};
-use six_testkit::{cgroups_named, pid_alive, require_root, unique_name};
+use six_testkit::{cgroups_named, error_chain, pid_alive, require_root, unique_name};
 
 /// A `sleep` that joined `plan` itself before exec.
 fn sleeper_joining(plan: &JoinPlan, in_unified_already: bool) -> io::Result<ChildGuard> {
@@ -141,11 +141,11 @@ fn a_join_into_a_missing_cgroup_fails_the_spawn_and_creates_nothing() {
         Err(e) => e,
     };
     assert_eq!(e.raw_os_error(), Some(libc::ENOENT), "{e}");
-    let e = cg.join_self().unwrap_err().to_string();
+    let e = error_chain(&cg.join_self().unwrap_err());
     assert!(
         e.starts_with("joining cgroup /sys/fs/cgroup/")
             && e.contains(&name)
-            && e.ends_with("No such file or directory"),
+            && e.contains(": No such file or directory"),
         "{e}"
     );
     assert!(cgroups_named(&name).is_empty());

@@ -33,10 +33,7 @@ impl Engine {
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
         let state = self.store.state(&id)?;
-        let base = self
-            .images
-            .resolve(&config.image_id)
-            .map_err(|e| Error::Image(e.to_string()))?;
+        let base = self.images.resolve(&config.image_id)?;
         let change = six_image::ImageConfig {
             env: config
                 .env
@@ -60,7 +57,7 @@ impl Engine {
         let result = self
             .images
             .commit_with_progress(&base, &upper, change, reference, progress)
-            .map_err(|e| Error::Image(e.to_string()));
+            .map_err(Error::from);
         if let Some(channel) = frozen {
             // Closing the connection alone thaws it; asking first means the container runs
             // again before `commit` returns.
@@ -89,19 +86,15 @@ impl Engine {
         let merged = if was_mounted {
             mount.merged.clone()
         } else {
-            let image = self
-                .images
-                .resolve(&config.image_id)
-                .map_err(|e| Error::Image(e.to_string()))?;
+            let image = self.images.resolve(&config.image_id)?;
             self.images
-                .mount_rootfs(&image, &self.container_dir(&id))
-                .map_err(|e| Error::Image(e.to_string()))?
+                .mount_rootfs(&image, &self.container_dir(&id))?
                 .merged
         };
         let result = self
             .images
             .export(&merged, out, &six_image::Progress::for_stderr())
-            .map_err(|e| Error::Image(e.to_string()));
+            .map_err(Error::from);
         if !was_mounted && self.store.state(&id).is_ok_and(|s| !s.rootfs_mounted) {
             let _ = self.rootfs_mount(&id).unmount();
         }

@@ -23,10 +23,7 @@ impl Engine {
     /// `docker create`: the container exists, state "Created", nothing runs.
     pub fn create(&self, req: RunRequest) -> Result<String> {
         let p = self.prepare(&req)?;
-        let unmounted = self
-            .rootfs_mount(&p.id)
-            .unmount()
-            .map_err(|e| Error::Image(e.to_string()));
+        let unmounted = self.rootfs_mount(&p.id).unmount().map_err(Error::from);
         let marked = unmounted.and_then(|()| {
             self.store.update(&p.id, |s| {
                 s.status = Status::Created;
@@ -52,9 +49,7 @@ impl Engine {
             .unwrap_or_else(|| DEFAULT_IMAGE.to_owned());
         let image = {
             let _s = tracing::debug_span!("resolve_image").entered();
-            self.images
-                .resolve(&image_name)
-                .map_err(|e| Error::Image(e.to_string()))?
+            self.images.resolve(&image_name)?
         };
         let id = Store::new_id()?;
         let name = match &req.name {
@@ -94,9 +89,7 @@ impl Engine {
         let built = (|| {
             let mount = {
                 let _s = tracing::debug_span!("mount_rootfs").entered();
-                self.images
-                    .mount_rootfs(&image, &dir)
-                    .map_err(|e| Error::Image(e.to_string()))?
+                self.images.mount_rootfs(&image, &dir)?
             };
             self.store.update(&id, |s| {
                 s.rootfs_mounted = true;
@@ -165,12 +158,14 @@ impl Engine {
         let mount = self.rootfs_mount(id);
         if mount.is_mounted() {
             if let Err(e) = mount.unmount() {
-                tracing::warn!("unmounting the rootfs of {id}: {e}");
+                let error = &e as &dyn std::error::Error;
+                tracing::warn!(error, "unmounting the rootfs of {id}");
                 return;
             }
         }
         if let Err(e) = self.store.remove(id) {
-            tracing::warn!("removing the record of {id}: {e}");
+            let error = &e as &dyn std::error::Error;
+            tracing::warn!(error, "removing the record of {id}");
         }
     }
 
@@ -207,9 +202,7 @@ impl Engine {
             )));
         }
         if let NetworkMode::Named(n) = &req.network {
-            self.networks()?
-                .inspect(n)
-                .map_err(|e| Error::Network(e.to_string()))?;
+            self.networks()?.inspect(n)?;
         }
         for v in &req.volumes {
             if !v.host.exists() {

@@ -80,9 +80,7 @@ impl Engine {
         std::fs::create_dir_all(&runtime_dir).at("creating", &runtime_dir)?;
         std::fs::create_dir_all(opts.runroot.join("containers")).at("creating", &opts.runroot)?;
         let store = Store::open(&opts.root)?;
-        let images = ImageStore::open(&opts.root)
-            .map_err(|e| Error::Image(e.to_string()))?
-            .with_import_dir(opts.import_dir.clone());
+        let images = ImageStore::open(&opts.root)?.with_import_dir(opts.import_dir.clone());
         let runtime = Runtime::new(&runtime_dir).with_cgroup_nesting(opts.cgroup_nesting());
         let engine = Engine {
             opts,
@@ -108,13 +106,25 @@ impl Engine {
         if let Some(n) = self.networks.get() {
             return Ok(n);
         }
-        let n = Networks::open(&self.opts.root).map_err(|e| Error::Network(e.to_string()))?;
+        let n = Networks::open(&self.opts.root)?;
         Ok(self.networks.get_or_init(|| n))
     }
 
     /// The full ID of a container from a name, a full ID or a unique ID prefix.
     pub fn resolve(&self, name_or_id: &str) -> Result<String> {
         self.store.resolve(name_or_id)
+    }
+
+    /// The runtime's container of `id`, which the store says is running (`name` is its name).
+    /// A runtime that no longer has it means it stopped meanwhile: `NotRunning`, not the
+    /// runtime's "does not exist" (the container does exist).
+    pub(crate) fn running_container(&self, id: &str, name: &str) -> Result<six_runtime::Container> {
+        self.runtime.load(id).map_err(|e| match e {
+            six_runtime::Error::NotFound(_) => Error::NotRunning {
+                name: name.to_owned(),
+            },
+            e => Error::from(e),
+        })
     }
 
     /// `<runroot>/containers/<id>`: the attach socket lives here.

@@ -1,10 +1,20 @@
-//! The engine's error type: one line a person can act on, and the exit code Docker's CLI
-//! would use for it (125 engine, 126 not executable, 127 not found).
+//! The engine's error type: one line a person can act on, the exit code Docker's CLI would
+//! use for it (125 engine, 126 not executable, 127 not found), and its [`ErrorKind`] (what
+//! an API answers with: 404, 409, 400, ...; see `error_kind.rs`).
+//!
+//! Errors of the crates below (six-runtime, six-image, six-network) are kept as they are, not
+//! flattened to text: `Runtime`, `Image` and `Network` ARE the lower error (transparent:
+//! their message and their causes), so a caller can still match on it. No message repeats
+//! its source: a variant that wraps one (`Io`, `Sys`, `Context`) says only what the engine
+//! was doing, and a program prints the chain once with [`Chain`].
 
+use std::fmt;
 use std::io;
 use std::path::Path;
 
 use crate::types::TypeError;
+
+pub use crate::error_kind::{Classify, ErrorKind};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -26,21 +36,53 @@ pub enum Error {
     CommandNotFound { cmd: String, image: String },
     #[error("{cmd}: permission denied: not an executable file in image {image}")]
     NotExecutable { cmd: String, image: String },
+    /// A request the engine refuses: a bad value, or flags that do not go together.
     #[error("{0}")]
     Invalid(String),
-    /// Reported by a container's monitor: the code is Docker's class (125/126/127).
+    /// The container is not in a state that allows this now: another command is creating,
+    /// starting or removing it, or it is already connected to that network.
+    #[error("{0}")]
+    Conflict(String),
+    /// Something this engine does not do (reading the log of the `none` driver).
+    #[error("{0}")]
+    Unsupported(String),
+    /// Reported by a container's monitor: the code is Docker's class (125/126/127); the
+    /// message is the monitor's error with its causes, on one line.
     #[error("{message}")]
     StartFailed { code: i32, message: String },
-    #[error("{context}: {source}")]
-    Io { context: String, source: io::Error },
+    #[error("{context}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{context}")]
+    Sys {
+        context: String,
+        #[source]
+        source: nix::Error,
+    },
+    /// A record of the store that does not parse, or a spec without a process.
     #[error("{0}")]
     Corrupt(String),
+    /// A helper process of the engine (a monitor, an exec keeper) went away or reported a
+    /// failure it could only send as text.
     #[error("{0}")]
-    Runtime(String),
-    #[error("{0}")]
-    Image(String),
-    #[error("{0}")]
-    Network(String),
+    Internal(String),
+    #[error(transparent)]
+    Runtime(#[from] six_runtime::Error),
+    #[error(transparent)]
+    Image(#[from] six_image::Error),
+    #[error(transparent)]
+    Network(#[from] six_network::Error),
+    /// What the engine was doing when a lower error happened ("unmounting the rootfs of
+    /// container x"); its kind is its source's.
+    #[error("{context}")]
+    Context {
+        context: String,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {
@@ -50,12 +92,28 @@ impl Error {
             Error::CommandNotFound { .. } => 127,
             Error::NotExecutable { .. } => 126,
             Error::StartFailed { code, .. } => *code,
+            Error::Context { source, .. } => source.exit_code(),
             _ => 125,
+        }
+    }
+
+    /// `self` with what the engine was doing in front: "unmounting the rootfs of x: ...".
+    pub(crate) fn context(self, context: impl Into<String>) -> Error {
+        Error::Context {
+            context: context.into(),
+            source: Box::new(self),
         }
     }
 
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Error {
         Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn sys(context: impl Into<String>, source: nix::Error) -> Error {
+        Error::Sys {
             context: context.into(),
             source,
         }
@@ -85,3 +143,25 @@ impl From<nix::Error> for Error {
         Error::io("system call", io::Error::from(e))
     }
 }
+
+/// An error and its causes on one line, each once, as the CLI prints them:
+/// `format!("{}", Chain(&e))` is "starting container web: container web: cgroup: pids.max:
+/// cannot set 10 for /sys/fs/cgroup/x: Invalid argument (os error 22)". Any error type works
+/// (the registry's, the image store's); it relies on messages not repeating their source.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'a));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+pub(crate) mod tests;

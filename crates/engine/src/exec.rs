@@ -31,10 +31,7 @@ impl Engine {
         if self.store.state(&id)?.status != Status::Running {
             return Err(Error::NotRunning { name: config.name });
         }
-        let container = self
-            .runtime
-            .load(&id)
-            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let container = self.running_container(&id, &config.name)?;
         let mut process = container.spec().process().clone().ok_or_else(|| {
             Error::Corrupt(format!(
                 "container {} has no process in its spec",
@@ -286,7 +283,7 @@ impl Drop for RemoveOnDrop {
 fn receive_fd(socket: RawFd) -> Result<OwnedFd> {
     match crate::exec_keeper::recv_with_fd(socket)? {
         (_, Some(fd)) => Ok(fd),
-        (_, None) => Err(Error::Runtime("the runtime sent no pty master".into())),
+        (_, None) => Err(Error::Internal("the runtime sent no pty master".into())),
     }
 }
 

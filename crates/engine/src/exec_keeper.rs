@@ -68,13 +68,13 @@ pub(crate) fn start(
                     if !detached {
                         reap();
                     }
-                    Err(Error::Runtime(msg.to_owned()))
+                    Err(Error::Internal(msg.to_owned()))
                 }
                 _ => {
                     if !detached {
                         reap();
                     }
-                    Err(Error::Runtime(
+                    Err(Error::Internal(
                         "the exec keeper ended before the process started".into(),
                     ))
                 }
@@ -115,7 +115,7 @@ fn keep(
     // The process is our child, not reaped before the report is sent: its pidfd is its own.
     let result = container
         .exec(opts)
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::Chain(&e).to_string())
         .and_then(|pid| match Pidfd::open(pid) {
             Ok(pidfd) => Ok((pid, pidfd)),
             Err(e) => {

@@ -44,13 +44,7 @@ impl Engine {
         if self.store.state(&id)?.status != Status::Running {
             return Err(Error::NotRunning { name });
         }
-        let container = self
-            .runtime
-            .load(&id)
-            .map_err(|e| Error::Runtime(e.to_string()))?;
-        let infos = container
-            .process_infos()
-            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let infos = self.running_container(&id, &name)?.process_infos()?;
         let titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
             .iter()
             .map(|s| s.to_string())
@@ -88,11 +82,8 @@ impl Engine {
         let (Status::Running, Some(pid)) = (state.status, state.pid) else {
             return Err(Error::NotRunning { name: config.name });
         };
-        let container = self
-            .runtime
-            .load(&id)
-            .map_err(|e| Error::Runtime(e.to_string()))?;
-        let sample = || container.stats().map_err(|e| Error::Runtime(e.to_string()));
+        let container = self.running_container(&id, &config.name)?;
+        let sample = || container.stats().map_err(Error::from);
         let (t0, s0) = (std::time::Instant::now(), sample()?);
         std::thread::sleep(std::time::Duration::from_millis(200));
         let (t1, s1) = (std::time::Instant::now(), sample()?);

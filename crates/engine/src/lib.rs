@@ -12,6 +12,7 @@ mod commit;
 mod create;
 mod engine;
 pub mod error;
+mod error_kind;
 pub mod etc;
 mod exec;
 mod exec_keeper;
@@ -43,7 +44,7 @@ mod volumes;
 mod workdir;
 
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
-pub use error::{Error, Result};
+pub use error::{Chain, Classify, Error, ErrorKind, Result};
 pub use request::{
     ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
 };

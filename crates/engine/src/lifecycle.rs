@@ -68,17 +68,14 @@ impl Engine {
                 return relay(channel, config.request.tty, stdin).map(Some);
             }
             Status::Creating | Status::Removing => {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Conflict(format!(
                     "container {} is being created or removed; try again",
                     config.name
                 )))
             }
             Status::Created | Status::Exited => {}
         }
-        let image = self
-            .images
-            .resolve(&config.image_id)
-            .map_err(|e| Error::Image(e.to_string()))?;
+        let image = self.images.resolve(&config.image_id)?;
         let dir = self.container_dir(&id);
         let me = ProcessId::current();
         self.store.update(&id, |s| {
@@ -86,7 +83,7 @@ impl Engine {
                 s.status,
                 Status::Running | Status::Restarting | Status::Creating
             ) {
-                return Err(Error::Invalid(format!(
+                return Err(Error::Conflict(format!(
                     "container {} is already being started",
                     config.name
                 )));
@@ -97,10 +94,7 @@ impl Engine {
             s.oom_killed = false;
             Ok(())
         })?;
-        let mounted = self
-            .images
-            .mount_rootfs(&image, &dir)
-            .map_err(|e| Error::Image(e.to_string()));
+        let mounted = self.images.mount_rootfs(&image, &dir).map_err(Error::from);
         let spec = mounted.and_then(|_| {
             self.store.update(&id, |s| {
                 s.rootfs_mounted = true;

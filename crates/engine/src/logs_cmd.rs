@@ -21,7 +21,7 @@ impl Engine {
         let id = self.resolve(c)?;
         if self.store.config(&id)?.request.log.driver == LogDriver::None {
             // Docker's words.
-            return Err(Error::Invalid(
+            return Err(Error::Unsupported(
                 "configured logging driver does not support reading".into(),
             ));
         }

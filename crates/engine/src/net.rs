@@ -17,10 +17,6 @@ fn from_mapping(p: &six_network::PortMapping) -> PortSpec {
     p.into()
 }
 
-fn net_err(e: six_network::Error) -> Error {
-    Error::Network(e.to_string())
-}
-
 impl Engine {
     /// Attaches the network namespace of `pid` to `network`, publishing the request's ports
     /// (only on the container's first network). six-network keeps the container's own
@@ -49,9 +45,7 @@ impl Engine {
         let ports: Vec<six_network::PortMapping> =
             config.request.ports.iter().map(to_mapping).collect();
         let netns = PathBuf::from(format!("/proc/{pid}/ns/net"));
-        let a = networks
-            .attach(network, &endpoint, &netns, &ports)
-            .map_err(net_err)?;
+        let a = networks.attach(network, &endpoint, &netns, &ports)?;
         Ok(NetworkState {
             network: network.to_owned(),
             ip: a.ip.to_string(),
@@ -80,10 +74,14 @@ impl Engine {
                     n.detach(network, id)
                 };
                 if let Err(e) = detached {
-                    tracing::debug!("detaching {id} from {network}: {e}");
+                    let error = &e as &dyn std::error::Error;
+                    tracing::debug!(error, "detaching {id} from {network}");
                 }
             }
-            Err(e) => tracing::warn!("detaching {id} from {network}: {e}"),
+            Err(e) => {
+                let error = &e as &dyn std::error::Error;
+                tracing::warn!(error, "detaching {id} from {network}");
+            }
         }
     }
 
@@ -97,7 +95,7 @@ impl Engine {
             _ => return Err(Error::NotRunning { name: config.name }),
         };
         if state.networks.iter().any(|n| n.network == network) {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Conflict(format!(
                 "container {} is already connected to network {network}",
                 config.name
             )));
@@ -117,11 +115,11 @@ impl Engine {
         let state = self.store.state(&id)?;
         if !state.networks.iter().any(|n| n.network == network) {
             let name = self.store.config(&id)?.name;
-            return Err(Error::Invalid(format!(
+            return Err(Error::Conflict(format!(
                 "container {name} is not connected to network {network}"
             )));
         }
-        self.networks()?.detach(network, &id).map_err(net_err)?;
+        self.networks()?.detach(network, &id)?;
         self.store.update(&id, |s| {
             s.networks.retain(|n| n.network != network);
             Ok(())

@@ -46,7 +46,8 @@ impl Engine {
                     .filter(|id| self.store.state(id).is_ok_and(|s| s.monitor.is_some()))
                     .collect();
                 if let Err(e) = n.reconcile(&live) {
-                    tracing::warn!("reconciling networks: {e}");
+                    let error = &e as &dyn std::error::Error;
+                    tracing::warn!(error, "reconciling networks");
                 }
             }
         }
@@ -59,7 +60,8 @@ impl Engine {
     pub(crate) fn delete_runtime_container(&self, id: &str) {
         // The runtime owns its cleanup: recorded, half-made, or only a cgroup left.
         if let Err(e) = self.runtime.purge(id) {
-            tracing::warn!("deleting runtime container {id}: {e}");
+            let error = &e as &dyn std::error::Error;
+            tracing::warn!(error, "deleting runtime container {id}");
         }
     }
 

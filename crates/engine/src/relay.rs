@@ -68,7 +68,7 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
                 }
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => {
-                    return Err(Error::Runtime(
+                    return Err(Error::Internal(
                         "the container's monitor went away before the container ended".into(),
                     ))
                 }

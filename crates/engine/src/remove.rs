@@ -94,7 +94,7 @@ impl Engine {
             }
             if Instant::now() >= deadline {
                 let status = self.store.state(id)?.status;
-                return Err(Error::Invalid(format!(
+                return Err(Error::Conflict(format!(
                     "container {name} is still {status:?} after {}s (another command is working on it); try again",
                     SETTLE.as_secs()
                 )));
@@ -131,7 +131,7 @@ impl Engine {
         let mount = self.rootfs_mount(id);
         if mount.is_mounted() {
             mount.unmount().map_err(|e| {
-                Error::Image(format!("unmounting the rootfs of container {id}: {e}"))
+                Error::from(e).context(format!("unmounting the rootfs of container {id}"))
             })?;
         }
         self.store.remove(id)

@@ -567,7 +567,7 @@ mod tests {
             .err()
             .unwrap();
         assert!(began.elapsed() < std::time::Duration::from_secs(5));
-        let text = e.to_string();
+        let text = crate::Chain(&e).to_string();
         let me = std::process::id();
         assert!(
             text.starts_with(&format!("locking {}: held by pid {me} (", path.display())),

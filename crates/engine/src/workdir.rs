@@ -26,10 +26,13 @@ pub(crate) fn ensure_workdir(spec: &Spec, container: &str) -> Result<()> {
     }
     let _span = tracing::debug_span!("ensure_workdir", cwd = %cwd.display()).entered();
     let failed = |e: nix::Error| {
-        Error::Runtime(format!(
-            "creating the working directory {} in container {container}: {e}",
-            cwd.display()
-        ))
+        Error::sys(
+            format!(
+                "creating the working directory {} in container {container}",
+                cwd.display()
+            ),
+            e,
+        )
     };
     let target = LinuxSyscall
         .open_in_root(root.path(), cwd, Create::Dir)

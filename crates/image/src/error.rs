@@ -3,6 +3,9 @@
 //! from an archive (entry names, link targets, manifest strings, and the tar reader's own
 //! messages, which quote headers) is shown with its control characters escaped (`\u{1b}`),
 //! so an archive cannot write escape sequences to the user's terminal.
+//! A variant that wraps a lower error (`Io`, `Mount`) keeps it as its `source` and does not
+//! repeat its text: a program prints the chain once ("writing /s/x: No space left on device
+//! (os error 28)"), and the CLI escapes what it prints.
 //! This module never decides policy; it only describes failures.
 
 use std::fmt::{self, Display, Write as _};
@@ -13,7 +16,7 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A system call or file operation failed; `context` says which and on what.
-    #[error("{}: {}", Shown(.context), Shown(.source))]
+    #[error("{}", Shown(.context))]
     Io { context: String, source: io::Error },
 
     /// No image matches the name, reference or ID.
@@ -66,7 +69,7 @@ pub enum Error {
     },
 
     /// Mounting or unmounting the overlay rootfs failed.
-    #[error("{}: {}", Shown(.context), .source)]
+    #[error("{}", Shown(.context))]
     Mount { context: String, source: nix::Error },
 }
 
@@ -181,7 +184,7 @@ mod tests {
             "corrupt archive (layer \\u{1b}]0;title\\u{7}a.tar): bad \\u{1b}[31mred\\r\\nline"
         );
         let e = Error::io("creating /x/\u{202e}gpj.exe", io::Error::other("\x1b[2J"));
-        assert_eq!(e.to_string(), "creating /x/\\u{202e}gpj.exe: \\u{1b}[2J");
+        assert_eq!(e.to_string(), "creating /x/\\u{202e}gpj.exe");
         let e = Error::unsafe_entry("a\x1bb", "symlink target \"\x1b\" leads out");
         assert!(!e.to_string().contains('\x1b'), "{e}");
         assert_eq!(

@@ -1,5 +1,8 @@
 //! The one error type of the network crate. Every message is one line a person can act on:
-//! it names the network, container, file or value involved and what was expected.
+//! it names the network, container, file or value involved and what was expected. A variant
+//! that wraps an `io::Error` keeps it as its `source` and does not repeat its text: a program
+//! prints the chain once ("opening network namespace /proc/9/ns/net: No such file or
+//! directory (os error 2)").
 
 use std::io;
 use std::path::PathBuf;
@@ -43,17 +46,17 @@ pub enum Error {
     NotHostAddress { value: String, address: String },
     #[error("host port {0} is already published")]
     PortPublished(String),
-    #[error("host port {port} is in use on the host: {source}")]
+    #[error("host port {port} is in use on the host")]
     PortInUse { port: String, source: io::Error },
     #[error("no free host port left in 49153-65535 for {0}")]
     NoFreePort(String),
     #[error("network {0:?} is internal: it cannot publish ports")]
     InternalPorts(String),
-    #[error("opening network namespace {path}: {source}")]
+    #[error("opening network namespace {path}")]
     Netns { path: PathBuf, source: io::Error },
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Netlink { what: String, source: io::Error },
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io { what: String, source: io::Error },
     #[error("firewall ({backend}): {what}")]
     Firewall { backend: &'static str, what: String },

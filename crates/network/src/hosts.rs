@@ -72,7 +72,8 @@ pub(crate) fn update(networks: &[Network], network: &str, changed: &EndpointReco
     for other in net.endpoints.iter().filter(|e| e.id != changed.id) {
         if let Some(path) = &other.hosts_file {
             if let Err(e) = rewrite(path, &render_for(&other.id, networks)) {
-                tracing::warn!(container = %other.id, "updating its hosts file: {e}");
+                let error = &e as &dyn std::error::Error;
+                tracing::warn!(container = %other.id, error, "updating its hosts file");
             }
         }
     }

@@ -134,7 +134,8 @@ impl Networks {
         let _host = host_lock()?;
         let mut registry = SubnetRegistry::load()?;
         if let Err(e) = crate::reap::reap_dead_stores(&registry) {
-            tracing::warn!("reaping what dead sixdocker stores left: {e}");
+            let error = &e as &dyn std::error::Error;
+            tracing::warn!(error, "reaping what dead sixdocker stores left");
         }
         if let (Some(subnet), Some(gateway)) = (spec.subnet, spec.gateway) {
             check_gateway(&subnet, gateway)?;

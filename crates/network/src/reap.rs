@@ -54,7 +54,8 @@ pub(crate) fn reap_dead_stores(registry: &SubnetRegistry) -> Result<()> {
         if !live && !busy {
             tracing::debug!(bridge = %link.name, "reaping the bridge of a store that is gone");
             if let Err(e) = host.delete_link(link.index) {
-                tracing::warn!(bridge = %link.name, "reaping a dead store's bridge: {e}");
+                let error = &e as &dyn std::error::Error;
+                tracing::warn!(bridge = %link.name, error, "reaping a dead store's bridge");
             }
         }
     }
@@ -64,7 +65,8 @@ pub(crate) fn reap_dead_stores(registry: &SubnetRegistry) -> Result<()> {
         if !live_tags.contains(&tag) {
             tracing::debug!(chain_tag = %tag, "reaping the firewall chains of a store that is gone");
             if let Err(e) = Firewall::new(&tag).remove_chains(&saved) {
-                tracing::warn!(chain_tag = %tag, "reaping a dead store's chains: {e}");
+                let error = &e as &dyn std::error::Error;
+                tracing::warn!(chain_tag = %tag, error, "reaping a dead store's chains");
             }
         }
     }

@@ -2,7 +2,9 @@
 //! on, worded like Docker's where Docker has a message for the case ("manifest for x:y not
 //! found", "no matching manifest for linux/arm64 in the manifest list entries", "pull access
 //! denied for x, repository does not exist or may require 'docker login'"). Text that comes
-//! from a server is shown with its control characters escaped.
+//! from a server is shown with its control characters escaped. A variant that wraps a lower
+//! error (`Io`) keeps it as its `source` and does not repeat its text; `Reference` and
+//! `Store` are the lower error itself (transparent): a program prints the chain once.
 
 use std::fmt::{self, Display};
 
@@ -11,7 +13,7 @@ use crate::reference::ReferenceError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A reference Docker would refuse (Docker's own text).
-    #[error("{0}")]
+    #[error(transparent)]
     Reference(#[from] ReferenceError),
 
     /// The registry cannot be reached: DNS, connection, TLS.
@@ -80,14 +82,14 @@ pub enum Error {
     Invalid { what: String, detail: String },
 
     /// Local files: credentials, certificates.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         context: String,
         source: std::io::Error,
     },
 
     /// The image store refused what was pulled, or could not give what is pushed.
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] six_image::Error),
 
     /// A bad value given by the user (a platform, a registry name).

@@ -51,7 +51,8 @@ impl Drop for Undo {
         }
         if let Some(cg) = self.cgroup.take() {
             if let Err(e) = cg.destroy() {
-                tracing::warn!("removing the cgroup of a failed create: {e}");
+                let error = &e as &dyn std::error::Error;
+                tracing::warn!(error, "removing the cgroup of a failed create");
             }
         }
         if let Some(dir) = self.dir.take() {

@@ -1,5 +1,9 @@
 //! The runtime's error type: one line a person can act on, naming the container, the file or
-//! the value at fault. It never decides what to do about an error; callers do.
+//! the value at fault. A variant that wraps a lower error (an `io::Error`, an errno, a
+//! six-cgroups error) keeps it as its `source` and does not repeat its text: a program
+//! prints the chain once (`sixrun`: "container x: cgroup: pids.max: cannot set 10 for
+//! /sys/fs/cgroup/x: Invalid argument (os error 22)"). It never decides what to do about an
+//! error; callers do.
 
 use std::path::PathBuf;
 
@@ -33,14 +37,14 @@ pub enum Error {
         path: PathBuf,
         msg: String,
     },
-    #[error("{what} {path}: {source}")]
+    #[error("{what} {path}")]
     Io {
         what: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Sys {
         what: String,
         #[source]
@@ -50,7 +54,7 @@ pub enum Error {
     Threaded(u64),
     #[error(transparent)]
     Unsealed(#[from] crate::sealed_exe::SealError),
-    #[error("container {id}: cgroup: {source}")]
+    #[error("container {id}: cgroup")]
     Cgroup {
         id: String,
         #[source]

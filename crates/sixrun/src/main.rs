@@ -48,7 +48,7 @@ fn main() {
     let logger = match Logger::open(cli.log.as_deref(), cli.log_format) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("sixrun: {e}");
+            eprintln!("sixrun: {e:#}");
             std::process::exit(1);
         }
     };
@@ -83,22 +83,10 @@ fn seal_if_entering_a_container() {
     }
 }
 
-/// The error and its causes on one line, skipping a cause its parent already quotes.
+/// The error and its causes on one line, each once: no message repeats its source
+/// (docs/contracts.md, "Errors across crates"), so anyhow's chain is the line.
 fn one_line(e: &anyhow::Error) -> String {
-    let mut out = e.to_string();
-    for cause in e.chain().skip(1) {
-        let text = cause.to_string();
-        // An io::Error's "No such file or directory (os error 2)": its parent quotes the words.
-        let words = match text.rfind(" (os error ") {
-            Some(i) if text.ends_with(')') => &text[..i],
-            _ => &text,
-        };
-        if !out.contains(words) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-    }
-    out
+    format!("{e:#}")
 }
 
 /// The runtime over `--root`. Container cgroups go where runc puts them (an absolute
@@ -156,29 +144,17 @@ fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
 mod tests {
     use super::one_line;
 
-    #[derive(Debug)]
-    struct Quoting(std::io::Error);
-    impl std::fmt::Display for Quoting {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(
-                f,
-                "pids.max: cannot set 5 for /x: No such file or directory"
-            )
-        }
-    }
-    impl std::error::Error for Quoting {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
     #[test]
-    fn a_cause_already_quoted_is_not_repeated() {
-        let e = anyhow::Error::new(Quoting(std::io::Error::from_raw_os_error(libc::ENOENT)))
-            .context("container c1");
+    fn each_cause_is_said_once() {
+        let runtime = six_runtime::Error::Io {
+            what: "reading state",
+            path: "/x/state.json".into(),
+            source: std::io::Error::from_raw_os_error(libc::ENOENT),
+        };
+        let e = anyhow::Error::from(runtime).context("container c1");
         assert_eq!(
             one_line(&e),
-            "container c1: pids.max: cannot set 5 for /x: No such file or directory"
+            "container c1: reading state /x/state.json: No such file or directory (os error 2)"
         );
     }
 }

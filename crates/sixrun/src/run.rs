@@ -61,7 +61,8 @@ pub fn run(rt: &Runtime, a: &RunArgs, logger: &Logger) -> anyhow::Result<i32> {
     }?;
     if !a.keep {
         if let Err(e) = c.delete(true) {
-            logger.warn(&format!("deleting container {}: {e}", c.id()));
+            let e = anyhow::Error::from(e);
+            logger.warn(&format!("deleting container {}: {e:#}", c.id()));
         }
     }
     Ok(code)

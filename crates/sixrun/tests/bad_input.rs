@@ -149,3 +149,25 @@ fn errors_go_to_the_log_file_as_json() {
     assert!(v["msg"].as_str().unwrap().contains("missing"));
     assert!(v["time"].as_str().is_some());
 }
+
+/// A limit the kernel refuses: one line naming the container, the file and the value, and
+/// the kernel's words once (the runtime's error wraps six-cgroups', which wraps the errno;
+/// each is printed once, never quoted again by the error above it).
+#[test]
+fn a_limit_the_kernel_refuses_names_each_cause_once() {
+    let b = bundle(&["true"], |c| {
+        c["linux"]["resources"]["cpu"] = serde_json::json!({"cpus": "9999"})
+    });
+    let s = Sixrun::new();
+    let id = s.new_id("cpus");
+    let line = s.fails(&["create", "--bundle", b.path().to_str().unwrap(), &id]);
+    let want = format!("container {id}: cgroup: cpuset.cpus: cannot set 9999 for /sys/fs/cgroup/");
+    let Some((_, dir_and_causes)) = line.split_once(&want) else {
+        panic!("{line:?} lacks {want:?}")
+    };
+    // "<dir>: <the kernel's words> (os error N)": the errno once, after the directory.
+    let causes: Vec<&str> = dir_and_causes.split(": ").collect();
+    assert_eq!(causes.len(), 2, "each cause once: {line:?}");
+    assert!(causes[1].contains("(os error "), "{line:?}");
+    s.assert_gone(&id, None, b.path());
+}

@@ -23,6 +23,17 @@ pub use cgroup::{cgroup_mount_points, own_cgroup, own_cgroup_in, TestCgroupPath}
 /// Where Debian's busybox-static puts its binary.
 pub const BUSYBOX: &str = "/bin/busybox";
 
+/// An error and its causes on one line, as the CLIs print them ("a: b: c"): library errors
+/// do not repeat their source in their message, so a test that looks for the errno text
+/// looks here.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let links = std::iter::successors(Some(e), |e| e.source());
+    links
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 /// Panics with a clear message unless the test runs as root (integration tests need it).
 pub fn require_root() {
     // SAFETY: geteuid has no preconditions.

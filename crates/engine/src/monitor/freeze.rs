@@ -30,7 +30,9 @@ impl Monitor<'_> {
         set_send_timeout(fd, Duration::from_secs(5));
         if self.freezers.is_empty() {
             if let Err(e) = r.container.pause() {
-                let why = format!("freezing container {}: {e}", self.config.name);
+                let e = crate::Error::from(e)
+                    .context(format!("freezing container {}", self.config.name));
+                let why = crate::Chain(&e).to_string();
                 let _ = attach::send(fd, &Message::Failed(1, why));
                 return;
             }
@@ -59,7 +61,8 @@ impl Monitor<'_> {
         let holder = self.freezers.remove(i);
         if self.freezers.is_empty() {
             if let Err(e) = r.container.resume() {
-                tracing::warn!("thawing container {}: {e}", self.id);
+                let error = &e as &dyn std::error::Error;
+                tracing::warn!(error, "thawing container {}", self.id);
             }
         }
         if reply {

@@ -69,7 +69,7 @@ impl Engine {
         match attach::recv(cli_end.as_raw_fd(), &mut buf) {
             Ok(Some(Message::Started(_))) => Ok(cli_end),
             Ok(Some(Message::Failed(code, message))) => Err(Error::StartFailed { code, message }),
-            Ok(_) => Err(Error::Runtime(format!(
+            Ok(_) => Err(Error::Internal(format!(
                 "the monitor of container {id} ended before the container started"
             ))),
             Err(e) => Err(Error::io(
@@ -219,7 +219,7 @@ impl Monitor<'_> {
             let mut running = match self.start_once() {
                 Ok(r) => r,
                 Err(e) => {
-                    self.finish(e.exit_code(), Some(e.to_string()));
+                    self.finish(e.exit_code(), Some(crate::Chain(&e).to_string()));
                     return 0;
                 }
             };
@@ -282,7 +282,10 @@ impl Monitor<'_> {
             return;
         }
         let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let text = format!("output since {since} is missing from the log: {e}");
+        let text = format!(
+            "output since {since} is missing from the log: {}",
+            crate::Chain(&e)
+        );
         let _ = self.engine.store.update(self.id, |s| {
             s.log_error = Some(text);
             Ok(())

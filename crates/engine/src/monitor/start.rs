@@ -49,11 +49,7 @@ impl Monitor<'_> {
             err = Some(err_r);
             child_ends = vec![stdin_child, out_w, err_w];
         }
-        let mut container = self
-            .engine
-            .runtime
-            .create(self.id, opts)
-            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let mut container = self.engine.runtime.create(self.id, opts)?;
         drop(child_ends);
         let pid = container.pid().unwrap_or(0);
         // Our child, not reaped yet: the pidfd is the init's own.
@@ -90,10 +86,7 @@ impl Monitor<'_> {
         };
         let started = self.attach_network(&mut running).and_then(|()| {
             let _s = tracing::debug_span!("runtime_start").entered();
-            running
-                .container
-                .start()
-                .map_err(|e| Error::Runtime(e.to_string()))
+            running.container.start().map_err(Error::from)
         });
         if let Err(e) = started {
             self.end_incarnation(&running, false);
@@ -142,7 +135,8 @@ impl Monitor<'_> {
     pub(super) fn end_incarnation(&self, r: &Running, init_reaped: bool) {
         let _s = tracing::debug_span!("cleanup").entered();
         if let Err(e) = r.container.delete(true) {
-            tracing::warn!("deleting runtime container {}: {e}", self.id);
+            let error = &e as &dyn std::error::Error;
+            tracing::warn!(error, "deleting runtime container {}", self.id);
         }
         let mut networks: Vec<String> = r.network.iter().map(|n| n.network.clone()).collect();
         // Networks joined later with `network connect`.

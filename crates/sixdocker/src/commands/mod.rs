@@ -15,7 +15,7 @@ mod system;
 use std::fmt;
 
 use crate::cli::{Cli, Command, SystemCommand};
-use six_engine::{Engine, EngineOptions};
+use six_engine::{Chain, Engine, EngineOptions};
 
 /// A failed command: the one line to print and Docker's exit code for it.
 #[derive(Debug)]
@@ -30,7 +30,7 @@ impl Failure {
     pub fn of_run(e: six_engine::Error) -> Failure {
         Failure {
             code: e.exit_code(),
-            message: e.to_string(),
+            message: Chain(&e).to_string(),
         }
     }
 
@@ -38,18 +38,25 @@ impl Failure {
     /// found, 1 for anything else (as Docker's; only `run` and `create` use 125).
     pub fn of_command(e: six_engine::Error) -> Failure {
         match e.exit_code() {
-            125 => Failure::other(e),
+            125 => Failure::of_error(&e),
             code => Failure {
                 code,
-                message: e.to_string(),
+                message: Chain(&e).to_string(),
             },
         }
     }
 
-    /// A failure of any other command: exit 1, as Docker's CLI.
-    pub fn other(e: impl fmt::Display) -> Failure {
+    /// A failed command's error, from any crate: the error and each of its causes once, on
+    /// one line ("unmounting the rootfs of container x: unmounting /r/x/rootfs: EBUSY: ...");
+    /// exit 1, as Docker's CLI.
+    pub fn of_error(e: &dyn std::error::Error) -> Failure {
+        Failure::other(Chain(e).to_string())
+    }
+
+    /// A failure of any other command, said in our own words: exit 1, as Docker's CLI.
+    pub fn other(message: impl Into<String>) -> Failure {
         Failure {
-            message: e.to_string(),
+            message: message.into(),
             code: 1,
         }
     }
@@ -65,19 +72,19 @@ impl Failure {
 
 impl From<six_engine::Error> for Failure {
     fn from(e: six_engine::Error) -> Failure {
-        Failure::other(e)
+        Failure::of_error(&e)
     }
 }
 
 impl From<six_image::Error> for Failure {
     fn from(e: six_image::Error) -> Failure {
-        Failure::other(e)
+        Failure::of_error(&e)
     }
 }
 
 impl From<six_network::Error> for Failure {
     fn from(e: six_network::Error) -> Failure {
-        Failure::other(e)
+        Failure::of_error(&e)
     }
 }
 
@@ -188,7 +195,7 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Engine::open(EngineOptions::new(Some(cli.root), Some(cli.runroot))).map_err(|e| {
             match run_like {
                 true => Failure::of_run(e),
-                false => Failure::other(e),
+                false => Failure::of_error(&e),
             }
         })?;
     match cli.command {

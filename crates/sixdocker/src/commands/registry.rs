@@ -13,12 +13,12 @@ use crate::output::transfer::TransferView;
 
 impl From<six_registry::Error> for Failure {
     fn from(e: six_registry::Error) -> Failure {
-        Failure::other(e)
+        Failure::of_error(&e)
     }
 }
 
 pub fn pull(engine: &Engine, args: PullArgs) -> Outcome {
-    let reference = Reference::parse(&args.name).map_err(Failure::other)?;
+    let reference = Reference::parse(&args.name).map_err(|e| Failure::of_error(&e))?;
     let view = TransferView::for_stdout(args.quiet);
     if !args.all_tags && reference.tag().is_none() && reference.digest().is_none() {
         view.line("Using default tag: latest");
@@ -61,7 +61,7 @@ pub fn image_for_run(
     match engine.image_for_run(name, policy, platform, before, &view) {
         Ok(RunImage::Local(_)) => Ok(()),
         Ok(RunImage::Pulled(_)) => Ok(()),
-        Err(e) => Err(Failure::usage(e.to_string())),
+        Err(e) => Err(Failure::usage(six_engine::Chain(&e).to_string())),
     }
 }
 
