@@ -216,17 +216,26 @@ fn v1_create_fills_cpuset_and_set_writes_limits() {
 }
 
 #[test]
-fn device_rules_render_like_the_kernel_wants() {
-    let rule = |j: &str| v1::device_rule(&serde_json::from_str(j).unwrap());
-    assert_eq!(
-        rule(r#"{"allow": true, "type": "b", "major": 8, "minor": -1, "access": "r"}"#).unwrap(),
-        "b 8:* r"
-    );
-    assert_eq!(rule(r#"{"allow": true}"#).unwrap(), "a *:* rwm");
-    let e = rule(r#"{"allow": true, "type": "c", "access": "rwx"}"#)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("rwx") && e.contains("rwm"), "{e}");
+fn v1_device_rules_write_only_the_difference_from_devices_list() {
+    let (t, h) = fake_v1();
+    let cg = Cgroup::new(&h, Some("/d"), &Nesting::below_own(), "d").unwrap();
+    cg.create().unwrap();
+    let dir = t.path().join("devices/d");
+    fs::write(dir.join("devices.list"), "c 1:3 rwm\nc 1:5 rwm\n").unwrap();
+    let set = |json: &str| cg.set(&resources(&format!(r#"{{"devices": {json}}}"#)));
+    // What the cgroup already allows: not one write.
+    set(r#"[{"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 1, "minor": 5, "access": "mrw"},
+            {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]"#)
+    .unwrap();
+    assert!(!dir.join("devices.deny").exists() && !dir.join("devices.allow").exists());
+    // One device less: one deny, and never the deny-all that would cut /dev/null off too.
+    set(r#"[{"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]"#)
+    .unwrap();
+    assert_eq!(read(&dir.join("devices.deny")), "c 1:5 rwm");
+    assert!(!dir.join("devices.allow").exists());
+    cg.destroy().unwrap();
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Device access rules on cgroup v2, where there is no devices.allow: the kernel asks a
 //! BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup. This file generates that
-//! program from OCI rules (the last matching rule decides, as in crun; no rule matching
-//! means allowed, as in a new v1 cgroup below the root), loads it, attaches it and
+//! program from OCI rules (read as on v1, `device_rules.rs`; then the last matching rule
+//! decides, as in crun; no rule matching means allowed, as in a new v1 cgroup below the
+//! root), loads it, attaches it and
 //! detaches the programs it replaces. It never touches v1 files.
 
 use std::fs::File;
@@ -12,6 +13,7 @@ use std::path::Path;
 use oci_spec::runtime::LinuxDeviceCgroup;
 
 use crate::cgroup::Cgroup;
+use crate::device_rules::DeviceRules;
 use crate::error::{Error, Result};
 
 /// One eBPF instruction (struct bpf_insn).
@@ -179,7 +181,8 @@ pub fn attach_device_filter(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<(
             source,
         }
     };
-    let insns = program(rules)?;
+    // Read as runc reads them (rwa is rw, no holes in wildcards), then with nothing redundant.
+    let insns = program(&DeviceRules::from_oci(rules)?.to_oci())?;
     let cgroup = File::open(dir).map_err(fail("opening the cgroup for"))?;
     let old = sys::query(&cgroup).map_err(fail("listing the programs before"))?;
     let prog = sys::load(&insns).map_err(fail("loading"))?;

@@ -55,6 +55,18 @@ pub enum Error {
         expected: &'static str,
     },
 
+    /// A device rule (`index` in the list given) that cannot be applied as written.
+    #[error("device rule {index} (linux.resources.devices[{index}]): {reason}")]
+    BadDeviceRule { index: usize, reason: String },
+
+    /// After the writes, a v1 devices cgroup allows something other than the rules say.
+    #[error("{}: devices.list shows {shows:?} after the writes, expected {expected:?}", dir.display())]
+    DevicesMismatch {
+        dir: PathBuf,
+        shows: String,
+        expected: String,
+    },
+
     #[error("timed out after {waited_ms} ms waiting for {} to become {state}", dir.display())]
     Timeout {
         dir: PathBuf,

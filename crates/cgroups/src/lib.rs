@@ -18,6 +18,7 @@
 //! ```
 
 mod cgroup;
+mod device_rules;
 mod devices_bpf;
 mod error;
 mod files;

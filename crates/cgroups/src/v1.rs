@@ -7,6 +7,7 @@ use std::path::Path;
 use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxDeviceCgroup, LinuxMemory, LinuxResources};
 
 use crate::cgroup::{Cgroup, Stats};
+use crate::device_rules::DeviceRules;
 use crate::error::{Error, Result};
 use crate::files;
 
@@ -22,15 +23,7 @@ pub(crate) fn set(cg: &Cgroup, r: &LinuxResources) -> Result<()> {
         cg.write(dir, "pids.max", &pids_max(p.limit()))?;
     }
     if let Some(rules) = r.devices() {
-        let dir = need(cg, "devices")?;
-        for rule in rules {
-            let file = if rule.allow() {
-                "devices.allow"
-            } else {
-                "devices.deny"
-            };
-            cg.write(dir, file, &device_rule(rule)?)?;
-        }
+        set_devices(cg, need(cg, "devices")?, rules)?;
     }
     if let Some(b) = r.block_io() {
         set_blkio(cg, b)?;
@@ -219,40 +212,63 @@ pub(crate) fn pids_max(limit: i64) -> String {
     }
 }
 
-/// "c 1:3 rwm" from an OCI device rule; a missing type, major or minor is a wildcard.
-pub(crate) fn device_rule(rule: &LinuxDeviceCgroup) -> Result<String> {
-    let num = |n: Option<i64>| match n {
-        Some(n) if n >= 0 => n.to_string(),
-        _ => "*".into(),
+/// Takes the devices cgroup `dir` from what its devices.list allows to what `rules` say,
+/// with the fewest writes (`device_rules.rs`), then checks the kernel agrees, as runc does.
+/// No rules change nothing (as on v2).
+fn set_devices(cg: &Cgroup, dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<()> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let target = DeviceRules::from_oci(rules)?;
+    let now = devices_now(cg, dir)?;
+    for w in now.transition(&target) {
+        let file = if w.allow {
+            "devices.allow"
+        } else {
+            "devices.deny"
+        };
+        cg.write(dir, file, &w.line)?;
+    }
+    if cg.fake {
+        return Ok(());
+    }
+    // An allow-all cgroup's exceptions cannot be read back: only its mode can be checked.
+    let after = devices_now(cg, dir)?;
+    let agrees = if target.default_allow {
+        after.default_allow
+    } else {
+        after == target
     };
-    let access = rule.access().clone().unwrap_or_else(|| "rwm".into());
-    if access.is_empty() || !access.chars().all(|c| "rwm".contains(c)) {
-        return Err(Error::BadValue {
-            what: "device rule access",
-            value: access,
-            expected: "letters from \"rwm\"",
+    if !agrees {
+        return Err(Error::DevicesMismatch {
+            dir: dir.to_path_buf(),
+            shows: files::read(dir, "devices.list")?.replace('\n', ", "),
+            expected: DeviceRules::default()
+                .transition(&target)
+                .iter()
+                .filter(|w| w.allow)
+                .map(|w| w.line.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
-    let typ = rule
-        .typ()
-        .map(|t| t.as_str().to_owned())
-        .unwrap_or_else(|| "a".into());
-    if typ == "a" {
-        return Ok(format!("a *:* {access}"));
-    }
-    let typ = if typ == "u" { "c".into() } else { typ };
-    if typ == "p" {
-        return Err(Error::BadValue {
-            what: "device rule type",
-            value: typ,
-            expected: "a, b or c (the kernel filters no FIFOs)",
+    Ok(())
+}
+
+/// What `dir`'s devices.list allows; on a fake tree without one, a fresh cgroup's allow-all.
+fn devices_now(cg: &Cgroup, dir: &Path) -> Result<DeviceRules> {
+    if cg.fake && !files::exists(dir, "devices.list") {
+        return Ok(DeviceRules {
+            default_allow: true,
+            ..Default::default()
         });
     }
-    Ok(format!(
-        "{typ} {}:{} {access}",
-        num(rule.major()),
-        num(rule.minor())
-    ))
+    let text = files::read(dir, "devices.list")?;
+    DeviceRules::from_list(&text).map_err(|_| Error::Parse {
+        path: dir.join("devices.list"),
+        content: text,
+        expected: "lines such as \"c 1:3 rwm\"",
+    })
 }
 
 fn set_blkio(cg: &Cgroup, b: &LinuxBlockIo) -> Result<()> {

@@ -125,7 +125,10 @@ impl Classify for six_cgroups::Error {
         use six_cgroups::Error as E;
         match self {
             // A limit this host cannot apply as given.
-            E::BadPath { .. } | E::BadValue { .. } | E::Unsupported { .. } => InvalidArgument,
+            E::BadPath { .. }
+            | E::BadValue { .. }
+            | E::BadDeviceRule { .. }
+            | E::Unsupported { .. } => InvalidArgument,
             E::Write { .. }
             | E::Read { .. }
             | E::Parse { .. }
@@ -134,7 +137,8 @@ impl Classify for six_cgroups::Error {
             | E::Join { .. }
             | E::NoHierarchy
             | E::Timeout { .. }
-            | E::DeviceFilter { .. } => Internal,
+            | E::DeviceFilter { .. }
+            | E::DevicesMismatch { .. } => Internal,
         }
     }
 }

@@ -202,12 +202,18 @@ impl Container {
         dir.write(&rec)
     }
 
+    /// New limits from `r`. Device rules in `r` are ignored: the container's own (from its
+    /// config, with the defaults) are applied again, as runc does, which writes nothing when
+    /// the cgroup already has them, so no device is ever denied or allowed in between.
     pub fn update(&self, r: &LinuxResources) -> Result<()> {
         let _dir = self.lock()?;
         if self.status() == Status::Stopped {
             return Err(self.wrong(Status::Stopped, "cannot update a stopped container"));
         }
-        self.cgroup()?.set(r).map_err(self.cg_err())
+        let mut r = r.clone();
+        let linux = self.rec.config.linux().clone().unwrap_or_default();
+        r.set_devices(crate::devices::resources_for(&linux).devices().clone());
+        self.cgroup()?.set(&r).map_err(self.cg_err())
     }
 
     /// Pids of every process in the container's cgroup.

@@ -1,7 +1,7 @@
 //! The device rules a container's devices cgroup gets, as runc builds them: the spec's
 //! `linux.resources.devices` (deny-all when there are none), then the devices every container
-//! may use (null, zero, full, random, urandom, tty, ptmx, pts, tun, and mknod of anything),
-//! then one allow rule per `linux.devices` node.
+//! may use (null, zero, full, random, urandom, tty, ptmx, pts, tun, and mknod of anything).
+//! A `linux.devices` node is only created: it is usable only if a rule allows it (runc).
 //!
 //! It only computes `LinuxResources`; six-cgroups writes them.
 
@@ -45,18 +45,6 @@ pub fn resources_for(linux: &Linux) -> LinuxResources {
         rules.push(rule(false, "a", None, None, "rwm"));
     }
     rules.extend(default_rules());
-    for d in linux.devices().iter().flatten() {
-        let typ = match serde_json::to_value(d.typ())
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-        {
-            Some(t) if t == "p" => continue, // a fifo is not a device the cgroup knows
-            Some(t) if t == "u" => "c".to_owned(),
-            Some(t) => t,
-            None => continue,
-        };
-        rules.push(rule(true, &typ, Some(d.major()), Some(d.minor()), "rwm"));
-    }
     r.set_devices(Some(rules));
     r
 }
@@ -66,7 +54,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spec_rules_come_first_then_defaults_then_spec_devices() {
+    fn spec_rules_come_first_then_defaults_and_spec_devices_add_none() {
         let linux: Linux = serde_json::from_value(serde_json::json!({
             "resources": {"devices": [{"allow": false, "access": "rwm"}]},
             "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
@@ -74,9 +62,7 @@ mod tests {
         .unwrap();
         let rules = resources_for(&linux).devices().clone().unwrap();
         assert!(!rules[0].allow());
-        assert_eq!(rules.len(), 1 + default_rules().len() + 1);
-        let last = rules.last().unwrap();
-        assert_eq!((last.major(), last.minor()), (Some(10), Some(229)));
+        assert_eq!(rules[1..], default_rules()[..]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `update`: new resource limits for a running container, from `--resources FILE|-` (OCI
 //! linux.resources JSON) and/or runc's individual flags, which override the file's values.
+//! Device rules in the file are ignored: the container's own are applied again, as runc does.
 
 use std::io::Read;
 

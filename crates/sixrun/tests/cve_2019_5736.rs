@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -30,27 +30,6 @@ fn wait_for(path: &Path, secs: u64) {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// The runtime under attack: RUNC's binary, else this build's sixrun.
-fn runtime_binary() -> PathBuf {
-    match std::env::var_os("RUNC") {
-        Some(r) => which(Path::new(&r)),
-        None => PathBuf::from(SIXRUN),
-    }
-}
-
-fn which(p: &Path) -> PathBuf {
-    if p.components().count() > 1 {
-        return p.to_path_buf();
-    }
-    std::env::var_os("PATH")
-        .and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|d| d.join(p))
-                .find(|c| c.is_file())
-        })
-        .unwrap_or_else(|| p.to_path_buf())
 }
 
 /// Runs the attack against a copy of the runtime at `bin` (state under `root`) and asserts the

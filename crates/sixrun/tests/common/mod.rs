@@ -168,6 +168,39 @@ impl Sixrun {
     }
 }
 
+/// The runtime binary under test: `RUNC` (a path, or a name looked up in PATH) when set,
+/// so that a test can prove it holds for runc too; else this build's sixrun.
+pub fn runtime_binary() -> PathBuf {
+    match std::env::var_os("RUNC") {
+        Some(r) => which(Path::new(&r)),
+        None => PathBuf::from(SIXRUN),
+    }
+}
+
+fn which(p: &Path) -> PathBuf {
+    if p.components().count() > 1 {
+        return p.to_path_buf();
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(p))
+                .find(|c| c.is_file())
+        })
+        .unwrap_or_else(|| p.to_path_buf())
+}
+
+impl Sixrun {
+    /// The runtime under test (`runtime_binary`) with its own state root.
+    pub fn under_test() -> Sixrun {
+        let root = tempfile::Builder::new()
+            .prefix("sixrun-t-")
+            .tempdir()
+            .unwrap();
+        Sixrun::using(&runtime_binary(), root)
+    }
+}
+
 /// Alive and not a zombie.
 pub fn is_running(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
