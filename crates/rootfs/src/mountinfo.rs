@@ -1,8 +1,10 @@
-//! Reading `/proc/self/mountinfo` text: which mount holds a path, and whether it is shared.
+//! Reading `/proc/self/mountinfo` text: which mount holds a path, whether it is shared, and
+//! what filesystem (and which part of it) each mount shows.
 //!
-//! Used once, to make the rootfs's parent mount private when `/` was not made private (or
-//! slave) recursively: a bind under a shared parent would propagate to the host, and
-//! `pivot_root` refuses a shared parent. It parses text; it never calls the kernel.
+//! Used to make the rootfs's parent mount private when `/` was not made private (or slave)
+//! recursively (a bind under a shared parent would propagate to the host, and `pivot_root`
+//! refuses a shared parent), and with `--no-pivot` to find the host's whole proc and sysfs
+//! mounts (`pivot.rs`). It parses text; it never calls the kernel.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +14,10 @@ pub struct MountEntry {
     pub mount_point: PathBuf,
     /// Has a `shared:N` optional field.
     pub shared: bool,
+    /// The directory of the filesystem this mount shows (`/`: the whole filesystem).
+    pub root: PathBuf,
+    /// The filesystem type (`proc`, `sysfs`, `ext4`, ...).
+    pub fstype: String,
 }
 
 /// Parses mountinfo text; malformed lines are skipped.
@@ -28,6 +34,8 @@ pub fn parse(text: &str) -> Vec<MountEntry> {
             Some(MountEntry {
                 mount_point: PathBuf::from(mount_point),
                 shared,
+                root: PathBuf::from(unescape(fields.get(3)?)),
+                fstype: unescape(fields.get(separator + 1)?),
             })
         })
         .collect()
@@ -88,6 +96,11 @@ mod tests {
         assert_eq!(m.len(), 3);
         assert!(m[0].shared && !m[1].shared && m[2].shared);
         assert_eq!(m[2].mount_point, Path::new("/tmp/my dir"));
+        assert_eq!(
+            (m[0].root.as_path(), m[0].fstype.as_str()),
+            (Path::new("/"), "ext4")
+        );
+        assert_eq!(m[1].fstype, "tmpfs");
     }
 
     #[test]

@@ -180,6 +180,60 @@ fn pivot_root_sequence() {
 }
 
 #[test]
+fn no_pivot_hides_the_hosts_proc_and_sysfs_before_moving_the_root() {
+    let s = spec(serde_json::json!({}));
+    // The host's /proc and /sys (whole), a bind of part of a proc (skipped), the container's
+    // own proc and sysfs inside the rootfs (skipped), a tmpfs (skipped), and a second sysfs
+    // whose unmount is refused (covered instead).
+    let sys = RecordingSyscall::new()
+        .with_mountinfo(
+            "22 1 0:21 / / rw - ext4 /dev/vda rw
+23 22 0:5 / /proc rw,nosuid - proc proc rw
+24 22 0:6 / /sys rw - sysfs sysfs rw
+25 22 0:5 /sys /run/procsys rw - proc proc rw
+26 22 0:7 / /b/rootfs/proc rw - proc proc rw
+27 22 0:6 / /b/rootfs/sys rw - sysfs sysfs rw
+28 22 0:8 / /tmp rw - tmpfs tmpfs rw
+29 22 0:6 / /run/sys2 rw - sysfs sysfs rw
+",
+        )
+        .fail_once(
+            |c| matches!(c, Call::Umount2 { target, .. } if target == Path::new("/run/sys2")),
+            Errno::EPERM,
+        );
+    let mut plan = RootfsPlan::new(&s, Path::new(ROOT));
+    plan.no_pivot = true;
+    pivot(&plan, &sys).unwrap();
+    let slave = MsFlags::MS_SLAVE | MsFlags::MS_REC;
+    let detach = |at: &str| Call::Umount2 {
+        target: at.into(),
+        flags: MntFlags::MNT_DETACH,
+    };
+    assert_eq!(
+        sys.calls(),
+        [
+            mount(None, "/proc", None, slave, None),
+            detach("/proc"),
+            mount(None, "/sys", None, slave, None),
+            detach("/sys"),
+            mount(None, "/run/sys2", None, slave, None),
+            detach("/run/sys2"),
+            mount(
+                Some("tmpfs"),
+                "/run/sys2",
+                Some("tmpfs"),
+                MsFlags::empty(),
+                None
+            ),
+            Call::Chdir(ROOT.into()),
+            mount(Some(ROOT), "/", None, MsFlags::MS_MOVE, None),
+            Call::Chroot(".".into()),
+            Call::Chdir("/".into()),
+        ]
+    );
+}
+
+#[test]
 fn no_pivot_moves_the_root_and_chroots() {
     let s = spec(serde_json::json!({}));
     let sys = RecordingSyscall::new();
