@@ -2,6 +2,9 @@
 //! symlink in the rootfs onto /proc or below it is refused with one line naming where it
 //! leads, exactly as the same mount spelt `/proc/...` is; nothing is mounted over /proc and
 //! nothing is left behind. Ordinary binds through symlinks still work.
+//!
+//! The tests that end in `_as_runc` hold for runc 1.1.5 too:
+//! `RUNC=runc cargo test -p sixrun --test proc_mounts as_runc`.
 
 mod common;
 
@@ -119,4 +122,77 @@ fn proc_is_never_mounted_through_a_symlink() {
     assert!(line.contains("mount /proc (type proc"), "{line}");
     assert!(line.contains("not through a symlink"), "{line}");
     s.assert_gone(&id, None, b.path());
+}
+
+/// Replaces the rootfs directory `name` with a symlink to a new directory `name-real`.
+fn dir_as_symlink(b: &Bundle, name: &str) {
+    let dir = b.rootfs().join(name);
+    if dir.exists() {
+        std::fs::remove_dir(&dir).unwrap();
+    }
+    std::fs::create_dir(b.rootfs().join(format!("{name}-real"))).unwrap();
+    symlink(format!("{name}-real"), &dir).unwrap();
+}
+
+#[test]
+fn proc_and_sysfs_on_a_symlink_are_refused_as_runc() {
+    let s = Sixrun::under_test();
+    // sysfs with a network namespace (a new sysfs) and without (a bind of the host's /sys).
+    for (dir, fstype, netns) in [
+        ("proc", "proc", true),
+        ("sys", "sysfs", true),
+        ("sys", "sysfs", false),
+    ] {
+        let b = bundle(&["sh", "-c", "touch /ran"], |c| {
+            c["root"]["readonly"] = false.into();
+            if !netns {
+                let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
+                ns.retain(|n| n["type"] != "network");
+            }
+        });
+        dir_as_symlink(&b, dir);
+        let id = s.new_id("kfslink");
+        let line = s.fails(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
+        assert!(
+            line.contains(fstype) && line.contains(&format!("/{dir}")),
+            "{line}"
+        );
+        assert!(!b.rootfs().join("ran").exists(), "it ran: {line}");
+        let real = b.rootfs().join(format!("{dir}-real"));
+        assert_eq!(
+            std::fs::read_dir(&real).unwrap().count(),
+            0,
+            "{fstype} went through the link"
+        );
+    }
+}
+
+#[test]
+fn masked_and_read_only_paths_through_symlinks_act_inside_the_container_as_runc() {
+    // runc 1.1.5 masks and remounts where such a path leads, inside the container's root
+    // (after the switch of root), never on the host.
+    let s = Sixrun::under_test();
+    let b = bundle(
+        &["sh", "-c", "echo masked=$(cat /etc/secret); touch /data/x 2>/dev/null || echo data-read-only; touch /etc/y && echo etc-writable"],
+        |c| {
+            c["root"]["readonly"] = false.into();
+            c["linux"]["maskedPaths"].as_array_mut().unwrap().push("/evilfile".into());
+            c["linux"]["readonlyPaths"].as_array_mut().unwrap().push("/evilro".into());
+        },
+    );
+    std::fs::write(b.rootfs().join("etc/secret"), "secret").unwrap();
+    std::fs::create_dir(b.rootfs().join("data")).unwrap();
+    symlink("/etc/secret", b.rootfs().join("evilfile")).unwrap();
+    symlink("../data", b.rootfs().join("evilro")).unwrap();
+    let id = s.new_id("masklink");
+    let out = s.ok(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>().join(" "),
+        "masked= data-read-only etc-writable"
+    );
+    assert_eq!(
+        std::fs::read_to_string(b.rootfs().join("etc/secret")).unwrap(),
+        "secret"
+    );
+    assert!(!b.rootfs().join("data/x").exists());
 }
