@@ -6,7 +6,7 @@ use oci_spec::runtime::Spec;
 
 use crate::command::find_program;
 use crate::engine::{Engine, DEFAULT_IMAGE};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::record::{ContainerConfig, Status};
 use crate::request::RunRequest;
 use crate::spec::{self, ImageDefaults, SpecInput};
@@ -86,6 +86,7 @@ impl Engine {
             }
         }
         let dir = self.container_dir(&id);
+        let mut made_dirs = crate::volume_dirs::MadeDirs::default();
         let built = (|| {
             let mount = {
                 let _s = tracing::debug_span!("mount_rootfs").entered();
@@ -97,6 +98,8 @@ impl Engine {
             })?;
             crate::test_hook::pause_point("rootfs-mounted");
             crate::volumes::check_destinations(&mount.merged, &req.volumes, &image_name)?;
+            // Checked, recorded: now the bind sources that are missing (undone on failure).
+            made_dirs = crate::volume_dirs::make(&req.volumes)?;
             let _s = tracing::debug_span!("build_spec").entered();
             let hostname = spec::default_hostname(req, &id);
             let etc = crate::etc::write_files(&dir, &hostname, &req.network)?;
@@ -130,6 +133,7 @@ impl Engine {
             Ok(b) => b,
             Err(e) => {
                 self.discard(&id);
+                made_dirs.undo();
                 return Err(e);
             }
         };
@@ -144,6 +148,7 @@ impl Engine {
             .and_then(|()| write_atomic(&dir.join("container.json"), &config, Durable::Yes));
         if let Err(e) = written {
             self.discard(&id);
+            made_dirs.undo();
             return Err(e);
         }
         Ok(Prepared {
@@ -203,12 +208,6 @@ impl Engine {
         }
         if let NetworkMode::Named(n) = &req.network {
             self.networks()?.inspect(n)?;
-        }
-        for v in &req.volumes {
-            if !v.host.exists() {
-                std::fs::create_dir_all(&v.host)
-                    .at("creating the volume's host directory", &v.host)?;
-            }
         }
         Ok(())
     }

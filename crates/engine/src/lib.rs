@@ -40,6 +40,7 @@ pub mod test_hook;
 pub mod tty;
 pub mod types;
 mod user;
+mod volume_dirs;
 mod volumes;
 mod workdir;
 

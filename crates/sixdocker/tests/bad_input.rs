@@ -75,3 +75,36 @@ fn a_workdir_that_is_a_file_is_refused_and_a_symlink_cannot_lead_out() {
         "--rm leaves nothing even when the workdir failed"
     );
 }
+
+#[test]
+fn a_refused_run_makes_no_volume_directory_on_the_host() {
+    let sb = Sandbox::new();
+    let missing = sb.dir.path().join("made/by/run");
+    let volume = format!("{}:/data", missing.display());
+    // An image that does not exist (and is not pulled): refused before anything is made.
+    let ran = sb.run([
+        "run",
+        "--pull",
+        "never",
+        "-v",
+        &volume,
+        "no-such-image-here",
+        "true",
+    ]);
+    assert_ne!(ran.code, 0, "{ran:?}");
+    assert!(
+        !sb.dir.path().join("made").exists(),
+        "the refused run made {missing:?}"
+    );
+    // A command the image lacks: refused after the record existed; what was made is undone.
+    let ran = sb.run(["run", "-v", &volume, "busybox", "/no/such/program"]);
+    assert_eq!(ran.code, 127, "{ran:?}");
+    assert!(
+        !sb.dir.path().join("made").exists(),
+        "the failed run left {missing:?}"
+    );
+    // A run that goes ahead makes it, as Docker does.
+    sb.run(["run", "--rm", "-v", &volume, "busybox", "true"])
+        .ok();
+    assert!(missing.is_dir());
+}
