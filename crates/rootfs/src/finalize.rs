@@ -1,5 +1,6 @@
-//! The steps after the switch of root: `maskedPaths`, `readonlyPaths`, `root.readonly` and
-//! the final propagation of `/`.
+//! The steps after the switch of root: `ro` (and `rro`, ...) of the tmpfs mounts and /dev,
+//! held back by `mounts.rs`, then `maskedPaths`, `readonlyPaths`, `root.readonly` and the
+//! final propagation of `/`.
 //!
 //! Paths are resolved inside the new root like every other target. A masked or read-only
 //! path that does not exist is skipped (runc does the same); anything else that fails is an
@@ -11,7 +12,9 @@ use nix::errno::Errno;
 use nix::mount::MsFlags;
 
 use crate::error::{Error, Result};
-use crate::mounts::remount_bind;
+use crate::mounts::{read_only_later, remount_bind, set_recursive};
+use crate::options::{MountOptions, REMOUNT_FLAGS};
+use crate::plan::RootfsPlan;
 use crate::syscall::{Create, FileKind, Syscall};
 
 /// The flags every read-only path gets.
@@ -19,6 +22,43 @@ const READONLY_FLAGS: MsFlags = MsFlags::MS_RDONLY
     .union(MsFlags::MS_NOSUID)
     .union(MsFlags::MS_NODEV)
     .union(MsFlags::MS_NOEXEC);
+
+/// The read-only flag and recursive attributes of every tmpfs and /dev mount of the spec,
+/// held back while they were filled (`mounts::read_only_later`), as runc's finalizeRootfs.
+pub fn held_back_read_only(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
+    for m in plan.mounts() {
+        let fstype = m.typ().clone().unwrap_or_default();
+        let destination = m.destination();
+        if !read_only_later(&fstype, destination) {
+            continue;
+        }
+        let options = MountOptions::parse(m.options().as_deref().unwrap_or(&[])).map_err(|e| {
+            Error::UnsupportedOption {
+                destination: destination.clone(),
+                fstype: fstype.clone(),
+                option: e.0,
+            }
+        })?;
+        if options.flags.contains(MsFlags::MS_RDONLY) {
+            remount_bind(
+                Path::new("/"),
+                sys,
+                destination,
+                options.flags & REMOUNT_FLAGS,
+            )
+            .map_err(Error::path("making read-only (remount)", destination))?;
+        }
+        if !options.recursive.is_empty() {
+            set_recursive(Path::new("/"), sys, destination, options.recursive).map_err(
+                Error::path(
+                    "setting the recursive attributes (mount_setattr) of",
+                    destination,
+                ),
+            )?;
+        }
+    }
+    Ok(())
+}
 
 /// Hides `path`: `/dev/null` bound over a file, an empty read-only tmpfs over a directory.
 pub fn mask_path(sys: &dyn Syscall, path: &str) -> Result<()> {

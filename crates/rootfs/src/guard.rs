@@ -84,7 +84,7 @@ fn through_procfs_link(destination: &Path, inside: &Path) -> bool {
 }
 
 /// `path` made absolute with `.` and `..` applied lexically (never above `/`).
-fn lexical_clean(path: &Path) -> PathBuf {
+pub(crate) fn lexical_clean(path: &Path) -> PathBuf {
     let mut clean = PathBuf::from("/");
     for c in path.components() {
         match c {

@@ -8,8 +8,9 @@
 //!    rootfs bound onto itself, the spec's `mounts` in order, device nodes and /dev links,
 //!    the console;
 //! 2. [`pivot`] — `pivot_root` into the rootfs (or `MS_MOVE` + `chroot` with `no_pivot`);
-//! 3. [`finalize`] — `maskedPaths`, `readonlyPaths`, `root.readonly`, and the final
-//!    propagation of `/` when it is shared or unbindable.
+//! 3. [`finalize`] — `ro` of the tmpfs mounts and /dev (held back while they were filled),
+//!    `maskedPaths`, `readonlyPaths`, `root.readonly`, and the final propagation of `/` when
+//!    it is shared or unbindable.
 //!
 //! Every kernel call goes through the [`Syscall`] seam ([`LinuxSyscall`] for real,
 //! [`RecordingSyscall`] in unit tests). Every mount target is resolved inside the rootfs and
@@ -42,7 +43,7 @@ use oci_spec::runtime::LinuxNamespaceType;
 pub use devices::{default_devices, planned_devices, DeviceNode};
 pub use error::{Error, Result};
 pub use guard::{mount_refusal, PROC_FILES_ALLOWED};
-pub use options::{parse_propagation, MountOptions, UnsupportedOption};
+pub use options::{parse_propagation, MountAttrs, MountOptions, UnsupportedOption};
 pub use plan::RootfsPlan;
 pub use recording::{Call, RecordingSyscall};
 pub use syscall::{Create, FileKind, LinuxSyscall, Syscall, Target};
@@ -126,9 +127,11 @@ pub fn pivot(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
     }
 }
 
-/// After [`pivot`]: read-only paths, masked paths, `root.readonly`, final propagation.
+/// After [`pivot`]: `ro` of the tmpfs mounts and /dev, read-only paths, masked paths,
+/// `root.readonly`, final propagation.
 pub fn finalize(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
     let _span = tracing::info_span!("rootfs.finalize").entered();
+    finalize::held_back_read_only(plan, sys)?;
     for path in plan.readonly_paths() {
         finalize::readonly_path(sys, path)?;
     }

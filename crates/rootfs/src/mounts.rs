@@ -3,7 +3,9 @@
 //! Owns the per-type rules: bind/rbind (with the `MS_BIND | MS_REMOUNT` pass for ro, nosuid,
 //! ...), sysfs without a network namespace (an rbind of the host's /sys, as runc does),
 //! cgroup v1 (a tmpfs with a read-only bind per controller) and v2, and everything else
-//! passed to the kernel by type. Every target is opened through `Syscall::open_in_root`,
+//! passed to the kernel by type; then the recursive attributes (`rro`, ...) on the whole
+//! tree. A tmpfs and /dev are made read-only only in `finalize` (runc's order): /dev still
+//! gets its nodes, links and /dev/pts after it is mounted. Every target is opened through `Syscall::open_in_root`,
 //! so a symlink in the rootfs never leads a mount out of it, and the safety rule of
 //! `guard.rs` is applied to where the destination leads, not to how it is spelt.
 //!
@@ -18,7 +20,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Mount};
 
 use crate::error::{Error, Result};
 use crate::guard::mount_refusal;
-use crate::options::{MountOptions, REMOUNT_FLAGS};
+use crate::options::{MountAttrs, MountOptions, REMOUNT_FLAGS};
 use crate::plan::RootfsPlan;
 use crate::syscall::{Create, FileKind, Syscall, Target};
 
@@ -32,6 +34,7 @@ const LOCKABLE_FLAGS: MsFlags = MsFlags::MS_RDONLY
     .union(MsFlags::MS_RELATIME);
 
 /// One spec mount, with what its error messages name.
+#[derive(Clone)]
 struct MountStep<'m> {
     destination: &'m Path,
     fstype: String,
@@ -96,7 +99,7 @@ fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
             step.options.flags.insert(MsFlags::MS_REC);
         }
         let source = step.source.ok_or_else(|| missing_source(&step))?;
-        if source.is_relative() {
+        let source = if source.is_relative() {
             // The spec says relative bind sources are relative to the bundle.
             let Some(bundle) = &plan.bundle else {
                 return Err(step
@@ -104,28 +107,56 @@ fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
                     Errno::EINVAL,
                 ));
             };
-            return bind(plan, sys, &step, &bundle.join(source));
-        }
-        return bind(plan, sys, &step, source);
+            bundle.join(source)
+        } else {
+            source.to_path_buf()
+        };
+        bind(plan, sys, &step, &source)?;
+    } else {
+        match step.fstype.as_str() {
+            "cgroup" => mount_cgroup(plan, sys, &step),
+            "sysfs" if !plan.has_namespace(LinuxNamespaceType::Network) => {
+                sysfs_from_host(plan, sys, step.clone())
+            }
+            "sysfs" => match mount_by_type(plan, sys, &step) {
+                // A joined network namespace owned by another user namespace refuses sysfs.
+                Err(Error::Mount {
+                    errno: Errno::EPERM,
+                    ..
+                }) => sysfs_from_host(plan, sys, step.clone()),
+                other => other,
+            },
+            "" => Err(step.err("a mount needs a type (or the bind option)")(
+                Errno::EINVAL,
+            )),
+            _ => mount_by_type(plan, sys, &step),
+        }?;
     }
-    match step.fstype.as_str() {
-        "cgroup" => mount_cgroup(plan, sys, &step),
-        "sysfs" if !plan.has_namespace(LinuxNamespaceType::Network) => {
-            sysfs_from_host(plan, sys, step)
-        }
-        "sysfs" => match mount_by_type(plan, sys, &step) {
-            // A joined network namespace owned by another user namespace refuses sysfs.
-            Err(Error::Mount {
-                errno: Errno::EPERM,
-                ..
-            }) => sysfs_from_host(plan, sys, step),
-            other => other,
-        },
-        "" => Err(step.err("a mount needs a type (or the bind option)")(
-            Errno::EINVAL,
-        )),
-        _ => mount_by_type(plan, sys, &step),
+    let attrs = step.options.recursive;
+    if attrs.is_empty() || read_only_later(&step.fstype, step.destination) {
+        return Ok(());
     }
+    set_recursive(plan.rootfs, sys, step.destination, attrs)
+        .map_err(step.err("setting the recursive attributes (mount_setattr)"))
+}
+
+/// Whether the mount's `ro` (and recursive attributes) wait for `finalize`, as in runc: a
+/// tmpfs, which may still get files (`tmpcopyup`, mounts below it), and /dev, which gets its
+/// device nodes, links and /dev/pts after it is mounted.
+pub(crate) fn read_only_later(fstype: &str, destination: &Path) -> bool {
+    fstype == "tmpfs" || crate::guard::lexical_clean(destination) == Path::new("/dev")
+}
+
+/// `mount_setattr` with `AT_RECURSIVE` on the mount at `destination` (resolved afresh, so
+/// the new mount is what gets changed).
+pub(crate) fn set_recursive(
+    root: &Path,
+    sys: &dyn Syscall,
+    destination: &Path,
+    attrs: MountAttrs,
+) -> Result<(), Errno> {
+    let target = sys.open_in_root(root, destination, Create::Nothing)?;
+    sys.mount_setattr(target.path(), attrs)
 }
 
 /// Refuses the mount before anything is created for it when its destination leads to a
@@ -192,8 +223,8 @@ fn mount_by_type(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Resu
     let target = open_destination(plan, sys, step, Create::Dir)?;
     let source = step.source.unwrap_or(Path::new(&step.fstype));
     let mut flags = step.options.flags;
-    if step.options.copy_up {
-        // Filled first, made read-only after.
+    if read_only_later(&step.fstype, step.destination) {
+        // Filled first (files, mounts below it, `tmpcopyup`), made read-only in `finalize`.
         flags.remove(MsFlags::MS_RDONLY);
     }
     sys.mount(
@@ -211,16 +242,6 @@ fn mount_by_type(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Resu
             .map_err(step.err("reopening the tmpfs"))?;
         sys.copy_up(&target, &tmpfs)
             .map_err(step.err("tmpcopyup"))?;
-        if flags != step.options.flags {
-            drop(tmpfs);
-            remount_bind(
-                plan.rootfs,
-                sys,
-                step.destination,
-                step.options.flags & REMOUNT_FLAGS,
-            )
-            .map_err(step.err("remount read-only after tmpcopyup"))?;
-        }
     }
     drop(target);
     apply_propagation(plan.rootfs, sys, step)
@@ -250,14 +271,13 @@ fn bind(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep, source: &Path) -
     sys.mount(Some(source), target.path(), None, flags, None)
         .map_err(step.err("bind mount"))?;
     drop(target);
-    if step.options.needs_bind_remount() {
-        remount_bind(
-            plan.rootfs,
-            sys,
-            step.destination,
-            step.options.flags & REMOUNT_FLAGS,
-        )
-        .map_err(step.err("remount with the bind's flags"))?;
+    let mut remount = step.options.flags & REMOUNT_FLAGS;
+    if read_only_later(&step.fstype, step.destination) {
+        remount.remove(MsFlags::MS_RDONLY);
+    }
+    if step.options.needs_bind_remount() && !remount.is_empty() {
+        remount_bind(plan.rootfs, sys, step.destination, remount)
+            .map_err(step.err("remount with the bind's flags"))?;
     }
     apply_propagation(plan.rootfs, sys, step)
 }

@@ -1,6 +1,7 @@
 //! Mount options from the OCI spec (`["nosuid", "mode=755", "rprivate"]`) parsed once into
-//! typed flags: what to set, what to clear, the propagation changes to apply afterwards and
-//! the data string for the filesystem.
+//! typed flags: what to set, what to clear, the propagation changes to apply afterwards, the
+//! attributes to set on the whole tree (`rro`, `rnosuid`, ... for `mount_setattr`) and the
+//! data string for the filesystem.
 //!
 //! It owns the option table and nothing else; it never calls the kernel.
 
@@ -17,6 +18,38 @@ pub struct MountOptions {
     pub data: String,
     /// `tmpcopyup`: fill a new tmpfs with what was at its mount point.
     pub copy_up: bool,
+    /// `rro`, `rnosuid`, `ratime`, ...: attributes for the mount and every mount below it.
+    pub recursive: MountAttrs,
+}
+
+/// `mount_setattr(2)` attributes (`MOUNT_ATTR_*`) to set and to clear on a whole mount tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MountAttrs {
+    pub set: u64,
+    pub clear: u64,
+}
+
+impl MountAttrs {
+    pub const RDONLY: u64 = 0x1;
+    pub const NOSUID: u64 = 0x2;
+    pub const NODEV: u64 = 0x4;
+    pub const NOEXEC: u64 = 0x8;
+    /// The access-time mode (a field, not a flag: set one, clear the field).
+    pub const ATIME: u64 = 0x70;
+    pub const RELATIME: u64 = 0;
+    pub const NOATIME: u64 = 0x10;
+    pub const STRICTATIME: u64 = 0x20;
+    pub const NODIRATIME: u64 = 0x80;
+    pub const NOSYMFOLLOW: u64 = 0x0020_0000;
+
+    pub fn is_empty(&self) -> bool {
+        self.set == 0 && self.clear == 0
+    }
+
+    /// Whether the tree is made read-only.
+    pub fn read_only(&self) -> bool {
+        self.set & Self::RDONLY != 0
+    }
 }
 
 impl Default for MountOptions {
@@ -26,6 +59,7 @@ impl Default for MountOptions {
             propagation: Vec::new(),
             data: String::new(),
             copy_up: false,
+            recursive: MountAttrs::default(),
         }
     }
 }
@@ -53,6 +87,34 @@ enum Effect {
     Set(MsFlags),
     Clear(MsFlags),
     Propagation(MsFlags),
+    /// A recursive attribute (runc's `rro`, `rrw`, ...): set it (true) or clear it.
+    Recursive(bool, u64),
+}
+
+/// runc's recursive mount options: each sets or clears one `MOUNT_ATTR_*` on the whole tree.
+fn recursive_effect(option: &str) -> Option<Effect> {
+    let (set, attr) = match option {
+        "rro" => (true, MountAttrs::RDONLY),
+        "rrw" => (false, MountAttrs::RDONLY),
+        "rnosuid" => (true, MountAttrs::NOSUID),
+        "rsuid" => (false, MountAttrs::NOSUID),
+        "rnodev" => (true, MountAttrs::NODEV),
+        "rdev" => (false, MountAttrs::NODEV),
+        "rnoexec" => (true, MountAttrs::NOEXEC),
+        "rexec" => (false, MountAttrs::NOEXEC),
+        "rnodiratime" => (true, MountAttrs::NODIRATIME),
+        "rdiratime" => (false, MountAttrs::NODIRATIME),
+        "rrelatime" => (true, MountAttrs::RELATIME),
+        "rnorelatime" => (false, MountAttrs::RELATIME),
+        "rnoatime" => (true, MountAttrs::NOATIME),
+        "ratime" => (false, MountAttrs::NOATIME),
+        "rstrictatime" => (true, MountAttrs::STRICTATIME),
+        "rnostrictatime" => (false, MountAttrs::STRICTATIME),
+        "rnosymfollow" => (true, MountAttrs::NOSYMFOLLOW),
+        "rsymfollow" => (false, MountAttrs::NOSYMFOLLOW),
+        _ => return None,
+    };
+    Some(Effect::Recursive(set, attr))
 }
 
 fn effect(option: &str) -> Option<Effect> {
@@ -94,36 +156,18 @@ fn effect(option: &str) -> Option<Effect> {
         "rslave" => Propagation(MsFlags::MS_SLAVE.union(MsFlags::MS_REC)),
         "unbindable" => Propagation(MsFlags::MS_UNBINDABLE),
         "runbindable" => Propagation(MsFlags::MS_UNBINDABLE.union(MsFlags::MS_REC)),
-        _ => return None,
+        _ => return recursive_effect(option),
     })
 }
 
 /// Options runc or crun know that change behaviour in ways this runtime does not implement.
 /// Passing them to the kernel as data would fail with a vague `EINVAL`; say so instead.
 const UNSUPPORTED: &[&str] = &[
-    "rro",
-    "rrw",
-    "rnosuid",
-    "rsuid",
-    "rnodev",
-    "rdev",
-    "rnoexec",
-    "rexec",
-    "rnoatime",
-    "ratime",
-    "rrelatime",
-    "rnorelatime",
-    "rstrictatime",
-    "rnostrictatime",
-    "rnodiratime",
-    "rdiratime",
     "idmap",
     "ridmap",
     "copy-symlink",
     "src-nofollow",
     "dest-nofollow",
-    "rsymfollow",
-    "rnosymfollow",
 ];
 
 impl MountOptions {
@@ -146,6 +190,25 @@ impl MountOptions {
                 }
                 Some(Effect::Clear(f)) => parsed.flags.remove(f),
                 Some(Effect::Propagation(p)) => parsed.propagation.push(p),
+                Some(Effect::Recursive(set, attr)) => {
+                    // The later option wins. The access-time mode is a field, not a flag:
+                    // setting a mode clears the whole field first; clearing one sets the
+                    // kernel's default (relatime), since a partial clear is refused.
+                    let r = &mut parsed.recursive;
+                    if attr & MountAttrs::ATIME == attr {
+                        r.set &= !MountAttrs::ATIME;
+                        r.clear |= MountAttrs::ATIME;
+                        if set {
+                            r.set |= attr;
+                        }
+                    } else if set {
+                        r.clear &= !attr;
+                        r.set |= attr;
+                    } else {
+                        r.set &= !attr;
+                        r.clear |= attr;
+                    }
+                }
                 None if option.is_empty() => {}
                 None if option == "tmpcopyup" => parsed.copy_up = true,
                 None if option == "notmpcopyup" => parsed.copy_up = false,
@@ -210,9 +273,28 @@ mod tests {
     #[test]
     fn unsupported_options_are_named() {
         assert_eq!(
-            MountOptions::parse(&["rro"]).unwrap_err(),
-            UnsupportedOption("rro".into())
+            MountOptions::parse(&["idmap"]).unwrap_err(),
+            UnsupportedOption("idmap".into())
         );
+    }
+
+    #[test]
+    fn recursive_options_are_attributes_for_the_whole_tree() {
+        let o = MountOptions::parse(&["rbind", "ro", "rro", "rnosuid", "rexec"]).unwrap();
+        assert!(
+            o.flags.contains(MsFlags::MS_RDONLY),
+            "ro stays a flag of the top mount"
+        );
+        assert!(o.recursive.read_only());
+        assert_eq!(o.recursive.set, MountAttrs::RDONLY | MountAttrs::NOSUID);
+        assert_eq!(o.recursive.clear, MountAttrs::NOEXEC);
+        assert_eq!(o.data(), None);
+        // The later wins; an access-time mode is set by clearing the whole field.
+        let o = MountOptions::parse(&["rro", "rrw", "rnoatime"]).unwrap();
+        assert!(!o.recursive.read_only());
+        assert_eq!(o.recursive.set, MountAttrs::NOATIME);
+        assert_eq!(o.recursive.clear, MountAttrs::RDONLY | MountAttrs::ATIME);
+        assert!(MountOptions::parse(&["bind"]).unwrap().recursive.is_empty());
     }
 
     #[test]

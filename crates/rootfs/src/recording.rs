@@ -15,6 +15,7 @@ use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags};
 use nix::sys::stat::{Mode, SFlag};
 
+use crate::options::MountAttrs;
 use crate::syscall::{Create, FileKind, Syscall, Target};
 
 /// One recorded call.
@@ -30,6 +31,12 @@ pub enum Call {
     Umount2 {
         target: PathBuf,
         flags: MntFlags,
+    },
+    /// `mount_setattr` with `AT_RECURSIVE`.
+    MountSetattr {
+        target: PathBuf,
+        set: u64,
+        clear: u64,
     },
     PivotRoot {
         new_root: PathBuf,
@@ -220,6 +227,14 @@ impl Syscall for RecordingSyscall {
         self.record(Call::Umount2 {
             target: target.to_path_buf(),
             flags,
+        })
+    }
+
+    fn mount_setattr(&self, target: &Path, attrs: MountAttrs) -> Result<(), Errno> {
+        self.record(Call::MountSetattr {
+            target: target.to_path_buf(),
+            set: attrs.set,
+            clear: attrs.clear,
         })
     }
 

@@ -14,6 +14,7 @@ use nix::mount::{MntFlags, MsFlags};
 use nix::sys::stat::{Mode, SFlag};
 use nix::unistd::{Gid, Uid};
 
+use crate::options::MountAttrs;
 use crate::resolve;
 
 /// What a path is, as far as mounting cares.
@@ -104,6 +105,9 @@ pub trait Syscall {
         data: Option<&str>,
     ) -> Result<(), Errno>;
     fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno>;
+    /// `mount_setattr(2)` with `AT_RECURSIVE`: `attrs` on the mount at `target` and every
+    /// mount below it (Linux 5.12).
+    fn mount_setattr(&self, target: &Path, attrs: MountAttrs) -> Result<(), Errno>;
     fn pivot_root(&self, new_root: &Path, put_old: &Path) -> Result<(), Errno>;
     fn chroot(&self, path: &Path) -> Result<(), Errno>;
     fn chdir(&self, path: &Path) -> Result<(), Errno>;
@@ -152,6 +156,39 @@ impl Syscall for LinuxSyscall {
 
     fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno> {
         nix::mount::umount2(target, flags)
+    }
+
+    fn mount_setattr(&self, target: &Path, attrs: MountAttrs) -> Result<(), Errno> {
+        use std::os::unix::ffi::OsStrExt;
+        /// struct mount_attr (linux/mount.h).
+        #[repr(C)]
+        struct MountAttr {
+            attr_set: u64,
+            attr_clr: u64,
+            propagation: u64,
+            userns_fd: u64,
+        }
+        let attr = MountAttr {
+            attr_set: attrs.set,
+            attr_clr: attrs.clear,
+            propagation: 0,
+            userns_fd: 0,
+        };
+        let path =
+            std::ffi::CString::new(target.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
+        // SAFETY: path is NUL-terminated and attr a live struct mount_attr of the size given;
+        // the kernel only reads both.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_mount_setattr,
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                libc::AT_RECURSIVE as libc::c_uint,
+                &attr as *const MountAttr,
+                std::mem::size_of::<MountAttr>(),
+            )
+        };
+        Errno::result(rc).map(drop)
     }
 
     fn pivot_root(&self, new_root: &Path, put_old: &Path) -> Result<(), Errno> {

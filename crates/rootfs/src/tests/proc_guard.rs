@@ -98,6 +98,9 @@ impl Syscall for SwappedAfterCheck {
     fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno> {
         self.0.umount2(target, flags)
     }
+    fn mount_setattr(&self, target: &Path, attrs: crate::MountAttrs) -> Result<(), Errno> {
+        self.0.mount_setattr(target, attrs)
+    }
     fn pivot_root(&self, new_root: &Path, put_old: &Path) -> Result<(), Errno> {
         self.0.pivot_root(new_root, put_old)
     }

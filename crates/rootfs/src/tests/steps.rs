@@ -104,7 +104,7 @@ fn bad_devices_and_options_are_named_in_the_error() {
     );
 
     let s = spec(
-        serde_json::json!({"mounts": [{"destination": "/x", "type": "tmpfs", "options": ["rro"]}]}),
+        serde_json::json!({"mounts": [{"destination": "/x", "type": "tmpfs", "options": ["idmap"]}]}),
     );
     let e = prepare(
         &RootfsPlan::new(&s, Path::new(ROOT)),
@@ -113,7 +113,7 @@ fn bad_devices_and_options_are_named_in_the_error() {
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "mount /x (type tmpfs): option \"rro\" is not supported"
+        "mount /x (type tmpfs): option \"idmap\" is not supported"
     );
 
     let s = spec(serde_json::json!({"linux": {"rootfsPropagation": "sideways"}}));
@@ -395,8 +395,9 @@ fn tmpcopyup_mounts_rw_copies_then_remounts_read_only() {
     let s = spec(serde_json::json!({"mounts": [
         {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "ro", "mode=755"]}
     ]}));
-    let sys = RecordingSyscall::new();
-    prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
+    let sys = RecordingSyscall::new().with_path("/run", FileKind::Dir);
+    let plan = RootfsPlan::new(&s, Path::new(ROOT));
+    prepare(&plan, &sys).unwrap();
     let run = "/b/rootfs/run";
     let calls = sys.calls();
     let at = calls
@@ -418,8 +419,12 @@ fn tmpcopyup_mounts_rw_copies_then_remounts_read_only() {
             to: run.into()
         }
     );
+    // Read-only only once the root is switched (runc's finalizeRootfs).
     let ro = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-    assert_eq!(calls[at + 2], mount(None, run, None, ro, None));
+    assert!(!calls.contains(&mount(None, run, None, ro, None)));
+    let before = calls.len();
+    finalize(&plan, &sys).unwrap();
+    assert_eq!(sys.calls()[before], mount(None, "/run", None, ro, None));
 
     let s = spec(
         serde_json::json!({"mounts": [{"destination": "/p", "type": "proc", "options": ["tmpcopyup"]}]}),
@@ -472,4 +477,77 @@ fn hybrid_cgroups_put_the_unified_hierarchy_beside_the_v1_ones() {
         bind,
         None
     )));
+}
+
+#[test]
+fn a_read_only_dev_is_filled_first_and_made_read_only_after_the_switch() {
+    let s = spec(serde_json::json!({"mounts": [
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "ro", "mode=755"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["newinstance"]}
+    ]}));
+    let sys = RecordingSyscall::new().with_path("/dev", FileKind::Dir);
+    let plan = RootfsPlan::new(&s, Path::new(ROOT));
+    prepare(&plan, &sys).unwrap();
+    let mounts = sys.mounts();
+    let dev = mount(
+        Some("tmpfs"),
+        "/b/rootfs/dev",
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID,
+        Some("mode=755"),
+    );
+    let dev_at = mounts
+        .iter()
+        .position(|c| *c == dev)
+        .expect("/dev mounted writable");
+    assert!(
+        mounts[dev_at..]
+            .iter()
+            .any(|c| is_mount_at(c, "/b/rootfs/dev/pts")),
+        "/dev/pts mounted after /dev: {mounts:?}"
+    );
+    assert!(sys.calls().contains(&Call::Mknod {
+        path: "/b/rootfs/dev/null".into(),
+        kind: nix::sys::stat::SFlag::S_IFCHR,
+        mode: 0o666,
+        dev: nix::sys::stat::makedev(1, 3)
+    }));
+    let before = sys.calls().len();
+    finalize(&plan, &sys).unwrap();
+    let ro = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID;
+    assert_eq!(sys.calls()[before], mount(None, "/dev", None, ro, None));
+}
+
+#[test]
+fn rro_makes_the_whole_bound_tree_read_only_right_after_the_bind() {
+    let s = spec(serde_json::json!({"mounts": [
+        {"destination": "/d", "type": "bind", "source": "/host/d", "options": ["rbind", "ro", "rro"]},
+        {"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["rro"]}
+    ]}));
+    let sys = RecordingSyscall::new()
+        .with_path("/host/d", FileKind::Dir)
+        .with_path("/t", FileKind::Dir);
+    let plan = RootfsPlan::new(&s, Path::new(ROOT));
+    prepare(&plan, &sys).unwrap();
+    let calls = sys.calls();
+    let bind = mount(
+        Some("/host/d"),
+        "/b/rootfs/d",
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    );
+    let at = calls.iter().position(|c| *c == bind).unwrap();
+    let ro = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    assert_eq!(calls[at + 1], mount(None, "/b/rootfs/d", None, ro, None));
+    let rro = |at: &str| Call::MountSetattr {
+        target: at.into(),
+        set: MountAttrs::RDONLY,
+        clear: 0,
+    };
+    assert_eq!(calls[at + 2], rro("/b/rootfs/d"));
+    // The tmpfs waits for finalize, like its `ro`.
+    assert!(!calls.contains(&rro("/b/rootfs/t")));
+    finalize(&plan, &sys).unwrap();
+    assert!(sys.calls().contains(&rro("/t")));
 }
