@@ -153,6 +153,19 @@ fn join_session_keyring(name: &str) -> Result<(), String> {
 }
 
 /// `linux.personality`: the execution domain (LINUX or LINUX32).
+/// A missing cwd is made (with its parents, mode 0755) inside the new root before it may
+/// become read-only, as runc does for the container's process (never for exec). The walk
+/// stays inside the root (links, procfs's magic ones too, are followed as text inside it),
+/// so a cwd through an inherited host descriptor creates nothing on the host. A cwd root may
+/// not reach is left to the cwd step, which tries again as the user.
+fn make_cwd(p: &ProcessPlan, sys: &six_rootfs::LinuxSyscall) -> Result<(), String> {
+    use six_rootfs::Syscall;
+    match sys.open_in_root(Path::new("/"), &p.cwd, six_rootfs::Create::Dir) {
+        Ok(_) | Err(nix::errno::Errno::EACCES | nix::errno::Errno::EPERM) => Ok(()),
+        Err(e) => Err(format!("creating the cwd {:?}: {e}", p.cwd)),
+    }
+}
+
 fn set_personality(spec: &Spec) -> Result<(), String> {
     let Some(p) = spec.linux().as_ref().and_then(|l| l.personality().as_ref()) else {
         return Ok(());
@@ -294,6 +307,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
             .map_err(|(path, m)| format!("createContainer hook {path:?}: {m}"))?;
     }
     six_rootfs::pivot(&plan, &sys).map_err(|e| format!("rootfs: {e}"))?;
+    make_cwd(p, &sys)?;
 
     if p.terminal {
         let _span = tracing::debug_span!("console").entered();

@@ -1,6 +1,7 @@
 //! The process steps the init and an exec'd process share, in the child after clone, between
 //! "namespaces and root ready" and `execve`: stdio, rlimits, oom score, closing stray fds,
-//! the bounding set, seccomp, groups and ids, capabilities, no_new_privs, a checked cwd.
+//! the bounding set, seccomp, the cwd (first as root), groups and ids, capabilities,
+//! no_new_privs, the cwd checked (entered as the user if root could not).
 //! [`prepare`] runs them in their one right order.
 //!
 //! Every kernel call goes through [`ProcessSys`], so the order and content of the steps are
@@ -33,10 +34,11 @@ pub fn prepare<S: ProcessSys>(
     if !p.no_new_privs {
         apply_seccomp(sys, p)?;
     }
+    let entered = enter_cwd_as_root(sys, p)?;
     apply_user(sys, p, setgroups_allowed)?;
     apply_caps(sys, p)?;
     apply_no_new_privs(sys, p)?;
-    apply_cwd(sys, p)?;
+    apply_cwd(sys, p, entered)?;
     crate::program::find_program(p)
 }
 
@@ -224,11 +226,30 @@ pub fn apply_seccomp<S: ProcessSys>(sys: &mut S, plan: &ProcessPlan) -> Result<(
     }
 }
 
-/// chdir to the process cwd and prove the result is inside the container's root: a leaked
-/// host fd used as cwd (CVE-2024-21626) leaves getcwd unable to name the directory.
-pub fn apply_cwd<S: ProcessSys>(sys: &mut S, plan: &ProcessPlan) -> Result<(), String> {
-    sys.chdir(&plan.cwd)
-        .map_err(|e| format!("cwd {:?}: {e}", plan.cwd))?;
+/// The first try at the cwd, before the user change, as runc does: a directory only root
+/// may enter works as the cwd of any user. Refused (EACCES, EPERM: a directory of the user's
+/// that root may not enter, as on a root-squashed mount), it is tried again as the user
+/// (`apply_cwd`); any other error is final. True when the cwd is entered.
+pub fn enter_cwd_as_root<S: ProcessSys>(sys: &mut S, plan: &ProcessPlan) -> Result<bool, String> {
+    match sys.chdir(&plan.cwd) {
+        Ok(()) => Ok(true),
+        Err(nix::errno::Errno::EACCES | nix::errno::Errno::EPERM) => Ok(false),
+        Err(e) => Err(format!("cwd {:?}: {e}", plan.cwd)),
+    }
+}
+
+/// chdir to the process cwd unless `entered` already, and prove the result is inside the
+/// container's root: a leaked host fd used as cwd (CVE-2024-21626) leaves getcwd unable to
+/// name the directory.
+pub fn apply_cwd<S: ProcessSys>(
+    sys: &mut S,
+    plan: &ProcessPlan,
+    entered: bool,
+) -> Result<(), String> {
+    if !entered {
+        sys.chdir(&plan.cwd)
+            .map_err(|e| format!("cwd {:?}: {e}", plan.cwd))?;
+    }
     match sys.getcwd() {
         Some(p) if p.is_absolute() && !p.as_os_str().as_bytes().starts_with(b"(unreachable)") => {
             Ok(())

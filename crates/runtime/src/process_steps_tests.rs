@@ -40,6 +40,8 @@ struct Recording {
     calls: Vec<Call>,
     fail: Vec<&'static str>,
     next_fd: RawFd,
+    /// What the next chdir calls return, in order (then success).
+    chdir_results: Vec<Errno>,
 }
 
 impl Recording {
@@ -148,7 +150,11 @@ impl ProcessSys for Recording {
     }
     fn chdir(&mut self, dir: &Path) -> Result<(), Errno> {
         self.calls.push(Call::Chdir(dir.to_path_buf()));
-        Ok(())
+        if self.chdir_results.is_empty() {
+            Ok(())
+        } else {
+            Err(self.chdir_results.remove(0))
+        }
     }
     fn getcwd(&mut self) -> Option<PathBuf> {
         self.calls.iter().rev().find_map(|c| match c {
@@ -208,6 +214,8 @@ fn prepare_runs_the_steps_in_order_with_the_plans_values() {
         rest,
         [
             // no_new_privs: seccomp is not loaded here (the caller loads it before execve).
+            // The cwd is entered while still root (runc), and only checked at the end.
+            Call::Chdir(PathBuf::from("/srv")),
             Call::Setgroups(vec![5, 6]),
             Call::KeepCaps(true),
             Call::Setresgid(100),
@@ -220,9 +228,43 @@ fn prepare_runs_the_steps_in_order_with_the_plans_values() {
             Call::ClearAmbient,
             Call::RaiseAmbient(Capability::CAP_KILL),
             Call::NoNewPrivs,
-            Call::Chdir(PathBuf::from("/srv")),
         ]
     );
+}
+
+#[test]
+fn a_cwd_root_may_not_enter_is_entered_again_as_the_user_and_other_errors_are_final() {
+    // Root refused (a directory of the user's on a root-squashed mount): again as the user.
+    let mut sys = Recording {
+        chdir_results: vec![Errno::EACCES],
+        ..Default::default()
+    };
+    prepare(&mut sys, &web_plan(), 0, &[], true).unwrap();
+    let chdirs: Vec<usize> = (0..sys.calls.len())
+        .filter(|&i| matches!(sys.calls[i], Call::Chdir(_)))
+        .collect();
+    let uid_at = sys
+        .calls
+        .iter()
+        .position(|c| *c == Call::Setresuid(1000))
+        .unwrap();
+    assert_eq!(chdirs.len(), 2);
+    assert!(chdirs[0] < uid_at && chdirs[1] > uid_at);
+    // Refused for both: the user's error.
+    let mut sys = Recording {
+        chdir_results: vec![Errno::EACCES, Errno::EACCES],
+        ..Default::default()
+    };
+    let err = prepare(&mut sys, &web_plan(), 0, &[], true).unwrap_err();
+    assert_eq!(err, "cwd \"/srv\": EACCES: Permission denied");
+    // Missing: no second try, nothing changed after it.
+    let mut sys = Recording {
+        chdir_results: vec![Errno::ENOENT],
+        ..Default::default()
+    };
+    let err = prepare(&mut sys, &web_plan(), 0, &[], true).unwrap_err();
+    assert_eq!(err, "cwd \"/srv\": ENOENT: No such file or directory");
+    assert!(!sys.calls.contains(&Call::Setresuid(1000)));
 }
 
 #[test]
@@ -309,12 +351,17 @@ fn without_close_range_each_fd_is_closed_up_to_the_limit() {
 #[test]
 fn a_cwd_the_kernel_cannot_name_is_refused() {
     let mut sys = Recording::default();
-    apply_cwd(&mut sys, &web_plan()).unwrap();
+    apply_cwd(&mut sys, &web_plan(), false).unwrap();
     // The recording getcwd names what chdir was given: here what getcwd(3) says of a
     // directory outside the root (CVE-2024-21626).
     let mut rel = web_plan();
     rel.cwd = PathBuf::from("(unreachable)/x");
-    let err = apply_cwd(&mut Recording::default(), &rel).unwrap_err();
+    let err = apply_cwd(&mut Recording::default(), &rel, false).unwrap_err();
+    assert!(err.contains("outside the container's root"), "{err}");
+    // Entered early (as root), it is still checked.
+    let mut sys = Recording::default();
+    assert!(enter_cwd_as_root(&mut sys, &rel).unwrap());
+    let err = apply_cwd(&mut sys, &rel, true).unwrap_err();
     assert!(err.contains("outside the container's root"), "{err}");
 }
 

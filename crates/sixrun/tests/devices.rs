@@ -37,7 +37,7 @@ fn probe(s: &Sixrun, rules: serde_json::Value) -> String {
     });
     let id = s.new_id("dev");
     let out = s.ok(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    words(&out)
 }
 
 #[test]

@@ -274,6 +274,18 @@ fn cve_2024_21626_a_cwd_through_a_leaked_fd_is_refused() {
     let line = s.fails(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
     assert!(line.contains("cwd"), "{line}");
     s.assert_gone(&id, None, b.path());
+    // A missing cwd is made (runc), but never through the leaked descriptor on the host.
+    let b = bundle(&["pwd"], |c| {
+        c["process"]["cwd"] = format!("/proc/self/fd/{fd}/made/deeper").into()
+    });
+    let id = s.new_id("cwd");
+    let line = s.fails(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
+    assert!(line.contains("cwd"), "{line}");
+    assert!(
+        !host_dir.path().join("made").exists(),
+        "the cwd was made on the host"
+    );
+    s.assert_gone(&id, None, b.path());
     drop(leak);
 }
 

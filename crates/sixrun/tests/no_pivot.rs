@@ -42,7 +42,7 @@ fn probe(no_pivot: bool) -> String {
     }
     args.push(&id);
     let out = s.ok(&args);
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    words(&out)
 }
 
 #[test]

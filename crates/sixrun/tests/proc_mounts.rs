@@ -186,10 +186,7 @@ fn masked_and_read_only_paths_through_symlinks_act_inside_the_container_as_runc(
     symlink("../data", b.rootfs().join("evilro")).unwrap();
     let id = s.new_id("masklink");
     let out = s.ok(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
-    assert_eq!(
-        out.split_whitespace().collect::<Vec<_>>().join(" "),
-        "masked= data-read-only etc-writable"
-    );
+    assert_eq!(words(&out), "masked= data-read-only etc-writable");
     assert_eq!(
         std::fs::read_to_string(b.rootfs().join("etc/secret")).unwrap(),
         "secret"

@@ -8,10 +8,6 @@ mod common;
 
 use common::*;
 
-fn words(out: &str) -> String {
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[test]
 fn a_read_only_dev_still_gets_its_nodes_and_pts() {
     let s = Sixrun::under_test();

@@ -230,6 +230,11 @@ pub fn bundle(args: &[&str], edit: impl FnOnce(&mut serde_json::Value)) -> Bundl
     b
 }
 
+/// `out`'s words joined by single spaces: a container's lines compared as one string.
+pub fn words(out: &str) -> String {
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
