@@ -17,6 +17,11 @@ use crate::error::{Error, Result};
 /// size); a receive buffer needs one byte more for the kind.
 pub const MAX_MESSAGE: usize = 32 * 1024;
 
+/// The kind bytes of output messages, for senders that send the payload where it lies
+/// ([`send_parts`]) rather than as a [`Message`].
+pub const KIND_STDOUT: u8 = 1;
+pub const KIND_STDERR: u8 = 2;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     Stdout(Vec<u8>),
@@ -51,8 +56,8 @@ pub enum Message {
 impl Message {
     pub fn encode(&self) -> Vec<u8> {
         let (kind, payload): (u8, Vec<u8>) = match self {
-            Message::Stdout(d) => (1, d.clone()),
-            Message::Stderr(d) => (2, d.clone()),
+            Message::Stdout(d) => (KIND_STDOUT, d.clone()),
+            Message::Stderr(d) => (KIND_STDERR, d.clone()),
             Message::Started(pid) => (3, pid.to_le_bytes().to_vec()),
             Message::Failed(code, why) => {
                 (4, [code.to_le_bytes().as_slice(), why.as_bytes()].concat())
@@ -81,8 +86,8 @@ impl Message {
         let int =
             |p: &[u8]| -> Option<i32> { Some(i32::from_le_bytes(p.get(..4)?.try_into().ok()?)) };
         Some(match kind {
-            1 => Message::Stdout(p.to_vec()),
-            2 => Message::Stderr(p.to_vec()),
+            KIND_STDOUT => Message::Stdout(p.to_vec()),
+            KIND_STDERR => Message::Stderr(p.to_vec()),
             3 => Message::Started(int(p)?),
             4 => Message::Failed(int(p)?, String::from_utf8_lossy(p.get(4..)?).into_owned()),
             5 => Message::Exited(int(p)?),
@@ -110,17 +115,23 @@ pub fn send(fd: RawFd, m: &Message) -> std::io::Result<()> {
 
 /// Sends one encoded message with extra `flags` (MSG_DONTWAIT: `WouldBlock` when full).
 pub fn send_bytes(fd: RawFd, bytes: &[u8], flags: libc::c_int) -> std::io::Result<()> {
+    send_parts(fd, [bytes, &[]], flags)
+}
+
+/// Sends one encoded message given in parts (a kind byte and a payload, say), gathered by
+/// the kernel: nothing is copied here. With MSG_DONTWAIT: `WouldBlock` when full.
+pub fn send_parts(fd: RawFd, parts: [&[u8]; 2], flags: libc::c_int) -> std::io::Result<()> {
+    let mut iov = parts.map(|p| libc::iovec {
+        iov_base: p.as_ptr() as *mut libc::c_void,
+        iov_len: p.len(),
+    });
+    // SAFETY: an all-zero msghdr is valid (no address, no control data).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov.as_mut_ptr();
+    msg.msg_iovlen = iov.len() as _;
     loop {
-        // SAFETY: the buffer is valid; MSG_NOSIGNAL keeps a closed peer from raising SIGPIPE.
-        let n = unsafe {
-            libc::send(
-                fd,
-                bytes.as_ptr().cast(),
-                bytes.len(),
-                libc::MSG_NOSIGNAL | flags,
-            )
-        };
-        if n >= 0 {
+        // SAFETY: msg points at two iovecs over buffers that outlive the call.
+        if unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL | flags) } >= 0 {
             return Ok(());
         }
         let e = std::io::Error::last_os_error();

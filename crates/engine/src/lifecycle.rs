@@ -4,7 +4,7 @@
 //! Stopping and killing write nothing to the store first: a full disk cannot keep a user
 //! from stopping a container (the monitor records the end afterwards).
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use crate::attach::{self, Message};
@@ -209,8 +209,40 @@ impl Engine {
 }
 
 /// Reads the monitor's messages until it reports the end. Some(code) when it did (None
-/// inside when the monitor closed without a code); None when `timeout` passed first.
+/// inside when the monitor closed without a code, or the channel cannot be waited on);
+/// None when `timeout` passed first.
 pub(crate) fn wait_for_end(channel: &OwnedFd, timeout: Option<Duration>) -> Option<Option<i32>> {
+    wait_for_end_with(channel, timeout, poll_input)
+}
+
+/// Waits (at most `ms`, -1: forever) for input on `fd`: Ok(false) on a timeout or signal.
+fn poll_input(fd: RawFd, ms: i32) -> std::io::Result<bool> {
+    let mut fds = [libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: a valid pollfd array of one.
+    match unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) } {
+        n if n > 0 => Ok(true),
+        0 => Ok(false),
+        _ => {
+            let e = std::io::Error::last_os_error();
+            match e.kind() {
+                std::io::ErrorKind::Interrupted => Ok(false),
+                _ => Err(e),
+            }
+        }
+    }
+}
+
+/// [`wait_for_end`] with its `poll` given: a poll that fails ends the wait (it would fail
+/// again at once: retrying is a busy loop).
+fn wait_for_end_with(
+    channel: &OwnedFd,
+    timeout: Option<Duration>,
+    mut poll: impl FnMut(RawFd, i32) -> std::io::Result<bool>,
+) -> Option<Option<i32>> {
     // A timeout too long to add (Duration::MAX: `stop -t -1`) is no deadline at all.
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
@@ -225,15 +257,13 @@ pub(crate) fn wait_for_end(channel: &OwnedFd, timeout: Option<Duration>) -> Opti
             }
             None => -1,
         };
-        let mut fds = [libc::pollfd {
-            fd: channel.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        // SAFETY: a valid pollfd array of one.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, wait_ms) };
-        if n <= 0 {
-            continue;
+        match poll(channel.as_raw_fd(), wait_ms) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!("waiting for the container's monitor: {e}");
+                return Some(None);
+            }
         }
         match attach::recv(channel.as_raw_fd(), &mut buf) {
             Ok(Some(Message::Exited(code))) | Ok(Some(Message::Failed(code, _))) => {
@@ -276,5 +306,18 @@ mod tests {
         drop(monitor);
         assert_eq!(wait_for_end(&cli, Some(Duration::MAX)), Some(None));
         assert_eq!(wait_for_end(&cli, Some(Duration::ZERO)), None);
+    }
+
+    #[test]
+    fn a_poll_that_keeps_failing_ends_the_wait_instead_of_spinning() {
+        let (_monitor, cli) = attach::pair().unwrap();
+        let mut calls = 0;
+        let failing = |_: RawFd, _: i32| {
+            calls += 1;
+            assert!(calls < 100, "wait_for_end spins on a failing poll");
+            Err(std::io::Error::from_raw_os_error(libc::ENOMEM))
+        };
+        assert_eq!(wait_for_end_with(&cli, None, failing), Some(None));
+        assert_eq!(calls, 1);
     }
 }

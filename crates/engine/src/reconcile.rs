@@ -116,7 +116,10 @@ impl Engine {
         if matches!(state.status, Status::Running | Status::Restarting) {
             state.exit_code = 137;
             state.finished_at = Some(chrono::Utc::now());
-            state.error = Some("the container's monitor died".into());
+            // A monitor that panicked said why (`monitor/abort.rs`): keep that.
+            state
+                .error
+                .get_or_insert_with(|| "the container's monitor died".into());
         }
         state.status = match state.status {
             Status::Creating if state.started_at.is_none() => Status::Created,

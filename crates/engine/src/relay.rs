@@ -69,7 +69,10 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => {
                     return Err(Error::Internal(
-                        "the container's monitor went away before the container ended".into(),
+                        "the container's monitor closed this connection before the container's \
+                         end reached it (a client that falls too far behind its output, or \
+                         stays stopped, is let go): see ps -a and logs"
+                            .into(),
                     ))
                 }
             }

@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::error::{Error, IoContext, Result};
 use crate::record::{ContainerConfig, ProcessId, State, Status};
 
+#[derive(Clone)]
 pub struct Store {
     dir: PathBuf,
     names: PathBuf,

@@ -1,4 +1,5 @@
-//! Pause points for tests that kill a command at an exact step (debug builds only).
+//! Pause points for tests that kill a command at an exact step, and panic points for tests
+//! of what a panic leaves (debug builds only).
 //!
 //! With `SIX_TEST_PAUSE_AT=<step>` in its environment, a debug build of the engine stops at
 //! that step: it prints `six-test: paused at <step>` on stderr and sleeps until it is killed.
@@ -19,6 +20,20 @@ pub(crate) fn pause_point(step: &str) {
         loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
+}
+
+/// The environment variable that names the step to panic at.
+pub const PANIC_AT: &str = "SIX_TEST_PANIC_AT";
+
+/// Panics here when `step` is the one named by [`PANIC_AT`] (debug builds only).
+#[inline]
+pub(crate) fn panic_point(step: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(PANIC_AT).is_some_and(|v| v == step) {
+        panic!("six-test: panic at {step}");
     }
     #[cfg(not(debug_assertions))]
     let _ = step;

@@ -11,40 +11,51 @@
 //! It never freezes a container between two runs (a restart policy's backoff): there is
 //! nothing to freeze then.
 
-use std::os::fd::{AsRawFd, RawFd};
-use std::time::Duration;
+use std::os::fd::RawFd;
 
-use super::clients::set_send_timeout;
+use super::clients::Outgoing;
 use super::{Monitor, Running};
 use crate::attach::{self, Message};
 
 impl Monitor<'_> {
-    /// Client `i` asked for a freeze: freeze (if it is the first holder) and answer.
+    /// Client `i` asked for a freeze: freeze (if it is the first holder) and answer. A
+    /// refused freeze leaves it an attached client, which its answer reaches in turn.
     pub(super) fn take_freezer(&mut self, i: usize, r: &Running) {
-        let client = self.clients.remove(i);
-        let fd = client.as_raw_fd();
-        if Some(fd) == self.primary {
-            self.primary = None;
-            self.primary_backlog.clear();
-        }
-        set_send_timeout(fd, Duration::from_secs(5));
+        let mut client = self.clients.remove(i);
+        client.primary = false;
         if self.freezers.is_empty() {
             if let Err(e) = r.container.pause() {
                 let e = crate::Error::from(e)
                     .context(format!("freezing container {}", self.config.name));
                 let why = crate::Chain(&e).to_string();
-                let _ = attach::send(fd, &Message::Failed(1, why));
+                if client.send(&mut Outgoing::new(&Message::Failed(1, why).encode(), &[])) {
+                    self.clients.push(client);
+                }
                 return;
             }
         }
+        let answered = client.send(&mut Outgoing::new(&Message::Frozen.encode(), &[]));
+        let fd = client.fd();
         self.freezers.push(client);
-        if attach::send(fd, &Message::Frozen).is_err() {
+        if !answered {
             self.release_freezer(fd, r, false);
         }
     }
 
-    /// Something happened on the connection of a freeze holder: `Thaw`, or it closed.
-    pub(super) fn freezer_event(&mut self, fd: RawFd, r: &Running, buf: &mut [u8]) {
+    /// Something happened on the connection of a freeze holder: room for its answer,
+    /// `Thaw`, or its end.
+    pub(super) fn freezer_event(&mut self, pfd: &libc::pollfd, r: &Running, buf: &mut [u8]) {
+        let fd = pfd.fd;
+        let Some(i) = self.freezers.iter().position(|f| f.fd() == fd) else {
+            return;
+        };
+        if pfd.revents & libc::POLLOUT != 0 && !self.freezers[i].flush() {
+            self.release_freezer(fd, r, false);
+            return;
+        }
+        if pfd.revents & !libc::POLLOUT == 0 {
+            return;
+        }
         match attach::recv_nowait(fd, buf) {
             Ok(Some(Message::Thaw)) => self.release_freezer(fd, r, true),
             Ok(Some(_)) => {}
@@ -53,25 +64,29 @@ impl Monitor<'_> {
         }
     }
 
-    /// Drops one holder; the last one gone thaws the container. `reply`: say `Thawed`.
+    /// Drops one holder; the last one gone thaws the container. `reply`: say `Thawed` (the
+    /// holder then stays an attached client until that reached it).
     fn release_freezer(&mut self, fd: RawFd, r: &Running, reply: bool) {
-        let Some(i) = self.freezers.iter().position(|f| f.as_raw_fd() == fd) else {
+        let Some(i) = self.freezers.iter().position(|f| f.fd() == fd) else {
             return;
         };
-        let holder = self.freezers.remove(i);
+        let mut holder = self.freezers.remove(i);
         if self.freezers.is_empty() {
             if let Err(e) = r.container.resume() {
                 let error = &e as &dyn std::error::Error;
                 tracing::warn!(error, "thawing container {}", self.id);
             }
         }
-        if reply {
-            let _ = attach::send(holder.as_raw_fd(), &Message::Thawed);
+        if reply
+            && holder.send(&mut Outgoing::new(&Message::Thawed.encode(), &[]))
+            && holder.waiting()
+        {
+            self.clients.push(holder);
         }
     }
 
     /// Whether `fd` is a freeze holder's connection.
     pub(super) fn is_freezer(&self, fd: RawFd) -> bool {
-        self.freezers.iter().any(|f| f.as_raw_fd() == fd)
+        self.freezers.iter().any(|f| f.fd() == fd)
     }
 }

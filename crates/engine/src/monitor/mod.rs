@@ -10,8 +10,9 @@
 //! No threads; buffers are fixed and small.
 //!
 //! This file owns the fork, the monitor's state and its life (run, restart policy, finish);
-//! `start` starts and undoes one run, `supervise` is the poll loop, `clients` sends to
-//! attached clients, `freeze` holds freezes for commits, `shrink` gives back memory.
+//! `start` starts and undoes one run, `supervise` is the poll loop, `clients` queues and
+//! sends to attached clients (never blocking), `freeze` holds freezes for commits, `shrink`
+//! gives back memory, `abort` is what a panic does (records it, kills the init, aborts).
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use oci_spec::runtime::Spec;
 use six_sys::pidfd::Pidfd;
 
+mod abort;
 mod clients;
 mod freeze;
 mod shrink;
@@ -33,6 +35,7 @@ use crate::error::{Error, Result};
 use crate::logs::{log_path, LogLimits, LogWriter};
 use crate::record::{ContainerConfig, NetworkState, ProcessId, Status};
 use crate::types::LogDriver;
+use clients::Client;
 
 impl Engine {
     /// Forks the container's monitor and waits until it reports the container started.
@@ -53,12 +56,8 @@ impl Engine {
                 let _ = nix::unistd::setsid();
                 // SAFETY: as above; the grandchild is the monitor.
                 let code = match unsafe { nix::unistd::fork() } {
-                    Ok(nix::unistd::ForkResult::Child) => {
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            monitor_main(self, id, spec, monitor_end)
-                        }))
-                        .unwrap_or(70)
-                    }
+                    // A panic aborts (`abort.rs`): nothing unwinds back into this code.
+                    Ok(nix::unistd::ForkResult::Child) => monitor_main(self, id, spec, monitor_end),
                     _ => 0,
                 };
                 // SAFETY: leaving the forked process without running the caller's destructors.
@@ -81,6 +80,7 @@ impl Engine {
 }
 
 fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 {
+    abort::install(engine.store.clone(), id.to_owned());
     detach_stdio();
     // SAFETY: plain prctl on ourselves.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
@@ -131,9 +131,7 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
         id,
         config,
         spec,
-        primary: Some(channel.as_raw_fd()),
-        primary_backlog: std::collections::VecDeque::new(),
-        clients: vec![channel],
+        clients: vec![Client::new(channel, true)],
         listener,
         log,
         log_failure_reported: false,
@@ -163,13 +161,9 @@ struct Monitor<'a> {
     id: &'a str,
     config: ContainerConfig,
     spec: Spec,
-    clients: Vec<OwnedFd>,
-    /// The client that launched the monitor (a foreground `run` or `start -a`): it is never
-    /// dropped for being slow; the container waits for it instead (Docker's behaviour when
-    /// `docker run ... | less` is not read).
-    primary: Option<RawFd>,
-    /// Messages the primary client could not take yet; while any wait, no output is read.
-    primary_backlog: std::collections::VecDeque<Vec<u8>>,
+    /// Attached clients, the one that launched the monitor (a foreground `run` or `start -a`)
+    /// marked primary: see `clients.rs` for who waits for whom.
+    clients: Vec<Client>,
     listener: Option<OwnedFd>,
     /// None with the `none` log driver.
     log: Option<LogWriter>,
@@ -181,7 +175,7 @@ struct Monitor<'a> {
     /// stopping needs no write before the signal; recorded with the exit code.
     stop_requested: bool,
     /// Connections holding a freeze of the running container (`freeze.rs`).
-    freezers: Vec<OwnedFd>,
+    freezers: Vec<Client>,
 }
 
 /// One running incarnation of the container.
@@ -197,8 +191,9 @@ struct Running {
     err: Option<OwnedFd>,
     /// Where stdin from clients goes (a pipe, or the pty master); non-blocking.
     stdin: Option<RawFd>,
-    /// Input not yet taken by the container; while any waits, clients are not read
-    /// (their sockets fill up and the CLI waits: backpressure, never a blocked monitor).
+    /// Input not yet taken by the container; while any waits, the clients it came from are
+    /// not read (their sockets fill up and their CLIs wait: backpressure, never a blocked
+    /// monitor), the others are.
     stdin_pending: Vec<u8>,
     stdin_pipe: Option<OwnedFd>,
     tty: bool,
@@ -329,6 +324,7 @@ impl Monitor<'_> {
             Some(e) => Message::Failed(code, e),
             None => Message::Exited(code),
         };
-        self.send_all(&m, true);
+        self.broadcast(&m);
+        self.deliver_final();
     }
 }

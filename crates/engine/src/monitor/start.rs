@@ -61,6 +61,7 @@ impl Monitor<'_> {
                 return Err(Error::io("watching the container's init", e));
             }
         };
+        super::abort::watch(&init);
         if req.tty {
             out = container.take_console();
             if let Some(master) = &out {
@@ -134,6 +135,7 @@ impl Monitor<'_> {
     /// container deleted no process of it is left (see `Engine::detach_network`).
     pub(super) fn end_incarnation(&self, r: &Running, init_reaped: bool) {
         let _s = tracing::debug_span!("cleanup").entered();
+        super::abort::unwatch();
         if let Err(e) = r.container.delete(true) {
             let error = &e as &dyn std::error::Error;
             tracing::warn!(error, "deleting runtime container {}", self.id);

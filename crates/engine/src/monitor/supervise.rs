@@ -1,17 +1,29 @@
 //! The monitor's poll loop over one run of the container: output to the log and clients,
 //! client messages (stdin, window size, signals, freezes), SIGCHLD for the exit code; and the
-//! idle wait between two runs under a restart policy.
+//! idle wait between two runs under a restart policy. Nothing in it blocks: sockets and pipes
+//! are non-blocking, and what a client or the container cannot take yet waits in a queue
+//! (`clients.rs`) or in `stdin_pending`.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use super::clients::Outgoing;
 use super::{Monitor, Running};
 use crate::attach::{self, Message};
 use crate::logs::Stream;
 
+/// The fixed entries of the poll array, before the clients'.
+const SIGNALS: usize = 0;
+const STDOUT: usize = 1;
+const STDERR: usize = 2;
+const LISTENER: usize = 3;
+const STDIN: usize = 4;
+const CLIENTS: usize = 5;
+
 impl Monitor<'_> {
     /// The poll loop of one incarnation; returns the exit code (128+signal when killed).
     pub(super) fn supervise(&mut self, r: &mut Running) -> i32 {
+        crate::test_hook::panic_point("monitor-supervising");
         // Room for a whole message from a client (kind byte + MAX_MESSAGE of data).
         let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
         let mut exit_code: Option<i32> = None;
@@ -20,113 +32,101 @@ impl Monitor<'_> {
             if exit_code.is_some() && r.out.is_none() && r.err.is_none() {
                 break;
             }
-            let mut fds: Vec<libc::pollfd> = Vec::with_capacity(4 + self.clients.len());
-            let poll = |fd: RawFd| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
+            let mut fds: Vec<libc::pollfd> =
+                Vec::with_capacity(CLIENTS + self.clients.len() + self.freezers.len());
+            fds.push(pollin(self.sigfd.as_raw_fd()));
+            // While the container runs, a slow primary client holds output back (the container
+            // waits on its pipe); once it has ended, what is left is drained regardless.
+            let hold_output = exit_code.is_none() && self.primary_backed_up();
+            let output = |f: &Option<OwnedFd>| match f {
+                Some(f) if !hold_output => f.as_raw_fd(),
+                _ => -1,
             };
-            fds.push(poll(self.sigfd.as_raw_fd()));
-            // The primary client has not taken the last output: read no more (the container
-            // waits on its pipe) until it has.
-            let output_backed_up = !self.primary_backlog.is_empty();
-            let output = |f: &Option<OwnedFd>| {
-                f.as_ref()
-                    .filter(|_| !output_backed_up)
-                    .map_or(-1, |f| f.as_raw_fd())
-            };
-            fds.push(poll(output(&r.out)));
-            fds.push(poll(output(&r.err)));
-            fds.push(poll(self.listener.as_ref().map_or(-1, |f| f.as_raw_fd())));
-            // Input the container has not taken yet: wait until it can, and read no client
-            // until then.
-            let backed_up = !r.stdin_pending.is_empty();
-            let stdin_fd = r.stdin.filter(|_| backed_up).unwrap_or(-1);
+            fds.push(pollin(output(&r.out)));
+            fds.push(pollin(output(&r.err)));
+            fds.push(pollin(self.listener.as_ref().map_or(-1, |f| f.as_raw_fd())));
+            // Input the container has not taken yet: wait until it can. Meanwhile the clients
+            // it came from are not read (their CLIs wait: backpressure); the others are.
+            let input_backed_up = !r.stdin_pending.is_empty();
             fds.push(libc::pollfd {
-                fd: stdin_fd,
+                fd: r.stdin.filter(|_| input_backed_up).unwrap_or(-1),
                 events: libc::POLLOUT,
                 revents: 0,
             });
             for c in &self.clients {
-                let want_out = output_backed_up && Some(c.as_raw_fd()) == self.primary;
-                let events = if backed_up { 0 } else { libc::POLLIN }
-                    | if want_out { libc::POLLOUT } else { 0 };
-                let fd = if events == 0 { -1 } else { c.as_raw_fd() };
-                fds.push(libc::pollfd {
-                    fd,
-                    events,
-                    revents: 0,
-                });
+                fds.push(c.pollfd(!(input_backed_up && c.holds_input)));
             }
-            // Freeze holders: only their end (or `Thaw`) matters, whatever else waits.
-            fds.extend(self.freezers.iter().map(|f| poll(f.as_raw_fd())));
+            // Freeze holders: their end (or `Thaw`) matters, whatever else waits.
+            fds.extend(self.freezers.iter().map(|f| f.pollfd(true)));
             let timeout = match drain_deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i32,
                 None => -1,
             };
-            // SAFETY: fds is a valid array of pollfd for its length.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-            if n == 0 && drain_deadline.is_some() && self.primary_backlog.is_empty() {
+            poll(&mut fds, timeout);
+            if drain_deadline.is_some_and(|d| Instant::now() >= d) {
                 break; // output still open long after the init ended: give up on it
             }
-            if fds[0].revents != 0 {
+            if fds[SIGNALS].revents != 0 {
                 if let Some(code) = self.handle_signals(r) {
                     exit_code = Some(code);
                     drain_deadline = Some(Instant::now() + Duration::from_secs(2));
                 }
             }
-            if fds[1].revents != 0 && !self.copy_output(&mut r.out, Stream::Stdout, &mut buf) {
+            if fds[STDOUT].revents != 0 && !self.copy_output(&mut r.out, Stream::Stdout, &mut buf) {
                 r.out = None;
                 if r.tty {
                     r.stdin = None;
                 }
             }
-            if fds[2].revents != 0 && !self.copy_output(&mut r.err, Stream::Stderr, &mut buf) {
+            if fds[STDERR].revents != 0 && !self.copy_output(&mut r.err, Stream::Stderr, &mut buf) {
                 r.err = None;
             }
-            if fds[3].revents != 0 {
-                if let Some(l) = &self.listener {
-                    while let Some(c) = attach::accept(l.as_raw_fd()) {
-                        self.clients.push(c);
-                    }
-                }
+            if fds[LISTENER].revents != 0 {
+                self.accept_clients();
             }
-            if fds[4].revents != 0 {
-                flush_stdin(r);
+            if fds[STDIN].revents != 0 {
+                self.flush_stdin(r);
             }
             // By fd, not by index: a broadcast above may already have dropped a client.
-            for pfd in fds[5..].iter().filter(|p| p.revents != 0) {
-                if pfd.revents & libc::POLLOUT != 0 && Some(pfd.fd) == self.primary {
-                    self.flush_primary();
-                }
-                if pfd.revents & !libc::POLLOUT == 0
-                    || pfd.events & libc::POLLIN == 0
-                        && pfd.revents & (libc::POLLHUP | libc::POLLERR) == 0
-                {
-                    continue;
-                }
-                if self.is_freezer(pfd.fd) {
-                    self.freezer_event(pfd.fd, r, &mut buf);
-                    continue;
-                }
-                if let Some(i) = self.clients.iter().position(|c| c.as_raw_fd() == pfd.fd) {
-                    if !self.handle_client(i, r, &mut buf) {
-                        if Some(pfd.fd) == self.primary {
-                            self.primary = None;
-                            self.primary_backlog.clear();
-                        }
-                        self.clients.remove(i);
-                    }
-                }
+            for pfd in fds[CLIENTS..].iter().filter(|p| p.revents != 0) {
+                self.client_ready(pfd, r, &mut buf);
             }
         }
         exit_code.unwrap_or(137)
     }
 
+    fn accept_clients(&mut self) {
+        if let Some(l) = &self.listener {
+            while let Some(c) = attach::accept(l.as_raw_fd()) {
+                self.clients.push(super::clients::Client::new(c, false));
+            }
+        }
+    }
+
+    /// A client or freeze holder is ready: room to send what waits for it, a message, or
+    /// its end.
+    fn client_ready(&mut self, pfd: &libc::pollfd, r: &mut Running, buf: &mut [u8]) {
+        if self.is_freezer(pfd.fd) {
+            self.freezer_event(pfd, r, buf);
+            return;
+        }
+        let Some(i) = self.clients.iter().position(|c| c.fd() == pfd.fd) else {
+            return;
+        };
+        if pfd.revents & libc::POLLOUT != 0 && !self.clients[i].flush() {
+            self.clients.remove(i);
+            return;
+        }
+        let readable =
+            pfd.events & libc::POLLIN != 0 || pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0;
+        if pfd.revents & !libc::POLLOUT != 0 && readable && !self.handle_client(i, r, buf) {
+            self.clients.remove(i);
+        }
+    }
+
     /// Reaps children; Some(code) when the init has ended. Forwards SIGTERM/SIGINT/SIGHUP sent
     /// to the monitor itself to the container (through the init's pidfd: see `Running::init`).
     fn handle_signals(&mut self, r: &Running) -> Option<i32> {
-        let init = r.pid;
         let mut init_code = None;
         while let Ok(Some(info)) = self.sigfd.read_signal() {
             let sig = info.ssi_signo as i32;
@@ -141,7 +141,7 @@ impl Monitor<'_> {
             if pid <= 0 {
                 break;
             }
-            if pid == init {
+            if pid == r.pid {
                 init_code = Some(if libc::WIFSIGNALED(status) {
                     128 + libc::WTERMSIG(status)
                 } else {
@@ -178,22 +178,24 @@ impl Monitor<'_> {
         if let Some(e) = self.log.as_mut().and_then(|l| l.write(stream, data).err()) {
             self.report_log_failure(e);
         }
-        let m = match stream {
-            Stream::Stdout => Message::Stdout(data.to_vec()),
-            Stream::Stderr => Message::Stderr(data.to_vec()),
+        let kind = match stream {
+            Stream::Stdout => attach::KIND_STDOUT,
+            Stream::Stderr => attach::KIND_STDERR,
         };
-        self.broadcast(&m);
+        self.broadcast_output(kind, data);
         true
     }
 
     /// One message from client `i`; false when the client is gone.
     fn handle_client(&mut self, i: usize, r: &mut Running, buf: &mut [u8]) -> bool {
-        let fd = self.clients[i].as_raw_fd();
+        let fd = self.clients[i].fd();
         match attach::recv_nowait(fd, buf) {
             Ok(Some(Message::Stdin(data))) => {
                 if r.stdin.is_some() {
                     r.stdin_pending.extend_from_slice(&data);
-                    flush_stdin(r);
+                    self.flush_stdin(r);
+                    // Not taken yet: this client waits (unread) until it is.
+                    self.clients[i].holds_input = !r.stdin_pending.is_empty();
                 }
                 true
             }
@@ -231,6 +233,18 @@ impl Monitor<'_> {
         }
     }
 
+    /// Writes as much pending input as the container takes now; drops it (and closes a stdin
+    /// pipe) when the container can no longer read. Once nothing is pending, every client is
+    /// read again.
+    fn flush_stdin(&mut self, r: &mut Running) {
+        write_stdin(r);
+        if r.stdin_pending.is_empty() {
+            for c in &mut self.clients {
+                c.holds_input = false;
+            }
+        }
+    }
+
     /// Between two incarnations: serve clients, wait `delay`, stop early on a signal request.
     pub(super) fn idle(&mut self, delay: Duration) {
         let deadline = Instant::now() + delay;
@@ -240,48 +254,38 @@ impl Monitor<'_> {
             if left.is_zero() {
                 return;
             }
-            let mut fds: Vec<libc::pollfd> = vec![libc::pollfd {
-                fd: self.listener.as_ref().map_or(-1, |l| l.as_raw_fd()),
-                events: libc::POLLIN,
-                revents: 0,
-            }];
-            fds.extend(self.clients.iter().map(|c| libc::pollfd {
-                fd: c.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            }));
-            // SAFETY: valid pollfd array.
-            unsafe {
-                libc::poll(
-                    fds.as_mut_ptr(),
-                    fds.len() as libc::nfds_t,
-                    left.as_millis() as i32,
-                )
-            };
+            let mut fds = vec![pollin(self.listener.as_ref().map_or(-1, |l| l.as_raw_fd()))];
+            fds.extend(self.clients.iter().map(|c| c.pollfd(true)));
+            poll(&mut fds, left.as_millis() as i32);
             if fds[0].revents != 0 {
-                if let Some(l) = &self.listener {
-                    while let Some(c) = attach::accept(l.as_raw_fd()) {
-                        self.clients.push(c);
-                    }
-                }
+                self.accept_clients();
             }
             for pfd in fds[1..].iter().filter(|p| p.revents != 0) {
-                let Some(i) = self.clients.iter().position(|c| c.as_raw_fd() == pfd.fd) else {
+                let Some(i) = self.clients.iter().position(|c| c.fd() == pfd.fd) else {
                     continue;
                 };
+                if pfd.revents & libc::POLLOUT != 0 && !self.clients[i].flush() {
+                    self.clients.remove(i);
+                    continue;
+                }
+                if pfd.revents & !libc::POLLOUT == 0 {
+                    continue;
+                }
                 match attach::recv_nowait(pfd.fd, &mut buf) {
                     Ok(Some(Message::Signal(_) | Message::Stop(_))) => self.stop_requested = true,
                     Ok(Some(Message::Freeze)) => {
-                        let why = "the container is restarting: nothing to freeze".to_owned();
-                        let _ = attach::send(pfd.fd, &Message::Failed(1, why));
+                        let why = Message::Failed(
+                            1,
+                            "the container is restarting: nothing to freeze".to_owned(),
+                        )
+                        .encode();
+                        if !self.clients[i].send(&mut Outgoing::new(&why, &[])) {
+                            self.clients.remove(i);
+                        }
                     }
                     Ok(Some(_)) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                     _ => {
-                        if Some(pfd.fd) == self.primary {
-                            self.primary = None;
-                            self.primary_backlog.clear();
-                        }
                         self.clients.remove(i);
                     }
                 }
@@ -290,9 +294,32 @@ impl Monitor<'_> {
     }
 }
 
+fn pollin(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// poll(2) for the monitor's loops: how many fds are ready; 0 on a timeout, an interruption
+/// or an error. An error (ENOMEM, say) is retried after 10 ms, never in a busy loop: the
+/// monitor cannot give up its container.
+pub(super) fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> i32 {
+    // SAFETY: fds is a valid array of pollfd for its length.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    if n < 0 {
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        return 0;
+    }
+    n
+}
+
 /// Writes as much pending input as the container takes now; drops it (and closes a stdin
 /// pipe) when the container can no longer read.
-fn flush_stdin(r: &mut Running) {
+fn write_stdin(r: &mut Running) {
     let Some(fd) = r.stdin else {
         r.stdin_pending.clear();
         return;
