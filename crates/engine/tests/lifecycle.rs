@@ -80,7 +80,7 @@ fn stop_and_kill_keep_a_restart_always_container_stopped() {
         ..TestEngine::req(&[
             "sh",
             "-c",
-            "trap 'exit 3' USR1; while true; do sleep 0.1; done",
+            "trap 'exit 3' USR1; echo trapped; while true; do sleep 0.1; done",
         ])
     };
     for (name, how) in [("ras", "stop"), ("rak", "kill")] {
@@ -88,7 +88,11 @@ fn stop_and_kill_keep_a_restart_always_container_stopped() {
         t.track(&out.id);
         let e = t.engine();
         if how == "kill" {
-            // USR1 makes it exit on its own: the policy restarts it.
+            // USR1 makes it exit on its own: the policy restarts it. (Sent once the trap is
+            // set: the shell is pid 1, which ignores a signal it has no handler for.)
+            eventually(Duration::from_secs(20), || {
+                logs(e, &out.id).contains("trapped").then_some(())
+            });
             e.kill(name, "USR1".parse().unwrap()).unwrap();
             eventually(Duration::from_secs(20), || {
                 let v = e.inspect(name).unwrap();
