@@ -18,8 +18,10 @@ fn errno() -> std::io::Error {
     std::io::Error::last_os_error()
 }
 
-/// A fresh pty from the container's /dev/ptmx: (master, slave, slave number).
-pub fn open_pty(size: Option<(u16, u16)>) -> Result<(OwnedFd, OwnedFd, u32), String> {
+/// A fresh pty from the container's /dev/ptmx: (master, slave, slave number). The slave is
+/// given to `owner` (the process's uid; its group stays devpts's), as runc does, so a
+/// non-root process can use its own terminal; `size` is (rows, columns).
+pub fn open_pty(size: Option<(u16, u16)>, owner: u32) -> Result<(OwnedFd, OwnedFd, u32), String> {
     // SAFETY: open with a static C string.
     let m = unsafe {
         libc::open(
@@ -57,6 +59,18 @@ pub fn open_pty(size: Option<(u16, u16)>) -> Result<(OwnedFd, OwnedFd, u32), Str
     }
     // SAFETY: fresh fd from ioctl.
     let slave = unsafe { OwnedFd::from_raw_fd(s) };
+    // SAFETY: fchown on our fd; -1 keeps the group.
+    if unsafe { libc::fchown(slave.as_raw_fd(), owner, libc::gid_t::MAX) } != 0 {
+        let e = errno();
+        // As runc: an owner not mapped in a user namespace (EINVAL), an inode we may not
+        // change (EPERM) or a read-only devpts (EROFS) leave the terminal as it is.
+        if !matches!(
+            e.raw_os_error(),
+            Some(libc::EINVAL | libc::EPERM | libc::EROFS)
+        ) {
+            return Err(format!("giving the pty to uid {owner}: {e}"));
+        }
+    }
     if let Some((rows, cols)) = size {
         let ws = libc::winsize {
             ws_row: rows,

@@ -311,7 +311,7 @@ fn exec_steps(
         }
     }
     if p.terminal {
-        let (master, slave, n) = console::open_pty(p.console_size)?;
+        let (master, slave, n) = console::open_pty(p.console_size, p.uid)?;
         match ctx.console_socket {
             Some(sock) => {
                 console::send_master(sock, &master, &format!("/dev/pts/{n}"))?;

@@ -311,7 +311,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
 
     if p.terminal {
         let _span = tracing::debug_span!("console").entered();
-        let (master, slave, n) = console::open_pty(p.console_size)?;
+        let (master, slave, n) = console::open_pty(p.console_size, p.uid)?;
         match ctx.console_socket {
             Some(sock) => {
                 console::send_master(sock, &master, &format!("/dev/pts/{n}"))?;

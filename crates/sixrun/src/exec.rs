@@ -53,7 +53,7 @@ pub fn build_process(base: &Process, a: &ExecArgs) -> anyhow::Result<Process> {
             let mut p = base.clone();
             p.set_args(Some(a.args.clone()));
             p.set_terminal(Some(a.tty));
-            p.set_console_size(None);
+            // consoleSize stays the config's, as in runc.
             p
         }
     };

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::io::{IoSliceMut, Read};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 
 use common::*;
@@ -154,43 +152,6 @@ fn exec_into_a_stopped_container_is_refused() {
     assert!(line.contains("stopped"), "{line}");
     s.ok(&["delete", &id]);
     s.assert_gone(&id, None, b.path());
-}
-
-/// Receives one fd sent with SCM_RIGHTS on an accepted connection of `l`.
-fn receive_fd(l: &UnixListener) -> OwnedFd {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-    let (conn, _) = l.accept().unwrap();
-    let mut buf = [0u8; 256];
-    let mut iov = [IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::empty(),
-    )
-    .unwrap();
-    for c in msg.cmsgs().unwrap() {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            // SAFETY: the kernel gave us this fd.
-            return unsafe { OwnedFd::from_raw_fd(fds[0]) };
-        }
-    }
-    panic!("no fd received");
-}
-
-/// Reads the pty master until `want` shows up or EOF.
-fn read_until(master: OwnedFd, want: &str) -> String {
-    let mut f = std::fs::File::from(master);
-    let mut all = String::new();
-    let mut buf = [0u8; 1024];
-    while !all.contains(want) {
-        match f.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => all.push_str(&String::from_utf8_lossy(&buf[..n])),
-        }
-    }
-    all
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! state root, and prove afterwards that a container left nothing behind.
 #![allow(dead_code)]
 
+use std::io::{IoSliceMut, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -241,4 +244,41 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Receives one fd sent with SCM_RIGHTS on an accepted connection of `l`.
+pub fn receive_fd(l: &UnixListener) -> OwnedFd {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let (conn, _) = l.accept().unwrap();
+    let mut buf = [0u8; 256];
+    let mut iov = [IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    for c in msg.cmsgs().unwrap() {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            // SAFETY: the kernel gave us this fd.
+            return unsafe { OwnedFd::from_raw_fd(fds[0]) };
+        }
+    }
+    panic!("no fd received");
+}
+
+/// Reads the pty master until `want` shows up or EOF.
+pub fn read_until(master: OwnedFd, want: &str) -> String {
+    let mut f = std::fs::File::from(master);
+    let mut all = String::new();
+    let mut buf = [0u8; 1024];
+    while !all.contains(want) {
+        match f.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => all.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    all
 }
