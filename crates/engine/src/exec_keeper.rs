@@ -98,7 +98,8 @@ fn keep(
             // SAFETY: leaving the forked child without running the caller's destructors.
             _ => unsafe { libc::_exit(0) },
         }
-        null_stdio();
+        // A detached keeper holds none of the caller's output open.
+        crate::monitor::detach_stdio();
     }
     // A Ctrl-C or hangup meant for the CLI must not end the keeper (the process gets them
     // from the CLI or its own terminal). The runtime resets signals in the process it makes.
@@ -201,18 +202,4 @@ pub(crate) fn recv_with_fd(socket: RawFd) -> Result<(Vec<u8>, Option<OwnedFd>)> 
     let len = msg.bytes;
     data.truncate(len);
     Ok((data, fd))
-}
-
-/// Points fds 0-2 at /dev/null (a detached keeper holds none of the caller's output open).
-fn null_stdio() {
-    if let Ok(null) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-    {
-        for fd in 0..3 {
-            // SAFETY: dup2 of a valid fd onto a standard one.
-            unsafe { libc::dup2(null.as_raw_fd(), fd) };
-        }
-    }
 }

@@ -142,8 +142,9 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
     m.run()
 }
 
-/// Points fds 0, 1 and 2 at /dev/null: the monitor must not hold the CLI's terminal or pipes.
-fn detach_stdio() {
+/// Points fds 0, 1 and 2 at /dev/null: the monitor (and a detached exec keeper) must not hold
+/// the CLI's terminal or pipes.
+pub(crate) fn detach_stdio() {
     if let Ok(null) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
