@@ -7,7 +7,9 @@
 //! and waits on a fifo until [`Container::start`]. Parent and child talk over one socket pair.
 //!
 //! A reader following one container: [`create`](create.rs) → [`init`](init.rs) →
-//! [`process`](process.rs) → execve; then `start.rs`, `kill.rs`, `delete.rs`, `exec.rs`.
+//! [`process`](process.rs) (the plan) → `process_steps.rs` (rlimits, user, capabilities,
+//! seccomp... through the `ProcessSys` seam of `process_sys.rs`) → execve; then `start.rs`,
+//! `kill.rs`, `delete.rs`, `exec.rs`. Before any of it, `sealed_exe.rs` (CVE-2019-5736).
 //!
 //! It knows only the OCI runtime spec: never images, names or networks.
 
