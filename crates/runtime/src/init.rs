@@ -342,6 +342,12 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     )?;
 
     set_parent_death_signal(0);
+    // With no_new_privs the filter comes last, but as in runc before the report (a refused
+    // filter fails `create`) and so before the wait and the startContainer hooks, which run
+    // under it: what they do, the container's process could do.
+    if p.no_new_privs {
+        process_steps::apply_seccomp(&mut LinuxProcessSys, p)?;
+    }
     ctx.chan
         .send(&Msg::Ready)
         .map_err(|e| format!("reporting ready: {e}"))?;
@@ -350,9 +356,6 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     if let Some(state) = &hook_state {
         hooks::run(ctx.spec, Kind::StartContainer, state)
             .map_err(|(path, m)| format!("startContainer hook {path:?}: {m}"))?;
-    }
-    if p.no_new_privs {
-        process_steps::apply_seccomp(&mut LinuxProcessSys, p)?;
     }
     Err(process::exec(&program, p))
 }

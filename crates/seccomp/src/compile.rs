@@ -10,6 +10,12 @@
 //! `ret`. Rules for one syscall are ORed, conditions in one rule ANDed (on 64-bit values; on
 //! the low words for the 32-bit ABIs x32, i386 and arm); a rule without conditions applies
 //! when no conditional rule matched. Names no table has are reported in one warning.
+//!
+//! Before the search, runc's `-ENOSYS` stub: on each ABI the profile lists, a syscall numbered
+//! above every syscall the profile names (one newer than the profile) gets ENOSYS rather than
+//! a denying default action, so a C library falls back to an older call (clone3 to clone,
+//! faccessat2 to faccessat) instead of failing. Not with a default that allows (allow, log,
+//! trace), as in runc.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -221,6 +227,7 @@ pub(crate) fn compile_for(s: &LinuxSeccomp, host: Target) -> Result<Program> {
             }
         }
     }
+    let enosys_above = newest_named(s, &targets, default);
     // A syscall whose every outcome is the default needs no code.
     for syscalls in table.values_mut() {
         syscalls.retain(|_, sc| {
@@ -228,14 +235,50 @@ pub(crate) fn compile_for(s: &LinuxSeccomp, host: Target) -> Result<Program> {
             fallback != default || sc.conditional.iter().any(|(_, a)| *a != default)
         });
     }
-    let insns = generate(&targets, &table, default)?;
+    let insns = generate(&targets, &table, default, &enosys_above)?;
     Ok(Program::new(insns, flags))
+}
+
+/// For runc's `-ENOSYS` stub: per ABI the profile lists, the highest number of a syscall it
+/// names (any action). Empty when the default action lets calls through (allow, log, trace).
+fn newest_named(
+    s: &LinuxSeccomp,
+    targets: &BTreeSet<Target>,
+    default: u32,
+) -> BTreeMap<Target, u32> {
+    let lets_through =
+        default == RET_ALLOW || default == RET_LOG || default & 0xffff_0000 == RET_TRACE;
+    if lets_through {
+        return BTreeMap::new();
+    }
+    let host = targets.iter().copied().next();
+    let listed: BTreeSet<Target> = s
+        .architectures()
+        .iter()
+        .flatten()
+        .filter_map(|a| host.and_then(|h| Target::from_oci(*a, h)))
+        .filter(|t| targets.contains(t))
+        .collect();
+    let names: Vec<&String> = s
+        .syscalls()
+        .iter()
+        .flatten()
+        .flat_map(|r| r.names())
+        .collect();
+    listed
+        .into_iter()
+        .filter_map(|t| {
+            let newest = names.iter().filter_map(|n| t.number(n)).max()?;
+            Some((t, newest))
+        })
+        .collect()
 }
 
 fn generate(
     targets: &BTreeSet<Target>,
     table: &BTreeMap<Target, BTreeMap<u32, Syscall>>,
     default: u32,
+    enosys_above: &BTreeMap<Target, u32>,
 ) -> Result<Vec<crate::bpf::Insn>> {
     let empty = BTreeMap::new();
     let mut asm = Asm::default();
@@ -249,6 +292,11 @@ fn generate(
     } else {
         default_l
     };
+    let enosys_l = (!enosys_above.is_empty()).then(|| {
+        *rets
+            .entry(RET_ERRNO | libc::ENOSYS as u32)
+            .or_insert_with(|| asm.label())
+    });
     let mut search = |asm: &mut Asm, t: Target| {
         let segs = segments(
             t,
@@ -259,6 +307,13 @@ fn generate(
             (default, default_l),
         );
         tree(asm, &segs);
+    };
+    // A holds the syscall number: numbers above the newest the profile names get ENOSYS.
+    let stub = |asm: &mut Asm, t: Target| {
+        if let (Some(&newest), Some(l)) = (enosys_above.get(&t), enosys_l) {
+            asm.jgt(newest, To::Next, To::Skip(1));
+            asm.ja(l);
+        }
     };
 
     // Which ABI: one section per AUDIT_ARCH (x86_64 and x32 share one).
@@ -285,20 +340,35 @@ fn generate(
         let has_x32 = in_section.contains(&Target::X32);
         if audit == Target::X86_64.audit_arch() {
             let x32_l = if has_x32 { asm.label() } else { no_x32_l };
+            let (stub_l, main_l) = (asm.label(), asm.label());
             // -1 (what a tracer sets to skip a call) is not x32: it goes to the x86_64
-            // search, where no syscall has it, as with libseccomp.
-            asm.jge(X32_SYSCALL_BIT, To::Next, To::Skip(2));
-            asm.jeq(u32::MAX, To::Skip(1), To::Next);
+            // search, where no syscall has it, as with libseccomp; runc's stub, which sees
+            // bit 30 set, gives it ENOSYS when x32 is listed.
+            asm.jge(X32_SYSCALL_BIT, To::Next, To::L(stub_l));
+            match (enosys_above.contains_key(&Target::X32), enosys_l) {
+                (true, Some(enosys)) if has_x32 => {
+                    asm.jeq(u32::MAX, To::Next, To::Skip(1));
+                    asm.ja(enosys);
+                }
+                _ => asm.jeq(u32::MAX, To::L(main_l), To::Next),
+            }
             asm.ja(x32_l);
+            asm.bind(stub_l);
+            if let Some(t) = main {
+                stub(&mut asm, t);
+            }
+            asm.bind(main_l);
             match main {
                 Some(t) => search(&mut asm, t),
                 None => asm.ja(default_l),
             }
             if has_x32 {
                 asm.bind(x32_l);
+                stub(&mut asm, Target::X32);
                 search(&mut asm, Target::X32);
             }
         } else if let Some(t) = main {
+            stub(&mut asm, t);
             search(&mut asm, t);
         }
     }

@@ -470,3 +470,60 @@ fn the_number_search_agrees_with_a_plain_lookup() {
         }
     }
 }
+
+#[test]
+fn syscalls_newer_than_the_profile_get_enosys_on_the_abis_it_lists() {
+    const ENOSYS: u32 = RET_ERRNO | libc::ENOSYS as u32;
+    let with = |extra: &str| {
+        program(&format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", {extra} "syscalls": [
+                {{"names": ["getpid", "read"], "action": "SCMP_ACT_ALLOW"}},
+                {{"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5}}]}}"#
+        ))
+    };
+    let p = with(r#""architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32"],"#);
+    // getppid (110) is the newest the profile names, whatever its action.
+    assert_eq!(call(&p, X86_64, nr("getppid"), [0; 6]), RET_ERRNO | 5);
+    assert_eq!(
+        call(&p, X86_64, nr("kill"), [0; 6]),
+        EPERM,
+        "older: the default"
+    );
+    assert_eq!(call(&p, X86_64, nr("getppid") + 1, [0; 6]), ENOSYS);
+    assert_eq!(call(&p, X86_64, nr("clone3"), [0; 6]), ENOSYS);
+    assert_eq!(call(&p, X86_64, 0x3fff_ffff, [0; 6]), ENOSYS);
+    let x32 = |name: &str| Target::X32.number(name).unwrap();
+    assert_eq!(call(&p, X86_64, x32("getpid"), [0; 6]), RET_ALLOW);
+    assert_eq!(call(&p, X86_64, x32("kill"), [0; 6]), EPERM);
+    assert_eq!(call(&p, X86_64, x32("clone3"), [0; 6]), ENOSYS);
+    // -1 has the x32 bit: runc's stub gives it ENOSYS when x32 is listed.
+    assert_eq!(call(&p, X86_64, u32::MAX, [0; 6]), ENOSYS);
+
+    // Without x32: x32 numbers are killed as before, -1 gets the default.
+    let p = with(r#""architectures": ["SCMP_ARCH_X86_64"],"#);
+    assert_eq!(call(&p, X86_64, nr("clone3"), [0; 6]), ENOSYS);
+    assert_eq!(call(&p, X86_64, x32("clone3"), [0; 6]), RET_KILL_PROCESS);
+    assert_eq!(call(&p, X86_64, u32::MAX, [0; 6]), EPERM);
+    // An ABI not listed has no stub; nor has a profile listing none (runc).
+    let p = with(r#""architectures": ["SCMP_ARCH_X86"],"#);
+    assert_eq!(call(&p, X86_64, nr("clone3"), [0; 6]), EPERM);
+    let i386 = |name: &str| Target::I386.number(name).unwrap();
+    assert_eq!(call(&p, I386, i386("clone3"), [0; 6]), ENOSYS);
+    assert_eq!(call(&with(""), X86_64, nr("clone3"), [0; 6]), EPERM);
+}
+
+#[test]
+fn a_default_that_lets_calls_through_has_no_enosys_stub() {
+    for default in ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG"] {
+        let p = program(&format!(
+            r#"{{"defaultAction": "{default}", "architectures": ["SCMP_ARCH_X86_64"],
+                "syscalls": [{{"names": ["getpid"], "action": "SCMP_ACT_ERRNO"}}]}}"#
+        ));
+        let want = if default == "SCMP_ACT_ALLOW" {
+            RET_ALLOW
+        } else {
+            RET_LOG
+        };
+        assert_eq!(call(&p, X86_64, nr("clone3"), [0; 6]), want, "{default}");
+    }
+}

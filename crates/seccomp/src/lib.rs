@@ -52,7 +52,7 @@ pub fn unknown_syscalls(s: &LinuxSeccomp) -> Vec<String> {
 
 /// Bump this when a change to the compiler changes the program some profile compiles to (a
 /// fix, a new layout): [`compiler_id`] changes with it, and so do cache keys built on it.
-const COMPILER_REVISION: u32 = 2;
+const COMPILER_REVISION: u32 = 3;
 
 /// Names this compiler: crate version, its revision (`COMPILER_REVISION`), the kernel release of the
 /// syscall tables and a fingerprint of their contents. A cache of compiled programs keys on

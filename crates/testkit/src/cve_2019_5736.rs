@@ -127,20 +127,7 @@ pub fn outcome(result: &str) -> (u32, u32) {
 }
 
 fn compile_attacker(rootfs: &Path) {
-    let src = rootfs.join("attacker.c");
-    std::fs::write(&src, ATTACKER).unwrap();
-    let out = std::process::Command::new("gcc")
-        .args(["-static", "-O2", "-o"])
-        .arg(rootfs.join("attacker"))
-        .arg(&src)
-        .output()
-        .expect("gcc is needed to build the attacker");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::remove_file(src).unwrap();
+    crate::compile_static_c(ATTACKER, &rootfs.join("attacker"));
 }
 
 /// The libraries `bin` needs (as `ldd` lists them), copied to the same paths in `rootfs`.

@@ -232,6 +232,25 @@ pub fn cgroups_named(name: &str) -> Vec<PathBuf> {
     out
 }
 
+/// Compiles the C program `source` with `gcc -static -O2` into `out` (for a rootfs: it
+/// needs no library there). Panics with gcc's errors when it fails.
+pub fn compile_static_c(source: &str, out: &Path) {
+    let dir = tempfile::tempdir().expect("a temp dir for the C source");
+    let src = dir.path().join("program.c");
+    fs::write(&src, source).expect("writing the C source");
+    let result = std::process::Command::new("gcc")
+        .args(["-static", "-O2", "-o"])
+        .arg(out)
+        .arg(&src)
+        .output()
+        .expect("gcc (with a static C library) is needed");
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
 /// A tmpfs of a fixed size mounted by a test on a directory it owns (a test that fills a
 /// disk fills this one); unmounted on drop, lazily if something still holds it.
 pub struct SmallTmpfs {
