@@ -33,6 +33,11 @@ pub enum Msg {
     State(String),
     /// Child → parent: this step failed; the child exits after sending it.
     Error(String),
+    /// Child → parent: the seccomp notification fd is this number in the child (the parent
+    /// takes it with pidfd_getfd: passing it costs the child only a write, as in runc).
+    SeccompFd(i32),
+    /// Parent → child: the seccomp agent has the notification fd; go on.
+    SeccompDone,
 }
 
 const MAX_MSG: usize = 65536;
@@ -54,6 +59,8 @@ impl Msg {
             Msg::Ready => (6, vec![]),
             Msg::Error(text) => (7, truncated(text)),
             Msg::State(text) => (8, truncated(text)),
+            Msg::SeccompFd(fd) => (9, fd.to_le_bytes().to_vec()),
+            Msg::SeccompDone => (10, vec![]),
         };
         let mut out = Vec::with_capacity(1 + body.len());
         out.push(tag);
@@ -72,6 +79,8 @@ impl Msg {
             6 => Msg::Ready,
             7 => Msg::Error(String::from_utf8_lossy(body).into_owned()),
             8 => Msg::State(String::from_utf8_lossy(body).into_owned()),
+            9 => Msg::SeccompFd(i32::from_le_bytes(body.try_into().ok()?)),
+            10 => Msg::SeccompDone,
             _ => return None,
         })
     }
@@ -142,6 +151,22 @@ impl Channel {
 
     pub fn send(&self, msg: &Msg) -> nix::Result<()> {
         self.send_with_fd(msg, None)
+    }
+
+    /// The child's sends: a plain write(2). Once the seccomp filter is in place a profile
+    /// may refuse (or notify) sendmsg, never write (runc needs only write there too). With
+    /// the parent gone, the child gets EPIPE (SIGPIPE ignored) or dies of SIGPIPE: it stops
+    /// either way.
+    pub fn report(&self, msg: &Msg) -> nix::Result<()> {
+        let bytes = msg.encode();
+        loop {
+            match nix::unistd::write(&self.fd, &bytes) {
+                Err(nix::Error::EINTR) => continue,
+                Err(e) => return Err(e),
+                Ok(n) if n == bytes.len() => return Ok(()),
+                Ok(_) => return Err(nix::Error::EMSGSIZE),
+            }
+        }
     }
 
     pub fn send_with_fd(&self, msg: &Msg, fd: Option<RawFd>) -> nix::Result<()> {
@@ -223,6 +248,8 @@ mod tests {
             Msg::Ready,
             Msg::Error("bad x".into()),
             Msg::State("{}".into()),
+            Msg::SeccompFd(12),
+            Msg::SeccompDone,
         ] {
             a.send(&m).unwrap();
             assert_eq!(b.recv().unwrap().msg, m);

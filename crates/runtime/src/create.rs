@@ -359,6 +359,16 @@ fn wait_until_ready(
                 Msg::Ready => break,
                 Msg::Error(text) => return Err(Error::setup(id, text)),
                 Msg::Pty => console_master = r.fd,
+                Msg::SeccompFd(fd) => {
+                    let seccomp = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+                    let mut state =
+                        serde_json::to_value(crate::container::oci_state(rec, Status::Creating))
+                            .unwrap_or_default();
+                    state["status"] = "creating".into();
+                    crate::seccomp_agent::serve(seccomp, pid, fd, state)
+                        .map_err(|e| Error::setup(id, e))?;
+                    parent_end.send(&Msg::SeccompDone).map_err(lost)?;
+                }
                 Msg::RunHooks => {
                     let state = hook_state_json(rec, Status::Creating);
                     for kind in [Kind::Prestart, Kind::CreateRuntime] {

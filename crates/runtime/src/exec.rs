@@ -234,6 +234,21 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
             Ok(r) if r.msg == Msg::Pty => master = r.fd,
             Ok(r) => match r.msg {
                 Msg::Error(text) => return Err(fail(text)),
+                Msg::SeccompFd(fd) => {
+                    let seccomp = c
+                        .rec
+                        .config
+                        .linux()
+                        .as_ref()
+                        .and_then(|l| l.seccomp().as_ref());
+                    let state =
+                        serde_json::to_value(crate::container::oci_state(&c.rec, Status::Running))
+                            .unwrap_or_default();
+                    crate::seccomp_agent::serve(seccomp, pid, fd, state).map_err(&fail)?;
+                    if let Err(e) = parent_end.send(&Msg::SeccompDone) {
+                        return Err(fail(format!("talking to the new process: {e}")));
+                    }
+                }
                 other => {
                     return Err(fail(format!(
                         "unexpected message from the new process: {other:?}"
@@ -274,7 +289,7 @@ fn exec_child(ctx: ExecChild, in_cgroup: bool) -> ! {
         Ok(never) => match never {},
         Err(e) => e,
     };
-    let _ = ctx.chan.send(&Msg::Error(err));
+    let _ = ctx.chan.report(&Msg::Error(err));
     exit_child(127)
 }
 
@@ -331,15 +346,24 @@ fn exec_steps(
     let setgroups = std::fs::read_to_string("/proc/self/setgroups")
         .map(|s| s.trim() != "deny")
         .unwrap_or(true);
-    let program =
-        process_steps::prepare(&mut LinuxProcessSys, p, ctx.preserve_fds, &keep, setgroups)?;
+    let program = process_steps::prepare(
+        &mut LinuxProcessSys,
+        p,
+        ctx.preserve_fds,
+        &keep,
+        setgroups,
+        &mut |_, listener| crate::seccomp_agent::hand_over(ctx.chan, listener),
+    )?;
     // SAFETY: prctl with integer arguments: the process must outlive `sixrun exec --detach`.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, 0, 0, 0, 0) };
-    ctx.chan
-        .send(&Msg::Ready)
-        .map_err(|e| format!("reporting ready: {e}"))?;
+    // As in runc, the filter before the report: its notification fd goes to the agent first.
     if p.no_new_privs {
-        process_steps::apply_seccomp(&mut LinuxProcessSys, p)?;
+        if let Some(listener) = process_steps::apply_seccomp(&mut LinuxProcessSys, p)? {
+            crate::seccomp_agent::hand_over(ctx.chan, listener)?;
+        }
     }
+    ctx.chan
+        .report(&Msg::Ready)
+        .map_err(|e| format!("reporting ready: {e}"))?;
     Err(process::exec(&program, p))
 }

@@ -62,7 +62,7 @@ pub fn run(ctx: InitContext, in_cgroup: bool) -> ! {
     };
     // Before Ready the parent is listening (or has given up on us and will kill us: then
     // there is nobody to tell). After Ready it may be gone: stderr is all that is left.
-    if ctx.chan.send(&Msg::Error(err.clone())).is_err()
+    if ctx.chan.report(&Msg::Error(err.clone())).is_err()
         && READY.load(std::sync::atomic::Ordering::Relaxed)
     {
         eprintln!("sixrun: container init: {err}");
@@ -298,7 +298,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
 
     if ctx.parent_hooks {
         ctx.chan
-            .send(&Msg::RunHooks)
+            .report(&Msg::RunHooks)
             .map_err(|e| format!("asking for hooks: {e}"))?;
         expect(ctx.chan, Msg::HooksDone)?;
     }
@@ -339,6 +339,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
         ctx.preserve_fds,
         &keep,
         setgroups_allowed(),
+        &mut |_, listener| crate::seccomp_agent::hand_over(ctx.chan, listener),
     )?;
 
     set_parent_death_signal(0);
@@ -346,10 +347,12 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     // filter fails `create`) and so before the wait and the startContainer hooks, which run
     // under it: what they do, the container's process could do.
     if p.no_new_privs {
-        process_steps::apply_seccomp(&mut LinuxProcessSys, p)?;
+        if let Some(listener) = process_steps::apply_seccomp(&mut LinuxProcessSys, p)? {
+            crate::seccomp_agent::hand_over(ctx.chan, listener)?;
+        }
     }
     ctx.chan
-        .send(&Msg::Ready)
+        .report(&Msg::Ready)
         .map_err(|e| format!("reporting ready: {e}"))?;
     READY.store(true, std::sync::atomic::Ordering::Relaxed);
     wait_for_start(ctx.fifo)?;

@@ -33,6 +33,7 @@ mod procfs;
 mod program;
 pub mod sealed_exe;
 mod seccomp;
+mod seccomp_agent;
 mod spec;
 mod start;
 mod state;

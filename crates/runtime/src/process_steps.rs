@@ -8,7 +8,7 @@
 //! unit-tested without root (the recording fake below). Errors are text for the channel.
 
 use std::ffi::CString;
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 
 use caps::CapSet;
@@ -19,20 +19,25 @@ use crate::process_sys::ProcessSys;
 /// Everything from rlimits to the cwd, then finds the program (not yet exec'd: the caller
 /// reports Ready first). `keep`: our fds that must stay open (the channel, the fifo...);
 /// seccomp is loaded here only without no_new_privs (it then needs CAP_SYS_ADMIN, which the
-/// user change drops); with it, the caller loads it right before execve.
+/// user change drops), its notification fd given to `hand_over` at once; with it, the caller
+/// loads it right before execve.
 pub fn prepare<S: ProcessSys>(
     sys: &mut S,
     p: &ProcessPlan,
     preserve: u32,
     keep: &[RawFd],
     setgroups_allowed: bool,
+    hand_over: &mut dyn FnMut(&mut S, OwnedFd) -> Result<(), String>,
 ) -> Result<CString, String> {
     apply_rlimits(sys, p)?;
     apply_oom_score_adj(sys, p)?;
     close_fds(sys, preserve, keep)?;
     apply_bounding(sys, p)?;
     if !p.no_new_privs {
-        apply_seccomp(sys, p)?;
+        if let Some(listener) = apply_seccomp(sys, p)? {
+            // At once: the steps below may make notified syscalls.
+            hand_over(sys, listener)?;
+        }
     }
     let entered = enter_cwd_as_root(sys, p)?;
     apply_user(sys, p, setgroups_allowed)?;
@@ -217,12 +222,17 @@ pub fn apply_no_new_privs<S: ProcessSys>(sys: &mut S, plan: &ProcessPlan) -> Res
     Ok(())
 }
 
-pub fn apply_seccomp<S: ProcessSys>(sys: &mut S, plan: &ProcessPlan) -> Result<(), String> {
+/// Installs the plan's filter, if any; returns its notification fd (SCMP_ACT_NOTIFY rules),
+/// which the caller hands over (`seccomp_agent::hand_over`) before anything else.
+pub fn apply_seccomp<S: ProcessSys>(
+    sys: &mut S,
+    plan: &ProcessPlan,
+) -> Result<Option<OwnedFd>, String> {
     match &plan.seccomp {
         Some(p) => sys
             .install_seccomp(p)
             .map_err(|e| format!("installing seccomp filter: {e}")),
-        None => Ok(()),
+        None => Ok(None),
     }
 }
 

@@ -31,6 +31,7 @@ enum Call {
     RaiseAmbient(Capability),
     NoNewPrivs,
     Seccomp,
+    HandOver,
     Chdir(PathBuf),
 }
 
@@ -42,6 +43,8 @@ struct Recording {
     next_fd: RawFd,
     /// What the next chdir calls return, in order (then success).
     chdir_results: Vec<Errno>,
+    /// install_seccomp returns a notification fd (a profile with SCMP_ACT_NOTIFY rules).
+    listener: bool,
 }
 
 impl Recording {
@@ -144,9 +147,14 @@ impl ProcessSys for Recording {
         self.calls.push(Call::NoNewPrivs);
         Ok(())
     }
-    fn install_seccomp(&mut self, _: &crate::seccomp::Program) -> Result<(), String> {
+    fn install_seccomp(
+        &mut self,
+        _: &crate::seccomp::Program,
+    ) -> Result<Option<std::os::fd::OwnedFd>, String> {
         self.calls.push(Call::Seccomp);
-        Ok(())
+        Ok(self
+            .listener
+            .then(|| std::fs::File::open("/dev/null").unwrap().into()))
     }
     fn chdir(&mut self, dir: &Path) -> Result<(), Errno> {
         self.calls.push(Call::Chdir(dir.to_path_buf()));
@@ -162,6 +170,11 @@ impl ProcessSys for Recording {
             _ => None,
         })
     }
+}
+
+/// For `prepare` when no notification fd is expected.
+fn no_listener(_: &mut Recording, _: std::os::fd::OwnedFd) -> Result<(), String> {
+    panic!("no SCMP_ACT_NOTIFY in this test")
 }
 
 fn plan(json: serde_json::Value) -> ProcessPlan {
@@ -184,7 +197,7 @@ fn web_plan() -> ProcessPlan {
 fn prepare_runs_the_steps_in_order_with_the_plans_values() {
     let mut sys = Recording::default();
     let p = web_plan();
-    let program = prepare(&mut sys, &p, 1, &[9, 7], true).unwrap();
+    let program = prepare(&mut sys, &p, 1, &[9, 7], true, &mut no_listener).unwrap();
     assert_eq!(program.as_bytes(), b"/bin/sh");
     let calls = sys.calls;
     // Everything up to the bounding set.
@@ -239,7 +252,7 @@ fn a_cwd_root_may_not_enter_is_entered_again_as_the_user_and_other_errors_are_fi
         chdir_results: vec![Errno::EACCES],
         ..Default::default()
     };
-    prepare(&mut sys, &web_plan(), 0, &[], true).unwrap();
+    prepare(&mut sys, &web_plan(), 0, &[], true, &mut no_listener).unwrap();
     let chdirs: Vec<usize> = (0..sys.calls.len())
         .filter(|&i| matches!(sys.calls[i], Call::Chdir(_)))
         .collect();
@@ -255,14 +268,14 @@ fn a_cwd_root_may_not_enter_is_entered_again_as_the_user_and_other_errors_are_fi
         chdir_results: vec![Errno::EACCES, Errno::EACCES],
         ..Default::default()
     };
-    let err = prepare(&mut sys, &web_plan(), 0, &[], true).unwrap_err();
+    let err = prepare(&mut sys, &web_plan(), 0, &[], true, &mut no_listener).unwrap_err();
     assert_eq!(err, "cwd \"/srv\": EACCES: Permission denied");
     // Missing: no second try, nothing changed after it.
     let mut sys = Recording {
         chdir_results: vec![Errno::ENOENT],
         ..Default::default()
     };
-    let err = prepare(&mut sys, &web_plan(), 0, &[], true).unwrap_err();
+    let err = prepare(&mut sys, &web_plan(), 0, &[], true, &mut no_listener).unwrap_err();
     assert_eq!(err, "cwd \"/srv\": ENOENT: No such file or directory");
     assert!(!sys.calls.contains(&Call::Setresuid(1000)));
 }
@@ -277,10 +290,23 @@ fn without_no_new_privs_seccomp_comes_before_the_user_change() {
     )
     .unwrap();
     p.seccomp = Some(filter);
-    prepare(&mut sys, &p, 0, &[], true).unwrap();
+    prepare(&mut sys, &p, 0, &[], true, &mut no_listener).unwrap();
     let at = |want: &Call| sys.calls.iter().position(|c| c == want).unwrap();
     assert!(at(&Call::Seccomp) < at(&Call::Setresuid(1000)));
     assert!(!sys.calls.contains(&Call::NoNewPrivs));
+
+    // With a notification fd: handed over right after the install, before any other step.
+    let mut sys = Recording {
+        listener: true,
+        ..Default::default()
+    };
+    let mut hand_over = |sys: &mut Recording, _fd: std::os::fd::OwnedFd| {
+        sys.calls.push(Call::HandOver);
+        Ok(())
+    };
+    prepare(&mut sys, &p, 0, &[], true, &mut hand_over).unwrap();
+    let at = |want: &Call| sys.calls.iter().position(|c| c == want).unwrap();
+    assert_eq!(at(&Call::HandOver), at(&Call::Seccomp) + 1);
 }
 
 #[test]

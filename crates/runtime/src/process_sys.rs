@@ -6,7 +6,7 @@
 //! of `process_steps.rs` records them, so the order and content of the steps are checked
 //! without root, as six-rootfs does for mounts. It never decides *which* calls to make.
 
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use caps::{CapSet, Capability, CapsHashSet};
@@ -42,7 +42,11 @@ pub trait ProcessSys {
     fn clear_ambient(&mut self) -> Result<(), String>;
     fn raise_ambient(&mut self, cap: Capability) -> Result<(), String>;
     fn set_no_new_privs(&mut self) -> Result<(), Errno>;
-    fn install_seccomp(&mut self, filter: &crate::seccomp::Program) -> Result<(), String>;
+    /// Installs the filter; its notification fd when the profile has SCMP_ACT_NOTIFY rules.
+    fn install_seccomp(
+        &mut self,
+        filter: &crate::seccomp::Program,
+    ) -> Result<Option<OwnedFd>, String>;
     fn chdir(&mut self, dir: &Path) -> Result<(), Errno>;
     /// The working directory as the kernel names it (None when it cannot).
     fn getcwd(&mut self) -> Option<PathBuf>;
@@ -154,7 +158,10 @@ impl ProcessSys for LinuxProcessSys {
         nix::sys::prctl::set_no_new_privs()
     }
 
-    fn install_seccomp(&mut self, filter: &crate::seccomp::Program) -> Result<(), String> {
+    fn install_seccomp(
+        &mut self,
+        filter: &crate::seccomp::Program,
+    ) -> Result<Option<OwnedFd>, String> {
         filter.install().map_err(|e| e.to_string())
     }
 

@@ -30,11 +30,6 @@ fn compile_with(
     compiler_id: &str,
 ) -> Result<Program, String> {
     let _span = tracing::debug_span!("seccomp").entered();
-    if s.listener_path().is_some() {
-        return Err(
-            "linux.seccomp.listenerPath (seccomp user notification) is not supported".into(),
-        );
-    }
     let Some(dir) = cache_dir else {
         return six_seccomp::compile(s).map_err(|e| format!("seccomp: {e}"));
     };

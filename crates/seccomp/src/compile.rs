@@ -35,12 +35,18 @@ const RET_KILL_THREAD: u32 = 0x0000_0000;
 const RET_TRAP: u32 = 0x0003_0000;
 const RET_ERRNO: u32 = 0x0005_0000;
 const RET_TRACE: u32 = 0x7ff0_0000;
+const RET_USER_NOTIF: u32 = 0x7fc0_0000;
 const RET_LOG: u32 = 0x7ffc_0000;
 const RET_ALLOW: u32 = 0x7fff_0000;
 
 pub(crate) const FLAG_TSYNC: u32 = 1;
 pub(crate) const FLAG_LOG: u32 = 2;
 pub(crate) const FLAG_SPEC_ALLOW: u32 = 4;
+/// install returns a notification fd (a profile with SCMP_ACT_NOTIFY rules).
+pub(crate) const FLAG_NEW_LISTENER: u32 = 8;
+/// With TSYNC and a listener: a thread that cannot sync is ESRCH, not its tid (which would
+/// read as the fd).
+pub(crate) const FLAG_TSYNC_ESRCH: u32 = 16;
 
 /// Offsets in `struct seccomp_data`.
 const OFF_NR: u32 = 0;
@@ -91,12 +97,7 @@ pub(crate) fn action_value(action: Action, errno: Option<u32>, syscall: &str) ->
         Action::ScmpActTrace => RET_TRACE | data(errno)?,
         Action::ScmpActLog => RET_LOG,
         Action::ScmpActAllow => RET_ALLOW,
-        Action::ScmpActNotify => {
-            return Err(Error::Unsupported {
-                what: format!("SCMP_ACT_NOTIFY (syscall {syscall})"),
-                why: "sixrun has no seccomp notification listener",
-            })
-        }
+        Action::ScmpActNotify => RET_USER_NOTIF,
     })
 }
 
@@ -107,10 +108,12 @@ fn flag_bits(flags: &[Flag]) -> Result<u32> {
                 Flag::SeccompFilterFlagTsync => FLAG_TSYNC,
                 Flag::SeccompFilterFlagLog => FLAG_LOG,
                 Flag::SeccompFilterFlagSpecAllow => FLAG_SPEC_ALLOW,
-                Flag::SeccompFilterFlagWaitKillableRecv => return Err(Error::Unsupported {
-                    what: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV".into(),
-                    why: "it only applies to notification listeners, which sixrun does not provide",
-                }),
+                Flag::SeccompFilterFlagWaitKillableRecv => {
+                    return Err(Error::Unsupported {
+                        what: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV".into(),
+                        why: "runc 1.1 does not pass it either (Linux 5.19)",
+                    })
+                }
             })
     })
 }
@@ -165,14 +168,14 @@ pub(crate) fn unknown_names(s: &LinuxSeccomp) -> Vec<String> {
 
 /// Compiles `s` for a host whose native ABI is `host` (tests compile for other hosts too).
 pub(crate) fn compile_for(s: &LinuxSeccomp, host: Target) -> Result<Program> {
-    if s.listener_path().is_some() {
-        return Err(Error::Unsupported {
-            what: "listenerPath".into(),
-            why: "sixrun has no seccomp notification listener",
-        });
-    }
     let default = action_value(s.default_action(), s.default_errno_ret(), "defaultAction")?;
-    let flags = flag_bits(s.flags().as_deref().unwrap_or_default())?;
+    let mut flags = flag_bits(s.flags().as_deref().unwrap_or_default())?;
+    if check_notify(s)? {
+        flags |= FLAG_NEW_LISTENER;
+        if flags & FLAG_TSYNC != 0 {
+            flags |= FLAG_TSYNC_ESRCH;
+        }
+    }
 
     let unknown = unknown_names(s);
     if !unknown.is_empty() {
@@ -237,6 +240,34 @@ pub(crate) fn compile_for(s: &LinuxSeccomp, host: Target) -> Result<Program> {
     }
     let insns = generate(&targets, &table, default, &enosys_above)?;
     Ok(Program::new(insns, flags))
+}
+
+/// Whether `s` has SCMP_ACT_NOTIFY rules, refusing what runc refuses: notify as the default
+/// or on write (the runtime writes after installing the filter, before an agent can
+/// answer), and notify without `listenerPath` (nobody would ever get the fd).
+fn check_notify(s: &LinuxSeccomp) -> Result<bool> {
+    if s.default_action() == Action::ScmpActNotify {
+        return Err(Error::Notify(
+            "SCMP_ACT_NOTIFY cannot be used as default action",
+        ));
+    }
+    let mut notify = false;
+    for rule in s.syscalls().iter().flatten() {
+        if rule.action() == Action::ScmpActNotify {
+            notify = true;
+            if rule.names().iter().any(|n| n == "write") {
+                return Err(Error::Notify(
+                    "SCMP_ACT_NOTIFY cannot be used for the write syscall",
+                ));
+            }
+        }
+    }
+    if notify && s.listener_path().is_none() {
+        return Err(Error::Notify(
+            "SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (listenerPath is not set)",
+        ));
+    }
+    Ok(notify)
 }
 
 /// For runc's `-ENOSYS` stub: per ABI the profile lists, the highest number of a syscall it

@@ -351,7 +351,11 @@ fn bad_profiles_are_one_line_errors_naming_the_value() {
         (r#"{"defaultAction": "SCMP_ACT_NOTIFY"}"#, "SCMP_ACT_NOTIFY"),
         (
             r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOTIFY"}]}"#,
-            "SCMP_ACT_NOTIFY (syscall read)",
+            "listenerPath is not set",
+        ),
+        (
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a", "syscalls": [{"names": ["write"], "action": "SCMP_ACT_NOTIFY"}]}"#,
+            "SCMP_ACT_NOTIFY cannot be used for the write syscall",
         ),
         (
             r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL", "errnoRet": 5}]}"#,
@@ -360,10 +364,6 @@ fn bad_profiles_are_one_line_errors_naming_the_value() {
         (
             r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#,
             "argument index 6",
-        ),
-        (
-            r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock"}"#,
-            "listenerPath",
         ),
         (
             r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 70000}"#,
@@ -526,4 +526,25 @@ fn a_default_that_lets_calls_through_has_no_enosys_stub() {
         };
         assert_eq!(call(&p, X86_64, nr("clone3"), [0; 6]), want, "{default}");
     }
+}
+
+#[test]
+fn notify_rules_return_user_notif_and_ask_for_a_listener() {
+    let p = program(
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock",
+            "syscalls": [{"names": ["getsid"], "action": "SCMP_ACT_NOTIFY"}]}"#,
+    );
+    assert_eq!(call(&p, X86_64, nr("getsid"), [0; 6]), RET_USER_NOTIF);
+    assert_eq!(call(&p, X86_64, nr("getpid"), [0; 6]), RET_ALLOW);
+    assert!(p.has_listener() && p.flags() & FLAG_NEW_LISTENER != 0);
+    // A listener path alone (no notify rule): nothing to listen to, as in runc.
+    let p = program(r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock"}"#);
+    assert!(!p.has_listener());
+    // TSYNC with a listener: a thread that cannot sync must not read as the fd.
+    let p = program(
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a", "flags": ["SECCOMP_FILTER_FLAG_TSYNC"],
+            "syscalls": [{"names": ["getsid"], "action": "SCMP_ACT_NOTIFY"}]}"#,
+    );
+    assert_eq!(p.flags(), FLAG_TSYNC | FLAG_NEW_LISTENER | FLAG_TSYNC_ESRCH);
+    assert_eq!(Program::from_bytes(&p.to_bytes()).unwrap(), p);
 }

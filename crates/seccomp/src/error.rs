@@ -35,6 +35,10 @@ pub enum Error {
     #[error("seccomp: installing the filter failed: {}", install_reason(*.errno))]
     Install { errno: i32 },
 
+    /// A use of SCMP_ACT_NOTIFY that cannot work (the text says which, in runc's words).
+    #[error("seccomp: {0}")]
+    Notify(&'static str),
+
     #[error("seccomp: TSYNC: thread {tid} could not be synchronized to the new filter")]
     Tsync { tid: i64 },
 

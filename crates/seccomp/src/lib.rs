@@ -52,7 +52,7 @@ pub fn unknown_syscalls(s: &LinuxSeccomp) -> Vec<String> {
 
 /// Bump this when a change to the compiler changes the program some profile compiles to (a
 /// fix, a new layout): [`compiler_id`] changes with it, and so do cache keys built on it.
-const COMPILER_REVISION: u32 = 3;
+const COMPILER_REVISION: u32 = 4;
 
 /// Names this compiler: crate version, its revision (`COMPILER_REVISION`), the kernel release of the
 /// syscall tables and a fingerprint of their contents. A cache of compiled programs keys on
@@ -83,7 +83,11 @@ pub struct Program {
 /// Header of [`Program::to_bytes`]: magic with a format version.
 const MAGIC: &[u8; 8] = b"SIXSCMP1";
 const HEADER_LEN: usize = 8 + 4 + 4 + 4;
-const KNOWN_FLAGS: u32 = compile::FLAG_TSYNC | compile::FLAG_LOG | compile::FLAG_SPEC_ALLOW;
+const KNOWN_FLAGS: u32 = compile::FLAG_TSYNC
+    | compile::FLAG_LOG
+    | compile::FLAG_SPEC_ALLOW
+    | compile::FLAG_NEW_LISTENER
+    | compile::FLAG_TSYNC_ESRCH;
 
 impl Program {
     pub(crate) fn new(insns: Vec<Insn>, flags: u32) -> Program {
@@ -99,9 +103,15 @@ impl Program {
         self.flags
     }
 
+    /// Whether installing returns a notification fd (the profile has SCMP_ACT_NOTIFY rules).
+    pub fn has_listener(&self) -> bool {
+        self.flags & compile::FLAG_NEW_LISTENER != 0
+    }
+
     /// Installs the filter on the calling thread (all threads with TSYNC). Needs
-    /// no_new_privs or CAP_SYS_ADMIN. Allocates nothing, also on failure.
-    pub fn install(&self) -> Result<()> {
+    /// no_new_privs or CAP_SYS_ADMIN. Returns the notification fd when
+    /// [`Program::has_listener`]. Allocates nothing, also on failure.
+    pub fn install(&self) -> Result<Option<std::os::fd::OwnedFd>> {
         const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;
         let prog = libc::sock_fprog {
             len: self.insns.len() as libc::c_ushort,
@@ -119,7 +129,11 @@ impl Program {
             )
         };
         match rc {
-            0 => Ok(()),
+            0 => Ok(None),
+            // SAFETY: with NEW_LISTENER the kernel returns a new fd, ours alone.
+            fd if fd > 0 && self.has_listener() => Ok(Some(unsafe {
+                std::os::fd::FromRawFd::from_raw_fd(fd as std::os::fd::RawFd)
+            })),
             tid if tid > 0 => Err(Error::Tsync { tid }),
             _ => Err(Error::Install {
                 errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(0),

@@ -248,9 +248,15 @@ pub fn stderr(o: &Output) -> String {
 
 /// Receives one fd sent with SCM_RIGHTS on an accepted connection of `l`.
 pub fn receive_fd(l: &UnixListener) -> OwnedFd {
+    receive_message(l).1
+}
+
+/// Accepts one connection on `l` and reads one message from it: its bytes and the fd it
+/// carried (SCM_RIGHTS).
+pub fn receive_message(l: &UnixListener) -> (Vec<u8>, OwnedFd) {
     use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     let (conn, _) = l.accept().unwrap();
-    let mut buf = [0u8; 256];
+    let mut buf = vec![0u8; 65536];
     let mut iov = [IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([RawFd; 1]);
     let msg = recvmsg::<()>(
@@ -260,10 +266,12 @@ pub fn receive_fd(l: &UnixListener) -> OwnedFd {
         MsgFlags::empty(),
     )
     .unwrap();
+    let n = msg.bytes;
     for c in msg.cmsgs().unwrap() {
         if let ControlMessageOwned::ScmRights(fds) = c {
             // SAFETY: the kernel gave us this fd.
-            return unsafe { OwnedFd::from_raw_fd(fds[0]) };
+            let fd = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+            return (buf[..n].to_vec(), fd);
         }
     }
     panic!("no fd received");
