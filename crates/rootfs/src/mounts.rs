@@ -62,15 +62,21 @@ impl MountStep<'_> {
 
 /// Mounts every entry of `spec.mounts`, in order.
 pub fn mount_all(plan: &RootfsPlan, sys: &dyn Syscall) -> Result<()> {
-    for m in plan.mounts() {
+    for (i, m) in plan.mounts().iter().enumerate() {
         let _span =
             tracing::debug_span!("mount", destination = %m.destination().display()).entered();
-        mount_one(plan, sys, m)?;
+        let opened = plan
+            .bind_sources
+            .iter()
+            .find(|(at, _)| *at == i)
+            .map(|(_, p)| p.as_path());
+        mount_one(plan, sys, m, opened)?;
     }
     Ok(())
 }
 
-fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
+/// One spec mount; `opened`: its bind source as the caller opened it (see `RootfsPlan`).
+fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount, opened: Option<&Path>) -> Result<()> {
     let raw_options = m.options().as_deref().unwrap_or(&[]);
     let fstype = m.typ().clone().unwrap_or_default();
     let options = MountOptions::parse(raw_options).map_err(|e| Error::UnsupportedOption {
@@ -99,6 +105,10 @@ fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
             step.options.flags.insert(MsFlags::MS_REC);
         }
         let source = step.source.ok_or_else(|| missing_source(&step))?;
+        if let Some(tree) = opened {
+            bind_from(plan, sys, &step, tree, true)?;
+            return finish_recursive(plan, sys, &step);
+        }
         let source = if source.is_relative() {
             // The spec says relative bind sources are relative to the bundle.
             let Some(bundle) = &plan.bundle else {
@@ -132,6 +142,12 @@ fn mount_one(plan: &RootfsPlan, sys: &dyn Syscall, m: &Mount) -> Result<()> {
             _ => mount_by_type(plan, sys, &step),
         }?;
     }
+    finish_recursive(plan, sys, &step)
+}
+
+/// The recursive attributes (`rro`, ...) of a mount just made, unless they wait for
+/// `finalize`.
+fn finish_recursive(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Result<()> {
     let attrs = step.options.recursive;
     if attrs.is_empty() || read_only_later(&step.fstype, step.destination) {
         return Ok(());
@@ -249,6 +265,18 @@ fn mount_by_type(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep) -> Resu
 
 /// A bind mount of the host path `source` at `step.destination`, then its flags and propagation.
 fn bind(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep, source: &Path) -> Result<()> {
+    bind_from(plan, sys, step, source, false)
+}
+
+/// `bind`, from a host path or (`opened_tree`) from a mount tree the caller cloned with
+/// open_tree before the user namespace (`RootfsPlan::bind_sources`), attached with move_mount.
+fn bind_from(
+    plan: &RootfsPlan,
+    sys: &dyn Syscall,
+    step: &MountStep,
+    source: &Path,
+    opened_tree: bool,
+) -> Result<()> {
     if step.options.flags.contains(MsFlags::MS_REMOUNT) {
         // `remount` with `bind`: change the flags of the bind already at the destination.
         remount_bind(
@@ -267,9 +295,14 @@ fn bind(plan: &RootfsPlan, sys: &dyn Syscall, step: &MountStep, source: &Path) -
         Create::File
     };
     let target = open_destination(plan, sys, step, create)?;
-    let flags = MsFlags::MS_BIND | (step.options.flags & MsFlags::MS_REC);
-    sys.mount(Some(source), target.path(), None, flags, None)
-        .map_err(step.err("bind mount"))?;
+    if opened_tree {
+        sys.move_mount(source, target.path())
+            .map_err(step.err("attaching the bind source opened by the runtime"))?;
+    } else {
+        let flags = MsFlags::MS_BIND | (step.options.flags & MsFlags::MS_REC);
+        sys.mount(Some(source), target.path(), None, flags, None)
+            .map_err(step.err("bind mount"))?;
+    }
     drop(target);
     let mut remount = step.options.flags & REMOUNT_FLAGS;
     if read_only_later(&step.fstype, step.destination) {

@@ -26,12 +26,17 @@ pub struct RootfsPlan<'a> {
     /// opens the pty inside the container after `pivot` (as runc does) leaves this `None`
     /// and calls [`crate::bind_console`] instead.
     pub console_path: Option<PathBuf>,
+    /// Bind sources the caller opened before entering a user namespace, as runc does (a
+    /// source the container's mapped root cannot reach still binds): (index in the spec's
+    /// `mounts`, path to bind from instead, such as `/proc/self/fd/7` of an `O_PATH` fd).
+    pub bind_sources: Vec<(usize, PathBuf)>,
     /// The bundle directory: relative bind sources are relative to it (OCI spec).
     pub bundle: Option<PathBuf>,
 }
 
 impl<'a> RootfsPlan<'a> {
-    /// A plan with no cgroup mounts, no console, no bundle and `pivot_root`.
+    /// A plan with no cgroup mounts, no console, no opened bind sources, no bundle and
+    /// `pivot_root`.
     pub fn new(spec: &'a Spec, rootfs: &'a Path) -> RootfsPlan<'a> {
         RootfsPlan {
             spec,
@@ -39,6 +44,7 @@ impl<'a> RootfsPlan<'a> {
             no_pivot: false,
             cgroup_mounts: Vec::new(),
             console_path: None,
+            bind_sources: Vec::new(),
             bundle: None,
         }
     }

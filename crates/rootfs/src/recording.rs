@@ -32,6 +32,10 @@ pub enum Call {
         target: PathBuf,
         flags: MntFlags,
     },
+    MoveMount {
+        from: PathBuf,
+        to: PathBuf,
+    },
     /// `mount_setattr` with `AT_RECURSIVE`.
     MountSetattr {
         target: PathBuf,
@@ -227,6 +231,13 @@ impl Syscall for RecordingSyscall {
         self.record(Call::Umount2 {
             target: target.to_path_buf(),
             flags,
+        })
+    }
+
+    fn move_mount(&self, from: &Path, to: &Path) -> Result<(), Errno> {
+        self.record(Call::MoveMount {
+            from: from.to_path_buf(),
+            to: to.to_path_buf(),
         })
     }
 

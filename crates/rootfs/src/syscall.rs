@@ -105,6 +105,9 @@ pub trait Syscall {
         data: Option<&str>,
     ) -> Result<(), Errno>;
     fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno>;
+    /// `move_mount(2)`: attaches the detached mount tree at `from` (an open_tree fd's
+    /// `/proc/self/fd/N`) onto `to`, following both magic links.
+    fn move_mount(&self, from: &Path, to: &Path) -> Result<(), Errno>;
     /// `mount_setattr(2)` with `AT_RECURSIVE`: `attrs` on the mount at `target` and every
     /// mount below it (Linux 5.12).
     fn mount_setattr(&self, target: &Path, attrs: MountAttrs) -> Result<(), Errno>;
@@ -186,6 +189,27 @@ impl Syscall for LinuxSyscall {
                 libc::AT_RECURSIVE as libc::c_uint,
                 &attr as *const MountAttr,
                 std::mem::size_of::<MountAttr>(),
+            )
+        };
+        Errno::result(rc).map(drop)
+    }
+
+    fn move_mount(&self, from: &Path, to: &Path) -> Result<(), Errno> {
+        use std::os::unix::ffi::OsStrExt;
+        const MOVE_MOUNT_F_SYMLINKS: libc::c_uint = 0x1;
+        const MOVE_MOUNT_T_SYMLINKS: libc::c_uint = 0x10;
+        let c =
+            |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL);
+        let (from, to) = (c(from)?, c(to)?);
+        // SAFETY: two NUL-terminated paths the kernel only reads.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_move_mount,
+                libc::AT_FDCWD,
+                from.as_ptr(),
+                libc::AT_FDCWD,
+                to.as_ptr(),
+                MOVE_MOUNT_F_SYMLINKS | MOVE_MOUNT_T_SYMLINKS,
             )
         };
         Errno::result(rc).map(drop)

@@ -202,6 +202,15 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
         Some(p) => Some(enter_pid_ns(p)?),
         None => None,
     };
+    // In a user namespace the init is root only over the ids it maps: bind sources are
+    // opened here, with our own credentials (runc does the same).
+    let in_userns =
+        ns.new_user() || ns.joins_user() || ns.unshare_flags & libc::CLONE_NEWUSER as u64 != 0;
+    let bind_sources = if in_userns {
+        crate::bind_sources::open(&spec, &bundle, min_fd)
+    } else {
+        crate::bind_sources::OpenedSources::default()
+    };
     let ctx = InitContext {
         spec: &spec,
         rootfs: &rootfs,
@@ -219,6 +228,7 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
         join_cgroup,
         state_lock: lock_fd,
         session_keyring: (!opts.no_new_keyring).then(|| format!("_ses.{id}")),
+        bind_sources: bind_sources.paths.clone(),
     };
     let forked = {
         let _s = tracing::debug_span!("clone", flags = format!("{:#x}", ns.clone_flags)).entered();

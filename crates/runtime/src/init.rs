@@ -46,6 +46,8 @@ pub struct InitContext<'a> {
     pub join_cgroup: Option<six_cgroups::JoinPlan>,
     /// The name of a new session keyring to join (None: `--no-new-keyring`).
     pub session_keyring: Option<String>,
+    /// Bind sources the parent opened (a user namespace): (mount index, /proc/self/fd/N).
+    pub bind_sources: Vec<(usize, PathBuf)>,
 }
 
 fn errno() -> std::io::Error {
@@ -293,6 +295,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     plan.no_pivot = ctx.no_pivot;
     plan.cgroup_mounts = ctx.cgroup_mounts.clone();
     plan.bundle = Some(ctx.bundle.to_path_buf());
+    plan.bind_sources = ctx.bind_sources.clone();
     let sys = six_rootfs::LinuxSyscall;
     six_rootfs::prepare(&plan, &sys).map_err(|e| format!("rootfs: {e}"))?;
 

@@ -13,6 +13,7 @@
 //!
 //! It knows only the OCI runtime spec: never images, names or networks.
 
+mod bind_sources;
 mod channel;
 mod clone;
 mod console;

@@ -217,17 +217,11 @@ fn exec_with_a_tty_sends_its_pty_too() {
 #[test]
 fn a_user_namespace_maps_root_to_an_unprivileged_host_user() {
     let s = Sixrun::new();
-    let b = bundle(&["sh", "-c", "id -u; cat /proc/self/uid_map"], |c| {
-        c["linux"]["namespaces"]
-            .as_array_mut()
-            .unwrap()
-            .push(serde_json::json!({"type": "user"}));
-        c["linux"]["uidMappings"] =
-            serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-        c["linux"]["gidMappings"] =
-            serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-        // The rootfs belongs to host root; a read-only root keeps that fine.
-    });
+    // The rootfs belongs to host root; a read-only root keeps that fine.
+    let b = bundle(
+        &["sh", "-c", "id -u; cat /proc/self/uid_map"],
+        with_user_namespace,
+    );
     let id = s.new_id("userns");
     let out = s.run(&["run", "--bundle", b.path().to_str().unwrap(), &id]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -98,6 +98,9 @@ impl Syscall for SwappedAfterCheck {
     fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno> {
         self.0.umount2(target, flags)
     }
+    fn move_mount(&self, from: &Path, to: &Path) -> Result<(), Errno> {
+        self.0.move_mount(from, to)
+    }
     fn mount_setattr(&self, target: &Path, attrs: crate::MountAttrs) -> Result<(), Errno> {
         self.0.mount_setattr(target, attrs)
     }

@@ -551,3 +551,44 @@ fn rro_makes_the_whole_bound_tree_read_only_right_after_the_bind() {
     finalize(&plan, &sys).unwrap();
     assert!(sys.calls().contains(&rro("/t")));
 }
+
+#[test]
+fn a_bind_source_opened_by_the_caller_is_attached_with_move_mount() {
+    let s = spec(serde_json::json!({"mounts": [
+        {"destination": "/a", "type": "bind", "source": "/host/a", "options": ["rbind", "ro"]},
+        {"destination": "/b", "type": "bind", "source": "/host/b"}
+    ]}));
+    let sys = RecordingSyscall::new()
+        .with_path("/proc/self/fd/41", FileKind::Dir)
+        .with_path("/host/b", FileKind::Dir);
+    let mut plan = RootfsPlan::new(&s, Path::new(ROOT));
+    plan.bind_sources = vec![(0, "/proc/self/fd/41".into())];
+    prepare(&plan, &sys).unwrap();
+    let calls = sys.calls();
+    let moved = Call::MoveMount {
+        from: "/proc/self/fd/41".into(),
+        to: "/b/rootfs/a".into(),
+    };
+    let at = calls
+        .iter()
+        .position(|c| *c == moved)
+        .expect("move_mount of the opened tree");
+    // Its options still apply; a source not opened is bound as before.
+    let ro = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    assert_eq!(calls[at + 1], mount(None, "/b/rootfs/a", None, ro, None));
+    assert!(!calls.iter().any(|c| is_mount_at(c, "/b/rootfs/a")
+        && matches!(
+            c,
+            Call::Mount {
+                source: Some(_),
+                ..
+            }
+        )));
+    assert!(calls.contains(&mount(
+        Some("/host/b"),
+        "/b/rootfs/b",
+        None,
+        MsFlags::MS_BIND,
+        None
+    )));
+}

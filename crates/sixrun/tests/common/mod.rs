@@ -174,7 +174,7 @@ impl Sixrun {
 /// The runtime binary under test: `RUNC` (a path, or a name looked up in PATH) when set,
 /// so that a test can prove it holds for runc too; else this build's sixrun.
 pub fn runtime_binary() -> PathBuf {
-    match std::env::var_os("RUNC") {
+    match std::env::var_os("RUNC").filter(|r| !r.is_empty()) {
         Some(r) => which(Path::new(&r)),
         None => PathBuf::from(SIXRUN),
     }
@@ -231,6 +231,18 @@ pub fn bundle(args: &[&str], edit: impl FnOnce(&mut serde_json::Value)) -> Bundl
     edit(&mut b.config);
     b.write_config().unwrap();
     b
+}
+
+/// Gives config `c` a new user namespace mapping container ids 0..65536 to host ids
+/// 100000..165536.
+pub fn with_user_namespace(c: &mut serde_json::Value) {
+    c["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"type": "user"}));
+    let map = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    c["linux"]["uidMappings"] = map.clone();
+    c["linux"]["gidMappings"] = map;
 }
 
 /// `out`'s words joined by single spaces: a container's lines compared as one string.
