@@ -21,10 +21,10 @@ fn slow_hook_bundle(hook_pid: &Path) -> Bundle {
     })
 }
 
-/// Runs `create` of `id` on `b` and kills it (SIGKILL) while its hook runs; then ends the hook
-/// (started through our sixrun, so ours to end).
-fn killed_create(s: &Sixrun, id: &str, b: &Bundle, hook_pid: &Path) {
-    let mut child = s
+/// Starts `create` of `id` on `b` and returns once its prestart hook runs (the init is cloned
+/// and waiting, its cgroup made, no record written).
+fn create_until_hook(s: &Sixrun, id: &str, b: &Bundle, hook_pid: &Path) -> std::process::Child {
+    let child = s
         .cmd()
         .args(["create", "--bundle", b.path().to_str().unwrap(), id])
         .stdout(std::process::Stdio::null())
@@ -36,6 +36,11 @@ fn killed_create(s: &Sixrun, id: &str, b: &Bundle, hook_pid: &Path) {
         assert!(Instant::now() < deadline, "the prestart hook never ran");
         std::thread::sleep(Duration::from_millis(10));
     }
+    child
+}
+
+/// SIGKILLs the create and then its hook (started through our sixrun, so ours to end).
+fn kill_create(mut child: std::process::Child, hook_pid: &Path) {
     child.kill().unwrap();
     child.wait().unwrap();
     let hook: i32 = std::fs::read_to_string(hook_pid)
@@ -45,6 +50,11 @@ fn killed_create(s: &Sixrun, id: &str, b: &Bundle, hook_pid: &Path) {
         .unwrap();
     // SAFETY: kill of the hook process our sixrun started.
     unsafe { libc::kill(hook, libc::SIGKILL) };
+}
+
+/// Runs `create` of `id` on `b` and kills it while its hook runs.
+fn killed_create(s: &Sixrun, id: &str, b: &Bundle, hook_pid: &Path) {
+    kill_create(create_until_hook(s, id, b, hook_pid), hook_pid);
     assert!(
         s.state_dir(id).exists(),
         "the killed create left no directory"
@@ -94,31 +104,12 @@ fn a_create_in_progress_is_not_reclaimed() {
     let hook_pid = tmp.path().join("hook.pid");
     let b = slow_hook_bundle(&hook_pid);
     let id = s.new_id("busy");
-    let mut child = s
-        .cmd()
-        .args(["create", "--bundle", b.path().to_str().unwrap(), &id])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !hook_pid.exists() {
-        assert!(Instant::now() < deadline, "the prestart hook never ran");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let child = create_until_hook(&s, &id, &b, &hook_pid);
     let fresh = bundle(&["true"], |_| {});
     let line = s.fails(&["create", "--bundle", fresh.path().to_str().unwrap(), &id]);
     assert!(line.contains("already exists"), "{line}");
     assert!(s.state_dir(&id).exists());
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let hook: i32 = std::fs::read_to_string(&hook_pid)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // SAFETY: kill of the hook process our sixrun started.
-    unsafe { libc::kill(hook, libc::SIGKILL) };
+    kill_create(child, &hook_pid);
     s.ok(&["delete", &id]);
     s.assert_gone(&id, None, b.path());
 }
