@@ -180,9 +180,10 @@ fn stop_restart_kill_signals_and_rm() {
         "busybox",
         "sh",
         "-c",
-        "trap 'exit 5' TERM; while true; do sleep 0.2; done",
+        "trap 'exit 5' TERM; echo ready; while true; do sleep 0.2; done",
     ])
     .ok();
+    sb.wait_for_log(&name, "ready");
     assert_eq!(sb.run(["kill", "-s", "TERM", &name]).ok().trim(), name);
     assert_eq!(sb.run(["wait", &name]).ok().trim(), "5");
     assert_eq!(sb.run(["restart", "-t", "1", &name]).ok().trim(), name);
@@ -281,13 +282,12 @@ fn sigint_to_the_cli_reaches_the_container() {
             "busybox",
             "sh",
             "-c",
-            "trap 'exit 42' INT; while :; do sleep 0.1; done",
+            "trap 'exit 42' INT; echo ready; while :; do sleep 0.1; done",
         ])
+        .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    sb.wait_for("the container to run", LONG, || {
-        sb.ps_row(&name).filter(|r| r.contains("Up ")).map(drop)
-    });
+    sb.wait_for_log(&name, "ready");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,

@@ -132,9 +132,9 @@ fn run_forwards_signals_and_reports_128_plus_n() {
         &[
             "sh",
             "-c",
-            "trap 'exit 42' HUP; while :; do sleep 0.05; done",
+            "trap 'exit 42' HUP; echo ready > /tmp/ready; while :; do sleep 0.05; done",
         ],
-        |_| {},
+        |c| c["root"]["readonly"] = false.into(),
     );
     let id = s.new_id("sig");
     let mut child = s
@@ -142,9 +142,17 @@ fn run_forwards_signals_and_reports_128_plus_n() {
         .args(["run", "--bundle", b.path().to_str().unwrap(), &id])
         .spawn()
         .unwrap();
-    s.wait_status(&id, "running");
-    std::thread::sleep(std::time::Duration::from_millis(100)); // the trap must be set first
-                                                               // SAFETY: signalling the sixrun we spawned; it forwards HUP to the container.
+    // The trap must be set first: pid 1 ignores a HUP it has no handler for.
+    let ready = b.rootfs().join("tmp/ready");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ready.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the trap was never set"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: signalling the sixrun we spawned; it forwards HUP to the container.
     unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
     assert_eq!(child.wait().unwrap().code(), Some(42));
     s.assert_gone(&id, None, b.path());

@@ -76,22 +76,31 @@ fn a_created_container_is_deleted_without_force() {
 #[test]
 fn kill_takes_names_and_numbers() {
     let s = Sixrun::new();
-    // The shell traps TERM and USR1 and reports them in a file in the rootfs.
-    let b = bundle(&["sh", "-c", "trap 'echo usr1 >> /tmp/got' USR1; trap 'echo term >> /tmp/got; exit 0' TERM; while :; do sleep 0.05; done"], |c| {
+    // The shell traps TERM and USR1 and reports them in a file in the rootfs. It says
+    // "ready" once the traps are set: a USR1 sent before that would end the shell.
+    let b = bundle(&["sh", "-c", "trap 'echo usr1 >> /tmp/got' USR1; trap 'echo term >> /tmp/got; exit 0' TERM; echo ready > /tmp/got; while :; do sleep 0.05; done"], |c| {
         c["root"]["readonly"] = false.into();
     });
     let id = s.new_id("kill");
     s.ok(&["run", "-d", "--bundle", b.path().to_str().unwrap(), &id]);
-    s.ok(&["kill", &id, "SIGUSR1"]);
     let got = b.rootfs().join("tmp/got");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !std::fs::read_to_string(&got)
-        .unwrap_or_default()
-        .contains("usr1")
-    {
-        assert!(std::time::Instant::now() < deadline, "USR1 never arrived");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let wait_for = |word: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !std::fs::read_to_string(&got)
+            .unwrap_or_default()
+            .contains(word)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{word:?} never appeared in {}",
+                got.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    wait_for("ready");
+    s.ok(&["kill", &id, "SIGUSR1"]);
+    wait_for("usr1");
     s.ok(&["kill", &id, "15"]);
     s.wait_status(&id, "stopped");
     assert!(std::fs::read_to_string(&got).unwrap().contains("term"));

@@ -252,6 +252,21 @@ impl Sandbox {
         }
     }
 
+    /// Waits until `logs NAME` shows `word`: how a test knows a container's shell has set its
+    /// traps (a signal sent before would meet the default action, or be ignored by a pid 1).
+    pub fn wait_for_log(&self, name: &str, word: &str) {
+        self.wait_for(
+            &format!("{word:?} in the logs of {name}"),
+            Duration::from_secs(60),
+            || {
+                let out = self.command(["logs", name]).output().ok()?;
+                String::from_utf8_lossy(&out.stdout)
+                    .contains(word)
+                    .then_some(())
+            },
+        );
+    }
+
     /// The `ps -a` row of a container, by name.
     pub fn ps_row(&self, name: &str) -> Option<String> {
         let out = self.run(["ps", "-a"]);
