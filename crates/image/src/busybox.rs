@@ -50,7 +50,7 @@ impl ImageStore {
             return Ok(None);
         }
         // One creator at a time; the others find the image made.
-        let _guard = StoreLock::exclusive(&self.paths.defaults_lock)?;
+        let _guard = StoreLock::exclusive(&self.paths.defaults_lock, self.default_image_wait)?;
         if let Some(img) = self.find_reference(&r)? {
             return Ok(Some(img));
         }

@@ -1,13 +1,13 @@
 //! Small file-system helpers the store relies on: atomic writes (temp, fsync, rename, fsync
-//! of the directory), the store-wide `flock`, and a copy that tells a bad source (a corrupt
-//! archive) from a failed write (a full disk). Never decides what to write or where.
+//! of the directory), the store's `flock`s (with a bounded wait), and a copy that tells a
+//! bad source (a corrupt archive) from a failed write (a full disk). Never decides what to
+//! write or where.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-
-use nix::fcntl::{Flock, FlockArg};
+use std::time::Duration;
 
 use crate::error::{Error, IoContext, Result};
 
@@ -36,17 +36,16 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
         .ctx("syncing directory", dir)
 }
 
-/// An exclusive `flock` on the store's lock file, released on drop.
+/// An exclusive `flock` on one of the store's lock files, released on drop.
 pub(crate) struct StoreLock {
-    _lock: Flock<File>,
+    file: File,
 }
 
 impl StoreLock {
-    pub(crate) fn exclusive(lock_file: &Path) -> Result<StoreLock> {
-        Self::take(lock_file, FlockArg::LockExclusive)
-    }
-
-    fn take(lock_file: &Path, arg: FlockArg) -> Result<StoreLock> {
+    /// Takes the lock, waiting at most `wait` for another process that holds it. A wait
+    /// that runs out is an error naming the lock file and the holder ("locking
+    /// <root>/image/lock: held by pid 1234 (sixdocker load -i x.tar) for more than 30 s").
+    pub(crate) fn exclusive(lock_file: &Path, wait: Duration) -> Result<StoreLock> {
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -56,9 +55,14 @@ impl StoreLock {
             .custom_flags(libc::O_CLOEXEC)
             .open(lock_file)
             .ctx("opening lock file", lock_file)?;
-        let lock = Flock::lock(file, arg)
-            .map_err(|(_, e)| Error::io(format!("locking {}", lock_file.display()), e.into()))?;
-        Ok(StoreLock { _lock: lock })
+        six_sys::flock::lock_exclusive(&file, wait).ctx("locking", lock_file)?;
+        Ok(StoreLock { file })
+    }
+}
+
+impl Drop for StoreLock {
+    fn drop(&mut self) {
+        six_sys::flock::unlock(&self.file);
     }
 }
 
@@ -156,7 +160,40 @@ mod tests {
     fn exclusive_lock_can_be_retaken_after_drop() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("lock");
-        drop(StoreLock::exclusive(&p).unwrap());
-        let _b = StoreLock::exclusive(&p).unwrap();
+        let wait = Duration::from_millis(200);
+        drop(StoreLock::exclusive(&p, wait).unwrap());
+        let _b = StoreLock::exclusive(&p, wait).unwrap();
+    }
+
+    #[test]
+    fn a_held_lock_times_out_naming_the_file_and_its_holder() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lock");
+        let _held = StoreLock::exclusive(&p, Duration::ZERO).unwrap();
+        let began = std::time::Instant::now();
+        let e = StoreLock::exclusive(&p, Duration::from_millis(300))
+            .err()
+            .expect("a second lock while the first is held");
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            began.elapsed()
+        );
+        let Error::Io { context, source } = &e else {
+            panic!("not an I/O error: {e:?}")
+        };
+        assert_eq!(source.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(context, &format!("locking {}", p.display()));
+        let me = std::process::id();
+        assert!(
+            source
+                .to_string()
+                .starts_with(&format!("held by pid {me} (")),
+            "{source}"
+        );
+        assert!(
+            source.to_string().ends_with("for more than 300 ms"),
+            "{source}"
+        );
     }
 }

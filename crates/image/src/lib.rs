@@ -39,7 +39,7 @@ pub use overlay::RootfsMount;
 pub use progress::Progress;
 pub use pulled::LayerSource;
 pub use reference::Reference;
-pub use store::ImageStore;
+pub use store::{ImageStore, DEFAULT_IMAGE_WAIT, STORE_LOCK_WAIT};
 
 use chrono::{DateTime, Utc};
 

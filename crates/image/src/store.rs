@@ -3,7 +3,8 @@
 //! modules and stage images that `register.rs` adds, all or nothing.
 //!
 //! ```text
-//! <root>/image/lock               flock: held exclusively by every writer
+//! <root>/image/lock               flock: held exclusively by every writer (for a few renames)
+//! <root>/image/defaults.lock      flock: held while a default image (busybox, NAME.tar) is made
 //! <root>/image/repositories.json  "repo:tag" -> image ID
 //! <root>/image/images/<id>.json   image record (layers, size, created, config summary)
 //! <root>/image/blobs/sha256/<d>   configs and uncompressed layer tars
@@ -18,6 +19,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -87,11 +89,23 @@ pub(crate) struct ImageRecord {
     config: ImageConfig,
 }
 
+/// How long a command waits for the store's lock that another one holds (its holders keep
+/// it for a few renames and small writes); past it, the error names the holder.
+pub const STORE_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// How long a command waits for another that is making a default image it wants too
+/// (an import of a large `NAME.tar` takes a while).
+pub const DEFAULT_IMAGE_WAIT: Duration = Duration::from_secs(300);
+
 /// The image store of one sixdocker root.
 #[derive(Clone, Debug)]
 pub struct ImageStore {
     pub(crate) paths: Paths,
     pub(crate) import_dir: Option<PathBuf>,
+    /// The longest wait for the store's lock ([`STORE_LOCK_WAIT`]).
+    pub(crate) lock_wait: Duration,
+    /// The longest wait for a default image another command makes ([`DEFAULT_IMAGE_WAIT`]).
+    pub(crate) default_image_wait: Duration,
 }
 
 impl ImageStore {
@@ -113,6 +127,8 @@ impl ImageStore {
         let store = ImageStore {
             paths,
             import_dir: None,
+            lock_wait: STORE_LOCK_WAIT,
+            default_image_wait: DEFAULT_IMAGE_WAIT,
         };
         store.recover()?;
         Ok(store)
@@ -124,13 +140,22 @@ impl ImageStore {
         self
     }
 
+    /// Waits at most `wait` for any of the store's locks that another process holds (the
+    /// store's own and a default image's), instead of [`STORE_LOCK_WAIT`] and
+    /// [`DEFAULT_IMAGE_WAIT`].
+    pub fn with_lock_wait(mut self, wait: Duration) -> ImageStore {
+        self.lock_wait = wait;
+        self.default_image_wait = wait;
+        self
+    }
+
     /// The store directory (`<root>/image`).
     pub fn dir(&self) -> &Path {
         &self.paths.dir
     }
 
     pub(crate) fn lock(&self) -> Result<StoreLock> {
-        StoreLock::exclusive(&self.paths.lock)
+        StoreLock::exclusive(&self.paths.lock, self.lock_wait)
     }
 
     /// A name for work in `tmp/` that `open` can attribute to this process.
