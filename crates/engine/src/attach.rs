@@ -19,8 +19,8 @@ pub const MAX_MESSAGE: usize = 32 * 1024;
 
 /// The kind bytes of output messages, for senders that send the payload where it lies
 /// ([`send_parts`]) rather than as a [`Message`].
-pub const KIND_STDOUT: u8 = 1;
-pub const KIND_STDERR: u8 = 2;
+pub(crate) const KIND_STDOUT: u8 = 1;
+pub(crate) const KIND_STDERR: u8 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -54,7 +54,7 @@ pub enum Message {
 }
 
 impl Message {
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let (kind, payload): (u8, Vec<u8>) = match self {
             Message::Stdout(d) => (KIND_STDOUT, d.clone()),
             Message::Stderr(d) => (KIND_STDERR, d.clone()),
@@ -81,7 +81,7 @@ impl Message {
         out
     }
 
-    pub fn decode(packet: &[u8]) -> Option<Message> {
+    pub(crate) fn decode(packet: &[u8]) -> Option<Message> {
         let (&kind, p) = packet.split_first()?;
         let int =
             |p: &[u8]| -> Option<i32> { Some(i32::from_le_bytes(p.get(..4)?.try_into().ok()?)) };
@@ -114,13 +114,13 @@ pub fn send(fd: RawFd, m: &Message) -> std::io::Result<()> {
 }
 
 /// Sends one encoded message with extra `flags` (MSG_DONTWAIT: `WouldBlock` when full).
-pub fn send_bytes(fd: RawFd, bytes: &[u8], flags: libc::c_int) -> std::io::Result<()> {
+pub(crate) fn send_bytes(fd: RawFd, bytes: &[u8], flags: libc::c_int) -> std::io::Result<()> {
     send_parts(fd, [bytes, &[]], flags)
 }
 
 /// Sends one encoded message given in parts (a kind byte and a payload, say), gathered by
 /// the kernel: nothing is copied here. With MSG_DONTWAIT: `WouldBlock` when full.
-pub fn send_parts(fd: RawFd, parts: [&[u8]; 2], flags: libc::c_int) -> std::io::Result<()> {
+pub(crate) fn send_parts(fd: RawFd, parts: [&[u8]; 2], flags: libc::c_int) -> std::io::Result<()> {
     let mut iov = parts.map(|p| libc::iovec {
         iov_base: p.as_ptr() as *mut libc::c_void,
         iov_len: p.len(),
@@ -169,7 +169,7 @@ fn recv_flags(fd: RawFd, buf: &mut [u8], flags: libc::c_int) -> std::io::Result<
 }
 
 /// A connected pair (CLI end, monitor end), close-on-exec.
-pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
+pub(crate) fn pair() -> Result<(OwnedFd, OwnedFd)> {
     let (a, b) = socket::socketpair(
         socket::AddressFamily::Unix,
         SockType::SeqPacket,
@@ -181,7 +181,7 @@ pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
 
 /// A socket address for `path`, even when it is longer than `sun_path` allows: then it names
 /// the socket through `/proc/self/fd/<dir fd>/<name>` (the returned guard holds that fd).
-pub fn socket_addr(path: &Path) -> Result<(UnixAddr, Option<OwnedFd>)> {
+pub(crate) fn socket_addr(path: &Path) -> Result<(UnixAddr, Option<OwnedFd>)> {
     if path.as_os_str().len() < 100 {
         let addr =
             UnixAddr::new(path).map_err(|e| Error::at("naming the socket", path, e.into()))?;
@@ -204,7 +204,7 @@ pub fn socket_addr(path: &Path) -> Result<(UnixAddr, Option<OwnedFd>)> {
 }
 
 /// The monitor's listening socket.
-pub fn listen(path: &Path) -> Result<OwnedFd> {
+pub(crate) fn listen(path: &Path) -> Result<OwnedFd> {
     let _ = std::fs::remove_file(path);
     let fd = socket::socket(
         socket::AddressFamily::Unix,
@@ -237,7 +237,7 @@ pub fn connect(path: &Path) -> Result<OwnedFd> {
 }
 
 /// Accepts a waiting client, if any.
-pub fn accept(listener: RawFd) -> Option<OwnedFd> {
+pub(crate) fn accept(listener: RawFd) -> Option<OwnedFd> {
     let fd = socket::accept4(listener, SockFlag::SOCK_CLOEXEC).ok()?;
     // SAFETY: accept4 returned a new fd that we now own.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 /// Docker's 14 default capabilities (six-seccomp's list: its default profile opens the
 /// syscalls of exactly these).
-pub const DEFAULT_CAPS: &[&str] = six_seccomp::DOCKER_DEFAULT_CAPS;
+pub(crate) const DEFAULT_CAPS: &[&str] = six_seccomp::DOCKER_DEFAULT_CAPS;
 
 /// Every capability, in kernel number order (index n is capability n).
 pub(crate) const ALL_CAPS: [&str; 41] = [
@@ -58,7 +58,7 @@ pub(crate) const ALL_CAPS: [&str; 41] = [
 
 /// Docker's 14 defaults, plus `--cap-add`, minus `--cap-drop`; "ALL" on either side
 /// ("ALL" added means every capability this host's bounding set still has).
-pub fn capabilities(add: &[String], drop: &[String]) -> Result<HashSet<Capability>> {
+pub(crate) fn capabilities(add: &[String], drop: &[String]) -> Result<HashSet<Capability>> {
     capabilities_within(add, drop, host_bounding_set())
 }
 
@@ -73,7 +73,7 @@ fn host_bounding_set() -> u64 {
 }
 
 /// [`capabilities`] with the host's bounding set given (`ALL_CAPS[n]` is capability n).
-pub fn capabilities_within(
+pub(crate) fn capabilities_within(
     add: &[String],
     drop: &[String],
     bounding: u64,

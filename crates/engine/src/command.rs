@@ -12,14 +12,14 @@ use crate::types::VolumeSpec;
 
 /// What the lookup found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     Executable(PathBuf),
     /// Lies in a volume: the host's file decides at exec time.
     InVolume,
 }
 
 /// Looks up `program` as execvp would inside `rootfs`, with the container's PATH and cwd.
-pub fn find_program(
+pub(crate) fn find_program(
     rootfs: &Path,
     program: &str,
     env: &[String],
@@ -82,7 +82,7 @@ pub fn find_program(
 
 /// The host path of `path` (absolute, as the container sees it), following symlinks
 /// inside `root` only. None if some component is missing.
-pub fn resolve_in_root(root: &Path, path: &str) -> Option<PathBuf> {
+pub(crate) fn resolve_in_root(root: &Path, path: &str) -> Option<PathBuf> {
     let mut resolved = PathBuf::from("/");
     let mut pending: Vec<String> = components(path);
     let mut links = 0;

@@ -3,15 +3,17 @@
 //! if a later one fails, so a refused `run` leaves nothing behind.
 
 use oci_spec::runtime::Spec;
+use six_image::Image;
 
 use crate::command::find_program;
 use crate::engine::{Engine, DEFAULT_IMAGE};
 use crate::error::{Error, Result};
 use crate::record::{ContainerConfig, Status};
 use crate::request::RunRequest;
-use crate::spec::{self, ImageDefaults, SpecInput};
+use crate::spec::{self, BuiltSpec, ImageDefaults, SpecInput};
 use crate::store::{write_atomic, Durable, Store};
 use crate::types::{CpuSet, NetworkMode};
+use crate::volume_dirs::MadeDirs;
 
 /// A container whose record, rootfs and spec exist; state still `Creating`.
 pub(crate) struct Prepared {
@@ -39,7 +41,9 @@ impl Engine {
         Ok(p.id)
     }
 
-    /// Everything up to the point where a process could start.
+    /// Everything up to the point where a process could start: check the request, resolve
+    /// the image, write the record, then build on the rootfs and record what was built. A
+    /// failure after the record exists discards the container and the volume dirs it made.
     pub(crate) fn prepare(&self, req: &RunRequest) -> Result<Prepared> {
         let _span = tracing::debug_span!("prepare").entered();
         self.check_request(req)?;
@@ -51,16 +55,43 @@ impl Engine {
             let _s = tracing::debug_span!("resolve_image").entered();
             self.images.resolve(&image_name)?
         };
+        let mut config = self.create_record(req, &image_name, &image)?;
+        let mut made_dirs = MadeDirs::default();
+        let built = self
+            .build_on_rootfs(req, &config.id, &image_name, &image, &mut made_dirs)
+            .and_then(|built| self.write_built(&mut config, built));
+        match built {
+            Ok(spec) => Ok(Prepared {
+                id: config.id,
+                spec,
+            }),
+            Err(e) => {
+                self.discard(&config.id);
+                made_dirs.undo();
+                Err(e)
+            }
+        }
+    }
+
+    /// Picks the ID and name and writes the container's first record (no process, no
+    /// rootfs yet). A generated name another CLI took at the same moment is replaced.
+    fn create_record(
+        &self,
+        req: &RunRequest,
+        image_name: &str,
+        image: &Image,
+    ) -> Result<ContainerConfig> {
+        let _s = tracing::debug_span!("record").entered();
         let id = Store::new_id()?;
         let name = match &req.name {
             Some(n) => n.as_str().to_owned(),
             None => self.store.generate_name(),
         };
         let mut config = ContainerConfig {
-            id: id.clone(),
+            id,
             name,
             created: chrono::Utc::now(),
-            image: image_name.clone(),
+            image: image_name.to_owned(),
             image_id: image.id.clone(),
             args: Vec::new(),
             entrypoint: Vec::new(),
@@ -71,72 +102,69 @@ impl Engine {
             hostname: String::new(),
             request: req.clone(),
         };
-        {
-            let _s = tracing::debug_span!("record").entered();
-            let mut attempts = 0;
-            loop {
-                match self.store.create(&config) {
-                    // A generated name another CLI took at the same moment: pick another.
-                    Err(Error::NameInUse { .. }) if req.name.is_none() && attempts < 20 => {
-                        attempts += 1;
-                        config.name = self.store.generate_name();
-                    }
-                    other => break other?,
+        let mut attempts = 0;
+        loop {
+            match self.store.create(&config) {
+                Err(Error::NameInUse { .. }) if req.name.is_none() && attempts < 20 => {
+                    attempts += 1;
+                    config.name = self.store.generate_name();
                 }
+                other => break other?,
             }
         }
-        let dir = self.container_dir(&id);
-        let mut made_dirs = crate::volume_dirs::MadeDirs::default();
-        let built = (|| {
-            let mount = {
-                let _s = tracing::debug_span!("mount_rootfs").entered();
-                self.images.mount_rootfs(&image, &dir)?
-            };
-            self.store.update(&id, |s| {
-                s.rootfs_mounted = true;
-                Ok(())
-            })?;
-            crate::test_hook::pause_point("rootfs-mounted");
-            crate::volumes::check_destinations(&mount.merged, &req.volumes, &image_name)?;
-            // Checked, recorded: now the bind sources that are missing (undone on failure).
-            made_dirs = crate::volume_dirs::make(&req.volumes)?;
-            let _s = tracing::debug_span!("build_spec").entered();
-            let hostname = spec::default_hostname(req, &id);
-            let etc = crate::etc::write_files(&dir, &hostname, &req.network)?;
-            let defaults = ImageDefaults {
-                env: image.config.env.clone(),
-                entrypoint: image.config.entrypoint.clone().unwrap_or_default(),
-                cmd: image.config.cmd.clone().unwrap_or_default(),
-                workdir: image.config.working_dir.clone().unwrap_or_default(),
-                user: image.config.user.clone().unwrap_or_default(),
-            };
-            let input = SpecInput {
-                id: &id,
-                request: req,
-                image: &defaults,
-                rootfs: &mount.merged,
-                etc: &etc,
-                seccomp: (!req.seccomp_unconfined).then(six_seccomp::docker_default),
-            };
-            let built = spec::build(&input)?;
-            find_program(
-                &mount.merged,
-                &built.args[0],
-                &built.env,
-                &built.workdir,
-                &req.volumes,
-                &image_name,
-            )?;
-            Ok::<_, Error>(built)
-        })();
-        let built = match built {
-            Ok(b) => b,
-            Err(e) => {
-                self.discard(&id);
-                made_dirs.undo();
-                return Err(e);
-            }
+        Ok(config)
+    }
+
+    /// Mounts the rootfs (noted in the record), checks the volume destinations on it, makes
+    /// the missing volume dirs (into `made_dirs`, for the caller to undo), writes the /etc
+    /// files, builds the spec and finds the program it runs.
+    fn build_on_rootfs(
+        &self,
+        req: &RunRequest,
+        id: &str,
+        image_name: &str,
+        image: &Image,
+        made_dirs: &mut MadeDirs,
+    ) -> Result<BuiltSpec> {
+        let dir = self.container_dir(id);
+        let mount = {
+            let _s = tracing::debug_span!("mount_rootfs").entered();
+            self.images.mount_rootfs(image, &dir)?
         };
+        self.store.update(id, |s| {
+            s.rootfs_mounted = true;
+            Ok(())
+        })?;
+        crate::test_hook::pause_point("rootfs-mounted");
+        crate::volumes::check_destinations(&mount.merged, &req.volumes, image_name)?;
+        // Checked, recorded: now the bind sources that are missing (undone on failure).
+        *made_dirs = crate::volume_dirs::make(&req.volumes)?;
+        let _s = tracing::debug_span!("build_spec").entered();
+        let hostname = spec::default_hostname(req, id);
+        let etc = crate::etc::write_files(&dir, &hostname, &req.network)?;
+        let defaults = ImageDefaults::from(&image.config);
+        let input = SpecInput {
+            id,
+            request: req,
+            image: &defaults,
+            rootfs: &mount.merged,
+            etc: &etc,
+            seccomp: (!req.seccomp_unconfined).then(six_seccomp::docker_default),
+        };
+        let built = spec::build(&input)?;
+        find_program(
+            &mount.merged,
+            &built.args[0],
+            &built.env,
+            &built.workdir,
+            &req.volumes,
+            image_name,
+        )?;
+        Ok(built)
+    }
+
+    /// Writes the spec, and the record completed with the resolved process values.
+    fn write_built(&self, config: &mut ContainerConfig, built: BuiltSpec) -> Result<Spec> {
         config.args = built.args;
         config.entrypoint = built.entrypoint;
         config.cmd = built.cmd;
@@ -144,17 +172,10 @@ impl Engine {
         config.workdir = built.workdir;
         config.user = built.user;
         config.hostname = built.hostname;
-        let written = write_atomic(&Engine::spec_path(&dir), &built.spec, Durable::No)
-            .and_then(|()| write_atomic(&dir.join("container.json"), &config, Durable::Yes));
-        if let Err(e) = written {
-            self.discard(&id);
-            made_dirs.undo();
-            return Err(e);
-        }
-        Ok(Prepared {
-            id,
-            spec: built.spec,
-        })
+        let dir = self.container_dir(&config.id);
+        write_atomic(&Engine::spec_path(&dir), &built.spec, Durable::No)?;
+        write_atomic(&dir.join("container.json"), config, Durable::Yes)?;
+        Ok(built.spec)
     }
 
     /// Undoes a half-made container: unmount, remove the record. Best effort (reconcile

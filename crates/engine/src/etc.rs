@@ -11,7 +11,7 @@ use crate::spec::EtcFiles;
 use crate::types::NetworkMode;
 
 /// Writes the three files for a container and says where they are.
-pub fn write_files(dir: &Path, hostname: &str, network: &NetworkMode) -> Result<EtcFiles> {
+pub(crate) fn write_files(dir: &Path, hostname: &str, network: &NetworkMode) -> Result<EtcFiles> {
     let files = EtcFiles {
         hostname: dir.join("hostname"),
         hosts: dir.join("hosts"),
@@ -42,7 +42,7 @@ fn default_hosts(hostname: &str) -> String {
 
 /// The host's resolv.conf without loopback name servers (they cannot be reached from a
 /// container's network namespace); Docker's public fallbacks when none remain.
-pub fn container_resolv_conf(host: &str) -> String {
+pub(crate) fn container_resolv_conf(host: &str) -> String {
     let mut out = String::new();
     let mut servers = 0;
     for line in host.lines() {

@@ -59,7 +59,7 @@ impl Engine {
             &config.image,
         )?;
         if let Some(user) = &req.user {
-            let ids = crate::spec::resolve_user(user, &rootfs)?;
+            let ids = crate::user::resolve_user(user, &rootfs)?;
             let mut u = process.user().clone();
             u.set_uid(ids.uid);
             u.set_gid(ids.gid);

@@ -5,39 +5,41 @@
 //! container machinery directly (six-runtime does). Start reading at [`Engine`] (engine.rs),
 //! then `create.rs` → `spec.rs` → `monitor.rs` for the path of `run`.
 
+#![warn(unreachable_pub)]
+
 pub mod attach;
 mod caps;
-pub mod command;
+mod command;
 mod commit;
 mod create;
 mod engine;
-pub mod error;
+mod error;
 mod error_kind;
-pub mod etc;
+mod etc;
 mod exec;
 mod exec_keeper;
 mod image_use;
 mod info;
 mod lifecycle;
-pub mod logs;
+mod logs;
 mod logs_cmd;
 mod monitor;
-pub mod mounts;
+mod mounts;
 mod names;
 mod net;
 mod reconcile;
-pub mod record;
-pub mod registry;
+mod record;
+mod registry;
 mod relay;
 mod remove;
-pub mod request;
+mod request;
 mod reserve;
 mod signals;
-pub mod spec;
-pub mod status;
-pub mod store;
+mod spec;
+mod status;
+mod store;
 pub mod test_hook;
-pub mod tty;
+mod tty;
 pub mod types;
 mod user;
 mod volume_dirs;
@@ -46,6 +48,7 @@ mod workdir;
 
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
+pub use registry::{PullPolicy, RunImage};
 pub use request::{
     ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
 };

@@ -1,7 +1,7 @@
 //! Reading the mount table: which mount points lie under a path. Never mounts anything.
 
 /// Mount points (from /proc/self/mountinfo) that start with `prefix`, deepest first.
-pub fn mounted_under(prefix: &str) -> Vec<String> {
+pub(crate) fn mounted_under(prefix: &str) -> Vec<String> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     let mut found: Vec<String> = info
         .lines()

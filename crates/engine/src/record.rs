@@ -11,7 +11,7 @@ use crate::types::PortSpec;
 
 /// Fixed at create time.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ContainerConfig {
+pub(crate) struct ContainerConfig {
     pub id: String,
     pub name: String,
     pub created: DateTime<Utc>,
@@ -32,7 +32,7 @@ pub struct ContainerConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Status {
+pub(crate) enum Status {
     /// Being made by the process `State::owner`; removed by reconcile if that process died.
     #[default]
     Creating,
@@ -47,7 +47,7 @@ pub enum Status {
 
 /// A process identified by PID and start time, so a reused PID is not mistaken for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProcessId {
+pub(crate) struct ProcessId {
     pub pid: i32,
     /// Field 22 of `/proc/<pid>/stat`.
     pub start_time: u64,
@@ -55,7 +55,7 @@ pub struct ProcessId {
 
 impl ProcessId {
     /// The calling process.
-    pub fn current() -> ProcessId {
+    pub(crate) fn current() -> ProcessId {
         let pid = std::process::id() as i32;
         ProcessId {
             pid,
@@ -63,12 +63,8 @@ impl ProcessId {
         }
     }
 
-    pub fn of(pid: i32) -> Option<ProcessId> {
-        process_start_time(pid).map(|start_time| ProcessId { pid, start_time })
-    }
-
     /// Whether this very process still exists (and is not a zombie).
-    pub fn alive(&self) -> bool {
+    pub(crate) fn alive(&self) -> bool {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)) else {
             return false;
         };
@@ -89,7 +85,7 @@ fn process_start_time(pid: i32) -> Option<u64> {
 
 /// The network side of a running container.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct NetworkState {
+pub(crate) struct NetworkState {
     pub network: String,
     pub ip: String,
     pub prefix: u8,
@@ -102,7 +98,7 @@ pub struct NetworkState {
 /// Rewritten as the container changes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct State {
+pub(crate) struct State {
     pub status: Status,
     /// The process making (Creating) or removing (Removing) the container.
     pub owner: Option<ProcessId>,

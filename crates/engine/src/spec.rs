@@ -9,21 +9,22 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
-    LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDeviceCgroup,
-    LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemoryBuilder, LinuxNamespaceBuilder,
-    LinuxNamespaceType, LinuxPidsBuilder, LinuxResources, LinuxResourcesBuilder, LinuxSeccomp,
-    Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
+    Linux, LinuxBuilder, LinuxCapabilities, LinuxCapabilitiesBuilder, LinuxCpu, LinuxCpuBuilder,
+    LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemory, LinuxMemoryBuilder,
+    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResources,
+    LinuxResourcesBuilder, LinuxSeccomp, Mount, MountBuilder, Process, ProcessBuilder, RootBuilder,
+    Spec, SpecBuilder, UserBuilder,
 };
 
-pub use crate::caps::{capabilities, capabilities_within, DEFAULT_CAPS};
+use crate::caps::capabilities;
 use crate::error::{Error, Result};
 use crate::request::RunRequest;
 use crate::types::NetworkMode;
-pub use crate::user::{resolve_user, UserIds};
+use crate::user::{resolve_user, UserIds};
 
 /// What the image says about how to run it (from six-image's config).
 #[derive(Debug, Clone, Default)]
-pub struct ImageDefaults {
+pub(crate) struct ImageDefaults {
     pub env: Vec<String>,
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
@@ -31,15 +32,27 @@ pub struct ImageDefaults {
     pub user: String,
 }
 
+impl From<&six_image::ImageConfig> for ImageDefaults {
+    fn from(config: &six_image::ImageConfig) -> Self {
+        ImageDefaults {
+            env: config.env.clone(),
+            entrypoint: config.entrypoint.clone().unwrap_or_default(),
+            cmd: config.cmd.clone().unwrap_or_default(),
+            workdir: config.working_dir.clone().unwrap_or_default(),
+            user: config.user.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// The per-container files bind-mounted over /etc.
 #[derive(Debug, Clone)]
-pub struct EtcFiles {
+pub(crate) struct EtcFiles {
     pub hostname: PathBuf,
     pub hosts: PathBuf,
     pub resolv_conf: PathBuf,
 }
 
-pub struct SpecInput<'a> {
+pub(crate) struct SpecInput<'a> {
     pub id: &'a str,
     pub request: &'a RunRequest,
     pub image: &'a ImageDefaults,
@@ -51,7 +64,7 @@ pub struct SpecInput<'a> {
 
 /// The spec and the resolved values the record keeps.
 #[derive(Debug, Clone)]
-pub struct BuiltSpec {
+pub(crate) struct BuiltSpec {
     pub spec: Spec,
     pub args: Vec<String>,
     pub entrypoint: Vec<String>,
@@ -90,8 +103,9 @@ fn oci(e: oci_spec::OciSpecError) -> Error {
     Error::Invalid(format!("building the container's OCI spec: {e}"))
 }
 
-/// Builds the spec for one container.
-pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
+/// Builds the spec for one container: the process (command, user, env, capabilities), the
+/// `linux` section (namespaces, resources, masked paths, seccomp), the root and the mounts.
+pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
     let req = input.request;
     let (entrypoint, cmd) = merge_command(req, input.image);
     let args: Vec<String> = entrypoint.iter().chain(cmd.iter()).cloned().collect();
@@ -101,21 +115,7 @@ pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
         ));
     }
     let hostname = default_hostname(req, input.id);
-    let workdir = req
-        .workdir
-        .clone()
-        .filter(|w| !w.is_empty())
-        .unwrap_or_else(|| input.image.workdir.clone());
-    let workdir = if workdir.is_empty() {
-        "/".to_owned()
-    } else {
-        workdir
-    };
-    if !workdir.starts_with('/') {
-        return Err(Error::Invalid(format!(
-            "the working directory \"{workdir}\" is invalid: it must be an absolute path"
-        )));
-    }
+    let workdir = working_dir(req, input.image)?;
     let user = req
         .user
         .clone()
@@ -123,72 +123,7 @@ pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
         .unwrap_or_else(|| input.image.user.clone());
     let ids = resolve_user(&user, input.rootfs)?;
     let env = merge_env(&input.image.env, req, &hostname);
-
-    let caps = capabilities(&req.cap_add, &req.cap_drop)?;
-    // As Docker: a non-root user keeps the bounding set but holds no capability itself.
-    let held = if ids.uid == 0 {
-        caps.clone()
-    } else {
-        HashSet::new()
-    };
-    // Every set is given: oci-spec's builder fills a set left out with its own defaults
-    // (AUDIT_WRITE, KILL, NET_BIND_SERVICE), and Docker's containers inherit nothing and
-    // have no ambient capabilities.
-    let capabilities = LinuxCapabilitiesBuilder::default()
-        .bounding(caps)
-        .effective(held.clone())
-        .permitted(held)
-        .inheritable(HashSet::new())
-        .ambient(HashSet::new())
-        .build()
-        .map_err(oci)?;
-    let mut user_builder = UserBuilder::default().uid(ids.uid).gid(ids.gid);
-    if !ids.additional_gids.is_empty() {
-        user_builder = user_builder.additional_gids(ids.additional_gids.clone());
-    }
-    let process = ProcessBuilder::default()
-        .terminal(req.tty)
-        .user(user_builder.build().map_err(oci)?)
-        .args(args.clone())
-        .env(env.clone())
-        .cwd(PathBuf::from(&workdir))
-        .capabilities(capabilities)
-        .no_new_privileges(false)
-        .build()
-        .map_err(oci)?;
-
-    let mut namespaces = vec![
-        LinuxNamespaceType::Pid,
-        LinuxNamespaceType::Mount,
-        LinuxNamespaceType::Uts,
-        LinuxNamespaceType::Ipc,
-    ];
-    if req.network != NetworkMode::Host {
-        namespaces.push(LinuxNamespaceType::Network);
-    }
-    let namespaces = namespaces
-        .into_iter()
-        .map(|t| LinuxNamespaceBuilder::default().typ(t).build().map_err(oci))
-        .collect::<Result<Vec<_>>>()?;
-    let mut linux = LinuxBuilder::default()
-        .namespaces(namespaces)
-        .resources(resources(req)?)
-        .masked_paths(
-            MASKED_PATHS
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>(),
-        )
-        .readonly_paths(
-            READONLY_PATHS
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>(),
-        );
-    if let Some(seccomp) = input.seccomp.clone() {
-        linux = linux.seccomp(seccomp);
-    }
-
+    let process = process(req, &ids, &args, &env, &workdir)?;
     let spec = SpecBuilder::default()
         .version("1.0.2")
         .root(
@@ -201,7 +136,7 @@ pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
         .hostname(hostname.clone())
         .process(process)
         .mounts(mounts(req, input.etc)?)
-        .linux(linux.build().map_err(oci)?)
+        .linux(linux(req, input.seccomp.clone())?)
         .build()
         .map_err(oci)?;
     Ok(BuiltSpec {
@@ -216,9 +151,101 @@ pub fn build(input: &SpecInput) -> Result<BuiltSpec> {
     })
 }
 
+/// `--workdir`, else the image's, else `/`; it must be absolute.
+fn working_dir(req: &RunRequest, image: &ImageDefaults) -> Result<String> {
+    let workdir = req
+        .workdir
+        .clone()
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| image.workdir.clone());
+    if workdir.is_empty() {
+        return Ok("/".to_owned());
+    }
+    if !workdir.starts_with('/') {
+        return Err(Error::Invalid(format!(
+            "the working directory \"{workdir}\" is invalid: it must be an absolute path"
+        )));
+    }
+    Ok(workdir)
+}
+
+/// The container's process: terminal, user and groups, command, env, cwd, capabilities.
+fn process(
+    req: &RunRequest,
+    ids: &UserIds,
+    args: &[String],
+    env: &[String],
+    workdir: &str,
+) -> Result<Process> {
+    let mut user = UserBuilder::default().uid(ids.uid).gid(ids.gid);
+    if !ids.additional_gids.is_empty() {
+        user = user.additional_gids(ids.additional_gids.clone());
+    }
+    ProcessBuilder::default()
+        .terminal(req.tty)
+        .user(user.build().map_err(oci)?)
+        .args(args.to_vec())
+        .env(env.to_vec())
+        .cwd(PathBuf::from(workdir))
+        .capabilities(process_capabilities(req, ids.uid)?)
+        .no_new_privileges(false)
+        .build()
+        .map_err(oci)
+}
+
+/// The capability sets: Docker's defaults with `--cap-add`/`--cap-drop` as the bounding
+/// set; as Docker, a non-root user keeps the bounding set but holds no capability itself.
+fn process_capabilities(req: &RunRequest, uid: u32) -> Result<LinuxCapabilities> {
+    let caps = capabilities(&req.cap_add, &req.cap_drop)?;
+    let held = if uid == 0 {
+        caps.clone()
+    } else {
+        HashSet::new()
+    };
+    // Every set is given: oci-spec's builder fills a set left out with its own defaults
+    // (AUDIT_WRITE, KILL, NET_BIND_SERVICE), and Docker's containers inherit nothing and
+    // have no ambient capabilities.
+    LinuxCapabilitiesBuilder::default()
+        .bounding(caps)
+        .effective(held.clone())
+        .permitted(held)
+        .inheritable(HashSet::new())
+        .ambient(HashSet::new())
+        .build()
+        .map_err(oci)
+}
+
+/// The `linux` section: namespaces (no network namespace with `--network host`),
+/// resources, Docker's masked and read-only paths, and the seccomp profile if any.
+fn linux(req: &RunRequest, seccomp: Option<LinuxSeccomp>) -> Result<Linux> {
+    let mut namespaces = vec![
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Mount,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Ipc,
+    ];
+    if req.network != NetworkMode::Host {
+        namespaces.push(LinuxNamespaceType::Network);
+    }
+    let namespaces = namespaces
+        .into_iter()
+        .map(|t| LinuxNamespaceBuilder::default().typ(t).build().map_err(oci))
+        .collect::<Result<Vec<_>>>()?;
+    let strings = |paths: &[&str]| paths.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut linux = LinuxBuilder::default()
+        .namespaces(namespaces)
+        .resources(resources(req)?)
+        .masked_paths(strings(&MASKED_PATHS))
+        .readonly_paths(strings(&READONLY_PATHS));
+    if let Some(seccomp) = seccomp {
+        linux = linux.seccomp(seccomp);
+    }
+    linux.build().map_err(oci)
+}
+
 /// `--hostname`, else the host's own name on the host network (as Docker), else the
 /// first 12 characters of the ID.
-pub fn default_hostname(req: &RunRequest, id: &str) -> String {
+pub(crate) fn default_hostname(req: &RunRequest, id: &str) -> String {
     if let Some(h) = &req.hostname {
         return h.clone();
     }
@@ -232,7 +259,7 @@ pub fn default_hostname(req: &RunRequest, id: &str) -> String {
 
 /// Docker's rule: `--entrypoint` replaces the image's entrypoint and clears its cmd;
 /// a command after the image replaces the image's cmd.
-pub fn merge_command(req: &RunRequest, image: &ImageDefaults) -> (Vec<String>, Vec<String>) {
+pub(crate) fn merge_command(req: &RunRequest, image: &ImageDefaults) -> (Vec<String>, Vec<String>) {
     let entrypoint = req
         .entrypoint
         .clone()
@@ -248,7 +275,7 @@ pub fn merge_command(req: &RunRequest, image: &ImageDefaults) -> (Vec<String>, V
 }
 
 /// PATH (if the image has none), HOSTNAME, TERM (with a tty), the image's env, then `-e`.
-pub fn merge_env(image_env: &[String], req: &RunRequest, hostname: &str) -> Vec<String> {
+pub(crate) fn merge_env(image_env: &[String], req: &RunRequest, hostname: &str) -> Vec<String> {
     let mut env: Vec<String> = Vec::new();
     let mut set = |entry: String| {
         let key = entry.split('=').next().unwrap_or_default().to_owned();
@@ -279,54 +306,13 @@ pub fn merge_env(image_env: &[String], req: &RunRequest, hostname: &str) -> Vec<
 }
 
 /// `linux.resources` from the request: memory, cpu, pids, and the device allow-list.
-pub fn resources(req: &RunRequest) -> Result<LinuxResources> {
+pub(crate) fn resources(req: &RunRequest) -> Result<LinuxResources> {
     let mut b = LinuxResourcesBuilder::default().devices(default_devices()?);
-    if req.memory.is_some() || req.memory_swap.is_some() {
-        let mut m = LinuxMemoryBuilder::default();
-        if let Some(limit) = req.memory {
-            if limit.bytes() < 6 << 20 {
-                return Err(Error::Invalid(format!(
-                    "memory limit {limit} bytes is below the minimum of 6MB"
-                )));
-            }
-            m = m.limit(i64::try_from(limit.bytes()).unwrap_or(i64::MAX));
-            // Docker's default: as much swap as memory (memory + swap = 2 x memory).
-            let swap = match req.memory_swap {
-                Some(s) => s.as_spec_value(),
-                None => i64::try_from(limit.bytes().saturating_mul(2)).unwrap_or(i64::MAX),
-            };
-            if swap != -1 && swap < i64::try_from(limit.bytes()).unwrap_or(i64::MAX) {
-                return Err(Error::Invalid(
-                    "--memory-swap must be at least as large as --memory (it is memory plus swap)"
-                        .into(),
-                ));
-            }
-            m = m.swap(swap);
-        } else {
-            return Err(Error::Invalid(
-                "--memory-swap needs --memory (-m) too".into(),
-            ));
-        }
-        b = b.memory(m.build().map_err(oci)?);
+    if let Some(memory) = memory(req)? {
+        b = b.memory(memory);
     }
-    if req.cpu_shares.is_some() || req.cpus.is_some() || req.cpuset_cpus.is_some() {
-        let mut c = LinuxCpuBuilder::default();
-        if let Some(shares) = req.cpu_shares {
-            if shares != 0 && !(2..=262_144).contains(&shares) {
-                return Err(Error::Invalid(format!(
-                    "cpu shares {shares} is outside 2-262144"
-                )));
-            }
-            c = c.shares(shares);
-        }
-        if let Some(cpus) = req.cpus {
-            let (quota, period) = cpus.quota_period();
-            c = c.quota(quota).period(period);
-        }
-        if let Some(set) = &req.cpuset_cpus {
-            c = c.cpus(set.to_string());
-        }
-        b = b.cpu(c.build().map_err(oci)?);
+    if let Some(cpu) = cpu(req)? {
+        b = b.cpu(cpu);
     }
     if let Some(limit) = req.pids_limit {
         b = b.pids(
@@ -337,6 +323,61 @@ pub fn resources(req: &RunRequest) -> Result<LinuxResources> {
         );
     }
     b.build().map_err(oci)
+}
+
+/// `-m` and `--memory-swap` (Docker's rules: at least 6 MB; swap is memory plus swap,
+/// twice the memory by default, -1 for unlimited; swap needs memory).
+fn memory(req: &RunRequest) -> Result<Option<LinuxMemory>> {
+    if req.memory.is_none() && req.memory_swap.is_none() {
+        return Ok(None);
+    }
+    let Some(limit) = req.memory else {
+        return Err(Error::Invalid(
+            "--memory-swap needs --memory (-m) too".into(),
+        ));
+    };
+    if limit.bytes() < 6 << 20 {
+        return Err(Error::Invalid(format!(
+            "memory limit {limit} bytes is below the minimum of 6MB"
+        )));
+    }
+    let bytes = i64::try_from(limit.bytes()).unwrap_or(i64::MAX);
+    // Docker's default: as much swap as memory (memory + swap = 2 x memory).
+    let swap = match req.memory_swap {
+        Some(s) => s.as_spec_value(),
+        None => i64::try_from(limit.bytes().saturating_mul(2)).unwrap_or(i64::MAX),
+    };
+    if swap != -1 && swap < bytes {
+        return Err(Error::Invalid(
+            "--memory-swap must be at least as large as --memory (it is memory plus swap)".into(),
+        ));
+    }
+    let memory = LinuxMemoryBuilder::default().limit(bytes).swap(swap);
+    Ok(Some(memory.build().map_err(oci)?))
+}
+
+/// `--cpu-shares` (0 or 2-262144), `--cpus` (as a CFS quota and period), `--cpuset-cpus`.
+fn cpu(req: &RunRequest) -> Result<Option<LinuxCpu>> {
+    if req.cpu_shares.is_none() && req.cpus.is_none() && req.cpuset_cpus.is_none() {
+        return Ok(None);
+    }
+    let mut c = LinuxCpuBuilder::default();
+    if let Some(shares) = req.cpu_shares {
+        if shares != 0 && !(2..=262_144).contains(&shares) {
+            return Err(Error::Invalid(format!(
+                "cpu shares {shares} is outside 2-262144"
+            )));
+        }
+        c = c.shares(shares);
+    }
+    if let Some(cpus) = req.cpus {
+        let (quota, period) = cpus.quota_period();
+        c = c.quota(quota).period(period);
+    }
+    if let Some(set) = &req.cpuset_cpus {
+        c = c.cpus(set.to_string());
+    }
+    Ok(Some(c.build().map_err(oci)?))
 }
 
 /// Docker's device cgroup: deny all, then mknod anything, and the usual character devices.
@@ -404,7 +445,7 @@ fn bind(dest: &str, source: &Path, read_only: bool) -> Result<Mount> {
 }
 
 /// Docker's default mounts, then /etc/{resolv.conf,hostname,hosts}, then `-v` volumes.
-pub fn mounts(req: &RunRequest, etc: &EtcFiles) -> Result<Vec<Mount>> {
+pub(crate) fn mounts(req: &RunRequest, etc: &EtcFiles) -> Result<Vec<Mount>> {
     let mut m = vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
         mount(

@@ -1,7 +1,7 @@
 //! Unit tests of the spec builder: no root, no kernel.
 
 use super::*;
-use crate::caps::ALL_CAPS;
+use crate::caps::{capabilities_within, ALL_CAPS};
 use crate::types::{EnvVar, MemorySize};
 use oci_spec::runtime::Capability;
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::record::{State, Status};
 
 /// go-units `HumanDuration`: "Less than a second", "1 second", "About a minute", "3 hours"...
-pub fn human_duration(d: chrono::Duration) -> String {
+pub(crate) fn human_duration(d: chrono::Duration) -> String {
     let seconds = d.num_seconds();
     if seconds < 1 {
         return "Less than a second".into();
@@ -45,7 +45,7 @@ pub fn human_duration(d: chrono::Duration) -> String {
 }
 
 /// The STATUS column of `docker ps` at time `now`.
-pub fn status_text(state: &State, now: DateTime<Utc>) -> String {
+pub(crate) fn status_text(state: &State, now: DateTime<Utc>) -> String {
     let since = |t: Option<DateTime<Utc>>| human_duration(now - t.unwrap_or(now));
     match state.status {
         Status::Creating | Status::Created => "Created".into(),
@@ -65,12 +65,12 @@ pub fn status_text(state: &State, now: DateTime<Utc>) -> String {
 }
 
 /// The CREATED column: "2 minutes ago".
-pub fn created_text(created: DateTime<Utc>, now: DateTime<Utc>) -> String {
+pub(crate) fn created_text(created: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{} ago", human_duration(now - created))
 }
 
 /// Docker's `State.Status` word: created, running, restarting, exited, removing.
-pub fn status_word(status: Status) -> &'static str {
+pub(crate) fn status_word(status: Status) -> &'static str {
     match status {
         Status::Creating | Status::Created => "created",
         Status::Running => "running",

@@ -24,7 +24,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::record::{ContainerConfig, ProcessId, State, Status};
 
 #[derive(Clone)]
-pub struct Store {
+pub(crate) struct Store {
     dir: PathBuf,
     names: PathBuf,
 }
@@ -39,7 +39,7 @@ const CREATING: &str = ".creating-";
 
 impl Store {
     /// Opens `<root>/containers`, creating it if needed.
-    pub fn open(root: &Path) -> Result<Store> {
+    pub(crate) fn open(root: &Path) -> Result<Store> {
         let dir = root.join("containers");
         let names = dir.join("names");
         fs::create_dir_all(&names).at("creating the container store", &names)?;
@@ -47,12 +47,12 @@ impl Store {
     }
 
     /// The directory of one container.
-    pub fn dir(&self, id: &str) -> PathBuf {
+    pub(crate) fn dir(&self, id: &str) -> PathBuf {
         self.dir.join(id)
     }
 
     /// A fresh 64-hex container ID from the kernel's random source.
-    pub fn new_id() -> Result<String> {
+    pub(crate) fn new_id() -> Result<String> {
         let mut bytes = [0u8; 32];
         let mut filled = 0;
         while filled < bytes.len() {
@@ -79,7 +79,7 @@ impl Store {
     /// place whole, so `containers/<id>` always has a state naming its owner; what a create
     /// killed before the rename left is deleted by the next reconcile once that very process
     /// (pid and start time) is gone, never while it still works on it.
-    pub fn create(&self, config: &ContainerConfig) -> Result<()> {
+    pub(crate) fn create(&self, config: &ContainerConfig) -> Result<()> {
         let dir = self.dir(&config.id);
         let owner = ProcessId::current();
         let staging = self.dir.join(format!(
@@ -141,12 +141,12 @@ impl Store {
     }
 
     /// A free name in Docker's style ("brave_turing"), with a number when all are taken.
-    pub fn generate_name(&self) -> String {
+    pub(crate) fn generate_name(&self) -> String {
         crate::names::generate(&self.names)
     }
 
     /// The full ID for a full ID, a name or a unique ID prefix (Docker's order).
-    pub fn resolve(&self, given: &str) -> Result<String> {
+    pub(crate) fn resolve(&self, given: &str) -> Result<String> {
         let not_found = || Error::NoSuchContainer(given.to_owned());
         let plausible = !given.is_empty() && !given.contains('/') && given != "." && given != "..";
         if !plausible {
@@ -182,7 +182,7 @@ impl Store {
     }
 
     /// IDs of every record (complete or not).
-    pub fn ids(&self) -> Result<Vec<String>> {
+    pub(crate) fn ids(&self) -> Result<Vec<String>> {
         let mut ids = Vec::new();
         for entry in fs::read_dir(&self.dir).at("listing containers in", &self.dir)? {
             let entry = entry.at("listing containers in", &self.dir)?;
@@ -194,11 +194,11 @@ impl Store {
         Ok(ids)
     }
 
-    pub fn config(&self, id: &str) -> Result<ContainerConfig> {
+    pub(crate) fn config(&self, id: &str) -> Result<ContainerConfig> {
         read_json(&self.dir(id).join(CONFIG), id)
     }
 
-    pub fn state(&self, id: &str) -> Result<State> {
+    pub(crate) fn state(&self, id: &str) -> Result<State> {
         let path = self.dir(id).join(STATE);
         // A state written on a full disk reuses an inode (reserve.rs): a read torn by two
         // such writes does not parse, and is read again.
@@ -211,7 +211,11 @@ impl Store {
     }
 
     /// Read-modify-write of the state under the container's lock.
-    pub fn update<R>(&self, id: &str, change: impl FnOnce(&mut State) -> Result<R>) -> Result<R> {
+    pub(crate) fn update<R>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut State) -> Result<R>,
+    ) -> Result<R> {
         let dir = self.dir(id);
         let _guard = self.lock(id)?;
         let mut state: State = read_json(&dir.join(STATE), id)?;
@@ -222,7 +226,7 @@ impl Store {
 
     /// Holds the container's lock for a multi-step operation (do not call `update` inside).
     /// `NoSuchContainer` when the record is gone, or went while we waited for the lock.
-    pub fn lock(&self, id: &str) -> Result<FileLock> {
+    pub(crate) fn lock(&self, id: &str) -> Result<FileLock> {
         let path = self.dir(id).join(LOCK);
         let lock = match lock_file(&path) {
             Err(Error::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
@@ -238,7 +242,7 @@ impl Store {
     }
 
     /// Writes the state while the caller holds [`Store::lock`].
-    pub fn write_state_locked(&self, id: &str, state: &State) -> Result<()> {
+    pub(crate) fn write_state_locked(&self, id: &str, state: &State) -> Result<()> {
         write_state(&self.dir(id), state)
     }
 
@@ -246,7 +250,7 @@ impl Store {
     /// away first, so the record is gone at once for everyone, then deleted. A record already
     /// gone is fine. Refuses while anything is still mounted inside it (removing through a
     /// mounted overlay would delete image files).
-    pub fn remove(&self, id: &str) -> Result<()> {
+    pub(crate) fn remove(&self, id: &str) -> Result<()> {
         let lock = match self.lock(id) {
             Err(Error::NoSuchContainer(_)) => return Ok(()),
             other => other?,
@@ -279,7 +283,7 @@ impl Store {
     /// Deletes what killed commands left: the directories of removals (`.removing-<id>.<pid>`)
     /// and of creates before their record was placed (`.creating-<id>.<pid>.<start>`) whose
     /// process is gone. A create or removal still in progress is left alone.
-    pub fn remove_leftovers(&self) {
+    pub(crate) fn remove_leftovers(&self) {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
         };
@@ -306,7 +310,7 @@ impl Store {
     }
 
     /// Name links whose container is gone (left by a removal that was killed).
-    pub fn remove_dangling_names(&self) {
+    pub(crate) fn remove_dangling_names(&self) {
         let Ok(entries) = fs::read_dir(&self.names) else {
             return;
         };
@@ -342,7 +346,7 @@ fn delete_tree(dir: &Path) -> Result<()> {
 }
 
 /// An exclusive `flock` held until drop.
-pub struct FileLock(File);
+pub(crate) struct FileLock(File);
 
 impl FileLock {
     /// Whether the locked file is still the one at `path` (not unlinked or renamed away).

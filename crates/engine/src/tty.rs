@@ -1,21 +1,19 @@
 //! The caller's terminal: raw mode (restored on drop, so on every exit path that unwinds or
 //! returns), window size, and opening a pty pair. Never touches a terminal it was not given.
 
-use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{BorrowedFd, RawFd};
 
 use nix::sys::termios::{self, SetArg, Termios};
 
-use crate::error::Result;
-
 /// Puts a terminal in raw mode until dropped.
-pub struct RawMode {
+pub(crate) struct RawMode {
     fd: RawFd,
     saved: Termios,
 }
 
 impl RawMode {
     /// Raw mode on `fd` if it is a terminal; None otherwise.
-    pub fn enable(fd: RawFd) -> Option<RawMode> {
+    pub(crate) fn enable(fd: RawFd) -> Option<RawMode> {
         if !is_terminal(fd) {
             return None;
         }
@@ -37,13 +35,13 @@ impl Drop for RawMode {
     }
 }
 
-pub fn is_terminal(fd: RawFd) -> bool {
+pub(crate) fn is_terminal(fd: RawFd) -> bool {
     // SAFETY: isatty only inspects the fd.
     unsafe { libc::isatty(fd) == 1 }
 }
 
 /// The window size of a terminal as (rows, cols).
-pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
+pub(crate) fn window_size(fd: RawFd) -> Option<(u16, u16)> {
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     // SAFETY: TIOCGWINSZ writes a winsize into the struct we pass.
     let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
@@ -51,7 +49,7 @@ pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
 }
 
 /// Sets the window size of a pty (the kernel sends SIGWINCH to its foreground group).
-pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) {
+pub(crate) fn set_window_size(fd: RawFd, rows: u16, cols: u16) {
     let ws = libc::winsize {
         ws_row: rows,
         ws_col: cols,
@@ -62,18 +60,6 @@ pub fn set_window_size(fd: RawFd, rows: u16, cols: u16) {
     unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
 }
 
-/// A new pty pair (master, slave), both close-on-exec.
-pub fn open_pty() -> Result<(OwnedFd, OwnedFd)> {
-    let pty = nix::pty::openpty(None, None)?;
-    for fd in [&pty.master, &pty.slave] {
-        nix::fcntl::fcntl(
-            fd,
-            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-        )?;
-    }
-    Ok((pty.master, pty.slave))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,7 +67,8 @@ mod tests {
 
     #[test]
     fn a_pty_has_a_settable_size_and_raw_mode_restores() {
-        let (master, slave) = open_pty().unwrap();
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let (master, slave) = (pty.master, pty.slave);
         set_window_size(master.as_raw_fd(), 30, 100);
         assert_eq!(window_size(slave.as_raw_fd()), Some((30, 100)));
         assert!(is_terminal(slave.as_raw_fd()));

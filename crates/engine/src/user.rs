@@ -7,13 +7,13 @@ use crate::error::{Error, Result};
 
 /// The process's IDs: `uid[:gid]` numbers or names from the image's /etc/passwd and /etc/group.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UserIds {
+pub(crate) struct UserIds {
     pub uid: u32,
     pub gid: u32,
     pub additional_gids: Vec<u32>,
 }
 
-pub fn resolve_user(user: &str, rootfs: &Path) -> Result<UserIds> {
+pub(crate) fn resolve_user(user: &str, rootfs: &Path) -> Result<UserIds> {
     if user.is_empty() {
         return Ok(UserIds::default());
     }

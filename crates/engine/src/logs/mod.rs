@@ -9,23 +9,22 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 mod reader;
 mod writer;
 
-pub use reader::read_logs;
-pub use writer::{LogLimits, LogWriter};
+pub(crate) use reader::read_logs;
+pub(crate) use writer::{LogLimits, LogWriter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
     Stdout,
     Stderr,
 }
 
 impl Stream {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Stream::Stdout => "stdout",
             Stream::Stderr => "stderr",
@@ -41,23 +40,24 @@ struct Entry<'a> {
 }
 
 /// The (current) log file of one container.
-pub fn log_path(container_dir: &Path, id: &str) -> PathBuf {
+pub(crate) fn log_path(container_dir: &Path, id: &str) -> PathBuf {
     container_dir.join(format!("{id}-json.log"))
 }
 
 /// The `n`th rotated file (`n` >= 1; the higher, the older): `<log>.n`.
-pub fn rotated_path(log: &Path, n: u32) -> PathBuf {
+pub(crate) fn rotated_path(log: &Path, n: u32) -> PathBuf {
     let mut name = log.as_os_str().to_owned();
     name.push(format!(".{n}"));
     PathBuf::from(name)
 }
 
-/// Parses an entry's time (for `logs --since`, inspect).
-pub fn entry_time(line: &str) -> Option<DateTime<Utc>> {
+/// Parses an entry's time (for the tests of the writer's timestamps).
+#[cfg(test)]
+fn entry_time(line: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     let entry: Entry = serde_json::from_str(line).ok()?;
-    DateTime::parse_from_rfc3339(&entry.time)
+    chrono::DateTime::parse_from_rfc3339(&entry.time)
         .ok()
-        .map(|t| t.with_timezone(&Utc))
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// A log in a temp dir with a writer of these limits (for the tests of reader and writer).

@@ -19,7 +19,7 @@ use crate::request::LogOptions;
 
 /// Writes the log to `out`/`err` as `docker logs` does; with `follow`, keeps going until
 /// `running()` says the container has stopped and the file has no more.
-pub fn read_logs(
+pub(crate) fn read_logs(
     path: &Path,
     opts: &LogOptions,
     out: &mut dyn Write,

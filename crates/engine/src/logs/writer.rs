@@ -19,14 +19,14 @@ use crate::error::{Error, IoContext, Result};
 
 /// How large a log may grow: `max_files` files of about `max_size` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LogLimits {
+pub(crate) struct LogLimits {
     pub max_size: u64,
     /// Files kept, the current one included (at least 1).
     pub max_files: u32,
 }
 
 /// Appends entries; one per line of output (a trailing partial line is its own entry).
-pub struct LogWriter {
+pub(crate) struct LogWriter {
     path: PathBuf,
     /// None after a rotation could not create the new file (retried at the next write).
     file: Option<File>,
@@ -36,7 +36,7 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    pub fn open(path: &Path, limits: LogLimits) -> Result<LogWriter> {
+    pub(crate) fn open(path: &Path, limits: LogLimits) -> Result<LogWriter> {
         let (file, size) = open_append(path).at("opening the container log", path)?;
         Ok(LogWriter {
             path: path.to_owned(),
@@ -50,7 +50,7 @@ impl LogWriter {
     }
 
     /// Appends `data` as entries, rotating whenever the current file is full.
-    pub fn write(&mut self, stream: Stream, data: &[u8]) -> Result<()> {
+    pub(crate) fn write(&mut self, stream: Stream, data: &[u8]) -> Result<()> {
         let time = rfc3339_nanos_now();
         let text = String::from_utf8_lossy(data);
         let mut out = String::with_capacity(text.len() + 80);

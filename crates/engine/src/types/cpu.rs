@@ -75,7 +75,7 @@ impl fmt::Display for CpuSet {
 pub struct Cpus(f64);
 
 /// The CFS period Docker uses for `--cpus`, in microseconds.
-pub const CFS_PERIOD_US: u64 = 100_000;
+pub(super) const CFS_PERIOD_US: u64 = 100_000;
 
 impl Cpus {
     pub fn get(self) -> f64 {

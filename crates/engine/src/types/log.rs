@@ -76,9 +76,9 @@ pub struct LogConfig {
 
 /// json-file's limits when no max-size is given (Docker's json-file has none): 20m
 /// (20,000,000 bytes) and 5 files.
-pub const DEFAULT_MAX_SIZE: &str = "20m";
+pub(super) const DEFAULT_MAX_SIZE: &str = "20m";
 const DEFAULT_MAX_SIZE_BYTES: u64 = 20_000_000;
-pub const DEFAULT_MAX_FILE: u32 = 5;
+pub(super) const DEFAULT_MAX_FILE: u32 = 5;
 /// Docker's local driver: 20 MiB, 5 files.
 const LOCAL_MAX_SIZE: u64 = 20 << 20;
 const LOCAL_MAX_FILE: u32 = 5;

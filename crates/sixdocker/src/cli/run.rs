@@ -111,7 +111,7 @@ pub struct RunArgs {
     pub log_opt: Vec<String>,
     /// Pull the image before running: missing (default), always or never.
     #[arg(long, value_name = "POLICY", default_value = "missing")]
-    pub pull: six_engine::registry::PullPolicy,
+    pub pull: six_engine::PullPolicy,
     /// The platform of the image to pull (os/arch[/variant]).
     #[arg(long, value_name = "PLATFORM")]
     pub platform: Option<six_registry::Platform>,

@@ -3,8 +3,8 @@
 //! layer lines, "Digest: …", "Status: …", and the full reference last; only that with -q).
 //! Failures exit 1 (125 when they stop a `run`/`create`).
 
-use six_engine::registry::{PullPolicy, RunImage};
 use six_engine::Engine;
+use six_engine::{PullPolicy, RunImage};
 use six_registry::{Credentials, PullOptions, Reference};
 
 use super::{Failure, Outcome};
