@@ -329,6 +329,23 @@ fn v2_rejects_what_it_cannot_express() {
 }
 
 #[test]
+fn v2_blkio_weight_goes_to_bfq_when_offered_else_io_weight() {
+    let (t, h) = fake_v2();
+    let cg = Cgroup::new(&h, Some("/w"), &Nesting::Spec, "w").unwrap();
+    cg.create().unwrap();
+    let d = t.path().join("w");
+    cg.set(&resources(r#"{"blockIO": {"weight": 500}}"#))
+        .unwrap();
+    assert_eq!(read(&d.join("io.weight")), "default 4950");
+    fs::write(d.join("io.bfq.weight"), "default 100\n").unwrap();
+    cg.set(&resources(r#"{"blockIO": {"weight": 300}}"#))
+        .unwrap();
+    assert_eq!(read(&d.join("io.bfq.weight")), "300");
+    assert_eq!(read(&d.join("io.weight")), "default 4950", "untouched");
+    cg.destroy().unwrap();
+}
+
+#[test]
 fn shares_convert_to_weight_like_runc() {
     assert_eq!(v2::shares_to_weight(2), 1);
     assert_eq!(v2::shares_to_weight(1024), 39);

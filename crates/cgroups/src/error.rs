@@ -48,6 +48,15 @@ pub enum Error {
     #[error("{what} is not supported {context}")]
     Unsupported { what: String, context: &'static str },
 
+    /// The kernel took the write but keeps another value (it clamps cpu.shares to its range).
+    #[error("{file}: cannot set {value}: the {bound} allowed is {kept}")]
+    OutOfRange {
+        file: &'static str,
+        value: String,
+        bound: &'static str,
+        kept: String,
+    },
+
     #[error("invalid value for {what}: {value}: {expected}")]
     BadValue {
         what: &'static str,

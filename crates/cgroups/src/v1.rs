@@ -80,9 +80,11 @@ fn set_memory(cg: &Cgroup, m: &LinuxMemory) -> Result<()> {
     }
     let mut swap = m.swap().map(|v| checked("memory.swap", v)).transpose()?;
     if swap.is_some() && !files::exists(dir, "memory.memsw.limit_in_bytes") && !cg.fake {
-        tracing::warn!(
-            "swap limit ignored: this kernel has no swap accounting (memory.memsw.limit_in_bytes)"
-        );
+        if swap != Some(-1) {
+            tracing::warn!(
+                "swap limit ignored: this kernel has no swap accounting (memory.memsw.limit_in_bytes)"
+            );
+        }
         swap = None;
     }
     if limit == Some(-1) && swap.is_none() && files::exists(dir, "memory.memsw.limit_in_bytes") {
@@ -164,23 +166,25 @@ fn set_cpu(cg: &Cgroup, c: &LinuxCpu) -> Result<()> {
     if wants_cpu {
         let dir = need(cg, "cpu")?;
         if let Some(s) = c.shares() {
-            cg.write(dir, "cpu.shares", &s.to_string())?;
+            set_shares(cg, dir, s)?;
         }
-        if let Some(p) = c.period().filter(|&p| p != 0) {
-            cg.write(dir, "cpu.cfs_period_us", &p.to_string())?;
-        }
-        if let Some(q) = c.quota().filter(|&q| q != 0) {
-            cg.write(dir, "cpu.cfs_quota_us", &q.to_string())?;
-        }
+        let nonzero_u = |v: Option<u64>| v.filter(|&v| v != 0).map(|v| v.to_string());
+        let nonzero_i = |v: Option<i64>| v.filter(|&v| v != 0).map(|v| v.to_string());
+        set_period_and_limit(
+            cg,
+            dir,
+            ("cpu.cfs_period_us", nonzero_u(c.period())),
+            ("cpu.cfs_quota_us", nonzero_i(c.quota())),
+        )?;
         if let Some(b) = c.burst() {
             cg.write(dir, "cpu.cfs_burst_us", &b.to_string())?;
         }
-        if let Some(p) = c.realtime_period().filter(|&p| p != 0) {
-            cg.write(dir, "cpu.rt_period_us", &p.to_string())?;
-        }
-        if let Some(r) = c.realtime_runtime().filter(|&r| r != 0) {
-            cg.write(dir, "cpu.rt_runtime_us", &r.to_string())?;
-        }
+        set_period_and_limit(
+            cg,
+            dir,
+            ("cpu.rt_period_us", nonzero_u(c.realtime_period())),
+            ("cpu.rt_runtime_us", nonzero_i(c.realtime_runtime())),
+        )?;
         if let Some(i) = c.idle() {
             cg.write(dir, "cpu.idle", &i.to_string())?;
         }
@@ -189,6 +193,56 @@ fn set_cpu(cg: &Cgroup, c: &LinuxCpu) -> Result<()> {
         if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
             cg.write(need(cg, "cpuset")?, file, v)?;
         }
+    }
+    Ok(())
+}
+
+/// cpu.shares, read back: the kernel clamps a value outside 2..262144 without an error, and
+/// runc refuses what it did not get ("the minimum allowed cpu-shares is 2").
+fn set_shares(cg: &Cgroup, dir: &Path, shares: u64) -> Result<()> {
+    cg.write(dir, "cpu.shares", &shares.to_string())?;
+    let kept = files::read_u64(dir, "cpu.shares")?.unwrap_or(shares);
+    let bound = match kept.cmp(&shares) {
+        std::cmp::Ordering::Equal => return Ok(()),
+        std::cmp::Ordering::Less => "maximum",
+        std::cmp::Ordering::Greater => "minimum",
+    };
+    Err(Error::OutOfRange {
+        file: "cpu.shares",
+        value: shares.to_string(),
+        bound,
+        kept: kept.to_string(),
+    })
+}
+
+/// A period and the limit within it (CFS: cfs_period_us and cfs_quota_us; realtime:
+/// rt_period_us and rt_runtime_us), in the order the kernel accepts, as runc writes them.
+/// The kernel checks each write against the other value as it stands and against the
+/// parent's share: under a parent that limits the CPU, a shorter period under the old limit
+/// can exceed the parent (EINVAL). So the period goes first; if the kernel refuses it with
+/// EINVAL and a limit is to be written, the limit goes first and the period after it.
+fn set_period_and_limit(
+    cg: &Cgroup,
+    dir: &Path,
+    (period_file, period): (&str, Option<String>),
+    (limit_file, limit): (&str, Option<String>),
+) -> Result<()> {
+    let mut period_after_limit = None;
+    if let Some(p) = &period {
+        match cg.write(dir, period_file, p) {
+            Err(Error::Write { source, .. })
+                if source.raw_os_error() == Some(libc::EINVAL) && limit.is_some() =>
+            {
+                period_after_limit = Some(p);
+            }
+            other => other?,
+        }
+    }
+    if let Some(l) = &limit {
+        cg.write(dir, limit_file, l)?;
+    }
+    if let Some(p) = period_after_limit {
+        cg.write(dir, period_file, p)?;
     }
     Ok(())
 }

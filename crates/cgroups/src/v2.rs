@@ -266,13 +266,18 @@ fn blkio_weight_to_io(w: u16) -> u64 {
 
 fn set_io(cg: &Cgroup, dir: &Path, b: &LinuxBlockIo) -> Result<()> {
     if let Some(w) = b.weight() {
-        write(
-            cg,
-            dir,
-            "io",
-            "io.weight",
-            &format!("default {}", blkio_weight_to_io(w)),
-        )?;
+        // BFQ's own weight (the v1 range, unconverted) when the scheduler offers it, as runc.
+        if files::exists(dir, "io.bfq.weight") {
+            write(cg, dir, "io", "io.bfq.weight", &w.to_string())?;
+        } else {
+            write(
+                cg,
+                dir,
+                "io",
+                "io.weight",
+                &format!("default {}", blkio_weight_to_io(w)),
+            )?;
+        }
     }
     if b.leaf_weight().is_some() {
         return Err(Error::Unsupported {

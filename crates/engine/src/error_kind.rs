@@ -127,6 +127,7 @@ impl Classify for six_cgroups::Error {
             // A limit this host cannot apply as given.
             E::BadPath { .. }
             | E::BadValue { .. }
+            | E::OutOfRange { .. }
             | E::BadDeviceRule { .. }
             | E::Unsupported { .. } => InvalidArgument,
             E::Write { .. }

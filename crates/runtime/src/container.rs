@@ -202,18 +202,13 @@ impl Container {
         dir.write(&rec)
     }
 
-    /// New limits from `r`. Device rules in `r` are ignored: the container's own (from its
-    /// config, with the defaults) are applied again, as runc does, which writes nothing when
-    /// the cgroup already has them, so no device is ever denied or allowed in between.
+    /// New limits from `r`, merged into the container's as runc merges them, applied, and
+    /// kept in its state record (`update.rs`). Device rules in `r` are ignored: the
+    /// container's own are applied again, as runc does, which writes nothing when the cgroup
+    /// already has them, so no device is ever denied or allowed in between. On failure the
+    /// previous limits are set back and the record is unchanged.
     pub fn update(&self, r: &LinuxResources) -> Result<()> {
-        let _dir = self.lock()?;
-        if self.status() == Status::Stopped {
-            return Err(self.wrong(Status::Stopped, "cannot update a stopped container"));
-        }
-        let mut r = r.clone();
-        let linux = self.rec.config.linux().clone().unwrap_or_default();
-        r.set_devices(crate::devices::resources_for(&linux).devices().clone());
-        self.cgroup()?.set(&r).map_err(self.cg_err())
+        crate::update::update(self, r)
     }
 
     /// Pids of every process in the container's cgroup.

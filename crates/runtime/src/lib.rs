@@ -38,6 +38,7 @@ mod seccomp_agent;
 mod spec;
 mod start;
 mod state;
+mod update;
 
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};

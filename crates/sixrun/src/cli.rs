@@ -84,7 +84,7 @@ pub enum Command {
     /// Resume a paused container.
     Resume { id: String },
     /// Change the resource limits of a container.
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -207,29 +207,67 @@ pub struct SpecArgs {
     pub bundle: PathBuf,
 }
 
+/// runc's `update` flags. Each value is kept as written and read as runc reads it
+/// (`values.rs`), so negative values are values (`--cpu-quota -1`) and an empty one is as if
+/// not given. With `--resources`, the other limit flags are ignored, as in runc.
 #[derive(Args, Debug)]
 pub struct UpdateArgs {
-    /// A JSON file with linux.resources ("-" for stdin).
-    #[arg(short = 'r', long)]
+    /// A JSON file with linux.resources ("-" for stdin); the other limit flags are then ignored.
+    #[arg(short = 'r', long, value_name = "FILE|-")]
     pub resources: Option<String>,
-    /// Memory limit in bytes.
-    #[arg(long)]
-    pub memory: Option<i64>,
-    #[arg(long = "memory-reservation")]
-    pub memory_reservation: Option<i64>,
-    #[arg(long = "memory-swap")]
-    pub memory_swap: Option<i64>,
-    #[arg(long = "cpu-shares")]
-    pub cpu_shares: Option<u64>,
-    #[arg(long = "cpu-quota")]
-    pub cpu_quota: Option<i64>,
-    #[arg(long = "cpu-period")]
-    pub cpu_period: Option<u64>,
-    #[arg(long = "cpuset-cpus")]
+    /// Per cgroup block I/O weight, 10 to 1000.
+    #[arg(long = "blkio-weight", allow_hyphen_values = true)]
+    pub blkio_weight: Option<String>,
+    /// CPU CFS period (microseconds); 0: the system default.
+    #[arg(long = "cpu-period", allow_hyphen_values = true)]
+    pub cpu_period: Option<String>,
+    /// CPU CFS quota (microseconds) per period; -1: unlimited.
+    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
+    pub cpu_quota: Option<String>,
+    /// CPU CFS burst (microseconds) a period may add from unused quota.
+    #[arg(long = "cpu-burst", allow_hyphen_values = true)]
+    pub cpu_burst: Option<String>,
+    /// CPU shares (relative weight against other containers).
+    #[arg(long = "cpu-share", alias = "cpu-shares", allow_hyphen_values = true)]
+    pub cpu_share: Option<String>,
+    /// CPU realtime period (microseconds); 0: the system default.
+    #[arg(long = "cpu-rt-period", allow_hyphen_values = true)]
+    pub cpu_rt_period: Option<String>,
+    /// CPU realtime runtime (microseconds) per realtime period.
+    #[arg(long = "cpu-rt-runtime", allow_hyphen_values = true)]
+    pub cpu_rt_runtime: Option<String>,
+    /// CPUs to use (cpuset, such as 0-2,4).
+    #[arg(long = "cpuset-cpus", allow_hyphen_values = true)]
     pub cpuset_cpus: Option<String>,
-    #[arg(long = "cpuset-mems")]
+    /// Memory nodes to use (cpuset).
+    #[arg(long = "cpuset-mems", allow_hyphen_values = true)]
     pub cpuset_mems: Option<String>,
-    #[arg(long = "pids-limit")]
-    pub pids_limit: Option<i64>,
+    /// 1: the cgroup's tasks get SCHED_IDLE; 0: the default.
+    #[arg(long = "cpu-idle", allow_hyphen_values = true)]
+    pub cpu_idle: Option<String>,
+    /// Obsolete: ignored with a warning, as in runc.
+    #[arg(long = "kernel-memory", hide = true, allow_hyphen_values = true)]
+    pub kernel_memory: Option<String>,
+    /// Obsolete: ignored with a warning, as in runc.
+    #[arg(long = "kernel-memory-tcp", hide = true, allow_hyphen_values = true)]
+    pub kernel_memory_tcp: Option<String>,
+    /// Memory limit (bytes, or 100m, 1g...; -1: unlimited).
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory: Option<String>,
+    /// Memory reservation, the soft limit (bytes, or 100m...).
+    #[arg(long = "memory-reservation", allow_hyphen_values = true)]
+    pub memory_reservation: Option<String>,
+    /// Memory + swap limit (bytes, or 100m...; -1: unlimited swap).
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Maximum number of processes (-1: unlimited; 0: unchanged).
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pub pids_limit: Option<String>,
+    /// Intel RDT/CAT L3 cache schema (needs resctrl).
+    #[arg(long = "l3-cache-schema", allow_hyphen_values = true)]
+    pub l3_cache_schema: Option<String>,
+    /// Intel RDT/MBA memory bandwidth schema (needs resctrl).
+    #[arg(long = "mem-bw-schema", allow_hyphen_values = true)]
+    pub mem_bw_schema: Option<String>,
     pub id: String,
 }

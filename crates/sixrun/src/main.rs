@@ -15,6 +15,7 @@ mod lifecycle;
 mod log;
 mod run;
 mod update;
+mod values;
 
 use clap::Parser;
 

@@ -3,8 +3,12 @@
 //! passes one must pick a path below its own cgroup in EVERY hierarchy, and remove the
 //! directories the runtime made on the way there.
 //!
-//! Owns nothing but the directories a [`TestCgroupPath`] finds missing when it is made; it
-//! removes only those (empty ones, deepest first) on drop.
+//! A relative path ([`RelativeCgroupPath`]) lands below the runtime's own cgroup in each
+//! hierarchy instead: for a runtime a test starts, below the test's own.
+//!
+//! Owns nothing but the directories a [`TestCgroupPath`] finds missing when it is made, and a
+//! [`RelativeCgroupPath`]'s own directory; it removes only those (empty ones, deepest first)
+//! on drop.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -53,6 +57,25 @@ pub fn cgroup_mount_points() -> Vec<PathBuf> {
         .collect()
 }
 
+/// The mount point of the cgroup v1 hierarchy that carries `controller` ("cpu", "memory"),
+/// if one is mounted (a pure cgroup v2 machine has none).
+pub fn v1_mount_point(controller: &str) -> Option<PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    info.lines().find_map(|l| {
+        let (fields, post) = l.split_once(" - ")?;
+        let mut post = post.split(' ');
+        if post.next()? != "cgroup" {
+            return None;
+        }
+        let options = post.nth(1)?;
+        let point = fields.split(' ').nth(4)?;
+        options
+            .split(',')
+            .any(|o| o == controller)
+            .then(|| PathBuf::from(point))
+    })
+}
+
 /// `<own cgroup>/<name>` as an absolute cgroup path, and the guard that removes, on drop, in
 /// every hierarchy: the directories below it, then the directories of the path itself that
 /// did not exist when it was made: what a runtime creating a cgroup at or below it made on
@@ -86,6 +109,11 @@ impl TestCgroupPath {
         }
     }
 
+    /// This path's directory in the v1 hierarchy of `controller`, if that is mounted.
+    pub fn v1_dir(&self, controller: &str) -> Option<PathBuf> {
+        Some(v1_mount_point(controller)?.join(self.path.trim_start_matches('/')))
+    }
+
     /// `self.path` joined with `leaf`.
     pub fn join(&self, leaf: &str) -> String {
         format!("{}/{leaf}", self.path)
@@ -94,22 +122,97 @@ impl TestCgroupPath {
 
 impl Drop for TestCgroupPath {
     fn drop(&mut self) {
-        fn remove_children(dir: &Path) {
-            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    remove_children(&e.path());
-                    let _ = fs::remove_dir(e.path());
-                }
-            }
-        }
         for dir in &self.below {
-            remove_children(dir);
+            remove_below(dir);
         }
         // Deepest first: a parent goes only once its children are gone.
         let mut dirs = self.missing.clone();
         dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
         for d in dirs {
             let _ = fs::remove_dir(&d);
+        }
+    }
+}
+
+/// Each cgroup hierarchy's mount point with this process's own cgroup in it:
+/// (`/sys/fs/cgroup/cpu`, `/`), (`/sys/fs/cgroup/memory`, `/process_api/abc`).
+fn own_cgroup_per_hierarchy() -> Vec<(PathBuf, String)> {
+    let own = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    info.lines()
+        .filter_map(|l| {
+            let (fields, post) = l.split_once(" - ")?;
+            let mut post = post.split(' ');
+            let fstype = post.next()?;
+            let options: Vec<&str> = post.nth(1)?.split(',').collect();
+            let point = PathBuf::from(fields.split(' ').nth(4)?);
+            let path = own.lines().find_map(|line| {
+                let mut parts = line.splitn(3, ':');
+                let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+                let matches = match fstype {
+                    "cgroup2" => controllers.is_empty(),
+                    "cgroup" => controllers
+                        .split(',')
+                        .any(|c| !c.is_empty() && options.contains(&c)),
+                    _ => false,
+                };
+                matches.then(|| path.to_owned())
+            })?;
+            Some((point, path))
+        })
+        .collect()
+}
+
+/// A relative linux.cgroupsPath `<name>`: runc (and sixrun) put it below the runtime's own
+/// cgroup in each cgroup v1 hierarchy, which for a runtime a test starts is the test's own:
+/// inside the test's subtree everywhere, even where the test sits at a hierarchy's root (as
+/// for cpu here, where an absolute path below the deepest own cgroup would pass through
+/// directories of others'). On drop, removes `<own cgroup of each hierarchy>/<name>` and the
+/// empty directories below it. `name` must be unique to the test.
+pub struct RelativeCgroupPath {
+    pub path: String,
+    dirs: Vec<PathBuf>,
+}
+
+impl RelativeCgroupPath {
+    pub fn new(name: &str) -> RelativeCgroupPath {
+        let dirs = own_cgroup_per_hierarchy()
+            .into_iter()
+            .map(|(point, own)| point.join(own.trim_start_matches('/')).join(name))
+            .collect();
+        RelativeCgroupPath {
+            path: name.to_owned(),
+            dirs,
+        }
+    }
+
+    /// `self.path` joined with `leaf`.
+    pub fn join(&self, leaf: &str) -> String {
+        format!("{}/{leaf}", self.path)
+    }
+
+    /// Where this path is in the v1 hierarchy of `controller` (a runtime places it there).
+    pub fn v1_dir(&self, controller: &str) -> Option<PathBuf> {
+        let point = v1_mount_point(controller)?;
+        self.dirs.iter().find(|d| d.starts_with(&point)).cloned()
+    }
+}
+
+impl Drop for RelativeCgroupPath {
+    fn drop(&mut self) {
+        for dir in &self.dirs {
+            remove_below(dir);
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Removes the empty cgroup directories below `dir`, deepest first.
+fn remove_below(dir: &Path) {
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_below(&e.path());
+            let _ = fs::remove_dir(e.path());
         }
     }
 }

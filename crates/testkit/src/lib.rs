@@ -18,7 +18,10 @@ pub use tempfile::TempDir;
 pub mod cve_2019_5736;
 
 mod cgroup;
-pub use cgroup::{cgroup_mount_points, own_cgroup, own_cgroup_in, TestCgroupPath};
+pub use cgroup::{
+    cgroup_mount_points, own_cgroup, own_cgroup_in, v1_mount_point, RelativeCgroupPath,
+    TestCgroupPath,
+};
 
 /// Where Debian's busybox-static puts its binary.
 pub const BUSYBOX: &str = "/bin/busybox";
