@@ -8,13 +8,14 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixListener;
 
+use oci_spec::runtime::Process;
 use six_sys::pidfd::Pidfd;
 
 use crate::command::find_program;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec_keeper::{self, Keeper};
-use crate::record::Status;
+use crate::record::{ContainerConfig, Status};
 use crate::request::ExecRequest;
 use crate::signals::SignalPipe;
 use crate::tty::{window_size, RawMode};
@@ -32,49 +33,7 @@ impl Engine {
             return Err(Error::NotRunning { name: config.name });
         }
         let container = self.running_container(&id, &config.name)?;
-        let mut process = container.spec().process().clone().ok_or_else(|| {
-            Error::Corrupt(format!(
-                "container {} has no process in its spec",
-                config.name
-            ))
-        })?;
-        let mut env = config.env.clone();
-        for var in &req.env {
-            if let Some(entry) = var.to_entry() {
-                env.retain(|e| e.split('=').next() != Some(var.key.as_str()));
-                env.push(entry);
-            }
-        }
-        let cwd = req
-            .workdir
-            .clone()
-            .unwrap_or_else(|| config.workdir.clone());
-        let rootfs = self.rootfs_mount(&id).merged;
-        find_program(
-            &rootfs,
-            &req.cmd[0],
-            &env,
-            &cwd,
-            &config.request.volumes,
-            &config.image,
-        )?;
-        if let Some(user) = &req.user {
-            let ids = crate::user::resolve_user(user, &rootfs)?;
-            let mut u = process.user().clone();
-            u.set_uid(ids.uid);
-            u.set_gid(ids.gid);
-            u.set_additional_gids(if ids.additional_gids.is_empty() {
-                None
-            } else {
-                Some(ids.additional_gids)
-            });
-            process.set_user(u);
-        }
-        process.set_args(Some(req.cmd.clone()));
-        process.set_env(Some(env));
-        process.set_cwd(cwd.into());
-        process.set_terminal(Some(req.tty && !req.detach));
-        process.set_console_size(None);
+        let process = self.exec_process(&id, &config, container.spec(), &req)?;
         let null = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -103,11 +62,67 @@ impl Engine {
         signals.wait(&keeper, None)
     }
 
+    /// The exec'd process: the container's own with `req`'s command, env added to the
+    /// container's, working dir and user (names looked up in the container's rootfs), after
+    /// checking that the command exists there.
+    fn exec_process(
+        &self,
+        id: &str,
+        config: &ContainerConfig,
+        spec: &oci_spec::runtime::Spec,
+        req: &ExecRequest,
+    ) -> Result<Process> {
+        let mut process = spec.process().clone().ok_or_else(|| {
+            Error::Corrupt(format!(
+                "container {} has no process in its spec",
+                config.name
+            ))
+        })?;
+        let mut env = config.env.clone();
+        for var in &req.env {
+            if let Some(entry) = var.to_entry() {
+                env.retain(|e| e.split('=').next() != Some(var.key.as_str()));
+                env.push(entry);
+            }
+        }
+        let cwd = req
+            .workdir
+            .clone()
+            .unwrap_or_else(|| config.workdir.clone());
+        let rootfs = self.rootfs_mount(id).merged;
+        find_program(
+            &rootfs,
+            &req.cmd[0],
+            &env,
+            &cwd,
+            &config.request.volumes,
+            &config.image,
+        )?;
+        if let Some(user) = &req.user {
+            let ids = crate::user::resolve_user(user, &rootfs)?;
+            let mut u = process.user().clone();
+            u.set_uid(ids.uid);
+            u.set_gid(ids.gid);
+            u.set_additional_gids(if ids.additional_gids.is_empty() {
+                None
+            } else {
+                Some(ids.additional_gids)
+            });
+            process.set_user(u);
+        }
+        process.set_args(Some(req.cmd.clone()));
+        process.set_env(Some(env));
+        process.set_cwd(cwd.into());
+        process.set_terminal(Some(req.tty && !req.detach));
+        process.set_console_size(None);
+        Ok(process)
+    }
+
     fn exec_tty(
         &self,
         id: &str,
         container: &six_runtime::Container,
-        mut process: oci_spec::runtime::Process,
+        mut process: Process,
     ) -> Result<i32> {
         let socket = self.opts.runroot.join("containers").join(format!(
             "{}.exec-{}.sock",
@@ -222,53 +237,71 @@ impl SignalRelay {
                 continue;
             }
             if fds[0].revents != 0 {
-                for sig in self.pipe.take() {
-                    match sig {
-                        libc::SIGWINCH => {
-                            if let (Some(m), Some((rows, cols))) = (&master, window_size(0)) {
-                                crate::tty::set_window_size(m.as_raw_fd(), rows, cols);
-                            }
-                        }
-                        // Through its pidfd: once the process has ended (its keeper may
-                        // reap it at any moment) this reaches nobody, never a reused pid.
-                        sig => {
-                            let _ = keeper.process.send_signal(sig);
-                        }
-                    }
-                }
+                self.forward_signals(keeper, master.as_ref());
             }
             if fds[3].revents != 0 {
-                let mut status = 0;
-                // SAFETY: reaping our own child.
-                if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
-                    code = Some(if libc::WIFSIGNALED(status) {
-                        128 + libc::WTERMSIG(status)
-                    } else {
-                        libc::WEXITSTATUS(status)
-                    });
-                }
+                code = reap(pid);
             }
             if fds[1].revents != 0 {
                 let m = master.as_ref().map_or(-1, |m| m.as_raw_fd());
-                // SAFETY: reading into our buffer.
-                let n = unsafe { libc::read(m, buf.as_mut_ptr().cast(), buf.len()) };
-                if n <= 0 {
+                if !copy(m, 1, &mut buf) {
                     master = None;
-                } else {
-                    write_all(1, &buf[..n as usize]);
                 }
             }
             if fds[2].revents != 0 {
-                // SAFETY: reading the caller's stdin into our buffer.
-                let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
-                if n <= 0 {
+                let to = master.as_ref().map_or(-1, |m| m.as_raw_fd());
+                if !copy(0, to, &mut buf) {
                     stdin_open = false;
-                } else if let Some(m) = &master {
-                    write_all(m.as_raw_fd(), &buf[..n as usize]);
                 }
             }
         }
     }
+
+    /// The caught signals: SIGWINCH resizes the pty `master`, the others go to the process.
+    fn forward_signals(&self, keeper: &Keeper, master: Option<&OwnedFd>) {
+        for sig in self.pipe.take() {
+            match sig {
+                libc::SIGWINCH => {
+                    if let (Some(m), Some((rows, cols))) = (master, window_size(0)) {
+                        crate::tty::set_window_size(m.as_raw_fd(), rows, cols);
+                    }
+                }
+                // Through its pidfd: once the process has ended (its keeper may
+                // reap it at any moment) this reaches nobody, never a reused pid.
+                sig => {
+                    let _ = keeper.process.send_signal(sig);
+                }
+            }
+        }
+    }
+}
+
+/// Reaps the keeper `pid` if it has ended: its exit code (128 + signal if killed).
+fn reap(pid: libc::pid_t) -> Option<i32> {
+    let mut status = 0;
+    // SAFETY: reaping our own child into a local status.
+    if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } != pid {
+        return None;
+    }
+    Some(if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        libc::WEXITSTATUS(status)
+    })
+}
+
+/// Copies what one read of `from` gives to `to` (nowhere if `to` is -1); false at its end
+/// or on an error.
+fn copy(from: RawFd, to: RawFd, buf: &mut [u8]) -> bool {
+    // SAFETY: reading into our own buffer, at most its length.
+    let n = unsafe { libc::read(from, buf.as_mut_ptr().cast(), buf.len()) };
+    if n <= 0 {
+        return false;
+    }
+    if to >= 0 {
+        write_all(to, &buf[..n as usize]);
+    }
+    true
 }
 
 struct RemoveOnDrop(std::path::PathBuf);

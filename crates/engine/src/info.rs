@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::{ContainerConfig, State, Status};
-use crate::request::{ContainerStats, ContainerSummary, Top};
+use crate::request::{ContainerStats, ContainerSummary, RunRequest, Top};
 use crate::status::{created_text, status_text, status_word};
 
 impl Engine {
@@ -151,54 +151,19 @@ fn time_or_zero(t: Option<chrono::DateTime<Utc>>) -> String {
         .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
 }
 
+/// `docker inspect`'s object for one container.
 fn inspect_json(
     config: &ContainerConfig,
     state: &State,
     dir: &std::path::Path,
 ) -> serde_json::Value {
     let req = &config.request;
-    let running = state.status == Status::Running;
-    let first_net = state.networks.first();
-    let mut ports = serde_json::Map::new();
-    for p in state.networks.iter().flat_map(|n| n.ports.iter()) {
-        let key = format!("{}/{}", p.container_port, p.proto);
-        let host_ip = p
-            .host_ip
-            .map(|i| i.to_string())
-            .unwrap_or_else(|| "0.0.0.0".into());
-        let entry = json!({"HostIp": host_ip, "HostPort": p.host_port.map(|h| h.to_string()).unwrap_or_default()});
-        if let Some(list) = ports.entry(key).or_insert_with(|| json!([])).as_array_mut() {
-            list.push(entry);
-        }
-    }
-    let networks: serde_json::Map<String, serde_json::Value> = state
-        .networks
-        .iter()
-        .map(|n| (n.network.clone(), json!({"IPAddress": n.ip, "IPPrefixLen": n.prefix, "Gateway": n.gateway, "MacAddress": n.mac})))
-        .collect();
-    let (cpu_quota, cpu_period) = req
-        .cpus
-        .map(|c| c.quota_period())
-        .map(|(q, p)| (q, p as i64))
-        .unwrap_or((0, 0));
     json!({
         "Id": config.id,
         "Created": time_or_zero(Some(config.created)),
         "Path": config.args.first().cloned().unwrap_or_default(),
         "Args": config.args.iter().skip(1).collect::<Vec<_>>(),
-        "State": {
-            "Status": status_word(state.status),
-            "Running": running,
-            "Paused": false,
-            "Restarting": state.status == Status::Restarting,
-            "OOMKilled": state.oom_killed,
-            "Dead": false,
-            "Pid": state.pid.unwrap_or(0),
-            "ExitCode": state.exit_code,
-            "Error": state.error.clone().or_else(|| state.log_error.clone()).unwrap_or_default(),
-            "StartedAt": time_or_zero(state.started_at),
-            "FinishedAt": time_or_zero(state.finished_at),
-        },
+        "State": state_json(state),
         "Image": format!("sha256:{}", config.image_id),
         "ResolvConfPath": dir.join("resolv.conf"),
         "HostnamePath": dir.join("hostname"),
@@ -226,32 +191,83 @@ fn inspect_json(
             "Image": config.image,
             "WorkingDir": config.workdir,
         },
-        "HostConfig": {
-            "Binds": req.volumes.iter().map(|v| format!("{}:{}:{}", v.host.display(), v.container.display(), if v.read_only { "ro" } else { "rw" })).collect::<Vec<_>>(),
-            "NetworkMode": req.network.to_string(),
-            "RestartPolicy": {"Name": req.restart.name(), "MaximumRetryCount": match req.restart { crate::types::RestartPolicy::OnFailure { max_retries: Some(n) } => n, _ => 0 }},
-            "AutoRemove": req.auto_remove,
-            "CapAdd": req.cap_add,
-            "CapDrop": req.cap_drop,
-            "ReadonlyRootfs": req.read_only,
-            "Memory": req.memory.map(|m| m.bytes()).unwrap_or(0),
-            "MemorySwap": req.memory_swap.map(|s| s.as_spec_value()).unwrap_or(0),
-            "CpuShares": req.cpu_shares.unwrap_or(0),
-            "NanoCpus": req.cpus.map(|c| c.nano_cpus()).unwrap_or(0),
-            "CpuQuota": cpu_quota,
-            "CpuPeriod": cpu_period,
-            "CpusetCpus": req.cpuset_cpus.as_ref().map(|c| c.to_string()).unwrap_or_default(),
-            "PidsLimit": req.pids_limit,
-            "LogConfig": {"Type": req.log.driver.name(), "Config": req.log.opts},
-        },
-        "NetworkSettings": {
-            "IPAddress": first_net.map(|n| n.ip.clone()).unwrap_or_default(),
-            "IPPrefixLen": first_net.map(|n| n.prefix).unwrap_or(0),
-            "Gateway": first_net.map(|n| n.gateway.clone()).unwrap_or_default(),
-            "MacAddress": first_net.map(|n| n.mac.clone()).unwrap_or_default(),
-            "Ports": ports,
-            "Networks": networks,
-        },
+        "HostConfig": host_config_json(req),
+        "NetworkSettings": network_settings_json(state),
+    })
+}
+
+/// inspect's `State`.
+fn state_json(state: &State) -> serde_json::Value {
+    json!({
+        "Status": status_word(state.status),
+        "Running": state.status == Status::Running,
+        "Paused": false,
+        "Restarting": state.status == Status::Restarting,
+        "OOMKilled": state.oom_killed,
+        "Dead": false,
+        "Pid": state.pid.unwrap_or(0),
+        "ExitCode": state.exit_code,
+        "Error": state.error.clone().or_else(|| state.log_error.clone()).unwrap_or_default(),
+        "StartedAt": time_or_zero(state.started_at),
+        "FinishedAt": time_or_zero(state.finished_at),
+    })
+}
+
+/// inspect's `HostConfig`: the request's options as Docker names them.
+fn host_config_json(req: &RunRequest) -> serde_json::Value {
+    let (cpu_quota, cpu_period) = req
+        .cpus
+        .map(|c| c.quota_period())
+        .map(|(q, p)| (q, p as i64))
+        .unwrap_or((0, 0));
+    json!({
+        "Binds": req.volumes.iter().map(|v| format!("{}:{}:{}", v.host.display(), v.container.display(), if v.read_only { "ro" } else { "rw" })).collect::<Vec<_>>(),
+        "NetworkMode": req.network.to_string(),
+        "RestartPolicy": {"Name": req.restart.name(), "MaximumRetryCount": match req.restart { crate::types::RestartPolicy::OnFailure { max_retries: Some(n) } => n, _ => 0 }},
+        "AutoRemove": req.auto_remove,
+        "CapAdd": req.cap_add,
+        "CapDrop": req.cap_drop,
+        "ReadonlyRootfs": req.read_only,
+        "Memory": req.memory.map(|m| m.bytes()).unwrap_or(0),
+        "MemorySwap": req.memory_swap.map(|s| s.as_spec_value()).unwrap_or(0),
+        "CpuShares": req.cpu_shares.unwrap_or(0),
+        "NanoCpus": req.cpus.map(|c| c.nano_cpus()).unwrap_or(0),
+        "CpuQuota": cpu_quota,
+        "CpuPeriod": cpu_period,
+        "CpusetCpus": req.cpuset_cpus.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+        "PidsLimit": req.pids_limit,
+        "LogConfig": {"Type": req.log.driver.name(), "Config": req.log.opts},
+    })
+}
+
+/// inspect's `NetworkSettings`: the first network's address, every published port, and
+/// each network's address.
+fn network_settings_json(state: &State) -> serde_json::Value {
+    let first_net = state.networks.first();
+    let mut ports = serde_json::Map::new();
+    for p in state.networks.iter().flat_map(|n| n.ports.iter()) {
+        let key = format!("{}/{}", p.container_port, p.proto);
+        let host_ip = p
+            .host_ip
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "0.0.0.0".into());
+        let entry = json!({"HostIp": host_ip, "HostPort": p.host_port.map(|h| h.to_string()).unwrap_or_default()});
+        if let Some(list) = ports.entry(key).or_insert_with(|| json!([])).as_array_mut() {
+            list.push(entry);
+        }
+    }
+    let networks: serde_json::Map<String, serde_json::Value> = state
+        .networks
+        .iter()
+        .map(|n| (n.network.clone(), json!({"IPAddress": n.ip, "IPPrefixLen": n.prefix, "Gateway": n.gateway, "MacAddress": n.mac})))
+        .collect();
+    json!({
+        "IPAddress": first_net.map(|n| n.ip.clone()).unwrap_or_default(),
+        "IPPrefixLen": first_net.map(|n| n.prefix).unwrap_or(0),
+        "Gateway": first_net.map(|n| n.gateway.clone()).unwrap_or_default(),
+        "MacAddress": first_net.map(|n| n.mac.clone()).unwrap_or_default(),
+        "Ports": ports,
+        "Networks": networks,
     })
 }
 

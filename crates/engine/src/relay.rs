@@ -5,6 +5,7 @@
 //! forwarded to the container (Docker's sig-proxy). The CLI may die at any point: the
 //! monitor and the container carry on.
 
+use std::ops::ControlFlow;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use crate::attach::{self, Message};
@@ -59,48 +60,69 @@ pub(crate) fn relay(channel: OwnedFd, tty: bool, stdin: bool) -> Result<i32> {
             return Err(Error::io("waiting for the container", e));
         }
         if fds[0].revents != 0 {
-            match attach::recv(fd, &mut buf) {
-                Ok(Some(Message::Stdout(d))) => write_all(1, &d),
-                Ok(Some(Message::Stderr(d))) => write_all(2, &d),
-                Ok(Some(Message::Exited(code))) => return Ok(code),
-                Ok(Some(Message::Failed(code, message))) => {
-                    return Err(Error::StartFailed { code, message })
-                }
-                Ok(Some(_)) => {}
-                Ok(None) | Err(_) => {
-                    return Err(Error::Internal(
-                        "the container's monitor closed this connection before the container's \
-                         end reached it (a client that falls too far behind its output, or \
-                         stays stopped, is let go): see ps -a and logs"
-                            .into(),
-                    ))
-                }
+            if let ControlFlow::Break(end) = take_message(fd, &mut buf) {
+                return end;
             }
         }
         if fds[1].revents != 0 {
-            for sig in signals.take() {
-                if sig == libc::SIGWINCH {
-                    if let Some((rows, cols)) = window_size(0).or_else(|| window_size(1)) {
-                        let _ = attach::send(fd, &Message::Resize { rows, cols });
-                    }
-                } else {
-                    let _ = attach::send(fd, &Message::Signal(sig));
-                }
-            }
+            forward_signals(fd, &signals);
         }
         if fds[2].revents != 0 {
-            // SAFETY: reading the caller's stdin into our buffer.
-            let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), attach::MAX_MESSAGE) };
-            if n > 0 {
-                let _ = attach::send(fd, &Message::Stdin(buf[..n as usize].to_vec()));
-            } else if n == 0
-                || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-            {
-                stdin_open = false;
-                let _ = attach::send(fd, &Message::StdinClosed);
-            }
+            stdin_open = forward_stdin(fd, &mut buf);
         }
     }
+}
+
+/// Takes one message from the monitor: output is written out; the container's exit code
+/// or start failure (or a closed connection) ends the relay.
+fn take_message(fd: RawFd, buf: &mut [u8]) -> ControlFlow<Result<i32>> {
+    match attach::recv(fd, buf) {
+        Ok(Some(Message::Stdout(d))) => write_all(1, &d),
+        Ok(Some(Message::Stderr(d))) => write_all(2, &d),
+        Ok(Some(Message::Exited(code))) => return ControlFlow::Break(Ok(code)),
+        Ok(Some(Message::Failed(code, message))) => {
+            return ControlFlow::Break(Err(Error::StartFailed { code, message }))
+        }
+        Ok(Some(_)) => {}
+        Ok(None) | Err(_) => {
+            return ControlFlow::Break(Err(Error::Internal(
+                "the container's monitor closed this connection before the container's \
+                 end reached it (a client that falls too far behind its output, or \
+                 stays stopped, is let go): see ps -a and logs"
+                    .into(),
+            )))
+        }
+    }
+    ControlFlow::Continue(())
+}
+
+/// Sends the caught signals to the monitor: SIGWINCH as the new window size, the others
+/// to be forwarded to the container.
+fn forward_signals(fd: RawFd, signals: &SignalPipe) {
+    for sig in signals.take() {
+        if sig == libc::SIGWINCH {
+            if let Some((rows, cols)) = window_size(0).or_else(|| window_size(1)) {
+                let _ = attach::send(fd, &Message::Resize { rows, cols });
+            }
+        } else {
+            let _ = attach::send(fd, &Message::Signal(sig));
+        }
+    }
+}
+
+/// Sends what one read of the caller's stdin gives; at its end (or on an error other
+/// than EINTR) tells the monitor stdin is closed and returns false.
+fn forward_stdin(fd: RawFd, buf: &mut [u8]) -> bool {
+    // SAFETY: reading the caller's stdin into our buffer, at most MAX_MESSAGE bytes (the
+    // buffer holds MAX_MESSAGE + 64).
+    let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), attach::MAX_MESSAGE) };
+    if n > 0 {
+        let _ = attach::send(fd, &Message::Stdin(buf[..n as usize].to_vec()));
+    } else if n == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+        let _ = attach::send(fd, &Message::StdinClosed);
+        return false;
+    }
+    true
 }
 
 fn write_all(fd: RawFd, mut data: &[u8]) {

@@ -25,30 +25,16 @@ impl Monitor<'_> {
             spec: Some(self.spec.clone()),
             ..Default::default()
         };
-        let (mut out, mut err, mut stdin_pipe, mut child_ends) = (None, None, None, Vec::new());
-        if !req.tty {
-            let (out_r, out_w) = pipe()?;
-            let (err_r, err_w) = pipe()?;
-            let stdin_child = if req.interactive {
-                let (in_r, in_w) = pipe()?;
-                set_nonblocking(in_w.as_raw_fd());
-                stdin_pipe = Some(in_w);
-                in_r
-            } else {
-                OwnedFd::from(
-                    std::fs::File::open("/dev/null")
-                        .map_err(|e| Error::io("opening /dev/null", e))?,
-                )
-            };
-            opts.stdio = Some([
-                stdin_child.as_raw_fd(),
-                out_w.as_raw_fd(),
-                err_w.as_raw_fd(),
-            ]);
-            out = Some(out_r);
-            err = Some(err_r);
-            child_ends = vec![stdin_child, out_w, err_w];
-        }
+        let pipes = if req.tty {
+            None
+        } else {
+            Some(StdioPipes::new(req.interactive)?)
+        };
+        opts.stdio = pipes.as_ref().map(StdioPipes::child_stdio);
+        let (mut out, err, stdin_pipe, child_ends) = match pipes {
+            Some(p) => (Some(p.out), Some(p.err), p.stdin, p.child_ends),
+            None => (None, None, None, Vec::new()),
+        };
         let mut container = self.engine.runtime.create(self.id, opts)?;
         drop(child_ends);
         let pid = container.pid().unwrap_or(0);
@@ -94,11 +80,19 @@ impl Monitor<'_> {
             reap(pid);
             return Err(e);
         }
+        self.mark_running(&running);
+        self.broadcast(&Message::Started(pid));
+        shrink::shed_code_pages();
+        Ok(running)
+    }
+
+    /// Records the incarnation as running: its pid, this monitor, its networks.
+    fn mark_running(&self, running: &Running) {
         let networks: Vec<NetworkState> = running.network.iter().cloned().collect();
         let me = ProcessId::current();
         let _ = self.engine.store.update(self.id, |s| {
             s.status = Status::Running;
-            s.pid = Some(pid);
+            s.pid = Some(running.pid);
             s.monitor = Some(me);
             s.owner = None;
             s.started_at = Some(chrono::Utc::now());
@@ -107,9 +101,6 @@ impl Monitor<'_> {
             s.rootfs_mounted = true;
             Ok(())
         });
-        self.broadcast(&Message::Started(pid));
-        shrink::shed_code_pages();
-        Ok(running)
     }
 
     fn attach_network(&mut self, running: &mut Running) -> Result<()> {
@@ -174,5 +165,42 @@ fn reap(pid: i32) {
         let mut status = 0;
         // SAFETY: reaping our own child.
         unsafe { libc::waitpid(pid, &mut status, 0) };
+    }
+}
+
+/// The pipes of a container without a tty: the monitor reads `out` and `err` and writes
+/// `stdin` (with `-i`; else the child's stdin is /dev/null); `child_ends` are the child's,
+/// closed here once the runtime has created the container.
+struct StdioPipes {
+    out: OwnedFd,
+    err: OwnedFd,
+    stdin: Option<OwnedFd>,
+    child_ends: Vec<OwnedFd>,
+}
+
+impl StdioPipes {
+    fn new(interactive: bool) -> Result<StdioPipes> {
+        let (out_r, out_w) = pipe()?;
+        let (err_r, err_w) = pipe()?;
+        let (stdin_child, stdin) = if interactive {
+            let (in_r, in_w) = pipe()?;
+            set_nonblocking(in_w.as_raw_fd());
+            (in_r, Some(in_w))
+        } else {
+            let null =
+                std::fs::File::open("/dev/null").map_err(|e| Error::io("opening /dev/null", e))?;
+            (OwnedFd::from(null), None)
+        };
+        Ok(StdioPipes {
+            out: out_r,
+            err: err_r,
+            stdin,
+            child_ends: vec![stdin_child, out_w, err_w],
+        })
+    }
+
+    /// The child's fds 0, 1 and 2.
+    fn child_stdio(&self) -> [RawFd; 3] {
+        [0, 1, 2].map(|i| self.child_ends[i].as_raw_fd())
     }
 }

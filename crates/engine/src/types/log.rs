@@ -101,24 +101,7 @@ impl LogConfig {
     /// driver has a default size). Unknown keys and bad values are refused, naming them.
     pub fn from_flags(driver: Option<LogDriver>, opts: &[String]) -> Result<LogConfig, TypeError> {
         let driver = driver.unwrap_or_default();
-        let mut given = BTreeMap::new();
-        for opt in opts {
-            let Some((key, value)) = opt.split_once('=') else {
-                return Err(bad(opt, "expected KEY=VALUE (like max-size=10m)"));
-            };
-            if driver == LogDriver::None {
-                return Err(bad(opt, "the none log driver takes no options"));
-            }
-            if !matches!(key, "max-size" | "max-file" | "compress") {
-                return Err(bad(
-                    opt,
-                    format!(
-                        "unknown log opt '{key}' for {driver} log driver (sixdocker knows max-size, max-file and compress)"
-                    ),
-                ));
-            }
-            given.insert(key.to_owned(), value.to_owned());
-        }
+        let mut given = given_opts(driver, opts)?;
         if driver == LogDriver::None {
             return Ok(LogConfig {
                 driver,
@@ -127,56 +110,13 @@ impl LogConfig {
                 opts: given,
             });
         }
-        let opt_text = |key: &str| format!("{key}={}", given[key]);
-        let max_size = match given.get("max-size") {
-            Some(v) => {
-                let size = parse_size(v).ok_or_else(|| {
-                    bad(
-                        &opt_text("max-size"),
-                        "expected a size: a number with an optional unit k, m or g (like 10m)",
-                    )
-                })?;
-                if size == 0 {
-                    return Err(bad(
-                        &opt_text("max-size"),
-                        "max-size must be a positive number",
-                    ));
-                }
-                Some(size)
-            }
-            None => None,
-        };
-        let max_file = match given.get("max-file") {
-            Some(v) => {
-                let n: u32 = v.parse().map_err(|_| {
-                    bad(
-                        &opt_text("max-file"),
-                        "expected a whole number of files (like 3)",
-                    )
-                })?;
-                if n < 1 {
-                    return Err(bad(&opt_text("max-file"), "max-file cannot be less than 1"));
-                }
-                Some(n)
-            }
-            None => None,
-        };
-        if let Some(v) = given.get("compress") {
-            match v.as_str() {
-                "false" | "0" | "f" | "F" | "FALSE" | "False" => {}
-                "true" | "1" | "t" | "T" | "TRUE" | "True" => {
-                    return Err(bad(
-                        &opt_text("compress"),
-                        "compressing rotated logs is not supported (compress=false is)",
-                    ))
-                }
-                _ => return Err(bad(&opt_text("compress"), "expected true or false")),
-            }
-        }
+        let max_size = max_size_opt(&given)?;
+        let max_file = max_file_opt(&given)?;
+        check_compress_opt(&given)?;
         let (max_size, max_file) = match (driver, max_size, max_file) {
             (LogDriver::JsonFile, None, Some(_)) => {
                 return Err(bad(
-                    &opt_text("max-file"),
+                    &opt_text(&given, "max-file"),
                     "max-file needs max-size with the json-file log driver (like --log-opt max-size=10m)",
                 ))
             }
@@ -197,6 +137,87 @@ impl LogConfig {
             max_file,
             opts: given,
         })
+    }
+}
+
+/// Each `--log-opt KEY=VALUE` by key: refused without `=`, with the none driver, or with
+/// a key sixdocker does not know.
+fn given_opts(driver: LogDriver, opts: &[String]) -> Result<BTreeMap<String, String>, TypeError> {
+    let mut given = BTreeMap::new();
+    for opt in opts {
+        let Some((key, value)) = opt.split_once('=') else {
+            return Err(bad(opt, "expected KEY=VALUE (like max-size=10m)"));
+        };
+        if driver == LogDriver::None {
+            return Err(bad(opt, "the none log driver takes no options"));
+        }
+        if !matches!(key, "max-size" | "max-file" | "compress") {
+            return Err(bad(
+                opt,
+                format!(
+                    "unknown log opt '{key}' for {driver} log driver (sixdocker knows max-size, max-file and compress)"
+                ),
+            ));
+        }
+        given.insert(key.to_owned(), value.to_owned());
+    }
+    Ok(given)
+}
+
+/// The given option `key` as the user wrote it, for messages.
+fn opt_text(given: &BTreeMap<String, String>, key: &str) -> String {
+    format!("{key}={}", given[key])
+}
+
+/// `max-size`, if given: a positive size in Docker's units.
+fn max_size_opt(given: &BTreeMap<String, String>) -> Result<Option<u64>, TypeError> {
+    let Some(v) = given.get("max-size") else {
+        return Ok(None);
+    };
+    let size = parse_size(v).ok_or_else(|| {
+        bad(
+            &opt_text(given, "max-size"),
+            "expected a size: a number with an optional unit k, m or g (like 10m)",
+        )
+    })?;
+    if size == 0 {
+        return Err(bad(
+            &opt_text(given, "max-size"),
+            "max-size must be a positive number",
+        ));
+    }
+    Ok(Some(size))
+}
+
+/// `max-file`, if given: at least 1.
+fn max_file_opt(given: &BTreeMap<String, String>) -> Result<Option<u32>, TypeError> {
+    let Some(v) = given.get("max-file") else {
+        return Ok(None);
+    };
+    let n: u32 = v.parse().map_err(|_| {
+        bad(
+            &opt_text(given, "max-file"),
+            "expected a whole number of files (like 3)",
+        )
+    })?;
+    if n < 1 {
+        return Err(bad(
+            &opt_text(given, "max-file"),
+            "max-file cannot be less than 1",
+        ));
+    }
+    Ok(Some(n))
+}
+
+/// `compress`, if given, must be false: rotated logs are not compressed.
+fn check_compress_opt(given: &BTreeMap<String, String>) -> Result<(), TypeError> {
+    match given.get("compress").map(String::as_str) {
+        None | Some("false" | "0" | "f" | "F" | "FALSE" | "False") => Ok(()),
+        Some("true" | "1" | "t" | "T" | "TRUE" | "True") => Err(bad(
+            &opt_text(given, "compress"),
+            "compressing rotated logs is not supported (compress=false is)",
+        )),
+        Some(_) => Err(bad(&opt_text(given, "compress"), "expected true or false")),
     }
 }
 
