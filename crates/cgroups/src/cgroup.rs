@@ -45,7 +45,7 @@ pub struct Cgroup {
 
 impl Cgroup {
     /// Plans (does not create) the container's directories: `cgroups_path` (the OCI
-    /// linux.cgroupsPath, or `sixrun-<id>` when None) placed as `nesting` says — runc's
+    /// linux.cgroupsPath, or the container ID when None, as runc) placed as `nesting` says — runc's
     /// rule ([`Nesting::Spec`]: absolute from each hierarchy's root) or below a parent.
     pub fn new(
         h: &Hierarchy,

@@ -64,7 +64,7 @@ fn v1_absolute_paths_start_at_each_hierarchy_root_as_runc_does() {
     let default = Cgroup::new(&h, None, &Nesting::Spec, "web").unwrap();
     assert_eq!(
         default.v1_dir("memory").unwrap(),
-        t.path().join("memory/process_api/abc/sixrun-web")
+        t.path().join("memory/process_api/abc/web")
     );
 }
 
@@ -88,10 +88,7 @@ fn v1_explicit_nesting_keeps_absolute_paths_below_the_parent() {
         t.path().join("cpu/libpod_parent/libpod-x")
     );
     let default = Cgroup::new(&h, None, &Nesting::below_own(), "web").unwrap();
-    assert_eq!(
-        default.v1_dir("pids").unwrap(),
-        t.path().join("pids/sixrun-web")
-    );
+    assert_eq!(default.v1_dir("pids").unwrap(), t.path().join("pids/web"));
     let parented = Cgroup::new(
         &h,
         Some("/default/c1"),
@@ -359,21 +356,15 @@ fn freeze_and_thaw_v1_and_v2_write_the_state() {
     let cg = Cgroup::new(&h, None, &Nesting::below_own(), "f").unwrap();
     cg.create().unwrap();
     cg.freeze().unwrap();
-    assert_eq!(
-        read(&t.path().join("freezer/sixrun-f/freezer.state")),
-        "FROZEN"
-    );
+    assert_eq!(read(&t.path().join("freezer/f/freezer.state")), "FROZEN");
     cg.thaw().unwrap();
-    assert_eq!(
-        read(&t.path().join("freezer/sixrun-f/freezer.state")),
-        "THAWED"
-    );
+    assert_eq!(read(&t.path().join("freezer/f/freezer.state")), "THAWED");
     cg.destroy().unwrap();
 
     let (t, h) = fake_v2();
     let cg = Cgroup::new(&h, None, &Nesting::below_own(), "f").unwrap();
     cg.create().unwrap();
-    let d = t.path().join("sixrun-f");
+    let d = t.path().join("f");
     fs::write(d.join("cgroup.events"), "populated 1\nfrozen 1\n").unwrap();
     cg.freeze().unwrap();
     assert_eq!(read(&d.join("cgroup.freeze")), "1");
@@ -407,7 +398,7 @@ fn stats_read_v2_counters() {
     let (t, h) = fake_v2();
     let cg = Cgroup::new(&h, None, &Nesting::below_own(), "st").unwrap();
     cg.create().unwrap();
-    let d = t.path().join("sixrun-st");
+    let d = t.path().join("st");
     fs::write(d.join("memory.current"), "4096\n").unwrap();
     fs::write(d.join("memory.max"), "max\n").unwrap();
     fs::write(d.join("cpu.stat"), "usage_usec 7\n").unwrap();
@@ -433,7 +424,7 @@ fn check_before_update_refuses_a_limit_below_usage() {
     let (t, h) = fake_v2();
     let cg = Cgroup::new(&h, None, &Nesting::below_own(), "cb").unwrap();
     cg.create().unwrap();
-    let d = t.path().join("sixrun-cb");
+    let d = t.path().join("cb");
     fs::write(d.join("memory.current"), "5000\n").unwrap();
     let e = cg
         .set(&resources(
@@ -459,7 +450,7 @@ fn rdma_limits_use_the_same_line_on_both_versions() {
     cg.set(&resources(r#"{"rdma": {"mlx5_1": {"hcaHandles": 3}}}"#))
         .unwrap();
     assert_eq!(
-        read(&t.path().join("sixrun-rd/rdma.max")),
+        read(&t.path().join("rd/rdma.max")),
         "mlx5_1 hca_handle=3 hca_object=max"
     );
     cg.destroy().unwrap();

@@ -102,8 +102,8 @@ fn unified_is_skipped_when_clone3_placed_the_process() {
     let cg = Cgroup::new(&h, None, &Nesting::below_own(), "web").unwrap();
     cg.create().unwrap();
     cg.join_plan().unwrap().join_self(true).unwrap();
-    assert_eq!(read(&t.path().join("memory/sixrun-web/tasks")), "0");
-    assert!(!t.path().join("unified/sixrun-web/cgroup.procs").exists());
+    assert_eq!(read(&t.path().join("memory/web/tasks")), "0");
+    assert!(!t.path().join("unified/web/cgroup.procs").exists());
 }
 
 #[test]

@@ -11,7 +11,7 @@
 //! # fn main() -> six_cgroups::Result<()> {
 //! let h = six_cgroups::Hierarchy::detect()?;
 //! let below_own = six_cgroups::Nesting::below_own();
-//! let cg = six_cgroups::Cgroup::new(&h, None, &below_own, "web")?; // <own cgroup>/sixrun-web
+//! let cg = six_cgroups::Cgroup::new(&h, None, &below_own, "web")?; // <own cgroup>/web
 //! cg.create()?;
 //! cg.add_process(std::process::id() as i32)?;
 //! # Ok(()) }

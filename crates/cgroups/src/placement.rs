@@ -90,13 +90,14 @@ pub(crate) struct Placement {
 }
 
 impl Placement {
-    /// `cgroups_path`: the spec's linux.cgroupsPath (None: `sixrun-<id>`, relative).
+    /// `cgroups_path`: the spec's linux.cgroupsPath (None: the container ID, relative, as
+    /// runc names it).
     pub fn new(cgroups_path: Option<&str>, nesting: &Nesting, id: &str) -> Result<Placement> {
         let leaf = match cgroups_path {
             Some(p) => CgroupName::parse(p, false)?,
             None => CgroupName {
                 absolute: false,
-                rel: PathBuf::from(format!("sixrun-{id}")),
+                rel: PathBuf::from(id),
             },
         };
         let parent = match nesting {
@@ -146,14 +147,14 @@ mod tests {
         );
         assert_eq!(
             at(None, Nesting::Spec, own, false),
-            Path::new("/user.slice/session-1.scope/sixrun-x")
+            Path::new("/user.slice/session-1.scope/x")
         );
         // cgroup v2: beside the caller's own cgroup, which holds processes.
         assert_eq!(
             at(Some("mine/c1"), Nesting::Spec, own, true),
             Path::new("/user.slice/mine/c1")
         );
-        assert_eq!(at(None, Nesting::Spec, "/", true), Path::new("/sixrun-x"));
+        assert_eq!(at(None, Nesting::Spec, "/", true), Path::new("/x"));
     }
 
     #[test]
@@ -173,7 +174,7 @@ mod tests {
         );
         assert_eq!(
             at(None, Nesting::Below("tests".into()), own, false),
-            Path::new("/process_api/abc/tests/sixrun-x")
+            Path::new("/process_api/abc/tests/x")
         );
         assert_eq!(
             at(Some("c1"), Nesting::Below("/ci/job".into()), own, true),

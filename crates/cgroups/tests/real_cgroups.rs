@@ -170,7 +170,7 @@ fn a_refused_write_names_file_value_and_errno() {
     );
     assert!(
         e.contains(&format!(
-            "sixrun-{name}: Numerical result out of range (os error 34)"
+            "{name}: Numerical result out of range (os error 34)"
         )),
         "{e}"
     );

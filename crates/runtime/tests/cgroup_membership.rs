@@ -81,7 +81,7 @@ fn the_init_and_an_exec_process_join_every_hierarchy() {
     let rt = test_runtime(root.path());
     let b = Bundle::busybox(&["sleep", "1000"]).unwrap();
     let id = unique_name("cgm");
-    let leaf = format!("sixrun-{id}");
+    let leaf = id.clone();
     {
         let c = create(&rt, &id, &b);
         let c = c.0.as_ref().unwrap();
@@ -124,7 +124,7 @@ fn an_init_in_a_user_namespace_is_moved_by_the_runtime() {
     b.config["linux"]["gidMappings"] = map;
     b.write_config().unwrap();
     let id = unique_name("cgu");
-    let leaf = format!("sixrun-{id}");
+    let leaf = id.clone();
     {
         let c = create(&rt, &id, &b);
         assert_in_every_hierarchy(c.0.as_ref().unwrap().pid().unwrap(), &leaf, "the init");

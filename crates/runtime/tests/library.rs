@@ -67,7 +67,7 @@ fn create_with_stdio_fds_start_wait_and_delete() {
     assert_eq!(c.status(), Status::Stopped);
     c.delete(false).unwrap();
     assert!(!root.path().join(&id).exists());
-    assert!(cgroups_named(&format!("sixrun-{id}")).is_empty());
+    assert!(cgroups_named(&id).is_empty());
     assert!(mounts_containing(b.path().to_str().unwrap()).is_empty());
 }
 
@@ -110,7 +110,7 @@ fn exec_gives_a_child_of_the_caller() {
     assert_eq!(read_all(r), "sleep\n");
     c.delete(true).unwrap();
     assert_eq!(wait(init), 0, "killed init reaped by us");
-    assert!(cgroups_named(&format!("sixrun-{id}")).is_empty());
+    assert!(cgroups_named(&id).is_empty());
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn a_failed_create_leaves_no_child_behind() {
     let r = unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) };
     assert!(r <= 0, "a child is left: {r}");
     assert!(!root.path().join(&id).exists());
-    assert!(cgroups_named(&format!("sixrun-{id}")).is_empty());
+    assert!(cgroups_named(&id).is_empty());
 }
 
 #[test]
@@ -161,13 +161,10 @@ fn purge_removes_a_container_whose_state_was_lost() {
     let pid = c.pid().unwrap();
     c.start().unwrap();
     std::fs::remove_dir_all(root.path().join(&id)).unwrap();
-    assert!(!cgroups_named(&format!("sixrun-{id}")).is_empty());
+    assert!(!cgroups_named(&id).is_empty());
     rt.purge(&id).unwrap();
     wait(pid); // killed by purge (it was our child: reap it)
-    assert!(
-        cgroups_named(&format!("sixrun-{id}")).is_empty(),
-        "cgroup left"
-    );
+    assert!(cgroups_named(&id).is_empty(), "cgroup left");
     // A recorded one is deleted by force, and purging nothing is fine.
     let c = rt
         .create(
@@ -183,7 +180,7 @@ fn purge_removes_a_container_whose_state_was_lost() {
     wait(pid);
     assert!(!root.path().join(&id).exists());
     rt.purge(&id).unwrap();
-    assert!(cgroups_named(&format!("sixrun-{id}")).is_empty());
+    assert!(cgroups_named(&id).is_empty());
     assert!(mounts_containing(b.path().to_str().unwrap()).is_empty());
 }
 
@@ -221,7 +218,7 @@ fn force_delete_with_an_unreaped_exec_child_fails_instead_of_hanging() {
     wait(exec_pid); // killed by the delete; reaping it lets the init finish dying
     c.delete(true).unwrap();
     wait(init);
-    assert!(cgroups_named(&format!("sixrun-{id}")).is_empty());
+    assert!(cgroups_named(&id).is_empty());
     assert!(mounts_containing(&root.path().to_string_lossy()).is_empty());
 }
 

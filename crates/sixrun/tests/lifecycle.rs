@@ -170,7 +170,7 @@ fn update_changes_the_pids_limit() {
     let file = b.path().join("res.json");
     std::fs::write(&file, r#"{"pids": {"limit": 42}}"#).unwrap();
     s.ok(&["update", "--resources", file.to_str().unwrap(), &id]);
-    let dirs = cgroups_named(&format!("sixrun-{id}"));
+    let dirs = cgroups_named(&id);
     let pids_dir = dirs
         .iter()
         .find(|d| d.starts_with("/sys/fs/cgroup/pids"))

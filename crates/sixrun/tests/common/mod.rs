@@ -153,10 +153,7 @@ impl Sixrun {
     /// Asserts container `id` (its init was `pid`) left nothing: state, cgroup, mounts, process.
     pub fn assert_gone(&self, id: &str, pid: Option<i32>, bundle: &Path) {
         assert!(!self.state_dir(id).exists(), "state dir of {id} is left");
-        assert!(
-            cgroups_named(&format!("sixrun-{id}")).is_empty(),
-            "cgroup of {id} is left"
-        );
+        assert!(cgroups_named(id).is_empty(), "cgroup of {id} is left");
         assert!(
             mounts_containing(bundle.to_str().unwrap()).is_empty(),
             "mounts of {id} are left"
