@@ -236,11 +236,19 @@ pub fn connect(path: &Path) -> Result<OwnedFd> {
     Ok(fd)
 }
 
-/// Accepts a waiting client, if any.
-pub(crate) fn accept(listener: RawFd) -> Option<OwnedFd> {
-    let fd = socket::accept4(listener, SockFlag::SOCK_CLOEXEC).ok()?;
-    // SAFETY: accept4 returned a new fd that we now own.
-    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+/// Accepts a waiting client: Ok(None) when none waits (a non-blocking listener). A client
+/// that gave up while queued (ECONNABORTED) is skipped. An error (EMFILE, ENFILE, ENOBUFS,
+/// ENOMEM) leaves the connection queued: the listener stays readable.
+pub(crate) fn accept(listener: RawFd) -> std::io::Result<Option<OwnedFd>> {
+    loop {
+        match socket::accept4(listener, SockFlag::SOCK_CLOEXEC) {
+            // SAFETY: accept4 returned a new fd that we now own.
+            Ok(fd) => return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) })),
+            Err(nix::errno::Errno::EAGAIN) => return Ok(None),
+            Err(nix::errno::Errno::EINTR | nix::errno::Errno::ECONNABORTED) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -299,7 +307,7 @@ mod tests {
         let path = deep.join("attach.sock");
         let l = listen(&path).unwrap();
         let c = connect(&path).unwrap();
-        let s = accept(l.as_raw_fd()).unwrap();
+        let s = accept(l.as_raw_fd()).unwrap().unwrap();
         send(c.as_raw_fd(), &Message::StdinClosed).unwrap();
         let mut buf = vec![0; 64];
         assert_eq!(
@@ -313,9 +321,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("attach.sock");
         let l = listen(&path).unwrap();
-        assert!(accept(l.as_raw_fd()).is_none());
+        assert!(accept(l.as_raw_fd()).unwrap().is_none());
         let c = connect(&path).unwrap();
-        let s = accept(l.as_raw_fd()).unwrap();
+        let s = accept(l.as_raw_fd()).unwrap().unwrap();
         send(s.as_raw_fd(), &Message::Started(7)).unwrap();
         let mut buf = vec![0; 64];
         assert_eq!(

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::{eventually, TestEngine};
 use six_engine::attach::{self, Message};
-use six_engine::RunRequest;
 
 /// Reads one client's messages for `span`; the longest gap between two of them, and the
 /// output bytes read.
@@ -66,24 +65,12 @@ fn closed_within(client: &OwnedFd, limit: Duration) -> bool {
 #[test]
 fn stalled_attach_clients_hold_up_nothing() {
     let mut t = TestEngine::new();
-    let out = t
-        .engine()
-        .run(RunRequest {
-            detach: true,
-            ..TestEngine::req(&[
-                "sh",
-                "-c",
-                "trap 'echo got-usr1' USR1; while :; do seq 1 1000; sleep 0.05; done",
-            ])
-        })
-        .unwrap();
-    t.track(&out.id);
-    let socket = t
-        .runroot
-        .path()
-        .join("containers")
-        .join(&out.id)
-        .join("attach.sock");
+    let id = t.run_detached(&[
+        "sh",
+        "-c",
+        "trap 'echo got-usr1' USR1; while :; do seq 1 1000; sleep 0.05; done",
+    ]);
+    let socket = t.attach_socket(&id);
     // Two clients that never read, as a suspended `start -a` does not.
     let stalled: Vec<OwnedFd> = (0..2).map(|_| attach::connect(&socket).unwrap()).collect();
     let reader = attach::connect(&socket).unwrap();
@@ -91,9 +78,9 @@ fn stalled_attach_clients_hold_up_nothing() {
     std::thread::sleep(Duration::from_secs(3));
     // A signal gets through at once (the shell runs its trap after the current sleep 0.05).
     let sent = Instant::now();
-    t.engine().kill(&out.id, "USR1".parse().unwrap()).unwrap();
+    t.engine().kill(&id, "USR1".parse().unwrap()).unwrap();
     eventually(Duration::from_secs(20), || {
-        common::logs(t.engine(), &out.id)
+        common::logs(t.engine(), &id)
             .contains("got-usr1")
             .then_some(())
     });
@@ -114,6 +101,6 @@ fn stalled_attach_clients_hold_up_nothing() {
     for s in &stalled {
         assert!(closed_within(s, Duration::from_secs(20)));
     }
-    t.engine().stop(&out.id, Duration::from_secs(1)).unwrap();
+    t.engine().stop(&id, Duration::from_secs(1)).unwrap();
     t.finish();
 }

@@ -11,7 +11,8 @@
 //!
 //! This file owns the fork, the monitor's state and its life (run, restart policy, finish);
 //! `start` starts and undoes one run, `supervise` is the poll loop, `clients` queues and
-//! sends to attached clients (never blocking), `freeze` holds freezes for commits, `shrink`
+//! sends to attached clients (never blocking), `listener` accepts them (backing off when out
+//! of fds), `freeze` holds freezes for commits, `shrink`
 //! gives back memory, `abort` is what a panic does (records it, kills the init, aborts).
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -25,6 +26,7 @@ use six_sys::pidfd::Pidfd;
 mod abort;
 mod clients;
 mod freeze;
+mod listener;
 mod shrink;
 mod start;
 mod supervise;
@@ -111,7 +113,9 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
         return 72;
     };
     let _ = std::fs::create_dir_all(engine.run_dir(id));
-    let listener = attach::listen(&engine.attach_socket(id)).ok();
+    let listener = attach::listen(&engine.attach_socket(id))
+        .ok()
+        .map(listener::Listener::new);
     let dir = engine.container_dir(id);
     let log = match config.request.log.driver {
         LogDriver::None => None,
@@ -165,7 +169,8 @@ struct Monitor<'a> {
     /// Attached clients, the one that launched the monitor (a foreground `run` or `start -a`)
     /// marked primary: see `clients.rs` for who waits for whom.
     clients: Vec<Client>,
-    listener: Option<OwnedFd>,
+    /// `attach.sock`, with its back-off when a connection cannot be accepted.
+    listener: Option<listener::Listener>,
     /// None with the `none` log driver.
     log: Option<LogWriter>,
     /// A log write failed and that is recorded (once per monitor).

@@ -8,7 +8,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use super::clients::Outgoing;
-use super::{Monitor, Running};
+use super::{listener, Monitor, Running};
 use crate::attach::{self, Message};
 use crate::logs::Stream;
 
@@ -44,7 +44,7 @@ impl Monitor<'_> {
             };
             fds.push(pollin(output(&r.out)));
             fds.push(pollin(output(&r.err)));
-            fds.push(pollin(self.listener.as_ref().map_or(-1, |f| f.as_raw_fd())));
+            fds.push(pollin(self.listener.as_mut().map_or(-1, |l| l.poll_fd())));
             // Input the container has not taken yet: wait until it can. Meanwhile the clients
             // it came from are not read (their CLIs wait: backpressure); the others are.
             let input_backed_up = !r.stdin_pending.is_empty();
@@ -62,7 +62,7 @@ impl Monitor<'_> {
                 Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i32,
                 None => -1,
             };
-            poll(&mut fds, timeout);
+            poll(&mut fds, self.listener_timeout(timeout));
             if drain_deadline.is_some_and(|d| Instant::now() >= d) {
                 break; // output still open long after the init ended: give up on it
             }
@@ -96,11 +96,14 @@ impl Monitor<'_> {
     }
 
     fn accept_clients(&mut self) {
-        if let Some(l) = &self.listener {
-            while let Some(c) = attach::accept(l.as_raw_fd()) {
-                self.clients.push(super::clients::Client::new(c, false));
-            }
+        if let Some(l) = &mut self.listener {
+            l.accept_all(|c| self.clients.push(super::clients::Client::new(c, false)));
         }
+    }
+
+    /// `timeout_ms`, shortened to when a paused listener is to be tried again.
+    fn listener_timeout(&self, timeout_ms: i32) -> i32 {
+        listener::earliest(timeout_ms, self.listener.as_ref().and_then(|l| l.wake_in()))
     }
 
     /// A client or freeze holder is ready: room to send what waits for it, a message, or
@@ -254,9 +257,9 @@ impl Monitor<'_> {
             if left.is_zero() {
                 return;
             }
-            let mut fds = vec![pollin(self.listener.as_ref().map_or(-1, |l| l.as_raw_fd()))];
+            let mut fds = vec![pollin(self.listener.as_mut().map_or(-1, |l| l.poll_fd()))];
             fds.extend(self.clients.iter().map(|c| c.pollfd(true)));
-            poll(&mut fds, left.as_millis() as i32);
+            poll(&mut fds, self.listener_timeout(left.as_millis() as i32));
             if fds[0].revents != 0 {
                 self.accept_clients();
             }

@@ -62,6 +62,28 @@ impl TestEngine {
         }
     }
 
+    /// Runs `args` in busybox, detached and without network; tracks it. Its id.
+    pub fn run_detached(&mut self, args: &[&str]) -> String {
+        let out = self
+            .engine()
+            .run(RunRequest {
+                detach: true,
+                ..TestEngine::req(args)
+            })
+            .unwrap();
+        self.track(&out.id);
+        out.id
+    }
+
+    /// The monitor's listening socket of container `id`.
+    pub fn attach_socket(&self, id: &str) -> PathBuf {
+        self.runroot
+            .path()
+            .join("containers")
+            .join(id)
+            .join("attach.sock")
+    }
+
     /// Remembers a container's monitor and init pids for the final leak check.
     pub fn track(&mut self, id: &str) {
         self.ids.push(id.to_owned());
