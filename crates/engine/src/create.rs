@@ -101,6 +101,7 @@ impl Engine {
             user: String::new(),
             hostname: String::new(),
             request: req.clone(),
+            labels: image.config.labels.clone(),
         };
         let mut attempts = 0;
         loop {

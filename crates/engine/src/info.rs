@@ -14,19 +14,10 @@ use crate::status::{created_text, status_text, status_word};
 impl Engine {
     /// `docker ps [-a]`: running containers (all with `all`), newest first.
     pub fn list(&self, all: bool) -> Result<Vec<ContainerSummary>> {
-        let now = Utc::now();
-        let mut rows = Vec::new();
-        for id in self.store.ids()? {
-            let (Ok(config), Ok(state)) = (self.store.config(&id), self.store.state(&id)) else {
-                continue;
-            };
-            if !all && !matches!(state.status, Status::Running | Status::Restarting) {
-                continue;
-            }
-            rows.push((config.created, summary(&config, &state, now)));
-        }
-        rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-        Ok(rows.into_iter().map(|(_, r)| r).collect())
+        self.list_filtered(&crate::filters::PsOptions {
+            all,
+            ..Default::default()
+        })
     }
 
     /// `docker inspect`: a Docker-like object.
@@ -112,7 +103,7 @@ impl Engine {
     }
 }
 
-fn summary(
+pub(crate) fn summary(
     config: &ContainerConfig,
     state: &State,
     now: chrono::DateTime<Utc>,
@@ -367,6 +358,7 @@ mod tests {
                 cpu_shares: Some(512),
                 ..Default::default()
             },
+            labels: Default::default(),
         };
         let state = State {
             status: Status::Running,

@@ -18,6 +18,7 @@ mod error_kind;
 mod etc;
 mod exec;
 mod exec_keeper;
+pub mod filters;
 mod image_use;
 mod info;
 mod lifecycle;

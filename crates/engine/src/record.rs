@@ -3,6 +3,8 @@
 //!
 //! Plain serde data; reading and writing them safely is [`crate::store`]'s job.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,10 @@ pub(crate) struct ContainerConfig {
     pub hostname: String,
     /// The request as given (HostConfig in inspect, restart and rebuilds).
     pub request: RunRequest,
+    /// `Config.Labels`: the image's labels at create time (the `label` filters and events'
+    /// attributes read them). Records made before it existed have none.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

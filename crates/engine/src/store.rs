@@ -473,6 +473,7 @@ mod tests {
             user: String::new(),
             hostname: id[..12].to_owned(),
             request: RunRequest::default(),
+            labels: Default::default(),
         }
     }
 

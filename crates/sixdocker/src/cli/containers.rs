@@ -1,6 +1,7 @@
 //! The operands and flags of the container commands other than `run`/`create`.
 
 use clap::Args;
+use six_engine::filters::FilterArg;
 use six_engine::types::{EnvVar, Signal};
 
 #[derive(Debug, Args)]
@@ -14,6 +15,10 @@ pub struct PsArgs {
     /// Do not truncate IDs and commands.
     #[arg(long)]
     pub no_trunc: bool,
+    /// Only containers that pass (KEY=VALUE; id, name, label, status, exited, ancestor,
+    /// before, since, network, volume, publish, expose, health, is-task).
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<FilterArg>,
 }
 
 #[derive(Debug, Args)]

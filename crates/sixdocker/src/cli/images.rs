@@ -22,6 +22,9 @@ pub struct ImagesArgs {
     /// Print image IDs only.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Only images that pass (KEY=VALUE; dangling, label, before, since, reference).
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<six_engine::filters::FilterArg>,
 }
 
 #[derive(Debug, Args)]

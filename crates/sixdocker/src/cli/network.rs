@@ -45,6 +45,9 @@ pub struct NetworkLsArgs {
     /// Print network IDs only.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Only networks that pass (KEY=VALUE; driver, id, label, name, scope, type, dangling).
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<six_engine::filters::FilterArg>,
 }
 
 #[derive(Debug, Args)]

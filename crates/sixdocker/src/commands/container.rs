@@ -5,6 +5,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
+use six_engine::filters::PsOptions;
 use six_engine::{Engine, LogOptions};
 
 use super::{for_each, report, say, Failure, Outcome};
@@ -15,7 +16,10 @@ use crate::cli::{
 use crate::output::{self, human, table::Table};
 
 pub fn ps(engine: &Engine, args: PsArgs) -> Outcome {
-    let containers = engine.list(args.all)?;
+    let containers = engine.list_filtered(&PsOptions {
+        all: args.all,
+        filters: args.filter.into_iter().collect(),
+    })?;
     let mut out = io::stdout().lock();
     if args.quiet {
         for c in &containers {

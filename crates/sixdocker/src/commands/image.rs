@@ -47,7 +47,8 @@ pub fn commit(engine: &Engine, args: CommitArgs) -> Outcome {
 }
 
 pub fn images(engine: &Engine, args: ImagesArgs) -> Outcome {
-    let images = engine.images().list()?; // newest first
+    let filters = args.filter.into_iter().collect();
+    let images = engine.list_images(false, &filters)?; // newest first
     let mut out = io::stdout().lock();
     if args.quiet {
         let mut seen = std::collections::BTreeSet::new();

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use six_engine::filters::{filter_networks, NetworkView};
 use six_engine::Engine;
 use six_network::NetworkSpec;
 
@@ -14,7 +15,8 @@ pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
     match command {
         NetworkCommand::Create(args) => create(engine, args),
         NetworkCommand::Ls(args) => {
-            let networks = engine.networks()?.list()?;
+            let filters = args.filter.into_iter().collect();
+            let networks = filter_networks(engine.networks()?.list()?, network_view, &filters)?;
             let mut out = io::stdout().lock();
             if args.quiet {
                 for n in &networks {
@@ -73,4 +75,16 @@ fn create(engine: &Engine, args: NetworkCreateArgs) -> Outcome {
     let network = engine.networks()?.create(spec)?;
     say(&network.id)?;
     Ok(0)
+}
+
+/// What `network ls --filter` looks at in a network of the store.
+fn network_view(n: &six_network::Network) -> NetworkView {
+    NetworkView {
+        name: n.name.clone(),
+        id: n.id.clone(),
+        driver: n.driver.clone(),
+        scope: "local".to_owned(),
+        labels: Default::default(),
+        containers: n.endpoints.len(),
+    }
 }
