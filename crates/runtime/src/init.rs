@@ -306,6 +306,9 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
         expect(ctx.chan, Msg::HooksDone)?;
     }
     if let Some(state) = &hook_state {
+        // runc runs them in the rootfs (a relative path in a hook is from there).
+        std::env::set_current_dir(ctx.rootfs)
+            .map_err(|e| format!("chdir into the rootfs {}: {e}", ctx.rootfs.display()))?;
         hooks::run(ctx.spec, Kind::CreateContainer, state)
             .map_err(|(path, m)| format!("createContainer hook {path:?}: {m}"))?;
     }

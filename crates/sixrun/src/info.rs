@@ -130,40 +130,34 @@ pub fn ps(rt: &Runtime, a: &PsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// runc's `spec` output.
-pub fn default_spec() -> serde_json::Value {
-    let caps = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
-    json!({
-        "ociVersion": "1.0.2-dev",
-        "process": {
-            "terminal": true,
-            "user": {"uid": 0, "gid": 0},
-            "args": ["sh"],
-            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
-            "cwd": "/",
-            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps, "ambient": caps},
-            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
-            "noNewPrivileges": true
-        },
-        "root": {"path": "rootfs", "readonly": true},
-        "hostname": "runc",
-        "mounts": [
-            {"destination": "/proc", "type": "proc", "source": "proc"},
-            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-            {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
-            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
-            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
-            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}
-        ],
-        "linux": {
-            "resources": {"devices": [{"allow": false, "access": "rwm"}]},
-            "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}],
-            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-                "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
-        }
-    })
+/// runc 1.1.5's `spec` output byte for byte (tab-indented, its field order, no final newline),
+/// as it writes it on a machine whose /sys/fs/cgroup is not a pure cgroup v2 hierarchy.
+const RUNC_SPEC: &str = include_str!("default_spec.json");
+
+/// The end of the last namespace of [`RUNC_SPEC`], where runc appends the cgroup namespace.
+const LAST_NAMESPACE: &str = "\t\t\t\t\"type\": \"mount\"\n\t\t\t}\n";
+
+/// runc's default config.json: with a cgroup namespace on a pure cgroup v2 host only (there
+/// runc adds one; on v1 and hybrid hosts it does not).
+pub fn default_spec(cgroup_v2: bool) -> String {
+    if !cgroup_v2 {
+        return RUNC_SPEC.to_owned();
+    }
+    let with_cgroup = format!(
+        "{}{}",
+        LAST_NAMESPACE.trim_end_matches('\n'),
+        ",\n\t\t\t{\n\t\t\t\t\"type\": \"cgroup\"\n\t\t\t}\n"
+    );
+    RUNC_SPEC.replacen(LAST_NAMESPACE, &with_cgroup, 1)
+}
+
+/// Whether /sys/fs/cgroup is a cgroup2 file system (runc's IsCgroup2UnifiedMode).
+fn cgroup2_unified() -> bool {
+    // SAFETY: a zeroed statfs is a valid out-buffer.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statfs with a C string and our buffer.
+    let r = unsafe { libc::statfs(c"/sys/fs/cgroup".as_ptr(), &mut st) };
+    r == 0 && st.f_type == libc::CGROUP2_SUPER_MAGIC
 }
 
 pub fn spec(a: &SpecArgs) -> anyhow::Result<()> {
@@ -171,8 +165,7 @@ pub fn spec(a: &SpecArgs) -> anyhow::Result<()> {
     if path.exists() {
         anyhow::bail!("{} exists; remove it first", path.display());
     }
-    let text = serde_json::to_string_pretty(&default_spec())?;
-    std::fs::write(&path, text + "\n")
+    std::fs::write(&path, default_spec(cgroup2_unified()))
         .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }
 
@@ -204,4 +197,33 @@ pub fn features() -> anyhow::Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&v)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_spec;
+
+    #[test]
+    fn the_default_spec_is_runcs_with_a_cgroup_namespace_only_on_cgroup_v2() {
+        let names = |v2: bool| -> Vec<String> {
+            let v: serde_json::Value = serde_json::from_str(&default_spec(v2)).unwrap();
+            v["linux"]["namespaces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["type"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(names(false), ["pid", "network", "ipc", "uts", "mount"]);
+        assert_eq!(
+            names(true),
+            ["pid", "network", "ipc", "uts", "mount", "cgroup"]
+        );
+        let v2 = default_spec(true);
+        assert!(
+            v2.contains("\t\t\t{\n\t\t\t\t\"type\": \"cgroup\"\n\t\t\t}\n\t\t],"),
+            "{v2}"
+        );
+        assert!(!default_spec(false).ends_with('\n'));
+    }
 }
