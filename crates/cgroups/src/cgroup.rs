@@ -162,6 +162,19 @@ impl Cgroup {
         }
     }
 
+    /// Every counter runc reports for a container (`runc events --stats`).
+    pub fn full_stats(&self) -> Result<crate::FullStats> {
+        match self.version {
+            Version::V2 => crate::stats_v2::full_stats(self),
+            Version::V1 | Version::Hybrid => crate::stats_v1::full_stats(self),
+        }
+    }
+
+    /// A registration for this cgroup's OOM kills (and its end): see [`crate::OomWatch`].
+    pub fn watch_oom(&self) -> Result<crate::OomWatch> {
+        crate::OomWatch::new(self)
+    }
+
     /// How many processes the kernel's OOM killer killed in this cgroup: v1
     /// `memory.oom_control`, v2 `memory.events` (`oom_kill`). 0 when unknown.
     pub fn oom_kills(&self) -> u64 {

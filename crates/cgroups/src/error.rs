@@ -83,6 +83,14 @@ pub enum Error {
         waited_ms: u64,
     },
 
+    /// Setting up or reading an OOM notification (`step`: "creating an eventfd", "watching").
+    #[error("OOM notification: {step} for {}", path.display())]
+    OomWatch {
+        step: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+
     #[error("{step} the cgroup v2 device filter for {}", dir.display())]
     DeviceFilter {
         step: &'static str,

@@ -25,7 +25,11 @@ mod files;
 mod freeze;
 mod hierarchy;
 mod join;
+mod oom;
 mod placement;
+mod stats;
+mod stats_v1;
+mod stats_v2;
 mod unset;
 mod v1;
 mod v2;
@@ -35,5 +39,10 @@ pub use devices_bpf::attach_device_filter;
 pub use error::{Error, Result};
 pub use hierarchy::{Hierarchy, Mount, Version};
 pub use join::{JoinError, JoinPlan};
+pub use oom::{OomEvent, OomWatch};
 pub use placement::Nesting;
+pub use stats::{
+    BlkioEntry, BlkioStats, CpuStats, CpuUsage, CpusetStats, FullStats, HugetlbStats, MemoryEntry,
+    MemoryStats, PidsStats, Throttling,
+};
 pub use v2::shares_to_weight;

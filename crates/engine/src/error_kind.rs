@@ -139,6 +139,7 @@ impl Classify for six_cgroups::Error {
             | E::NoHierarchy
             | E::Timeout { .. }
             | E::DeviceFilter { .. }
+            | E::OomWatch { .. }
             | E::DevicesMismatch { .. } => Internal,
         }
     }

@@ -255,6 +255,17 @@ impl Container {
         self.cgroup()?.stats().map_err(self.cg_err())
     }
 
+    /// Every counter runc reports for a container (`events --stats`).
+    pub fn full_stats(&self) -> Result<six_cgroups::FullStats> {
+        self.cgroup()?.full_stats().map_err(self.cg_err())
+    }
+
+    /// A registration for the container's OOM kills, which also says when its cgroup is
+    /// gone (`events`).
+    pub fn watch_oom(&self) -> Result<six_cgroups::OomWatch> {
+        self.cgroup()?.watch_oom().map_err(self.cg_err())
+    }
+
     pub(crate) fn wrong(&self, s: Status, what: &str) -> Error {
         Error::WrongState {
             id: self.rec.id.clone(),

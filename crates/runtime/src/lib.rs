@@ -48,7 +48,7 @@ pub use container::{Container, ProcessInfo};
 pub use error::{Error, Result};
 pub use exec::ExecOptions;
 pub use kill::parse_signal;
-pub use six_cgroups::Nesting;
+pub use six_cgroups::{FullStats, Nesting, OomEvent, OomWatch};
 pub use spec::parse as parse_config;
 pub use state::{check_id, Status};
 

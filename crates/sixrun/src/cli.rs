@@ -85,6 +85,8 @@ pub enum Command {
     Resume { id: String },
     /// Change the resource limits of a container.
     Update(Box<UpdateArgs>),
+    /// Print a container's events as JSON lines: stats every interval, OOM kills.
+    Events(EventsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -205,6 +207,17 @@ pub struct SpecArgs {
     /// Where to write config.json.
     #[arg(short = 'b', long, default_value = ".")]
     pub bundle: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// How often to print the container's stats (a Go duration: 5s, 100ms, 1m30s).
+    #[arg(long, default_value = "5s", allow_hyphen_values = true)]
+    pub interval: String,
+    /// Print the container's stats once, then exit.
+    #[arg(long)]
+    pub stats: bool,
+    pub id: String,
 }
 
 /// runc's `update` flags. Each value is kept as written and read as runc reads it

@@ -1,7 +1,8 @@
 //! sixrun: a runc-compatible OCI runtime CLI over six-runtime.
 //!
 //! This file parses the command line, sets up logging, refuses what is unsupported, and hands
-//! each subcommand to its file (`lifecycle.rs`, `run.rs`, `exec.rs`, `info.rs`, `update.rs`).
+//! each subcommand to its file (`lifecycle.rs`, `run.rs`, `exec.rs`, `info.rs`, `update.rs`,
+//! `events.rs`).
 //! It never touches the kernel itself: the runtime library does.
 
 // The doc comments of the CLI's argument structs are clap's help text, written in the
@@ -9,6 +10,7 @@
 #![allow(rustdoc::broken_intra_doc_links)]
 
 mod cli;
+mod events;
 mod exec;
 mod info;
 mod lifecycle;
@@ -138,6 +140,7 @@ fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
         Command::Pause { id } => rt.load(id)?.pause().map(|_| 0).map_err(Into::into),
         Command::Resume { id } => rt.load(id)?.resume().map(|_| 0).map_err(Into::into),
         Command::Update(a) => update::update(&rt, a).map(|_| 0),
+        Command::Events(a) => events::events(&rt, a, logger).map(|_| 0),
     }
 }
 

@@ -1,7 +1,8 @@
 //! runc's readings of flag values, so a command line runc takes means the same here: integers
 //! as Go's flag package reads them (`0x10`, `-1`, `1_000`), sizes as docker/go-units'
-//! `RAMInBytes` reads them (`100m`, `1.5g`, `512KiB`: powers of 1024). Each error is one
-//! line naming the flag, the value and what was expected.
+//! `RAMInBytes` reads them (`100m`, `1.5g`, `512KiB`: powers of 1024), durations as Go's
+//! `time.ParseDuration` (`5s`, `100ms`, `1m30s`). Each error is one line naming the flag, the
+//! value and what was expected.
 //!
 //! It only parses: what a value means is the caller's.
 
@@ -113,6 +114,59 @@ pub fn ram_bytes(flag: &str, s: &str) -> anyhow::Result<i64> {
     Ok(bytes as i64)
 }
 
+/// A duration as Go's `time.ParseDuration` reads it, in nanoseconds (negative allowed): an
+/// optional sign, then one or more numbers (a fraction allowed) each with a unit `ns`, `us`
+/// (`µs`), `ms`, `s`, `m` or `h`; or `0` alone.
+pub fn go_duration(flag: &str, s: &str) -> anyhow::Result<i128> {
+    let bad = || {
+        anyhow::anyhow!(
+            "invalid value {s:?} for --{flag}: expected a duration such as 5s, 100ms or 1m30s"
+        )
+    };
+    let (negative, mut rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if rest == "0" {
+        return Ok(0);
+    }
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let (number, after) = rest.split_at(number_end);
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return Err(bad());
+        }
+        let value: f64 = number.parse().map_err(|_| bad())?;
+        let unit_end = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_end);
+        let scale = match unit {
+            "ns" => 1.0,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return Err(bad()),
+        };
+        total += value * scale;
+        rest = after;
+    }
+    if total > i64::MAX as f64 {
+        return Err(bad());
+    }
+    let ns = total as i128;
+    Ok(if negative { -ns } else { ns })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +220,30 @@ mod tests {
         assert_eq!(int("cpu-quota", "50000").unwrap(), 50000);
         assert!(int("cpu-quota", "5e4").is_err());
         assert!(int("cpu-quota", "-").is_err());
+    }
+
+    #[test]
+    fn durations_read_as_go_parse_duration() {
+        for (text, want) in [
+            ("5s", 5_000_000_000),
+            ("100ms", 100_000_000),
+            ("1m30s", 90_000_000_000),
+            ("1.5h", 5_400_000_000_000),
+            ("250us", 250_000),
+            ("250\u{b5}s", 250_000),
+            ("7ns", 7),
+            ("0", 0),
+            ("-1s", -1_000_000_000),
+        ] {
+            assert_eq!(go_duration("interval", text).unwrap(), want, "{text}");
+        }
+        for text in ["", "5", "abc", "5x", "1.2.3s", "s", "-", "1s5"] {
+            let e = go_duration("interval", text).unwrap_err().to_string();
+            assert!(
+                e.contains("--interval") && e.contains("duration"),
+                "{text}: {e}"
+            );
+        }
     }
 
     #[test]
