@@ -78,7 +78,7 @@ impl Engine {
                 config.name
             ))
         })?;
-        let mut env = config.env.clone();
+        let mut env = self.exec_env(config, req.tty && !req.detach);
         for var in &req.env {
             if let Some(entry) = var.to_entry() {
                 env.retain(|e| e.split('=').next() != Some(var.key.as_str()));
@@ -116,6 +116,28 @@ impl Engine {
         process.set_terminal(Some(req.tty && !req.detach));
         process.set_console_size(None);
         Ok(process)
+    }
+
+    /// The container's environment for an exec, as Docker builds it: `TERM=xterm` follows
+    /// the exec's own `-t`, not the container's (unless the image or `-e` set TERM).
+    fn exec_env(&self, config: &ContainerConfig, tty: bool) -> Vec<String> {
+        let mut env = config.env.clone();
+        if config.request.tty == tty || config.request.env.iter().any(|v| v.key == "TERM") {
+            return env;
+        }
+        let image_term = self
+            .images
+            .find_image(&config.image_id)
+            .ok()
+            .flatten()
+            .is_some_and(|i| i.config.env.iter().any(|e| e.starts_with("TERM=")));
+        if !image_term {
+            env.retain(|e| !e.starts_with("TERM="));
+            if tty {
+                env.push("TERM=xterm".to_owned());
+            }
+        }
+        env
     }
 
     fn exec_tty(

@@ -300,7 +300,7 @@ fn capabilities_add_drop_all() {
 }
 
 #[test]
-fn users_resolve_from_the_image() {
+fn users_resolve_from_the_image_as_docker_resolves_them() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("etc")).unwrap();
     std::fs::write(
@@ -310,31 +310,37 @@ fn users_resolve_from_the_image() {
     .unwrap();
     std::fs::write(
         dir.path().join("etc/group"),
-        "root:x:0:\nnginx:x:102:\nwww:x:33:nginx\n",
+        "root:x:0:\nnginx:x:102:\nwww:x:33:nginx\naudio:x:29:nginx,root\n",
     )
     .unwrap();
     let r = |u: &str| resolve_user(u, dir.path());
-    assert_eq!(r("").unwrap(), UserIds::default());
-    assert_eq!(
-        r("1000").unwrap(),
-        UserIds {
-            uid: 1000,
-            gid: 0,
-            additional_gids: vec![]
-        }
-    );
-    assert_eq!(r("1000:1000").unwrap().gid, 1000);
-    assert_eq!(
-        r("nginx").unwrap(),
-        UserIds {
-            uid: 101,
-            gid: 102,
-            additional_gids: vec![33]
-        }
-    );
-    assert_eq!(r("nginx:www").unwrap().gid, 33);
+    let ids = |uid, gid, additional_gids: &[u32]| UserIds {
+        uid,
+        gid,
+        additional_gids: additional_gids.to_vec(),
+    };
+    // root (no -u, or named): its primary group, then the groups listing "root"
+    assert_eq!(r("").unwrap(), ids(0, 0, &[0, 29]));
+    assert_eq!(r("root").unwrap(), ids(0, 0, &[0, 29]));
+    // a uid without an entry: gid 0, no supplementary groups
+    assert_eq!(r("1000").unwrap(), ids(1000, 0, &[0]));
+    assert_eq!(r("1000:1000").unwrap(), ids(1000, 1000, &[1000]));
+    // by name or by uid: the same entry and its memberships
+    assert_eq!(r("nginx").unwrap(), ids(101, 102, &[102, 33, 29]));
+    assert_eq!(r("101").unwrap(), ids(101, 102, &[102, 33, 29]));
+    // an explicit group (name or gid) replaces the primary one and adds no others
+    assert_eq!(r("nginx:www").unwrap(), ids(101, 33, &[33]));
+    assert_eq!(r("nginx:29").unwrap(), ids(101, 29, &[29]));
+    assert_eq!(r("0:4321").unwrap(), ids(0, 4321, &[4321]));
     assert!(r("nobody").unwrap_err().to_string().contains("nobody"));
-    assert!(r("0:nogroup").is_err());
+    assert!(r("0:nogroup")
+        .unwrap_err()
+        .to_string()
+        .contains("unable to find group nogroup"));
+    // an image without the files: numbers only
+    let empty = tempfile::tempdir().unwrap();
+    assert_eq!(resolve_user("", empty.path()).unwrap(), ids(0, 0, &[0]));
+    assert!(resolve_user("web", empty.path()).is_err());
 }
 
 #[test]

@@ -1,5 +1,14 @@
 //! The process's user: `uid[:gid]` numbers, or names looked up in the image's own
-//! /etc/passwd and /etc/group (never the host's), with supplementary groups.
+//! /etc/passwd and /etc/group (never the host's), with supplementary groups — Docker's rule
+//! (libcontainer's `GetExecUser`, then the daemon puts the primary group first):
+//!
+//! - the user (empty: uid 0) is the first passwd entry with that uid or name; a number
+//!   without an entry is taken as is (gid 0), a name without one is refused;
+//! - an explicit group (`user:group`, a name or a gid) replaces the primary group and adds
+//!   no supplementary ones; without one, every group listing the user's name is added;
+//! - the groups are the primary gid, then those supplementary ones.
+//!
+//! `HOME` is not set here: the runtime sets it, as runc does, from the uid's passwd entry.
 
 use std::path::Path;
 
@@ -10,78 +19,87 @@ use crate::error::{Error, Result};
 pub(crate) struct UserIds {
     pub uid: u32,
     pub gid: u32,
+    /// The primary gid first, then the supplementary groups (Docker's AdditionalGids).
     pub additional_gids: Vec<u32>,
 }
 
+/// One line of /etc/passwd or /etc/group, split on ':' (missing fields are empty).
+fn fields(line: &str) -> Vec<&str> {
+    line.split(':').collect()
+}
+
+fn entries(text: &str) -> impl Iterator<Item = Vec<&str>> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(fields)
+}
+
+fn number(field: Option<&&str>) -> Option<u32> {
+    field?.parse().ok()
+}
+
 pub(crate) fn resolve_user(user: &str, rootfs: &Path) -> Result<UserIds> {
-    if user.is_empty() {
-        return Ok(UserIds::default());
-    }
     let (u, g) = match user.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (user, None),
+        Some((u, g)) => (u, g),
+        None => (user, ""),
     };
     let passwd = read_image_file(rootfs, "etc/passwd");
-    let group = read_image_file(rootfs, "etc/group");
-    let (uid, primary_gid, uname) = match u.parse::<u32>() {
-        Ok(uid) => {
-            let entry = passwd
-                .lines()
-                .map(|l| l.split(':').collect::<Vec<_>>())
-                .find(|f| f.get(2) == Some(&u));
-            let gid = entry
-                .as_ref()
-                .and_then(|f| f.get(3)?.parse().ok())
-                .unwrap_or(0);
-            (
-                uid,
-                gid,
-                entry.and_then(|f| f.first().map(|s| s.to_string())),
-            )
-        }
-        Err(_) => {
-            let f = passwd
-                .lines()
-                .map(|l| l.split(':').collect::<Vec<_>>())
-                .find(|f| f.first() == Some(&u))
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "unable to find user {u}: no matching entries in the image's /etc/passwd"
-                    ))
-                })?;
-            let uid = f.get(2).and_then(|s| s.parse().ok()).ok_or_else(|| {
+    let uid_arg = if u.is_empty() {
+        Some(0)
+    } else {
+        u.parse::<u32>().ok()
+    };
+    let entry = entries(&passwd).find(|f| match uid_arg {
+        Some(uid) => number(f.get(2)) == Some(uid),
+        None => f.first() == Some(&u),
+    });
+    let (uid, mut gid, name) = match (entry, uid_arg) {
+        (Some(f), _) => {
+            let uid = number(f.get(2)).ok_or_else(|| {
                 Error::Invalid(format!("user {u} has a bad uid in the image's /etc/passwd"))
             })?;
-            let gid = f.get(3).and_then(|s| s.parse().ok()).unwrap_or(0);
-            (uid, gid, Some(u.to_owned()))
+            (
+                uid,
+                number(f.get(3)).unwrap_or(0),
+                f.first().map(|n| n.to_string()),
+            )
+        }
+        (None, Some(uid)) => (uid, 0, None),
+        (None, None) => {
+            return Err(Error::Invalid(format!(
+                "unable to find user {u}: no matching entries in the image's /etc/passwd"
+            )))
         }
     };
-    let gid = match g {
-        None => primary_gid,
-        Some(g) => match g.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => group
-                .lines()
-                .map(|l| l.split(':').collect::<Vec<_>>())
-                .find(|f| f.first() == Some(&g))
-                .and_then(|f| f.get(2)?.parse().ok())
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "unable to find group {g}: no matching entries in the image's /etc/group"
-                    ))
-                })?,
-        },
-    };
-    let additional_gids = match &uname {
-        Some(name) => group
-            .lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .filter(|f| f.get(3).is_some_and(|m| m.split(',').any(|m| m == name)))
-            .filter_map(|f| f.get(2)?.parse().ok())
-            .filter(|g| *g != gid)
-            .collect(),
-        None => Vec::new(),
-    };
+    let mut supplementary = Vec::new();
+    if !g.is_empty() || name.is_some() {
+        let group = read_image_file(rootfs, "etc/group");
+        if !g.is_empty() {
+            let gid_arg = g.parse::<u32>().ok();
+            let found = entries(&group)
+                .find(|f| {
+                    f.first() == Some(&g) || (gid_arg.is_some() && number(f.get(2)) == gid_arg)
+                })
+                .and_then(|f| number(f.get(2)));
+            gid = found.or(gid_arg).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "unable to find group {g}: no matching entries in the image's /etc/group"
+                ))
+            })?;
+        } else if let Some(name) = &name {
+            supplementary = entries(&group)
+                .filter(|f| f.get(3).is_some_and(|m| m.split(',').any(|m| m == name)))
+                .filter_map(|f| number(f.get(2)))
+                .collect();
+        }
+    }
+    let mut additional_gids = vec![gid];
+    for g in supplementary {
+        if !additional_gids.contains(&g) {
+            additional_gids.push(g);
+        }
+    }
     Ok(UserIds {
         uid,
         gid,

@@ -41,6 +41,7 @@ pub use hosts::{resolv_conf, resolv_conf_from};
 pub use network::{Networks, OpenOptions};
 pub use portmap::{PortMapping, Proto};
 pub use subnet::Subnet;
+pub use veth::loopback_up;
 
 /// The network containers join unless told otherwise; it exists without setup.
 pub const DEFAULT_NETWORK: &str = "bridge";

@@ -8,6 +8,7 @@
 
 use std::fs::File;
 use std::net::Ipv4Addr;
+use std::path::Path;
 
 use crate::error::{netlink, Error, Result};
 use crate::netlink::Netlink;
@@ -136,6 +137,17 @@ fn configure(host: &mut Netlink, inside: &mut Netlink, plan: &Plan, interface: &
     inside
         .set_up(index, None)
         .map_err(netlink(what(&format!("setting {interface} up"))))?;
+    set_loopback_up(inside, &what)?;
+    match inside.add_default_route(plan.gateway) {
+        Err(e) if e.raw_os_error() != Some(libc::EEXIST) => Err(netlink(what(&format!(
+            "adding the default route via {}",
+            plan.gateway
+        )))(e)),
+        _ => Ok(()),
+    }
+}
+
+fn set_loopback_up(inside: &mut Netlink, what: &dyn Fn(&str) -> String) -> Result<()> {
     if let Some(lo) = inside
         .link_index("lo")
         .map_err(netlink(what("looking up lo")))?
@@ -144,13 +156,20 @@ fn configure(host: &mut Netlink, inside: &mut Netlink, plan: &Plan, interface: &
             .set_up(lo, None)
             .map_err(netlink(what("setting lo up")))?;
     }
-    match inside.add_default_route(plan.gateway) {
-        Err(e) if e.raw_os_error() != Some(libc::EEXIST) => Err(netlink(what(&format!(
-            "adding the default route via {}",
-            plan.gateway
-        )))(e)),
-        _ => Ok(()),
-    }
+    Ok(())
+}
+
+/// Brings `lo` up in the network namespace at `netns` (`/proc/<pid>/ns/net`) of a container
+/// on no network (`--network none`), as Docker does: 127.0.0.1 works inside. A container on
+/// a network gets it with its first attach.
+pub fn loopback_up(netns: &Path, container: &str) -> Result<()> {
+    let file = File::open(netns).map_err(|source| Error::Netns {
+        path: netns.to_path_buf(),
+        source,
+    })?;
+    let what = |step: &str| format!("{step} in the network namespace of container {container}");
+    let mut inside = Netlink::in_netns(&file).map_err(netlink(what("opening a netlink socket")))?;
+    set_loopback_up(&mut inside, &what)
 }
 
 /// Deletes the host end (and so the pair). Ok when it is already gone, and left to the

@@ -346,7 +346,7 @@ fn exec_steps(
     let setgroups = std::fs::read_to_string("/proc/self/setgroups")
         .map(|s| s.trim() != "deny")
         .unwrap_or(true);
-    let program = process_steps::prepare(
+    let ready = process_steps::prepare(
         &mut LinuxProcessSys,
         p,
         ctx.preserve_fds,
@@ -365,5 +365,5 @@ fn exec_steps(
     ctx.chan
         .report(&Msg::Ready)
         .map_err(|e| format!("reporting ready: {e}"))?;
-    Err(process::exec(&program, p))
+    Err(process::exec(&ready, p))
 }

@@ -339,7 +339,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
 
     set_personality(ctx.spec)?;
     let keep = [ctx.chan.raw_fd(), ctx.fifo];
-    let program = process_steps::prepare(
+    let ready = process_steps::prepare(
         &mut LinuxProcessSys,
         p,
         ctx.preserve_fds,
@@ -366,5 +366,5 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
         hooks::run(ctx.spec, Kind::StartContainer, state)
             .map_err(|(path, m)| format!("startContainer hook {path:?}: {m}"))?;
     }
-    Err(process::exec(&program, p))
+    Err(process::exec(&ready, p))
 }

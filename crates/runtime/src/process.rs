@@ -187,9 +187,24 @@ pub fn reset_signals() {
     }
 }
 
-/// execve; returns only on failure.
-pub fn exec(program: &CString, plan: &ProcessPlan) -> String {
-    match nix::unistd::execve(program, &plan.args, &plan.env) {
+/// execve, with the `HOME` entry `prepare` found when the environment lacked one; returns
+/// only on failure.
+pub fn exec(ready: &crate::process_steps::Ready, plan: &ProcessPlan) -> String {
+    let program = &ready.program;
+    let result = match &ready.home {
+        None => nix::unistd::execve(program, &plan.args, &plan.env),
+        Some(home) => {
+            let env: Vec<&std::ffi::CStr> = plan
+                .env
+                .iter()
+                .filter(|e| e.as_bytes() != b"HOME=")
+                .map(CString::as_c_str)
+                .chain(std::iter::once(home.as_c_str()))
+                .collect();
+            nix::unistd::execve(program, &plan.args, &env)
+        }
+    };
+    match result {
         Err(e) => format!("exec {:?}: {e}", program),
         Ok(never) => match never {},
     }

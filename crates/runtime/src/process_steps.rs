@@ -1,6 +1,7 @@
 //! The process steps the init and an exec'd process share, in the child after clone, between
 //! "namespaces and root ready" and `execve`: stdio, rlimits, oom score, closing stray fds,
-//! the bounding set, seccomp, the cwd (first as root), groups and ids, capabilities,
+//! the bounding set, seccomp, the cwd (first as root), `HOME` from the container's passwd
+//! (as runc, when the environment has none), groups and ids, capabilities,
 //! no_new_privs, the cwd checked (entered as the user if root could not).
 //! [`prepare`] runs them in their one right order.
 //!
@@ -16,6 +17,14 @@ use caps::CapSet;
 use crate::process::ProcessPlan;
 use crate::process_sys::ProcessSys;
 
+/// What [`prepare`] leaves for the `execve`: the program found, and the `HOME` entry the
+/// process's environment lacked (see [`home_entry`]).
+#[derive(Debug)]
+pub struct Ready {
+    pub program: CString,
+    pub home: Option<CString>,
+}
+
 /// Everything from rlimits to the cwd, then finds the program (not yet exec'd: the caller
 /// reports Ready first). `keep`: our fds that must stay open (the channel, the fifo...);
 /// seccomp is loaded here only without no_new_privs (it then needs CAP_SYS_ADMIN, which the
@@ -28,7 +37,7 @@ pub fn prepare<S: ProcessSys>(
     keep: &[RawFd],
     setgroups_allowed: bool,
     hand_over: &mut dyn FnMut(&mut S, OwnedFd) -> Result<(), String>,
-) -> Result<CString, String> {
+) -> Result<Ready, String> {
     apply_rlimits(sys, p)?;
     apply_oom_score_adj(sys, p)?;
     close_fds(sys, preserve, keep)?;
@@ -40,11 +49,48 @@ pub fn prepare<S: ProcessSys>(
         }
     }
     let entered = enter_cwd_as_root(sys, p)?;
+    let home = home_entry(sys, p);
     apply_user(sys, p, setgroups_allowed)?;
     apply_caps(sys, p)?;
     apply_no_new_privs(sys, p)?;
     apply_cwd(sys, p, entered)?;
-    crate::program::find_program(p)
+    let program = crate::program::find_program(p)?;
+    Ok(Ready { program, home })
+}
+
+/// runc's `HOME`: when the process's environment has none (or an empty one), the home
+/// directory of its uid in the container's `/etc/passwd`, else `/`. Read as root, before the
+/// user change, inside the container's root; None when the environment has a HOME.
+pub fn home_entry<S: ProcessSys>(sys: &mut S, plan: &ProcessPlan) -> Option<CString> {
+    let has_home = plan.env.iter().any(|e| {
+        let e = e.as_bytes();
+        e.starts_with(b"HOME=") && e.len() > b"HOME=".len()
+    });
+    if has_home {
+        return None;
+    }
+    let passwd = sys
+        .read_file(std::path::Path::new("/etc/passwd"))
+        .unwrap_or_default();
+    let mut entry = b"HOME=".to_vec();
+    entry.extend_from_slice(home_of(&passwd, plan.uid).unwrap_or(b"/"));
+    CString::new(entry).ok()
+}
+
+/// The home directory (field 6) of the first `/etc/passwd` line with this uid, as runc's
+/// parser reads the file (lines trimmed, blank ones skipped, missing fields empty).
+fn home_of(passwd: &[u8], uid: u32) -> Option<&[u8]> {
+    passwd
+        .split(|b| *b == b'\n')
+        .map(|l| l.trim_ascii())
+        .filter(|l| !l.is_empty())
+        .find(|l| {
+            l.split(|b| *b == b':')
+                .nth(2)
+                .and_then(|f| std::str::from_utf8(f).ok()?.parse::<u32>().ok())
+                == Some(uid)
+        })
+        .map(|l| l.split(|b| *b == b':').nth(5).unwrap_or_default())
 }
 
 /// Puts `fds` on 0, 1, 2 (each dup'd, so one fd may serve several).

@@ -33,6 +33,7 @@ enum Call {
     Seccomp,
     HandOver,
     Chdir(PathBuf),
+    ReadFile(PathBuf),
 }
 
 /// Records every call; `fail` makes the named calls fail with EPERM.
@@ -45,6 +46,8 @@ struct Recording {
     chdir_results: Vec<Errno>,
     /// install_seccomp returns a notification fd (a profile with SCMP_ACT_NOTIFY rules).
     listener: bool,
+    /// What read_file returns for /etc/passwd (None: no such file).
+    passwd: Option<&'static str>,
 }
 
 impl Recording {
@@ -170,6 +173,10 @@ impl ProcessSys for Recording {
             _ => None,
         })
     }
+    fn read_file(&mut self, path: &Path) -> Option<Vec<u8>> {
+        self.calls.push(Call::ReadFile(path.to_path_buf()));
+        self.passwd.map(|p| p.as_bytes().to_vec())
+    }
 }
 
 /// For `prepare` when no notification fd is expected.
@@ -197,8 +204,8 @@ fn web_plan() -> ProcessPlan {
 fn prepare_runs_the_steps_in_order_with_the_plans_values() {
     let mut sys = Recording::default();
     let p = web_plan();
-    let program = prepare(&mut sys, &p, 1, &[9, 7], true, &mut no_listener).unwrap();
-    assert_eq!(program.as_bytes(), b"/bin/sh");
+    let ready = prepare(&mut sys, &p, 1, &[9, 7], true, &mut no_listener).unwrap();
+    assert_eq!(ready.program.as_bytes(), b"/bin/sh");
     let calls = sys.calls;
     // Everything up to the bounding set.
     assert_eq!(
@@ -229,6 +236,8 @@ fn prepare_runs_the_steps_in_order_with_the_plans_values() {
             // no_new_privs: seccomp is not loaded here (the caller loads it before execve).
             // The cwd is entered while still root (runc), and only checked at the end.
             Call::Chdir(PathBuf::from("/srv")),
+            // HOME from the container's passwd, read while still root (runc).
+            Call::ReadFile(PathBuf::from("/etc/passwd")),
             Call::Setgroups(vec![5, 6]),
             Call::KeepCaps(true),
             Call::Setresgid(100),
@@ -428,4 +437,29 @@ fn the_real_calls_lift_stdio_and_close_by_hand() {
             assert_eq!(libc::WEXITSTATUS(status), 0, "see the child's checks");
         }
     }
+}
+
+#[test]
+fn home_comes_from_the_containers_passwd_as_runc_sets_it() {
+    let passwd = "root:x:0:0:root:/root:/bin/sh\n\n  web:x:1000:100::/srv/web:/bin/sh  \nweb2:x:1000:1:::\nshort:x:7\n";
+    let home = |uid: u32, env: &[&str], passwd: Option<&'static str>| {
+        let mut sys = Recording {
+            passwd,
+            ..Default::default()
+        };
+        let p = plan(serde_json::json!({"args": ["sh"], "cwd": "/",
+            "user": {"uid": uid, "gid": 0}, "env": env}));
+        home_entry(&mut sys, &p).map(|h| h.into_string().unwrap())
+    };
+    let some = |s: &str| Some(s.to_owned());
+    assert_eq!(home(0, &["PATH=/bin"], Some(passwd)), some("HOME=/root"));
+    // the first line with the uid wins; lines are trimmed, blank ones skipped
+    assert_eq!(home(1000, &[], Some(passwd)), some("HOME=/srv/web"));
+    // no entry, an entry without the field, no passwd at all: "/" (runc's default)
+    assert_eq!(home(4321, &[], Some(passwd)), some("HOME=/"));
+    assert_eq!(home(7, &[], Some(passwd)), some("HOME="));
+    assert_eq!(home(0, &[], None), some("HOME=/"));
+    // a HOME the process has is kept; an empty one is replaced
+    assert_eq!(home(0, &["HOME=/x"], Some(passwd)), None);
+    assert_eq!(home(0, &["HOME="], Some(passwd)), some("HOME=/root"));
 }

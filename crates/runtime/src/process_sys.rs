@@ -50,6 +50,8 @@ pub trait ProcessSys {
     fn chdir(&mut self, dir: &Path) -> Result<(), Errno>;
     /// The working directory as the kernel names it (None when it cannot).
     fn getcwd(&mut self) -> Option<PathBuf>;
+    /// A small file's bytes (at most 1 MiB are read); None when it cannot be read.
+    fn read_file(&mut self, path: &Path) -> Option<Vec<u8>>;
 }
 
 /// The real kernel.
@@ -171,5 +173,16 @@ impl ProcessSys for LinuxProcessSys {
 
     fn getcwd(&mut self) -> Option<PathBuf> {
         nix::unistd::getcwd().ok()
+    }
+
+    fn read_file(&mut self, path: &Path) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .ok()?
+            .take(1 << 20)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        Some(bytes)
     }
 }

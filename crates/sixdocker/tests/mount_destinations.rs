@@ -6,28 +6,14 @@
 
 mod common;
 
-use common::{unique_name, Ran, Sandbox};
+use common::{Ran, Sandbox};
 
 /// Commits an image `evil` whose rootfs holds the hostile links.
 fn evil_image(sb: &Sandbox) {
-    let maker = unique_name("mk");
     let script = "ln -s /proc/sys /evilsys && ln -s /proc /evilproc && ln -s proc/sys /rel \
          && mkdir /d && ln -s ../proc/sys /d/up && ln -s /evilsys /chain \
          && ln -s /srv/data /data";
-    sb.run([
-        "run",
-        "--network",
-        "none",
-        "--name",
-        &maker,
-        "busybox",
-        "sh",
-        "-c",
-        script,
-    ])
-    .ok();
-    sb.run(["commit", &maker, "evil"]).ok();
-    sb.run(["rm", &maker]).ok();
+    sb.image_from_script("evil", script);
 }
 
 /// `run MODE --network none -v VOLUME evil CMD...`

@@ -90,8 +90,9 @@ fn detached_top_ps_logs_exec_stop_rm() {
             .then_some(())
     });
 
-    // The original's exec line, with its stdin on a terminal: an interactive shell.
-    let mut term = Terminal::spawn(sb.command(["exec", &name, "/bin/sh"]), 24, 80);
+    // The original's exec line gave a shell at a terminal; `exec` now follows Docker's
+    // rules (issue 11: a terminal only with -t, stdin only with -i), so it takes -it.
+    let mut term = Terminal::spawn(sb.command(["exec", "-it", &name, "/bin/sh"]), 24, 80);
     term.type_text("echo inside-$((6*7)); exit 4\r");
     term.expect("inside-42", LONG);
     assert_eq!(term.wait(LONG), 4);

@@ -243,3 +243,29 @@ fn exec_tty_without_a_console_socket_is_relayed_by_sixrun() {
     s.ok(&["delete", "-f", &id]);
     s.assert_gone(&id, None, b.path());
 }
+
+/// HOME as runc sets it when the process's environment has none: the home of its uid in the
+/// container's /etc/passwd, "/" for a uid without an entry; a HOME given is kept. For the
+/// init and for exec'd processes (passes with RUNC=runc).
+#[test]
+fn home_is_the_users_home_in_the_containers_passwd() {
+    let s = Sixrun::under_test();
+    let (id, b) = running(&s, |_| {});
+    let init_env = s.ok(&["exec", &id, "cat", "/proc/1/environ"]);
+    assert!(
+        init_env.split('\0').any(|e| e == "HOME=/root"),
+        "{init_env:?}"
+    );
+    let home = |flags: &[&str]| {
+        let mut args = vec!["exec"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&[&id, "sh", "-c", "echo \"$HOME\""]);
+        s.ok(&args)
+    };
+    assert_eq!(home(&[]), "/root\n");
+    assert_eq!(home(&["--user", "1000:1000"]), "/home/user\n");
+    assert_eq!(home(&["--user", "4321"]), "/\n");
+    assert_eq!(home(&["--user", "1000", "-e", "HOME=/given"]), "/given\n");
+    s.ok(&["delete", "-f", &id]);
+    s.assert_gone(&id, None, b.path());
+}

@@ -111,6 +111,11 @@ impl Monitor<'_> {
             .network_name()
             .map(str::to_owned)
         else {
+            if self.config.request.network == crate::types::NetworkMode::None {
+                // Docker's `none`: a namespace of its own with lo up.
+                let netns = std::path::PathBuf::from(format!("/proc/{}/ns/net", running.pid));
+                six_network::loopback_up(&netns, self.id)?;
+            }
             return Ok(());
         };
         let _s = tracing::debug_span!("network_attach").entered();

@@ -6,8 +6,6 @@
 //! the image (Docker's `run IMAGE CMD...`, the original's `run [-image IMAGE] -- CMD...`) and
 //! the environment from `--env-file` and `-e`.
 
-use std::io::IsTerminal;
-
 use six_engine::types::{EnvVar, LogConfig};
 use six_engine::{Engine, ExecRequest, RunRequest};
 
@@ -57,18 +55,16 @@ pub fn start(engine: &Engine, args: StartArgs) -> Outcome {
     })
 }
 
-/// `exec`. The original's `exec CONTAINER /bin/sh` (no -i, -t or -d) gave an interactive
-/// shell; typed at a terminal it still does. Docker's rules hold otherwise.
+/// `exec`, with Docker's rules: a terminal only with `-t` and stdin only with `-i`, whatever
+/// the CLI's own stdin is (output redirected from an `exec` at a terminal stays plain).
 pub fn exec(engine: &Engine, args: ExecArgs) -> Outcome {
-    let original_form = !args.interactive && !args.tty && !args.detach;
-    let at_terminal = original_form && std::io::stdin().is_terminal();
     let request = ExecRequest {
         cmd: args.command,
         env: args.env,
         workdir: args.workdir,
         user: args.user,
-        tty: args.tty || at_terminal,
-        interactive: args.interactive || at_terminal,
+        tty: args.tty,
+        interactive: args.interactive,
         detach: args.detach,
     };
     engine

@@ -276,6 +276,25 @@ impl Sandbox {
             .map(str::to_owned)
     }
 
+    /// Makes image `image`: busybox after `sh -c script` (run, commit, rm; as a user would).
+    pub fn image_from_script(&self, image: &str, script: &str) {
+        let maker = unique_name("mk");
+        self.run([
+            "run",
+            "--network",
+            "none",
+            "--name",
+            &maker,
+            "busybox",
+            "sh",
+            "-c",
+            script,
+        ])
+        .ok();
+        self.run(["commit", &maker, image]).ok();
+        self.run(["rm", &maker]).ok();
+    }
+
     /// The Linux bridges of this store's networks.
     fn bridges(&self) -> Vec<String> {
         let Ok(out) = self.command(["network", "ls"]).output() else {
