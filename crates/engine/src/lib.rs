@@ -3,7 +3,7 @@
 //!
 //! It never parses command lines (the `sixdocker` CLI does) and never touches the kernel's
 //! container machinery directly (six-runtime does). Start reading at [`Engine`] (engine.rs),
-//! then `create.rs` → `spec.rs` → `monitor.rs` for the path of `run`.
+//! then `create.rs` → `spec.rs` → `monitor/` (start.rs, supervise.rs) for the path of `run`.
 
 #![warn(unreachable_pub)]
 

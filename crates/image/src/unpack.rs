@@ -25,91 +25,73 @@ use crate::whiteout::{self, WH_META_PREFIX, WH_OPAQUE, WH_PREFIX};
 /// `what` names the layer in errors. Returns the total size of regular files.
 pub(crate) fn unpack_layer<R: Read>(tar: R, dest: &Path, what: &str) -> Result<u64> {
     let mut archive = tar::Archive::new(tar);
-    let mut size = 0u64;
-    let mut dir_times = Vec::new();
-    let corrupt = |e: io::Error| Error::corrupt(what, format!("truncated or unreadable tar: {e}"));
-    for entry in archive.entries().map_err(corrupt)? {
-        let mut entry = entry.map_err(corrupt)?;
+    let mut layer = Unpacking {
+        dest,
+        what,
+        size: 0,
+        dir_times: Vec::new(),
+    };
+    for entry in archive.entries().map_err(|e| unreadable(what, e))? {
+        let mut entry = entry.map_err(|e| unreadable(what, e))?;
+        layer.entry(&mut entry)?;
+    }
+    // Directory times last: creating entries inside a directory changes its mtime.
+    for (dir, mtime) in layer.dir_times.into_iter().rev() {
+        set_mtime(&dir, mtime)?;
+    }
+    Ok(layer.size)
+}
+
+fn unreadable(what: &str, e: io::Error) -> Error {
+    Error::corrupt(what, format!("truncated or unreadable tar: {e}"))
+}
+
+/// One layer being unpacked.
+struct Unpacking<'a> {
+    dest: &'a Path,
+    /// The layer, as errors name it.
+    what: &'a str,
+    /// Bytes of regular files so far.
+    size: u64,
+    /// Each directory made and its mtime, set once everything inside it is written.
+    dir_times: Vec<(PathBuf, i64)>,
+}
+
+/// What an entry keeps of its header: applied once the entry is written.
+struct Meta {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    mtime: i64,
+    xattrs: Vec<(String, Vec<u8>)>,
+}
+
+impl Unpacking<'_> {
+    /// Checks and writes one entry: a whiteout, or a file, directory, link or fifo with its
+    /// owner, mode, xattrs and mtime.
+    fn entry<R: Read>(&mut self, entry: &mut tar::Entry<R>) -> Result<()> {
         let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let Some(rel) = clean_path(&entry.path_bytes(), &raw_name)? else {
-            continue;
+            return Ok(());
         };
         let kind = entry.header().entry_type();
-        let target = dest.join(&rel);
-        ensure_real_parents(dest, &rel, &raw_name)?;
-        let file_name = rel.file_name().map(|n| n.as_bytes()).unwrap_or_default();
-
-        if file_name == WH_OPAQUE.as_bytes() {
-            whiteout::set_opaque(target.parent().unwrap_or(dest))?;
-            continue;
+        let target = self.dest.join(&rel);
+        ensure_real_parents(self.dest, &rel, &raw_name)?;
+        if self.whiteout(&rel, &target, &raw_name)? {
+            return Ok(());
         }
-        if file_name.starts_with(WH_META_PREFIX.as_bytes()) {
-            continue;
-        }
-        if let Some(hidden) = file_name.strip_prefix(WH_PREFIX.as_bytes()) {
-            if matches!(hidden, b"" | b"." | b"..") {
-                return Err(Error::unsafe_entry(raw_name, "a whiteout must name a file"));
-            }
-            let wh = target.with_file_name(std::ffi::OsStr::from_bytes(hidden));
-            clear_existing(&wh, false)?;
-            whiteout::make_overlay_whiteout(&wh)?;
-            continue;
-        }
-
-        let header = entry.header().clone();
-        let mode = header
-            .mode()
-            .map_err(|e| Error::corrupt(what, format!("entry {raw_name:?}: {e}")))?
-            & 0o7777;
-        let uid = header.uid().unwrap_or(0) as u32;
-        let gid = header.gid().unwrap_or(0) as u32;
-        let mtime = header.mtime().unwrap_or(0) as i64;
-        let xattrs = pax_xattrs(&mut entry);
-
+        let meta = self.meta(entry, &raw_name)?;
         match kind {
-            EntryType::Regular | EntryType::Continuous => {
-                clear_existing(&target, false)?;
-                let mut f = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                    .open(&target)
-                    .ctx("creating", &target)?;
-                size += fsutil::copy(&mut entry, &mut f).map_err(|e| match e {
-                    CopyError::Read(e) => corrupt(e),
-                    CopyError::Write(e) => Error::io(format!("writing {}", target.display()), e),
-                })?;
-            }
+            EntryType::Regular | EntryType::Continuous => self.regular(entry, &target)?,
             EntryType::Directory => {
                 if !clear_existing(&target, true)? {
                     fs::create_dir(&target).ctx("creating directory", &target)?;
                 }
-                dir_times.push((target.clone(), mtime));
+                self.dir_times.push((target.clone(), meta.mtime));
             }
-            EntryType::Symlink => {
-                let link = entry
-                    .link_name_bytes()
-                    .map(|b| b.into_owned())
-                    .unwrap_or_default();
-                check_symlink_target(&rel, &link, &raw_name)?;
-                clear_existing(&target, false)?;
-                std::os::unix::fs::symlink(Path::new(std::ffi::OsStr::from_bytes(&link)), &target)
-                    .ctx("creating symlink", &target)?;
-            }
-            EntryType::Link => {
-                let link = entry
-                    .link_name_bytes()
-                    .map(|b| b.into_owned())
-                    .unwrap_or_default();
-                let source = hardlink_source(dest, &link, &raw_name)?;
-                if source == target {
-                    continue;
-                }
-                clear_existing(&target, false)?;
-                fs::hard_link(&source, &target).ctx("creating hardlink", &target)?;
-                continue; // a hardlink shares the inode's metadata; do not re-apply it
-            }
+            EntryType::Symlink => symlink(entry, &rel, &target, &raw_name)?,
+            // A hardlink shares the inode's metadata: nothing is applied to it.
+            EntryType::Link => return hardlink(self.dest, entry, &target, &raw_name),
             EntryType::Fifo => {
                 clear_existing(&target, false)?;
                 nix::unistd::mkfifo(&target, nix::sys::stat::Mode::from_bits_truncate(0o600))
@@ -117,22 +99,11 @@ pub(crate) fn unpack_layer<R: Read>(tar: R, dest: &Path, what: &str) -> Result<u
                         Error::io(format!("creating fifo {}", target.display()), e.into())
                     })?;
             }
+            // Only the AUFS-style device whiteout (0/0) is allowed, as an overlay whiteout.
             EntryType::Char | EntryType::Block => {
-                let (major, minor) = (
-                    header.device_major().ok().flatten(),
-                    header.device_minor().ok().flatten(),
-                );
-                if kind == EntryType::Char && major == Some(0) && minor == Some(0) {
-                    clear_existing(&target, false)?;
-                    whiteout::make_overlay_whiteout(&target)?;
-                    continue;
-                }
-                return Err(Error::unsafe_entry(
-                    raw_name,
-                    "device nodes are not allowed in image layers",
-                ));
+                return device_whiteout(entry.header(), &target, &raw_name)
             }
-            EntryType::XGlobalHeader => continue,
+            EntryType::XGlobalHeader => return Ok(()),
             other => {
                 return Err(Error::unsafe_entry(
                     raw_name,
@@ -140,25 +111,139 @@ pub(crate) fn unpack_layer<R: Read>(tar: R, dest: &Path, what: &str) -> Result<u
                 ));
             }
         }
+        apply_meta(&target, kind, meta)
+    }
 
-        std::os::unix::fs::lchown(&target, Some(uid), Some(gid))
-            .ctx("changing owner of", &target)?;
-        if kind != EntryType::Symlink {
-            fs::set_permissions(&target, fs::Permissions::from_mode(mode))
-                .ctx("changing mode of", &target)?;
+    /// Handles a whiteout entry (opaque dir, `.wh.<name>`, other `.wh..wh.` metadata);
+    /// false for any other entry.
+    fn whiteout(&self, rel: &Path, target: &Path, raw_name: &str) -> Result<bool> {
+        let file_name = rel.file_name().map(|n| n.as_bytes()).unwrap_or_default();
+        if file_name == WH_OPAQUE.as_bytes() {
+            whiteout::set_opaque(target.parent().unwrap_or(self.dest))?;
+            return Ok(true);
         }
-        for (name, value) in xattrs {
-            whiteout::set_xattr(&target, &name, &value)?;
+        if file_name.starts_with(WH_META_PREFIX.as_bytes()) {
+            return Ok(true);
         }
-        if kind != EntryType::Directory {
-            set_mtime(&target, mtime)?;
+        let Some(hidden) = file_name.strip_prefix(WH_PREFIX.as_bytes()) else {
+            return Ok(false);
+        };
+        if matches!(hidden, b"" | b"." | b"..") {
+            return Err(Error::unsafe_entry(raw_name, "a whiteout must name a file"));
         }
+        let wh = target.with_file_name(std::ffi::OsStr::from_bytes(hidden));
+        clear_existing(&wh, false)?;
+        whiteout::make_overlay_whiteout(&wh)?;
+        Ok(true)
     }
-    // Directory times last: creating entries inside a directory changes its mtime.
-    for (dir, mtime) in dir_times.into_iter().rev() {
-        set_mtime(&dir, mtime)?;
+
+    /// The entry's mode, owner, mtime and xattrs (read before its body).
+    fn meta<R: Read>(&self, entry: &mut tar::Entry<R>, raw_name: &str) -> Result<Meta> {
+        let header = entry.header();
+        let mode = header
+            .mode()
+            .map_err(|e| Error::corrupt(self.what, format!("entry {raw_name:?}: {e}")))?
+            & 0o7777;
+        let uid = header.uid().unwrap_or(0) as u32;
+        let gid = header.gid().unwrap_or(0) as u32;
+        let mtime = header.mtime().unwrap_or(0) as i64;
+        Ok(Meta {
+            mode,
+            uid,
+            gid,
+            mtime,
+            xattrs: pax_xattrs(entry),
+        })
     }
-    Ok(size)
+
+    /// A regular file, created new (never through a symlink) and filled from the entry.
+    fn regular<R: Read>(&mut self, entry: &mut tar::Entry<R>, target: &Path) -> Result<()> {
+        clear_existing(target, false)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(target)
+            .ctx("creating", target)?;
+        self.size += fsutil::copy(entry, &mut f).map_err(|e| match e {
+            CopyError::Read(e) => unreadable(self.what, e),
+            CopyError::Write(e) => Error::io(format!("writing {}", target.display()), e),
+        })?;
+        Ok(())
+    }
+}
+
+/// What a symlink or hardlink entry points at, as the tar has it (empty if missing).
+fn link_name<R: Read>(entry: &tar::Entry<R>) -> Vec<u8> {
+    entry
+        .link_name_bytes()
+        .map(|b| b.into_owned())
+        .unwrap_or_default()
+}
+
+/// A symlink whose target stays inside the layer.
+fn symlink<R: Read>(
+    entry: &tar::Entry<R>,
+    rel: &Path,
+    target: &Path,
+    raw_name: &str,
+) -> Result<()> {
+    let link = link_name(entry);
+    check_symlink_target(rel, &link, raw_name)?;
+    clear_existing(target, false)?;
+    std::os::unix::fs::symlink(Path::new(std::ffi::OsStr::from_bytes(&link)), target)
+        .ctx("creating symlink", target)
+}
+
+/// A hardlink to an earlier entry of the layer (one to itself is skipped).
+fn hardlink<R: Read>(
+    dest: &Path,
+    entry: &tar::Entry<R>,
+    target: &Path,
+    raw_name: &str,
+) -> Result<()> {
+    let link = link_name(entry);
+    let source = hardlink_source(dest, &link, raw_name)?;
+    if source == target {
+        return Ok(());
+    }
+    clear_existing(target, false)?;
+    fs::hard_link(&source, target).ctx("creating hardlink", target)
+}
+
+/// A character device 0/0 (an AUFS/overlay whiteout) becomes an overlay whiteout; any
+/// other device node is refused.
+fn device_whiteout(header: &tar::Header, target: &Path, raw_name: &str) -> Result<()> {
+    let (major, minor) = (
+        header.device_major().ok().flatten(),
+        header.device_minor().ok().flatten(),
+    );
+    if header.entry_type() == EntryType::Char && major == Some(0) && minor == Some(0) {
+        clear_existing(target, false)?;
+        return whiteout::make_overlay_whiteout(target);
+    }
+    Err(Error::unsafe_entry(
+        raw_name,
+        "device nodes are not allowed in image layers",
+    ))
+}
+
+/// Owner, mode (not of a symlink), xattrs, and mtime (a directory's is set at the end).
+fn apply_meta(target: &Path, kind: EntryType, meta: Meta) -> Result<()> {
+    std::os::unix::fs::lchown(target, Some(meta.uid), Some(meta.gid))
+        .ctx("changing owner of", target)?;
+    if kind != EntryType::Symlink {
+        fs::set_permissions(target, fs::Permissions::from_mode(meta.mode))
+            .ctx("changing mode of", target)?;
+    }
+    for (name, value) in meta.xattrs {
+        whiteout::set_xattr(target, &name, &value)?;
+    }
+    if kind != EntryType::Directory {
+        set_mtime(target, meta.mtime)?;
+    }
+    Ok(())
 }
 
 /// The entry's path relative to the layer root, or `None` for the root itself.

@@ -7,19 +7,20 @@
 //! directory unless create reaches the end. It never sets up the child's side; `init.rs` does.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use oci_spec::runtime::LinuxIdMapping;
 
-use crate::channel::{self, Msg, RecvError};
+use crate::channel::{self, Channel, Msg, RecvError};
 use crate::clone::{self, Forked};
 use crate::container::{hook_state_json, Container};
 use crate::create_check::{check, Checked};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
 use crate::init::{self, InitContext};
+use crate::spawn;
 use crate::state::{Record, StateDir, Status};
 use crate::{CreateOptions, Runtime};
 
@@ -72,20 +73,6 @@ fn open_cloexec(path: &Path, flags: i32) -> std::io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Moves `fd` to a number >= `min`, so it cannot land among the preserved fds.
-fn move_above(fd: OwnedFd, min: RawFd) -> std::io::Result<OwnedFd> {
-    if fd.as_raw_fd() >= min {
-        return Ok(fd);
-    }
-    // SAFETY: F_DUPFD_CLOEXEC on a valid fd.
-    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
-    if new < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a fresh fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(new) })
-}
-
 fn write_id_map(pid: i32, file: &str, maps: &[LinuxIdMapping]) -> std::io::Result<()> {
     let text: String = maps
         .iter()
@@ -106,6 +93,9 @@ pub(crate) fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// Creates container `id` from `opts.bundle`: an init in its new namespaces, waiting for
+/// `start`. The steps: check, make the state dir and exec.fifo, make the cgroup, spawn the
+/// init, serve it until it is ready, record it. A failure at any step undoes all before it.
 pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Container> {
     let _span = tracing::info_span!("create", id).entered();
     crate::state::check_id(id)?;
@@ -113,28 +103,99 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
     if let Some(n) = crate::clone::other_threads() {
         return Err(Error::Threaded(n));
     }
-    let Checked {
-        bundle,
-        spec,
-        ns,
-        rootfs,
-        linux,
-        pplan,
-    } = check(rt, id, &mut opts)?;
-
+    let checked = check(rt, id, &mut opts)?;
+    let min_fd = 3 + opts.preserve_fds as RawFd;
     let mut undo = Undo {
         dir: Some(StateDir::create(&rt.root, id)?),
         cgroup: None,
         child: None,
     };
-    let min_fd = 3 + opts.preserve_fds as RawFd;
+    let (fifo, lock_fd) = make_state(&mut undo, min_fd)?;
+    let cgroup = make_cgroup(rt, id, &checked.linux, &mut undo)?;
+    let mut rec = new_record(id, &checked, &cgroup);
+    let console = spawn::console_above(
+        opts.console_socket.as_deref(),
+        checked.pplan.terminal,
+        min_fd,
+    )?;
+    let (parent_end, child_end) = spawn::channel_above(min_fd)?;
+    let init_fds = InitFds {
+        chan: &child_end,
+        fifo: fifo.as_raw_fd(),
+        console_socket: console.as_ref().map(|c| c.as_raw_fd()),
+        state_lock: lock_fd,
+    };
+    let (pid, parent_end) = spawn_init(
+        id, &checked, &opts, &cgroup, init_fds, parent_end, &mut undo,
+    )?;
+    drop(child_end);
+    drop(console);
+    rec.pid = pid;
+    rec.pid_start = crate::procfs::stat(pid).map(|s| s.start_time).unwrap_or(0);
+    let console_master = handshake(id, &checked, &cgroup, &rec, &parent_end)?;
+
+    let dir = undo.dir.as_ref().expect("state dir is set until disarm");
+    dir.write(&rec)?;
+    if let Some(p) = &opts.pid_file {
+        write_atomic(p, &pid.to_string()).map_err(|e| Error::io("writing pid file", p, e))?;
+    }
+    let (dir, _cg) = undo.disarm();
+    drop(dir);
+    tracing::debug!(pid, "created");
+    Ok(Container {
+        root: rt.root.clone(),
+        rec,
+        console: console_master,
+    })
+}
+
+/// The state directory's lock moved above the preserved fds (its number, for the init to
+/// close), and the exec.fifo made.
+fn make_state(undo: &mut Undo, min_fd: RawFd) -> Result<(OwnedFd, RawFd)> {
     let dir = undo.dir.as_mut().expect("state dir is set until disarm");
     dir.move_lock_above(min_fd)?;
-    let (dir_path, lock_fd) = (dir.path.clone(), dir.lock_fd());
+    let fifo = make_exec_fifo(&dir.path, min_fd)?;
+    Ok((fifo, dir.lock_fd()))
+}
 
-    let fifo = make_exec_fifo(&dir_path, min_fd)?;
+/// The record of the container, without its init's pid yet.
+fn new_record(id: &str, c: &Checked, cgroup: &six_cgroups::Cgroup) -> Record {
+    Record {
+        id: id.to_owned(),
+        pid: 0,
+        pid_start: 0,
+        bundle: c.bundle.clone(),
+        rootfs: c.rootfs.clone(),
+        created: chrono::Utc::now(),
+        owner: owner_name(),
+        annotations: c.spec.annotations().clone().unwrap_or_default(),
+        cgroup: Some(cgroup.clone()),
+        paused: false,
+        config: c.spec.clone(),
+    }
+}
 
-    let cgroup = make_cgroup(rt, id, &linux, &mut undo)?;
+/// The fds of ours the init uses (all above the preserved fds).
+struct InitFds<'a> {
+    chan: &'a Channel,
+    fifo: RawFd,
+    console_socket: Option<RawFd>,
+    state_lock: RawFd,
+}
+
+/// Clones the init into its new namespaces (into the cgroup2 directory at once with clone3;
+/// in a pid namespace given by path, entered for the clone only); the child runs
+/// `init::run`. Returns its pid (noted in `undo`) and our end of the channel.
+fn spawn_init(
+    id: &str,
+    c: &Checked,
+    opts: &CreateOptions,
+    cgroup: &six_cgroups::Cgroup,
+    fds: InitFds,
+    parent_end: Channel,
+    undo: &mut Undo,
+) -> Result<(i32, Channel)> {
+    let ns = &c.ns;
     // clone3 puts the child straight into the cgroup2 directory (v2 and hybrid); the v1
     // hierarchies the child joins itself (six-cgroups' `JoinPlan`), or we move it (user
     // namespace).
@@ -145,58 +206,16 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
         ),
         _ => None,
     };
-
-    let console = match &opts.console_socket {
-        Some(p) if pplan.terminal => {
-            let s = crate::console::connect(p)
-                .map_err(|e| Error::io("connecting to console socket", p, e))?;
-            Some(
-                move_above(OwnedFd::from(s), min_fd)
-                    .map_err(|e| Error::io("console socket", p, e))?,
-            )
-        }
-        _ => None,
-    };
-    let (mut parent_end, mut child_end) =
-        channel::pair().map_err(|e| Error::sys("socketpair", e))?;
-    parent_end
-        .move_above(min_fd)
-        .map_err(|e| Error::sys("socketpair", e))?;
-    child_end
-        .move_above(min_fd)
-        .map_err(|e| Error::sys("socketpair", e))?;
-
-    let parent_hooks = !hooks::of(&spec, Kind::Prestart).is_empty()
-        || !hooks::of(&spec, Kind::CreateRuntime).is_empty();
-    let child_hooks = !hooks::of(&spec, Kind::CreateContainer).is_empty()
-        || !hooks::of(&spec, Kind::StartContainer).is_empty();
-    let mut rec = Record {
-        id: id.to_owned(),
-        pid: 0,
-        pid_start: 0,
-        bundle: bundle.clone(),
-        rootfs: rootfs.clone(),
-        created: chrono::Utc::now(),
-        owner: owner_name(),
-        annotations: spec.annotations().clone().unwrap_or_default(),
-        cgroup: Some(cgroup.clone()),
-        paused: false,
-        config: spec.clone(),
-    };
-
     // Outside a user namespace the init joins its cgroups itself (v1 through `tasks`): far
     // cheaper than our writing its pid to cgroup.procs (see six-cgroups' `JoinPlan`).
-    let child_joins_cgroup =
-        !ns.new_user() && !ns.joins_user() && ns.unshare_flags & libc::CLONE_NEWUSER as u64 == 0;
-    let join_cgroup = if child_joins_cgroup {
+    let join_cgroup = if ns.in_user_ns() {
+        None
+    } else {
         Some(cgroup.join_plan().map_err(|source| Error::Cgroup {
             id: id.to_owned(),
             source,
         })?)
-    } else {
-        None
     };
-
     // A pid namespace given by path: enter it for the clone only, so the child is born in it.
     let pid_ns_back = match &ns.join_pid {
         Some(p) => Some(enter_pid_ns(p)?),
@@ -204,29 +223,28 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
     };
     // In a user namespace the init is root only over the ids it maps: bind sources are
     // opened here, with our own credentials (runc does the same).
-    let in_userns =
-        ns.new_user() || ns.joins_user() || ns.unshare_flags & libc::CLONE_NEWUSER as u64 != 0;
-    let bind_sources = if in_userns {
-        crate::bind_sources::open(&spec, &bundle, min_fd)
+    let bind_sources = if ns.in_user_ns() {
+        crate::bind_sources::open(&c.spec, &c.bundle, 3 + opts.preserve_fds as RawFd)
     } else {
         crate::bind_sources::OpenedSources::default()
     };
     let ctx = InitContext {
-        spec: &spec,
-        rootfs: &rootfs,
-        ns: &ns,
-        process: &pplan,
-        chan: &child_end,
-        fifo: fifo.as_raw_fd(),
-        console_socket: console.as_ref().map(|c| c.as_raw_fd()),
+        spec: &c.spec,
+        rootfs: &c.rootfs,
+        ns,
+        process: &c.pplan,
+        chan: fds.chan,
+        fifo: fds.fifo,
+        console_socket: fds.console_socket,
         stdio: opts.stdio,
         preserve_fds: opts.preserve_fds,
         no_pivot: opts.no_pivot,
         cgroup_mounts: cgroup.mounts_for_container(),
-        parent_hooks,
-        bundle: &bundle,
+        parent_hooks: !hooks::of(&c.spec, Kind::Prestart).is_empty()
+            || !hooks::of(&c.spec, Kind::CreateRuntime).is_empty(),
+        bundle: &c.bundle,
         join_cgroup,
-        state_lock: lock_fd,
+        state_lock: fds.state_lock,
         session_keyring: (!opts.no_new_keyring).then(|| format!("_ses.{id}")),
         bind_sources: bind_sources.paths.clone(),
     };
@@ -245,41 +263,51 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
     // Back in our own pid namespace, or every later child of ours would be born in the
     // container's: a failure here is an error, not a warning.
     if let Some(back) = pid_ns_back {
-        leave_pid_ns(back)
+        spawn::leave_pid_ns(back)
             .map_err(|e| Error::setup(id, format!("returning to our own pid namespace: {e}")))?;
     }
-    let pid = match forked {
-        Err(e) => return Err(Error::setup(id, format!("clone: {e}"))),
+    match forked {
+        Err(e) => Err(Error::setup(id, format!("clone: {e}"))),
         Ok(Forked::Child { .. }) => unreachable!("the child never gets here"),
-        Ok(Forked::Parent { pid }) => pid,
-    };
-    drop(child_end);
-    drop(console);
+        Ok(Forked::Parent { pid }) => Ok((pid, parent_end)),
+    }
+}
 
-    if ns.new_user() {
+/// Sets the init up from outside and lets it go: its id maps (a new user namespace), the
+/// state for the hooks it runs itself, its cgroup (in a user namespace, where it cannot join
+/// by itself); then serves it until it is ready. Returns the pty master it sent, if any.
+fn handshake(
+    id: &str,
+    c: &Checked,
+    cgroup: &six_cgroups::Cgroup,
+    rec: &Record,
+    parent_end: &Channel,
+) -> Result<Option<OwnedFd>> {
+    let pid = rec.pid;
+    if c.ns.new_user() {
         let _s = tracing::debug_span!("id_maps").entered();
         let maps_err = |e| Error::setup(id, format!("writing id maps of pid {pid}: {e}"));
         write_id_map(
             pid,
             "uid_map",
-            linux.uid_mappings().as_deref().unwrap_or_default(),
+            c.linux.uid_mappings().as_deref().unwrap_or_default(),
         )
         .map_err(maps_err)?;
         write_id_map(
             pid,
             "gid_map",
-            linux.gid_mappings().as_deref().unwrap_or_default(),
+            c.linux.gid_mappings().as_deref().unwrap_or_default(),
         )
         .map_err(maps_err)?;
     }
-    rec.pid = pid;
-    rec.pid_start = crate::procfs::stat(pid).map(|s| s.start_time).unwrap_or(0);
     let lost = |e: nix::Error| Error::setup(id, format!("talking to the init: {e}"));
+    let child_hooks = !hooks::of(&c.spec, Kind::CreateContainer).is_empty()
+        || !hooks::of(&c.spec, Kind::StartContainer).is_empty();
     if child_hooks {
-        let state = String::from_utf8_lossy(&hook_state_json(&rec, Status::Created)).into_owned();
+        let state = String::from_utf8_lossy(&hook_state_json(rec, Status::Created)).into_owned();
         parent_end.send(&Msg::State(state)).map_err(lost)?;
     }
-    if !child_joins_cgroup {
+    if c.ns.in_user_ns() {
         let _s = tracing::debug_span!("cgroup_add_process").entered();
         cgroup.add_process(pid).map_err(|source| Error::Cgroup {
             id: id.to_owned(),
@@ -287,22 +315,7 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
         })?;
     }
     parent_end.send(&Msg::Go).map_err(lost)?;
-
-    let console_master = wait_until_ready(id, &parent_end, &spec, &rec, pid)?;
-
-    let dir = undo.dir.as_ref().expect("state dir is set until disarm");
-    dir.write(&rec)?;
-    if let Some(p) = &opts.pid_file {
-        write_atomic(p, &pid.to_string()).map_err(|e| Error::io("writing pid file", p, e))?;
-    }
-    let (dir, _cg) = undo.disarm();
-    drop(dir);
-    tracing::debug!(pid, "created");
-    Ok(Container {
-        root: rt.root.clone(),
-        rec,
-        console: console_master,
-    })
+    wait_until_ready(id, parent_end, &c.spec, rec, pid)
 }
 
 /// `<dir>/exec.fifo`, opened O_PATH above the preserved fds: the init blocks opening it for
@@ -318,7 +331,7 @@ fn make_exec_fifo(dir_path: &Path, min_fd: RawFd) -> Result<OwnedFd> {
     )
     .map_err(|e| Error::io("chmod", &fifo_path, e))?;
     open_cloexec(&fifo_path, libc::O_PATH)
-        .and_then(|f| move_above(f, min_fd))
+        .and_then(|f| spawn::move_above(f, min_fd))
         .map_err(|e| Error::io("opening", &fifo_path, e))
 }
 
@@ -439,27 +452,9 @@ fn exit_description(pid: i32) -> String {
     }
 }
 
-fn enter_pid_ns(path: &PathBuf) -> Result<OwnedFd> {
-    let own = open_cloexec(Path::new("/proc/self/ns/pid"), libc::O_RDONLY)
-        .map_err(|e| Error::io("opening", "/proc/self/ns/pid", e))?;
+/// Enters the pid namespace at `path` for the clone; our own, to go back to.
+fn enter_pid_ns(path: &Path) -> Result<OwnedFd> {
     let target = open_cloexec(path, libc::O_RDONLY)
         .map_err(|e| Error::io("opening pid namespace", path, e))?;
-    // SAFETY: setns on a valid pid namespace fd (affects only our future children).
-    if unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
-        return Err(Error::io(
-            "joining pid namespace",
-            path,
-            std::io::Error::last_os_error(),
-        ));
-    }
-    Ok(own)
-}
-
-/// Sets our children's pid namespace back to our own (the one `own` names).
-pub(crate) fn leave_pid_ns(own: OwnedFd) -> std::io::Result<()> {
-    // SAFETY: setns back to our own active pid namespace.
-    if unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
+    spawn::enter_pid_ns(target.as_fd()).map_err(|e| Error::io("joining pid namespace", path, e))
 }

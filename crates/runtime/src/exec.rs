@@ -7,13 +7,13 @@
 //! Success is the channel closing on execve (it is close-on-exec); an exec error comes back
 //! as text. It never waits for the process to end; the caller does (it is their child).
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use oci_spec::runtime::{LinuxNamespaceType, Process};
 
-use crate::channel::{self, Channel, Msg, RecvError};
+use crate::channel::{Channel, Msg, RecvError};
 use crate::clone::{self, exit_child, Forked};
 use crate::container::Container;
 use crate::create::write_atomic;
@@ -22,6 +22,7 @@ use crate::init::make_undumpable;
 use crate::process::{self, ProcessPlan};
 use crate::process_steps;
 use crate::process_sys::LinuxProcessSys;
+use crate::spawn::{self, HalfMade};
 use crate::spec::{self, JOIN_ORDER};
 use crate::state::Status;
 use crate::{console, procfs};
@@ -57,15 +58,56 @@ fn same_ns(pid: i32, name: &str) -> bool {
     matches!((a, b), (Ok(a), Ok(b)) if a.ino() == b.ino() && a.dev() == b.dev())
 }
 
+/// Starts `opts.process` in the container; its pid (the caller's child, not waited for).
 pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
     exec_with_console(c, opts).map(|(pid, _)| pid)
 }
 
 /// Like [`exec`]; with a terminal and no console socket (and no stdio), also returns the pty
-/// master for the caller to relay.
+/// master for the caller to relay. The steps: check the caller and the container, plan the
+/// process, open the container's namespaces and cgroup, clone the child (in the container's
+/// pid namespace), serve it until its execve, write the pid file.
 pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Option<OwnedFd>)> {
     let _span = tracing::info_span!("exec", id = c.id()).entered();
     let id = c.id();
+    check_can_exec(c)?;
+    let plan = plan_process(c, &opts)?;
+    let min_fd = 3 + opts.preserve_fds as RawFd;
+    let namespaces = open_namespaces(c, min_fd)?;
+    let (join_cgroup, into_cgroup) = cgroup_entry(c)?;
+    let console = spawn::console_above(opts.console_socket.as_deref(), plan.terminal, min_fd)?;
+    let (parent_end, child_end) = spawn::channel_above(min_fd)?;
+    let child = ExecChild {
+        join_cgroup,
+        plan: &plan,
+        chan: &child_end,
+        namespaces: &namespaces.join,
+        console_socket: console.as_ref().map(|c| c.as_raw_fd()),
+        stdio: opts.stdio,
+        preserve_fds: opts.preserve_fds,
+    };
+    let (child, parent_end) = clone_child(
+        id,
+        child,
+        namespaces.pid.as_ref(),
+        into_cgroup.as_ref(),
+        parent_end,
+    )?;
+    drop(child_end);
+    drop(console);
+    let master =
+        serve_until_exec(c, &parent_end, child.pid()).map_err(|msg| Error::setup(id, msg))?;
+    if let Some(p) = &opts.pid_file {
+        // On failure the process is ended too, as runc does: a caller told of a failure
+        // must not find it running.
+        write_atomic(p, &child.pid().to_string())
+            .map_err(|e| Error::io("writing pid file", p, e))?;
+    }
+    Ok((child.keep(), master))
+}
+
+/// A sealed binary, a single-threaded caller, a container running or created.
+fn check_can_exec(c: &Container) -> Result<()> {
     crate::sealed_exe::check()?;
     if let Some(n) = crate::clone::other_threads() {
         return Err(Error::Threaded(n));
@@ -74,17 +116,22 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
     if !matches!(status, Status::Running | Status::Created) {
         return Err(c.wrong(status, "cannot exec in it"));
     }
-    let rec = &c.rec;
+    Ok(())
+}
+
+/// The process plan, with the container's seccomp profile, after the same refusals as
+/// create's: nothing in the process is silently ignored.
+fn plan_process(c: &Container, opts: &ExecOptions) -> Result<ProcessPlan> {
     let invalid = |msg: String| Error::Invalid {
-        id: id.to_owned(),
+        id: c.id().to_owned(),
         msg,
     };
-    let seccomp = rec
+    let seccomp = c
+        .rec
         .config
         .linux()
         .as_ref()
         .and_then(|l| l.seccomp().clone());
-    // The same refusals as create's: nothing in the process is silently ignored.
     spec::unsupported_in_process(&opts.process).map_err(invalid)?;
     let plan = ProcessPlan::new(
         &opts.process,
@@ -97,9 +144,21 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
             "a terminal needs a console socket when stdio is given".into(),
         ));
     }
-    let min_fd = 3 + opts.preserve_fds as RawFd;
+    Ok(plan)
+}
 
-    // The container's namespaces, opened now (by a pid whose start time we checked).
+/// The container's namespaces that we are not in ourselves, opened from its init's
+/// `/proc/<pid>/ns` (above `min_fd`): its pid namespace apart, entered for the clone only.
+struct ContainerNamespaces {
+    pid: Option<OwnedFd>,
+    /// The others, in join order (user first, mount last); time is not joined.
+    join: Vec<(LinuxNamespaceType, OwnedFd)>,
+}
+
+/// Opens them, then checks that the init they came from is still the container's (a pid
+/// whose start time is the recorded one).
+fn open_namespaces(c: &Container, min_fd: RawFd) -> Result<ContainerNamespaces> {
+    let rec = &c.rec;
     let listed: Vec<LinuxNamespaceType> = rec
         .config
         .linux()
@@ -107,8 +166,10 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         .and_then(|l| l.namespaces().as_ref())
         .map(|v| v.iter().map(|n| n.typ()).collect())
         .unwrap_or_default();
-    let mut namespaces = Vec::new();
-    let mut pid_ns = None;
+    let mut opened = ContainerNamespaces {
+        pid: None,
+        join: Vec::new(),
+    };
     for t in JOIN_ORDER {
         let name = spec::proc_name(t);
         if !listed.contains(&t) || same_ns(rec.pid, name) {
@@ -116,22 +177,29 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         }
         let path = format!("/proc/{}/ns/{name}", rec.pid);
         let f = std::fs::File::open(&path).map_err(|e| Error::io("opening namespace", &path, e))?;
-        let fd = move_above(OwnedFd::from(f), min_fd)?;
+        let fd = spawn::move_above(OwnedFd::from(f), min_fd)
+            .map_err(|e| Error::io("moving fd", "", e))?;
         if t == LinuxNamespaceType::Pid {
-            pid_ns = Some(fd);
+            opened.pid = Some(fd);
         } else if t != LinuxNamespaceType::Time {
-            namespaces.push((t, fd));
+            opened.join.push((t, fd));
         }
     }
     if !procfs::is_alive(rec.pid, rec.pid_start) {
         return Err(c.wrong(Status::Stopped, "cannot exec in it"));
     }
-    let cgroup = rec.cgroup.as_ref();
+    Ok(opened)
+}
+
+/// How the process enters the container's cgroup: the plan it joins with itself and, on
+/// cgroup v2, the directory clone3 starts it in.
+fn cgroup_entry(c: &Container) -> Result<(Option<six_cgroups::JoinPlan>, Option<OwnedFd>)> {
+    let cgroup = c.rec.cgroup.as_ref();
     let join_cgroup = cgroup
         .map(|cg| cg.join_plan())
         .transpose()
         .map_err(|source| Error::Cgroup {
-            id: id.to_owned(),
+            id: c.id().to_owned(),
             source,
         })?;
     let into_cgroup = match cgroup.map(|cg| (cg.version(), cg.unified_dir())) {
@@ -141,99 +209,66 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         }
         _ => None,
     };
-    let console = match &opts.console_socket {
-        Some(p) if plan.terminal => {
-            let s =
-                console::connect(p).map_err(|e| Error::io("connecting to console socket", p, e))?;
-            Some(move_above(OwnedFd::from(s), min_fd)?)
-        }
-        _ => None,
-    };
-    let (mut parent_end, mut child_end) =
-        channel::pair().map_err(|e| Error::sys("socketpair", e))?;
-    parent_end
-        .move_above(min_fd)
-        .map_err(|e| Error::sys("socketpair", e))?;
-    child_end
-        .move_above(min_fd)
-        .map_err(|e| Error::sys("socketpair", e))?;
+    Ok((join_cgroup, into_cgroup))
+}
 
-    let back = match &pid_ns {
-        Some(fd) => {
-            let own = std::fs::File::open("/proc/self/ns/pid")
-                .map_err(|e| Error::io("opening", "/proc/self/ns/pid", e))?;
-            // SAFETY: setns on a valid pid namespace fd; affects only our future children.
-            if unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
-                return Err(Error::setup(
-                    id,
-                    format!(
-                        "joining its pid namespace: {}",
-                        std::io::Error::last_os_error()
-                    ),
-                ));
-            }
-            Some(own)
-        }
+/// Clones the child (in the container's pid namespace `pid_ns`, if given, and left again at
+/// once), which runs `exec_child`; the parent gets it half-made, with its end of the channel.
+fn clone_child(
+    id: &str,
+    child: ExecChild,
+    pid_ns: Option<&OwnedFd>,
+    into_cgroup: Option<&OwnedFd>,
+    parent_end: Channel,
+) -> Result<(HalfMade, Channel)> {
+    let back = match pid_ns {
+        Some(fd) => Some(
+            spawn::enter_pid_ns(fd.as_fd())
+                .map_err(|e| Error::setup(id, format!("joining its pid namespace: {e}")))?,
+        ),
         None => None,
     };
-    let child = ExecChild {
-        join_cgroup,
-        plan: &plan,
-        chan: &child_end,
-        namespaces: &namespaces,
-        console_socket: console.as_ref().map(|c| c.as_raw_fd()),
-        stdio: opts.stdio,
-        preserve_fds: opts.preserve_fds,
-    };
     // SAFETY: the child only runs exec_child, which ends in execve or _exit.
-    let forked = unsafe { clone::clone(0, into_cgroup.as_ref().map(|f| f.as_raw_fd())) };
+    let forked = unsafe { clone::clone(0, into_cgroup.map(|f| f.as_raw_fd())) };
     if let Ok(Forked::Child { in_cgroup }) = forked {
         drop(parent_end);
         exec_child(child, in_cgroup)
     }
+    let half_made = match forked {
+        Ok(Forked::Parent { pid }) => Some(HalfMade::new(pid)),
+        _ => None,
+    };
     // Back in our own pid namespace, or every later child of ours would be born in the
     // container's.
     if let Some(own) = back {
-        if let Err(e) = crate::create::leave_pid_ns(own.into()) {
-            if let Ok(Forked::Parent { pid }) = forked {
-                // SAFETY: kill and reap our own half-made child.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                    libc::waitpid(pid, std::ptr::null_mut(), 0);
-                }
-            }
-            return Err(Error::setup(
-                id,
-                format!("returning to our own pid namespace: {e}"),
-            ));
-        }
+        spawn::leave_pid_ns(own)
+            .map_err(|e| Error::setup(id, format!("returning to our own pid namespace: {e}")))?;
     }
-    let pid = match forked {
-        Err(e) => return Err(Error::setup(id, format!("clone: {e}"))),
-        Ok(Forked::Child { .. }) => unreachable!("the child never gets here"),
-        Ok(Forked::Parent { pid }) => pid,
-    };
-    drop(child_end);
-    drop(console);
-    let fail = |msg: String| {
-        // SAFETY: kill and reap our own half-made child.
-        unsafe {
-            libc::kill(pid, libc::SIGKILL);
-            libc::waitpid(pid, std::ptr::null_mut(), 0);
-        }
-        Error::setup(id, msg)
-    };
-    if let Err(e) = parent_end.send(&Msg::Go) {
-        return Err(fail(format!("talking to the new process: {e}")));
+    match (forked, half_made) {
+        (Err(e), _) => Err(Error::setup(id, format!("clone: {e}"))),
+        (_, Some(child)) => Ok((child, parent_end)),
+        (Ok(_), None) => unreachable!("the child never gets here"),
     }
+}
+
+/// Lets the child go and serves it until its execve closes the channel: takes the pty
+/// master it sends, hands its seccomp notification fd to the agent. Its errors come back as
+/// text.
+fn serve_until_exec(
+    c: &Container,
+    parent_end: &Channel,
+    pid: i32,
+) -> std::result::Result<Option<OwnedFd>, String> {
+    let lost = |e: nix::Error| format!("talking to the new process: {e}");
+    parent_end.send(&Msg::Go).map_err(lost)?;
     let mut ready = false;
     let mut master = None;
     loop {
         match parent_end.recv() {
-            Ok(r) if r.msg == Msg::Ready => ready = true,
-            Ok(r) if r.msg == Msg::Pty => master = r.fd,
             Ok(r) => match r.msg {
-                Msg::Error(text) => return Err(fail(text)),
+                Msg::Ready => ready = true,
+                Msg::Pty => master = r.fd,
+                Msg::Error(text) => return Err(text),
                 Msg::SeccompFd(fd) => {
                     let seccomp = c
                         .rec
@@ -244,43 +279,20 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
                     let state =
                         serde_json::to_value(crate::container::oci_state(&c.rec, Status::Running))
                             .unwrap_or_default();
-                    crate::seccomp_agent::serve(seccomp, pid, fd, state).map_err(&fail)?;
-                    if let Err(e) = parent_end.send(&Msg::SeccompDone) {
-                        return Err(fail(format!("talking to the new process: {e}")));
-                    }
+                    crate::seccomp_agent::serve(seccomp, pid, fd, state)?;
+                    parent_end.send(&Msg::SeccompDone).map_err(lost)?;
                 }
                 other => {
-                    return Err(fail(format!(
+                    return Err(format!(
                         "unexpected message from the new process: {other:?}"
-                    )))
+                    ))
                 }
             },
             // Closed after Ready: the channel closed on execve. Success.
-            Err(RecvError::Closed) if ready => break,
-            Err(e) => return Err(fail(e.to_string())),
+            Err(RecvError::Closed) if ready => return Ok(master),
+            Err(e) => return Err(e.to_string()),
         }
     }
-    if let Some(p) = &opts.pid_file {
-        if let Err(e) = write_atomic(p, &pid.to_string()) {
-            // runc ends the process too: a caller told of a failure must not find it running.
-            fail(String::new());
-            return Err(Error::io("writing pid file", p, e));
-        }
-    }
-    Ok((pid, master))
-}
-
-fn move_above(fd: OwnedFd, min: RawFd) -> Result<OwnedFd> {
-    if fd.as_raw_fd() >= min {
-        return Ok(fd);
-    }
-    // SAFETY: F_DUPFD_CLOEXEC on a valid fd.
-    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
-    if new < 0 {
-        return Err(Error::io("moving fd", "", std::io::Error::last_os_error()));
-    }
-    // SAFETY: a fresh fd.
-    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(new) })
 }
 
 fn exec_child(ctx: ExecChild, in_cgroup: bool) -> ! {

@@ -10,6 +10,7 @@
 //! [`process`](process.rs) (the plan) → `process_steps.rs` (rlimits, user, capabilities,
 //! seccomp... through the `ProcessSys` seam of `process_sys.rs`) → execve; then `start.rs`,
 //! `kill.rs`, `delete.rs`, `exec.rs`. Before any of it, `sealed_exe.rs` (CVE-2019-5736).
+//! `create.rs` and `exec.rs` share what surrounds their one clone in `spawn.rs`.
 //!
 //! It knows only the OCI runtime spec: never images, names or networks.
 
@@ -35,6 +36,7 @@ mod program;
 pub mod sealed_exe;
 mod seccomp;
 mod seccomp_agent;
+mod spawn;
 mod spec;
 mod start;
 mod state;

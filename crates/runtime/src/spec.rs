@@ -343,6 +343,12 @@ impl NamespacePlan {
             .iter()
             .any(|(t, _)| *t == LinuxNamespaceType::User)
     }
+
+    /// Whether the container runs in a user namespace: a new one, one joined by path, or
+    /// one unshared after joining.
+    pub fn in_user_ns(&self) -> bool {
+        self.new_user() || self.joins_user() || self.unshare_flags & libc::CLONE_NEWUSER as u64 != 0
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,106 @@
+//! What `create` and `exec` share around their one clone: the channel and the console socket
+//! moved above the preserved fds, a pid namespace entered for the clone only (so the child is
+//! born in it) and left again, and a half-made child that is killed and reaped unless it is
+//! handed over. It never decides what the child does; `init.rs` and `exec.rs` do.
+
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+use crate::channel::{self, Channel};
+use crate::error::{Error, Result};
+
+/// Moves `fd` to a number >= `min` (close-on-exec), so it cannot land among the preserved
+/// fds 3 .. 3+N that are handed to the container.
+pub(crate) fn move_above(fd: OwnedFd, min: RawFd) -> std::io::Result<OwnedFd> {
+    if fd.as_raw_fd() >= min {
+        return Ok(fd);
+    }
+    // SAFETY: F_DUPFD_CLOEXEC on a valid fd; failure is reported.
+    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
+    if new < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `new` was just returned by fcntl and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// The channel's two ends (parent's, child's), both above `min_fd`.
+pub(crate) fn channel_above(min_fd: RawFd) -> Result<(Channel, Channel)> {
+    let (mut parent_end, mut child_end) =
+        channel::pair().map_err(|e| Error::sys("socketpair", e))?;
+    parent_end
+        .move_above(min_fd)
+        .map_err(|e| Error::sys("socketpair", e))?;
+    child_end
+        .move_above(min_fd)
+        .map_err(|e| Error::sys("socketpair", e))?;
+    Ok((parent_end, child_end))
+}
+
+/// The `--console-socket` connected, above `min_fd`, when the process has a terminal.
+pub(crate) fn console_above(
+    socket: Option<&Path>,
+    terminal: bool,
+    min_fd: RawFd,
+) -> Result<Option<OwnedFd>> {
+    let Some(path) = socket.filter(|_| terminal) else {
+        return Ok(None);
+    };
+    let s = crate::console::connect(path)
+        .map_err(|e| Error::io("connecting to console socket", path, e))?;
+    move_above(OwnedFd::from(s), min_fd)
+        .map(Some)
+        .map_err(|e| Error::io("console socket", path, e))
+}
+
+/// Makes `target` the pid namespace of our next children; returns our own, to go back with
+/// [`leave_pid_ns`] right after the clone.
+pub(crate) fn enter_pid_ns(target: BorrowedFd) -> std::io::Result<OwnedFd> {
+    let own = std::fs::File::open("/proc/self/ns/pid")?;
+    // SAFETY: setns on a valid pid namespace fd (it affects only our future children).
+    if unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(own.into())
+}
+
+/// Sets our children's pid namespace back to our own (the one `own` names).
+pub(crate) fn leave_pid_ns(own: OwnedFd) -> std::io::Result<()> {
+    // SAFETY: setns back to our own active pid namespace.
+    if unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A child cloned but not handed over yet: dropped, it is killed and reaped.
+pub(crate) struct HalfMade {
+    pid: i32,
+}
+
+impl HalfMade {
+    pub(crate) fn new(pid: i32) -> HalfMade {
+        HalfMade { pid }
+    }
+
+    pub(crate) fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The child is set up: the caller owns it now.
+    pub(crate) fn keep(self) -> i32 {
+        let pid = self.pid;
+        std::mem::forget(self);
+        pid
+    }
+}
+
+impl Drop for HalfMade {
+    fn drop(&mut self) {
+        // SAFETY: kill and reap our own child, not reaped before (we hold its only claim).
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+            libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+        }
+    }
+}
