@@ -4,10 +4,10 @@
 
 /// Go's `path.ErrBadPattern`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadPattern;
+pub(super) struct BadPattern;
 
 /// Whether `name` matches the shell pattern `pattern` as a whole.
-pub fn path_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
+pub(super) fn path_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     let pattern: Vec<char> = pattern.chars().collect();
     let name: Vec<char> = name.chars().collect();
     let (mut pattern, mut name) = (&pattern[..], &name[..]);
