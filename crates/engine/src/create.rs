@@ -102,6 +102,7 @@ impl Engine {
             hostname: String::new(),
             request: req.clone(),
             labels: image.config.labels.clone(),
+            networks: Some(vec![req.network.to_string()]),
         };
         let mut attempts = 0;
         loop {

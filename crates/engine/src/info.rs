@@ -359,6 +359,7 @@ mod tests {
                 ..Default::default()
             },
             labels: Default::default(),
+            networks: None,
         };
         let state = State {
             status: Status::Running,

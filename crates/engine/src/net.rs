@@ -19,31 +19,30 @@ fn from_mapping(p: &six_network::PortMapping) -> PortSpec {
 
 impl Engine {
     /// Attaches the network namespace of `pid` to `network`, publishing the request's ports
-    /// (only on the container's first network). six-network keeps the container's own
-    /// /etc/hosts (its `hosts` file) up to date: its addresses, and on user-defined networks
-    /// the other containers' names as they come and go.
+    /// when `publish` (its first network). six-network keeps the container's own /etc/hosts
+    /// (its `hosts` file) up to date: its addresses, and on user-defined networks the other
+    /// containers' names as they come and go.
     pub(crate) fn attach_network(
         &self,
         config: &ContainerConfig,
         network: &str,
         pid: i32,
+        publish: bool,
     ) -> Result<NetworkState> {
         let networks = self.networks()?;
-        // its own file bind-mounted as /etc/hosts; with --network host or none (a copy of
-        // the host's, or localhost only) that file is left as it is
-        let hosts_file = config
-            .request
-            .network
-            .network_name()
-            .map(|_| self.container_dir(&config.id).join("hosts"));
+        // its own file, bind-mounted as /etc/hosts (with --network host, a copy of the
+        // host's; such a container never attaches)
         let endpoint = six_network::Endpoint {
             id: config.id.clone(),
             name: config.name.clone(),
             hostname: config.hostname.clone(),
-            hosts_file,
+            hosts_file: Some(self.container_dir(&config.id).join("hosts")),
         };
-        let ports: Vec<six_network::PortMapping> =
-            config.request.ports.iter().map(to_mapping).collect();
+        let ports: Vec<six_network::PortMapping> = if publish {
+            config.request.ports.iter().map(to_mapping).collect()
+        } else {
+            Vec::new()
+        };
         let netns = PathBuf::from(format!("/proc/{pid}/ns/net"));
         let a = networks.attach(network, &endpoint, &netns, &ports)?;
         Ok(NetworkState {
@@ -85,45 +84,85 @@ impl Engine {
         }
     }
 
-    /// `docker network connect NETWORK CONTAINER`: a running container joins another network.
+    /// `docker network connect NETWORK CONTAINER`: the container joins `network` now if it
+    /// runs, and at every start from now on (recorded in its config), as Docker. Refused for
+    /// a container on `none` or the host's network, as Docker refuses it.
     pub fn connect(&self, network: &str, c: &str) -> Result<()> {
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
-        let state = self.store.state(&id)?;
-        let pid = match (state.status, state.pid) {
-            (Status::Running, Some(pid)) => pid,
-            _ => return Err(Error::NotRunning { name: config.name }),
-        };
-        if state.networks.iter().any(|n| n.network == network) {
-            return Err(Error::Conflict(format!(
-                "container {} is already connected to network {network}",
-                config.name
-            )));
+        if network != "none" && network != "host" {
+            self.networks()?.inspect(network)?;
         }
-        let mut plain = config.clone();
-        plain.request.ports.clear();
-        let net = self.attach_network(&plain, network, pid)?;
-        self.store.update(&id, |s| {
-            s.networks.push(net);
+        check_connect(&config.joined_networks(), network, &config.name)?;
+        let state = self.store.state(&id)?;
+        let running = match (state.status, state.pid) {
+            (Status::Running, Some(pid)) if network != "none" => Some(pid),
+            _ => None,
+        };
+        if let Some(pid) = running {
+            if state.networks.iter().any(|n| n.network == network) {
+                return Err(already_connected(&config.name, network));
+            }
+            let net = self.attach_network(&config, network, pid, false)?;
+            let recorded = self.store.update(&id, |s| {
+                s.networks.push(net);
+                Ok(())
+            });
+            if let Err(e) = recorded {
+                self.detach_network(network, &id, false);
+                return Err(e);
+            }
+        }
+        let joined = self.store.update_config(&id, |config| {
+            let mut networks = config.joined_networks();
+            check_connect(&networks, network, &config.name)?;
+            networks.push(network.to_owned());
+            config.networks = Some(networks);
             Ok(())
-        })
+        });
+        if joined.is_err() && running.is_some() {
+            self.undo_attach(network, &id);
+        }
+        joined
     }
 
-    /// `docker network disconnect NETWORK CONTAINER`.
+    /// `docker network disconnect NETWORK CONTAINER`: it leaves `network` now if it runs,
+    /// and joins it no more.
     pub fn disconnect(&self, network: &str, c: &str) -> Result<()> {
         let id = self.resolve(c)?;
-        let state = self.store.state(&id)?;
-        if !state.networks.iter().any(|n| n.network == network) {
-            let name = self.store.config(&id)?.name;
-            return Err(Error::Conflict(format!(
-                "container {name} is not connected to network {network}"
-            )));
+        let config = self.store.config(&id)?;
+        if network == "host" || config.joined_networks().iter().any(|n| n == "host") {
+            return Err(Error::Invalid(
+                "container cannot be disconnected from host network or connected to host network"
+                    .into(),
+            ));
         }
-        self.networks()?.detach(network, &id)?;
-        self.store.update(&id, |s| {
+        self.store.update_config(&id, |config| {
+            let mut networks = config.joined_networks();
+            if !networks.iter().any(|n| n == network) {
+                return Err(Error::Conflict(format!(
+                    "container {} is not connected to network {network}",
+                    config.name
+                )));
+            }
+            networks.retain(|n| n != network);
+            config.networks = Some(networks);
+            Ok(())
+        })?;
+        let state = self.store.state(&id)?;
+        if state.networks.iter().any(|n| n.network == network) {
+            self.undo_attach(network, &id);
+        }
+        Ok(())
+    }
+
+    /// Detaches a running container from `network` and forgets the attachment in its state.
+    fn undo_attach(&self, network: &str, id: &str) {
+        self.detach_network(network, id, false);
+        let _ = self.store.update(id, |s| {
             s.networks.retain(|n| n.network != network);
             Ok(())
-        })
+        });
     }
 
     /// `docker port`: the published ports of a running container, host ports filled in.
@@ -135,5 +174,57 @@ impl Engine {
             .iter()
             .flat_map(|n| n.ports.iter().map(to_mapping))
             .collect())
+    }
+}
+
+fn already_connected(name: &str, network: &str) -> Error {
+    Error::Conflict(format!(
+        "endpoint with name {name} already exists in network {network}"
+    ))
+}
+
+/// Docker's rules for joining `network` on top of `joined`: not twice, nothing next to the
+/// host's network or `none`.
+fn check_connect(joined: &[String], network: &str, name: &str) -> Result<()> {
+    if joined.iter().any(|n| n == network) {
+        return Err(already_connected(name, network));
+    }
+    if network == "host" || joined.iter().any(|n| n == "host") {
+        return Err(Error::Invalid(
+            "container sharing network namespace with another container or host cannot be connected to any other network"
+                .into(),
+        ));
+    }
+    if !joined.is_empty() && (network == "none" || joined.iter().any(|n| n == "none")) {
+        return Err(Error::Invalid(
+            "container cannot be connected to multiple networks with one of the networks in private (none) mode"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn joined(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn connect_follows_dockers_rules() {
+        assert!(check_connect(&joined(&["bridge"]), "net", "c").is_ok());
+        assert!(check_connect(&joined(&[]), "none", "c").is_ok());
+        assert!(check_connect(&joined(&[]), "net", "c").is_ok());
+        let refused =
+            |j: &[&str], n: &str| check_connect(&joined(j), n, "c").unwrap_err().to_string();
+        assert!(
+            refused(&["net"], "net").contains("endpoint with name c already exists in network net")
+        );
+        assert!(refused(&["none"], "net").contains("private (none) mode"));
+        assert!(refused(&["bridge"], "none").contains("private (none) mode"));
+        assert!(refused(&["host"], "net").contains("host cannot be connected"));
+        assert!(refused(&["bridge"], "host").contains("host cannot be connected"));
     }
 }

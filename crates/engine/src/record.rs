@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::request::RunRequest;
 use crate::types::PortSpec;
 
-/// Fixed at create time.
+/// Written at create time; later changed only under the container's lock
+/// ([`crate::store::Store::update_config`]): its networks by `network connect`/`disconnect`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ContainerConfig {
     pub id: String,
@@ -35,6 +36,22 @@ pub(crate) struct ContainerConfig {
     /// attributes read them). Records made before it existed have none.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// The networks it joins at every start, in order, as Docker keeps them: `--network`'s
+    /// at create, then those `network connect` added (`network disconnect` removes any);
+    /// "none" and "host" stand for those modes. None in records made before it existed:
+    /// see [`ContainerConfig::networks`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub networks: Option<Vec<String>>,
+}
+
+impl ContainerConfig {
+    /// The networks it joins at start ([`ContainerConfig::networks`], or `--network`'s).
+    pub(crate) fn joined_networks(&self) -> Vec<String> {
+        match &self.networks {
+            Some(n) => n.clone(),
+            None => vec![self.request.network.to_string()],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -224,6 +224,21 @@ impl Store {
         Ok(out)
     }
 
+    /// Read-modify-write of the config under the container's lock (durable: it is what
+    /// every later start is built from).
+    pub(crate) fn update_config<R>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut ContainerConfig) -> Result<R>,
+    ) -> Result<R> {
+        let path = self.dir(id).join(CONFIG);
+        let _guard = self.lock(id)?;
+        let mut config: ContainerConfig = read_json(&path, id)?;
+        let out = change(&mut config)?;
+        write_atomic(&path, &config, Durable::Yes)?;
+        Ok(out)
+    }
+
     /// Holds the container's lock for a multi-step operation (do not call `update` inside).
     /// `NoSuchContainer` when the record is gone, or went while we waited for the lock.
     pub(crate) fn lock(&self, id: &str) -> Result<FileLock> {
@@ -474,6 +489,7 @@ mod tests {
             hostname: id[..12].to_owned(),
             request: RunRequest::default(),
             labels: Default::default(),
+            networks: None,
         }
     }
 

@@ -7,7 +7,6 @@ mod common;
 use std::time::Duration;
 
 use common::{eventually, logs, TestEngine};
-use six_engine::types::NetworkMode;
 use six_engine::{Error, LogOptions, RunRequest};
 
 #[test]
@@ -140,7 +139,7 @@ fn connect_and_disconnect() {
         .unwrap();
     let req = RunRequest {
         detach: true,
-        network: NetworkMode::None,
+        network: six_engine::types::NetworkMode::Bridge,
         ..TestEngine::req(&["sleep", "1000"])
     };
     let out = t.engine().run(req).unwrap();

@@ -234,20 +234,7 @@ fn each_container_has_its_own_hosts_file() {
     let net = unique_name("n");
     sb.sh(&format!("network create --subnet 10.211.11.0/24 {net}"))
         .ok();
-    let run_on_net = |name: &str| {
-        sb.run([
-            "run",
-            "-d",
-            "--name",
-            name,
-            "--network",
-            &net,
-            "busybox",
-            "sleep",
-            "1000",
-        ])
-        .ok();
-    };
+    let run_on_net = |name: &str| sb.sleeper_on(&net, name);
     let hosts_of = |name: &str| sb.run(["exec", name, "cat", "/etc/hosts"]).ok().to_owned();
     let (a, b, c) = (unique_name("a"), unique_name("b"), unique_name("c"));
     run_on_net(&a);
@@ -392,18 +379,8 @@ fn connect_disconnect_and_rm_refused_while_attached() {
     sb.sh(&format!("network create --subnet 10.211.7.0/24 {net}"))
         .ok();
     let name = unique_name("c");
-    sb.run([
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "--network",
-        "none",
-        "busybox",
-        "sleep",
-        "600",
-    ])
-    .ok();
+    sb.run(["run", "-d", "--name", &name, "busybox", "sleep", "600"])
+        .ok();
     sb.sh(&format!("network connect {net} {name}")).ok();
     let ifaces = sb.run(["exec", &name, "ip", "-4", "addr"]);
     assert!(ifaces.ok().contains("10.211.7."), "{ifaces:?}");

@@ -203,7 +203,8 @@ struct Running {
     stdin_pending: Vec<u8>,
     stdin_pipe: Option<OwnedFd>,
     tty: bool,
-    network: Option<NetworkState>,
+    /// The networks attached, in order.
+    networks: Vec<NetworkState>,
 }
 
 impl Monitor<'_> {
@@ -263,6 +264,10 @@ impl Monitor<'_> {
                 s.restart_count += 1;
                 Ok(())
             });
+            // What `network connect`/`disconnect` changed meanwhile applies to this run.
+            if let Ok(config) = self.engine.store.config(self.id) {
+                self.config = config;
+            }
         }
     }
 

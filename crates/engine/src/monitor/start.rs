@@ -13,6 +13,7 @@ use super::{shrink, Monitor, Running};
 use crate::attach::Message;
 use crate::error::{Error, Result};
 use crate::record::{NetworkState, ProcessId, Status};
+use crate::types::NetworkMode;
 
 impl Monitor<'_> {
     pub(super) fn start_once(&mut self) -> Result<Running> {
@@ -69,9 +70,9 @@ impl Monitor<'_> {
             stdin_pending: Vec::new(),
             stdin_pipe,
             tty: req.tty,
-            network: None,
+            networks: Vec::new(),
         };
-        let started = self.attach_network(&mut running).and_then(|()| {
+        let started = self.attach_networks(&mut running).and_then(|()| {
             let _s = tracing::debug_span!("runtime_start").entered();
             running.container.start().map_err(Error::from)
         });
@@ -88,7 +89,7 @@ impl Monitor<'_> {
 
     /// Records the incarnation as running: its pid, this monitor, its networks.
     fn mark_running(&self, running: &Running) {
-        let networks: Vec<NetworkState> = running.network.iter().cloned().collect();
+        let networks: Vec<NetworkState> = running.networks.clone();
         let me = ProcessId::current();
         let _ = self.engine.store.update(self.id, |s| {
             s.status = Status::Running;
@@ -103,26 +104,25 @@ impl Monitor<'_> {
         });
     }
 
-    fn attach_network(&mut self, running: &mut Running) -> Result<()> {
-        let Some(network) = self
-            .config
-            .request
-            .network
-            .network_name()
-            .map(str::to_owned)
-        else {
-            if self.config.request.network == crate::types::NetworkMode::None {
-                // Docker's `none`: a namespace of its own with lo up.
-                let netns = std::path::PathBuf::from(format!("/proc/{}/ns/net", running.pid));
-                six_network::loopback_up(&netns, self.id)?;
+    /// Attaches the container to each network it joins, in order (`-p` ports on the first);
+    /// on none, `lo` is brought up in its namespace (Docker's `none`), unless it shares the
+    /// host's.
+    fn attach_networks(&mut self, running: &mut Running) -> Result<()> {
+        for network in self.config.joined_networks() {
+            if network == "none" || network == "host" {
+                continue;
             }
-            return Ok(());
-        };
-        let _s = tracing::debug_span!("network_attach").entered();
-        let state = self
-            .engine
-            .attach_network(&self.config, &network, running.pid)?;
-        running.network = Some(state);
+            let _s = tracing::debug_span!("network_attach").entered();
+            let publish = running.networks.is_empty();
+            let state = self
+                .engine
+                .attach_network(&self.config, &network, running.pid, publish)?;
+            running.networks.push(state);
+        }
+        if running.networks.is_empty() && self.config.request.network != NetworkMode::Host {
+            let netns = std::path::PathBuf::from(format!("/proc/{}/ns/net", running.pid));
+            six_network::loopback_up(&netns, self.id)?;
+        }
         Ok(())
     }
 
@@ -136,7 +136,7 @@ impl Monitor<'_> {
             let error = &e as &dyn std::error::Error;
             tracing::warn!(error, "deleting runtime container {}", self.id);
         }
-        let mut networks: Vec<String> = r.network.iter().map(|n| n.network.clone()).collect();
+        let mut networks: Vec<String> = r.networks.iter().map(|n| n.network.clone()).collect();
         // Networks joined later with `network connect`.
         if let Ok(state) = self.engine.store.state(self.id) {
             for n in state.networks {

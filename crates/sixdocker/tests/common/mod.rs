@@ -295,6 +295,22 @@ impl Sandbox {
         self.run(["rm", &maker]).ok();
     }
 
+    /// `run -d --name NAME --network NETWORK busybox sleep 1000`.
+    pub fn sleeper_on(&self, network: &str, name: &str) {
+        self.run([
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            network,
+            "busybox",
+            "sleep",
+            "1000",
+        ])
+        .ok();
+    }
+
     /// The Linux bridges of this store's networks.
     fn bridges(&self) -> Vec<String> {
         let Ok(out) = self.command(["network", "ls"]).output() else {
