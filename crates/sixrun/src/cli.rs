@@ -7,23 +7,26 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Help and version are rendered in runc's shape by `help.rs`, and `help`/`h` handled by
+/// `parse.rs`: clap's own are off (clap's `-h`/`--help` flags stay, to say help was asked).
 #[derive(Parser, Debug)]
 #[command(
     name = "sixrun",
     about = "sixrun: a runc-compatible OCI runtime",
-    disable_version_flag = true
+    disable_version_flag = true,
+    disable_help_subcommand = true
 )]
 pub struct Cli {
-    /// Root directory for container state.
+    /// Root directory for storage of container state (this should be located in tmpfs).
     #[arg(long, global = true, default_value = six_runtime::DEFAULT_ROOT)]
     pub root: PathBuf,
-    /// Write errors (and debug output) to this file instead of only stderr.
+    /// Set the log file to write sixrun's logs to (default is stderr).
     #[arg(long, global = true)]
     pub log: Option<PathBuf>,
-    /// Log format: text or json.
-    #[arg(long = "log-format", global = true, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-    /// Show every step of the start path with its timing.
+    /// Set the log format ('text' (default), or 'json').
+    #[arg(long = "log-format", global = true, default_value = "text")]
+    pub log_format: String,
+    /// Enable debug logging: every step of the start path with its timing.
     #[arg(long, global = true)]
     pub debug: bool,
     /// Use systemd for cgroups (not supported: a clear error).
@@ -42,10 +45,21 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
     Json,
+}
+
+impl Cli {
+    /// `--log-format`, refused with runc's words when it is neither text nor json.
+    pub fn log_format(&self) -> Result<LogFormat, String> {
+        match self.log_format.as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("invalid log-format: {other}")),
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,13 +1,23 @@
-//! Where sixrun's errors and debug output go: stderr always, and `--log FILE` in runc's
-//! formats — text, or JSON lines `{"level","msg","time"}` that containerd and conmon parse.
-//! With `--debug`, the runtime's tracing spans are printed with their timings.
+//! Where sixrun's log lines go, in runc's (logrus') formats: `--log FILE` (only there, as
+//! runc) or else stderr; `--log-format text` lines `time="…" level=debug msg="…" key=value`,
+//! `json` objects `{"level","msg","time",…}` (keys sorted, as logrus writes them), the ones
+//! containerd and conmon parse. The runtime's `tracing` events are these lines: warnings
+//! always, and with `--debug` every step of the start path (each span's close, with its
+//! timing) too, for `create`, `run` and `exec` alike.
 //!
-//! It owns the output formats only; it never decides what is an error.
+//! An error on stderr in text format stays one line a person reads: `sixrun: message`.
+//! This file owns the formats only; it never decides what is an error.
 
+use std::fmt::{self, Write as _};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
+
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::{FmtSpan, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
 
 use crate::cli::LogFormat;
 
@@ -16,60 +26,83 @@ pub struct Logger {
     format: LogFormat,
 }
 
+/// logrus' timestamp: RFC 3339 in seconds.
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A logrus text value: bare when it is one plain word, else quoted with escapes.
+fn text_value(v: &str) -> String {
+    let plain = !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._/@^+".contains(c));
+    if plain {
+        v.to_owned()
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// One line in `format`: level, msg, time, then `fields` (sorted by key, as logrus).
+fn line(format: LogFormat, level: &str, msg: &str, fields: &[(String, String)]) -> String {
+    let mut fields = fields.to_vec();
+    fields.sort();
+    match format {
+        LogFormat::Json => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in fields {
+                m.insert(k, serde_json::Value::String(v));
+            }
+            m.insert("level".into(), level.into());
+            m.insert("msg".into(), msg.into());
+            m.insert("time".into(), now().into());
+            serde_json::Value::Object(m).to_string()
+        }
+        LogFormat::Text => {
+            let mut s = format!("time=\"{}\" level={level} msg={}", now(), text_value(msg));
+            for (k, v) in fields {
+                let _ = write!(s, " {k}={}", text_value(&v));
+            }
+            s
+        }
+    }
 }
 
 impl Logger {
     pub fn open(path: Option<&Path>, format: LogFormat) -> anyhow::Result<Logger> {
         let file = match path {
-            Some(p) => Some(Mutex::new(
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .map_err(|e| anyhow::anyhow!("opening log file {}: {e}", p.display()))?,
-            )),
+            Some(p) => Some(Mutex::new(open_append(p)?)),
             None => None,
         };
         Ok(Logger { file, format })
     }
 
-    /// One error line: in the log file when there is one (as runc: only there; Podman and
+    /// One error line: in the log file when there is one (only there, as runc: Podman and
     /// containerd read it from there), else on stderr.
     pub fn error(&self, msg: &str) {
-        if !self.to_file("error", msg) {
-            eprintln!("sixrun: {msg}");
-        }
-    }
-
-    pub fn warn(&self, msg: &str) {
-        if !self.to_file("warning", msg) {
-            eprintln!("sixrun: warning: {msg}");
-        }
-    }
-
-    /// Whether there is a log file (and so the line went there).
-    fn to_file(&self, level: &str, msg: &str) -> bool {
-        let Some(f) = &self.file else { return false };
-        let line = match self.format {
-            LogFormat::Json => {
-                serde_json::json!({"level": level, "msg": msg, "time": now()}).to_string()
+        match (&self.file, self.format) {
+            (Some(f), format) => {
+                if let Ok(mut f) = f.lock() {
+                    let _ = writeln!(f, "{}", line(format, "error", msg, &[]));
+                }
             }
-            LogFormat::Text => format!("time=\"{}\" level={level} msg={:?}", now(), msg),
-        };
-        if let Ok(mut f) = f.lock() {
-            let _ = writeln!(f, "{line}");
+            (None, LogFormat::Json) => eprintln!("{}", line(LogFormat::Json, "error", msg, &[])),
+            (None, LogFormat::Text) => eprintln!("sixrun: {msg}"),
         }
-        true
     }
 
-    /// Turns on tracing output (span timings) for `--debug`: to the log file if given, else
-    /// to a private copy of stderr (so a container's stdio never receives it).
-    pub fn enable_debug(&self, path: Option<&Path>) -> anyhow::Result<()> {
-        use tracing_subscriber::fmt::format::FmtSpan;
+    /// A warning line, as the runtime's: through the log `install` set up.
+    pub fn warn(&self, msg: &str) {
+        tracing::warn!("{msg}");
+    }
+
+    /// Sends the runtime's `tracing` events to the log, as runc's log lines: warnings (and
+    /// info) always; with `debug`, every event and every span's close with its timing. Into
+    /// the log file if given, else a private copy of stderr (never fd 2 itself: a container's
+    /// init may log its steps too, and its fd 2 becomes the container's).
+    pub fn install(&self, path: Option<&Path>, debug: bool) -> anyhow::Result<()> {
         let writer: File = match path {
-            Some(p) => OpenOptions::new().create(true).append(true).open(p)?,
+            Some(p) => open_append(p)?,
             None => {
                 // SAFETY: F_DUPFD_CLOEXEC on stderr.
                 let fd = unsafe { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3) };
@@ -80,24 +113,120 @@ impl Logger {
                 unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
             }
         };
-        // Never fd 2 itself: the container's init may trace its steps as well.
         six_runtime::trace_child_steps();
-        let writer = Mutex::new(Quiet(writer));
-        let builder = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_span_events(FmtSpan::CLOSE)
-            .with_writer(writer)
-            .with_ansi(false);
-        let res = if self.format == LogFormat::Json && path.is_some() {
-            builder.json().try_init()
+        let (level, spans) = if debug {
+            (tracing::Level::DEBUG, FmtSpan::CLOSE)
         } else {
-            builder.try_init()
+            (tracing::Level::INFO, FmtSpan::NONE)
         };
-        res.map_err(|e| anyhow::anyhow!("setting up debug output: {e}"))
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_span_events(spans)
+            .with_writer(Mutex::new(Quiet(writer)))
+            .with_ansi(false)
+            .event_format(RuncFormat(self.format))
+            .try_init()
+            .map_err(|e| anyhow::anyhow!("setting up the log: {e}"))
     }
 }
 
-/// A debug sink that drops what it cannot write: in a container's init the descriptor is
+fn open_append(p: &Path) -> anyhow::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .map_err(|e| anyhow::anyhow!("opening log file {}: {e}", p.display()))
+}
+
+/// logrus' name of a level.
+fn level_name(l: tracing::Level) -> &'static str {
+    match l {
+        tracing::Level::TRACE => "trace",
+        tracing::Level::DEBUG => "debug",
+        tracing::Level::INFO => "info",
+        tracing::Level::WARN => "warning",
+        tracing::Level::ERROR => "error",
+    }
+}
+
+/// A `tracing` event as one runc log line. msg: the spans it is in (with their fields), then
+/// its message ("create{id=\"c1\"}:cgroup: close"); its other fields (a span's `time.busy`,
+/// an error's chain) become the line's fields.
+struct RuncFormat(LogFormat);
+
+impl<S, N> FormatEvent<S, N> for RuncFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut msg = String::new();
+        for span in ctx.event_scope().into_iter().flat_map(|s| s.from_root()) {
+            if !msg.is_empty() {
+                msg.push(':');
+            }
+            msg.push_str(span.name());
+            if let Some(fields) = span.extensions().get::<FormattedFields<N>>() {
+                if !fields.is_empty() {
+                    let _ = write!(msg, "{{{fields}}}");
+                }
+            }
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        if let Some(m) = fields.message {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&m);
+        }
+        let level = level_name(*event.metadata().level());
+        writeln!(w, "{}", line(self.0, level, &msg, &fields.others))
+    }
+}
+
+/// An event's message and other fields, as text.
+#[derive(Default)]
+struct Fields {
+    message: Option<String>,
+    others: Vec<(String, String)>,
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        self.record_str(field, &format!("{value:?}"));
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.message = Some(value.to_owned());
+        } else {
+            self.others
+                .push((field.name().to_owned(), value.to_owned()));
+        }
+    }
+
+    fn record_error(
+        &mut self,
+        field: &tracing::field::Field,
+        value: &(dyn std::error::Error + 'static),
+    ) {
+        let mut text = value.to_string();
+        let mut source = value.source();
+        while let Some(s) = source {
+            let _ = write!(text, ": {s}");
+            source = s.source();
+        }
+        self.record_str(field, &text);
+    }
+}
+
+/// A log sink that drops what it cannot write: in a container's init the descriptor is
 /// closed before execve, and a complaint on stderr would land in the container's output.
 struct Quiet(File);
 
@@ -109,5 +238,39 @@ impl Write for Quiet {
     fn flush(&mut self) -> std::io::Result<()> {
         let _ = self.0.flush();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_have_runcs_fields() {
+        let t = line(
+            LogFormat::Text,
+            "debug",
+            "create: close",
+            &[("time.busy".into(), "1.2ms".into())],
+        );
+        assert!(t.starts_with("time=\""), "{t}");
+        assert!(
+            t.ends_with(" level=debug msg=\"create: close\" time.busy=1.2ms"),
+            "{t}"
+        );
+        let j: serde_json::Value = serde_json::from_str(&line(
+            LogFormat::Json,
+            "error",
+            "container does not exist",
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(j["level"], "error");
+        assert_eq!(j["msg"], "container does not exist");
+        let time = j["time"].as_str().unwrap();
+        assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok(), "{time}");
+        assert_eq!(text_value("plain-word_1.2/x"), "plain-word_1.2/x");
+        assert_eq!(text_value("two words"), "\"two words\"");
+        assert_eq!(text_value(""), "\"\"");
     }
 }

@@ -12,14 +12,14 @@
 mod cli;
 mod events;
 mod exec;
+mod help;
 mod info;
 mod lifecycle;
 mod log;
+mod parse;
 mod run;
 mod update;
 mod values;
-
-use clap::Parser;
 
 use cli::{Cli, Command};
 use log::Logger;
@@ -29,32 +29,36 @@ pub const SPEC_VERSION: &str = "1.2.0";
 
 fn main() {
     seal_if_entering_a_container();
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = e.print();
-                std::process::exit(0);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let cli = match parse::parse(&args) {
+        parse::Outcome::Run(cli) => cli,
+        parse::Outcome::Exit {
+            stdout,
+            stderr,
+            code,
+        } => {
+            print!("{stdout}");
+            if let Some(e) = stderr {
+                eprintln!("sixrun: {e}");
             }
-            // One line, as for every other error (clap adds usage lines after it).
-            let text = e.to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            eprintln!("sixrun: {first} (see sixrun --help)");
-            std::process::exit(1);
+            std::process::exit(code);
         }
     };
-    let logger = match Logger::open(cli.log.as_deref(), cli.log_format) {
+    let logger = match cli
+        .log_format()
+        .map_err(anyhow::Error::msg)
+        .and_then(|format| Logger::open(cli.log.as_deref(), format))
+    {
         Ok(l) => l,
         Err(e) => {
             eprintln!("sixrun: {e:#}");
             std::process::exit(1);
         }
     };
+    if let Err(e) = logger.install(cli.log.as_deref(), cli.debug) {
+        logger.error(&one_line(&e));
+        std::process::exit(1);
+    }
     let code = match dispatch(&cli, &logger) {
         Ok(code) => code,
         Err(e) => {
@@ -102,16 +106,6 @@ fn runtime(cli: &Cli) -> six_runtime::Runtime {
 }
 
 fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
-    if cli.version {
-        println!(
-            "sixrun version {}\nspec: {SPEC_VERSION}",
-            env!("CARGO_PKG_VERSION")
-        );
-        return Ok(0);
-    }
-    if cli.debug {
-        logger.enable_debug(cli.log.as_deref())?;
-    }
     if cli.systemd_cgroup {
         anyhow::bail!("--systemd-cgroup is not supported: sixrun manages cgroupfs directly (leave the flag out)");
     }
@@ -122,7 +116,7 @@ fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
         ),
     }
     let Some(cmd) = &cli.command else {
-        anyhow::bail!("no command given (see sixrun --help)");
+        anyhow::bail!("no command given");
     };
     let rt = runtime(cli);
     match cmd {
