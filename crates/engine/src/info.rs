@@ -20,6 +20,19 @@ impl Engine {
         })
     }
 
+    /// `ps -s`: the bytes a container wrote (its overlay upper dir) and that plus its image's,
+    /// as Docker's SizeRw and SizeRootFs. Walks the upper dir; no process is started.
+    pub fn container_size(&self, c: &str) -> Result<(u64, u64)> {
+        let id = self.resolve(c)?;
+        let config = self.store.config(&id)?;
+        let rw = tree_bytes(&self.rootfs_mount(&id).upper);
+        let image = self
+            .images()
+            .resolve(&config.image_id)
+            .map_or(0, |i| i.size);
+        Ok((rw, rw + image))
+    }
+
     /// `docker inspect`: a Docker-like object.
     pub fn inspect(&self, c: &str) -> Result<serde_json::Value> {
         let id = self.resolve(c)?;
@@ -134,7 +147,44 @@ pub(crate) fn summary(
         status: status_text(state, now),
         ports,
         names: config.name.clone(),
+        command_line: config.args.join(" "),
+        created_at: config.created,
+        state: status_word(state.status).to_owned(),
+        networks: state.networks.iter().map(|n| n.network.clone()).collect(),
+        mounts: config
+            .request
+            .volumes
+            .iter()
+            .map(|v| v.host.display().to_string())
+            .collect(),
+        labels: config.labels.clone(),
     }
+}
+
+/// Bytes of the regular files below `dir` (a hard-linked file once), as Docker's
+/// `directory.Size`; symlinks are not followed, and what cannot be read counts nothing.
+fn tree_bytes(dir: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else if meta.is_file() && (meta.nlink() == 1 || seen.insert((meta.dev(), meta.ino())))
+            {
+                total += meta.len();
+            }
+        }
+    }
+    total
 }
 
 fn time_or_zero(t: Option<chrono::DateTime<Utc>>) -> String {

@@ -91,6 +91,17 @@ pub struct ContainerSummary {
     /// "0.0.0.0:8080->80/tcp".
     pub ports: String,
     pub names: String,
+    /// The command line as run (entrypoint and arguments, unquoted).
+    pub command_line: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Docker's `State` word: created, running, restarting, exited, removing.
+    pub state: String,
+    /// The networks it is attached to, by name.
+    pub networks: Vec<String>,
+    /// What is mounted into it: bind sources (Docker shows a volume's name instead).
+    pub mounts: Vec<String>,
+    /// Its labels (`Config.Labels`).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// `docker top`: column titles and one row per process.

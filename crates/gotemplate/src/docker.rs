@@ -174,6 +174,63 @@ fn title(s: &str) -> String {
     out
 }
 
+/// The fields of Docker's inspect documents that are Go maps (labels, options, port and
+/// network tables ...), by key, or by parent and key: a missing key in them prints
+/// `<no value>`, where a missing field of a struct is an error.
+const MAP_FIELDS: &[&str] = &[
+    "Labels",
+    "ExposedPorts",
+    "Volumes",
+    "Sysctls",
+    "StorageOpt",
+    "Tmpfs",
+    "PortBindings",
+    "Annotations",
+    "Ports",
+    "Networks",
+    "DriverOpts",
+    "Options",
+    "Containers",
+    "Data",
+    "Status",
+    "IndexConfigs",
+    "Runtimes",
+    "LogConfig.Config",
+];
+
+/// An inspect document (container, image, network, volume, info, version) as `inspect -f`
+/// sees it in Docker 28: objects are structs whose missing fields are errors ("map has no
+/// entry for key"), except the Go maps among them ([`MAP_FIELDS`]); integers stay integers.
+pub fn inspect_value(doc: &serde_json::Value) -> Value {
+    convert(doc, "", "")
+}
+
+fn convert(v: &serde_json::Value, parent: &str, key: &str) -> Value {
+    use crate::value::StructKind;
+    match v {
+        serde_json::Value::Object(o) => {
+            let dotted = format!("{parent}.{key}");
+            let is_map = MAP_FIELDS.iter().any(|f| *f == key || *f == dotted);
+            if is_map {
+                return Value::map(o.iter().map(|(k, e)| (k.clone(), convert(e, key, k))));
+            }
+            let mut s = crate::Struct::new("map[string]interface {}");
+            s.kind = StructKind::JsonObject;
+            s.fields = o
+                .iter()
+                .map(|(k, e)| (k.clone(), convert(e, key, k)))
+                .collect();
+            Value::from(s)
+        }
+        serde_json::Value::Array(a) => Value::from(
+            a.iter()
+                .map(|e| convert(e, parent, key))
+                .collect::<Vec<_>>(),
+        ),
+        other => Value::from_json(other),
+    }
+}
+
 /// A list command's `--format`, read as Docker reads it.
 #[derive(Debug, Clone)]
 pub struct Format {

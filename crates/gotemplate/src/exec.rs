@@ -72,8 +72,9 @@ impl Template {
         &self.src
     }
 
-    /// Whether the template reads a field or method called `name` anywhere (`.Size`,
-    /// `$x.Size`, `(...).Size`): lets a caller compute a costly field only when it is used.
+    /// Whether the template may read a field or method called `name`: it names it (`.Size`,
+    /// `$x.Size`, `(...).Size`) or hands `.` or `$` whole to something (`{{json .}}`,
+    /// `{{.}}`). Lets a caller compute a costly field only when it is used.
     pub fn mentions_field(&self, name: &str) -> bool {
         let lists = std::iter::once(&self.tree.root).chain(self.tree.defines.values());
         lists.into_iter().any(|l| list_mentions(l, name))
@@ -123,6 +124,8 @@ fn pipe_mentions(pipe: &Pipe, name: &str) -> bool {
 
 fn arg_mentions(arg: &Arg, name: &str) -> bool {
     match arg {
+        Arg::Dot => true,
+        Arg::Variable(_, _, f) if f.is_empty() => true,
         Arg::Field(_, f) | Arg::Variable(_, _, f) => f.iter().any(|n| n == name),
         Arg::Chain(inner, f) => f.iter().any(|n| n == name) || arg_mentions(inner, name),
         Arg::Pipe(p) => pipe_mentions(p, name),
@@ -410,6 +413,9 @@ impl State<'_> {
                         "{name} has arguments but cannot be invoked as function"
                     ))),
                     Some(v) => Ok(v.clone()),
+                    None if s.kind == crate::StructKind::JsonObject => {
+                        Err(self.error(format!("map has no entry for key \"{name}\"")))
+                    }
                     None => Err(self.error(format!(
                         "can't evaluate field {name} in type {}",
                         s.type_name

@@ -14,6 +14,23 @@ pub fn to_json(v: &Value) -> Option<String> {
 }
 
 fn write_json(out: &mut String, v: &Value) -> Option<()> {
+    if let Value::Struct(s) = v {
+        if s.kind == crate::StructKind::FormatterContext {
+            // json.Marshal of a map: keys in order, <, > and & escaped everywhere inside.
+            let mut members: Vec<(&str, &Value)> =
+                s.fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
+            members.sort_by_key(|(k, _)| *k);
+            let mut inner = String::new();
+            write_object(&mut inner, members.into_iter())?;
+            out.push_str(
+                &inner
+                    .replace('<', "\\u003c")
+                    .replace('>', "\\u003e")
+                    .replace('&', "\\u0026"),
+            );
+            return Some(());
+        }
+    }
     match v {
         Value::Missing | Value::Nil => out.push_str("null"),
         Value::Bool(b) => {

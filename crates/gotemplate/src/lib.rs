@@ -31,7 +31,8 @@ use std::fmt;
 use std::rc::Rc;
 
 pub use exec::Template;
-pub use value::{Method, Struct, Value};
+pub use printf::quote;
+pub use value::{Method, Struct, StructKind, Value};
 
 /// A function a template may call: the evaluated arguments in, a value or an error message out.
 pub type Func = Rc<dyn Fn(&[Value]) -> Result<Value, String>>;

@@ -165,7 +165,7 @@ fn format_one(arg: &Value, verb: char, spec: Spec) -> String {
             if spec.sharp && !s.contains('`') && !s.chars().any(char::is_control) {
                 format!("`{s}`")
             } else {
-                quote(s, spec.plus)
+                quote_with(s, spec.plus)
             },
         ),
         (Value::String(s), 'x' | 'X') => {
@@ -220,7 +220,7 @@ fn format_int(i: i64, verb: char, spec: Spec) -> Option<String> {
             let c = char::from_u32(i as u32).unwrap_or('\u{FFFD}');
             return Some(format!(
                 "'{}'",
-                quote(&c.to_string(), spec.plus).trim_matches('"')
+                quote_with(&c.to_string(), spec.plus).trim_matches('"')
             ));
         }
         'U' => return Some(format!("U+{magnitude:04X}")),
@@ -330,8 +330,13 @@ fn pad(text: String, spec: Spec, numeric: bool) -> String {
     format!("{}{text}", " ".repeat(fill))
 }
 
+/// Go's `strconv.Quote`: `"a\"b\n"`.
+pub fn quote(s: &str) -> String {
+    quote_with(s, false)
+}
+
 /// Go's `strconv.Quote` (`ascii_only`: `strconv.QuoteToASCII`, as `%+q`).
-pub fn quote(s: &str, ascii_only: bool) -> String {
+pub(crate) fn quote_with(s: &str, ascii_only: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -444,10 +449,7 @@ mod tests {
 
     #[test]
     fn quoting_as_strconv() {
-        assert_eq!(
-            quote("a\"b\\\n\t\x01é", false),
-            "\"a\\\"b\\\\\\n\\t\\x01é\""
-        );
-        assert_eq!(quote("é", true), "\"\\u00e9\"");
+        assert_eq!(quote("a\"b\\\n\t\x01é"), "\"a\\\"b\\\\\\n\\t\\x01é\"");
+        assert_eq!(quote_with("é", true), "\"\\u00e9\"");
     }
 }

@@ -37,6 +37,23 @@ pub struct Struct {
     pub type_name: String,
     pub fields: Vec<(String, Value)>,
     pub methods: Vec<(String, Method)>,
+    pub kind: StructKind,
+}
+
+/// What kind of Go value a [`Struct`] stands for: it decides `json`'s output and the error for
+/// a missing field.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StructKind {
+    /// A plain Go struct: `json` in field order; a missing field is "can't evaluate field F in
+    /// type T".
+    #[default]
+    Plain,
+    /// One of Docker's formatter contexts (`ps`, `images` ... rows): its `MarshalJSON` is
+    /// `json.Marshal` of a map, so `json` sorts the keys and escapes `<`, `>` and `&`.
+    FormatterContext,
+    /// A JSON object as `docker inspect -f` sees it (decoded, `missingkey=error`): a missing
+    /// field is "map has no entry for key \"F\"".
+    JsonObject,
 }
 
 impl Struct {
@@ -44,6 +61,14 @@ impl Struct {
         Struct {
             type_name: type_name.into(),
             ..Struct::default()
+        }
+    }
+
+    /// A Docker formatter context (see [`StructKind::FormatterContext`]).
+    pub fn formatter_context(type_name: impl Into<String>) -> Struct {
+        Struct {
+            kind: StructKind::FormatterContext,
+            ..Struct::new(type_name)
         }
     }
 

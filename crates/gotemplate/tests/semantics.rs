@@ -175,3 +175,49 @@ fn mentions_field_sees_every_use() {
         );
     }
 }
+
+#[test]
+fn inspect_documents_as_docker_28_reads_them() {
+    let doc = docker::inspect_value(&serde_json::json!({
+        "Name": "/web",
+        "State": {"Status": "running", "Pid": 7},
+        "Config": {"Labels": {"tier": "web"}, "Env": null},
+        "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {}}}
+    }));
+    assert_eq!(
+        render(
+            "{{.Config.Labels.nope}}|{{index .Config.Labels \"nope\"}}",
+            &doc
+        ),
+        "<no value>|"
+    );
+    assert_eq!(
+        render("{{.HostConfig.LogConfig.Config.max}}", &doc),
+        "<no value>"
+    );
+    assert_eq!(render("{{.State.Pid}} {{.State}}", &doc), "7 {7 running}");
+    // Docker 28: template parsing error: template: :1:2: executing "" at <.Foo>: map has no entry for key "Foo"
+    assert_eq!(
+        error("{{.Foo}}", &doc),
+        "template: :1:2: executing \"\" at <.Foo>: map has no entry for key \"Foo\""
+    );
+    assert_eq!(
+        error("{{.State.Nope}}", &doc),
+        "template: :1:8: executing \"\" at <.State.Nope>: map has no entry for key \"Nope\""
+    );
+}
+
+#[test]
+fn formatter_contexts_marshal_as_docker_does() {
+    // docker ps --format '{{json .}}' prints "Ports":"0.0.0.0:8080-\u003e80/tcp" and keys in order.
+    let row: Value = Struct::formatter_context("*formatter.ContainerContext")
+        .field("Ports", "0.0.0.0:8080->80/tcp")
+        .field("Image", "a&b <none>")
+        .into();
+    assert_eq!(
+        render("{{json .}}", &row),
+        r#"{"Image":"a\u0026b \u003cnone\u003e","Ports":"0.0.0.0:8080-\u003e80/tcp"}"#
+    );
+    // A single field is a plain string: no escaping.
+    assert_eq!(render("{{json .Ports}}", &row), r#""0.0.0.0:8080->80/tcp""#);
+}

@@ -19,6 +19,34 @@ pub struct PsArgs {
     /// before, since, network, volume, publish, expose, health, is-task).
     #[arg(short, long = "filter", value_name = "KEY=VALUE")]
     pub filter: Vec<FilterArg>,
+    /// Show the N last created containers, in any state (-1: no limit).
+    #[arg(short = 'n', long = "last", value_name = "N", default_value_t = -1, allow_hyphen_values = true)]
+    pub last: i64,
+    /// Show the latest created container, in any state.
+    #[arg(short, long)]
+    pub latest: bool,
+    /// Show the bytes each container wrote (and, as "virtual", with its image).
+    #[arg(short, long)]
+    pub size: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+/// `--format`: a Go template ("table TEMPLATE" for a table, "json" for JSON lines).
+#[derive(Debug, Args, Default)]
+pub struct FormatArg {
+    /// Format the output with a Go template: 'table' (the default), 'table TEMPLATE', 'json',
+    /// or 'TEMPLATE' (see Docker's formatting docs).
+    #[arg(long = "format", value_name = "TEMPLATE")]
+    pub format: Option<String>,
+}
+
+/// `-f/--format` of inspect-like commands: a Go template for each object.
+#[derive(Debug, Args, Default)]
+pub struct InspectFormatArg {
+    /// Format the output with a Go template ('json' for one JSON object a line).
+    #[arg(short = 'f', long = "format", value_name = "TEMPLATE")]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +156,8 @@ pub struct ContainerArg {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
+    #[command(flatten)]
+    pub format: InspectFormatArg,
     /// Containers or images (names or ID prefixes).
     #[arg(required = true)]
     pub names: Vec<String>,
@@ -135,9 +165,17 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
+    /// Show all containers (default: running only).
+    #[arg(short, long)]
+    pub all: bool,
     /// Print one sample and exit.
     #[arg(long)]
     pub no_stream: bool,
+    /// Do not truncate IDs.
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
     /// Containers (default: all running).
     pub containers: Vec<String>,
 }

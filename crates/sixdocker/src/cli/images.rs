@@ -25,6 +25,17 @@ pub struct ImagesArgs {
     /// Only images that pass (KEY=VALUE; dangling, label, before, since, reference).
     #[arg(short, long = "filter", value_name = "KEY=VALUE")]
     pub filter: Vec<six_engine::filters::FilterArg>,
+    /// Show all images (there are no intermediate images to hide here).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Show the digests images were pulled or pushed by.
+    #[arg(long)]
+    pub digests: bool,
+    /// Do not truncate IDs.
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[command(flatten)]
+    pub format: super::FormatArg,
 }
 
 #[derive(Debug, Args)]

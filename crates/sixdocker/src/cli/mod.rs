@@ -117,9 +117,9 @@ pub enum Command {
     /// Log out from a registry.
     Logout(LogoutArgs),
     /// Show the version.
-    Version,
+    Version(InspectFormatArg),
     /// Show system-wide information.
-    Info,
+    Info(InspectFormatArg),
     /// Manage networks.
     #[command(subcommand)]
     Network(NetworkCommand),

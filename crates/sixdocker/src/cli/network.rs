@@ -16,7 +16,7 @@ pub enum NetworkCommand {
     #[command(alias = "remove")]
     Rm(NamesArg),
     /// Print networks as JSON.
-    Inspect(NamesArg),
+    Inspect(NetworkInspectArgs),
     /// Connect a container to a network.
     Connect(NetworkContainerArgs),
     /// Disconnect a container from a network.
@@ -48,6 +48,19 @@ pub struct NetworkLsArgs {
     /// Only networks that pass (KEY=VALUE; driver, id, label, name, scope, type, dangling).
     #[arg(short, long = "filter", value_name = "KEY=VALUE")]
     pub filter: Vec<six_engine::filters::FilterArg>,
+    /// Do not truncate IDs.
+    #[arg(long)]
+    pub no_trunc: bool,
+    #[command(flatten)]
+    pub format: super::FormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkInspectArgs {
+    #[command(flatten)]
+    pub format: super::InspectFormatArg,
+    #[arg(required = true)]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]

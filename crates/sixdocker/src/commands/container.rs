@@ -3,38 +3,15 @@
 //! the engine and prints Docker's output.
 
 use std::io::{self, IsTerminal, Write};
-use std::time::Duration;
 
-use six_engine::filters::PsOptions;
 use six_engine::{Engine, LogOptions};
 
 use super::{for_each, report, say, Failure, Outcome};
 use crate::cli::{
-    ContainerArg, ContainersArg, ExportArgs, InspectArgs, KillArgs, LogsArgs, PortArgs, PsArgs,
-    RmArgs, StatsArgs, StopArgs,
+    ContainerArg, ContainersArg, ExportArgs, InspectArgs, KillArgs, LogsArgs, PortArgs, RmArgs,
+    StopArgs,
 };
-use crate::output::{self, human, table::Table};
-
-pub fn ps(engine: &Engine, args: PsArgs) -> Outcome {
-    let containers = engine.list_filtered(&PsOptions {
-        all: args.all,
-        filters: args.filter.into_iter().collect(),
-    })?;
-    let mut out = io::stdout().lock();
-    if args.quiet {
-        for c in &containers {
-            let id = if args.no_trunc {
-                &c.id
-            } else {
-                human::short_id(&c.id)
-            };
-            writeln!(out, "{id}")?;
-        }
-        return Ok(0);
-    }
-    output::containers::ps_table(&containers, args.no_trunc).write(&mut out)?;
-    Ok(0)
-}
+use crate::output::{self, table::Table};
 
 pub fn logs(engine: &Engine, args: LogsArgs) -> Outcome {
     let options = LogOptions {
@@ -106,8 +83,22 @@ pub fn inspect(engine: &Engine, args: InspectArgs) -> Outcome {
             Err(e) => code = report(Failure::from(e)),
         }
     }
-    output::json::write_array(&mut io::stdout().lock(), &found)?;
+    write_documents(&found, args.format.format.as_deref())?;
     Ok(code)
+}
+
+/// Inspect documents: the JSON array, or each through `-f TEMPLATE` (one per line).
+pub fn write_documents(docs: &[serde_json::Value], template: Option<&str>) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    match template.filter(|t| !t.is_empty()) {
+        None => output::json::write_array(&mut out, docs)?,
+        Some(t) => output::format::print_each(
+            &mut out,
+            t,
+            docs.iter().map(six_gotemplate::docker::inspect_value),
+        )?,
+    }
+    Ok(())
 }
 
 /// An image or a network called `name`, as JSON.
@@ -129,36 +120,6 @@ pub fn top(engine: &Engine, args: ContainerArg) -> Outcome {
     }
     table.write(&mut io::stdout().lock())?;
     Ok(0)
-}
-
-/// `stats --no-stream` prints one sample; without it, a new sample every second until
-/// interrupted (like Docker's, redrawn in place on a terminal).
-pub fn stats(engine: &Engine, args: StatsArgs) -> Outcome {
-    loop {
-        let names = if args.containers.is_empty() {
-            engine.list(false)?.into_iter().map(|c| c.id).collect()
-        } else {
-            args.containers.clone()
-        };
-        let mut samples = Vec::new();
-        let mut code = 0;
-        for name in &names {
-            match engine.stats(name) {
-                Ok(s) => samples.push(s),
-                Err(e) => code = report(Failure::from(e)),
-            }
-        }
-        let mut out = io::stdout().lock();
-        if !args.no_stream && out.is_terminal() {
-            write!(out, "\x1b[2J\x1b[H")?;
-        }
-        output::containers::stats_table(&samples).write(&mut out)?;
-        out.flush()?;
-        if args.no_stream || code != 0 {
-            return Ok(code);
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
 }
 
 /// `port CONTAINER [PORT[/PROTO]]`: "80/tcp -> 0.0.0.0:8080" per mapping, or just the host

@@ -14,7 +14,7 @@ use six_image::Progress;
 use super::container::refuse_terminal_stdout;
 use super::{report, say, Failure, Outcome};
 use crate::cli::{CommitArgs, ImagesArgs, ImportArgs, LoadArgs, RmiArgs, SaveArgs, TagArgs};
-use crate::output::{human, images::images_table};
+use crate::output::{format, images};
 
 /// `commit CONTAINER [REPO[:TAG]]`, or the original's `commit -n CONTAINER -t IMAGE`.
 pub fn commit(engine: &Engine, args: CommitArgs) -> Outcome {
@@ -46,22 +46,55 @@ pub fn commit(engine: &Engine, args: CommitArgs) -> Outcome {
     Ok(0)
 }
 
+/// `images` (`image ls`): one row per name (and digest with `--digests`), newest image first.
 pub fn images(engine: &Engine, args: ImagesArgs) -> Outcome {
-    let filters = args.filter.into_iter().collect();
-    let images = engine.list_images(false, &filters)?; // newest first
-    let mut out = io::stdout().lock();
-    if args.quiet {
-        let mut seen = std::collections::BTreeSet::new();
-        for image in &images {
-            if seen.insert(image.id.clone()) {
-                writeln!(out, "{}", human::short_id(&image.id))?;
-            }
+    let custom = args
+        .format
+        .format
+        .as_deref()
+        .filter(|f| !f.is_empty() && *f != "table");
+    let template = match (custom, args.quiet, args.digests) {
+        (None, true, _) => "{{.ID}}".to_owned(),
+        (None, false, true) => images::IMAGES_TABLE_WITH_DIGEST.to_owned(),
+        (None, false, false) => images::IMAGES_TABLE.to_owned(),
+        (Some("raw"), _, _) => IMAGES_RAW.to_owned(),
+        (Some(f), _, true) if f.starts_with("table") && !f.contains("{{.Digest}}") => {
+            format!("{f}\\t{{{{.Digest}}}}")
         }
-        return Ok(0);
+        (Some(f), _, _) => f.to_owned(),
+    };
+    let digests = args.digests || template.contains("{{.Digest}}");
+    let now = chrono::Utc::now();
+    let filters = args.filter.into_iter().collect();
+    let mut rows = Vec::new();
+    for image in engine.list_images(args.all, &filters)? {
+        let repo_digests = if digests {
+            engine.images().repo_digests(&image.id).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        rows.extend(images::image_rows(
+            &image,
+            &repo_digests,
+            digests,
+            !args.no_trunc,
+            now,
+        ));
     }
-    images_table(&images, chrono::Utc::now()).write(&mut out)?;
+    let mut out = io::stdout().lock();
+    format::print_list(
+        &mut out,
+        Some(&template),
+        images::IMAGES_TABLE,
+        &rows,
+        &images::images_headers(),
+    )?;
     Ok(0)
 }
+
+/// `images --format raw`.
+const IMAGES_RAW: &str =
+    "repository: {{ .Repository }}\ntag: {{.Tag}}\nimage_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n";
 
 pub fn rmi(engine: &Engine, args: RmiArgs) -> Outcome {
     let in_use = engine.image_ids_in_use()?;

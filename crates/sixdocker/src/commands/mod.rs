@@ -8,8 +8,10 @@ mod container;
 mod image;
 mod line;
 mod network;
+mod ps;
 mod registry;
 mod run;
+mod stats;
 mod system;
 
 use std::fmt;
@@ -187,8 +189,8 @@ fn flag_names(arg: &str) -> String {
 /// Runs the parsed command.
 pub fn dispatch(cli: Cli) -> Outcome {
     // Commands that need no store.
-    if let Command::Version = cli.command {
-        return system::version();
+    if let Command::Version(a) = &cli.command {
+        return system::version(a.format.as_deref());
     }
     let run_like = matches!(cli.command, Command::Run(_) | Command::Create(_));
     let engine =
@@ -203,7 +205,7 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Command::Create(a) => run::create(&engine, a),
         Command::Start(a) => run::start(&engine, a),
         Command::Exec(a) => run::exec(&engine, a),
-        Command::Ps(a) => container::ps(&engine, a),
+        Command::Ps(a) => ps::ps(&engine, a),
         Command::Logs(a) => container::logs(&engine, a),
         Command::Stop(a) => container::stop(&engine, a, false),
         Command::Restart(a) => container::stop(&engine, a, true),
@@ -212,7 +214,7 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Command::Wait(a) => container::wait(&engine, a),
         Command::Inspect(a) => container::inspect(&engine, a),
         Command::Top(a) => container::top(&engine, a),
-        Command::Stats(a) => container::stats(&engine, a),
+        Command::Stats(a) => stats::stats(&engine, a),
         Command::Port(a) => container::port(&engine, a),
         Command::Export(a) => container::export(&engine, a),
         Command::Commit(a) => image::commit(&engine, a),
@@ -226,10 +228,10 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Command::Push(a) => registry::push(&engine, a),
         Command::Login(a) => registry::login(&engine, a),
         Command::Logout(a) => registry::logout(&engine, a),
-        Command::Info => system::info(&engine),
+        Command::Info(a) => system::info(&engine, a.format.as_deref()),
         Command::Network(n) => network::network(&engine, n),
         Command::System(SystemCommand::Reset { force }) => system::reset(&engine, force),
-        Command::Version => system::version(),
+        Command::Version(a) => system::version(a.format.as_deref()),
     }
 }
 

@@ -1,35 +1,28 @@
 //! `network create|ls|rm|inspect|connect|disconnect` (and the original's `list`/`remove`):
 //! calls into six-network through the engine, prints Docker's output.
 
-use std::io::{self, Write};
+use std::io;
 
 use six_engine::filters::{filter_networks, NetworkView};
 use six_engine::Engine;
 use six_network::NetworkSpec;
 
 use super::{for_each, report, say, Failure, Outcome};
-use crate::cli::{NetworkCommand, NetworkCreateArgs};
-use crate::output::{json, networks::networks_table};
+use crate::cli::{NetworkCommand, NetworkCreateArgs, NetworkLsArgs};
+use crate::output::{format, networks};
 
 pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
     match command {
         NetworkCommand::Create(args) => create(engine, args),
-        NetworkCommand::Ls(args) => {
-            let filters = args.filter.into_iter().collect();
-            let networks = filter_networks(engine.networks()?.list()?, network_view, &filters)?;
-            let mut out = io::stdout().lock();
-            if args.quiet {
-                for n in &networks {
-                    writeln!(out, "{}", crate::output::human::short_id(&n.id))?;
-                }
-            } else {
-                networks_table(&networks).write(&mut out)?;
-            }
-            Ok(0)
-        }
+        NetworkCommand::Ls(args) => ls(engine, args),
         NetworkCommand::Rm(args) => {
             let networks = engine.networks()?;
             for_each(&args.names, |name| {
+                if networks::predefined_document(name).is_some() {
+                    return Err(Failure::other(format!(
+                        "{name} is a pre-defined network and cannot be removed"
+                    )));
+                }
                 networks.remove(name).map_err(Failure::from)
             })
         }
@@ -39,11 +32,17 @@ pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
             let networks = engine.networks()?;
             for name in &args.names {
                 match networks.inspect(name) {
-                    Ok(n) => found.push(n),
-                    Err(e) => code = report(Failure::from(e)),
+                    Ok(n) => found.push(
+                        serde_json::to_value(n)
+                            .map_err(|e| Failure::other(format!("network {name}: {e}")))?,
+                    ),
+                    Err(e) => match networks::predefined_document(name) {
+                        Some(doc) => found.push(doc),
+                        None => code = report(Failure::from(e)),
+                    },
                 }
             }
-            json::write_array(&mut io::stdout().lock(), &found)?;
+            super::container::write_documents(&found, args.format.format.as_deref())?;
             Ok(code)
         }
         NetworkCommand::Connect(args) => {
@@ -57,12 +56,52 @@ pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
     }
 }
 
+/// `network ls`: the store's networks and the predefined `host` and `none`, by name.
+fn ls(engine: &Engine, args: NetworkLsArgs) -> Outcome {
+    let mut rows: Vec<networks::NetworkRow> = engine
+        .networks()?
+        .list()?
+        .iter()
+        .map(networks::NetworkRow::of)
+        .collect();
+    rows.extend(networks::NetworkRow::predefined());
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    let filters = args.filter.into_iter().collect();
+    let rows = filter_networks(rows, row_view, &filters)?;
+    let custom = args.format.format.as_deref().filter(|f| !f.is_empty());
+    // As Docker's NewNetworkFormat: -q replaces the table, not a custom template.
+    let template = match (custom, args.quiet) {
+        (None | Some("table"), true) => "{{.ID}}",
+        (None, false) => networks::NETWORKS_TABLE,
+        (Some(f), _) => f,
+    };
+    let values: Vec<_> = rows
+        .iter()
+        .map(|n| networks::network_row(n, !args.no_trunc))
+        .collect();
+    let mut out = io::stdout().lock();
+    format::print_list(
+        &mut out,
+        Some(template),
+        networks::NETWORKS_TABLE,
+        &values,
+        &networks::networks_headers(),
+    )?;
+    Ok(0)
+}
+
 /// Prints the new network's ID, as Docker.
 fn create(engine: &Engine, args: NetworkCreateArgs) -> Outcome {
     if args.driver != "bridge" {
         return Err(Failure::other(format!(
             "network driver \"{}\" is not supported: only bridge",
             args.driver
+        )));
+    }
+    if networks::predefined_document(&args.name).is_some() {
+        return Err(Failure::other(format!(
+            "network with name {} already exists",
+            args.name
         )));
     }
     let spec = NetworkSpec {
@@ -77,14 +116,14 @@ fn create(engine: &Engine, args: NetworkCreateArgs) -> Outcome {
     Ok(0)
 }
 
-/// What `network ls --filter` looks at in a network of the store.
-fn network_view(n: &six_network::Network) -> NetworkView {
+/// What `network ls --filter` looks at in a listed network (of the store or predefined).
+fn row_view(n: &networks::NetworkRow) -> NetworkView {
     NetworkView {
         name: n.name.clone(),
         id: n.id.clone(),
         driver: n.driver.clone(),
         scope: "local".to_owned(),
         labels: Default::default(),
-        containers: n.endpoints.len(),
+        containers: n.containers,
     }
 }

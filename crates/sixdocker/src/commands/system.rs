@@ -6,10 +6,16 @@ use std::io::{self, Write};
 use six_engine::Engine;
 
 use super::{Failure, Outcome};
-use crate::output::human;
+use crate::output::{format, human};
 
-pub fn version() -> Outcome {
+/// `version` (`-f TEMPLATE` over Docker's `{Client, Server}` document).
+pub fn version(template: Option<&str>) -> Outcome {
     let mut out = io::stdout().lock();
+    if let Some(t) = template.filter(|t| !t.is_empty()) {
+        let doc = version_document();
+        format::print_each(&mut out, t, [six_gotemplate::docker::inspect_value(&doc)])?;
+        return Ok(0);
+    }
     writeln!(out, "Client: sixdocker")?;
     writeln!(out, " Version:           {}", env!("CARGO_PKG_VERSION"))?;
     writeln!(out, " OS/Arch:           linux/{}", go_arch())?;
@@ -21,41 +27,89 @@ pub fn version() -> Outcome {
     Ok(0)
 }
 
-pub fn info(engine: &Engine) -> Outcome {
+/// Docker's `version` document: what `version -f` templates read (`{{.Server.Version}}`).
+fn version_document() -> serde_json::Value {
+    let version = env!("CARGO_PKG_VERSION");
+    serde_json::json!({
+        "Client": {
+            "Version": version, "ApiVersion": "1.41", "DefaultAPIVersion": "1.41",
+            "GitCommit": "", "GoVersion": "", "Os": "linux", "Arch": go_arch(),
+            "BuildTime": "", "Context": "default",
+        },
+        "Server": {
+            "Platform": {"Name": "sixdocker"},
+            "Components": [{"Name": "Engine", "Version": version, "Details": {
+                "ApiVersion": "1.41", "Arch": go_arch(), "KernelVersion": kernel_release(), "Os": "linux",
+            }}],
+            "Version": version, "ApiVersion": "1.41", "MinAPIVersion": "1.12", "GitCommit": "",
+            "GoVersion": "", "Os": "linux", "Arch": go_arch(), "KernelVersion": kernel_release(),
+            "BuildTime": "",
+        },
+    })
+}
+
+/// `info` (`system info`; `-f TEMPLATE` over the same facts with Docker's field names).
+pub fn info(engine: &Engine, template: Option<&str>) -> Outcome {
+    let doc = info_document(engine)?;
+    let mut out = io::stdout().lock();
+    if let Some(t) = template.filter(|t| !t.is_empty()) {
+        format::print_each(&mut out, t, [six_gotemplate::docker::inspect_value(&doc)])?;
+        return Ok(0);
+    }
+    let field = |k: &str| doc[k].clone();
+    let text = |k: &str| doc[k].as_str().unwrap_or_default().to_owned();
+    writeln!(out, "Containers: {}", field("Containers"))?;
+    writeln!(out, " Running: {}", field("ContainersRunning"))?;
+    writeln!(out, " Paused: {}", field("ContainersPaused"))?;
+    writeln!(out, " Stopped: {}", field("ContainersStopped"))?;
+    writeln!(out, "Images: {}", field("Images"))?;
+    writeln!(out, "Networks: {}", field("Networks"))?;
+    writeln!(out, "Server Version: {}", text("ServerVersion"))?;
+    writeln!(out, "Storage Driver: {}", text("Driver"))?;
+    writeln!(out, "Cgroup Version: {}", text("CgroupVersion"))?;
+    writeln!(out, "Runtime: six-runtime (in-process)")?;
+    writeln!(out, "Kernel Version: {}", text("KernelVersion"))?;
+    writeln!(out, "Operating System: {}", text("OperatingSystem"))?;
+    writeln!(out, "Architecture: {}", text("Architecture"))?;
+    writeln!(out, "CPUs: {}", field("NCPU"))?;
+    let memory = doc["MemTotal"].as_u64().unwrap_or_default();
+    writeln!(out, "Total Memory: {}", human::binary_size(memory))?;
+    writeln!(out, "Docker Root Dir: {}", text("DockerRootDir"))?;
+    writeln!(out, "Run Root: {}", engine.options().runroot.display())?;
+    Ok(0)
+}
+
+/// What `info` shows, under Docker's `system info` field names.
+fn info_document(engine: &Engine) -> Result<serde_json::Value, Failure> {
     let containers = engine.list(true)?;
-    let running = containers
-        .iter()
-        .filter(|c| c.status.starts_with("Up"))
-        .count();
+    let count = |state: &str| containers.iter().filter(|c| c.state == state).count();
+    let running = count("running");
     let paused = containers
         .iter()
         .filter(|c| c.status.contains("(Paused)"))
         .count();
-    let images = engine.images().list()?.len();
-    let networks = engine.networks()?.list()?.len();
-    let mut out = io::stdout().lock();
-    writeln!(out, "Containers: {}", containers.len())?;
-    writeln!(out, " Running: {}", running - paused)?;
-    writeln!(out, " Paused: {paused}")?;
-    writeln!(out, " Stopped: {}", containers.len() - running)?;
-    writeln!(out, "Images: {images}")?;
-    writeln!(out, "Networks: {networks}")?;
-    writeln!(out, "Server Version: {}", env!("CARGO_PKG_VERSION"))?;
-    writeln!(out, "Storage Driver: overlay")?;
-    writeln!(out, "Cgroup Version: {}", cgroup_version())?;
-    writeln!(out, "Runtime: six-runtime (in-process)")?;
-    writeln!(out, "Kernel Version: {}", kernel_release())?;
-    writeln!(out, "Operating System: {}", operating_system())?;
-    writeln!(out, "Architecture: {}", std::env::consts::ARCH)?;
-    writeln!(
-        out,
-        "CPUs: {}",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    )?;
-    writeln!(out, "Total Memory: {}", human::binary_size(total_memory()))?;
-    writeln!(out, "Docker Root Dir: {}", engine.options().root.display())?;
-    writeln!(out, "Run Root: {}", engine.options().runroot.display())?;
-    Ok(0)
+    Ok(serde_json::json!({
+        "Containers": containers.len(),
+        "ContainersRunning": running - paused,
+        "ContainersPaused": paused,
+        "ContainersStopped": containers.len() - running,
+        "Images": engine.images().list()?.len(),
+        "Networks": engine.networks()?.list()?.len(),
+        "Driver": "overlay",
+        "ServerVersion": env!("CARGO_PKG_VERSION"),
+        "CgroupVersion": cgroup_version().to_string(),
+        "KernelVersion": kernel_release(),
+        "OperatingSystem": operating_system(),
+        "OSType": "linux",
+        "Architecture": std::env::consts::ARCH,
+        "NCPU": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "MemTotal": total_memory(),
+        "DockerRootDir": engine.options().root.display().to_string(),
+        "Name": nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default(),
+        "DefaultRuntime": "six-runtime",
+        "LoggingDriver": "json-file",
+        "CgroupDriver": "cgroupfs",
+    }))
 }
 
 /// `system reset -f`: every container (killed), every network with what it made on the host,

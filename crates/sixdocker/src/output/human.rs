@@ -26,8 +26,15 @@ pub fn duration(d: Duration) -> String {
     }
 }
 
-/// Docker's `units.HumanSize` (decimal, three significant digits): "0B", "812B", "4.26MB".
+/// Docker's `units.HumanSizeWithPrecision(n, 3)` (decimal, three significant digits): "0B",
+/// "812B", "4.26MB".
 pub fn size(bytes: u64) -> String {
+    size_with_precision(bytes, 3)
+}
+
+/// Docker's `units.HumanSizeWithPrecision` with `digits` significant digits (`HumanSize` is 4:
+/// "1.982MB").
+pub fn size_with_precision(bytes: u64, digits: usize) -> String {
     const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -35,7 +42,7 @@ pub fn size(bytes: u64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    format!("{}{}", three_significant(value), UNITS[unit])
+    format!("{}{}", significant(value, digits), UNITS[unit])
 }
 
 /// Docker's `units.BytesSize` (binary, three significant digits): "1.5MiB", "100MiB".
@@ -47,16 +54,17 @@ pub fn binary_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    format!("{}{}", three_significant(value), UNITS[unit])
+    format!("{}{}", significant(value, 3), UNITS[unit])
 }
 
-/// Go's `%.3g` for 0 <= v < 1000, without an exponent: 4.2632 → "4.26", 12.0 → "12".
-fn three_significant(v: f64) -> String {
-    let decimals = match v {
-        v if v < 10.0 => 2,
-        v if v < 100.0 => 1,
-        _ => 0,
+/// Go's `%.Ng` for 0 <= v < 1000, without an exponent: 4.2632 → "4.26", 12.0 → "12".
+fn significant(v: f64, digits: usize) -> String {
+    let integer_digits = match v {
+        v if v < 10.0 => 1,
+        v if v < 100.0 => 2,
+        _ => 3,
     };
+    let decimals = digits.saturating_sub(integer_digits);
     let text = format!("{v:.decimals$}");
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_owned()
@@ -73,6 +81,43 @@ pub fn ellipsis(s: &str, max: usize) -> String {
     let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// Go's `time.Time.String()` of a whole second in the local time zone, as Docker's
+/// `CreatedAt` columns print it: "2026-12-05 18:12:54 +0000 UTC".
+pub fn go_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    let secs: libc::time_t = t.timestamp();
+    // SAFETY: an all-zero `tm` is valid (its zone pointer null); localtime_r fills it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to live locals; localtime_r writes only into `tm`.
+    let local = unsafe { libc::localtime_r(&secs, &mut tm) };
+    if local.is_null() {
+        return t.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string();
+    }
+    let zone = if tm.tm_zone.is_null() {
+        String::new()
+    } else {
+        // SAFETY: localtime_r set tm_zone to a static, NUL-terminated zone name.
+        unsafe { std::ffi::CStr::from_ptr(tm.tm_zone) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    let offset = tm.tm_gmtoff;
+    let sign = if offset < 0 { '-' } else { '+' };
+    let offset = offset.abs();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} {sign}{:02}{:02} {zone}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        offset / 3600,
+        offset / 60 % 60
+    )
+    .trim_end()
+    .to_owned()
 }
 
 /// The 12-hex-digit short form of an ID, without any "sha256:" prefix.
@@ -116,6 +161,7 @@ mod tests {
         assert_eq!(size(12_000_000), "12MB");
         assert_eq!(size(187_700_000), "188MB");
         assert_eq!(size(1_500_000_000), "1.5GB");
+        assert_eq!(size_with_precision(1_982_000, 4), "1.982MB");
     }
 
     #[test]

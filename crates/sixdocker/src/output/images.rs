@@ -1,27 +1,111 @@
-//! Image output: the `images` table (REPOSITORY, TAG, IMAGE ID, CREATED, SIZE) and the
-//! JSON object `inspect` prints for an image.
+//! Image output: `images` rows with Docker's template fields (REPOSITORY, TAG, IMAGE ID,
+//! CREATED, SIZE by default) and the JSON object `inspect` prints for an image.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use six_gotemplate::{Struct, Value};
 use six_image::Image;
 
 use super::human;
-use super::table::Table;
 
-pub fn images_table(images: &[Image], now: DateTime<Utc>) -> Table {
-    let mut table = Table::new(&["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]);
-    for image in images {
-        let age = (now - image.created).to_std().unwrap_or_default();
-        for (repo, tag) in image.repo_tag_pairs() {
-            table.row(vec![
-                repo,
-                tag,
-                human::short_id(&image.id).to_owned(),
-                format!("{} ago", human::duration(age)),
-                human::size(image.size),
-            ]);
+/// `images`' default tables (docker/cli's defaultImageTableFormat, ...WithDigest).
+pub const IMAGES_TABLE: &str = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}";
+pub const IMAGES_TABLE_WITH_DIGEST: &str = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}";
+
+/// The column titles of `images`' fields.
+pub fn images_headers() -> Value {
+    Value::map([
+        ("ID", "IMAGE ID"),
+        ("Repository", "REPOSITORY"),
+        ("Tag", "TAG"),
+        ("Digest", "DIGEST"),
+        ("CreatedSince", "CREATED"),
+        ("CreatedAt", "CREATED AT"),
+        ("Size", "SIZE"),
+        ("Containers", "CONTAINERS"),
+        ("VirtualSize", "SIZE"),
+        ("SharedSize", "SHARED SIZE"),
+        ("UniqueSize", "UNIQUE SIZE"),
+    ])
+}
+
+/// The rows of one image, as Docker makes them: one per repository and tag (a tag once per
+/// digest of its repository when `digests`), one per digest-only repository, or one
+/// `<none>` row for a dangling image. `repo_digests` are "repo@sha256:...".
+pub fn image_rows(
+    image: &Image,
+    repo_digests: &[String],
+    digests: bool,
+    trunc: bool,
+    now: DateTime<Utc>,
+) -> Vec<Value> {
+    let row = |repo: &str, tag: &str, digest: &str| image_row(image, repo, tag, digest, trunc, now);
+    if image.repo_tags.is_empty() && repo_digests.is_empty() {
+        return vec![row("<none>", "<none>", "<none>")];
+    }
+    let mut by_repo: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for d in repo_digests {
+        if let Some((repo, digest)) = d.split_once('@') {
+            by_repo
+                .entry(repo.to_owned())
+                .or_default()
+                .push(digest.to_owned());
         }
     }
-    table
+    let mut rows = Vec::new();
+    let pairs = if image.repo_tags.is_empty() {
+        Vec::new()
+    } else {
+        image.repo_tag_pairs()
+    };
+    let tagged: std::collections::BTreeSet<String> = pairs.iter().map(|(r, _)| r.clone()).collect();
+    for (repo, tag) in &pairs {
+        match by_repo.get(repo).filter(|_| digests) {
+            Some(list) if !list.is_empty() => {
+                rows.extend(list.iter().map(|d| row(repo, tag, d)));
+            }
+            _ => rows.push(row(repo, tag, "<none>")),
+        }
+    }
+    for (repo, list) in by_repo.iter().filter(|(r, _)| !tagged.contains(*r)) {
+        if digests {
+            rows.extend(list.iter().map(|d| row(repo, "<none>", d)));
+        } else {
+            rows.push(row(repo, "<none>", ""));
+        }
+    }
+    rows
+}
+
+fn image_row(
+    image: &Image,
+    repo: &str,
+    tag: &str,
+    digest: &str,
+    trunc: bool,
+    now: DateTime<Utc>,
+) -> Value {
+    let age = (now - image.created).to_std().unwrap_or_default();
+    let id = if trunc {
+        human::short_id(&image.id).to_owned()
+    } else {
+        format!("sha256:{}", image.id)
+    };
+    // Fields in name order: Docker's MarshalJSON sorts them.
+    Struct::formatter_context("*formatter.imageContext")
+        .field("Containers", "N/A")
+        .field("CreatedAt", human::go_time(image.created))
+        .field("CreatedSince", format!("{} ago", human::duration(age)))
+        .field("Digest", digest)
+        .field("ID", id)
+        .field("Repository", repo)
+        .field("SharedSize", "N/A")
+        .field("Size", human::size(image.size))
+        .field("Tag", tag)
+        .field("UniqueSize", "N/A")
+        .field("VirtualSize", human::size_with_precision(image.size, 4))
+        .into()
 }
 
 /// A Docker-like `inspect` object for an image; `repo_digests` are its "repo@sha256:…"
@@ -61,14 +145,25 @@ mod tests {
         }
     }
 
+    fn render(format: &str, rows: &[Value]) -> String {
+        six_gotemplate::docker::Format::new(format, IMAGES_TABLE)
+            .unwrap()
+            .render(rows, &images_headers())
+            .unwrap()
+    }
+
     #[test]
     fn one_row_per_tag_and_none_for_dangling() {
         let now = DateTime::from_timestamp(1_000_000 + 3 * 3600, 0).unwrap();
-        let mut out = Vec::new();
-        images_table(&[image(&["busybox:latest", "mine:v1"]), image(&[])], now)
-            .write(&mut out)
-            .unwrap();
-        let text = String::from_utf8(out).unwrap();
+        let mut rows = image_rows(
+            &image(&["busybox:latest", "mine:v1"]),
+            &[],
+            false,
+            true,
+            now,
+        );
+        rows.extend(image_rows(&image(&[]), &[], false, true, now));
+        let text = render("", &rows);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
@@ -85,6 +180,30 @@ mod tests {
         assert_eq!(
             lines[3],
             "<none>       <none>    aaaaaaaaaaaa   3 hours ago   4.26MB"
+        );
+    }
+
+    #[test]
+    fn digests_as_docker_shows_them() {
+        let now = DateTime::from_timestamp(1_000_000, 0).unwrap();
+        let digest = format!("sha256:{}", "c".repeat(64));
+        let pulled = [format!("busybox@{digest}"), format!("other@{digest}")];
+        let rows = image_rows(&image(&["busybox:latest"]), &pulled, true, true, now);
+        assert_eq!(
+            render("{{.Repository}} {{.Tag}} {{.Digest}}", &rows),
+            format!("busybox latest {digest}\nother <none> {digest}\n")
+        );
+        let rows = image_rows(&image(&["busybox:latest"]), &pulled, false, false, now);
+        assert_eq!(
+            render(
+                "{{.Repository}} {{.Tag}} [{{.Digest}}] {{.ID}} {{.VirtualSize}}",
+                &rows
+            ),
+            format!(
+                "busybox latest [<none>] sha256:{} 4.263MB\nother <none> [] sha256:{} 4.263MB\n",
+                "a".repeat(64),
+                "a".repeat(64)
+            )
         );
     }
 

@@ -2,6 +2,7 @@
 //! prints it. Nothing here talks to the engine; callers hand in the values.
 
 pub mod containers;
+pub mod format;
 pub mod human;
 pub mod images;
 pub mod json;
