@@ -11,6 +11,9 @@ use std::path::Path;
 
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 
+use crate::channel::{Channel, Msg};
+use crate::process::ProcessPlan;
+
 /// `TIOCGPTPEER`: opens the slave of a master without a path lookup (Linux 4.13).
 const TIOCGPTPEER: libc::c_ulong = 0x5441;
 
@@ -120,6 +123,28 @@ pub fn make_controlling(slave: &OwnedFd) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Opens the process's pty (owned by its uid) and hands its master out: to the console
+/// socket (whose copy of ours is closed then), else to the runtime over `chan`. Returns the
+/// slave and its number in the container's devpts.
+pub fn hand_out_pty(
+    p: &ProcessPlan,
+    console_socket: Option<RawFd>,
+    chan: &Channel,
+) -> Result<(OwnedFd, u32), String> {
+    let (master, slave, n) = open_pty(p.console_size, p.uid)?;
+    match console_socket {
+        Some(sock) => {
+            send_master(sock, &master, &format!("/dev/pts/{n}"))?;
+            // SAFETY: closing our copy of the console socket; nothing else uses it.
+            unsafe { libc::close(sock) };
+        }
+        None => chan
+            .send_with_fd(&Msg::Pty, Some(master.as_raw_fd()))
+            .map_err(|e| format!("sending the pty: {e}"))?,
+    }
+    Ok((slave, n))
 }
 
 /// Connects to the console socket at `path` (in the caller, before the clone).

@@ -20,6 +20,8 @@ use crate::create_check::{check, Checked};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
 use crate::init::{self, InitContext};
+use crate::namespace_steps;
+use crate::process_sys::LinuxProcessSys;
 use crate::spawn;
 use crate::state::{Record, StateDir, Status};
 use crate::{CreateOptions, Runtime};
@@ -263,7 +265,7 @@ fn spawn_init(
     // Back in our own pid namespace, or every later child of ours would be born in the
     // container's: a failure here is an error, not a warning.
     if let Some(back) = pid_ns_back {
-        spawn::leave_pid_ns(back)
+        namespace_steps::leave_pid_ns(&mut LinuxProcessSys, back)
             .map_err(|e| Error::setup(id, format!("returning to our own pid namespace: {e}")))?;
     }
     match forked {
@@ -456,5 +458,6 @@ fn exit_description(pid: i32) -> String {
 fn enter_pid_ns(path: &Path) -> Result<OwnedFd> {
     let target = open_cloexec(path, libc::O_RDONLY)
         .map_err(|e| Error::io("opening pid namespace", path, e))?;
-    spawn::enter_pid_ns(target.as_fd()).map_err(|e| Error::io("joining pid namespace", path, e))
+    namespace_steps::enter_pid_ns(&mut LinuxProcessSys, target.as_fd())
+        .map_err(|e| Error::io("joining pid namespace", path, e))
 }

@@ -18,7 +18,7 @@ use crate::clone::{self, exit_child, Forked};
 use crate::container::Container;
 use crate::create::write_atomic;
 use crate::error::{Error, Result};
-use crate::init::make_undumpable;
+use crate::namespace_steps;
 use crate::process::{self, ProcessPlan};
 use crate::process_steps;
 use crate::process_sys::LinuxProcessSys;
@@ -223,7 +223,7 @@ fn clone_child(
 ) -> Result<(HalfMade, Channel)> {
     let back = match pid_ns {
         Some(fd) => Some(
-            spawn::enter_pid_ns(fd.as_fd())
+            namespace_steps::enter_pid_ns(&mut LinuxProcessSys, fd.as_fd())
                 .map_err(|e| Error::setup(id, format!("joining its pid namespace: {e}")))?,
         ),
         None => None,
@@ -241,7 +241,7 @@ fn clone_child(
     // Back in our own pid namespace, or every later child of ours would be born in the
     // container's.
     if let Some(own) = back {
-        spawn::leave_pid_ns(own)
+        namespace_steps::leave_pid_ns(&mut LinuxProcessSys, own)
             .map_err(|e| Error::setup(id, format!("returning to our own pid namespace: {e}")))?;
     }
     match (forked, half_made) {
@@ -310,12 +310,11 @@ fn exec_steps(
     in_cgroup: bool,
 ) -> std::result::Result<std::convert::Infallible, String> {
     let p = ctx.plan;
-    // SAFETY: prctl with integer arguments.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
-    make_undumpable()?;
+    let sys = &mut LinuxProcessSys;
+    namespace_steps::guard_child(sys)?;
     process::reset_signals();
     if let Some(fds) = ctx.stdio {
-        process_steps::apply_stdio(&mut LinuxProcessSys, fds, ctx.preserve_fds)?;
+        process_steps::apply_stdio(sys, fds, ctx.preserve_fds)?;
     }
     // Still in the host's namespaces: join the container's cgroups (v1 through `tasks`).
     if let Some(plan) = &ctx.join_cgroup {
@@ -327,55 +326,15 @@ fn exec_steps(
         Ok(r) => return Err(format!("expected Go from the runtime, got {:?}", r.msg)),
         Err(e) => return Err(format!("waiting for the runtime: {e}")),
     }
-    for (t, fd) in ctx.namespaces {
-        // SAFETY: setns on a valid namespace fd.
-        if unsafe { libc::setns(fd.as_raw_fd(), spec::clone_flag(*t) as i32) } != 0 {
-            return Err(format!(
-                "joining the {} namespace: {}",
-                spec::proc_name(*t),
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
+    namespace_steps::join_opened(sys, ctx.namespaces)?;
     if p.terminal {
-        let (master, slave, n) = console::open_pty(p.console_size, p.uid)?;
-        match ctx.console_socket {
-            Some(sock) => {
-                console::send_master(sock, &master, &format!("/dev/pts/{n}"))?;
-                // SAFETY: closing our copy of the console socket.
-                unsafe { libc::close(sock) };
-            }
-            None => ctx
-                .chan
-                .send_with_fd(&Msg::Pty, Some(master.as_raw_fd()))
-                .map_err(|e| format!("sending the pty: {e}"))?,
-        }
-        drop(master);
+        let (slave, _) = console::hand_out_pty(p, ctx.console_socket, ctx.chan)?;
         console::make_controlling(&slave)?;
     }
     let mut keep: Vec<RawFd> = ctx.namespaces.iter().map(|(_, f)| f.as_raw_fd()).collect();
     keep.push(ctx.chan.raw_fd());
-    let setgroups = std::fs::read_to_string("/proc/self/setgroups")
-        .map(|s| s.trim() != "deny")
-        .unwrap_or(true);
-    let ready = process_steps::prepare(
-        &mut LinuxProcessSys,
-        p,
-        ctx.preserve_fds,
-        &keep,
-        setgroups,
-        &mut |_, listener| crate::seccomp_agent::hand_over(ctx.chan, listener),
-    )?;
-    // SAFETY: prctl with integer arguments: the process must outlive `sixrun exec --detach`.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, 0, 0, 0, 0) };
-    // As in runc, the filter before the report: its notification fd goes to the agent first.
-    if p.no_new_privs {
-        if let Some(listener) = process_steps::apply_seccomp(&mut LinuxProcessSys, p)? {
-            crate::seccomp_agent::hand_over(ctx.chan, listener)?;
-        }
-    }
-    ctx.chan
-        .report(&Msg::Ready)
-        .map_err(|e| format!("reporting ready: {e}"))?;
+    // The process must outlive `sixrun exec --detach`: prepare_and_report undoes the
+    // parent-death signal.
+    let ready = process::prepare_and_report(sys, p, ctx.preserve_fds, &keep, ctx.chan)?;
     Err(process::exec(&ready, p))
 }

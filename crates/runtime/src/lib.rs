@@ -7,8 +7,10 @@
 //! and waits on a fifo until [`Container::start`]. Parent and child talk over one socket pair.
 //!
 //! A reader following one container: [`create`](create.rs) → [`init`](init.rs) →
+//! `namespace_steps.rs` (namespaces, hostname, keyring) → six-rootfs →
 //! [`process`](process.rs) (the plan) → `process_steps.rs` (rlimits, user, capabilities,
-//! seccomp... through the `ProcessSys` seam of `process_sys.rs`) → execve; then `start.rs`,
+//! seccomp...; both step files make every kernel call through the `ProcessSys` seam of
+//! `process_sys.rs`) → execve; then `start.rs`,
 //! `kill.rs`, `delete.rs`, `exec.rs`. Before any of it, `sealed_exe.rs` (CVE-2019-5736).
 //! `create.rs` and `exec.rs` share what surrounds their one clone in `spawn.rs`.
 //!
@@ -28,9 +30,12 @@ mod exec;
 mod hooks;
 mod init;
 mod kill;
+mod namespace_steps;
 mod process;
 mod process_steps;
 mod process_sys;
+#[cfg(test)]
+mod process_sys_fake;
 mod procfs;
 mod program;
 pub mod sealed_exe;

@@ -9,10 +9,14 @@
 //! namespaces or mounts.
 
 use std::ffi::CString;
+use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
 
 use caps::CapsHashSet;
 use oci_spec::runtime::{LinuxSeccomp, PosixRlimitType, Process};
+
+use crate::channel::{Channel, Msg};
+use crate::process_sys::LinuxProcessSys;
 
 /// Everything the child needs about the process, checked and converted up front.
 pub struct ProcessPlan {
@@ -185,6 +189,33 @@ pub fn reset_signals() {
             }
         }
     }
+}
+
+/// The last steps before Ready, the init's and an exec'd process's: the process steps
+/// (`process_steps::prepare`; a seccomp notification fd is handed to the agent at once), the
+/// parent-death signal undone (the process outlives the runtime), with no_new_privs the
+/// filter last (its notification fd handed over first, as runc does), then Ready reported.
+pub fn prepare_and_report(
+    sys: &mut LinuxProcessSys,
+    p: &ProcessPlan,
+    preserve_fds: u32,
+    keep: &[RawFd],
+    chan: &Channel,
+) -> Result<crate::process_steps::Ready, String> {
+    let setgroups = crate::namespace_steps::setgroups_allowed(sys);
+    let ready =
+        crate::process_steps::prepare(sys, p, preserve_fds, keep, setgroups, &mut |_, fd| {
+            crate::seccomp_agent::hand_over(chan, fd)
+        })?;
+    crate::namespace_steps::outlive_parent(sys)?;
+    if p.no_new_privs {
+        if let Some(listener) = crate::process_steps::apply_seccomp(sys, p)? {
+            crate::seccomp_agent::hand_over(chan, listener)?;
+        }
+    }
+    chan.report(&Msg::Ready)
+        .map_err(|e| format!("reporting ready: {e}"))?;
+    Ok(ready)
 }
 
 /// execve, with the `HOME` entry `prepare` found when the environment lacked one; returns

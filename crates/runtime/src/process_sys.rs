@@ -1,16 +1,22 @@
-//! The syscall seam of the process steps: every kernel call the steps between "namespaces
-//! and root ready" and `execve` make (`process_steps.rs`) goes through [`ProcessSys`].
+//! The syscall seam of the steps a child makes after clone: every kernel call of the process
+//! steps between "namespaces and root ready" and `execve` (`process_steps.rs`), and of the
+//! namespace steps before the root (`namespace_steps.rs`: the prctls that guard the child,
+//! joining and making namespaces, hostname, keyring, personality), goes through
+//! [`ProcessSys`]. The parent enters a container's pid namespace for its clone through it too.
 //!
 //! [`LinuxProcessSys`] makes the calls (on nix and the caps crate; a zero-sized type, so the
-//! child after clone pays nothing for the seam); the recording implementation in the tests
-//! of `process_steps.rs` records them, so the order and content of the steps are checked
-//! without root, as six-rootfs does for mounts. It never decides *which* calls to make.
+//! child after clone pays nothing for the seam); the recording implementation
+//! (`process_sys_fake.rs`, tests only) records them, so the order and content of the steps
+//! are checked without root, as six-rootfs does for mounts. It never decides *which* calls
+//! to make.
 
-use std::os::fd::{OwnedFd, RawFd};
+use std::ffi::CStr;
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use caps::{CapSet, Capability, CapsHashSet};
 use nix::errno::Errno;
+use nix::sched::CloneFlags;
 
 /// The kernel calls of the process steps.
 pub trait ProcessSys {
@@ -52,6 +58,24 @@ pub trait ProcessSys {
     fn getcwd(&mut self) -> Option<PathBuf>;
     /// A small file's bytes (at most 1 MiB are read); None when it cannot be read.
     fn read_file(&mut self, path: &Path) -> Option<Vec<u8>>;
+    /// `PR_SET_PDEATHSIG`: the signal we get when our parent dies (0: none).
+    fn set_parent_death_signal(&mut self, sig: i32) -> Result<(), Errno>;
+    /// `PR_SET_DUMPABLE` 0: nobody without CAP_SYS_PTRACE may open our /proc/<pid>/exe or
+    /// memory.
+    fn set_undumpable(&mut self) -> Result<(), Errno>;
+    /// Opens a namespace file (`/proc/<pid>/ns/<name>`, or a path the spec gives).
+    fn open_namespace(&mut self, path: &Path) -> std::io::Result<OwnedFd>;
+    /// `setns`: joins the namespace `fd` names, of kind `nstype` (a `CLONE_NEW*` flag; for a
+    /// pid namespace, that of our next children).
+    fn setns(&mut self, fd: BorrowedFd, nstype: CloneFlags) -> Result<(), Errno>;
+    /// `unshare`: new namespaces of the kinds in `flags`.
+    fn unshare(&mut self, flags: CloneFlags) -> Result<(), Errno>;
+    fn sethostname(&mut self, name: &str) -> Result<(), Errno>;
+    fn setdomainname(&mut self, name: &str) -> Result<(), Errno>;
+    /// `KEYCTL_JOIN_SESSION_KEYRING`: a new session keyring named `name`.
+    fn join_session_keyring(&mut self, name: &CStr) -> Result<(), Errno>;
+    /// `personality`: the execution domain (`PER_LINUX`, `PER_LINUX32`).
+    fn personality(&mut self, domain: libc::c_ulong) -> Result<(), Errno>;
 }
 
 /// The real kernel.
@@ -184,5 +208,49 @@ impl ProcessSys for LinuxProcessSys {
             .read_to_end(&mut bytes)
             .ok()?;
         Some(bytes)
+    }
+
+    fn set_parent_death_signal(&mut self, sig: i32) -> Result<(), Errno> {
+        // SAFETY: prctl with integer arguments; failure is reported.
+        Errno::result(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig, 0, 0, 0) }).map(drop)
+    }
+
+    fn set_undumpable(&mut self) -> Result<(), Errno> {
+        nix::sys::prctl::set_dumpable(false)
+    }
+
+    fn open_namespace(&mut self, path: &Path) -> std::io::Result<OwnedFd> {
+        std::fs::File::open(path).map(OwnedFd::from)
+    }
+
+    fn setns(&mut self, fd: BorrowedFd, nstype: CloneFlags) -> Result<(), Errno> {
+        nix::sched::setns(fd, nstype)
+    }
+
+    fn unshare(&mut self, flags: CloneFlags) -> Result<(), Errno> {
+        nix::sched::unshare(flags)
+    }
+
+    fn sethostname(&mut self, name: &str) -> Result<(), Errno> {
+        nix::unistd::sethostname(name)
+    }
+
+    fn setdomainname(&mut self, name: &str) -> Result<(), Errno> {
+        // SAFETY: a valid pointer and its length; failure is reported.
+        Errno::result(unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) }).map(drop)
+    }
+
+    fn join_session_keyring(&mut self, name: &CStr) -> Result<(), Errno> {
+        const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+        // SAFETY: keyctl with a valid C string; failure is reported.
+        Errno::result(unsafe {
+            libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.as_ptr())
+        })
+        .map(drop)
+    }
+
+    fn personality(&mut self, domain: libc::c_ulong) -> Result<(), Errno> {
+        // SAFETY: personality with a plain value; failure is reported.
+        Errno::result(unsafe { libc::personality(domain) }).map(drop)
     }
 }

@@ -1,9 +1,8 @@
 //! What `create` and `exec` share around their one clone: the channel and the console socket
-//! moved above the preserved fds, a pid namespace entered for the clone only (so the child is
-//! born in it) and left again, and a half-made child that is killed and reaped unless it is
-//! handed over. It never decides what the child does; `init.rs` and `exec.rs` do.
+//! moved above the preserved fds, and a half-made child that is killed and reaped unless it is
+//! handed over (the pid namespace entered for the clone only is `namespace_steps`'). It never decides what the child does; `init.rs` and `exec.rs` do.
 
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use crate::channel::{self, Channel};
@@ -51,26 +50,6 @@ pub(crate) fn console_above(
     move_above(OwnedFd::from(s), min_fd)
         .map(Some)
         .map_err(|e| Error::io("console socket", path, e))
-}
-
-/// Makes `target` the pid namespace of our next children; returns our own, to go back with
-/// [`leave_pid_ns`] right after the clone.
-pub(crate) fn enter_pid_ns(target: BorrowedFd) -> std::io::Result<OwnedFd> {
-    let own = std::fs::File::open("/proc/self/ns/pid")?;
-    // SAFETY: setns on a valid pid namespace fd (it affects only our future children).
-    if unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(own.into())
-}
-
-/// Sets our children's pid namespace back to our own (the one `own` names).
-pub(crate) fn leave_pid_ns(own: OwnedFd) -> std::io::Result<()> {
-    // SAFETY: setns back to our own active pid namespace.
-    if unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// A child cloned but not handed over yet: dropped, it is killed and reaped.
