@@ -149,9 +149,21 @@ impl Cgroup {
         crate::freeze::set_frozen(self, false)
     }
 
-    /// The PIDs in the container's cgroup.
+    /// The PIDs in the container's cgroup and in every cgroup below it (runc's GetAllPids:
+    /// `exec --cgroup` and nested managers put processes there).
     pub fn pids(&self) -> Result<Vec<i32>> {
-        files::read_pids(self.membership_dir().ok_or(Error::NoHierarchy)?)
+        files::read_pids_below(self.membership_dir().ok_or(Error::NoHierarchy)?)
+    }
+
+    /// Whether the container's directory exists (in the hierarchy `pids` reads).
+    pub fn exists(&self) -> bool {
+        self.membership_dir().is_some_and(|d| d.is_dir())
+    }
+
+    /// Whether the cgroup is frozen by itself (not only through an ancestor); false when it
+    /// does not exist. `create` refuses such a cgroup, as runc does.
+    pub fn is_frozen(&self) -> Result<bool> {
+        crate::freeze::is_frozen(self)
     }
 
     /// Memory, cpu and pids counters.

@@ -375,6 +375,33 @@ fn freeze_and_thaw_v1_and_v2_write_the_state() {
 }
 
 #[test]
+fn frozen_is_read_as_runc_reads_it() {
+    let (t, h) = fake_v1();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "fz").unwrap();
+    assert!(!cg.is_frozen().unwrap(), "a missing cgroup is not frozen");
+    assert!(!cg.exists());
+    cg.create().unwrap();
+    assert!(cg.exists());
+    let d = t.path().join("freezer/fz");
+    fs::write(d.join("freezer.state"), "THAWED\n").unwrap();
+    assert!(!cg.is_frozen().unwrap());
+    fs::write(d.join("freezer.state"), "FROZEN\n").unwrap();
+    fs::write(d.join("freezer.self_freezing"), "1\n").unwrap();
+    assert!(cg.is_frozen().unwrap());
+    // Frozen through an ancestor only: runc reads it as thawed.
+    fs::write(d.join("freezer.self_freezing"), "0\n").unwrap();
+    assert!(!cg.is_frozen().unwrap());
+
+    let (t, h) = fake_v2();
+    let cg = Cgroup::new(&h, None, &Nesting::below_own(), "fz").unwrap();
+    cg.create().unwrap();
+    fs::write(t.path().join("fz/cgroup.freeze"), "1\n").unwrap();
+    assert!(cg.is_frozen().unwrap());
+    fs::write(t.path().join("fz/cgroup.freeze"), "0\n").unwrap();
+    assert!(!cg.is_frozen().unwrap());
+}
+
+#[test]
 fn serialized_cgroup_round_trips_and_lists_mounts() {
     let t = tempfile::tempdir().unwrap();
     for d in ["memory", "cpu,cpuacct", "systemd", "unified"] {

@@ -86,6 +86,23 @@ pub(crate) fn read_pids(dir: &Path) -> Result<Vec<i32>> {
         .collect()
 }
 
+/// The PIDs in `dir/cgroup.procs` and in every cgroup below it (runc's GetAllPids): a
+/// sub-cgroup removed while it is read is skipped.
+pub(crate) fn read_pids_below(dir: &Path) -> Result<Vec<i32>> {
+    let mut pids = read_pids(dir)?;
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        match read_pids_below(&e.path()) {
+            Ok(more) => pids.extend(more),
+            Err(Error::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(pids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +138,18 @@ mod tests {
         assert_eq!(read_pids(t.path()).unwrap(), vec![1, 22]);
         fs::write(t.path().join("cgroup.procs"), "x\n").unwrap();
         assert!(read_pids(t.path()).is_err());
+    }
+
+    #[test]
+    fn pids_below_include_every_sub_cgroup() {
+        let t = tempfile::tempdir().unwrap();
+        let sub = t.path().join("a/b");
+        fs::create_dir_all(&sub).unwrap();
+        fs::write(t.path().join("cgroup.procs"), "1\n").unwrap();
+        fs::write(t.path().join("a/cgroup.procs"), "").unwrap();
+        fs::write(sub.join("cgroup.procs"), "7\n9\n").unwrap();
+        let mut pids = read_pids_below(t.path()).unwrap();
+        pids.sort_unstable();
+        assert_eq!(pids, vec![1, 7, 9]);
     }
 }

@@ -1,6 +1,7 @@
 //! Freezing and thawing a container's cgroup, and waiting until the kernel confirms it:
 //! v1 writes freezer.state and polls it (the kernel offers no notification); v2 writes
-//! cgroup.freeze and sleeps in poll(2) until cgroup.events changes. Never signals a process.
+//! cgroup.freeze and sleeps in poll(2) until cgroup.events changes; and reading whether a
+//! cgroup is frozen. Never signals a process.
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
@@ -24,6 +25,29 @@ pub(crate) fn set_frozen(cg: &Cgroup, frozen: bool) -> Result<()> {
         let _ = set_frozen(cg, false);
     }
     result
+}
+
+/// Whether the container's cgroup is frozen by itself, as runc reads it (GetFreezerState):
+/// v1 `freezer.state` FROZEN (or FREEZING) with `freezer.self_freezing` 1 (frozen only
+/// through an ancestor is not), v2 `cgroup.freeze` 1. A cgroup or file that does not exist is
+/// not frozen.
+pub(crate) fn is_frozen(cg: &Cgroup) -> Result<bool> {
+    let (dir, file, frozen) = match cg.version {
+        Version::V2 => (cg.unified_dir(), "cgroup.freeze", "1"),
+        Version::V1 | Version::Hybrid => (cg.v1_dir("freezer"), "freezer.state", "FROZEN"),
+    };
+    let Some(dir) = dir.filter(|d| files::exists(d, file)) else {
+        return Ok(false);
+    };
+    let state = files::read(dir, file)?;
+    if cg.version == Version::V2 {
+        return Ok(state == frozen);
+    }
+    if state != frozen && state != "FREEZING" {
+        return Ok(false);
+    }
+    Ok(!files::exists(dir, "freezer.self_freezing")
+        || files::read(dir, "freezer.self_freezing")? == "1")
 }
 
 fn timeout(dir: &Path, frozen: bool, start: Instant) -> Error {

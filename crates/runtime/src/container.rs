@@ -20,6 +20,9 @@ pub struct Container {
     pub(crate) rec: Record,
     /// The pty master, when the process has a terminal and no console socket was given.
     pub(crate) console: Option<OwnedFd>,
+    /// What `create` noticed and went on with, as runc warns of it (a cgroup that already
+    /// held processes).
+    pub(crate) warnings: Vec<String>,
 }
 
 /// One process of a container, for `ps`.
@@ -71,6 +74,7 @@ impl Container {
             root: root.to_path_buf(),
             rec,
             console: None,
+            warnings: Vec::new(),
         })
     }
 
@@ -129,6 +133,11 @@ impl Container {
     /// The OCI state (`paused` is reported as `running`: the OCI enum has no paused).
     pub fn state(&self) -> Result<State> {
         Ok(oci_state(&self.rec, self.status()))
+    }
+
+    /// Warnings of the `create` that made this container (runc prints them and goes on).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Takes the pty master (process.terminal without a console socket).
@@ -211,12 +220,14 @@ impl Container {
         crate::update::update(self, r)
     }
 
-    /// Pids of every process in the container's cgroup.
+    /// Pids of every process in the container's cgroup and its sub-cgroups, as runc lists
+    /// them: a stopped container without a pid namespace may have some left.
     pub fn processes(&self) -> Result<Vec<i32>> {
-        if self.status() == Status::Stopped {
+        let cg = self.cgroup()?;
+        if self.status() == Status::Stopped && !cg.exists() {
             return Ok(Vec::new());
         }
-        let mut pids = self.cgroup()?.pids().map_err(self.cg_err())?;
+        let mut pids = cg.pids().map_err(self.cg_err())?;
         pids.sort_unstable();
         Ok(pids)
     }

@@ -113,7 +113,8 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
         child: None,
     };
     let (fifo, lock_fd) = make_state(&mut undo, min_fd)?;
-    let cgroup = make_cgroup(rt, id, &checked.linux, &mut undo)?;
+    let mut warnings = Vec::new();
+    let cgroup = make_cgroup(rt, id, &checked.linux, &mut undo, &mut warnings)?;
     let mut rec = new_record(id, &checked, &cgroup);
     let console = spawn::console_above(
         opts.console_socket.as_deref(),
@@ -148,6 +149,7 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
         root: rt.root.clone(),
         rec,
         console: console_master,
+        warnings,
     })
 }
 
@@ -337,12 +339,15 @@ fn make_exec_fifo(dir_path: &Path, min_fd: RawFd) -> Result<OwnedFd> {
         .map_err(|e| Error::io("opening", &fifo_path, e))
 }
 
-/// The container's cgroup, made and limited (noted in the state dir and in `undo`).
+/// The container's cgroup, made and limited (noted in the state dir and in `undo`). As runc:
+/// unified resources on a cgroup v1 (or hybrid) machine and a cgroup that is already frozen
+/// are refused, one that already holds processes is a warning.
 fn make_cgroup(
     rt: &Runtime,
     id: &str,
     linux: &oci_spec::runtime::Linux,
     undo: &mut Undo,
+    warnings: &mut Vec<String>,
 ) -> Result<six_cgroups::Cgroup> {
     let _s = tracing::debug_span!("cgroup").entered();
     let cg_err = |source| Error::Cgroup {
@@ -356,6 +361,39 @@ fn make_cgroup(
         .map(|p| p.to_string_lossy().into_owned());
     let cg =
         six_cgroups::Cgroup::new(&h, path.as_deref(), &rt.cgroup_nesting, id).map_err(cg_err)?;
+    let v2 = cg.version() == six_cgroups::Version::V2;
+    let unified = linux
+        .resources()
+        .as_ref()
+        .and_then(|r| r.unified().as_ref());
+    if !v2 && unified.is_some_and(|u| !u.is_empty()) {
+        return Err(Error::Invalid {
+            id: id.to_owned(),
+            msg: "cannot use unified on cgroup v1: linux.resources.unified names cgroup v2 files and this machine's cgroups are v1".into(),
+        });
+    }
+    // The init would freeze on joining it, and create wait for it for ever.
+    if cg.is_frozen().map_err(cg_err)? {
+        let dir = cg.unified_dir().filter(|_| v2);
+        let dir = dir
+            .or_else(|| cg.v1_dir("freezer"))
+            .unwrap_or(Path::new(""));
+        return Err(Error::setup(
+            id,
+            format!(
+                "container's cgroup unexpectedly frozen: {} (thaw it first)",
+                dir.display()
+            ),
+        ));
+    }
+    if cg.exists() {
+        let found = cg.pids().map(|p| p.len()).unwrap_or(0);
+        if found > 0 {
+            warnings.push(format!(
+                "container's cgroup is not empty: {found} process(es) found"
+            ));
+        }
+    }
     cg.create().map_err(cg_err)?;
     undo.cgroup = Some(cg.clone());
     if let Some(dir) = &undo.dir {

@@ -1,6 +1,6 @@
 //! `kill`: sends a signal to the container's init, or with `all` to every process in its
-//! cgroup; and the parsing of signal names and numbers as runc accepts them (KILL, SIGKILL,
-//! 9, RTMIN+3).
+//! cgroup and sub-cgroups (signal 0 only checks that they exist); and the parsing of signal
+//! names and numbers as runc accepts them (KILL, SIGKILL, 9, RTMIN+3, 0).
 //!
 //! The init is signalled through a pidfd opened only after its start time was checked, so a
 //! reused pid is never hit. It never waits for the process to die; `delete` does.
@@ -46,13 +46,14 @@ const NAMES: &[(&str, i32)] = &[
     ("SYS", libc::SIGSYS),
 ];
 
-/// Parses `KILL`, `SIGKILL`, `kill`, `9`, `RTMIN`, `SIGRTMIN+2`, `RTMAX-1`.
+/// Parses `KILL`, `SIGKILL`, `kill`, `9`, `RTMIN`, `SIGRTMIN+2`, `RTMAX-1`, and `0` (no
+/// signal: kill(2) then only checks that the process exists, as `runc kill ID 0` does).
 pub fn parse_signal(s: &str) -> std::result::Result<i32, String> {
     let bad = || {
-        format!("unknown signal {s:?} (expected a name such as TERM or SIGKILL, or a number 1-64)")
+        format!("unknown signal {s:?} (expected a name such as TERM or SIGKILL, or a number 0-64)")
     };
     if let Ok(n) = s.parse::<i32>() {
-        return if (1..=libc::SIGRTMAX()).contains(&n) {
+        return if (0..=libc::SIGRTMAX()).contains(&n) {
             Ok(n)
         } else {
             Err(bad())
@@ -88,6 +89,9 @@ pub fn parse_signal(s: &str) -> std::result::Result<i32, String> {
 pub fn kill(c: &Container, sig: i32, all: bool) -> Result<()> {
     let _span = tracing::info_span!("kill", id = c.id(), sig, all).entered();
     let status = c.status();
+    if all {
+        return signal_every_process(c, sig, status);
+    }
     if status == Status::Stopped {
         return Err(c.wrong(status, "it is not running"));
     }
@@ -96,31 +100,37 @@ pub fn kill(c: &Container, sig: i32, all: bool) -> Result<()> {
         .map_err(|e| Error::setup(c.id(), format!("watching the init: {e}")))?
         .filter(|_| procfs::is_alive(rec.pid, rec.pid_start))
         .ok_or_else(|| c.wrong(Status::Stopped, "it is not running"))?;
-    if all {
-        let cg = rec
-            .cgroup
-            .as_ref()
-            .ok_or_else(|| Error::setup(c.id(), "it has no cgroup to find its processes"))?;
-        // Freeze, signal, thaw: no process can fork away in between (runc does the same).
-        let frozen = cg.freeze().is_ok();
-        let pids = cg.pids().map_err(|source| Error::Cgroup {
-            id: c.id().to_owned(),
-            source,
-        });
-        if let Ok(pids) = &pids {
-            for pid in pids {
-                // SAFETY: kill with a pid from the container's cgroup.
-                unsafe { libc::kill(*pid, sig) };
-            }
-        }
-        if frozen {
-            let _ = cg.thaw();
-        }
-        pids?;
-        return Ok(());
-    }
     procfs::pidfd_kill(&pidfd, sig)
         .map_err(|e| Error::setup(c.id(), format!("sending signal {sig}: {e}")))
+}
+
+/// `kill --all`: `sig` to every process in the container's cgroup and its sub-cgroups, in
+/// any status (a stopped container without a pid namespace may have processes left, runc
+/// signals them too). Frozen meanwhile so no process can fork away in between, as runc does;
+/// a paused container stays paused, except that SIGKILL thaws it so its processes die.
+fn signal_every_process(c: &Container, sig: i32, status: Status) -> Result<()> {
+    let cg = c
+        .rec
+        .cgroup
+        .as_ref()
+        .ok_or_else(|| Error::setup(c.id(), "it has no cgroup to find its processes"))?;
+    if status == Status::Stopped && !cg.exists() {
+        return Ok(());
+    }
+    let paused = status == Status::Paused;
+    let froze = !paused && cg.freeze().is_ok();
+    let pids = cg.pids().map_err(|source| Error::Cgroup {
+        id: c.id().to_owned(),
+        source,
+    });
+    for pid in pids.iter().flatten() {
+        // SAFETY: kill with a pid from the container's cgroup.
+        unsafe { libc::kill(*pid, sig) };
+    }
+    if froze || (paused && sig == libc::SIGKILL) {
+        let _ = cg.thaw();
+    }
+    pids.map(|_| ())
 }
 
 #[cfg(test)]
@@ -133,6 +143,7 @@ mod tests {
         assert_eq!(parse_signal("SIGKILL"), Ok(9));
         assert_eq!(parse_signal("term"), Ok(15));
         assert_eq!(parse_signal("9"), Ok(9));
+        assert_eq!(parse_signal("0"), Ok(0));
         assert_eq!(parse_signal("RTMIN"), Ok(libc::SIGRTMIN()));
         assert_eq!(parse_signal("SIGRTMIN+2"), Ok(libc::SIGRTMIN() + 2));
         assert_eq!(parse_signal("RTMAX-1"), Ok(libc::SIGRTMAX() - 1));
@@ -140,7 +151,7 @@ mod tests {
 
     #[test]
     fn unknown_signals_are_refused() {
-        for bad in ["NOPE", "0", "65", "-1", "SIG", "RTMIN+99"] {
+        for bad in ["NOPE", "65", "-1", "SIG", "RTMIN+99"] {
             assert!(parse_signal(bad).is_err(), "{bad}");
         }
     }

@@ -97,6 +97,10 @@ pub enum Command {
     Pause { id: String },
     /// Resume a paused container.
     Resume { id: String },
+    /// Not supported: runc checkpoints with CRIU, sixrun has no CRIU support (a clear error).
+    Checkpoint(CriuArgs),
+    /// Not supported: runc restores with CRIU, sixrun has no CRIU support (a clear error).
+    Restore(CriuArgs),
     /// Change the resource limits of a container.
     Update(Box<UpdateArgs>),
     /// Print a container's events as JSON lines: stats every interval, OOM kills.
@@ -202,16 +206,29 @@ pub struct ExecArgs {
 
 #[derive(Args, Debug)]
 pub struct PsArgs {
+    /// select one of: table or json
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    pub id: String,
+    /// The container ID, then options for ps(1) (default -ef): as in runc, everything after
+    /// the ID goes to ps, `-f` and `--format` too (one positional, so that clap does not
+    /// take them as ours).
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub id_and_ps_options: Vec<String>,
+}
+
+/// `checkpoint`/`restore`: runc's flags are taken only to refuse the command clearly.
+#[derive(Args, Debug)]
+pub struct CriuArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
+    /// select one of: table or json
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Print only the IDs.
+    /// display only container IDs
     #[arg(short = 'q', long)]
     pub quiet: bool,
 }

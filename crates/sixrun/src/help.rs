@@ -141,6 +141,7 @@ fn args_usage(c: &Command) -> String {
         .get_positionals()
         .map(|a| {
             let name = match a.get_id().as_str() {
+                "id_and_ps_options" => return "<container-id> [ps options]".to_owned(),
                 "id" => "container-id".to_owned(),
                 "args" => "command".to_owned(),
                 other => other.replace('_', "-"),

@@ -1,31 +1,57 @@
-//! The read-only commands: `state`, `list`, `ps` (from /proc through the runtime, never by
-//! running ps), `spec` (runc's default config.json) and `features` (runtime-spec features).
+//! The read-only commands: `state`, `list`, `spec` (runc's default config.json) and
+//! `features` (runtime-spec features); `ps` has its own file.
 //! Output shapes follow runc's, so tools that parse runc's output parse ours.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::Path;
 
+use serde::Serialize;
 use serde_json::json;
 use six_runtime::{Container, Runtime, Status};
 
-use crate::cli::{Format, ListArgs, PsArgs, SpecArgs};
+use crate::cli::{Format, ListArgs, SpecArgs};
 
-/// runc's state object: OCI state plus rootfs, created, owner.
-fn state_json(c: &Container) -> serde_json::Value {
+/// runc's state object (its `state` and `list --format json`): the OCI state plus rootfs,
+/// created and owner, in runc's field order.
+#[derive(Serialize)]
+struct StateJson<'a> {
+    #[serde(rename = "ociVersion")]
+    oci_version: &'a str,
+    id: &'a str,
+    pid: i32,
+    status: String,
+    bundle: &'a Path,
+    rootfs: &'a Path,
+    created: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<&'a str, &'a str>,
+    owner: &'a str,
+}
+
+fn state_json(c: &Container) -> StateJson<'_> {
     let status = c.status();
-    let mut v = json!({
-        "ociVersion": c.spec().version(),
-        "id": c.id(),
-        "pid": if status == Status::Stopped { 0 } else { c.recorded_pid() },
-        "status": status.to_string(),
-        "bundle": c.bundle(),
-        "rootfs": c.rootfs(),
-        "created": c.created().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
-        "owner": c.owner(),
-    });
-    if !c.annotations().is_empty() {
-        v["annotations"] = json!(c.annotations());
+    StateJson {
+        oci_version: c.spec().version(),
+        id: c.id(),
+        pid: if status == Status::Stopped {
+            0
+        } else {
+            c.recorded_pid()
+        },
+        status: status.to_string(),
+        bundle: c.bundle(),
+        rootfs: c.rootfs(),
+        created: c
+            .created()
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        annotations: c
+            .annotations()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+        owner: c.owner(),
     }
-    v
 }
 
 pub fn state(rt: &Runtime, id: &str) -> anyhow::Result<()> {
@@ -55,10 +81,10 @@ pub fn list(rt: &Runtime, a: &ListArgs) -> anyhow::Result<()> {
                     let s = state_json(c);
                     [
                         c.id().to_owned(),
-                        s["pid"].to_string(),
-                        s["status"].as_str().unwrap_or_default().to_owned(),
+                        s.pid.to_string(),
+                        s.status,
                         c.bundle().display().to_string(),
-                        s["created"].as_str().unwrap_or_default().to_owned(),
+                        s.created,
                         c.owner().to_owned(),
                     ]
                 })
@@ -95,38 +121,6 @@ fn table<const N: usize>(
             .collect();
         writeln!(out, "{}", line.join("   ").trim_end())?;
     }
-    Ok(())
-}
-
-pub fn ps(rt: &Runtime, a: &PsArgs) -> anyhow::Result<()> {
-    let c = rt.load(&a.id)?;
-    let procs = c.process_infos()?;
-    let mut out = std::io::stdout().lock();
-    if a.format == Format::Json {
-        let pids: Vec<i32> = procs.iter().map(|p| p.pid).collect();
-        writeln!(out, "{}", serde_json::to_string(&pids)?)?;
-        return Ok(());
-    }
-    let rows: Vec<[String; 6]> = procs
-        .iter()
-        .map(|p| {
-            let started = chrono::DateTime::from_timestamp(p.started_at(), 0)
-                .map(|t| t.format("%H:%M").to_string())
-                .unwrap_or_default();
-            let secs = p.cpu_seconds();
-            let cmd = p.command();
-            [
-                p.uid.to_string(),
-                p.pid.to_string(),
-                p.ppid.to_string(),
-                started,
-                format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
-                cmd,
-            ]
-        })
-        .collect();
-    let header = ["UID", "PID", "PPID", "STIME", "TIME", "CMD"].map(String::from);
-    table(&mut out, &header, &rows)?;
     Ok(())
 }
 

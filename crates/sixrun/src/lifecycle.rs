@@ -4,6 +4,7 @@
 use six_runtime::{CreateOptions, Runtime};
 
 use crate::cli::{CreateArgs, DeleteArgs, KillArgs};
+use crate::log::Logger;
 
 pub fn create_options(a: &CreateArgs) -> CreateOptions {
     CreateOptions {
@@ -18,8 +19,11 @@ pub fn create_options(a: &CreateArgs) -> CreateOptions {
     }
 }
 
-pub fn create(rt: &Runtime, a: &CreateArgs) -> anyhow::Result<()> {
+pub fn create(rt: &Runtime, a: &CreateArgs, logger: &Logger) -> anyhow::Result<()> {
     let c = rt.create(&a.id, create_options(a))?;
+    for w in c.warnings() {
+        logger.warn(w);
+    }
     if c.spec()
         .process()
         .as_ref()

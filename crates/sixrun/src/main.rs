@@ -1,8 +1,8 @@
 //! sixrun: a runc-compatible OCI runtime CLI over six-runtime.
 //!
 //! This file parses the command line, sets up logging, refuses what is unsupported, and hands
-//! each subcommand to its file (`lifecycle.rs`, `run.rs`, `exec.rs`, `info.rs`, `update.rs`,
-//! `events.rs`).
+//! each subcommand to its file (`lifecycle.rs`, `run.rs`, `exec.rs`, `info.rs`, `ps.rs`,
+//! `update.rs`, `events.rs`).
 //! It never touches the kernel itself: the runtime library does.
 
 // The doc comments of the CLI's argument structs are clap's help text, written in the
@@ -17,6 +17,7 @@ mod info;
 mod lifecycle;
 mod log;
 mod parse;
+mod ps;
 mod run;
 mod update;
 mod values;
@@ -120,14 +121,14 @@ fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
     };
     let rt = runtime(cli);
     match cmd {
-        Command::Create(a) => lifecycle::create(&rt, a).map(|_| 0),
+        Command::Create(a) => lifecycle::create(&rt, a, logger).map(|_| 0),
         Command::Start { id } => lifecycle::start(&rt, id).map(|_| 0),
         Command::Run(a) => run::run(&rt, a, logger),
         Command::State { id } => info::state(&rt, id).map(|_| 0),
         Command::Kill(a) => lifecycle::kill(&rt, a).map(|_| 0),
         Command::Delete(a) => lifecycle::delete(&rt, a).map(|_| 0),
         Command::Exec(a) => exec::exec(&rt, a),
-        Command::Ps(a) => info::ps(&rt, a).map(|_| 0),
+        Command::Ps(a) => ps::ps(&rt, a).map(|_| 0),
         Command::List(a) => info::list(&rt, a).map(|_| 0),
         Command::Spec(a) => info::spec(a).map(|_| 0),
         Command::Features => info::features().map(|_| 0),
@@ -135,6 +136,9 @@ fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
         Command::Resume { id } => rt.load(id)?.resume().map(|_| 0).map_err(Into::into),
         Command::Update(a) => update::update(&rt, a).map(|_| 0),
         Command::Events(a) => events::events(&rt, a, logger).map(|_| 0),
+        Command::Checkpoint(_) | Command::Restore(_) => anyhow::bail!(
+            "checkpoint and restore are not supported: runc does them with CRIU, and sixrun has no CRIU support"
+        ),
     }
 }
 

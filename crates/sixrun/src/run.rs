@@ -41,6 +41,9 @@ pub fn run(rt: &Runtime, a: &RunArgs, logger: &Logger) -> anyhow::Result<i32> {
         block_signals()?
     };
     let mut c = rt.create(&a.create.id, create_options(&a.create))?;
+    for w in c.warnings() {
+        logger.warn(w);
+    }
     let console = c.take_console();
     if a.detach && console.is_some() {
         let _ = c.delete(true);

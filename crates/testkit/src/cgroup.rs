@@ -191,6 +191,11 @@ impl RelativeCgroupPath {
         format!("{}/{leaf}", self.path)
     }
 
+    /// Where this path is in each hierarchy, v1 and cgroup2 (a runtime places it there).
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
     /// Where this path is in the v1 hierarchy of `controller` (a runtime places it there).
     pub fn v1_dir(&self, controller: &str) -> Option<PathBuf> {
         let point = v1_mount_point(controller)?;
