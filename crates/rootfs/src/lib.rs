@@ -43,7 +43,10 @@ use oci_spec::runtime::LinuxNamespaceType;
 pub use devices::{default_devices, planned_devices, DeviceNode};
 pub use error::{Error, Result};
 pub use guard::{mount_refusal, PROC_FILES_ALLOWED};
-pub use options::{parse_propagation, MountAttrs, MountOptions, UnsupportedOption};
+pub use options::{
+    known_options as known_mount_options, parse_propagation, MountAttrs, MountOptions,
+    UnsupportedOption,
+};
 pub use plan::RootfsPlan;
 pub use recording::{Call, RecordingSyscall};
 pub use syscall::{Create, FileKind, LinuxSyscall, Syscall, Target};

@@ -69,7 +69,8 @@ impl Default for MountOptions {
 pub struct UnsupportedOption(pub String);
 
 /// The flags a bind mount can only get with a second `MS_BIND | MS_REMOUNT` call.
-pub const REMOUNT_FLAGS: MsFlags = MsFlags::MS_RDONLY
+pub const REMOUNT_FLAGS: MsFlags = MS_NOSYMFOLLOW
+    .union(MsFlags::MS_RDONLY)
     .union(MsFlags::MS_NOSUID)
     .union(MsFlags::MS_NODEV)
     .union(MsFlags::MS_NOEXEC)
@@ -83,6 +84,7 @@ const ATIME_FLAGS: MsFlags = MsFlags::MS_NOATIME
     .union(MsFlags::MS_RELATIME)
     .union(MsFlags::MS_STRICTATIME);
 
+#[derive(Clone, Copy)]
 enum Effect {
     Set(MsFlags),
     Clear(MsFlags),
@@ -91,73 +93,103 @@ enum Effect {
     Recursive(bool, u64),
 }
 
-/// runc's recursive mount options: each sets or clears one `MOUNT_ATTR_*` on the whole tree.
-fn recursive_effect(option: &str) -> Option<Effect> {
-    let (set, attr) = match option {
-        "rro" => (true, MountAttrs::RDONLY),
-        "rrw" => (false, MountAttrs::RDONLY),
-        "rnosuid" => (true, MountAttrs::NOSUID),
-        "rsuid" => (false, MountAttrs::NOSUID),
-        "rnodev" => (true, MountAttrs::NODEV),
-        "rdev" => (false, MountAttrs::NODEV),
-        "rnoexec" => (true, MountAttrs::NOEXEC),
-        "rexec" => (false, MountAttrs::NOEXEC),
-        "rnodiratime" => (true, MountAttrs::NODIRATIME),
-        "rdiratime" => (false, MountAttrs::NODIRATIME),
-        "rrelatime" => (true, MountAttrs::RELATIME),
-        "rnorelatime" => (false, MountAttrs::RELATIME),
-        "rnoatime" => (true, MountAttrs::NOATIME),
-        "ratime" => (false, MountAttrs::NOATIME),
-        "rstrictatime" => (true, MountAttrs::STRICTATIME),
-        "rnostrictatime" => (false, MountAttrs::STRICTATIME),
-        "rnosymfollow" => (true, MountAttrs::NOSYMFOLLOW),
-        "rsymfollow" => (false, MountAttrs::NOSYMFOLLOW),
-        _ => return None,
-    };
-    Some(Effect::Recursive(set, attr))
-}
+/// `MS_NOSYMFOLLOW` (Linux 5.10), which nix does not name.
+const MS_NOSYMFOLLOW: MsFlags = MsFlags::from_bits_retain(256);
+
+/// Every option this runtime reads as a mount flag, a propagation change or a recursive
+/// attribute (runc's `rro`, `rnosuid`, ...: one `MOUNT_ATTR_*` set or cleared on the whole
+/// tree), with what it does. Anything else is filesystem data.
+const OPTIONS: &[(&str, Effect)] = {
+    use Effect::*;
+    let rec = MsFlags::MS_REC;
+    &[
+        ("defaults", Clear(MsFlags::MS_RDONLY)),
+        ("rw", Clear(MsFlags::MS_RDONLY)),
+        ("ro", Set(MsFlags::MS_RDONLY)),
+        ("suid", Clear(MsFlags::MS_NOSUID)),
+        ("nosuid", Set(MsFlags::MS_NOSUID)),
+        ("dev", Clear(MsFlags::MS_NODEV)),
+        ("nodev", Set(MsFlags::MS_NODEV)),
+        ("exec", Clear(MsFlags::MS_NOEXEC)),
+        ("noexec", Set(MsFlags::MS_NOEXEC)),
+        ("sync", Set(MsFlags::MS_SYNCHRONOUS)),
+        ("async", Clear(MsFlags::MS_SYNCHRONOUS)),
+        ("dirsync", Set(MsFlags::MS_DIRSYNC)),
+        ("mand", Set(MsFlags::MS_MANDLOCK)),
+        ("nomand", Clear(MsFlags::MS_MANDLOCK)),
+        ("atime", Clear(MsFlags::MS_NOATIME)),
+        ("noatime", Set(MsFlags::MS_NOATIME)),
+        ("diratime", Clear(MsFlags::MS_NODIRATIME)),
+        ("nodiratime", Set(MsFlags::MS_NODIRATIME)),
+        ("relatime", Set(MsFlags::MS_RELATIME)),
+        ("norelatime", Clear(MsFlags::MS_RELATIME)),
+        ("strictatime", Set(MsFlags::MS_STRICTATIME)),
+        ("nostrictatime", Clear(MsFlags::MS_STRICTATIME)),
+        ("lazytime", Set(MsFlags::MS_LAZYTIME)),
+        ("nolazytime", Clear(MsFlags::MS_LAZYTIME)),
+        ("iversion", Set(MsFlags::MS_I_VERSION)),
+        ("noiversion", Clear(MsFlags::MS_I_VERSION)),
+        ("acl", Set(MsFlags::MS_POSIXACL)),
+        ("noacl", Clear(MsFlags::MS_POSIXACL)),
+        ("nosymfollow", Set(MS_NOSYMFOLLOW)),
+        ("symfollow", Clear(MS_NOSYMFOLLOW)),
+        ("silent", Set(MsFlags::MS_SILENT)),
+        ("loud", Clear(MsFlags::MS_SILENT)),
+        ("remount", Set(MsFlags::MS_REMOUNT)),
+        ("bind", Set(MsFlags::MS_BIND)),
+        ("rbind", Set(MsFlags::MS_BIND.union(rec))),
+        ("private", Propagation(MsFlags::MS_PRIVATE)),
+        ("rprivate", Propagation(MsFlags::MS_PRIVATE.union(rec))),
+        ("shared", Propagation(MsFlags::MS_SHARED)),
+        ("rshared", Propagation(MsFlags::MS_SHARED.union(rec))),
+        ("slave", Propagation(MsFlags::MS_SLAVE)),
+        ("rslave", Propagation(MsFlags::MS_SLAVE.union(rec))),
+        ("unbindable", Propagation(MsFlags::MS_UNBINDABLE)),
+        (
+            "runbindable",
+            Propagation(MsFlags::MS_UNBINDABLE.union(rec)),
+        ),
+        ("rro", Recursive(true, MountAttrs::RDONLY)),
+        ("rrw", Recursive(false, MountAttrs::RDONLY)),
+        ("rnosuid", Recursive(true, MountAttrs::NOSUID)),
+        ("rsuid", Recursive(false, MountAttrs::NOSUID)),
+        ("rnodev", Recursive(true, MountAttrs::NODEV)),
+        ("rdev", Recursive(false, MountAttrs::NODEV)),
+        ("rnoexec", Recursive(true, MountAttrs::NOEXEC)),
+        ("rexec", Recursive(false, MountAttrs::NOEXEC)),
+        ("rnodiratime", Recursive(true, MountAttrs::NODIRATIME)),
+        ("rdiratime", Recursive(false, MountAttrs::NODIRATIME)),
+        ("rrelatime", Recursive(true, MountAttrs::RELATIME)),
+        ("rnorelatime", Recursive(false, MountAttrs::RELATIME)),
+        ("rnoatime", Recursive(true, MountAttrs::NOATIME)),
+        ("ratime", Recursive(false, MountAttrs::NOATIME)),
+        ("rstrictatime", Recursive(true, MountAttrs::STRICTATIME)),
+        ("rnostrictatime", Recursive(false, MountAttrs::STRICTATIME)),
+        ("rnosymfollow", Recursive(true, MountAttrs::NOSYMFOLLOW)),
+        ("rsymfollow", Recursive(false, MountAttrs::NOSYMFOLLOW)),
+    ]
+};
+
+/// Options handled by the runtime itself rather than the kernel.
+const RUNTIME_OPTIONS: &[&str] = &["tmpcopyup", "notmpcopyup"];
 
 fn effect(option: &str) -> Option<Effect> {
-    use Effect::*;
-    Some(match option {
-        "defaults" | "rw" => Clear(MsFlags::MS_RDONLY),
-        "ro" => Set(MsFlags::MS_RDONLY),
-        "suid" => Clear(MsFlags::MS_NOSUID),
-        "nosuid" => Set(MsFlags::MS_NOSUID),
-        "dev" => Clear(MsFlags::MS_NODEV),
-        "nodev" => Set(MsFlags::MS_NODEV),
-        "exec" => Clear(MsFlags::MS_NOEXEC),
-        "noexec" => Set(MsFlags::MS_NOEXEC),
-        "sync" => Set(MsFlags::MS_SYNCHRONOUS),
-        "async" => Clear(MsFlags::MS_SYNCHRONOUS),
-        "dirsync" => Set(MsFlags::MS_DIRSYNC),
-        "mand" => Set(MsFlags::MS_MANDLOCK),
-        "nomand" => Clear(MsFlags::MS_MANDLOCK),
-        "atime" => Clear(MsFlags::MS_NOATIME),
-        "noatime" => Set(MsFlags::MS_NOATIME),
-        "diratime" => Clear(MsFlags::MS_NODIRATIME),
-        "nodiratime" => Set(MsFlags::MS_NODIRATIME),
-        "relatime" => Set(MsFlags::MS_RELATIME),
-        "norelatime" => Clear(MsFlags::MS_RELATIME),
-        "strictatime" => Set(MsFlags::MS_STRICTATIME),
-        "nostrictatime" => Clear(MsFlags::MS_STRICTATIME),
-        "lazytime" => Set(MsFlags::MS_LAZYTIME),
-        "nolazytime" => Clear(MsFlags::MS_LAZYTIME),
-        "silent" => Set(MsFlags::MS_SILENT),
-        "loud" => Clear(MsFlags::MS_SILENT),
-        "remount" => Set(MsFlags::MS_REMOUNT),
-        "bind" => Set(MsFlags::MS_BIND),
-        "rbind" => Set(MsFlags::MS_BIND.union(MsFlags::MS_REC)),
-        "private" => Propagation(MsFlags::MS_PRIVATE),
-        "rprivate" => Propagation(MsFlags::MS_PRIVATE.union(MsFlags::MS_REC)),
-        "shared" => Propagation(MsFlags::MS_SHARED),
-        "rshared" => Propagation(MsFlags::MS_SHARED.union(MsFlags::MS_REC)),
-        "slave" => Propagation(MsFlags::MS_SLAVE),
-        "rslave" => Propagation(MsFlags::MS_SLAVE.union(MsFlags::MS_REC)),
-        "unbindable" => Propagation(MsFlags::MS_UNBINDABLE),
-        "runbindable" => Propagation(MsFlags::MS_UNBINDABLE.union(MsFlags::MS_REC)),
-        _ => return recursive_effect(option),
-    })
+    OPTIONS
+        .iter()
+        .find(|(name, _)| *name == option)
+        .map(|(_, e)| *e)
+}
+
+/// Every mount option this runtime acts on (the rest is passed to the filesystem as data),
+/// sorted: what `features` lists as `mountOptions`.
+pub fn known_options() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = OPTIONS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(RUNTIME_OPTIONS.iter().copied())
+        .collect();
+    all.sort_unstable();
+    all
 }
 
 /// Options runc or crun know that change behaviour in ways this runtime does not implement.
@@ -210,8 +242,8 @@ impl MountOptions {
                     }
                 }
                 None if option.is_empty() => {}
-                None if option == "tmpcopyup" => parsed.copy_up = true,
-                None if option == "notmpcopyup" => parsed.copy_up = false,
+                None if option == RUNTIME_OPTIONS[0] => parsed.copy_up = true,
+                None if option == RUNTIME_OPTIONS[1] => parsed.copy_up = false,
                 None => data.push(option),
             }
         }
@@ -268,6 +300,33 @@ mod tests {
         let o = MountOptions::parse(&["rbind", "ro"]).unwrap();
         assert!(o.is_bind() && o.flags.contains(MsFlags::MS_REC) && o.needs_bind_remount());
         assert!(!MountOptions::parse(&["bind"]).unwrap().needs_bind_remount());
+    }
+
+    #[test]
+    fn every_known_option_is_acted_on_never_passed_as_data() {
+        let known = known_options();
+        assert!(known.windows(2).all(|w| w[0] < w[1]), "sorted, once each");
+        for o in &known {
+            let parsed = MountOptions::parse(&[o]).unwrap();
+            assert_eq!(parsed.data(), None, "{o} went to the filesystem as data");
+        }
+        for o in [
+            "rro",
+            "tmpcopyup",
+            "nosymfollow",
+            "acl",
+            "iversion",
+            "rbind",
+        ] {
+            assert!(known.contains(&o), "{o}");
+        }
+        let o = MountOptions::parse(&["bind", "nosymfollow", "acl", "noiversion"]).unwrap();
+        assert!(o.flags.contains(MS_NOSYMFOLLOW | MsFlags::MS_POSIXACL));
+        assert!(
+            o.needs_bind_remount(),
+            "nosymfollow on a bind takes a remount"
+        );
+        assert!(!o.flags.contains(MsFlags::MS_I_VERSION));
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod delete;
 mod devices;
 mod error;
 mod exec;
+pub mod features;
 mod hooks;
 mod init;
 mod kill;

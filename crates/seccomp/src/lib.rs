@@ -24,6 +24,7 @@ mod compile;
 mod docker;
 mod docker_format;
 mod error;
+mod features;
 #[cfg(test)]
 mod interp;
 #[cfg(test)]
@@ -34,6 +35,7 @@ pub use bpf::{Insn, MAX_INSNS};
 pub use docker::{docker_default, docker_profile, DOCKER_DEFAULT_CAPS};
 pub use docker_format::parse_docker_profile;
 pub use error::{Error, Result};
+pub use features::{archs, ACTIONS, FLAGS, OPERATORS};
 
 use oci_spec::runtime::LinuxSeccomp;
 

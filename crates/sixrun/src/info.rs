@@ -163,33 +163,31 @@ pub fn spec(a: &SpecArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }
 
+/// The runtime-spec features document (runc's `features`): what six-runtime implements,
+/// with annotations naming this build and answering the question runc's
+/// `org.opencontainers.runc.checkpoint.enabled` answers (no: no CRIU). Indented with four
+/// spaces, as runc prints it.
 pub fn features() -> anyhow::Result<()> {
-    let caps: Vec<String> = caps::all().iter().map(|c| c.to_string()).collect();
-    let v = json!({
-        "ociVersionMin": "1.0.0",
-        "ociVersionMax": crate::SPEC_VERSION,
-        "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-        "mountOptions": ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime",
-            "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "private", "rbind",
-            "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "slave",
-            "strictatime", "suid", "sync", "unbindable"],
-        "linux": {
-            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
-            "capabilities": caps,
-            "cgroup": {"v1": true, "v2": true, "systemd": false, "systemdUser": false},
-            "seccomp": {
-                "enabled": true,
-                "actions": ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-                    "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"],
-                "operators": ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"],
-                "archs": ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32"]
-            },
-            "apparmor": {"enabled": false},
-            "selinux": {"enabled": false}
-        },
-        "annotations": {"org.opencontainers.runc.version": env!("CARGO_PKG_VERSION")}
-    });
-    println!("{}", serde_json::to_string_pretty(&v)?);
+    let mut f = six_runtime::features::features();
+    f.annotations.insert(
+        "org.opencontainers.runc.checkpoint.enabled".into(),
+        "false".into(),
+    );
+    f.annotations.insert(
+        "org.sixdocker.sixrun.version".into(),
+        env!("CARGO_PKG_VERSION").into(),
+    );
+    if let Some(commit) = option_env!("SIXRUN_COMMIT").filter(|c| !c.is_empty()) {
+        f.annotations
+            .insert("org.sixdocker.sixrun.commit".into(), commit.into());
+    }
+    let mut out = std::io::stdout().lock();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    serde::Serialize::serialize(&f, &mut ser)?;
+    writeln!(out)?;
     Ok(())
 }
 

@@ -26,7 +26,7 @@ use cli::{Cli, Command};
 use log::Logger;
 
 /// The version of the OCI runtime spec we implement.
-pub const SPEC_VERSION: &str = "1.2.0";
+pub const SPEC_VERSION: &str = six_runtime::features::OCI_VERSION_MAX;
 
 fn main() {
     seal_if_entering_a_container();
