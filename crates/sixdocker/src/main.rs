@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     exit_code(code)
 }
 
-/// `run`, `start`, `restart` and `exec` start or enter containers (the container's init and
+/// `run`, `start`, `restart` and `exec` (also as `container run` ...) start or enter containers (the container's init and
 /// exec'd processes are clones of this process and its monitor): they first re-execute this
 /// program from a sealed view of its binary (CVE-2019-5736; six-runtime's `sealed_exe`).
 /// Decided from the raw arguments, before they are parsed, so that only one process parses
@@ -54,9 +54,19 @@ fn main() -> ExitCode {
 fn seal_if_starting_a_container() -> Result<(), ExitCode> {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let value_flags = ["--root", "--runroot", "-root", "-runroot"];
-    let (command, runroot) = six_engine::sealed_exe::prescan(&args, &value_flags, "--runroot");
-    let runroot =
+    let (mut command, runroot) = six_engine::sealed_exe::prescan(&args, &value_flags, "--runroot");
+    let mut runroot =
         runroot.or_else(|| six_engine::sealed_exe::prescan(&args, &value_flags, "-runroot").1);
+    // `container run` is `run`: the command is the group's first operand.
+    if command == Some("container") {
+        let after = args
+            .iter()
+            .position(|a| a == "container")
+            .map_or(&args[..0], |i| &args[i + 1..]);
+        let (sub, sub_runroot) = six_engine::sealed_exe::prescan(after, &value_flags, "--runroot");
+        command = sub;
+        runroot = runroot.or(sub_runroot);
+    }
     if !matches!(command, Some("run" | "start" | "restart" | "exec")) {
         return Ok(());
     }

@@ -158,9 +158,31 @@ pub struct ContainerArg {
 pub struct InspectArgs {
     #[command(flatten)]
     pub format: InspectFormatArg,
-    /// Containers or images (names or ID prefixes).
+    /// Add SizeRw and SizeRootFs to a container's document.
+    #[arg(short, long)]
+    pub size: bool,
+    /// Only this kind of object.
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub kind: Option<ObjectKind>,
+    /// Containers, images or networks (names or ID prefixes).
     #[arg(required = true)]
     pub names: Vec<String>,
+}
+
+/// What `inspect --type` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ObjectKind {
+    Container,
+    Image,
+    Network,
+}
+
+impl InspectArgs {
+    /// The same request, for one kind of object only (`container inspect`, `image inspect`).
+    pub fn only(mut self, kind: ObjectKind) -> InspectArgs {
+        self.kind = Some(kind);
+        self
+    }
 }
 
 #[derive(Debug, Args)]

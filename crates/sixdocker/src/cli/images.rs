@@ -84,3 +84,27 @@ pub struct SaveArgs {
     #[arg(required = true)]
     pub images: Vec<String>,
 }
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Print sizes and dates in human-readable form (-H=false: bytes and RFC 3339 dates).
+    #[arg(
+        short = 'H',
+        long,
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub human: bool,
+    /// Do not truncate IDs and commands.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Print image IDs only.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub format: super::FormatArg,
+    pub image: String,
+}

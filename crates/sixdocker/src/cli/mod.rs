@@ -6,6 +6,7 @@
 //! `commands` modules do.
 
 mod containers;
+mod groups;
 mod images;
 mod network;
 mod registry;
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 pub use containers::*;
+pub use groups::*;
 pub use images::*;
 pub use network::*;
 pub use registry::*;
@@ -25,6 +27,8 @@ pub use run::*;
 /// `system` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum SystemCommand {
+    /// Show system-wide information.
+    Info(InspectFormatArg),
     /// Remove every container, network (the default one, its bridge and firewall chains
     /// included) and image of this store, as `podman system reset`.
     Reset {
@@ -120,6 +124,14 @@ pub enum Command {
     Version(InspectFormatArg),
     /// Show system-wide information.
     Info(InspectFormatArg),
+    /// Show an image's steps.
+    History(HistoryArgs),
+    /// Manage containers.
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Manage images.
+    #[command(subcommand)]
+    Image(ImageCommand),
     /// Manage networks.
     #[command(subcommand)]
     Network(NetworkCommand),
@@ -262,6 +274,26 @@ mod tests {
             "pull -q -a --platform linux/arm64 localhost:5000/x",
             "run --pull never --platform linux/amd64 busybox",
             "run --security-opt seccomp=unconfined busybox",
+            "ps -n 3 -l -s --format {{.ID}}",
+            "images -a --digests --no-trunc --format json",
+            "inspect -s --type container -f {{.Id}} a",
+            "container ls -a",
+            "container ps -q",
+            "container list",
+            "container run -ti --name x busybox sh",
+            "container rm -f a",
+            "container remove a",
+            "container inspect -f {{.Id}} a",
+            "image ls",
+            "image list",
+            "image rm a",
+            "image rmi a",
+            "image history --no-trunc a",
+            "history -H=false -q a",
+            "system info -f {{.Containers}}",
+            "stats -a --no-trunc --format json",
+            "network ls --no-trunc --format {{.Name}}",
+            "network inspect -f {{.Id}} n",
         ] {
             if let Err(e) = parse(line) {
                 panic!("{line}: {e}");

@@ -1,5 +1,5 @@
 //! The container commands that do not start processes: ps, logs, stop, restart, kill, rm,
-//! wait, inspect, top, stats, port and export. Each resolves names or ID prefixes through
+//! wait, top, port and export. Each resolves names or ID prefixes through
 //! the engine and prints Docker's output.
 
 use std::io::{self, IsTerminal, Write};
@@ -8,8 +8,7 @@ use six_engine::{Engine, LogOptions};
 
 use super::{for_each, report, say, Failure, Outcome};
 use crate::cli::{
-    ContainerArg, ContainersArg, ExportArgs, InspectArgs, KillArgs, LogsArgs, PortArgs, RmArgs,
-    StopArgs,
+    ContainerArg, ContainersArg, ExportArgs, KillArgs, LogsArgs, PortArgs, RmArgs, StopArgs,
 };
 use crate::output::{self, table::Table};
 
@@ -66,49 +65,6 @@ pub fn wait(engine: &Engine, args: ContainersArg) -> Outcome {
         }
     }
     Ok(code)
-}
-
-/// Containers first, then images, then networks, as `docker inspect`; a JSON array of what was
-/// found and one line per name that matched nothing.
-pub fn inspect(engine: &Engine, args: InspectArgs) -> Outcome {
-    let mut found = Vec::new();
-    let mut code = 0;
-    for name in &args.names {
-        match engine.inspect(name) {
-            Ok(value) => found.push(value),
-            Err(six_engine::Error::NoSuchContainer(_)) => match inspect_other(engine, name) {
-                Some(value) => found.push(value),
-                None => code = report(Failure::other(format!("no such object: {name}"))),
-            },
-            Err(e) => code = report(Failure::from(e)),
-        }
-    }
-    write_documents(&found, args.format.format.as_deref())?;
-    Ok(code)
-}
-
-/// Inspect documents: the JSON array, or each through `-f TEMPLATE` (one per line).
-pub fn write_documents(docs: &[serde_json::Value], template: Option<&str>) -> Result<(), Failure> {
-    let mut out = io::stdout().lock();
-    match template.filter(|t| !t.is_empty()) {
-        None => output::json::write_array(&mut out, docs)?,
-        Some(t) => output::format::print_each(
-            &mut out,
-            t,
-            docs.iter().map(six_gotemplate::docker::inspect_value),
-        )?,
-    }
-    Ok(())
-}
-
-/// An image or a network called `name`, as JSON.
-fn inspect_other(engine: &Engine, name: &str) -> Option<serde_json::Value> {
-    if let Ok(image) = engine.images().resolve(name) {
-        let digests = engine.images().repo_digests(&image.id).unwrap_or_default();
-        return Some(output::images::inspect_json(&image, &digests));
-    }
-    let network = engine.networks().ok()?.inspect(name).ok()?;
-    serde_json::to_value(network).ok()
 }
 
 pub fn top(engine: &Engine, args: ContainerArg) -> Outcome {

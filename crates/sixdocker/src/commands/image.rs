@@ -13,7 +13,9 @@ use six_image::Progress;
 
 use super::container::refuse_terminal_stdout;
 use super::{report, say, Failure, Outcome};
-use crate::cli::{CommitArgs, ImagesArgs, ImportArgs, LoadArgs, RmiArgs, SaveArgs, TagArgs};
+use crate::cli::{
+    CommitArgs, HistoryArgs, ImagesArgs, ImportArgs, LoadArgs, RmiArgs, SaveArgs, TagArgs,
+};
 use crate::output::{format, images};
 
 /// `commit CONTAINER [REPO[:TAG]]`, or the original's `commit -n CONTAINER -t IMAGE`.
@@ -95,6 +97,38 @@ pub fn images(engine: &Engine, args: ImagesArgs) -> Outcome {
 /// `images --format raw`.
 const IMAGES_RAW: &str =
     "repository: {{ .Repository }}\ntag: {{.Tag}}\nimage_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n";
+
+/// `history` (`image history`): an image's steps, newest first.
+pub fn history(engine: &Engine, args: HistoryArgs) -> Outcome {
+    let custom = args
+        .format
+        .format
+        .as_deref()
+        .filter(|f| !f.is_empty() && *f != "table");
+    let template = match (custom, args.quiet, args.human) {
+        (Some(f), _, _) => f,
+        (None, true, _) => "{{.ID}}",
+        (None, false, true) => images::HISTORY_TABLE,
+        (None, false, false) => images::HISTORY_TABLE_NOT_HUMAN,
+    };
+    let image = engine.images().resolve(&args.image)?;
+    let now = chrono::Utc::now();
+    let rows: Vec<_> = engine
+        .images()
+        .history(&image)?
+        .iter()
+        .map(|h| images::history_row(h, !args.no_trunc, args.human, now))
+        .collect();
+    let mut out = io::stdout().lock();
+    format::print_list(
+        &mut out,
+        Some(template),
+        images::HISTORY_TABLE,
+        &rows,
+        &images::history_headers(),
+    )?;
+    Ok(0)
+}
 
 pub fn rmi(engine: &Engine, args: RmiArgs) -> Outcome {
     let in_use = engine.image_ids_in_use()?;

@@ -6,6 +6,7 @@
 
 mod container;
 mod image;
+mod inspect;
 mod line;
 mod network;
 mod ps;
@@ -187,7 +188,8 @@ fn flag_names(arg: &str) -> String {
 }
 
 /// Runs the parsed command.
-pub fn dispatch(cli: Cli) -> Outcome {
+pub fn dispatch(mut cli: Cli) -> Outcome {
+    cli.command = cli.command.ungrouped();
     // Commands that need no store.
     if let Command::Version(a) = &cli.command {
         return system::version(a.format.as_deref());
@@ -212,7 +214,7 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Command::Kill(a) => container::kill(&engine, a),
         Command::Rm(a) => container::rm(&engine, a),
         Command::Wait(a) => container::wait(&engine, a),
-        Command::Inspect(a) => container::inspect(&engine, a),
+        Command::Inspect(a) => inspect::inspect(&engine, a),
         Command::Top(a) => container::top(&engine, a),
         Command::Stats(a) => stats::stats(&engine, a),
         Command::Port(a) => container::port(&engine, a),
@@ -231,6 +233,11 @@ pub fn dispatch(cli: Cli) -> Outcome {
         Command::Info(a) => system::info(&engine, a.format.as_deref()),
         Command::Network(n) => network::network(&engine, n),
         Command::System(SystemCommand::Reset { force }) => system::reset(&engine, force),
+        Command::History(a) => image::history(&engine, a),
+        // ungrouped() turned these into their top-level commands.
+        Command::Container(_) | Command::Image(_) | Command::System(SystemCommand::Info(_)) => Err(
+            Failure::other("a command group was not resolved (a bug in sixdocker)"),
+        ),
         Command::Version(a) => system::version(a.format.as_deref()),
     }
 }

@@ -42,7 +42,7 @@ pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
                     },
                 }
             }
-            super::container::write_documents(&found, args.format.format.as_deref())?;
+            super::inspect::write_documents(&found, args.format.format.as_deref())?;
             Ok(code)
         }
         NetworkCommand::Connect(args) => {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use six_gotemplate::{Struct, Value};
-use six_image::Image;
+use six_image::{HistoryEntry, Image};
 
 use super::human;
 
@@ -105,6 +105,62 @@ fn image_row(
         .field("Tag", tag)
         .field("UniqueSize", "N/A")
         .field("VirtualSize", human::size_with_precision(image.size, 4))
+        .into()
+}
+
+/// `history`'s default tables (docker/cli's defaultHistoryTableFormat and, for -H=false,
+/// nonHumanHistoryTableFormat).
+pub const HISTORY_TABLE: &str =
+    "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+pub const HISTORY_TABLE_NOT_HUMAN: &str =
+    "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+
+/// The column titles of `history`'s fields.
+pub fn history_headers() -> Value {
+    Value::map([
+        ("ID", "IMAGE"),
+        ("CreatedSince", "CREATED"),
+        ("CreatedAt", "CREATED AT"),
+        ("CreatedBy", "CREATED BY"),
+        ("Size", "SIZE"),
+        ("Comment", "COMMENT"),
+    ])
+}
+
+/// One `history` row with Docker's fields (a `historyContext`).
+pub fn history_row(h: &HistoryEntry, trunc: bool, human_units: bool, now: DateTime<Utc>) -> Value {
+    let created = h.created.unwrap_or_default();
+    let created_at = created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Docker shows no age for a date before 2000 (an unset one).
+    let since = match (human_units, created.timestamp() > 946_684_800) {
+        (false, _) => created_at.clone(),
+        (true, false) => String::new(),
+        (true, true) => format!(
+            "{} ago",
+            human::duration((now - created).to_std().unwrap_or_default())
+        ),
+    };
+    let created_by = h.created_by.replace('\t', " ");
+    let (id, created_by) = if trunc {
+        (
+            human::short_id(&h.id).to_owned(),
+            human::ellipsis(&created_by, 45),
+        )
+    } else {
+        (h.id.clone(), created_by)
+    };
+    let size = if human_units {
+        human::size(h.size)
+    } else {
+        h.size.to_string()
+    };
+    Struct::formatter_context("*image.historyContext")
+        .field("Comment", h.comment.as_str())
+        .field("CreatedAt", created_at)
+        .field("CreatedBy", created_by)
+        .field("CreatedSince", since)
+        .field("ID", id)
+        .field("Size", size)
         .into()
 }
 

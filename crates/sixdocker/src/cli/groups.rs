@@ -1,0 +1,118 @@
+//! Docker's command groups: `container …`, `image …` (and `system info`), each subcommand
+//! the same arguments struct as its top-level twin (`container ls` is `ps`, `image rm` is
+//! `rmi`), turned into that top-level [`Command`] before anything runs, so one definition and
+//! one implementation serve both spellings.
+
+use clap::Subcommand;
+
+use super::*;
+
+/// `container` subcommands (Docker's names and aliases).
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// List containers.
+    #[command(visible_aliases = ["ps", "list"])]
+    Ls(PsArgs),
+    /// Create and start a container.
+    Run(RunArgs),
+    /// Create a container without starting it.
+    Create(RunArgs),
+    /// Start stopped containers.
+    Start(StartArgs),
+    /// Stop running containers.
+    Stop(StopArgs),
+    /// Restart containers.
+    Restart(StopArgs),
+    /// Send a signal to running containers.
+    Kill(KillArgs),
+    /// Remove containers.
+    #[command(visible_alias = "remove")]
+    Rm(RmArgs),
+    /// Wait for containers to stop and print their exit codes.
+    Wait(ContainersArg),
+    /// Print containers as JSON.
+    Inspect(InspectArgs),
+    /// Print a container's output.
+    Logs(LogsArgs),
+    /// Run a command in a running container.
+    Exec(ExecArgs),
+    /// Show the processes of a container.
+    Top(ContainerArg),
+    /// Show resource usage of containers.
+    Stats(StatsArgs),
+    /// List a container's published ports.
+    Port(PortArgs),
+    /// Make an image from a container's changes.
+    Commit(CommitArgs),
+    /// Write a container's filesystem as a tar archive.
+    Export(ExportArgs),
+}
+
+/// `image` subcommands (Docker's names and aliases).
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// List images.
+    #[command(visible_alias = "list", alias = "images")]
+    Ls(ImagesArgs),
+    /// Remove images.
+    #[command(visible_aliases = ["rmi", "remove"])]
+    Rm(RmiArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
+    /// Load images from a docker-archive or OCI archive.
+    Load(LoadArgs),
+    /// Save images to a docker-archive.
+    Save(SaveArgs),
+    /// Make an image from a root filesystem tarball.
+    Import(ImportArgs),
+    /// Give an image another name.
+    Tag(TagArgs),
+    /// Print images as JSON.
+    Inspect(InspectArgs),
+    /// Show an image's steps.
+    History(HistoryArgs),
+}
+
+impl Command {
+    /// The top-level command a group's subcommand stands for (itself for the others).
+    /// `container inspect` and `image inspect` look only at their kind of object.
+    pub fn ungrouped(self) -> Command {
+        match self {
+            Command::Container(c) => match c {
+                ContainerCommand::Ls(a) => Command::Ps(a),
+                ContainerCommand::Run(a) => Command::Run(a),
+                ContainerCommand::Create(a) => Command::Create(a),
+                ContainerCommand::Start(a) => Command::Start(a),
+                ContainerCommand::Stop(a) => Command::Stop(a),
+                ContainerCommand::Restart(a) => Command::Restart(a),
+                ContainerCommand::Kill(a) => Command::Kill(a),
+                ContainerCommand::Rm(a) => Command::Rm(a),
+                ContainerCommand::Wait(a) => Command::Wait(a),
+                ContainerCommand::Inspect(a) => Command::Inspect(a.only(ObjectKind::Container)),
+                ContainerCommand::Logs(a) => Command::Logs(a),
+                ContainerCommand::Exec(a) => Command::Exec(a),
+                ContainerCommand::Top(a) => Command::Top(a),
+                ContainerCommand::Stats(a) => Command::Stats(a),
+                ContainerCommand::Port(a) => Command::Port(a),
+                ContainerCommand::Commit(a) => Command::Commit(a),
+                ContainerCommand::Export(a) => Command::Export(a),
+            },
+            Command::Image(c) => match c {
+                ImageCommand::Ls(a) => Command::Images(a),
+                ImageCommand::Rm(a) => Command::Rmi(a),
+                ImageCommand::Pull(a) => Command::Pull(a),
+                ImageCommand::Push(a) => Command::Push(a),
+                ImageCommand::Load(a) => Command::Load(a),
+                ImageCommand::Save(a) => Command::Save(a),
+                ImageCommand::Import(a) => Command::Import(a),
+                ImageCommand::Tag(a) => Command::Tag(a),
+                ImageCommand::Inspect(a) => Command::Inspect(a.only(ObjectKind::Image)),
+                ImageCommand::History(a) => Command::History(a),
+            },
+            Command::System(SystemCommand::Info(a)) => Command::Info(a),
+            other => other,
+        }
+    }
+}

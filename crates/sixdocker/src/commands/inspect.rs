@@ -1,0 +1,84 @@
+//! `inspect` (and `container inspect`, `image inspect`, `--type`): containers first, then
+//! images, then networks, as Docker looks names up; a JSON array of what was found, or each
+//! document through `-f TEMPLATE`; one line per name that matched nothing.
+
+use std::io;
+
+use six_engine::Engine;
+
+use super::{report, Failure, Outcome};
+use crate::cli::{InspectArgs, ObjectKind};
+use crate::output;
+
+pub fn inspect(engine: &Engine, args: InspectArgs) -> Outcome {
+    let mut found = Vec::new();
+    let mut code = 0;
+    for name in &args.names {
+        match find(engine, name, args.kind, args.size) {
+            Ok(doc) => found.push(doc),
+            Err(f) => code = report(f),
+        }
+    }
+    write_documents(&found, args.format.format.as_deref())?;
+    Ok(code)
+}
+
+/// The document of `name`, of `kind` or of the first kind that has it.
+fn find(
+    engine: &Engine,
+    name: &str,
+    kind: Option<ObjectKind>,
+    size: bool,
+) -> Result<serde_json::Value, Failure> {
+    let wants = |k| kind.is_none_or(|only| only == k);
+    if wants(ObjectKind::Container) {
+        match engine.inspect(name) {
+            Ok(mut doc) => {
+                if size {
+                    let (rw, rootfs) = engine.container_size(name)?;
+                    doc["SizeRw"] = rw.into();
+                    doc["SizeRootFs"] = rootfs.into();
+                }
+                return Ok(doc);
+            }
+            Err(six_engine::Error::NoSuchContainer(_)) if kind.is_none() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if wants(ObjectKind::Image) {
+        if let Ok(image) = engine.images().resolve(name) {
+            let digests = engine.images().repo_digests(&image.id).unwrap_or_default();
+            return Ok(output::images::inspect_json(&image, &digests));
+        }
+        if kind.is_some() {
+            return Err(Failure::other(format!("no such image: {name}")));
+        }
+    }
+    if wants(ObjectKind::Network) {
+        if let Ok(network) = engine.networks()?.inspect(name) {
+            return serde_json::to_value(network)
+                .map_err(|e| Failure::other(format!("network {name}: {e}")));
+        }
+        if let Some(doc) = output::networks::predefined_document(name) {
+            return Ok(doc);
+        }
+        if kind.is_some() {
+            return Err(Failure::other(format!("network {name} not found")));
+        }
+    }
+    Err(Failure::other(format!("no such object: {name}")))
+}
+
+/// Inspect documents: the JSON array, or each through `-f TEMPLATE` (one per line).
+pub fn write_documents(docs: &[serde_json::Value], template: Option<&str>) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    match template.filter(|t| !t.is_empty()) {
+        None => output::json::write_array(&mut out, docs)?,
+        Some(t) => output::format::print_each(
+            &mut out,
+            t,
+            docs.iter().map(six_gotemplate::docker::inspect_value),
+        )?,
+    }
+    Ok(())
+}
