@@ -125,10 +125,24 @@ impl LogWriter {
     }
 }
 
+/// The log's mode, as Docker's json-file driver makes it: not world-readable (what a
+/// container prints may be secret).
+const LOG_MODE: u32 = 0o640;
+
+/// Opens the log for appending, made with [`LOG_MODE`]; one left more open by an earlier
+/// version is brought down to it.
 fn open_append(path: &Path) -> std::io::Result<(File, u64)> {
-    let file = OpenOptions::new().create(true).append(true).open(path)?;
-    let size = file.metadata()?.len();
-    Ok((file, size))
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(LOG_MODE)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if meta.permissions().mode() & 0o7777 & !LOG_MODE != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(LOG_MODE))?;
+    }
+    Ok((file, meta.len()))
 }
 
 /// JSON string escaping (RFC 8259): quote, backslash and control characters.
@@ -204,6 +218,24 @@ mod tests {
         assert!(entry_time(lines[2]).is_some());
         let raw = "{\"log\":\"partial \\\"quoted\\\"\",\"stream\":\"stdout\",\"time\":\"";
         assert!(lines[3].starts_with(raw), "{}", lines[3]);
+    }
+
+    #[test]
+    fn logs_are_not_world_readable_even_when_made_so_before() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let new = dir.path().join("new.log");
+        open_append(&new).unwrap();
+        assert_eq!(mode(&new), 0o640);
+        let old = dir.path().join("old.log");
+        std::fs::write(&old, b"kept\n").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let (_, size) = open_append(&old).unwrap();
+        assert_eq!((mode(&old), size), (0o640, 5));
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o600)).unwrap();
+        open_append(&old).unwrap();
+        assert_eq!(mode(&old), 0o600, "stricter is left alone");
     }
 
     #[test]
