@@ -33,7 +33,7 @@ impl Engine {
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
         let state = self.store.state(&id)?;
-        let base = self.images.resolve(&config.image_id)?;
+        let base = self.images.container_image(&config.image_id)?;
         let change = six_image::ImageConfig {
             env: config
                 .env
@@ -86,7 +86,7 @@ impl Engine {
         let merged = if was_mounted {
             mount.merged.clone()
         } else {
-            let image = self.images.resolve(&config.image_id)?;
+            let image = self.images.container_image(&config.image_id)?;
             self.images
                 .mount_rootfs(&image, &self.container_dir(&id))?
                 .merged

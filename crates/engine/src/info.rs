@@ -116,6 +116,18 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// `ps`'s IMAGE, as Docker shows it: the image as named at create while that name still
+    /// leads to the container's image, else the image's short ID (it was re-tagged, or
+    /// removed with `rmi -f`).
+    pub(crate) fn image_column(&self, config: &ContainerConfig) -> String {
+        match self.images.find_image(&config.image) {
+            Ok(Some(image)) if image.id == config.image_id => config.image.clone(),
+            _ => config.image_id.chars().take(12).collect(),
+        }
+    }
+}
+
 pub(crate) fn summary(
     config: &ContainerConfig,
     state: &State,

@@ -75,7 +75,7 @@ impl Engine {
             }
             Status::Created | Status::Exited => {}
         }
-        let image = self.images.resolve(&config.image_id)?;
+        let image = self.images.container_image(&config.image_id)?;
         let dir = self.container_dir(&id);
         let me = ProcessId::current();
         self.store.update(&id, |s| {

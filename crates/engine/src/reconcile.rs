@@ -110,7 +110,11 @@ impl Engine {
         let _ = std::fs::remove_dir(self.run_dir(id));
         if remove && unmounted {
             drop(_lock);
-            let _ = self.store.remove(id);
+            if self.store.remove(id).is_ok() {
+                if let Some(c) = &config {
+                    self.release_image(&c.image_id);
+                }
+            }
             return;
         }
         if matches!(state.status, Status::Running | Status::Restarting) {

@@ -124,6 +124,7 @@ impl Engine {
     pub(crate) fn finish_removal(&self, id: &str) -> Result<()> {
         let _span = tracing::debug_span!("remove", id).entered();
         let state = self.store.state(id)?;
+        let image_id = self.store.config(id)?.image_id;
         self.delete_runtime_container(id);
         for n in &state.networks {
             self.detach_network(&n.network, id, false);
@@ -134,7 +135,9 @@ impl Engine {
                 Error::from(e).context(format!("unmounting the rootfs of container {id}"))
             })?;
         }
-        self.store.remove(id)
+        self.store.remove(id)?;
+        self.release_image(&image_id);
+        Ok(())
     }
 }
 

@@ -29,6 +29,7 @@ mod progress;
 mod pulled;
 mod reference;
 mod register;
+mod retained;
 mod store;
 mod unpack;
 mod whiteout;
@@ -41,6 +42,7 @@ pub use overlay::RootfsMount;
 pub use progress::Progress;
 pub use pulled::LayerSource;
 pub use reference::Reference;
+pub use retained::ImageUse;
 pub use store::{ImageStore, DEFAULT_IMAGE_WAIT, STORE_LOCK_WAIT};
 
 use chrono::{DateTime, Utc};

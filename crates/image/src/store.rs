@@ -7,6 +7,7 @@
 //! <root>/image/defaults.lock      flock: held while a default image (busybox, NAME.tar) is made
 //! <root>/image/repositories.json  "repo:tag" -> image ID
 //! <root>/image/images/<id>.json   image record (layers, size, created, config summary)
+//! <root>/image/images/retained/   records of images removed while stopped containers use them (retained.rs)
 //! <root>/image/blobs/sha256/<d>   configs and uncompressed layer tars
 //! <root>/image/layers/<diff-id>/  unpacked layers (see layer.rs)
 //! <root>/image/l/<short>          short links used in overlay lowerdir options
@@ -32,6 +33,7 @@ use crate::gc::Intent;
 use crate::index::NameIndex;
 use crate::layer;
 use crate::reference::Reference;
+use crate::retained::ImageUse;
 use crate::Image;
 
 /// Every path of the store, computed once.
@@ -42,6 +44,7 @@ pub(crate) struct Paths {
     pub defaults_lock: PathBuf,
     pub index: PathBuf,
     pub images: PathBuf,
+    pub retained: PathBuf,
     pub blobs: PathBuf,
     pub layers: PathBuf,
     pub links: PathBuf,
@@ -58,6 +61,7 @@ impl Paths {
             defaults_lock: dir.join("defaults.lock"),
             index: dir.join("repositories.json"),
             images: dir.join("images"),
+            retained: dir.join("images/retained"),
             blobs: dir.join("blobs/sha256"),
             layers: dir.join("layers"),
             links: dir.join("l"),
@@ -75,6 +79,10 @@ impl Paths {
 
     pub(crate) fn record(&self, id_hex: &str) -> PathBuf {
         self.images.join(format!("{id_hex}.json"))
+    }
+
+    pub(crate) fn retained_record(&self, id_hex: &str) -> PathBuf {
+        self.retained.join(format!("{id_hex}.json"))
     }
 }
 
@@ -264,15 +272,8 @@ impl ImageStore {
         Ok(to_image(rec, index))
     }
 
-    fn read_record(&self, id: &str) -> Result<Option<ImageRecord>> {
-        let path = self.paths.record(id);
-        match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| Error::damaged(&path, e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
-        }
+    pub(crate) fn read_record(&self, id: &str) -> Result<Option<ImageRecord>> {
+        read_record_at(&self.paths.record(id))
     }
 
     fn record_ids(&self) -> Result<Vec<String>> {
@@ -315,15 +316,17 @@ impl ImageStore {
         index.write()
     }
 
-    /// Removes a name, or an image. By name: the name goes; the image goes with its last
-    /// name. By ID: the image and all its names go. An image a container uses (`in_use`,
-    /// called with the 64-hex ID) is refused unless `force`; with `force` it loses its names
-    /// but stays (the container still needs its layers). Layers no other image uses are
-    /// deleted. Returns Docker's lines: "Untagged: x", "Deleted: sha256:...".
+    /// Removes a name, or an image, by Docker's rules. By name: the name goes; the image goes
+    /// with its last name. By ID: the image and all its names go. An image containers use
+    /// (`in_use`, called with the 64-hex ID) is refused unless `force`; with `force` it loses
+    /// its names, and then: used by a running container, it stays (untagged); used by
+    /// stopped containers only, it is deleted for everyone but them (retained.rs: they keep
+    /// its layers until the last of them is removed). Layers no other image uses are deleted.
+    /// Returns Docker's lines: "Untagged: x", "Deleted: sha256:...".
     pub fn remove(
         &self,
         name_or_id: &str,
-        in_use: &dyn Fn(&str) -> bool,
+        in_use: &dyn Fn(&str) -> ImageUse,
         force: bool,
     ) -> Result<Vec<String>> {
         let img = self
@@ -349,7 +352,7 @@ impl ImageStore {
             });
         }
         let used = in_use(&img.id);
-        if used && !force {
+        if used != ImageUse::Unused && !force {
             return Err(Error::InUse {
                 image: name_or_id.to_owned(),
             });
@@ -358,10 +361,11 @@ impl ImageStore {
             out.push(format!("Untagged: {n}"));
         }
         index.write()?;
-        if used {
-            return Ok(out);
+        match used {
+            ImageUse::Running => return Ok(out),
+            ImageUse::Stopped => self.retain(&img.id)?,
+            ImageUse::Unused => self.delete_image(&img.id)?,
         }
-        self.delete_image(&img.id)?;
         out.push(format!("Deleted: sha256:{}", img.id));
         Ok(out)
     }
@@ -377,11 +381,16 @@ impl ImageStore {
         Ok(())
     }
 
-    /// For every image record: its ID and its layers' diff-ids.
+    /// For every image record, retained ones too: its ID and its layers' diff-ids.
     pub(crate) fn records_and_layers(&self) -> Result<Vec<(String, Vec<Digest>)>> {
         let mut out = Vec::new();
         for id in self.record_ids()? {
             if let Some(rec) = self.read_record(&id)? {
+                out.push((id, rec.layers));
+            }
+        }
+        for id in self.retained_ids()? {
+            if let Some(rec) = read_record_at(&self.paths.retained_record(&id))? {
                 out.push((id, rec.layers));
             }
         }
@@ -434,6 +443,17 @@ impl ImageStore {
     }
 }
 
+/// An image record file: None if there is none.
+pub(crate) fn read_record_at(path: &Path) -> Result<Option<ImageRecord>> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::damaged(path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
+    }
+}
+
 pub(crate) fn to_image(rec: ImageRecord, index: &NameIndex) -> Image {
     Image {
         repo_tags: index.names_of(&rec.id),
@@ -445,7 +465,7 @@ pub(crate) fn to_image(rec: ImageRecord, index: &NameIndex) -> Image {
     }
 }
 
-fn is_hex(s: &str) -> bool {
+pub(crate) fn is_hex(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes()

@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 use common::TestRoot;
-use six_image::{Error, ImageConfig, Progress};
+use six_image::{Error, ImageConfig, ImageUse, Progress};
 
 #[test]
 fn commit_adds_one_layer_with_the_containers_changes() {
@@ -126,11 +126,29 @@ fn committing_a_committed_image_stacks_layers() {
     assert!(t.mounts().is_empty());
 }
 
+/// Commits `child:1`: `base` with a file /x (made in container dir "a"); with its own layer's
+/// unpacked directory.
+fn child_of(t: &TestRoot, base: &six_image::Image) -> (six_image::Image, std::path::PathBuf) {
+    let m = t.store.mount_rootfs(base, &t.container_dir("a")).unwrap();
+    fs::write(m.merged.join("x"), "x").unwrap();
+    let child = t
+        .store
+        .commit(base, &m.upper, ImageConfig::default(), Some("child:1"))
+        .unwrap();
+    m.unmount().unwrap();
+    let layer = t
+        .store
+        .dir()
+        .join("layers")
+        .join(child.layers[1].trim_start_matches("sha256:"));
+    (child, layer)
+}
+
 #[test]
 fn tag_and_remove_follow_dockers_rules() {
     let t = TestRoot::new();
     let base = t.store.resolve("busybox").unwrap();
-    let no = |_: &str| false;
+    let no = |_: &str| ImageUse::Unused;
     t.store.tag("busybox", "mybox:1").unwrap();
     assert_eq!(t.store.resolve("mybox:1").unwrap().id, base.id);
     // By ID with two names: refused without force.
@@ -143,22 +161,17 @@ fn tag_and_remove_follow_dockers_rules() {
     );
     assert!(t.store.resolve("mybox:1").is_err());
 
-    let m = t.store.mount_rootfs(&base, &t.container_dir("a")).unwrap();
-    fs::write(m.merged.join("x"), "x").unwrap();
-    let child = t
-        .store
-        .commit(&base, &m.upper, ImageConfig::default(), Some("child:1"))
-        .unwrap();
-    m.unmount().unwrap();
-    let child_layer = t
-        .store
-        .dir()
-        .join("layers")
-        .join(child.layers[1].trim_start_matches("sha256:"));
+    let (child, child_layer) = child_of(&t, &base);
     assert!(child_layer.is_dir());
 
-    // In use: refused, then with force untagged but kept for the container.
-    let used = |id: &str| id == child.id;
+    // In use by a running container: refused, then with force untagged but kept.
+    let used = |id: &str| {
+        if id == child.id {
+            ImageUse::Running
+        } else {
+            ImageUse::Unused
+        }
+    };
     let e = t.store.remove("child:1", &used, false).unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -204,6 +217,48 @@ fn tag_and_remove_follow_dockers_rules() {
         t.store.remove("busybox:2", &no, false),
         Err(Error::NotFound(_))
     ));
+    assert!(t.mounts().is_empty());
+}
+
+/// `rmi -f` of an image only stopped containers use: deleted for everyone but them (as
+/// Docker): not listed, not found, its layers kept for them until released.
+#[test]
+fn an_image_removed_under_stopped_containers_is_retained_for_them() {
+    let t = TestRoot::new();
+    let base = t.store.resolve("busybox").unwrap();
+    let (child, layer) = child_of(&t, &base);
+    let stopped = |id: &str| {
+        if id == child.id {
+            ImageUse::Stopped
+        } else {
+            ImageUse::Unused
+        }
+    };
+    assert_eq!(
+        t.store.remove("child:1", &stopped, true).unwrap(),
+        [
+            "Untagged: child:1".to_string(),
+            format!("Deleted: sha256:{}", child.id)
+        ]
+    );
+    assert!(t.store.list().unwrap().iter().all(|i| i.id != child.id));
+    assert!(t.store.resolve(&child.id).is_err());
+    assert!(t.store.is_retained(&child.id));
+    // garbage collection (any removal runs it) keeps its layers for the containers
+    t.store.tag("busybox", "other:1").unwrap();
+    t.store.remove("other:1", &stopped, false).unwrap();
+    assert!(layer.is_dir());
+    let kept = t.store.container_image(&child.id).unwrap();
+    let m = t.store.mount_rootfs(&kept, &t.container_dir("b")).unwrap();
+    assert_eq!(fs::read_to_string(m.merged.join("x")).unwrap(), "x");
+    m.unmount().unwrap();
+    // released only once no container uses it; then its own layer goes
+    assert!(!t.store.release_retained(&child.id, &|_| true).unwrap());
+    assert!(layer.is_dir());
+    assert!(t.store.release_retained(&child.id, &|_| false).unwrap());
+    assert!(!layer.exists());
+    assert!(!t.store.is_retained(&child.id));
+    assert!(t.store.container_image(&child.id).is_err());
     assert!(t.mounts().is_empty());
 }
 
@@ -299,12 +354,16 @@ fn leftovers_of_killed_commands_are_swept() {
 
     // The next remove sweeps everything no image refers to, and keeps busybox intact.
     store.tag("busybox", "extra:1").unwrap();
-    store.remove("extra:1", &|_: &str| false, false).unwrap();
+    store
+        .remove("extra:1", &|_: &str| ImageUse::Unused, false)
+        .unwrap();
     let tmp_img = t.import(
         &common::tar_of(&[common::E::File("x", b"x")]),
         Some("gone:1"),
     );
-    store.remove("gone:1", &|_: &str| false, false).unwrap();
+    store
+        .remove("gone:1", &|_: &str| ImageUse::Unused, false)
+        .unwrap();
     assert!(!dir.join("layers").join(&orphan).exists());
     assert!(!dir.join("blobs/sha256").join(&orphan).exists());
     assert!(!dir.join("blobs/sha256/.tmp-x1").exists());

@@ -50,7 +50,9 @@ fn child_writes_until_killed() {
             .iter()
             .filter(|img| img.repo_tags.is_empty())
         {
-            store.remove(&img.id, &|_: &str| false, false).unwrap();
+            store
+                .remove(&img.id, &|_: &str| six_image::ImageUse::Unused, false)
+                .unwrap();
         }
     }
 }

@@ -65,7 +65,11 @@ impl Engine {
         let mut rows = Vec::new();
         for (config, state) in &records {
             match filter.decide(config, state) {
-                Decision::Include => rows.push(crate::info::summary(config, state, now)),
+                Decision::Include => {
+                    let mut row = crate::info::summary(config, state, now);
+                    row.image = self.image_column(config);
+                    rows.push(row);
+                }
                 Decision::Exclude => {}
                 Decision::Stop => break,
             }

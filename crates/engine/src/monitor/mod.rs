@@ -308,7 +308,9 @@ impl Monitor<'_> {
                 s.status = Status::Removing;
                 Ok(())
             });
-            let _ = self.engine.store.remove(self.id);
+            if self.engine.store.remove(self.id).is_ok() {
+                self.engine.release_image(&self.config.image_id);
+            }
         } else {
             let err_text = error.clone();
             let stop_requested = self.stop_requested;

@@ -9,7 +9,7 @@ use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use six_engine::Engine;
-use six_image::Progress;
+use six_image::{ImageUse, Progress};
 
 use super::container::refuse_terminal_stdout;
 use super::{report, say, Failure, Outcome};
@@ -131,8 +131,8 @@ pub fn history(engine: &Engine, args: HistoryArgs) -> Outcome {
 }
 
 pub fn rmi(engine: &Engine, args: RmiArgs) -> Outcome {
-    let in_use = engine.image_ids_in_use()?;
-    let is_used = |id: &str| in_use.iter().any(|used| used == id);
+    let uses = engine.image_uses()?;
+    let is_used = |id: &str| uses.get(id).copied().unwrap_or(ImageUse::Unused);
     let mut code = 0;
     for name in &args.images {
         match engine.images().remove(name, &is_used, args.force) {

@@ -129,7 +129,9 @@ pub fn reset(engine: &Engine, force: bool) -> Outcome {
     }
     engine.networks()?.remove_all()?;
     for image in engine.images().list()? {
-        let removed = engine.images().remove(&image.id, &|_| false, true)?;
+        let removed = engine
+            .images()
+            .remove(&image.id, &|_| six_image::ImageUse::Unused, true)?;
         for line in removed {
             super::say(line)?;
         }
