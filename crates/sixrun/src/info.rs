@@ -7,7 +7,6 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::json;
 use six_runtime::{Container, Runtime, Status};
 
 use crate::cli::{Format, ListArgs, SpecArgs};
