@@ -140,6 +140,18 @@ pub enum Command {
     System(SystemCommand),
     /// List a container's published ports.
     Port(PortArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell), made from this
+    /// command line's definition: `source <(sixdocker completion bash)`.
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (sixdocker.1 and one per command) into DIR.
+    #[command(name = "man-pages")]
+    ManPages {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[cfg(test)]
@@ -294,6 +306,10 @@ mod tests {
             "stats -a --no-trunc --format json",
             "network ls --no-trunc --format {{.Name}}",
             "network inspect -f {{.Id}} n",
+            "completion bash",
+            "completion zsh",
+            "completion fish",
+            "man-pages /tmp/x",
         ] {
             if let Err(e) = parse(line) {
                 panic!("{line}: {e}");

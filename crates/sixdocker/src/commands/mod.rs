@@ -5,6 +5,7 @@
 //! (`output` does).
 
 mod container;
+mod docs;
 mod image;
 mod inspect;
 mod line;
@@ -191,8 +192,11 @@ fn flag_names(arg: &str) -> String {
 pub fn dispatch(mut cli: Cli) -> Outcome {
     cli.command = cli.command.ungrouped();
     // Commands that need no store.
-    if let Command::Version(a) = &cli.command {
-        return system::version(a.format.as_deref());
+    match &cli.command {
+        Command::Version(a) => return system::version(a.format.as_deref()),
+        Command::Completion { shell } => return docs::completion(*shell),
+        Command::ManPages { dir } => return docs::man_pages(dir),
+        _ => {}
     }
     let run_like = matches!(cli.command, Command::Run(_) | Command::Create(_));
     let engine =
@@ -239,6 +243,8 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
             Failure::other("a command group was not resolved (a bug in sixdocker)"),
         ),
         Command::Version(a) => system::version(a.format.as_deref()),
+        Command::Completion { shell } => docs::completion(shell),
+        Command::ManPages { dir } => docs::man_pages(&dir),
     }
 }
 
