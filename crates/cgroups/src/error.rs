@@ -45,6 +45,10 @@ pub enum Error {
     #[error("invalid cgroupsPath {path:?}: {reason}")]
     BadPath { path: String, reason: &'static str },
 
+    /// A sub-cgroup (`exec --cgroup [<controller>:]<path>`) that cannot be one.
+    #[error("sub-cgroup {value:?} {reason}")]
+    SubCgroup { value: String, reason: &'static str },
+
     #[error("{what} is not supported {context}")]
     Unsupported { what: String, context: &'static str },
 

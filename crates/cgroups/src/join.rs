@@ -26,10 +26,13 @@ use crate::error::{errno_text, Error, Result};
 /// [`Cgroup::join_plan`]) before the fork that makes the process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinPlan {
-    /// `<dir>/tasks` in every v1 hierarchy.
+    /// `<dir>/tasks` in every v1 hierarchy but the freezer's.
     tasks: Vec<CString>,
     /// `<dir>/cgroup.procs` in the cgroup2 hierarchy (v2 and hybrid).
     unified_procs: Option<CString>,
+    /// `<dir>/tasks` in the v1 freezer hierarchy: written last, because a process that joins
+    /// a frozen cgroup stops there, and must be in every other one by then.
+    freezer_tasks: Option<CString>,
     /// A fake tree of plain files (tests): the files are created on write.
     fake: bool,
 }
@@ -52,14 +55,20 @@ impl Cgroup {
                 source: io::Error::new(io::ErrorKind::InvalidInput, "the path holds a NUL byte"),
             })
         };
+        let is_freezer = |d: &&crate::cgroup::Dir| d.controllers.iter().any(|c| c == "freezer");
         Ok(JoinPlan {
             tasks: self
                 .v1
                 .iter()
+                .filter(|d| !is_freezer(d))
                 .map(|d| c_path(&d.path, "tasks"))
                 .collect::<Result<_>>()?,
             unified_procs: match &self.unified {
                 Some(d) => Some(c_path(&d.path, "cgroup.procs")?),
+                None => None,
+            },
+            freezer_tasks: match self.v1.iter().find(is_freezer) {
+                Some(d) => Some(c_path(&d.path, "tasks")?),
                 None => None,
             },
             fake: self.fake,
@@ -79,16 +88,22 @@ impl Cgroup {
 impl JoinPlan {
     /// Moves the calling process into the planned cgroup: writes `0` to `tasks` in every v1
     /// hierarchy (this moves only the calling thread: the caller must be single-threaded),
-    /// then to the cgroup2 `cgroup.procs` unless `in_unified_already` (clone3 with
-    /// CLONE_INTO_CGROUP started the process there). Allocates nothing, takes no lock: safe
-    /// in a child between fork and exec. Stops at the first file that refuses.
+    /// to the cgroup2 `cgroup.procs` unless `in_unified_already` (clone3 with
+    /// CLONE_INTO_CGROUP started the process there), and last to the v1 freezer's `tasks`
+    /// (in a frozen cgroup the process stops right there, in all its cgroups, until it is
+    /// thawed). Allocates nothing, takes no lock: safe in a child between fork and exec.
+    /// Stops at the first file that refuses.
     pub fn join_self(&self, in_unified_already: bool) -> std::result::Result<(), JoinError<'_>> {
         for file in &self.tasks {
             write_zero(file, self.fake)?;
         }
         match &self.unified_procs {
-            Some(file) if !in_unified_already => write_zero(file, self.fake),
-            _ => Ok(()),
+            Some(file) if !in_unified_already => write_zero(file, self.fake)?,
+            _ => {}
+        }
+        match &self.freezer_tasks {
+            Some(file) => write_zero(file, self.fake),
+            None => Ok(()),
         }
     }
 }

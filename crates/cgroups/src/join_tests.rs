@@ -140,6 +140,27 @@ fn v1_only_writes_tasks_everywhere() {
 }
 
 #[test]
+fn the_freezer_is_joined_last_so_a_frozen_cgroup_stops_the_process_in_all_the_others() {
+    let t = tempfile::tempdir().unwrap();
+    for d in ["freezer", "memory", "unified"] {
+        fs::create_dir(t.path().join(d)).unwrap();
+    }
+    let h = Hierarchy::at(t.path(), Version::Hybrid).unwrap();
+    let cg = Cgroup::new(&h, Some("/c"), &Nesting::below_own(), "c").unwrap();
+    cg.create().unwrap();
+    // The unified directory gone: the join stops there, after memory, before the freezer.
+    fs::remove_dir(t.path().join("unified/c")).unwrap();
+    let plan = cg.join_plan().unwrap();
+    let e = plan.join_self(false).unwrap_err();
+    assert!(e.path().ends_with("unified/c/cgroup.procs"), "{e}");
+    assert_eq!(read(&t.path().join("memory/c/tasks")), "0");
+    assert!(!t.path().join("freezer/c/tasks").exists());
+    fs::create_dir(t.path().join("unified/c")).unwrap();
+    cg.join_plan().unwrap().join_self(false).unwrap();
+    assert_eq!(read(&t.path().join("freezer/c/tasks")), "0");
+}
+
+#[test]
 fn a_missing_directory_is_a_one_line_error_naming_the_file_without_allocating() {
     let (t, h) = fake_hybrid();
     let cg = Cgroup::new(&h, Some("/never/made"), &Nesting::below_own(), "x").unwrap();

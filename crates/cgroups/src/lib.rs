@@ -30,6 +30,7 @@ mod placement;
 mod stats;
 mod stats_v1;
 mod stats_v2;
+mod sub_cgroup;
 mod unset;
 mod v1;
 mod v2;

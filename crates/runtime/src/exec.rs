@@ -7,6 +7,7 @@
 //! Success is the channel closing on execve (it is close-on-exec); an exec error comes back
 //! as text. It never waits for the process to end; the caller does (it is their child).
 
+use std::collections::BTreeMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -39,6 +40,13 @@ pub struct ExecOptions {
     pub preserve_fds: u32,
     /// stdio of the process: inherit (None) or these fds.
     pub stdio: Option<[RawFd; 3]>,
+    /// Sub-cgroups of the container's cgroup to run the process in (runc's `exec --cgroup`,
+    /// see `six_cgroups::Cgroup::below`): `""` → one path in every hierarchy, a v1
+    /// controller → that hierarchy's. They must exist. Empty: the container's cgroup.
+    pub sub_cgroups: BTreeMap<String, String>,
+    /// Exec into a paused container too (runc's `--ignore-paused`): the process starts
+    /// frozen, and this returns once the container is resumed and it has exec'd.
+    pub ignore_paused: bool,
 }
 
 struct ExecChild<'a> {
@@ -70,11 +78,11 @@ pub fn exec(c: &Container, opts: ExecOptions) -> Result<i32> {
 pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Option<OwnedFd>)> {
     let _span = tracing::info_span!("exec", id = c.id()).entered();
     let id = c.id();
-    check_can_exec(c)?;
+    check_can_exec(c, opts.ignore_paused)?;
     let plan = plan_process(c, &opts)?;
     let min_fd = 3 + opts.preserve_fds as RawFd;
     let namespaces = open_namespaces(c, min_fd)?;
-    let (join_cgroup, into_cgroup) = cgroup_entry(c)?;
+    let (join_cgroup, into_cgroup) = cgroup_entry(c, &opts.sub_cgroups)?;
     let console = spawn::console_above(opts.console_socket.as_deref(), plan.terminal, min_fd)?;
     let (parent_end, child_end) = spawn::channel_above(min_fd)?;
     let child = ExecChild {
@@ -106,14 +114,16 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
     Ok((child.keep(), master))
 }
 
-/// A sealed binary, a single-threaded caller, a container running or created.
-fn check_can_exec(c: &Container) -> Result<()> {
+/// A sealed binary, a single-threaded caller, a container running or created (or paused,
+/// when `paused_too`).
+fn check_can_exec(c: &Container, paused_too: bool) -> Result<()> {
     crate::sealed_exe::check()?;
     if let Some(n) = crate::clone::other_threads() {
         return Err(Error::Threaded(n));
     }
     let status = c.status();
-    if !matches!(status, Status::Running | Status::Created) {
+    let paused_ok = paused_too && status == Status::Paused;
+    if !paused_ok && !matches!(status, Status::Running | Status::Created) {
         return Err(c.wrong(status, "cannot exec in it"));
     }
     Ok(())
@@ -191,17 +201,32 @@ fn open_namespaces(c: &Container, min_fd: RawFd) -> Result<ContainerNamespaces> 
     Ok(opened)
 }
 
-/// How the process enters the container's cgroup: the plan it joins with itself and, on
-/// cgroup v2, the directory clone3 starts it in.
-fn cgroup_entry(c: &Container) -> Result<(Option<six_cgroups::JoinPlan>, Option<OwnedFd>)> {
-    let cgroup = c.rec.cgroup.as_ref();
+/// How the process enters the container's cgroup (or the sub-cgroups `sub` names): the plan
+/// it joins with itself and, on cgroup v2, the directory clone3 starts it in.
+fn cgroup_entry(
+    c: &Container,
+    sub: &BTreeMap<String, String>,
+) -> Result<(Option<six_cgroups::JoinPlan>, Option<OwnedFd>)> {
+    let cg_err = |source| Error::Cgroup {
+        id: c.id().to_owned(),
+        source,
+    };
+    let cgroup = match &c.rec.cgroup {
+        Some(cg) if !sub.is_empty() => Some(cg.below(sub).map_err(cg_err)?),
+        Some(cg) => Some(cg.clone()),
+        None if !sub.is_empty() => {
+            return Err(Error::setup(
+                c.id(),
+                "it has no cgroup to run the process below",
+            ))
+        }
+        None => None,
+    };
+    let cgroup = cgroup.as_ref();
     let join_cgroup = cgroup
         .map(|cg| cg.join_plan())
         .transpose()
-        .map_err(|source| Error::Cgroup {
-            id: c.id().to_owned(),
-            source,
-        })?;
+        .map_err(cg_err)?;
     let into_cgroup = match cgroup.map(|cg| (cg.version(), cg.unified_dir())) {
         Some((six_cgroups::Version::V2, Some(d))) => {
             let f = std::fs::File::open(d).map_err(|e| Error::io("opening cgroup", d, e))?;

@@ -1,14 +1,16 @@
-//! `exec`: builds the OCI process to run — from `--process FILE`, or from the container's own
-//! process with ARGS and the flags laid over it (as runc does) — runs it through six-runtime,
-//! and unless `--detach` waits for it and returns its exit code.
+//! `exec`: builds the OCI process to run — from `--process FILE` (no `user`: root), or from
+//! the container's own process with ARGS and the flags laid over it (as runc does) — runs it
+//! through six-runtime, in the sub-cgroups `--cgroup` names, and unless `--detach` waits for
+//! it and returns its exit code. As runc, a paused container is refused unless
+//! `--ignore-paused`, and the runtime's own failures exit 255 (`main.rs`).
 //!
 //! It never joins namespaces itself; the runtime does.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use anyhow::Context;
 use oci_spec::runtime::{Capability, Process, User};
-use six_runtime::{ExecOptions, Runtime};
+use six_runtime::{ExecOptions, Runtime, Status};
 
 use crate::cli::ExecArgs;
 
@@ -38,12 +40,56 @@ fn parse_cap(name: &str) -> anyhow::Result<Capability> {
         .map_err(|_| anyhow::anyhow!("--cap {name:?}: unknown capability"))
 }
 
+/// An OCI process object; without `user` it runs as root (uid 0, gid 0), as in runc.
+fn process_from_json(text: &[u8]) -> Result<Process, serde_json::Error> {
+    let mut v: serde_json::Value = serde_json::from_slice(text)?;
+    if let Some(o) = v.as_object_mut() {
+        o.entry("user")
+            .or_insert_with(|| serde_json::json!({"uid": 0, "gid": 0}));
+    }
+    serde_json::from_value(v)
+}
+
+/// runc's `--cgroup [<controller>:]<path>` values as sub-cgroup paths by controller (`""`:
+/// every hierarchy, given alone); runc's refusals.
+fn sub_cgroups(args: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut paths = BTreeMap::new();
+    for arg in args {
+        match arg.split_once(':') {
+            None if args.len() > 1 => {
+                anyhow::bail!("invalid --cgroup argument: {arg} (missing <controller>: prefix)")
+            }
+            None => {
+                paths.insert(String::new(), arg.clone());
+            }
+            Some((_, path)) if path.contains(':') => {
+                anyhow::bail!("invalid --cgroup argument: {arg}")
+            }
+            Some((controllers, path)) => {
+                for c in controllers.split(',') {
+                    if c.is_empty() {
+                        anyhow::bail!(
+                            "invalid --cgroup argument: {arg} (empty <controller> prefix)"
+                        );
+                    }
+                    if paths.insert(c.to_owned(), path.to_owned()).is_some() {
+                        anyhow::bail!(
+                            "invalid --cgroup argument(s): controller {c} specified multiple times"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(paths)
+}
+
 pub fn build_process(base: &Process, a: &ExecArgs) -> anyhow::Result<Process> {
     let mut p = match &a.process {
         Some(path) => {
             let text = std::fs::read(path)
                 .with_context(|| format!("reading process file {}", path.display()))?;
-            serde_json::from_slice::<Process>(&text)
+            process_from_json(&text)
                 .map_err(|e| anyhow::anyhow!("process file {}: {e}", path.display()))?
         }
         None => {
@@ -113,8 +159,16 @@ pub fn build_process(base: &Process, a: &ExecArgs) -> anyhow::Result<Process> {
     Ok(p)
 }
 
+/// runc's exit status for an exec the runtime itself could not do (its own errors, not the
+/// process's): 255, never a code the process could have exited with.
+pub const EXEC_FAILED: i32 = 255;
+
 pub fn exec(rt: &Runtime, a: &ExecArgs) -> anyhow::Result<i32> {
     let c = rt.load(&a.id)?;
+    if c.status() == Status::Paused && !a.ignore_paused {
+        anyhow::bail!("cannot exec in a paused container (use --ignore-paused to override)");
+    }
+    let sub_cgroups = sub_cgroups(&a.cgroup)?;
     let base = c.spec().process().clone().unwrap_or_default();
     let process = build_process(&base, a)?;
     if process.terminal().unwrap_or(false) && a.console_socket.is_none() && a.detach {
@@ -133,6 +187,8 @@ pub fn exec(rt: &Runtime, a: &ExecArgs) -> anyhow::Result<i32> {
         pid_file: a.pid_file.clone(),
         preserve_fds: a.preserve_fds,
         stdio: None,
+        sub_cgroups,
+        ignore_paused: a.ignore_paused,
     })?;
     match mask {
         Some(mask) => crate::run::wait_forwarding(pid, &mask, master),
@@ -143,6 +199,34 @@ pub fn exec(rt: &Runtime, a: &ExecArgs) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cgroup_flags_parse_as_runc_reads_them() {
+        let v = |a: &[&str]| sub_cgroups(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let one = v(&["sub"]).unwrap();
+        assert_eq!(one.get(""), Some(&"sub".to_owned()));
+        let per = v(&["memory:m", "cpu,cpuacct:c"]).unwrap();
+        assert_eq!(per.len(), 3);
+        assert_eq!(per["cpuacct"], "c");
+        for (bad, want) in [
+            (&["a", "b"][..], "missing <controller>: prefix"),
+            (&["a:b:c"][..], "invalid --cgroup argument: a:b:c"),
+            (&[":x"][..], "empty <controller> prefix"),
+            (&["memory:a", "memory:b"][..], "specified multiple times"),
+        ] {
+            let e = v(bad).unwrap_err().to_string();
+            assert!(e.contains(want), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_process_file_without_user_runs_as_root() {
+        let p = process_from_json(br#"{"args": ["id"], "cwd": "/"}"#).unwrap();
+        assert_eq!((p.user().uid(), p.user().gid()), (0, 0));
+        let p = process_from_json(br#"{"args": ["id"], "cwd": "/", "user": {"uid": 5, "gid": 6}}"#)
+            .unwrap();
+        assert_eq!((p.user().uid(), p.user().gid()), (5, 6));
+    }
 
     #[test]
     fn users_parse() {

@@ -127,7 +127,11 @@ fn dispatch(cli: &Cli, logger: &Logger) -> anyhow::Result<i32> {
         Command::State { id } => info::state(&rt, id).map(|_| 0),
         Command::Kill(a) => lifecycle::kill(&rt, a).map(|_| 0),
         Command::Delete(a) => lifecycle::delete(&rt, a).map(|_| 0),
-        Command::Exec(a) => exec::exec(&rt, a),
+        // runc: "exec failed: ..." and 255 for any error of the runtime's own.
+        Command::Exec(a) => exec::exec(&rt, a).or_else(|e| {
+            logger.error(&one_line(&e.context("exec failed")));
+            Ok(exec::EXEC_FAILED)
+        }),
         Command::Ps(a) => ps::ps(&rt, a).map(|_| 0),
         Command::List(a) => info::list(&rt, a).map(|_| 0),
         Command::Spec(a) => info::spec(a).map(|_| 0),
