@@ -51,6 +51,11 @@ pub enum Message {
     Thaw,
     Frozen,
     Thawed,
+    /// `pause`: freeze the container until `Unpause` (whoever sends it), as Docker's pause.
+    /// Answered with `Frozen`, or `Failed` (already paused, restarting, refused).
+    Pause,
+    /// `unpause`: answered with `Thawed`, or `Failed` (not paused).
+    Unpause,
 }
 
 impl Message {
@@ -74,6 +79,8 @@ impl Message {
             Message::Thaw => (16, Vec::new()),
             Message::Frozen => (6, Vec::new()),
             Message::Thawed => (7, Vec::new()),
+            Message::Pause => (17, Vec::new()),
+            Message::Unpause => (18, Vec::new()),
         };
         let mut out = Vec::with_capacity(1 + payload.len());
         out.push(kind);
@@ -103,6 +110,8 @@ impl Message {
             16 => Message::Thaw,
             6 => Message::Frozen,
             7 => Message::Thawed,
+            17 => Message::Pause,
+            18 => Message::Unpause,
             _ => return None,
         })
     }
@@ -164,6 +173,41 @@ fn recv_flags(fd: RawFd, buf: &mut [u8], flags: libc::c_int) -> std::io::Result<
         let e = std::io::Error::last_os_error();
         if e.kind() != std::io::ErrorKind::Interrupted {
             return Err(e);
+        }
+    }
+}
+
+/// Reads the monitor's messages (skipping output) until one that `wanted` accepts: Ok; a
+/// `Failed` is Err with its text; the end of the connection or no answer `within` is
+/// Err(None).
+pub(crate) fn answer(
+    channel: &OwnedFd,
+    wanted: impl Fn(&Message) -> bool,
+    within: std::time::Duration,
+) -> std::result::Result<(), Option<String>> {
+    let deadline = std::time::Instant::now() + within;
+    let mut buf = vec![0u8; MAX_MESSAGE + 64];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut fds = [libc::pollfd {
+            fd: channel.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: a valid pollfd array of one.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as i32) };
+        if n == 0 {
+            return Err(None);
+        }
+        if n < 0 {
+            continue; // EINTR
+        }
+        match recv(channel.as_raw_fd(), &mut buf) {
+            Ok(Some(m)) if wanted(&m) => return Ok(()),
+            Ok(Some(Message::Failed(_, why))) => return Err(Some(why)),
+            Ok(Some(Message::Stdout(_) | Message::Stderr(_))) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            _ => return Err(None),
         }
     }
 }
@@ -272,6 +316,8 @@ mod tests {
             Message::Thaw,
             Message::Frozen,
             Message::Thawed,
+            Message::Pause,
+            Message::Unpause,
         ];
         for m in all {
             assert_eq!(Message::decode(&m.encode()), Some(m));

@@ -62,7 +62,7 @@ impl Engine {
             // Closing the connection alone thaws it; asking first means the container runs
             // again before `commit` returns.
             if attach::send(channel.as_raw_fd(), &Message::Thaw).is_ok() {
-                answer(&channel, |m| matches!(m, Message::Thawed));
+                let _ = attach::answer(&channel, |m| matches!(m, Message::Thawed), FREEZE_ANSWER);
             }
         }
         result
@@ -74,7 +74,9 @@ impl Engine {
     fn freeze_for_commit(&self, id: &str) -> Option<OwnedFd> {
         let channel = attach::connect(&self.attach_socket(id)).ok()?;
         attach::send(channel.as_raw_fd(), &Message::Freeze).ok()?;
-        answer(&channel, |m| matches!(m, Message::Frozen)).then_some(channel)
+        attach::answer(&channel, |m| matches!(m, Message::Frozen), FREEZE_ANSWER)
+            .ok()
+            .map(|()| channel)
     }
 
     /// `docker export`: the container's filesystem as a tar on `out`.
@@ -99,34 +101,5 @@ impl Engine {
             let _ = self.rootfs_mount(&id).unmount();
         }
         result
-    }
-}
-
-/// Reads the monitor's messages (skipping output) until one that `wanted` accepts (true), or
-/// a failure, the end of the connection, or [`FREEZE_ANSWER`] (false).
-fn answer(channel: &OwnedFd, wanted: impl Fn(&Message) -> bool) -> bool {
-    let deadline = std::time::Instant::now() + FREEZE_ANSWER;
-    let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let mut fds = [libc::pollfd {
-            fd: channel.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        // SAFETY: a valid pollfd array of one.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as i32) };
-        if n == 0 {
-            return false;
-        }
-        if n < 0 {
-            continue; // EINTR
-        }
-        match attach::recv(channel.as_raw_fd(), &mut buf) {
-            Ok(Some(m)) if wanted(&m) => return true,
-            Ok(Some(Message::Stdout(_) | Message::Stderr(_))) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            _ => return false,
-        }
     }
 }

@@ -29,8 +29,15 @@ impl Engine {
         }
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
-        if self.store.state(&id)?.status != Status::Running {
+        let state = self.store.state(&id)?;
+        if state.status != Status::Running {
             return Err(Error::NotRunning { name: config.name });
+        }
+        if state.paused {
+            return Err(Error::Conflict(format!(
+                "container {} is paused, unpause the container before exec",
+                config.name
+            )));
         }
         let container = self.running_container(&id, &config.name)?;
         let process = self.exec_process(&id, &config, container.spec(), &req)?;

@@ -161,7 +161,7 @@ pub(crate) fn summary(
         names: config.name.clone(),
         command_line: config.args.join(" "),
         created_at: config.created,
-        state: status_word(state.status).to_owned(),
+        state: status_word(state).to_owned(),
         networks: state.networks.iter().map(|n| n.network.clone()).collect(),
         mounts: config
             .request
@@ -252,9 +252,9 @@ fn inspect_json(
 /// inspect's `State`.
 fn state_json(state: &State) -> serde_json::Value {
     json!({
-        "Status": status_word(state.status),
+        "Status": status_word(state),
         "Running": state.status == Status::Running,
-        "Paused": false,
+        "Paused": state.paused,
         "Restarting": state.status == Status::Restarting,
         "OOMKilled": state.oom_killed,
         "Dead": false,

@@ -28,6 +28,7 @@ mod monitor;
 mod mounts;
 mod names;
 mod net;
+mod pause;
 mod reconcile;
 mod record;
 mod registry;

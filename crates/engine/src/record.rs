@@ -141,6 +141,8 @@ pub(crate) struct State {
     /// Whether the rootfs overlay is mounted (at `<dir>/merged`).
     pub rootfs_mounted: bool,
     pub networks: Vec<NetworkState>,
+    /// Paused by the user (`pause`), recorded by its monitor.
+    pub paused: bool,
     /// An error that kept the container from starting, for inspect.
     pub error: Option<String>,
     /// The log could not be written (a full disk): the first failure of the last monitor,

@@ -49,6 +49,7 @@ pub(crate) fn status_text(state: &State, now: DateTime<Utc>) -> String {
     let since = |t: Option<DateTime<Utc>>| human_duration(now - t.unwrap_or(now));
     match state.status {
         Status::Creating | Status::Created => "Created".into(),
+        Status::Running if state.paused => format!("Up {} (Paused)", since(state.started_at)),
         Status::Running => format!("Up {}", since(state.started_at)),
         Status::Restarting => format!(
             "Restarting ({}) {} ago",
@@ -69,10 +70,11 @@ pub(crate) fn created_text(created: DateTime<Utc>, now: DateTime<Utc>) -> String
     format!("{} ago", human_duration(now - created))
 }
 
-/// Docker's `State.Status` word: created, running, restarting, exited, removing.
-pub(crate) fn status_word(status: Status) -> &'static str {
-    match status {
+/// Docker's `State.Status` word: created, running, paused, restarting, exited, removing.
+pub(crate) fn status_word(state: &State) -> &'static str {
+    match state.status {
         Status::Creating | Status::Created => "created",
+        Status::Running if state.paused => "paused",
         Status::Running => "running",
         Status::Restarting => "restarting",
         Status::Exited => "exited",
@@ -118,6 +120,11 @@ mod tests {
         assert_eq!(status_text(&s, now), "Up 3 seconds");
         s.started_at = Some(now - Duration::seconds(75));
         assert_eq!(status_text(&s, now), "Up About a minute");
+        s.paused = true;
+        assert_eq!(status_text(&s, now), "Up About a minute (Paused)");
+        assert_eq!(status_word(&s), "paused");
+        s.paused = false;
+        assert_eq!(status_word(&s), "running");
         s.status = Status::Exited;
         s.exit_code = 137;
         s.finished_at = Some(now - Duration::seconds(2));

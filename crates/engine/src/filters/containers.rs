@@ -191,7 +191,7 @@ impl<'f> PsFilter<'f> {
             && self.is_task.is_none_or(|t| !t)
             && f.match_kv_list("label", &config.labels)
             && self.exit_code_passes(state, running)
-            && f.matches("status", status_word(state.status))
+            && f.matches("status", status_word(state))
             && f.exact_match("health", "none")
             && volume_passes(f, config)
             && self

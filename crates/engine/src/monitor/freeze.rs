@@ -23,7 +23,8 @@ impl Monitor<'_> {
     pub(super) fn take_freezer(&mut self, i: usize, r: &Running) {
         let mut client = self.clients.remove(i);
         client.primary = false;
-        if self.freezers.is_empty() {
+        // Paused by the user: frozen already.
+        if self.freezers.is_empty() && !self.paused {
             if let Err(e) = r.container.pause() {
                 let e = crate::Error::from(e)
                     .context(format!("freezing container {}", self.config.name));
@@ -71,7 +72,7 @@ impl Monitor<'_> {
             return;
         };
         let mut holder = self.freezers.remove(i);
-        if self.freezers.is_empty() {
+        if self.freezers.is_empty() && !self.paused {
             if let Err(e) = r.container.resume() {
                 let error = &e as &dyn std::error::Error;
                 tracing::warn!(error, "thawing container {}", self.id);

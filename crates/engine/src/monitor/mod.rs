@@ -27,6 +27,7 @@ mod abort;
 mod clients;
 mod freeze;
 mod listener;
+mod pause;
 mod shrink;
 mod start;
 mod supervise;
@@ -142,6 +143,7 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
         sigfd,
         stop_requested: false,
         freezers: Vec::new(),
+        paused: false,
     };
     m.run()
 }
@@ -182,6 +184,8 @@ struct Monitor<'a> {
     stop_requested: bool,
     /// Connections holding a freeze of the running container (`freeze.rs`).
     freezers: Vec<Client>,
+    /// The user paused the running container (`pause.rs`).
+    paused: bool,
 }
 
 /// One running incarnation of the container.
@@ -227,6 +231,7 @@ impl Monitor<'_> {
             };
             let code = self.supervise(&mut running);
             self.freezers.clear();
+            self.paused = false;
             let oom = code == 128 + libc::SIGKILL
                 && self.config.request.memory.is_some()
                 && self.oom_killed();
@@ -325,6 +330,7 @@ impl Monitor<'_> {
                 s.pid = None;
                 s.monitor = None;
                 s.networks.clear();
+                s.paused = false;
                 s.rootfs_mounted = !unmounted;
                 s.error = err_text;
                 s.stopped_by_user = stop_requested;

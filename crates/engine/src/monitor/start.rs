@@ -98,6 +98,7 @@ impl Monitor<'_> {
             s.owner = None;
             s.started_at = Some(chrono::Utc::now());
             s.networks = networks;
+            s.paused = false;
             s.error = None;
             s.rootfs_mounted = true;
             Ok(())

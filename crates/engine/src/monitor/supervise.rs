@@ -1,5 +1,5 @@
 //! The monitor's poll loop over one run of the container: output to the log and clients,
-//! client messages (stdin, window size, signals, freezes), SIGCHLD for the exit code; and the
+//! client messages (stdin, window size, signals, freezes, pause), SIGCHLD for the exit code; and the
 //! idle wait between two runs under a restart policy. Nothing in it blocks: sockets and pipes
 //! are non-blocking, and what a client or the container cannot take yet waits in a queue
 //! (`clients.rs`) or in `stdin_pending`.
@@ -218,16 +218,22 @@ impl Monitor<'_> {
             Ok(Some(Message::Stop(sig))) => {
                 self.stop_requested = true;
                 let _ = r.init.send_signal(sig);
+                self.unpause_for_signal(r);
                 true
             }
             Ok(Some(Message::Freeze)) => {
                 self.take_freezer(i, r);
                 true
             }
+            Ok(Some(m @ (Message::Pause | Message::Unpause))) => {
+                self.pause_request(i, r, m == Message::Pause);
+                true
+            }
             Ok(Some(Message::Signal(sig))) => {
                 // The init may have been reaped already (output is drained for up to 2 s
                 // after): through its pidfd this then reaches nobody.
                 let _ = r.init.send_signal(sig);
+                self.unpause_for_signal(r);
                 true
             }
             Ok(Some(_)) => true,
@@ -276,12 +282,16 @@ impl Monitor<'_> {
                 }
                 match attach::recv_nowait(pfd.fd, &mut buf) {
                     Ok(Some(Message::Signal(_) | Message::Stop(_))) => self.stop_requested = true,
-                    Ok(Some(Message::Freeze)) => {
-                        let why = Message::Failed(
-                            1,
-                            "the container is restarting: nothing to freeze".to_owned(),
-                        )
-                        .encode();
+                    Ok(Some(m @ (Message::Freeze | Message::Pause | Message::Unpause))) => {
+                        let why = if m == Message::Freeze {
+                            "the container is restarting: nothing to freeze".to_owned()
+                        } else {
+                            format!(
+                                "container {} is restarting, wait until the container is running",
+                                self.config.name
+                            )
+                        };
+                        let why = Message::Failed(1, why).encode();
                         if !self.clients[i].send(&mut Outgoing::new(&why, &[])) {
                             self.clients.remove(i);
                         }

@@ -25,6 +25,10 @@ pub enum ContainerCommand {
     Restart(StopArgs),
     /// Send a signal to running containers.
     Kill(KillArgs),
+    /// Freeze every process of running containers.
+    Pause(ContainersArg),
+    /// Thaw paused containers.
+    Unpause(ContainersArg),
     /// Remove containers.
     #[command(visible_alias = "remove")]
     Rm(RmArgs),
@@ -88,6 +92,8 @@ impl Command {
                 ContainerCommand::Stop(a) => Command::Stop(a),
                 ContainerCommand::Restart(a) => Command::Restart(a),
                 ContainerCommand::Kill(a) => Command::Kill(a),
+                ContainerCommand::Pause(a) => Command::Pause(a),
+                ContainerCommand::Unpause(a) => Command::Unpause(a),
                 ContainerCommand::Rm(a) => Command::Rm(a),
                 ContainerCommand::Wait(a) => Command::Wait(a),
                 ContainerCommand::Inspect(a) => Command::Inspect(a.only(ObjectKind::Container)),

@@ -75,8 +75,7 @@ pub enum Command {
     Ps(PsArgs),
     /// Print a container's output.
     Logs(LogsArgs),
-    /// Run a command in a running container (without -i, -t or -d and at a terminal, it is
-    /// attached to the terminal, as the original sixDocker's `exec CONTAINER /bin/sh` was).
+    /// Run a command in a running container (a terminal only with -t, stdin only with -i).
     Exec(ExecArgs),
     /// Start stopped containers.
     Start(StartArgs),
@@ -86,6 +85,10 @@ pub enum Command {
     Restart(StopArgs),
     /// Send a signal to running containers.
     Kill(KillArgs),
+    /// Freeze every process of running containers.
+    Pause(ContainersArg),
+    /// Thaw paused containers.
+    Unpause(ContainersArg),
     /// Remove containers.
     Rm(RmArgs),
     /// Wait for containers to stop and print their exit codes.

@@ -42,6 +42,18 @@ pub fn kill(engine: &Engine, args: KillArgs) -> Outcome {
     })
 }
 
+/// `pause` (`pause: true`) or `unpause` each container; prints each name done.
+pub fn pause(engine: &Engine, args: ContainersArg, pause: bool) -> Outcome {
+    for_each(&args.containers, |c| {
+        let done = if pause {
+            engine.pause(c)
+        } else {
+            engine.unpause(c)
+        };
+        done.map_err(Failure::from)
+    })
+}
+
 /// `rm -f` of a container that is not there succeeds silently (Docker since 20.10), so
 /// `rm -f X` racing with `run --rm --name X` exits 0 whoever removes it first.
 pub fn rm(engine: &Engine, args: RmArgs) -> Outcome {
