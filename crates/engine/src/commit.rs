@@ -53,6 +53,9 @@ impl Engine {
         } else {
             None
         };
+        if frozen.is_some() {
+            self.emit_container(&config, "pause", &[]);
+        }
         crate::test_hook::pause_point("commit-frozen");
         let result = self
             .images
@@ -64,6 +67,19 @@ impl Engine {
             if attach::send(channel.as_raw_fd(), &Message::Thaw).is_ok() {
                 let _ = attach::answer(&channel, |m| matches!(m, Message::Thawed), FREEZE_ANSWER);
             }
+            self.emit_container(&config, "unpause", &[]);
+        }
+        if let Ok(image) = &result {
+            let reference = reference.map(crate::image_cmds::familiar);
+            if let Some(r) = &reference {
+                self.emit_image("tag", image, Some(r));
+            }
+            let attrs = [
+                ("comment", String::new()),
+                ("imageID", format!("sha256:{}", image.id)),
+                ("imageRef", reference.unwrap_or_default()),
+            ];
+            self.emit_container(&config, "commit", &attrs);
         }
         result
     }

@@ -61,10 +61,13 @@ impl Engine {
             .build_on_rootfs(req, &config.id, &image_name, &image, &mut made_dirs)
             .and_then(|built| self.write_built(&mut config, built));
         match built {
-            Ok(spec) => Ok(Prepared {
-                id: config.id,
-                spec,
-            }),
+            Ok(spec) => {
+                self.emit_container(&config, "create", &[]);
+                Ok(Prepared {
+                    id: config.id,
+                    spec,
+                })
+            }
             Err(e) => {
                 self.discard(&config.id);
                 made_dirs.undo();

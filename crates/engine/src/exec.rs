@@ -41,6 +41,20 @@ impl Engine {
         }
         let container = self.running_container(&id, &config.name)?;
         let process = self.exec_process(&id, &config, container.spec(), &req)?;
+        // Docker's events: `exec_create: CMD ARGS`, `exec_start: …`, `exec_die` (exitCode),
+        // the last recorded by the keeper when the process has ended.
+        let exec_id = crate::store::Store::new_id()?;
+        // Docker's form: the program, a space, the arguments ("exec_start: true " alone).
+        let command = format!("{} {}", req.cmd[0], req.cmd[1..].join(" "));
+        let attrs = [("execID", exec_id.clone())];
+        self.emit_container(&config, &format!("exec_create: {command}"), &attrs);
+        let on_event = |event: Option<i32>| match event {
+            None => self.emit_container(&config, &format!("exec_start: {command}"), &attrs),
+            Some(code) => {
+                let attrs = [("execID", exec_id.clone()), ("exitCode", code.to_string())];
+                self.emit_container(&config, "exec_die", &attrs);
+            }
+        };
         let null = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -52,11 +66,11 @@ impl Engine {
                 stdio: Some([null.as_raw_fd(); 3]),
                 ..Default::default()
             };
-            exec_keeper::start(&container, opts, true)?;
+            exec_keeper::start(&container, opts, true, &on_event)?;
             return Ok(0);
         }
         if req.tty {
-            return self.exec_tty(&id, &container, process);
+            return self.exec_tty(&id, &container, process, &on_event);
         }
         let stdin = if req.interactive { 0 } else { null.as_raw_fd() };
         let opts = six_runtime::ExecOptions {
@@ -65,7 +79,7 @@ impl Engine {
             ..Default::default()
         };
         let signals = SignalRelay::new()?;
-        let keeper = exec_keeper::start(&container, opts, false)?;
+        let keeper = exec_keeper::start(&container, opts, false, &on_event)?;
         signals.wait(&keeper, None)
     }
 
@@ -152,6 +166,7 @@ impl Engine {
         id: &str,
         container: &six_runtime::Container,
         mut process: Process,
+        on_event: &dyn Fn(Option<i32>),
     ) -> Result<i32> {
         let socket = self.opts.runroot.join("containers").join(format!(
             "{}.exec-{}.sock",
@@ -186,7 +201,7 @@ impl Engine {
             ..Default::default()
         };
         let signals = SignalRelay::new()?;
-        let keeper = exec_keeper::start(container, opts, false)?;
+        let keeper = exec_keeper::start(container, opts, false, on_event)?;
         let (conn, _) = listener
             .accept()
             .map_err(|e| Error::at("accepting on the console socket", &socket, e))?;

@@ -33,18 +33,20 @@ pub(crate) struct Keeper {
 }
 
 /// Forks the keeper, which runs `container.exec(opts)`; returns once the process runs (or
-/// with the runtime's error).
+/// with the runtime's error). The keeper calls `on_event(None)` once the process runs and
+/// `on_event(Some(code))` when it has ended (in that order: Docker's exec_start, exec_die).
 pub(crate) fn start(
     container: &six_runtime::Container,
     opts: six_runtime::ExecOptions,
     detached: bool,
+    on_event: &dyn Fn(Option<i32>),
 ) -> Result<Keeper> {
     let (cli_end, keeper_end) = crate::attach::pair()?;
     // SAFETY: the child only runs `keep`, which leaves with _exit.
     match unsafe { nix::unistd::fork() }? {
         ForkResult::Child => {
             drop(cli_end);
-            keep(container, opts, detached, keeper_end)
+            keep(container, opts, detached, keeper_end, on_event)
         }
         ForkResult::Parent { child } => {
             drop(keeper_end);
@@ -89,6 +91,7 @@ fn keep(
     opts: six_runtime::ExecOptions,
     detached: bool,
     report: OwnedFd,
+    on_event: &dyn Fn(Option<i32>),
 ) -> ! {
     if detached {
         let _ = nix::unistd::setsid();
@@ -140,7 +143,9 @@ fn keep(
         // SAFETY: leaving the forked child without running the caller's destructors.
         unsafe { libc::_exit(1) }
     };
+    on_event(None);
     let code = wait_for(pid);
+    on_event(Some(code));
     // SAFETY: leaving the forked child without running the caller's destructors.
     unsafe { libc::_exit(code) }
 }

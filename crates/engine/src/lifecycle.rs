@@ -26,6 +26,9 @@ impl Engine {
         if req.tty {
             set_console_size(&mut spec);
         }
+        if !req.detach {
+            self.emit_container_id(&id, "attach", &[]);
+        }
         let channel = self.launch_or_repair(&id, spec)?;
         if req.detach {
             return Ok(RunOutcome {
@@ -119,6 +122,9 @@ impl Engine {
         if config.request.tty {
             set_console_size(&mut spec);
         }
+        if attach {
+            self.emit_container(&config, "attach", &[]);
+        }
         let channel = self.launch_or_repair(&id, spec)?;
         if !attach {
             return Ok(None);
@@ -134,12 +140,16 @@ impl Engine {
         let Some(channel) = self.connect_if_running(&id)? else {
             return Ok(());
         };
+        // Each kill event before its signal, as Docker (before the die it causes); a journal
+        // that cannot be written (a full disk) fails at once and costs only the event.
+        self.emit_container_id(&id, "kill", &[("signal", libc::SIGTERM.to_string())]);
         let _ = attach::send(channel.as_raw_fd(), &Message::Stop(libc::SIGTERM));
-        if wait_for_end(&channel, Some(timeout)).is_some() {
-            return Ok(());
+        if wait_for_end(&channel, Some(timeout)).is_none() {
+            self.emit_container_id(&id, "kill", &[("signal", libc::SIGKILL.to_string())]);
+            let _ = attach::send(channel.as_raw_fd(), &Message::Stop(libc::SIGKILL));
+            wait_for_end(&channel, None);
         }
-        let _ = attach::send(channel.as_raw_fd(), &Message::Stop(libc::SIGKILL));
-        wait_for_end(&channel, None);
+        self.emit_container_id(&id, "stop", &[]);
         Ok(())
     }
 
@@ -170,6 +180,7 @@ impl Engine {
             n @ (libc::SIGKILL | libc::SIGTERM) => Message::Stop(n),
             n => Message::Signal(n),
         };
+        self.emit_container_id(&id, "kill", &[("signal", signal.number().to_string())]);
         attach::send(channel.as_raw_fd(), &message)
             .map_err(|e| Error::io(format!("signalling container {}", name()), e))?;
         if signal.number() == libc::SIGKILL {

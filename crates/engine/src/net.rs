@@ -45,6 +45,7 @@ impl Engine {
         };
         let netns = PathBuf::from(format!("/proc/{pid}/ns/net"));
         let a = networks.attach(network, &endpoint, &netns, &ports)?;
+        self.emit_network("connect", network, Some(&config.id));
         Ok(NetworkState {
             network: network.to_owned(),
             ip: a.ip.to_string(),
@@ -72,9 +73,12 @@ impl Engine {
                 } else {
                     n.detach(network, id)
                 };
-                if let Err(e) = detached {
-                    let error = &e as &dyn std::error::Error;
-                    tracing::debug!(error, "detaching {id} from {network}");
+                match detached {
+                    Ok(()) => self.emit_network("disconnect", network, Some(id)),
+                    Err(e) => {
+                        let error = &e as &dyn std::error::Error;
+                        tracing::debug!(error, "detaching {id} from {network}");
+                    }
                 }
             }
             Err(e) => {

@@ -57,7 +57,18 @@ impl Engine {
         progress: &dyn Progress,
     ) -> six_registry::Result<Vec<Pulled>> {
         let r = Reference::parse(reference)?;
-        six_registry::pull(self.images(), &r, &self.registry_options(), opts, progress)
+        let pulled =
+            six_registry::pull(self.images(), &r, &self.registry_options(), opts, progress)?;
+        self.emit_pulled(&pulled);
+        Ok(pulled)
+    }
+
+    /// `image pull` events: the reference, named by its repository.
+    fn emit_pulled(&self, pulled: &[Pulled]) {
+        for p in pulled {
+            let r = &p.reference;
+            self.emit_image_reference("pull", &r.familiar_string(), &r.familiar_name());
+        }
     }
 
     /// Pushes the local image `reference` (or every local tag of its repository).
@@ -68,13 +79,18 @@ impl Engine {
         progress: &dyn Progress,
     ) -> six_registry::Result<Vec<Pushed>> {
         let r = Reference::parse(reference)?;
-        six_registry::push(
+        let pushed = six_registry::push(
             self.images(),
             &r,
             &self.registry_options(),
             all_tags,
             progress,
-        )
+        )?;
+        for p in &pushed {
+            let r = &p.reference;
+            self.emit_image_reference("push", &r.familiar_string(), &r.familiar_name());
+        }
+        Ok(pushed)
     }
 
     /// Checks `credentials` with the registry `server` (Docker Hub if None) and stores them.
@@ -128,6 +144,7 @@ impl Engine {
         before_pull(&r.familiar_string());
         let mut pulled =
             six_registry::pull(self.images(), &r, &self.registry_options(), &opts, progress)?;
+        self.emit_pulled(&pulled);
         pulled
             .pop()
             .map(RunImage::Pulled)

@@ -113,6 +113,7 @@ impl Engine {
         let Ok(channel) = attach::connect(&self.attach_socket(id)) else {
             return false;
         };
+        self.emit_container_id(id, "kill", &[("signal", libc::SIGKILL.to_string())]);
         if attach::send(channel.as_raw_fd(), &Message::Stop(libc::SIGKILL)).is_err() {
             return false;
         }
@@ -124,7 +125,7 @@ impl Engine {
     pub(crate) fn finish_removal(&self, id: &str) -> Result<()> {
         let _span = tracing::debug_span!("remove", id).entered();
         let state = self.store.state(id)?;
-        let image_id = self.store.config(id)?.image_id;
+        let config = self.store.config(id)?;
         self.delete_runtime_container(id);
         for n in &state.networks {
             self.detach_network(&n.network, id, false);
@@ -136,7 +137,8 @@ impl Engine {
             })?;
         }
         self.store.remove(id)?;
-        self.release_image(&image_id);
+        self.release_image(&config.image_id);
+        self.emit_container(&config, "destroy", &[]);
         Ok(())
     }
 }

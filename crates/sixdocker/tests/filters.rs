@@ -44,17 +44,9 @@ fn ps_filters_as_docker() {
     let sb = Sandbox::new();
     let [web, ex, cr, child, vol] =
         ["web", "ex", "cr", "child", "vol"].map(|n| &*unique_name(n).leak());
-    sb.run([
-        "run",
-        "-d",
-        "--network",
-        "none",
-        "--name",
-        web,
-        "busybox",
-        "sleep",
-        "1000",
-    ])
+    sb.sh(&format!(
+        "run -d --network none --name {web} busybox sleep 1000"
+    ))
     .ok();
     let r = sb.run([
         "run",
@@ -68,42 +60,20 @@ fn ps_filters_as_docker() {
         "exit 3",
     ]);
     assert_eq!(r.code, 3, "{r:?}");
-    sb.run([
-        "create",
-        "--network",
-        "none",
-        "--name",
-        cr,
-        "busybox",
-        "true",
-    ])
-    .ok();
+    sb.sh(&format!("create --network none --name {cr} busybox true"))
+        .ok();
     let image: &str = unique_name("img").leak();
-    sb.run(["commit", ex, image]).ok();
-    sb.run([
-        "create",
-        "--network",
-        "none",
-        "--name",
-        child,
-        image,
-        "true",
-    ])
+    sb.sh(&format!("commit {ex} {image}")).ok();
+    sb.sh(&format!(
+        "create --network none --name {child} {image} true"
+    ))
     .ok();
     let data = sb.dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let bind = format!("{}:/data", data.display());
-    sb.run([
-        "create",
-        "--network",
-        "none",
-        "-v",
-        &bind,
-        "--name",
-        vol,
-        "busybox",
-        "true",
-    ])
+    sb.sh(&format!(
+        "create --network none -v {bind} --name {vol} busybox true"
+    ))
     .ok();
 
     // Newest first, as ps lists them.
@@ -229,16 +199,8 @@ fn ps_filters_as_docker() {
 fn images_filters_as_docker() {
     let sb = Sandbox::new();
     let c: &str = unique_name("c").leak();
-    sb.run([
-        "create",
-        "--network",
-        "none",
-        "--name",
-        c,
-        "busybox",
-        "true",
-    ])
-    .ok();
+    sb.sh(&format!("create --network none --name {c} busybox true"))
+        .ok();
     let image: &str = unique_name("img").leak();
     sb.run(["commit", c, &format!("{image}:v1")]).ok();
     sb.run(["tag", &format!("{image}:v1"), &format!("{image}:v2")])
@@ -282,20 +244,12 @@ fn images_filters_as_docker() {
     assert!(image_names(&sb, &["--filter", "label=a"]).is_empty());
 
     // Untagged, it is dangling.
-    sb.run(["rm", c]).ok();
+    sb.sh(&format!("rm {c}")).ok();
     sb.run(["rmi", v1]).ok();
     sb.run(["rmi", v2]).ok();
-    sb.run([
-        "create",
-        "--network",
-        "none",
-        "--name",
-        c,
-        "busybox",
-        "true",
-    ])
-    .ok();
-    sb.run(["commit", c]).ok();
+    sb.sh(&format!("create --network none --name {c} busybox true"))
+        .ok();
+    sb.sh(&format!("commit {c}")).ok();
     assert_eq!(
         image_names(&sb, &["--filter", "dangling=true"]),
         ["<none>:<none>"]
@@ -304,7 +258,7 @@ fn images_filters_as_docker() {
         image_names(&sb, &["--filter", "dangling=false"]),
         ["busybox:latest"]
     );
-    let quiet = sb.run(["images", "-q", "--filter", "dangling=true"]);
+    let quiet = sb.sh("images -q --filter dangling=true");
     assert_eq!(quiet.ok().lines().count(), 1);
 
     refused(
@@ -330,7 +284,11 @@ fn images_filters_as_docker() {
 fn network_ls_filters_as_docker() {
     let sb = Sandbox::new();
     let net: &str = unique_name("n").leak();
-    let id = sb.run(["network", "create", net]).ok().trim().to_owned();
+    let id = sb
+        .sh(&format!("network create {net}"))
+        .ok()
+        .trim()
+        .to_owned();
     let names = |args: &[&str]| -> Vec<String> {
         let mut all = vec!["network", "ls"];
         all.extend_from_slice(args);

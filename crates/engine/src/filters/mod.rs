@@ -1,6 +1,6 @@
 //! Docker's `--filter key=value`, one module for every command that takes it: the set of
 //! filters (`Filters`, moby's `filters.Args`), its matching rules, and what each command
-//! accepts and means by each key (`containers.rs` for `ps`, `images.rs`, `networks.rs`; `time.rs` reads Docker's timestamps, `glob.rs` Go's path.Match).
+//! accepts and means by each key (`containers.rs` for `ps`, `images.rs`, `networks.rs`, `events.rs`; `time.rs` reads Docker's timestamps, `glob.rs` Go's path.Match).
 //!
 //! The rules, as Docker's daemon applies them:
 //! - values of one key OR together (`--filter name=a --filter name=b`: either name), different
@@ -15,6 +15,7 @@
 //! filter itself.
 
 mod containers;
+mod events;
 mod glob;
 mod images;
 mod networks;
@@ -27,6 +28,7 @@ use std::str::FromStr;
 use crate::error::{Error, Result};
 
 pub use containers::PsOptions;
+pub use events::EventFilter;
 pub use networks::{filter_networks, NetworkView};
 pub use time::parse_timestamp;
 
@@ -144,7 +146,7 @@ impl Filters {
     }
 
     /// `key` as a boolean ("1"/"true", "0"/"false"); `default` when absent. Values that say
-    /// neither or both: "invalid filter 'key=[values]'".
+    /// neither or both: "invalid filter 'key=\[values\]'".
     pub fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
         let Some(values) = self.fields.get(key) else {
             return Ok(default);

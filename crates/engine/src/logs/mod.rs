@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 mod reader;
 mod writer;
 
-pub(crate) use reader::read_logs;
+pub(crate) use reader::{read_logs, successor, wait_for_change, watch};
 pub(crate) use writer::{LogLimits, LogWriter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -176,7 +176,7 @@ fn start_of_last_lines(f: &File, len: u64, n: usize) -> std::io::Result<Result<u
 /// The file that came after `file` in the log, open; None while `file` is still the current
 /// one (or its successor is not there yet). A follower that fell behind by a rotation or two
 /// finds the next file among the rotated ones, where it moved; past max-file, the oldest kept.
-fn successor(path: &Path, file: &File) -> Result<Option<File>> {
+pub(crate) fn successor(path: &Path, file: &File) -> Result<Option<File>> {
     let ours = identity(&file.metadata().at("reading the container log", path)?);
     let nth = |k: u32| {
         if k == 0 {
@@ -284,7 +284,7 @@ impl Printer<'_> {
 }
 
 /// Watches the log's directory: writes to the log, and the new file of a rotation.
-fn watch(path: &Path) -> Result<nix::sys::inotify::Inotify> {
+pub(crate) fn watch(path: &Path) -> Result<nix::sys::inotify::Inotify> {
     use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
     let dir = path.parent().unwrap_or(Path::new("."));
     let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)?;
@@ -300,7 +300,7 @@ fn watch(path: &Path) -> Result<nix::sys::inotify::Inotify> {
 }
 
 /// Waits for the log to change, at most 200 ms (so a stopped container is noticed).
-fn wait_for_change(ino: &nix::sys::inotify::Inotify) {
+pub(crate) fn wait_for_change(ino: &nix::sys::inotify::Inotify) {
     use std::os::fd::AsFd;
     let mut fds = [nix::poll::PollFd::new(
         ino.as_fd(),

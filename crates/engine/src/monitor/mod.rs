@@ -240,7 +240,10 @@ impl Monitor<'_> {
                     s.oom_killed = true;
                     Ok(())
                 });
+                self.engine.emit_container(&self.config, "oom", &[]);
             }
+            self.engine
+                .emit_container(&self.config, "die", &[("exitCode", code.to_string())]);
             self.end_incarnation(&running, true);
             if !policy.should_restart(code, restarts, self.stop_requested) {
                 self.finish(code, None);
@@ -315,6 +318,7 @@ impl Monitor<'_> {
             });
             if self.engine.store.remove(self.id).is_ok() {
                 self.engine.release_image(&self.config.image_id);
+                self.engine.emit_container(&self.config, "destroy", &[]);
             }
         } else {
             let err_text = error.clone();

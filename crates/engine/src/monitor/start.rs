@@ -103,6 +103,7 @@ impl Monitor<'_> {
             s.rootfs_mounted = true;
             Ok(())
         });
+        self.engine.emit_container(&self.config, "start", &[]);
     }
 
     /// Attaches the container to each network it joins, in order (`-p` ports on the first);

@@ -118,6 +118,7 @@ impl Command {
                 ImageCommand::History(a) => Command::History(a),
             },
             Command::System(SystemCommand::Info(a)) => Command::Info(a),
+            Command::System(SystemCommand::Events(a)) => Command::Events(a),
             other => other,
         }
     }

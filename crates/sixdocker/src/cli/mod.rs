@@ -11,6 +11,7 @@ mod images;
 mod network;
 mod registry;
 mod run;
+mod system;
 mod values;
 
 use std::path::PathBuf;
@@ -23,12 +24,15 @@ pub use images::*;
 pub use network::*;
 pub use registry::*;
 pub use run::*;
+pub use system::*;
 
 /// `system` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum SystemCommand {
     /// Show system-wide information.
     Info(InspectFormatArg),
+    /// Show what happens to containers, images and networks (live, or --since/--until).
+    Events(EventsArgs),
     /// Remove every container, network (the default one, its bridge and firewall chains
     /// included) and image of this store, as `podman system reset`.
     Reset {
@@ -135,6 +139,8 @@ pub enum Command {
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Show what happens to containers, images and networks (live, or --since/--until).
+    Events(EventsArgs),
     /// Manage networks.
     #[command(subcommand)]
     Network(NetworkCommand),
@@ -233,6 +239,8 @@ mod tests {
             "run busybox",
             "create --name x busybox true",
             "ps -a -q --no-trunc",
+            "events --since 10m --until 2026-12-05T18:00:00Z -f type=container --format {{json.}}",
+            "system events --since 0",
             "ps -a --filter name=web -f status=exited --filter label=a=b",
             "images -f dangling=true --filter reference=bus*",
             "network ls -f driver=bridge --filter name=x",

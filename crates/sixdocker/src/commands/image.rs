@@ -9,7 +9,7 @@ use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use six_engine::Engine;
-use six_image::{ImageUse, Progress};
+use six_image::Progress;
 
 use super::container::refuse_terminal_stdout;
 use super::{report, say, Failure, Outcome};
@@ -131,11 +131,9 @@ pub fn history(engine: &Engine, args: HistoryArgs) -> Outcome {
 }
 
 pub fn rmi(engine: &Engine, args: RmiArgs) -> Outcome {
-    let uses = engine.image_uses()?;
-    let is_used = |id: &str| uses.get(id).copied().unwrap_or(ImageUse::Unused);
     let mut code = 0;
     for name in &args.images {
-        match engine.images().remove(name, &is_used, args.force) {
+        match engine.remove_image(name, args.force) {
             Ok(lines) => {
                 for line in lines {
                     say(line)?;
@@ -148,7 +146,7 @@ pub fn rmi(engine: &Engine, args: RmiArgs) -> Outcome {
 }
 
 pub fn tag(engine: &Engine, args: TagArgs) -> Outcome {
-    engine.images().tag(&args.source, &args.target)?;
+    engine.tag_image(&args.source, &args.target)?;
     Ok(0)
 }
 
@@ -156,16 +154,14 @@ pub fn tag(engine: &Engine, args: TagArgs) -> Outcome {
 pub fn import(engine: &Engine, args: ImportArgs) -> Outcome {
     let progress = Progress::for_stderr();
     let image = if args.file == "-" {
-        engine.images().import(
+        engine.import_image(
             &mut io::stdin().lock(),
             args.reference.as_deref(),
             &progress,
         )?
     } else {
         let mut file = open(Path::new(&args.file))?;
-        engine
-            .images()
-            .import(&mut file, args.reference.as_deref(), &progress)?
+        engine.import_image(&mut file, args.reference.as_deref(), &progress)?
     };
     say(format!("sha256:{}", image.id))?;
     Ok(0)
@@ -175,7 +171,7 @@ pub fn import(engine: &Engine, args: ImportArgs) -> Outcome {
 pub fn load(engine: &Engine, args: LoadArgs) -> Outcome {
     let progress = Progress::for_stderr();
     let loaded = match &args.input {
-        Some(path) => engine.images().load(&mut open(path)?, &progress)?,
+        Some(path) => engine.load_images(&mut open(path)?, &progress)?,
         None => {
             let stdin = io::stdin();
             if stdin.is_terminal() {
@@ -183,7 +179,7 @@ pub fn load(engine: &Engine, args: LoadArgs) -> Outcome {
                     "load needs an archive: use -i FILE or redirect stdin",
                 ));
             }
-            engine.images().load(&mut stdin.lock(), &progress)?
+            engine.load_images(&mut stdin.lock(), &progress)?
         }
     };
     for image in loaded {
@@ -203,13 +199,12 @@ pub fn save(engine: &Engine, args: SaveArgs) -> Outcome {
     match &args.output {
         Some(path) => write_file_atomically(path, |out| {
             engine
-                .images()
-                .save(&names, out, &progress)
+                .save_images(&names, out, &progress)
                 .map_err(Failure::from)
         }),
         None => {
             let mut out = refuse_terminal_stdout()?;
-            engine.images().save(&names, &mut out, &progress)?;
+            engine.save_images(&names, &mut out, &progress)?;
             out.flush()?;
             Ok(0)
         }

@@ -6,6 +6,7 @@
 
 mod container;
 mod docs;
+mod events;
 mod image;
 mod inspect;
 mod line;
@@ -237,11 +238,14 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::Login(a) => registry::login(&engine, a),
         Command::Logout(a) => registry::logout(&engine, a),
         Command::Info(a) => system::info(&engine, a.format.as_deref()),
+        Command::Events(a) => events::events(&engine, a),
         Command::Network(n) => network::network(&engine, n),
         Command::System(SystemCommand::Reset { force }) => system::reset(&engine, force),
         Command::History(a) => image::history(&engine, a),
         // ungrouped() turned these into their top-level commands.
-        Command::Container(_) | Command::Image(_) | Command::System(SystemCommand::Info(_)) => Err(
+        Command::Container(_)
+        | Command::Image(_)
+        | Command::System(SystemCommand::Info(_) | SystemCommand::Events(_)) => Err(
             Failure::other("a command group was not resolved (a bug in sixdocker)"),
         ),
         Command::Version(a) => system::version(a.format.as_deref()),

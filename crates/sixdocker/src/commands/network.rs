@@ -15,17 +15,14 @@ pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
     match command {
         NetworkCommand::Create(args) => create(engine, args),
         NetworkCommand::Ls(args) => ls(engine, args),
-        NetworkCommand::Rm(args) => {
-            let networks = engine.networks()?;
-            for_each(&args.names, |name| {
-                if networks::predefined_document(name).is_some() {
-                    return Err(Failure::other(format!(
-                        "{name} is a pre-defined network and cannot be removed"
-                    )));
-                }
-                networks.remove(name).map_err(Failure::from)
-            })
-        }
+        NetworkCommand::Rm(args) => for_each(&args.names, |name| {
+            if networks::predefined_document(name).is_some() {
+                return Err(Failure::other(format!(
+                    "{name} is a pre-defined network and cannot be removed"
+                )));
+            }
+            engine.remove_network(name).map_err(Failure::from)
+        }),
         NetworkCommand::Inspect(args) => {
             let mut found = Vec::new();
             let mut code = 0;
@@ -111,7 +108,7 @@ fn create(engine: &Engine, args: NetworkCreateArgs) -> Outcome {
         gateway: args.gateway,
         internal: args.internal,
     };
-    let network = engine.networks()?.create(spec)?;
+    let network = engine.create_network(spec)?;
     say(&network.id)?;
     Ok(0)
 }
