@@ -129,6 +129,7 @@ impl Classify for six_cgroups::Error {
             | E::BadValue { .. }
             | E::OutOfRange { .. }
             | E::BadDeviceRule { .. }
+            | E::SubCgroup { .. }
             | E::Unsupported { .. } => InvalidArgument,
             E::Write { .. }
             | E::Read { .. }
