@@ -126,7 +126,6 @@ impl Classify for six_cgroups::Error {
         match self {
             // A limit this host cannot apply as given.
             E::BadPath { .. }
-            | E::SubCgroup { .. }
             | E::BadValue { .. }
             | E::OutOfRange { .. }
             | E::BadDeviceRule { .. }
