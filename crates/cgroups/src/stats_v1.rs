@@ -57,15 +57,6 @@ pub(crate) fn full_stats(cg: &Cgroup) -> Result<FullStats> {
     Ok(s)
 }
 
-/// USER_HZ: the unit of cpuacct.stat.
-fn clock_ticks() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    match unsafe { libc::sysconf(libc::_SC_CLK_TCK) } {
-        n if n > 0 => n as u64,
-        _ => 100,
-    }
-}
-
 fn numbers(dir: &Path, file: &str) -> Result<Vec<u64>> {
     if !files::exists(dir, file) {
         return Ok(Vec::new());
@@ -105,7 +96,7 @@ fn cpuacct(dir: &Path, cpu: &mut CpuStats) -> Result<()> {
         }
     }
     let stat = keyed(dir, "cpuacct.stat")?;
-    let ns_per_tick = 1_000_000_000 / clock_ticks();
+    let ns_per_tick = 1_000_000_000 / six_sys::proc::clock_ticks();
     cpu.usage.user = stat.get("user").copied().unwrap_or(0) * ns_per_tick;
     cpu.usage.kernel = stat.get("system").copied().unwrap_or(0) * ns_per_tick;
     Ok(())
@@ -314,7 +305,7 @@ mod tests {
         assert_eq!(cpu.usage.percpu, vec![100, 200]);
         assert_eq!(cpu.usage.percpu_user, vec![60, 150]);
         assert_eq!(cpu.usage.percpu_kernel, vec![40, 50]);
-        let tick = 1_000_000_000 / clock_ticks();
+        let tick = 1_000_000_000 / six_sys::proc::clock_ticks();
         assert_eq!((cpu.usage.user, cpu.usage.kernel), (2 * tick, tick));
     }
 }

@@ -364,16 +364,9 @@ fn receive_fd(socket: RawFd) -> Result<OwnedFd> {
     }
 }
 
-fn write_all(fd: RawFd, mut data: &[u8]) {
-    while !data.is_empty() {
-        // SAFETY: writing from our buffer.
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return;
-        }
-        data = &data[n as usize..];
-    }
+/// Writes `data` to the caller's (or the pty's) fd; a reader gone is not our error.
+fn write_all(fd: RawFd, data: &[u8]) {
+    // SAFETY: fds 0-2 and the pty master stay open for the whole relay.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let _ = six_sys::fd::write_all(fd, data);
 }

@@ -82,28 +82,14 @@ impl ProcessId {
         let pid = std::process::id() as i32;
         ProcessId {
             pid,
-            start_time: process_start_time(pid).unwrap_or(0),
+            start_time: six_sys::proc::stat(pid).map_or(0, |s| s.start_time),
         }
     }
 
     /// Whether this very process still exists (and is not a zombie).
     pub(crate) fn alive(&self) -> bool {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)) else {
-            return false;
-        };
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
-            return false;
-        };
-        let fields: Vec<&str> = after.split(' ').collect();
-        fields.first() != Some(&"Z")
-            && fields.get(19).and_then(|s| s.parse::<u64>().ok()) == Some(self.start_time)
+        six_sys::proc::is_alive(self.pid, self.start_time)
     }
-}
-
-fn process_start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 2..];
-    after.split(' ').nth(19)?.parse().ok()
 }
 
 /// The network side of a running container.

@@ -13,9 +13,8 @@
 //! signals or starts anything.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -448,30 +447,18 @@ fn encode<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>> {
 }
 
 fn write_atomic_bytes(path: &Path, bytes: &[u8], durable: Durable) -> std::io::Result<()> {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let tmp = path.with_extension(format!(
-        "tmp-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        if durable == Durable::Yes {
-            f.sync_data()?;
-        }
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    let durable = match durable {
+        Durable::Yes => six_sys::atomic::Durable::Data,
+        Durable::No => six_sys::atomic::Durable::No,
+    };
+    six_sys::atomic::write(path, bytes, durable)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::request::RunRequest;
+    use std::io::Write;
 
     fn config(id: &str, name: &str) -> ContainerConfig {
         ContainerConfig {

@@ -9,24 +9,12 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{IoContext, Result};
 
 /// Writes `bytes` to `path` so that readers see either the old or the new content, never
 /// a mix, even after a crash: a temp file in the same directory, fsync, rename, fsync dir.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .ctx("creating a temp file in", dir)?;
-    // Through the File: the context names the path; tempfile's own wrapper would again.
-    tmp.as_file_mut()
-        .write_all(bytes)
-        .ctx("writing", tmp.path())?;
-    tmp.as_file().sync_all().ctx("syncing", tmp.path())?;
-    tmp.persist(path)
-        .map_err(|e| Error::io(format!("renaming into place {}", path.display()), e.error))?;
-    sync_dir(dir)
+    six_sys::atomic::write(path, bytes, six_sys::atomic::Durable::DataAndName).ctx("writing", path)
 }
 
 /// fsyncs a directory so a rename in it survives a crash.
@@ -116,6 +104,7 @@ pub(crate) fn remove_any(path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn atomic_write_replaces_content_and_leaves_no_temp() {

@@ -2,7 +2,7 @@
 //!
 //! `<root>/network/networks/<name>.json` holds one network with its endpoints (the IPAM
 //! leases); `<root>/network/lock` is the store's flock, held while a record is read, changed
-//! and written. Records are written atomically (temp file `<name>.tmp<PID>`, fsync, rename);
+//! and written. Records are written atomically (six-sys's temp file `<name>.tmp-<PID>-<N>`, fsync, rename);
 //! temp files of processes that died mid-write are removed on the next open.
 //! `/run/six-network/` is host-wide: its `lock` serialises choices that must not collide
 //! between stores (subnets, host ports, bridge devices) and `subnets` reserves the subnets of
@@ -64,37 +64,27 @@ pub(crate) fn pause_point(step: &str) {
     }
 }
 
-/// Writes `contents` to `path` atomically: temp file in the same directory, fsync, rename.
+/// Writes `contents` to `path` atomically (six-sys: a temp file in the same directory,
+/// fsync, rename). A test may stop the writer once the temp file is written.
 pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let temp = path.with_extension(format!("tmp{}", std::process::id()));
-    let result = (|| {
-        let mut file = File::create(&temp)?;
+    six_sys::atomic::write_with(path, None, six_sys::atomic::Durable::Data, |file| {
         file.write_all(contents)?;
-        file.sync_all()?;
         if let Some(name) = path.file_name() {
             pause_point(&format!("writing {}", name.to_string_lossy()));
         }
-        fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result.map_err(io(format!("writing {}", path.display())))
+        Ok::<(), std::io::Error>(())
+    })
+    .map_err(io(format!("writing {}", path.display())))
 }
 
-/// Removes the temp files `<name>.tmp<PID>` in `dir` whose writer died before its rename
+/// Removes the temp files of [`write_atomic`] in `dir` whose writer died before its rename
 /// (a killed command); a live writer's are left to it.
 fn remove_dead_temp_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for path in entries.flatten().map(|e| e.path()) {
-        let pid = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .and_then(|e| e.strip_prefix("tmp"))
-            .and_then(|pid| pid.parse::<i32>().ok());
-        let Some(pid) = pid.filter(|pid| *pid > 0) else {
+        let Some(pid) = six_sys::atomic::temp_writer(&path) else {
             continue;
         };
         let dead = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)

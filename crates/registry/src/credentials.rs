@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -194,26 +194,12 @@ fn write_config(path: &Path, config: &Map<String, Value>) -> Result<()> {
         fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
     }
-    let tmp = dir.join(format!(".config.json.tmp-{}", std::process::id()));
     let bytes = serde_json::to_vec_pretty(&Value::Object(config.clone())).unwrap_or_default();
-    let written = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .and_then(|mut f| {
-            f.set_permissions(fs::Permissions::from_mode(0o600))?;
-            f.write_all(&bytes)?;
-            f.write_all(b"\n")?;
-            f.sync_all()
-        })
-        .and_then(|()| fs::rename(&tmp, path));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(format!("writing {}", path.display()), e));
-    }
-    Ok(())
+    six_sys::atomic::write_with(path, Some(0o600), six_sys::atomic::Durable::Data, |f| {
+        f.write_all(&bytes)?;
+        f.write_all(b"\n")
+    })
+    .map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
 
 fn helper_get(helper: &str, key: &str) -> Result<Option<Credentials>> {

@@ -71,13 +71,7 @@ fn clone_tree_above(path: &Path, recursive: bool, min: RawFd) -> Option<OwnedFd>
     }
     // SAFETY: a fresh fd, ours alone.
     let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
-    if fd.as_raw_fd() >= min {
-        return Some(fd);
-    }
-    // SAFETY: F_DUPFD_CLOEXEC on a valid fd returns a new one or -1.
-    let moved = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
-    // SAFETY: as above.
-    (moved >= 0).then(|| unsafe { OwnedFd::from_raw_fd(moved) })
+    six_sys::fd::move_above(fd, min).ok()
 }
 
 #[cfg(test)]

@@ -135,18 +135,8 @@ impl Channel {
 
     /// Moves the socket to a descriptor number >= `min` (close-on-exec), so it cannot sit
     /// among the fds that are handed to the container.
-    pub fn move_above(&mut self, min: RawFd) -> nix::Result<()> {
-        if self.fd.as_raw_fd() >= min {
-            return Ok(());
-        }
-        // SAFETY: F_DUPFD_CLOEXEC on a valid fd returns a new fd we own.
-        let new = unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
-        if new < 0 {
-            return Err(nix::Error::last());
-        }
-        // SAFETY: `new` was just returned by fcntl and is owned by nobody else.
-        self.fd = unsafe { OwnedFd::from_raw_fd(new) };
-        Ok(())
+    pub fn move_above(self, min: RawFd) -> std::io::Result<Channel> {
+        six_sys::fd::move_above(self.fd, min).map(|fd| Channel { fd })
     }
 
     pub fn send(&self, msg: &Msg) -> nix::Result<()> {
@@ -275,8 +265,8 @@ mod tests {
 
     #[test]
     fn moving_above_keeps_the_socket_working() {
-        let (mut a, b) = pair().unwrap();
-        a.move_above(200).unwrap();
+        let (a, b) = pair().unwrap();
+        let a = a.move_above(200).unwrap();
         assert!(a.raw_fd() >= 200);
         a.send(&Msg::Go).unwrap();
         assert_eq!(b.recv().unwrap().msg, Msg::Go);

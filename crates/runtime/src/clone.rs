@@ -114,7 +114,7 @@ pub(crate) fn other_threads() -> Option<u64> {
     }
     // SAFETY: getpid has no preconditions.
     let me = unsafe { libc::getpid() };
-    crate::procfs::stat(me)
+    six_sys::proc::stat(me)
         .map(|s| s.num_threads)
         .filter(|n| *n > 1)
 }

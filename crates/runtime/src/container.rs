@@ -43,12 +43,12 @@ pub struct ProcessInfo {
 impl ProcessInfo {
     /// When the process started, in seconds since the epoch.
     pub fn started_at(&self) -> i64 {
-        crate::procfs::boot_time() + (self.start_time / crate::procfs::clock_ticks()) as i64
+        six_sys::proc::boot_time() + (self.start_time / six_sys::proc::clock_ticks()) as i64
     }
 
     /// User + system CPU time, in whole seconds.
     pub fn cpu_seconds(&self) -> u64 {
-        self.cpu_ticks / crate::procfs::clock_ticks()
+        self.cpu_ticks / six_sys::proc::clock_ticks()
     }
 
     /// The command line as `ps` shows it: the arguments, or `[comm]` for a kernel-like
@@ -238,16 +238,16 @@ impl Container {
             .processes()?
             .into_iter()
             .filter_map(|pid| {
-                let s = crate::procfs::stat(pid)?;
+                let s = six_sys::proc::stat(pid)?;
                 Some(ProcessInfo {
                     pid,
                     ppid: s.ppid,
-                    uid: crate::procfs::uid_of(pid).unwrap_or(0),
+                    uid: six_sys::proc::uid_of(pid).unwrap_or(0),
                     state: s.state,
                     start_time: s.start_time,
                     cpu_ticks: s.utime + s.stime,
                     comm: s.comm,
-                    cmdline: crate::procfs::cmdline(pid),
+                    cmdline: six_sys::proc::cmdline(pid),
                 })
             })
             .collect())
@@ -315,4 +315,32 @@ pub(crate) fn hook_state_json(rec: &Record, s: Status) -> Vec<u8> {
         v["status"] = "creating".into();
     }
     serde_json::to_vec(&v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use six_sys::proc::{boot_time, stat};
+
+    #[test]
+    fn a_process_started_between_boot_and_now_and_without_args_shows_its_comm() {
+        let me = stat(std::process::id() as i32).unwrap();
+        let info = crate::ProcessInfo {
+            pid: me.pid,
+            ppid: me.ppid,
+            uid: 0,
+            state: me.state,
+            start_time: me.start_time,
+            cpu_ticks: me.utime + me.stime,
+            comm: me.comm,
+            cmdline: String::new(),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!(boot_time() > 0);
+        assert!((boot_time()..=now).contains(&info.started_at()), "{info:?}");
+        assert!(info.cpu_seconds() as i64 <= now - boot_time());
+        assert_eq!(info.command(), format!("[{}]", info.comm));
+    }
 }

@@ -6,9 +6,8 @@
 //! Undo sits next to do: [`Undo`] kills the half-made init and removes the cgroup and state
 //! directory unless create reaches the end. It never sets up the child's side; `init.rs` does.
 
-use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use oci_spec::runtime::LinuxIdMapping;
@@ -64,15 +63,13 @@ impl Drop for Undo {
     }
 }
 
+/// Opens `path` with `flags` (`O_PATH`, `O_DIRECTORY`...), close-on-exec.
 fn open_cloexec(path: &Path, flags: i32) -> std::io::Result<OwnedFd> {
-    let c = CString::new(path.as_os_str().as_bytes())?;
-    // SAFETY: open with a valid C string.
-    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a fresh fd.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map(OwnedFd::from)
 }
 
 fn write_id_map(pid: i32, file: &str, maps: &[LinuxIdMapping]) -> std::io::Result<()> {
@@ -81,18 +78,6 @@ fn write_id_map(pid: i32, file: &str, maps: &[LinuxIdMapping]) -> std::io::Resul
         .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
         .collect();
     std::fs::write(format!("/proc/{pid}/{file}"), text)
-}
-
-/// Writes `contents` to `path` atomically (runc writes the pid file the same way).
-pub(crate) fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default()
-    ));
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Creates container `id` from `opts.bundle`: an init in its new namespaces, waiting for
@@ -134,13 +119,15 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
     drop(child_end);
     drop(console);
     rec.pid = pid;
-    rec.pid_start = crate::procfs::stat(pid).map(|s| s.start_time).unwrap_or(0);
+    rec.pid_start = six_sys::proc::stat(pid).map(|s| s.start_time).unwrap_or(0);
     let console_master = handshake(id, &checked, &cgroup, &rec, &parent_end)?;
 
     let dir = undo.dir.as_ref().expect("state dir is set until disarm");
     dir.write(&rec)?;
     if let Some(p) = &opts.pid_file {
-        write_atomic(p, &pid.to_string()).map_err(|e| Error::io("writing pid file", p, e))?;
+        // Whole or not at all, as runc writes it.
+        six_sys::atomic::write(p, pid.to_string().as_bytes(), six_sys::atomic::Durable::No)
+            .map_err(|e| Error::io("writing pid file", p, e))?;
     }
     let (dir, _cg) = undo.disarm();
     drop(dir);
@@ -335,7 +322,7 @@ fn make_exec_fifo(dir_path: &Path, min_fd: RawFd) -> Result<OwnedFd> {
     )
     .map_err(|e| Error::io("chmod", &fifo_path, e))?;
     open_cloexec(&fifo_path, libc::O_PATH)
-        .and_then(|f| spawn::move_above(f, min_fd))
+        .and_then(|f| six_sys::fd::move_above(f, min_fd))
         .map_err(|e| Error::io("opening", &fifo_path, e))
 }
 

@@ -7,8 +7,8 @@
 use crate::container::{hook_state_json, Container};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
-use crate::procfs;
 use crate::state::Status;
+use six_sys::pidfd::Pidfd;
 
 pub fn delete(c: &Container, force: bool) -> Result<()> {
     let _span = tracing::info_span!("delete", id = c.id(), force).entered();
@@ -72,14 +72,15 @@ const INIT_EXIT_TIMEOUT_MS: i32 = 10_000;
 /// SIGKILL to every process of the container (thawing it if paused), then waits (bounded)
 /// for the init.
 fn kill_and_wait(c: &Container, rec: &crate::state::Record) -> Result<()> {
-    let Some(pidfd) = procfs::pidfd_of_live(rec.pid)
+    let Some(pidfd) = Pidfd::open_live(rec.pid)
         .map_err(|e| Error::setup(c.id(), format!("watching the init: {e}")))?
-        .filter(|_| procfs::is_alive(rec.pid, rec.pid_start))
+        .filter(|_| six_sys::proc::is_alive(rec.pid, rec.pid_start))
     else {
         return Ok(());
     };
     kill_cgroup(rec);
-    procfs::pidfd_kill(&pidfd, libc::SIGKILL)
+    pidfd
+        .send_signal(libc::SIGKILL)
         .or_else(|e| {
             if e.raw_os_error() == Some(libc::ESRCH) {
                 Ok(())
@@ -91,7 +92,7 @@ fn kill_and_wait(c: &Container, rec: &crate::state::Record) -> Result<()> {
     // Exited is enough (a zombie has left its cgroup); its parent reaps it. Bounded: an init
     // of a pid namespace finishes dying only once every process in it is reaped, so a
     // caller holding an unreaped exec'd child in there would otherwise wait here forever.
-    if !procfs::wait_pidfd(&pidfd, INIT_EXIT_TIMEOUT_MS) {
+    if !pidfd.wait_exit(INIT_EXIT_TIMEOUT_MS) {
         return Err(Error::setup(
             c.id(),
             format!(

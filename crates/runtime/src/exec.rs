@@ -16,8 +16,8 @@ use oci_spec::runtime::{LinuxNamespaceType, Process};
 
 use crate::channel::{Channel, Msg, RecvError};
 use crate::clone::{self, exit_child, Forked};
+use crate::console;
 use crate::container::Container;
-use crate::create::write_atomic;
 use crate::error::{Error, Result};
 use crate::namespace_steps;
 use crate::process::{self, ProcessPlan};
@@ -26,7 +26,7 @@ use crate::process_sys::LinuxProcessSys;
 use crate::spawn::{self, HalfMade};
 use crate::spec::{self, JOIN_ORDER};
 use crate::state::Status;
-use crate::{console, procfs};
+use six_sys::atomic::Durable;
 
 /// What to run in the container.
 #[derive(Debug, Default)]
@@ -108,7 +108,7 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
     if let Some(p) = &opts.pid_file {
         // On failure the process is ended too, as runc does: a caller told of a failure
         // must not find it running.
-        write_atomic(p, &child.pid().to_string())
+        six_sys::atomic::write(p, child.pid().to_string().as_bytes(), Durable::No)
             .map_err(|e| Error::io("writing pid file", p, e))?;
     }
     Ok((child.keep(), master))
@@ -187,7 +187,7 @@ fn open_namespaces(c: &Container, min_fd: RawFd) -> Result<ContainerNamespaces> 
         }
         let path = format!("/proc/{}/ns/{name}", rec.pid);
         let f = std::fs::File::open(&path).map_err(|e| Error::io("opening namespace", &path, e))?;
-        let fd = spawn::move_above(OwnedFd::from(f), min_fd)
+        let fd = six_sys::fd::move_above(OwnedFd::from(f), min_fd)
             .map_err(|e| Error::io("moving fd", "", e))?;
         if t == LinuxNamespaceType::Pid {
             opened.pid = Some(fd);
@@ -195,7 +195,7 @@ fn open_namespaces(c: &Container, min_fd: RawFd) -> Result<ContainerNamespaces> 
             opened.join.push((t, fd));
         }
     }
-    if !procfs::is_alive(rec.pid, rec.pid_start) {
+    if !six_sys::proc::is_alive(rec.pid, rec.pid_start) {
         return Err(c.wrong(Status::Stopped, "cannot exec in it"));
     }
     Ok(opened)

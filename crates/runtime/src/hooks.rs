@@ -106,7 +106,9 @@ fn run_one(hook: &Hook, state_json: &[u8]) -> Result<(), String> {
     let talk = Talk {
         stdin: child.stdin.take().map(OwnedFd::from),
         stderr: child.stderr.take().map(OwnedFd::from),
-        pidfd: crate::procfs::pidfd_open(child.id() as i32),
+        pidfd: six_sys::pidfd::Pidfd::open(child.id() as i32)
+            .ok()
+            .map(OwnedFd::from),
     };
     match talk.run(state_json, deadline) {
         Ok(stderr) => finish(child.wait().map_err(|e| format!("waiting: {e}"))?, &stderr),

@@ -7,8 +7,8 @@
 
 use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::procfs;
 use crate::state::Status;
+use six_sys::pidfd::Pidfd;
 
 const NAMES: &[(&str, i32)] = &[
     ("HUP", libc::SIGHUP),
@@ -96,11 +96,12 @@ pub fn kill(c: &Container, sig: i32, all: bool) -> Result<()> {
         return Err(c.wrong(status, "it is not running"));
     }
     let rec = &c.rec;
-    let pidfd = procfs::pidfd_of_live(rec.pid)
+    let pidfd = Pidfd::open_live(rec.pid)
         .map_err(|e| Error::setup(c.id(), format!("watching the init: {e}")))?
-        .filter(|_| procfs::is_alive(rec.pid, rec.pid_start))
+        .filter(|_| six_sys::proc::is_alive(rec.pid, rec.pid_start))
         .ok_or_else(|| c.wrong(Status::Stopped, "it is not running"))?;
-    procfs::pidfd_kill(&pidfd, sig)
+    pidfd
+        .send_signal(sig)
         .map_err(|e| Error::setup(c.id(), format!("sending signal {sig}: {e}")))
 }
 

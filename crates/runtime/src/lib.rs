@@ -37,7 +37,6 @@ mod process_steps;
 mod process_sys;
 #[cfg(test)]
 mod process_sys_fake;
-mod procfs;
 mod program;
 pub mod sealed_exe;
 mod seccomp;

@@ -159,8 +159,8 @@ pub fn set_personality<S: ProcessSys>(sys: &mut S, spec: &Spec) -> Result<(), St
 
 /// Whether setgroups(2) is allowed: not in a user namespace whose setgroups is "deny".
 pub fn setgroups_allowed<S: ProcessSys>(sys: &mut S) -> bool {
-    sys.read_file(Path::new("/proc/self/setgroups"))
-        .is_none_or(|s| s.trim_ascii() != b"deny")
+    let text = sys.read_file(Path::new("/proc/self/setgroups"));
+    !matches!(text, Some(s) if s.trim_ascii() == b"deny")
 }
 
 /// In the parent: makes `target` the pid namespace of our next children; returns our own,

@@ -47,9 +47,8 @@ fn compile_with(
     }
     let program = six_seccomp::compile(s).map_err(|e| format!("seccomp: {e}"))?;
     // Best effort: a cache we cannot write only costs the next create a compile.
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, program.to_bytes()).is_ok() {
-        let _ = std::fs::rename(&tmp, &path);
+    if std::fs::create_dir_all(dir).is_ok() {
+        let _ = six_sys::atomic::write(&path, &program.to_bytes(), six_sys::atomic::Durable::No);
     }
     Ok(program)
 }

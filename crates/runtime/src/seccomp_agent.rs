@@ -9,7 +9,7 @@
 //! It never answers notifications itself; the agent does.
 
 use std::io::IoSlice;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
@@ -80,18 +80,5 @@ pub fn serve(
 
 /// A copy of fd number `fd` of process `pid` (pidfd_getfd, Linux 5.6).
 fn take_fd(pid: i32, fd: i32) -> std::io::Result<OwnedFd> {
-    // SAFETY: pidfd_open with a pid and no flags returns a new fd or -1.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if pidfd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: the kernel just gave us this fd.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
-    // SAFETY: pidfd_getfd with a valid pidfd, a number and no flags returns a new fd or -1.
-    let got = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
-    if got < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: as above (the kernel sets close-on-exec on it).
-    Ok(unsafe { OwnedFd::from_raw_fd(got as i32) })
+    six_sys::pidfd::Pidfd::open(pid)?.take_fd(fd)
 }

@@ -2,38 +2,20 @@
 //! moved above the preserved fds, and a half-made child that is killed and reaped unless it is
 //! handed over (the pid namespace entered for the clone only is `namespace_steps`'). It never decides what the child does; `init.rs` and `exec.rs` do.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{OwnedFd, RawFd};
 use std::path::Path;
 
 use crate::channel::{self, Channel};
 use crate::error::{Error, Result};
 
-/// Moves `fd` to a number >= `min` (close-on-exec), so it cannot land among the preserved
-/// fds 3 .. 3+N that are handed to the container.
-pub(crate) fn move_above(fd: OwnedFd, min: RawFd) -> std::io::Result<OwnedFd> {
-    if fd.as_raw_fd() >= min {
-        return Ok(fd);
-    }
-    // SAFETY: F_DUPFD_CLOEXEC on a valid fd; failure is reported.
-    let new = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
-    if new < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `new` was just returned by fcntl and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(new) })
-}
-
 /// The channel's two ends (parent's, child's), both above `min_fd`.
 pub(crate) fn channel_above(min_fd: RawFd) -> Result<(Channel, Channel)> {
-    let (mut parent_end, mut child_end) =
-        channel::pair().map_err(|e| Error::sys("socketpair", e))?;
-    parent_end
-        .move_above(min_fd)
-        .map_err(|e| Error::sys("socketpair", e))?;
-    child_end
-        .move_above(min_fd)
-        .map_err(|e| Error::sys("socketpair", e))?;
-    Ok((parent_end, child_end))
+    let (parent_end, child_end) = channel::pair().map_err(|e| Error::sys("socketpair", e))?;
+    let above = |end: Channel| {
+        end.move_above(min_fd)
+            .map_err(|e| Error::io("moving the channel above the preserved fds", "", e))
+    };
+    Ok((above(parent_end)?, above(child_end)?))
 }
 
 /// The `--console-socket` connected, above `min_fd`, when the process has a terminal.
@@ -47,7 +29,7 @@ pub(crate) fn console_above(
     };
     let s = crate::console::connect(path)
         .map_err(|e| Error::io("connecting to console socket", path, e))?;
-    move_above(OwnedFd::from(s), min_fd)
+    six_sys::fd::move_above(OwnedFd::from(s), min_fd)
         .map(Some)
         .map_err(|e| Error::io("console socket", path, e))
 }

@@ -10,8 +10,8 @@ use std::os::unix::ffi::OsStrExt;
 use crate::container::{hook_state_json, Container};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Kind};
-use crate::procfs;
 use crate::state::Status;
+use six_sys::pidfd::Pidfd;
 
 pub fn start(c: &Container) -> Result<()> {
     let _span = tracing::info_span!("start", id = c.id()).entered();
@@ -21,9 +21,9 @@ pub fn start(c: &Container) -> Result<()> {
     if status != Status::Created {
         return Err(c.wrong(status, "only a created container can be started"));
     }
-    let pidfd = procfs::pidfd_of_live(rec.pid)
+    let pidfd = Pidfd::open_live(rec.pid)
         .map_err(|e| Error::setup(c.id(), format!("watching the init: {e}")))?
-        .filter(|_| procfs::is_alive(rec.pid, rec.pid_start));
+        .filter(|_| six_sys::proc::is_alive(rec.pid, rec.pid_start));
     let Some(pidfd) = pidfd else {
         return Err(c.wrong(Status::Stopped, "the init exited before start"));
     };
@@ -84,7 +84,7 @@ pub fn start(c: &Container) -> Result<()> {
     let state = hook_state_json(&rec, Status::Running);
     if let Err((path, msg)) = hooks::run(&rec.config, Kind::Poststart, &state) {
         // runc: a failing poststart hook fails start and stops the container.
-        let _ = procfs::pidfd_kill(&pidfd, libc::SIGKILL);
+        let _ = pidfd.send_signal(libc::SIGKILL);
         return Err(Error::Hook {
             id: c.id().to_owned(),
             hook: Kind::Poststart.name(),

@@ -6,8 +6,7 @@
 //! only while its start time matches). It never starts or signals processes.
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::{self, File};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +14,6 @@ use oci_spec::runtime::Spec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::procfs;
 
 pub const STATE_FILE: &str = "state.json";
 pub const EXEC_FIFO: &str = "exec.fifo";
@@ -68,7 +66,7 @@ pub struct Record {
 impl Record {
     /// The status, refreshed from /proc.
     pub fn status(&self, dir: &Path) -> Status {
-        if !procfs::is_alive(self.pid, self.pid_start) {
+        if !six_sys::proc::is_alive(self.pid, self.pid_start) {
             Status::Stopped
         } else if self.paused {
             Status::Paused
@@ -172,18 +170,13 @@ impl StateDir {
         if self.lock.as_raw_fd() >= min {
             return Ok(());
         }
-        // SAFETY: F_DUPFD_CLOEXEC on our fd; the flock belongs to the open file description,
-        // which the new descriptor shares.
-        let fd = unsafe { libc::fcntl(self.lock.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) };
-        if fd < 0 {
-            return Err(Error::io(
-                "moving the state lock",
-                &self.path,
-                std::io::Error::last_os_error(),
-            ));
-        }
-        // SAFETY: a fresh fd we own; the old one closes when replaced.
-        self.lock = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
+        // The flock belongs to the open file description, which the copy shares.
+        let lock = self
+            .lock
+            .try_clone()
+            .and_then(|f| six_sys::fd::move_above(f.into(), min))
+            .map_err(|e| Error::io("moving the state lock", &self.path, e))?;
+        self.lock = lock.into();
         Ok(())
     }
 
@@ -197,21 +190,11 @@ impl StateDir {
 
     /// Writes state.json atomically.
     pub fn write(&self, rec: &Record) -> Result<()> {
-        let tmp = self.path.join(".state.json.tmp");
         let final_path = self.path.join(STATE_FILE);
         let bytes = serde_json::to_vec(rec)
             .map_err(|e| Error::io("encoding state", &final_path, e.into()))?;
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(|e| Error::io("writing state", &tmp, e))?;
-        f.write_all(&bytes)
-            .map_err(|e| Error::io("writing state", &tmp, e))?;
-        f.sync_all()
-            .map_err(|e| Error::io("syncing state", &tmp, e))?;
-        fs::rename(&tmp, &final_path).map_err(|e| Error::io("renaming state", &final_path, e))
+        six_sys::atomic::write(&final_path, &bytes, six_sys::atomic::Durable::Data)
+            .map_err(|e| Error::io("writing state", &final_path, e))
     }
 
     /// Removes the whole directory (the lock goes with it).
@@ -335,7 +318,7 @@ mod tests {
         let back = d.read().unwrap();
         assert_eq!(back.id, "c2");
         assert_eq!(back.status(&d.path), Status::Stopped);
-        let me = crate::procfs::stat(rec.pid).unwrap().start_time;
+        let me = six_sys::proc::stat(rec.pid).unwrap().start_time;
         let live = Record {
             pid_start: me,
             ..back

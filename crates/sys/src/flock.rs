@@ -74,12 +74,7 @@ fn holder(file: &File) -> Option<(i32, String)> {
     let meta = file.metadata().ok()?;
     let locks = std::fs::read_to_string("/proc/locks").ok()?;
     let pid = holder_in(&locks, meta.dev(), meta.ino())?;
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let mut cmd: String = String::from_utf8_lossy(&raw)
-        .split('\0')
-        .filter(|a| !a.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let mut cmd = crate::proc::cmdline(pid);
     if cmd.chars().count() > 80 {
         cmd = cmd.chars().take(77).collect::<String>() + "...";
     }

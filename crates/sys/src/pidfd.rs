@@ -33,6 +33,46 @@ impl Pidfd {
         Err(err)
     }
 
+    /// A pidfd of `pid`, or None when there is no such process (`ESRCH`). `ENOSYS` is an
+    /// error, never "the process is gone".
+    pub fn open_live(pid: i32) -> io::Result<Option<Pidfd>> {
+        match Pidfd::open(pid) {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Blocks until the process exits, or `timeout_ms` passes (-1: forever). Whether it
+    /// exited.
+    pub fn wait_exit(&self, timeout_ms: i32) -> bool {
+        let mut p = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        loop {
+            // SAFETY: poll on one valid pollfd of ours.
+            let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+            if r < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return r > 0;
+        }
+    }
+
+    /// A copy of the process's fd number `fd` (`pidfd_getfd`, Linux 5.6; needs the right
+    /// to ptrace it), close-on-exec.
+    pub fn take_fd(&self, fd: RawFd) -> io::Result<OwnedFd> {
+        // SAFETY: pidfd_getfd on our pidfd, a number and no flags returns a new fd or -1.
+        let got = unsafe { libc::syscall(libc::SYS_pidfd_getfd, self.0.as_raw_fd(), fd, 0u32) };
+        if got < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a non-negative return is a fresh fd that we own.
+        Ok(unsafe { OwnedFd::from_raw_fd(got as RawFd) })
+    }
+
     /// Sends `sig` to the process; `ESRCH` once it has exited (whether reaped or not).
     pub fn send_signal(&self, sig: i32) -> io::Result<()> {
         // SAFETY: pidfd_send_signal on our fd, with no siginfo and no flags.
@@ -55,6 +95,12 @@ impl Pidfd {
 impl From<OwnedFd> for Pidfd {
     fn from(fd: OwnedFd) -> Pidfd {
         Pidfd(fd)
+    }
+}
+
+impl From<Pidfd> for OwnedFd {
+    fn from(p: Pidfd) -> OwnedFd {
+        p.0
     }
 }
 

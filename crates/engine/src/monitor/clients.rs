@@ -208,10 +208,5 @@ fn peer_stopped(fd: &OwnedFd) -> bool {
     else {
         return false;
     };
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", cred.pid())).unwrap_or_default();
-    // The state follows the command name, which is in parentheses and may hold any byte.
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.trim_start().chars().next());
-    matches!(state, Some('T' | 't'))
+    six_sys::proc::stat(cred.pid()).is_some_and(|s| s.stopped())
 }

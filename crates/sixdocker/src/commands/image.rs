@@ -217,30 +217,36 @@ fn open(path: &Path) -> Result<BufReader<File>, Failure> {
         .map_err(|e| Failure::other(format!("opening {}: {e}", path.display())))
 }
 
-/// Writes `path` through `write`, into `path.tmp-<pid>` first and renamed when done; on
-/// failure the temporary file is removed and `path` is untouched.
+/// Why [`write_file_atomically`] failed: the writer's own failure, or the file's.
+enum Written {
+    Failed(Failure),
+    Io(io::Error),
+}
+
+impl From<io::Error> for Written {
+    fn from(e: io::Error) -> Written {
+        Written::Io(e)
+    }
+}
+
+/// Writes `path` through `write`, into a temp file first that is renamed when done (six-sys's
+/// atomic write); on failure the temp file is removed and `path` is untouched.
 pub fn write_file_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
 ) -> Outcome {
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = std::path::PathBuf::from(tmp_name);
-    let fail = |what: &str, e: io::Error| Failure::other(format!("{what} {}: {e}", path.display()));
-    let result = (|| {
-        let file = File::create(&tmp).map_err(|e| fail("creating", e))?;
+    let fail = |e: io::Error| Failure::other(format!("writing {}: {e}", path.display()));
+    let written = six_sys::atomic::write_with(path, None, six_sys::atomic::Durable::Data, |file| {
         let mut out = BufWriter::new(file);
-        write(&mut out)?;
-        let file = out
-            .into_inner()
-            .map_err(|e| fail("writing", e.into_error()))?;
-        file.sync_all().map_err(|e| fail("writing", e))?;
-        std::fs::rename(&tmp, path).map_err(|e| fail("renaming into", e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        write(&mut out).map_err(Written::Failed)?;
+        out.into_inner().map_err(|e| Written::Io(e.into_error()))?;
+        Ok(())
+    });
+    match written {
+        Ok(()) => Ok(0),
+        Err(Written::Failed(f)) => Err(f),
+        Err(Written::Io(e)) => Err(fail(e)),
     }
-    result.map(|()| 0)
 }
 
 #[cfg(test)]

@@ -1,0 +1,161 @@
+//! Facts about processes read from `/proc`: the fields of `/proc/<pid>/stat` (state, parent,
+//! start time, CPU times, threads), whether a pid is still the process that started at a
+//! known time (the start time defeats pid reuse), its owner and command line, and the two
+//! clocks `/proc` times are counted in (clock ticks, boot time).
+//!
+//! It only reads; it never signals or changes a process.
+
+/// Fields of `/proc/<pid>/stat` the crates use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcStat {
+    /// Field 1: the process id.
+    pub pid: i32,
+    /// Field 2: the command name, without its parentheses.
+    pub comm: String,
+    /// Field 3: `R`, `S`, `D`, `T`, `t`, `Z`, `X`...
+    pub state: char,
+    /// Field 4: the parent's pid.
+    pub ppid: i32,
+    /// Field 22: clock ticks after boot (see [`clock_ticks`], [`boot_time`]).
+    pub start_time: u64,
+    /// Field 14: user-mode CPU time, in clock ticks.
+    pub utime: u64,
+    /// Field 15: kernel-mode CPU time, in clock ticks.
+    pub stime: u64,
+    /// Field 20: the number of threads.
+    pub num_threads: u64,
+}
+
+impl ProcStat {
+    /// Whether the process has exited (a zombie not reaped yet, or dead).
+    pub fn exited(&self) -> bool {
+        matches!(self.state, 'Z' | 'X')
+    }
+
+    /// Whether it is stopped (by a signal, or by a tracer).
+    pub fn stopped(&self) -> bool {
+        matches!(self.state, 'T' | 't')
+    }
+}
+
+/// Parses the text of `/proc/<pid>/stat`; the command name may hold spaces and
+/// parentheses (the last `)` ends it).
+pub fn parse_stat(text: &str) -> Option<ProcStat> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let pid = text[..open].trim().parse().ok()?;
+    let comm = text[open + 1..close].to_owned();
+    let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    // rest[0] is field 3 (state); field N is rest[N - 3].
+    Some(ProcStat {
+        pid,
+        comm,
+        state: rest.first()?.chars().next()?,
+        ppid: rest.get(1)?.parse().ok()?,
+        utime: rest.get(11)?.parse().ok()?,
+        stime: rest.get(12)?.parse().ok()?,
+        num_threads: rest.get(17)?.parse().ok()?,
+        start_time: rest.get(19)?.parse().ok()?,
+    })
+}
+
+/// `/proc/<pid>/stat`, parsed; None when there is no such process (or it cannot be read).
+pub fn stat(pid: i32) -> Option<ProcStat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(&text)
+}
+
+/// Whether `pid` is still the process that started at `start_time` and has not exited.
+pub fn is_alive(pid: i32, start_time: u64) -> bool {
+    stat(pid).is_some_and(|s| s.start_time == start_time && !s.exited())
+}
+
+/// The uid that owns `/proc/<pid>` (the process's effective uid).
+pub fn uid_of(pid: i32) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}"))
+        .ok()
+        .map(|m| m.uid())
+}
+
+/// Its command line, the NUL-separated arguments joined with spaces ("" when unknown).
+pub fn cmdline(pid: i32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let parts: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    parts.join(" ")
+}
+
+/// The kernel's clock ticks per second (USER_HZ: `/proc` and cpuacct times are in these);
+/// 100 if unknown.
+pub fn clock_ticks() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
+/// When the system booted, in seconds since the epoch (`btime` of `/proc/stat`; 0 if
+/// unknown). Read once: it does not change while we run.
+pub fn boot_time() -> i64 {
+    static BOOT: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *BOOT.get_or_init(|| {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        stat.lines()
+            .find_map(|l| l.strip_prefix("btime "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_parses_a_comm_with_spaces_and_parens() {
+        let text = "42 (a (b) c) S 1 42 42 0 -1 4194560 1 0 0 0 7 3 0 0 20 0 5 0 987 0 0";
+        let s = parse_stat(text).unwrap();
+        assert_eq!(s.pid, 42);
+        assert_eq!(s.comm, "a (b) c");
+        assert_eq!((s.state, s.ppid), ('S', 1));
+        assert_eq!(
+            (s.utime, s.stime, s.num_threads, s.start_time),
+            (7, 3, 5, 987)
+        );
+        assert!(!s.exited() && !s.stopped());
+        assert_eq!(parse_stat("42 (x) S 1"), None);
+    }
+
+    #[test]
+    fn our_own_process_is_alive_and_a_wrong_start_time_is_not() {
+        let me = std::process::id() as i32;
+        let s = stat(me).unwrap();
+        assert_eq!(s.pid, me);
+        assert!(is_alive(me, s.start_time));
+        assert!(!is_alive(me, s.start_time + 1));
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        assert_eq!(uid_of(me), Some(unsafe { libc::geteuid() }));
+        assert!(!cmdline(me).is_empty());
+    }
+
+    #[test]
+    fn our_own_start_lies_between_boot_and_now() {
+        let s = stat(std::process::id() as i32).unwrap();
+        let started = boot_time() + (s.start_time / clock_ticks()) as i64;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!(
+            boot_time() > 0 && started <= now && started >= boot_time(),
+            "{started} {now}"
+        );
+    }
+}
