@@ -101,6 +101,13 @@ fn cgroup_errors_are_classified() {
             InvalidArgument,
         ),
         (
+            C::SubCgroup {
+                value: s("../x"),
+                reason: "leads out",
+            },
+            InvalidArgument,
+        ),
+        (
             C::BadValue {
                 what: "cpu.weight",
                 value: s("0"),
