@@ -1,6 +1,6 @@
 //! `docker pause` and `unpause`: asked of the container's monitor, which holds the pause
-//! (`monitor/pause.rs`) and records it. Docker's refusals: not running, already paused,
-//! not paused, restarting.
+//! (`monitor/pause.rs`) and records it, then the `pause`/`unpause` event. Docker's
+//! refusals: not running, already paused, not paused, restarting.
 
 use std::os::fd::AsRawFd;
 use std::time::Duration;
@@ -49,7 +49,10 @@ impl Engine {
         attach::send(channel.as_raw_fd(), &ask)
             .map_err(|e| Error::io(format!("asking the monitor of container {name}"), e))?;
         match attach::answer(&channel, |m| *m == done, ANSWER) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.emit_container_id(&id, if pause { "pause" } else { "unpause" }, &[]);
+                Ok(())
+            }
             Err(Some(why)) => Err(Error::Conflict(why)),
             Err(None) => Err(Error::Internal(format!(
                 "the monitor of container {name} did not answer"

@@ -57,6 +57,27 @@ fn pause_freezes_and_unpause_thaws() {
     sb.run(["unpause", &name])
         .fails(1, &format!("container {name} is not paused"));
     assert!(!sb.ps_row(&name).unwrap().contains("Paused"));
+    let events = sb.run([
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        &format!("container={name}"),
+    ]);
+    let actions: Vec<&str> = events
+        .ok()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(2))
+        .filter(|a| a.contains("pause"))
+        .collect();
+    // pause, commit's own pause and unpause, unpause
+    assert_eq!(
+        actions,
+        ["pause", "pause", "unpause", "unpause"],
+        "{events:?}"
+    );
 }
 
 #[test]
