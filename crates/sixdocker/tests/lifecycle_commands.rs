@@ -57,12 +57,18 @@ fn pause_freezes_and_unpause_thaws() {
     sb.run(["unpause", &name])
         .fails(1, &format!("container {name} is not paused"));
     assert!(!sb.ps_row(&name).unwrap().contains("Paused"));
+    // every event so far: until the next whole second (events' times are to the second)
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
     let events = sb.run([
         "events",
         "--since",
         "0",
         "--until",
-        "0s",
+        &until.to_string(),
         "--filter",
         &format!("container={name}"),
     ]);
