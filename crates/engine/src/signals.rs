@@ -94,6 +94,8 @@ mod tests {
         unsafe { libc::raise(libc::SIGUSR2) };
         assert_eq!(pipe.take(), vec![libc::SIGUSR2]);
         drop(pipe);
+        // SAFETY: sigaction is plain data (integers, a mask, a handler address): all zeroes
+        // is a valid value, which the call below overwrites.
         let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
         // SAFETY: reading the current action.
         unsafe { libc::sigaction(libc::SIGUSR2, std::ptr::null(), &mut current) };

@@ -16,6 +16,8 @@
 //!
 //! It never reads the clock, the disk or the engine: callers hand in values.
 
+#![forbid(unsafe_code)]
+
 pub mod docker;
 mod exec;
 mod funcs;

@@ -216,6 +216,7 @@ fn mount_from(dir: &Path, target: &Path, opts: &str) -> nix::Result<()> {
     // SAFETY: the child performs only async-signal-safe system calls on memory prepared
     // before the fork, then _exits.
     match unsafe { fork() }? {
+        // SAFETY: in the child, only system calls on the C strings made above, then _exit.
         ForkResult::Child => unsafe {
             if libc::chdir(dir_c.as_ptr()) != 0 {
                 libc::_exit(*libc::__errno_location());

@@ -16,6 +16,8 @@
 //! `detach` undoes both; `reconcile` does it for containers that are gone; `reap` removes
 //! bridges and chains of whole stores that are gone.
 
+#![forbid(unsafe_code)]
+
 mod attach;
 mod bridge;
 mod error;

@@ -11,6 +11,8 @@
 //! reqwest, an async runtime in a CLI whose container start path must stay lean, and it
 //! buffers or spools blobs itself where we stream them into the store.)
 
+#![forbid(unsafe_code)]
+
 mod auth;
 mod client;
 pub mod credentials;

@@ -20,8 +20,8 @@ fn pipe() -> (OwnedFd, OwnedFd) {
 
 fn wait(pid: i32) -> i32 {
     let mut status = 0;
-    // SAFETY: waitpid on our own child.
     assert_eq!(
+        // SAFETY: waitpid on our own child, into a local status.
         unsafe { libc::waitpid(pid, &mut status, 0) },
         pid,
         "the process must be our child"

@@ -129,7 +129,12 @@ impl Relay {
     }
 
     fn resize(&self) {
-        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        let mut ws = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         // SAFETY: ioctls with a valid winsize.
         unsafe {
             if libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) == 0 {

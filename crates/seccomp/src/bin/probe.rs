@@ -57,8 +57,8 @@ fn main() {
             *slot = number(a);
         }
     }
-    // SAFETY: prctl with constant arguments.
     if std::env::var_os("PROBE_NO_NNP").is_none()
+        // SAFETY: prctl with constant arguments.
         && unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0
     {
         fail("PR_SET_NO_NEW_PRIVS failed");
