@@ -36,6 +36,7 @@ mod record;
 mod registry;
 mod relay;
 mod remove;
+mod rename;
 mod request;
 mod reserve;
 mod signals;

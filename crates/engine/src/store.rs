@@ -139,6 +139,30 @@ impl Store {
         }
     }
 
+    /// Gives container `id` the name `new` (claimed as at create: `NameInUse` when taken)
+    /// under its lock, and frees its old name, which it returns.
+    pub(crate) fn rename(&self, id: &str, new: &str) -> Result<String> {
+        let path = self.dir(id).join(CONFIG);
+        let _guard = self.lock(id)?;
+        let mut config: ContainerConfig = read_json(&path, id)?;
+        if config.name == new {
+            return Err(Error::Invalid(
+                "renaming a container with the same name as its current name".into(),
+            ));
+        }
+        self.claim_name(new, id)?;
+        let old = std::mem::replace(&mut config.name, new.to_owned());
+        let (written, dropped) = match write_atomic(&path, &config, Durable::Yes) {
+            Ok(()) => (Ok(old.clone()), old),
+            Err(e) => (Err(e), new.to_owned()),
+        };
+        let link = self.names.join(&dropped);
+        if fs::read_link(&link).is_ok_and(|t| t.as_os_str() == id) {
+            let _ = fs::remove_file(&link);
+        }
+        written
+    }
+
     /// A free name in Docker's style ("brave_turing"), with a number when all are taken.
     pub(crate) fn generate_name(&self) -> String {
         crate::names::generate(&self.names)

@@ -28,6 +28,7 @@ mod netlink;
 mod network;
 mod portmap;
 mod reap;
+mod rename;
 mod store;
 mod subnet;
 mod veth;

@@ -1,5 +1,5 @@
 //! Lifecycle and housekeeping commands as a Docker user types them (issue 11): `pause` and
-//! `unpause`. Behaviour and messages checked against dockerd 20.10.
+//! `unpause`, `rename`. Behaviour and messages checked against dockerd 20.10.
 
 mod common;
 
@@ -57,13 +57,25 @@ fn pause_freezes_and_unpause_thaws() {
     sb.run(["unpause", &name])
         .fails(1, &format!("container {name} is not paused"));
     assert!(!sb.ps_row(&name).unwrap().contains("Paused"));
-    // every event so far: until the next whole second (events' times are to the second)
+    let actions: Vec<String> = events_of(&sb, &name)
+        .iter()
+        .filter_map(|l| l.split(' ').nth(2))
+        .filter(|a| a.contains("pause"))
+        .map(str::to_owned)
+        .collect();
+    // pause, commit's own pause and unpause, unpause
+    assert_eq!(actions, ["pause", "pause", "unpause", "unpause"]);
+}
+
+/// Every event of container `name` so far, one line each.
+fn events_of(sb: &Sandbox, name: &str) -> Vec<String> {
+    // until the next whole second (events' times are to the second)
     let until = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
         + 1;
-    let events = sb.run([
+    let out = sb.run([
         "events",
         "--since",
         "0",
@@ -72,18 +84,7 @@ fn pause_freezes_and_unpause_thaws() {
         "--filter",
         &format!("container={name}"),
     ]);
-    let actions: Vec<&str> = events
-        .ok()
-        .lines()
-        .filter_map(|l| l.split(' ').nth(2))
-        .filter(|a| a.contains("pause"))
-        .collect();
-    // pause, commit's own pause and unpause, unpause
-    assert_eq!(
-        actions,
-        ["pause", "pause", "unpause", "unpause"],
-        "{events:?}"
-    );
+    out.ok().lines().map(str::to_owned).collect()
 }
 
 #[test]
@@ -109,4 +110,73 @@ fn a_paused_container_is_thawed_to_be_stopped_and_refusals_are_dockers() {
     sb.run(["pause", &other]).ok();
     sb.run(["rm", "-f", &other]).ok();
     assert!(sb.ps_row(&other).is_none());
+}
+
+#[test]
+fn rename_changes_the_name_others_resolve_and_frees_the_old_one() {
+    let sb = Sandbox::new();
+    let net = unique_name("n");
+    sb.run(["network", "create", "--subnet", "10.211.40.0/24", &net])
+        .ok();
+    let (a, b, a2) = (unique_name("a"), unique_name("b"), unique_name("a2"));
+    sb.sleeper_on(&net, &a);
+    sb.sleeper_on(&net, &b);
+    let hostname = sb.run(["exec", &a, "hostname"]).ok().to_owned();
+    assert_eq!(sb.run(["rename", &a, &a2]).ok(), "");
+    assert!(sb.ps_row(&a).is_none());
+    assert!(sb.ps_row(&a2).is_some());
+    let pings = |name: &str| {
+        sb.run(["exec", &b, "ping", "-c", "1", "-W", "5", name])
+            .code
+            == 0
+    };
+    assert!(pings(&a2), "the new name resolves on {net}");
+    assert!(!pings(&a), "the old one no longer does");
+    assert_eq!(
+        sb.run(["exec", &a2, "hostname"]).ok(),
+        hostname,
+        "as Docker"
+    );
+    // the old name is free again
+    sb.run(common::detached_args(&a, &["true"])).ok();
+    // its end is recorded under the new name
+    sb.run(["stop", "-t", "0", &a2]).ok();
+    let events = events_of(&sb, &a2);
+    assert!(
+        events.iter().any(|e| e.contains(" container rename ")
+            && e.contains(&format!("name={a2}"))
+            && e.contains(&format!("oldName=/{a}"))),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains(" container die ") && e.contains(&format!("name={a2}"))),
+        "{events:?}"
+    );
+    // a stopped container keeps its new name at its next start
+    sb.run(["start", &a2]).ok();
+    assert!(pings(&a2));
+}
+
+#[test]
+fn rename_refusals_are_dockers() {
+    let sb = Sandbox::new();
+    let (a, b) = (unique_name("a"), unique_name("b"));
+    sb.run(common::detached_args(&a, &["sleep", "600"])).ok();
+    sb.run(["create", "--name", &b, "busybox", "true"]).ok();
+    sb.run(["rename", &a, &a]).fails(
+        1,
+        "renaming a container with the same name as its current name",
+    );
+    sb.run(["rename", &a, &b])
+        .fails(1, &format!("the container name \"{b}\" is already in use"));
+    sb.run(["rename", &a, "bad name"])
+        .fails(1, "invalid container name \"bad name\"");
+    sb.run(["rename", "nosuch", "x"])
+        .fails(1, "no such container: nosuch");
+    assert!(
+        sb.ps_row(&a).is_some() && sb.ps_row(&b).is_some(),
+        "nothing changed"
+    );
 }

@@ -213,7 +213,6 @@ struct Running {
 
 impl Monitor<'_> {
     fn run(&mut self) -> i32 {
-        let policy = self.config.request.restart;
         let mut restarts = self
             .engine
             .store
@@ -232,6 +231,10 @@ impl Monitor<'_> {
             let code = self.supervise(&mut running);
             self.freezers.clear();
             self.paused = false;
+            // A `rename` meanwhile: the end is recorded (events) under the new name.
+            if let Ok(config) = self.engine.store.config(self.id) {
+                self.config = config;
+            }
             let oom = code == 128 + libc::SIGKILL
                 && self.config.request.memory.is_some()
                 && self.oom_killed();
@@ -245,6 +248,8 @@ impl Monitor<'_> {
             self.engine
                 .emit_container(&self.config, "die", &[("exitCode", code.to_string())]);
             self.end_incarnation(&running, true);
+            // The policy as it is now (`update --restart` may have changed it).
+            let policy = self.config.request.restart;
             if !policy.should_restart(code, restarts, self.stop_requested) {
                 self.finish(code, None);
                 return 0;

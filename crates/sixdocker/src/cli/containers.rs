@@ -144,6 +144,13 @@ pub struct RmArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RenameArgs {
+    pub container: String,
+    /// Checked when the command runs: a bad name exits 1, as Docker's daemon refuses it.
+    pub new_name: String,
+}
+
+#[derive(Debug, Args)]
 pub struct ContainersArg {
     #[arg(required = true)]
     pub containers: Vec<String>,

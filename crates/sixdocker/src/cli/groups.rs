@@ -29,6 +29,8 @@ pub enum ContainerCommand {
     Pause(ContainersArg),
     /// Thaw paused containers.
     Unpause(ContainersArg),
+    /// Rename a container.
+    Rename(RenameArgs),
     /// Remove containers.
     #[command(visible_alias = "remove")]
     Rm(RmArgs),
@@ -94,6 +96,7 @@ impl Command {
                 ContainerCommand::Kill(a) => Command::Kill(a),
                 ContainerCommand::Pause(a) => Command::Pause(a),
                 ContainerCommand::Unpause(a) => Command::Unpause(a),
+                ContainerCommand::Rename(a) => Command::Rename(a),
                 ContainerCommand::Rm(a) => Command::Rm(a),
                 ContainerCommand::Wait(a) => Command::Wait(a),
                 ContainerCommand::Inspect(a) => Command::Inspect(a.only(ObjectKind::Container)),

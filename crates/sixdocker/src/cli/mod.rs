@@ -93,6 +93,8 @@ pub enum Command {
     Pause(ContainersArg),
     /// Thaw paused containers.
     Unpause(ContainersArg),
+    /// Rename a container.
+    Rename(RenameArgs),
     /// Remove containers.
     Rm(RmArgs),
     /// Wait for containers to stop and print their exit codes.

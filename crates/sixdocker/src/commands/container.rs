@@ -8,7 +8,8 @@ use six_engine::{Engine, LogOptions};
 
 use super::{for_each, report, say, Failure, Outcome};
 use crate::cli::{
-    ContainerArg, ContainersArg, ExportArgs, KillArgs, LogsArgs, PortArgs, RmArgs, StopArgs,
+    ContainerArg, ContainersArg, ExportArgs, KillArgs, LogsArgs, PortArgs, RenameArgs, RmArgs,
+    StopArgs,
 };
 use crate::output::{self, table::Table};
 
@@ -40,6 +41,16 @@ pub fn kill(engine: &Engine, args: KillArgs) -> Outcome {
     for_each(&args.containers, |c| {
         engine.kill(c, args.signal).map_err(Failure::from)
     })
+}
+
+/// `rename CONTAINER NEW_NAME`: prints nothing, as Docker.
+pub fn rename(engine: &Engine, args: RenameArgs) -> Outcome {
+    let name = args
+        .new_name
+        .parse::<six_engine::types::ContainerName>()
+        .map_err(|e| Failure::other(e.to_string()))?;
+    engine.rename(&args.container, &name)?;
+    Ok(0)
 }
 
 /// `pause` (`pause: true`) or `unpause` each container; prints each name done.
