@@ -39,6 +39,9 @@ fn ps_templates_limits_and_quiet() {
         format!("{}\n", names[2])
     );
     assert_eq!(sb.sh("ps -n -1 -a -q").ok().lines().count(), 3);
+    // -n 0 is no limit, as Docker's daemon reads it (and does not imply -a).
+    assert_eq!(sb.sh("ps -n 0 --format {{.Names}}").ok(), "");
+    assert_eq!(sb.sh("ps -n 0 -a -q").ok().lines().count(), 3);
 
     // A table: the header from Docker's column titles, columns at least 10 wide.
     let table = sb.run([

@@ -29,9 +29,10 @@ pub fn ps(engine: &Engine, args: PsArgs) -> Outcome {
             ))
         })?;
     }
+    // As Docker's daemon: a limit of 0 or less is no limit (and does not imply -a).
     let limit = match (args.last, args.latest) {
-        (n, _) if n >= 0 => Some(n as usize),
-        (_, true) => Some(1),
+        (n, _) if n > 0 => Some(n as usize),
+        (-1, true) => Some(1),
         _ => None,
     };
     let size = args.size || (!args.quiet && format::reads_field(custom, "Size"));
