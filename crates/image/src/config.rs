@@ -16,15 +16,21 @@ pub struct ImageConfig {
     /// "KEY=value" entries.
     #[serde(default)]
     pub env: Vec<String>,
+    /// The default command (arguments to the entrypoint, if any).
     pub cmd: Option<Vec<String>>,
+    /// The program the command is given to (`Some(vec![])`: none).
     pub entrypoint: Option<Vec<String>>,
+    /// The process's working directory.
     pub working_dir: Option<String>,
+    /// The process's user: `uid[:gid]` or names in the image's /etc/passwd and /etc/group.
     pub user: Option<String>,
     /// "80/tcp" entries.
     #[serde(default)]
     pub exposed_ports: Vec<String>,
+    /// Free-form key=value metadata.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// The signal `stop` sends first ("SIGTERM" when None).
     pub stop_signal: Option<String>,
 }
 

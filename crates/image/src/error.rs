@@ -17,7 +17,12 @@ use std::path::Path;
 pub enum Error {
     /// A system call or file operation failed; `context` says which and on what.
     #[error("{}", Shown(.context))]
-    Io { context: String, source: io::Error },
+    Io {
+        /// What was being done, and on what ("writing /s/x").
+        context: String,
+        /// The system's error.
+        source: io::Error,
+    },
 
     /// No image matches the name, reference or ID.
     #[error("no such image: {}", Shown(.0))]
@@ -25,52 +30,96 @@ pub enum Error {
 
     /// An ID prefix matches more than one image.
     #[error("image ID prefix {} is ambiguous: it matches {count} images", Shown(.prefix))]
-    Ambiguous { prefix: String, count: usize },
+    Ambiguous {
+        /// The prefix given.
+        prefix: String,
+        /// How many images it matches.
+        count: usize,
+    },
 
     /// A reference ("name", "name:tag") that does not follow the rules.
     #[error("invalid image reference {reference:?}: {}", Shown(.reason))]
-    BadReference { reference: String, reason: String },
+    BadReference {
+        /// The reference given.
+        reference: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
 
     /// An archive entry that would write outside its layer, or that we refuse to create.
     #[error("refusing archive entry {entry:?}: {}", Shown(.reason))]
-    UnsafeEntry { entry: String, reason: String },
+    UnsafeEntry {
+        /// The entry's name in the archive.
+        entry: String,
+        /// Why it is refused.
+        reason: String,
+    },
 
     /// An archive that cannot be read: truncated, bad compression, missing files, bad JSON.
     #[error("corrupt archive ({}): {}", Shown(.what), Shown(.detail))]
-    CorruptArchive { what: String, detail: String },
+    CorruptArchive {
+        /// The archive, layer or file inside it.
+        what: String,
+        /// What is wrong with it.
+        detail: String,
+    },
 
     /// Content whose sha256 does not match the digest that names it.
     #[error("digest mismatch for {}: expected {}, got {}", Shown(.what), Shown(.expected), Shown(.actual))]
     DigestMismatch {
+        /// The blob, layer or config whose content was checked.
         what: String,
+        /// The digest that names it.
         expected: String,
+        /// The digest of what was read.
         actual: String,
     },
 
     /// Removing an image that a container uses (without force).
     #[error("image {} is in use by a container (use force to remove it anyway)", Shown(.image))]
-    InUse { image: String },
+    InUse {
+        /// The image, as given.
+        image: String,
+    },
 
     /// Removing by ID an image that has several names (without force).
     #[error("image {} has several names ({}); remove them by name, or use force", Shown(.image), Shown(.names))]
-    MultipleNames { image: String, names: String },
+    MultipleNames {
+        /// The image ID, as given.
+        image: String,
+        /// Its names, comma separated.
+        names: String,
+    },
 
     /// A store file that does not parse: the store needs repair.
     #[error("image store file {} is damaged: {}", Shown(.path), Shown(.detail))]
-    DamagedStore { path: String, detail: String },
+    DamagedStore {
+        /// The damaged file.
+        path: String,
+        /// What does not parse.
+        detail: String,
+    },
 
     /// The store's file system has no room left (ENOSPC), or its user's quota is used up
     /// (EDQUOT). `store` is the store directory, `doing` what was being written.
     #[error("{}: no space left for the image store {} (while {})", .reason, Shown(.store), Shown(.doing))]
     DiskFull {
+        /// "no space left on device" or "disk quota exceeded".
         reason: &'static str,
+        /// The store directory.
         store: String,
+        /// What was being written.
         doing: String,
     },
 
     /// Mounting or unmounting the overlay rootfs failed.
     #[error("{}", Shown(.context))]
-    Mount { context: String, source: nix::Error },
+    Mount {
+        /// Which mount, and what was being done with it.
+        context: String,
+        /// The kernel's error.
+        source: nix::Error,
+    },
 }
 
 /// Shorthand used throughout the crate.

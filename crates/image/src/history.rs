@@ -16,10 +16,13 @@ use crate::{Digest, Image};
 /// One step of an image's history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryEntry {
-    /// "sha256:<64 hex>" of a stored image ending at this step, or "<missing>".
+    /// "sha256:<64 hex>" of a stored image ending at this step, or "&lt;missing&gt;".
     pub id: String,
+    /// When the step was made, if the image says.
     pub created: Option<DateTime<Utc>>,
+    /// The command that made it (a Dockerfile line, a commit's command).
     pub created_by: String,
+    /// The step's comment (a commit message).
     pub comment: String,
     /// Bytes of the layer this step made (0 for a step that made none).
     pub size: u64,

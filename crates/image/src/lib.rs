@@ -8,6 +8,8 @@
 //! `unpack.rs` for what reaches the disk, and `overlay.rs` for the mount. Content pulled
 //! from registries comes in through `pulled.rs` (six-registry fetches; this crate stores).
 
+#![deny(missing_docs)]
+
 mod archive;
 mod busybox;
 mod commit;
@@ -56,6 +58,7 @@ pub struct Image {
     pub repo_tags: Vec<String>,
     /// Run-time defaults: env, cmd, entrypoint, workdir, user, ports, labels.
     pub config: ImageConfig,
+    /// When the image was made (its config's `created`).
     pub created: DateTime<Utc>,
     /// Bytes of regular files in all its layers.
     pub size: u64,

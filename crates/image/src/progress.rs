@@ -25,6 +25,7 @@ impl Progress {
         Progress { visible: false }
     }
 
+    /// Whether it draws anything (false for [`Progress::hidden`]).
     pub fn is_visible(&self) -> bool {
         self.visible
     }

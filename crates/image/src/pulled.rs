@@ -33,7 +33,9 @@ const PENDING_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 pub struct LayerSource {
     /// `sha256:<hex>` of the blob as the registry stores it.
     pub digest: String,
+    /// The blob's media type (which compression it has).
     pub media_type: String,
+    /// The blob's size in bytes.
     pub size: u64,
     /// Registry domain as in references (`localhost:5000`, `docker.io`).
     pub registry: String,

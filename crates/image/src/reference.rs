@@ -49,10 +49,12 @@ impl Reference {
         })
     }
 
+    /// The repository ("busybox", "localhost:5000/team/app").
     pub fn repo(&self) -> &str {
         &self.repo
     }
 
+    /// The tag ("latest" when none was given).
     pub fn tag(&self) -> &str {
         &self.tag
     }

@@ -18,6 +18,7 @@ use crate::Image;
 /// How containers use an image: what `remove` may do with it (Docker's rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageUse {
+    /// By no container: `rmi` deletes it.
     Unused,
     /// Only by containers that do not run: `rmi -f` deletes it for everyone but them.
     Stopped,

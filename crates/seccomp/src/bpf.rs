@@ -24,9 +24,13 @@ pub const MAX_INSNS: usize = 4096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct Insn {
+    /// The operation: class, size, mode and source bits (`BPF_LD | BPF_W | BPF_ABS`...).
     pub code: u16,
+    /// How many instructions a conditional jump skips when its test holds.
     pub jt: u8,
+    /// How many it skips when the test fails.
     pub jf: u8,
+    /// The operand: a constant, an offset into `seccomp_data`, or a return value.
     pub k: u32,
 }
 

@@ -18,6 +18,8 @@
 //! # Ok::<(), six_seccomp::Error>(())
 //! ```
 
+#![deny(missing_docs)]
+
 mod arch;
 mod bpf;
 mod compile;
@@ -96,6 +98,7 @@ impl Program {
         Program { insns, flags }
     }
 
+    /// The program's instructions, in order.
     pub fn instructions(&self) -> &[Insn] {
         &self.insns
     }

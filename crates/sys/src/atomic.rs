@@ -26,7 +26,7 @@ pub fn write(path: &Path, bytes: &[u8], durable: Durable) -> io::Result<()> {
     write_with(path, None, durable, |f| f.write_all(bytes))
 }
 
-/// Like [`write`], with the content written by `fill` into the temp file, and `mode` (if
+/// Like [`write()`], with the content written by `fill` into the temp file, and `mode` (if
 /// given) set on it exactly, whatever the umask. On any error the temp file is removed
 /// and `path` is untouched; `fill`'s error comes back as it was.
 pub fn write_with<E: From<io::Error>>(
@@ -75,7 +75,7 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// The pid of the writer whose temp file this is (a name [`write`] makes), or None for any
+/// The pid of the writer whose temp file this is (a name [`write()`] makes), or None for any
 /// other file. A temp file whose writer is gone is a leftover of a killed write.
 pub fn temp_writer(temp: &Path) -> Option<i32> {
     let name = temp.file_name()?.to_str()?;

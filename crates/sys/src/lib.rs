@@ -6,6 +6,8 @@
 //!
 //! It knows nothing of containers, images or networks, and depends only on libc.
 
+#![deny(missing_docs)]
+
 pub mod atomic;
 pub mod fd;
 pub mod flock;

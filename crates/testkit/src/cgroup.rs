@@ -81,12 +81,14 @@ pub fn v1_mount_point(controller: &str) -> Option<PathBuf> {
 /// did not exist when it was made: what a runtime creating a cgroup at or below it made on
 /// the way. Only empty directories go (rmdir); `name` must be unique to the test.
 pub struct TestCgroupPath {
+    /// The absolute cgroup path, as `linux.cgroupsPath` takes it.
     pub path: String,
     missing: Vec<PathBuf>,
     below: Vec<PathBuf>,
 }
 
 impl TestCgroupPath {
+    /// `<own cgroup>/<name>`, noting which of its directories do not exist yet.
     pub fn new(name: &str) -> TestCgroupPath {
         let path = Path::new(&own_cgroup()).join(name);
         let rel = path.strip_prefix("/").unwrap_or(&path).to_path_buf();
@@ -170,11 +172,13 @@ fn own_cgroup_per_hierarchy() -> Vec<(PathBuf, String)> {
 /// directories of others'). On drop, removes `<own cgroup of each hierarchy>/<name>` and the
 /// empty directories below it. `name` must be unique to the test.
 pub struct RelativeCgroupPath {
+    /// The relative cgroup path (`name`), as `linux.cgroupsPath` takes it.
     pub path: String,
     dirs: Vec<PathBuf>,
 }
 
 impl RelativeCgroupPath {
+    /// `name` below the test's own cgroup of each hierarchy.
     pub fn new(name: &str) -> RelativeCgroupPath {
         let dirs = own_cgroup_per_hierarchy()
             .into_iter()

@@ -5,6 +5,8 @@
 //! It owns nothing at run time; only tests depend on it. Every helper that makes
 //! something on the host (a temp dir, a bundle) hands back a guard that removes it on drop.
 
+#![deny(missing_docs)]
+
 pub mod podman;
 pub mod registry;
 
@@ -108,6 +110,7 @@ pub fn busybox_rootfs(dir: &Path) -> std::io::Result<()> {
 /// An OCI bundle in a temp dir: `rootfs/` (busybox) and a `config.json` written by
 /// [`Bundle::write_config`]. The directory is removed on drop.
 pub struct Bundle {
+    /// The bundle directory (removed on drop).
     pub dir: TempDir,
     /// The config as JSON, editable before `write_config`.
     pub config: serde_json::Value,
@@ -125,10 +128,12 @@ impl Bundle {
         Ok(b)
     }
 
+    /// The bundle directory.
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
 
+    /// Its `rootfs/`.
     pub fn rootfs(&self) -> PathBuf {
         self.dir.path().join("rootfs")
     }
@@ -286,6 +291,7 @@ impl SmallTmpfs {
         })
     }
 
+    /// Where the tmpfs is mounted.
     pub fn path(&self) -> &Path {
         &self.dir
     }

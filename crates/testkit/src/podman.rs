@@ -13,6 +13,7 @@ pub struct Podman {
 }
 
 impl Podman {
+    /// A Podman keeping everything in `dir` (which the caller removes).
     pub fn new(dir: &Path) -> Podman {
         Podman {
             root: dir.join("podman-root"),

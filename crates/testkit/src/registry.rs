@@ -30,10 +30,15 @@ pub struct TestRegistry {
 
 /// A CA, a server certificate for 127.0.0.1 signed by it, and a client certificate.
 pub struct TestCa {
+    /// The CA's certificate (PEM): what clients trust.
     pub ca_cert: PathBuf,
+    /// The registry's certificate for 127.0.0.1 (PEM).
     pub server_cert: PathBuf,
+    /// Its private key (PEM).
     pub server_key: PathBuf,
+    /// A client certificate the CA signed (PEM), for `certs.d/<host>/client.cert`.
     pub client_cert: PathBuf,
+    /// Its private key (PEM), for `client.key`.
     pub client_key: PathBuf,
 }
 
@@ -57,6 +62,7 @@ impl RegistryBuilder {
         self
     }
 
+    /// Starts the registry on a free loopback port and waits until it answers.
     pub fn start(self) -> std::io::Result<TestRegistry> {
         let dir = tempfile::Builder::new().prefix("six-registry-").tempdir()?;
         let port = free_port()?;
@@ -116,6 +122,7 @@ impl TestRegistry {
         RegistryBuilder::default().start()
     }
 
+    /// A registry with options (auth, TLS, client certificates).
     pub fn builder() -> RegistryBuilder {
         RegistryBuilder::default()
     }
@@ -125,10 +132,12 @@ impl TestRegistry {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// Its loopback port.
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The registry process's pid.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
