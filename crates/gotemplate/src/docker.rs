@@ -200,7 +200,8 @@ const MAP_FIELDS: &[&str] = &[
 
 /// An inspect document (container, image, network, volume, info, version) as `inspect -f`
 /// sees it in Docker 28: objects are structs whose missing fields are errors ("map has no
-/// entry for key"), except the Go maps among them ([`MAP_FIELDS`]); integers stay integers.
+/// entry for key"), except the Go maps among them (labels, options, port and network
+/// tables); integers stay integers.
 pub fn inspect_value(doc: &serde_json::Value) -> Value {
     convert(doc, "", "")
 }
