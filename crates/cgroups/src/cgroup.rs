@@ -321,12 +321,15 @@ fn remove_children(dir: &Path) {
 /// Memory, cpu and pids counters of one container.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
+    /// Memory in use now, in bytes.
     pub memory_usage_bytes: u64,
     /// None: unlimited.
     pub memory_limit_bytes: Option<u64>,
     /// The high-water mark, where the kernel keeps one.
     pub memory_max_usage_bytes: Option<u64>,
+    /// CPU time used, in nanoseconds.
     pub cpu_usage_ns: u64,
+    /// How many processes (tasks) it holds.
     pub pids_current: u64,
     /// None: unlimited.
     pub pids_limit: Option<u64>,

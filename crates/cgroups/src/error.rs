@@ -6,99 +6,177 @@
 use std::io;
 use std::path::PathBuf;
 
+/// This crate's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why a cgroup could not be made, limited, joined, read or removed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The kernel refused a write to a cgroup control file.
     #[error("{file}: cannot set {value} for {}", dir.display())]
     Write {
+        /// The control file ("memory.max").
         file: String,
+        /// The value written.
         value: String,
+        /// The cgroup directory.
         dir: PathBuf,
+        /// The kernel's error.
         source: io::Error,
     },
 
+    /// A control file could not be read.
     #[error("reading {}", path.display())]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: io::Error,
+    },
 
+    /// A control file holds something this crate does not understand.
     #[error("{}: unexpected content {content:?}: expected {expected}", path.display())]
     Parse {
+        /// The file.
         path: PathBuf,
+        /// What it holds.
         content: String,
+        /// What was expected ("a number").
         expected: &'static str,
     },
 
+    /// A cgroup directory could not be made.
     #[error("creating cgroup {}", path.display())]
-    Create { path: PathBuf, source: io::Error },
+    Create {
+        /// The directory.
+        path: PathBuf,
+        /// The system's error.
+        source: io::Error,
+    },
 
+    /// A cgroup directory could not be removed (still busy after the retries).
     #[error("removing cgroup {}", path.display())]
-    Remove { path: PathBuf, source: io::Error },
+    Remove {
+        /// The directory.
+        path: PathBuf,
+        /// The system's error.
+        source: io::Error,
+    },
 
     /// The calling process could not move itself into a cgroup (`path`: the file written).
     #[error("joining cgroup {}", path.display())]
-    Join { path: PathBuf, source: io::Error },
+    Join {
+        /// The `tasks` or `cgroup.procs` file written.
+        path: PathBuf,
+        /// The kernel's error.
+        source: io::Error,
+    },
 
+    /// No cgroup file system is mounted.
     #[error("no cgroup filesystem is mounted (looked in /proc/self/mountinfo)")]
     NoHierarchy,
 
+    /// A `linux.cgroupsPath` that cannot be used (`..`, the systemd form...).
     #[error("invalid cgroupsPath {path:?}: {reason}")]
-    BadPath { path: String, reason: &'static str },
+    BadPath {
+        /// The path given.
+        path: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
 
     /// A sub-cgroup (`exec --cgroup [<controller>:]<path>`) that cannot be one.
     #[error("sub-cgroup {value:?} {reason}")]
-    SubCgroup { value: String, reason: &'static str },
+    SubCgroup {
+        /// The value given.
+        value: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
 
+    /// A resource this host's cgroups cannot apply.
     #[error("{what} is not supported {context}")]
-    Unsupported { what: String, context: &'static str },
+    Unsupported {
+        /// The resource ("memory.kernel").
+        what: String,
+        /// Where, or why not ("on cgroup v2").
+        context: &'static str,
+    },
 
     /// The kernel took the write but keeps another value (it clamps cpu.shares to its range).
     #[error("{file}: cannot set {value}: the {bound} allowed is {kept}")]
     OutOfRange {
+        /// The control file.
         file: &'static str,
+        /// The value written.
         value: String,
+        /// "minimum" or "maximum".
         bound: &'static str,
+        /// The value the kernel kept.
         kept: String,
     },
 
+    /// A resource value outside what the spec allows.
     #[error("invalid value for {what}: {value}: {expected}")]
     BadValue {
+        /// The resource ("cpu.weight").
         what: &'static str,
+        /// The value given.
         value: String,
+        /// What is allowed ("1-10000").
         expected: &'static str,
     },
 
     /// A device rule (`index` in the list given) that cannot be applied as written.
     #[error("device rule {index} (linux.resources.devices[{index}]): {reason}")]
-    BadDeviceRule { index: usize, reason: String },
+    BadDeviceRule {
+        /// Its index in `linux.resources.devices`.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// After the writes, a v1 devices cgroup allows something other than the rules say.
     #[error("{}: devices.list shows {shows:?} after the writes, expected {expected:?}", dir.display())]
     DevicesMismatch {
+        /// The devices cgroup directory.
         dir: PathBuf,
+        /// What devices.list holds.
         shows: String,
+        /// What the rules give.
         expected: String,
     },
 
+    /// A freeze or thaw the kernel did not confirm in time.
     #[error("timed out after {waited_ms} ms waiting for {} to become {state}", dir.display())]
     Timeout {
+        /// The cgroup directory.
         dir: PathBuf,
+        /// The state waited for ("FROZEN").
         state: &'static str,
+        /// How long it was waited for.
         waited_ms: u64,
     },
 
     /// Setting up or reading an OOM notification (`step`: "creating an eventfd", "watching").
     #[error("OOM notification: {step} for {}", path.display())]
     OomWatch {
+        /// What was being done.
         step: &'static str,
+        /// The control file watched.
         path: PathBuf,
+        /// The system's error.
         source: io::Error,
     },
 
+    /// Loading, attaching or detaching the cgroup v2 device filter (eBPF) failed.
     #[error("{step} the cgroup v2 device filter for {}", dir.display())]
     DeviceFilter {
+        /// What was being done ("loading", "attaching").
         step: &'static str,
+        /// The cgroup directory.
         dir: PathBuf,
+        /// The kernel's error.
         source: io::Error,
     },
 }

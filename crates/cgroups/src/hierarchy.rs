@@ -201,6 +201,7 @@ impl Hierarchy {
         self
     }
 
+    /// v1, v2 or hybrid.
     pub fn version(&self) -> Version {
         self.version
     }

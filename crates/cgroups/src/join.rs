@@ -41,7 +41,9 @@ pub struct JoinPlan {
 /// allocates nothing; turn it into an [`Error`] (or text) once out of the delicate child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JoinError<'a> {
+    /// The `tasks` or `cgroup.procs` file that refused the write.
     pub file: &'a CStr,
+    /// The errno of the write.
     pub errno: i32,
 }
 
@@ -155,6 +157,7 @@ fn last_errno() -> i32 {
 }
 
 impl JoinError<'_> {
+    /// The refusing file, as a path.
     pub fn path(&self) -> &Path {
         Path::new(OsStr::from_bytes(self.file.to_bytes()))
     }

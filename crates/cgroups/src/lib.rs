@@ -17,6 +17,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(missing_docs)]
+
 mod cgroup;
 mod device_rules;
 mod devices_bpf;

@@ -16,10 +16,15 @@ use crate::files;
 /// The counters of one container's cgroup.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FullStats {
+    /// CPU time and throttling.
     pub cpu: CpuStats,
+    /// The cpuset (v1 only).
     pub cpuset: CpusetStats,
+    /// Memory, swap, kernel memory and memory.stat.
     pub memory: MemoryStats,
+    /// Processes.
     pub pids: PidsStats,
+    /// Block I/O per device.
     pub blkio: BlkioStats,
     /// By page size ("2MB").
     pub hugetlb: BTreeMap<String, HugetlbStats>,
@@ -29,31 +34,43 @@ fn zero(v: &u64) -> bool {
     *v == 0
 }
 
+/// CPU counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CpuStats {
+    /// Time used.
     pub usage: CpuUsage,
+    /// Time held back by the CFS quota.
     pub throttling: Throttling,
 }
 
 /// Nanoseconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CpuUsage {
+    /// All CPU time.
     #[serde(skip_serializing_if = "zero")]
     pub total: u64,
+    /// All CPU time, per CPU (v1's cpuacct.usage_percpu).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub percpu: Vec<u64>,
+    /// Kernel-mode time per CPU (v1).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub percpu_kernel: Vec<u64>,
+    /// User-mode time per CPU (v1).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub percpu_user: Vec<u64>,
+    /// Kernel-mode time.
     pub kernel: u64,
+    /// User-mode time.
     pub user: u64,
 }
 
+/// CFS bandwidth counters (cpu.stat).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Throttling {
+    /// Enforcement periods that have passed.
     #[serde(skip_serializing_if = "zero")]
     pub periods: u64,
+    /// Periods in which the cgroup used up its quota.
     #[serde(rename = "throttledPeriods", skip_serializing_if = "zero")]
     pub throttled_periods: u64,
     /// Nanoseconds.
@@ -64,29 +81,45 @@ pub struct Throttling {
 /// cgroup v1's cpuset files (cgroup v2 reports none of them).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CpusetStats {
+    /// cpuset.cpus, expanded.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cpus: Vec<u16>,
+    /// cpuset.cpu_exclusive.
     pub cpu_exclusive: u64,
+    /// cpuset.mems, expanded.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mems: Vec<u16>,
+    /// cpuset.mem_hardwall.
     pub mem_hardwall: u64,
+    /// cpuset.mem_exclusive.
     pub mem_exclusive: u64,
+    /// cpuset.memory_migrate.
     pub memory_migrate: u64,
+    /// cpuset.memory_spread_page.
     pub memory_spread_page: u64,
+    /// cpuset.memory_spread_slab.
     pub memory_spread_slab: u64,
+    /// cpuset.memory_pressure.
     pub memory_pressure: u64,
+    /// cpuset.sched_load_balance.
     pub sched_load_balance: u64,
+    /// cpuset.sched_relax_domain_level.
     pub sched_relax_domain_level: i64,
 }
 
+/// Memory counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MemoryStats {
+    /// Page cache, in bytes (memory.stat's cache, or file on v2).
     #[serde(skip_serializing_if = "zero")]
     pub cache: u64,
+    /// Memory.
     pub usage: MemoryEntry,
     /// Memory + swap, on v2 as on v1.
     pub swap: MemoryEntry,
+    /// Kernel memory (v1's memory.kmem).
     pub kernel: MemoryEntry,
+    /// Kernel TCP buffers (v1's memory.kmem.tcp).
     #[serde(rename = "kernelTCP")]
     pub kernel_tcp: MemoryEntry,
     /// memory.stat as it is.
@@ -97,16 +130,22 @@ pub struct MemoryStats {
 /// Bytes; an unlimited limit is the kernel's largest value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MemoryEntry {
+    /// The limit.
     pub limit: u64,
+    /// In use now.
     #[serde(skip_serializing_if = "zero")]
     pub usage: u64,
+    /// The high-water mark.
     #[serde(skip_serializing_if = "zero")]
     pub max: u64,
+    /// How many times the limit was hit.
     pub failcnt: u64,
 }
 
+/// Process counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PidsStats {
+    /// Processes (tasks) in the cgroup now.
     #[serde(skip_serializing_if = "zero")]
     pub current: u64,
     /// 0: unlimited.
@@ -114,23 +153,33 @@ pub struct PidsStats {
     pub limit: u64,
 }
 
+/// Block I/O counters, per device (v1 reads the first family of blkio files that has any,
+/// as runc does: BFQ, CFQ, then the throttle counters; v2 reads io.stat).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BlkioStats {
+    /// Bytes transferred, per device and operation (v2: io.stat's rbytes, wbytes).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub io_service_bytes_recursive: Vec<BlkioEntry>,
+    /// I/O operations, per device and operation (v2: rios, wios).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub io_serviced_recursive: Vec<BlkioEntry>,
+    /// Requests queued (v1, BFQ or CFQ).
     #[serde(rename = "ioQueueRecursive", skip_serializing_if = "Vec::is_empty")]
     pub io_queued_recursive: Vec<BlkioEntry>,
+    /// Time spent serving requests (v1, BFQ or CFQ).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub io_service_time_recursive: Vec<BlkioEntry>,
+    /// Time requests waited (v1, BFQ or CFQ).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub io_wait_time_recursive: Vec<BlkioEntry>,
+    /// Requests merged (v1, BFQ or CFQ).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub io_merged_recursive: Vec<BlkioEntry>,
+    /// Disk time (v1, BFQ or CFQ).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub io_time_recursive: Vec<BlkioEntry>,
+    /// Sectors transferred (v1, BFQ or CFQ).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sectors_recursive: Vec<BlkioEntry>,
 }
@@ -138,22 +187,30 @@ pub struct BlkioStats {
 /// One device's counter: "8:0 Read 4096".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BlkioEntry {
+    /// The device's major number.
     #[serde(skip_serializing_if = "zero")]
     pub major: u64,
+    /// Its minor number.
     #[serde(skip_serializing_if = "zero")]
     pub minor: u64,
+    /// "Read", "Write", "Sync", "Async", "Discard", "Total" ("" for a plain counter).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub op: String,
+    /// The counter.
     #[serde(skip_serializing_if = "zero")]
     pub value: u64,
 }
 
+/// Huge pages of one size, in bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HugetlbStats {
+    /// In use now.
     #[serde(skip_serializing_if = "zero")]
     pub usage: u64,
+    /// The high-water mark.
     #[serde(skip_serializing_if = "zero")]
     pub max: u64,
+    /// How many times the limit was hit.
     pub failcnt: u64,
 }
 

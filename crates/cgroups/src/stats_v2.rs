@@ -1,7 +1,7 @@
 //! [`FullStats`] from cgroup v2, as runc reads them: cpu.stat (microseconds, reported in
 //! nanoseconds), memory.current/max/stat with swap reported as memory + swap (as v1 counts
 //! it), pids.current/max, io.stat as v1's service bytes and serviced counters,
-//! hugetlb.<size>.current and its events. cgroup v2 has no cpuset counters and no kernel
+//! `hugetlb.<size>.current` and its events. cgroup v2 has no cpuset counters and no kernel
 //! memory limits: those stay empty.
 
 use std::path::Path;

@@ -23,11 +23,17 @@ use crate::syscall::{Create, Syscall};
 pub struct DeviceNode {
     /// Absolute path inside the container.
     pub path: PathBuf,
+    /// Character, block or fifo.
     pub kind: SFlag,
+    /// The device's major number.
     pub major: u64,
+    /// Its minor number.
     pub minor: u64,
+    /// Its permission bits.
     pub mode: Mode,
+    /// Its owner.
     pub uid: u32,
+    /// Its group.
     pub gid: u32,
 }
 

@@ -21,6 +21,8 @@
 //! This crate never creates namespaces, never forks, and never undoes its mounts: they live
 //! in the container's mount namespace and vanish with it.
 
+#![deny(missing_docs)]
+
 mod copyup;
 mod devices;
 mod error;

@@ -25,23 +25,35 @@ pub struct MountOptions {
 /// `mount_setattr(2)` attributes (`MOUNT_ATTR_*`) to set and to clear on a whole mount tree.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MountAttrs {
+    /// The attributes to set.
     pub set: u64,
+    /// The attributes to clear.
     pub clear: u64,
 }
 
 impl MountAttrs {
+    /// `MOUNT_ATTR_RDONLY`.
     pub const RDONLY: u64 = 0x1;
+    /// `MOUNT_ATTR_NOSUID`.
     pub const NOSUID: u64 = 0x2;
+    /// `MOUNT_ATTR_NODEV`.
     pub const NODEV: u64 = 0x4;
+    /// `MOUNT_ATTR_NOEXEC`.
     pub const NOEXEC: u64 = 0x8;
     /// The access-time mode (a field, not a flag: set one, clear the field).
     pub const ATIME: u64 = 0x70;
+    /// `MOUNT_ATTR_RELATIME` (the access-time field's zero value).
     pub const RELATIME: u64 = 0;
+    /// `MOUNT_ATTR_NOATIME`.
     pub const NOATIME: u64 = 0x10;
+    /// `MOUNT_ATTR_STRICTATIME`.
     pub const STRICTATIME: u64 = 0x20;
+    /// `MOUNT_ATTR_NODIRATIME`.
     pub const NODIRATIME: u64 = 0x80;
+    /// `MOUNT_ATTR_NOSYMFOLLOW`.
     pub const NOSYMFOLLOW: u64 = 0x0020_0000;
 
+    /// Whether there is nothing to set or clear.
     pub fn is_empty(&self) -> bool {
         self.set == 0 && self.clear == 0
     }
@@ -251,6 +263,7 @@ impl MountOptions {
         Ok(parsed)
     }
 
+    /// Whether it is a bind mount (`bind` or `rbind`).
     pub fn is_bind(&self) -> bool {
         self.flags.contains(MsFlags::MS_BIND)
     }

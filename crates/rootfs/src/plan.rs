@@ -14,6 +14,7 @@ use crate::options::parse_propagation;
 /// Everything needed to build one container's root filesystem.
 #[derive(Debug, Clone)]
 pub struct RootfsPlan<'a> {
+    /// The container's spec (mounts, devices, paths, propagation).
     pub spec: &'a Spec,
     /// Absolute host path of `root.path`.
     pub rootfs: &'a Path,
@@ -96,6 +97,7 @@ impl<'a> RootfsPlan<'a> {
         label.filter(|l| !l.is_empty())
     }
 
+    /// `linux.maskedPaths` (none when absent).
     pub fn masked_paths(&self) -> &'a [String] {
         self.spec
             .linux()
@@ -104,6 +106,7 @@ impl<'a> RootfsPlan<'a> {
             .unwrap_or(&[])
     }
 
+    /// `linux.readonlyPaths` (none when absent).
     pub fn readonly_paths(&self) -> &'a [String] {
         self.spec
             .linux()

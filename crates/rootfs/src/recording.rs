@@ -21,61 +21,103 @@ use crate::syscall::{Create, FileKind, Syscall, Target};
 /// One recorded call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
+    /// `mount(2)`, with its arguments.
     Mount {
+        /// The source (a device, a path, "proc"...).
         source: Option<PathBuf>,
+        /// The mount point.
         target: PathBuf,
+        /// The file system type.
         fstype: Option<String>,
+        /// `MS_*` flags.
         flags: MsFlags,
+        /// File-system-specific options ("mode=755").
         data: Option<String>,
     },
+    /// `umount2(2)`.
     Umount2 {
+        /// The mount point.
         target: PathBuf,
+        /// `MNT_*` flags.
         flags: MntFlags,
     },
+    /// `move_mount(2)` of a detached tree.
     MoveMount {
+        /// The tree (`/proc/self/fd/N`).
         from: PathBuf,
+        /// Where it is attached.
         to: PathBuf,
     },
     /// `mount_setattr` with `AT_RECURSIVE`.
     MountSetattr {
+        /// The top of the tree.
         target: PathBuf,
+        /// `MOUNT_ATTR_*` set.
         set: u64,
+        /// `MOUNT_ATTR_*` cleared.
         clear: u64,
     },
+    /// `pivot_root(2)`.
     PivotRoot {
+        /// The new root.
         new_root: PathBuf,
+        /// Where the old root goes.
         put_old: PathBuf,
     },
+    /// `chroot(2)`.
     Chroot(PathBuf),
+    /// `chdir(2)`.
     Chdir(PathBuf),
+    /// `fchdir(2)` to a directory opened earlier (its path).
     Fchdir(PathBuf),
     /// `open_in_root` that created what was missing (`Create::Dir` or `Create::File`).
     Create {
+        /// What was created.
         path: PathBuf,
+        /// As a directory or a file.
         create: Create,
     },
+    /// `mknod(2)`.
     Mknod {
+        /// The node.
         path: PathBuf,
+        /// Character, block or fifo.
         kind: SFlag,
+        /// Permission bits.
         mode: u32,
+        /// The device number.
         dev: u64,
     },
+    /// `chmod(2)`.
     Chmod {
+        /// The file.
         path: PathBuf,
+        /// Permission bits.
         mode: u32,
     },
+    /// `lchown(2)`.
     Lchown {
+        /// The file.
         path: PathBuf,
+        /// The owner.
         uid: u32,
+        /// The group.
         gid: u32,
     },
+    /// `symlink(2)`.
     Symlink {
+        /// What the link points at.
         target: PathBuf,
+        /// The link.
         link: PathBuf,
     },
+    /// `unlink(2)`.
     Unlink(PathBuf),
+    /// `tmpcopyup`: a covered directory's contents copied onto the tmpfs over it.
     CopyUp {
+        /// The covered directory.
         from: PathBuf,
+        /// The tmpfs.
         to: PathBuf,
     },
 }
@@ -95,6 +137,7 @@ pub struct RecordingSyscall {
 }
 
 impl RecordingSyscall {
+    /// An empty recording: no calls, no paths, no failures.
     pub fn new() -> RecordingSyscall {
         RecordingSyscall::default()
     }

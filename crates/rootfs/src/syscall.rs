@@ -20,6 +20,7 @@ use crate::resolve;
 /// What a path is, as far as mounting cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
+    /// A directory.
     Dir,
     /// Anything that is not a directory: a regular file, a device, a socket, a fifo.
     File,
@@ -96,6 +97,7 @@ impl Target {
 
 /// Every kernel call the rootfs code makes. Errors are bare errnos; callers add the context.
 pub trait Syscall {
+    /// `mount(2)`.
     fn mount(
         &self,
         source: Option<&Path>,
@@ -104,6 +106,7 @@ pub trait Syscall {
         flags: MsFlags,
         data: Option<&str>,
     ) -> Result<(), Errno>;
+    /// `umount2(2)`.
     fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno>;
     /// `move_mount(2)`: attaches the detached mount tree at `from` (an open_tree fd's
     /// `/proc/self/fd/N`) onto `to`, following both magic links.
@@ -111,11 +114,15 @@ pub trait Syscall {
     /// `mount_setattr(2)` with `AT_RECURSIVE`: `attrs` on the mount at `target` and every
     /// mount below it (Linux 5.12).
     fn mount_setattr(&self, target: &Path, attrs: MountAttrs) -> Result<(), Errno>;
+    /// `pivot_root(2)`.
     fn pivot_root(&self, new_root: &Path, put_old: &Path) -> Result<(), Errno>;
+    /// `chroot(2)`.
     fn chroot(&self, path: &Path) -> Result<(), Errno>;
+    /// `chdir(2)`.
     fn chdir(&self, path: &Path) -> Result<(), Errno>;
     /// Opens a directory (trusted path) to `fchdir` back to it later.
     fn open_dir(&self, path: &Path) -> Result<Target, Errno>;
+    /// `fchdir(2)` to a directory [`Syscall::open_dir`] opened.
     fn fchdir(&self, dir: &Target) -> Result<(), Errno>;
     /// Resolves `path` (a path inside the container) below `root`, component by component,
     /// so that no symlink and no `..` leads outside `root`; creates what is missing per `create`.
@@ -127,10 +134,15 @@ pub trait Syscall {
     fn kind(&self, path: &Path) -> Result<FileKind, Errno>;
     /// The mount flags (`MS_RDONLY`, `MS_NOSUID`, ...) of the mount holding `path`.
     fn mount_flags(&self, path: &Path) -> Result<MsFlags, Errno>;
+    /// `mknod(2)`.
     fn mknod(&self, path: &Path, kind: SFlag, perm: Mode, dev: u64) -> Result<(), Errno>;
+    /// `chmod(2)`.
     fn chmod(&self, path: &Path, mode: Mode) -> Result<(), Errno>;
+    /// `lchown(2)`: owner and group, not following a last symlink.
     fn lchown(&self, path: &Path, uid: u32, gid: u32) -> Result<(), Errno>;
+    /// `symlink(2)`: `link` pointing at `target`.
     fn symlink(&self, target: &Path, link: &Path) -> Result<(), Errno>;
+    /// `unlink(2)`.
     fn unlink(&self, path: &Path) -> Result<(), Errno>;
     /// Copies the contents of the directory `covered` (opened before a tmpfs covered it) into
     /// the directory `onto` (`tmpcopyup`).
