@@ -177,7 +177,8 @@ impl Classify for six_network::Error {
             | E::GatewayReserved { .. }
             | E::InvalidPort { .. }
             | E::NotHostAddress { .. }
-            | E::InternalPorts(_) => InvalidArgument,
+            | E::InternalPorts(_)
+            | E::InvalidFirewallBackend(_) => InvalidArgument,
             E::UnknownNetwork(_) => NotFound,
             E::NameInUse(_)
             | E::AlreadyAttached { .. }

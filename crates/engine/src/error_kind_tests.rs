@@ -387,6 +387,7 @@ fn network_errors_are_classified() {
             },
             Internal,
         ),
+        (N::InvalidFirewallBackend(s("nft")), InvalidArgument),
         (
             N::Firewall {
                 backend: "iptables",

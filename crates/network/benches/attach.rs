@@ -80,8 +80,14 @@ fn main() {
         .prefix("six-net-bench-")
         .tempdir()
         .expect("temp root");
-    let networks =
-        Networks::open_with(root.path(), OpenOptions { ip_forward: false }).expect("open store");
+    let networks = Networks::open_with(
+        root.path(),
+        OpenOptions {
+            ip_forward: false,
+            firewall: None,
+        },
+    )
+    .expect("open store");
     let guard = Cleanup {
         networks,
         holder: netns_holder(),

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::bridge::{self, short_hash};
 use crate::error::{netlink, Error, Result};
-use crate::firewall::{Firewall, Saved, Tagged};
+use crate::firewall::{names_container, Installed, Tagged};
 use crate::netlink::Netlink;
 use crate::network::network_tag;
 use crate::store::{host_lock, SubnetRegistry};
@@ -175,7 +175,7 @@ impl Networks {
             &network_tag(&net.name),
         );
         let firewall = (|| {
-            let saved = Firewall::save()?;
+            let saved = self.firewall.read()?;
             self.firewall
                 .change(&saved, &[Tagged::Exactly(&network_tag(&net.name))], &rules)?;
             if self.ip_forward && !net.internal {
@@ -213,8 +213,8 @@ impl Networks {
                 .collect();
         }
         let _host = host_lock()?;
-        let saved = Firewall::save()?;
-        let assigned = portmap::assign(ports, &Firewall::published(&saved), &host_addresses)?;
+        let saved = self.firewall.read()?;
+        let assigned = portmap::assign(ports, &saved.published(), &host_addresses)?;
         let mut rules = portmap::rules(
             &assigned,
             endpoint.ip,
@@ -236,7 +236,7 @@ impl Networks {
                 let tag = container_tag(&net.name, &endpoint.id);
                 let _ = self
                     .firewall
-                    .change(&Firewall::save()?, &[Tagged::Exactly(&tag)], &[]);
+                    .change(&self.firewall.read()?, &[Tagged::Exactly(&tag)], &[]);
                 return Err(e);
             }
         }
@@ -246,7 +246,7 @@ impl Networks {
     /// Removes the rules of one container.
     fn unpublish(&self, network: &str, container_id: &str) -> Result<()> {
         let _host = host_lock()?;
-        let saved = Firewall::save()?;
+        let saved = self.firewall.read()?;
         self.firewall.change(
             &saved,
             &[Tagged::Exactly(&container_tag(network, container_id))],
@@ -391,7 +391,7 @@ impl Networks {
             self.update_hosts(network, endpoint)?;
         }
         let _host = host_lock()?;
-        let saved = Firewall::save()?;
+        let saved = self.firewall.read()?;
         stale_tags.extend(self.orphan_tags(&saved, &networks, live_container_ids));
         if stale_tags.is_empty() {
             return Ok(());
@@ -401,7 +401,9 @@ impl Networks {
     }
 
     /// Tags of container rules whose container is neither live nor recorded.
-    fn orphan_tags(&self, saved: &Saved, networks: &[Network], live: &[String]) -> Vec<String> {
+    /// (A backend may keep a tag cut short: the container part then names the container
+    /// whose id it begins.)
+    fn orphan_tags(&self, saved: &Installed, networks: &[Network], live: &[String]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for tag in self.firewall.tags(saved) {
             let Some((network, container)) =
@@ -409,10 +411,11 @@ impl Networks {
             else {
                 continue;
             };
+            let named = |id: &str| names_container(container, id, tag.len());
             let recorded = networks
                 .iter()
-                .any(|n| n.name == network && n.endpoints.iter().any(|e| e.id == container));
-            if !recorded && !live.iter().any(|l| l == container) && !out.iter().any(|t| t == tag) {
+                .any(|n| n.name == network && n.endpoints.iter().any(|e| named(&e.id)));
+            if !recorded && !live.iter().any(|l| named(l)) && !out.iter().any(|t| t == tag) {
                 out.push(tag.to_string());
             }
         }

@@ -58,6 +58,8 @@ pub enum Error {
     Netlink { what: String, source: io::Error },
     #[error("{what}")]
     Io { what: String, source: io::Error },
+    #[error("SIXDOCKER_FIREWALL_BACKEND={0:?}: expected nftables, iptables or auto")]
+    InvalidFirewallBackend(String),
     #[error("firewall ({backend}): {what}")]
     Firewall { backend: &'static str, what: String },
     #[error("reading network record {path}: {reason}")]

@@ -1,5 +1,5 @@
 //! Container networks: Linux bridges, IPAM leases, veth pairs over netlink, port mapping and
-//! NAT through one firewall module.
+//! NAT through one firewall module (nftables or iptables behind one trait).
 //!
 //! [`Networks`] turns "attach this network namespace to network N, publish these ports" into
 //! netlink and firewall calls, and undoes them. Its state — networks with their leases — is
@@ -21,7 +21,7 @@
 mod attach;
 mod bridge;
 mod error;
-pub mod firewall;
+mod firewall;
 mod hosts;
 mod ipam;
 mod netlink;
@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bridge::DEFAULT_ROOT;
 pub use error::{Error, Result};
+pub use firewall::{FirewallBackend, BACKEND_ENV as FIREWALL_BACKEND_ENV};
 pub use hosts::{resolv_conf, resolv_conf_from};
 pub use network::{Networks, OpenOptions};
 pub use portmap::{PortMapping, Proto};

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::bridge::{self, short_hash};
 use crate::error::{netlink, Error, Result};
-use crate::firewall::{Firewall, Tagged};
+use crate::firewall::{Firewall, FirewallBackend, Tagged};
 use crate::netlink::Netlink;
 use crate::store::{host_lock, Store, SubnetRegistry};
 use crate::subnet::Subnet;
@@ -21,12 +21,17 @@ pub struct OpenOptions {
     /// Turn on the host's net.ipv4.ip_forward when a network with NAT is first used.
     /// Default: on, unless env SIXDOCKER_NO_IP_FORWARD=1. Tests always turn it off.
     pub ip_forward: bool,
+    /// The firewall backend for a store whose rules are not in one yet (a store keeps the
+    /// one its rules are in). None: env SIXDOCKER_FIREWALL_BACKEND (`nftables`,
+    /// `iptables`; unset, empty or `auto`: nftables when `nft` works, else iptables).
+    pub firewall: Option<FirewallBackend>,
 }
 
 impl Default for OpenOptions {
     fn default() -> OpenOptions {
         OpenOptions {
             ip_forward: std::env::var("SIXDOCKER_NO_IP_FORWARD").map_or(true, |v| v != "1"),
+            firewall: None,
         }
     }
 }
@@ -59,7 +64,15 @@ impl Networks {
             .map_err(crate::error::io(format!("creating {}", root.display())))?;
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let store = Store::open(root.join("network"))?;
-        let firewall = Firewall::new(&short_hash(&[root.as_os_str().as_encoded_bytes()], 8));
+        let setting = match options.firewall {
+            Some(backend) => Some(backend),
+            None => FirewallBackend::from_env()?,
+        };
+        let firewall = Firewall::new(
+            &short_hash(&[root.as_os_str().as_encoded_bytes()], 8),
+            root.join("network").join("firewall-backend"),
+            setting,
+        );
         let networks = Networks {
             root,
             store,
@@ -230,9 +243,17 @@ impl Networks {
         }
     }
 
-    /// The store's own firewall chains (in nat and filter), for `inspect` and leak checks.
-    pub fn firewall_chains(&self) -> [String; 2] {
-        self.firewall.chain_names()
+    /// Every name the store's firewall rules may live under, for diagnostics and leak
+    /// checks: its iptables chains (`SIXDOCKER-<hash>`, `SIXDOCKER-<hash>-POST`) and its
+    /// nftables table (`sixdocker-<hash>`, family ip).
+    pub fn firewall_names(&self) -> Vec<String> {
+        self.firewall.names()
+    }
+
+    /// The backend the store's firewall rules go through (chosen on first use: see
+    /// [`OpenOptions::firewall`]).
+    pub fn firewall_backend(&self) -> Result<FirewallBackend> {
+        self.firewall.kind()
     }
 
     /// Every network of the store, by name.
@@ -276,7 +297,7 @@ impl Networks {
         }
         {
             let _host = host_lock()?;
-            let saved = Firewall::save()?;
+            let saved = self.firewall.read()?;
             self.firewall.change(
                 &saved,
                 &[Tagged::AndBelow(&network_tag(&network.name))],
@@ -286,7 +307,7 @@ impl Networks {
             bridge::remove(&mut host, &network.bridge)?;
             self.store.delete(&network.name)?;
             SubnetRegistry::load()?.release(&self.store.record_path(&network.name))?;
-            let saved = Firewall::save()?;
+            let saved = self.firewall.read()?;
             if !self.firewall.has_rules(&saved) {
                 self.firewall.remove_chains(&saved)?;
             }
@@ -308,7 +329,7 @@ impl Networks {
             self.remove_locked(network)?;
         }
         let _host = host_lock()?;
-        self.firewall.remove_chains(&Firewall::save()?)
+        self.firewall.remove_chains(&self.firewall.read()?)
     }
 }
 

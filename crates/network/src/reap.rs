@@ -3,15 +3,15 @@
 //! chains. A store is alive while one of its network records is in the host-wide subnet
 //! registry; anything of a store not alive, and idle (a bridge with no port in it), goes.
 //!
-//! It touches only devices named like ours (`six0`, `six` + 10 hex digits) and chains
-//! named like ours (`SIXDOCKER-` + 8 hex digits). Run it under the host-wide lock.
+//! It touches only devices named like ours (`six0`, `six` + 10 hex digits) and chains or
+//! tables named like ours (`SIXDOCKER-` / `sixdocker-` + 8 hex digits), in both firewall
+//! backends. Run it under the host-wide lock.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use crate::bridge::short_hash;
 use crate::error::{netlink, Result};
-use crate::firewall::Firewall;
 use crate::netlink::Netlink;
 use crate::store::SubnetRegistry;
 
@@ -60,16 +60,7 @@ pub(crate) fn reap_dead_stores(registry: &SubnetRegistry) -> Result<()> {
         }
     }
 
-    let saved = Firewall::save()?;
-    for tag in Firewall::store_tags(&saved) {
-        if !live_tags.contains(&tag) {
-            tracing::debug!(chain_tag = %tag, "reaping the firewall chains of a store that is gone");
-            if let Err(e) = Firewall::new(&tag).remove_chains(&saved) {
-                let error = &e as &dyn std::error::Error;
-                tracing::warn!(chain_tag = %tag, error, "reaping a dead store's chains");
-            }
-        }
-    }
+    crate::firewall::reap_dead_stores(&live_tags);
     Ok(())
 }
 

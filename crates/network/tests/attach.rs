@@ -278,7 +278,7 @@ fn bridge_and_chains_of_a_vanished_store_are_reaped() {
         .unwrap();
     let lost = six_network::Networks::open_with(
         root.path(),
-        six_network::OpenOptions { ip_forward: false },
+        common::options(six_network::FirewallBackend::Iptables),
     )
     .unwrap();
     let ns = Netns::new();
@@ -287,7 +287,7 @@ fn bridge_and_chains_of_a_vanished_store_are_reaped() {
         .unwrap();
     lost.detach(DEFAULT_NETWORK, &id).unwrap();
     let bridge = lost.inspect(DEFAULT_NETWORK).unwrap().bridge;
-    let chains = lost.firewall_chains();
+    let chains = lost.firewall_names();
     let listing =
         common::run(std::process::Command::new("ip").args(["-o", "link", "show", &bridge]));
     assert!(listing.status.success(), "bridge {bridge} was not made");

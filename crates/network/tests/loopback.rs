@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{container_id, endpoint, Netns, TestStore};
-use six_network::{PortMapping, DEFAULT_NETWORK};
+use common::{container_id, endpoint, in_own_netns, Netns, TestStore};
+use six_network::{FirewallBackend, PortMapping, DEFAULT_NETWORK};
 
 /// Runs `f` on a thread that entered the network namespace of `ns`.
 fn in_netns<T: Send>(ns: &Netns, f: impl FnOnce() -> T + Send) -> T {
@@ -114,10 +114,19 @@ fn send_frame(interface: &str, to_mac: [u8; 6], frame: &[u8]) {
     );
 }
 
+/// The MAC address of `interface` in the calling thread's network namespace (read with
+/// `ip`: /sys shows the namespace sysfs was mounted in).
 fn mac_of(interface: &str) -> [u8; 6] {
-    let text = std::fs::read_to_string(format!("/sys/class/net/{interface}/address")).unwrap();
-    let bytes: Vec<u8> = text
-        .trim()
+    let out = common::run(
+        std::process::Command::new("ip").args(["-o", "link", "show", "dev", interface]),
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let address = text
+        .split_whitespace()
+        .skip_while(|w| *w != "link/ether")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no MAC address of {interface}: {text}"));
+    let bytes: Vec<u8> = address
         .split(':')
         .map(|b| u8::from_str_radix(b, 16).unwrap())
         .collect();
@@ -168,7 +177,19 @@ impl Drop for Server {
 
 #[test]
 fn a_container_cannot_reach_host_loopback_but_127_0_0_1_publishing_works() {
-    let store = TestStore::new();
+    a_container_cannot_reach_host_loopback(FirewallBackend::Iptables);
+}
+
+/// The same on both backends, each in a network namespace of the test's own.
+#[test]
+fn each_backend_keeps_host_loopback_out_of_reach() {
+    for backend in [FirewallBackend::Nftables, FirewallBackend::Iptables] {
+        in_own_netns(|| a_container_cannot_reach_host_loopback(backend));
+    }
+}
+
+fn a_container_cannot_reach_host_loopback(backend: FirewallBackend) {
+    let store = TestStore::with_backend(backend);
     let ns = Netns::new();
     let id = container_id();
 
@@ -203,7 +224,7 @@ fn a_container_cannot_reach_host_loopback_but_127_0_0_1_publishing_works() {
         match got {
             Ok(text) if text == marker => break text,
             other if Instant::now() > deadline => {
-                panic!("127.0.0.1:{host_port} did not reach the container: {other:?}")
+                panic!("{backend}: 127.0.0.1:{host_port} did not reach the container: {other:?}")
             }
             _ => std::thread::sleep(Duration::from_millis(50)),
         }
@@ -240,7 +261,7 @@ fn a_container_cannot_reach_host_loopback_but_127_0_0_1_publishing_works() {
     }
     assert_eq!(
         leaked, None,
-        "a container reached a host service on 127.0.0.1:{service_port} through bridge {}",
+        "{backend}: a container reached a host service on 127.0.0.1:{service_port} through bridge {}",
         net.bridge
     );
 

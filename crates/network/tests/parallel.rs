@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
 use common::{endpoint, Netns, TestStore};
-use six_network::{Networks, OpenOptions, DEFAULT_NETWORK};
+use six_network::{FirewallBackend, Networks, DEFAULT_NETWORK};
 
 const CHILDREN: usize = 50;
 
@@ -168,7 +168,8 @@ fn attach_child() {
         Ok(spec) => vec![spec.parse().unwrap()],
         Err(_) => Vec::new(),
     };
-    let networks = Networks::open_with(root.as_ref(), OpenOptions { ip_forward: false }).unwrap();
+    let networks =
+        Networks::open_with(root.as_ref(), common::options(FirewallBackend::Iptables)).unwrap();
     let attachment = networks
         .attach(DEFAULT_NETWORK, &endpoint(&id), netns.as_ref(), &ports)
         .unwrap();

@@ -5,69 +5,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::AsFd;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{container_id, endpoint, Netns, TestStore};
+use common::{container_id, endpoint, http_get, http_get_once, Httpd, Netns, TestStore};
 use six_network::{PortMapping, Proto, DEFAULT_NETWORK};
-
-/// A busybox httpd inside `ns` serving `dir`; killed on drop.
-struct Httpd(Child);
-
-impl Httpd {
-    fn start(ns: &Netns, dir: &std::path::Path) -> Httpd {
-        let child = ns
-            .command(&[
-                "busybox",
-                "httpd",
-                "-f",
-                "-p",
-                "80",
-                "-h",
-                dir.to_str().unwrap(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Httpd(child)
-    }
-}
-
-impl Drop for Httpd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// One GET / from `addr`: the body or the error.
-fn http_get_once(addr: SocketAddr) -> String {
-    let attempt = (|| -> std::io::Result<String> {
-        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-        stream.write_all(b"GET /index.html HTTP/1.0\r\n\r\n")?;
-        let mut body = String::new();
-        stream.read_to_string(&mut body)?;
-        Ok(body)
-    })();
-    attempt.unwrap_or_else(|e| format!("error: {e}"))
-}
-
-/// GET / from `addr`, retried until `want` appears or 10 s pass; the last body or error.
-fn http_get(addr: SocketAddr, want: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = http_get_once(addr);
-        if text.contains(want) || Instant::now() > deadline {
-            return text;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// A UDP socket bound to `port` inside `ns` (opened by a thread that entered the namespace).
 fn udp_socket_in(ns: &Netns, port: u16) -> UdpSocket {
@@ -98,28 +41,13 @@ fn published_ports_answer_from_host_gateway_and_other_containers() {
     let _httpd = Httpd::start(&server, www.path());
     let udp_server = udp_socket_in(&server, 5353);
 
-    let explicit = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let explicit = common::free_loopback_port();
     let ports: Vec<PortMapping> = ["80", &format!("127.0.0.1:{explicit}:80"), "5353/udp"]
         .iter()
         .map(|p| p.parse().unwrap())
         .collect();
-    let attached = store
-        .networks
-        .attach(
-            DEFAULT_NETWORK,
-            &endpoint(&id_server),
-            &server.path(),
-            &ports,
-        )
-        .unwrap();
-    let at_client = store
-        .networks
-        .attach(DEFAULT_NETWORK, &endpoint(&id_client), &client.path(), &[])
-        .unwrap();
+    let (attached, at_client) =
+        store.attach_server_and_client((&server, &id_server), (&client, &id_client), &ports);
     assert_eq!(attached.ports.len(), 3);
     assert_eq!(attached.ports[1].host_port, Some(explicit));
     let (tcp, udp) = (host_port(&attached.ports[0]), host_port(&attached.ports[2]));
@@ -287,7 +215,7 @@ fn network_rules_come_back_with_the_next_published_port_after_a_flush() {
         .attach(DEFAULT_NETWORK, &endpoint(&ida), &a.path(), &[port])
         .unwrap();
     // a firewall reload empties our masquerade chain (only this store's own chain)
-    let post = store.networks.firewall_chains()[1].clone();
+    let post = store.networks.firewall_names()[1].clone();
     let flushed =
         common::run(std::process::Command::new("iptables").args(["-t", "nat", "-F", &post]));
     assert!(flushed.status.success());

@@ -7,7 +7,7 @@
 mod common;
 
 use common::TestStore;
-use six_network::{NetworkSpec, Networks, OpenOptions};
+use six_network::{FirewallBackend, NetworkSpec, Networks};
 
 #[test]
 fn open_reserves_again_the_subnet_of_a_record_the_registry_lacks() {
@@ -34,7 +34,11 @@ fn open_reserves_again_the_subnet_of_a_record_the_registry_lacks() {
     assert_ne!(made.subnet.to_string(), subnet);
 
     // the next open of the store reserves it
-    Networks::open_with(store.root.path(), OpenOptions { ip_forward: false }).unwrap();
+    Networks::open_with(
+        store.root.path(),
+        common::options(FirewallBackend::Iptables),
+    )
+    .unwrap();
     let mut theirs = NetworkSpec::bridge(&six_testkit::unique_name("tr"));
     theirs.subnet = Some(subnet.parse().unwrap());
     let e = other.networks.create(theirs).unwrap_err().to_string();

@@ -1,6 +1,7 @@
 //! Helpers shared by integration tests: a busybox rootfs built from Debian's
 //! busybox-static, OCI bundles with an editable config, unique names, leak checks, and
-//! absolute cgroup paths inside the test's own cgroup subtree (`cgroup.rs`).
+//! absolute cgroup paths inside the test's own cgroup subtree (`cgroup.rs`), and a
+//! network namespace that plays the host (`netns.rs`).
 //!
 //! It owns nothing at run time; only tests depend on it. Every helper that makes
 //! something on the host (a temp dir, a bundle) hands back a guard that removes it on drop.
@@ -18,6 +19,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub use tempfile::TempDir;
 
 pub mod cve_2019_5736;
+
+mod netns;
+pub use netns::{hold_new_netns, OwnNetns};
 
 mod cgroup;
 pub use cgroup::{

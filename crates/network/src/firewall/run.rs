@@ -1,8 +1,8 @@
-//! Runs one firewall program (`iptables-save`, `iptables-restore`) to its end or to a
-//! deadline. Its input is written and its output read as they go, in one poll loop, so no
+//! Runs one firewall program (`iptables-save`, `iptables-restore`, `nft`) to its end or to
+//! a deadline. Its input is written and its output read as they go, in one poll loop, so no
 //! full pipe can stall either side; a program still running at the deadline is killed and
 //! reaped. No caller (a container's monitor cleaning up, a `network rm`) waits on one
-//! without end. It never decides what to run: `iptables.rs` does.
+//! without end. It never decides what to run: the backends do.
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
@@ -11,6 +11,21 @@ use std::time::{Duration, Instant};
 
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+/// Where the system keeps firewall programs (root's PATH may lack the sbin directories).
+const DIRS: [&str; 4] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+/// The path of the firewall program `name`, if it is installed.
+pub(crate) fn installed(name: &str) -> Option<String> {
+    DIRS.iter()
+        .map(|dir| format!("{dir}/{name}"))
+        .find(|path| std::path::Path::new(path).exists())
+}
+
+/// The path of `name` (the bare name when it is not found: the error then says so).
+pub(crate) fn program(name: &str) -> String {
+    installed(name).unwrap_or_else(|| name.to_string())
+}
 
 /// What a program that finished in time left.
 pub(crate) struct Finished {

@@ -45,6 +45,10 @@ pub struct Sandbox {
     /// A small tmpfs on the store (`--root`), for tests that fill the disk; unmounted once
     /// every container is gone.
     small_root: Option<six_testkit::SmallTmpfs>,
+    /// The network namespace every command runs in (None: the test's own).
+    netns: Option<std::fs::File>,
+    /// Environment every command gets.
+    env: Vec<(String, String)>,
 }
 
 /// What one command did.
@@ -86,7 +90,27 @@ impl Sandbox {
             dir,
             seen_ids: Default::default(),
             small_root: None,
+            netns: None,
+            env: Vec::new(),
         }
+    }
+
+    /// Runs every command (the cleanup's too) in the network namespace `netns`, which must
+    /// outlive the sandbox.
+    pub fn in_netns(mut self, netns: &six_testkit::OwnNetns) -> Sandbox {
+        self.netns = Some(
+            netns
+                .file()
+                .try_clone()
+                .expect("a copy of the namespace fd"),
+        );
+        self
+    }
+
+    /// Sets `key`=`value` in every command's environment.
+    pub fn with_env(mut self, key: &str, value: &str) -> Sandbox {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
     }
 
     /// A sandbox whose store (`--root`) is a tmpfs of `bytes` of its own, so that a test can
@@ -124,7 +148,23 @@ impl Sandbox {
             .arg(self.runroot());
         c.args(args)
             .env("SIXDOCKER_IMAGE_DIR", self.image_dir())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
+        if let Some(netns) = &self.netns {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::process::CommandExt;
+            let fd = netns.as_raw_fd();
+            // SAFETY: setns is async-signal-safe; the fd stays open until the exec.
+            unsafe {
+                c.pre_exec(move || {
+                    if libc::setns(fd, libc::CLONE_NEWNET) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
         c
     }
 
