@@ -175,7 +175,7 @@ pub(crate) fn summary(
 
 /// Bytes of the regular files below `dir` (a hard-linked file once), as Docker's
 /// `directory.Size`; symlinks are not followed, and what cannot be read counts nothing.
-fn tree_bytes(dir: &std::path::Path) -> u64 {
+pub(crate) fn tree_bytes(dir: &std::path::Path) -> u64 {
     use std::os::unix::fs::MetadataExt;
     let mut seen = std::collections::HashSet::new();
     let mut total = 0;

@@ -27,6 +27,7 @@ mod lifecycle;
 mod logs;
 mod logs_cmd;
 mod monitor;
+pub mod prune;
 mod mounts;
 mod names;
 mod net;

@@ -50,6 +50,12 @@ impl ImageStore {
             || layer::pending(&self.paths, diff_id).is_some()
     }
 
+    /// The size on disk of an installed layer (`docker system df`, prune's reclaimed space);
+    /// None when the store does not have it.
+    pub fn layer_size(&self, diff_id: &Digest) -> Option<u64> {
+        layer::installed_size(&self.paths, diff_id)
+    }
+
     /// The image a name, reference or ID names, without creating default images (as
     /// [`ImageStore::resolve`] would).
     pub fn find_image(&self, name_or_id: &str) -> Result<Option<Image>> {

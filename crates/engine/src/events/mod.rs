@@ -74,12 +74,14 @@ impl Event {
         id: &str,
         attributes: BTreeMap<String, String>,
     ) -> Event {
+        // Docker fills its older fields for these two types; empty ones are left out.
         let legacy = matches!(kind, "container" | "image");
         let time_nano = when.timestamp_nanos_opt().unwrap_or(i64::MAX);
+        let from = attributes.get("image").filter(|_| kind == "container").cloned();
         Event {
             status: legacy.then(|| action.to_owned()),
-            id: legacy.then(|| id.to_owned()),
-            from: None,
+            id: (legacy && !id.is_empty()).then(|| id.to_owned()),
+            from,
             kind: kind.to_owned(),
             action: action.to_owned(),
             actor: Actor {

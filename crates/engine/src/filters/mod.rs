@@ -1,6 +1,6 @@
 //! Docker's `--filter key=value`, one module for every command that takes it: the set of
 //! filters (`Filters`, moby's `filters.Args`), its matching rules, and what each command
-//! accepts and means by each key (`containers.rs` for `ps`, `images.rs`, `networks.rs`, `events.rs`; `time.rs` reads Docker's timestamps, `glob.rs` Go's path.Match).
+//! accepts and means by each key (`containers.rs` for `ps`, `images.rs`, `networks.rs`, `events.rs`, `prune.rs`; `time.rs` reads Docker's timestamps, `glob.rs` Go's path.Match).
 //!
 //! The rules, as Docker's daemon applies them:
 //! - values of one key OR together (`--filter name=a --filter name=b`: either name), different
@@ -19,6 +19,7 @@ mod events;
 mod glob;
 mod images;
 mod networks;
+mod prune;
 mod time;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +31,7 @@ use crate::error::{Error, Result};
 pub use containers::PsOptions;
 pub use events::EventFilter;
 pub use networks::{filter_networks, NetworkView};
+pub use prune::PruneFilter;
 pub use time::parse_timestamp;
 
 /// One `--filter key=value` as typed: the key lowercased and both sides trimmed (Docker's
