@@ -27,11 +27,11 @@ mod lifecycle;
 mod logs;
 mod logs_cmd;
 mod monitor;
-pub mod prune;
 mod mounts;
 mod names;
 mod net;
 mod pause;
+pub mod prune;
 mod reconcile;
 mod record;
 mod registry;
@@ -47,6 +47,7 @@ mod store;
 pub mod test_hook;
 mod tty;
 pub mod types;
+mod usage;
 mod user;
 mod volume_dirs;
 mod volumes;
@@ -54,6 +55,7 @@ mod workdir;
 
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
+pub use prune::PruneReport;
 pub use registry::{PullPolicy, RunImage};
 pub use request::{
     ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
@@ -61,3 +63,4 @@ pub use request::{
 /// Running from a sealed binary (CVE-2019-5736): programs that start containers call
 /// `sealed_exe::reexec_sealed` at the top of `main`.
 pub use six_runtime::sealed_exe;
+pub use usage::{ContainerUsage, DiskUsage, ImageUsage};

@@ -4,44 +4,13 @@
 
 mod common;
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::process::Stdio;
 
 use common::{Ran, Sandbox};
 
 /// `sixdocker ARGS` with DOCKER_CONFIG set and `stdin` fed.
 fn with_stdin(sb: &Sandbox, config: &std::path::Path, args: &[&str], stdin: &str) -> Ran {
-    with_stdin_env(sb, &[("DOCKER_CONFIG", config.as_os_str())], args, stdin)
-}
-
-/// `sixdocker ARGS` with `env` set and `stdin` fed.
-fn with_stdin_env(
-    sb: &Sandbox,
-    env: &[(&str, &std::ffi::OsStr)],
-    args: &[&str],
-    stdin: &str,
-) -> Ran {
-    let mut child = sb
-        .command(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    sb.run_with_stdin(&[("DOCKER_CONFIG", config.as_os_str())], args, stdin)
 }
 
 #[test]
@@ -137,7 +106,7 @@ fn a_credential_helper_named_in_config_json_keeps_the_credentials() {
     sb.run(["tag", "busybox", &r]).ok();
 
     let login = ["login", "-u", "tester", "--password-stdin", &domain];
-    with_stdin_env(&sb, &env, &login, "s3cret\n").ok();
+    sb.run_with_stdin(&env, &login, "s3cret\n").ok();
     let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
     assert_eq!(
         (stored["Username"].as_str(), stored["Secret"].as_str()),

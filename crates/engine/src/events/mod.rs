@@ -77,7 +77,10 @@ impl Event {
         // Docker fills its older fields for these two types; empty ones are left out.
         let legacy = matches!(kind, "container" | "image");
         let time_nano = when.timestamp_nanos_opt().unwrap_or(i64::MAX);
-        let from = attributes.get("image").filter(|_| kind == "container").cloned();
+        let from = attributes
+            .get("image")
+            .filter(|_| kind == "container")
+            .cloned();
         Event {
             status: legacy.then(|| action.to_owned()),
             id: (legacy && !id.is_empty()).then(|| id.to_owned()),

@@ -60,8 +60,9 @@ mod tests {
         let f = |pairs: &[(&str, &str)]| PruneFilter::new(&pairs.iter().copied().collect(), &keys);
         let old = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
         let new = Utc::now();
-        let labels: BTreeMap<String, String> =
-            [("keep".to_owned(), "yes".to_owned())].into_iter().collect();
+        let labels: BTreeMap<String, String> = [("keep".to_owned(), "yes".to_owned())]
+            .into_iter()
+            .collect();
         let none = BTreeMap::new();
         let until = f(&[("until", "2021-01-01T00:00:00Z")]).unwrap();
         assert!(until.matches(old, &none));
@@ -69,7 +70,10 @@ mod tests {
         let until = f(&[("until", "24h")]).unwrap();
         assert!(until.matches(old, &none) && !until.matches(new, &none));
         let keep = f(&[("label!", "keep")]).unwrap();
-        assert!(!keep.matches(old, &labels), "label! excludes what has the label");
+        assert!(
+            !keep.matches(old, &labels),
+            "label! excludes what has the label"
+        );
         assert!(keep.matches(old, &none));
         assert!(!f(&[("label!", "keep=yes")]).unwrap().matches(old, &labels));
         assert!(f(&[("label!", "keep=no")]).unwrap().matches(old, &labels));
@@ -90,7 +94,11 @@ mod tests {
         assert!(dangling("true").unwrap().dangling_only().unwrap());
         assert!(!dangling("false").unwrap().dangling_only().unwrap());
         assert_eq!(
-            dangling("x").unwrap().dangling_only().unwrap_err().to_string(),
+            dangling("x")
+                .unwrap()
+                .dangling_only()
+                .unwrap_err()
+                .to_string(),
             "invalid filter 'dangling=[x]'"
         );
     }

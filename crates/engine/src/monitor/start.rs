@@ -83,6 +83,8 @@ impl Monitor<'_> {
         }
         self.mark_running(&running);
         self.broadcast(&Message::Started(pid));
+        // After the launching CLI has heard of the start (it catches Ctrl-C from then on).
+        self.engine.emit_container(&self.config, "start", &[]);
         shrink::shed_code_pages();
         Ok(running)
     }
@@ -103,7 +105,6 @@ impl Monitor<'_> {
             s.rootfs_mounted = true;
             Ok(())
         });
-        self.engine.emit_container(&self.config, "start", &[]);
     }
 
     /// Attaches the container to each network it joins, in order (`-p` ports on the first);

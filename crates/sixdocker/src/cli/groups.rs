@@ -52,6 +52,8 @@ pub enum ContainerCommand {
     Commit(CommitArgs),
     /// Write a container's filesystem as a tar archive.
     Export(ExportArgs),
+    /// Remove every stopped container.
+    Prune(PruneArgs),
 }
 
 /// `image` subcommands (Docker's names and aliases).
@@ -79,6 +81,8 @@ pub enum ImageCommand {
     Inspect(InspectArgs),
     /// Show an image's steps.
     History(HistoryArgs),
+    /// Remove untagged images (every unused one with -a).
+    Prune(ImagePruneArgs),
 }
 
 impl Command {
@@ -107,6 +111,8 @@ impl Command {
                 ContainerCommand::Port(a) => Command::Port(a),
                 ContainerCommand::Commit(a) => Command::Commit(a),
                 ContainerCommand::Export(a) => Command::Export(a),
+                // No top-level twin: dispatched as it is.
+                ContainerCommand::Prune(a) => Command::Container(ContainerCommand::Prune(a)),
             },
             Command::Image(c) => match c {
                 ImageCommand::Ls(a) => Command::Images(a),
@@ -119,6 +125,8 @@ impl Command {
                 ImageCommand::Tag(a) => Command::Tag(a),
                 ImageCommand::Inspect(a) => Command::Inspect(a.only(ObjectKind::Image)),
                 ImageCommand::History(a) => Command::History(a),
+                // No top-level twin: dispatched as it is.
+                ImageCommand::Prune(a) => Command::Image(ImageCommand::Prune(a)),
             },
             Command::System(SystemCommand::Info(a)) => Command::Info(a),
             Command::System(SystemCommand::Events(a)) => Command::Events(a),

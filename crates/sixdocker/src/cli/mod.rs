@@ -33,6 +33,10 @@ pub enum SystemCommand {
     Info(InspectFormatArg),
     /// Show what happens to containers, images and networks (live, or --since/--until).
     Events(EventsArgs),
+    /// Remove stopped containers, unused networks and untagged images (-a: every unused image).
+    Prune(SystemPruneArgs),
+    /// Show what images and containers take on disk.
+    Df(DfArgs),
     /// Remove every container, network (the default one, its bridge and firewall chains
     /// included) and image of this store, as `podman system reset`.
     Reset {
@@ -243,6 +247,11 @@ mod tests {
             "ps -a -q --no-trunc",
             "events --since 10m --until 2026-12-05T18:00:00Z -f type=container --format {{json.}}",
             "system events --since 0",
+            "container prune -f --filter until=1h --filter label!=keep",
+            "image prune -a -f --filter label=x",
+            "network prune -f",
+            "system prune -a --volumes -f --filter until=10m",
+            "system df -v",
             "ps -a --filter name=web -f status=exited --filter label=a=b",
             "images -f dangling=true --filter reference=bus*",
             "network ls -f driver=bridge --filter name=x",

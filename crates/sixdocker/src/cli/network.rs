@@ -21,6 +21,8 @@ pub enum NetworkCommand {
     Connect(NetworkContainerArgs),
     /// Disconnect a container from a network.
     Disconnect(NetworkContainerArgs),
+    /// Remove every user-defined network no container uses.
+    Prune(super::PruneArgs),
 }
 
 #[derive(Debug, Args)]

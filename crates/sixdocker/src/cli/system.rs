@@ -1,4 +1,5 @@
-//! The operands and flags of the system-wide commands: `events`.
+//! The operands and flags of the system-wide commands: `events`, the prune commands and
+//! `system df`.
 
 use clap::Args;
 use six_engine::filters::FilterArg;
@@ -17,4 +18,54 @@ pub struct EventsArgs {
     /// A Go template per event ('{{json .}}': Docker's JSON objects, one a line).
     #[arg(long, value_name = "TEMPLATE")]
     pub format: Option<String>,
+}
+
+/// `container prune` and `network prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Only what passes (KEY=VALUE; until, label, label!).
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<FilterArg>,
+}
+
+/// `image prune`.
+#[derive(Debug, Args)]
+pub struct ImagePruneArgs {
+    /// Every image no container uses, not only the untagged ones.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Only what passes (KEY=VALUE; until, label, label!).
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<FilterArg>,
+}
+
+/// `system prune`.
+#[derive(Debug, Args)]
+pub struct SystemPruneArgs {
+    /// Every image no container uses, not only the untagged ones.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Volumes too (this store has none yet: nothing more is removed).
+    #[arg(long)]
+    pub volumes: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Only what passes (KEY=VALUE; until, label, label!).
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<FilterArg>,
+}
+
+/// `system df`.
+#[derive(Debug, Args)]
+pub struct DfArgs {
+    /// Every image and container, with its size.
+    #[arg(short, long)]
+    pub verbose: bool,
 }

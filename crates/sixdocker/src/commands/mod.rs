@@ -11,6 +11,7 @@ mod image;
 mod inspect;
 mod line;
 mod network;
+mod prune;
 mod ps;
 mod registry;
 mod run;
@@ -19,7 +20,7 @@ mod system;
 
 use std::fmt;
 
-use crate::cli::{Cli, Command, SystemCommand};
+use crate::cli::{Cli, Command, ContainerCommand, ImageCommand, SystemCommand};
 use six_engine::{Chain, Engine, EngineOptions};
 
 /// A failed command: the one line to print and Docker's exit code for it.
@@ -244,6 +245,10 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::System(SystemCommand::Reset { force }) => system::reset(&engine, force),
         Command::History(a) => image::history(&engine, a),
         // ungrouped() turned these into their top-level commands.
+        Command::Container(ContainerCommand::Prune(a)) => prune::containers(&engine, a),
+        Command::Image(ImageCommand::Prune(a)) => prune::images(&engine, a),
+        Command::System(SystemCommand::Prune(a)) => prune::system(&engine, a),
+        Command::System(SystemCommand::Df(a)) => prune::df(&engine, a),
         Command::Container(_)
         | Command::Image(_)
         | Command::System(SystemCommand::Info(_) | SystemCommand::Events(_)) => Err(

@@ -50,6 +50,7 @@ pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
             engine.disconnect(&args.network, &args.container)?;
             Ok(0)
         }
+        NetworkCommand::Prune(args) => super::prune::networks(engine, args),
     }
 }
 

@@ -58,24 +58,47 @@ pub fn info(engine: &Engine, template: Option<&str>) -> Outcome {
     }
     let field = |k: &str| doc[k].clone();
     let text = |k: &str| doc[k].as_str().unwrap_or_default().to_owned();
-    writeln!(out, "Containers: {}", field("Containers"))?;
-    writeln!(out, " Running: {}", field("ContainersRunning"))?;
-    writeln!(out, " Paused: {}", field("ContainersPaused"))?;
-    writeln!(out, " Stopped: {}", field("ContainersStopped"))?;
-    writeln!(out, "Images: {}", field("Images"))?;
-    writeln!(out, "Networks: {}", field("Networks"))?;
-    writeln!(out, "Server Version: {}", text("ServerVersion"))?;
-    writeln!(out, "Storage Driver: {}", text("Driver"))?;
-    writeln!(out, "Cgroup Version: {}", text("CgroupVersion"))?;
-    writeln!(out, "Runtime: six-runtime (in-process)")?;
-    writeln!(out, "Kernel Version: {}", text("KernelVersion"))?;
-    writeln!(out, "Operating System: {}", text("OperatingSystem"))?;
-    writeln!(out, "Architecture: {}", text("Architecture"))?;
-    writeln!(out, "CPUs: {}", field("NCPU"))?;
+    // Docker's layout (docker/cli's prettyPrintInfo): a Client part, then the Server's facts.
+    writeln!(out, "Client:")?;
+    writeln!(out, " Context:    default")?;
+    writeln!(out, " Debug Mode: false")?;
+    writeln!(out)?;
+    writeln!(out, "Server:")?;
+    writeln!(out, " Containers: {}", field("Containers"))?;
+    writeln!(out, "  Running: {}", field("ContainersRunning"))?;
+    writeln!(out, "  Paused: {}", field("ContainersPaused"))?;
+    writeln!(out, "  Stopped: {}", field("ContainersStopped"))?;
+    writeln!(out, " Images: {}", field("Images"))?;
+    writeln!(out, " Server Version: {}", text("ServerVersion"))?;
+    writeln!(out, " Storage Driver: {}", text("Driver"))?;
+    writeln!(out, " Logging Driver: {}", text("LoggingDriver"))?;
+    writeln!(out, " Cgroup Driver: {}", text("CgroupDriver"))?;
+    writeln!(out, " Cgroup Version: {}", text("CgroupVersion"))?;
+    writeln!(out, " Plugins:")?;
+    writeln!(out, "  Volume: local")?;
+    writeln!(out, "  Network: bridge host null")?;
+    writeln!(out, "  Log: json-file local none")?;
+    writeln!(out, " Swarm: inactive")?;
+    writeln!(out, " Runtimes: {}", text("DefaultRuntime"))?;
+    writeln!(out, " Default Runtime: {}", text("DefaultRuntime"))?;
+    writeln!(out, " Security Options:")?;
+    writeln!(out, "  seccomp")?;
+    writeln!(out, "   Profile: default")?;
+    writeln!(out, " Kernel Version: {}", text("KernelVersion"))?;
+    writeln!(out, " Operating System: {}", text("OperatingSystem"))?;
+    writeln!(out, " OSType: {}", text("OSType"))?;
+    writeln!(out, " Architecture: {}", text("Architecture"))?;
+    writeln!(out, " CPUs: {}", field("NCPU"))?;
     let memory = doc["MemTotal"].as_u64().unwrap_or_default();
-    writeln!(out, "Total Memory: {}", human::binary_size(memory))?;
-    writeln!(out, "Docker Root Dir: {}", text("DockerRootDir"))?;
-    writeln!(out, "Run Root: {}", engine.options().runroot.display())?;
+    writeln!(out, " Total Memory: {}", human::binary_size(memory))?;
+    writeln!(out, " Name: {}", text("Name"))?;
+    writeln!(out, " ID: {}", text("ID"))?;
+    writeln!(out, " Docker Root Dir: {}", text("DockerRootDir"))?;
+    writeln!(out, " Run Root: {}", engine.options().runroot.display())?;
+    writeln!(out, " Networks: {}", field("Networks"))?;
+    writeln!(out, " Debug Mode: false")?;
+    writeln!(out, " Experimental: false")?;
+    writeln!(out, " Live Restore Enabled: false")?;
     Ok(0)
 }
 
@@ -107,6 +130,20 @@ fn info_document(engine: &Engine) -> Result<serde_json::Value, Failure> {
         "DockerRootDir": engine.options().root.display().to_string(),
         "Name": nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default(),
         "DefaultRuntime": "six-runtime",
+        "ID": store_id(engine),
+        "OSVersion": os_release_field("VERSION_ID"),
+        "IndexServerAddress": "https://index.docker.io/v1/",
+        "Swarm": {"LocalNodeState": "inactive"},
+        "SecurityOptions": ["name=seccomp,profile=default"],
+        "Runtimes": {"six-runtime": {"path": "six-runtime (in-process)"}},
+        "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file", "local", "none"]},
+        "Debug": false,
+        "ExperimentalBuild": false,
+        "LiveRestoreEnabled": false,
+        "Isolation": "",
+        "Labels": [],
+        "Warnings": [],
+        "SystemTime": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, false),
         "LoggingDriver": "json-file",
         "CgroupDriver": "cgroupfs",
     }))
@@ -177,4 +214,27 @@ fn total_memory() -> u64 {
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kib| kib * 1024)
+}
+
+/// A stable identifier of this store (Docker prints its daemon's ID): from the root's path
+/// and its inode, in Docker's `XXXX:XXXX:…` shape (twelve groups).
+fn store_id(engine: &Engine) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let root = &engine.options().root;
+    let inode = std::fs::metadata(root).map_or(0, |m| m.ino());
+    let digest = six_image::Digest::of(format!("{}:{inode}", root.display()).as_bytes());
+    let hex = digest.hex().to_uppercase();
+    (0..12)
+        .map(|i| &hex[i * 4..i * 4 + 4])
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// A field of /etc/os-release ("" when missing).
+fn os_release_field(key: &str) -> String {
+    let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+        .map(|v| v.trim_matches('"').to_owned())
+        .unwrap_or_default()
 }

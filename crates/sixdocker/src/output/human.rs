@@ -45,7 +45,8 @@ pub fn size_with_precision(bytes: u64, digits: usize) -> String {
     format!("{}{}", significant(value, digits), UNITS[unit])
 }
 
-/// Docker's `units.BytesSize` (binary, three significant digits): "1.5MiB", "100MiB".
+/// Docker's `units.BytesSize` (binary, `%.4g`: four significant digits): "1.5MiB",
+/// "100MiB", "23.54GiB".
 pub fn binary_size(bytes: u64) -> String {
     const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let mut value = bytes as f64;
@@ -54,7 +55,7 @@ pub fn binary_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    format!("{}{}", significant(value, 3), UNITS[unit])
+    format!("{}{}", significant(value, 4), UNITS[unit])
 }
 
 /// Go's `%.Ng` for 0 <= v < 1000, without an exponent: 4.2632 → "4.26", 12.0 → "12".
@@ -169,6 +170,7 @@ mod tests {
         assert_eq!(binary_size(512), "512B");
         assert_eq!(binary_size(100 * 1024 * 1024), "100MiB");
         assert_eq!(binary_size(1536 * 1024), "1.5MiB");
+        assert_eq!(binary_size(25_275_000_000), "23.54GiB");
     }
 
     #[test]

@@ -227,6 +227,30 @@ impl Sandbox {
         }
     }
 
+    /// `sixdocker ARGS` with `env` set and `stdin` fed (a prompt's answer, a password).
+    pub fn run_with_stdin(&self, env: &[(&str, &OsStr)], args: &[&str], stdin: &str) -> Ran {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running sixdocker");
+        let mut input = child.stdin.take().expect("stdin");
+        // A command that does not read it all closes the pipe: not a failure here.
+        let _ = input.write_all(stdin.as_bytes());
+        drop(input);
+        let out = child.wait_with_output().expect("waiting for sixdocker");
+        self.remember_ids();
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Full IDs of all containers, remembered for the leak checks.
     pub fn container_ids(&self) -> Vec<String> {
         let out = self
