@@ -28,15 +28,21 @@ pub struct Container {
 /// One process of a container, for `ps`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProcessInfo {
+    /// Its pid (in the caller's pid namespace).
     pub pid: i32,
+    /// Its parent's pid.
     pub ppid: i32,
+    /// Its effective uid.
     pub uid: u32,
+    /// Its state letter (`R`, `S`, `Z`...).
     pub state: char,
     /// Clock ticks after boot.
     pub start_time: u64,
     /// User + system time in clock ticks.
     pub cpu_ticks: u64,
+    /// Its command name (15 characters at most).
     pub comm: String,
+    /// Its arguments, joined with spaces ("" for a zombie).
     pub cmdline: String,
 }
 
@@ -86,6 +92,7 @@ impl Container {
         StateDir::open(&self.root, &self.rec.id)
     }
 
+    /// The container's ID.
     pub fn id(&self) -> &str {
         &self.rec.id
     }
@@ -100,22 +107,27 @@ impl Container {
         self.rec.pid
     }
 
+    /// The bundle it was created from (absolute).
     pub fn bundle(&self) -> &Path {
         &self.rec.bundle
     }
 
+    /// Its root filesystem on the host (absolute).
     pub fn rootfs(&self) -> &Path {
         &self.rec.rootfs
     }
 
+    /// When it was created.
     pub fn created(&self) -> chrono::DateTime<chrono::Utc> {
         self.rec.created
     }
 
+    /// Who created it (runc's `owner`: the user name, or the uid).
     pub fn owner(&self) -> &str {
         &self.rec.owner
     }
 
+    /// The spec's annotations.
     pub fn annotations(&self) -> &HashMap<String, String> {
         &self.rec.annotations
     }
@@ -145,10 +157,14 @@ impl Container {
         self.console.take()
     }
 
+    /// Lets the created init exec the container's process (opens exec.fifo), then runs the
+    /// poststart hooks.
     pub fn start(&self) -> Result<()> {
         crate::start::start(self)
     }
 
+    /// Sends `sig` to the init through its pidfd; with `all`, to every process of the
+    /// container's cgroup (frozen meanwhile).
     pub fn kill(&self, sig: nix::sys::signal::Signal, all: bool) -> Result<()> {
         crate::kill::kill(self, sig as i32, all)
     }
@@ -158,10 +174,13 @@ impl Container {
         crate::kill::kill(self, sig, all)
     }
 
+    /// Removes a stopped container (its cgroup and state), after the poststop hooks; with
+    /// `force`, kills a running one first.
     pub fn delete(&self, force: bool) -> Result<()> {
         crate::delete::delete(self, force)
     }
 
+    /// Starts another process in the container; its pid (the caller's child).
     pub fn exec(&self, p: crate::ExecOptions) -> Result<i32> {
         crate::exec::exec(self, p)
     }
@@ -185,6 +204,7 @@ impl Container {
         }
     }
 
+    /// Freezes every process of the container (its cgroup's freezer).
     pub fn pause(&self) -> Result<()> {
         let dir = self.lock()?;
         let mut rec = dir.read()?;
@@ -197,6 +217,7 @@ impl Container {
         dir.write(&rec)
     }
 
+    /// Thaws a paused container.
     pub fn resume(&self) -> Result<()> {
         let dir = self.lock()?;
         let mut rec = dir.read()?;
@@ -262,6 +283,7 @@ impl Container {
             .is_some_and(|cg| cg.oom_kills() > 0)
     }
 
+    /// Memory, cpu and pids counters of its cgroup.
     pub fn stats(&self) -> Result<six_cgroups::Stats> {
         self.cgroup()?.stats().map_err(self.cg_err())
     }

@@ -35,6 +35,7 @@ pub struct ExecOptions {
     pub process: Process,
     /// Receives the pty master when `process.terminal` is true.
     pub console_socket: Option<PathBuf>,
+    /// Where to write the process's pid (atomically; the process is ended if it cannot be).
     pub pid_file: Option<PathBuf>,
     /// Pass fds 3 .. 3+N of the caller to the process.
     pub preserve_fds: u32,

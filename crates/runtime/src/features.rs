@@ -11,62 +11,94 @@ use serde::Serialize;
 /// The spec versions this runtime reads (any 1.x is taken; fields it lacks are refused by
 /// name).
 pub const OCI_VERSION_MIN: &str = "1.0.0";
+/// The newest spec version this runtime knows.
 pub const OCI_VERSION_MAX: &str = "1.2.0";
 
 /// The namespaces a spec may ask for (the time namespace is refused: `spec.rs`).
 pub const NAMESPACES: [&str; 7] = ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"];
 
+/// The features document (runtime-spec's `features.md`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Features {
+    /// [`OCI_VERSION_MIN`].
     pub oci_version_min: &'static str,
+    /// [`OCI_VERSION_MAX`].
     pub oci_version_max: &'static str,
+    /// The hook kinds it runs ("prestart", "createRuntime"...).
     pub hooks: Vec<&'static str>,
+    /// The mount options it acts on ("ro", "rbind", "rro"...).
     pub mount_options: Vec<&'static str>,
+    /// The Linux-specific part.
     pub linux: LinuxFeatures,
     /// Filled by the caller (the program's name, version, commit).
     pub annotations: BTreeMap<String, String>,
 }
 
+/// The Linux-specific features.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LinuxFeatures {
+    /// The namespaces a spec may ask for.
     pub namespaces: Vec<&'static str>,
+    /// The capabilities a process can be given ("CAP_CHOWN"...).
     pub capabilities: Vec<String>,
+    /// The cgroup drivers and versions.
     pub cgroup: CgroupFeatures,
+    /// What the seccomp compiler takes.
     pub seccomp: SeccompFeatures,
+    /// AppArmor profiles.
     pub apparmor: Enabled,
+    /// SELinux labels.
     pub selinux: Enabled,
+    /// Intel RDT (resctrl).
     pub intel_rdt: Enabled,
+    /// Mount features beyond mount(2)'s options.
     pub mount_extensions: MountExtensions,
 }
 
+/// Cgroup support.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CgroupFeatures {
+    /// cgroup v1 (and hybrid) hierarchies.
     pub v1: bool,
+    /// cgroup v2.
     pub v2: bool,
+    /// The systemd cgroup driver.
     pub systemd: bool,
+    /// The systemd driver of a user session.
     pub systemd_user: bool,
+    /// The rdma controller.
     pub rdma: bool,
 }
 
+/// Seccomp support.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SeccompFeatures {
+    /// Whether filters are installed at all.
     pub enabled: bool,
+    /// The actions ("SCMP_ACT_ERRNO"...).
     pub actions: Vec<&'static str>,
+    /// The argument operators ("SCMP_CMP_EQ"...).
     pub operators: Vec<&'static str>,
+    /// The architectures ("SCMP_ARCH_X86_64"...).
     pub archs: Vec<&'static str>,
+    /// The filter flags it knows.
     pub known_flags: Vec<&'static str>,
+    /// The filter flags it can apply (all it knows: Linux 5.3, the minimum, has them).
     pub supported_flags: Vec<&'static str>,
 }
 
+/// A feature that is there or not.
 #[derive(Debug, Clone, Serialize)]
 pub struct Enabled {
+    /// Whether it is.
     pub enabled: bool,
 }
 
+/// Mount extensions.
 #[derive(Debug, Clone, Serialize)]
 pub struct MountExtensions {
     /// Idmapped mounts: refused (six-rootfs).

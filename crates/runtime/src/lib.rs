@@ -16,6 +16,8 @@
 //!
 //! It knows only the OCI runtime spec: never images, names or networks.
 
+#![deny(missing_docs)]
+
 mod bind_sources;
 mod channel;
 mod clone;
@@ -91,6 +93,8 @@ pub struct CreateOptions {
 }
 
 impl Runtime {
+    /// A runtime keeping its containers' state under `state_root` (one directory per
+    /// container; sixrun's `--root`), with runc's cgroup placement.
     pub fn new(state_root: &Path) -> Runtime {
         Runtime {
             root: state_root.to_path_buf(),
@@ -106,6 +110,7 @@ impl Runtime {
         self
     }
 
+    /// The state root.
     pub fn root(&self) -> &Path {
         &self.root
     }

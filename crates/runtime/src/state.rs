@@ -25,10 +25,15 @@ const CGROUP_FILE: &str = "cgroup.json";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// Being created: the init is being set up.
     Creating,
+    /// The init waits for `start`.
     Created,
+    /// The container's process runs.
     Running,
+    /// Its processes are frozen.
     Paused,
+    /// The init has exited.
     Stopped,
 }
 
