@@ -38,6 +38,7 @@ pub struct OwnNetns {
 }
 
 impl OwnNetns {
+    /// A new namespace (lo up, IP forwarding on, bridge netfilter off), held until drop.
     pub fn new() -> OwnNetns {
         let holder = hold_new_netns();
         let file = File::open(format!("/proc/{}/ns/net", holder.id())).expect("its namespace");
