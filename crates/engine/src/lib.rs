@@ -8,6 +8,7 @@
 #![warn(unreachable_pub)]
 
 pub mod attach;
+mod attach_cmd;
 mod caps;
 mod command;
 mod commit;
@@ -53,6 +54,7 @@ mod volume_dirs;
 mod volumes;
 mod workdir;
 
+pub use attach_cmd::AttachOptions;
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
 pub use prune::PruneReport;

@@ -11,9 +11,9 @@ use crate::attach::{self, Message};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::{ProcessId, Status};
-use crate::relay::relay;
+use crate::relay::{relay, RelayEnd, RelayOptions};
 use crate::request::{RunOutcome, RunRequest};
-use crate::types::Signal;
+use crate::types::{DetachKeys, Signal};
 
 impl Engine {
     /// `docker run`. Detached: returns once the container runs. Foreground: relays the
@@ -36,11 +36,15 @@ impl Engine {
                 exit_code: None,
             });
         }
-        let code = relay(channel, req.tty, req.interactive)?;
-        Ok(RunOutcome {
-            id,
-            exit_code: Some(code),
-        })
+        let options = RelayOptions {
+            detach_keys: req.detach_keys.clone().unwrap_or_default(),
+            ..RelayOptions::foreground(req.tty, req.interactive)
+        };
+        let exit_code = match relay(channel, options)? {
+            RelayEnd::Exited(code) => Some(code),
+            RelayEnd::Detached => None,
+        };
+        Ok(RunOutcome { id, exit_code })
     }
 
     /// Forks the monitor; if it could not report at all, repairs the record.
@@ -55,9 +59,26 @@ impl Engine {
         }
     }
 
-    /// `docker start [-a] [-i]`. With `attach`, relays until the container ends and returns
-    /// its exit code. Starting a running container only attaches (or does nothing).
-    pub fn start(&self, c: &str, attach: bool, interactive: bool) -> Result<Option<i32>> {
+    /// `docker start [-a] [-i] [--detach-keys]`. With `attach`, relays until the container
+    /// ends and returns its exit code (None when detached with the keys; `detach_keys` None:
+    /// Ctrl-P Ctrl-Q). Starting a running container only attaches (or does nothing).
+    pub fn start(
+        &self,
+        c: &str,
+        attach: bool,
+        interactive: bool,
+        detach_keys: Option<DetachKeys>,
+    ) -> Result<Option<i32>> {
+        let relay_to_end = |channel, tty, stdin| {
+            let options = RelayOptions {
+                detach_keys: detach_keys.clone().unwrap_or_default(),
+                ..RelayOptions::foreground(tty, stdin)
+            };
+            relay(channel, options).map(|end| match end {
+                RelayEnd::Exited(code) => Some(code),
+                RelayEnd::Detached => None,
+            })
+        };
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
         let state = self.store.state(&id)?;
@@ -68,7 +89,7 @@ impl Engine {
                     return Ok(None);
                 }
                 let channel = attach::connect(&self.attach_socket(&id))?;
-                return relay(channel, config.request.tty, stdin).map(Some);
+                return relay_to_end(channel, config.request.tty, stdin);
             }
             Status::Creating | Status::Removing => {
                 return Err(Error::Conflict(format!(
@@ -129,7 +150,7 @@ impl Engine {
         if !attach {
             return Ok(None);
         }
-        relay(channel, config.request.tty, stdin).map(Some)
+        relay_to_end(channel, config.request.tty, stdin)
     }
 
     /// `docker stop`: SIGTERM, then SIGKILL after `timeout` (`Duration::MAX`: never, as
@@ -156,7 +177,7 @@ impl Engine {
     /// `docker restart`: stop, then start.
     pub fn restart(&self, c: &str, timeout: Duration) -> Result<()> {
         self.stop(c, timeout)?;
-        self.start(c, false, false).map(|_| ())
+        self.start(c, false, false, None).map(|_| ())
     }
 
     /// `docker kill [-s SIGNAL]`. SIGKILL waits until the container has ended.

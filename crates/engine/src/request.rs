@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::types::{
-    ContainerName, CpuSet, Cpus, EnvVar, LogConfig, MemorySize, MemorySwap, NetworkMode, PortSpec,
-    RestartPolicy, VolumeSpec,
+    ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, LogConfig, MemorySize, MemorySwap,
+    NetworkMode, PortSpec, RestartPolicy, VolumeSpec,
 };
 
 /// `docker run`'s options. `RunRequest::default()` is `run busybox` with the image's command.
@@ -47,9 +47,13 @@ pub struct RunRequest {
     /// before it existed get the default.
     #[serde(default)]
     pub log: LogConfig,
+    /// `--detach-keys` of a foreground `run -it` (None: Ctrl-P Ctrl-Q). Not kept.
+    #[serde(skip)]
+    pub detach_keys: Option<DetachKeys>,
 }
 
-/// What `run` gives back: the container's full ID and, in the foreground, its exit code.
+/// What `run` gives back: the container's full ID and, in the foreground, its exit code
+/// (None: detached, with `-d` or the detach keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOutcome {
     pub id: String,

@@ -130,7 +130,7 @@ fn create_start_wait_and_commit() {
         })
         .unwrap();
     assert_eq!(e.list(true).unwrap()[0].status, "Created");
-    assert_eq!(e.start("c1", true, false).unwrap(), Some(0));
+    assert_eq!(e.start("c1", true, false, None).unwrap(), Some(0));
     assert_eq!(e.wait("c1").unwrap(), 0);
     let image = e.commit("c1", Some("committed:v1")).unwrap();
     assert!(

@@ -5,6 +5,7 @@
 //! except [`EnvVar`], which reads the caller's environment for a bare `KEY`.
 
 mod cpu;
+mod detach_keys;
 mod env;
 mod log;
 mod memory;
@@ -15,6 +16,7 @@ mod signal;
 mod volume;
 
 pub use cpu::{CpuSet, Cpus};
+pub use detach_keys::{DetachKeys, DetachScanner};
 pub use env::EnvVar;
 pub use log::{LogConfig, LogDriver};
 pub use memory::{MemorySize, MemorySwap};

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use six_engine::filters::FilterArg;
-use six_engine::types::{EnvVar, Signal};
+use six_engine::types::{DetachKeys, EnvVar, Signal};
 
 #[derive(Debug, Args)]
 pub struct PsArgs {
@@ -104,6 +104,10 @@ pub struct StartArgs {
     /// Attach the container's stdin.
     #[arg(short, long)]
     pub interactive: bool,
+    /// The keys that detach the terminal and leave the container running (default
+    /// ctrl-p,ctrl-q).
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<DetachKeys>,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -141,6 +145,21 @@ pub struct RmArgs {
     pub force: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Do not attach stdin.
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Forward the signals the CLI receives to the container (no terminal).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub sig_proxy: bool,
+    /// The keys that detach the terminal and leave the container running (default
+    /// ctrl-p,ctrl-q).
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<DetachKeys>,
+    pub container: String,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,8 @@ pub enum ContainerCommand {
     Create(RunArgs),
     /// Start stopped containers.
     Start(StartArgs),
+    /// Attach to a running container's output (and stdin, if it was started with -i).
+    Attach(AttachArgs),
     /// Stop running containers.
     Stop(StopArgs),
     /// Restart containers.
@@ -95,6 +97,7 @@ impl Command {
                 ContainerCommand::Run(a) => Command::Run(a),
                 ContainerCommand::Create(a) => Command::Create(a),
                 ContainerCommand::Start(a) => Command::Start(a),
+                ContainerCommand::Attach(a) => Command::Attach(a),
                 ContainerCommand::Stop(a) => Command::Stop(a),
                 ContainerCommand::Restart(a) => Command::Restart(a),
                 ContainerCommand::Kill(a) => Command::Kill(a),

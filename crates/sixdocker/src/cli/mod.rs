@@ -87,6 +87,8 @@ pub enum Command {
     Exec(ExecArgs),
     /// Start stopped containers.
     Start(StartArgs),
+    /// Attach to a running container's output (and stdin, if it was started with -i).
+    Attach(AttachArgs),
     /// Stop running containers (SIGTERM, then SIGKILL after the timeout).
     Stop(StopArgs),
     /// Restart containers.

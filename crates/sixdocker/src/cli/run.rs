@@ -7,8 +7,8 @@ use clap::{ArgAction, Args};
 
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
-    ContainerName, CpuSet, Cpus, EnvVar, LogDriver, MemorySize, MemorySwap, NetworkMode, PortSpec,
-    RestartPolicy, VolumeSpec,
+    ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, LogDriver, MemorySize, MemorySwap,
+    NetworkMode, PortSpec, RestartPolicy, VolumeSpec,
 };
 
 /// The flags of `run` and `create`.
@@ -27,6 +27,10 @@ pub struct RunArgs {
     /// Run in the background and print the container ID.
     #[arg(short, long)]
     pub detach: bool,
+    /// The keys that detach the terminal and leave the container running (default
+    /// ctrl-p,ctrl-q).
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<DetachKeys>,
     /// Remove the container when it exits.
     #[arg(long)]
     pub rm: bool,

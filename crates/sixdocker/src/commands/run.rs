@@ -7,23 +7,21 @@
 //! the environment from `--env-file` and `-e`.
 
 use six_engine::types::{EnvVar, LogConfig};
-use six_engine::{Engine, ExecRequest, RunRequest};
+use six_engine::{AttachOptions, Engine, ExecRequest, RunRequest};
 
 use super::{Failure, Outcome};
-use crate::cli::{ExecArgs, RunArgs, SecurityOpt, StartArgs};
+use crate::cli::{AttachArgs, ExecArgs, RunArgs, SecurityOpt, StartArgs};
 
 pub fn run(engine: &Engine, args: RunArgs) -> Outcome {
-    let (pull, platform) = (args.pull, args.platform.clone());
+    let (pull, platform, detach) = (args.pull, args.platform.clone(), args.detach);
     let request = run_request(args)?;
     super::registry::image_for_run(engine, request.image.as_deref(), pull, platform)?;
     let outcome = engine.run(request).map_err(Failure::of_run)?;
-    match outcome.exit_code {
-        Some(code) => Ok(code),
-        None => {
-            super::say(&outcome.id)?;
-            Ok(0)
-        }
+    if detach {
+        super::say(&outcome.id)?;
     }
+    // None in the foreground: detached with the detach keys (0, as Docker).
+    Ok(outcome.exit_code.unwrap_or(0))
 }
 
 pub fn create(engine: &Engine, args: RunArgs) -> Outcome {
@@ -43,16 +41,30 @@ pub fn start(engine: &Engine, args: StartArgs) -> Outcome {
             ));
         };
         let code = engine
-            .start(container, args.attach, args.interactive)
+            .start(container, args.attach, args.interactive, args.detach_keys)
             .map_err(Failure::of_command)?;
         return Ok(code.unwrap_or(0));
     }
     super::for_each(&args.containers, |c| {
         engine
-            .start(c, false, false)
+            .start(c, false, false, None)
             .map(drop)
             .map_err(Failure::from)
     })
+}
+
+/// `attach`: the container's exit code, or (detached with the keys) Docker's "read escape
+/// sequence", exit 1.
+pub fn attach(engine: &Engine, args: AttachArgs) -> Outcome {
+    let options = AttachOptions {
+        no_stdin: args.no_stdin,
+        sig_proxy: args.sig_proxy,
+        detach_keys: args.detach_keys.unwrap_or_default(),
+    };
+    match engine.attach(&args.container, &options)? {
+        Some(code) => Ok(code),
+        None => Err(Failure::other("read escape sequence")),
+    }
 }
 
 /// `exec`, with Docker's rules: a terminal only with `-t` and stdin only with `-i`, whatever
@@ -112,6 +124,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         auto_remove: args.rm,
         seccomp_unconfined: args.security_opt.contains(&SecurityOpt::SeccompUnconfined),
         log,
+        detach_keys: args.detach_keys,
     })
 }
 
