@@ -4,7 +4,7 @@
 //! The runtime calls three steps from the container's init, after it was cloned into its
 //! new namespaces and before `execve`:
 //!
-//! 1. [`prepare`] — propagation of `/` (`linux.rootfsPropagation`, default `rprivate`), the
+//! 1. [`prepare`] — propagation of `/` (`linux.rootfsPropagation`, default `rslave` as runc), the
 //!    rootfs bound onto itself, the spec's `mounts` in order, device nodes and /dev links,
 //!    the console;
 //! 2. [`pivot`] — `pivot_root` into the rootfs (or `MS_MOVE` + `chroot` with `no_pivot`);

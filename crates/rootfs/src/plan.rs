@@ -65,7 +65,9 @@ impl<'a> RootfsPlan<'a> {
         namespaces.is_some_and(|ns| ns.iter().any(|n| n.typ() == typ))
     }
 
-    /// `linux.rootfsPropagation`, parsed; `rprivate` when absent.
+    /// `linux.rootfsPropagation`, parsed; `rslave` when absent, as runc: the container's
+    /// mounts keep receiving the host's mount events (a bind with `rslave` or `rshared` sees
+    /// what the host mounts below its source later; `rprivate` opts out).
     pub fn root_propagation(&self) -> Result<MsFlags> {
         let value = self
             .spec
@@ -73,7 +75,7 @@ impl<'a> RootfsPlan<'a> {
             .as_ref()
             .and_then(|l| l.rootfs_propagation().as_deref());
         match value {
-            None | Some("") => Ok(MsFlags::MS_PRIVATE | MsFlags::MS_REC),
+            None | Some("") => Ok(MsFlags::MS_SLAVE | MsFlags::MS_REC),
             Some(v) => parse_propagation(v).ok_or_else(|| Error::Propagation(v.to_owned())),
         }
     }

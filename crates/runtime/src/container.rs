@@ -210,7 +210,7 @@ impl Container {
         let mut rec = dir.read()?;
         match rec.status(&dir.path) {
             Status::Running | Status::Created => {}
-            s => return Err(self.wrong(s, "only a running or created container can be paused")),
+            s => return Err(self.wrong(s, "container not running")),
         }
         self.cgroup()?.freeze().map_err(self.cg_err())?;
         rec.paused = true;
@@ -222,10 +222,7 @@ impl Container {
         let dir = self.lock()?;
         let mut rec = dir.read()?;
         if rec.status(&dir.path) != Status::Paused {
-            return Err(self.wrong(
-                rec.status(&dir.path),
-                "only a paused container can be resumed",
-            ));
+            return Err(self.wrong(rec.status(&dir.path), "container not paused"));
         }
         self.cgroup()?.thaw().map_err(self.cg_err())?;
         rec.paused = false;
@@ -330,13 +327,38 @@ pub(crate) fn oci_state(rec: &Record, s: Status) -> State {
     b.build().unwrap_or_default()
 }
 
-/// The state JSON hooks get on stdin.
-pub(crate) fn hook_state_json(rec: &Record, s: Status) -> Vec<u8> {
-    let mut v = serde_json::to_value(oci_state(rec, s)).unwrap_or_default();
-    if s == Status::Creating {
-        v["status"] = "creating".into();
+/// The state JSON hooks get on stdin, in runc's field order (ociVersion, id, status, pid,
+/// bundle, annotations; annotations sorted). `pid` overrides the recorded one: the hooks the
+/// init runs (createContainer, startContainer) get its pid as it sees itself, as runc's.
+pub(crate) fn hook_state_json(rec: &Record, s: Status, pid: Option<i32>) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct HookState<'a> {
+        #[serde(rename = "ociVersion")]
+        version: &'a str,
+        id: &'a str,
+        status: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pid: Option<i32>,
+        bundle: &'a Path,
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        annotations: std::collections::BTreeMap<&'a String, &'a String>,
     }
-    serde_json::to_vec(&v).unwrap_or_default()
+    let status = match s {
+        Status::Creating => "creating",
+        Status::Created => "created",
+        Status::Running | Status::Paused => "running",
+        Status::Stopped => "stopped",
+    };
+    let state = HookState {
+        // The spec version the state follows: the runtime's, as runc's ("1.0.2-dev" there).
+        version: crate::features::OCI_VERSION_MAX,
+        id: &rec.id,
+        status,
+        pid: (s != Status::Stopped).then(|| pid.unwrap_or(rec.pid)),
+        bundle: &rec.bundle,
+        annotations: rec.annotations.iter().collect(),
+    };
+    serde_json::to_vec(&state).unwrap_or_default()
 }
 
 #[cfg(test)]

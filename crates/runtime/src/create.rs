@@ -190,9 +190,14 @@ fn spawn_init(
     // clone3 puts the child straight into the cgroup2 directory (v2 and hybrid); the v1
     // hierarchies the child joins itself (six-cgroups' `JoinPlan`), or we move it (user
     // namespace).
+    // Every descriptor the child inherits from here sits above the ones it passes on
+    // (`--preserve-fds`): below, a cgroup directory would be one of them, a way out to the
+    // host's filesystem (openat(fd, "../..")), as in CVE-2024-21626.
+    let min_fd = 3 + opts.preserve_fds as RawFd;
     let into_cgroup = match cgroup.unified_dir() {
         Some(d) => Some(
             open_cloexec(d, libc::O_PATH | libc::O_DIRECTORY)
+                .and_then(|f| six_sys::fd::move_above(f, min_fd))
                 .map_err(|e| Error::io("opening cgroup", d, e))?,
         ),
         _ => None,
@@ -209,13 +214,13 @@ fn spawn_init(
     };
     // A pid namespace given by path: enter it for the clone only, so the child is born in it.
     let pid_ns_back = match &ns.join_pid {
-        Some(p) => Some(enter_pid_ns(p)?),
+        Some(p) => Some(enter_pid_ns(p, min_fd)?),
         None => None,
     };
     // In a user namespace the init is root only over the ids it maps: bind sources are
     // opened here, with our own credentials (runc does the same).
     let bind_sources = if ns.in_user_ns() {
-        crate::bind_sources::open(&c.spec, &c.bundle, 3 + opts.preserve_fds as RawFd)
+        crate::bind_sources::open(&c.spec, &c.bundle, min_fd)
     } else {
         crate::bind_sources::OpenedSources::default()
     };
@@ -295,8 +300,13 @@ fn handshake(
     let child_hooks = !hooks::of(&c.spec, Kind::CreateContainer).is_empty()
         || !hooks::of(&c.spec, Kind::StartContainer).is_empty();
     if child_hooks {
-        let state = String::from_utf8_lossy(&hook_state_json(rec, Status::Created)).into_owned();
-        parent_end.send(&Msg::State(state)).map_err(lost)?;
+        // The createContainer hooks' state, then the startContainer hooks': the init's pid as
+        // it sees itself (1 in a new pid namespace), as runc's.
+        let own = six_sys::proc::innermost_pid(pid);
+        for status in [Status::Creating, Status::Created] {
+            let state = String::from_utf8_lossy(&hook_state_json(rec, status, own)).into_owned();
+            parent_end.send(&Msg::State(state)).map_err(lost)?;
+        }
     }
     if c.ns.in_user_ns() {
         let _s = tracing::debug_span!("cgroup_add_process").entered();
@@ -420,7 +430,7 @@ fn wait_until_ready(
                     parent_end.send(&Msg::SeccompDone).map_err(lost)?;
                 }
                 Msg::RunHooks => {
-                    let state = hook_state_json(rec, Status::Creating);
+                    let state = hook_state_json(rec, Status::Creating, None);
                     for kind in [Kind::Prestart, Kind::CreateRuntime] {
                         hooks::run(spec, kind, &state).map_err(|(path, msg)| Error::Hook {
                             id: id.to_owned(),
@@ -480,9 +490,10 @@ fn exit_description(pid: i32) -> String {
 }
 
 /// Enters the pid namespace at `path` for the clone; our own, to go back to.
-fn enter_pid_ns(path: &Path) -> Result<OwnedFd> {
+fn enter_pid_ns(path: &Path, min_fd: RawFd) -> Result<OwnedFd> {
     let target = open_cloexec(path, libc::O_RDONLY)
         .map_err(|e| Error::io("opening pid namespace", path, e))?;
     namespace_steps::enter_pid_ns(&mut LinuxProcessSys, target.as_fd())
+        .and_then(|own| six_sys::fd::move_above(own, min_fd))
         .map_err(|e| Error::io("joining pid namespace", path, e))
 }

@@ -29,7 +29,7 @@ pub fn delete(c: &Container, force: bool) -> Result<()> {
             })
         }
     }
-    let state = hook_state_json(&rec, Status::Stopped);
+    let state = hook_state_json(&rec, Status::Stopped, None);
     if let Err((path, msg)) = hooks::run(&rec.config, Kind::Poststop, &state) {
         tracing::warn!(
             "container {}: poststop hook {}: {msg}",

@@ -101,6 +101,7 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
         namespaces.pid.as_ref(),
         into_cgroup.as_ref(),
         parent_end,
+        min_fd,
     )?;
     drop(child_end);
     drop(console);
@@ -125,7 +126,11 @@ fn check_can_exec(c: &Container, paused_too: bool) -> Result<()> {
     let status = c.status();
     let paused_ok = paused_too && status == Status::Paused;
     if !paused_ok && !matches!(status, Status::Running | Status::Created) {
-        return Err(c.wrong(status, "cannot exec in it"));
+        let what = match status {
+            Status::Paused => "cannot exec in a paused container",
+            _ => "cannot exec in a stopped container",
+        };
+        return Err(c.wrong(status, what));
     }
     Ok(())
 }
@@ -197,7 +202,7 @@ fn open_namespaces(c: &Container, min_fd: RawFd) -> Result<ContainerNamespaces> 
         }
     }
     if !six_sys::proc::is_alive(rec.pid, rec.pid_start) {
-        return Err(c.wrong(Status::Stopped, "cannot exec in it"));
+        return Err(c.wrong(Status::Stopped, "cannot exec in a stopped container"));
     }
     Ok(opened)
 }
@@ -240,16 +245,21 @@ fn cgroup_entry(
 
 /// Clones the child (in the container's pid namespace `pid_ns`, if given, and left again at
 /// once), which runs `exec_child`; the parent gets it half-made, with its end of the channel.
+/// Our own pid namespace's descriptor, held across the clone, sits at `min_fd` or above: the
+/// child inherits it, and below that it would be one of the descriptors it passes on
+/// (`--preserve-fds`) — the host's pid namespace, in the container's hands.
 fn clone_child(
     id: &str,
     child: ExecChild,
     pid_ns: Option<&OwnedFd>,
     into_cgroup: Option<&OwnedFd>,
     parent_end: Channel,
+    min_fd: RawFd,
 ) -> Result<(HalfMade, Channel)> {
     let back = match pid_ns {
         Some(fd) => Some(
             namespace_steps::enter_pid_ns(&mut LinuxProcessSys, fd.as_fd())
+                .and_then(|own| six_sys::fd::move_above(own, min_fd))
                 .map_err(|e| Error::setup(id, format!("joining its pid namespace: {e}")))?,
         ),
         None => None,

@@ -76,9 +76,10 @@ pub fn run(spec: &Spec, kind: Kind, state_json: &[u8]) -> Result<(), (std::path:
     Ok(())
 }
 
-/// How much of a failing hook's stderr its error quotes (the rest is read and dropped).
-const STDERR_KEPT: usize = 4096;
-/// After a hook exits, how long its stderr may stay open (held by a child it left running).
+/// How much of a failing hook's stdout and stderr its error quotes (the rest is read and
+/// dropped).
+const OUTPUT_KEPT: usize = 4096;
+/// After a hook exits, how long its outputs may stay open (held by a child it left running).
 const STDERR_GRACE: Duration = Duration::from_millis(200);
 
 fn run_one(hook: &Hook, state_json: &[u8]) -> Result<(), String> {
@@ -98,20 +99,25 @@ fn run_one(hook: &Hook, state_json: &[u8]) -> Result<(), String> {
         Some(t) => return Err(format!("timeout {t} must be greater than zero")),
         None => None,
     };
+    // Both outputs are captured, as runc does: a hook's output never lands in the runtime's
+    // stdout (or, for the hooks the init runs, the container's); it goes in the error.
     cmd.stdin(Stdio::piped())
-        .stdout(Stdio::inherit())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot run: {e}"))?;
     let deadline = timeout.map(|t| Instant::now() + t);
     let talk = Talk {
         stdin: child.stdin.take().map(OwnedFd::from),
-        stderr: child.stderr.take().map(OwnedFd::from),
+        outputs: [
+            child.stdout.take().map(OwnedFd::from),
+            child.stderr.take().map(OwnedFd::from),
+        ],
         pidfd: six_sys::pidfd::Pidfd::open(child.id() as i32)
             .ok()
             .map(OwnedFd::from),
     };
     match talk.run(state_json, deadline) {
-        Ok(stderr) => finish(child.wait().map_err(|e| format!("waiting: {e}"))?, &stderr),
+        Ok(outputs) => finish(child.wait().map_err(|e| format!("waiting: {e}"))?, &outputs),
         Err(()) => {
             let _ = child.kill();
             let _ = child.wait();
@@ -124,27 +130,29 @@ fn run_one(hook: &Hook, state_json: &[u8]) -> Result<(), String> {
 }
 
 /// One hook's pipes and pidfd, served together in one poll loop: the state is written as the
-/// hook reads it, its stderr read as it writes, and the timeout counts from the start — so
-/// neither a hook that never reads a large state nor one that writes a lot to stderr can
+/// hook reads it, its stdout and stderr read as it writes, and the timeout counts from the
+/// start — so neither a hook that never reads a large state nor one that writes a lot can
 /// block the runtime past its timeout.
 struct Talk {
     stdin: Option<OwnedFd>,
-    stderr: Option<OwnedFd>,
+    /// stdout, stderr.
+    outputs: [Option<OwnedFd>; 2],
     pidfd: Option<OwnedFd>,
 }
 
 impl Talk {
-    /// Until the hook exits and its stderr closes (or a short grace after its exit). The first
-    /// [`STDERR_KEPT`] bytes of stderr, or Err at the deadline.
-    fn run(mut self, state: &[u8], deadline: Option<Instant>) -> Result<Vec<u8>, ()> {
-        for fd in [&self.stdin, &self.stderr].into_iter().flatten() {
+    /// Until the hook exits and its outputs close (or a short grace after its exit). The first
+    /// [`OUTPUT_KEPT`] bytes of its stdout and of its stderr, or Err at the deadline.
+    fn run(mut self, state: &[u8], deadline: Option<Instant>) -> Result<[Vec<u8>; 2], ()> {
+        for fd in std::iter::once(&self.stdin).chain(&self.outputs).flatten() {
             set_nonblocking(fd);
         }
         let mut written = 0;
-        let mut kept = Vec::new();
+        let mut kept = [Vec::new(), Vec::new()];
         let mut exited_at: Option<Instant> = None;
         loop {
-            if self.stderr.is_none() && (exited_at.is_some() || self.pidfd.is_none()) {
+            let outputs_open = self.outputs.iter().any(Option::is_some);
+            if !outputs_open && (exited_at.is_some() || self.pidfd.is_none()) {
                 return Ok(kept);
             }
             let until = match exited_at {
@@ -163,7 +171,8 @@ impl Talk {
             };
             let mut fds = [
                 pollfd(&self.stdin, libc::POLLOUT),
-                pollfd(&self.stderr, libc::POLLIN),
+                pollfd(&self.outputs[0], libc::POLLIN),
+                pollfd(&self.outputs[1], libc::POLLIN),
                 pollfd(
                     if exited_at.is_none() {
                         &self.pidfd
@@ -183,7 +192,7 @@ impl Talk {
             }
             if n == 0 {
                 if exited_at.is_some() {
-                    return Ok(kept); // stderr held open by something the hook left behind
+                    return Ok(kept); // outputs held open by something the hook left behind
                 }
                 return Err(());
             }
@@ -196,18 +205,21 @@ impl Talk {
                     self.stdin = None; // EOF for the hook
                 }
             }
-            if fds[1].revents != 0 {
+            for (i, output) in self.outputs.iter_mut().enumerate() {
+                if fds[1 + i].revents == 0 {
+                    continue;
+                }
                 let mut buf = [0u8; 8192];
-                match read_some(self.stderr.as_ref(), &mut buf) {
-                    Got::Closed => self.stderr = None,
+                match read_some(output.as_ref(), &mut buf) {
+                    Got::Closed => *output = None,
                     Got::Nothing => {}
                     Got::Bytes(k) => {
-                        let room = STDERR_KEPT.saturating_sub(kept.len());
-                        kept.extend_from_slice(&buf[..k.min(room)]);
+                        let room = OUTPUT_KEPT.saturating_sub(kept[i].len());
+                        kept[i].extend_from_slice(&buf[..k.min(room)]);
                     }
                 }
             }
-            if fds[2].revents != 0 {
+            if fds[3].revents != 0 {
                 exited_at = Some(Instant::now());
                 self.stdin = None;
             }
@@ -258,24 +270,26 @@ fn read_some(fd: Option<&OwnedFd>, buf: &mut [u8]) -> Got {
     }
 }
 
-fn finish(status: std::process::ExitStatus, stderr: &[u8]) -> Result<(), String> {
+/// Ok, or runc's account of a failed hook: "exit status 3, stdout: …, stderr: …" (the parts
+/// it wrote).
+fn finish(status: std::process::ExitStatus, outputs: &[Vec<u8>; 2]) -> Result<(), String> {
     if status.success() {
         return Ok(());
     }
-    let err = String::from_utf8_lossy(stderr);
-    let err = err.trim();
-    let status = match status.code() {
+    let mut msg = match status.code() {
         Some(c) => format!("exit status {c}"),
         None => format!(
             "killed by {}",
             std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)
         ),
     };
-    if err.is_empty() {
-        Err(status)
-    } else {
-        Err(format!("{status}: {err}"))
+    for (name, bytes) in ["stdout", "stderr"].iter().zip(outputs) {
+        let text = String::from_utf8_lossy(bytes);
+        if !text.trim().is_empty() {
+            msg.push_str(&format!(", {name}: {}", text.trim()));
+        }
     }
+    Err(msg)
 }
 
 #[cfg(test)]
@@ -300,17 +314,14 @@ mod tests {
     }
 
     #[test]
-    fn a_failing_hook_reports_its_status_and_stderr() {
+    fn a_failing_hook_reports_its_status_and_output() {
         let s = spec_with(
             "prestart",
-            serde_json::json!({"path":"/bin/sh","args":["sh","-c","echo nope >&2; exit 3"]}),
+            serde_json::json!({"path":"/bin/sh","args":["sh","-c","echo said; echo nope >&2; exit 3"]}),
         );
         let (path, msg) = run(&s, Kind::Prestart, b"{}").unwrap_err();
         assert_eq!(path, std::path::PathBuf::from("/bin/sh"));
-        assert!(
-            msg.contains("exit status 3") && msg.contains("nope"),
-            "{msg}"
-        );
+        assert_eq!(msg, "exit status 3, stdout: said, stderr: nope");
     }
 
     #[test]
@@ -329,20 +340,20 @@ mod tests {
 
     #[test]
     fn a_hook_that_writes_much_to_stderr_finishes() {
-        // 1 MiB of stderr: read only after exit, the hook blocked on a full pipe (and with a
-        // timeout was killed as "timed out"). Its failure quotes the start of it.
+        // 1 MiB of stderr (and of stdout): read only after exit, the hook blocked on a full
+        // pipe (and with a timeout was killed as "timed out"). Its failure quotes the start.
         let s = spec_with(
             "poststart",
             serde_json::json!({"path":"/bin/sh","args":["sh","-c",
-                "echo first >&2; head -c 1048576 /dev/zero | tr '\\0' e >&2; exit 2"],"timeout":20}),
+                "head -c 1048576 /dev/zero | tr '\\0' o; echo first >&2; head -c 1048576 /dev/zero | tr '\\0' e >&2; exit 2"],"timeout":20}),
         );
         let (_, msg) = run(&s, Kind::Poststart, &vec![b'y'; 1 << 20]).unwrap_err();
         assert!(
-            msg.starts_with("exit status 2: first"),
+            msg.starts_with("exit status 2, stdout: oooo") && msg.contains(", stderr: first"),
             "{}",
             &msg[..80.min(msg.len())]
         );
-        assert!(msg.len() < 2 * STDERR_KEPT, "{}", msg.len());
+        assert!(msg.len() < 3 * OUTPUT_KEPT, "{}", msg.len());
         let ok = spec_with(
             "poststart",
             serde_json::json!({"path":"/bin/sh","args":["sh","-c","head -c 1048576 /dev/zero >&2"]}),

@@ -145,9 +145,9 @@ fn wait_for_start(fifo: RawFd) -> Result<(), String> {
 /// `start`, and the execve.
 fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     let sys = &mut LinuxProcessSys;
-    let hook_state = take_over(ctx, sys)?;
+    let hook_states = take_over(ctx, sys)?;
     enter_container(ctx, sys, in_cgroup)?;
-    build_root(ctx, hook_state.as_deref())?;
+    build_root(ctx, hook_states.first().map(Vec::as_slice))?;
     namespace_steps::set_personality(sys, ctx.spec)?;
     let p = ctx.process;
     let keep = [ctx.chan.raw_fd(), ctx.fifo];
@@ -157,7 +157,7 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     let ready = process::prepare_and_report(sys, p, ctx.preserve_fds, &keep, ctx.chan)?;
     READY.store(true, std::sync::atomic::Ordering::Relaxed);
     wait_for_start(ctx.fifo)?;
-    if let Some(state) = &hook_state {
+    if let Some(state) = hook_states.last() {
         hooks::run(ctx.spec, Kind::StartContainer, state)
             .map_err(|(path, m)| format!("startContainer hook {path:?}: {m}"))?;
     }
@@ -166,20 +166,21 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
 
 /// The child's first steps: our copy of the state lock closed (so `start` can take it),
 /// guarded (dies with the parent until Ready; not dumpable), default signals, its stdio; then
-/// the parent's Go, with the state for the hooks the init runs, if any.
-fn take_over(ctx: &InitContext, sys: &mut LinuxProcessSys) -> Result<Option<Vec<u8>>, String> {
+/// the parent's Go, with the states for the hooks the init runs, if any (createContainer's,
+/// then startContainer's).
+fn take_over(ctx: &InitContext, sys: &mut LinuxProcessSys) -> Result<Vec<Vec<u8>>, String> {
     sys.close(ctx.state_lock);
     namespace_steps::guard_child(sys)?;
     process::reset_signals();
     if let Some(fds) = ctx.stdio {
         process_steps::apply_stdio(sys, fds, ctx.preserve_fds)?;
     }
-    let mut hook_state = None;
+    let mut hook_states = Vec::new();
     loop {
         match ctx.chan.recv() {
-            Ok(r) if r.msg == Msg::Go => return Ok(hook_state),
+            Ok(r) if r.msg == Msg::Go => return Ok(hook_states),
             Ok(r) => match r.msg {
-                Msg::State(state) => hook_state = Some(state.into_bytes()),
+                Msg::State(state) => hook_states.push(state.into_bytes()),
                 other => return Err(format!("expected Go from the runtime, got {other:?}")),
             },
             Err(e) => return Err(format!("waiting for the runtime: {e}")),

@@ -93,13 +93,13 @@ pub fn kill(c: &Container, sig: i32, all: bool) -> Result<()> {
         return signal_every_process(c, sig, status);
     }
     if status == Status::Stopped {
-        return Err(c.wrong(status, "it is not running"));
+        return Err(c.wrong(status, "container not running"));
     }
     let rec = &c.rec;
     let pidfd = Pidfd::open_live(rec.pid)
         .map_err(|e| Error::setup(c.id(), format!("watching the init: {e}")))?
         .filter(|_| six_sys::proc::is_alive(rec.pid, rec.pid_start))
-        .ok_or_else(|| c.wrong(Status::Stopped, "it is not running"))?;
+        .ok_or_else(|| c.wrong(Status::Stopped, "container not running"))?;
     pidfd
         .send_signal(sig)
         .map_err(|e| Error::setup(c.id(), format!("sending signal {sig}: {e}")))

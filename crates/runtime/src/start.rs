@@ -19,7 +19,11 @@ pub fn start(c: &Container) -> Result<()> {
     let rec = dir.read()?;
     let status = rec.status(&dir.path);
     if status != Status::Created {
-        return Err(c.wrong(status, "only a created container can be started"));
+        let what = match status {
+            Status::Stopped => "cannot start a container that has stopped",
+            _ => "cannot start an already running container",
+        };
+        return Err(c.wrong(status, what));
     }
     let pidfd = Pidfd::open_live(rec.pid)
         .map_err(|e| Error::setup(c.id(), format!("watching the init: {e}")))?
@@ -81,7 +85,7 @@ pub fn start(c: &Container) -> Result<()> {
     }
     std::fs::remove_file(&fifo_path).map_err(|e| Error::io("removing", &fifo_path, e))?;
     drop(dir);
-    let state = hook_state_json(&rec, Status::Running);
+    let state = hook_state_json(&rec, Status::Running, None);
     if let Err((path, msg)) = hooks::run(&rec.config, Kind::Poststart, &state) {
         // runc: a failing poststart hook fails start and stops the container.
         let _ = pidfd.send_signal(libc::SIGKILL);

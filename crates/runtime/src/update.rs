@@ -17,7 +17,7 @@ pub(crate) fn update(c: &Container, new: &LinuxResources) -> Result<()> {
     let mut rec = dir.read()?;
     let status = rec.status(&dir.path);
     if status == Status::Stopped {
-        return Err(c.wrong(status, "cannot update a stopped container"));
+        return Err(c.wrong(status, "container not running"));
     }
     let Some(cgroup) = rec.cgroup.clone() else {
         return Err(Error::setup(&rec.id, "it has no cgroup"));

@@ -24,7 +24,14 @@ use crate::cli::LogFormat;
 pub struct Logger {
     file: Option<Mutex<File>>,
     format: LogFormat,
+    /// The lowest descriptor the log may use: above the caller's descriptors that a
+    /// `--preserve-fds N` passes to the container (3 .. 3+N), so none of them is the log's.
+    min_fd: i32,
 }
+
+/// The lowest descriptor a log uses when nothing is preserved: out of the way of the
+/// descriptors a caller usually hands to a container.
+const LOG_FD_FLOOR: i32 = 256;
 
 /// logrus' timestamp: RFC 3339 in seconds.
 fn now() -> String {
@@ -69,12 +76,22 @@ fn line(format: LogFormat, level: &str, msg: &str, fields: &[(String, String)]) 
 }
 
 impl Logger {
-    pub fn open(path: Option<&Path>, format: LogFormat) -> anyhow::Result<Logger> {
+    /// `preserve_fds`: the command's `--preserve-fds` (0 for the others).
+    pub fn open(
+        path: Option<&Path>,
+        format: LogFormat,
+        preserve_fds: u32,
+    ) -> anyhow::Result<Logger> {
+        let min_fd = LOG_FD_FLOOR.max(3 + i32::try_from(preserve_fds).unwrap_or(i32::MAX - 4) + 1);
         let file = match path {
-            Some(p) => Some(Mutex::new(open_append(p)?)),
+            Some(p) => Some(Mutex::new(above(open_append(p)?, min_fd)?)),
             None => None,
         };
-        Ok(Logger { file, format })
+        Ok(Logger {
+            file,
+            format,
+            min_fd,
+        })
     }
 
     /// One error line: in the log file when there is one (only there, as runc: Podman and
@@ -102,16 +119,8 @@ impl Logger {
     /// init may log its steps too, and its fd 2 becomes the container's).
     pub fn install(&self, path: Option<&Path>, debug: bool) -> anyhow::Result<()> {
         let writer: File = match path {
-            Some(p) => open_append(p)?,
-            None => {
-                // SAFETY: F_DUPFD_CLOEXEC on stderr.
-                let fd = unsafe { libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3) };
-                if fd < 0 {
-                    return Err(std::io::Error::last_os_error().into());
-                }
-                // SAFETY: a fresh fd we own.
-                unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
-            }
+            Some(p) => above(open_append(p)?, self.min_fd)?,
+            None => dup_above(2, self.min_fd)?,
         };
         six_runtime::trace_child_steps();
         let (level, spans) = if debug {
@@ -128,6 +137,34 @@ impl Logger {
             .try_init()
             .map_err(|e| anyhow::anyhow!("setting up the log: {e}"))
     }
+}
+
+/// A close-on-exec copy of descriptor `fd` numbered `min` or above (or, where the limit on
+/// open files is lower, the lowest free one above the preserved range's start).
+fn dup_above(fd: i32, min: i32) -> anyhow::Result<File> {
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor of ours; the result is checked.
+    let mut new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) };
+    if new < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINVAL) {
+        // SAFETY: as above.
+        new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    }
+    if new < 0 {
+        return Err(anyhow::anyhow!(
+            "moving the log's descriptor: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: a fresh descriptor we own.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(new) })
+}
+
+/// `f` moved to a descriptor numbered `min` or above.
+fn above(f: File, min: i32) -> anyhow::Result<File> {
+    use std::os::fd::AsRawFd;
+    if f.as_raw_fd() >= min {
+        return Ok(f);
+    }
+    dup_above(f.as_raw_fd(), min)
 }
 
 fn open_append(p: &Path) -> anyhow::Result<File> {

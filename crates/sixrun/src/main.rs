@@ -48,7 +48,7 @@ fn main() {
     let logger = match cli
         .log_format()
         .map_err(anyhow::Error::msg)
-        .and_then(|format| Logger::open(cli.log.as_deref(), format))
+        .and_then(|format| Logger::open(cli.log.as_deref(), format, preserved_fds(&cli)))
     {
         Ok(l) => l,
         Err(e) => {
@@ -68,6 +68,16 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// The command's `--preserve-fds`: the descriptors 3 .. 3+N the log must keep clear of.
+fn preserved_fds(cli: &Cli) -> u32 {
+    match &cli.command {
+        Some(Command::Create(a)) => a.preserve_fds,
+        Some(Command::Run(a)) => a.create.preserve_fds,
+        Some(Command::Exec(a)) => a.preserve_fds,
+        _ => 0,
+    }
 }
 
 /// `create`, `run` and `exec` clone into a container: they first re-execute this program

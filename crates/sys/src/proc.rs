@@ -78,6 +78,19 @@ pub fn uid_of(pid: i32) -> Option<u32> {
         .map(|m| m.uid())
 }
 
+/// `pid` as its own innermost pid namespace numbers it (the last `NSpid:` of its status):
+/// 1 for the init of a new pid namespace.
+pub fn innermost_pid(pid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))?
+        .split_whitespace()
+        .last()?
+        .parse()
+        .ok()
+}
+
 /// Its command line, the NUL-separated arguments joined with spaces ("" when unknown).
 pub fn cmdline(pid: i32) -> String {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
@@ -143,6 +156,9 @@ mod tests {
         // SAFETY: geteuid has no preconditions and cannot fail.
         assert_eq!(uid_of(me), Some(unsafe { libc::geteuid() }));
         assert!(!cmdline(me).is_empty());
+        // Our own pid namespace is the innermost we are in: its number is getpid's.
+        assert_eq!(innermost_pid(me), Some(me));
+        assert_eq!(innermost_pid(-1), None);
     }
 
     #[test]

@@ -59,14 +59,14 @@ pub(super) fn is_mount_at(call: &Call, at: &str) -> bool {
 }
 
 #[test]
-fn prepare_starts_with_rprivate_and_the_root_bind() {
+fn prepare_starts_with_rslave_as_runc_and_the_root_bind() {
     let s = spec(serde_json::json!({}));
     let sys = RecordingSyscall::new();
     prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
     let m = sys.mounts();
     assert_eq!(
         m[0],
-        mount(None, "/", None, MsFlags::MS_PRIVATE | MsFlags::MS_REC, None)
+        mount(None, "/", None, MsFlags::MS_SLAVE | MsFlags::MS_REC, None)
     );
     assert_eq!(
         m[1],
@@ -403,7 +403,7 @@ fn a_shared_parent_is_made_private_when_root_propagation_is_not_recursive() {
         )
     );
 
-    // The default (rprivate) already covers the parent: no mountinfo read, no extra call.
+    // The default (rslave) already covers the parent: no mountinfo read, no extra call.
     let s = spec(serde_json::json!({}));
     let sys = RecordingSyscall::new().with_mountinfo(info);
     prepare(&RootfsPlan::new(&s, Path::new(ROOT)), &sys).unwrap();
