@@ -6,8 +6,9 @@
 //! It never touches the kernel itself: the runtime library does.
 
 // The doc comments of the CLI's argument structs are clap's help text, written in the
-// usage notation users know (`NAME[:TAG]`, `uid[:gid]`), not rustdoc links.
-#![allow(rustdoc::broken_intra_doc_links)]
+// usage notation users know (`NAME[:TAG]`, `uid[:gid]`, `[<controller>:]<cgroup>`), not
+// rustdoc links or HTML.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 mod cli;
 mod events;
