@@ -22,9 +22,12 @@ pub const MAX_MESSAGE: usize = 32 * 1024;
 pub(crate) const KIND_STDOUT: u8 = 1;
 pub(crate) const KIND_STDERR: u8 = 2;
 
+/// One message of the attach protocol, either way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
+    /// Monitor → client: output of the container on its stdout (or its pty).
     Stdout(Vec<u8>),
+    /// Monitor → client: output on its stderr.
     Stderr(Vec<u8>),
     /// The container runs; its init has this pid.
     Started(i32),
@@ -32,12 +35,18 @@ pub enum Message {
     Failed(i32, String),
     /// The container ended with this code (128+signal when killed).
     Exited(i32),
+    /// Client → monitor: input for the container's stdin.
     Stdin(Vec<u8>),
+    /// Client → monitor: the client's stdin ended (the container's is closed).
     StdinClosed,
+    /// Client → monitor: the client's terminal has this size now.
     Resize {
+        /// Rows.
         rows: u16,
+        /// Columns.
         cols: u16,
     },
+    /// Client → monitor: forward this signal to the container (Docker's sig-proxy).
     Signal(i32),
     /// `stop`, `kill` or `rm -f`: this signal, and the user has stopped the container (its
     /// restart policy does not apply). The monitor keeps that in memory and records it with
@@ -49,7 +58,9 @@ pub enum Message {
     Freeze,
     /// Ends this connection's `Freeze`; answered with `Thawed`.
     Thaw,
+    /// Monitor → client: the container is frozen (answer to `Freeze` or `Pause`).
     Frozen,
+    /// Monitor → client: the container is thawed (answer to `Thaw` or `Unpause`).
     Thawed,
     /// `pause`: freeze the container until `Unpause` (whoever sends it), as Docker's pause.
     /// Answered with `Frozen`, or `Failed` (already paused, restarting, refused).

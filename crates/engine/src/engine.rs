@@ -36,6 +36,8 @@ pub struct EngineOptions {
 }
 
 impl EngineOptions {
+    /// The options for these roots (None: /var/lib/sixdocker and /run/sixdocker), with the
+    /// cgroup parent from SIX_CGROUP_PARENT and the import folder from SIXDOCKER_IMAGE_DIR.
     pub fn new(root: Option<PathBuf>, runroot: Option<PathBuf>) -> EngineOptions {
         let root = root.unwrap_or_else(|| PathBuf::from("/var/lib/sixdocker"));
         let runroot = runroot.unwrap_or_else(|| PathBuf::from("/run/sixdocker"));
@@ -60,6 +62,7 @@ impl EngineOptions {
     }
 }
 
+/// The container engine: what every `sixdocker` command calls (see the crate doc).
 pub struct Engine {
     pub(crate) opts: EngineOptions,
     pub(crate) store: Store,
@@ -93,10 +96,12 @@ impl Engine {
         Ok(engine)
     }
 
+    /// The options it was opened with.
     pub fn options(&self) -> &EngineOptions {
         &self.opts
     }
 
+    /// The image store (images, layers, archives).
     pub fn images(&self) -> &ImageStore {
         &self.images
     }

@@ -16,26 +16,62 @@ use crate::types::TypeError;
 
 pub use crate::error_kind::{Classify, ErrorKind};
 
+/// The engine's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Why an engine call failed; [`Error::kind`] classifies it as Docker's daemon would.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A flag value that does not parse (a [`crate::types`] value).
     #[error(transparent)]
     Type(#[from] TypeError),
+    /// No container has this name, ID or ID prefix.
     #[error("no such container: {0}")]
     NoSuchContainer(String),
+    /// An ID prefix that matches more than one container.
     #[error("container id prefix \"{prefix}\" is ambiguous: it matches {count} containers; give more characters or the name")]
-    AmbiguousPrefix { prefix: String, count: usize },
+    AmbiguousPrefix {
+        /// The prefix given.
+        prefix: String,
+        /// How many containers it matches.
+        count: usize,
+    },
+    /// A name another container has.
     #[error("the container name \"{name}\" is already in use by container {id}; remove that container or choose another name")]
-    NameInUse { name: String, id: String },
+    NameInUse {
+        /// The name.
+        name: String,
+        /// The ID of the container that has it.
+        id: String,
+    },
+    /// Removing a running container without force.
     #[error("container {name} is running: stop it first or use rm -f")]
-    Running { name: String },
+    Running {
+        /// The container's name.
+        name: String,
+    },
+    /// An operation that needs a running container (exec, kill, pause...).
     #[error("container {name} is not running")]
-    NotRunning { name: String },
+    NotRunning {
+        /// The container's name.
+        name: String,
+    },
+    /// The command is not in the image (Docker's exit code 127).
     #[error("{cmd}: not found in image {image}")]
-    CommandNotFound { cmd: String, image: String },
+    CommandNotFound {
+        /// The command.
+        cmd: String,
+        /// The image.
+        image: String,
+    },
+    /// The command is not an executable file (Docker's exit code 126).
     #[error("{cmd}: permission denied: not an executable file in image {image}")]
-    NotExecutable { cmd: String, image: String },
+    NotExecutable {
+        /// The command.
+        cmd: String,
+        /// The image.
+        image: String,
+    },
     /// A request the engine refuses: a bad value, or flags that do not go together.
     #[error("{0}")]
     Invalid(String),
@@ -49,16 +85,27 @@ pub enum Error {
     /// Reported by a container's monitor: the code is Docker's class (125/126/127); the
     /// message is the monitor's error with its causes, on one line.
     #[error("{message}")]
-    StartFailed { code: i32, message: String },
+    StartFailed {
+        /// 125, 126 or 127.
+        code: i32,
+        /// The monitor's error and its causes.
+        message: String,
+    },
+    /// A file operation failed.
     #[error("{context}")]
     Io {
+        /// What was being done, and on what.
         context: String,
+        /// The system's error.
         #[source]
         source: io::Error,
     },
+    /// A system call failed.
     #[error("{context}")]
     Sys {
+        /// What was being done.
         context: String,
+        /// The kernel's error.
         #[source]
         source: nix::Error,
     },
@@ -69,17 +116,22 @@ pub enum Error {
     /// failure it could only send as text.
     #[error("{0}")]
     Internal(String),
+    /// six-runtime's error, as it is.
     #[error(transparent)]
     Runtime(#[from] six_runtime::Error),
+    /// six-image's error, as it is.
     #[error(transparent)]
     Image(#[from] six_image::Error),
+    /// six-network's error, as it is.
     #[error(transparent)]
     Network(#[from] six_network::Error),
     /// What the engine was doing when a lower error happened ("unmounting the rootfs of
     /// container x"); its kind is its source's.
     #[error("{context}")]
     Context {
+        /// What the engine was doing.
         context: String,
+        /// The error it met.
         #[source]
         source: Box<Error>,
     },

@@ -55,6 +55,7 @@ impl ErrorKind {
 /// engine returns (`pull`, `push`, `login` give six-registry's) or that `images()` and
 /// `networks()` give.
 pub trait Classify {
+    /// What kind of failure this is (Docker's errdefs class).
     fn kind(&self) -> ErrorKind;
 }
 

@@ -6,6 +6,7 @@
 //! then `create.rs` → `spec.rs` → `monitor/` (start.rs, supervise.rs) for the path of `run`.
 
 #![warn(unreachable_pub)]
+#![deny(missing_docs)]
 
 pub mod attach;
 mod attach_cmd;

@@ -11,6 +11,9 @@ use crate::request::LogOptions;
 use crate::types::LogDriver;
 
 impl Engine {
+    /// `docker logs`: the container's log, stdout entries to `out` and stderr ones to `err`;
+    /// the rotated files oldest first, then the current one; with `follow`, across rotations
+    /// until the container ends. The none driver keeps no log: Error::Unsupported.
     pub fn logs(
         &self,
         c: &str,

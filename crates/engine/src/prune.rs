@@ -24,7 +24,9 @@ use crate::record::Status;
 /// "deleted: sha256:…"), or network names; and the bytes given back.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PruneReport {
+    /// What was removed, one line each.
     pub deleted: Vec<String>,
+    /// Bytes freed.
     pub space_reclaimed: u64,
 }
 

@@ -13,33 +13,53 @@ use crate::types::{
 pub struct RunRequest {
     /// None: the default image, busybox.
     pub image: Option<String>,
+    /// The command after the image (empty: the image's).
     pub cmd: Vec<String>,
     /// Some(vec![]) clears the image's entrypoint.
     pub entrypoint: Option<Vec<String>>,
+    /// `--name` (None: a generated one).
     pub name: Option<ContainerName>,
     /// `-e` and `--env-file`, in order; later ones win.
     pub env: Vec<EnvVar>,
+    /// `-v host:container[:ro]` bind mounts.
     pub volumes: Vec<VolumeSpec>,
+    /// `-m`: the memory limit.
     pub memory: Option<MemorySize>,
+    /// `--memory-swap`: memory plus swap (needs `-m`).
     pub memory_swap: Option<MemorySwap>,
+    /// `--cpu-shares`: the relative CPU weight (2-262144).
     pub cpu_shares: Option<u64>,
+    /// `--cpus`: the CPU quota, in CPUs.
     pub cpus: Option<Cpus>,
+    /// `--cpuset-cpus`: the CPUs it may run on.
     pub cpuset_cpus: Option<CpuSet>,
+    /// `--pids-limit` (0 or less: unlimited).
     pub pids_limit: Option<i64>,
+    /// `-w`: the working directory (None: the image's, else /).
     pub workdir: Option<String>,
     /// `uid[:gid]` or a user name from the image's /etc/passwd.
     pub user: Option<String>,
+    /// `-h` (None: the ID's first 12 characters; the host's name with `--network host`).
     pub hostname: Option<String>,
+    /// `--read-only`: the root file system is mounted read-only.
     pub read_only: bool,
     /// "NET_ADMIN", "CAP_NET_ADMIN" or "ALL".
     pub cap_add: Vec<String>,
+    /// Capabilities taken out of Docker's default set (same forms).
     pub cap_drop: Vec<String>,
+    /// `--restart`.
     pub restart: RestartPolicy,
+    /// `--network`.
     pub network: NetworkMode,
+    /// `-p` published ports.
     pub ports: Vec<PortSpec>,
+    /// `-t`: a pty as its stdio.
     pub tty: bool,
+    /// `-i`: its stdin stays open to the client.
     pub interactive: bool,
+    /// `-d`: return once it runs.
     pub detach: bool,
+    /// `--rm`: removed when it ends.
     pub auto_remove: bool,
     /// `--security-opt seccomp=unconfined`: no seccomp filter (default: Docker's profile).
     pub seccomp_unconfined: bool,
@@ -56,27 +76,39 @@ pub struct RunRequest {
 /// (None: detached, with `-d` or the detach keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOutcome {
+    /// The container's full ID.
     pub id: String,
+    /// Its exit code (None when detached).
     pub exit_code: Option<i32>,
 }
 
 /// `docker exec`'s options.
 #[derive(Debug, Clone, Default)]
 pub struct ExecRequest {
+    /// The command and its arguments.
     pub cmd: Vec<String>,
+    /// `-e`: added to the container's environment (later ones win).
     pub env: Vec<EnvVar>,
+    /// `-w` (None: the container's).
     pub workdir: Option<String>,
+    /// `-u` (None: the container's user).
     pub user: Option<String>,
+    /// `-t`: a pty.
     pub tty: bool,
+    /// `-i`: the client's stdin is the process's.
     pub interactive: bool,
+    /// `-d`: return at once, the process running.
     pub detach: bool,
 }
 
 /// `docker logs`'s options.
 #[derive(Debug, Clone, Default)]
 pub struct LogOptions {
+    /// `-f`: keep following until the container ends.
     pub follow: bool,
+    /// `--tail N`: only the last N lines (None: all).
     pub tail: Option<usize>,
+    /// `-t`: each line prefixed with its time.
     pub timestamps: bool,
 }
 
@@ -85,6 +117,7 @@ pub struct LogOptions {
 pub struct ContainerSummary {
     /// The full 64-hex ID (the CLI shows 12).
     pub id: String,
+    /// The image, as the user named it.
     pub image: String,
     /// The command quoted as docker ps shows it: `"top"`.
     pub command: String,
@@ -94,9 +127,11 @@ pub struct ContainerSummary {
     pub status: String,
     /// "0.0.0.0:8080->80/tcp".
     pub ports: String,
+    /// Its name.
     pub names: String,
     /// The command line as run (entrypoint and arguments, unquoted).
     pub command_line: String,
+    /// When it was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Docker's `State` word: created, running, restarting, exited, removing.
     pub state: String,
@@ -111,23 +146,35 @@ pub struct ContainerSummary {
 /// `docker top`: column titles and one row per process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Top {
+    /// UID PID PPID C STIME TTY TIME CMD.
     pub titles: Vec<String>,
+    /// One row per process, a value per title.
     pub processes: Vec<Vec<String>>,
 }
 
 /// `docker stats --no-stream`: one sample.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContainerStats {
+    /// The container's full ID.
     pub id: String,
+    /// Its name.
     pub name: String,
+    /// CPU use over a 200 ms sample, in percent of one CPU.
     pub cpu_percent: f64,
+    /// Memory in use, in bytes.
     pub memory_usage: u64,
     /// The limit, or the host's memory when there is none.
     pub memory_limit: u64,
+    /// Memory use in percent of the limit.
     pub memory_percent: f64,
+    /// Bytes received on its network interfaces.
     pub net_rx: u64,
+    /// Bytes sent.
     pub net_tx: u64,
+    /// Bytes read from block devices.
     pub block_read: u64,
+    /// Bytes written to them.
     pub block_write: u64,
+    /// Its processes.
     pub pids: u64,
 }

@@ -17,12 +17,16 @@ use crate::request::ContainerSummary;
 pub struct DiskUsage {
     /// Every layer of the store once.
     pub layers_size: u64,
+    /// Each image.
     pub images: Vec<ImageUsage>,
+    /// Each container.
     pub containers: Vec<ContainerUsage>,
 }
 
+/// One image's share of the disk.
 #[derive(Debug, Clone)]
 pub struct ImageUsage {
+    /// The image.
     pub image: six_image::Image,
     /// The bytes of its layers that other images share (its unique size: size - shared).
     pub shared_size: u64,
@@ -30,8 +34,10 @@ pub struct ImageUsage {
     pub containers: usize,
 }
 
+/// One container's share of the disk.
 #[derive(Debug, Clone)]
 pub struct ContainerUsage {
+    /// Its `ps` row.
     pub summary: ContainerSummary,
     /// The bytes it wrote (Docker's SizeRw).
     pub size_rw: u64,

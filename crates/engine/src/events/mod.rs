@@ -41,6 +41,7 @@ pub struct Event {
     /// create, start, die, ..., `exec_start: sh -c true`.
     #[serde(rename = "Action")]
     pub action: String,
+    /// What the event is about.
     #[serde(rename = "Actor")]
     pub actor: Actor,
     /// Always "local" here.
@@ -52,10 +53,13 @@ pub struct Event {
     pub time_nano: i64,
 }
 
+/// The object of an event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
+    /// Its full ID (a network's, an image's...).
     #[serde(rename = "ID")]
     pub id: String,
+    /// Its details ("name", "image", "exitCode"...).
     #[serde(rename = "Attributes")]
     pub attributes: BTreeMap<String, String>,
 }
@@ -67,6 +71,7 @@ impl Event {
         Event::at(Utc::now(), kind, action, id, attributes)
     }
 
+    /// Like [`Event::new`], at `when`.
     pub fn at(
         when: DateTime<Utc>,
         kind: &str,

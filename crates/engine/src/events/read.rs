@@ -20,7 +20,9 @@ use crate::filters::{EventFilter, Filters};
 pub struct EventQuery {
     /// (unix seconds, nanoseconds), as `filters::parse_timestamp` gives them.
     pub since: Option<(i64, u32)>,
+    /// The end (the same form); None: follow until the caller stops.
     pub until: Option<(i64, u32)>,
+    /// `--filter` (type, event, container, image, network, label).
     pub filters: Filters,
 }
 

@@ -52,6 +52,7 @@ const STATES: &[&str] = &[
 pub struct PsOptions {
     /// `-a`: stopped containers too (a `status` filter implies it).
     pub all: bool,
+    /// `--filter` (id, name, status, label, ancestor, network, ...).
     pub filters: Filters,
 }
 

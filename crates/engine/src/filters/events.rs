@@ -39,6 +39,7 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
+    /// The filters checked: an unknown key is refused ("invalid filter 'foo'").
     pub fn new(filters: &Filters) -> Result<EventFilter> {
         filters.validate(KEYS)?;
         Ok(EventFilter {
@@ -46,6 +47,7 @@ impl EventFilter {
         })
     }
 
+    /// Whether `e` passes every filter key (any of a key's values).
     pub fn includes(&self, e: &Event) -> bool {
         let f = &self.filters;
         self.action_passes(e)

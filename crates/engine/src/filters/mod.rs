@@ -38,7 +38,9 @@ pub use time::parse_timestamp;
 /// CLI does the same). No `=`: "bad format of filter (expected name=value)".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterArg {
+    /// The key, lowercased.
     pub key: String,
+    /// The value.
     pub value: String,
 }
 
@@ -82,6 +84,7 @@ impl<'a> FromIterator<(&'a str, &'a str)> for Filters {
 }
 
 impl Filters {
+    /// Adds `value` to the values of `key`.
     pub fn add(&mut self, key: &str, value: &str) {
         self.fields
             .entry(key.to_owned())
@@ -89,6 +92,7 @@ impl Filters {
             .insert(value.to_owned());
     }
 
+    /// Whether no filter is given.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
@@ -101,6 +105,7 @@ impl Filters {
         }
     }
 
+    /// Whether `key` has a value.
     pub fn contains(&self, key: &str) -> bool {
         self.fields.contains_key(key)
     }

@@ -15,11 +15,15 @@ const PREDEFINED: &[&str] = &["bridge", "host", "none"];
 /// What the network filters look at.
 #[derive(Debug, Clone, Default)]
 pub struct NetworkView {
+    /// Its name.
     pub name: String,
+    /// Its full ID.
     pub id: String,
+    /// "bridge", "host", "null".
     pub driver: String,
     /// "local" for every network here.
     pub scope: String,
+    /// Its labels.
     pub labels: BTreeMap<String, String>,
     /// Containers attached now.
     pub containers: usize,

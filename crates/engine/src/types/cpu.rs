@@ -10,6 +10,7 @@ use super::TypeError;
 pub struct CpuSet(Vec<u32>);
 
 impl CpuSet {
+    /// The CPU numbers, ascending.
     pub fn cpus(&self) -> &[u32] {
         &self.0
     }
@@ -78,6 +79,7 @@ pub struct Cpus(f64);
 pub(super) const CFS_PERIOD_US: u64 = 100_000;
 
 impl Cpus {
+    /// The number of CPUs, as given ("1.5").
     pub fn get(self) -> f64 {
         self.0
     }

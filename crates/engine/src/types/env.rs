@@ -9,7 +9,9 @@ use super::TypeError;
 /// alone and the caller has no such variable: Docker then leaves it out.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnvVar {
+    /// The variable's name.
     pub key: String,
+    /// Its value (None: the host has none; the variable is left out).
     pub value: Option<String>,
 }
 

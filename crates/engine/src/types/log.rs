@@ -29,6 +29,7 @@ pub enum LogDriver {
 }
 
 impl LogDriver {
+    /// Docker's name for it ("json-file", "local", "none").
     pub fn name(self) -> &'static str {
         match self {
             LogDriver::JsonFile => "json-file",
@@ -63,6 +64,7 @@ impl FromStr for LogDriver {
 /// A container's log configuration, validated: the driver and its limits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogConfig {
+    /// `--log-driver`.
     pub driver: LogDriver,
     /// The current file is rotated once it holds this many bytes (0 with `none`).
     pub max_size: u64,

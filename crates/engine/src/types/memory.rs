@@ -13,9 +13,11 @@ use super::TypeError;
 pub struct MemorySize(u64);
 
 impl MemorySize {
+    /// A size of `bytes` bytes.
     pub fn from_bytes(bytes: u64) -> MemorySize {
         MemorySize(bytes)
     }
+    /// The size in bytes.
     pub fn bytes(self) -> u64 {
         self.0
     }
@@ -61,7 +63,9 @@ impl FromStr for MemorySize {
 /// `--memory-swap`: memory plus swap, or `-1` for unlimited swap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MemorySwap {
+    /// `-1`: as much swap as the host has.
     Unlimited,
+    /// Memory plus swap, at most this much.
     Limit(MemorySize),
 }
 

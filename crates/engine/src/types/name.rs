@@ -5,10 +5,13 @@ use std::str::FromStr;
 
 use super::TypeError;
 
+/// A container name Docker accepts: `[a-zA-Z0-9][a-zA-Z0-9_.-]*` (a leading "/" is
+/// stripped).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ContainerName(String);
 
 impl ContainerName {
+    /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
     }

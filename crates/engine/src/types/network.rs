@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use super::TypeError;
 
+/// `--network`: which network namespace the container gets.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum NetworkMode {
     /// The default network, named `bridge`.
@@ -74,8 +75,10 @@ impl FromStr for NetworkMode {
 /// own type serializes in lower case, so the engine keeps this one for its records).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Proto {
+    /// TCP (the default).
     #[default]
     Tcp,
+    /// UDP.
     Udp,
 }
 
@@ -106,9 +109,13 @@ impl fmt::Display for Proto {
 /// `-p [[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/tcp|udp]`. No host port: one is chosen at run time.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PortSpec {
+    /// The host address it listens on (None: every address).
     pub host_ip: Option<IpAddr>,
+    /// The host port (None: one is chosen).
     pub host_port: Option<u16>,
+    /// The container's port.
     pub container_port: u16,
+    /// TCP or UDP.
     pub proto: Proto,
 }
 

@@ -7,14 +7,20 @@ use std::str::FromStr;
 
 use super::TypeError;
 
+/// `--restart`: when the monitor starts the container again after it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum RestartPolicy {
+    /// Never (the default).
     #[default]
     No,
+    /// When it exits with a code other than 0.
     OnFailure {
+        /// At most this many restarts (None: no limit).
         max_retries: Option<u32>,
     },
+    /// Whatever the exit code, unless the user stopped it.
     Always,
+    /// As `Always` (they differ only when a daemon restarts; there is none).
     UnlessStopped,
 }
 

@@ -13,14 +13,19 @@ use super::TypeError;
 pub struct Signal(i32);
 
 impl Signal {
+    /// SIGKILL.
     pub const KILL: Signal = Signal(libc::SIGKILL);
+    /// SIGTERM.
     pub const TERM: Signal = Signal(libc::SIGTERM);
+    /// SIGINT.
     pub const INT: Signal = Signal(libc::SIGINT);
 
+    /// The signal's number.
     pub fn number(self) -> i32 {
         self.0
     }
 
+    /// The signal numbered `n`, if Linux has one (1-64).
     pub fn from_number(n: i32) -> Option<Signal> {
         (1..=64).contains(&n).then_some(Signal(n))
     }

@@ -5,10 +5,14 @@ use std::str::FromStr;
 
 use super::TypeError;
 
+/// `-v HOST:CONTAINER[:ro|rw]`: a host directory or file bound into the container.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeSpec {
+    /// The host path (absolute; made if missing, as Docker does).
     pub host: PathBuf,
+    /// Where it appears in the container (absolute).
     pub container: PathBuf,
+    /// `:ro`.
     pub read_only: bool,
 }
 
