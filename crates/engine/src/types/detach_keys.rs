@@ -12,6 +12,7 @@ use super::TypeError;
 pub struct DetachKeys(Vec<u8>);
 
 impl DetachKeys {
+    /// The sequence's bytes, in order.
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }
@@ -86,6 +87,7 @@ pub struct DetachScanner {
 }
 
 impl DetachScanner {
+    /// A scanner for `keys`, with nothing held back yet.
     pub fn new(keys: DetachKeys) -> DetachScanner {
         DetachScanner { keys, matched: 0 }
     }
