@@ -9,8 +9,11 @@ use base64::Engine as _;
 /// What the user logged in with, for one registry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credentials {
+    /// A user name and a password (or a personal access token).
     Basic {
+        /// The user name.
         username: String,
+        /// The password.
         password: String,
     },
     /// An OAuth2 refresh token (`identitytoken` in config.json).

@@ -10,6 +10,7 @@ use std::fmt::{self, Display};
 
 use crate::reference::ReferenceError;
 
+/// Why a pull, push, login or logout failed (one line; Docker's words where it has them).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A reference Docker would refuse (Docker's own text).
@@ -19,72 +20,111 @@ pub enum Error {
     /// The registry cannot be reached: DNS, connection, TLS.
     #[error("{} {}: {}", .method, Shown(.url), Shown(.detail))]
     Connect {
+        /// The HTTP method.
         method: &'static str,
+        /// The URL.
         url: String,
+        /// What went wrong (the resolver's, the socket's or TLS's error).
         detail: String,
     },
 
     /// The registry has no such tag or digest.
     #[error("manifest for {} not found: manifest unknown", Shown(.reference))]
-    ManifestUnknown { reference: String },
+    ManifestUnknown {
+        /// The reference, as Docker shows it.
+        reference: String,
+    },
 
     /// 401/403/404 on a repository: Docker cannot tell "absent" from "not yours" either.
     #[error("{} access denied for {}, repository does not exist or may require 'sixdocker login': {}", .action, Shown(.repository), Shown(.detail))]
     AccessDenied {
+        /// "pull" or "push".
         action: &'static str,
+        /// The repository.
         repository: String,
+        /// The registry's error text.
         detail: String,
     },
 
     /// Login refused, or credentials the registry does not accept.
     #[error("{}: unauthorized: {}", Shown(.registry), Shown(.detail))]
-    Unauthorized { registry: String, detail: String },
+    Unauthorized {
+        /// The registry.
+        registry: String,
+        /// The registry's error text.
+        detail: String,
+    },
 
     /// Any other answer the client cannot use (a 5xx, a 4xx with a registry error body).
     #[error("{} {}: {} {}", .method, Shown(.url), .status, Shown(.detail))]
     Http {
+        /// The HTTP method.
         method: &'static str,
+        /// The URL.
         url: String,
+        /// The status code.
         status: u16,
+        /// The registry's error text, or the status's reason.
         detail: String,
     },
 
     /// Content whose digest is not the one that names it.
     #[error("digest mismatch for {}: expected {}, got {}", Shown(.what), .expected, .actual)]
     DigestMismatch {
+        /// The blob or manifest.
         what: String,
+        /// The digest that names it.
         expected: String,
+        /// The digest of what came.
         actual: String,
     },
 
     /// A blob or manifest that ended early (or ran past its announced size).
     #[error("{} is truncated: expected {} bytes, got {}", Shown(.what), .expected, .got)]
     Truncated {
+        /// The blob or manifest.
         what: String,
+        /// Its announced size.
         expected: u64,
+        /// How many bytes came.
         got: u64,
     },
 
     /// No manifest of a list or index is for the wanted platform.
     #[error("no matching manifest for {} in the manifest list entries (it has: {})", .platform, .available)]
-    NoMatchingPlatform { platform: String, available: String },
+    NoMatchingPlatform {
+        /// The platform wanted ("linux/arm64").
+        platform: String,
+        /// The platforms the list has, comma separated.
+        available: String,
+    },
 
     /// The image found is for another platform than the one asked for with --platform.
     #[error("image with reference {} was found but does not match the specified platform: wanted {}, actual: {}", Shown(.reference), .wanted, .actual)]
     WrongPlatform {
+        /// The reference.
         reference: String,
+        /// The platform asked for.
         wanted: String,
+        /// The image's platform.
         actual: String,
     },
 
     /// A manifest, config or token response that does not parse or is not supported.
     #[error("{}: {}", Shown(.what), Shown(.detail))]
-    Invalid { what: String, detail: String },
+    Invalid {
+        /// The manifest, config or response.
+        what: String,
+        /// What is wrong with it.
+        detail: String,
+    },
 
     /// Local files: credentials, certificates.
     #[error("{context}")]
     Io {
+        /// What was being done, on which file.
         context: String,
+        /// The system's error.
         source: std::io::Error,
     },
 
@@ -101,6 +141,7 @@ pub enum Error {
     Cancelled,
 }
 
+/// This crate's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {

@@ -12,6 +12,7 @@
 //! buffers or spools blobs itself where we stream them into the store.)
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod auth;
 mod client;

@@ -10,28 +10,41 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// Docker's image manifest, schema 2.
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+/// Docker's manifest list (one manifest per platform).
 pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// The OCI image manifest.
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// The OCI image index (one manifest per platform).
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// Docker's image config.
 pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+/// Docker's gzipped layer tar.
 pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
 /// What a manifest request accepts, best first.
 pub(crate) const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
+/// A pointer to content by digest, with its type and size (OCI's descriptor).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
+    /// What the content is (a manifest, a config, a layer and its compression).
     #[serde(default)]
     pub media_type: String,
+    /// `sha256:<hex>` of the content.
     pub digest: String,
+    /// Its size in bytes.
     #[serde(default)]
     pub size: u64,
+    /// In a list or index: the platform of the manifest it points at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// Other places the content may be fetched from (foreign layers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urls: Option<Vec<String>>,
+    /// Free-form metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -40,10 +53,14 @@ pub struct Descriptor {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageManifest {
+    /// 2.
     pub schema_version: u32,
+    /// Its own media type (OCI manifests may leave it out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+    /// The image config.
     pub config: Descriptor,
+    /// The layers, bottom first.
     #[serde(default)]
     pub layers: Vec<Descriptor>,
 }
@@ -51,6 +68,7 @@ pub struct ImageManifest {
 /// A manifest list or OCI index.
 #[derive(Clone, Debug, Deserialize)]
 pub struct ManifestList {
+    /// One manifest per platform.
     #[serde(default)]
     pub manifests: Vec<Descriptor>,
 }
@@ -58,7 +76,9 @@ pub struct ManifestList {
 /// A fetched manifest, by kind.
 #[derive(Debug)]
 pub enum Manifest {
+    /// One image's manifest.
     Image(Box<ImageManifest>),
+    /// A list or index of per-platform manifests.
     List(ManifestList),
 }
 
@@ -105,10 +125,13 @@ impl Manifest {
 /// `os/arch[/variant]`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Platform {
+    /// "linux".
     #[serde(default)]
     pub os: String,
+    /// "amd64", "arm64"...
     #[serde(default)]
     pub architecture: String,
+    /// "v7", "v8"...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
 }

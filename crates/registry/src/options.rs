@@ -10,6 +10,7 @@ use std::path::PathBuf;
 /// Docker's default location of per-registry certificates.
 pub const DEFAULT_CERTS_DIR: &str = "/etc/docker/certs.d";
 
+/// How the client reaches registries: which may be insecure, and where certificates are.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Registries (`host`, `host:port`) or CIDR ranges (`10.0.0.0/8`) that may use plain

@@ -9,21 +9,35 @@
 pub enum LayerStatus {
     /// Queued for download.
     PullingFsLayer,
+    /// The store has it: not fetched.
     AlreadyExists,
+    /// Waiting for a free transfer slot.
     Waiting,
+    /// Being fetched.
     Downloading {
+        /// Bytes so far.
         current: u64,
+        /// The blob's size.
         total: u64,
     },
+    /// Fetched and verified.
     DownloadComplete,
+    /// Unpacked into the store.
     PullComplete,
+    /// Being made ready to push (compressed on the fly).
     Preparing,
+    /// Being uploaded.
     Pushing {
+        /// Bytes so far.
         current: u64,
+        /// The size, when known before the upload.
         total: Option<u64>,
     },
+    /// Uploaded.
     Pushed,
+    /// The repository has it: not uploaded.
     LayerAlreadyExists,
+    /// Mounted from another repository of the registry (its name).
     MountedFrom(String),
 }
 
@@ -61,11 +75,17 @@ pub enum Event {
     /// "Status: Downloaded newer image for busybox:latest".
     Line(String),
     /// A layer (12 hex digits of its digest) changed state.
-    Layer { id: String, status: LayerStatus },
+    Layer {
+        /// 12 hex digits of the layer's digest.
+        id: String,
+        /// Its new state.
+        status: LayerStatus,
+    },
 }
 
 /// Where reports go.
 pub trait Progress: Sync {
+    /// Takes one report (from any thread).
     fn report(&self, event: Event);
 }
 

@@ -36,6 +36,7 @@ pub struct Pulled {
     pub reference: Reference,
     /// The manifest (or manifest list) digest the reference resolved to.
     pub digest: String,
+    /// The image as stored.
     pub image: Image,
     /// False when the store had the image already ("Image is up to date").
     pub downloaded: bool,

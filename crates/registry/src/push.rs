@@ -32,9 +32,11 @@ const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 /// One tag pushed.
 #[derive(Clone, Debug)]
 pub struct Pushed {
+    /// The tag pushed.
     pub reference: Reference,
-    /// The manifest's digest, and its size in bytes.
+    /// The manifest's digest.
     pub digest: String,
+    /// The manifest's size in bytes.
     pub size: u64,
 }
 

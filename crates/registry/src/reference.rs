@@ -18,24 +18,34 @@ const NAME_TOTAL_LENGTH_MAX: usize = 255;
 /// A reference that Docker would refuse; the message is Docker's own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReferenceError {
+    /// Not a reference at all.
     #[error("invalid reference format")]
     InvalidFormat,
+    /// A repository path with capitals (the path given).
     #[error("invalid reference format: repository name ({0}) must be lowercase")]
     RemoteNotLowercase(String),
+    /// A name with capitals.
     #[error("invalid reference format: repository name must be lowercase")]
     NameContainsUppercase,
+    /// An empty name.
     #[error("repository name must have at least one component")]
     NameEmpty,
+    /// A name longer than 255 characters.
     #[error("repository name must not be more than 255 characters")]
     NameTooLong,
+    /// A name that is 64 hex digits (it would read as an image ID).
     #[error("invalid repository name ({0}), cannot specify 64-byte hexadecimal strings")]
     HexIdentifier(String),
+    /// A digest that is not `algorithm:hex`.
     #[error("invalid checksum digest format")]
     DigestFormat,
+    /// A digest of the wrong length for its algorithm.
     #[error("invalid checksum digest length")]
     DigestLength,
+    /// A digest algorithm other than sha256, sha384 or sha512.
     #[error("unsupported digest algorithm")]
     DigestUnsupported,
+    /// A tag that is not `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
     #[error("invalid tag format")]
     TagFormat,
 }
@@ -105,6 +115,7 @@ impl Reference {
         &self.path
     }
 
+    /// The tag, if any (see [`Reference::with_default_tag`]).
     pub fn tag(&self) -> Option<&str> {
         self.tag.as_deref()
     }
