@@ -1,14 +1,11 @@
 //! What the CLI shows: `ps` rows, `inspect` JSON, `top` and `stats`. Read-only.
 
-use std::path::PathBuf;
-
 use chrono::Utc;
-use serde_json::json;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::{ContainerConfig, State, Status};
-use crate::request::{ContainerStats, ContainerSummary, RunRequest, Top};
+use crate::request::{ContainerStats, ContainerSummary, Top};
 use crate::status::{created_text, status_text, status_word};
 
 impl Engine {
@@ -31,14 +28,6 @@ impl Engine {
             .resolve(&config.image_id)
             .map_or(0, |i| i.size);
         Ok((rw, rw + image))
-    }
-
-    /// `docker inspect`: a Docker-like object.
-    pub fn inspect(&self, c: &str) -> Result<serde_json::Value> {
-        let id = self.resolve(c)?;
-        let config = self.store.config(&id)?;
-        let state = self.store.state(&id)?;
-        Ok(inspect_json(&config, &state, &self.container_dir(&id)))
     }
 
     /// `docker top`: the container's processes, as `ps -ef` columns.
@@ -199,131 +188,6 @@ pub(crate) fn tree_bytes(dir: &std::path::Path) -> u64 {
     total
 }
 
-fn time_or_zero(t: Option<chrono::DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
-        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
-}
-
-/// `docker inspect`'s object for one container.
-fn inspect_json(
-    config: &ContainerConfig,
-    state: &State,
-    dir: &std::path::Path,
-) -> serde_json::Value {
-    let req = &config.request;
-    json!({
-        "Id": config.id,
-        "Created": time_or_zero(Some(config.created)),
-        "Path": config.args.first().cloned().unwrap_or_default(),
-        "Args": config.args.iter().skip(1).collect::<Vec<_>>(),
-        "State": state_json(state),
-        "Image": format!("sha256:{}", config.image_id),
-        "ResolvConfPath": dir.join("resolv.conf"),
-        "HostnamePath": dir.join("hostname"),
-        "HostsPath": dir.join("hosts"),
-        "LogPath": if req.log.driver == crate::types::LogDriver::None {
-            PathBuf::new()
-        } else {
-            crate::logs::log_path(dir, &config.id)
-        },
-        "Name": format!("/{}", config.name),
-        "RestartCount": state.restart_count,
-        "Driver": "overlay",
-        "Mounts": req.volumes.iter().map(|v| json!({
-            "Type": "bind", "Source": v.host, "Destination": v.container, "Mode": if v.read_only { "ro" } else { "rw" },
-            "RW": !v.read_only, "Propagation": "rprivate"
-        })).collect::<Vec<_>>(),
-        "Config": {
-            "Hostname": config.hostname,
-            "User": config.user,
-            "Tty": req.tty,
-            "OpenStdin": req.interactive,
-            "Env": config.env,
-            "Cmd": config.cmd,
-            "Entrypoint": if config.entrypoint.is_empty() { serde_json::Value::Null } else { json!(config.entrypoint) },
-            "Image": config.image,
-            "WorkingDir": config.workdir,
-        },
-        "HostConfig": host_config_json(req),
-        "NetworkSettings": network_settings_json(state),
-    })
-}
-
-/// inspect's `State`.
-fn state_json(state: &State) -> serde_json::Value {
-    json!({
-        "Status": status_word(state),
-        "Running": state.status == Status::Running,
-        "Paused": state.paused,
-        "Restarting": state.status == Status::Restarting,
-        "OOMKilled": state.oom_killed,
-        "Dead": false,
-        "Pid": state.pid.unwrap_or(0),
-        "ExitCode": state.exit_code,
-        "Error": state.error.clone().or_else(|| state.log_error.clone()).unwrap_or_default(),
-        "StartedAt": time_or_zero(state.started_at),
-        "FinishedAt": time_or_zero(state.finished_at),
-    })
-}
-
-/// inspect's `HostConfig`: the request's options as Docker names them.
-fn host_config_json(req: &RunRequest) -> serde_json::Value {
-    let (cpu_quota, cpu_period) = req
-        .cpus
-        .map(|c| c.quota_period())
-        .map(|(q, p)| (q, p as i64))
-        .unwrap_or((0, 0));
-    json!({
-        "Binds": req.volumes.iter().map(|v| format!("{}:{}:{}", v.host.display(), v.container.display(), if v.read_only { "ro" } else { "rw" })).collect::<Vec<_>>(),
-        "NetworkMode": req.network.to_string(),
-        "RestartPolicy": {"Name": req.restart.name(), "MaximumRetryCount": match req.restart { crate::types::RestartPolicy::OnFailure { max_retries: Some(n) } => n, _ => 0 }},
-        "AutoRemove": req.auto_remove,
-        "CapAdd": req.cap_add,
-        "CapDrop": req.cap_drop,
-        "ReadonlyRootfs": req.read_only,
-        "Memory": req.memory.map(|m| m.bytes()).unwrap_or(0),
-        "MemorySwap": req.memory_swap.map(|s| s.as_spec_value()).unwrap_or(0),
-        "CpuShares": req.cpu_shares.unwrap_or(0),
-        "NanoCpus": req.cpus.map(|c| c.nano_cpus()).unwrap_or(0),
-        "CpuQuota": cpu_quota,
-        "CpuPeriod": cpu_period,
-        "CpusetCpus": req.cpuset_cpus.as_ref().map(|c| c.to_string()).unwrap_or_default(),
-        "PidsLimit": req.pids_limit,
-        "LogConfig": {"Type": req.log.driver.name(), "Config": req.log.opts},
-    })
-}
-
-/// inspect's `NetworkSettings`: the first network's address, every published port, and
-/// each network's address.
-fn network_settings_json(state: &State) -> serde_json::Value {
-    let first_net = state.networks.first();
-    let mut ports = serde_json::Map::new();
-    for p in state.networks.iter().flat_map(|n| n.ports.iter()) {
-        let key = format!("{}/{}", p.container_port, p.proto);
-        let host_ip = p
-            .host_ip
-            .map(|i| i.to_string())
-            .unwrap_or_else(|| "0.0.0.0".into());
-        let entry = json!({"HostIp": host_ip, "HostPort": p.host_port.map(|h| h.to_string()).unwrap_or_default()});
-        if let Some(list) = ports.entry(key).or_insert_with(|| json!([])).as_array_mut() {
-            list.push(entry);
-        }
-    }
-    let networks: serde_json::Map<String, serde_json::Value> = state
-        .networks
-        .iter()
-        .map(|n| (n.network.clone(), json!({"IPAddress": n.ip, "IPPrefixLen": n.prefix, "Gateway": n.gateway, "MacAddress": n.mac})))
-        .collect();
-    json!({
-        "IPAddress": first_net.map(|n| n.ip.clone()).unwrap_or_default(),
-        "IPPrefixLen": first_net.map(|n| n.prefix).unwrap_or(0),
-        "Gateway": first_net.map(|n| n.gateway.clone()).unwrap_or_default(),
-        "MacAddress": first_net.map(|n| n.mac.clone()).unwrap_or_default(),
-        "Ports": ports,
-        "Networks": networks,
-    })
-}
-
 fn user_name(uid: u32) -> String {
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     passwd
@@ -440,7 +304,12 @@ mod tests {
         assert_eq!(row.status, "Up 3 seconds");
         assert_eq!(row.created, "5 seconds ago");
         assert_eq!(row.ports, "0.0.0.0:8080->80/tcp");
-        let v = inspect_json(&config, &state, std::path::Path::new("/x"));
+        let v = crate::inspect::container_document(
+            &config,
+            &state,
+            std::path::Path::new("/x"),
+            &Default::default(),
+        );
         assert_eq!(v["State"]["Status"], "running");
         assert_eq!(v["State"]["Pid"], 42);
         assert_eq!(v["Name"], "/web");

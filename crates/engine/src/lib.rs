@@ -25,6 +25,7 @@ pub mod filters;
 mod image_cmds;
 mod image_use;
 mod info;
+mod inspect;
 mod lifecycle;
 mod logs;
 mod logs_cmd;

@@ -45,7 +45,7 @@ fn create_list_remove() {
     );
     let inspect: serde_json::Value =
         serde_json::from_str(sb.sh(&format!("network inspect {net}")).ok()).unwrap();
-    assert_eq!(inspect[0]["name"], net.as_str());
+    assert_eq!(inspect[0]["Name"], net.as_str());
     assert_eq!(sb.sh(&format!("network remove {net}")).ok().trim(), net);
     assert!(!sb.sh("network ls").ok().contains(&net));
 
@@ -307,7 +307,7 @@ fn original_nginx_line_without_image_fails_cleanly() {
     let inspect: serde_json::Value =
         serde_json::from_str(sb.sh(&format!("network inspect {net}")).ok()).unwrap();
     assert_eq!(
-        inspect[0]["endpoints"].as_array().map(Vec::len),
+        inspect[0]["Containers"].as_object().map(|c| c.len()),
         Some(0),
         "no lease is left: {inspect}"
     );

@@ -216,15 +216,15 @@ impl<'f> PsFilter<'f> {
                 && self.exited.contains(&state.exit_code))
     }
 
-    /// `network=NAME|ID-PREFIX`: connected now, or (stopped) the network it ran on.
+    /// `network=NAME|ID-PREFIX`: connected now, or (stopped) the networks it joins when it runs.
     fn network_passes(&self, config: &ContainerConfig, state: &State) -> bool {
         if !self.filters.contains("network") {
             return true;
         }
         let mut names: BTreeSet<&str> = state.networks.iter().map(|n| n.network.as_str()).collect();
-        let configured = config.request.network.to_string();
+        let joined = config.joined_networks();
         if state.started_at.is_some() {
-            names.insert(&configured);
+            names.extend(joined.iter().map(String::as_str));
         }
         self.filters.values("network").any(|value| {
             names.contains(value)

@@ -46,18 +46,16 @@ fn find(
         }
     }
     if wants(ObjectKind::Image) {
-        if let Ok(image) = engine.images().resolve(name) {
-            let digests = engine.images().repo_digests(&image.id).unwrap_or_default();
-            return Ok(output::images::inspect_json(&image, &digests));
+        if let Ok(doc) = engine.inspect_image(name) {
+            return Ok(doc);
         }
         if kind.is_some() {
             return Err(Failure::other(format!("no such image: {name}")));
         }
     }
     if wants(ObjectKind::Network) {
-        if let Ok(network) = engine.networks()?.inspect(name) {
-            return serde_json::to_value(network)
-                .map_err(|e| Failure::other(format!("network {name}: {e}")));
+        if let Ok(doc) = engine.inspect_network(name) {
+            return Ok(doc);
         }
         if let Some(doc) = output::networks::predefined_document(name) {
             return Ok(doc);

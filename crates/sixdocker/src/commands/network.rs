@@ -26,13 +26,9 @@ pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
         NetworkCommand::Inspect(args) => {
             let mut found = Vec::new();
             let mut code = 0;
-            let networks = engine.networks()?;
             for name in &args.names {
-                match networks.inspect(name) {
-                    Ok(n) => found.push(
-                        serde_json::to_value(n)
-                            .map_err(|e| Failure::other(format!("network {name}: {e}")))?,
-                    ),
+                match engine.inspect_network(name) {
+                    Ok(doc) => found.push(doc),
                     Err(e) => match networks::predefined_document(name) {
                         Some(doc) => found.push(doc),
                         None => code = report(Failure::from(e)),

@@ -1,5 +1,5 @@
 //! Image output: `images` rows with Docker's template fields (REPOSITORY, TAG, IMAGE ID,
-//! CREATED, SIZE by default) and the JSON object `inspect` prints for an image.
+//! CREATED, SIZE by default). The image's `inspect` document is six-engine's.
 
 use std::collections::BTreeMap;
 
@@ -164,28 +164,6 @@ pub fn history_row(h: &HistoryEntry, trunc: bool, human_units: bool, now: DateTi
         .into()
 }
 
-/// A Docker-like `inspect` object for an image; `repo_digests` are its "repo@sha256:…"
-/// names from pulls and pushes.
-pub fn inspect_json(image: &Image, repo_digests: &[String]) -> serde_json::Value {
-    serde_json::json!({
-        "Id": format!("sha256:{}", image.id),
-        "RepoTags": image.repo_tags,
-        "RepoDigests": repo_digests,
-        "Created": image.created.to_rfc3339(),
-        "Size": image.size,
-        "Config": {
-            "Env": image.config.env,
-            "Cmd": image.config.cmd,
-            "Entrypoint": image.config.entrypoint,
-            "WorkingDir": image.config.working_dir.clone().unwrap_or_default(),
-            "User": image.config.user.clone().unwrap_or_default(),
-            "ExposedPorts": image.config.exposed_ports,
-            "Labels": image.config.labels,
-        },
-        "RootFS": { "Type": "layers", "Layers": image.layers },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,15 +239,5 @@ mod tests {
                 "a".repeat(64)
             )
         );
-    }
-
-    #[test]
-    fn inspect_has_dockers_keys() {
-        let digest = format!("busybox@sha256:{}", "c".repeat(64));
-        let v = inspect_json(&image(&["busybox:latest"]), std::slice::from_ref(&digest));
-        assert_eq!(v["Id"], format!("sha256:{}", "a".repeat(64)));
-        assert_eq!(v["RepoTags"][0], "busybox:latest");
-        assert_eq!(v["RepoDigests"][0], digest.as_str());
-        assert_eq!(v["RootFS"]["Layers"][0], "sha256:bb");
     }
 }

@@ -1,0 +1,511 @@
+//! `docker inspect`'s documents, in Docker 20.10's shape (every key dockerd prints; serde_json
+//! prints them sorted): containers (`container_document`), images (`image_document`) and networks
+//! (`network_document`). The CLI prints them and an API would send them; both get them here.
+//!
+//! A container's document is read from its record every time, so it is current after each
+//! start or restart (State.Pid, ExitCode, StartedAt, FinishedAt, the networks' addresses).
+//! Reading one is two small files (the record, plus the spec for the masked paths): no process
+//! is started and nothing is walked.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::record::{ContainerConfig, NetworkState, State, Status};
+use crate::request::RunRequest;
+use crate::status::status_word;
+
+/// What a container's document needs besides its record.
+#[derive(Debug, Default)]
+pub(crate) struct Context {
+    /// Network ids by name (`NetworkSettings.Networks.*.NetworkID`).
+    pub network_ids: HashMap<String, String>,
+    /// The spec's `linux.maskedPaths` and `readonlyPaths`.
+    pub masked_paths: Vec<String>,
+    pub readonly_paths: Vec<String>,
+}
+
+impl Engine {
+    /// `docker inspect CONTAINER`.
+    pub fn inspect(&self, c: &str) -> Result<Value> {
+        let id = self.resolve(c)?;
+        let config = self.store.config(&id)?;
+        let state = self.store.state(&id)?;
+        let dir = self.container_dir(&id);
+        let mut context = Context::default();
+        if let Ok(text) = std::fs::read(Engine::spec_path(&dir)) {
+            if let Ok(spec) = serde_json::from_slice::<Value>(&text) {
+                let list = |key: &str| -> Vec<String> {
+                    spec["linux"][key]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|p| p.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                context.masked_paths = list("maskedPaths");
+                context.readonly_paths = list("readonlyPaths");
+            }
+        }
+        let joined = config.joined_networks();
+        if joined.iter().any(|n| n != "none" && n != "host") {
+            if let Ok(networks) = self.networks() {
+                for n in networks.list().unwrap_or_default() {
+                    context.network_ids.insert(n.name, n.id);
+                }
+            }
+        }
+        Ok(container_document(&config, &state, &dir, &context))
+    }
+
+    /// `docker inspect IMAGE`.
+    pub fn inspect_image(&self, name: &str) -> Result<Value> {
+        let image = self.images.resolve(name)?;
+        let digests = self.images.repo_digests(&image.id).unwrap_or_default();
+        let raw = self
+            .images
+            .image_config_json(&image)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .unwrap_or(Value::Null);
+        Ok(image_document(&image, &digests, &raw))
+    }
+
+    /// `docker network inspect NETWORK` of a network of the store.
+    pub fn inspect_network(&self, name: &str) -> Result<Value> {
+        let network = self.networks()?.inspect(name)?;
+        Ok(network_document(&network))
+    }
+}
+
+/// Go's zero time for what has not happened.
+fn time_or_zero(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
+}
+
+/// A stable 64-hex id derived from `parts` (endpoint and sandbox ids, which Docker keeps and
+/// we do not).
+fn derived_id(parts: &[&str]) -> String {
+    six_image::Digest::of(parts.join("/").as_bytes())
+        .hex()
+        .to_owned()
+}
+
+/// One container's document.
+pub(crate) fn container_document(
+    config: &ContainerConfig,
+    state: &State,
+    dir: &Path,
+    context: &Context,
+) -> Value {
+    let req = &config.request;
+    let mount = six_image::RootfsMount::for_container_dir(dir);
+    json!({
+        "Id": config.id,
+        "Created": time_or_zero(Some(config.created)),
+        "Path": config.args.first().cloned().unwrap_or_default(),
+        "Args": config.args.iter().skip(1).collect::<Vec<_>>(),
+        "State": state_json(state),
+        "Image": format!("sha256:{}", config.image_id),
+        "ResolvConfPath": dir.join("resolv.conf"),
+        "HostnamePath": dir.join("hostname"),
+        "HostsPath": dir.join("hosts"),
+        "LogPath": if req.log.driver == crate::types::LogDriver::None {
+            std::path::PathBuf::new()
+        } else {
+            crate::logs::log_path(dir, &config.id)
+        },
+        "Name": format!("/{}", config.name),
+        "RestartCount": state.restart_count,
+        "Driver": "overlay",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": Value::Null,
+        "HostConfig": host_config_json(req, context),
+        "GraphDriver": {
+            "Data": {
+                "MergedDir": mount.merged,
+                "UpperDir": mount.upper,
+                "WorkDir": mount.work,
+            },
+            "Name": "overlay",
+        },
+        "Mounts": req.volumes.iter().map(|v| json!({
+            "Type": "bind", "Source": v.host, "Destination": v.container,
+            "Mode": if v.read_only { "ro" } else { "" }, "RW": !v.read_only, "Propagation": "rprivate",
+        })).collect::<Vec<_>>(),
+        "Config": config_json(config),
+        "NetworkSettings": network_settings_json(config, state, context),
+    })
+}
+
+/// `State`: current after every start (the record is rewritten by the monitor).
+fn state_json(state: &State) -> Value {
+    json!({
+        "Status": status_word(state),
+        "Running": state.status == Status::Running,
+        "Paused": state.paused,
+        "Restarting": state.status == Status::Restarting,
+        "OOMKilled": state.oom_killed,
+        "Dead": false,
+        "Pid": state.pid.unwrap_or(0),
+        "ExitCode": state.exit_code,
+        "Error": state.error.clone().or_else(|| state.log_error.clone()).unwrap_or_default(),
+        "StartedAt": time_or_zero(state.started_at),
+        "FinishedAt": time_or_zero(state.finished_at),
+    })
+}
+
+/// `Config`: what the container was made with.
+fn config_json(config: &ContainerConfig) -> Value {
+    let req = &config.request;
+    let mut doc = json!({
+        "Hostname": config.hostname,
+        "Domainname": "",
+        "User": config.user,
+        "AttachStdin": req.interactive && !req.detach,
+        "AttachStdout": !req.detach,
+        "AttachStderr": !req.detach,
+        "Tty": req.tty,
+        "OpenStdin": req.interactive,
+        "StdinOnce": req.interactive && !req.detach,
+        "Env": config.env,
+        "Cmd": config.cmd,
+        "Image": config.image,
+        "Volumes": Value::Null,
+        "WorkingDir": config.workdir,
+        "Entrypoint": if config.entrypoint.is_empty() { Value::Null } else { json!(config.entrypoint) },
+        "OnBuild": Value::Null,
+        "Labels": config.labels,
+    });
+    if !req.ports.is_empty() {
+        let exposed: serde_json::Map<String, Value> = req
+            .ports
+            .iter()
+            .map(|p| (format!("{}/{}", p.container_port, p.proto), json!({})))
+            .collect();
+        doc["ExposedPorts"] = Value::Object(exposed);
+    }
+    doc
+}
+
+/// `HostConfig`: the request's options as Docker names them, and Docker's defaults for what
+/// this engine does not let one change.
+fn host_config_json(req: &RunRequest, context: &Context) -> Value {
+    let (cpu_quota, cpu_period) = req
+        .cpus
+        .map(|c| c.quota_period())
+        .map(|(q, p)| (q, p as i64))
+        .unwrap_or((0, 0));
+    let binds: Vec<String> = req
+        .volumes
+        .iter()
+        .map(|v| {
+            let mode = if v.read_only { ":ro" } else { "" };
+            format!("{}:{}{mode}", v.host.display(), v.container.display())
+        })
+        .collect();
+    let mut bindings = serde_json::Map::new();
+    for p in &req.ports {
+        let key = format!("{}/{}", p.container_port, p.proto);
+        let host_ip = p.host_ip.map(|i| i.to_string()).unwrap_or_default();
+        let port = p.host_port.map(|h| h.to_string()).unwrap_or_default();
+        if let Some(list) = bindings
+            .entry(key)
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+        {
+            list.push(json!({"HostIp": host_ip, "HostPort": port}));
+        }
+    }
+    let max_retries = match req.restart {
+        crate::types::RestartPolicy::OnFailure {
+            max_retries: Some(n),
+        } => n,
+        _ => 0,
+    };
+    let list_or_null = |l: &[String]| if l.is_empty() { Value::Null } else { json!(l) };
+    let cgroupns = match std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        true => "private",
+        false => "host",
+    };
+    let mut host = json!({
+        "Binds": if binds.is_empty() { Value::Null } else { json!(binds) },
+        "ContainerIDFile": "",
+        "LogConfig": {"Type": req.log.driver.name(), "Config": req.log.opts},
+        "NetworkMode": req.network.to_string(),
+        "PortBindings": bindings,
+        "RestartPolicy": {"Name": req.restart.name(), "MaximumRetryCount": max_retries},
+        "AutoRemove": req.auto_remove,
+        "VolumeDriver": "",
+        "VolumesFrom": Value::Null,
+        "CapAdd": list_or_null(&req.cap_add),
+        "CapDrop": list_or_null(&req.cap_drop),
+        "CgroupnsMode": cgroupns,
+        "Dns": [],
+        "DnsOptions": [],
+        "DnsSearch": [],
+        "ExtraHosts": Value::Null,
+        "GroupAdd": Value::Null,
+        "IpcMode": "private",
+        "Cgroup": "",
+        "Links": Value::Null,
+        "OomScoreAdj": 0,
+        "PidMode": "",
+        "Privileged": false,
+        "PublishAllPorts": false,
+        "ReadonlyRootfs": req.read_only,
+        "SecurityOpt": if req.seccomp_unconfined { json!(["seccomp=unconfined"]) } else { Value::Null },
+        "UTSMode": "",
+        "UsernsMode": "",
+        "ShmSize": 67_108_864,
+        "Runtime": "six-runtime",
+        "ConsoleSize": [0, 0],
+        "Isolation": "",
+    });
+    let resources = json!({
+        "CpuShares": req.cpu_shares.unwrap_or(0),
+        "Memory": req.memory.map(|m| m.bytes()).unwrap_or(0),
+        "NanoCpus": req.cpus.map(|c| c.nano_cpus()).unwrap_or(0),
+        "CgroupParent": "",
+        "BlkioWeight": 0,
+        "BlkioWeightDevice": [],
+        "BlkioDeviceReadBps": [],
+        "BlkioDeviceWriteBps": [],
+        "BlkioDeviceReadIOps": [],
+        "BlkioDeviceWriteIOps": [],
+        "CpuPeriod": cpu_period,
+        "CpuQuota": cpu_quota,
+        "CpuRealtimePeriod": 0,
+        "CpuRealtimeRuntime": 0,
+        "CpusetCpus": req.cpuset_cpus.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+        "CpusetMems": "",
+        "Devices": [],
+        "DeviceCgroupRules": Value::Null,
+        "DeviceRequests": Value::Null,
+        "KernelMemory": 0,
+        "KernelMemoryTCP": 0,
+        "MemoryReservation": 0,
+        "MemorySwap": req.memory_swap.map(|s| s.as_spec_value()).unwrap_or(0),
+        "MemorySwappiness": Value::Null,
+        "OomKillDisable": false,
+        "PidsLimit": req.pids_limit,
+        "Ulimits": [],
+        "CpuCount": 0,
+        "CpuPercent": 0,
+        "IOMaximumIOps": 0,
+        "IOMaximumBandwidth": 0,
+        "MaskedPaths": context.masked_paths,
+        "ReadonlyPaths": context.readonly_paths,
+    });
+    if let (Some(doc), Value::Object(more)) = (host.as_object_mut(), resources) {
+        doc.extend(more);
+    }
+    host
+}
+
+/// `NetworkSettings`: every network it joins (empty addresses while it does not run, as
+/// Docker's), the default bridge's address at the top level (Docker's legacy fields), the
+/// published ports while it runs.
+fn network_settings_json(config: &ContainerConfig, state: &State, context: &Context) -> Value {
+    let running = state.status == Status::Running;
+    let live = |name: &str| -> Option<&NetworkState> {
+        state
+            .networks
+            .iter()
+            .find(|n| n.network == name)
+            .filter(|_| running)
+    };
+    let mut names = config.joined_networks();
+    for n in &state.networks {
+        if !names.contains(&n.network) {
+            names.push(n.network.clone());
+        }
+    }
+    let short_id = &config.id[..config.id.len().min(12)];
+    let mut networks = serde_json::Map::new();
+    for name in &names {
+        let n = live(name);
+        let network_id = context.network_ids.get(name).cloned().unwrap_or_default();
+        let endpoint = n.map(|_| derived_id(&[&network_id, &config.id]));
+        networks.insert(
+            name.clone(),
+            json!({
+                "IPAMConfig": Value::Null,
+                "Links": Value::Null,
+                "Aliases": if name == "bridge" || name == "none" || name == "host" { Value::Null } else { json!([short_id]) },
+                "NetworkID": network_id,
+                "EndpointID": endpoint.unwrap_or_default(),
+                "Gateway": n.map(|n| n.gateway.clone()).unwrap_or_default(),
+                "IPAddress": n.map(|n| n.ip.clone()).unwrap_or_default(),
+                "IPPrefixLen": n.map(|n| n.prefix).unwrap_or(0),
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "MacAddress": n.map(|n| n.mac.clone()).unwrap_or_default(),
+                "DriverOpts": Value::Null,
+            }),
+        );
+    }
+    let mut ports = serde_json::Map::new();
+    if running {
+        for p in state.networks.iter().flat_map(|n| n.ports.iter()) {
+            let key = format!("{}/{}", p.container_port, p.proto);
+            let host_ip = p
+                .host_ip
+                .map_or_else(|| "0.0.0.0".into(), |i| i.to_string());
+            let port = p.host_port.map(|h| h.to_string()).unwrap_or_default();
+            if let Some(list) = ports.entry(key).or_insert_with(|| json!([])).as_array_mut() {
+                list.push(json!({"HostIp": host_ip, "HostPort": port}));
+            }
+        }
+    }
+    let bridge = live("bridge");
+    let sandbox = match (running, state.pid) {
+        (true, Some(pid)) => (
+            derived_id(&["sandbox", &config.id]),
+            format!("/proc/{pid}/ns/net"),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    json!({
+        "Bridge": "",
+        "SandboxID": sandbox.0,
+        "HairpinMode": false,
+        "LinkLocalIPv6Address": "",
+        "LinkLocalIPv6PrefixLen": 0,
+        "Ports": ports,
+        "SandboxKey": sandbox.1,
+        "SecondaryIPAddresses": Value::Null,
+        "SecondaryIPv6Addresses": Value::Null,
+        "EndpointID": bridge.map(|_| derived_id(&[context.network_ids.get("bridge").map_or("", String::as_str), &config.id])).unwrap_or_default(),
+        "Gateway": bridge.map(|n| n.gateway.clone()).unwrap_or_default(),
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "IPAddress": bridge.map(|n| n.ip.clone()).unwrap_or_default(),
+        "IPPrefixLen": bridge.map(|n| n.prefix).unwrap_or(0),
+        "IPv6Gateway": "",
+        "MacAddress": bridge.map(|n| n.mac.clone()).unwrap_or_default(),
+        "Networks": networks,
+    })
+}
+
+/// An image's document; `raw` is its config JSON (architecture, os, author, comment, ...).
+pub(crate) fn image_document(
+    image: &six_image::Image,
+    repo_digests: &[String],
+    raw: &Value,
+) -> Value {
+    let c = &image.config;
+    let exposed: serde_json::Map<String, Value> = c
+        .exposed_ports
+        .iter()
+        .map(|p| (p.clone(), json!({})))
+        .collect();
+    let text = |key: &str| raw[key].as_str().unwrap_or_default().to_owned();
+    let mut config = json!({
+        "Hostname": "",
+        "Domainname": "",
+        "User": c.user.clone().unwrap_or_default(),
+        "AttachStdin": false,
+        "AttachStdout": false,
+        "AttachStderr": false,
+        "ExposedPorts": if exposed.is_empty() { Value::Null } else { Value::Object(exposed) },
+        "Tty": false,
+        "OpenStdin": false,
+        "StdinOnce": false,
+        "Env": if c.env.is_empty() { Value::Null } else { json!(c.env) },
+        "Cmd": c.cmd,
+        "Image": "",
+        "Volumes": Value::Null,
+        "WorkingDir": c.working_dir.clone().unwrap_or_default(),
+        "Entrypoint": c.entrypoint,
+        "OnBuild": Value::Null,
+        "Labels": if c.labels.is_empty() { Value::Null } else { json!(c.labels) },
+    });
+    if let Some(doc) = config
+        .as_object_mut()
+        .filter(|_| c.exposed_ports.is_empty())
+    {
+        doc.remove("ExposedPorts"); // omitempty in Docker's container.Config
+    }
+    let architecture = match text("architecture") {
+        a if a.is_empty() => match std::env::consts::ARCH {
+            "x86_64" => "amd64".to_owned(),
+            "aarch64" => "arm64".to_owned(),
+            other => other.to_owned(),
+        },
+        a => a,
+    };
+    json!({
+        "Id": format!("sha256:{}", image.id),
+        "RepoTags": image.repo_tags,
+        "RepoDigests": repo_digests,
+        "Parent": "",
+        "Comment": text("comment"),
+        "Created": image.created.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        "Container": text("container"),
+        "ContainerConfig": raw.get("container_config").cloned().unwrap_or_else(|| config.clone()),
+        "DockerVersion": text("docker_version"),
+        "Author": text("author"),
+        "Config": config,
+        "Architecture": architecture,
+        "Os": if text("os").is_empty() { "linux".to_owned() } else { text("os") },
+        "Size": image.size,
+        "VirtualSize": image.size,
+        "GraphDriver": {"Data": Value::Null, "Name": "overlay"},
+        "RootFS": {"Type": "layers", "Layers": image.layers},
+        "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
+    })
+}
+
+/// A network of the store's document.
+pub(crate) fn network_document(n: &six_network::Network) -> Value {
+    let created = DateTime::from_timestamp(n.created as i64, 0).unwrap_or_default();
+    let containers: serde_json::Map<String, Value> = n
+        .endpoints
+        .iter()
+        .map(|e| {
+            (
+                e.id.clone(),
+                json!({
+                    "Name": e.name,
+                    "EndpointID": derived_id(&[&n.id, &e.id]),
+                    "MacAddress": e.mac,
+                    "IPv4Address": format!("{}/{}", e.ip, n.subnet.prefix()),
+                    "IPv6Address": "",
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "Name": n.name,
+        "Id": n.id,
+        "Created": created.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        "Scope": "local",
+        "Driver": n.driver,
+        "EnableIPv6": false,
+        "IPAM": {
+            "Driver": "default",
+            "Options": {},
+            "Config": [{"Subnet": n.subnet.to_string(), "Gateway": n.gateway.to_string()}],
+        },
+        "Internal": n.internal,
+        "Attachable": false,
+        "Ingress": false,
+        "ConfigFrom": {"Network": ""},
+        "ConfigOnly": false,
+        "Containers": containers,
+        "Options": {"com.docker.network.bridge.name": n.bridge},
+        "Labels": {},
+    })
+}
