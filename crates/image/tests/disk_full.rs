@@ -138,9 +138,9 @@ fn running_out_of_space_at_any_step_of_a_load_leaves_nothing_half_made() {
     for step in [
         "tmp/load-",
         "tmp/layer-",
-        "blobs/sha256/.tmp-",
-        "images/.tmp-",
-        ".tmp-",
+        "blobs/sha256/",
+        "images/",
+        "repositories.json",
     ] {
         let path = format!("{dir}/{step}");
         assert!(
