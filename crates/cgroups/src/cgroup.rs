@@ -232,7 +232,12 @@ impl Cgroup {
             // Sub-cgroups the container made itself (systemd inside, a nested runtime) go
             // first, deepest first; the kernel refuses any that still hold processes.
             remove_children(path);
-            match fs::remove_dir(path) {
+            let removed = six_trace::call(
+                six_trace::Kind::CgroupDir,
+                || fs::remove_dir(path),
+                |d| std::fmt::Write::write_fmt(d, format_args!("rmdir {}", path.display())),
+            );
+            match removed {
                 Ok(()) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
                 Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
@@ -280,6 +285,7 @@ impl Cgroup {
         }
     }
 
+    #[track_caller]
     pub(crate) fn write(&self, dir: &Path, file: &str, value: &str) -> Result<()> {
         files::write(dir, file, value, self.fake)
     }
@@ -347,7 +353,12 @@ fn mkdir_p(path: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     for dir in missing.into_iter().rev() {
-        match fs::create_dir(&dir) {
+        let made = six_trace::call(
+            six_trace::Kind::CgroupDir,
+            || fs::create_dir(&dir),
+            |d| std::fmt::Write::write_fmt(d, format_args!("mkdir {}", dir.display())),
+        );
+        match made {
             Ok(()) => created.push(dir),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(source) => return Err(Error::Create { path: dir, source }),

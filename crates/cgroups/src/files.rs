@@ -1,6 +1,7 @@
 //! Reading and writing single cgroup control files, with errors that name the file,
 //! the value and the directory. Nothing here knows what a file means.
 
+use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
@@ -9,6 +10,7 @@ use crate::error::{Error, Result};
 
 /// Writes `value` to `dir/file` in one write(2), as the kernel expects. On a fake tree
 /// (`create`), the file is created if missing.
+#[track_caller]
 pub(crate) fn write(dir: &Path, file: &str, value: &str, create: bool) -> Result<()> {
     tracing::trace!(dir = %dir.display(), file, value, "cgroup write");
     let fail = |source: io::Error| Error::Write {
@@ -17,20 +19,23 @@ pub(crate) fn write(dir: &Path, file: &str, value: &str, create: bool) -> Result
         dir: dir.to_path_buf(),
         source,
     };
-    let mut f = OpenOptions::new()
-        .write(true)
-        .truncate(create)
-        .create(create)
-        .open(dir.join(file))
-        .map_err(fail)?;
-    let n = f.write(value.as_bytes()).map_err(fail)?;
-    if n != value.len() {
-        return Err(fail(io::Error::new(
-            io::ErrorKind::WriteZero,
-            "short write",
-        )));
-    }
-    Ok(())
+    six_trace::call(
+        six_trace::Kind::Cgroup,
+        || {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .truncate(create)
+                .create(create)
+                .open(dir.join(file))?;
+            let n = f.write(value.as_bytes())?;
+            if n != value.len() {
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "short write"));
+            }
+            Ok(())
+        },
+        |d| write!(d, "{file} = {value}  (in {})", dir.display()),
+    )
+    .map_err(fail)
 }
 
 /// The content of `dir/file`, trimmed.

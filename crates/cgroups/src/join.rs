@@ -110,8 +110,26 @@ impl JoinPlan {
     }
 }
 
-/// `0` (the caller) written to `file` in one write(2); async-signal-safe.
+/// `0` (the caller) written to `file` in one write(2); async-signal-safe (and so is its
+/// trace record).
 fn write_zero(file: &CStr, create: bool) -> std::result::Result<(), JoinError<'_>> {
+    six_trace::call(
+        six_trace::Kind::CgroupJoin,
+        || write_zero_now(file, create),
+        |d| {
+            let file = six_trace::bytes(file.to_bytes());
+            std::fmt::Write::write_fmt(d, format_args!("{file} = 0 (this process)"))
+        },
+    )
+}
+
+impl six_trace::Failure for JoinError<'_> {
+    fn errno(&self) -> i32 {
+        self.errno
+    }
+}
+
+fn write_zero_now(file: &CStr, create: bool) -> std::result::Result<(), JoinError<'_>> {
     let fail = |errno| JoinError { file, errno };
     let flags = libc::O_WRONLY
         | libc::O_CLOEXEC

@@ -112,6 +112,7 @@ pub(crate) fn set(cg: &Cgroup, r: &LinuxResources) -> Result<()> {
 }
 
 /// Writes a controller's file, explaining a missing file as a controller not enabled.
+#[track_caller]
 fn write(cg: &Cgroup, dir: &Path, controller: &str, file: &str, value: &str) -> Result<()> {
     if !cg.fake && !files::exists(dir, file) {
         let enabled = files::read(dir, "cgroup.controllers").unwrap_or_default();

@@ -67,6 +67,9 @@ pub enum Message {
     Pause,
     /// `unpause`: answered with `Thawed`, or `Failed` (not paused).
     Unpause,
+    /// A CLI run with `--trace`: the write end of its trace socket comes with this message
+    /// (SCM_RIGHTS); the monitor traces its steps there until this client is gone.
+    Trace,
 }
 
 impl Message {
@@ -92,6 +95,7 @@ impl Message {
             Message::Thawed => (7, Vec::new()),
             Message::Pause => (17, Vec::new()),
             Message::Unpause => (18, Vec::new()),
+            Message::Trace => (19, Vec::new()),
         };
         let mut out = Vec::with_capacity(1 + payload.len());
         out.push(kind);
@@ -123,6 +127,7 @@ impl Message {
             7 => Message::Thawed,
             17 => Message::Pause,
             18 => Message::Unpause,
+            19 => Message::Trace,
             _ => return None,
         })
     }
@@ -288,7 +293,53 @@ pub fn connect(path: &Path) -> Result<OwnedFd> {
     let (addr, _dir) = socket_addr(path)?;
     socket::connect(fd.as_raw_fd(), &addr)
         .map_err(|e| Error::at("connecting to the container's monitor at", path, e.into()))?;
+    if let Some(trace) = six_trace::children_begin() {
+        // Best effort: a monitor that cannot take it simply does not trace.
+        let _ = send_with_fd(fd.as_raw_fd(), &Message::Trace.encode(), trace);
+    }
     Ok(fd)
+}
+
+/// Sends one encoded message with `fd` attached (SCM_RIGHTS).
+fn send_with_fd(socket: RawFd, bytes: &[u8], fd: RawFd) -> std::io::Result<()> {
+    let iov = [std::io::IoSlice::new(bytes)];
+    let fds = [fd];
+    let cmsg = [socket::ControlMessage::ScmRights(&fds)];
+    socket::sendmsg::<()>(socket, &iov, &cmsg, socket::MsgFlags::MSG_NOSIGNAL, None)?;
+    Ok(())
+}
+
+/// Like [`recv_nowait`], and the descriptor that came with the message, if any
+/// (close-on-exec): the monitor reads its clients so.
+pub(crate) fn recv_nowait_with_fd(
+    fd: RawFd,
+    buf: &mut [u8],
+) -> std::io::Result<Option<(Message, Option<OwnedFd>)>> {
+    loop {
+        let mut iov = [std::io::IoSliceMut::new(buf)];
+        let mut space = nix::cmsg_space!([RawFd; 1]);
+        let flags = socket::MsgFlags::MSG_DONTWAIT | socket::MsgFlags::MSG_CMSG_CLOEXEC;
+        let msg = match socket::recvmsg::<()>(fd, &mut iov, Some(&mut space), flags) {
+            Ok(m) => m,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let mut passed = None;
+        for c in msg.cmsgs().into_iter().flatten() {
+            if let socket::ControlMessageOwned::ScmRights(fds) = c {
+                for f in fds {
+                    // SAFETY: a descriptor the kernel just gave us, owned by nobody else.
+                    let owned = unsafe { OwnedFd::from_raw_fd(f) };
+                    passed.get_or_insert(owned);
+                }
+            }
+        }
+        let n = msg.bytes;
+        if n == 0 {
+            return Ok(None);
+        }
+        return Ok(Message::decode(&buf[..n]).map(|m| (m, passed)));
+    }
 }
 
 /// Accepts a waiting client: Ok(None) when none waits (a non-blocking listener). A client

@@ -53,7 +53,16 @@ impl Engine {
             .unwrap_or_else(|| DEFAULT_IMAGE.to_owned());
         let image = {
             let _s = tracing::debug_span!("resolve_image").entered();
-            self.images.resolve(&image_name)?
+            let _phase = six_trace::phase(six_trace::Phase::Image);
+            let image = self.images.resolve(&image_name)?;
+            six_trace::step!(
+                six_trace::Kind::Image,
+                "{image_name} is image {} ({} layers, bottom first: {})",
+                image.short_id(),
+                image.layers.len(),
+                image.layers.join(" ")
+            );
+            image
         };
         let mut config = self.create_record(req, &image_name, &image)?;
         let mut made_dirs = MadeDirs::default();
@@ -134,6 +143,7 @@ impl Engine {
         let dir = self.container_dir(id);
         let mount = {
             let _s = tracing::debug_span!("mount_rootfs").entered();
+            let _phase = six_trace::phase(six_trace::Phase::Rootfs);
             self.images.mount_rootfs(image, &dir)?
         };
         self.store.update(id, |s| {

@@ -15,6 +15,7 @@
 //! hands over with its report (SCM_RIGHTS): a signal the CLI forwards after the process has
 //! ended reaches nobody, never a process that was given the same pid.
 
+use std::fmt::Write as _;
 use std::io::IoSlice;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
@@ -42,15 +43,26 @@ pub(crate) fn start(
     on_event: &dyn Fn(Option<i32>),
 ) -> Result<Keeper> {
     let (cli_end, keeper_end) = crate::attach::pair()?;
+    six_trace::children_begin();
+    let forked = six_trace::begin();
     // SAFETY: the child only runs `keep`, which leaves with _exit.
     match unsafe { nix::unistd::fork() }? {
         ForkResult::Child => {
+            six_trace::enter_child(six_trace::Role::Keeper);
             drop(cli_end);
             keep(container, opts, detached, keeper_end, on_event)
         }
         ForkResult::Parent { child } => {
+            if let Some(t) = forked {
+                t.done(six_trace::Kind::Clone, 0, |d| {
+                    let how = if detached { " (detached)" } else { "" };
+                    write!(d, "fork: the exec keeper{how}, pid {child}")
+                });
+            }
             drop(keeper_end);
             let report = recv_with_fd(cli_end.as_raw_fd());
+            // The keeper detaches from the trace once the process has exec'd.
+            six_trace::children_end(std::time::Duration::from_secs(2));
             let reap = || {
                 let _ = nix::sys::wait::waitpid(child, None);
             };
@@ -129,6 +141,7 @@ fn keep(
                 Err(format!("watching the exec'd process: {e}"))
             }
         });
+    six_trace::detach();
     // A CLI gone before the report changes nothing: the process is still reaped here.
     let _ = match &result {
         Ok((pid, pidfd)) => send_with_fd(

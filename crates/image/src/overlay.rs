@@ -12,6 +12,7 @@
 //! race). Mounts via nix, never the `mount` command. Never removes the container's dirs.
 
 use std::ffi::CString;
+use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -84,14 +85,22 @@ impl RootfsMount {
         if !self.is_mounted() {
             return Ok(());
         }
-        match umount2(&self.merged, MntFlags::empty()) {
+        let merged = self.merged.display();
+        match six_trace::call(
+            six_trace::Kind::Umount,
+            || umount2(&self.merged, MntFlags::empty()),
+            |d| write!(d, "{merged} (the container's rootfs)"),
+        ) {
             Ok(()) => Ok(()),
-            Err(nix::Error::EBUSY) => {
-                umount2(&self.merged, MntFlags::MNT_DETACH).map_err(|e| Error::Mount {
-                    context: format!("unmounting {} (lazily)", self.merged.display()),
-                    source: e,
-                })
-            }
+            Err(nix::Error::EBUSY) => six_trace::call(
+                six_trace::Kind::Umount,
+                || umount2(&self.merged, MntFlags::MNT_DETACH),
+                |d| write!(d, "{merged} MNT_DETACH (busy: lazily)"),
+            )
+            .map_err(|e| Error::Mount {
+                context: format!("unmounting {} (lazily)", self.merged.display()),
+                source: e,
+            }),
             Err(nix::Error::EINVAL) | Err(nix::Error::ENOENT) => Ok(()),
             Err(e) => Err(Error::Mount {
                 context: format!("unmounting {}", self.merged.display()),
@@ -147,12 +156,21 @@ impl ImageStore {
             )
         };
         if opts.len() <= MAX_OPTIONS {
-            mount(
-                Some("overlay"),
-                &m.merged,
-                Some("overlay"),
-                MsFlags::empty(),
-                Some(opts.as_str()),
+            six_trace::call(
+                six_trace::Kind::Mount,
+                || {
+                    mount(
+                        Some("overlay"),
+                        &m.merged,
+                        Some("overlay"),
+                        MsFlags::empty(),
+                        Some(opts.as_str()),
+                    )
+                },
+                |d| {
+                    let at = m.merged.display();
+                    write!(d, "overlay on {at} type overlay flags 0 data {opts:?}")
+                },
             )
             .map_err(|e| Error::Mount {
                 context: context(),
@@ -170,7 +188,18 @@ impl ImageStore {
                     source: nix::Error::E2BIG,
                 });
             }
-            mount_from(&self.paths.dir, &m.merged, &opts).map_err(|e| Error::Mount {
+            six_trace::call(
+                six_trace::Kind::Mount,
+                || mount_from(&self.paths.dir, &m.merged, &opts),
+                |d| {
+                    let (at, dir) = (m.merged.display(), self.paths.dir.display());
+                    write!(
+                        d,
+                        "overlay on {at} type overlay flags 0 data {opts:?} (from {dir})"
+                    )
+                },
+            )
+            .map_err(|e| Error::Mount {
                 context: context(),
                 source: e,
             })?;

@@ -38,8 +38,14 @@ pub(crate) fn device_name(root: &Path, name: &str) -> String {
     )
 }
 
+#[track_caller]
 fn write_sysctl(path: &str, value: &str) -> Result<()> {
-    std::fs::write(path, value).map_err(io(format!("writing {value} to {path}")))
+    six_trace::call(
+        six_trace::Kind::Sysctl,
+        || std::fs::write(path, value),
+        |d| std::fmt::Write::write_fmt(d, format_args!("{path} = {value}")),
+    )
+    .map_err(io(format!("writing {value} to {path}")))
 }
 
 /// Creates the bridge `name` with `gateway/prefix` and sets it up. Returns its index.

@@ -25,11 +25,36 @@ use netlink_packet_route::route::{
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use six_trace::Kind;
+use std::fmt::{self, Write as _};
+
+/// A result's errno for the trace (0: done).
+fn errno<T>(r: &io::Result<T>) -> i32 {
+    r.as_ref()
+        .err()
+        .map_or(0, |e| e.raw_os_error().unwrap_or(-1))
+}
+
+/// A link as the trace names it: `veth1a2b (#12)`, or `link #12`.
+struct LinkName<'a>(u32, Option<&'a str>);
+
+impl fmt::Display for LinkName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(name) => write!(f, "{name} (#{})", self.0),
+            None => write!(f, "link #{}", self.0),
+        }
+    }
+}
 
 /// An open rtnetlink socket in one network namespace.
 pub struct Netlink {
     socket: Socket,
     sequence: u32,
+    /// For `--trace` (kept only while tracing): the namespace the socket lives in
+    /// (`net:[…]`; None: the caller's), and the names of links looked up by index.
+    ns: Option<String>,
+    names: Vec<(u32, String)>,
 }
 
 /// An IPv4 address on a link, as the kernel reports it.
@@ -64,14 +89,18 @@ impl Netlink {
         Ok(Netlink {
             socket,
             sequence: 0,
+            ns: None,
+            names: Vec::new(),
         })
     }
 
     /// A socket inside the network namespace `netns` (an nsfs file such as
     /// `/proc/<pid>/ns/net`). A short-lived thread enters the namespace and opens the
     /// socket there; the socket keeps that namespace after the thread is gone.
+    #[track_caller]
     pub fn in_netns(netns: &File) -> io::Result<Netlink> {
-        std::thread::scope(|scope| {
+        let at = std::panic::Location::caller();
+        let opened = std::thread::scope(|scope| {
             scope
                 .spawn(|| {
                     nix::sched::setns(netns, nix::sched::CloneFlags::CLONE_NEWNET)
@@ -84,7 +113,35 @@ impl Netlink {
                         "the thread entering the network namespace panicked",
                     ))
                 })
+        });
+        if !six_trace::on() {
+            return opened;
+        }
+        let ns = six_trace::fd_target(netns.as_raw_fd()).to_string();
+        six_trace::event_with(Kind::Setns, at, |d| {
+            let how = "a thread joined it (setns CLONE_NEWNET), opened a netlink socket, left";
+            write!(d, "{ns}: {how}")
+        });
+        opened.map(|mut n| {
+            n.ns = Some(ns);
+            n
         })
+    }
+
+    /// Where the socket is, for the trace: the container's namespace or the host.
+    fn place(&self) -> &str {
+        self.ns.as_deref().unwrap_or("host")
+    }
+
+    /// A link by the name it was looked up by (for the trace), else its index.
+    fn link_name(&self, index: u32) -> LinkName<'_> {
+        LinkName(
+            index,
+            self.names
+                .iter()
+                .find(|(i, _)| *i == index)
+                .map(|(_, n)| n.as_str()),
+        )
     }
 
     fn send(&mut self, message: RouteNetlinkMessage, flags: u16) -> io::Result<u32> {
@@ -170,7 +227,12 @@ impl Netlink {
                 index = Some(link.header.index);
             }
         }) {
-            Ok(()) => Ok(index),
+            Ok(()) => {
+                if let (Some(i), true) = (index, six_trace::on()) {
+                    self.names.push((i, name.to_owned()));
+                }
+                Ok(index)
+            }
             Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(None),
             Err(e) => Err(e),
         }
@@ -254,7 +316,20 @@ impl Netlink {
     }
 
     /// Creates a Linux bridge called `name` (fails with EEXIST if a link has that name).
+    #[track_caller]
     pub fn create_bridge(&mut self, name: &str) -> io::Result<()> {
+        let step = six_trace::begin();
+        let r = self.create_bridge_now(name);
+        if let Some(t) = step {
+            let place = self.place();
+            t.done(Kind::Netlink, errno(&r), |d| {
+                write!(d, "RTM_NEWLINK bridge {name} ({place})")
+            });
+        }
+        r
+    }
+
+    fn create_bridge_now(&mut self, name: &str) -> io::Result<()> {
         let mut message = LinkMessage::default();
         message
             .attributes
@@ -272,7 +347,31 @@ impl Netlink {
 
     /// Creates a veth pair: `host_name` here, `peer_name` with `peer_mac` created directly
     /// inside the namespace `peer_netns`.
+    #[track_caller]
     pub fn create_veth(
+        &mut self,
+        host_name: &str,
+        peer_name: &str,
+        peer_mac: [u8; 6],
+        peer_netns: &File,
+    ) -> io::Result<()> {
+        let step = six_trace::begin();
+        let r = self.create_veth_now(host_name, peer_name, peer_mac, peer_netns);
+        if let Some(t) = step {
+            let (place, ns) = (self.place(), six_trace::fd_target(peer_netns.as_raw_fd()));
+            let mac = peer_mac.map(|b| format!("{b:02x}")).join(":");
+            t.done(Kind::Netlink, errno(&r), |d| {
+                write!(
+                    d,
+                    "RTM_NEWLINK veth pair: {host_name} ({place}) <-> {peer_name} mac {mac}, \
+                     created directly in {ns} (IFLA_NET_NS_FD: no move needed)"
+                )
+            });
+        }
+        r
+    }
+
+    fn create_veth_now(
         &mut self,
         host_name: &str,
         peer_name: &str,
@@ -301,7 +400,24 @@ impl Netlink {
     }
 
     /// Sets the link up, and its controller (bridge) when `master` is given.
+    #[track_caller]
     pub fn set_up(&mut self, index: u32, master: Option<u32>) -> io::Result<()> {
+        let step = six_trace::begin();
+        let r = self.set_up_now(index, master);
+        if let Some(t) = step {
+            let (link, place) = (self.link_name(index), self.place());
+            t.done(Kind::Netlink, errno(&r), |d| {
+                write!(d, "RTM_NEWLINK {link} up ({place})")?;
+                match master {
+                    Some(m) => write!(d, ", attached to bridge {}", self.link_name(m)),
+                    None => Ok(()),
+                }
+            });
+        }
+        r
+    }
+
+    fn set_up_now(&mut self, index: u32, master: Option<u32>) -> io::Result<()> {
         let mut message = LinkMessage::default();
         message.header.index = index;
         message.header.flags = LinkFlags::Up;
@@ -313,13 +429,27 @@ impl Netlink {
     }
 
     /// Deletes a link (for a veth, the pair goes with it).
+    #[track_caller]
     pub fn delete_link(&mut self, index: u32) -> io::Result<()> {
+        let step = six_trace::begin();
+        let r = self.delete_link_now(index);
+        if let Some(t) = step {
+            let (link, place) = (self.link_name(index), self.place());
+            t.done(Kind::Netlink, errno(&r), |d| {
+                write!(d, "RTM_DELLINK {link} ({place})")
+            });
+        }
+        r
+    }
+
+    fn delete_link_now(&mut self, index: u32) -> io::Result<()> {
         let mut message = LinkMessage::default();
         message.header.index = index;
         self.request(RouteNetlinkMessage::DelLink(message), 0)
     }
 
     /// Deletes the link called `name`; Ok(false) when there was none.
+    #[track_caller]
     pub fn delete_link_named(&mut self, name: &str) -> io::Result<bool> {
         match self.link_index(name)? {
             Some(index) => match self.delete_link(index) {
@@ -332,7 +462,20 @@ impl Netlink {
     }
 
     /// Adds `ip/prefix` to the link (with the subnet's broadcast address).
+    #[track_caller]
     pub fn add_address(&mut self, index: u32, ip: Ipv4Addr, prefix: u8) -> io::Result<()> {
+        let step = six_trace::begin();
+        let r = self.add_address_now(index, ip, prefix);
+        if let Some(t) = step {
+            let (link, place) = (self.link_name(index), self.place());
+            t.done(Kind::Netlink, errno(&r), |d| {
+                write!(d, "RTM_NEWADDR {ip}/{prefix} on {link} ({place})")
+            });
+        }
+        r
+    }
+
+    fn add_address_now(&mut self, index: u32, ip: Ipv4Addr, prefix: u8) -> io::Result<()> {
         let mut message = AddressMessage::default();
         message.header.family = AddressFamily::Inet;
         message.header.prefix_len = prefix;
@@ -408,7 +551,20 @@ impl Netlink {
     }
 
     /// Adds the default route via `gateway` (in the main table).
+    #[track_caller]
     pub fn add_default_route(&mut self, gateway: Ipv4Addr) -> io::Result<()> {
+        let step = six_trace::begin();
+        let r = self.add_default_route_now(gateway);
+        if let Some(t) = step {
+            let place = self.place();
+            t.done(Kind::Netlink, errno(&r), |d| {
+                write!(d, "RTM_NEWROUTE default via {gateway} ({place})")
+            });
+        }
+        r
+    }
+
+    fn add_default_route_now(&mut self, gateway: Ipv4Addr) -> io::Result<()> {
         let mut message = RouteMessage::default();
         message.header.address_family = AddressFamily::Inet;
         message.header.table = RouteHeader::RT_TABLE_MAIN;

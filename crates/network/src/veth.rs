@@ -182,6 +182,11 @@ pub(crate) fn teardown(host: &mut Netlink, host_veth: &str) -> Result<()> {
     match peer {
         None => return Ok(()),
         Some(Some(nsid)) if !host.nsid_alive(nsid).map_err(netlink(what()))? => {
+            six_trace::step!(
+                six_trace::Kind::Netlink,
+                "veth {host_veth}: the container's network namespace is dying, and the \
+                 kernel deletes the pair with it (no RTM_DELLINK needed)"
+            );
             tracing::debug!(
                 veth = host_veth,
                 "the container's namespace is dying; the kernel removes the pair"

@@ -167,6 +167,11 @@ fn create_device(root: &Path, sys: &dyn Syscall, d: &DeviceNode, bind_only: bool
         }
     }
     // Bind the host's node of the same path over an empty file.
+    six_trace::step!(
+        six_trace::Kind::Device,
+        "{} bound from the host (mknod is not allowed here)",
+        d.path.display()
+    );
     let target = sys
         .open_in_root(root, &d.path, Create::File)
         .map_err(err("creating the bind target"))?;

@@ -68,7 +68,16 @@ pub fn mask_path(sys: &dyn Syscall, path: &str) -> Result<()> {
         Err(Errno::ENOENT | Errno::ENOTDIR) => return Ok(()),
         Err(e) => return Err(err("masking (opening)")(e)),
     };
-    match sys.kind(target.path()).map_err(err("masking (stat)"))? {
+    let kind = sys.kind(target.path()).map_err(err("masking (stat)"))?;
+    six_trace::step!(
+        six_trace::Kind::Mask,
+        "{path}: {}",
+        match kind {
+            FileKind::Dir => "an empty read-only tmpfs over the directory",
+            FileKind::File => "/dev/null bound over the file",
+        }
+    );
+    match kind {
         FileKind::Dir => sys
             .mount(
                 Some(Path::new("tmpfs")),
@@ -98,6 +107,10 @@ pub fn readonly_path(sys: &dyn Syscall, path: &str) -> Result<()> {
         Err(Errno::ENOENT | Errno::ENOTDIR) => return Ok(()),
         Err(e) => return Err(err("making read-only (opening)")(e)),
     };
+    six_trace::step!(
+        six_trace::Kind::ReadOnly,
+        "{path}: bound onto itself, remounted ro,nosuid,nodev,noexec"
+    );
     sys.mount(
         Some(target.path()),
         target.path(),

@@ -41,6 +41,11 @@ pub fn pivot_root(rootfs: &Path, sys: &dyn Syscall) -> Result<()> {
     .map_err(Error::path("making the old root a slave", "/"))?;
     sys.umount2(Path::new("."), MntFlags::MNT_DETACH)
         .map_err(Error::path("detaching the old root", "/"))?;
+    six_trace::step!(
+        six_trace::Kind::PivotRoot,
+        "the old root is detached: {} is now /, no host path is reachable",
+        rootfs.display()
+    );
     sys.chdir(Path::new("/")).map_err(Error::path("chdir", "/"))
 }
 

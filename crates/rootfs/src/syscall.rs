@@ -16,6 +16,8 @@ use nix::unistd::{Gid, Uid};
 
 use crate::options::MountAttrs;
 use crate::resolve;
+use six_trace::Kind;
+use std::fmt::Write as _;
 
 /// What a path is, as far as mounting cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +100,7 @@ impl Target {
 /// Every kernel call the rootfs code makes. Errors are bare errnos; callers add the context.
 pub trait Syscall {
     /// `mount(2)`.
+    #[track_caller]
     fn mount(
         &self,
         source: Option<&Path>,
@@ -107,22 +110,29 @@ pub trait Syscall {
         data: Option<&str>,
     ) -> Result<(), Errno>;
     /// `umount2(2)`.
+    #[track_caller]
     fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno>;
     /// `move_mount(2)`: attaches the detached mount tree at `from` (an open_tree fd's
     /// `/proc/self/fd/N`) onto `to`, following both magic links.
+    #[track_caller]
     fn move_mount(&self, from: &Path, to: &Path) -> Result<(), Errno>;
     /// `mount_setattr(2)` with `AT_RECURSIVE`: `attrs` on the mount at `target` and every
     /// mount below it (Linux 5.12).
+    #[track_caller]
     fn mount_setattr(&self, target: &Path, attrs: MountAttrs) -> Result<(), Errno>;
     /// `pivot_root(2)`.
+    #[track_caller]
     fn pivot_root(&self, new_root: &Path, put_old: &Path) -> Result<(), Errno>;
     /// `chroot(2)`.
+    #[track_caller]
     fn chroot(&self, path: &Path) -> Result<(), Errno>;
     /// `chdir(2)`.
+    #[track_caller]
     fn chdir(&self, path: &Path) -> Result<(), Errno>;
     /// Opens a directory (trusted path) to `fchdir` back to it later.
     fn open_dir(&self, path: &Path) -> Result<Target, Errno>;
     /// `fchdir(2)` to a directory [`Syscall::open_dir`] opened.
+    #[track_caller]
     fn fchdir(&self, dir: &Target) -> Result<(), Errno>;
     /// Resolves `path` (a path inside the container) below `root`, component by component,
     /// so that no symlink and no `..` leads outside `root`; creates what is missing per `create`.
@@ -135,17 +145,23 @@ pub trait Syscall {
     /// The mount flags (`MS_RDONLY`, `MS_NOSUID`, ...) of the mount holding `path`.
     fn mount_flags(&self, path: &Path) -> Result<MsFlags, Errno>;
     /// `mknod(2)`.
+    #[track_caller]
     fn mknod(&self, path: &Path, kind: SFlag, perm: Mode, dev: u64) -> Result<(), Errno>;
     /// `chmod(2)`.
+    #[track_caller]
     fn chmod(&self, path: &Path, mode: Mode) -> Result<(), Errno>;
     /// `lchown(2)`: owner and group, not following a last symlink.
+    #[track_caller]
     fn lchown(&self, path: &Path, uid: u32, gid: u32) -> Result<(), Errno>;
     /// `symlink(2)`: `link` pointing at `target`.
+    #[track_caller]
     fn symlink(&self, target: &Path, link: &Path) -> Result<(), Errno>;
     /// `unlink(2)`.
+    #[track_caller]
     fn unlink(&self, path: &Path) -> Result<(), Errno>;
     /// Copies the contents of the directory `covered` (opened before a tmpfs covered it) into
     /// the directory `onto` (`tmpcopyup`).
+    #[track_caller]
     fn copy_up(&self, covered: &Target, onto: &Target) -> Result<(), Errno>;
     /// The text of `/proc/self/mountinfo`.
     fn mountinfo(&self) -> Result<String, Errno>;
@@ -158,6 +174,7 @@ pub trait Syscall {
 pub struct LinuxSyscall;
 
 impl Syscall for LinuxSyscall {
+    #[track_caller]
     fn mount(
         &self,
         source: Option<&Path>,
@@ -166,13 +183,41 @@ impl Syscall for LinuxSyscall {
         flags: MsFlags,
         data: Option<&str>,
     ) -> Result<(), Errno> {
-        nix::mount::mount(source, target, fstype, flags, data)
+        six_trace::call(
+            Kind::Mount,
+            || nix::mount::mount(source, target, fstype, flags, data),
+            |d| {
+                match source {
+                    Some(s) => write!(d, "{}", six_trace::path(s))?,
+                    None => write!(d, "-")?,
+                }
+                write!(d, " on {}", six_trace::path(target))?;
+                if let Some(t) = fstype {
+                    write!(d, " type {t}")?;
+                }
+                let bits = flags.bits() as u32 as u64;
+                write!(d, " flags {}", six_trace::mount_flags(bits))?;
+                match data {
+                    Some(data) => write!(d, " data {data:?}"),
+                    None => Ok(()),
+                }
+            },
+        )
     }
 
+    #[track_caller]
     fn umount2(&self, target: &Path, flags: MntFlags) -> Result<(), Errno> {
-        nix::mount::umount2(target, flags)
+        six_trace::call(
+            Kind::Umount,
+            || nix::mount::umount2(target, flags),
+            |d| {
+                let bits = six_trace::umount_flags(flags.bits() as u32 as u64);
+                write!(d, "{} {bits}", six_trace::path(target))
+            },
+        )
     }
 
+    #[track_caller]
     fn mount_setattr(&self, target: &Path, attrs: MountAttrs) -> Result<(), Errno> {
         use std::os::unix::ffi::OsStrExt;
         /// struct mount_attr (linux/mount.h).
@@ -191,52 +236,91 @@ impl Syscall for LinuxSyscall {
         };
         let path =
             std::ffi::CString::new(target.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
-        // SAFETY: path is NUL-terminated and attr a live struct mount_attr of the size given;
-        // the kernel only reads both.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_mount_setattr,
-                libc::AT_FDCWD,
-                path.as_ptr(),
-                libc::AT_RECURSIVE as libc::c_uint,
-                &attr as *const MountAttr,
-                std::mem::size_of::<MountAttr>(),
-            )
-        };
-        Errno::result(rc).map(drop)
+        six_trace::call(
+            Kind::MountAttr,
+            || {
+                // SAFETY: path is NUL-terminated and attr a live struct mount_attr of the
+                // size given; the kernel only reads both.
+                let rc = unsafe {
+                    libc::syscall(
+                        libc::SYS_mount_setattr,
+                        libc::AT_FDCWD,
+                        path.as_ptr(),
+                        libc::AT_RECURSIVE as libc::c_uint,
+                        &attr as *const MountAttr,
+                        std::mem::size_of::<MountAttr>(),
+                    )
+                };
+                Errno::result(rc).map(drop)
+            },
+            |d| {
+                let set = six_trace::mount_attrs(attrs.set);
+                let clear = six_trace::mount_attrs(attrs.clear);
+                let at = six_trace::path(target);
+                write!(d, "mount_setattr {at} AT_RECURSIVE set {set} clear {clear}")
+            },
+        )
     }
 
+    #[track_caller]
     fn move_mount(&self, from: &Path, to: &Path) -> Result<(), Errno> {
         use std::os::unix::ffi::OsStrExt;
         const MOVE_MOUNT_F_SYMLINKS: libc::c_uint = 0x1;
         const MOVE_MOUNT_T_SYMLINKS: libc::c_uint = 0x10;
         let c =
             |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL);
-        let (from, to) = (c(from)?, c(to)?);
-        // SAFETY: two NUL-terminated paths the kernel only reads.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_move_mount,
-                libc::AT_FDCWD,
-                from.as_ptr(),
-                libc::AT_FDCWD,
-                to.as_ptr(),
-                MOVE_MOUNT_F_SYMLINKS | MOVE_MOUNT_T_SYMLINKS,
-            )
-        };
-        Errno::result(rc).map(drop)
+        let (from_c, to_c) = (c(from)?, c(to)?);
+        six_trace::call(
+            Kind::MountAttr,
+            || {
+                // SAFETY: two NUL-terminated paths the kernel only reads.
+                let rc = unsafe {
+                    libc::syscall(
+                        libc::SYS_move_mount,
+                        libc::AT_FDCWD,
+                        from_c.as_ptr(),
+                        libc::AT_FDCWD,
+                        to_c.as_ptr(),
+                        MOVE_MOUNT_F_SYMLINKS | MOVE_MOUNT_T_SYMLINKS,
+                    )
+                };
+                Errno::result(rc).map(drop)
+            },
+            |d| {
+                let (from, to) = (six_trace::path(from), six_trace::path(to));
+                write!(d, "move_mount {from} onto {to}")
+            },
+        )
     }
 
+    #[track_caller]
     fn pivot_root(&self, new_root: &Path, put_old: &Path) -> Result<(), Errno> {
-        nix::unistd::pivot_root(new_root, put_old)
+        six_trace::call(
+            Kind::PivotRoot,
+            || nix::unistd::pivot_root(new_root, put_old),
+            |d| {
+                let (new, old) = (new_root.display(), put_old.display());
+                write!(d, "pivot_root(new_root {new}, put_old {old})")
+            },
+        )
     }
 
+    #[track_caller]
     fn chroot(&self, path: &Path) -> Result<(), Errno> {
-        nix::unistd::chroot(path)
+        six_trace::call(
+            Kind::Chroot,
+            || nix::unistd::chroot(path),
+            |d| write!(d, "chroot {}", six_trace::path(path)),
+        )
     }
 
+    #[track_caller]
     fn chdir(&self, path: &Path) -> Result<(), Errno> {
-        nix::unistd::chdir(path)
+        six_trace::call(
+            Kind::Cwd,
+            || nix::unistd::chdir(path),
+            |d| write!(d, "chdir {}", six_trace::path(path)),
+        )
     }
 
     fn open_dir(&self, path: &Path) -> Result<Target, Errno> {
@@ -248,11 +332,19 @@ impl Syscall for LinuxSyscall {
         Ok(Target::from_fd(fd))
     }
 
+    #[track_caller]
     fn fchdir(&self, dir: &Target) -> Result<(), Errno> {
-        match dir.fd() {
-            Some(fd) => nix::unistd::fchdir(fd),
-            None => nix::unistd::chdir(dir.path()),
-        }
+        six_trace::call(
+            Kind::Cwd,
+            || match dir.fd() {
+                Some(fd) => nix::unistd::fchdir(fd),
+                None => nix::unistd::chdir(dir.path()),
+            },
+            |d| match dir.fd() {
+                Some(fd) => write!(d, "fchdir {}", six_trace::fd_target(fd.as_raw_fd())),
+                None => write!(d, "chdir {}", dir.path().display()),
+            },
+        )
     }
 
     fn open_in_root(&self, root: &Path, path: &Path, create: Create) -> Result<Target, Errno> {
@@ -302,42 +394,95 @@ impl Syscall for LinuxSyscall {
             .fold(MsFlags::empty(), |acc, (_, ms)| acc | *ms))
     }
 
+    #[track_caller]
     fn mknod(&self, path: &Path, kind: SFlag, perm: Mode, dev: u64) -> Result<(), Errno> {
-        nix::sys::stat::mknod(path, kind, perm, dev)
+        six_trace::call(
+            Kind::Device,
+            || nix::sys::stat::mknod(path, kind, perm, dev),
+            |d| {
+                let t = match kind {
+                    SFlag::S_IFCHR => 'c',
+                    SFlag::S_IFBLK => 'b',
+                    SFlag::S_IFIFO => 'p',
+                    _ => '?',
+                };
+                let (major, minor) = (libc::major(dev), libc::minor(dev));
+                let (path, mode) = (six_trace::path(path), perm.bits());
+                write!(d, "mknod {path} {t} {major}:{minor} mode {mode:04o}")
+            },
+        )
     }
 
+    #[track_caller]
     fn chmod(&self, path: &Path, mode: Mode) -> Result<(), Errno> {
-        nix::sys::stat::fchmodat(
-            nix::fcntl::AT_FDCWD,
-            path,
-            mode,
-            nix::sys::stat::FchmodatFlags::FollowSymlink,
+        six_trace::call(
+            Kind::File,
+            || {
+                nix::sys::stat::fchmodat(
+                    nix::fcntl::AT_FDCWD,
+                    path,
+                    mode,
+                    nix::sys::stat::FchmodatFlags::FollowSymlink,
+                )
+            },
+            |d| write!(d, "chmod {} {:04o}", six_trace::path(path), mode.bits()),
         )
     }
 
+    #[track_caller]
     fn lchown(&self, path: &Path, uid: u32, gid: u32) -> Result<(), Errno> {
-        nix::unistd::fchownat(
-            nix::fcntl::AT_FDCWD,
-            path,
-            Some(Uid::from_raw(uid)),
-            Some(Gid::from_raw(gid)),
-            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        six_trace::call(
+            Kind::File,
+            || {
+                nix::unistd::fchownat(
+                    nix::fcntl::AT_FDCWD,
+                    path,
+                    Some(Uid::from_raw(uid)),
+                    Some(Gid::from_raw(gid)),
+                    nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+                )
+            },
+            |d| write!(d, "lchown {} {uid}:{gid}", six_trace::path(path)),
         )
     }
 
+    #[track_caller]
     fn symlink(&self, target: &Path, link: &Path) -> Result<(), Errno> {
-        nix::unistd::symlinkat(target, nix::fcntl::AT_FDCWD, link)
+        six_trace::call(
+            Kind::Device,
+            || nix::unistd::symlinkat(target, nix::fcntl::AT_FDCWD, link),
+            |d| {
+                let (link, to) = (six_trace::path(link), target.display());
+                write!(d, "symlink {link} -> {to}")
+            },
+        )
     }
 
+    #[track_caller]
     fn unlink(&self, path: &Path) -> Result<(), Errno> {
-        nix::unistd::unlink(path)
+        six_trace::call(
+            Kind::File,
+            || nix::unistd::unlink(path),
+            |d| write!(d, "unlink {}", six_trace::path(path)),
+        )
     }
 
+    #[track_caller]
     fn copy_up(&self, covered: &Target, onto: &Target) -> Result<(), Errno> {
-        match (covered.fd(), onto.fd()) {
-            (Some(from), Some(to)) => crate::copyup::copy_tree(from, to),
-            _ => Err(Errno::EBADF),
-        }
+        six_trace::call(
+            Kind::File,
+            || match (covered.fd(), onto.fd()) {
+                (Some(from), Some(to)) => crate::copyup::copy_tree(from, to),
+                _ => Err(Errno::EBADF),
+            },
+            |d| {
+                let (from, to) = (
+                    six_trace::path(covered.path()),
+                    six_trace::path(onto.path()),
+                );
+                write!(d, "tmpcopyup: copied {from} into {to}")
+            },
+        )
     }
 
     fn mountinfo(&self) -> Result<String, Errno> {

@@ -5,7 +5,10 @@
 //! It owns only the system call. It never decides which namespaces; `create` and `exec` do.
 //! The child must end with `execve` or `_exit`, never by returning into the caller's code.
 
+use std::fmt::Write as _;
 use std::os::fd::RawFd;
+
+use six_trace::Kind;
 
 /// Which side of the clone we are on.
 pub enum Forked {
@@ -32,16 +35,33 @@ struct CloneArgs {
     cgroup: u64,
 }
 
+/// Every `CLONE_NEW*` flag (for the trace's words).
+const NEW_NAMESPACES: u64 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET
+    | libc::CLONE_NEWCGROUP) as u64
+    | 0x80;
+
 /// `CLONE_INTO_CGROUP` (Linux 5.7); not in every libc.
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// Clones the calling process. `ns_flags` are `CLONE_NEW*` bits; `cgroup_dir` an open fd of
-/// a cgroup v2 directory the child should start in.
+/// a cgroup v2 directory the child should start in; the child traces its steps as `role`.
 ///
 /// # Safety
 /// Like `fork`: in the child only the calling thread exists. The caller must be prepared for
 /// that (the runtime's child code takes no lock another thread could hold in the parent).
-pub unsafe fn clone(ns_flags: u64, cgroup_dir: Option<RawFd>) -> std::io::Result<Forked> {
+#[track_caller]
+pub unsafe fn clone(
+    ns_flags: u64,
+    cgroup_dir: Option<RawFd>,
+    role: six_trace::Role,
+) -> std::io::Result<Forked> {
+    let step = six_trace::begin();
+    let mut refused = 0;
     let mut args = CloneArgs {
         flags: ns_flags,
         exit_signal: libc::SIGCHLD as u64,
@@ -61,6 +81,7 @@ pub unsafe fn clone(ns_flags: u64, cgroup_dir: Option<RawFd>) -> std::io::Result
         )
     };
     if ret < 0 {
+        refused = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
         // Any refusal, as crun: no clone3 (old kernel, or a seccomp filter that hides it),
         // or CLONE_INTO_CGROUP refused (EBUSY, EOPNOTSUPP, EACCES...): plain clone; the
         // child then joins its cgroup2 directory itself (`in_cgroup` is false). A refusal
@@ -77,13 +98,40 @@ pub unsafe fn clone(ns_flags: u64, cgroup_dir: Option<RawFd>) -> std::io::Result
             )
         };
         if ret < 0 {
-            return Err(std::io::Error::last_os_error());
+            let e = std::io::Error::last_os_error();
+            if let Some(t) = step {
+                t.done(Kind::Clone, e.raw_os_error().unwrap_or(-1), |d| {
+                    write!(d, "clone {}", six_trace::clone_flags(ns_flags))
+                });
+            }
+            return Err(e);
         }
         args.flags &= !CLONE_INTO_CGROUP;
     }
     if ret == 0 {
+        six_trace::enter_child(role);
         return Ok(Forked::Child {
             in_cgroup: args.flags & CLONE_INTO_CGROUP != 0,
+        });
+    }
+    if let Some(t) = step {
+        t.done(Kind::Clone, 0, |d| {
+            match refused {
+                0 => write!(d, "clone3 {}", six_trace::clone_flags(args.flags))?,
+                e => write!(
+                    d,
+                    "clone {} (clone3 refused: {})",
+                    six_trace::clone_flags(args.flags),
+                    six_trace::errno_name(e)
+                )?,
+            }
+            if args.flags & NEW_NAMESPACES == 0 {
+                write!(d, " (no new namespaces)")?;
+            }
+            if let Some(fd) = cgroup_dir.filter(|_| args.flags & CLONE_INTO_CGROUP != 0) {
+                write!(d, " into cgroup {}", six_trace::fd_target(fd))?;
+            }
+            write!(d, " → pid {ret}")
         });
     }
     Ok(Forked::Parent { pid: ret as i32 })
@@ -122,11 +170,11 @@ pub(crate) fn other_threads() -> Option<u64> {
 /// Set by [`trace_child_steps`].
 static TRACE_CHILD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Says that this program's `tracing` output goes to a descriptor of its own (a file, or a
-/// dup of its stderr), never to fds 0-2, so that the container's init and exec'd processes
-/// may trace their steps too. Without it they trace nothing: after clone their fds 0-2 are
-/// (or soon become) the container's, and nothing but the container's own output may reach
-/// the container's log.
+/// Says that this program's `tracing` output goes to a file of its own (a log file: not a
+/// dup of its stderr, which may be the container's own), so that the container's init and
+/// exec'd processes may trace their steps too. Without it they trace nothing: after clone
+/// their fds 0-2 are (or soon become) the container's, and nothing but the container's own
+/// output may reach the container's output or log.
 pub fn trace_child_steps() {
     TRACE_CHILD.store(true, std::sync::atomic::Ordering::Relaxed);
 }
@@ -151,7 +199,7 @@ mod tests {
         // A plain directory is no cgroup2 directory: clone3 refuses CLONE_INTO_CGROUP.
         let dir = std::fs::File::open(std::env::temp_dir()).unwrap();
         // SAFETY: the child only calls _exit.
-        match unsafe { clone(0, Some(dir.as_raw_fd())) }.unwrap() {
+        match unsafe { clone(0, Some(dir.as_raw_fd()), six_trace::Role::Init) }.unwrap() {
             Forked::Child { in_cgroup } => exit_child(if in_cgroup { 1 } else { 0 }),
             Forked::Parent { pid } => {
                 let mut status = 0;

@@ -6,6 +6,7 @@
 //! Undo sits next to do: [`Undo`] kills the half-made init and removes the cgroup and state
 //! directory unless create reaches the end. It never sets up the child's side; `init.rs` does.
 
+use std::fmt::Write as _;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -77,7 +78,12 @@ fn write_id_map(pid: i32, file: &str, maps: &[LinuxIdMapping]) -> std::io::Resul
         .iter()
         .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
         .collect();
-    std::fs::write(format!("/proc/{pid}/{file}"), text)
+    let path = format!("/proc/{pid}/{file}");
+    six_trace::call(
+        six_trace::Kind::IdMap,
+        || std::fs::write(&path, &text),
+        |d| write!(d, "{path} = {:?}", text.trim_end()),
+    )
 }
 
 /// Creates container `id` from `opts.bundle`: an init in its new namespaces, waiting for
@@ -244,10 +250,16 @@ fn spawn_init(
         session_keyring: (!opts.no_new_keyring).then(|| format!("_ses.{id}")),
         bind_sources: bind_sources.paths.clone(),
     };
+    six_trace::children_begin();
+    six_trace::move_above(3 + opts.preserve_fds as RawFd);
     let forked = {
         let _s = tracing::debug_span!("clone", flags = format!("{:#x}", ns.clone_flags)).entered();
+        let _phase = six_trace::phase(six_trace::Phase::Namespaces);
         // SAFETY: the child only runs init::run, which ends in execve or _exit.
-        unsafe { clone::clone(ns.clone_flags, into_cgroup.as_ref().map(|f| f.as_raw_fd())) }
+        unsafe {
+            let cgroup_dir = into_cgroup.as_ref().map(|f| f.as_raw_fd());
+            clone::clone(ns.clone_flags, cgroup_dir, six_trace::Role::Init)
+        }
     };
     if let Ok(Forked::Child { in_cgroup }) = forked {
         drop(parent_end);
@@ -310,6 +322,7 @@ fn handshake(
     }
     if c.ns.in_user_ns() {
         let _s = tracing::debug_span!("cgroup_add_process").entered();
+        let _phase = six_trace::phase(six_trace::Phase::Cgroups);
         cgroup.add_process(pid).map_err(|source| Error::Cgroup {
             id: id.to_owned(),
             source,
@@ -347,6 +360,7 @@ fn make_cgroup(
     warnings: &mut Vec<String>,
 ) -> Result<six_cgroups::Cgroup> {
     let _s = tracing::debug_span!("cgroup").entered();
+    let _phase = six_trace::phase(six_trace::Phase::Cgroups);
     let cg_err = |source| Error::Cgroup {
         id: id.to_owned(),
         source,

@@ -61,7 +61,8 @@ pub(crate) fn kill_all(cg: &six_cgroups::Cgroup) {
     let _ = cg.freeze();
     for pid in cg.pids().unwrap_or_default() {
         // SAFETY: kill with a pid from the container's cgroup.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let r = unsafe { libc::kill(pid, libc::SIGKILL) };
+        six_trace::step!(six_trace::Kind::Signal, "kill({pid}, SIGKILL) = {r}");
     }
     let _ = cg.thaw();
 }

@@ -13,6 +13,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use oci_spec::runtime::{LinuxNamespaceType, Process};
+use six_trace::{Phase, Role};
 
 use crate::channel::{Channel, Msg, RecvError};
 use crate::clone::{self, exit_child, Forked};
@@ -86,6 +87,8 @@ pub fn exec_with_console(c: &Container, opts: ExecOptions) -> Result<(i32, Optio
     let (join_cgroup, into_cgroup) = cgroup_entry(c, &opts.sub_cgroups)?;
     let console = spawn::console_above(opts.console_socket.as_deref(), plan.terminal, min_fd)?;
     let (parent_end, child_end) = spawn::channel_above(min_fd)?;
+    six_trace::children_begin();
+    six_trace::move_above(min_fd);
     let child = ExecChild {
         join_cgroup,
         plan: &plan,
@@ -265,7 +268,7 @@ fn clone_child(
         None => None,
     };
     // SAFETY: the child only runs exec_child, which ends in execve or _exit.
-    let forked = unsafe { clone::clone(0, into_cgroup.map(|f| f.as_raw_fd())) };
+    let forked = unsafe { clone::clone(0, into_cgroup.map(|f| f.as_raw_fd()), Role::Exec) };
     if let Ok(Forked::Child { in_cgroup }) = forked {
         drop(parent_end);
         exec_child(child, in_cgroup)
@@ -355,6 +358,7 @@ fn exec_steps(
     // Still in the host's namespaces: join the container's cgroups (v1 through `tasks`).
     if let Some(plan) = &ctx.join_cgroup {
         let _span = tracing::debug_span!("cgroup_join_self").entered();
+        let _phase = six_trace::phase(Phase::Cgroups);
         plan.join_self(in_cgroup).map_err(|e| e.to_string())?;
     }
     match ctx.chan.recv() {
@@ -362,13 +366,19 @@ fn exec_steps(
         Ok(r) => return Err(format!("expected Go from the runtime, got {:?}", r.msg)),
         Err(e) => return Err(format!("waiting for the runtime: {e}")),
     }
-    namespace_steps::join_opened(sys, ctx.namespaces)?;
+    {
+        let _phase = six_trace::phase(Phase::Namespaces);
+        namespace_steps::join_opened(sys, ctx.namespaces)?;
+    }
+    let _phase = six_trace::phase(Phase::Exec);
     if p.terminal {
         let (slave, _) = console::hand_out_pty(p, ctx.console_socket, ctx.chan)?;
         console::make_controlling(&slave)?;
     }
     let mut keep: Vec<RawFd> = ctx.namespaces.iter().map(|(_, f)| f.as_raw_fd()).collect();
     keep.push(ctx.chan.raw_fd());
+    // The trace's socket stays open to the execve (it is close-on-exec).
+    keep.extend(six_trace::write_fd());
     // The process must outlive `sixrun exec --detach`: prepare_and_report undoes the
     // parent-death signal.
     let ready = process::prepare_and_report(sys, p, ctx.preserve_fds, &keep, ctx.chan)?;

@@ -71,7 +71,18 @@ pub fn run(spec: &Spec, kind: Kind, state_json: &[u8]) -> Result<(), (std::path:
     for hook in of(spec, kind) {
         let _span = tracing::debug_span!("hook", kind = kind.name(), path = %hook.path().display())
             .entered();
-        run_one(&hook, state_json).map_err(|m| (hook.path().clone(), m))?;
+        six_trace::call(
+            six_trace::Kind::Hook,
+            || run_one(&hook, state_json),
+            |d| {
+                let args = hook.args().as_deref().unwrap_or_default();
+                std::fmt::Write::write_fmt(
+                    d,
+                    format_args!("{} {} {args:?}", kind.name(), hook.path().display()),
+                )
+            },
+        )
+        .map_err(|m| (hook.path().clone(), m))?;
     }
     Ok(())
 }

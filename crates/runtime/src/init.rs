@@ -23,6 +23,8 @@ use crate::process::{self, ProcessPlan};
 use crate::process_steps;
 use crate::process_sys::{LinuxProcessSys, ProcessSys};
 use crate::spec::{self, NamespacePlan};
+use six_trace::Phase;
+use std::fmt::Write as _;
 
 /// What the init needs; all of it was prepared by the parent before the clone.
 pub struct InitContext<'a> {
@@ -106,7 +108,12 @@ fn write_sysctls(spec: &Spec) -> Result<(), String> {
     };
     for (k, v) in map {
         let path = spec::sysctl_path(k);
-        std::fs::write(&path, v).map_err(|e| format!("sysctl {k}={v:?}: {e}"))?;
+        six_trace::call(
+            six_trace::Kind::Sysctl,
+            || std::fs::write(&path, v),
+            |d| write!(d, "{} = {v}", path.display()),
+        )
+        .map_err(|e| format!("sysctl {k}={v:?}: {e}"))?;
     }
     Ok(())
 }
@@ -115,6 +122,7 @@ fn write_sysctls(spec: &Spec) -> Result<(), String> {
 /// reading. The O_PATH fd is reopened through /proc/self/fd, the fifo being outside the root.
 fn wait_for_start(fifo: RawFd) -> Result<(), String> {
     let path = CString::new(format!("/proc/self/fd/{fifo}")).map_err(|e| e.to_string())?;
+    let waited = six_trace::begin();
     let fd = loop {
         // SAFETY: open with a valid C string.
         let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
@@ -137,6 +145,14 @@ fn wait_for_start(fifo: RawFd) -> Result<(), String> {
         }
         libc::close(fifo);
     }
+    if let Some(t) = waited {
+        t.done(six_trace::Kind::Fifo, 0, |d| {
+            write!(
+                d,
+                "opened exec.fifo for writing (blocks until start reads it), wrote 1 byte"
+            )
+        });
+    }
     Ok(())
 }
 
@@ -147,16 +163,25 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
     let sys = &mut LinuxProcessSys;
     let hook_states = take_over(ctx, sys)?;
     enter_container(ctx, sys, in_cgroup)?;
-    build_root(ctx, hook_states.first().map(Vec::as_slice))?;
-    namespace_steps::set_personality(sys, ctx.spec)?;
+    {
+        let _phase = six_trace::phase(Phase::Rootfs);
+        build_root(ctx, hook_states.first().map(Vec::as_slice))?;
+    }
     let p = ctx.process;
-    let keep = [ctx.chan.raw_fd(), ctx.fifo];
+    // The trace's socket stays open to the execve (it is close-on-exec).
+    let trace = six_trace::write_fd().unwrap_or(ctx.chan.raw_fd());
+    let keep = [ctx.chan.raw_fd(), ctx.fifo, trace];
     // With no_new_privs the filter comes last, but before the report (a refused filter fails
     // `create`) and so before the wait and the startContainer hooks, which run under it:
     // what they do, the container's process could do.
-    let ready = process::prepare_and_report(sys, p, ctx.preserve_fds, &keep, ctx.chan)?;
+    let ready = {
+        let _phase = six_trace::phase(Phase::Exec);
+        namespace_steps::set_personality(sys, ctx.spec)?;
+        process::prepare_and_report(sys, p, ctx.preserve_fds, &keep, ctx.chan)?
+    };
     READY.store(true, std::sync::atomic::Ordering::Relaxed);
     wait_for_start(ctx.fifo)?;
+    let _phase = six_trace::phase(Phase::Exec);
     if let Some(state) = hook_states.last() {
         hooks::run(ctx.spec, Kind::StartContainer, state)
             .map_err(|(path, m)| format!("startContainer hook {path:?}: {m}"))?;
@@ -197,8 +222,10 @@ fn enter_container(
 ) -> Result<(), String> {
     if let Some(plan) = &ctx.join_cgroup {
         let _span = tracing::debug_span!("cgroup_join_self").entered();
+        let _phase = six_trace::phase(Phase::Cgroups);
         plan.join_self(in_cgroup).map_err(|e| e.to_string())?;
     }
+    let _phase = six_trace::phase(Phase::Namespaces);
     namespace_steps::enter_container(sys, ctx.ns, ctx.spec, ctx.session_keyring.as_deref())
 }
 

@@ -126,7 +126,9 @@ fn signal_every_process(c: &Container, sig: i32, status: Status) -> Result<()> {
     });
     for pid in pids.iter().flatten() {
         // SAFETY: kill with a pid from the container's cgroup.
-        unsafe { libc::kill(*pid, sig) };
+        let r = unsafe { libc::kill(*pid, sig) };
+        let name = six_trace::signal_name(sig);
+        six_trace::step!(six_trace::Kind::Signal, "kill({pid}, {name}) = {r}");
     }
     if froze || (paused && sig == libc::SIGKILL) {
         let _ = cg.thaw();

@@ -34,6 +34,8 @@ pub struct ProcessPlan {
     pub no_new_privs: bool,
     pub oom_score_adj: Option<i32>,
     pub seccomp: Option<crate::seccomp::Program>,
+    /// What the filter does, in words, for `--trace` (made only when tracing).
+    pub seccomp_summary: Option<String>,
     pub terminal: bool,
     pub console_size: Option<(u16, u16)>,
 }
@@ -97,6 +99,54 @@ fn rlimit_resource(t: PosixRlimitType) -> Option<(&'static str, libc::__rlimit_r
     })
 }
 
+/// The name of an rlimit resource (`RLIMIT_NOFILE`), for the trace.
+pub(crate) fn rlimit_name(resource: libc::__rlimit_resource_t) -> &'static str {
+    const NAMES: [(libc::__rlimit_resource_t, &str); 16] = [
+        (libc::RLIMIT_CPU, "RLIMIT_CPU"),
+        (libc::RLIMIT_FSIZE, "RLIMIT_FSIZE"),
+        (libc::RLIMIT_DATA, "RLIMIT_DATA"),
+        (libc::RLIMIT_STACK, "RLIMIT_STACK"),
+        (libc::RLIMIT_CORE, "RLIMIT_CORE"),
+        (libc::RLIMIT_RSS, "RLIMIT_RSS"),
+        (libc::RLIMIT_NPROC, "RLIMIT_NPROC"),
+        (libc::RLIMIT_NOFILE, "RLIMIT_NOFILE"),
+        (libc::RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"),
+        (libc::RLIMIT_AS, "RLIMIT_AS"),
+        (libc::RLIMIT_LOCKS, "RLIMIT_LOCKS"),
+        (libc::RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"),
+        (libc::RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"),
+        (libc::RLIMIT_NICE, "RLIMIT_NICE"),
+        (libc::RLIMIT_RTPRIO, "RLIMIT_RTPRIO"),
+        (libc::RLIMIT_RTTIME, "RLIMIT_RTTIME"),
+    ];
+    NAMES
+        .iter()
+        .find(|(r, _)| *r == resource)
+        .map_or("RLIMIT_?", |(_, n)| n)
+}
+
+/// A seccomp profile in words: how many syscalls its rules name, their actions, the
+/// default action.
+fn seccomp_summary(s: &LinuxSeccomp) -> String {
+    let rules = s.syscalls().as_deref().unwrap_or_default();
+    let mut names: Vec<&str> = rules
+        .iter()
+        .flat_map(|r| r.names().iter().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut actions: Vec<String> = rules.iter().map(|r| r.action().to_string()).collect();
+    actions.sort_unstable();
+    actions.dedup();
+    format!(
+        "{} syscalls in {} rules ({}), default action {}",
+        names.len(),
+        rules.len(),
+        actions.join(", "),
+        s.default_action()
+    )
+}
+
 impl ProcessPlan {
     /// `seccomp_cache`: where compiled filters are cached (None: always compile).
     pub fn new(
@@ -143,6 +193,7 @@ impl ProcessPlan {
                 hard: r.hard(),
             });
         }
+        let seccomp_summary = seccomp.filter(|_| six_trace::on()).map(seccomp_summary);
         let seccomp = match seccomp {
             Some(s) => Some(crate::seccomp::compile(s, seccomp_cache)?),
             None => None,
@@ -167,6 +218,7 @@ impl ProcessPlan {
             no_new_privs: p.no_new_privileges().unwrap_or(false),
             oom_score_adj: p.oom_score_adj(),
             seccomp,
+            seccomp_summary,
             terminal: p.terminal().unwrap_or(false),
             console_size: p
                 .console_size()
@@ -222,6 +274,10 @@ pub fn prepare_and_report(
 /// only on failure.
 pub fn exec(ready: &crate::process_steps::Ready, plan: &ProcessPlan) -> String {
     let program = &ready.program;
+    let step = six_trace::begin();
+    if let Some(t) = step.as_ref() {
+        t.note(six_trace::Kind::Exec, |d| describe_exec(d, ready, plan));
+    }
     let result = match &ready.home {
         None => nix::unistd::execve(program, &plan.args, &plan.env),
         Some(home) => {
@@ -235,10 +291,42 @@ pub fn exec(ready: &crate::process_steps::Ready, plan: &ProcessPlan) -> String {
             nix::unistd::execve(program, &plan.args, &env)
         }
     };
+    if let (Some(t), Err(e)) = (step, &result) {
+        t.done(six_trace::Kind::Exec, *e as i32, |d| {
+            describe_exec(d, ready, plan)
+        });
+    }
     match result {
         Err(e) => format!("exec {:?}: {e}", program),
         Ok(never) => match never {},
     }
+}
+
+/// The execve in words: the program, its argv, and the names (never the values) of its
+/// environment. Written without allocating.
+fn describe_exec(
+    d: &mut six_trace::Detail,
+    ready: &crate::process_steps::Ready,
+    plan: &ProcessPlan,
+) -> std::fmt::Result {
+    use std::fmt::Write as _;
+    write!(d, "{} argv [", six_trace::bytes(ready.program.as_bytes()))?;
+    for (i, a) in plan.args.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        write!(d, "{sep}{}", six_trace::quoted(a.as_bytes()))?;
+    }
+    write!(d, "] env")?;
+    let home = ready.home.iter().map(|h| h.as_bytes());
+    let env = plan
+        .env
+        .iter()
+        .map(|e| e.as_bytes())
+        .filter(|e| *e != b"HOME=");
+    for e in env.chain(home) {
+        let name = e.split(|b| *b == b'=').next().unwrap_or_default();
+        write!(d, " {}", six_trace::bytes(name))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@ use std::os::unix::ffi::OsStrExt;
 use caps::CapSet;
 
 use crate::process::ProcessPlan;
-use crate::process_sys::ProcessSys;
+use crate::process_sys::{CapList, ProcessSys};
+use six_trace::Kind;
+use std::fmt::Write as _;
 
 /// What [`prepare`] leaves for the `execve`: the program found, and the `HOME` entry the
 /// process's environment lacked (see [`home_entry`]).
@@ -190,16 +192,23 @@ pub fn apply_bounding<S: ProcessSys>(sys: &mut S, plan: &ProcessPlan) -> Result<
     let Some(c) = &plan.caps else { return Ok(()) };
     let mut all: Vec<caps::Capability> = caps::all().into_iter().collect();
     all.sort_by_key(|c| c.index());
-    for cap in all {
-        if !c.bounding.contains(&cap) {
-            if let Err(e) = sys.drop_bounding(cap) {
+    for cap in &all {
+        if !c.bounding.contains(cap) {
+            if let Err(e) = sys.drop_bounding(*cap) {
                 // Capabilities newer than this kernel are not there to drop.
-                if sys.in_bounding(cap) {
+                if sys.in_bounding(*cap) {
                     return Err(format!("dropping {cap} from the bounding set: {e}"));
                 }
             }
         }
     }
+    six_trace::step_with!(Kind::Caps, |d| {
+        write!(d, "Bounding = {}; dropped", CapList(&c.bounding))?;
+        for cap in all.iter().filter(|cap| !c.bounding.contains(cap)) {
+            write!(d, " {cap}")?;
+        }
+        Ok(())
+    });
     Ok(())
 }
 
@@ -275,9 +284,16 @@ pub fn apply_seccomp<S: ProcessSys>(
     plan: &ProcessPlan,
 ) -> Result<Option<OwnedFd>, String> {
     match &plan.seccomp {
-        Some(p) => sys
-            .install_seccomp(p)
-            .map_err(|e| format!("installing seccomp filter: {e}")),
+        Some(p) => six_trace::call(
+            Kind::Seccomp,
+            || sys.install_seccomp(p),
+            |d| {
+                let what = plan.seccomp_summary.as_deref().unwrap_or_default();
+                let n = p.instructions().len();
+                write!(d, "filter of {n} BPF instructions: {what}")
+            },
+        )
+        .map_err(|e| format!("installing seccomp filter: {e}")),
         None => Ok(None),
     }
 }

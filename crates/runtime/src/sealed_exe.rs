@@ -157,10 +157,34 @@ pub fn reexec_sealed(scratch: &Path) -> Result<(), SealError> {
     }
     let exe = std::fs::read_link("/proc/self/exe")
         .map_err(|e| SealError(format!("reading /proc/self/exe: {e}")))?;
-    let sealed = match overlay_view(&exe, scratch) {
+    let sealed = match six_trace::call(
+        six_trace::Kind::Mount,
+        || overlay_view(&exe, scratch),
+        |d| {
+            let (dir, empty) = (exe.parent().unwrap_or(&exe), scratch.join(EMPTY_LOWER));
+            let name = exe.file_name().unwrap_or_default().to_string_lossy();
+            std::fmt::Write::write_fmt(
+                d,
+                format_args!(
+                    "the runtime's own binary sealed (CVE-2019-5736): fsopen overlay \
+                     lowerdir={}:{}, fsmount MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV \
+                     (detached), {name} opened O_PATH in it",
+                    dir.display(),
+                    empty.display()
+                ),
+            )
+        },
+    ) {
         Ok(fd) => fd,
-        Err(overlay) => memfd_copy(&exe)
-            .map_err(|memfd| SealError(format!("overlayfs: {overlay}; memfd: {memfd}")))?,
+        Err(overlay) => six_trace::call(
+            six_trace::Kind::File,
+            || memfd_copy(&exe),
+            |d| {
+                let exe = exe.display();
+                std::fmt::Write::write_fmt(d, format_args!("memfd copy of {exe}, sealed"))
+            },
+        )
+        .map_err(|memfd| SealError(format!("overlayfs: {overlay}; memfd: {memfd}")))?,
     };
     let args: Vec<CString> = std::env::args_os()
         .map(|a| CString::new(a.into_vec()))
@@ -169,6 +193,12 @@ pub fn reexec_sealed(scratch: &Path) -> Result<(), SealError> {
     let mut argv: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     std::env::set_var(MARKER, "1");
+    six_trace::step!(
+        six_trace::Kind::Exec,
+        "execveat of the sealed view of {}, same arguments",
+        exe.display()
+    );
+    six_trace::hand_on();
     extern "C" {
         static environ: *const *const libc::c_char;
     }

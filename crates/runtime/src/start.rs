@@ -32,6 +32,7 @@ pub fn start(c: &Container) -> Result<()> {
         return Err(c.wrong(Status::Stopped, "the init exited before start"));
     };
     let fifo_path = dir.fifo();
+    let opened = six_trace::begin();
     let cpath = std::ffi::CString::new(fifo_path.as_os_str().as_bytes())
         .map_err(|e| Error::setup(c.id(), e.to_string()))?;
     // The pidfd is taken first: once the fifo is open the init may exec and exit at once.
@@ -82,6 +83,17 @@ pub fn start(c: &Container) -> Result<()> {
     let n = unsafe { libc::read(fifo.as_raw_fd(), byte.as_mut_ptr().cast(), 1) };
     if n != 1 {
         return Err(c.wrong(Status::Stopped, "the init exited before start"));
+    }
+    if let Some(t) = opened {
+        t.done(six_trace::Kind::Fifo, 0, |d| {
+            std::fmt::Write::write_fmt(
+                d,
+                format_args!(
+                    "opened {} for reading, read the init's byte: it execs now",
+                    fifo_path.display()
+                ),
+            )
+        });
     }
     std::fs::remove_file(&fifo_path).map_err(|e| Error::io("removing", &fifo_path, e))?;
     drop(dir);

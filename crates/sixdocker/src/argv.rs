@@ -121,7 +121,8 @@ fn find_short(cmd: &Command, c: char) -> Option<&Arg> {
 }
 
 fn takes_value(arg: &Arg) -> bool {
-    arg.get_action().takes_values()
+    // A flag whose value must follow `=` (`--trace=json`) never takes the next argument.
+    arg.get_action().takes_values() && !arg.is_require_equals_set()
 }
 
 /// Whether a short cluster such as `-tim` ends in a flag whose value is the next argument.

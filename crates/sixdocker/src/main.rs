@@ -38,10 +38,17 @@ fn main() -> ExitCode {
         Err(e) => return exit_code(commands::clap_failure(e)),
     };
     init_tracing(cli.debug);
+    if let Some(word) = cli.trace.as_deref() {
+        six_trace::start(six_trace::Format::from_word(word));
+    }
     let code = match commands::dispatch(cli) {
         Ok(code) => code,
         Err(failure) => commands::report(failure),
     };
+    // A monitor this command talked to (stop, kill, rm, commit) traced into our socket
+    // until we hung up: its last steps, to its end of file.
+    six_trace::children_end(std::time::Duration::from_secs(5));
+    six_trace::finish();
     exit_code(code)
 }
 
@@ -70,6 +77,9 @@ fn seal_if_starting_a_container() -> Result<(), ExitCode> {
     if !matches!(command, Some("run" | "start" | "restart" | "exec")) {
         return Ok(());
     }
+    // `--trace` before the command word: the sealing below is traced too.
+    let at = args.iter().position(|a| a.to_str() == command);
+    six_trace::start_from_flags(&args[..at.unwrap_or(args.len())]);
     let runroot = runroot.map_or_else(
         || std::path::PathBuf::from("/run/sixdocker"),
         std::path::PathBuf::from,

@@ -29,6 +29,11 @@ pub struct Cli {
     /// Enable debug logging: every step of the start path with its timing.
     #[arg(long, global = true)]
     pub debug: bool,
+    /// Print every step that touches the kernel on stderr, from every process involved, with
+    /// its time and source line, then the time per phase ('--trace=json': JSON lines).
+    #[arg(long, global = true, value_name = "json", num_args = 0..=1, require_equals = true,
+          default_missing_value = "text", value_parser = ["text", "json"])]
+    pub trace: Option<String>,
     /// Use systemd for cgroups (not supported: a clear error).
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,

@@ -190,6 +190,8 @@ pub fn exec(rt: &Runtime, a: &ExecArgs) -> anyhow::Result<i32> {
         sub_cgroups,
         ignore_paused: a.ignore_paused,
     })?;
+    // The process has exec'd: its steps are all sent.
+    six_trace::children_end(std::time::Duration::from_secs(2));
     match mask {
         Some(mask) => crate::run::wait_forwarding(pid, &mask, master),
         None => Ok(0),

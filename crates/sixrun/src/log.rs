@@ -3,7 +3,11 @@
 //! `json` objects `{"level","msg","time",…}` (keys sorted, as logrus writes them), the ones
 //! containerd and conmon parse. The runtime's `tracing` events are these lines: warnings
 //! always, and with `--debug` every step of the start path (each span's close, with its
-//! timing) too, for `create`, `run` and `exec` alike.
+//! timing) too, for `create`, `run` and `exec` alike. The container's init logs its own
+//! steps only into a `--log` file: on stderr it logs nothing, because sixrun's stderr is
+//! often the container's own (`run` and `create` without a terminal pass their stdio on), and
+//! no `--debug` line may reach a container's output (`--trace` shows the init's steps
+//! without that risk).
 //!
 //! An error on stderr in text format stays one line a person reads: `sixrun: message`.
 //! This file owns the formats only; it never decides what is an error.
@@ -115,14 +119,17 @@ impl Logger {
 
     /// Sends the runtime's `tracing` events to the log, as runc's log lines: warnings (and
     /// info) always; with `debug`, every event and every span's close with its timing. Into
-    /// the log file if given, else a private copy of stderr (never fd 2 itself: a container's
-    /// init may log its steps too, and its fd 2 becomes the container's).
+    /// the log file if given (the container's init logs there too), else a private copy of
+    /// stderr (never fd 2 itself), where only this process logs: the stderr we were given is
+    /// often the container's own.
     pub fn install(&self, path: Option<&Path>, debug: bool) -> anyhow::Result<()> {
         let writer: File = match path {
             Some(p) => above(open_append(p)?, self.min_fd)?,
             None => dup_above(2, self.min_fd)?,
         };
-        six_runtime::trace_child_steps();
+        if path.is_some() {
+            six_runtime::trace_child_steps();
+        }
         let (level, spans) = if debug {
             (tracing::Level::DEBUG, FmtSpan::CLOSE)
         } else {

@@ -32,7 +32,14 @@ pub const SPEC_VERSION: &str = six_runtime::features::OCI_VERSION_MAX;
 fn main() {
     seal_if_entering_a_container();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let cli = match parse::parse(&args) {
+    let code = run(&args);
+    six_trace::finish();
+    std::process::exit(code);
+}
+
+/// Parses, sets up the log (and the trace), dispatches; the exit code.
+fn run(args: &[std::ffi::OsString]) -> i32 {
+    let cli = match parse::parse(args) {
         parse::Outcome::Run(cli) => cli,
         parse::Outcome::Exit {
             stdout,
@@ -43,9 +50,12 @@ fn main() {
             if let Some(e) = stderr {
                 eprintln!("sixrun: {e}");
             }
-            std::process::exit(code);
+            return code;
         }
     };
+    if let Some(word) = cli.trace.as_deref() {
+        six_trace::start(six_trace::Format::from_word(word));
+    }
     let logger = match cli
         .log_format()
         .map_err(anyhow::Error::msg)
@@ -54,21 +64,20 @@ fn main() {
         Ok(l) => l,
         Err(e) => {
             eprintln!("sixrun: {e:#}");
-            std::process::exit(1);
+            return 1;
         }
     };
     if let Err(e) = logger.install(cli.log.as_deref(), cli.debug) {
         logger.error(&one_line(&e));
-        std::process::exit(1);
+        return 1;
     }
-    let code = match dispatch(&cli, &logger) {
+    match dispatch(&cli, &logger) {
         Ok(code) => code,
         Err(e) => {
             logger.error(&one_line(&e));
             1
         }
-    };
-    std::process::exit(code);
+    }
 }
 
 /// The command's `--preserve-fds`: the descriptors 3 .. 3+N the log must keep clear of.
@@ -92,6 +101,9 @@ fn seal_if_entering_a_container() {
     if !matches!(command, Some("create" | "run" | "exec")) {
         return;
     }
+    // `--trace` before the command word: the sealing below is traced too.
+    let at = args.iter().position(|a| a.to_str() == command);
+    six_trace::start_from_flags(&args[..at.unwrap_or(args.len())]);
     let root = root.map_or_else(
         || std::path::PathBuf::from(six_runtime::DEFAULT_ROOT),
         std::path::PathBuf::from,

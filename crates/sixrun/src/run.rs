@@ -53,6 +53,8 @@ pub fn run(rt: &Runtime, a: &RunArgs, logger: &Logger) -> anyhow::Result<i32> {
         let _ = c.delete(true);
         return Err(e.into());
     }
+    // The init's last steps, to its execve.
+    six_trace::children_end(std::time::Duration::from_secs(2));
     if a.detach {
         return Ok(0);
     }

@@ -74,22 +74,39 @@ impl Pidfd {
     }
 
     /// Sends `sig` to the process; `ESRCH` once it has exited (whether reaped or not).
+    #[track_caller]
     pub fn send_signal(&self, sig: i32) -> io::Result<()> {
-        // SAFETY: pidfd_send_signal on our fd, with no siginfo and no flags.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.0.as_raw_fd(),
-                sig,
-                std::ptr::null::<libc::siginfo_t>(),
-                0u32,
-            )
-        };
-        if r < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        send_signal(self.0.as_fd(), sig)
     }
+}
+
+/// Sends `sig` through the pidfd `pidfd` (a borrowed one: see [`Pidfd::send_signal`]).
+#[track_caller]
+pub fn send_signal(pidfd: BorrowedFd<'_>, sig: i32) -> io::Result<()> {
+    six_trace::call(
+        six_trace::Kind::Signal,
+        || {
+            // SAFETY: pidfd_send_signal on our fd, with no siginfo and no flags.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    pidfd.as_raw_fd(),
+                    sig,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0u32,
+                )
+            };
+            if r < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        },
+        |d| {
+            let name = six_trace::signal_name(sig);
+            let to = six_trace::pidfd_pid(pidfd.as_raw_fd());
+            std::fmt::Write::write_fmt(d, format_args!("pidfd_send_signal {name} to {to}"))
+        },
+    )
 }
 
 impl From<OwnedFd> for Pidfd {

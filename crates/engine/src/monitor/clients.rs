@@ -44,6 +44,8 @@ pub(super) struct Client {
     pub holds_input: bool,
     /// Since when its process has been seen stopped (primary, final delivery only).
     stopped_since: Option<Instant>,
+    /// It gave us its trace socket (`Message::Trace`): we trace while it is connected.
+    pub traces: bool,
 }
 
 /// One message for every client, as the parts it is sent from (kind byte, payload); its
@@ -78,6 +80,7 @@ impl Client {
             queued: 0,
             moved: Instant::now(),
             holds_input: false,
+            traces: false,
             stopped_since: None,
         }
     }

@@ -46,15 +46,24 @@ impl Engine {
     pub(crate) fn launch(&self, id: &str, spec: Spec) -> Result<OwnedFd> {
         let _span = tracing::debug_span!("launch_monitor").entered();
         let (cli_end, monitor_end) = attach::pair()?;
+        six_trace::children_begin();
+        let forked = six_trace::begin();
         // SAFETY: the child only runs our code and leaves with _exit, never returning here.
         match unsafe { nix::unistd::fork() }? {
             nix::unistd::ForkResult::Parent { child } => {
+                if let Some(t) = forked {
+                    t.done(six_trace::Kind::Clone, 0, |d| {
+                        let what = "fork twice: the container's monitor, in its own session";
+                        std::fmt::Write::write_fmt(d, format_args!("{what} (via pid {child})"))
+                    });
+                }
                 drop(monitor_end);
                 // The intermediate process exits at once; the monitor is then nobody's child
                 // here, so the CLI (or a test) never holds a zombie.
                 let _ = nix::sys::wait::waitpid(child, None);
             }
             nix::unistd::ForkResult::Child => {
+                six_trace::enter_child(six_trace::Role::Monitor);
                 drop(cli_end);
                 let _ = nix::unistd::setsid();
                 // SAFETY: as above; the grandchild is the monitor.
@@ -68,7 +77,10 @@ impl Engine {
             }
         }
         let mut buf = [0u8; 4096];
-        match attach::recv(cli_end.as_raw_fd(), &mut buf) {
+        let report = attach::recv(cli_end.as_raw_fd(), &mut buf);
+        // The monitor detaches from the trace once it has reported; the init at its execve.
+        six_trace::children_end(std::time::Duration::from_secs(2));
+        match report {
             Ok(Some(Message::Started(_))) => Ok(cli_end),
             Ok(Some(Message::Failed(code, message))) => Err(Error::StartFailed { code, message }),
             Ok(_) => Err(Error::Internal(format!(

@@ -85,6 +85,8 @@ impl Monitor<'_> {
         self.broadcast(&Message::Started(pid));
         // After the launching CLI has heard of the start (it catches Ctrl-C from then on).
         self.engine.emit_container(&self.config, "start", &[]);
+        // The start is traced to here: the CLI that traces reads to our end of file.
+        six_trace::detach();
         shrink::shed_code_pages();
         Ok(running)
     }
@@ -116,6 +118,7 @@ impl Monitor<'_> {
                 continue;
             }
             let _s = tracing::debug_span!("network_attach").entered();
+            let _phase = six_trace::phase(six_trace::Phase::Network);
             let publish = running.networks.is_empty();
             let state = self
                 .engine
@@ -123,6 +126,7 @@ impl Monitor<'_> {
             running.networks.push(state);
         }
         if running.networks.is_empty() && self.config.request.network != NetworkMode::Host {
+            let _phase = six_trace::phase(six_trace::Phase::Network);
             let netns = std::path::PathBuf::from(format!("/proc/{}/ns/net", running.pid));
             six_network::loopback_up(&netns, self.id)?;
         }

@@ -4,7 +4,7 @@
 //! are non-blocking, and what a client or the container cannot take yet waits in a queue
 //! (`clients.rs`) or in `stdin_pending`.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use super::clients::Outgoing;
@@ -91,8 +91,18 @@ impl Monitor<'_> {
             for pfd in fds[CLIENTS..].iter().filter(|p| p.revents != 0) {
                 self.client_ready(pfd, r, &mut buf);
             }
+            self.end_trace_when_its_client_is_gone();
         }
         exit_code.unwrap_or(137)
+    }
+
+    /// The client that gave us its trace socket has gone: stop tracing (its CLI waits for
+    /// our end of file).
+    pub(super) fn end_trace_when_its_client_is_gone(&mut self) {
+        let traced = self.clients.iter().chain(&self.freezers).any(|c| c.traces);
+        if six_trace::on() && !traced {
+            six_trace::detach();
+        }
     }
 
     fn accept_clients(&mut self) {
@@ -192,7 +202,19 @@ impl Monitor<'_> {
     /// One message from client `i`; false when the client is gone.
     fn handle_client(&mut self, i: usize, r: &mut Running, buf: &mut [u8]) -> bool {
         let fd = self.clients[i].fd();
-        match attach::recv_nowait(fd, buf) {
+        let received = attach::recv_nowait_with_fd(fd, buf);
+        let received = match received {
+            Ok(Some((Message::Trace, Some(trace)))) => {
+                // Its steps from here on (a stop, a kill, the clean-up) go to its trace.
+                six_trace::forward_to(trace.into_raw_fd(), six_trace::Role::Monitor);
+                self.clients[i].traces = true;
+                return true;
+            }
+            Ok(Some((m, _))) => Ok(Some(m)),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match received {
             Ok(Some(Message::Stdin(data))) => {
                 if r.stdin.is_some() {
                     r.stdin_pending.extend_from_slice(&data);

@@ -172,6 +172,7 @@ impl Firewall {
     /// Removes every rule of this store whose tag `remove` takes, then adds `add`; creates
     /// the store's chains or table when missing. One transaction. The backend is recorded
     /// before the store's first rules go in.
+    #[track_caller]
     pub(crate) fn change(&self, now: &Installed, remove: &[Tagged], add: &[Rule]) -> Result<()> {
         let backend = self.backend()?;
         if !add.is_empty() && self.recorded()? != Some(backend.kind()) {
@@ -181,6 +182,7 @@ impl Firewall {
     }
 
     /// Removes the store's chains or table (and any rule still in them), and the record.
+    #[track_caller]
     pub(crate) fn remove_chains(&self, now: &Installed) -> Result<()> {
         self.backend()?.remove_store(&self.store, now)?;
         match std::fs::remove_file(&self.record) {

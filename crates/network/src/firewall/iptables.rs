@@ -277,7 +277,33 @@ fn removal(store: &str, now: &Installed) -> String {
     batch
 }
 
+/// `--trace`: an iptables-restore batch as the changes it makes (`added: -t nat ...`).
+fn changes(batch: &str) -> Vec<String> {
+    let mut table = "filter";
+    let mut out = Vec::new();
+    for line in batch.lines() {
+        if let Some(name) = line.strip_prefix('*') {
+            table = name;
+            continue;
+        }
+        if line == "COMMIT" || line.is_empty() {
+            continue;
+        }
+        let (what, rest) = match line.split_at_checked(2) {
+            Some(("-A", rest)) => ("added", rest),
+            Some(("-I", rest)) => ("inserted", rest),
+            Some(("-D", rest)) => ("removed", rest),
+            Some(("-F", rest)) => ("flushed chain", rest),
+            Some(("-X", rest)) => ("deleted chain", rest),
+            _ => ("new chain", line.trim_start_matches(':')),
+        };
+        out.push(format!("{what}: -t {table} {}", rest.trim()));
+    }
+    out
+}
+
 impl Iptables {
+    #[track_caller]
     fn restore(batch: &str) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
@@ -285,8 +311,12 @@ impl Iptables {
         let wait = LOCK_WAIT_SECONDS.to_string();
         let mut cmd = Command::new(program("iptables-restore"));
         cmd.args(["--noflush", "-w", &wait]);
-        let output = run_bounded(&mut cmd, batch.as_bytes(), RUN_LIMIT)
-            .map_err(|e| failure(format!("running iptables-restore: {e}")))?;
+        let step = six_trace::begin();
+        let ran = run_bounded(&mut cmd, batch.as_bytes(), RUN_LIMIT);
+        if let Some(t) = step {
+            super::run::trace_batch(t, "iptables-restore --noflush", &ran, &changes(batch));
+        }
+        let output = ran.map_err(|e| failure(format!("running iptables-restore: {e}")))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let first = stderr.lines().next().unwrap_or("").trim().to_string();
@@ -313,10 +343,12 @@ impl Backend for Iptables {
         Ok(parse(&String::from_utf8_lossy(&output.stdout)))
     }
 
+    #[track_caller]
     fn change(&self, store: &str, now: &Installed, remove: &[Tagged], add: &[Rule]) -> Result<()> {
         Self::restore(&batch(store, now, remove, add))
     }
 
+    #[track_caller]
     fn remove_store(&self, store: &str, now: &Installed) -> Result<()> {
         Self::restore(&removal(store, now))
     }

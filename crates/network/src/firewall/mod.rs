@@ -223,8 +223,10 @@ pub(crate) trait Backend: Send + Sync {
     fn read(&self) -> Result<Installed>;
     /// One transaction: removes `store`'s rules whose tag `remove` takes, adds `add`, and
     /// makes the store's chains or table (and the jumps into them) when missing.
+    #[track_caller]
     fn change(&self, store: &str, now: &Installed, remove: &[Tagged], add: &[Rule]) -> Result<()>;
     /// Removes everything `store` has (chains and jumps, or its table).
+    #[track_caller]
     fn remove_store(&self, store: &str, now: &Installed) -> Result<()>;
 }
 

@@ -148,15 +148,22 @@ fn removal(store: &str, now: &Installed) -> String {
     }
 }
 
-/// Runs `nft` with `args` and `input`; its stdout.
+/// Runs `nft` with `args` and `input`; its stdout. With `--trace`, a batch's lines are
+/// its steps.
+#[track_caller]
 fn nft(args: &[&str], input: &str) -> Result<String> {
     let what = format!("nft {}", args.join(" "));
-    let output = run_bounded(
+    let step = six_trace::begin().filter(|_| !input.is_empty());
+    let ran = run_bounded(
         Command::new(program("nft")).args(args),
         input.as_bytes(),
         RUN_LIMIT,
-    )
-    .map_err(|e| failure(format!("running {what}: {e}")))?;
+    );
+    if let Some(t) = step {
+        let changes: Vec<String> = input.lines().map(str::to_owned).collect();
+        super::run::trace_batch(t, &what, &ran, &changes);
+    }
+    let output = ran.map_err(|e| failure(format!("running {what}: {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let first = stderr.lines().next().unwrap_or("").trim().to_string();
@@ -189,6 +196,7 @@ impl Backend for Nftables {
         nftables_read::parse(&json).map_err(failure)
     }
 
+    #[track_caller]
     fn change(&self, store: &str, now: &Installed, remove: &[Tagged], add: &[Rule]) -> Result<()> {
         let batch = batch(store, now, remove, add);
         if batch.is_empty() {
@@ -197,6 +205,7 @@ impl Backend for Nftables {
         nft(&["-f", "-"], &batch).map(drop)
     }
 
+    #[track_caller]
     fn remove_store(&self, store: &str, now: &Installed) -> Result<()> {
         let batch = removal(store, now);
         if batch.is_empty() {

@@ -27,6 +27,30 @@ pub(crate) fn program(name: &str) -> String {
     installed(name).unwrap_or_else(|| name.to_string())
 }
 
+/// `--trace`: what a batch did, one step per change (`changes`, written in the words a
+/// person reads that program's input in), then the run of `program` itself: `outcome` is
+/// the run's result (a refused batch is a failed step).
+#[track_caller]
+pub(crate) fn trace_batch(
+    t: six_trace::Timer,
+    program: &str,
+    outcome: &io::Result<Finished>,
+    changes: &[String],
+) {
+    for change in changes {
+        six_trace::step!(six_trace::Kind::Firewall, "{change}");
+    }
+    let refused = match outcome {
+        Ok(f) if f.status.success() => 0,
+        Ok(_) => -1,
+        Err(e) => e.raw_os_error().unwrap_or(-1),
+    };
+    let n = changes.len();
+    t.done(six_trace::Kind::Firewall, refused, |d| {
+        std::fmt::Write::write_fmt(d, format_args!("{program}: {n} changes in one transaction"))
+    });
+}
+
 /// What a program that finished in time left.
 pub(crate) struct Finished {
     pub status: ExitStatus,

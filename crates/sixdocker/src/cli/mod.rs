@@ -69,6 +69,12 @@ pub struct Cli {
     /// Print where time goes (tracing spans) on stderr.
     #[arg(long, short = 'D', global = true)]
     pub debug: bool,
+    /// Print every step that touches the kernel on stderr, from every process involved (this
+    /// command, the container's monitor and init, network setup), with its time and source
+    /// line, then the time per phase; `--trace=json`: one JSON object a line.
+    #[arg(long, global = true, value_name = "json", num_args = 0..=1, require_equals = true,
+          default_missing_value = "text", value_parser = ["text", "json"])]
+    pub trace: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
