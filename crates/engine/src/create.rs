@@ -12,7 +12,7 @@ use crate::record::{ContainerConfig, Status};
 use crate::request::RunRequest;
 use crate::spec::{self, BuiltSpec, ImageDefaults, SpecInput};
 use crate::store::{write_atomic, Durable, Store};
-use crate::types::{CpuSet, NetworkMode};
+use crate::types::NetworkMode;
 use crate::volume_dirs::MadeDirs;
 
 /// A container whose record, rootfs and spec exist; state still `Creating`.
@@ -212,24 +212,7 @@ impl Engine {
 
     /// Rules that need the host: CPUs that exist, ports with a network, volumes.
     fn check_request(&self, req: &RunRequest) -> Result<()> {
-        let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap_or_default();
-        if let (Some(set), Ok(online)) = (&req.cpuset_cpus, online.trim().parse::<CpuSet>()) {
-            if !set.within(&online) {
-                return Err(Error::Invalid(format!(
-                    "requested CPUs are not available: requested {set}, available {online}"
-                )));
-            }
-        }
-        if let Some(cpus) = req.cpus {
-            let n = std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1) as f64;
-            if cpus.get() > n {
-                return Err(Error::Invalid(format!(
-                    "range of CPUs is from 0.01 to {n:.2}, as there are only {n} CPUs available"
-                )));
-            }
-        }
+        crate::update::check_host_resources(req)?;
         if req.auto_remove && req.restart != crate::types::RestartPolicy::No {
             return Err(Error::Invalid(format!(
                 "conflicting options: --restart {} and --rm",

@@ -201,11 +201,8 @@ fn config_json(config: &ContainerConfig) -> Value {
 /// `HostConfig`: the request's options as Docker names them, and Docker's defaults for what
 /// this engine does not let one change.
 fn host_config_json(req: &RunRequest, context: &Context) -> Value {
-    let (cpu_quota, cpu_period) = req
-        .cpus
-        .map(|c| c.quota_period())
-        .map(|(q, p)| (q, p as i64))
-        .unwrap_or((0, 0));
+    // As Docker: --cpus shows as NanoCpus only, CpuQuota and CpuPeriod are their own flags.
+    let (cpu_quota, cpu_period) = (req.cpu_quota.unwrap_or(0), req.cpu_period.unwrap_or(0));
     let binds: Vec<String> = req
         .volumes
         .iter()
@@ -288,7 +285,7 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "CpuRealtimePeriod": 0,
         "CpuRealtimeRuntime": 0,
         "CpusetCpus": req.cpuset_cpus.as_ref().map(|c| c.to_string()).unwrap_or_default(),
-        "CpusetMems": "",
+        "CpusetMems": req.cpuset_mems.as_ref().map(|c| c.to_string()).unwrap_or_default(),
         "Devices": [],
         "DeviceCgroupRules": Value::Null,
         "DeviceRequests": Value::Null,

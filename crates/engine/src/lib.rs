@@ -50,6 +50,7 @@ mod store;
 pub mod test_hook;
 mod tty;
 pub mod types;
+mod update;
 mod usage;
 mod user;
 mod volume_dirs;
@@ -63,6 +64,7 @@ pub use prune::PruneReport;
 pub use registry::{PullPolicy, RunImage};
 pub use request::{
     ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
+    UpdateRequest,
 };
 /// Running from a sealed binary (CVE-2019-5736): programs that start containers call
 /// `sealed_exe::reexec_sealed` at the top of `main`.

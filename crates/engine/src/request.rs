@@ -33,6 +33,15 @@ pub struct RunRequest {
     pub cpus: Option<Cpus>,
     /// `--cpuset-cpus`: the CPUs it may run on.
     pub cpuset_cpus: Option<CpuSet>,
+    /// `--cpu-quota` (µs per period, -1 unlimited) and `--cpu-period` (µs), not with `cpus`.
+    #[serde(default)]
+    pub cpu_quota: Option<i64>,
+    /// `--cpu-period`: the CFS period in µs (1000-1000000).
+    #[serde(default)]
+    pub cpu_period: Option<u64>,
+    /// `--cpuset-mems`: the memory nodes it may use.
+    #[serde(default)]
+    pub cpuset_mems: Option<CpuSet>,
     /// `--pids-limit` (0 or less: unlimited).
     pub pids_limit: Option<i64>,
     /// `-w`: the working directory (None: the image's, else /).
@@ -80,6 +89,47 @@ pub struct RunOutcome {
     pub id: String,
     /// Its exit code (None when detached).
     pub exit_code: Option<i32>,
+}
+
+/// `docker update`'s options: None (or 0, as Docker reads it) leaves a value as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateRequest {
+    /// `-m`: the memory limit.
+    pub memory: Option<MemorySize>,
+    /// `--memory-swap`: memory plus swap (-1 unlimited).
+    pub memory_swap: Option<MemorySwap>,
+    /// `-c`/`--cpu-shares`: the relative CPU weight.
+    pub cpu_shares: Option<u64>,
+    /// `--cpus`: the CPU quota, in CPUs.
+    pub cpus: Option<Cpus>,
+    /// `--cpu-quota`: µs per period (-1 unlimited).
+    pub cpu_quota: Option<i64>,
+    /// `--cpu-period`: the CFS period in µs.
+    pub cpu_period: Option<u64>,
+    /// `--cpuset-cpus`: the CPUs it may run on.
+    pub cpuset_cpus: Option<CpuSet>,
+    /// `--cpuset-mems`: the memory nodes it may use.
+    pub cpuset_mems: Option<CpuSet>,
+    /// `--pids-limit` (negative: unlimited).
+    pub pids_limit: Option<i64>,
+    /// `--restart`.
+    pub restart: Option<RestartPolicy>,
+}
+
+impl UpdateRequest {
+    /// Nothing to change (Docker: "you must provide one or more flags").
+    pub fn is_empty(&self) -> bool {
+        self.memory.is_none()
+            && self.memory_swap.is_none()
+            && self.cpu_shares.is_none()
+            && self.cpus.is_none()
+            && self.cpu_quota.is_none()
+            && self.cpu_period.is_none()
+            && self.cpuset_cpus.is_none()
+            && self.cpuset_mems.is_none()
+            && self.pids_limit.is_none()
+            && self.restart.is_none()
+    }
 }
 
 /// `docker exec`'s options.

@@ -356,9 +356,16 @@ fn memory(req: &RunRequest) -> Result<Option<LinuxMemory>> {
     Ok(Some(memory.build().map_err(oci)?))
 }
 
-/// `--cpu-shares` (0 or 2-262144), `--cpus` (as a CFS quota and period), `--cpuset-cpus`.
+/// `--cpu-shares` (0 or 2-262144), `--cpus` (as a CFS quota and period) or `--cpu-quota`
+/// and `--cpu-period` (not both: Docker's rule), `--cpuset-cpus`, `--cpuset-mems`.
 fn cpu(req: &RunRequest) -> Result<Option<LinuxCpu>> {
-    if req.cpu_shares.is_none() && req.cpus.is_none() && req.cpuset_cpus.is_none() {
+    if req.cpu_shares.is_none()
+        && req.cpus.is_none()
+        && req.cpuset_cpus.is_none()
+        && req.cpu_quota.is_none()
+        && req.cpu_period.is_none()
+        && req.cpuset_mems.is_none()
+    {
         return Ok(None);
     }
     let mut c = LinuxCpuBuilder::default();
@@ -371,11 +378,41 @@ fn cpu(req: &RunRequest) -> Result<Option<LinuxCpu>> {
         c = c.shares(shares);
     }
     if let Some(cpus) = req.cpus {
+        let conflict = |what: &str| {
+            Error::Invalid(format!(
+                "conflicting options: Nano CPUs and CPU {what} cannot both be set"
+            ))
+        };
+        if req.cpu_period.is_some() {
+            return Err(conflict("Period"));
+        }
+        if req.cpu_quota.is_some() {
+            return Err(conflict("Quota"));
+        }
         let (quota, period) = cpus.quota_period();
         c = c.quota(quota).period(period);
     }
+    if let Some(period) = req.cpu_period.filter(|p| *p != 0) {
+        if !(1000..=1_000_000).contains(&period) {
+            return Err(Error::Invalid(format!(
+                "CPU cfs period {period} can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)"
+            )));
+        }
+        c = c.period(period);
+    }
+    if let Some(quota) = req.cpu_quota.filter(|q| *q != 0) {
+        if quota > 0 && quota < 1000 {
+            return Err(Error::Invalid(format!(
+                "CPU cfs quota {quota} can not be less than 1ms (i.e. 1000)"
+            )));
+        }
+        c = c.quota(quota);
+    }
     if let Some(set) = &req.cpuset_cpus {
         c = c.cpus(set.to_string());
+    }
+    if let Some(set) = &req.cpuset_mems {
+        c = c.mems(set.to_string());
     }
     Ok(Some(c.build().map_err(oci)?))
 }

@@ -1,5 +1,5 @@
 //! Lifecycle and housekeeping commands as a Docker user types them (issue 11): `pause` and
-//! `unpause`, `rename`. Behaviour and messages checked against dockerd 20.10.
+//! `unpause`, `rename`, `update`. Behaviour and messages checked against dockerd 20.10.
 
 mod common;
 
@@ -179,4 +179,176 @@ fn rename_refusals_are_dockers() {
         sb.ps_row(&a).is_some() && sb.ps_row(&b).is_some(),
         "nothing changed"
     );
+}
+
+/// A cgroup limit as the container sees it (cgroup v1 or v2 file names).
+fn limit(sb: &Sandbox, name: &str, v1: &str, v2: &str) -> String {
+    let script = format!(
+        "if [ -e /sys/fs/cgroup/cgroup.controllers ]; then cat /sys/fs/cgroup/{v2}; \
+         else cat /sys/fs/cgroup/{v1}; fi"
+    );
+    sb.run(["exec", name, "sh", "-c", &script])
+        .ok()
+        .trim()
+        .to_owned()
+}
+
+fn memory_limit(sb: &Sandbox, name: &str) -> String {
+    limit(sb, name, "memory/memory.limit_in_bytes", "memory.max")
+}
+
+fn pids_limit(sb: &Sandbox, name: &str) -> String {
+    limit(sb, name, "pids/pids.max", "pids.max")
+}
+
+/// The CFS quota in microseconds (v2: the first field of cpu.max).
+fn cpu_quota(sb: &Sandbox, name: &str) -> String {
+    let q = limit(sb, name, "cpu/cpu.cfs_quota_us", "cpu.max");
+    q.split(' ').next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn update_changes_a_running_container_and_keeps_it_for_later_starts() {
+    let sb = Sandbox::new();
+    let (a, b) = (unique_name("upa"), unique_name("upb"));
+    sb.run(common::detached_args(&a, &["sleep", "600"])).ok();
+    sb.run(common::detached_args(&b, &["sleep", "600"])).ok();
+    let out = sb.run([
+        "update",
+        "-m",
+        "100m",
+        "--cpus",
+        "0.5",
+        "--pids-limit",
+        "50",
+        "--cpu-shares",
+        "512",
+        "--cpuset-cpus",
+        "0",
+        &a,
+        &b,
+    ]);
+    assert_eq!(out.ok(), format!("{a}\n{b}\n"), "each name, as Docker");
+    for name in [&a, &b] {
+        assert_eq!(memory_limit(&sb, name), (100u64 << 20).to_string());
+        assert_eq!(cpu_quota(&sb, name), "50000");
+        assert_eq!(pids_limit(&sb, name), "50");
+    }
+    let host = &sb.inspect(&a)["HostConfig"];
+    assert_eq!(host["Memory"], 100u64 << 20);
+    assert_eq!(host["NanoCpus"], 500_000_000u64);
+    assert_eq!(host["PidsLimit"], 50);
+    assert_eq!(host["CpuShares"], 512);
+    assert_eq!(host["CpusetCpus"], "0");
+    // more memory needs more swap too (the swap in force is twice the 100m)
+    sb.run(["update", "-m", "300m", &a]).fails(
+        1,
+        "memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time",
+    );
+    sb.run(["update", "-m", "300m", "--memory-swap", "600m", &a])
+        .ok();
+    assert_eq!(memory_limit(&sb, &a), (300u64 << 20).to_string());
+    sb.run(["update", "--pids-limit", "-1", &a]).ok();
+    assert_eq!(pids_limit(&sb, &a), "max");
+    // kept for the next start
+    sb.run(["restart", "-t", "0", &a]).ok();
+    assert_eq!(memory_limit(&sb, &a), (300u64 << 20).to_string());
+    assert_eq!(cpu_quota(&sb, &a), "50000");
+    assert_eq!(pids_limit(&sb, &a), "max");
+    // a container that is not running: for its start
+    let c = unique_name("upc");
+    sb.run([
+        "create",
+        "--name",
+        &c,
+        "--network",
+        "none",
+        "busybox",
+        "sleep",
+        "600",
+    ])
+    .ok();
+    sb.run([
+        "update",
+        "-m",
+        "50m",
+        "--cpu-period",
+        "50000",
+        "--cpu-quota",
+        "25000",
+        &c,
+    ])
+    .ok();
+    sb.run(["start", &c]).ok();
+    assert_eq!(memory_limit(&sb, &c), (50u64 << 20).to_string());
+    assert_eq!(cpu_quota(&sb, &c), "25000");
+}
+
+/// The policy and the limits an update gives a running container hold for the run its
+/// policy starts next.
+#[test]
+fn update_restart_policy_applies_to_the_running_container() {
+    let sb = Sandbox::new();
+    let name = unique_name("uprs");
+    // the first run fails once told to; the run after it sleeps
+    let script = "if [ -e /tmp/ran ]; then exec sleep 600; fi; touch /tmp/ran; \
+                  while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 3";
+    sb.run(common::detached_args(&name, &["sh", "-c", script]))
+        .ok();
+    sb.run(["update", "--restart", "on-failure:1", "-m", "64m", &name])
+        .ok();
+    assert_eq!(
+        sb.inspect(&name)["HostConfig"]["RestartPolicy"]["Name"],
+        "on-failure"
+    );
+    sb.run(["exec", &name, "touch", "/tmp/go"]).ok();
+    sb.wait_for("the restarted run", LONG, || {
+        let v = sb.inspect(&name);
+        (v["RestartCount"] == 1 && v["State"]["Status"] == "running").then_some(())
+    });
+    assert_eq!(memory_limit(&sb, &name), (64u64 << 20).to_string());
+}
+
+#[test]
+fn update_refusals_are_dockers() {
+    let sb = Sandbox::new();
+    let name = unique_name("upr");
+    sb.run(common::detached_args(&name, &["sleep", "600"])).ok();
+    sb.run(["update", &name]).fails(
+        1,
+        "you must provide one or more flags when using this command",
+    );
+    sb.run(["update", "--cpus", "0.5", &name]).ok();
+    sb.run(["update", "--cpu-quota", "20000", &name]).fails(
+        1,
+        "CPU Quota cannot be updated as NanoCPUs has already been set",
+    );
+    sb.run(["update", "--cpus", "0.5", "--cpu-quota", "20000", &name])
+        .fails(1, "Nano CPUs and CPU Quota cannot both be set");
+    sb.run(["update", "-m", "2m", &name])
+        .fails(1, "below the minimum of 6MB");
+    sb.run(["update", "--cpuset-cpus", "4095", &name])
+        .fails(1, "requested CPUs are not available");
+    sb.run(["update", "-m", "30m", "nosuch"])
+        .fails(1, "no such container: nosuch");
+    let rm = unique_name("uprm");
+    sb.run([
+        "run",
+        "-d",
+        "--rm",
+        "--network",
+        "none",
+        "--name",
+        &rm,
+        "busybox",
+        "sleep",
+        "600",
+    ])
+    .ok();
+    sb.run(["update", "--restart", "always", &rm]).fails(
+        1,
+        "restart policy cannot be updated because AutoRemove is enabled for the container",
+    );
+    // nothing refused was applied
+    assert_eq!(memory_limit(&sb, &name), memory_limit(&sb, &rm));
 }

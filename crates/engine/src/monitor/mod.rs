@@ -289,10 +289,28 @@ impl Monitor<'_> {
                 s.restart_count += 1;
                 Ok(())
             });
-            // What `network connect`/`disconnect` changed meanwhile applies to this run.
+            // What `network connect`/`disconnect` and `update` changed meanwhile applies to
+            // this run.
             if let Ok(config) = self.engine.store.config(self.id) {
                 self.config = config;
             }
+            self.reload_resources();
+        }
+    }
+
+    /// The resource limits of the saved spec (`update` rewrites them) into the one the
+    /// monitor starts from; the spec's other parts (the console size) stay as they are.
+    fn reload_resources(&mut self) {
+        let path = Engine::spec_path(&self.engine.container_dir(self.id));
+        let Ok(text) = std::fs::read(&path) else {
+            return;
+        };
+        let Ok(saved) = serde_json::from_slice::<Spec>(&text) else {
+            return;
+        };
+        let resources = saved.linux().as_ref().and_then(|l| l.resources().clone());
+        if let (Some(linux), Some(r)) = (self.spec.linux_mut(), resources) {
+            linux.set_resources(Some(r));
         }
     }
 

@@ -2,7 +2,9 @@
 
 use clap::Args;
 use six_engine::filters::FilterArg;
-use six_engine::types::{DetachKeys, EnvVar, Signal};
+use six_engine::types::{
+    CpuSet, Cpus, DetachKeys, EnvVar, MemorySize, MemorySwap, RestartPolicy, Signal,
+};
 
 #[derive(Debug, Args)]
 pub struct PsArgs {
@@ -160,6 +162,43 @@ pub struct AttachArgs {
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<DetachKeys>,
     pub container: String,
+}
+
+/// `update`'s flags: what is not given stays as it is.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Memory limit (e.g. 100m).
+    #[arg(short, long, allow_hyphen_values = true)]
+    pub memory: Option<MemorySize>,
+    /// Memory plus swap limit (e.g. 200m), or -1 for unlimited swap.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory_swap: Option<MemorySwap>,
+    /// CPU shares (relative weight).
+    #[arg(short = 'c', long, value_name = "SHARES", allow_hyphen_values = true, value_parser = super::values::parse_cpu_shares)]
+    pub cpu_shares: Option<u64>,
+    /// Number of CPUs (e.g. 1.5).
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpus: Option<Cpus>,
+    /// CPU time per period, in microseconds (CFS quota; -1 for no limit).
+    #[arg(long, value_name = "MICROSECONDS", allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    /// The CFS period, in microseconds.
+    #[arg(long, value_name = "MICROSECONDS")]
+    pub cpu_period: Option<u64>,
+    /// CPUs the container may use (e.g. 0,1 or 0-3).
+    #[arg(long, value_name = "CPUS")]
+    pub cpuset_cpus: Option<CpuSet>,
+    /// Memory nodes the container may use.
+    #[arg(long, value_name = "NODES")]
+    pub cpuset_mems: Option<CpuSet>,
+    /// Maximum number of processes (-1 for unlimited).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Restart policy: no, on-failure[:N], always or unless-stopped.
+    #[arg(long, value_name = "POLICY")]
+    pub restart: Option<RestartPolicy>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,8 @@ pub enum ContainerCommand {
     Unpause(ContainersArg),
     /// Rename a container.
     Rename(RenameArgs),
+    /// Change the resource limits or restart policy of containers.
+    Update(UpdateArgs),
     /// Remove containers.
     #[command(visible_alias = "remove")]
     Rm(RmArgs),
@@ -104,6 +106,7 @@ impl Command {
                 ContainerCommand::Pause(a) => Command::Pause(a),
                 ContainerCommand::Unpause(a) => Command::Unpause(a),
                 ContainerCommand::Rename(a) => Command::Rename(a),
+                ContainerCommand::Update(a) => Command::Update(a),
                 ContainerCommand::Rm(a) => Command::Rm(a),
                 ContainerCommand::Wait(a) => Command::Wait(a),
                 ContainerCommand::Inspect(a) => Command::Inspect(a.only(ObjectKind::Container)),

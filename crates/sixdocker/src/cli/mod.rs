@@ -107,6 +107,8 @@ pub enum Command {
     Unpause(ContainersArg),
     /// Rename a container.
     Rename(RenameArgs),
+    /// Change the resource limits or restart policy of containers.
+    Update(UpdateArgs),
     /// Remove containers.
     Rm(RmArgs),
     /// Wait for containers to stop and print their exit codes.

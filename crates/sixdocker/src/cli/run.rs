@@ -64,6 +64,15 @@ pub struct RunArgs {
     /// CPUs the container may use (e.g. 0,1 or 0-3; the original's -cpuset).
     #[arg(long, value_name = "CPUS")]
     pub cpuset_cpus: Option<CpuSet>,
+    /// Memory nodes the container may use (e.g. 0 or 0-1).
+    #[arg(long, value_name = "NODES")]
+    pub cpuset_mems: Option<CpuSet>,
+    /// CPU time per period, in microseconds (CFS quota; -1 for no limit; not with --cpus).
+    #[arg(long, value_name = "MICROSECONDS", allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    /// The CFS period, in microseconds (1000-1000000; not with --cpus).
+    #[arg(long, value_name = "MICROSECONDS")]
+    pub cpu_period: Option<u64>,
     /// Maximum number of processes (-1 for unlimited).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,

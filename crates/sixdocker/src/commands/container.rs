@@ -9,7 +9,7 @@ use six_engine::{Engine, LogOptions};
 use super::{for_each, report, say, Failure, Outcome};
 use crate::cli::{
     ContainerArg, ContainersArg, ExportArgs, KillArgs, LogsArgs, PortArgs, RenameArgs, RmArgs,
-    StopArgs,
+    StopArgs, UpdateArgs,
 };
 use crate::output::{self, table::Table};
 
@@ -51,6 +51,30 @@ pub fn rename(engine: &Engine, args: RenameArgs) -> Outcome {
         .map_err(|e| Failure::other(e.to_string()))?;
     engine.rename(&args.container, &name)?;
     Ok(0)
+}
+
+/// `update [FLAGS] CONTAINER...`: prints each container updated, as Docker.
+pub fn update(engine: &Engine, args: UpdateArgs) -> Outcome {
+    let request = six_engine::UpdateRequest {
+        memory: args.memory,
+        memory_swap: args.memory_swap,
+        cpu_shares: args.cpu_shares,
+        cpus: args.cpus,
+        cpu_quota: args.cpu_quota,
+        cpu_period: args.cpu_period,
+        cpuset_cpus: args.cpuset_cpus,
+        cpuset_mems: args.cpuset_mems,
+        pids_limit: args.pids_limit,
+        restart: args.restart,
+    };
+    if request.is_empty() {
+        return Err(Failure::other(
+            "you must provide one or more flags when using this command",
+        ));
+    }
+    for_each(&args.containers, |c| {
+        engine.update(c, &request).map_err(Failure::from)
+    })
 }
 
 /// `pause` (`pause: true`) or `unpause` each container; prints each name done.

@@ -219,6 +219,7 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::Restart(a) => container::stop(&engine, a, true),
         Command::Kill(a) => container::kill(&engine, a),
         Command::Rename(a) => container::rename(&engine, a),
+        Command::Update(a) => container::update(&engine, a),
         Command::Attach(a) => run::attach(&engine, a),
         Command::Pause(a) => container::pause(&engine, a, true),
         Command::Unpause(a) => container::pause(&engine, a, false),
