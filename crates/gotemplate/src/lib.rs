@@ -17,6 +17,7 @@
 //! It never reads the clock, the disk or the engine: callers hand in values.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod docker;
 mod exec;
@@ -47,7 +48,9 @@ pub type FuncMap = BTreeMap<String, Func>;
 /// `template: :1:2: executing "" at <.Foo>: can't evaluate field Foo in type ...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
+    /// The template text does not parse (Go's whole message).
     Parse(String),
+    /// Executing it failed (Go's whole message).
     Exec(String),
 }
 

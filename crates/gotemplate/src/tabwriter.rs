@@ -10,10 +10,14 @@ pub const DOCKER: Settings = Settings {
     pad_char: ' ',
 };
 
+/// Go's `tabwriter.NewWriter` parameters.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
+    /// The smallest width of a cell, padding included.
     pub min_width: usize,
+    /// Padding added to the widest cell of a column.
     pub padding: usize,
+    /// The character cells are padded with.
     pub pad_char: char,
 }
 

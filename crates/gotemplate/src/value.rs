@@ -16,10 +16,15 @@ pub enum Value {
     Missing,
     /// Go's nil (JSON null; prints `<nil>`).
     Nil,
+    /// A bool.
     Bool(bool),
+    /// An integer.
     Int(i64),
+    /// A floating-point number.
     Float(f64),
+    /// A string.
     String(Rc<str>),
+    /// A slice.
     List(Rc<Vec<Value>>),
     /// A Go map from strings: ranged and printed in key order; a missing key is [`Value::Missing`].
     Map(Rc<BTreeMap<String, Value>>),
@@ -34,9 +39,13 @@ pub type Method = Rc<dyn Fn(&[Value]) -> Result<Value, String>>;
 /// in declaration order, and methods that take arguments.
 #[derive(Clone, Default)]
 pub struct Struct {
+    /// Its Go type's name.
     pub type_name: String,
+    /// Its fields, in declaration order.
     pub fields: Vec<(String, Value)>,
+    /// Its methods, by name.
     pub methods: Vec<(String, Method)>,
+    /// What kind of Go value it stands for.
     pub kind: StructKind,
 }
 
@@ -57,6 +66,7 @@ pub enum StructKind {
 }
 
 impl Struct {
+    /// A plain struct of this type, without fields or methods yet.
     pub fn new(type_name: impl Into<String>) -> Struct {
         Struct {
             type_name: type_name.into(),
@@ -88,10 +98,12 @@ impl Struct {
         self
     }
 
+    /// The field `name`'s value.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
+    /// The method `name`.
     pub fn get_method(&self, name: &str) -> Option<&Method> {
         self.methods.iter().find(|(n, _)| n == name).map(|(_, m)| m)
     }

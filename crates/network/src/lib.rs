@@ -17,6 +17,7 @@
 //! bridges and chains of whole stores that are gone.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod attach;
 mod bridge;
@@ -53,6 +54,7 @@ pub const DEFAULT_NETWORK: &str = "bridge";
 /// What `network create` asks for. Parse `subnet` with `Subnet::from_str` at the edge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkSpec {
+    /// The network's name.
     pub name: String,
     /// Only "bridge" is supported.
     pub driver: String,
@@ -80,12 +82,17 @@ impl NetworkSpec {
 /// A network as recorded on disk (and shown by `network inspect`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
+    /// Its name.
     pub name: String,
     /// 64 hex digits, fixed at creation.
     pub id: String,
+    /// "bridge".
     pub driver: String,
+    /// Its IPv4 subnet.
     pub subnet: Subnet,
+    /// The bridge's address, the containers' default route.
     pub gateway: Ipv4Addr,
+    /// No NAT, no forwarding in or out of the network.
     pub internal: bool,
     /// The Linux bridge device (created on the first attach).
     pub bridge: String,
@@ -98,10 +105,15 @@ pub struct Network {
 /// One attached container: its lease and what was made for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointRecord {
+    /// The container's ID.
     pub id: String,
+    /// Its name (resolvable by the other containers of a user-defined network).
     pub name: String,
+    /// Its hostname.
     pub hostname: String,
+    /// Its leased address.
     pub ip: Ipv4Addr,
+    /// Its interface's MAC address ("02:42:…").
     pub mac: String,
     /// The host end of the veth pair.
     pub host_veth: String,
@@ -117,8 +129,11 @@ pub struct EndpointRecord {
 /// The container being attached: its id (hex), name and hostname (both go in hosts files).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// The container's ID.
     pub id: String,
+    /// Its name.
     pub name: String,
+    /// Its hostname.
     pub hostname: String,
     /// The container's own hosts file, bind-mounted as its /etc/hosts (it must exist; the
     /// caller makes it and removes it with the container). While the container is attached
@@ -130,9 +145,13 @@ pub struct Endpoint {
 /// What an attach gave the container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
+    /// The container's address.
     pub ip: Ipv4Addr,
+    /// The subnet's prefix length.
     pub prefix: u8,
+    /// Its default route.
     pub gateway: Ipv4Addr,
+    /// Its interface's MAC address.
     pub mac: [u8; 6],
     /// The interface inside the container: eth0 for the first network, eth1 ...
     pub interface: String,

@@ -17,8 +17,10 @@ use crate::Subnet;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
+    /// TCP (the default).
     #[default]
     Tcp,
+    /// UDP.
     Udp,
 }
 
@@ -35,9 +37,13 @@ impl fmt::Display for Proto {
 /// container port and protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortMapping {
+    /// The host address (None: every address).
     pub host_ip: Option<IpAddr>,
+    /// The host port (None: a free one is picked).
     pub host_port: Option<u16>,
+    /// The container's port.
     pub container_port: u16,
+    /// TCP or UDP.
     pub proto: Proto,
 }
 

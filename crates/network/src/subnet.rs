@@ -25,10 +25,12 @@ impl Subnet {
         (prefix <= 32 && u32::from(network) & !subnet.mask() == 0).then_some(subnet)
     }
 
+    /// The network address (all host bits clear).
     pub fn network(&self) -> Ipv4Addr {
         self.network
     }
 
+    /// The prefix length (0-32).
     pub fn prefix(&self) -> u8 {
         self.prefix
     }
@@ -44,10 +46,12 @@ impl Subnet {
         Ipv4Addr::from(u32::from(self.network) | !self.mask())
     }
 
+    /// Whether `ip` is in the subnet.
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
         u32::from(ip) & self.mask() == u32::from(self.network)
     }
 
+    /// Whether the two subnets share an address.
     pub fn overlaps(&self, other: &Subnet) -> bool {
         self.contains(other.network) || other.contains(self.network)
     }
