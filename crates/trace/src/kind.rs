@@ -8,18 +8,25 @@
 pub enum Kind {
     /// A process made: `clone3`/`clone` (with its namespace flags) or `fork`.
     Clone = 1,
+    /// `unshare`: new namespaces.
     Unshare,
+    /// `setns`: a namespace joined.
     Setns,
     /// Hostname, domainname.
     Names,
+    /// A session keyring joined.
     Keyring,
     /// `prctl` steps: parent-death signal, dumpable, keepcaps, personality, subreaper.
     Prctl,
+    /// `mount`.
     Mount,
+    /// `umount2`.
     Umount,
     /// `mount_setattr`, `move_mount`: attributes of mounts, detached trees.
     MountAttr,
+    /// `pivot_root`.
     PivotRoot,
+    /// `chroot` (`--no-pivot`).
     Chroot,
     /// A device node (`mknod`) or a /dev link.
     Device,
@@ -29,6 +36,7 @@ pub enum Kind {
     ReadOnly,
     /// chmod, chown, mkdir, unlink of files the runtime makes.
     File,
+    /// A sysctl written (`linux.sysctl`).
     Sysctl,
     /// A cgroup directory made or removed.
     CgroupDir,
@@ -38,25 +46,37 @@ pub enum Kind {
     CgroupJoin,
     /// uid/gid maps of a user namespace.
     IdMap,
+    /// `setrlimit`.
     Rlimit,
+    /// `oom_score_adj` written.
     OomScore,
     /// File descriptors: stdio, close_range.
     Fds,
     /// setgroups, setresgid, setresuid, umask.
     User,
+    /// Capability sets (bounding, effective, permitted, inheritable, ambient).
     Caps,
+    /// A seccomp filter installed.
     Seccomp,
+    /// `PR_SET_NO_NEW_PRIVS`.
     NoNewPrivs,
+    /// `chdir` to the process's cwd.
     Cwd,
     /// The exec.fifo: waiting for `start`, and `start` opening it.
     Fifo,
+    /// A hook run.
     Hook,
+    /// The pty: opened, sent, made the controlling terminal.
     Console,
+    /// `execve`.
     Exec,
+    /// A signal sent.
     Signal,
     /// A process waited for, or exited.
     Wait,
+    /// A netlink request (links, addresses, routes).
     Netlink,
+    /// Firewall rules applied (nftables or iptables).
     Firewall,
     /// Image store steps: an image resolved, imported, unpacked, pulled.
     Image,
@@ -165,11 +185,17 @@ impl Kind {
 pub enum Phase {
     /// Outside any phase.
     Other = 0,
+    /// Resolving, pulling and mounting the image.
     Image,
+    /// Building the root file system.
     Rootfs,
+    /// Making, limiting and joining cgroups.
     Cgroups,
+    /// Cloning into, joining and making namespaces.
     Namespaces,
+    /// Attaching the network.
     Network,
+    /// The process steps up to `execve`.
     Exec,
 }
 
@@ -192,6 +218,7 @@ impl Phase {
             .unwrap_or(Phase::Other)
     }
 
+    /// Its word in a line and in JSON.
     pub fn name(self) -> &'static str {
         match self {
             Phase::Other => "-",
@@ -232,6 +259,7 @@ impl Role {
         }
     }
 
+    /// Its word in a line and in JSON.
     pub fn name(self) -> &'static str {
         match self {
             Role::Cli => "cli",

@@ -22,6 +22,8 @@
 //!
 //! This crate never decides what to trace or where a step's text comes from: callers do.
 
+#![deny(missing_docs)]
+
 use std::fmt;
 use std::os::fd::RawFd;
 use std::panic::Location;

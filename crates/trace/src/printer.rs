@@ -23,7 +23,9 @@ use crate::record::{Mark, Record};
 /// How the printer writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// One line per step, for people.
     Text,
+    /// One JSON object per step.
     Json,
 }
 

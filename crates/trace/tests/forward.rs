@@ -14,8 +14,10 @@ fn capture_stderr(body: impl FnOnce()) -> String {
     // SAFETY: dup/dup2 on our own fds; fd 2 is put back before returning.
     let saved = unsafe { libc::dup(2) };
     assert!(saved >= 0);
+    // SAFETY: as above.
     unsafe { libc::dup2(file.as_raw_fd(), 2) };
     body();
+    // SAFETY: as above: fd 2 back to what it was, our saved copy closed.
     unsafe {
         libc::dup2(saved, 2);
         libc::close(saved);
@@ -44,6 +46,7 @@ fn a_forked_childs_steps_reach_the_printer_never_its_own_stderr() {
                     .write(true)
                     .open(child_stderr.path())
                     .unwrap();
+                // SAFETY: in our forked child, fd 2 onto a file it opened.
                 unsafe { libc::dup2(f.as_raw_fd(), 2) };
                 {
                     let _rootfs = six_trace::phase(Phase::Rootfs);
@@ -55,6 +58,7 @@ fn a_forked_childs_steps_reach_the_printer_never_its_own_stderr() {
                     assert!(r.is_err());
                 }
                 six_trace::step!(Kind::Exec, "/bin/true argv [\"true\"] env PATH");
+                // SAFETY: leaving the forked child without the parent's destructors.
                 unsafe { libc::_exit(0) };
             }
             pid => {
