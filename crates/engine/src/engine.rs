@@ -6,8 +6,8 @@
 //! `lifecycle.rs` (start, stop, kill, wait, restart), `remove.rs`, `info.rs` (ps, inspect,
 //! top, stats, port), `exec.rs`, `commit.rs`, `reconcile.rs`, `net.rs`.
 
-use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use six_image::ImageStore;
 use six_network::Networks;
@@ -67,7 +67,7 @@ pub struct Engine {
     pub(crate) opts: EngineOptions,
     pub(crate) store: Store,
     pub(crate) images: ImageStore,
-    networks: OnceCell<Networks>,
+    networks: OnceLock<Networks>,
     pub(crate) runtime: Runtime,
 }
 
@@ -89,7 +89,7 @@ impl Engine {
             opts,
             store,
             images,
-            networks: OnceCell::new(),
+            networks: OnceLock::new(),
             runtime,
         };
         engine.reconcile()?;
@@ -155,3 +155,9 @@ impl Engine {
         dir.join("config.json")
     }
 }
+
+/// `stop`, `kill` and `rm` of several containers run in parallel threads of the CLI.
+const _: () = {
+    const fn sync<T: Sync>() {}
+    sync::<Engine>();
+};

@@ -1,5 +1,6 @@
 //! Lifecycle and housekeeping commands as a Docker user types them (issue 11): `pause` and
-//! `unpause`, `rename`, `update`. Behaviour and messages checked against dockerd 20.10.
+//! `unpause`, `rename`, `update`, and `stop`/`kill`/`rm` of several containers at once.
+//! Behaviour and messages checked against dockerd 20.10.
 
 mod common;
 
@@ -351,4 +352,58 @@ fn update_refusals_are_dockers() {
     );
     // nothing refused was applied
     assert_eq!(memory_limit(&sb, &name), memory_limit(&sb, &rm));
+}
+
+/// Three containers that ignore SIGTERM (their traps set before they say "ready").
+fn term_ignorers(sb: &Sandbox) -> Vec<String> {
+    let names: Vec<String> = (0..3).map(|_| unique_name("par")).collect();
+    for name in &names {
+        let script = "trap '' TERM; echo ready; while true; do sleep 0.1; done";
+        sb.run(common::detached_args(name, &["sh", "-c", script]))
+            .ok();
+    }
+    for name in &names {
+        sb.wait_for_log(name, "ready");
+    }
+    names
+}
+
+#[test]
+fn stop_kill_and_rm_of_several_containers_run_at_once() {
+    let sb = Sandbox::new();
+    let names = term_ignorers(&sb);
+    let mut args = vec!["stop", "-t", "2"];
+    args.extend(names.iter().map(String::as_str));
+    args.push("nosuch");
+    let began = std::time::Instant::now();
+    let out = sb.run(&args);
+    let took = began.elapsed();
+    // each waits its 2 s for SIGTERM, all at the same time: about 2 s, not 6
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    assert!(
+        took < Duration::from_secs(4),
+        "stopped one after the other: {took:?}"
+    );
+    // the names in the order given, the unknown one refused, exit 1 (Docker's)
+    assert_eq!(out.stdout, format!("{}\n", names.join("\n")));
+    out.fails(1, "no such container: nosuch");
+    for name in &names {
+        assert!(sb.ps_row(name).unwrap().contains("Exited (137)"));
+    }
+    let mut start = vec!["start"];
+    start.extend(names.iter().map(String::as_str));
+    sb.run(&start).ok();
+    for name in &names {
+        sb.wait_for_log(name, "ready\nready");
+    }
+    let mut kill = vec!["kill"];
+    kill.extend(names.iter().map(String::as_str));
+    assert_eq!(sb.run(&kill).ok(), format!("{}\n", names.join("\n")));
+    sb.run(&start).ok();
+    let mut rm = vec!["rm", "-f"];
+    rm.extend(names.iter().map(String::as_str));
+    assert_eq!(sb.run(&rm).ok(), format!("{}\n", names.join("\n")));
+    for name in &names {
+        assert!(sb.ps_row(name).is_none());
+    }
 }

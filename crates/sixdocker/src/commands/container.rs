@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 
 use six_engine::{Engine, LogOptions};
 
-use super::{for_each, report, say, Failure, Outcome};
+use super::{for_each, for_each_parallel, in_parallel, report, say, Failure, Outcome};
 use crate::cli::{
     ContainerArg, ContainersArg, ExportArgs, KillArgs, LogsArgs, PortArgs, RenameArgs, RmArgs,
     StopArgs, UpdateArgs,
@@ -24,21 +24,23 @@ pub fn logs(engine: &Engine, args: LogsArgs) -> Outcome {
     Ok(0)
 }
 
-/// `stop` and `restart` (same flags).
+/// `stop` (the containers at once, as Docker) and `restart` (one after the other: a start
+/// forks the container's monitor, which a process with other threads must not do).
 pub fn stop(engine: &Engine, args: StopArgs, restart: bool) -> Outcome {
     let timeout = args.time.0;
-    for_each(&args.containers, |c| {
-        let done = if restart {
-            engine.restart(c, timeout)
-        } else {
-            engine.stop(c, timeout)
-        };
-        done.map_err(Failure::from)
+    if restart {
+        return for_each(&args.containers, |c| {
+            engine.restart(c, timeout).map_err(Failure::from)
+        });
+    }
+    for_each_parallel(&args.containers, |c| {
+        engine.stop(c, timeout).map_err(Failure::from)
     })
 }
 
+/// `kill`: the containers at once, as Docker.
 pub fn kill(engine: &Engine, args: KillArgs) -> Outcome {
-    for_each(&args.containers, |c| {
+    for_each_parallel(&args.containers, |c| {
         engine.kill(c, args.signal).map_err(Failure::from)
     })
 }
@@ -91,10 +93,12 @@ pub fn pause(engine: &Engine, args: ContainersArg, pause: bool) -> Outcome {
 
 /// `rm -f` of a container that is not there succeeds silently (Docker since 20.10), so
 /// `rm -f X` racing with `run --rm --name X` exits 0 whoever removes it first.
+/// The containers are removed at once, as Docker's; names and errors in the order given.
 pub fn rm(engine: &Engine, args: RmArgs) -> Outcome {
     let mut code = 0;
-    for c in &args.containers {
-        match engine.remove(c, args.force) {
+    let results = in_parallel(&args.containers, |c| engine.remove(c, args.force));
+    for (c, result) in args.containers.iter().zip(results) {
+        match result {
             Ok(()) => say(c)?,
             Err(six_engine::Error::NoSuchContainer(_)) if args.force => {}
             Err(e) => code = report(Failure::from(e)).max(code),

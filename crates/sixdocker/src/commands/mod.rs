@@ -262,6 +262,52 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
     }
 }
 
+/// Runs `action` for every name at once, as Docker's CLI does for `stop`, `kill` and `rm`
+/// (each in a thread of its own, at most [`PARALLEL`] at a time): three containers stopped
+/// with `-t 2` take 2 s, not 6. The results come back in the order of `names`. One name
+/// needs no thread.
+pub fn in_parallel<T: Send>(names: &[String], action: impl Fn(&str) -> T + Sync) -> Vec<T> {
+    if let [one] = names {
+        return vec![action(one)];
+    }
+    let action = &action;
+    std::thread::scope(|scope| {
+        let mut results = Vec::with_capacity(names.len());
+        for batch in names.chunks(PARALLEL) {
+            let running: Vec<_> = batch
+                .iter()
+                .map(|name| scope.spawn(move || action(name)))
+                .collect();
+            for thread in running {
+                match thread.join() {
+                    Ok(result) => results.push(result),
+                    // A panic has printed its message; the release profile aborts anyway.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        }
+        results
+    })
+}
+
+/// How many containers `in_parallel` handles at once (Docker's CLI: 50).
+const PARALLEL: usize = 50;
+
+/// [`for_each`] for every name at once ([`in_parallel`]), printing in the order given.
+pub fn for_each_parallel(
+    names: &[String],
+    action: impl Fn(&str) -> Result<(), Failure> + Sync,
+) -> Outcome {
+    let mut code = 0;
+    for (name, result) in names.iter().zip(in_parallel(names, action)) {
+        match result {
+            Ok(()) => say(name)?,
+            Err(f) => code = report(f).max(code),
+        }
+    }
+    Ok(code)
+}
+
 /// Applies `action` to each name, printing the name on success and one line per failure
 /// (like `docker rm a b`); exit 1 if any failed.
 pub fn for_each(names: &[String], mut action: impl FnMut(&str) -> Result<(), Failure>) -> Outcome {
