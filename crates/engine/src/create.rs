@@ -8,17 +8,19 @@ use six_image::Image;
 use crate::command::find_program;
 use crate::engine::{Engine, DEFAULT_IMAGE};
 use crate::error::{Error, Result};
+use crate::mount_points::{self, MountPoint, Namer};
 use crate::record::{ContainerConfig, Status};
 use crate::request::RunRequest;
 use crate::spec::{self, BuiltSpec, ImageDefaults, SpecInput};
 use crate::store::{write_atomic, Durable, Store};
 use crate::types::NetworkMode;
-use crate::volume_dirs::MadeDirs;
+use crate::volumes::bind_dirs::MadeDirs;
 
 /// A container whose record, rootfs and spec exist; state still `Creating`.
 pub(crate) struct Prepared {
     pub id: String,
     pub spec: Spec,
+    pub config: ContainerConfig,
 }
 
 impl Engine {
@@ -64,17 +66,19 @@ impl Engine {
             );
             image
         };
-        let mut config = self.create_record(req, &image_name, &image)?;
+        let mounts = self.plan_mounts(req, &image)?;
+        let mut config = self.create_record(req, &image_name, &image, mounts)?;
         let mut made_dirs = MadeDirs::default();
         let built = self
-            .build_on_rootfs(req, &config.id, &image_name, &image, &mut made_dirs)
+            .build_on_rootfs(&config, &image, &mut made_dirs)
             .and_then(|built| self.write_built(&mut config, built));
         match built {
             Ok(spec) => {
                 self.emit_container(&config, "create", &[]);
                 Ok(Prepared {
-                    id: config.id,
+                    id: config.id.clone(),
                     spec,
+                    config,
                 })
             }
             Err(e) => {
@@ -85,13 +89,26 @@ impl Engine {
         }
     }
 
+    /// The container's mount points (`-v`, the image's volumes), anonymous volumes named.
+    fn plan_mounts(&self, req: &RunRequest, image: &Image) -> Result<Vec<MountPoint>> {
+        let store = self.volume_store();
+        let data_dir = |name: &str| store.data_dir(name);
+        let namer = Namer {
+            new_volume: &mut Store::new_id,
+            data_dir: &data_dir,
+        };
+        mount_points::plan(req, &image.config.volumes, namer)
+    }
+
     /// Picks the ID and name and writes the container's first record (no process, no
-    /// rootfs yet). A generated name another CLI took at the same moment is replaced.
+    /// rootfs yet), its mount points in it: from here on, the volumes they name are in use.
+    /// A generated name another CLI took at the same moment is replaced.
     fn create_record(
         &self,
         req: &RunRequest,
         image_name: &str,
         image: &Image,
+        mounts: Vec<MountPoint>,
     ) -> Result<ContainerConfig> {
         let _s = tracing::debug_span!("record").entered();
         let id = Store::new_id()?;
@@ -115,6 +132,7 @@ impl Engine {
             request: req.clone(),
             labels: image.config.labels.clone(),
             networks: Some(vec![req.network.to_string()]),
+            mounts: Some(mounts),
         };
         let mut attempts = 0;
         loop {
@@ -129,17 +147,17 @@ impl Engine {
         Ok(config)
     }
 
-    /// Mounts the rootfs (noted in the record), checks the volume destinations on it, makes
-    /// the missing volume dirs (into `made_dirs`, for the caller to undo), writes the /etc
-    /// files, builds the spec and finds the program it runs.
+    /// Mounts the rootfs (noted in the record), checks the mount destinations on it, makes
+    /// the missing bind dirs (into `made_dirs`, for the caller to undo) and the volumes,
+    /// writes the /etc files, builds the spec and finds the program it runs.
     fn build_on_rootfs(
         &self,
-        req: &RunRequest,
-        id: &str,
-        image_name: &str,
+        config: &ContainerConfig,
         image: &Image,
         made_dirs: &mut MadeDirs,
     ) -> Result<BuiltSpec> {
+        let (req, id, image_name) = (&config.request, config.id.as_str(), config.image.as_str());
+        let mounts = config.mounts.as_deref().unwrap_or_default();
         let dir = self.container_dir(id);
         let mount = {
             let _s = tracing::debug_span!("mount_rootfs").entered();
@@ -151,9 +169,10 @@ impl Engine {
             Ok(())
         })?;
         crate::test_hook::pause_point("rootfs-mounted");
-        crate::volumes::check_destinations(&mount.merged, &req.volumes, image_name)?;
+        crate::volumes::destinations::check_destinations(&mount.merged, mounts, image_name)?;
         // Checked, recorded: now the bind sources that are missing (undone on failure).
-        *made_dirs = crate::volume_dirs::make(&req.volumes)?;
+        *made_dirs = crate::volumes::bind_dirs::make(mounts)?;
+        self.make_volumes(mounts)?;
         let _s = tracing::debug_span!("build_spec").entered();
         let hostname = spec::default_hostname(req, id);
         let etc = crate::etc::write_files(&dir, &hostname, &req.network)?;
@@ -164,15 +183,18 @@ impl Engine {
             image: &defaults,
             rootfs: &mount.merged,
             etc: &etc,
+            mounts,
             seccomp: (!req.seccomp_unconfined).then(six_seccomp::docker_default),
         };
         let built = spec::build(&input)?;
+        let destinations: Vec<&std::path::Path> =
+            mounts.iter().map(|m| m.destination.as_path()).collect();
         find_program(
             &mount.merged,
             &built.args[0],
             &built.env,
             &built.workdir,
-            &req.volumes,
+            &destinations,
             image_name,
         )?;
         Ok(built)
@@ -193,9 +215,10 @@ impl Engine {
         Ok(built.spec)
     }
 
-    /// Undoes a half-made container: unmount, remove the record. Best effort (reconcile
-    /// finishes what this cannot).
+    /// Undoes a half-made container: unmount, remove the record (and the anonymous volumes
+    /// it made). Best effort (reconcile finishes what this cannot).
     pub(crate) fn discard(&self, id: &str) {
+        let config = self.store.config(id).ok();
         let mount = self.rootfs_mount(id);
         if mount.is_mounted() {
             if let Err(e) = mount.unmount() {
@@ -207,6 +230,11 @@ impl Engine {
         if let Err(e) = self.store.remove(id) {
             let error = &e as &dyn std::error::Error;
             tracing::warn!(error, "removing the record of {id}");
+            return;
+        }
+        if let Some(config) = config {
+            self.release_volumes(&config);
+            self.remove_anonymous_volumes(&config);
         }
     }
 

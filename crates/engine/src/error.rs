@@ -28,6 +28,9 @@ pub enum Error {
     /// No container has this name, ID or ID prefix.
     #[error("no such container: {0}")]
     NoSuchContainer(String),
+    /// No volume has this name.
+    #[error("no such volume: {0}")]
+    NoSuchVolume(String),
     /// An ID prefix that matches more than one container.
     #[error("container id prefix \"{prefix}\" is ambiguous: it matches {count} containers; give more characters or the name")]
     AmbiguousPrefix {

@@ -111,12 +111,15 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| config.workdir.clone());
         let rootfs = self.rootfs_mount(id).merged;
+        let mounts = crate::mount_points::of_record(config);
+        let destinations: Vec<&std::path::Path> =
+            mounts.iter().map(|m| m.destination.as_path()).collect();
         find_program(
             &rootfs,
             &req.cmd[0],
             &env,
             &cwd,
-            &config.request.volumes,
+            &destinations,
             &config.image,
         )?;
         if let Some(user) = &req.user {

@@ -4,6 +4,7 @@ use chrono::Utc;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::mount_points::{self, MountKind};
 use crate::record::{ContainerConfig, State, Status};
 use crate::request::{ContainerStats, ContainerSummary, Top};
 use crate::status::{created_text, status_text, status_word};
@@ -152,12 +153,17 @@ pub(crate) fn summary(
         created_at: config.created,
         state: status_word(state).to_owned(),
         networks: state.networks.iter().map(|n| n.network.clone()).collect(),
-        mounts: config
-            .request
-            .volumes
+        mounts: mount_points::of_record(config)
             .iter()
-            .map(|v| v.host.display().to_string())
+            .map(|m| match m.kind {
+                MountKind::Volume => m.name.clone(),
+                _ => m.source.display().to_string(),
+            })
             .collect(),
+        local_volumes: mount_points::of_record(config)
+            .iter()
+            .filter(|m| m.kind == MountKind::Volume)
+            .count(),
         labels: config.labels.clone(),
     }
 }
@@ -286,6 +292,7 @@ mod tests {
             },
             labels: Default::default(),
             networks: None,
+            mounts: None,
         };
         let state = State {
             status: Status::Running,

@@ -15,9 +15,11 @@ use serde_json::{json, Value};
 
 use crate::engine::Engine;
 use crate::error::Result;
+use crate::mount_points::{self, MountKind, MountPoint};
 use crate::record::{ContainerConfig, NetworkState, State, Status};
 use crate::request::RunRequest;
 use crate::status::status_word;
+use crate::types::VolumeSource;
 
 /// What a container's document needs besides its record.
 #[derive(Debug, Default)]
@@ -139,13 +141,42 @@ pub(crate) fn container_document(
             },
             "Name": "overlay",
         },
-        "Mounts": req.volumes.iter().map(|v| json!({
-            "Type": "bind", "Source": v.host, "Destination": v.container,
-            "Mode": if v.read_only { "ro" } else { "" }, "RW": !v.read_only, "Propagation": "rprivate",
-        })).collect::<Vec<_>>(),
+        "Mounts": mount_points::of_record(config).iter().map(mount_json).collect::<Vec<_>>(),
         "Config": config_json(config),
         "NetworkSettings": network_settings_json(config, state, context),
     })
+}
+
+/// One of `Mounts`, in Docker's shape for its type.
+fn mount_json(m: &MountPoint) -> Value {
+    match m.kind {
+        MountKind::Bind => json!({
+            "Type": "bind", "Source": m.source, "Destination": m.destination, "Mode": m.mode,
+            "RW": !m.read_only, "Propagation": m.propagation,
+        }),
+        MountKind::Volume => json!({
+            "Type": "volume", "Name": m.name, "Source": m.source, "Destination": m.destination,
+            "Driver": "local", "Mode": m.mode, "RW": !m.read_only, "Propagation": m.propagation,
+        }),
+        MountKind::Tmpfs => json!({
+            "Type": "tmpfs", "Source": "", "Destination": m.destination, "Mode": m.mode,
+            "RW": !m.read_only, "Propagation": "",
+        }),
+    }
+}
+
+/// `Config.Volumes`: where the container has anonymous volumes (`-v /path`, the image's
+/// `VOLUME`s), as Docker's map; null when none.
+fn anonymous_volumes_json(config: &ContainerConfig) -> Value {
+    let map: serde_json::Map<String, Value> = mount_points::of_record(config)
+        .iter()
+        .filter(|m| m.kind == MountKind::Volume && m.anonymous)
+        .map(|m| (m.destination.display().to_string(), json!({})))
+        .collect();
+    match map.is_empty() {
+        true => Value::Null,
+        false => Value::Object(map),
+    }
 }
 
 /// `State`: current after every start (the record is rewritten by the monitor).
@@ -181,7 +212,7 @@ fn config_json(config: &ContainerConfig) -> Value {
         "Env": config.env,
         "Cmd": config.cmd,
         "Image": config.image,
-        "Volumes": Value::Null,
+        "Volumes": anonymous_volumes_json(config),
         "WorkingDir": config.workdir,
         "Entrypoint": if config.entrypoint.is_empty() { Value::Null } else { json!(config.entrypoint) },
         "OnBuild": Value::Null,
@@ -203,13 +234,12 @@ fn config_json(config: &ContainerConfig) -> Value {
 fn host_config_json(req: &RunRequest, context: &Context) -> Value {
     // As Docker: --cpus shows as NanoCpus only, CpuQuota and CpuPeriod are their own flags.
     let (cpu_quota, cpu_period) = (req.cpu_quota.unwrap_or(0), req.cpu_period.unwrap_or(0));
+    // As Docker: the -v binds and named volumes as typed; anonymous ones are Config.Volumes.
     let binds: Vec<String> = req
         .volumes
         .iter()
-        .map(|v| {
-            let mode = if v.read_only { ":ro" } else { "" };
-            format!("{}:{}{mode}", v.host.display(), v.container.display())
-        })
+        .filter(|v| v.source != VolumeSource::Anonymous)
+        .map(|v| v.to_string())
         .collect();
     let mut bindings = serde_json::Map::new();
     for p in &req.ports {
@@ -423,7 +453,11 @@ pub(crate) fn image_document(
         "Env": if c.env.is_empty() { Value::Null } else { json!(c.env) },
         "Cmd": c.cmd,
         "Image": "",
-        "Volumes": Value::Null,
+        "Volumes": if c.volumes.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(c.volumes.iter().map(|v| (v.clone(), json!({}))).collect())
+        },
         "WorkingDir": c.working_dir.clone().unwrap_or_default(),
         "Entrypoint": c.entrypoint,
         "OnBuild": Value::Null,

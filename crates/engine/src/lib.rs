@@ -30,6 +30,7 @@ mod lifecycle;
 mod logs;
 mod logs_cmd;
 mod monitor;
+mod mount_points;
 mod mounts;
 mod names;
 mod net;
@@ -53,13 +54,13 @@ pub mod types;
 mod update;
 mod usage;
 mod user;
-mod volume_dirs;
 mod volumes;
 mod workdir;
 
 pub use attach_cmd::AttachOptions;
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
+pub use mount_points::ANONYMOUS_LABEL;
 pub use prune::PruneReport;
 pub use registry::{PullPolicy, RunImage};
 pub use request::{
@@ -70,3 +71,4 @@ pub use request::{
 /// `sealed_exe::reexec_sealed` at the top of `main`.
 pub use six_runtime::sealed_exe;
 pub use usage::{ContainerUsage, DiskUsage, ImageUsage};
+pub use volumes::{Volume, VolumeCreate, VolumeSummary};

@@ -23,6 +23,11 @@ impl Engine {
         let prepared = self.prepare(&req)?;
         let id = prepared.id;
         let mut spec = prepared.spec;
+        let merged = self.rootfs_mount(&id).merged;
+        if let Err(e) = self.mount_volumes(&prepared.config, &merged) {
+            self.discard(&id);
+            return Err(e);
+        }
         if req.tty {
             set_console_size(&mut spec);
         }
@@ -132,6 +137,10 @@ impl Engine {
                     config.name
                 ))
             })
+        });
+        let spec = spec.and_then(|spec| {
+            self.mount_volumes(&config, &self.rootfs_mount(&id).merged)?;
+            Ok(spec)
         });
         let mut spec = match spec {
             Ok(s) => s,

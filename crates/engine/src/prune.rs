@@ -127,7 +127,7 @@ impl Engine {
     }
 
     /// Docker's `TYPE prune` event: no actor, `reclaimed` bytes.
-    fn emit_prune(&self, kind: &str, reclaimed: u64) {
+    pub(crate) fn emit_prune(&self, kind: &str, reclaimed: u64) {
         let attrs = BTreeMap::from([("reclaimed".to_owned(), reclaimed.to_string())]);
         self.emit(Event::new(kind, "prune", "", attrs));
     }

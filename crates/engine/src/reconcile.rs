@@ -113,6 +113,10 @@ impl Engine {
             if self.store.remove(id).is_ok() {
                 if let Some(c) = &config {
                     self.release_image(&c.image_id);
+                    self.release_volumes(c);
+                    if auto_remove {
+                        self.remove_anonymous_volumes(c);
+                    }
                 }
             }
             return;
@@ -136,6 +140,10 @@ impl Engine {
         state.networks.clear();
         state.rootfs_mounted = !unmounted;
         let _ = self.store.write_state_locked(id, &state);
+        drop(_lock);
+        if let Some(c) = &config {
+            self.release_volumes(c);
+        }
     }
 }
 

@@ -42,6 +42,10 @@ pub(crate) struct ContainerConfig {
     /// see [`ContainerConfig::networks`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub networks: Option<Vec<String>>,
+    /// Its binds, volumes and tmpfs mounts, resolved at create (anonymous volumes named).
+    /// None in records made before they were kept: see `mount_points::of_record`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<crate::mount_points::MountPoint>>,
 }
 
 impl ContainerConfig {

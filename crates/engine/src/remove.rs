@@ -48,12 +48,26 @@ impl Engine {
     /// `NoSuchContainer` only when `c` names nothing at the start (the CLI's `rm -f` takes
     /// that as success, as Docker's); a container that vanishes during the call was removed.
     pub fn remove(&self, c: &str, force: bool) -> Result<()> {
+        self.remove_with(c, force, false)
+    }
+
+    /// [`Engine::remove`]; with `volumes` (`rm -v`) its anonymous volumes go too, unless
+    /// another container uses them (named volumes always stay, as Docker's).
+    pub fn remove_with(&self, c: &str, force: bool, volumes: bool) -> Result<()> {
         let id = self.resolve(c)?;
-        match self.remove_id(&id, force) {
+        let config = match volumes {
+            true => Some(self.store.config(&id)?),
+            false => None,
+        };
+        let removed = match self.remove_id(&id, force) {
             // Removed meanwhile (its --rm, another rm): what was asked is done.
             Err(Error::NoSuchContainer(_)) => Ok(()),
             other => other,
+        };
+        if let (Ok(()), Some(config)) = (&removed, config) {
+            self.remove_anonymous_volumes(&config);
         }
+        removed
     }
 
     fn remove_id(&self, id: &str, force: bool) -> Result<()> {

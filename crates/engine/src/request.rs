@@ -187,8 +187,10 @@ pub struct ContainerSummary {
     pub state: String,
     /// The networks it is attached to, by name.
     pub networks: Vec<String>,
-    /// What is mounted into it: bind sources (Docker shows a volume's name instead).
+    /// What is mounted into it: a volume's name, a bind's source ("" for a tmpfs).
     pub mounts: Vec<String>,
+    /// How many volumes it mounts (ps's `.LocalVolumes`).
+    pub local_volumes: usize,
     /// Its labels (`Config.Labels`).
     pub labels: std::collections::BTreeMap<String, String>,
 }

@@ -18,6 +18,7 @@ use oci_spec::runtime::{
 
 use crate::caps::capabilities;
 use crate::error::{Error, Result};
+use crate::mount_points::{MountKind, MountPoint};
 use crate::request::RunRequest;
 use crate::types::NetworkMode;
 use crate::user::{resolve_user, UserIds};
@@ -59,6 +60,8 @@ pub(crate) struct SpecInput<'a> {
     /// The container's root filesystem on the host (the overlay's merged dir).
     pub rootfs: &'a Path,
     pub etc: &'a EtcFiles,
+    /// Binds, volumes and tmpfs mounts (the record's mount points).
+    pub mounts: &'a [MountPoint],
     pub seccomp: Option<LinuxSeccomp>,
 }
 
@@ -135,7 +138,7 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
         )
         .hostname(hostname.clone())
         .process(process)
-        .mounts(mounts(req, input.etc)?)
+        .mounts(mounts(input.etc, input.mounts)?)
         .linux(linux(req, input.seccomp.clone())?)
         .build()
         .map_err(oci)?;
@@ -466,23 +469,45 @@ fn mount(dest: &str, typ: &str, source: &str, options: &[&str]) -> Result<Mount>
         .map_err(oci)
 }
 
-fn bind(dest: &str, source: &Path, read_only: bool) -> Result<Mount> {
+fn bind(dest: &Path, source: &Path, read_only: bool, propagation: &str) -> Result<Mount> {
     let mode = if read_only { "ro" } else { "rw" };
+    let propagation = if propagation.is_empty() {
+        "rprivate"
+    } else {
+        propagation
+    };
     MountBuilder::default()
         .destination(dest)
         .typ("bind")
         .source(source)
         .options(vec![
             "rbind".to_owned(),
-            "rprivate".to_owned(),
+            propagation.to_owned(),
             mode.to_owned(),
         ])
         .build()
         .map_err(oci)
 }
 
-/// Docker's default mounts, then /etc/{resolv.conf,hostname,hosts}, then `-v` volumes.
-pub(crate) fn mounts(req: &RunRequest, etc: &EtcFiles) -> Result<Vec<Mount>> {
+/// One bind, volume or tmpfs mount point as the runtime mounts it.
+fn user_mount(m: &MountPoint) -> Result<Mount> {
+    match m.kind {
+        MountKind::Bind | MountKind::Volume => {
+            bind(&m.destination, &m.source, m.read_only, &m.propagation)
+        }
+        MountKind::Tmpfs => MountBuilder::default()
+            .destination(&m.destination)
+            .typ("tmpfs")
+            .source("tmpfs")
+            .options(m.tmpfs_options.clone())
+            .build()
+            .map_err(oci),
+    }
+}
+
+/// Docker's default mounts, then /etc/{resolv.conf,hostname,hosts}, then the container's
+/// binds, volumes and tmpfs mounts, shallower destinations first (as Docker sorts them).
+pub(crate) fn mounts(etc: &EtcFiles, points: &[MountPoint]) -> Result<Vec<Mount>> {
     let mut m = vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
         mount(
@@ -528,13 +553,14 @@ pub(crate) fn mounts(req: &RunRequest, etc: &EtcFiles) -> Result<Vec<Mount>> {
             "shm",
             &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
         )?,
-        bind("/etc/resolv.conf", &etc.resolv_conf, false)?,
-        bind("/etc/hostname", &etc.hostname, false)?,
-        bind("/etc/hosts", &etc.hosts, false)?,
+        bind(Path::new("/etc/resolv.conf"), &etc.resolv_conf, false, "")?,
+        bind(Path::new("/etc/hostname"), &etc.hostname, false, "")?,
+        bind(Path::new("/etc/hosts"), &etc.hosts, false, "")?,
     ];
-    for v in &req.volumes {
-        let dest = v.container.to_string_lossy();
-        m.push(bind(&dest, &v.host, v.read_only)?);
+    let mut points: Vec<&MountPoint> = points.iter().collect();
+    points.sort_by_key(|p| p.destination.components().count());
+    for p in points {
+        m.push(user_mount(p)?);
     }
     Ok(m)
 }

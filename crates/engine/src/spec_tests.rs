@@ -31,6 +31,7 @@ fn build_for(req: &RunRequest, rootfs: &Path) -> Result<BuiltSpec> {
         image: &image,
         rootfs,
         etc: &etc,
+        mounts: &[],
         seccomp: None,
     })
 }
@@ -260,19 +261,65 @@ fn host_network_has_no_network_namespace_and_read_only_works() {
 }
 
 #[test]
-fn volumes_are_rbind_mounts() {
-    let req = RunRequest {
-        volumes: vec!["/host/path:/container/path:ro".parse().unwrap()],
-        ..Default::default()
+fn volumes_are_rbind_mounts_parents_first() {
+    let point = |kind, source: &str, destination: &str, read_only, propagation: &str| MountPoint {
+        kind,
+        name: String::new(),
+        source: source.into(),
+        destination: destination.into(),
+        read_only,
+        mode: String::new(),
+        propagation: propagation.into(),
+        anonymous: false,
+        copy_up: false,
+        make_source: false,
+        tmpfs_options: vec!["noexec".into(), "size=1m".into()],
     };
-    let m = mounts(&req, &etc()).unwrap();
-    let v = m
+    let points = [
+        point(
+            MountKind::Bind,
+            "/host/path",
+            "/container/path/sub",
+            true,
+            "rslave",
+        ),
+        point(
+            MountKind::Volume,
+            "/v/x/_data",
+            "/container/path",
+            false,
+            "",
+        ),
+        point(MountKind::Tmpfs, "", "/t", false, ""),
+    ];
+    let m = mounts(&etc(), &points).unwrap();
+    let user: Vec<_> = m[m.len() - 3..]
         .iter()
-        .find(|m| m.destination() == Path::new("/container/path"))
-        .unwrap();
-    assert_eq!(v.source().as_deref(), Some(Path::new("/host/path")));
-    let opts = v.options().clone().unwrap();
-    assert!(opts.contains(&"rbind".to_string()) && opts.contains(&"ro".to_string()));
+        .map(|m| {
+            let o = m.options().clone().unwrap();
+            (
+                m.destination().to_str().unwrap(),
+                m.typ().clone().unwrap(),
+                o.join(","),
+            )
+        })
+        .collect();
+    assert_eq!(
+        user,
+        [
+            ("/t", "tmpfs".to_owned(), "noexec,size=1m".to_owned()),
+            (
+                "/container/path",
+                "bind".to_owned(),
+                "rbind,rprivate,rw".to_owned()
+            ),
+            (
+                "/container/path/sub",
+                "bind".to_owned(),
+                "rbind,rslave,ro".to_owned()
+            ),
+        ]
+    );
 }
 
 #[test]

@@ -501,6 +501,7 @@ mod tests {
             request: RunRequest::default(),
             labels: Default::default(),
             networks: None,
+            mounts: None,
         }
     }
 

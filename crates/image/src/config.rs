@@ -32,11 +32,15 @@ pub struct ImageConfig {
     pub labels: BTreeMap<String, String>,
     /// The signal `stop` sends first ("SIGTERM" when None).
     pub stop_signal: Option<String>,
+    /// `VOLUME` paths: each container gets an anonymous volume there (unless it mounts
+    /// something else on it).
+    #[serde(default)]
+    pub volumes: Vec<String>,
 }
 
 impl ImageConfig {
-    /// `self` updated by `change`: env entries replace those with the same key, ports and
-    /// labels are added, and every `Some` field of `change` replaces this one.
+    /// `self` updated by `change`: env entries replace those with the same key, ports,
+    /// volumes and labels are added, and every `Some` field of `change` replaces this one.
     pub fn merged(&self, change: &ImageConfig) -> ImageConfig {
         let mut out = self.clone();
         for entry in &change.env {
@@ -47,6 +51,11 @@ impl ImageConfig {
         for p in &change.exposed_ports {
             if !out.exposed_ports.contains(p) {
                 out.exposed_ports.push(p.clone());
+            }
+        }
+        for v in &change.volumes {
+            if !out.volumes.contains(v) {
+                out.volumes.push(v.clone());
             }
         }
         out.labels
@@ -107,6 +116,8 @@ pub(crate) struct RunConfig {
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -171,6 +182,11 @@ impl ConfigFile {
                 .unwrap_or_default(),
             labels: c.labels.clone().unwrap_or_default(),
             stop_signal: c.stop_signal.clone().filter(|s| !s.is_empty()),
+            volumes: c
+                .volumes
+                .as_ref()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -205,6 +221,12 @@ impl RunConfig {
             }),
             labels: (!c.labels.is_empty()).then(|| c.labels.clone()),
             stop_signal: c.stop_signal.clone(),
+            volumes: (!c.volumes.is_empty()).then(|| {
+                c.volumes
+                    .iter()
+                    .map(|v| (v.clone(), serde_json::json!({})))
+                    .collect()
+            }),
             extra: Default::default(),
         }
     }
@@ -253,5 +275,17 @@ mod tests {
         assert_eq!(back["variant"], "v8");
         assert_eq!(back["config"]["Healthcheck"]["Test"][0], "NONE");
         assert_eq!(c.image_config().env, ["A=1"]);
+    }
+
+    #[test]
+    fn volumes_are_read_and_written_as_dockers_map() {
+        let json = r#"{"config":{"Volumes":{"/data":{},"/var/log":{}}},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let mut c: ConfigFile = serde_json::from_str(json).unwrap();
+        assert_eq!(c.image_config().volumes, ["/data", "/var/log"]);
+        let mut ic = c.image_config();
+        ic.volumes.push("/srv".into());
+        c.set_image_config(&ic);
+        let back: serde_json::Value = serde_json::from_slice(&c.to_bytes()).unwrap();
+        assert_eq!(back["config"]["Volumes"]["/srv"], serde_json::json!({}));
     }
 }

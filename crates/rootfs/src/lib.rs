@@ -42,6 +42,7 @@ use std::path::Path;
 use nix::mount::MsFlags;
 use oci_spec::runtime::LinuxNamespaceType;
 
+pub use copyup::copy_tree;
 pub use devices::{default_devices, planned_devices, DeviceNode};
 pub use error::{Error, Result};
 pub use guard::{mount_refusal, PROC_FILES_ALLOWED};

@@ -32,13 +32,17 @@ fn check_syntax(shell: &str, flag: &str, script: &str) {
     assert!(out.stderr.is_empty(), "{shell} {flag}: {out:?}");
 }
 
-/// What bash's completion offers for `line` (its last word being completed).
+/// What bash's completion offers for `line` (its last word being completed). The script is
+/// sourced from a file: it is longer than one argument may be (128 KiB).
 fn bash_completes(line: &str) -> Vec<String> {
-    let script = sixdocker(&["completion", "bash"]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("sixdocker.bash");
+    std::fs::write(&script, sixdocker(&["completion", "bash"])).unwrap();
     let words: Vec<&str> = line.split(' ').collect();
     let program = format!(
-        "{script}\nCOMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; \
+        "source '{script}'\nCOMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; \
          _sixdocker sixdocker '{current}' '{previous}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script = script.display(),
         words = words.join(" "),
         cword = words.len() - 1,
         current = words[words.len() - 1],

@@ -251,17 +251,19 @@ impl<'f> PsFilter<'f> {
     }
 }
 
-/// `volume=DEST|SOURCE`: a mount at that destination or from that source.
+/// `volume=DEST|SOURCE|NAME`: a mount at that destination, from that source, or of that
+/// volume.
 fn volume_passes(f: &Filters, config: &ContainerConfig) -> bool {
     if !f.contains("volume") {
         return true;
     }
+    let mounts = crate::mount_points::of_record(config);
     f.values("volume").any(|value| {
-        config
-            .request
-            .volumes
-            .iter()
-            .any(|v| v.container.as_os_str() == value || v.host.as_os_str() == value)
+        mounts.iter().any(|m| {
+            m.destination.as_os_str() == value
+                || m.source.as_os_str() == value
+                || (!m.name.is_empty() && m.name == value)
+        })
     })
 }
 

@@ -1,6 +1,6 @@
 //! Docker's `--filter key=value`, one module for every command that takes it: the set of
 //! filters (`Filters`, moby's `filters.Args`), its matching rules, and what each command
-//! accepts and means by each key (`containers.rs` for `ps`, `images.rs`, `networks.rs`, `events.rs`, `prune.rs`; `time.rs` reads Docker's timestamps, `glob.rs` Go's path.Match).
+//! accepts and means by each key (`containers.rs` for `ps`, `images.rs`, `networks.rs`, `events.rs`, `prune.rs`, `volumes.rs`; `time.rs` reads Docker's timestamps, `glob.rs` Go's path.Match).
 //!
 //! The rules, as Docker's daemon applies them:
 //! - values of one key OR together (`--filter name=a --filter name=b`: either name), different
@@ -21,6 +21,7 @@ mod images;
 mod networks;
 mod prune;
 mod time;
+mod volumes;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -33,6 +34,7 @@ pub use events::EventFilter;
 pub use networks::{filter_networks, NetworkView};
 pub use prune::PruneFilter;
 pub use time::parse_timestamp;
+pub use volumes::{filter_volumes, VolumeView};
 
 /// One `--filter key=value` as typed: the key lowercased and both sides trimmed (Docker's
 /// CLI does the same). No `=`: "bad format of filter (expected name=value)".

@@ -345,6 +345,7 @@ impl Monitor<'_> {
     fn finish(&mut self, code: i32, error: Option<String>) {
         let mount = self.engine.rootfs_mount(self.id);
         let unmounted = !mount.is_mounted() || mount.unmount().is_ok();
+        self.engine.release_volumes(&self.config);
         let failed = error.is_some();
         if self.config.request.auto_remove && unmounted {
             let _ = self.engine.store.update(self.id, |s| {
@@ -354,6 +355,7 @@ impl Monitor<'_> {
             if self.engine.store.remove(self.id).is_ok() {
                 self.engine.release_image(&self.config.image_id);
                 self.engine.emit_container(&self.config, "destroy", &[]);
+                self.engine.remove_anonymous_volumes(&self.config);
             }
         } else {
             let err_text = error.clone();

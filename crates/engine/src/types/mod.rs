@@ -24,7 +24,7 @@ pub use name::ContainerName;
 pub use network::{NetworkMode, PortSpec, Proto};
 pub use restart::RestartPolicy;
 pub use signal::Signal;
-pub use volume::VolumeSpec;
+pub use volume::{VolumeSource, VolumeSpec, PROPAGATIONS};
 
 /// A value that does not follow its type's rules, e.g.
 /// `invalid memory size "10x": expected a number with an optional unit b, k, m or g (like 100m)`.

@@ -145,6 +145,9 @@ pub struct RmArgs {
     /// Kill and remove running containers.
     #[arg(short, long)]
     pub force: bool,
+    /// Remove the container's anonymous volumes too.
+    #[arg(short, long)]
+    pub volumes: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -240,6 +243,7 @@ pub enum ObjectKind {
     Container,
     Image,
     Network,
+    Volume,
 }
 
 impl InspectArgs {

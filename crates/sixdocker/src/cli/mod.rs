@@ -13,6 +13,7 @@ mod registry;
 mod run;
 mod system;
 mod values;
+mod volume;
 
 use std::path::PathBuf;
 
@@ -25,6 +26,7 @@ pub use network::*;
 pub use registry::*;
 pub use run::*;
 pub use system::*;
+pub use volume::*;
 
 /// `system` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -38,7 +40,7 @@ pub enum SystemCommand {
     /// Show what images and containers take on disk.
     Df(DfArgs),
     /// Remove every container, network (the default one, its bridge and firewall chains
-    /// included) and image of this store, as `podman system reset`.
+    /// included), volume and image of this store, as `podman system reset`.
     Reset {
         /// Do it (required: there is no undo).
         #[arg(short, long)]
@@ -160,6 +162,9 @@ pub enum Command {
     /// Manage networks.
     #[command(subcommand)]
     Network(NetworkCommand),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(VolumeCommand),
     /// Manage the store as a whole.
     #[command(subcommand)]
     System(SystemCommand),
@@ -304,6 +309,15 @@ mod tests {
             "network inspect n",
             "network connect n c",
             "network disconnect n c",
+            "volume create",
+            "volume create -d local --label a=b --label c -o type=tmpfs -o device=tmpfs v",
+            "volume ls -q -f dangling=true --format {{.Name}}",
+            "volume list",
+            "volume inspect -f {{.Name}} a b",
+            "volume rm -f a b",
+            "volume remove a",
+            "volume prune -a -f --filter label=a",
+            "rm -v -f a",
             "port c",
             "port c 80/tcp",
             "--root /r --runroot /s --debug ps",

@@ -96,7 +96,9 @@ pub fn pause(engine: &Engine, args: ContainersArg, pause: bool) -> Outcome {
 /// The containers are removed at once, as Docker's; names and errors in the order given.
 pub fn rm(engine: &Engine, args: RmArgs) -> Outcome {
     let mut code = 0;
-    let results = in_parallel(&args.containers, |c| engine.remove(c, args.force));
+    let results = in_parallel(&args.containers, |c| {
+        engine.remove_with(c, args.force, args.volumes)
+    });
     for (c, result) in args.containers.iter().zip(results) {
         match result {
             Ok(()) => say(c)?,

@@ -1,5 +1,5 @@
 //! `inspect` (and `container inspect`, `image inspect`, `--type`): containers first, then
-//! images, then networks, as Docker looks names up; a JSON array of what was found, or each
+//! images, then networks, then volumes, as Docker looks names up; a JSON array of what was found, or each
 //! document through `-f TEMPLATE`; one line per name that matched nothing.
 
 use std::io;
@@ -62,6 +62,13 @@ fn find(
         }
         if kind.is_some() {
             return Err(Failure::other(format!("network {name} not found")));
+        }
+    }
+    if wants(ObjectKind::Volume) {
+        match engine.inspect_volume(name) {
+            Ok(v) => return Ok(output::volumes::inspect_json(&v)),
+            Err(e) if kind.is_some() => return Err(e.into()),
+            Err(_) => {}
         }
     }
     Err(Failure::other(format!("no such object: {name}")))

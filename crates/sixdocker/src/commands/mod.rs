@@ -17,6 +17,7 @@ mod registry;
 mod run;
 mod stats;
 mod system;
+mod volume;
 
 use std::fmt;
 
@@ -244,6 +245,7 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::Info(a) => system::info(&engine, a.format.as_deref()),
         Command::Events(a) => events::events(&engine, a),
         Command::Network(n) => network::network(&engine, n),
+        Command::Volume(v) => volume::volume(&engine, v),
         Command::System(SystemCommand::Reset { force }) => system::reset(&engine, force),
         Command::History(a) => image::history(&engine, a),
         // ungrouped() turned these into their top-level commands.

@@ -154,7 +154,7 @@ fn info_document(engine: &Engine) -> Result<serde_json::Value, Failure> {
 pub fn reset(engine: &Engine, force: bool) -> Outcome {
     if !force {
         return Err(Failure::usage(format!(
-            "system reset removes every container, network and image in {}: add -f to confirm",
+            "system reset removes every container, network, volume and image in {}: add -f to confirm",
             engine.options().root.display()
         )));
     }
@@ -165,6 +165,7 @@ pub fn reset(engine: &Engine, force: bool) -> Outcome {
         }
     }
     engine.networks()?.remove_all()?;
+    engine.prune_volumes(true, &Default::default())?;
     for image in engine.images().list()? {
         let removed = engine
             .images()

@@ -80,7 +80,7 @@ pub fn ps_row(
         .field("ID", id)
         .field("Image", c.image.as_str())
         .field("Labels", joined_labels.join(","))
-        .field("LocalVolumes", "0")
+        .field("LocalVolumes", c.local_volumes.to_string())
         .field("Mounts", mounts.join(","))
         .field("Names", c.names.as_str())
         .field("Networks", c.networks.join(","))
@@ -89,15 +89,7 @@ pub fn ps_row(
         .field("Size", size)
         .field("State", c.state.as_str())
         .field("Status", c.status.as_str())
-        .method("Label", move |args| match args {
-            [Value::String(key)] => Ok(Value::from(
-                label_values.get(&**key).map_or("", String::as_str),
-            )),
-            _ => Err(format!(
-                "wrong number of args for Label: want 1 got {}",
-                args.len()
-            )),
-        })
+        .method("Label", super::format::label_method(label_values))
         .into()
 }
 
@@ -190,6 +182,7 @@ mod tests {
             state: "running".into(),
             networks: vec!["bridge".into()],
             mounts: vec!["/a/very/long/host/path".into()],
+            local_volumes: 0,
             labels: BTreeMap::new(),
         }
     }

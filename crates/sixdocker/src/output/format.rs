@@ -70,3 +70,18 @@ pub fn reads_field(format: Option<&str>, field: &str) -> bool {
         .and_then(|f| Format::new(f, "").ok())
         .is_some_and(|f| f.template().mentions_field(field))
 }
+
+/// Docker's `.Label "KEY"` method of a list row: the label's value, "" when unset.
+pub fn label_method(
+    labels: std::collections::BTreeMap<String, String>,
+) -> impl Fn(&[six_gotemplate::Value]) -> Result<six_gotemplate::Value, String> {
+    move |args| match args {
+        [six_gotemplate::Value::String(key)] => Ok(six_gotemplate::Value::from(
+            labels.get(&**key).map_or("", String::as_str),
+        )),
+        _ => Err(format!(
+            "wrong number of args for Label: want 1 got {}",
+            args.len()
+        )),
+    }
+}

@@ -9,3 +9,4 @@ pub mod json;
 pub mod networks;
 pub mod table;
 pub mod transfer;
+pub mod volumes;

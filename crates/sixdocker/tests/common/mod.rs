@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod fake_registry;
+pub mod image_config;
 pub mod pty;
 pub mod seed;
 

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{IoContext, Result};
-use crate::types::VolumeSpec;
+use crate::mount_points::{MountKind, MountPoint};
 
 /// The directories one run made, deepest last.
 #[derive(Debug, Default)]
@@ -21,16 +21,19 @@ impl MadeDirs {
     }
 }
 
-/// Makes each missing host directory of `volumes` (and its missing parents).
-pub(crate) fn make(volumes: &[VolumeSpec]) -> Result<MadeDirs> {
+/// Makes each missing host directory of the `-v` binds among `mounts` (and its parents).
+pub(crate) fn make(mounts: &[MountPoint]) -> Result<MadeDirs> {
     let mut made = MadeDirs::default();
-    for v in volumes {
-        let missing = missing_chain(&v.host);
+    for v in mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Bind && m.make_source)
+    {
+        let missing = missing_chain(&v.source);
         if missing.is_empty() {
             continue;
         }
         if let Err(e) =
-            std::fs::create_dir_all(&v.host).at("creating the volume's host directory", &v.host)
+            std::fs::create_dir_all(&v.source).at("creating the volume's host directory", &v.source)
         {
             made.0.extend(missing.into_iter().filter(|d| d.is_dir()));
             made.undo();
@@ -62,11 +65,7 @@ mod tests {
         let a = t.path().join("a/b/c");
         let kept = t.path().join("k/d");
         std::fs::create_dir_all(t.path().join("k")).unwrap();
-        let vol = |p: &Path| VolumeSpec {
-            host: p.to_path_buf(),
-            container: "/x".into(),
-            read_only: false,
-        };
+        let vol = |p: &Path| MountPoint::test_bind(p.to_str().unwrap(), "/x");
         let made = make(&[vol(&a), vol(&kept)]).unwrap();
         assert!(a.is_dir() && kept.is_dir());
         std::fs::write(kept.join("f"), "").unwrap();

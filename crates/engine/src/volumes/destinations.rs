@@ -1,6 +1,7 @@
-//! Checking `-v` destinations against the image before anything starts: a destination that
-//! leads (through the image's symlinks) onto /proc or below it is refused with one line
-//! naming the volume and where it leads, instead of failing later inside the container.
+//! Checking mount destinations (`-v`, volumes) against the image before anything starts: a
+//! destination that leads (through the image's symlinks) onto /proc or below it is refused
+//! with one line naming the volume and where it leads, instead of failing later inside the
+//! container.
 //!
 //! The rule is six-rootfs's (`mount_refusal`), which also applies it where the mount is
 //! finally made (with whatever earlier mounts put in the way); this is the early, clear
@@ -11,31 +12,37 @@ use std::path::Path;
 use six_rootfs::{LinuxSyscall, Syscall};
 
 use crate::error::{Error, Result};
-use crate::types::VolumeSpec;
+use crate::mount_points::{MountKind, MountPoint};
 
-/// Refuses the first volume whose destination in `rootfs` (the image's mounted rootfs)
+/// Refuses the first mount whose destination in `rootfs` (the image's mounted rootfs)
 /// is a place no bind mount may go.
-pub(crate) fn check_destinations(rootfs: &Path, volumes: &[VolumeSpec], image: &str) -> Result<()> {
-    for v in volumes {
-        let named = format!("volume {}:{}", v.host.display(), v.container.display());
+pub(crate) fn check_destinations(rootfs: &Path, mounts: &[MountPoint], image: &str) -> Result<()> {
+    for v in mounts {
+        let (source, fstype) = match v.kind {
+            MountKind::Bind => (v.source.display().to_string(), "bind"),
+            MountKind::Volume => (v.name.clone(), "bind"),
+            MountKind::Tmpfs => ("tmpfs".to_owned(), "tmpfs"),
+        };
+        let container = &v.destination;
+        let named = format!("volume {source}:{}", container.display());
         let inside = LinuxSyscall
-            .resolve_in_root(rootfs, &v.container)
+            .resolve_in_root(rootfs, container)
             .map_err(|e| {
                 Error::Invalid(format!(
                     "{named}: resolving {} in image {image}: {e}",
-                    v.container.display()
+                    container.display()
                 ))
             })?;
-        let Some(reason) = six_rootfs::mount_refusal(&v.container, &inside, "bind", Some(&v.host))
-        else {
+        let host = (v.kind != MountKind::Tmpfs).then_some(v.source.as_path());
+        let Some(reason) = six_rootfs::mount_refusal(container, &inside, fstype, host) else {
             continue;
         };
-        let leads = if inside == v.container {
+        let leads = if &inside == container {
             String::new()
         } else {
             format!(
                 "{} leads to {} in image {image}, and ",
-                v.container.display(),
+                container.display(),
                 inside.display()
             )
         };
@@ -49,8 +56,9 @@ mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
 
-    fn volume(s: &str) -> Vec<VolumeSpec> {
-        vec![s.parse().unwrap()]
+    fn volume(s: &str) -> Vec<MountPoint> {
+        let (host, dest) = s.split_once(':').unwrap();
+        vec![MountPoint::test_bind(host, dest)]
     }
 
     #[test]

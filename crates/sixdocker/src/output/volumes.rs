@@ -1,0 +1,109 @@
+//! Volume output: `volume ls` rows with Docker's template fields (DRIVER and VOLUME NAME by
+//! default), and `volume inspect`'s document.
+
+use six_engine::{Volume, VolumeSummary};
+use six_gotemplate::{Struct, Value};
+
+/// `volume ls`'s default table (docker/cli's defaultVolumeTableFormat).
+pub const VOLUMES_TABLE: &str = "table {{.Driver}}\t{{.Name}}";
+
+/// The column titles of `volume ls`' fields.
+pub fn volumes_headers() -> Value {
+    Value::map([
+        ("Name", "VOLUME NAME"),
+        ("Driver", "DRIVER"),
+        ("Scope", "SCOPE"),
+        ("Mountpoint", "MOUNTPOINT"),
+        ("Labels", "LABELS"),
+        ("Links", "LINKS"),
+        ("Size", "SIZE"),
+        ("Availability", "AVAILABILITY"),
+        ("Group", "GROUP"),
+        ("Status", "STATUS"),
+    ])
+}
+
+/// One `volume ls` row (a `volumeContext`). Links and Size are "N/A", as Docker shows them
+/// outside `system df`.
+pub fn volume_row(s: &VolumeSummary) -> Value {
+    let v = &s.volume;
+    let labels: Vec<String> = v.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let label_values = v.labels.clone();
+    Struct::formatter_context("*formatter.volumeContext")
+        .field("Availability", "N/A")
+        .field("Driver", v.driver.as_str())
+        .field("Group", "N/A")
+        .field("Labels", labels.join(","))
+        .field("Links", "N/A")
+        .field("Mountpoint", v.mountpoint.display().to_string())
+        .field("Name", v.name.as_str())
+        .field("Scope", "local")
+        .field("Size", "N/A")
+        .field("Status", "N/A")
+        .method("Label", super::format::label_method(label_values))
+        .into()
+}
+
+/// `volume inspect`'s object: empty labels and options are null, as Docker shows them.
+pub fn inspect_json(v: &Volume) -> serde_json::Value {
+    let map_or_null = |m: &std::collections::BTreeMap<String, String>| match m.is_empty() {
+        true => serde_json::Value::Null,
+        false => serde_json::json!(m),
+    };
+    serde_json::json!({
+        "CreatedAt": v.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "Driver": v.driver,
+        "Labels": map_or_null(&v.labels),
+        "Mountpoint": v.mountpoint,
+        "Name": v.name,
+        "Options": map_or_null(&v.options),
+        "Scope": "local",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use six_gotemplate::docker::Format;
+    use std::collections::BTreeMap;
+
+    fn summary() -> VolumeSummary {
+        VolumeSummary {
+            volume: Volume {
+                name: "data".into(),
+                driver: "local".into(),
+                labels: BTreeMap::from([("a".into(), "b".into()), ("c".into(), String::new())]),
+                options: BTreeMap::new(),
+                created_at: chrono::DateTime::UNIX_EPOCH,
+                mountpoint: "/r/volumes/data/_data".into(),
+            },
+            containers: 1,
+        }
+    }
+
+    #[test]
+    fn rows_and_tables_as_docker_prints_them() {
+        let rows = [volume_row(&summary())];
+        let table = Format::new("", VOLUMES_TABLE).unwrap();
+        let text = table.render(&rows, &volumes_headers()).unwrap();
+        assert_eq!(text, "DRIVER    VOLUME NAME\nlocal     data\n");
+        let custom = Format::new(
+            "{{.Name}} {{.Labels}} {{.Label \"a\"}} {{.Scope}} {{.Size}}",
+            VOLUMES_TABLE,
+        )
+        .unwrap();
+        assert_eq!(
+            custom.render(&rows, &volumes_headers()).unwrap(),
+            "data a=b,c= b local N/A\n"
+        );
+    }
+
+    #[test]
+    fn inspect_has_dockers_fields() {
+        let doc = inspect_json(&summary().volume);
+        assert_eq!(doc["CreatedAt"], "1970-01-01T00:00:00Z");
+        assert_eq!(doc["Labels"]["a"], "b");
+        assert_eq!(doc["Options"], serde_json::Value::Null);
+        assert_eq!(doc["Scope"], "local");
+    }
+}
