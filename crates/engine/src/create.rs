@@ -175,7 +175,8 @@ impl Engine {
         self.make_volumes(mounts)?;
         let _s = tracing::debug_span!("build_spec").entered();
         let hostname = spec::default_hostname(req, id);
-        let etc = crate::etc::write_files(&dir, &hostname, &req.network)?;
+        let extra_hosts = self.extra_host_lines(req)?;
+        let etc = crate::etc::write_files(&dir, &hostname, req, &extra_hosts)?;
         let defaults = ImageDefaults::from(&image.config);
         let input = SpecInput {
             id,

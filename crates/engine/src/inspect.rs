@@ -278,10 +278,14 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "CapAdd": list_or_null(&req.cap_add),
         "CapDrop": list_or_null(&req.cap_drop),
         "CgroupnsMode": cgroupns,
-        "Dns": [],
-        "DnsOptions": [],
-        "DnsSearch": [],
-        "ExtraHosts": Value::Null,
+        "Dns": req.dns.iter().map(|ip| ip.to_string()).collect::<Vec<_>>(),
+        "DnsOptions": req.dns_options,
+        "DnsSearch": req.dns_search,
+        "ExtraHosts": if req.add_hosts.is_empty() {
+            Value::Null
+        } else {
+            json!(req.add_hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+        },
         "GroupAdd": Value::Null,
         "IpcMode": "private",
         "Cgroup": "",

@@ -37,6 +37,7 @@ impl Engine {
             name: config.name.clone(),
             hostname: config.hostname.clone(),
             hosts_file: Some(self.container_dir(&config.id).join("hosts")),
+            extra_hosts: self.extra_host_lines(&config.request)?,
         };
         let ports: Vec<six_network::PortMapping> = if publish {
             config.request.ports.iter().map(to_mapping).collect()

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::types::{
-    ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, LogConfig, MemorySize, MemorySwap,
+    ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, ExtraHost, LogConfig, MemorySize, MemorySwap,
     NetworkMode, PortSpec, RestartPolicy, VolumeSpec,
 };
 
@@ -62,6 +62,18 @@ pub struct RunRequest {
     pub network: NetworkMode,
     /// `-p` published ports.
     pub ports: Vec<PortSpec>,
+    /// `--add-host NAME:IP` lines for its /etc/hosts.
+    #[serde(default)]
+    pub add_hosts: Vec<ExtraHost>,
+    /// `--dns`: its name servers (none: the host's).
+    #[serde(default)]
+    pub dns: Vec<std::net::IpAddr>,
+    /// `--dns-search`: its search domains (none: the host's; `.`: no search domain).
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    /// `--dns-option`: its resolver options (none: the host's).
+    #[serde(default)]
+    pub dns_options: Vec<String>,
     /// `-t`: a pty as its stdio.
     pub tty: bool,
     /// `-i`: its stdin stays open to the client.

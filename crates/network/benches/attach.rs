@@ -99,6 +99,7 @@ fn main() {
         name: "bench".into(),
         hostname: "bench".into(),
         hosts_file: None,
+        extra_hosts: Vec::new(),
     };
     let port: PortMapping = "127.0.0.1::80".parse().expect("port");
 

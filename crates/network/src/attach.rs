@@ -91,6 +91,7 @@ impl Networks {
                 interface: interface.clone(),
                 ports: Vec::new(),
                 hosts_file: container.hosts_file.clone(),
+                extra_hosts: container.extra_hosts.clone(),
             };
             if !ports.is_empty() {
                 let _span = tracing::debug_span!("ports").entered();

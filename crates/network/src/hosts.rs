@@ -31,12 +31,24 @@ fn line(endpoint: &EndpointRecord) -> String {
     format!("{}\t{}\n", endpoint.ip, names.join(" "))
 }
 
-/// The hosts file of container `id` given every network of the store: localhost lines,
-/// then per network it is attached to its own line, and on networks other than the default
+/// The hosts file of container `id` given every network of the store: localhost lines, its
+/// `--add-host` lines, then per network it is attached to its own line, and on networks other than the default
 /// one the lines of every other container attached there.
 pub(crate) fn render_for(id: &str, networks: &[Network]) -> String {
     let mut text = String::from(LOCALHOST);
     let mut seen: Vec<String> = Vec::new();
+    // its --add-host lines (the same on every network it is on), then the containers'
+    let own = networks
+        .iter()
+        .flat_map(|n| n.endpoints.iter())
+        .find(|e| e.id == id);
+    for extra in own.iter().flat_map(|e| e.extra_hosts.iter()) {
+        let line = format!("{extra}\n");
+        if !seen.contains(&line) {
+            text.push_str(&line);
+            seen.push(line);
+        }
+    }
     for network in networks {
         if !network.endpoints.iter().any(|e| e.id == id) {
             continue;
@@ -164,6 +176,7 @@ mod tests {
             interface: String::new(),
             ports: Vec::new(),
             hosts_file: None,
+            extra_hosts: Vec::new(),
         }
     }
 
@@ -205,6 +218,26 @@ mod tests {
             format!("{LOCALHOST}10.8.0.2\tname-c host-c c\n")
         );
         assert_eq!(render_for("gone", &networks), LOCALHOST);
+    }
+
+    #[test]
+    fn add_host_lines_follow_localhost_and_precede_the_containers() {
+        let mut a = endpoint("a", [10, 9, 0, 2]);
+        a.extra_hosts = vec!["1.2.3.4\tdb".into()];
+        let networks = [
+            network("user", vec![a.clone(), endpoint("b", [10, 9, 0, 3])]),
+            network("other", vec![a]),
+        ];
+        assert_eq!(
+            render_for("a", &networks),
+            format!(
+                "{LOCALHOST}1.2.3.4\tdb\n10.9.0.2\tname-a host-a a\n10.9.0.3\tname-b host-b b\n"
+            )
+        );
+        assert!(
+            !render_for("b", &networks).contains("db"),
+            "its own lines only"
+        );
     }
 
     #[test]

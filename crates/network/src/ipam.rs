@@ -51,6 +51,7 @@ mod tests {
             interface: String::new(),
             ports: Vec::new(),
             hosts_file: None,
+            extra_hosts: Vec::new(),
         });
         Ok(ip)
     }

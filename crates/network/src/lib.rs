@@ -124,6 +124,9 @@ pub struct EndpointRecord {
     /// The container's own hosts file (see [`Endpoint::hosts_file`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosts_file: Option<PathBuf>,
+    /// Lines of its own for its hosts file (see [`Endpoint::extra_hosts`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_hosts: Vec<String>,
 }
 
 /// The container being attached: its id (hex), name and hostname (both go in hosts files).
@@ -140,6 +143,9 @@ pub struct Endpoint {
     /// it is rewritten in place: localhost, its own addresses, and on user-defined networks
     /// the other containers' names. None: no hosts file is kept for it.
     pub hosts_file: Option<PathBuf>,
+    /// `--add-host` lines (`ADDRESS\tNAME`) its hosts file keeps after the localhost ones,
+    /// before the containers' (Docker's order).
+    pub extra_hosts: Vec<String>,
 }
 
 /// What an attach gave the container.

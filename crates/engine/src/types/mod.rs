@@ -6,6 +6,7 @@
 
 mod cpu;
 mod detach_keys;
+mod dns;
 mod env;
 mod log;
 mod memory;
@@ -17,6 +18,7 @@ mod volume;
 
 pub use cpu::{CpuSet, Cpus};
 pub use detach_keys::{DetachKeys, DetachScanner};
+pub use dns::{parse_dns_option, parse_dns_search, parse_dns_server, ExtraHost, HostAddress};
 pub use env::EnvVar;
 pub use log::{LogConfig, LogDriver};
 pub use memory::{MemorySize, MemorySwap};

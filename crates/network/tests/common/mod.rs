@@ -46,6 +46,7 @@ impl TestStore {
         std::fs::write(&hosts, "").unwrap();
         Endpoint {
             hosts_file: Some(hosts),
+            extra_hosts: Vec::new(),
             ..endpoint(id)
         }
     }
@@ -234,6 +235,7 @@ pub fn endpoint(id: &str) -> Endpoint {
         name: format!("name-{id}"),
         hostname: format!("host-{id}"),
         hosts_file: None,
+        extra_hosts: Vec::new(),
     }
 }
 

@@ -7,8 +7,9 @@ use clap::{ArgAction, Args};
 
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
-    ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, LogDriver, MemorySize, MemorySwap,
-    NetworkMode, PortSpec, RestartPolicy, VolumeSpec,
+    parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
+    EnvVar, ExtraHost, LogDriver, MemorySize, MemorySwap, NetworkMode, PortSpec, RestartPolicy,
+    VolumeSpec,
 };
 
 /// The flags of `run` and `create`.
@@ -114,6 +115,18 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub publish: Vec<PortSpec>,
+    /// Add a line to /etc/hosts: NAME:IP (or NAME:host-gateway for the host).
+    #[arg(long, value_name = "NAME:IP")]
+    pub add_host: Vec<ExtraHost>,
+    /// A DNS server for the container (instead of the host's).
+    #[arg(long, value_name = "IP", value_parser = parse_dns_server)]
+    pub dns: Vec<std::net::IpAddr>,
+    /// A DNS search domain (instead of the host's; "." for none).
+    #[arg(long, value_name = "DOMAIN", value_parser = parse_dns_search)]
+    pub dns_search: Vec<String>,
+    /// A DNS resolver option, like ndots:2 (instead of the host's).
+    #[arg(long, value_name = "OPTION", value_parser = parse_dns_option)]
+    pub dns_option: Vec<String>,
     /// Logging driver: json-file (default), local or none (no log; `logs` cannot read it).
     #[arg(long, value_name = "DRIVER")]
     pub log_driver: Option<LogDriver>,

@@ -1,0 +1,124 @@
+//! `run` flags as a Docker user types them (issue 11, "Run flags"), checked against dockerd
+//! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`.
+
+mod common;
+
+use common::{unique_name, Sandbox};
+
+/// `run --rm ARGS... busybox sh -c SCRIPT`: its output.
+fn run_sh(sb: &Sandbox, flags: &[&str], script: &str) -> String {
+    let mut args = vec!["run", "--rm"];
+    args.extend_from_slice(flags);
+    args.extend(["busybox", "sh", "-c", script]);
+    sb.run(&args).ok().to_owned()
+}
+
+#[test]
+fn add_host_lines_come_after_localhost_on_every_network_mode() {
+    let sb = Sandbox::new();
+    let net = unique_name("n");
+    sb.run(["network", "create", "--subnet", "10.211.50.0/24", &net])
+        .ok();
+    let other = unique_name("o");
+    sb.sleeper_on(&net, &other);
+    let flags = ["--add-host", "loop:127.0.0.1", "--add-host", "v6:::1"];
+    for network in [net.as_str(), "bridge", "none"] {
+        let mut with = vec!["--network", network];
+        with.extend_from_slice(&flags);
+        let hosts = run_sh(
+            &sb,
+            &with,
+            "cat /etc/hosts; ping -c 1 -W 5 loop >/dev/null && echo resolved",
+        );
+        let extra = "ff02::2\tip6-allrouters\n127.0.0.1\tloop\n::1\tv6\n";
+        assert!(hosts.contains(extra), "--network {network}: {hosts}");
+        assert!(hosts.contains("resolved"), "--network {network}: {hosts}");
+        if network == net {
+            // the containers' lines follow, and stay when the file is rewritten
+            assert!(hosts.contains(&format!("\t{other} ")), "{hosts}");
+        }
+    }
+    // host-gateway: the default network's gateway
+    let gateway = sb.run(["network", "inspect", "bridge"]);
+    let v: serde_json::Value = serde_json::from_str(gateway.ok()).unwrap();
+    let gateway = v[0]["IPAM"]["Config"][0]["Gateway"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hosts = run_sh(&sb, &["--add-host", "host:host-gateway"], "cat /etc/hosts");
+    assert!(hosts.contains(&format!("{gateway}\thost\n")), "{hosts}");
+}
+
+#[test]
+fn dns_flags_replace_the_hosts_resolver_settings() {
+    let sb = Sandbox::new();
+    let resolv = run_sh(
+        &sb,
+        &[
+            "--dns",
+            "9.9.9.9",
+            "--dns",
+            "2001:db8::53",
+            "--dns-search",
+            "example.com",
+            "--dns-search",
+            "corp",
+            "--dns-option",
+            "ndots:2",
+        ],
+        "cat /etc/resolv.conf",
+    );
+    assert_eq!(
+        resolv,
+        "search example.com corp\nnameserver 9.9.9.9\nnameserver 2001:db8::53\noptions ndots:2\n"
+    );
+    // "." is no search domain at all; the name servers stay the host's
+    let resolv = run_sh(
+        &sb,
+        &["--network", "none", "--dns-search", "."],
+        "cat /etc/resolv.conf",
+    );
+    assert!(!resolv.contains("search"), "{resolv}");
+    assert!(resolv.contains("nameserver "), "{resolv}");
+    let name = unique_name("dns");
+    sb.run([
+        "create",
+        "--name",
+        &name,
+        "--add-host",
+        "a:1.1.1.1",
+        "--dns",
+        "8.8.4.4",
+        "--dns-search",
+        "x.org",
+        "--dns-option",
+        "ndots:1",
+        "busybox",
+    ])
+    .ok();
+    let host = &sb.inspect(&name)["HostConfig"];
+    assert_eq!(host["ExtraHosts"], serde_json::json!(["a:1.1.1.1"]));
+    assert_eq!(host["Dns"], serde_json::json!(["8.8.4.4"]));
+    assert_eq!(host["DnsSearch"], serde_json::json!(["x.org"]));
+    assert_eq!(host["DnsOptions"], serde_json::json!(["ndots:1"]));
+}
+
+#[test]
+fn bad_name_resolution_flags_are_refused_with_125() {
+    let sb = Sandbox::new();
+    for (flag, value, needle) in [
+        ("--add-host", "bad", "invalid add-host \"bad\""),
+        ("--add-host", "foo:x", "\"x\" is not an IP address"),
+        ("--dns", "foo", "invalid DNS server \"foo\""),
+        ("--dns-search=-x", "", "invalid DNS search domain \"-x\""),
+        ("--dns-option", "a b", "invalid DNS option \"a b\""),
+    ] {
+        let mut args = vec!["run", "--rm", flag];
+        if !value.is_empty() {
+            args.push(value);
+        }
+        args.extend(["busybox", "true"]);
+        sb.run(&args).fails(125, needle);
+    }
+    assert!(sb.container_ids().is_empty(), "nothing made");
+}
