@@ -70,5 +70,5 @@ pub use request::{
 /// Running from a sealed binary (CVE-2019-5736): programs that start containers call
 /// `sealed_exe::reexec_sealed` at the top of `main`.
 pub use six_runtime::sealed_exe;
-pub use usage::{ContainerUsage, DiskUsage, ImageUsage};
+pub use usage::{ContainerUsage, DiskUsage, ImageUsage, VolumeUsage};
 pub use volumes::{Volume, VolumeCreate, VolumeSummary};

@@ -1,7 +1,7 @@
 //! `docker system df`: what images, containers (and their writable layers) take on disk, as
 //! Docker's daemon counts it: layers shared by several images once, an image's shared size
-//! the part of it other images use too, a container's size its overlay upper dir. Reads the
-//! store and walks the upper dirs; starts no process.
+//! the part of it other images use too, a container's size its overlay upper dir, a volume's the
+//! files in it. Reads the store and walks those dirs; starts no process.
 
 use std::collections::HashMap;
 
@@ -21,6 +21,19 @@ pub struct DiskUsage {
     pub images: Vec<ImageUsage>,
     /// Each container.
     pub containers: Vec<ContainerUsage>,
+    /// Each volume, by name.
+    pub volumes: Vec<VolumeUsage>,
+}
+
+/// One volume's share of the disk.
+#[derive(Debug, Clone)]
+pub struct VolumeUsage {
+    /// The volume.
+    pub volume: crate::Volume,
+    /// Containers (running or not) that use it (Docker's LINKS).
+    pub containers: usize,
+    /// The bytes of its files.
+    pub size: u64,
 }
 
 /// One image's share of the disk.
@@ -89,10 +102,21 @@ impl Engine {
                 active: matches!(state.status, Status::Running | Status::Restarting),
             })
             .collect();
+        let store = self.volume_store();
+        let volumes = self
+            .volumes()?
+            .into_iter()
+            .map(|v| VolumeUsage {
+                size: store.size(&v.volume.name),
+                containers: v.containers,
+                volume: v.volume,
+            })
+            .collect();
         Ok(DiskUsage {
             layers_size: sizes.values().sum(),
             images: image_usage,
             containers,
+            volumes,
         })
     }
 }

@@ -500,3 +500,73 @@ fn volume_events_are_recorded() {
         format!("create ev <no value>\nmount ev {id}\nunmount ev {id}\ndestroy ev <no value>\n")
     );
 }
+
+#[test]
+fn system_df_counts_volumes_and_system_prune_volumes_takes_anonymous_ones() {
+    let sb = Sandbox::new();
+    sb.sh("volume create spare").ok();
+    std::fs::write(sb.root().join("volumes/spare/_data/f"), vec![b'x'; 2048]).unwrap();
+    let user = unique_name("user");
+    sb.run([
+        "run",
+        "-d",
+        "--name",
+        &user,
+        "--network",
+        "none",
+        "-v",
+        "used:/u",
+        "-v",
+        "/a",
+        "busybox",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    let anon = sb.inspect(&user)["Mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Destination"] == "/a")
+        .unwrap()["Name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let df = sb.sh("system df").ok().to_owned();
+    let row = df.lines().find(|l| l.starts_with("Local Volumes")).unwrap();
+    assert_eq!(
+        row, "Local Volumes   3         2         2.048kB   2.048kB (100%)",
+        "{df}"
+    );
+    let verbose = sb.sh("system df -v").ok().to_owned();
+    assert!(
+        verbose.contains("spare  ") && verbose.contains(&anon),
+        "{verbose}"
+    );
+    let containers = verbose
+        .lines()
+        .find(|l| l.ends_with(&user))
+        .unwrap()
+        .to_owned();
+    assert!(
+        containers.contains("\"sleep 1000\"   2  "),
+        "LOCAL VOLUMES: {containers}"
+    );
+
+    sb.sh("system prune -f --volumes --filter until=1h").fails(
+        1,
+        "The \"until\" filter is not supported with \"--volumes\"",
+    );
+    let out = sb.sh("system prune -f --volumes").ok().to_owned();
+    assert_eq!(
+        out, "Total reclaimed space: 0B\n",
+        "all in use but spare, which is named"
+    );
+    sb.run(["rm", "-f", &user]).ok();
+    let out = sb.sh("system prune -f --volumes").ok().to_owned();
+    assert_eq!(
+        out,
+        format!("Deleted Volumes:\n{anon}\n\nTotal reclaimed space: 0B\n")
+    );
+    assert_eq!(volume_names(&sb), ["spare", "used"]);
+}

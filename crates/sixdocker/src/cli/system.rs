@@ -51,7 +51,7 @@ pub struct SystemPruneArgs {
     /// Every image no container uses, not only the untagged ones.
     #[arg(short, long)]
     pub all: bool,
-    /// Volumes too (this store has none yet: nothing more is removed).
+    /// Anonymous volumes no container uses too.
     #[arg(long)]
     pub volumes: bool,
     /// Do not ask for confirmation.

@@ -61,20 +61,30 @@ pub fn system(engine: &Engine, args: SystemPruneArgs) -> Outcome {
         return Ok(0);
     }
     let filters = filters(args.filter.clone());
+    if args.volumes && filters.contains("until") {
+        return Err(super::Failure::other(
+            "ERROR: The \"until\" filter is not supported with \"--volumes\"",
+        ));
+    }
     let containers = engine.prune_containers(&filters)?;
     print_section(&containers_section(&containers))?;
     let networks = engine.prune_networks(&filters)?;
     print_section(&networks_section(&networks))?;
+    let volumes = match args.volumes {
+        true => engine.prune_volumes(false, &filters)?,
+        false => PruneReport::default(),
+    };
+    print_section(&section("Deleted Volumes:", &volumes.deleted))?;
     let images = engine.prune_images(&image_filters(args.filter, args.all))?;
     print_section(&images_section(&images))?;
-    print_total(containers.space_reclaimed + images.space_reclaimed)
+    print_total(containers.space_reclaimed + volumes.space_reclaimed + images.space_reclaimed)
 }
 
 /// Docker's `system prune` question, listing what goes.
 fn system_warning(all: bool, volumes: bool) -> String {
     let mut text = "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n".to_owned();
     if volumes {
-        text.push_str("  - all volumes not used by at least one container\n");
+        text.push_str("  - all anonymous volumes not used by at least one container\n");
     }
     text.push_str(match all {
         true => "  - all images without at least one container associated to them\n  - all build cache\n",
@@ -98,7 +108,7 @@ fn image_filters(args: Vec<FilterArg>, all: bool) -> Filters {
 
 /// Docker's `PromptForConfirmation`: the warning, "Are you sure you want to continue? [y/N] ",
 /// then one word from stdin.
-fn confirmed(warning: &str) -> Result<bool, super::Failure> {
+pub(super) fn confirmed(warning: &str) -> Result<bool, super::Failure> {
     let mut out = io::stdout().lock();
     write!(out, "{warning}\nAre you sure you want to continue? [y/N] ")?;
     out.flush()?;
@@ -120,7 +130,7 @@ fn images_section(r: &PruneReport) -> String {
 }
 
 /// "Title:\nline\nline\n", or nothing when nothing was removed.
-fn section(title: &str, lines: &[String]) -> String {
+pub(super) fn section(title: &str, lines: &[String]) -> String {
     if lines.is_empty() {
         return String::new();
     }
@@ -133,7 +143,7 @@ fn section(title: &str, lines: &[String]) -> String {
 }
 
 /// A non-empty section and a blank line after it (Docker's `Fprintln(output)`).
-fn print_section(text: &str) -> io::Result<()> {
+pub(super) fn print_section(text: &str) -> io::Result<()> {
     if text.is_empty() {
         return Ok(());
     }
@@ -141,7 +151,7 @@ fn print_section(text: &str) -> io::Result<()> {
 }
 
 /// "Total reclaimed space: 1.982MB" (go-units' HumanSize: four significant digits).
-fn print_total(bytes: u64) -> Outcome {
+pub(super) fn print_total(bytes: u64) -> Outcome {
     writeln!(
         io::stdout().lock(),
         "Total reclaimed space: {}",
@@ -193,15 +203,32 @@ pub fn df(engine: &Engine, args: DfArgs) -> Outcome {
         size(containers_size),
         with_percent(containers_reclaimable, containers_size),
     ]);
-    for kind in ["Local Volumes", "Build Cache"] {
-        table.row(vec![
-            kind.into(),
-            "0".into(),
-            "0".into(),
-            "0B".into(),
-            "0B".into(),
-        ]);
-    }
+    let volumes_size: u64 = usage.volumes.iter().map(|v| v.size).sum();
+    let volumes_reclaimable: u64 = usage
+        .volumes
+        .iter()
+        .filter(|v| v.containers == 0)
+        .map(|v| v.size)
+        .sum();
+    table.row(vec![
+        "Local Volumes".into(),
+        usage.volumes.len().to_string(),
+        usage
+            .volumes
+            .iter()
+            .filter(|v| v.containers > 0)
+            .count()
+            .to_string(),
+        size(volumes_size),
+        with_percent(volumes_reclaimable, volumes_size),
+    ]);
+    table.row(vec![
+        "Build Cache".into(),
+        "0".into(),
+        "0".into(),
+        "0B".into(),
+        "0B".into(),
+    ]);
     table.write(&mut out)?;
     Ok(0)
 }
@@ -252,7 +279,7 @@ fn df_verbose(usage: &six_engine::DiskUsage, out: &mut dyn Write) -> Outcome {
             human::short_id(&s.id).to_owned(),
             s.image.clone(),
             format!("\"{}\"", human::ellipsis(&s.command_line, 20)),
-            "0".into(),
+            s.local_volumes.to_string(),
             human::size_with_precision(c.size_rw, 4),
             s.created.clone(),
             s.status.clone(),
@@ -261,7 +288,15 @@ fn df_verbose(usage: &six_engine::DiskUsage, out: &mut dyn Write) -> Outcome {
     }
     containers.write(out)?;
     writeln!(out, "\nLocal Volumes space usage:\n")?;
-    Table::new(&["VOLUME NAME", "LINKS", "SIZE"]).write(out)?;
+    let mut volumes = Table::new(&["VOLUME NAME", "LINKS", "SIZE"]);
+    for v in &usage.volumes {
+        volumes.row(vec![
+            v.volume.name.clone(),
+            v.containers.to_string(),
+            human::size_with_precision(v.size, 4),
+        ]);
+    }
+    volumes.write(out)?;
     writeln!(out, "\nBuild cache usage: 0B\n")?;
     Table::new(&[
         "CACHE ID",
@@ -292,7 +327,7 @@ mod tests {
             "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all dangling images\n  - all dangling build cache\n"
         );
         assert!(system_warning(true, true).contains(
-            "  - all volumes not used by at least one container\n  - all images without"
+            "  - all anonymous volumes not used by at least one container\n  - all images without"
         ));
         let f = image_filters(vec![], true);
         assert!(f.exact_match("dangling", "false") && !f.exact_match("dangling", "true"));

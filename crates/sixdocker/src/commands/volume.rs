@@ -2,14 +2,14 @@
 //! prints what Docker prints.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Write};
+use std::io;
 
 use six_engine::filters::{filter_volumes, VolumeView};
 use six_engine::{Engine, VolumeCreate, VolumeSummary};
 
-use super::{for_each, report, say, Failure, Outcome};
+use super::{for_each, prune, report, say, Failure, Outcome};
 use crate::cli::{VolumeCommand, VolumeCreateArgs, VolumeLsArgs, VolumePruneArgs};
-use crate::output::{format, human, volumes};
+use crate::output::{format, volumes};
 
 pub fn volume(engine: &Engine, command: VolumeCommand) -> Outcome {
     match command {
@@ -100,32 +100,14 @@ fn view(s: &VolumeSummary) -> VolumeView {
 /// Asks first (unless `-f`), as Docker: anything but y/Y cancels, quietly, with 0.
 fn prune(engine: &Engine, args: VolumePruneArgs) -> Outcome {
     let filters = args.filter.into_iter().collect();
-    if !args.force {
-        let which = if args.all { "all" } else { "anonymous" };
-        let mut out = io::stdout().lock();
-        write!(
-            out,
-            "WARNING! This will remove {which} local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] "
-        )?;
-        out.flush()?;
-        let mut answer = String::new();
-        io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y") {
-            return Ok(0);
-        }
+    let which = if args.all { "all" } else { "anonymous" };
+    let warning = format!(
+        "WARNING! This will remove {which} local volumes not used by at least one container."
+    );
+    if !args.force && !prune::confirmed(&warning)? {
+        return Ok(0);
     }
     let report = engine.prune_volumes(args.all, &filters)?;
-    if !report.deleted.is_empty() {
-        let mut text = "Deleted Volumes:\n".to_owned();
-        for name in &report.deleted {
-            text.push_str(name);
-            text.push('\n');
-        }
-        say(text)?;
-    }
-    say(format!(
-        "Total reclaimed space: {}",
-        human::size_with_precision(report.space_reclaimed, 4)
-    ))?;
-    Ok(0)
+    prune::print_section(&prune::section("Deleted Volumes:", &report.deleted))?;
+    prune::print_total(report.space_reclaimed)
 }
