@@ -130,7 +130,13 @@ impl Engine {
             user: String::new(),
             hostname: String::new(),
             request: req.clone(),
-            labels: image.config.labels.clone(),
+            labels: image
+                .config
+                .labels
+                .iter()
+                .chain(&req.labels)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             networks: Some(vec![req.network.to_string()]),
             mounts: Some(mounts),
         };

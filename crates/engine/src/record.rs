@@ -32,7 +32,8 @@ pub(crate) struct ContainerConfig {
     pub hostname: String,
     /// The request as given (HostConfig in inspect, restart and rebuilds).
     pub request: RunRequest,
-    /// `Config.Labels`: the image's labels at create time (the `label` filters and events'
+    /// `Config.Labels`: the image's labels at create time with `-l`/`--label-file`'s over
+    /// them (the `label` filters and events'
     /// attributes read them). Records made before it existed have none.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

@@ -62,6 +62,9 @@ pub struct RunRequest {
     pub network: NetworkMode,
     /// `-p` published ports.
     pub ports: Vec<PortSpec>,
+    /// `-l` and `--label-file` labels, on top of the image's (later ones win).
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
     /// `--add-host NAME:IP` lines for its /etc/hosts.
     #[serde(default)]
     pub add_hosts: Vec<ExtraHost>,

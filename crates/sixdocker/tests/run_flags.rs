@@ -1,5 +1,6 @@
 //! `run` flags as a Docker user types them (issue 11, "Run flags"), checked against dockerd
-//! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`.
+//! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`, `-l/--label` and
+//! `--label-file`.
 
 mod common;
 
@@ -121,4 +122,42 @@ fn bad_name_resolution_flags_are_refused_with_125() {
         sb.run(&args).fails(125, needle);
     }
     assert!(sb.container_ids().is_empty(), "nothing made");
+}
+
+#[test]
+fn labels_from_flags_and_files_with_later_ones_winning() {
+    let sb = Sandbox::new();
+    let file = common::host_path(&sb, "labels");
+    std::fs::write(&file, "# the team\n\nteam=core\nx=from-file\n").unwrap();
+    let name = unique_name("lbl");
+    sb.run([
+        "create",
+        "--name",
+        &name,
+        "-l",
+        "x=from-flag",
+        "--label",
+        "bare",
+        "--label-file",
+        file.to_str().unwrap(),
+        "busybox",
+    ])
+    .ok();
+    assert_eq!(
+        sb.inspect(&name)["Config"]["Labels"],
+        serde_json::json!({"bare": "", "team": "core", "x": "from-flag"})
+    );
+    let listed = sb.run(["ps", "-a", "-q", "--filter", "label=team=core"]);
+    assert_eq!(listed.ok().trim(), &sb.id_of(&name)[..12]);
+    sb.run(["run", "--rm", "-l", "=x", "busybox", "true"])
+        .fails(125, "invalid label \"=x\"");
+    sb.run([
+        "run",
+        "--rm",
+        "--label-file",
+        "/nonexistent/labels",
+        "busybox",
+        "true",
+    ])
+    .fails(125, "invalid label file \"/nonexistent/labels\"");
 }

@@ -8,8 +8,8 @@ use clap::{ArgAction, Args};
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
-    EnvVar, ExtraHost, LogDriver, MemorySize, MemorySwap, NetworkMode, PortSpec, RestartPolicy,
-    VolumeSpec,
+    EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, NetworkMode, PortSpec,
+    RestartPolicy, VolumeSpec,
 };
 
 /// The flags of `run` and `create`.
@@ -115,6 +115,12 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub publish: Vec<PortSpec>,
+    /// Set a label on the container: KEY=VALUE (or KEY for an empty value).
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    pub label: Vec<Label>,
+    /// Read labels from a file (KEY=VALUE lines, # comments).
+    #[arg(long, value_name = "FILE")]
+    pub label_file: Vec<PathBuf>,
     /// Add a line to /etc/hosts: NAME:IP (or NAME:host-gateway for the host).
     #[arg(long, value_name = "NAME:IP")]
     pub add_host: Vec<ExtraHost>,

@@ -6,7 +6,7 @@
 //! the image (Docker's `run IMAGE CMD...`, the original's `run [-image IMAGE] -- CMD...`) and
 //! the environment from `--env-file` and `-e`.
 
-use six_engine::types::{EnvVar, LogConfig};
+use six_engine::types::{EnvVar, Label, LogConfig};
 use six_engine::{AttachOptions, Engine, ExecRequest, RunRequest};
 
 use super::{Failure, Outcome};
@@ -92,6 +92,16 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         env.extend(EnvVar::parse_file(file).map_err(|e| Failure::usage(e.to_string()))?);
     }
     env.extend(args.env);
+    // files first, then -l: later ones win (Docker's order)
+    let mut labels = std::collections::BTreeMap::new();
+    for file in &args.label_file {
+        for l in Label::parse_file(file).map_err(|e| Failure::usage(e.to_string()))? {
+            labels.insert(l.key, l.value);
+        }
+    }
+    for l in args.label {
+        labels.insert(l.key, l.value);
+    }
     let log = LogConfig::from_flags(args.log_driver, &args.log_opt)
         .map_err(|e| Failure::usage(e.to_string()))?;
     Ok(RunRequest {
@@ -121,6 +131,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         restart: args.restart,
         network: args.network,
         ports: args.publish,
+        labels,
         add_hosts: args.add_host,
         dns: args.dns,
         dns_search: args.dns_search,
