@@ -57,10 +57,22 @@ impl Engine {
             self.emit_container(&config, "pause", &[]);
         }
         crate::test_hook::pause_point("commit-frozen");
+        let step = six_trace::begin();
         let result = self
             .images
             .commit_with_progress(&base, &upper, change, reference, progress)
             .map_err(Error::from);
+        if let Some(t) = step {
+            let errno = if result.is_ok() { 0 } else { -1 };
+            t.done(six_trace::Kind::Image, errno, |d| {
+                let made = result.as_ref().map(|i| i.short_id()).unwrap_or("none");
+                let (from, base) = (upper.display(), base.short_id());
+                std::fmt::Write::write_fmt(
+                    d,
+                    format_args!("one new layer from {from} (tar of the upper dir, whiteouts for deletions) on image {base}: image {made}"),
+                )
+            });
+        }
         if let Some(channel) = frozen {
             // Closing the connection alone thaws it; asking first means the container runs
             // again before `commit` returns.

@@ -176,6 +176,13 @@ impl<T: Display> Display for Shown<T> {
     }
 }
 
+impl six_trace::Failure for Error {
+    /// A registry failure is no single kernel refusal: `--trace` says "failed".
+    fn errno(&self) -> i32 {
+        -1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,19 +78,20 @@ fn pull_one(
     progress: &dyn Progress,
 ) -> Result<Pulled> {
     let _span = tracing::info_span!("pull", reference = %r).entered();
+    let _phase = six_trace::phase(six_trace::Phase::Image);
     progress.report(Event::Line(format!(
         "{}: Pulling from {}",
         r.tag_or_digest(),
         r.path()
     )));
-    let fetched = fetch_manifest(client, r, r.tag_or_digest())?;
+    let fetched = traced_manifest(client, r, r.tag_or_digest())?;
     let digest = fetched.digest.clone();
     let (image_manifest, from_list) = match fetched.manifest {
         Manifest::Image(m) => (*m, false),
         Manifest::List(list) => {
             let platform = opts.platform.clone().unwrap_or_else(Platform::host);
             let chosen = manifest::choose(&list, &platform)?;
-            match fetch_manifest(client, r, &chosen.digest)?.manifest {
+            match traced_manifest(client, r, &chosen.digest)?.manifest {
                 Manifest::Image(m) => (*m, true),
                 Manifest::List(_) => {
                     return Err(Error::invalid(
@@ -148,7 +149,15 @@ fn pull_one(
             options,
             progress,
         )?;
-        store.add_pulled_image(&config_bytes, name.as_deref(), stored_repo_digest)?
+        let image = store.add_pulled_image(&config_bytes, name.as_deref(), stored_repo_digest)?;
+        six_trace::step!(
+            six_trace::Kind::Image,
+            "image {} ({} layers) recorded as {}",
+            image.short_id(),
+            image.layers.len(),
+            name.as_deref().unwrap_or("<none>")
+        );
+        image
     } else {
         for layer in &image_manifest.layers {
             progress.report(Event::Layer {
@@ -214,6 +223,20 @@ pub(crate) struct Fetched {
 }
 
 /// GET a manifest by tag or digest; by digest, its content is checked against it.
+/// [`fetch_manifest`], a step of `--trace`.
+#[track_caller]
+fn traced_manifest(client: &Client, r: &Reference, tag_or_digest: &str) -> Result<Fetched> {
+    six_trace::call(
+        six_trace::Kind::Image,
+        || fetch_manifest(client, r, tag_or_digest),
+        |d| {
+            let (domain, path) = (r.domain(), r.path());
+            let what = format!("GET /v2/{path}/manifests/{tag_or_digest} from {domain}");
+            std::fmt::Write::write_str(d, &what)
+        },
+    )
+}
+
 pub(crate) fn fetch_manifest(
     client: &Client,
     r: &Reference,
@@ -359,7 +382,18 @@ fn fetch_layers(
         });
     }
     crate::parallel::for_each(&todo, options.max_concurrent, |(desc, diff_id), cancel| {
-        fetch_layer(store, client, r, desc, diff_id, cancel, progress)
+        six_trace::call(
+            six_trace::Kind::Image,
+            || fetch_layer(store, client, r, desc, diff_id, cancel, progress),
+            |d| {
+                let (blob, size) = (&desc.digest, desc.size);
+                let what = "fetched, checked against its digest as it streamed, unpacked";
+                std::fmt::Write::write_fmt(
+                    d,
+                    format_args!("layer {blob} ({size} bytes): {what} as {diff_id}"),
+                )
+            },
+        )
     })
 }
 

@@ -6,6 +6,7 @@
 mod common;
 
 use common::{free_port, unique_name, Sandbox};
+use six_testkit::registry::TestRegistry;
 
 /// A line's source location: `crates/<crate>/src/<file>.rs:<line>` at its end.
 fn source_of(line: &str) -> Option<&str> {
@@ -273,4 +274,35 @@ fn json_lines_parse_and_logs_stay_clean_under_trace_and_debug() {
     let waited = sb.run(["wait", &name]);
     assert_eq!(waited.ok().trim(), "0");
     assert_log_is_the_containers_own(&sb, &name);
+    // `commit` says what it made of the upper dir.
+    let image = unique_name("timg");
+    let committed = sb.run(["--trace", "commit", &name, &image]);
+    assert_eq!(committed.code, 0, "{committed:?}");
+    let lines: Vec<&str> = committed.stderr.lines().collect();
+    assert_step(&lines, "image", &["one new layer from ", "/upper"]);
+}
+
+#[test]
+fn pull_traces_the_manifest_each_layer_and_the_image() {
+    let reg = TestRegistry::start().unwrap();
+    let seeder = Sandbox::new();
+    common::seed::seed(&seeder, &reg.domain(), "t/traced:1", None);
+    let sb = Sandbox::new();
+    let r = format!("{}/t/traced:1", reg.domain());
+    let out = sb.run(["--trace", "pull", &r]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_step(
+        &lines,
+        "image",
+        &["GET /v2/t/traced/manifests/1 from 127.0.0.1:"],
+    );
+    assert_step(
+        &lines,
+        "image",
+        &["layer sha256:", "bytes)", "unpacked as sha256:"],
+    );
+    assert_step(&lines, "image", &["recorded as ", "t/traced:1"]);
+    let summary = lines.iter().find(|l| l.starts_with("summary: image "));
+    assert!(summary.is_some(), "{}", out.stderr);
 }
