@@ -139,6 +139,13 @@ impl Engine {
                 .collect(),
             networks: Some(vec![req.network.to_string()]),
             mounts: Some(mounts),
+            stop_signal: req.stop_signal.or_else(|| {
+                image
+                    .config
+                    .stop_signal
+                    .as_deref()
+                    .and_then(|s| s.parse().ok())
+            }),
         };
         let mut attempts = 0;
         loop {

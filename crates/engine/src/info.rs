@@ -293,6 +293,7 @@ mod tests {
             labels: Default::default(),
             networks: None,
             mounts: None,
+            stop_signal: None,
         };
         let state = State {
             status: Status::Running,

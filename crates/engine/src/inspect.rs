@@ -218,6 +218,12 @@ fn config_json(config: &ContainerConfig) -> Value {
         "OnBuild": Value::Null,
         "Labels": config.labels,
     });
+    if let Some(signal) = config.stop_signal {
+        doc["StopSignal"] = json!(signal.to_string());
+    }
+    if let Some(timeout) = req.stop_timeout {
+        doc["StopTimeout"] = json!(timeout);
+    }
     if !req.ports.is_empty() {
         let exposed: serde_json::Map<String, Value> = req
             .ports

@@ -162,18 +162,22 @@ impl Engine {
         relay_to_end(channel, config.request.tty, stdin)
     }
 
-    /// `docker stop`: SIGTERM, then SIGKILL after `timeout` (`Duration::MAX`: never, as
-    /// Docker's negative `-t`). A stopped container is fine.
+    /// `docker stop`: the container's stop signal (`--stop-signal`, the image's STOPSIGNAL,
+    /// else SIGTERM), then SIGKILL after `timeout` (None: its `--stop-timeout`, else 10 s;
+    /// `Duration::MAX`: never, as Docker's negative `-t`). A stopped container is fine.
     /// Nothing is written before the signals (see [`Message::Stop`]).
-    pub fn stop(&self, c: &str, timeout: Duration) -> Result<()> {
+    pub fn stop(&self, c: &str, timeout: Option<Duration>) -> Result<()> {
         let id = self.resolve(c)?;
+        let config = self.store.config(&id)?;
         let Some(channel) = self.connect_if_running(&id)? else {
             return Ok(());
         };
+        let timeout = timeout.unwrap_or_else(|| config.stop_timeout());
+        let signal = config.stop_signal();
         // Each kill event before its signal, as Docker (before the die it causes); a journal
         // that cannot be written (a full disk) fails at once and costs only the event.
-        self.emit_container_id(&id, "kill", &[("signal", libc::SIGTERM.to_string())]);
-        let _ = attach::send(channel.as_raw_fd(), &Message::Stop(libc::SIGTERM));
+        self.emit_container(&config, "kill", &[("signal", signal.to_string())]);
+        let _ = attach::send(channel.as_raw_fd(), &Message::Stop(signal));
         if wait_for_end(&channel, Some(timeout)).is_none() {
             self.emit_container_id(&id, "kill", &[("signal", libc::SIGKILL.to_string())]);
             let _ = attach::send(channel.as_raw_fd(), &Message::Stop(libc::SIGKILL));
@@ -183,8 +187,8 @@ impl Engine {
         Ok(())
     }
 
-    /// `docker restart`: stop, then start.
-    pub fn restart(&self, c: &str, timeout: Duration) -> Result<()> {
+    /// `docker restart`: stop (`timeout` as [`Engine::stop`]'s), then start.
+    pub fn restart(&self, c: &str, timeout: Option<Duration>) -> Result<()> {
         self.stop(c, timeout)?;
         self.start(c, false, false, None).map(|_| ())
     }
@@ -205,9 +209,14 @@ impl Engine {
         let Some(channel) = attach::connect(&self.attach_socket(&id)).ok() else {
             return Err(Error::NotRunning { name: name() });
         };
-        // SIGKILL and SIGTERM stop the container for good (Docker: no restart after them).
+        // SIGKILL, SIGTERM and its stop signal stop the container for good (Docker: no
+        // restart after them).
+        let stop_signal = self
+            .store
+            .config(&id)
+            .map_or(libc::SIGTERM, |c| c.stop_signal());
         let message = match signal.number() {
-            n @ (libc::SIGKILL | libc::SIGTERM) => Message::Stop(n),
+            n if n == libc::SIGKILL || n == libc::SIGTERM || n == stop_signal => Message::Stop(n),
             n => Message::Signal(n),
         };
         self.emit_container_id(&id, "kill", &[("signal", signal.number().to_string())]);

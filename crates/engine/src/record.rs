@@ -47,9 +47,27 @@ pub(crate) struct ContainerConfig {
     /// None in records made before they were kept: see `mount_points::of_record`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<crate::mount_points::MountPoint>>,
+    /// What `stop` sends first: `--stop-signal`, else the image's STOPSIGNAL (None: SIGTERM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<crate::types::Signal>,
 }
 
 impl ContainerConfig {
+    /// The signal `stop` sends first (Docker's default: SIGTERM).
+    pub(crate) fn stop_signal(&self) -> i32 {
+        self.stop_signal.map_or(libc::SIGTERM, |s| s.number())
+    }
+
+    /// How long `stop` waits before SIGKILL when not told: `--stop-timeout`, else 10 s
+    /// (`Duration::MAX` for a negative one: for ever).
+    pub(crate) fn stop_timeout(&self) -> std::time::Duration {
+        match self.request.stop_timeout {
+            Some(t) if t < 0 => std::time::Duration::MAX,
+            Some(t) => std::time::Duration::from_secs(t as u64),
+            None => std::time::Duration::from_secs(10),
+        }
+    }
+
     /// The networks it joins at start ([`ContainerConfig::networks`], or `--network`'s).
     pub(crate) fn joined_networks(&self) -> Vec<String> {
         match &self.networks {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{
     ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, ExtraHost, LogConfig, MemorySize, MemorySwap,
-    NetworkMode, PortSpec, RestartPolicy, VolumeSpec,
+    NetworkMode, PortSpec, RestartPolicy, Signal, VolumeSpec,
 };
 
 /// `docker run`'s options. `RunRequest::default()` is `run busybox` with the image's command.
@@ -62,6 +62,13 @@ pub struct RunRequest {
     pub network: NetworkMode,
     /// `-p` published ports.
     pub ports: Vec<PortSpec>,
+    /// `--stop-signal`: what `stop` sends first (None: the image's STOPSIGNAL, else SIGTERM).
+    #[serde(default)]
+    pub stop_signal: Option<Signal>,
+    /// `--stop-timeout`: seconds `stop` waits before SIGKILL when not given `-t` (None: 10;
+    /// negative: for ever).
+    #[serde(default)]
+    pub stop_timeout: Option<i64>,
     /// `-l` and `--label-file` labels, on top of the image's (later ones win).
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,

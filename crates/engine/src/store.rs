@@ -502,6 +502,7 @@ mod tests {
             labels: Default::default(),
             networks: None,
             mounts: None,
+            stop_signal: None,
         }
     }
 

@@ -101,6 +101,6 @@ fn stalled_attach_clients_hold_up_nothing() {
     for s in &stalled {
         assert!(closed_within(s, Duration::from_secs(20)));
     }
-    t.engine().stop(&id, Duration::from_secs(1)).unwrap();
+    t.engine().stop(&id, Some(Duration::from_secs(1))).unwrap();
     t.finish();
 }

@@ -28,7 +28,7 @@ fn restart_kill_and_follow() {
     eventually(Duration::from_secs(20), || {
         logs(e, "lc").contains("got-usr1").then_some(())
     });
-    e.restart("lc", Duration::from_secs(5)).unwrap();
+    e.restart("lc", Some(Duration::from_secs(5))).unwrap();
     assert_eq!(e.inspect("lc").unwrap()["State"]["Running"], true);
     t.track(&out.id);
     let e = t.engine();
@@ -55,7 +55,7 @@ fn restart_kill_and_follow() {
             String::from_utf8(out).unwrap()
         })
     };
-    e.stop("lc", Duration::from_secs(5)).unwrap();
+    e.stop("lc", Some(Duration::from_secs(5))).unwrap();
     assert_eq!(e.wait("lc").unwrap(), 7);
     let followed = follower.join().unwrap();
     assert!(followed.ends_with("bye\n"), "{followed}");
@@ -100,7 +100,7 @@ fn stop_and_kill_keep_a_restart_always_container_stopped() {
             t.track(&out.id);
             t.engine().kill(name, "KILL".parse().unwrap()).unwrap();
         } else {
-            e.stop(name, Duration::from_secs(1)).unwrap();
+            e.stop(name, Some(Duration::from_secs(1))).unwrap();
         }
         let e = t.engine();
         std::thread::sleep(Duration::from_millis(500));

@@ -149,6 +149,6 @@ fn a_monitor_out_of_fds_neither_spins_nor_dies_and_serves_clients_once_fds_are_f
     });
     drop(restore);
     drop((attached, waiting));
-    t.engine().stop(&id, Duration::from_secs(1)).unwrap();
+    t.engine().stop(&id, Some(Duration::from_secs(1))).unwrap();
     t.finish();
 }

@@ -92,7 +92,8 @@ fn detached_logs_stop_and_rm() {
     let err = e.remove("mycontainer", false).unwrap_err();
     assert!(matches!(err, Error::Running { .. }), "{err}");
     // sleep as PID 1 ignores SIGTERM: stop kills it after the timeout.
-    e.stop("mycontainer", Duration::from_millis(300)).unwrap();
+    e.stop("mycontainer", Some(Duration::from_millis(300)))
+        .unwrap();
     let v = e.inspect(&out.id[..12]).unwrap();
     assert_eq!(v["State"]["ExitCode"], 137);
     assert_eq!(v["State"]["Running"], false);

@@ -254,7 +254,7 @@ fn input_the_container_does_not_take_does_not_hold_up_stop() {
     let stop_id = id.clone();
     std::thread::spawn(move || {
         let e = Engine::open(TestEngine::options(&root, &runroot)).unwrap();
-        let _ = done.send(e.stop(&stop_id, Duration::from_secs(1)).is_ok());
+        let _ = done.send(e.stop(&stop_id, Some(Duration::from_secs(1))).is_ok());
     });
     assert_eq!(
         stopped.recv_timeout(Duration::from_secs(30)),

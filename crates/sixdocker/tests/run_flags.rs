@@ -1,6 +1,6 @@
 //! `run` flags as a Docker user types them (issue 11, "Run flags"), checked against dockerd
 //! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`, `-l/--label` and
-//! `--label-file`.
+//! `--label-file`, `--stop-signal`, `--stop-timeout`.
 
 mod common;
 
@@ -160,4 +160,79 @@ fn labels_from_flags_and_files_with_later_ones_winning() {
         "true",
     ])
     .fails(125, "invalid label file \"/nonexistent/labels\"");
+}
+
+#[test]
+fn stop_uses_the_stop_signal_and_the_stop_timeout() {
+    let sb = Sandbox::new();
+    let name = unique_name("stopsig");
+    let script = "trap 'echo got-usr1; exit 9' USR1; trap 'echo got-hup' HUP; echo ready; \
+                  while true; do sleep 0.1; done";
+    sb.run([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        "--stop-signal",
+        "USR1",
+        "--stop-timeout",
+        "1",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ])
+    .ok();
+    sb.wait_for_log(&name, "ready");
+    let config = &sb.inspect(&name)["Config"];
+    assert_eq!(
+        (&config["StopSignal"], &config["StopTimeout"]),
+        (&"SIGUSR1".into(), &1.into())
+    );
+    // paused, another signal waits (Docker thaws for the stop signal and SIGKILL only)
+    sb.run(["pause", &name]).ok();
+    sb.run(["kill", "-s", "HUP", &name]).ok();
+    assert_eq!(sb.inspect(&name)["State"]["Status"], "paused");
+    // stop sends USR1 (and thaws): its trap ends it with 9, long before any SIGKILL
+    sb.run(["stop", &name]).ok();
+    let logs = sb.run(["logs", &name]);
+    assert!(logs.ok().contains("got-hup\ngot-usr1"), "{logs:?}");
+    assert_eq!(sb.inspect(&name)["State"]["ExitCode"], 9);
+
+    // --stop-timeout: stop without -t kills after it; -t still wins
+    let deaf = unique_name("deaf");
+    sb.run([
+        "run",
+        "-d",
+        "--name",
+        &deaf,
+        "--network",
+        "none",
+        "--stop-timeout",
+        "1",
+        "busybox",
+        "sh",
+        "-c",
+        "trap '' TERM; echo ready; while true; do sleep 0.1; done",
+    ])
+    .ok();
+    sb.wait_for_log(&deaf, "ready");
+    let began = std::time::Instant::now();
+    sb.run(["stop", &deaf]).ok();
+    let took = began.elapsed();
+    assert!(took >= std::time::Duration::from_secs(1), "{took:?}");
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "not the 10 s default: {took:?}"
+    );
+    assert_eq!(sb.inspect(&deaf)["State"]["ExitCode"], 137);
+    sb.run(["start", &deaf]).ok();
+    sb.wait_for_log(&deaf, "ready\nready");
+    let began = std::time::Instant::now();
+    sb.run(["stop", "-t", "0", &deaf]).ok();
+    assert!(began.elapsed() < std::time::Duration::from_secs(1));
+    sb.run(["run", "--rm", "--stop-signal", "FOO", "busybox", "true"])
+        .fails(125, "invalid signal \"FOO\"");
 }

@@ -2,8 +2,9 @@
 //! six-runtime's pause and resume), held by the monitor until an `unpause` — unlike a
 //! commit's freeze (`freeze.rs`), which lasts as long as its connection. Both share the one
 //! frozen cgroup: it is frozen while either holds it. The state records `paused` for `ps`
-//! and `inspect`. As Docker, a signal for the container (`kill`, `stop`, `rm -f`) unpauses
-//! it, so that the signal is delivered.
+//! and `inspect`. As Docker, a signal for the container (`kill`, `stop`, `rm -f`; only its
+//! stop signal and SIGKILL when it has a `--stop-signal`) unpauses it, so that the signal is
+//! delivered.
 
 use super::clients::Outgoing;
 use super::{Monitor, Running};
@@ -51,10 +52,15 @@ impl Monitor<'_> {
         Ok(())
     }
 
-    /// After a signal was sent to the init: a paused container is thawed, so that the
-    /// signal is delivered (Docker's rule).
-    pub(super) fn unpause_for_signal(&mut self, r: &Running) {
-        if self.paused {
+    /// After signal `sig` was sent to the init: a paused container is thawed, so that the
+    /// signal is delivered — Docker's rule: any signal, or with a `--stop-signal` (or image
+    /// STOPSIGNAL) only that one and SIGKILL.
+    pub(super) fn unpause_for_signal(&mut self, r: &Running, sig: i32) {
+        let thaws = match self.config.stop_signal {
+            Some(stop) => sig == stop.number() || sig == libc::SIGKILL,
+            None => true,
+        };
+        if self.paused && thaws {
             self.thaw(r);
         }
     }

@@ -240,7 +240,7 @@ impl Monitor<'_> {
             Ok(Some(Message::Stop(sig))) => {
                 self.stop_requested = true;
                 let _ = r.init.send_signal(sig);
-                self.unpause_for_signal(r);
+                self.unpause_for_signal(r, sig);
                 true
             }
             Ok(Some(Message::Freeze)) => {
@@ -255,7 +255,7 @@ impl Monitor<'_> {
                 // The init may have been reaped already (output is drained for up to 2 s
                 // after): through its pidfd this then reaches nobody.
                 let _ = r.init.send_signal(sig);
-                self.unpause_for_signal(r);
+                self.unpause_for_signal(r, sig);
                 true
             }
             Ok(Some(_)) => true,

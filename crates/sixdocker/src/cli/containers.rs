@@ -116,17 +116,17 @@ pub struct StartArgs {
 
 #[derive(Debug, Args)]
 pub struct StopArgs {
-    /// Seconds to wait before killing (negative: wait for ever, as Docker).
+    /// Seconds to wait before killing (negative: wait for ever, as Docker; default: the
+    /// container's --stop-timeout, else 10).
     #[arg(
         short = 't',
         long = "time",
         visible_alias = "timeout",
         value_name = "SECONDS",
-        default_value = "10",
         allow_hyphen_values = true,
         value_parser = super::values::parse_stop_timeout
     )]
-    pub time: super::values::StopTimeout,
+    pub time: Option<super::values::StopTimeout>,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }

@@ -9,7 +9,7 @@ use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
     EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, NetworkMode, PortSpec,
-    RestartPolicy, VolumeSpec,
+    RestartPolicy, Signal, VolumeSpec,
 };
 
 /// The flags of `run` and `create`.
@@ -115,6 +115,12 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub publish: Vec<PortSpec>,
+    /// The signal `stop` sends first (default: the image's STOPSIGNAL, else SIGTERM).
+    #[arg(long, value_name = "SIGNAL")]
+    pub stop_signal: Option<Signal>,
+    /// Seconds `stop` waits before SIGKILL when not given -t (default 10; negative: for ever).
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+    pub stop_timeout: Option<i64>,
     /// Set a label on the container: KEY=VALUE (or KEY for an empty value).
     #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
     pub label: Vec<Label>,

@@ -27,7 +27,7 @@ pub fn logs(engine: &Engine, args: LogsArgs) -> Outcome {
 /// `stop` (the containers at once, as Docker) and `restart` (one after the other: a start
 /// forks the container's monitor, which a process with other threads must not do).
 pub fn stop(engine: &Engine, args: StopArgs, restart: bool) -> Outcome {
-    let timeout = args.time.0;
+    let timeout = args.time.map(|t| t.0);
     if restart {
         return for_each(&args.containers, |c| {
             engine.restart(c, timeout).map_err(Failure::from)

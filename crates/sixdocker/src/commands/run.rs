@@ -132,6 +132,8 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         network: args.network,
         ports: args.publish,
         labels,
+        stop_signal: args.stop_signal,
+        stop_timeout: args.stop_timeout,
         add_hosts: args.add_host,
         dns: args.dns,
         dns_search: args.dns_search,
