@@ -193,42 +193,16 @@ fn spawn_init(
     undo: &mut Undo,
 ) -> Result<(i32, Channel)> {
     let ns = &c.ns;
-    // clone3 puts the child straight into the cgroup2 directory (v2 and hybrid); the v1
-    // hierarchies the child joins itself (six-cgroups' `JoinPlan`), or we move it (user
-    // namespace).
-    // Every descriptor the child inherits from here sits above the ones it passes on
-    // (`--preserve-fds`): below, a cgroup directory would be one of them, a way out to the
-    // host's filesystem (openat(fd, "../..")), as in CVE-2024-21626.
     let min_fd = 3 + opts.preserve_fds as RawFd;
-    let into_cgroup = match cgroup.unified_dir() {
-        Some(d) => Some(
-            open_cloexec(d, libc::O_PATH | libc::O_DIRECTORY)
-                .and_then(|f| six_sys::fd::move_above(f, min_fd))
-                .map_err(|e| Error::io("opening cgroup", d, e))?,
-        ),
-        _ => None,
-    };
-    // Outside a user namespace the init joins its cgroups itself (v1 through `tasks`): far
-    // cheaper than our writing its pid to cgroup.procs (see six-cgroups' `JoinPlan`).
-    let join_cgroup = if ns.in_user_ns() {
-        None
-    } else {
-        Some(cgroup.join_plan().map_err(|source| Error::Cgroup {
-            id: id.to_owned(),
-            source,
-        })?)
-    };
+    let CloneInputs {
+        into_cgroup,
+        join_cgroup,
+        bind_sources,
+    } = clone_inputs(id, c, cgroup, min_fd)?;
     // A pid namespace given by path: enter it for the clone only, so the child is born in it.
     let pid_ns_back = match &ns.join_pid {
         Some(p) => Some(enter_pid_ns(p, min_fd)?),
         None => None,
-    };
-    // In a user namespace the init is root only over the ids it maps: bind sources are
-    // opened here, with our own credentials (runc does the same).
-    let bind_sources = if ns.in_user_ns() {
-        crate::bind_sources::open(&c.spec, &c.bundle, min_fd)
-    } else {
-        crate::bind_sources::OpenedSources::default()
     };
     let ctx = InitContext {
         spec: &c.spec,
@@ -251,7 +225,7 @@ fn spawn_init(
         bind_sources: bind_sources.paths.clone(),
     };
     six_trace::children_begin();
-    six_trace::move_above(3 + opts.preserve_fds as RawFd);
+    six_trace::move_above(min_fd);
     let forked = {
         let _s = tracing::debug_span!("clone", flags = format!("{:#x}", ns.clone_flags)).entered();
         let _phase = six_trace::phase(six_trace::Phase::Namespaces);
@@ -279,6 +253,60 @@ fn spawn_init(
         Ok(Forked::Child { .. }) => unreachable!("the child never gets here"),
         Ok(Forked::Parent { pid }) => Ok((pid, parent_end)),
     }
+}
+
+/// What the init takes along besides the plan.
+struct CloneInputs {
+    /// The cgroup2 directory clone3 starts the child in (v2 and hybrid).
+    into_cgroup: Option<OwnedFd>,
+    /// The cgroups the init joins itself (None: in a user namespace we move it).
+    join_cgroup: Option<six_cgroups::JoinPlan>,
+    /// In a user namespace: the bind sources, opened with our own credentials.
+    bind_sources: crate::bind_sources::OpenedSources,
+}
+
+/// Opens and plans what the init inherits, every descriptor above `min_fd` (the preserved
+/// fds): below, a cgroup directory would be one of those passed on, a way out to the host's
+/// filesystem (openat(fd, "../..")), as in CVE-2024-21626.
+fn clone_inputs(
+    id: &str,
+    c: &Checked,
+    cgroup: &six_cgroups::Cgroup,
+    min_fd: RawFd,
+) -> Result<CloneInputs> {
+    // clone3 puts the child straight into the cgroup2 directory (v2 and hybrid); the v1
+    // hierarchies the child joins itself (six-cgroups' `JoinPlan`), or we move it (user
+    // namespace).
+    let into_cgroup = match cgroup.unified_dir() {
+        Some(d) => Some(
+            open_cloexec(d, libc::O_PATH | libc::O_DIRECTORY)
+                .and_then(|f| six_sys::fd::move_above(f, min_fd))
+                .map_err(|e| Error::io("opening cgroup", d, e))?,
+        ),
+        _ => None,
+    };
+    // Outside a user namespace the init joins its cgroups itself (v1 through `tasks`): far
+    // cheaper than our writing its pid to cgroup.procs (see six-cgroups' `JoinPlan`).
+    let join_cgroup = if c.ns.in_user_ns() {
+        None
+    } else {
+        Some(cgroup.join_plan().map_err(|source| Error::Cgroup {
+            id: id.to_owned(),
+            source,
+        })?)
+    };
+    // In a user namespace the init is root only over the ids it maps: bind sources are
+    // opened here, with our own credentials (runc does the same).
+    let bind_sources = if c.ns.in_user_ns() {
+        crate::bind_sources::open(&c.spec, &c.bundle, min_fd)
+    } else {
+        crate::bind_sources::OpenedSources::default()
+    };
+    Ok(CloneInputs {
+        into_cgroup,
+        join_cgroup,
+        bind_sources,
+    })
 }
 
 /// Sets the init up from outside and lets it go: its id maps (a new user namespace), the
