@@ -2,8 +2,8 @@
 //! images and networks match what dockerd 20.10 printed for the same kind of object
 //! (fixtures/dockerd-20.10/*.json: `docker inspect` of `run -d --network N -p 8080:80 -v
 //! /tmp:/data:ro -e A=b --restart on-failure:3 -m 100m -l team=a busybox sleep 1000`, of
-//! `run --network N busybox sh -c 'exit 3'`, of the busybox image and of network N, from a
-//! private dockerd with --storage-driver=vfs), and a container's State stays current across
+//! `run --network N busybox sh -c 'exit 3'`, of the busybox image, of network N and of
+//! `volume create --label team=a v1`, from a private dockerd with --storage-driver=vfs), and a container's State stays current across
 //! restarts.
 
 mod common;
@@ -134,6 +134,10 @@ fn documents_have_dockers_keys() {
     same_keys(&exited, &fixture("container-exited"), "an exited container");
     same_keys(&inspect(&sb, &["busybox"]), &fixture("image"), "an image");
     same_keys(&inspect(&sb, &[&net]), &fixture("network"), "a network");
+    let volume = unique_name("v");
+    sb.sh(&format!("volume create --label team=a {volume}"))
+        .ok();
+    same_keys(&inspect(&sb, &[&volume]), &fixture("volume"), "a volume");
 
     // The values Docker shows for them.
     assert_eq!(running["State"]["Status"], "running");

@@ -165,6 +165,22 @@ fn system_prune_and_df() {
         .ok()
         .starts_with("WARNING! This will remove:\n  - all stopped containers\n"));
     assert_eq!(names(&sb).len(), 2, "not confirmed: nothing removed");
+    let volume = unique_name("v");
+    sb.sh(&format!("volume create {volume}")).ok();
+    let df = sb.sh("system df").ok().to_owned();
+    assert!(
+        df.contains("Local Volumes   1         0         0B        0B"),
+        "{df}"
+    );
+    let verbose = sb.sh("system df -v").ok().to_owned();
+    assert!(
+        verbose.contains("VOLUME NAME") && verbose.contains(&volume),
+        "{verbose}"
+    );
+    sb.sh("system prune -f --volumes --filter until=1h").fails(
+        1,
+        "The \"until\" filter is not supported with \"--volumes\"",
+    );
     let r = sb.sh("system prune -f");
     assert_eq!(
         r.ok(),
