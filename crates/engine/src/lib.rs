@@ -48,6 +48,7 @@ mod signals;
 mod spec;
 mod status;
 mod store;
+pub mod system_docs;
 pub mod test_hook;
 mod tty;
 pub mod types;

@@ -52,7 +52,8 @@ fn main() -> ExitCode {
     exit_code(code)
 }
 
-/// `run`, `start`, `restart` and `exec` (also as `container run` ...) start or enter containers (the container's init and
+/// `run`, `start`, `restart` and `exec` (also as `container run` ...; and `api-worker`, the
+/// API service's starts) start or enter containers (the container's init and
 /// exec'd processes are clones of this process and its monitor): they first re-execute this
 /// program from a sealed view of its binary (CVE-2019-5736; six-runtime's `sealed_exe`).
 /// Decided from the raw arguments, before they are parsed, so that only one process parses
@@ -74,7 +75,10 @@ fn seal_if_starting_a_container() -> Result<(), ExitCode> {
         command = sub;
         runroot = runroot.or(sub_runroot);
     }
-    if !matches!(command, Some("run" | "start" | "restart" | "exec")) {
+    if !matches!(
+        command,
+        Some("run" | "start" | "restart" | "exec" | "api-worker")
+    ) {
         return Ok(());
     }
     // `--trace` before the command word: the sealing below is traced too.

@@ -39,6 +39,8 @@ pub enum SystemCommand {
     Prune(SystemPruneArgs),
     /// Show what images and containers take on disk.
     Df(DfArgs),
+    /// Serve the Docker Engine API on a unix socket, for the docker CLI, compose and SDKs.
+    Service(ServiceArgs),
     /// Remove every container, network (the default one, its bridge and firewall chains
     /// included), volume and image of this store, as `podman system reset`.
     Reset {
@@ -168,6 +170,14 @@ pub enum Command {
     /// Manage the store as a whole.
     #[command(subcommand)]
     System(SystemCommand),
+    /// One step of the API service that needs its own process (container starts).
+    #[command(name = "api-worker", hide = true)]
+    ApiWorker {
+        /// The step: start or restart.
+        op: String,
+        /// Its operands.
+        args: Vec<String>,
+    },
     /// List a container's published ports.
     Port(PortArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), made from this
@@ -267,6 +277,7 @@ mod tests {
             "network prune -f",
             "system prune -a --volumes -f --filter until=10m",
             "system df -v",
+            "system service --time 0 unix:///tmp/x.sock",
             "ps -a --filter name=web -f status=exited --filter label=a=b",
             "images -f dangling=true --filter reference=bus*",
             "network ls -f driver=bridge --filter name=x",

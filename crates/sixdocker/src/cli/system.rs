@@ -1,5 +1,5 @@
 //! The operands and flags of the system-wide commands: `events`, the prune commands and
-//! `system df`.
+//! `system df`, `system service`.
 
 use clap::Args;
 use six_engine::filters::FilterArg;
@@ -68,4 +68,15 @@ pub struct DfArgs {
     /// Every image and container, with its size.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// `system service`.
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// Exit after this many seconds without a connection (0: run until killed).
+    #[arg(short, long, value_name = "SECONDS", default_value_t = 5)]
+    pub time: u64,
+    /// Where to listen: unix:///path/to.sock (default unix:///run/sixdocker/docker.sock).
+    #[arg(value_name = "URI")]
+    pub uri: Option<String>,
 }

@@ -199,6 +199,9 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::Version(a) => return system::version(a.format.as_deref()),
         Command::Completion { shell } => return docs::completion(*shell),
         Command::ManPages { dir } => return docs::man_pages(dir),
+        Command::System(SystemCommand::Service(a)) => {
+            return system::service(a, &cli.root, &cli.runroot)
+        }
         _ => {}
     }
     let run_like = matches!(cli.command, Command::Run(_) | Command::Create(_));
@@ -248,6 +251,7 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::Volume(v) => volume::volume(&engine, v),
         Command::System(SystemCommand::Reset { force }) => system::reset(&engine, force),
         Command::History(a) => image::history(&engine, a),
+        Command::ApiWorker { op, args } => Ok(six_api::worker::run(&engine, &op, &args)),
         // ungrouped() turned these into their top-level commands.
         Command::Container(ContainerCommand::Prune(a)) => prune::containers(&engine, a),
         Command::Image(ImageCommand::Prune(a)) => prune::images(&engine, a),
@@ -255,9 +259,11 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::System(SystemCommand::Df(a)) => prune::df(&engine, a),
         Command::Container(_)
         | Command::Image(_)
-        | Command::System(SystemCommand::Info(_) | SystemCommand::Events(_)) => Err(
-            Failure::other("a command group was not resolved (a bug in sixdocker)"),
-        ),
+        | Command::System(
+            SystemCommand::Info(_) | SystemCommand::Events(_) | SystemCommand::Service(_),
+        ) => Err(Failure::other(
+            "a command group was not resolved (a bug in sixdocker)",
+        )),
         Command::Version(a) => system::version(a.format.as_deref()),
         Command::Completion { shell } => docs::completion(shell),
         Command::ManPages { dir } => docs::man_pages(&dir),

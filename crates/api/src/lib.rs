@@ -1,0 +1,35 @@
+//! The Docker Engine API on a unix socket: `sixdocker system service`. Docker's clients (the
+//! docker CLI, compose, SDKs) drive the same store the `sixdocker` CLI uses, at the same time.
+//!
+//! This crate only routes HTTP requests and speaks Docker's JSON shapes; every container and
+//! image operation is a six-engine call, the same one the CLI makes. The service keeps no
+//! state of its own: containers live in the store and their monitors, so it can be killed at
+//! any moment and started again.
+//!
+//! Async (tokio, hyper) lives here and nowhere else, and only in [`serve`]: the engine's calls
+//! are blocking and run on tokio's blocking pool, one fresh [`six_engine::Engine`] each (as a
+//! CLI command opens one). Starting a container needs a single-threaded, sealed process
+//! (six-runtime's rule), which a tokio process is not: the service runs those steps in a
+//! short-lived child, `sixdocker api-worker` ([`worker`], plain blocking code, no tokio).
+//!
+//! Files: `server.rs` (socket, connections, idle exit), `router.rs` (versions, routes),
+//! `http.rs` (bodies, errors, JSON), `query.rs`, `system.rs` (`_ping`, `version`, `info`),
+//! `containers.rs`, `container_list.rs`, `create_body.rs` (Docker's create body → RunRequest),
+//! `logs.rs`, `images.rs`, `worker.rs`.
+
+#![warn(unreachable_pub)]
+#![deny(missing_docs)]
+
+mod container_list;
+mod containers;
+mod create_body;
+mod http;
+mod images;
+mod logs;
+mod query;
+mod router;
+mod server;
+mod system;
+pub mod worker;
+
+pub use server::{serve, ServiceError, ServiceOptions, DEFAULT_SOCKET};

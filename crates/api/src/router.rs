@@ -1,0 +1,145 @@
+//! Which handler answers a request: the API version (`/v1.41/...` or none: the newest), then
+//! the method and the path's segments. Every answer carries Docker's headers (`Api-Version`,
+//! `Docker-Experimental`, `Ostype`, `Server`); an unknown route is Docker's 404
+//! `page not found`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::{Method, Request};
+use six_engine::system_docs::{API_VERSION, MIN_API_VERSION};
+
+use crate::http::{ApiError, Reply};
+use crate::query::Query;
+use crate::server::Ctx;
+use crate::{containers, images, logs, system};
+
+/// A request, taken apart for the handlers.
+pub(crate) struct Call {
+    pub query: Query,
+    pub body: Incoming,
+}
+
+/// Answers one request (never fails: errors become Docker's error documents).
+pub(crate) async fn handle(ctx: Arc<Ctx>, req: Request<Incoming>) -> Result<Reply, Infallible> {
+    let mut reply = match route(ctx, req).await {
+        Ok(r) => r,
+        Err(e) => e.reply(),
+    };
+    let h = reply.headers_mut();
+    h.insert("Api-Version", HeaderValue::from_static(API_VERSION));
+    h.insert("Docker-Experimental", HeaderValue::from_static("false"));
+    h.insert("Ostype", HeaderValue::from_static("linux"));
+    h.insert(
+        "Server",
+        HeaderValue::from_static(concat!("sixdocker/", env!("CARGO_PKG_VERSION"), " (linux)")),
+    );
+    Ok(reply)
+}
+
+async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Result<Reply, ApiError> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let path = strip_version(&path)?;
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(crate::query::decode)
+        .collect();
+    let call = Call {
+        query: Query::parse(parts.uri.query()),
+        body,
+    };
+    let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let m = &parts.method;
+    let get = m == Method::GET;
+    let post = m == Method::POST;
+    let delete = m == Method::DELETE;
+    match seg.as_slice() {
+        ["_ping"] if get || m == Method::HEAD => Ok(system::ping(m == Method::HEAD)),
+        ["version"] if get => Ok(system::version()),
+        ["info"] if get => system::info(&ctx).await,
+
+        ["containers", "json"] if get => crate::container_list::list(&ctx, call).await,
+        ["containers", "create"] if post => containers::create(&ctx, call).await,
+        ["containers", id, "json"] if get => containers::inspect(&ctx, id).await,
+        ["containers", id, "logs"] if get => logs::logs(&ctx, id, call).await,
+        ["containers", id, "top"] if get => containers::top(&ctx, id).await,
+        ["containers", id, "wait"] if post => containers::wait(&ctx, id, call).await,
+        ["containers", id, action] if post => containers::action(&ctx, id, action, call).await,
+        ["containers", id] if delete => containers::remove(&ctx, id, call).await,
+
+        ["images", "json"] if get => images::list(&ctx, call).await,
+        ["images", "load"] if post => images::load(&ctx, call).await,
+        ["images", "get"] if get => images::save(&ctx, call.query.all("names")).await,
+        ["images", name @ .., "get"] if get && !name.is_empty() => {
+            images::save(&ctx, vec![&name.join("/")]).await
+        }
+        ["images", name @ .., "json"] if get && !name.is_empty() => {
+            images::inspect(&ctx, &name.join("/")).await
+        }
+        ["images", name @ .., "tag"] if post && !name.is_empty() => {
+            images::tag(&ctx, &name.join("/"), call).await
+        }
+        ["images", name @ ..] if delete && !name.is_empty() => {
+            images::remove(&ctx, &name.join("/"), call).await
+        }
+        _ => Err(ApiError::new(404, "page not found")),
+    }
+}
+
+/// The path without its `/vX.Y` prefix, if it has one; a version outside 1.24–1.41 is
+/// refused as Docker refuses it.
+fn strip_version(path: &str) -> Result<&str, ApiError> {
+    let Some(rest) = path.strip_prefix("/v") else {
+        return Ok(path);
+    };
+    let (version, after) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let Some(v) = parse_version(version) else {
+        return Ok(path);
+    };
+    let min = parse_version(MIN_API_VERSION).unwrap_or((1, 24));
+    let max = parse_version(API_VERSION).unwrap_or((1, 41));
+    if v < min {
+        return Err(ApiError::bad(format!(
+            "client version {version} is too old. Minimum supported API version is {MIN_API_VERSION}, please upgrade your client to a newer version"
+        )));
+    }
+    if v > max {
+        return Err(ApiError::bad(format!(
+            "client version {version} is too new. Maximum supported API version is {API_VERSION}"
+        )));
+    }
+    Ok(after)
+}
+
+fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let (major, minor) = v.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_stripped_or_refused() {
+        assert_eq!(
+            strip_version("/v1.41/containers/json").unwrap(),
+            "/containers/json"
+        );
+        assert_eq!(strip_version("/v1.24/_ping").unwrap(), "/_ping");
+        assert_eq!(strip_version("/_ping").unwrap(), "/_ping");
+        assert_eq!(strip_version("/volumes").unwrap(), "/volumes");
+        assert!(strip_version("/v1.12/info")
+            .unwrap_err()
+            .message
+            .contains("too old"));
+        assert!(strip_version("/v1.99/info")
+            .unwrap_err()
+            .message
+            .contains("too new"));
+    }
+}
