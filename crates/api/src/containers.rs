@@ -145,12 +145,11 @@ pub(crate) async fn action(
             crate::worker::run_in_child(ctx, &["start", &id]).await?;
         }
         "restart" => {
-            let t = timeout(q.int("t")?);
-            let secs = t.map_or("-1".to_owned(), |d| d.as_secs().to_string());
+            let secs = q.int("t")?.map_or("default".to_owned(), |n| n.to_string());
             crate::worker::run_in_child(ctx, &["restart", &id, &secs]).await?;
         }
         "stop" => {
-            let t = timeout(q.int("t")?).unwrap_or(Duration::MAX);
+            let t = timeout(q.int("t")?);
             let stopped = ctx
                 .call(move |e| {
                     if !running(e, &id)? {
@@ -189,11 +188,11 @@ pub(crate) async fn action(
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-/// `?t=` seconds: Docker's default 10 when absent; negative waits for ever (None).
+/// `?t=` seconds: absent, the container's own stop timeout (else 10 s); negative waits for
+/// ever.
 fn timeout(t: Option<i64>) -> Option<Duration> {
-    match t {
-        None => Some(Duration::from_secs(10)),
-        Some(n) if n < 0 => None,
-        Some(n) => Some(Duration::from_secs(n as u64)),
-    }
+    t.map(|n| match n {
+        n if n < 0 => Duration::MAX,
+        n => Duration::from_secs(n as u64),
+    })
 }

@@ -33,8 +33,9 @@ fn step(engine: &Engine, op: &str, args: &[String]) -> Result<(), ApiError> {
         }
         ("restart", [id, secs]) => {
             let t = match secs.parse::<i64>() {
-                Ok(n) if n >= 0 => Duration::from_secs(n as u64),
-                Ok(_) => Duration::MAX,
+                _ if secs == "default" => None,
+                Ok(n) if n >= 0 => Some(Duration::from_secs(n as u64)),
+                Ok(_) => Some(Duration::MAX),
                 Err(_) => return Err(ApiError::bad(format!("invalid timeout {secs:?}"))),
             };
             engine.restart(id, t)?;
