@@ -8,7 +8,8 @@ use six_image::Image;
 use crate::command::find_program;
 use crate::engine::{Engine, DEFAULT_IMAGE};
 use crate::error::{Error, Result};
-use crate::mount_points::{self, MountPoint, Namer};
+use crate::mount_plan::{self, Namer};
+use crate::mount_points::{self, MountKind, MountPoint};
 use crate::record::{ContainerConfig, Status};
 use crate::request::RunRequest;
 use crate::spec::{self, BuiltSpec, ImageDefaults, SpecInput};
@@ -89,15 +90,34 @@ impl Engine {
         }
     }
 
-    /// The container's mount points (`-v`, the image's volumes), anonymous volumes named.
+    /// The container's mount points (`--volumes-from`, `-v`, `--mount`, `--tmpfs`, the image's
+    /// volumes), anonymous volumes named; a `--mount` bind's source must exist.
     fn plan_mounts(&self, req: &RunRequest, image: &Image) -> Result<Vec<MountPoint>> {
+        let mut from = Vec::new();
+        for v in &req.volumes_from {
+            let id = self.resolve(&v.container)?;
+            from.push(mount_plan::From {
+                mounts: mount_points::of_record(&self.store.config(&id)?),
+                read_only: v.read_only,
+            });
+        }
         let store = self.volume_store();
         let data_dir = |name: &str| store.data_dir(name);
         let namer = Namer {
             new_volume: &mut Store::new_id,
             data_dir: &data_dir,
         };
-        mount_points::plan(req, &image.config.volumes, namer)
+        let mounts = mount_plan::plan(req, &image.config.volumes, from, namer)?;
+        for m in mounts.iter().filter(|m| m.kind == MountKind::Bind) {
+            if !m.make_source && std::fs::symlink_metadata(&m.source).is_err() {
+                return Err(Error::Invalid(format!(
+                    "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                    m.source.display()
+                )));
+            }
+            crate::mounts::check_propagation(&m.source, &m.propagation)?;
+        }
+        Ok(mounts)
     }
 
     /// Picks the ID and name and writes the container's first record (no process, no

@@ -19,7 +19,7 @@ use crate::mount_points::{self, MountKind, MountPoint};
 use crate::record::{ContainerConfig, NetworkState, State, Status};
 use crate::request::RunRequest;
 use crate::status::status_word;
-use crate::types::VolumeSource;
+use crate::types::{MountSpec, MountType, VolumeSource};
 
 /// What a container's document needs besides its record.
 #[derive(Debug, Default)]
@@ -165,6 +165,63 @@ fn mount_json(m: &MountPoint) -> Value {
     }
 }
 
+/// One of `HostConfig.Mounts`: a `--mount` as Docker's API keeps it.
+fn mount_flag_json(m: &MountSpec) -> Value {
+    let mut doc = json!({"Type": m.kind.to_string(), "Target": m.target});
+    if let Some(source) = &m.source {
+        doc["Source"] = json!(source);
+    }
+    if m.read_only {
+        doc["ReadOnly"] = json!(true);
+    }
+    match m.kind {
+        MountType::Bind if m.bind_propagation.is_some() || m.bind_nonrecursive => {
+            let mut o = json!({});
+            if let Some(p) = &m.bind_propagation {
+                o["Propagation"] = json!(p);
+            }
+            if m.bind_nonrecursive {
+                o["NonRecursive"] = json!(true);
+            }
+            doc["BindOptions"] = o;
+        }
+        MountType::Volume
+            if m.volume_nocopy
+                || !m.volume_labels.is_empty()
+                || !m.volume_options.is_empty()
+                || m.volume_driver.is_some() =>
+        {
+            let mut driver = json!({});
+            if let Some(d) = &m.volume_driver {
+                driver["Name"] = json!(d);
+            }
+            if !m.volume_options.is_empty() {
+                driver["Options"] = json!(m.volume_options);
+            }
+            let mut o = json!({"DriverConfig": driver});
+            if m.volume_nocopy {
+                o["NoCopy"] = json!(true);
+            }
+            if !m.volume_labels.is_empty() {
+                o["Labels"] = json!(m.volume_labels);
+            }
+            doc["VolumeOptions"] = o;
+        }
+        MountType::Tmpfs if m.tmpfs_size.is_some() || m.tmpfs_mode.is_some() => {
+            let mut o = json!({});
+            if let Some(size) = m.tmpfs_size {
+                o["SizeBytes"] = json!(size);
+            }
+            if let Some(mode) = m.tmpfs_mode {
+                o["Mode"] = json!(mode);
+            }
+            doc["TmpfsOptions"] = o;
+        }
+        _ => {}
+    }
+    doc
+}
+
 /// `Config.Volumes`: where the container has anonymous volumes (`-v /path`, the image's
 /// `VOLUME`s), as Docker's map; null when none.
 fn anonymous_volumes_json(config: &ContainerConfig) -> Value {
@@ -280,7 +337,21 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "RestartPolicy": {"Name": req.restart.name(), "MaximumRetryCount": max_retries},
         "AutoRemove": req.auto_remove,
         "VolumeDriver": "",
-        "VolumesFrom": Value::Null,
+        "VolumesFrom": if req.volumes_from.is_empty() {
+            Value::Null
+        } else {
+            json!(req.volumes_from.iter().map(|v| v.to_string()).collect::<Vec<_>>())
+        },
+        "Mounts": if req.mounts.is_empty() {
+            Value::Null
+        } else {
+            json!(req.mounts.iter().map(mount_flag_json).collect::<Vec<_>>())
+        },
+        "Tmpfs": if req.tmpfs.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(req.tmpfs.iter().map(|t| (t.target.display().to_string(), json!(t.options))).collect())
+        },
         "CapAdd": list_or_null(&req.cap_add),
         "CapDrop": list_or_null(&req.cap_drop),
         "CgroupnsMode": cgroupns,

@@ -30,6 +30,7 @@ mod lifecycle;
 mod logs;
 mod logs_cmd;
 mod monitor;
+mod mount_plan;
 mod mount_points;
 mod mounts;
 mod names;

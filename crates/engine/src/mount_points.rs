@@ -1,32 +1,26 @@
-//! The mounts a container gets besides Docker's defaults, resolved once at create from `-v`
-//! and the image's `VOLUME`s (moby's `registerMountPoints`) and kept in its record
-//! ([`MountPoint`]s in `ContainerConfig::mounts`). Everything after create reads them: the
-//! spec, inspect's `Mounts`, `rm -v` and `--rm` (its anonymous volumes), `volume rm`'s in-use
-//! check, `volume ls --filter dangling`, `ps --filter volume`.
-//!
-//! Rules, as Docker's: a destination given twice by the user is refused ("Duplicate mount
-//! point"); an anonymous `-v /path` or an image volume at a destination the user mounts
-//! something else on is dropped; an anonymous volume gets a fresh 64-hex name.
-//! Planning is pure: it names volumes, it never makes or mounts them (`volumes/` does).
+//! The mounts a container gets besides Docker's defaults ([`MountPoint`]s), resolved once at
+//! create (`mount_plan.rs`) from `-v`, `--mount`, `--tmpfs`, `--volumes-from` and the image's
+//! `VOLUME`s and kept in its record (`ContainerConfig::mounts`). Everything after create reads
+//! them: the spec, inspect's `Mounts`, `rm -v` and `--rm` (its anonymous volumes), `volume rm`'s
+//! in-use check, `volume ls --filter dangling`, `ps --filter volume`, `cp` and `diff`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::request::RunRequest;
-use crate::types::{VolumeSource, VolumeSpec};
+use crate::types::VolumeSpec;
 
 /// The label Docker (23+) puts on anonymous volumes: `volume prune` without `-a` removes
 /// only those.
 pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
 
 /// What is mounted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum MountKind {
     /// A host path.
+    #[default]
     Bind,
     /// A volume of the store (`<root>/volumes/<name>/_data`).
     Volume,
@@ -35,7 +29,7 @@ pub(crate) enum MountKind {
 }
 
 /// One resolved mount of a container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(crate) struct MountPoint {
     pub kind: MountKind,
     /// A volume's name ("" for binds and tmpfs).
@@ -52,6 +46,9 @@ pub(crate) struct MountPoint {
     /// A bind's propagation (`rprivate` unless given).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub propagation: String,
+    /// `bind-nonrecursive`: the mounts below a bind's source are not bound along.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub non_recursive: bool,
     /// A volume named by the container itself (removed with it by `rm -v` and `--rm`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub anonymous: bool,
@@ -64,6 +61,12 @@ pub(crate) struct MountPoint {
     /// A tmpfs's mount options, Docker's defaults first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tmpfs_options: Vec<String>,
+    /// `--mount volume-label=`: labels of the volume if this mount makes it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volume_labels: BTreeMap<String, String>,
+    /// `--mount volume-opt=`: driver options of the volume if this mount makes it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volume_options: BTreeMap<String, String>,
 }
 
 fn path_is_empty(p: &Path) -> bool {
@@ -71,23 +74,22 @@ fn path_is_empty(p: &Path) -> bool {
 }
 
 impl MountPoint {
-    fn bind(v: &VolumeSpec, host: &Path) -> MountPoint {
+    /// A `-v HOST:DEST[:MODE]` bind.
+    pub(crate) fn bind(v: &VolumeSpec, host: &Path) -> MountPoint {
         MountPoint {
             kind: MountKind::Bind,
-            name: String::new(),
             source: host.to_path_buf(),
             destination: v.container.clone(),
             read_only: v.read_only,
             mode: v.mode.clone(),
             propagation: v.propagation().unwrap_or("rprivate").to_owned(),
-            anonymous: false,
-            copy_up: false,
             make_source: true,
-            tmpfs_options: Vec::new(),
+            ..MountPoint::default()
         }
     }
 
-    fn volume(
+    /// A volume at `destination`, filled from the image when it starts empty.
+    pub(crate) fn volume(
         name: String,
         data_dir: PathBuf,
         destination: &Path,
@@ -100,12 +102,9 @@ impl MountPoint {
             source: data_dir,
             destination: destination.to_path_buf(),
             read_only,
-            mode: String::new(),
-            propagation: String::new(),
             anonymous,
             copy_up: true,
-            make_source: false,
-            tmpfs_options: Vec::new(),
+            ..MountPoint::default()
         }
     }
 
@@ -115,68 +114,14 @@ impl MountPoint {
         MountPoint::bind(&VolumeSpec::bind(host, destination, false), Path::new(host))
     }
 
-    /// The labels a volume this mount creates gets.
+    /// The labels a volume this mount makes gets.
     pub(crate) fn new_volume_labels(&self) -> BTreeMap<String, String> {
-        let mut labels = BTreeMap::new();
+        let mut labels = self.volume_labels.clone();
         if self.anonymous {
             labels.insert(ANONYMOUS_LABEL.to_owned(), String::new());
         }
         labels
     }
-}
-
-/// How [`plan`] names things it does not know: a new anonymous volume, a volume's `_data`.
-pub(crate) struct Namer<'a> {
-    pub new_volume: &'a mut dyn FnMut() -> Result<String>,
-    pub data_dir: &'a dyn Fn(&str) -> PathBuf,
-}
-
-/// The mount points of a new container: `-v` in order, then the image's volumes that no
-/// user mount covers.
-pub(crate) fn plan(
-    req: &RunRequest,
-    image_volumes: &[String],
-    namer: Namer,
-) -> Result<Vec<MountPoint>> {
-    let mut planned: Vec<MountPoint> = Vec::new();
-    let mut anonymous: Vec<&Path> = Vec::new();
-    for v in &req.volumes {
-        let point = match &v.source {
-            VolumeSource::Bind(host) => MountPoint::bind(v, host),
-            VolumeSource::Named(name) => {
-                crate::volumes::check_name(name)
-                    .map_err(|e| Error::Invalid(format!("create {name}: {e}")))?;
-                let data = (namer.data_dir)(name);
-                let mut p =
-                    MountPoint::volume(name.clone(), data, &v.container, v.read_only, false);
-                p.mode = v.mode.clone();
-                p.copy_up = !v.nocopy();
-                p
-            }
-            VolumeSource::Anonymous => {
-                anonymous.push(&v.container);
-                continue;
-            }
-        };
-        if planned.iter().any(|p| p.destination == point.destination) {
-            return Err(duplicate(&point.destination));
-        }
-        planned.push(point);
-    }
-    let image_paths = image_volumes.iter().map(Path::new);
-    for destination in anonymous.into_iter().chain(image_paths) {
-        if !destination.is_absolute() || planned.iter().any(|p| p.destination == destination) {
-            continue;
-        }
-        let name = (namer.new_volume)()?;
-        let data = (namer.data_dir)(&name);
-        planned.push(MountPoint::volume(name, data, destination, false, true));
-    }
-    Ok(planned)
-}
-
-fn duplicate(destination: &Path) -> Error {
-    Error::Invalid(format!("Duplicate mount point: {}", destination.display()))
 }
 
 /// The mount points of a record; records from before they were kept have the request's
@@ -193,77 +138,15 @@ pub(crate) fn of_record(config: &crate::record::ContainerConfig) -> Vec<MountPoi
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn plan_of(r: &RunRequest, image_volumes: &[String]) -> Result<Vec<MountPoint>> {
-        let mut n = 0;
-        let mut new_volume = move || {
-            n += 1;
-            Ok(format!("anon{n}"))
-        };
-        let data_dir = |name: &str| PathBuf::from(format!("/v/{name}/_data"));
-        let namer = Namer {
-            new_volume: &mut new_volume,
-            data_dir: &data_dir,
-        };
-        plan(r, image_volumes, namer)
-    }
-
-    fn req(volumes: &[&str]) -> RunRequest {
-        RunRequest {
-            volumes: volumes.iter().map(|v| v.parse().unwrap()).collect(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn binds_named_and_anonymous_volumes_and_image_volumes() {
-        let r = req(&["/h:/b:ro", "data:/d:nocopy", "/a"]);
-        let p = plan_of(&r, &["/img".into(), "/d".into()]).unwrap();
-        let summary: Vec<_> = p
-            .iter()
-            .map(|m| {
-                (
-                    m.kind,
-                    m.name.as_str(),
-                    m.destination.to_str().unwrap(),
-                    m.anonymous,
-                    m.copy_up,
-                )
-            })
-            .collect();
-        assert_eq!(
-            summary,
-            [
-                (MountKind::Bind, "", "/b", false, false),
-                (MountKind::Volume, "data", "/d", false, false),
-                (MountKind::Volume, "anon1", "/a", true, true),
-                (MountKind::Volume, "anon2", "/img", true, true),
-            ]
-        );
-        assert!(p[0].read_only);
-        assert_eq!(p[0].propagation, "rprivate");
-        assert_eq!(p[1].source, PathBuf::from("/v/data/_data"));
-        assert_eq!(
-            p[2].new_volume_labels().keys().collect::<Vec<_>>(),
-            [ANONYMOUS_LABEL]
-        );
-    }
-
-    #[test]
-    fn an_anonymous_volume_under_a_user_mount_is_dropped_and_duplicates_refused() {
-        let p = plan_of(&req(&["/data", "v1:/data/"]), &["/data".into()]).unwrap();
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0].name, "v1");
-        let e = plan_of(&req(&["v1:/data", "/h:/data"]), &[]).unwrap_err();
-        assert_eq!(e.to_string(), "Duplicate mount point: /data");
-        let e = plan_of(&req(&["bad/x:/data"]), &[]).unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("create bad/x: \"bad/x\" includes invalid characters"),
-            "{e}"
-        );
+/// The propagation the container's root needs for its binds to propagate (Docker's rule):
+/// `shared` with a shared bind, else `rslave` with a slave bind, else the default (None).
+pub(crate) fn root_propagation(mounts: &[MountPoint]) -> Option<&'static str> {
+    let has = |ps: &[&str]| mounts.iter().any(|m| ps.contains(&m.propagation.as_str()));
+    if has(&["shared", "rshared"]) {
+        Some("shared")
+    } else if has(&["slave", "rslave"]) {
+        Some("rslave")
+    } else {
+        None
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{
     ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, ExtraHost, LogConfig, MemorySize, MemorySwap,
-    NetworkMode, PortSpec, RestartPolicy, Signal, VolumeSpec,
+    MountSpec, NetworkMode, PortSpec, RestartPolicy, Signal, TmpfsSpec, VolumeSpec, VolumesFrom,
 };
 
 /// `docker run`'s options. `RunRequest::default()` is `run busybox` with the image's command.
@@ -21,8 +21,17 @@ pub struct RunRequest {
     pub name: Option<ContainerName>,
     /// `-e` and `--env-file`, in order; later ones win.
     pub env: Vec<EnvVar>,
-    /// `-v host:container[:ro]` bind mounts.
+    /// `-v`: binds, named and anonymous volumes.
     pub volumes: Vec<VolumeSpec>,
+    /// `--mount`: binds, volumes and tmpfs mounts.
+    #[serde(default)]
+    pub mounts: Vec<MountSpec>,
+    /// `--tmpfs`.
+    #[serde(default)]
+    pub tmpfs: Vec<TmpfsSpec>,
+    /// `--volumes-from`: every mount of these containers.
+    #[serde(default)]
+    pub volumes_from: Vec<VolumesFrom>,
     /// `-m`: the memory limit.
     pub memory: Option<MemorySize>,
     /// `--memory-swap`: memory plus swap (needs `-m`).

@@ -139,7 +139,7 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
         .hostname(hostname.clone())
         .process(process)
         .mounts(mounts(input.etc, input.mounts)?)
-        .linux(linux(req, input.seccomp.clone())?)
+        .linux(linux(req, input.seccomp.clone(), input.mounts)?)
         .build()
         .map_err(oci)?;
     Ok(BuiltSpec {
@@ -219,8 +219,9 @@ fn process_capabilities(req: &RunRequest, uid: u32) -> Result<LinuxCapabilities>
 }
 
 /// The `linux` section: namespaces (no network namespace with `--network host`),
-/// resources, Docker's masked and read-only paths, and the seccomp profile if any.
-fn linux(req: &RunRequest, seccomp: Option<LinuxSeccomp>) -> Result<Linux> {
+/// resources, Docker's masked and read-only paths, the seccomp profile if any, and the
+/// root's propagation a shared or slave bind needs.
+fn linux(req: &RunRequest, seccomp: Option<LinuxSeccomp>, mounts: &[MountPoint]) -> Result<Linux> {
     let mut namespaces = vec![
         LinuxNamespaceType::Pid,
         LinuxNamespaceType::Mount,
@@ -242,6 +243,9 @@ fn linux(req: &RunRequest, seccomp: Option<LinuxSeccomp>) -> Result<Linux> {
         .readonly_paths(strings(&READONLY_PATHS));
     if let Some(seccomp) = seccomp {
         linux = linux.seccomp(seccomp);
+    }
+    if let Some(p) = crate::mount_points::root_propagation(mounts) {
+        linux = linux.rootfs_propagation(p);
     }
     linux.build().map_err(oci)
 }
@@ -469,7 +473,13 @@ fn mount(dest: &str, typ: &str, source: &str, options: &[&str]) -> Result<Mount>
         .map_err(oci)
 }
 
-fn bind(dest: &Path, source: &Path, read_only: bool, propagation: &str) -> Result<Mount> {
+fn bind(
+    dest: &Path,
+    source: &Path,
+    read_only: bool,
+    propagation: &str,
+    recursive: bool,
+) -> Result<Mount> {
     let mode = if read_only { "ro" } else { "rw" };
     let propagation = if propagation.is_empty() {
         "rprivate"
@@ -481,7 +491,7 @@ fn bind(dest: &Path, source: &Path, read_only: bool, propagation: &str) -> Resul
         .typ("bind")
         .source(source)
         .options(vec![
-            "rbind".to_owned(),
+            if recursive { "rbind" } else { "bind" }.to_owned(),
             propagation.to_owned(),
             mode.to_owned(),
         ])
@@ -492,9 +502,13 @@ fn bind(dest: &Path, source: &Path, read_only: bool, propagation: &str) -> Resul
 /// One bind, volume or tmpfs mount point as the runtime mounts it.
 fn user_mount(m: &MountPoint) -> Result<Mount> {
     match m.kind {
-        MountKind::Bind | MountKind::Volume => {
-            bind(&m.destination, &m.source, m.read_only, &m.propagation)
-        }
+        MountKind::Bind | MountKind::Volume => bind(
+            &m.destination,
+            &m.source,
+            m.read_only,
+            &m.propagation,
+            !m.non_recursive,
+        ),
         MountKind::Tmpfs => MountBuilder::default()
             .destination(&m.destination)
             .typ("tmpfs")
@@ -553,9 +567,15 @@ pub(crate) fn mounts(etc: &EtcFiles, points: &[MountPoint]) -> Result<Vec<Mount>
             "shm",
             &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
         )?,
-        bind(Path::new("/etc/resolv.conf"), &etc.resolv_conf, false, "")?,
-        bind(Path::new("/etc/hostname"), &etc.hostname, false, "")?,
-        bind(Path::new("/etc/hosts"), &etc.hosts, false, "")?,
+        bind(
+            Path::new("/etc/resolv.conf"),
+            &etc.resolv_conf,
+            false,
+            "",
+            true,
+        )?,
+        bind(Path::new("/etc/hostname"), &etc.hostname, false, "", true)?,
+        bind(Path::new("/etc/hosts"), &etc.hosts, false, "", true)?,
     ];
     let mut points: Vec<&MountPoint> = points.iter().collect();
     points.sort_by_key(|p| p.destination.components().count());

@@ -264,16 +264,13 @@ fn host_network_has_no_network_namespace_and_read_only_works() {
 fn volumes_are_rbind_mounts_parents_first() {
     let point = |kind, source: &str, destination: &str, read_only, propagation: &str| MountPoint {
         kind,
-        name: String::new(),
         source: source.into(),
         destination: destination.into(),
         read_only,
-        mode: String::new(),
         propagation: propagation.into(),
-        anonymous: false,
-        copy_up: false,
-        make_source: false,
+        non_recursive: propagation == "rslave",
         tmpfs_options: vec!["noexec".into(), "size=1m".into()],
+        ..MountPoint::default()
     };
     let points = [
         point(
@@ -316,10 +313,15 @@ fn volumes_are_rbind_mounts_parents_first() {
             (
                 "/container/path/sub",
                 "bind".to_owned(),
-                "rbind,rslave,ro".to_owned()
+                "bind,rslave,ro".to_owned()
             ),
         ]
     );
+    assert_eq!(
+        crate::mount_points::root_propagation(&points),
+        Some("rslave")
+    );
+    assert_eq!(crate::mount_points::root_propagation(&points[1..]), None);
 }
 
 #[test]

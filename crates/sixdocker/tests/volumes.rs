@@ -268,15 +268,7 @@ fn ls_filters_formats_and_prune() {
         "true",
     ])
     .ok();
-    let anon = sb.inspect(&user)["Mounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["Destination"] == "/anon")
-        .unwrap()["Name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let anon = sb.volume_at(&user, "/anon");
     let q = |filters: &str| -> Vec<String> {
         let mut args = vec!["volume", "ls", "-q"];
         args.extend(filters.split(' ').filter(|s| !s.is_empty()));
@@ -523,15 +515,7 @@ fn system_df_counts_volumes_and_system_prune_volumes_takes_anonymous_ones() {
         "1000",
     ])
     .ok();
-    let anon = sb.inspect(&user)["Mounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["Destination"] == "/a")
-        .unwrap()["Name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let anon = sb.volume_at(&user, "/a");
     let df = sb.sh("system df").ok().to_owned();
     let row = df.lines().find(|l| l.starts_with("Local Volumes")).unwrap();
     assert_eq!(

@@ -329,6 +329,7 @@ mod tests {
             "volume remove a",
             "volume prune -a -f --filter label=a",
             "rm -v -f a",
+            "run --mount type=bind,src=/h,dst=/c,readonly --tmpfs /t:size=1m --volumes-from a:ro -v v:/d:nocopy busybox",
             "port c",
             "port c 80/tcp",
             "--root /r --runroot /s --debug ps",

@@ -8,8 +8,8 @@ use clap::{ArgAction, Args};
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
-    EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, NetworkMode, PortSpec,
-    RestartPolicy, Signal, VolumeSpec,
+    EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, MountSpec, NetworkMode, PortSpec,
+    RestartPolicy, Signal, TmpfsSpec, VolumeSpec, VolumesFrom,
 };
 
 /// The flags of `run` and `create`.
@@ -47,9 +47,20 @@ pub struct RunArgs {
     /// Read environment variables from a file (KEY=VALUE lines, # comments).
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
-    /// Bind a host directory: /host/path:/container/path[:ro|rw].
-    #[arg(short, long = "volume", value_name = "HOST:CONTAINER[:ro|rw]")]
+    /// Bind a host path or mount a volume: /host/path:/path[:MODE], NAME:/path[:MODE], or
+    /// /path (a new anonymous volume). MODE: ro|rw, z|Z, nocopy, a propagation.
+    #[arg(short, long = "volume", value_name = "SOURCE:DEST[:MODE]")]
     pub volume: Vec<VolumeSpec>,
+    /// Mount a bind, volume or tmpfs: type=bind|volume|tmpfs,source=…,target=…[,readonly]
+    /// [,bind-propagation=…][,volume-nocopy][,tmpfs-size=…][,tmpfs-mode=…].
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub mount: Vec<MountSpec>,
+    /// Mount a new tmpfs: /path[:OPTIONS] (size=…, mode=…, uid=…, ro, exec...).
+    #[arg(long, value_name = "PATH[:OPTIONS]")]
+    pub tmpfs: Vec<TmpfsSpec>,
+    /// Mount every volume and bind of another container: NAME[:ro|rw].
+    #[arg(long, value_name = "CONTAINER[:ro|rw]")]
+    pub volumes_from: Vec<VolumesFrom>,
     /// Memory limit (e.g. 100m).
     #[arg(short, long, allow_hyphen_values = true)]
     pub memory: Option<MemorySize>,

@@ -300,6 +300,17 @@ impl Sandbox {
         v[0].clone()
     }
 
+    /// The name of the volume container `name` has at `destination` (from inspect's Mounts).
+    pub fn volume_at(&self, name: &str, destination: &str) -> String {
+        let doc = self.inspect(name);
+        let mounts = doc["Mounts"].as_array().expect("inspect has Mounts");
+        let m = mounts
+            .iter()
+            .find(|m| m["Destination"] == destination)
+            .unwrap_or_else(|| panic!("no mount at {destination} in {mounts:?}"));
+        m["Name"].as_str().expect("a volume has a Name").to_owned()
+    }
+
     /// Polls `what` until it returns Some or the deadline passes.
     pub fn wait_for<T>(
         &self,
