@@ -33,7 +33,13 @@ pub struct EngineOptions {
     /// Where `IMAGE.tar` files are imported from on first use (env SIXDOCKER_IMAGE_DIR,
     /// else `<root>/import`).
     pub import_dir: Option<PathBuf>,
+    /// Where `IMAGE.tar` files are looked for after `import_dir`: the original sixDocker's
+    /// folder (env SIXDOCKER_ORIGINAL_IMAGE_DIR, else [`ORIGINAL_IMAGE_DIR`]).
+    pub original_image_dir: Option<PathBuf>,
 }
+
+/// Where the original sixDocker kept its image tarballs (busybox.tar, nginx.tar).
+pub const ORIGINAL_IMAGE_DIR: &str = "/var/run/sixDocker/images";
 
 impl EngineOptions {
     /// The options for these roots (None: /var/lib/sixdocker and /run/sixdocker), with the
@@ -47,11 +53,15 @@ impl EngineOptions {
         let import_dir = std::env::var_os("SIXDOCKER_IMAGE_DIR")
             .map(PathBuf::from)
             .or_else(|| Some(root.join("import")));
+        let original_image_dir = std::env::var_os("SIXDOCKER_ORIGINAL_IMAGE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| Some(PathBuf::from(ORIGINAL_IMAGE_DIR)));
         EngineOptions {
             root,
             runroot,
             cgroup_parent,
             import_dir,
+            original_image_dir,
         }
     }
 
@@ -83,7 +93,9 @@ impl Engine {
         std::fs::create_dir_all(&runtime_dir).at("creating", &runtime_dir)?;
         std::fs::create_dir_all(opts.runroot.join("containers")).at("creating", &opts.runroot)?;
         let store = Store::open(&opts.root)?;
-        let images = ImageStore::open(&opts.root)?.with_import_dir(opts.import_dir.clone());
+        let images = ImageStore::open(&opts.root)?
+            .with_import_dir(opts.import_dir.clone())
+            .with_original_image_dir(opts.original_image_dir.clone());
         let runtime = Runtime::new(&runtime_dir).with_cgroup_nesting(opts.cgroup_nesting());
         let engine = Engine {
             opts,

@@ -60,7 +60,7 @@ mod volumes;
 mod workdir;
 
 pub use attach_cmd::AttachOptions;
-pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE};
+pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE, ORIGINAL_IMAGE_DIR};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
 pub use mount_points::ANONYMOUS_LABEL;
 pub use prune::PruneReport;

@@ -34,6 +34,12 @@ impl ImageStore {
     /// /bin/busybox. `None` if `name` is not a default image. An existing image by that
     /// name is returned as is. Safe to call from several processes at once.
     pub fn ensure_default(&self, name: &str, import_dir: Option<&Path>) -> Result<Option<Image>> {
+        let dirs: Vec<&Path> = import_dir.into_iter().collect();
+        self.ensure_default_in(name, &dirs)
+    }
+
+    /// [`ImageStore::ensure_default`] with `NAME.tar` looked for in each of `dirs`, in order.
+    pub(crate) fn ensure_default_in(&self, name: &str, dirs: &[&Path]) -> Result<Option<Image>> {
         let Ok(r) = Reference::parse(name) else {
             return Ok(None);
         };
@@ -43,9 +49,10 @@ impl ImageStore {
         if r.tag() != "latest" || r.repo().contains('/') {
             return Ok(None);
         }
-        let tar: Option<PathBuf> = import_dir
+        let tar: Option<PathBuf> = dirs
+            .iter()
             .map(|d| d.join(format!("{}.tar", r.repo())))
-            .filter(|p| p.is_file());
+            .find(|p| p.is_file());
         if tar.is_none() && r.repo() != "busybox" {
             return Ok(None);
         }

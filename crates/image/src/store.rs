@@ -110,6 +110,8 @@ pub const DEFAULT_IMAGE_WAIT: Duration = Duration::from_secs(300);
 pub struct ImageStore {
     pub(crate) paths: Paths,
     pub(crate) import_dir: Option<PathBuf>,
+    /// The original sixDocker's image folder, looked in after `import_dir`.
+    pub(crate) original_dir: Option<PathBuf>,
     /// The longest wait for the store's lock ([`STORE_LOCK_WAIT`]).
     pub(crate) lock_wait: Duration,
     /// The longest wait for a default image another command makes ([`DEFAULT_IMAGE_WAIT`]).
@@ -135,6 +137,7 @@ impl ImageStore {
         let store = ImageStore {
             paths,
             import_dir: None,
+            original_dir: None,
             lock_wait: STORE_LOCK_WAIT,
             default_image_wait: DEFAULT_IMAGE_WAIT,
         };
@@ -146,6 +149,22 @@ impl ImageStore {
     pub fn with_import_dir(mut self, dir: Option<PathBuf>) -> ImageStore {
         self.import_dir = dir;
         self
+    }
+
+    /// A second folder `NAME.tar` is looked for in, after the import folder: the original
+    /// sixDocker's (`/var/run/sixDocker/images/`, where it kept busybox.tar and nginx.tar).
+    pub fn with_original_image_dir(mut self, dir: Option<PathBuf>) -> ImageStore {
+        self.original_dir = dir;
+        self
+    }
+
+    /// The folders `NAME.tar` is looked for in, in order.
+    pub(crate) fn import_dirs(&self) -> Vec<&Path> {
+        self.import_dir
+            .iter()
+            .chain(&self.original_dir)
+            .map(PathBuf::as_path)
+            .collect()
     }
 
     /// Waits at most `wait` for any of the store's locks that another process holds (the
@@ -178,18 +197,22 @@ impl ImageStore {
         if let Some(img) = self.find(name_or_id)? {
             return Ok(img);
         }
-        if let Some(img) = self.ensure_default(name_or_id, self.import_dir.as_deref())? {
+        let dirs = self.import_dirs();
+        if let Some(img) = self.ensure_default_in(name_or_id, &dirs)? {
             return Ok(img);
         }
         let plain_name = Reference::parse(name_or_id)
             .ok()
             .filter(|r| r.tag() == "latest" && !r.repo().contains('/'));
-        match (plain_name, &self.import_dir) {
-            (Some(r), Some(dir)) => Err(Error::NotFound(format!(
-                "{name_or_id} (and no {}.tar in {})",
-                r.repo(),
-                dir.display()
-            ))),
+        match plain_name {
+            Some(r) if !dirs.is_empty() => {
+                let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+                Err(Error::NotFound(format!(
+                    "{name_or_id} (looked for {}.tar in {})",
+                    r.repo(),
+                    shown.join(" and ")
+                )))
+            }
             _ => Err(Error::NotFound(name_or_id.to_owned())),
         }
     }

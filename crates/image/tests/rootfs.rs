@@ -160,7 +160,7 @@ fn a_tar_in_the_import_dir_becomes_an_image_on_first_use() {
     assert!(store.resolve("hello:v2").is_err());
     let e = store.resolve("nginx").unwrap_err().to_string();
     assert!(
-        e.starts_with("no such image: nginx (and no nginx.tar in /"),
+        e.starts_with("no such image: nginx (looked for nginx.tar in /"),
         "{e}"
     );
     let m = store.mount_rootfs(&img, &t.container_dir("h")).unwrap();

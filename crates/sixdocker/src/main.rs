@@ -37,6 +37,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return exit_code(commands::clap_failure(e)),
     };
+    if let Some(refusal) = needs_root(&cli) {
+        return exit_code(commands::report(refusal));
+    }
     init_tracing(cli.debug);
     if let Some(word) = cli.trace.as_deref() {
         six_trace::start(six_trace::Format::from_word(word));
@@ -52,6 +55,23 @@ fn main() -> ExitCode {
     exit_code(code)
 }
 
+/// Every command works on the store and the kernel as root; run by another user it stops
+/// here, with one line, before it touches anything (rather than at the first file it may
+/// not make). Docker's 125 for `run` and `create`, 1 for the others.
+fn needs_root(cli: &cli::Cli) -> Option<commands::Failure> {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return None;
+    }
+    let run = matches!(cli.command, cli::Command::Run(_) | cli::Command::Create(_));
+    Some(commands::Failure {
+        message: "sixdocker needs root (run it as root or with sudo); rootless mode is not \
+                  supported yet"
+            .to_owned(),
+        code: if run { 125 } else { 1 },
+    })
+}
+
 /// `run`, `start`, `restart` and `exec` (also as `container run` ...; and `api-worker`, the
 /// API service's starts) start or enter containers (the container's init and
 /// exec'd processes are clones of this process and its monitor): they first re-execute this
@@ -60,6 +80,10 @@ fn main() -> ExitCode {
 /// them; a command line this misjudges is refused by the runtime's own check, never run
 /// unsealed.
 fn seal_if_starting_a_container() -> Result<(), ExitCode> {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(()); // refused once parsed (`needs_root`): nothing to seal for
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let value_flags = ["--root", "--runroot", "-root", "-runroot"];
     let (mut command, runroot) = six_engine::sealed_exe::prescan(&args, &value_flags, "--runroot");

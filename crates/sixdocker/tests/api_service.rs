@@ -34,6 +34,7 @@ impl Service {
             .arg(format!("unix://{}", socket.display()))
             .env("SIXDOCKER_NO_IP_FORWARD", "1")
             .env("SIXDOCKER_IMAGE_DIR", sb.image_dir())
+            .env("SIXDOCKER_ORIGINAL_IMAGE_DIR", sb.original_image_dir())
             .spawn()
             .expect("starting the service");
         let service = Service {

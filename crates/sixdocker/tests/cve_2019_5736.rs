@@ -25,6 +25,7 @@ fn run_with(bin: &Path, sb: &Sandbox, args: &[&str]) {
         .arg(sb.runroot())
         .args(args)
         .env("SIXDOCKER_IMAGE_DIR", sb.image_dir())
+        .env("SIXDOCKER_ORIGINAL_IMAGE_DIR", sb.original_image_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

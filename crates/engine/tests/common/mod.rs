@@ -40,6 +40,7 @@ impl TestEngine {
         six_runtime::sealed_exe::permit_unsealed();
         let mut o = EngineOptions::new(Some(root.to_path_buf()), Some(runroot.to_path_buf()));
         o.import_dir = None;
+        o.original_image_dir = None;
         o
     }
 

@@ -136,6 +136,12 @@ impl Sandbox {
         self.dir.path().join("images")
     }
 
+    /// The original sixDocker's image folder of this sandbox (SIXDOCKER_ORIGINAL_IMAGE_DIR,
+    /// in place of the host's /var/run/sixDocker/images).
+    pub fn original_image_dir(&self) -> PathBuf {
+        self.dir.path().join("original-images")
+    }
+
     /// `sixdocker --root R --runroot S ARGS...` as a Command, stdin closed.
     pub fn command<I, S>(&self, args: I) -> Command
     where
@@ -149,6 +155,7 @@ impl Sandbox {
             .arg(self.runroot());
         c.args(args)
             .env("SIXDOCKER_IMAGE_DIR", self.image_dir())
+            .env("SIXDOCKER_ORIGINAL_IMAGE_DIR", self.original_image_dir())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         if let Some(netns) = &self.netns {
