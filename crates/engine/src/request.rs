@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{
     ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, ExtraHost, LogConfig, MemorySize, MemorySwap,
-    MountSpec, NetworkMode, PortSpec, RestartPolicy, Signal, TmpfsSpec, VolumeSpec, VolumesFrom,
+    MountSpec, NetworkMode, PortSpec, RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec,
+    VolumesFrom,
 };
 
 /// `docker run`'s options. `RunRequest::default()` is `run busybox` with the image's command.
@@ -71,6 +72,12 @@ pub struct RunRequest {
     pub network: NetworkMode,
     /// `-p` published ports.
     pub ports: Vec<PortSpec>,
+    /// `--ulimit`: resource limits of its process (none: the runtime's own).
+    #[serde(default)]
+    pub ulimits: Vec<Ulimit>,
+    /// `--shm-size`: the size of its /dev/shm (None: 64 MB).
+    #[serde(default)]
+    pub shm_size: Option<MemorySize>,
     /// `--stop-signal`: what `stop` sends first (None: the image's STOPSIGNAL, else SIGTERM).
     #[serde(default)]
     pub stop_signal: Option<Signal>,

@@ -12,15 +12,15 @@ use oci_spec::runtime::{
     Linux, LinuxBuilder, LinuxCapabilities, LinuxCapabilitiesBuilder, LinuxCpu, LinuxCpuBuilder,
     LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemory, LinuxMemoryBuilder,
     LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResources,
-    LinuxResourcesBuilder, LinuxSeccomp, Mount, MountBuilder, Process, ProcessBuilder, RootBuilder,
-    Spec, SpecBuilder, UserBuilder,
+    LinuxResourcesBuilder, LinuxSeccomp, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType,
+    Process, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
 };
 
 use crate::caps::capabilities;
 use crate::error::{Error, Result};
 use crate::mount_points::{MountKind, MountPoint};
 use crate::request::RunRequest;
-use crate::types::NetworkMode;
+use crate::types::{NetworkMode, Ulimit};
 use crate::user::{resolve_user, UserIds};
 
 /// What the image says about how to run it (from six-image's config).
@@ -138,7 +138,7 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
         )
         .hostname(hostname.clone())
         .process(process)
-        .mounts(mounts(input.etc, input.mounts)?)
+        .mounts(mounts(req, input.etc, input.mounts)?)
         .linux(linux(req, input.seccomp.clone(), input.mounts)?)
         .build()
         .map_err(oci)?;
@@ -184,7 +184,27 @@ fn process(
     if !ids.additional_gids.is_empty() {
         user = user.additional_gids(ids.additional_gids.clone());
     }
-    ProcessBuilder::default()
+    let rlimits = req
+        .ulimits
+        .iter()
+        .map(|u| {
+            let typ: PosixRlimitType =
+                serde_json::from_value(serde_json::Value::String(u.oci_type())).map_err(|_| {
+                    Error::Invalid(format!("--ulimit {u}: not known to the runtime"))
+                })?;
+            PosixRlimitBuilder::default()
+                .typ(typ)
+                .soft(Ulimit::raw(u.soft))
+                .hard(Ulimit::raw(u.hard))
+                .build()
+                .map_err(oci)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut process = ProcessBuilder::default();
+    if !rlimits.is_empty() {
+        process = process.rlimits(rlimits);
+    }
+    process
         .terminal(req.tty)
         .user(user.build().map_err(oci)?)
         .args(args.to_vec())
@@ -519,9 +539,18 @@ fn user_mount(m: &MountPoint) -> Result<Mount> {
     }
 }
 
-/// Docker's default mounts, then /etc/{resolv.conf,hostname,hosts}, then the container's
-/// binds, volumes and tmpfs mounts, shallower destinations first (as Docker sorts them).
-pub(crate) fn mounts(etc: &EtcFiles, points: &[MountPoint]) -> Result<Vec<Mount>> {
+/// Docker's default mounts (/dev/shm of `--shm-size`), then /etc/{resolv.conf,hostname,hosts},
+/// then the container's binds, volumes and tmpfs mounts, shallower destinations first (as
+/// Docker sorts them).
+pub(crate) fn mounts(
+    req: &RunRequest,
+    etc: &EtcFiles,
+    points: &[MountPoint],
+) -> Result<Vec<Mount>> {
+    let shm_size = match req.shm_size {
+        Some(s) if s.bytes() > 0 => format!("size={}", s.bytes()),
+        _ => "size=65536k".to_owned(),
+    };
     let mut m = vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
         mount(
@@ -565,7 +594,7 @@ pub(crate) fn mounts(etc: &EtcFiles, points: &[MountPoint]) -> Result<Vec<Mount>
             "/dev/shm",
             "tmpfs",
             "shm",
-            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+            &["nosuid", "noexec", "nodev", "mode=1777", &shm_size],
         )?,
         bind(
             Path::new("/etc/resolv.conf"),

@@ -289,7 +289,7 @@ fn volumes_are_rbind_mounts_parents_first() {
         ),
         point(MountKind::Tmpfs, "", "/t", false, ""),
     ];
-    let m = mounts(&etc(), &points).unwrap();
+    let m = mounts(&RunRequest::default(), &etc(), &points).unwrap();
     let user: Vec<_> = m[m.len() - 3..]
         .iter()
         .map(|m| {

@@ -1,6 +1,6 @@
 //! `run` flags as a Docker user types them (issue 11, "Run flags"), checked against dockerd
 //! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`, `-l/--label` and
-//! `--label-file`, `--stop-signal`, `--stop-timeout`.
+//! `--label-file`, `--stop-signal`, `--stop-timeout`, `--ulimit`, `--shm-size`.
 
 mod common;
 
@@ -235,4 +235,60 @@ fn stop_uses_the_stop_signal_and_the_stop_timeout() {
     assert!(began.elapsed() < std::time::Duration::from_secs(1));
     sb.run(["run", "--rm", "--stop-signal", "FOO", "busybox", "true"])
         .fails(125, "invalid signal \"FOO\"");
+}
+
+#[test]
+fn ulimits_and_shm_size_reach_the_process() {
+    let sb = Sandbox::new();
+    let out = run_sh(
+        &sb,
+        &[
+            "--network",
+            "none",
+            "--ulimit",
+            "nofile=1024:2048",
+            "--ulimit",
+            "nproc=100",
+            "--ulimit",
+            "core=-1",
+            "--shm-size",
+            "128m",
+        ],
+        "ulimit -n; ulimit -Hn; ulimit -u; ulimit -c; df -k /dev/shm | tail -n 1",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..4], ["1024", "2048", "100", "unlimited"], "{out}");
+    assert!(
+        lines[4].split_whitespace().nth(1) == Some("131072"),
+        "128 MiB: {out}"
+    );
+    // the default /dev/shm is 64 MiB
+    let df = run_sh(&sb, &["--network", "none"], "df -k /dev/shm | tail -n 1");
+    assert_eq!(df.split_whitespace().nth(1), Some("65536"), "{df}");
+    let name = unique_name("ulim");
+    sb.run([
+        "create",
+        "--name",
+        &name,
+        "--ulimit",
+        "nofile=1024:2048",
+        "--shm-size",
+        "128m",
+        "busybox",
+    ])
+    .ok();
+    let host = &sb.inspect(&name)["HostConfig"];
+    assert_eq!(
+        host["Ulimits"],
+        serde_json::json!([{"Name": "nofile", "Hard": 2048, "Soft": 1024}])
+    );
+    assert_eq!(host["ShmSize"], 128u64 << 20);
+    for (flag, value, needle) in [
+        ("--ulimit", "foo=1", "unknown ulimit type \"foo\""),
+        ("--ulimit", "nofile=2048:1024", "2048 > 1024"),
+        ("--shm-size", "x", "invalid memory size \"x\""),
+    ] {
+        sb.run(["run", "--rm", flag, value, "busybox", "true"])
+            .fails(125, needle);
+    }
 }

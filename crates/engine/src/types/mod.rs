@@ -16,6 +16,7 @@ mod name;
 mod network;
 mod restart;
 mod signal;
+mod ulimit;
 mod volume;
 
 pub use cpu::{CpuSet, Cpus};
@@ -30,6 +31,7 @@ pub use name::ContainerName;
 pub use network::{NetworkMode, PortSpec, Proto};
 pub use restart::RestartPolicy;
 pub use signal::Signal;
+pub use ulimit::Ulimit;
 pub use volume::{VolumeSource, VolumeSpec, PROPAGATIONS};
 
 /// A value that does not follow its type's rules, e.g.

@@ -9,7 +9,7 @@ use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
     EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, MountSpec, NetworkMode, PortSpec,
-    RestartPolicy, Signal, TmpfsSpec, VolumeSpec, VolumesFrom,
+    RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
 };
 
 /// The flags of `run` and `create`.
@@ -126,6 +126,12 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub publish: Vec<PortSpec>,
+    /// A resource limit: NAME=SOFT[:HARD] (like nofile=1024:2048; -1 unlimited).
+    #[arg(long, value_name = "NAME=SOFT[:HARD]")]
+    pub ulimit: Vec<Ulimit>,
+    /// The size of /dev/shm (default 64m).
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub shm_size: Option<MemorySize>,
     /// The signal `stop` sends first (default: the image's STOPSIGNAL, else SIGTERM).
     #[arg(long, value_name = "SIGNAL")]
     pub stop_signal: Option<Signal>,

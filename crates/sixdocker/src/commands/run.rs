@@ -135,6 +135,8 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         network: args.network,
         ports: args.publish,
         labels,
+        ulimits: args.ulimit,
+        shm_size: args.shm_size,
         stop_signal: args.stop_signal,
         stop_timeout: args.stop_timeout,
         add_hosts: args.add_host,
