@@ -28,6 +28,14 @@ pub enum Error {
     /// No container has this name, ID or ID prefix.
     #[error("no such container: {0}")]
     NoSuchContainer(String),
+    /// `cp`: nothing at this path in the container (Docker's words).
+    #[error("Could not find the file {path} in container {container}")]
+    NoSuchPath {
+        /// The path inside the container.
+        path: String,
+        /// The container as the user named it.
+        container: String,
+    },
     /// No volume has this name.
     #[error("no such volume: {0}")]
     NoSuchVolume(String),

@@ -67,7 +67,7 @@ impl crate::Error {
         use crate::Error as E;
         match self {
             E::Type(e) => e.kind(),
-            E::NoSuchContainer(_) | E::NoSuchVolume(_) => NotFound,
+            E::NoSuchContainer(_) | E::NoSuchVolume(_) | E::NoSuchPath { .. } => NotFound,
             E::AmbiguousPrefix { .. } | E::Invalid(_) => InvalidArgument,
             E::CommandNotFound { .. } | E::NotExecutable { .. } => InvalidArgument,
             E::NameInUse { .. } | E::Running { .. } | E::NotRunning { .. } => Conflict,

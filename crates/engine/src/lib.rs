@@ -13,6 +13,7 @@ mod attach_cmd;
 mod caps;
 mod command;
 mod commit;
+mod copy;
 mod create;
 mod engine;
 mod error;
@@ -60,6 +61,7 @@ mod volumes;
 mod workdir;
 
 pub use attach_cmd::AttachOptions;
+pub use copy::CopyOptions;
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE, ORIGINAL_IMAGE_DIR};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
 pub use mount_points::ANONYMOUS_LABEL;

@@ -304,3 +304,23 @@ mod tests {
         assert!(parse_tail("x").is_err());
     }
 }
+
+/// `cp`: one side is `CONTAINER:PATH`, the other a host path or `-` (a tar on stdin/stdout).
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// Archive mode: what is copied into the container gets its user's ids.
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Follow a symlink named as the source.
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+    /// Print nothing about the copy.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// CONTAINER:SRC_PATH, or a host path (- for a tar on stdin).
+    #[arg(value_name = "SRC")]
+    pub source: String,
+    /// A host path (- for a tar on stdout), or CONTAINER:DEST_PATH.
+    #[arg(value_name = "DEST")]
+    pub destination: String,
+}

@@ -56,6 +56,8 @@ pub enum ContainerCommand {
     Commit(CommitArgs),
     /// Write a container's filesystem as a tar archive.
     Export(ExportArgs),
+    /// Copy files between a container and the host.
+    Cp(CpArgs),
     /// Remove every stopped container.
     Prune(PruneArgs),
 }
@@ -117,6 +119,7 @@ impl Command {
                 ContainerCommand::Port(a) => Command::Port(a),
                 ContainerCommand::Commit(a) => Command::Commit(a),
                 ContainerCommand::Export(a) => Command::Export(a),
+                ContainerCommand::Cp(a) => Command::Cp(a),
                 // No top-level twin: dispatched as it is.
                 ContainerCommand::Prune(a) => Command::Container(ContainerCommand::Prune(a)),
             },

@@ -135,6 +135,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Write a container's filesystem as a tar archive.
     Export(ExportArgs),
+    /// Copy files between a container and the host (or a tar on stdin/stdout).
+    Cp(CpArgs),
     /// Load images from a docker-archive or OCI archive.
     Load(LoadArgs),
     /// Save images to a docker-archive.
@@ -329,6 +331,9 @@ mod tests {
             "volume remove a",
             "volume prune -a -f --filter label=a",
             "rm -v -f a",
+            "cp -a -L -q c:/x /tmp/y",
+            "cp - c:/x",
+            "container cp c:/x -",
             "run --mount type=bind,src=/h,dst=/c,readonly --tmpfs /t:size=1m --volumes-from a:ro -v v:/d:nocopy busybox",
             "port c",
             "port c 80/tcp",

@@ -51,11 +51,11 @@ pub struct RunArgs {
     /// /path (a new anonymous volume). MODE: ro|rw, z|Z, nocopy, a propagation.
     #[arg(short, long = "volume", value_name = "SOURCE:DEST[:MODE]")]
     pub volume: Vec<VolumeSpec>,
-    /// Mount a bind, volume or tmpfs: type=bind|volume|tmpfs,source=…,target=…[,readonly]
-    /// [,bind-propagation=…][,volume-nocopy][,tmpfs-size=…][,tmpfs-mode=…].
+    /// Mount a bind, volume or tmpfs: type=bind|volume|tmpfs,source=...,target=...[,readonly]
+    /// [,bind-propagation=...][,volume-nocopy][,tmpfs-size=...][,tmpfs-mode=...].
     #[arg(long, value_name = "KEY=VALUE,...")]
     pub mount: Vec<MountSpec>,
-    /// Mount a new tmpfs: /path[:OPTIONS] (size=…, mode=…, uid=…, ro, exec...).
+    /// Mount a new tmpfs: /path[:OPTIONS] (size=..., mode=..., uid=..., ro, exec...).
     #[arg(long, value_name = "PATH[:OPTIONS]")]
     pub tmpfs: Vec<TmpfsSpec>,
     /// Mount every volume and bind of another container: NAME[:ro|rw].

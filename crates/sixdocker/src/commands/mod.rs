@@ -5,6 +5,7 @@
 //! (`output` does).
 
 mod container;
+mod cp;
 mod docs;
 mod events;
 mod image;
@@ -234,6 +235,7 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::Stats(a) => stats::stats(&engine, a),
         Command::Port(a) => container::port(&engine, a),
         Command::Export(a) => container::export(&engine, a),
+        Command::Cp(a) => cp::cp(&engine, a),
         Command::Commit(a) => image::commit(&engine, a),
         Command::Images(a) => image::images(&engine, a),
         Command::Rmi(a) => image::rmi(&engine, a),
