@@ -123,7 +123,8 @@ impl Engine {
             &config.image,
         )?;
         if let Some(user) = &req.user {
-            let ids = crate::user::resolve_user(user, &rootfs)?;
+            let ids =
+                crate::user::resolve_user_with_groups(user, &rootfs, &config.request.group_add)?;
             let mut u = process.user().clone();
             u.set_uid(ids.uid);
             u.set_gid(ids.gid);

@@ -363,7 +363,7 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         } else {
             json!(req.add_hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
         },
-        "GroupAdd": Value::Null,
+        "GroupAdd": if req.group_add.is_empty() { Value::Null } else { json!(req.group_add) },
         "IpcMode": "private",
         "Cgroup": "",
         "Links": Value::Null,

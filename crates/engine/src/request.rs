@@ -72,6 +72,10 @@ pub struct RunRequest {
     pub network: NetworkMode,
     /// `-p` published ports.
     pub ports: Vec<PortSpec>,
+    /// `--group-add`: more groups for its processes (names in the image's /etc/group, or
+    /// gids).
+    #[serde(default)]
+    pub group_add: Vec<String>,
     /// `--ulimit`: resource limits of its process (none: the runtime's own).
     #[serde(default)]
     pub ulimits: Vec<Ulimit>,

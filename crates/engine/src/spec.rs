@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::mount_points::{MountKind, MountPoint};
 use crate::request::RunRequest;
 use crate::types::{NetworkMode, Ulimit};
-use crate::user::{resolve_user, UserIds};
+use crate::user::{resolve_user_with_groups, UserIds};
 
 /// What the image says about how to run it (from six-image's config).
 #[derive(Debug, Clone, Default)]
@@ -124,7 +124,7 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
         .clone()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| input.image.user.clone());
-    let ids = resolve_user(&user, input.rootfs)?;
+    let ids = resolve_user_with_groups(&user, input.rootfs, &req.group_add)?;
     let env = merge_env(&input.image.env, req, &hostname);
     let process = process(req, &ids, &args, &env, &workdir)?;
     let spec = SpecBuilder::default()

@@ -362,6 +362,7 @@ fn users_resolve_from_the_image_as_docker_resolves_them() {
         "root:x:0:\nnginx:x:102:\nwww:x:33:nginx\naudio:x:29:nginx,root\n",
     )
     .unwrap();
+    use crate::user::resolve_user;
     let r = |u: &str| resolve_user(u, dir.path());
     let ids = |uid, gid, additional_gids: &[u32]| UserIds {
         uid,
@@ -390,6 +391,21 @@ fn users_resolve_from_the_image_as_docker_resolves_them() {
     let empty = tempfile::tempdir().unwrap();
     assert_eq!(resolve_user("", empty.path()).unwrap(), ids(0, 0, &[0]));
     assert!(resolve_user("web", empty.path()).is_err());
+    // --group-add: names from the image, gids as they are, after the user's own
+    let with = |u: &str, g: &[&str]| {
+        let g: Vec<String> = g.iter().map(|s| s.to_string()).collect();
+        crate::user::resolve_user_with_groups(u, dir.path(), &g)
+    };
+    assert_eq!(
+        with("nginx", &["www", "4242", "audio"])
+            .unwrap()
+            .additional_gids,
+        [102, 33, 29, 4242]
+    );
+    assert!(with("", &["nosuch"])
+        .unwrap_err()
+        .to_string()
+        .contains("unable to find group nosuch"));
 }
 
 #[test]

@@ -8,6 +8,8 @@
 //!   no supplementary ones; without one, every group listing the user's name is added;
 //! - the groups are the primary gid, then those supplementary ones.
 //!
+//! `--group-add` groups come after all those (`resolve_user_with_groups`).
+//!
 //! `HOME` is not set here: the runtime sets it, as runc does, from the uid's passwd entry.
 
 use std::path::Path;
@@ -105,6 +107,37 @@ pub(crate) fn resolve_user(user: &str, rootfs: &Path) -> Result<UserIds> {
         gid,
         additional_gids,
     })
+}
+
+/// [`resolve_user`], then the `--group-add` groups (names in the image's /etc/group, or
+/// gids) after the user's, as Docker adds them.
+pub(crate) fn resolve_user_with_groups(
+    user: &str,
+    rootfs: &Path,
+    group_add: &[String],
+) -> Result<UserIds> {
+    let mut ids = resolve_user(user, rootfs)?;
+    if group_add.is_empty() {
+        return Ok(ids);
+    }
+    let group = read_image_file(rootfs, "etc/group");
+    for g in group_add {
+        let gid = match g.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => entries(&group)
+                .find(|f| f.first() == Some(&g.as_str()))
+                .and_then(|f| number(f.get(2)))
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "unable to find group {g}: no matching entries in the image's /etc/group"
+                    ))
+                })?,
+        };
+        if !ids.additional_gids.contains(&gid) {
+            ids.additional_gids.push(gid);
+        }
+    }
+    Ok(ids)
 }
 
 /// A file of the image, read only if it is a plain file (a symlink could point at the host's).

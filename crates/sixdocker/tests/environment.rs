@@ -187,3 +187,57 @@ fn exec_without_t_allocates_no_terminal_at_a_terminal() {
     assert_eq!(term.wait(LONG), 0, "screen: {}", term.screen());
     assert!(term.screen().contains("/dev/pts/"), "{}", term.screen());
 }
+
+/// `--group-add`: more groups, after the user's own, for the container's process and its
+/// execs (values from Docker 20.10 on the same image).
+#[test]
+fn group_add_adds_groups_from_the_image() {
+    let sb = Sandbox::new();
+    let image = image_with_groups(&sb);
+    let id = |flags: &[&str]| {
+        let mut args = vec!["run", "--rm", "--network", "none"];
+        args.extend_from_slice(flags);
+        args.extend([image.as_str(), "id"]);
+        sb.run(&args).ok().to_owned()
+    };
+    assert_eq!(
+        id(&[
+            "--group-add",
+            "audio",
+            "--group-add",
+            "4242",
+            "-u",
+            "user:wheel"
+        ]),
+        "uid=1000(user) gid=10(wheel) groups=10(wheel),29(audio),4242\n"
+    );
+    assert_eq!(
+        id(&["--group-add", "wheel"]),
+        "uid=0(root) gid=0(root) groups=0(root),10(wheel),29(audio)\n"
+    );
+    let name = unique_name("grpadd");
+    sb.run([
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        &name,
+        "--group-add",
+        "wheel",
+        &image,
+        "sleep",
+        "600",
+    ])
+    .ok();
+    assert_eq!(
+        sb.run(["exec", "-u", "svc", &name, "id"]).ok(),
+        "uid=999(svc) gid=999(svc) groups=10(wheel),999(svc)\n"
+    );
+    assert_eq!(
+        sb.inspect(&name)["HostConfig"]["GroupAdd"],
+        serde_json::json!(["wheel"])
+    );
+    sb.run(["run", "--rm", "--group-add", "nosuch", &image, "id"])
+        .fails(125, "unable to find group nosuch");
+}

@@ -126,6 +126,9 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub publish: Vec<PortSpec>,
+    /// Another group for the container's processes (a name in the image's /etc/group, or a GID).
+    #[arg(long, value_name = "GROUP")]
+    pub group_add: Vec<String>,
     /// A resource limit: NAME=SOFT[:HARD] (like nofile=1024:2048; -1 unlimited).
     #[arg(long, value_name = "NAME=SOFT[:HARD]")]
     pub ulimit: Vec<Ulimit>,

@@ -135,6 +135,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         network: args.network,
         ports: args.publish,
         labels,
+        group_add: args.group_add,
         ulimits: args.ulimit,
         shm_size: args.shm_size,
         stop_signal: args.stop_signal,
