@@ -14,32 +14,8 @@
 # Needs: nginx (nginx-light), busybox-static, tar, ldd. Run as root (files get owners).
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 OUT.tar" >&2
-  exit 2
-fi
-out=$1
-case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
-
-for need in /usr/sbin/nginx /bin/busybox /etc/nginx/nginx.conf; do
-  if [ ! -e "$need" ]; then
-    echo "$0: $need is missing (apt-get install nginx-light busybox-static)" >&2
-    exit 1
-  fi
-done
-if [ "$(id -u)" -ne 0 ]; then
-  echo "$0: run as root: the image's files must belong to root and www-data" >&2
-  exit 1
-fi
-
-stage=$(mktemp -d "${TMPDIR:-/tmp}/nginx-rootfs.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
-
-# Copies a host file to the same path in the stage, following symlinks.
-copy() {
-  mkdir -p "$stage$(dirname "$1")"
-  cp -L --preserve=mode,timestamps "$1" "$stage$1"
-}
+. "$(dirname "$0")/lib/flat-image.sh"
+flat_image_begin "${1:-}" /usr/sbin/nginx /bin/busybox /etc/nginx/nginx.conf -- nginx-light busybox-static
 
 # The binary, its modules, and every library ldd names for them (plus the loader).
 binaries=(/usr/sbin/nginx)
@@ -47,10 +23,7 @@ if [ -d /usr/lib/nginx/modules ]; then
   while IFS= read -r -d '' m; do binaries+=("$m"); done < <(find /usr/lib/nginx/modules -name '*.so' -print0)
 fi
 for bin in "${binaries[@]}"; do
-  copy "$bin"
-  ldd "$bin" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }' | while read -r lib; do
-    copy "$lib"
-  done
+  copy_with_libs "$bin"
 done
 
 # Configuration, logs, state, web root.

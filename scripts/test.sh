@@ -10,6 +10,8 @@ status=0
 cargo build --workspace --bins || exit 1
 cargo test --workspace --no-fail-fast -- --test-threads=4 || status=1
 tests/compat/run.sh "$PWD/target/debug/sixrun" || status=1
+# The original sixDocker's command lines, as docs/walkthrough.md takes a learner through them.
+walk=$(scripts/walkthrough.sh "$PWD/target/debug/sixdocker" 2>&1) || { tail -n 40 <<<"$walk"; status=1; }
 # The code's own checks: formatting, lints as errors, docs without broken links.
 cargo fmt --all -- --check || { echo "cargo fmt: run cargo fmt --all"; status=1; }
 cargo clippy --workspace --all-targets --quiet -- -D warnings || status=1
