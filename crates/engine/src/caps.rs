@@ -1,9 +1,11 @@
 //! Capabilities for a container: Docker's 14 defaults, `--cap-add` and `--cap-drop` (names
-//! with or without `CAP_`, and `ALL`). Reads only the caller's bounding set.
+//! with or without `CAP_`, and `ALL`), and the seccomp profile that goes with them (Docker's
+//! default for those capabilities, a `--security-opt seccomp=` one, or none). Reads only the
+//! caller's bounding set.
 
 use std::collections::HashSet;
 
-use oci_spec::runtime::Capability;
+use oci_spec::runtime::{Capability, LinuxSeccomp};
 
 use crate::error::{Error, Result};
 
@@ -122,4 +124,28 @@ pub(crate) fn capabilities_within(
                 .map_err(|_| Error::Invalid(format!("capability {n} is not known to this build")))
         })
         .collect()
+}
+
+/// The container's seccomp profile, as Docker picks it: none with `seccomp=unconfined`; the
+/// `seccomp=FILE` profile (Docker's format, its includes and excludes resolved for the
+/// container's capabilities); else Docker's default profile for its capabilities.
+pub(crate) fn seccomp_profile(req: &crate::request::RunRequest) -> Result<Option<LinuxSeccomp>> {
+    if req.seccomp_unconfined {
+        return Ok(None);
+    }
+    if req.seccomp_profile.is_none() && req.cap_add.is_empty() && req.cap_drop.is_empty() {
+        return Ok(Some(six_seccomp::docker_default()));
+    }
+    let caps = capabilities(&req.cap_add, &req.cap_drop)?;
+    let names: Vec<String> = caps
+        .iter()
+        .filter_map(|c| serde_json::to_value(c).ok()?.as_str().map(str::to_owned))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    match &req.seccomp_profile {
+        Some(json) => six_seccomp::parse_docker_profile(json, &names)
+            .map(Some)
+            .map_err(|e| Error::Invalid(format!("--security-opt seccomp: {e}"))),
+        None => Ok(Some(six_seccomp::docker_profile(&names))),
+    }
 }

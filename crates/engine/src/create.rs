@@ -218,7 +218,7 @@ impl Engine {
             rootfs: &mount.merged,
             etc: &etc,
             mounts,
-            seccomp: (!req.seccomp_unconfined).then(six_seccomp::docker_default),
+            seccomp: crate::caps::seccomp_profile(req)?,
         };
         let built = spec::build(&input)?;
         let destinations: Vec<&std::path::Path> =

@@ -372,7 +372,7 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "Privileged": false,
         "PublishAllPorts": false,
         "ReadonlyRootfs": req.read_only,
-        "SecurityOpt": if req.seccomp_unconfined { json!(["seccomp=unconfined"]) } else { Value::Null },
+        "SecurityOpt": security_opt_json(req),
         "UTSMode": "",
         "UsernsMode": "",
         "ShmSize": req.shm_size.map(|s| s.bytes()).filter(|b| *b > 0).unwrap_or(67_108_864),
@@ -620,4 +620,22 @@ pub(crate) fn network_document(n: &six_network::Network) -> Value {
         "Options": {"com.docker.network.bridge.name": n.bridge},
         "Labels": {},
     })
+}
+
+/// `HostConfig.SecurityOpt` as Docker keeps it (a profile given as a file, by its content).
+fn security_opt_json(req: &RunRequest) -> Value {
+    let mut opts = Vec::new();
+    if req.no_new_privileges {
+        opts.push("no-new-privileges".to_owned());
+    }
+    if req.seccomp_unconfined {
+        opts.push("seccomp=unconfined".to_owned());
+    } else if let Some(profile) = &req.seccomp_profile {
+        opts.push(format!("seccomp={profile}"));
+    }
+    if opts.is_empty() {
+        Value::Null
+    } else {
+        json!(opts)
+    }
 }

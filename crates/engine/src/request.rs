@@ -114,6 +114,13 @@ pub struct RunRequest {
     pub auto_remove: bool,
     /// `--security-opt seccomp=unconfined`: no seccomp filter (default: Docker's profile).
     pub seccomp_unconfined: bool,
+    /// `--security-opt seccomp=FILE`: the profile (Docker's format, compact JSON), instead of
+    /// Docker's default one.
+    #[serde(default)]
+    pub seccomp_profile: Option<String>,
+    /// `--security-opt no-new-privileges`: its processes can gain no privileges (setuid).
+    #[serde(default)]
+    pub no_new_privileges: bool,
     /// `--log-driver` and `--log-opt` (default: json-file, 5 files of 20m). Records written
     /// before it existed get the default.
     #[serde(default)]

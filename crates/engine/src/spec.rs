@@ -211,7 +211,7 @@ fn process(
         .env(env.to_vec())
         .cwd(PathBuf::from(workdir))
         .capabilities(process_capabilities(req, ids.uid)?)
-        .no_new_privileges(false)
+        .no_new_privileges(req.no_new_privileges)
         .build()
         .map_err(oci)
 }

@@ -1,6 +1,7 @@
 //! `run` flags as a Docker user types them (issue 11, "Run flags"), checked against dockerd
 //! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`, `-l/--label` and
-//! `--label-file`, `--stop-signal`, `--stop-timeout`, `--ulimit`, `--shm-size`.
+//! `--label-file`, `--stop-signal`, `--stop-timeout`, `--ulimit`, `--shm-size`,
+//! `--security-opt`.
 
 mod common;
 
@@ -289,6 +290,99 @@ fn ulimits_and_shm_size_reach_the_process() {
         ("--shm-size", "x", "invalid memory size \"x\""),
     ] {
         sb.run(["run", "--rm", flag, value, "busybox", "true"])
+            .fails(125, needle);
+    }
+}
+
+/// A line of /proc/self/status inside a container run with `flags`: "NoNewPrivs:\t1".
+fn status_line(sb: &Sandbox, flags: &[&str], key: &str) -> String {
+    let mut with = vec!["--network", "none"];
+    with.extend_from_slice(flags);
+    let out = run_sh(sb, &with, &format!("grep '^{key}:' /proc/self/status"));
+    out.trim().to_owned()
+}
+
+#[test]
+fn security_opts_no_new_privileges_and_seccomp_profiles() {
+    let sb = Sandbox::new();
+    let nnp = |flags: &[&str]| status_line(&sb, flags, "NoNewPrivs");
+    assert_eq!(nnp(&[]), "NoNewPrivs:\t0");
+    assert_eq!(
+        nnp(&["--security-opt", "no-new-privileges"]),
+        "NoNewPrivs:\t1"
+    );
+    assert_eq!(
+        nnp(&["--security-opt", "no-new-privileges=true"]),
+        "NoNewPrivs:\t1"
+    );
+    assert_eq!(
+        nnp(&["--security-opt", "no-new-privileges:false"]),
+        "NoNewPrivs:\t0"
+    );
+    let seccomp = |flags: &[&str]| status_line(&sb, flags, "Seccomp");
+    assert_eq!(seccomp(&[]), "Seccomp:\t2");
+    assert_eq!(
+        seccomp(&["--security-opt", "seccomp=unconfined"]),
+        "Seccomp:\t0"
+    );
+    // a profile of one's own, in Docker's format
+    let profile = common::host_path(&sb, "profile.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    )
+    .unwrap();
+    let opt = format!("seccomp={}", profile.display());
+    let out = run_sh(
+        &sb,
+        &["--network", "none", "--security-opt", &opt],
+        "mkdir /x 2>&1; touch /y && echo touched",
+    );
+    assert!(
+        out.contains("Operation not permitted") && out.contains("touched"),
+        "{out}"
+    );
+    // --cap-add opens the default profile's syscalls for that capability (Docker's rule)
+    let out = run_sh(
+        &sb,
+        &["--network", "none", "--cap-add", "SYS_ADMIN"],
+        "mkdir /tmp/m && mount -t tmpfs none /tmp/m && echo mounted",
+    );
+    assert_eq!(out, "mounted\n");
+    let name = unique_name("secopt");
+    sb.run([
+        "create",
+        "--name",
+        &name,
+        "--security-opt",
+        "no-new-privileges",
+        "--security-opt",
+        &opt,
+        "busybox",
+    ])
+    .ok();
+    let opts = &sb.inspect(&name)["HostConfig"]["SecurityOpt"];
+    assert_eq!(opts[0], "no-new-privileges");
+    assert!(
+        opts[1]
+            .as_str()
+            .unwrap()
+            .starts_with("seccomp={\"defaultAction\""),
+        "{opts}"
+    );
+    let bad_json = common::host_path(&sb, "bad.json");
+    std::fs::write(&bad_json, "nojson").unwrap();
+    let bad = format!("seccomp={}", bad_json.display());
+    for (value, needle) in [
+        ("foo", "invalid security option \"foo\""),
+        (
+            "seccomp=/nonexistent.json",
+            "opening seccomp profile (/nonexistent.json) failed",
+        ),
+        (bad.as_str(), "is not JSON"),
+        ("no-new-privileges=maybe", "takes true or false"),
+    ] {
+        sb.run(["run", "--rm", "--security-opt", value, "busybox", "true"])
             .fails(125, needle);
     }
 }

@@ -109,7 +109,8 @@ pub struct RunArgs {
     /// Drop a Linux capability (e.g. CHOWN, or ALL).
     #[arg(long, value_name = "CAP")]
     pub cap_drop: Vec<String>,
-    /// Security options: only seccomp=unconfined (no seccomp filter).
+    /// Security options: no-new-privileges[=true|false], seccomp=unconfined (no filter) or
+    /// seccomp=PROFILE.json (a profile in Docker's format).
     #[arg(long, value_name = "OPT", value_parser = parse_security_opt)]
     pub security_opt: Vec<SecurityOpt>,
     /// Restart policy: no, on-failure[:N] or always.
@@ -182,17 +183,40 @@ pub struct RunArgs {
     pub operands: Vec<String>,
 }
 
-/// One `--security-opt`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One `--security-opt`, as Docker's CLI reads it (`KEY=VALUE` or `KEY:VALUE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecurityOpt {
+    /// `seccomp=unconfined`: no filter.
     SeccompUnconfined,
+    /// `seccomp=FILE`: the profile in it (Docker's format), read here and kept compacted.
+    Seccomp(String),
+    /// `no-new-privileges[=true|false]`.
+    NoNewPrivileges(bool),
 }
 
 fn parse_security_opt(s: &str) -> Result<SecurityOpt, String> {
-    match s {
-        "seccomp=unconfined" | "seccomp:unconfined" => Ok(SecurityOpt::SeccompUnconfined),
+    let (key, value) = match s.split_once('=').or_else(|| s.split_once(':')) {
+        Some((k, v)) => (k, Some(v)),
+        None => (s, None),
+    };
+    match (key, value) {
+        ("no-new-privileges", None) => Ok(SecurityOpt::NoNewPrivileges(true)),
+        ("no-new-privileges", Some(v)) => {
+            v.parse().map(SecurityOpt::NoNewPrivileges).map_err(|_| {
+                format!("invalid security option \"{s}\": no-new-privileges takes true or false")
+            })
+        }
+        ("seccomp", Some("unconfined")) => Ok(SecurityOpt::SeccompUnconfined),
+        ("seccomp", Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("opening seccomp profile ({path}) failed: {e}"))?;
+            let json: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("seccomp profile ({path}) is not JSON: {e}"))?;
+            Ok(SecurityOpt::Seccomp(json.to_string()))
+        }
         _ => Err(format!(
-            "unsupported security option \"{s}\": only seccomp=unconfined is supported"
+            "invalid security option \"{s}\": expected no-new-privileges[=true|false], \
+             seccomp=unconfined or seccomp=PROFILE.json"
         )),
     }
 }

@@ -149,6 +149,19 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         detach: args.detach,
         auto_remove: args.rm,
         seccomp_unconfined: args.security_opt.contains(&SecurityOpt::SeccompUnconfined),
+        seccomp_profile: args.security_opt.iter().rev().find_map(|o| match o {
+            SecurityOpt::Seccomp(json) => Some(json.clone()),
+            _ => None,
+        }),
+        no_new_privileges: args
+            .security_opt
+            .iter()
+            .rev()
+            .find_map(|o| match o {
+                SecurityOpt::NoNewPrivileges(on) => Some(*on),
+                _ => None,
+            })
+            .unwrap_or(false),
         log,
         detach_keys: args.detach_keys,
     })
