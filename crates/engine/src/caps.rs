@@ -126,11 +126,12 @@ pub(crate) fn capabilities_within(
         .collect()
 }
 
-/// The container's seccomp profile, as Docker picks it: none with `seccomp=unconfined`; the
+/// The container's seccomp profile, as Docker picks it: none with `seccomp=unconfined` or
+/// `--privileged`; the
 /// `seccomp=FILE` profile (Docker's format, its includes and excludes resolved for the
 /// container's capabilities); else Docker's default profile for its capabilities.
 pub(crate) fn seccomp_profile(req: &crate::request::RunRequest) -> Result<Option<LinuxSeccomp>> {
-    if req.seccomp_unconfined {
+    if req.seccomp_unconfined || req.privileged {
         return Ok(None);
     }
     if req.seccomp_profile.is_none() && req.cap_add.is_empty() && req.cap_drop.is_empty() {

@@ -369,7 +369,7 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "Links": Value::Null,
         "OomScoreAdj": 0,
         "PidMode": "",
-        "Privileged": false,
+        "Privileged": req.privileged,
         "PublishAllPorts": false,
         "ReadonlyRootfs": req.read_only,
         "SecurityOpt": security_opt_json(req),

@@ -37,6 +37,7 @@ mod mounts;
 mod names;
 mod net;
 mod pause;
+mod privileged;
 pub mod prune;
 mod reconcile;
 mod record;

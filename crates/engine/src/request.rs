@@ -118,6 +118,9 @@ pub struct RunRequest {
     /// Docker's default one.
     #[serde(default)]
     pub seccomp_profile: Option<String>,
+    /// `--privileged`: every capability and host device, no seccomp, nothing masked.
+    #[serde(default)]
+    pub privileged: bool,
     /// `--security-opt no-new-privileges`: its processes can gain no privileges (setuid).
     #[serde(default)]
     pub no_new_privileges: bool,

@@ -219,7 +219,12 @@ fn process(
 /// The capability sets: Docker's defaults with `--cap-add`/`--cap-drop` as the bounding
 /// set; as Docker, a non-root user keeps the bounding set but holds no capability itself.
 fn process_capabilities(req: &RunRequest, uid: u32) -> Result<LinuxCapabilities> {
-    let caps = capabilities(&req.cap_add, &req.cap_drop)?;
+    // --privileged: every capability, whatever --cap-drop says (Docker's rule)
+    let caps = if req.privileged {
+        capabilities(&["ALL".to_owned()], &[])?
+    } else {
+        capabilities(&req.cap_add, &req.cap_drop)?
+    };
     let held = if uid == 0 {
         caps.clone()
     } else {
@@ -258,9 +263,18 @@ fn linux(req: &RunRequest, seccomp: Option<LinuxSeccomp>, mounts: &[MountPoint])
     let strings = |paths: &[&str]| paths.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let mut linux = LinuxBuilder::default()
         .namespaces(namespaces)
-        .resources(resources(req)?)
-        .masked_paths(strings(&MASKED_PATHS))
-        .readonly_paths(strings(&READONLY_PATHS));
+        .resources(resources(req)?);
+    // --privileged: nothing masked or read-only in /proc, the host's devices
+    linux = if req.privileged {
+        linux
+            .devices(crate::privileged::host_devices())
+            .masked_paths(Vec::new())
+            .readonly_paths(Vec::new())
+    } else {
+        linux
+            .masked_paths(strings(&MASKED_PATHS))
+            .readonly_paths(strings(&READONLY_PATHS))
+    };
     if let Some(seccomp) = seccomp {
         linux = linux.seccomp(seccomp);
     }
@@ -334,7 +348,16 @@ pub(crate) fn merge_env(image_env: &[String], req: &RunRequest, hostname: &str) 
 
 /// `linux.resources` from the request: memory, cpu, pids, and the device allow-list.
 pub(crate) fn resources(req: &RunRequest) -> Result<LinuxResources> {
-    let mut b = LinuxResourcesBuilder::default().devices(default_devices()?);
+    let devices = if req.privileged {
+        vec![LinuxDeviceCgroupBuilder::default()
+            .allow(true)
+            .access("rwm")
+            .build()
+            .map_err(oci)?]
+    } else {
+        default_devices()?
+    };
+    let mut b = LinuxResourcesBuilder::default().devices(devices);
     if let Some(memory) = memory(req)? {
         b = b.memory(memory);
     }
@@ -547,6 +570,8 @@ pub(crate) fn mounts(
     etc: &EtcFiles,
     points: &[MountPoint],
 ) -> Result<Vec<Mount>> {
+    // --privileged: /sys and its cgroup mount writable (Docker's rule)
+    let sys_mode = if req.privileged { "rw" } else { "ro" };
     let shm_size = match req.shm_size {
         Some(s) if s.bytes() > 0 => format!("size={}", s.bytes()),
         _ => "size=65536k".to_owned(),
@@ -576,13 +601,13 @@ pub(crate) fn mounts(
             "/sys",
             "sysfs",
             "sysfs",
-            &["nosuid", "noexec", "nodev", "ro"],
+            &[sys_mode, "nosuid", "noexec", "nodev"],
         )?,
         mount(
             "/sys/fs/cgroup",
             "cgroup",
             "cgroup",
-            &["ro", "nosuid", "noexec", "nodev", "relatime"],
+            &[sys_mode, "nosuid", "noexec", "nodev", "relatime"],
         )?,
         mount(
             "/dev/mqueue",

@@ -1,7 +1,7 @@
 //! `run` flags as a Docker user types them (issue 11, "Run flags"), checked against dockerd
 //! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`, `-l/--label` and
 //! `--label-file`, `--stop-signal`, `--stop-timeout`, `--ulimit`, `--shm-size`,
-//! `--security-opt`.
+//! `--security-opt`, `--privileged`.
 
 mod common;
 
@@ -385,4 +385,49 @@ fn security_opts_no_new_privileges_and_seccomp_profiles() {
         sb.run(["run", "--rm", "--security-opt", value, "busybox", "true"])
             .fails(125, needle);
     }
+}
+
+#[test]
+fn privileged_gives_capabilities_devices_and_no_filter() {
+    let sb = Sandbox::new();
+    let probe = "grep -c . /proc/self/status >/dev/null; \
+                 grep '^Seccomp:' /proc/self/status; grep ' /sys ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1; \
+                 [ -c /proc/keys ] && echo keys-masked || echo keys-open; \
+                 ls /dev | wc -l; \
+                 mkdir /tmp/m && mount -t tmpfs none /tmp/m 2>/dev/null && echo mount-ok || echo mount-refused";
+    let plain = run_sh(&sb, &["--network", "none"], probe);
+    let lines: Vec<&str> = plain.lines().collect();
+    assert_eq!(lines[0], "Seccomp:\t2", "{plain}");
+    assert_eq!(lines[1], "ro");
+    assert_eq!(lines[2], "keys-masked");
+    assert_eq!(lines[4], "mount-refused");
+    let few: usize = lines[3].trim().parse().unwrap();
+
+    let privileged = run_sh(&sb, &["--network", "none", "--privileged"], probe);
+    let lines: Vec<&str> = privileged.lines().collect();
+    assert_eq!(lines[0], "Seccomp:\t0", "{privileged}");
+    assert_eq!(lines[1], "rw");
+    assert_eq!(lines[2], "keys-open");
+    assert_eq!(lines[4], "mount-ok");
+    let many: usize = lines[3].trim().parse().unwrap();
+    assert!(many > few, "the host's devices: {many} vs {few}");
+    // every capability the host has, whatever --cap-drop says
+    let caps = |flags: &[&str]| {
+        let mut with = vec!["--network", "none"];
+        with.extend_from_slice(flags);
+        run_sh(&sb, &with, "grep '^CapEff:' /proc/self/status")
+    };
+    let host_bounding = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:").map(|v| v.trim().to_owned()))
+        .unwrap();
+    assert_eq!(
+        caps(&["--privileged", "--cap-drop", "ALL"]),
+        format!("CapEff:\t{host_bounding}\n")
+    );
+    let name = unique_name("priv");
+    sb.run(["create", "--name", &name, "--privileged", "busybox"])
+        .ok();
+    assert_eq!(sb.inspect(&name)["HostConfig"]["Privileged"], true);
 }

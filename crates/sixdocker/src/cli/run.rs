@@ -109,6 +109,9 @@ pub struct RunArgs {
     /// Drop a Linux capability (e.g. CHOWN, or ALL).
     #[arg(long, value_name = "CAP")]
     pub cap_drop: Vec<String>,
+    /// Give the container every capability and the host's devices, without seccomp.
+    #[arg(long)]
+    pub privileged: bool,
     /// Security options: no-new-privileges[=true|false], seccomp=unconfined (no filter) or
     /// seccomp=PROFILE.json (a profile in Docker's format).
     #[arg(long, value_name = "OPT", value_parser = parse_security_opt)]

@@ -148,6 +148,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         interactive: args.interactive,
         detach: args.detach,
         auto_remove: args.rm,
+        privileged: args.privileged,
         seccomp_unconfined: args.security_opt.contains(&SecurityOpt::SeccompUnconfined),
         seccomp_profile: args.security_opt.iter().rev().find_map(|o| match o {
             SecurityOpt::Seccomp(json) => Some(json.clone()),
