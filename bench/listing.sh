@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Times the listing commands scripts call most — `ps -a`, `images`, `inspect` of a container and
+# of an image, and `ps -a --format '{{.Names}}'` — on a store holding 100 containers and 100
+# images (issue 12's target: each under 5 ms). Release build, hyperfine, a private store removed
+# on exit. With DOCKER_HOST set to a running Docker engine (e.g. a private dockerd holding the
+# same numbers), the same commands are timed through the docker CLI beside ours.
+# Usage: bench/listing.sh [RUNS]   (needs root, hyperfine, python3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-50}
+N=100
+
+cargo build --release -p sixdocker >&2
+SIX="$PWD/target/release/sixdocker"
+TMP=$(mktemp -d /tmp/sixdocker-listing.XXXXXX)
+SIXC=(--root "$TMP/root" --runroot "$TMP/run")
+cleanup() {
+  set +e
+  "$SIX" "${SIXC[@]}" system reset -f >/dev/null 2>&1
+  grep -o " $TMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# N distinct images: tiny root filesystems, one file each, imported under their own names.
+python3 - "$TMP/tars" "$N" <<'PY'
+import io, os, sys, tarfile
+out, n = sys.argv[1], int(sys.argv[2])
+os.makedirs(out)
+for i in range(n):
+    with tarfile.open(f"{out}/{i}.tar", "w") as t:
+        data = f"image {i}\n".encode()
+        info = tarfile.TarInfo(f"file{i}")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+PY
+for i in $(seq 0 $((N - 1))); do
+  "$SIX" "${SIXC[@]}" import "$TMP/tars/$i.tar" "bench-image-$i:latest" >/dev/null
+done
+# N containers on the default image (created, not started: listing reads their records).
+for i in $(seq 1 "$N"); do
+  "$SIX" "${SIXC[@]}" create --name "bench-c$i" busybox true >/dev/null
+done
+echo "store: $("$SIX" "${SIXC[@]}" ps -a -q | wc -l) containers, $("$SIX" "${SIXC[@]}" images -q | sort -u | wc -l) images" >&2
+
+cmds=(
+  -n "sixdocker ps -a" "$SIX ${SIXC[*]} ps -a"
+  -n "sixdocker ps -a --format {{.Names}}" "$SIX ${SIXC[*]} ps -a --format {{.Names}}"
+  -n "sixdocker images" "$SIX ${SIXC[*]} images"
+  -n "sixdocker inspect (container)" "$SIX ${SIXC[*]} inspect bench-c50"
+  -n "sixdocker inspect (image)" "$SIX ${SIXC[*]} inspect bench-image-50"
+)
+if [ -n "${DOCKER_HOST:-}" ]; then
+  cmds+=(
+    -n "docker ps -a" "docker ps -a"
+    -n "docker images" "docker images"
+  )
+fi
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$TMP/listing.json" "${cmds[@]}" >&2
+python3 - "$TMP/listing.json" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print(f"{r['command']:<45} median {r['median']*1000:7.2f} ms")
+PY
