@@ -384,7 +384,7 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "CpuShares": req.cpu_shares.unwrap_or(0),
         "Memory": req.memory.map(|m| m.bytes()).unwrap_or(0),
         "NanoCpus": req.cpus.map(|c| c.nano_cpus()).unwrap_or(0),
-        "CgroupParent": "",
+        "CgroupParent": req.cgroup_parent.clone().unwrap_or_default(),
         "BlkioWeight": 0,
         "BlkioWeightDevice": [],
         "BlkioDeviceReadBps": [],

@@ -118,6 +118,9 @@ pub struct RunRequest {
     /// Docker's default one.
     #[serde(default)]
     pub seccomp_profile: Option<String>,
+    /// `--cgroup-parent`: the cgroup its own is made in (below the engine's cgroup parent).
+    #[serde(default)]
+    pub cgroup_parent: Option<String>,
     /// `--privileged`: every capability and host device, no seccomp, nothing masked.
     #[serde(default)]
     pub privileged: bool,

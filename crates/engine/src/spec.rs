@@ -139,7 +139,7 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
         .hostname(hostname.clone())
         .process(process)
         .mounts(mounts(req, input.etc, input.mounts)?)
-        .linux(linux(req, input.seccomp.clone(), input.mounts)?)
+        .linux(linux(req, input.id, input.seccomp.clone(), input.mounts)?)
         .build()
         .map_err(oci)?;
     Ok(BuiltSpec {
@@ -246,7 +246,12 @@ fn process_capabilities(req: &RunRequest, uid: u32) -> Result<LinuxCapabilities>
 /// The `linux` section: namespaces (no network namespace with `--network host`),
 /// resources, Docker's masked and read-only paths, the seccomp profile if any, and the
 /// root's propagation a shared or slave bind needs.
-fn linux(req: &RunRequest, seccomp: Option<LinuxSeccomp>, mounts: &[MountPoint]) -> Result<Linux> {
+fn linux(
+    req: &RunRequest,
+    id: &str,
+    seccomp: Option<LinuxSeccomp>,
+    mounts: &[MountPoint],
+) -> Result<Linux> {
     let mut namespaces = vec![
         LinuxNamespaceType::Pid,
         LinuxNamespaceType::Mount,
@@ -281,7 +286,36 @@ fn linux(req: &RunRequest, seccomp: Option<LinuxSeccomp>, mounts: &[MountPoint])
     if let Some(p) = crate::mount_points::root_propagation(mounts) {
         linux = linux.rootfs_propagation(p);
     }
+    if let Some(path) = cgroups_path(req, id)? {
+        linux = linux.cgroups_path(path);
+    }
     linux.build().map_err(oci)
+}
+
+/// `--cgroup-parent P`: the container's cgroup is `P/<id>`, as Docker's, below the engine's
+/// own cgroup parent (the runtime nests absolute paths there too); None: the runtime's
+/// default, `<id>` there.
+fn cgroups_path(req: &RunRequest, id: &str) -> Result<Option<PathBuf>> {
+    let Some(parent) = &req.cgroup_parent else {
+        return Ok(None);
+    };
+    let relative = parent.trim_matches('/');
+    let bad = |why: &str| Error::Invalid(format!("--cgroup-parent {parent:?}: {why}"));
+    if relative.is_empty() {
+        return Err(bad("expected a cgroup path like mygroup or /a/b"));
+    }
+    if relative
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Err(bad("expected a path without empty, . or .. parts"));
+    }
+    if relative.ends_with(".slice") {
+        return Err(bad(
+            "systemd slices need the systemd cgroup driver; this engine uses cgroupfs",
+        ));
+    }
+    Ok(Some(PathBuf::from(format!("/{relative}/{id}"))))
 }
 
 /// `--hostname`, else the host's own name on the host network (as Docker), else the

@@ -1,7 +1,7 @@
 //! `run` flags as a Docker user types them (issue 11, "Run flags"), checked against dockerd
 //! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`, `-l/--label` and
 //! `--label-file`, `--stop-signal`, `--stop-timeout`, `--ulimit`, `--shm-size`,
-//! `--security-opt`, `--privileged`.
+//! `--security-opt`, `--privileged`, `--cgroup-parent`.
 
 mod common;
 
@@ -430,4 +430,64 @@ fn privileged_gives_capabilities_devices_and_no_filter() {
     sb.run(["create", "--name", &name, "--privileged", "busybox"])
         .ok();
     assert_eq!(sb.inspect(&name)["HostConfig"]["Privileged"], true);
+}
+
+/// Removes the cgroups named `.0` (the parents `--cgroup-parent` made: the runtime removes
+/// only the container's own) when the test ends, passed or not.
+struct RemoveCgroupsNamed(String);
+
+impl Drop for RemoveCgroupsNamed {
+    fn drop(&mut self) {
+        let mut dirs = six_testkit::cgroups_named(&self.0);
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for d in dirs {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+#[test]
+fn cgroup_parent_puts_the_containers_cgroup_below_it() {
+    let parent = unique_name("cgp");
+    let _remove = RemoveCgroupsNamed(parent.clone());
+    let sb = Sandbox::new();
+    let name = unique_name("cgc");
+    sb.run([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        "--cgroup-parent",
+        &parent,
+        "busybox",
+        "sleep",
+        "600",
+    ])
+    .ok();
+    let id = sb.id_of(&name);
+    let cgroups = sb.run(["exec", &name, "cat", "/proc/self/cgroup"]);
+    let want = format!("/{parent}/{id}");
+    assert!(
+        cgroups.ok().lines().all(|l| l.ends_with(&want)),
+        "every hierarchy: {cgroups:?}"
+    );
+    assert_eq!(
+        sb.inspect(&name)["HostConfig"]["CgroupParent"],
+        parent.as_str()
+    );
+    // limits still apply there
+    sb.run(["update", "--pids-limit", "7", &name]).ok();
+    let dirs = six_testkit::cgroups_named(&id);
+    assert!(
+        dirs.iter()
+            .any(|d| d.parent().is_some_and(|p| p.ends_with(&parent))
+                && std::fs::read_to_string(d.join("pids.max")).is_ok_and(|v| v.trim() == "7")),
+        "{dirs:?}"
+    );
+    for bad in ["../x", "a//b", "x.slice"] {
+        sb.run(["run", "--rm", "--cgroup-parent", bad, "busybox", "true"])
+            .fails(125, &format!("--cgroup-parent {bad:?}"));
+    }
 }

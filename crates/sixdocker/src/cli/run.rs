@@ -109,6 +109,9 @@ pub struct RunArgs {
     /// Drop a Linux capability (e.g. CHOWN, or ALL).
     #[arg(long, value_name = "CAP")]
     pub cap_drop: Vec<String>,
+    /// The cgroup the container's own cgroup is made in (below sixdocker's own cgroup).
+    #[arg(long, value_name = "CGROUP")]
+    pub cgroup_parent: Option<String>,
     /// Give the container every capability and the host's devices, without seccomp.
     #[arg(long)]
     pub privileged: bool,

@@ -149,6 +149,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         detach: args.detach,
         auto_remove: args.rm,
         privileged: args.privileged,
+        cgroup_parent: args.cgroup_parent,
         seccomp_unconfined: args.security_opt.contains(&SecurityOpt::SeccompUnconfined),
         seccomp_profile: args.security_opt.iter().rev().find_map(|o| match o {
             SecurityOpt::Seccomp(json) => Some(json.clone()),
