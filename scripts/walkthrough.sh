@@ -43,15 +43,15 @@ line() {
   out=$(six "$@" 2>&1) || { printf '%s\n' "$out"; fail "the line failed"; }
   [ "${quiet:-}" = 1 ] || printf '%s\n' "$out"
 }
-# Like `line`, on a terminal, with `input` typed in. What the container did is checked from
-# its output and `ps`/`inspect`, not from the CLI's exit code.
+# Like `line`, on a terminal, with `input` typed in; its exit code is in $code.
 tty_line() {
   local input=$1
   shift
   printf '\n$ sixdocker %s\n' "$*"
   local cmd
   cmd=$(printf '%q ' "$six_bin" --root "$work/root" --runroot "$work/run" "$@")
-  out=$(printf '%s' "$input" | script -qec "$cmd" /dev/null 2>&1) || true
+  code=0
+  out=$(printf '%s' "$input" | script -qec "$cmd" /dev/null 2>&1) || code=$?
   printf '%s\n' "$out" | tail -n 12
 }
 fail() {
@@ -97,6 +97,7 @@ bash "$here/scripts/make-stress-image.sh" "$SIXDOCKER_IMAGE_DIR/stress.tar" >/de
 
 echo "== 1. a shell in a container"
 tty_line $'echo hello from $(hostname); exit 0\n' run -ti --name mycontainer -- /bin/sh
+[ "$code" = 0 ] || fail "exit code $code"
 expect "hello from "
 line ps -a
 expect "Exited (0)"
@@ -119,6 +120,7 @@ line rm mycontainer
 echo "== 3. limits: memory, cpu shares, cpuset"
 tty_line '' run -ti -m 100m --name test -image stress -- stress --vm-bytes 200m --vm-keep -m 1
 expect "signal 9"
+[ "$code" != 0 ] || fail "run said 0 for a stress that failed"
 line inspect -f '{{.State.ExitCode}}' test
 [ "$out" != 0 ] || fail "stress used 200 MB in a 100 MB container"
 line rm test

@@ -176,6 +176,10 @@ pub fn recv_nowait(fd: RawFd, buf: &mut [u8]) -> std::io::Result<Option<Message>
     recv_flags(fd, buf, libc::MSG_DONTWAIT)
 }
 
+/// ECONNRESET is no end: a peer that closes while a message of ours waits unread in its
+/// socket (a stdin byte, a window size the monitor had no reason to read any more) makes
+/// the kernel report ECONNRESET once, *before* the messages it sent us last — the exit code.
+/// The error is cleared by reporting it, so the next receive returns them, then the end.
 fn recv_flags(fd: RawFd, buf: &mut [u8], flags: libc::c_int) -> std::io::Result<Option<Message>> {
     loop {
         // SAFETY: the buffer is valid for its length.
@@ -187,7 +191,8 @@ fn recv_flags(fd: RawFd, buf: &mut [u8], flags: libc::c_int) -> std::io::Result<
             return Ok(None);
         }
         let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
+        let retry = matches!(e.raw_os_error(), Some(libc::EINTR | libc::ECONNRESET));
+        if !retry {
             return Err(e);
         }
     }
@@ -293,11 +298,18 @@ pub fn connect(path: &Path) -> Result<OwnedFd> {
     let (addr, _dir) = socket_addr(path)?;
     socket::connect(fd.as_raw_fd(), &addr)
         .map_err(|e| Error::at("connecting to the container's monitor at", path, e.into()))?;
-    if let Some(trace) = six_trace::children_begin() {
-        // Best effort: a monitor that cannot take it simply does not trace.
-        let _ = send_with_fd(fd.as_raw_fd(), &Message::Trace.encode(), trace);
-    }
+    hand_trace(fd.as_raw_fd());
     Ok(fd)
+}
+
+/// With `--trace`: hands the monitor at the other end of `channel` our trace socket
+/// ([`Message::Trace`]); it traces its steps there (a stop, the clean-up at the container's
+/// end) while this connection lasts. Best effort: a monitor that cannot take it does not
+/// trace.
+pub(crate) fn hand_trace(channel: RawFd) {
+    if let Some(trace) = six_trace::children_begin() {
+        let _ = send_with_fd(channel, &Message::Trace.encode(), trace);
+    }
 }
 
 /// Sends one encoded message with `fd` attached (SCM_RIGHTS).
@@ -360,6 +372,22 @@ pub(crate) fn accept(listener: RawFd) -> std::io::Result<Option<OwnedFd>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The monitor's last message reaches the CLI even when the monitor closes with a
+    /// message of the CLI's unread: the kernel's ECONNRESET comes first, then the message.
+    #[test]
+    fn the_last_message_survives_a_close_with_our_message_unread() {
+        let (cli, monitor) = pair().unwrap();
+        send(cli.as_raw_fd(), &Message::Stdin(b"x".to_vec())).unwrap();
+        send(monitor.as_raw_fd(), &Message::Exited(3)).unwrap();
+        drop(monitor);
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            recv(cli.as_raw_fd(), &mut buf).unwrap(),
+            Some(Message::Exited(3))
+        );
+        assert_eq!(recv(cli.as_raw_fd(), &mut buf).unwrap(), None);
+    }
 
     #[test]
     fn messages_round_trip() {

@@ -41,6 +41,8 @@ impl Engine {
                 exit_code: None,
             });
         }
+        // The monitor's clean-up at the container's end is traced too.
+        attach::hand_trace(channel.as_raw_fd());
         let options = RelayOptions {
             detach_keys: req.detach_keys.clone().unwrap_or_default(),
             ..RelayOptions::foreground(req.tty, req.interactive)
@@ -159,6 +161,7 @@ impl Engine {
         if !attach {
             return Ok(None);
         }
+        attach::hand_trace(channel.as_raw_fd());
         relay_to_end(channel, config.request.tty, stdin)
     }
 

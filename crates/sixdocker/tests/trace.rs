@@ -168,6 +168,23 @@ fn one_run_shows_every_kind_of_step_with_times_and_sources() {
     // The container's log holds its own output only.
     assert_log_is_the_containers_own(&sb, &name);
 
+    // A foreground `run --rm`: the monitor's clean-up at the end reaches the CLI too (the
+    // container lives long enough for the CLI to hand the monitor its trace first).
+    let ran = sb.run([
+        "--trace",
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        "busybox",
+        "sleep",
+        "2",
+    ]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let lines: Vec<&str> = ran.stderr.lines().collect();
+    assert_step(&lines, "umount", &["monitor[", "the container's rootfs"]);
+    assert_step(&lines, "cgroup_dir", &["monitor[", "rmdir"]);
+
     // `stop` of a running one: the monitor's signal and clean-up reach the stopping CLI.
     let name = unique_name("tr");
     sb.run([
