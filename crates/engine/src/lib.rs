@@ -15,6 +15,7 @@ mod command;
 mod commit;
 mod copy;
 mod create;
+mod diff;
 mod engine;
 mod error;
 mod error_kind;
@@ -63,6 +64,7 @@ mod workdir;
 
 pub use attach_cmd::AttachOptions;
 pub use copy::CopyOptions;
+pub use diff::{Change, ChangeKind};
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE, ORIGINAL_IMAGE_DIR};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
 pub use mount_points::ANONYMOUS_LABEL;

@@ -111,6 +111,22 @@ impl RootfsMount {
 }
 
 impl ImageStore {
+    /// The directories of `image`'s layers as overlayfs stacks them, top first (what
+    /// `mount_rootfs` gives as lowerdirs; `diff` compares a container's upper dir with them).
+    pub fn layer_dirs(&self, image: &Image) -> Result<Vec<PathBuf>> {
+        let links = self.lower_links(image)?;
+        Ok(links.iter().map(|l| self.paths.dir.join(l)).collect())
+    }
+
+    /// The short links of `image`'s layers (relative to the store's dir), top first.
+    fn lower_links(&self, image: &Image) -> Result<Vec<PathBuf>> {
+        let mut lowers = Vec::with_capacity(image.layers.len());
+        for l in image.layers.iter().rev() {
+            lowers.push(layer::lower_path(&self.paths, &Digest::parse(l)?)?);
+        }
+        Ok(lowers)
+    }
+
     /// Mounts the rootfs of a container from `image` in `container_dir` (created if
     /// needed); an existing upper dir is reused, so a container keeps its changes across
     /// stops. Already mounted: returns the mount as is.
@@ -139,13 +155,10 @@ impl ImageStore {
                 source: nix::Error::E2BIG,
             });
         }
-        let mut lowers = Vec::with_capacity(image.layers.len());
-        for l in image.layers.iter().rev() {
-            lowers.push(layer::lower_path(&self.paths, &Digest::parse(l)?)?);
-        }
         for p in [&m.upper, &m.work, &m.merged, &self.paths.dir] {
             check_option_safe(p)?;
         }
+        let lowers = self.lower_links(image)?;
         let absolute: Vec<PathBuf> = lowers.iter().map(|l| self.paths.dir.join(l)).collect();
         let opts = options(&absolute, &m);
         let context = || {

@@ -324,3 +324,9 @@ pub struct CpArgs {
     #[arg(value_name = "DEST")]
     pub destination: String,
 }
+
+/// `diff CONTAINER`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    pub container: String,
+}

@@ -58,6 +58,8 @@ pub enum ContainerCommand {
     Export(ExportArgs),
     /// Copy files between a container and the host.
     Cp(CpArgs),
+    /// List what a container changed in its file system.
+    Diff(DiffArgs),
     /// Remove every stopped container.
     Prune(PruneArgs),
 }
@@ -120,6 +122,7 @@ impl Command {
                 ContainerCommand::Commit(a) => Command::Commit(a),
                 ContainerCommand::Export(a) => Command::Export(a),
                 ContainerCommand::Cp(a) => Command::Cp(a),
+                ContainerCommand::Diff(a) => Command::Diff(a),
                 // No top-level twin: dispatched as it is.
                 ContainerCommand::Prune(a) => Command::Container(ContainerCommand::Prune(a)),
             },

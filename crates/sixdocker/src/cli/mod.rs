@@ -137,6 +137,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Copy files between a container and the host (or a tar on stdin/stdout).
     Cp(CpArgs),
+    /// List what a container changed in its file system (A added, C changed, D deleted).
+    Diff(DiffArgs),
     /// Load images from a docker-archive or OCI archive.
     Load(LoadArgs),
     /// Save images to a docker-archive.
@@ -334,6 +336,8 @@ mod tests {
             "cp -a -L -q c:/x /tmp/y",
             "cp - c:/x",
             "container cp c:/x -",
+            "diff c",
+            "container diff c",
             "run --mount type=bind,src=/h,dst=/c,readonly --tmpfs /t:size=1m --volumes-from a:ro -v v:/d:nocopy busybox",
             "port c",
             "port c 80/tcp",

@@ -236,6 +236,12 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::Port(a) => container::port(&engine, a),
         Command::Export(a) => container::export(&engine, a),
         Command::Cp(a) => cp::cp(&engine, a),
+        Command::Diff(a) => {
+            for change in engine.changes(&a.container)? {
+                say(change)?;
+            }
+            Ok(0)
+        }
         Command::Commit(a) => image::commit(&engine, a),
         Command::Images(a) => image::images(&engine, a),
         Command::Rmi(a) => image::rmi(&engine, a),
