@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{
     ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, ExtraHost, LogConfig, MemorySize, MemorySwap,
-    MountSpec, NetworkMode, PortSpec, RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec,
-    VolumesFrom,
+    MountSpec, NamespaceMode, NetworkMode, PortSpec, RestartPolicy, Signal, TmpfsSpec, Ulimit,
+    VolumeSpec, VolumesFrom,
 };
 
 /// `docker run`'s options. `RunRequest::default()` is `run busybox` with the image's command.
@@ -118,6 +118,15 @@ pub struct RunRequest {
     /// Docker's default one.
     #[serde(default)]
     pub seccomp_profile: Option<String>,
+    /// `--pid host`: the host's PID namespace.
+    #[serde(default)]
+    pub pid_mode: NamespaceMode,
+    /// `--uts host`: the host's UTS namespace (its hostname).
+    #[serde(default)]
+    pub uts_mode: NamespaceMode,
+    /// `--ipc host`: the host's IPC namespace (and /dev/shm).
+    #[serde(default)]
+    pub ipc_mode: NamespaceMode,
     /// `--cgroup-parent`: the cgroup its own is made in (below the engine's cgroup parent).
     #[serde(default)]
     pub cgroup_parent: Option<String>,

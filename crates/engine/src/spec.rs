@@ -117,6 +117,11 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
             "no command specified: the image has none; give one after the image name".into(),
         ));
     }
+    if req.uts_mode.is_host() && req.hostname.is_some() {
+        return Err(Error::Invalid(
+            "conflicting options: hostname and the UTS mode".into(),
+        ));
+    }
     let hostname = default_hostname(req, input.id);
     let workdir = working_dir(req, input.image)?;
     let user = req
@@ -127,7 +132,7 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
     let ids = resolve_user_with_groups(&user, input.rootfs, &req.group_add)?;
     let env = merge_env(&input.image.env, req, &hostname);
     let process = process(req, &ids, &args, &env, &workdir)?;
-    let spec = SpecBuilder::default()
+    let mut spec = SpecBuilder::default()
         .version("1.0.2")
         .root(
             RootBuilder::default()
@@ -136,12 +141,13 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
                 .build()
                 .map_err(oci)?,
         )
-        .hostname(hostname.clone())
         .process(process)
         .mounts(mounts(req, input.etc, input.mounts)?)
         .linux(linux(req, input.id, input.seccomp.clone(), input.mounts)?)
         .build()
         .map_err(oci)?;
+    // The host's UTS namespace keeps the host's name: a container may not set it.
+    spec.set_hostname((!req.uts_mode.is_host()).then(|| hostname.clone()));
     Ok(BuiltSpec {
         spec,
         args,
@@ -252,12 +258,17 @@ fn linux(
     seccomp: Option<LinuxSeccomp>,
     mounts: &[MountPoint],
 ) -> Result<Linux> {
-    let mut namespaces = vec![
-        LinuxNamespaceType::Pid,
-        LinuxNamespaceType::Mount,
-        LinuxNamespaceType::Uts,
-        LinuxNamespaceType::Ipc,
-    ];
+    // --pid/--uts/--ipc host: the host's namespace, so none of its own
+    let mut namespaces = vec![LinuxNamespaceType::Mount];
+    for (mode, typ) in [
+        (req.pid_mode, LinuxNamespaceType::Pid),
+        (req.uts_mode, LinuxNamespaceType::Uts),
+        (req.ipc_mode, LinuxNamespaceType::Ipc),
+    ] {
+        if !mode.is_host() {
+            namespaces.push(typ);
+        }
+    }
     if req.network != NetworkMode::Host {
         namespaces.push(LinuxNamespaceType::Network);
     }
@@ -318,13 +329,13 @@ fn cgroups_path(req: &RunRequest, id: &str) -> Result<Option<PathBuf>> {
     Ok(Some(PathBuf::from(format!("/{relative}/{id}"))))
 }
 
-/// `--hostname`, else the host's own name on the host network (as Docker), else the
-/// first 12 characters of the ID.
+/// `--hostname`, else the host's own name on the host network or in its UTS namespace (as
+/// Docker), else the first 12 characters of the ID.
 pub(crate) fn default_hostname(req: &RunRequest, id: &str) -> String {
     if let Some(h) = &req.hostname {
         return h.clone();
     }
-    if req.network == NetworkMode::Host {
+    if req.network == NetworkMode::Host || req.uts_mode.is_host() {
         if let Ok(h) = nix::unistd::gethostname() {
             return h.to_string_lossy().into_owned();
         }
@@ -643,18 +654,31 @@ pub(crate) fn mounts(
             "cgroup",
             &[sys_mode, "nosuid", "noexec", "nodev", "relatime"],
         )?,
-        mount(
+    ];
+    if req.ipc_mode.is_host() {
+        // the host's IPC namespace: its /dev/shm, and no mqueue of its own (Docker's rule)
+        m.push(bind(
+            Path::new("/dev/shm"),
+            Path::new("/dev/shm"),
+            false,
+            "",
+            true,
+        )?);
+    } else {
+        m.push(mount(
             "/dev/mqueue",
             "mqueue",
             "mqueue",
             &["nosuid", "noexec", "nodev"],
-        )?,
-        mount(
+        )?);
+        m.push(mount(
             "/dev/shm",
             "tmpfs",
             "shm",
             &["nosuid", "noexec", "nodev", "mode=1777", &shm_size],
-        )?,
+        )?);
+    }
+    m.extend([
         bind(
             Path::new("/etc/resolv.conf"),
             &etc.resolv_conf,
@@ -664,7 +688,7 @@ pub(crate) fn mounts(
         )?,
         bind(Path::new("/etc/hostname"), &etc.hostname, false, "", true)?,
         bind(Path::new("/etc/hosts"), &etc.hosts, false, "", true)?,
-    ];
+    ]);
     let mut points: Vec<&MountPoint> = points.iter().collect();
     points.sort_by_key(|p| p.destination.components().count());
     for p in points {

@@ -1,7 +1,7 @@
 //! `run` flags as a Docker user types them (issue 11, "Run flags"), checked against dockerd
 //! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`, `-l/--label` and
 //! `--label-file`, `--stop-signal`, `--stop-timeout`, `--ulimit`, `--shm-size`,
-//! `--security-opt`, `--privileged`, `--cgroup-parent`.
+//! `--security-opt`, `--privileged`, `--cgroup-parent`, `--pid`/`--uts`/`--ipc host`.
 
 mod common;
 
@@ -490,4 +490,61 @@ fn cgroup_parent_puts_the_containers_cgroup_below_it() {
         sb.run(["run", "--rm", "--cgroup-parent", bad, "busybox", "true"])
             .fails(125, &format!("--cgroup-parent {bad:?}"));
     }
+}
+
+#[test]
+fn pid_uts_and_ipc_host_share_the_hosts_namespaces() {
+    let sb = Sandbox::new();
+    let own = |ns: &str| {
+        std::fs::read_link(format!("/proc/self/ns/{ns}"))
+            .unwrap()
+            .display()
+            .to_string()
+    };
+    let inside = |flags: &[&str], ns: &str| {
+        let mut with = vec!["--network", "none"];
+        with.extend_from_slice(flags);
+        run_sh(&sb, &with, &format!("readlink /proc/self/ns/{ns}"))
+            .trim()
+            .to_owned()
+    };
+    for (flag, ns) in [("--pid", "pid"), ("--uts", "uts"), ("--ipc", "ipc")] {
+        assert_ne!(inside(&[], ns), own(ns), "{ns}: one of its own by default");
+        assert_eq!(inside(&[flag, "host"], ns), own(ns), "{flag} host");
+    }
+    // the host's PIDs: the shell is not PID 1 there
+    let pid = run_sh(&sb, &["--network", "none", "--pid", "host"], "echo $$");
+    assert_ne!(pid.trim(), "1");
+    // the host's name, which -h may not change
+    let host = nix::unistd::gethostname()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let name = run_sh(&sb, &["--network", "none", "--uts", "host"], "hostname");
+    assert_eq!(name.trim(), host);
+    sb.run(["run", "--rm", "--uts", "host", "-h", "x", "busybox", "true"])
+        .fails(125, "conflicting options: hostname and the UTS mode");
+    // the host's /dev/shm and no mqueue of its own
+    let shm = run_sh(
+        &sb,
+        &["--network", "none", "--ipc", "host"],
+        "grep -c ' /dev/mqueue ' /proc/mounts; grep ' /dev/shm ' /proc/mounts | cut -d' ' -f3",
+    );
+    assert_eq!(shm, "0\ntmpfs\n");
+    sb.run(["run", "--rm", "--pid", "container:x", "busybox", "true"])
+        .fails(125, "invalid namespace mode \"container:x\"");
+    let name = unique_name("ns");
+    sb.run([
+        "create", "--name", &name, "--pid", "host", "--uts", "host", "--ipc", "host", "busybox",
+    ])
+    .ok();
+    let host_config = &sb.inspect(&name)["HostConfig"];
+    assert_eq!(
+        (
+            &host_config["PidMode"],
+            &host_config["UTSMode"],
+            &host_config["IpcMode"]
+        ),
+        (&"host".into(), &"host".into(), &"host".into())
+    );
 }

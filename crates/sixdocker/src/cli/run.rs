@@ -8,8 +8,8 @@ use clap::{ArgAction, Args};
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
-    EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, MountSpec, NetworkMode, PortSpec,
-    RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
+    EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, MountSpec, NamespaceMode,
+    NetworkMode, PortSpec, RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
 };
 
 /// The flags of `run` and `create`.
@@ -109,6 +109,15 @@ pub struct RunArgs {
     /// Drop a Linux capability (e.g. CHOWN, or ALL).
     #[arg(long, value_name = "CAP")]
     pub cap_drop: Vec<String>,
+    /// The PID namespace: host (the host's; default: one of its own).
+    #[arg(long, value_name = "MODE")]
+    pub pid: Option<NamespaceMode>,
+    /// The UTS namespace: host (the host's name; default: one of its own).
+    #[arg(long, value_name = "MODE")]
+    pub uts: Option<NamespaceMode>,
+    /// The IPC namespace: host (the host's, with its /dev/shm), or private (the default).
+    #[arg(long, value_name = "MODE")]
+    pub ipc: Option<NamespaceMode>,
     /// The cgroup the container's own cgroup is made in (below sixdocker's own cgroup).
     #[arg(long, value_name = "CGROUP")]
     pub cgroup_parent: Option<String>,

@@ -150,6 +150,9 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         auto_remove: args.rm,
         privileged: args.privileged,
         cgroup_parent: args.cgroup_parent,
+        pid_mode: args.pid.unwrap_or_default(),
+        uts_mode: args.uts.unwrap_or_default(),
+        ipc_mode: args.ipc.unwrap_or_default(),
         seccomp_unconfined: args.security_opt.contains(&SecurityOpt::SeccompUnconfined),
         seccomp_profile: args.security_opt.iter().rev().find_map(|o| match o {
             SecurityOpt::Seccomp(json) => Some(json.clone()),
