@@ -418,6 +418,14 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
     if let (Some(doc), Value::Object(more)) = (host.as_object_mut(), resources) {
         doc.extend(more);
     }
+    // As Docker: Mounts and Tmpfs are `omitempty` in its HostConfig, absent when not given.
+    if let Some(doc) = host.as_object_mut() {
+        for key in ["Mounts", "Tmpfs"] {
+            if doc.get(key).is_some_and(Value::is_null) {
+                doc.remove(key);
+            }
+        }
+    }
     host
 }
 
