@@ -49,6 +49,8 @@ impl Engine {
     /// failure after the record exists discards the container and the volume dirs it made.
     pub(crate) fn prepare(&self, req: &RunRequest) -> Result<Prepared> {
         let _span = tracing::debug_span!("prepare").entered();
+        let shared = self.with_network_container(req)?;
+        let req = shared.as_ref().unwrap_or(req);
         self.check_request(req)?;
         let image_name = req
             .image
@@ -207,9 +209,19 @@ impl Engine {
         *made_dirs = crate::volumes::bind_dirs::make(mounts)?;
         self.make_volumes(mounts)?;
         let _s = tracing::debug_span!("build_spec").entered();
-        let hostname = spec::default_hostname(req, id);
-        let extra_hosts = self.extra_host_lines(req)?;
-        let etc = crate::etc::write_files(&dir, &hostname, req, &extra_hosts)?;
+        let (hostname, etc, shared) = match &req.network {
+            // another container's namespace: its name and files
+            NetworkMode::Container(target) => {
+                let (hostname, etc) = self.shared_etc(target)?;
+                (hostname, etc, true)
+            }
+            _ => {
+                let hostname = spec::default_hostname(req, id);
+                let extra_hosts = self.extra_host_lines(req)?;
+                let etc = crate::etc::write_files(&dir, &hostname, req, &extra_hosts)?;
+                (hostname, etc, false)
+            }
+        };
         let defaults = ImageDefaults::from(&image.config);
         let input = SpecInput {
             id,
@@ -219,6 +231,7 @@ impl Engine {
             etc: &etc,
             mounts,
             seccomp: crate::caps::seccomp_profile(req)?,
+            hostname: shared.then_some(hostname.as_str()),
         };
         let built = spec::build(&input)?;
         let destinations: Vec<&std::path::Path> =

@@ -48,6 +48,7 @@ mod remove;
 mod rename;
 mod request;
 mod reserve;
+mod shared_netns;
 mod signals;
 mod spec;
 mod status;

@@ -136,6 +136,16 @@ impl Engine {
     pub fn disconnect(&self, network: &str, c: &str) -> Result<()> {
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
+        if config
+            .joined_networks()
+            .iter()
+            .any(|n| n.starts_with("container:"))
+        {
+            return Err(Error::Invalid(
+                "container sharing network namespace with another container or host cannot be disconnected from any network"
+                    .into(),
+            ));
+        }
         if network == "host" || config.joined_networks().iter().any(|n| n == "host") {
             return Err(Error::Invalid(
                 "container cannot be disconnected from host network or connected to host network"
@@ -194,7 +204,8 @@ fn check_connect(joined: &[String], network: &str, name: &str) -> Result<()> {
     if joined.iter().any(|n| n == network) {
         return Err(already_connected(name, network));
     }
-    if network == "host" || joined.iter().any(|n| n == "host") {
+    let shares = |n: &String| n == "host" || n.starts_with("container:");
+    if network == "host" || network.starts_with("container:") || joined.iter().any(shares) {
         return Err(Error::Invalid(
             "container sharing network namespace with another container or host cannot be connected to any other network"
                 .into(),

@@ -63,6 +63,9 @@ pub(crate) struct SpecInput<'a> {
     /// Binds, volumes and tmpfs mounts (the record's mount points).
     pub mounts: &'a [MountPoint],
     pub seccomp: Option<LinuxSeccomp>,
+    /// Its hostname when another container's decides it (`--network container:NAME`);
+    /// None: [`default_hostname`].
+    pub hostname: Option<&'a str>,
 }
 
 /// The spec and the resolved values the record keeps.
@@ -122,7 +125,10 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
             "conflicting options: hostname and the UTS mode".into(),
         ));
     }
-    let hostname = default_hostname(req, input.id);
+    let hostname = match input.hostname {
+        Some(h) => h.to_owned(),
+        None => default_hostname(req, input.id),
+    };
     let workdir = working_dir(req, input.image)?;
     let user = req
         .user

@@ -33,6 +33,7 @@ fn build_for(req: &RunRequest, rootfs: &Path) -> Result<BuiltSpec> {
         etc: &etc,
         mounts: &[],
         seccomp: None,
+        hostname: None,
     })
 }
 

@@ -1,7 +1,8 @@
 //! Which networks a container is on, as under Docker (issue 11, "Fix"): `--network none` is
 //! a namespace of its own with `lo` up; `network connect` makes a container resolvable by
 //! name on the network it joins, from then on (restarts, a created container's first start),
-//! and `disconnect` lasts too. Behaviour and messages checked against dockerd 20.10.
+//! and `disconnect` lasts too; `--network container:NAME` shares NAME's namespace, name and
+//! /etc files. Behaviour and messages checked against dockerd 20.10.
 
 mod common;
 
@@ -119,5 +120,89 @@ fn connect_refusals_are_dockers() {
     sb.run(["network", "disconnect", "host", &h]).fails(
         1,
         "container cannot be disconnected from host network or connected to host network",
+    );
+}
+
+#[test]
+fn network_container_shares_another_containers_namespace() {
+    let sb = Sandbox::new();
+    let net = unique_name("n");
+    sb.run(["network", "create", "--subnet", "10.211.33.0/24", &net])
+        .ok();
+    let (web, other) = (unique_name("web"), unique_name("other"));
+    sb.sleeper_on(&net, &web);
+    sb.sleeper_on(&net, &other);
+    let mode = format!("container:{web}");
+    let inside = sb.run([
+        "run", "--rm", "--network", &mode, "busybox", "sh", "-c",
+        "hostname; ip -4 addr show eth0 | grep -o 'inet [0-9.]*'; ping -c 1 -W 5 OTHER >/dev/null && echo resolved"
+            .replace("OTHER", &other)
+            .as_str(),
+    ]);
+    let web_name = sb.run(["exec", &web, "hostname"]).ok().to_owned();
+    let web_ip = sb.inspect(&web)["NetworkSettings"]["Networks"][&net]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        inside.ok(),
+        format!("{web_name}inet {web_ip}\nresolved\n"),
+        "its name, its address, its hosts file"
+    );
+    // what only a namespace of one's own can have is refused
+    for (flags, needle) in [
+        (
+            vec!["-p", "80:80"],
+            "port publishing and the container type network mode",
+        ),
+        (vec!["-h", "x"], "hostname and the network mode"),
+        (
+            vec!["--add-host", "a:1.1.1.1"],
+            "custom host-to-IP mapping and the network mode",
+        ),
+        (vec!["--dns", "1.1.1.1"], "dns and the network mode"),
+    ] {
+        let mut args = vec!["run", "--rm", "--network", &mode];
+        args.extend(flags);
+        args.extend(["busybox", "true"]);
+        sb.run(&args).fails(125, needle);
+    }
+    sb.run([
+        "run",
+        "--rm",
+        "--network",
+        "container:nosuch",
+        "busybox",
+        "true",
+    ])
+    .fails(125, "no such container: nosuch");
+    // it needs the other to run, at every start
+    let dep = unique_name("dep");
+    sb.run([
+        "create",
+        "--name",
+        &dep,
+        "--network",
+        &mode,
+        "busybox",
+        "sleep",
+        "600",
+    ])
+    .ok();
+    let web_id = sb.id_of(&web);
+    assert_eq!(
+        sb.inspect(&dep)["HostConfig"]["NetworkMode"],
+        format!("container:{web_id}").as_str()
+    );
+    sb.run(["stop", "-t", "0", &web]).ok();
+    sb.run(["start", &dep]).fails(
+        1,
+        &format!("cannot join network of a non running container: {web_id}"),
+    );
+    sb.run(["start", &web]).ok();
+    sb.run(["start", &dep]).ok();
+    sb.run(["network", "connect", &net, &dep]).fails(
+        1,
+        "container sharing network namespace with another container or host cannot be connected to any other network",
     );
 }

@@ -19,6 +19,8 @@ impl Monitor<'_> {
     pub(super) fn start_once(&mut self) -> Result<Running> {
         let _span = tracing::debug_span!("start_container").entered();
         crate::workdir::ensure_workdir(&self.spec, &self.config.name)?;
+        self.engine
+            .join_shared_netns(&self.config.request.network, &mut self.spec)?;
         let req = &self.config.request;
         let dir = self.engine.container_dir(self.id);
         let mut opts = six_runtime::CreateOptions {
@@ -114,7 +116,7 @@ impl Monitor<'_> {
     /// host's.
     fn attach_networks(&mut self, running: &mut Running) -> Result<()> {
         for network in self.config.joined_networks() {
-            if network == "none" || network == "host" {
+            if network == "none" || network == "host" || network.starts_with("container:") {
                 continue;
             }
             let _s = tracing::debug_span!("network_attach").entered();
@@ -125,7 +127,11 @@ impl Monitor<'_> {
                 .attach_network(&self.config, &network, running.pid, publish)?;
             running.networks.push(state);
         }
-        if running.networks.is_empty() && self.config.request.network != NetworkMode::Host {
+        let own_namespace = !matches!(
+            self.config.request.network,
+            NetworkMode::Host | NetworkMode::Container(_)
+        );
+        if running.networks.is_empty() && own_namespace {
             let _phase = six_trace::phase(six_trace::Phase::Network);
             let netns = std::path::PathBuf::from(format!("/proc/{}/ns/net", running.pid));
             six_network::loopback_up(&netns, self.id)?;

@@ -1,4 +1,4 @@
-//! `NetworkMode` (`--network bridge|none|host|NAME`) and `PortSpec` (`-p`).
+//! `NetworkMode` (`--network bridge|none|host|container:NAME|NAME`) and `PortSpec` (`-p`).
 //!
 //! `-p` is parsed by six-network's [`six_network::PortMapping`] (one parser for the form);
 //! `PortSpec` is the engine's record of it, kept in container records as before.
@@ -21,6 +21,9 @@ pub enum NetworkMode {
     Host,
     /// A user-defined network.
     Named(String),
+    /// `container:NAME`: the network namespace of another container (by its full ID once
+    /// created).
+    Container(String),
 }
 
 impl NetworkMode {
@@ -29,7 +32,7 @@ impl NetworkMode {
         match self {
             NetworkMode::Bridge => Some("bridge"),
             NetworkMode::Named(n) => Some(n),
-            NetworkMode::None | NetworkMode::Host => None,
+            NetworkMode::None | NetworkMode::Host | NetworkMode::Container(_) => None,
         }
     }
 }
@@ -41,6 +44,7 @@ impl fmt::Display for NetworkMode {
             NetworkMode::None => f.write_str("none"),
             NetworkMode::Host => f.write_str("host"),
             NetworkMode::Named(n) => f.write_str(n),
+            NetworkMode::Container(c) => write!(f, "container:{c}"),
         }
     }
 }
@@ -52,11 +56,14 @@ impl FromStr for NetworkMode {
             "bridge" | "default" => Ok(NetworkMode::Bridge),
             "none" => Ok(NetworkMode::None),
             "host" => Ok(NetworkMode::Host),
-            _ if s.starts_with("container:") => Err(TypeError::new(
-                "network mode",
-                s,
-                "container:<name> is not supported; expected bridge, none, host or a network name",
-            )),
+            _ if s.starts_with("container:") => match &s["container:".len()..] {
+                "" => Err(TypeError::new(
+                    "network mode",
+                    s,
+                    "expected container:NAME (a container's name or ID)",
+                )),
+                name => Ok(NetworkMode::Container(name.to_owned())),
+            },
             _ => {
                 let valid = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
                     && s.chars()
@@ -195,7 +202,12 @@ mod tests {
             NetworkMode::Named("docker0".into())
         );
         assert_eq!(NetworkMode::Named("n1".into()).network_name(), Some("n1"));
-        assert!("container:x".parse::<NetworkMode>().is_err());
+        let c = "container:web".parse::<NetworkMode>().unwrap();
+        assert_eq!(
+            (c.network_name(), c.to_string()),
+            (None, "container:web".to_owned())
+        );
+        assert!("container:".parse::<NetworkMode>().is_err());
         assert!("-bad".parse::<NetworkMode>().is_err());
         assert!("".parse::<NetworkMode>().is_err());
     }
