@@ -223,6 +223,11 @@ impl Engine {
             }
         };
         let defaults = ImageDefaults::from(&image.config);
+        let init = if req.init {
+            Some(self.init_binary()?)
+        } else {
+            None
+        };
         let input = SpecInput {
             id,
             request: req,
@@ -232,6 +237,7 @@ impl Engine {
             mounts,
             seccomp: crate::caps::seccomp_profile(req)?,
             hostname: shared.then_some(hostname.as_str()),
+            init: init.as_deref(),
         };
         let built = spec::build(&input)?;
         let destinations: Vec<&std::path::Path> =

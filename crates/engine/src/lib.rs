@@ -27,6 +27,7 @@ pub mod filters;
 mod image_cmds;
 mod image_use;
 mod info;
+mod init_binary;
 mod inspect;
 mod lifecycle;
 mod logs;

@@ -118,6 +118,10 @@ pub struct RunRequest {
     /// Docker's default one.
     #[serde(default)]
     pub seccomp_profile: Option<String>,
+    /// `--init`: sixinit runs as its PID 1 and starts its command (forwarding signals,
+    /// reaping zombies).
+    #[serde(default)]
+    pub init: bool,
     /// `--pid host`: the host's PID namespace.
     #[serde(default)]
     pub pid_mode: NamespaceMode,

@@ -66,6 +66,8 @@ pub(crate) struct SpecInput<'a> {
     /// Its hostname when another container's decides it (`--network container:NAME`);
     /// None: [`default_hostname`].
     pub hostname: Option<&'a str>,
+    /// `--init`: the installed init, run as its PID 1 (`init_binary.rs`).
+    pub init: Option<&'a Path>,
 }
 
 /// The spec and the resolved values the record keeps.
@@ -137,7 +139,11 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
         .unwrap_or_else(|| input.image.user.clone());
     let ids = resolve_user_with_groups(&user, input.rootfs, &req.group_add)?;
     let env = merge_env(&input.image.env, req, &hostname);
-    let process = process(req, &ids, &args, &env, &workdir)?;
+    let run_args = match input.init {
+        Some(_) => crate::init_binary::under_init(&args),
+        None => args.clone(),
+    };
+    let process = process(req, &ids, &run_args, &env, &workdir)?;
     let mut spec = SpecBuilder::default()
         .version("1.0.2")
         .root(
@@ -148,7 +154,10 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
                 .map_err(oci)?,
         )
         .process(process)
-        .mounts(mounts(req, input.etc, input.mounts)?)
+        .mounts(with_init(
+            mounts(req, input.etc, input.mounts)?,
+            input.init,
+        )?)
         .linux(linux(req, input.id, input.seccomp.clone(), input.mounts)?)
         .build()
         .map_err(oci)?;
@@ -701,6 +710,15 @@ pub(crate) fn mounts(
         m.push(user_mount(p)?);
     }
     Ok(m)
+}
+
+/// `mounts` and, with `--init`, the init bound read-only at its path.
+fn with_init(mut mounts: Vec<Mount>, init: Option<&Path>) -> Result<Vec<Mount>> {
+    if let Some(init) = init {
+        let dest = Path::new(crate::init_binary::INIT_PATH);
+        mounts.push(bind(dest, init, true, "", false)?);
+    }
+    Ok(mounts)
 }
 
 #[cfg(test)]

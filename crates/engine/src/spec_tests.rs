@@ -34,6 +34,7 @@ fn build_for(req: &RunRequest, rootfs: &Path) -> Result<BuiltSpec> {
         mounts: &[],
         seccomp: None,
         hostname: None,
+        init: None,
     })
 }
 

@@ -1,11 +1,14 @@
 //! `run` flags as a Docker user types them (issue 11, "Run flags"), checked against dockerd
 //! 20.10: `--add-host`, `--dns`, `--dns-search`, `--dns-option`, `-l/--label` and
 //! `--label-file`, `--stop-signal`, `--stop-timeout`, `--ulimit`, `--shm-size`,
-//! `--security-opt`, `--privileged`, `--cgroup-parent`, `--pid`/`--uts`/`--ipc host`.
+//! `--security-opt`, `--privileged`, `--cgroup-parent`, `--pid`/`--uts`/`--ipc host`,
+//! `--init`.
 
 mod common;
 
 use common::{unique_name, Sandbox};
+
+const LONG: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// `run --rm ARGS... busybox sh -c SCRIPT`: its output.
 fn run_sh(sb: &Sandbox, flags: &[&str], script: &str) -> String {
@@ -547,4 +550,87 @@ fn pid_uts_and_ipc_host_share_the_hosts_namespaces() {
         ),
         (&"host".into(), &"host".into(), &"host".into())
     );
+}
+
+/// The STAT column of `ps` in container `name`: a "Z" per zombie.
+fn zombies(sb: &Sandbox, name: &str) -> usize {
+    sb.run(["exec", name, "ps", "-o", "stat"])
+        .ok()
+        .lines()
+        .filter(|l| l.trim() == "Z")
+        .count()
+}
+
+#[test]
+fn init_runs_as_pid_1_reaps_zombies_and_forwards_signals() {
+    let sb = Sandbox::new();
+    // PID 1 is the init, the command its child
+    let out = run_sh(
+        &sb,
+        &["--network", "none", "--init"],
+        "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$",
+    );
+    assert_eq!(
+        out,
+        "/sbin/docker-init -- sh -c cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$ \n2\n"
+    );
+    // its exit code is the command's
+    let code = sb.run([
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 5",
+    ]);
+    assert_eq!(code.code, 5);
+    // an orphan that exits is reaped (without --init, a PID 1 that never waits keeps it)
+    let orphan = "sh -c 'sleep 0.1 &'; exec sleep 600";
+    for (flags, name) in [
+        (vec!["--init"], unique_name("reaped")),
+        (vec![], unique_name("zombie")),
+    ] {
+        let mut args = vec!["run", "-d", "--network", "none", "--name", &name];
+        args.extend(flags.iter());
+        args.extend(["busybox", "sh", "-c", orphan]);
+        sb.run(&args).ok();
+        if flags.is_empty() {
+            sb.wait_for("the zombie without --init", LONG, || {
+                (zombies(&sb, &name) == 1).then_some(())
+            });
+        } else {
+            // the orphan has ended once `sleep 600` is all there is besides the init
+            sb.wait_for("the orphan's end", LONG, || {
+                let ps = sb.run(["exec", &name, "ps", "-o", "comm"]);
+                (ps.ok().matches("sleep").count() == 1).then_some(())
+            });
+            assert_eq!(zombies(&sb, &name), 0);
+        }
+    }
+    // stop's SIGTERM reaches the command through the init
+    let name = unique_name("initstop");
+    sb.run([
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--init",
+        "--name",
+        &name,
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'echo got-term; exit 9' TERM; echo ready; sleep 600 & wait",
+    ])
+    .ok();
+    sb.wait_for_log(&name, "ready");
+    sb.run(["stop", "-t", "30", &name]).ok();
+    assert!(sb.run(["logs", &name]).ok().contains("got-term"));
+    let v = sb.inspect(&name);
+    assert_eq!(v["State"]["ExitCode"], 9);
+    assert_eq!(v["HostConfig"]["Init"], true);
+    assert_eq!(v["Path"], "sh", "the command, not the init");
 }

@@ -109,6 +109,9 @@ pub struct RunArgs {
     /// Drop a Linux capability (e.g. CHOWN, or ALL).
     #[arg(long, value_name = "CAP")]
     pub cap_drop: Vec<String>,
+    /// Run a small init (sixinit) as PID 1: it forwards signals and reaps zombies.
+    #[arg(long)]
+    pub init: bool,
     /// The PID namespace: host (the host's; default: one of its own).
     #[arg(long, value_name = "MODE")]
     pub pid: Option<NamespaceMode>,

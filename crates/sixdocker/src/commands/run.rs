@@ -150,6 +150,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         auto_remove: args.rm,
         privileged: args.privileged,
         cgroup_parent: args.cgroup_parent,
+        init: args.init,
         pid_mode: args.pid.unwrap_or_default(),
         uts_mode: args.uts.unwrap_or_default(),
         ipc_mode: args.ipc.unwrap_or_default(),
