@@ -182,6 +182,8 @@ line run -d -e KEY1=value1 -e KEY2=value2 --name test -- /bin/sh
 line inspect -f '{{join .Config.Env " "}}' test
 expect "KEY1=value1"
 expect "KEY2=value2"
+# /bin/sh without a terminal ends at once; rm refuses it until it has.
+wait_for "Exited" ps -a --filter name=test
 line rm test
 
 echo

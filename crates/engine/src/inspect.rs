@@ -342,16 +342,6 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         } else {
             json!(req.volumes_from.iter().map(|v| v.to_string()).collect::<Vec<_>>())
         },
-        "Mounts": if req.mounts.is_empty() {
-            Value::Null
-        } else {
-            json!(req.mounts.iter().map(mount_flag_json).collect::<Vec<_>>())
-        },
-        "Tmpfs": if req.tmpfs.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(req.tmpfs.iter().map(|t| (t.target.display().to_string(), json!(t.options))).collect())
-        },
         "CapAdd": list_or_null(&req.cap_add),
         "CapDrop": list_or_null(&req.cap_drop),
         "CgroupnsMode": cgroupns,
@@ -419,13 +409,16 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
     if let (Some(doc), Value::Object(more)) = (host.as_object_mut(), resources) {
         doc.extend(more);
     }
-    // As Docker: Mounts and Tmpfs are `omitempty` in its HostConfig, absent when not given.
-    if let Some(doc) = host.as_object_mut() {
-        for key in ["Mounts", "Tmpfs"] {
-            if doc.get(key).is_some_and(Value::is_null) {
-                doc.remove(key);
-            }
-        }
+    // As Docker's (omitempty): only when given.
+    if !req.mounts.is_empty() {
+        host["Mounts"] = json!(req.mounts.iter().map(mount_flag_json).collect::<Vec<_>>());
+    }
+    if !req.tmpfs.is_empty() {
+        let tmpfs = req
+            .tmpfs
+            .iter()
+            .map(|t| (t.target.display().to_string(), json!(t.options)));
+        host["Tmpfs"] = Value::Object(tmpfs.collect());
     }
     host
 }
