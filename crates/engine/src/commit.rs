@@ -45,6 +45,13 @@ impl Engine {
             entrypoint: Some(config.entrypoint.clone()),
             working_dir: Some(config.workdir.clone()),
             user: Some(config.user.clone()).filter(|u| !u.is_empty()),
+            // as Docker: the container's published ports are exposed by the image
+            exposed_ports: config
+                .request
+                .ports
+                .iter()
+                .map(|p| format!("{}/{}", p.container_port, p.proto))
+                .collect(),
             ..Default::default()
         };
         let upper = self.rootfs_mount(&id).upper;

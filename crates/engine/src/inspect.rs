@@ -361,7 +361,7 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "OomScoreAdj": 0,
         "PidMode": req.pid_mode.to_string(),
         "Privileged": req.privileged,
-        "PublishAllPorts": false,
+        "PublishAllPorts": req.publish_all,
         "ReadonlyRootfs": req.read_only,
         "SecurityOpt": security_opt_json(req),
         "UTSMode": req.uts_mode.to_string(),

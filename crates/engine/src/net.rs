@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::{ContainerConfig, NetworkState, Status};
-use crate::types::PortSpec;
+use crate::types::{PortSpec, Proto};
 
 fn to_mapping(p: &PortSpec) -> six_network::PortMapping {
     p.into()
@@ -40,7 +40,10 @@ impl Engine {
             extra_hosts: self.extra_host_lines(&config.request)?,
         };
         let ports: Vec<six_network::PortMapping> = if publish {
-            config.request.ports.iter().map(to_mapping).collect()
+            self.published_ports(config)
+                .iter()
+                .map(to_mapping)
+                .collect()
         } else {
             Vec::new()
         };
@@ -60,6 +63,44 @@ impl Engine {
                 .join(":"),
             ports: a.ports.iter().map(from_mapping).collect(),
         })
+    }
+
+    /// What the container publishes: its `-p` ports, and with `-P` every port its image
+    /// exposes that `-p` does not name, on a free host port (Docker's rule).
+    fn published_ports(&self, config: &ContainerConfig) -> Vec<PortSpec> {
+        let mut ports = config.request.ports.clone();
+        if !config.request.publish_all {
+            return ports;
+        }
+        let exposed = self
+            .images
+            .container_image(&config.image_id)
+            .map(|i| i.config.exposed_ports)
+            .unwrap_or_default();
+        for port in exposed {
+            let (number, proto) = port.split_once('/').unwrap_or((&port, "tcp"));
+            let proto = match proto {
+                "tcp" => Proto::Tcp,
+                "udp" => Proto::Udp,
+                _ => continue,
+            };
+            let Ok(container_port) = number.parse::<u16>() else {
+                continue;
+            };
+            if !ports
+                .iter()
+                .any(|p| p.container_port == container_port && p.proto == proto)
+            {
+                ports.push(PortSpec {
+                    host_ip: None,
+                    host_port: None,
+                    host_port_end: None,
+                    container_port,
+                    proto,
+                });
+            }
+        }
+        ports
     }
 
     /// Detaches; a network that no longer knows the container is fine. `processes_gone`:

@@ -72,6 +72,9 @@ pub struct RunRequest {
     pub network: NetworkMode,
     /// `-p` published ports.
     pub ports: Vec<PortSpec>,
+    /// `-P`: every port the image exposes, on free host ports (those `-p` names as `-p` says).
+    #[serde(default)]
+    pub publish_all: bool,
     /// `--group-add`: more groups for its processes (names in the image's /etc/group, or
     /// gids).
     #[serde(default)]

@@ -41,6 +41,10 @@ pub struct PortMapping {
     pub host_ip: Option<IpAddr>,
     /// The host port (None: a free one is picked).
     pub host_port: Option<u16>,
+    /// With `host_port`, the end of a host port range (`-p 8000-8010:80`): the first free
+    /// port from `host_port` to it is picked. None once assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_port_end: Option<u16>,
     /// The container's port.
     pub container_port: u16,
     /// TCP or UDP.
@@ -100,6 +104,7 @@ impl FromStr for PortMapping {
         Ok(PortMapping {
             host_ip,
             host_port,
+            host_port_end: None,
             container_port,
             proto,
         })
@@ -110,9 +115,16 @@ impl fmt::Display for PortMapping {
     /// Docker's `port`/`ps` form: "0.0.0.0:8080->80/tcp" (host port "?" while unassigned).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ip = self.host_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        match self.host_port {
-            Some(port) => write!(f, "{ip}:{port}->{}/{}", self.container_port, self.proto),
-            None => write!(f, "{ip}:?->{}/{}", self.container_port, self.proto),
+        match (self.host_port, self.host_port_end) {
+            (Some(port), Some(end)) => {
+                write!(
+                    f,
+                    "{ip}:{port}-{end}->{}/{}",
+                    self.container_port, self.proto
+                )
+            }
+            (Some(port), None) => write!(f, "{ip}:{port}->{}/{}", self.container_port, self.proto),
+            (None, _) => write!(f, "{ip}:?->{}/{}", self.container_port, self.proto),
         }
     }
 }
@@ -205,8 +217,26 @@ pub(crate) fn assign(
                 });
             }
         }
-        let port = match mapping.host_port {
-            Some(port) => {
+        let port = match (mapping.host_port, mapping.host_port_end) {
+            (Some(first), Some(last)) => {
+                let mut found = None;
+                for port in first..=last {
+                    if !taken(&assigned, mapping.proto, ip, port)?
+                        && bindable(mapping.proto, ip, port).is_ok()
+                    {
+                        found = Some(port);
+                        break;
+                    }
+                }
+                found.ok_or_else(|| {
+                    Error::PortPublished(format!(
+                        "{}:{first}-{last}/{} (every port of the range)",
+                        ip.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                        mapping.proto
+                    ))
+                })?
+            }
+            (Some(port), None) => {
                 if taken(&assigned, mapping.proto, ip, port)? {
                     return Err(Error::PortPublished(format!(
                         "{}:{port}/{}",
@@ -220,7 +250,7 @@ pub(crate) fn assign(
                 })?;
                 port
             }
-            None => {
+            (None, _) => {
                 let mut found = None;
                 for port in EPHEMERAL {
                     if !taken(&assigned, mapping.proto, ip, port)?
@@ -235,6 +265,7 @@ pub(crate) fn assign(
         };
         assigned.push(PortMapping {
             host_port: Some(port),
+            host_port_end: None,
             ..*mapping
         });
     }

@@ -164,6 +164,7 @@ fn bad_ports_are_refused() {
     let zero = PortMapping {
         host_ip: None,
         host_port: Some(0),
+        host_port_end: None,
         container_port: 80,
         proto: six_network::Proto::Tcp,
     };

@@ -30,7 +30,7 @@ pub use memory::{MemorySize, MemorySwap};
 pub use mount::{MountSpec, MountType, TmpfsSpec, VolumesFrom};
 pub use name::ContainerName;
 pub use namespace_mode::NamespaceMode;
-pub use network::{NetworkMode, PortSpec, Proto};
+pub use network::{NetworkMode, PortSpec, PortSpecs, Proto};
 pub use restart::RestartPolicy;
 pub use signal::Signal;
 pub use ulimit::Ulimit;

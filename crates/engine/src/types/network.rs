@@ -120,6 +120,10 @@ pub struct PortSpec {
     pub host_ip: Option<IpAddr>,
     /// The host port (None: one is chosen).
     pub host_port: Option<u16>,
+    /// With `host_port`, the end of a host port range (`-p 8000-8010:80`): the first free
+    /// one of the range is chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_port_end: Option<u16>,
     /// The container's port.
     pub container_port: u16,
     /// TCP or UDP.
@@ -149,11 +153,87 @@ impl FromStr for PortSpec {
     }
 }
 
+/// One `-p` value: a mapping, or with Docker's port ranges several: `8000-8001:80-81` (one
+/// a port, both ranges of one length), `80-81` (each a free host port), `8000-8010:80` (the
+/// first free host port of the range), each with an address and `/udp` as for one port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortSpecs(pub Vec<PortSpec>);
+
+impl FromStr for PortSpecs {
+    type Err = TypeError;
+    fn from_str(s: &str) -> Result<PortSpecs, TypeError> {
+        let (ports, proto) = match s.rsplit_once('/') {
+            Some((ports, proto)) => (ports, format!("/{proto}")),
+            None => (s, String::new()),
+        };
+        let parts: Vec<&str> = ports.rsplitn(3, ':').collect();
+        let (container, host, ip) = match parts.as_slice() {
+            [c] => (*c, None, None),
+            [c, h] => (*c, Some(*h), None),
+            [c, h, ip] => (*c, Some(*h), Some(*ip)),
+            _ => (ports, None, None),
+        };
+        if !container.contains('-') && !host.is_some_and(|h| h.contains('-')) {
+            return s.parse::<PortSpec>().map(|p| PortSpecs(vec![p]));
+        }
+        let bad = |why: String| TypeError::new("port mapping", s, why);
+        let range = |text: &str, what: &str| -> Result<(u16, u16), TypeError> {
+            let (first, last) = text.split_once('-').unwrap_or((text, text));
+            let number = |n: &str| n.parse::<u16>().ok().filter(|p| *p > 0);
+            match (number(first), number(last)) {
+                (Some(a), Some(b)) if a <= b => Ok((a, b)),
+                _ => Err(bad(format!("invalid {what} {text:?}: expected PORT or FIRST-LAST with ports 1-65535, FIRST not above LAST"))),
+            }
+        };
+        let (c1, c2) = range(container, "container port")?;
+        let host = host
+            .filter(|h| !h.is_empty())
+            .map(|h| range(h, "host port"))
+            .transpose()?;
+        let one = |host: Option<u16>, container: u16| {
+            let host = host.map(|h| h.to_string()).unwrap_or_default();
+            let text = match ip {
+                Some(ip) => format!("{ip}:{host}:{container}{proto}"),
+                None if host.is_empty() => format!("{container}{proto}"),
+                None => format!("{host}:{container}{proto}"),
+            };
+            text.parse::<PortSpec>()
+        };
+        let count = c2 - c1;
+        let specs = match host {
+            None => (c1..=c2).map(|c| one(None, c)).collect::<Result<_, _>>()?,
+            Some((h1, h2)) if h2 - h1 == count => (0..=count)
+                .map(|i| one(Some(h1 + i), c1 + i))
+                .collect::<Result<_, _>>()?,
+            Some((h1, h2)) if count == 0 => {
+                let mut spec = one(Some(h1), c1)?;
+                spec.host_port_end = Some(h2);
+                vec![spec]
+            }
+            Some(_) => {
+                return Err(bad(format!(
+                    "invalid ranges specified for container and host ports: {container} and {}",
+                    host_text(ports)
+                )))
+            }
+        };
+        Ok(PortSpecs(specs))
+    }
+}
+
+/// The host port part of `ip:host:container` or `host:container`.
+fn host_text(ports: &str) -> &str {
+    let mut parts = ports.rsplitn(3, ':');
+    parts.next();
+    parts.next().unwrap_or_default()
+}
+
 impl From<&six_network::PortMapping> for PortSpec {
     fn from(m: &six_network::PortMapping) -> PortSpec {
         PortSpec {
             host_ip: m.host_ip,
             host_port: m.host_port,
+            host_port_end: m.host_port_end,
             container_port: m.container_port,
             proto: m.proto.into(),
         }
@@ -165,6 +245,7 @@ impl From<&PortSpec> for six_network::PortMapping {
         six_network::PortMapping {
             host_ip: p.host_ip,
             host_port: p.host_port,
+            host_port_end: p.host_port_end,
             container_port: p.container_port,
             proto: p.proto.into(),
         }
@@ -176,7 +257,9 @@ impl fmt::Display for PortSpec {
         if let Some(ip) = self.host_ip {
             write!(f, "{ip}:")?;
         }
-        if let Some(p) = self.host_port {
+        if let (Some(p), Some(end)) = (self.host_port, self.host_port_end) {
+            write!(f, "{p}-{end}:")?;
+        } else if let Some(p) = self.host_port {
             write!(f, "{p}:")?;
         } else if self.host_ip.is_some() {
             f.write_str(":")?;
@@ -188,6 +271,37 @@ impl fmt::Display for PortSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn port_ranges_as_docker_reads_them() {
+        let specs = |s: &str| {
+            s.parse::<PortSpecs>()
+                .map(|p| p.0.iter().map(PortSpec::to_string).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            specs("8000-8001:80-81").unwrap(),
+            ["8000:80/tcp", "8001:81/tcp"]
+        );
+        assert_eq!(specs("80-81/udp").unwrap(), ["80/udp", "81/udp"]);
+        assert_eq!(
+            specs("127.0.0.1:8000-8001:80-81").unwrap(),
+            ["127.0.0.1:8000:80/tcp", "127.0.0.1:8001:81/tcp"]
+        );
+        assert_eq!(specs("8000-8010:80").unwrap(), ["8000-8010:80/tcp"]);
+        assert_eq!(specs("8080:80").unwrap(), ["8080:80/tcp"]);
+        let e = specs("8000-8002:80-81").unwrap_err().to_string();
+        assert!(
+            e.contains(
+                "invalid ranges specified for container and host ports: 80-81 and 8000-8002"
+            ),
+            "{e}"
+        );
+        assert!(specs("8001-8000:80")
+            .unwrap_err()
+            .to_string()
+            .contains("invalid host port \"8001-8000\""));
+        assert!(specs("80-x").is_err());
+    }
 
     #[test]
     fn network_modes() {

@@ -9,7 +9,7 @@ use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
     EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, MountSpec, NamespaceMode,
-    NetworkMode, PortSpec, RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
+    NetworkMode, PortSpecs, RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
 };
 
 /// The flags of `run` and `create`.
@@ -144,7 +144,10 @@ pub struct RunArgs {
         value_name = "PORT",
         allow_hyphen_values = true
     )]
-    pub publish: Vec<PortSpec>,
+    pub publish: Vec<PortSpecs>,
+    /// Publish every port the image exposes on a free host port.
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
     /// Another group for the container's processes (a name in the image's /etc/group, or a GID).
     #[arg(long, value_name = "GROUP")]
     pub group_add: Vec<String>,
