@@ -354,7 +354,6 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
             json!(req.add_hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
         },
         "GroupAdd": if req.group_add.is_empty() { Value::Null } else { json!(req.group_add) },
-        "Init": if req.init { json!(true) } else { Value::Null },
         "IpcMode": if req.ipc_mode.is_host() { "host" } else { "private" },
         "Cgroup": "",
         "Links": Value::Null,
@@ -410,6 +409,9 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         doc.extend(more);
     }
     // As Docker's (omitempty): only when given.
+    if req.init {
+        host["Init"] = json!(true);
+    }
     if !req.mounts.is_empty() {
         host["Mounts"] = json!(req.mounts.iter().map(mount_flag_json).collect::<Vec<_>>());
     }
