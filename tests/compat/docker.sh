@@ -96,6 +96,9 @@ docker_start() {
   fi
   DOCKER_NETNS=$(readlink "/proc/$DOCKERD_PID/ns/net")
   DOCKER_MNTNS=$(readlink "/proc/$DOCKERD_PID/ns/mnt")
+  # Held open until the suite has checked them: a freed namespace's inode number can be reused by a
+  # namespace of a test running beside us, whose processes would then look like dockerd's.
+  exec {DOCKER_NETNS_FD}<"/proc/$DOCKERD_PID/ns/net" {DOCKER_MNTNS_FD}<"/proc/$DOCKERD_PID/ns/mnt"
   check "dockerd starts (own namespaces, root, socket; the runtime as its default)" c_dk_started
 }
 c_dk_started() {
@@ -425,4 +428,5 @@ docker_suite() {
   check "docker: nothing left after its containers are gone (runtime state, cgroups)" c_dk_no_container_leftovers
   docker_stop # in this shell: dockerd, containerd and the registry are its children
   check "dockerd stopped by PID: no process in its namespaces, no host path, cgroup or mount left" c_dk_stopped_leaves_nothing
+  exec {DOCKER_NETNS_FD}<&- {DOCKER_MNTNS_FD}<&-
 }
