@@ -228,6 +228,7 @@ impl Engine {
         } else {
             None
         };
+        let devices = crate::devices::resolve(&req.devices)?;
         let input = SpecInput {
             id,
             request: req,
@@ -238,6 +239,7 @@ impl Engine {
             seccomp: crate::caps::seccomp_profile(req)?,
             hostname: shared.then_some(hostname.as_str()),
             init: init.as_deref(),
+            devices: &devices,
         };
         let built = spec::build(&input)?;
         let destinations: Vec<&std::path::Path> =

@@ -387,7 +387,11 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "CpuRealtimeRuntime": 0,
         "CpusetCpus": req.cpuset_cpus.as_ref().map(|c| c.to_string()).unwrap_or_default(),
         "CpusetMems": req.cpuset_mems.as_ref().map(|c| c.to_string()).unwrap_or_default(),
-        "Devices": [],
+        "Devices": req.devices.iter().map(|d| json!({
+            "PathOnHost": d.path_on_host,
+            "PathInContainer": d.path_in_container,
+            "CgroupPermissions": d.permissions,
+        })).collect::<Vec<_>>(),
         "DeviceCgroupRules": Value::Null,
         "DeviceRequests": Value::Null,
         "KernelMemory": 0,

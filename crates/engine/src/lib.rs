@@ -15,6 +15,7 @@ mod command;
 mod commit;
 mod copy;
 mod create;
+mod devices;
 mod diff;
 mod engine;
 mod error;

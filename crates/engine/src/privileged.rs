@@ -4,10 +4,9 @@
 //! folders and the console) and all devices allowed by the device cgroup. This file finds
 //! the host's devices; `spec.rs` and `caps.rs` apply the rest.
 
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use oci_spec::runtime::{LinuxDevice, LinuxDeviceBuilder, LinuxDeviceType};
+use oci_spec::runtime::LinuxDevice;
 
 /// The folders of /dev whose nodes are not passed on (runc's `HostDevices`).
 const SKIPPED_DIRS: &[&str] = &["pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev"];
@@ -40,24 +39,7 @@ fn walk(dir: &Path, out: &mut Vec<LinuxDevice>) {
         if name == "console" {
             continue;
         }
-        let typ = if meta.file_type().is_char_device() {
-            LinuxDeviceType::C
-        } else if meta.file_type().is_block_device() {
-            LinuxDeviceType::B
-        } else {
-            continue;
-        };
-        let rdev = meta.rdev();
-        let device = LinuxDeviceBuilder::default()
-            .path(path)
-            .typ(typ)
-            .major(libc::major(rdev) as i64)
-            .minor(libc::minor(rdev) as i64)
-            .file_mode(meta.permissions().mode() & 0o7777)
-            .uid(meta.uid())
-            .gid(meta.gid())
-            .build();
-        if let Ok(d) = device {
+        if let Some(d) = crate::devices::node(&meta, path) {
             out.push(d);
         }
     }

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::types::{
-    ContainerName, CpuSet, Cpus, DetachKeys, EnvVar, ExtraHost, LogConfig, MemorySize, MemorySwap,
-    MountSpec, NamespaceMode, NetworkMode, PortSpec, RestartPolicy, Signal, TmpfsSpec, Ulimit,
-    VolumeSpec, VolumesFrom,
+    ContainerName, CpuSet, Cpus, DetachKeys, DeviceMapping, EnvVar, ExtraHost, LogConfig,
+    MemorySize, MemorySwap, MountSpec, NamespaceMode, NetworkMode, PortSpec, RestartPolicy, Signal,
+    TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
 };
 
 /// `docker run`'s options. `RunRequest::default()` is `run busybox` with the image's command.
@@ -137,6 +137,9 @@ pub struct RunRequest {
     /// `--cgroup-parent`: the cgroup its own is made in (below the engine's cgroup parent).
     #[serde(default)]
     pub cgroup_parent: Option<String>,
+    /// `--device`: host device nodes it gets, with their device cgroup permissions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceMapping>,
     /// `--privileged`: every capability and host device, no seccomp, nothing masked.
     #[serde(default)]
     pub privileged: bool,

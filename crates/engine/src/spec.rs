@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
     Linux, LinuxBuilder, LinuxCapabilities, LinuxCapabilitiesBuilder, LinuxCpu, LinuxCpuBuilder,
-    LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemory, LinuxMemoryBuilder,
-    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResources,
-    LinuxResourcesBuilder, LinuxSeccomp, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType,
-    Process, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
+    LinuxDevice, LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, LinuxMemory,
+    LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder,
+    LinuxResources, LinuxResourcesBuilder, LinuxSeccomp, Mount, MountBuilder, PosixRlimitBuilder,
+    PosixRlimitType, Process, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
 };
 
 use crate::caps::capabilities;
@@ -68,6 +68,8 @@ pub(crate) struct SpecInput<'a> {
     pub hostname: Option<&'a str>,
     /// `--init`: the installed init, run as its PID 1 (`init_binary.rs`).
     pub init: Option<&'a Path>,
+    /// `--device`: the host's nodes and their cgroup rules (`devices.rs`).
+    pub devices: &'a (Vec<LinuxDevice>, Vec<LinuxDeviceCgroup>),
 }
 
 /// The spec and the resolved values the record keeps.
@@ -158,7 +160,13 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
             mounts(req, input.etc, input.mounts)?,
             input.init,
         )?)
-        .linux(linux(req, input.id, input.seccomp.clone(), input.mounts)?)
+        .linux(linux(
+            req,
+            input.id,
+            input.seccomp.clone(),
+            input.mounts,
+            input.devices,
+        )?)
         .build()
         .map_err(oci)?;
     // The host's UTS namespace keeps the host's name: a container may not set it.
@@ -265,13 +273,14 @@ fn process_capabilities(req: &RunRequest, uid: u32) -> Result<LinuxCapabilities>
 }
 
 /// The `linux` section: namespaces (no network namespace with `--network host`),
-/// resources, Docker's masked and read-only paths, the seccomp profile if any, and the
-/// root's propagation a shared or slave bind needs.
+/// resources, Docker's masked and read-only paths, the seccomp profile if any, the
+/// root's propagation a shared or slave bind needs, and the `--device` nodes.
 fn linux(
     req: &RunRequest,
     id: &str,
     seccomp: Option<LinuxSeccomp>,
     mounts: &[MountPoint],
+    (devices, device_rules): &(Vec<LinuxDevice>, Vec<LinuxDeviceCgroup>),
 ) -> Result<Linux> {
     // --pid/--uts/--ipc host: the host's namespace, so none of its own
     let mut namespaces = vec![LinuxNamespaceType::Mount];
@@ -292,20 +301,33 @@ fn linux(
         .map(|t| LinuxNamespaceBuilder::default().typ(t).build().map_err(oci))
         .collect::<Result<Vec<_>>>()?;
     let strings = |paths: &[&str]| paths.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut resources = resources(req)?;
+    if !device_rules.is_empty() {
+        let mut rules = resources.devices().clone().unwrap_or_default();
+        rules.extend(device_rules.iter().cloned());
+        resources.set_devices(Some(rules));
+    }
     let mut linux = LinuxBuilder::default()
         .namespaces(namespaces)
-        .resources(resources(req)?);
+        .resources(resources);
     // --privileged: nothing masked or read-only in /proc, the host's devices
+    let mut nodes = Vec::new();
     linux = if req.privileged {
-        linux
-            .devices(crate::privileged::host_devices())
-            .masked_paths(Vec::new())
-            .readonly_paths(Vec::new())
+        nodes = crate::privileged::host_devices();
+        linux.masked_paths(Vec::new()).readonly_paths(Vec::new())
     } else {
         linux
             .masked_paths(strings(&MASKED_PATHS))
             .readonly_paths(strings(&READONLY_PATHS))
     };
+    // --device: its nodes, over a host device at the same path
+    for d in devices {
+        nodes.retain(|n| n.path() != d.path());
+        nodes.push(d.clone());
+    }
+    if !nodes.is_empty() {
+        linux = linux.devices(nodes);
+    }
     if let Some(seccomp) = seccomp {
         linux = linux.seccomp(seccomp);
     }

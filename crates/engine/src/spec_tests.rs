@@ -35,6 +35,7 @@ fn build_for(req: &RunRequest, rootfs: &Path) -> Result<BuiltSpec> {
         seccomp: None,
         hostname: None,
         init: None,
+        devices: &(Vec::new(), Vec::new()),
     })
 }
 

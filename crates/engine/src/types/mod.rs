@@ -6,6 +6,7 @@
 
 mod cpu;
 mod detach_keys;
+mod device;
 mod dns;
 mod env;
 mod label;
@@ -22,6 +23,7 @@ mod volume;
 
 pub use cpu::{CpuSet, Cpus};
 pub use detach_keys::{DetachKeys, DetachScanner};
+pub use device::DeviceMapping;
 pub use dns::{parse_dns_option, parse_dns_search, parse_dns_server, ExtraHost, HostAddress};
 pub use env::EnvVar;
 pub use label::Label;

@@ -8,8 +8,9 @@ use clap::{ArgAction, Args};
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
-    EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, MountSpec, NamespaceMode,
-    NetworkMode, PortSpecs, RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
+    DeviceMapping, EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, MountSpec,
+    NamespaceMode, NetworkMode, PortSpecs, RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec,
+    VolumesFrom,
 };
 
 /// The flags of `run` and `create`.
@@ -124,6 +125,10 @@ pub struct RunArgs {
     /// The cgroup the container's own cgroup is made in (below sixdocker's own cgroup).
     #[arg(long, value_name = "CGROUP")]
     pub cgroup_parent: Option<String>,
+    /// Give the container a host device: HOST[:CONTAINER][:PERMISSIONS] (PERMISSIONS: what
+    /// the device cgroup allows, some of r, w, m; default rwm).
+    #[arg(long, value_name = "HOST[:CONTAINER][:rwm]")]
+    pub device: Vec<DeviceMapping>,
     /// Give the container every capability and the host's devices, without seccomp.
     #[arg(long)]
     pub privileged: bool,

@@ -150,6 +150,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         detach: args.detach,
         auto_remove: args.rm,
         privileged: args.privileged,
+        devices: args.device,
         cgroup_parent: args.cgroup_parent,
         init: args.init,
         pid_mode: args.pid.unwrap_or_default(),
