@@ -113,6 +113,10 @@ pub fn create(rt: &Runtime, id: &str, mut opts: CreateOptions) -> Result<Contain
         min_fd,
     )?;
     let (parent_end, child_end) = spawn::channel_above(min_fd)?;
+    // Traced: the init keeps the trace socket's read end too, so that its last steps (the
+    // wait for `start`, the execve) reach a traced `start` in another process.
+    six_trace::children_begin();
+    rec.trace_fd = six_trace::hand_over_begin(min_fd);
     let init_fds = InitFds {
         chan: &child_end,
         fifo: fifo.as_raw_fd(),
@@ -169,6 +173,7 @@ fn new_record(id: &str, c: &Checked, cgroup: &six_cgroups::Cgroup) -> Record {
         cgroup: Some(cgroup.clone()),
         paused: false,
         config: c.spec.clone(),
+        trace_fd: None,
     }
 }
 

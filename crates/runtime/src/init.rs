@@ -168,9 +168,11 @@ fn steps(ctx: &InitContext, in_cgroup: bool) -> Result<Infallible, String> {
         build_root(ctx, hook_states.first().map(Vec::as_slice))?;
     }
     let p = ctx.process;
-    // The trace's socket stays open to the execve (it is close-on-exec).
+    // The trace's socket stays open to the execve (it is close-on-exec), and so does the
+    // copy of its read end a traced `start` takes over.
     let trace = six_trace::write_fd().unwrap_or(ctx.chan.raw_fd());
-    let keep = [ctx.chan.raw_fd(), ctx.fifo, trace];
+    let trace_read = six_trace::held_read_fd().unwrap_or(ctx.chan.raw_fd());
+    let keep = [ctx.chan.raw_fd(), ctx.fifo, trace, trace_read];
     // With no_new_privs the filter comes last, but before the report (a refused filter fails
     // `create`) and so before the wait and the startContainer hooks, which run under it:
     // what they do, the container's process could do.

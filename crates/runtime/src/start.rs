@@ -4,6 +4,7 @@
 //! It waits on the fifo and the init's pidfd together, so an init that died before `start`
 //! is an error, not a hang. It never signals the init.
 
+use std::fmt::Write as _;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
@@ -31,6 +32,7 @@ pub fn start(c: &Container) -> Result<()> {
     let Some(pidfd) = pidfd else {
         return Err(c.wrong(Status::Stopped, "the init exited before start"));
     };
+    take_over_trace(&pidfd, &rec);
     let fifo_path = dir.fifo();
     let opened = six_trace::begin();
     let cpath = std::ffi::CString::new(fifo_path.as_os_str().as_bytes())
@@ -109,4 +111,36 @@ pub fn start(c: &Container) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// A traced `start` of a container a traced `create` made: takes over the trace socket's read
+/// end the init keeps (`pidfd_getfd`), so that the init's last steps — its wait for us, the
+/// startContainer hooks, its `execve` — are printed here (the caller reads them to the
+/// init's execve with six-trace's `children_end`).
+fn take_over_trace(pidfd: &Pidfd, rec: &crate::state::Record) {
+    if !six_trace::wants_hand_over() {
+        return;
+    }
+    let Some(fd) = rec.trace_fd else {
+        six_trace::step!(
+            six_trace::Kind::Fds,
+            "the init's steps are not shown: its create was not traced"
+        );
+        return;
+    };
+    let taken = six_trace::call(
+        six_trace::Kind::Fds,
+        || pidfd.take_fd(fd),
+        |d| {
+            write!(
+                d,
+                "pidfd_getfd: fd {fd} of the init (pid {}), its trace socket: its steps from \
+                 here to its execve are printed here",
+                rec.pid
+            )
+        },
+    );
+    if let Ok(taken) = taken {
+        six_trace::adopt(taken);
+    }
 }

@@ -66,6 +66,11 @@ pub struct Record {
     pub paused: bool,
     /// The config it was created from (hooks and the process for exec come from here).
     pub config: Spec,
+    /// A traced create: the init's fd holding the read end of the trace socket it sends its
+    /// last steps to (the wait for `start`, the `execve`), which a traced `start` takes
+    /// over (six-trace's `hand_over_begin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_fd: Option<i32>,
 }
 
 impl Record {
@@ -318,6 +323,7 @@ mod tests {
             cgroup: None,
             paused: false,
             config: Spec::default(),
+            trace_fd: None,
         };
         d.write(&rec).unwrap();
         let back = d.read().unwrap();

@@ -107,6 +107,35 @@ pub fn move_above(min: RawFd) -> Option<RawFd> {
     sink::move_above(min)
 }
 
+/// Before a clone whose child may finish its steps after this command has ended (`sixrun
+/// create`'s init, whose wait for `start` and `execve` come later): the read end is moved to
+/// `min` or above and the child keeps a copy of it to its `execve` ([`held_read_fd`]), so
+/// that the socket outlives this command and the one that lets the child go on (`sixrun
+/// start`) can take over reading it ([`adopt`]). Returns the read end's number (the same
+/// in the child), to record where the next command finds it; None when not printing.
+pub fn hand_over_begin(min: RawFd) -> Option<RawFd> {
+    sink::hand_over_begin(min)
+}
+
+/// In a child: its copy of the read end ([`hand_over_begin`]), to keep open (it is
+/// close-on-exec) across its own fd clean-up.
+pub fn held_read_fd() -> Option<RawFd> {
+    sink::held_read_fd()
+}
+
+/// Whether this command prints and reads no socket of its own children now: then the read
+/// end another process keeps ([`hand_over_begin`]) is worth taking over with [`adopt`].
+pub fn wants_hand_over() -> bool {
+    sink::wants_hand_over()
+}
+
+/// Prints, from now on, the records that arrive on `fd` (a read end taken over from the
+/// process that keeps it, e.g. with `pidfd_getfd`), and reads them to their end of file in
+/// [`children_end`]. Closes `fd` when [`wants_hand_over`] is false.
+pub fn adopt(fd: std::os::fd::OwnedFd) {
+    sink::adopt(fd);
+}
+
 /// In a child just made by fork or clone, first thing: it forwards its steps as `role`.
 /// Allocates nothing, takes no lock.
 #[inline]

@@ -9,7 +9,10 @@
 //!
 //! The write end is close-on-exec: a container's init drops it at its `execve`, a monitor
 //! when it detaches. Once every forwarder has let go, the printer reads end of file
-//! (`children_end`). It owns the process's mode and descriptors; printing is `printer.rs`.
+//! (`children_end`). A child that finishes its steps after the printer has ended (`sixrun
+//! create`'s init) keeps a copy of the read end too (`hand_over_begin`), so the socket
+//! outlives the printer, and the next printer (`sixrun start`) takes it over (`adopt`). It
+//! owns the process's mode and descriptors; printing is `printer.rs`.
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
@@ -29,6 +32,10 @@ static MODE: AtomicU8 = AtomicU8::new(0);
 static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
 /// Print: where the children's records arrive.
 static READ_FD: AtomicI32 = AtomicI32::new(-1);
+/// Print: the next child keeps a copy of the read end (`hand_over_begin`). Forward: the copy
+/// this process keeps for a later command to take (`held_read_fd`), -1 when none.
+static KEEP_READ: AtomicBool = AtomicBool::new(false);
+static HELD_READ: AtomicI32 = AtomicI32::new(-1);
 static ROLE: AtomicU8 = AtomicU8::new(Role::Cli as u8);
 static PHASE: AtomicU8 = AtomicU8::new(Phase::Other as u8);
 static LOST: AtomicU32 = AtomicU32::new(0);
@@ -261,6 +268,58 @@ pub(crate) fn move_above(min: RawFd) -> Option<RawFd> {
     Some(moved)
 }
 
+/// Printing: the read end moved to `min` or above, and kept by the children made from now
+/// on (close-on-exec), so that the socket outlives this process and a later one can take
+/// over reading it ([`adopt`]). Its number; None when not printing.
+pub(crate) fn hand_over_begin(min: RawFd) -> Option<RawFd> {
+    if !ON.load(Ordering::Relaxed) || MODE.load(Ordering::Relaxed) != PRINT {
+        return None;
+    }
+    let fd = READ_FD.load(Ordering::Relaxed);
+    if fd < 0 {
+        return None;
+    }
+    let fd = if fd >= min {
+        fd
+    } else {
+        // SAFETY: F_DUPFD_CLOEXEC of our own fd.
+        let moved = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) };
+        if moved < 0 {
+            return None;
+        }
+        // SAFETY: closing the old number, which only this module uses.
+        unsafe { libc::close(fd) };
+        READ_FD.store(moved, Ordering::Relaxed);
+        moved
+    };
+    KEEP_READ.store(true, Ordering::Relaxed);
+    Some(fd)
+}
+
+/// A child's kept copy of the read end (see [`hand_over_begin`]), to keep open to its execve.
+pub(crate) fn held_read_fd() -> Option<RawFd> {
+    let fd = HELD_READ.load(Ordering::Relaxed);
+    (fd >= 0).then_some(fd)
+}
+
+/// Printing and reading no children's socket now: whether a read end another process holds
+/// should be taken over ([`adopt`]).
+pub(crate) fn wants_hand_over() -> bool {
+    ON.load(Ordering::Relaxed)
+        && MODE.load(Ordering::Relaxed) == PRINT
+        && READ_FD.load(Ordering::Relaxed) < 0
+}
+
+/// Printing: reads the children's records from `fd` (a read end taken over from another
+/// process) from now on, to their end of file in `children_end`. Closed when this process
+/// reads a socket of its own already.
+pub(crate) fn adopt(fd: std::os::fd::OwnedFd) {
+    use std::os::fd::IntoRawFd;
+    if wants_hand_over() {
+        READ_FD.store(fd.into_raw_fd(), Ordering::Relaxed);
+    }
+}
+
 /// In a child just made by fork or clone: from here on it forwards, as `role`. Allocates
 /// nothing, takes no lock.
 pub(crate) fn enter_child(role: Role) {
@@ -269,7 +328,10 @@ pub(crate) fn enter_child(role: Role) {
     }
     if MODE.load(Ordering::Relaxed) == PRINT {
         let r = READ_FD.swap(-1, Ordering::Relaxed);
-        if r >= 0 {
+        if r >= 0 && KEEP_READ.load(Ordering::Relaxed) {
+            // Kept (close-on-exec) for a later command that takes it over.
+            HELD_READ.store(r, Ordering::Relaxed);
+        } else if r >= 0 {
             // SAFETY: closing our copy of the read end; the printer keeps its own.
             unsafe { libc::close(r) };
         }
