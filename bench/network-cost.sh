@@ -6,16 +6,24 @@
 # exit: both stores (`system reset -f`), temp dirs, Podman's cgroups, and the bridge and
 # firewall chains/rules Podman made (only those that were not there before).
 # Podman runs with runc: crun 1.8 refuses this host's hybrid cgroup layout.
+# A published port (`-p 127.0.0.1::80`: its DNAT and accept rules added, then removed) is
+# timed on each firewall backend, nftables and iptables (SIXDOCKER_FIREWALL_BACKEND, a store
+# of its own each).
 # Usage: bench/network-cost.sh [RUNS]   (needs root, hyperfine, podman, netavark, runc, jq)
+# SIXDOCKER=path/to/sixdocker times that binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-40}
 export SIXDOCKER_NO_IP_FORWARD=1  # never touch the host's ip_forward from sixdocker
 
-cargo build --release -p sixdocker >&2
-SIX="$PWD/target/release/sixdocker"
+if [ -z "${SIXDOCKER:-}" ]; then
+  cargo build --release -p sixdocker >&2
+fi
+SIX="${SIXDOCKER:-$PWD/target/release/sixdocker}"
 TMP=$(mktemp -d /tmp/network-cost.XXXXXX)
 SIXC=(--root "$TMP/six-root" --runroot "$TMP/six-run")
+SIX_NFT=(--root "$TMP/six-nft" --runroot "$TMP/six-nft-run")
+SIX_IPT=(--root "$TMP/six-ipt" --runroot "$TMP/six-ipt-run")
 # Podman's containers nest below this shell's own cgroup (its memory cgroup; the others are /).
 MY_CGROUP=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
 POD_CGROUP_PARENT="${MY_CGROUP%/}/six-netcost-$$"
@@ -61,6 +69,8 @@ remove_new_podman_rules() {
 cleanup() {
   set +e  # undo as much as possible, whatever fails
   "$SIX" "${SIXC[@]}" system reset -f >/dev/null 2>&1
+  SIXDOCKER_FIREWALL_BACKEND=nftables "$SIX" "${SIX_NFT[@]}" system reset -f >/dev/null 2>&1
+  SIXDOCKER_FIREWALL_BACKEND=iptables "$SIX" "${SIX_IPT[@]}" system reset -f >/dev/null 2>&1
   "${POD[@]}" rm -f -a -t 0 >/dev/null 2>&1
   "${POD[@]}" system reset -f >/dev/null 2>&1
   for h in /sys/fs/cgroup/*/; do
@@ -91,6 +101,8 @@ podman_config netavark
 shared_busybox
 # Both default networks are set up once (bridge, firewall rules) before timing.
 "$SIX" "${SIXC[@]}" run --rm busybox true
+SIXDOCKER_FIREWALL_BACKEND=nftables "$SIX" "${SIX_NFT[@]}" run --rm -p 127.0.0.1::80 busybox true
+SIXDOCKER_FIREWALL_BACKEND=iptables "$SIX" "${SIX_IPT[@]}" run --rm -p 127.0.0.1::80 busybox true
 "${POD[@]}" run --rm --cgroup-parent "$POD_CGROUP_PARENT" localhost/six-busybox true
 
 json="$TMP/network-cost.json"
@@ -98,6 +110,8 @@ POD_RUN="${POD[*]} run --rm --cgroup-parent $POD_CGROUP_PARENT"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json" \
   -n "sixdocker default network" "$SIX ${SIXC[*]} run --rm busybox true" \
   -n "sixdocker --network none" "$SIX ${SIXC[*]} run --rm --network none busybox true" \
+  -n "sixdocker -p, nftables" "env SIXDOCKER_FIREWALL_BACKEND=nftables $SIX ${SIX_NFT[*]} run --rm -p 127.0.0.1::80 busybox true" \
+  -n "sixdocker -p, iptables" "env SIXDOCKER_FIREWALL_BACKEND=iptables $SIX ${SIX_IPT[*]} run --rm -p 127.0.0.1::80 busybox true" \
   -n "podman default network" "$POD_RUN localhost/six-busybox true" \
   -n "podman --network none" "$POD_RUN --network none localhost/six-busybox true"
 
@@ -108,4 +122,5 @@ jq -r '
   (.results | map({(.command): (.median * 1000)}) | add) as $m
   | "network adds (median default - median none):",
     "  sixdocker: \($m["sixdocker default network"] - $m["sixdocker --network none"] | . * 10 | round / 10) ms   (target: under 10 ms)",
+    "  a published port adds: nftables \($m["sixdocker -p, nftables"] - $m["sixdocker default network"] | . * 10 | round / 10) ms, iptables \($m["sixdocker -p, iptables"] - $m["sixdocker default network"] | . * 10 | round / 10) ms",
     "  podman:    \($m["podman default network"] - $m["podman --network none"] | . * 10 | round / 10) ms"' "$json"

@@ -4,12 +4,15 @@
 # each tool with its own temporary store; everything made here is removed on exit.
 # Podman runs with crun, or with runc where crun refuses this host's cgroup layout (said so).
 # Usage: bench/sixdocker-run.sh [RUNS]   (needs root, hyperfine, podman, crun or runc, jq)
+# SIXDOCKER=path/to/sixdocker times that binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-30}
 
-cargo build --release -p sixdocker >&2
-SIX="$PWD/target/release/sixdocker"
+if [ -z "${SIXDOCKER:-}" ]; then
+  cargo build --release -p sixdocker >&2
+fi
+SIX="${SIXDOCKER:-$PWD/target/release/sixdocker}"
 TMP=$(mktemp -d /tmp/sixdocker-bench.XXXXXX)
 SIXC=(--root "$TMP/six-root" --runroot "$TMP/six-run")
 POD_RUNTIME=crun

@@ -3,12 +3,15 @@
 # on the same bundle (hyperfine, release build of sixrun). Every runtime runs inside one
 # private mount namespace (`unshare -m`) where /sys/fs/cgroup/unified is unmounted: crun 1.8
 # refuses this machine's hybrid cgroup layout otherwise. Usage: bench/sixrun-start.sh [RUNS]
+# SIXRUN=path/to/sixrun times that binary instead of building one.
 set -euo pipefail
 runs=${1:-100}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 if [ "${SIXRUN_BENCH_INNER:-}" != 1 ]; then
-  cargo build --release -p sixrun --manifest-path "$here/Cargo.toml" >&2
+  if [ -z "${SIXRUN:-}" ]; then
+    cargo build --release -p sixrun --manifest-path "$here/Cargo.toml" >&2
+  fi
   exec unshare -m env SIXRUN_BENCH_INNER=1 bash "$0" "$@"
 fi
 
@@ -24,7 +27,8 @@ cp /bin/busybox "$bundle/rootfs/bin/busybox"
 ln -s busybox "$bundle/rootfs/bin/true"
 ln -s busybox "$bundle/rootfs/bin/sh"
 cd "$bundle"
-"$here/target/release/sixrun" spec
+sixrun="${SIXRUN:-$here/target/release/sixrun}"
+"$sixrun" spec
 python3 - <<'PY'
 import json
 c = json.load(open("config.json"))
@@ -33,7 +37,6 @@ c["process"]["args"] = ["/bin/true"]
 json.dump(c, open("config.json", "w"), indent=1)
 PY
 
-sixrun="$here/target/release/sixrun"
 cycle() { # runtime binary, state root
   echo "$1 --root $2 create --bundle $bundle b && $1 --root $2 start b && $1 --root $2 delete --force b"
 }

@@ -3,7 +3,8 @@
 //! are the test's alone): published ports answer from the host (127.0.0.1, the gateway) and from another
 //! container (hairpin); containers reach each other; no container of another network gets
 //! into an internal one, nor out of it, whichever network was set up first; a container's
-//! rules go with it; the store's nftables table or iptables chains go with its last
+//! rules go with it; a host port it publishes is refused to other containers of any store;
+//! the store's nftables table or iptables chains go with its last
 //! network, and its rules are only ever in the backend it was told to use. Traffic goes only
 //! to addresses of this namespace and of the containers' namespaces the test made.
 
@@ -132,6 +133,26 @@ fn published_ports_and_traffic_between_containers(backend: FirewallBackend) {
         let body = fetch_until(&client, ip, port, &marker);
         assert!(body.contains(&marker), "{backend}: {ip}:{port}: {body}");
     }
+
+    // a host port another container publishes is refused, by this store and by another
+    // one on the same host (both read it back from the backend's rules)
+    let other_store = TestStore::with_backend(backend);
+    for (who, networks) in [
+        ("this store", &store.networks),
+        ("another store", &other_store.networks),
+    ] {
+        for taken in [format!("{tcp}:8080"), format!("127.0.0.1:{explicit}:8080")] {
+            let (ns, id) = (Netns::new(), container_id());
+            let mapping: PortMapping = taken.parse().unwrap();
+            let refused = networks.attach(DEFAULT_NETWORK, &endpoint(&id), &ns.path(), &[mapping]);
+            let e = refused.map(|_| ()).unwrap_err().to_string();
+            assert!(
+                e.contains("already published"),
+                "{backend}, {who}, -p {taken}: {e}"
+            );
+        }
+    }
+    other_store.finish();
 
     // an internal network made after the default one's accepts: nothing forwarded in or out
     let inner = six_testkit::unique_name("ti");

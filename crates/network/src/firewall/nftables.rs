@@ -1,7 +1,7 @@
 //! The nftables backend: each store has a table of its own, `ip sixdocker-<store>`, and
 //! every change is one `nft -f -` batch, which nft applies as one transaction (all of it or
-//! none). No xtables lock, and nothing of other programs' tables is read for a change but
-//! the listing. The table holds:
+//! none). No xtables lock; what is installed is read over netlink (`nftables_read.rs`), the
+//! rules of the stores' tables only, with no process. The table holds:
 //!
 //! - `ports`: DNAT of published ports, jumped to from `nat-in` (prerouting) and
 //!   `nat-local` (output) for local destinations (`fib daddr type local`);
@@ -15,6 +15,7 @@
 //! table (nftables evaluates every base chain of a hook): a host whose iptables FORWARD
 //! chain drops by default is given the iptables backend (`chosen.rs`).
 
+use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Duration;
 
@@ -173,17 +174,17 @@ fn nft(args: &[&str], input: &str) -> Result<String> {
 }
 
 /// Is nftables usable here for our rules? Err says why not: no `nft`, no nf_tables in the
-/// kernel, an `nft` without JSON, or iptables' FORWARD chain dropping by default (a drop
-/// our accepts cannot override; the iptables backend's accepts are in that chain).
+/// kernel, or iptables' FORWARD chain dropping by default (a drop our accepts cannot
+/// override; the iptables backend's accepts are in that chain).
 pub(crate) fn usable() -> std::result::Result<(), String> {
     if installed("nft").is_none() {
         return Err("nft is not installed".to_string());
     }
-    let chains = nft(&["-j", "list", "chains", "ip"], "").map_err(|e| e.to_string())?;
-    if nftables_read::forward_drops(&chains)? {
-        return Err("iptables' FORWARD chain drops by default".to_string());
+    match nftables_read::forward_drops() {
+        Err(e) => Err(format!("reading nf_tables over netlink: {e}")),
+        Ok(true) => Err("iptables' FORWARD chain drops by default".to_string()),
+        Ok(false) => Ok(()),
     }
-    Ok(())
 }
 
 impl Backend for Nftables {
@@ -191,9 +192,29 @@ impl Backend for Nftables {
         FirewallBackend::Nftables
     }
 
+    #[track_caller]
     fn read(&self) -> Result<Installed> {
-        let json = nft(&["-j", "list", "ruleset", "ip"], "")?;
-        nftables_read::parse(&json).map_err(failure)
+        let read = six_trace::begin();
+        let now = nftables_read::read();
+        if let Some(t) = read {
+            let errno = now
+                .as_ref()
+                .err()
+                .map_or(0, |e| e.raw_os_error().unwrap_or(-1));
+            t.done(six_trace::Kind::Netlink, errno, |d| {
+                let what = "NFT_MSG_GETTABLE, GETCHAIN, GETRULE of each sixdocker table (ip)";
+                match &now {
+                    Ok(n) => write!(
+                        d,
+                        "{what}: {} stores, {} rules",
+                        n.stores.len(),
+                        n.rules.len()
+                    ),
+                    Err(_) => write!(d, "{what}"),
+                }
+            });
+        }
+        now.map_err(|e| failure(format!("reading nf_tables over netlink: {e}")))
     }
 
     #[track_caller]
