@@ -109,7 +109,8 @@ fn keep(
         let _ = nix::unistd::setsid();
         // SAFETY: the grandchild goes on with our code; the intermediate leaves at once.
         match unsafe { nix::unistd::fork() } {
-            Ok(ForkResult::Child) => {}
+            // The trace names the keeper by its own pid, not the intermediate's.
+            Ok(ForkResult::Child) => six_trace::enter_child(six_trace::Role::Keeper),
             // SAFETY: leaving the forked child without running the caller's destructors.
             _ => unsafe { libc::_exit(0) },
         }

@@ -136,6 +136,7 @@ fn one_run_shows_every_kind_of_step_with_times_and_sources() {
     );
     assert_step(&trace, "rlimit", &["RLIMIT_"]);
     assert_step(&trace, "user", &["setresuid 0"]);
+    assert_step(&trace, "user", &["setresgid 0"]);
     // Network: the veth pair made in the container's namespace, its address and route, the
     // bridge, and the published port's firewall rule.
     assert_step(&trace, "netlink", &["veth pair", "net:["]);
@@ -186,8 +187,11 @@ fn one_run_shows_every_kind_of_step_with_times_and_sources() {
     assert_step(&lines, "cgroup_dir", &["monitor[", "rmdir"]);
 
     // `stop` of a running one: the monitor's signal and clean-up reach the stopping CLI.
+    // Both traces name the monitor by its own pid (it is forked twice: not the
+    // intermediate's).
     let name = unique_name("tr");
-    sb.run([
+    let detached = sb.run([
+        "--trace",
         "run",
         "-d",
         "--name",
@@ -199,10 +203,45 @@ fn one_run_shows_every_kind_of_step_with_times_and_sources() {
         "busybox",
         "sleep",
         "600",
-    ])
-    .ok();
+    ]);
+    assert_eq!(detached.code, 0, "{detached:?}");
+    let state = sb
+        .root()
+        .join("containers")
+        .join(sb.id_of(&name))
+        .join("state.json");
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let monitor = format!("monitor[{}]", state["monitor"]["pid"].as_i64().unwrap());
+    // A detached exec: its keeper (forked twice too) named by its own pid, the parent of
+    // the exec'd process.
+    let exec = sb.run(["--trace", "exec", "-d", &name, "sleep", "600"]);
+    assert_eq!(exec.code, 0, "{exec:?}");
+    let pid_of = |role: &str| -> Vec<i32> {
+        let lines = exec.stderr.lines();
+        let named = lines.filter_map(|l| l.split_whitespace().nth(2)?.strip_prefix(role));
+        named
+            .filter_map(|n| n.trim_end_matches(']').parse().ok())
+            .collect()
+    };
+    let (execd, keepers) = (pid_of("exec["), pid_of("keeper["));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", execd[0])).unwrap();
+    let ppid = status.lines().find_map(|l| l.strip_prefix("PPid:"));
+    let keeper: i32 = ppid.unwrap().trim().parse().unwrap();
+    assert!(
+        !keepers.is_empty() && keepers.iter().all(|k| *k == keeper),
+        "{keeper}: {exec:?}"
+    );
     let stop = sb.run(["--trace", "stop", "-t", "0", &name]);
     assert_eq!(stop.code, 0, "{stop:?}");
+    for trace in [&detached.stderr, &stop.stderr] {
+        let steps = trace.lines().filter(|l| l.contains(" monitor["));
+        let named: Vec<&str> = steps.filter_map(|l| l.split_whitespace().nth(2)).collect();
+        assert!(!named.is_empty(), "{trace}");
+        assert!(
+            named.iter().all(|n| *n == monitor),
+            "not all {monitor}: {named:?}"
+        );
+    }
     let lines: Vec<&str> = stop.stderr.lines().collect();
     assert_step(&lines, "signal", &["monitor[", "SIGKILL"]);
     assert_step(&lines, "cgroup_dir", &["monitor[", "rmdir"]);

@@ -69,7 +69,11 @@ impl Engine {
                 // SAFETY: as above; the grandchild is the monitor.
                 let code = match unsafe { nix::unistd::fork() } {
                     // A panic aborts (`abort.rs`): nothing unwinds back into this code.
-                    Ok(nix::unistd::ForkResult::Child) => monitor_main(self, id, spec, monitor_end),
+                    Ok(nix::unistd::ForkResult::Child) => {
+                        // The trace names the monitor by its own pid, not the intermediate's.
+                        six_trace::enter_child(six_trace::Role::Monitor);
+                        monitor_main(self, id, spec, monitor_end)
+                    }
                     _ => 0,
                 };
                 // SAFETY: leaving the forked process without running the caller's destructors.
