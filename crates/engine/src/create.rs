@@ -168,6 +168,10 @@ impl Engine {
                     .as_deref()
                     .and_then(|s| s.parse().ok())
             }),
+            healthcheck: crate::types::merge_health_config(
+                req.healthcheck.as_ref(),
+                image.config.healthcheck.as_ref(),
+            ),
         };
         let mut attempts = 0;
         loop {
@@ -293,9 +297,13 @@ impl Engine {
         }
     }
 
-    /// Rules that need the host: CPUs that exist, ports with a network, volumes.
+    /// Rules that need the host: CPUs that exist, ports with a network, volumes; and the
+    /// daemon's rules for a health check (the Engine API's too).
     fn check_request(&self, req: &RunRequest) -> Result<()> {
         crate::update::check_host_resources(req)?;
+        if let Some(h) = &req.healthcheck {
+            crate::types::check_health_config(h).map_err(Error::Invalid)?;
+        }
         if req.auto_remove && req.restart != crate::types::RestartPolicy::No {
             return Err(Error::Invalid(format!(
                 "conflicting options: --restart {} and --rm",

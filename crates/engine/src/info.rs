@@ -294,6 +294,7 @@ mod tests {
             networks: None,
             mounts: None,
             stop_signal: None,
+            healthcheck: None,
         };
         let state = State {
             status: Status::Running,

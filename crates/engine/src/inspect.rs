@@ -236,9 +236,10 @@ fn anonymous_volumes_json(config: &ContainerConfig) -> Value {
     }
 }
 
-/// `State`: current after every start (the record is rewritten by the monitor).
+/// `State`: current after every start (the record is rewritten by the monitor); `Health`
+/// only with a health check, as Docker's.
 fn state_json(state: &State) -> Value {
-    json!({
+    let mut doc = json!({
         "Status": status_word(state),
         "Running": state.status == Status::Running,
         "Paused": state.paused,
@@ -250,7 +251,21 @@ fn state_json(state: &State) -> Value {
         "Error": state.error.clone().or_else(|| state.log_error.clone()).unwrap_or_default(),
         "StartedAt": time_or_zero(state.started_at),
         "FinishedAt": time_or_zero(state.finished_at),
-    })
+    });
+    if let Some(h) = &state.health {
+        let time = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        doc["Health"] = json!({
+            "Status": h.status.word(),
+            "FailingStreak": h.failing_streak,
+            "Log": h.log.iter().map(|r| json!({
+                "Start": time(&r.start),
+                "End": time(&r.end),
+                "ExitCode": r.exit_code,
+                "Output": r.output,
+            })).collect::<Vec<_>>(),
+        });
+    }
+    doc
 }
 
 /// `Config`: what the container was made with.
@@ -280,6 +295,9 @@ fn config_json(config: &ContainerConfig) -> Value {
     }
     if let Some(timeout) = req.stop_timeout {
         doc["StopTimeout"] = json!(timeout);
+    }
+    if let Some(h) = &config.healthcheck {
+        doc["Healthcheck"] = json!(h);
     }
     if !req.ports.is_empty() {
         let exposed: serde_json::Map<String, Value> = req

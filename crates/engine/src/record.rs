@@ -50,12 +50,26 @@ pub(crate) struct ContainerConfig {
     /// What `stop` sends first: `--stop-signal`, else the image's STOPSIGNAL (None: SIGTERM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<crate::types::Signal>,
+    /// Its health check: `--health-*` over the image's HEALTHCHECK (Docker's merge); None or
+    /// a `NONE` test: no check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::types::HealthConfig>,
 }
 
 impl ContainerConfig {
     /// The signal `stop` sends first (Docker's default: SIGTERM).
     pub(crate) fn stop_signal(&self) -> i32 {
         self.stop_signal.map_or(libc::SIGTERM, |s| s.number())
+    }
+
+    /// The check the monitor runs: a `CMD` or `CMD-SHELL` test (None: no check).
+    pub(crate) fn active_healthcheck(&self) -> Option<&crate::types::HealthConfig> {
+        self.healthcheck.as_ref().filter(|h| {
+            matches!(
+                h.test.first().map(String::as_str),
+                Some("CMD" | "CMD-SHELL")
+            )
+        })
     }
 
     /// How long `stop` waits before SIGKILL when not told: `--stop-timeout`, else 10 s
@@ -160,6 +174,52 @@ pub(crate) struct State {
     /// The process (a `commit` of an older version) that froze the container; reconcile
     /// thaws it if that died. Commits now hold their freeze through the monitor instead.
     pub paused_by: Option<ProcessId>,
+    /// Its health (with a health check): written by its monitor alone, at each start and
+    /// after each check.
+    pub health: Option<Health>,
+}
+
+/// Docker's health states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub(crate) enum HealthStatus {
+    /// Started; no check has passed yet.
+    #[default]
+    Starting,
+    /// The last check passed.
+    Healthy,
+    /// `retries` checks in a row failed (or the checks stopped: the container ended or was
+    /// paused, as Docker marks it).
+    Unhealthy,
+}
+
+impl HealthStatus {
+    /// Docker's word: starting, healthy, unhealthy.
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            HealthStatus::Starting => "starting",
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+/// `State.Health`: the status, the failures in a row, the last 5 checks (oldest first).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct Health {
+    pub status: HealthStatus,
+    pub failing_streak: u32,
+    pub log: Vec<HealthResult>,
+}
+
+/// One check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct HealthResult {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The command's exit code (-1: it could not run, or ran past its timeout).
+    pub exit_code: i32,
+    /// Its stdout and stderr, at most 4096 bytes ("..." after more).
+    pub output: String,
 }
 
 #[cfg(test)]

@@ -137,6 +137,9 @@ pub struct RunRequest {
     /// `--cgroup-parent`: the cgroup its own is made in (below the engine's cgroup parent).
     #[serde(default)]
     pub cgroup_parent: Option<String>,
+    /// `--health-*` and `--no-healthcheck` (Docker's HealthConfig; None: the image's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::types::HealthConfig>,
     /// `--device`: host device nodes it gets, with their device cgroup permissions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<DeviceMapping>,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::record::{State, Status};
+use crate::record::{HealthStatus, State, Status};
 
 /// go-units `HumanDuration`: "Less than a second", "1 second", "About a minute", "3 hours"...
 pub(crate) fn human_duration(d: chrono::Duration) -> String {
@@ -50,7 +50,13 @@ pub(crate) fn status_text(state: &State, now: DateTime<Utc>) -> String {
     match state.status {
         Status::Creating | Status::Created => "Created".into(),
         Status::Running if state.paused => format!("Up {} (Paused)", since(state.started_at)),
-        Status::Running => format!("Up {}", since(state.started_at)),
+        Status::Running => match &state.health {
+            Some(h) if h.status == HealthStatus::Starting => {
+                format!("Up {} (health: starting)", since(state.started_at))
+            }
+            Some(h) => format!("Up {} ({})", since(state.started_at), h.status.word()),
+            None => format!("Up {}", since(state.started_at)),
+        },
         Status::Restarting => format!(
             "Restarting ({}) {} ago",
             state.exit_code,
@@ -125,6 +131,11 @@ mod tests {
         assert_eq!(status_word(&s), "paused");
         s.paused = false;
         assert_eq!(status_word(&s), "running");
+        s.health = Some(crate::record::Health::default());
+        assert_eq!(status_text(&s, now), "Up About a minute (health: starting)");
+        s.health.as_mut().unwrap().status = HealthStatus::Unhealthy;
+        assert_eq!(status_text(&s, now), "Up About a minute (unhealthy)");
+        s.health = None;
         s.status = Status::Exited;
         s.exit_code = 137;
         s.finished_at = Some(now - Duration::seconds(2));

@@ -503,6 +503,7 @@ mod tests {
             networks: None,
             mounts: None,
             stop_signal: None,
+            healthcheck: None,
         }
     }
 

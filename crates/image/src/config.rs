@@ -36,6 +36,35 @@ pub struct ImageConfig {
     /// something else on it).
     #[serde(default)]
     pub volumes: Vec<String>,
+    /// `HEALTHCHECK`: how the container's health is checked (`Test: ["NONE"]`: not at all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<HealthConfig>,
+}
+
+/// Docker's `HealthConfig` (an image's `HEALTHCHECK`, a container's `--health-*`), as its
+/// JSON has it: durations in nanoseconds, 0 for "the default" (or "inherited").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthConfig {
+    /// `[]`: inherit; `["NONE"]`: no check; `["CMD", prog, args...]`; `["CMD-SHELL", line]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test: Vec<String>,
+    /// Between the end of one check and the start of the next (default 30 s).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub interval: i64,
+    /// How long one check may run (default 30 s).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeout: i64,
+    /// Failures in this time after the start do not count (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_period: i64,
+    /// Failures in a row that make the container unhealthy (default 3).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 impl ImageConfig {
@@ -74,6 +103,9 @@ impl ImageConfig {
         }
         if change.stop_signal.is_some() {
             out.stop_signal = change.stop_signal.clone();
+        }
+        if change.healthcheck.is_some() {
+            out.healthcheck = change.healthcheck.clone();
         }
         out
     }
@@ -187,13 +219,21 @@ impl ConfigFile {
                 .as_ref()
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default(),
+            // kept in `extra`, so the config's bytes (the image ID) stay as they were
+            healthcheck: c
+                .extra
+                .get(HEALTHCHECK)
+                .and_then(|v| serde_json::from_value(v.clone()).ok()),
         }
     }
 
     /// Replaces the run-time part, keeping fields of the JSON this crate does not model.
     pub(crate) fn set_image_config(&mut self, c: &ImageConfig) {
-        let extra = self.config.take().map(|rc| rc.extra).unwrap_or_default();
+        let mut extra = self.config.take().map(|rc| rc.extra).unwrap_or_default();
         let mut rc = RunConfig::from_image_config(c);
+        if let Some(h) = rc.extra.remove(HEALTHCHECK) {
+            extra.insert(HEALTHCHECK.to_owned(), h);
+        }
         rc.extra = extra;
         self.config = Some(rc);
     }
@@ -227,10 +267,17 @@ impl RunConfig {
                     .map(|v| (v.clone(), serde_json::json!({})))
                     .collect()
             }),
-            extra: Default::default(),
+            extra: c
+                .healthcheck
+                .iter()
+                .filter_map(|h| Some((HEALTHCHECK.to_owned(), serde_json::to_value(h).ok()?)))
+                .collect(),
         }
     }
 }
+
+/// The config's key for [`ImageConfig::healthcheck`] (kept among the unmodelled fields).
+const HEALTHCHECK: &str = "Healthcheck";
 
 /// The OCI name of this machine's architecture ("amd64", "arm64", ...).
 pub(crate) fn host_architecture() -> &'static str {
@@ -275,6 +322,28 @@ mod tests {
         assert_eq!(back["variant"], "v8");
         assert_eq!(back["config"]["Healthcheck"]["Test"][0], "NONE");
         assert_eq!(c.image_config().env, ["A=1"]);
+    }
+
+    #[test]
+    fn a_healthcheck_is_read_and_kept_where_docker_keeps_it() {
+        let json = r#"{"config":{"Healthcheck":{"Test":["CMD-SHELL","true"],"Interval":1000000000,"Retries":2}},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let mut c: ConfigFile = serde_json::from_str(json).unwrap();
+        let h = c.image_config().healthcheck.unwrap();
+        assert_eq!(h.test, ["CMD-SHELL", "true"]);
+        assert_eq!((h.interval, h.timeout, h.retries), (1_000_000_000, 0, 2));
+        // rewritten as it was, where it was (a commit keeps it)
+        let before: serde_json::Value = serde_json::from_str(json).unwrap();
+        c.set_image_config(&c.image_config());
+        let back: serde_json::Value = serde_json::from_slice(&c.to_bytes()).unwrap();
+        assert_eq!(
+            back["config"]["Healthcheck"],
+            before["config"]["Healthcheck"]
+        );
+        // a new image's config carries it
+        let made = ConfigFile::new("2026-01-01T00:00:00Z", &c.image_config(), vec![], vec![]);
+        let back: serde_json::Value = serde_json::from_slice(&made.to_bytes()).unwrap();
+        assert_eq!(back["config"]["Healthcheck"]["Retries"], 2);
+        assert!(back["config"]["Healthcheck"].get("Timeout").is_none());
     }
 
     #[test]

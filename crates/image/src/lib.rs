@@ -36,7 +36,7 @@ mod store;
 mod unpack;
 mod whiteout;
 
-pub use config::ImageConfig;
+pub use config::{HealthConfig, ImageConfig};
 pub use digest::Digest;
 pub use error::{Error, Result};
 pub use history::HistoryEntry;

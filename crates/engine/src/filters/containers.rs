@@ -193,7 +193,7 @@ impl<'f> PsFilter<'f> {
             && f.match_kv_list("label", &config.labels)
             && self.exit_code_passes(state, running)
             && f.matches("status", status_word(state))
-            && f.exact_match("health", "none")
+            && f.exact_match("health", health_word(state))
             && volume_passes(f, config)
             && self
                 .images
@@ -253,6 +253,11 @@ impl<'f> PsFilter<'f> {
 
 /// `volume=DEST|SOURCE|NAME`: a mount at that destination, from that source, or of that
 /// volume.
+/// Docker's health word of a container: its status, or "none" without a check.
+fn health_word(state: &crate::record::State) -> &'static str {
+    state.health.as_ref().map_or("none", |h| h.status.word())
+}
+
 fn volume_passes(f: &Filters, config: &ContainerConfig) -> bool {
     if !f.contains("volume") {
         return true;

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// The instant `value` names, seen from `now`, as (unix seconds, nanoseconds).
 pub fn parse_timestamp(value: &str, now: DateTime<Utc>) -> Result<(i64, u32)> {
     if value != "0" {
-        if let Some(nanos) = go_duration_nanos(value) {
+        if let Some(nanos) = crate::types::go_duration_nanos(value) {
             let then = now - chrono::Duration::nanoseconds(nanos);
             // Docker keeps only the seconds of `now - d`.
             return Ok((then.timestamp(), 0));
@@ -87,49 +87,6 @@ fn unix_timestamp(value: &str) -> Option<(i64, u32)> {
     }
     let nanos = format!("{fraction:0<9}").parse::<u32>().ok()?;
     Some((secs, nanos))
-}
-
-/// Go's `time.ParseDuration`: `[-+]?(\d*(\.\d*)?unit)+`, units ns us µs ms s m h; "0" alone.
-fn go_duration_nanos(s: &str) -> Option<i64> {
-    let (negative, mut rest) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number = &rest[..number_end];
-        if number.is_empty() || number == "." {
-            return None;
-        }
-        let value: f64 = number.parse().ok()?;
-        rest = &rest[number_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        total += value * unit;
-    }
-    let nanos = total.round() as i64;
-    Some(if negative { -nanos } else { nanos })
 }
 
 #[cfg(test)]

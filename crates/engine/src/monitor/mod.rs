@@ -12,7 +12,7 @@
 //! This file owns the fork, the monitor's state and its life (run, restart policy, finish);
 //! `start` starts and undoes one run, `supervise` is the poll loop, `clients` queues and
 //! sends to attached clients (never blocking), `listener` accepts them (backing off when out
-//! of fds), `freeze` holds freezes for commits, `shrink`
+//! of fds), `freeze` holds freezes for commits, `health` runs health checks, `shrink`
 //! gives back memory, `abort` is what a panic does (records it, kills the init, aborts).
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -26,6 +26,7 @@ use six_sys::pidfd::Pidfd;
 mod abort;
 mod clients;
 mod freeze;
+mod health;
 mod listener;
 mod pause;
 mod shrink;
@@ -160,6 +161,7 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
         stop_requested: false,
         freezers: Vec::new(),
         paused: false,
+        health: None,
     };
     m.run()
 }
@@ -202,6 +204,8 @@ struct Monitor<'a> {
     freezers: Vec<Client>,
     /// The user paused the running container (`pause.rs`).
     paused: bool,
+    /// The health checks of the running container (`health.rs`), if it has any.
+    health: Option<health::Checker>,
 }
 
 /// One running incarnation of the container.
@@ -245,6 +249,7 @@ impl Monitor<'_> {
                 }
             };
             let code = self.supervise(&mut running);
+            self.stop_health();
             self.freezers.clear();
             self.paused = false;
             // A `rename` meanwhile: the end is recorded (events) under the new name.

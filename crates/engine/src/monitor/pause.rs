@@ -78,6 +78,7 @@ impl Monitor<'_> {
 
     fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
+        self.pause_health(paused);
         let _ = self.engine.store.update(self.id, |s| {
             s.paused = paused;
             Ok(())

@@ -84,6 +84,7 @@ impl Monitor<'_> {
             return Err(e);
         }
         self.mark_running(&running);
+        self.start_health();
         self.broadcast(&Message::Started(pid));
         // After the launching CLI has heard of the start (it catches Ctrl-C from then on).
         self.engine.emit_container(&self.config, "start", &[]);
@@ -164,7 +165,7 @@ impl Monitor<'_> {
     }
 }
 
-fn set_nonblocking(fd: RawFd) {
+pub(super) fn set_nonblocking(fd: RawFd) {
     // SAFETY: fcntl on our own fd.
     unsafe {
         let flags = libc::fcntl(fd, libc::F_GETFL);

@@ -18,7 +18,8 @@ const STDOUT: usize = 1;
 const STDERR: usize = 2;
 const LISTENER: usize = 3;
 const STDIN: usize = 4;
-const CLIENTS: usize = 5;
+const PROBE: usize = 5;
+const CLIENTS: usize = 6;
 
 impl Monitor<'_> {
     /// The poll loop of one incarnation; returns the exit code (128+signal when killed).
@@ -53,6 +54,7 @@ impl Monitor<'_> {
                 events: libc::POLLOUT,
                 revents: 0,
             });
+            fds.push(pollin(self.health.as_ref().map_or(-1, |h| h.output_fd())));
             for c in &self.clients {
                 fds.push(c.pollfd(!(input_backed_up && c.holds_input)));
             }
@@ -61,6 +63,11 @@ impl Monitor<'_> {
             let timeout = match drain_deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i32,
                 None => -1,
+            };
+            let timeout = match self.health_wake_in().filter(|_| exit_code.is_none()) {
+                // rounded up: a wake-up just before a check is due would spin
+                Some(d) => earliest_ms(timeout, d.as_micros().div_ceil(1000)),
+                None => timeout,
             };
             poll(&mut fds, self.listener_timeout(timeout));
             if drain_deadline.is_some_and(|d| Instant::now() >= d) {
@@ -87,11 +94,19 @@ impl Monitor<'_> {
             if fds[STDIN].revents != 0 {
                 self.flush_stdin(r);
             }
+            if fds[PROBE].revents != 0 {
+                if let Some(h) = &mut self.health {
+                    h.read_output();
+                }
+            }
             // By fd, not by index: a broadcast above may already have dropped a client.
             for pfd in fds[CLIENTS..].iter().filter(|p| p.revents != 0) {
                 self.client_ready(pfd, r, &mut buf);
             }
             self.end_trace_when_its_client_is_gone();
+            if exit_code.is_none() {
+                self.health_tick(r);
+            }
         }
         exit_code.unwrap_or(137)
     }
@@ -154,12 +169,15 @@ impl Monitor<'_> {
             if pid <= 0 {
                 break;
             }
+            let code = if libc::WIFSIGNALED(status) {
+                128 + libc::WTERMSIG(status)
+            } else {
+                libc::WEXITSTATUS(status)
+            };
             if pid == r.pid {
-                init_code = Some(if libc::WIFSIGNALED(status) {
-                    128 + libc::WTERMSIG(status)
-                } else {
-                    libc::WEXITSTATUS(status)
-                });
+                init_code = Some(code);
+            } else {
+                self.health_reaped(pid, code);
             }
         }
         init_code
@@ -326,6 +344,15 @@ impl Monitor<'_> {
                 }
             }
         }
+    }
+}
+
+/// The earlier of a poll timeout (-1: none) and `ms` milliseconds.
+fn earliest_ms(timeout_ms: i32, ms: u128) -> i32 {
+    let ms = ms.min(i32::MAX as u128) as i32;
+    match timeout_ms {
+        t if t < 0 => ms,
+        t => t.min(ms),
     }
 }
 

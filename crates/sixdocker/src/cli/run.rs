@@ -8,9 +8,9 @@ use clap::{ArgAction, Args};
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
-    DeviceMapping, EnvVar, ExtraHost, Label, LogDriver, MemorySize, MemorySwap, MountSpec,
-    NamespaceMode, NetworkMode, PortSpecs, RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec,
-    VolumesFrom,
+    DeviceMapping, EnvVar, ExtraHost, GoDuration, Label, LogDriver, MemorySize, MemorySwap,
+    MountSpec, NamespaceMode, NetworkMode, PortSpecs, RestartPolicy, Signal, TmpfsSpec, Ulimit,
+    VolumeSpec, VolumesFrom,
 };
 
 /// The flags of `run` and `create`.
@@ -168,6 +168,24 @@ pub struct RunArgs {
     /// Seconds `stop` waits before SIGKILL when not given -t (default 10; negative: for ever).
     #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
     pub stop_timeout: Option<i64>,
+    /// A command that checks the container's health (run with /bin/sh -c in the container).
+    #[arg(long, value_name = "COMMAND")]
+    pub health_cmd: Option<String>,
+    /// Time between two health checks (default 30s; Go durations: 1m30s, 500ms...).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub health_interval: Option<GoDuration>,
+    /// How long one health check may run (default 30s).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub health_timeout: Option<GoDuration>,
+    /// Failed checks in this time after the start do not count (default 0s).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub health_start_period: Option<GoDuration>,
+    /// Failed checks in a row that make the container unhealthy (default 3).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub health_retries: Option<i64>,
+    /// No health check, not even the image's HEALTHCHECK.
+    #[arg(long)]
+    pub no_healthcheck: bool,
     /// Set a label on the container: KEY=VALUE (or KEY for an empty value).
     #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
     pub label: Vec<Label>,

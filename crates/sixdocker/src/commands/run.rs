@@ -6,7 +6,7 @@
 //! the image (Docker's `run IMAGE CMD...`, the original's `run [-image IMAGE] -- CMD...`) and
 //! the environment from `--env-file` and `-e`.
 
-use six_engine::types::{EnvVar, Label, LogConfig};
+use six_engine::types::{EnvVar, HealthFlags, Label, LogConfig};
 use six_engine::{AttachOptions, Engine, ExecRequest, RunRequest};
 
 use super::{Failure, Outcome};
@@ -104,6 +104,16 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
     }
     let log = LogConfig::from_flags(args.log_driver, &args.log_opt)
         .map_err(|e| Failure::usage(e.to_string()))?;
+    let healthcheck = HealthFlags {
+        cmd: args.health_cmd,
+        interval: args.health_interval,
+        timeout: args.health_timeout,
+        start_period: args.health_start_period,
+        retries: args.health_retries,
+        none: args.no_healthcheck,
+    }
+    .into_config()
+    .map_err(Failure::usage)?;
     Ok(RunRequest {
         image,
         cmd,
@@ -151,6 +161,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         auto_remove: args.rm,
         privileged: args.privileged,
         devices: args.device,
+        healthcheck,
         cgroup_parent: args.cgroup_parent,
         init: args.init,
         pid_mode: args.pid.unwrap_or_default(),
