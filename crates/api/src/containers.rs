@@ -1,17 +1,17 @@
-//! One container's endpoints: create, inspect, top, wait, remove, and the actions (`start`,
+//! One container's endpoints: create, inspect, top, remove, and the actions (`start`,
 //! `stop`, `restart`, `kill`, `pause`, `unpause`, `rename`). Each is the engine call the CLI
-//! makes; starts and restarts run in an `api-worker` child (see [`crate::worker`]).
+//! makes; starts (`start.rs`) and restarts run in an `api-worker` child (see
+//! [`crate::worker`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use hyper::StatusCode;
 use serde_json::{json, Value};
 use six_engine::types::{ContainerName, Signal};
 use six_engine::Engine;
 
-use crate::http::{empty, json_reply, ok_json, read_json, streamed, ApiError, Reply};
+use crate::http::{empty, json_reply, ok_json, read_json, ApiError, Reply};
 use crate::router::Call;
 use crate::server::Ctx;
 
@@ -55,70 +55,6 @@ pub(crate) async fn remove(ctx: &Arc<Ctx>, id: &str, call: Call) -> Result<Reply
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-/// `POST /containers/{id}/wait?condition=not-running|next-exit|removed`: the headers at
-/// once (clients wait for them before they start the container, as with dockerd), then
-/// `{"StatusCode", "Error"}` once the condition holds. A client that hangs up ends the wait.
-pub(crate) async fn wait(ctx: &Arc<Ctx>, id: &str, call: Call) -> Result<Reply, ApiError> {
-    let id = id.to_owned();
-    let condition = call
-        .query
-        .get("condition")
-        .unwrap_or("not-running")
-        .to_owned();
-    if !matches!(
-        condition.as_str(),
-        "" | "not-running" | "next-exit" | "removed"
-    ) {
-        return Err(ApiError::bad(format!(
-            "invalid condition {condition:?}: expected not-running, next-exit or removed"
-        )));
-    }
-    let id = ctx.call(move |e| Ok(e.resolve(&id)?)).await?;
-    let (tx, reply) = streamed("application/json");
-    let ctx = ctx.clone();
-    tokio::spawn(async move {
-        let gone = tx.clone();
-        let client_left = move || gone.is_closed();
-        let outcome = ctx
-            .call(move |e| {
-                if condition == "next-exit" {
-                    wait_until(&client_left, || Ok(running(e, &id)?))?;
-                }
-                let code = e.wait(&id)?;
-                if condition == "removed" {
-                    wait_until(&client_left, || match e.resolve(&id) {
-                        Err(six_engine::Error::NoSuchContainer(_)) => Ok(true),
-                        Err(err) => Err(err.into()),
-                        Ok(_) => Ok(false),
-                    })?;
-                }
-                Ok(code)
-            })
-            .await;
-        let doc = match outcome {
-            Ok(code) => json!({"StatusCode": code, "Error": null}),
-            Err(e) => json!({"StatusCode": -1, "Error": {"Message": e.message}}),
-        };
-        let _ = tx.send(Bytes::from(format!("{doc}\n"))).await;
-    });
-    Ok(reply)
-}
-
-/// Checks `done` every 50 ms until it holds, or until the client has left (an error then:
-/// nobody is told).
-fn wait_until(
-    client_left: &dyn Fn() -> bool,
-    mut done: impl FnMut() -> Result<bool, ApiError>,
-) -> Result<(), ApiError> {
-    while !done()? {
-        if client_left() {
-            return Err(ApiError::new(499, "the client left"));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
-}
-
 /// Whether the container runs now (`State.Running`, paused or not).
 fn running(e: &Engine, id: &str) -> six_engine::Result<bool> {
     Ok(e.inspect(id)?["State"]["Running"].as_bool() == Some(true))
@@ -139,10 +75,17 @@ pub(crate) async fn action(
                 return Err(ApiError::bad("checkpoints are not supported by sixdocker"));
             }
             let probe = id.clone();
-            if ctx.call(move |e| Ok(running(e, &probe)?)).await? {
+            let (id, running) = ctx
+                .call(move |e| {
+                    let id = e.resolve(&probe)?;
+                    let running = running(e, &id)?;
+                    Ok((id, running))
+                })
+                .await?;
+            if running {
                 return Ok(empty(StatusCode::NOT_MODIFIED));
             }
-            crate::worker::run_in_child(ctx, &["start", &id]).await?;
+            crate::start::start(ctx, &id).await?;
         }
         "restart" => {
             let secs = q.int("t")?.map_or("default".to_owned(), |n| n.to_string());

@@ -121,6 +121,11 @@ pub(crate) fn run_request(body: &Value, name: Option<&str>) -> Result<RunRequest
     req.hostname = string(top, "Hostname")?;
     req.tty = boolean(top, "Tty")?;
     req.interactive = boolean(top, "OpenStdin")?;
+    // Made to be attached (`docker run` without -d): its stdin closes with the attached
+    // client's (Docker's StdinOnce), and inspect says so.
+    req.detach = !(boolean(top, "AttachStdin")?
+        || boolean(top, "AttachStdout")?
+        || boolean(top, "AttachStderr")?);
     req.labels = labels(top)?;
 
     req.volumes = strings(host, "Binds")?
@@ -194,7 +199,9 @@ fn is_set(v: &Value) -> bool {
     }
 }
 
-fn parse<T: FromStr<Err = six_engine::types::TypeError>>(s: &str) -> Result<T, ApiError> {
+pub(crate) fn parse<T: FromStr<Err = six_engine::types::TypeError>>(
+    s: &str,
+) -> Result<T, ApiError> {
     s.parse::<T>().map_err(|e| ApiError::bad(e.to_string()))
 }
 
@@ -202,7 +209,7 @@ fn wrong(key: &str, expected: &str, v: &Value) -> ApiError {
     ApiError::bad(format!("{key}: expected {expected}, got {v}"))
 }
 
-fn string(map: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+pub(crate) fn string(map: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
@@ -212,7 +219,10 @@ fn string(map: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiErro
 }
 
 /// A list of strings; a lone string is a one-element list (Docker's `StrSlice`).
-fn strings(map: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, ApiError> {
+pub(crate) fn strings(
+    map: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<Vec<String>>, ApiError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
@@ -229,7 +239,7 @@ fn strings(map: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, A
     }
 }
 
-fn boolean(map: &Map<String, Value>, key: &str) -> Result<bool, ApiError> {
+pub(crate) fn boolean(map: &Map<String, Value>, key: &str) -> Result<bool, ApiError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),

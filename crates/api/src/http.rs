@@ -95,6 +95,15 @@ impl From<six_engine::Error> for ApiError {
             six_engine::Error::Image(six_image::Error::NotFound(i)) => {
                 format!("No such image: {i}")
             }
+            // Docker's CLI exits 127 when the message says so, as runc's does.
+            six_engine::Error::CommandNotFound { cmd, .. } => {
+                format!("{e}: exec: \"{cmd}\": executable file not found in $PATH")
+            }
+            six_engine::Error::StartFailed { code: 127, message }
+                if !message.contains("executable file not found") =>
+            {
+                format!("{message}: executable file not found in $PATH")
+            }
             other => six_engine::Chain(other).to_string(),
         };
         ApiError { status, message }

@@ -15,21 +15,29 @@
 //! Files: `server.rs` (socket, connections, idle exit), `router.rs` (versions, routes),
 //! `http.rs` (bodies, errors, JSON), `query.rs`, `system.rs` (`_ping`, `version`, `info`),
 //! `containers.rs`, `container_list.rs`, `create_body.rs` (Docker's create body → RunRequest),
-//! `logs.rs`, `images.rs`, `worker.rs`.
+//! `start.rs`, `wait.rs`, `logs.rs`, `images.rs`, `worker.rs`; the streams: `hijack.rs`
+//! (hijacked connections, old and upgraded), `attach.rs`, `exec.rs`, `hub.rs` (clients that
+//! wait for a start).
 
 #![warn(unreachable_pub)]
 #![deny(missing_docs)]
 
+mod attach;
 mod container_list;
 mod containers;
 mod create_body;
+mod exec;
+mod hijack;
 mod http;
+mod hub;
 mod images;
 mod logs;
 mod query;
 mod router;
 mod server;
+mod start;
 mod system;
+mod wait;
 pub mod worker;
 
 pub use server::{serve, ServiceError, ServiceOptions, DEFAULT_SOCKET};

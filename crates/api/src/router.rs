@@ -14,12 +14,15 @@ use six_engine::system_docs::{API_VERSION, MIN_API_VERSION};
 use crate::http::{ApiError, Reply};
 use crate::query::Query;
 use crate::server::Ctx;
-use crate::{containers, images, logs, system};
+use crate::{attach, containers, exec, hijack, images, logs, system};
 
 /// A request, taken apart for the handlers.
 pub(crate) struct Call {
     pub query: Query,
+    pub headers: hyper::HeaderMap,
     pub body: Incoming,
+    /// The connection, once the answer (a 101) is sent: hijacking endpoints take it.
+    pub upgrade: hyper::upgrade::OnUpgrade,
 }
 
 /// Answers one request (never fails: errors become Docker's error documents).
@@ -39,7 +42,8 @@ pub(crate) async fn handle(ctx: Arc<Ctx>, req: Request<Incoming>) -> Result<Repl
     Ok(reply)
 }
 
-async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Result<Reply, ApiError> {
+async fn route(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Reply, ApiError> {
+    let upgrade = hyper::upgrade::on(&mut req);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let path = strip_version(&path)?;
@@ -50,7 +54,9 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Result<Reply, ApiError>
         .collect();
     let call = Call {
         query: Query::parse(parts.uri.query()),
+        headers: parts.headers,
         body,
+        upgrade,
     };
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
     let m = &parts.method;
@@ -67,7 +73,20 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Result<Reply, ApiError>
         ["containers", id, "json"] if get => containers::inspect(&ctx, id).await,
         ["containers", id, "logs"] if get => logs::logs(&ctx, id, call).await,
         ["containers", id, "top"] if get => containers::top(&ctx, id).await,
-        ["containers", id, "wait"] if post => containers::wait(&ctx, id, call).await,
+        ["containers", id, "wait"] if post => crate::wait::wait(&ctx, id, call).await,
+        ["containers", id, "attach"] if post => {
+            let prepared = attach::prepare(&ctx, id, &call.query).await?;
+            hijack::answer(&call.headers, call.upgrade, prepared)
+        }
+        ["containers", id, "resize"] if post => attach::resize(&ctx, id, &call.query).await,
+        ["containers", id, "exec"] if post => exec::create(&ctx, id, call).await,
+        ["exec", id, "start"] if post => {
+            let body = crate::http::read_body(call.body, crate::http::MAX_JSON_BODY).await?;
+            let prepared = exec::prepare_start(&ctx, id, &body).await?;
+            hijack::answer(&call.headers, call.upgrade, prepared)
+        }
+        ["exec", id, "resize"] if post => exec::resize(&ctx, id, &call.query).await,
+        ["exec", id, "json"] if get => exec::inspect(&ctx, id).await,
         ["containers", id, action] if post => containers::action(&ctx, id, action, call).await,
         ["containers", id] if delete => containers::remove(&ctx, id, call).await,
 
@@ -92,7 +111,7 @@ async fn route(ctx: Arc<Ctx>, req: Request<Incoming>) -> Result<Reply, ApiError>
 
 /// The path without its `/vX.Y` prefix, if it has one; a version outside 1.24–1.41 is
 /// refused as Docker refuses it.
-fn strip_version(path: &str) -> Result<&str, ApiError> {
+pub(crate) fn strip_version(path: &str) -> Result<&str, ApiError> {
     let Some(rest) = path.strip_prefix("/v") else {
         return Ok(path);
     };

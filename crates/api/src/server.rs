@@ -1,6 +1,7 @@
 //! The service's socket and connections: binds the unix socket (mode 0660, a stale one
 //! replaced, a live one never), serves each connection with hyper's HTTP/1 (upgrades allowed,
-//! a slow client's headers timed out), and exits after the idle time with no connection open.
+//! a slow client's headers timed out; an older client's hijack first, see `hijack.rs`), and
+//! exits after the idle time with no connection open.
 //! It also owns the one bridge from async to the blocking engine: [`Ctx::call`].
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
@@ -53,10 +54,13 @@ pub enum ServiceError {
     },
 }
 
-/// What every request shares: where the store is and how to start containers.
+/// What every request shares: where the store is and how to start containers; who waits
+/// for a container's start; the terminals of the execs relayed here.
 pub(crate) struct Ctx {
     pub engine: EngineOptions,
     pub exe: PathBuf,
+    pub hub: crate::hub::Hub,
+    pub terminals: crate::exec::Terminals,
 }
 
 impl Ctx {
@@ -100,6 +104,8 @@ async fn run(opts: ServiceOptions) -> Result<(), ServiceError> {
     let ctx = Arc::new(Ctx {
         engine: opts.engine,
         exe: opts.exe,
+        hub: Default::default(),
+        terminals: Default::default(),
     });
     let open = Arc::new(AtomicUsize::new(0));
     let last = Arc::new(Mutex::new(Instant::now()));
@@ -137,6 +143,10 @@ async fn run(opts: ServiceOptions) -> Result<(), ServiceError> {
 }
 
 async fn serve_connection(ctx: Arc<Ctx>, stream: tokio::net::UnixStream) {
+    // An older client's hijack is answered there; anything else comes back for hyper.
+    let Some(stream) = crate::hijack::sniff(&ctx, stream).await else {
+        return;
+    };
     let service = service_fn(move |req| crate::router::handle(ctx.clone(), req));
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

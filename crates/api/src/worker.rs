@@ -1,36 +1,61 @@
-//! `sixdocker api-worker OP ID [ARG]`: the steps the service cannot take itself. Starting a
-//! container clones it from a single-threaded process run from a sealed binary
-//! (six-runtime's rules); the service is a tokio process with many threads. So it runs this
-//! short-lived child of the `sixdocker` binary, which opens the engine, takes the one step
-//! and prints one JSON line: `{"status": 204}` or `{"status": 404, "message": "..."}` (the
-//! status from the error's `ErrorKind`). Nothing here is async.
+//! `sixdocker api-worker OP ARGS`: the steps the service cannot take itself. Starting a
+//! container, or a process in one, clones it from a single-threaded process run from a
+//! sealed binary (six-runtime's rules); the service is a tokio process with many threads. So
+//! it runs this short-lived child of the `sixdocker` binary, which opens the engine, takes
+//! the one step and answers with one JSON line on its stdout, a unix socket: `{"status":
+//! 204}` or `{"status": 404, "message": "..."}` (the status from the error's `ErrorKind`),
+//! and with the descriptors the step made (SCM_RIGHTS), named in `"fds"`: the monitor's
+//! primary channel of an attached start, the streams of an exec. Nothing here is async.
+//!
+//! Steps: `start ID`, `start-attached ID`, `restart ID SECONDS|default`,
+//! `exec-start EXEC-ID 0|1` (1: detached).
 
+use std::io::IoSlice;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
+use nix::sys::socket::{self, ControlMessage, ControlMessageOwned, MsgFlags};
 use six_engine::Engine;
 
 use crate::http::ApiError;
 use crate::server::Ctx;
 
-/// Runs one worker step and prints its outcome; the process's exit code (0 even on a failed
-/// step: the outcome is in the JSON).
+/// Runs one worker step and answers; the process's exit code (0 even on a failed step: the
+/// outcome is in the answer).
 pub fn run(engine: &Engine, op: &str, args: &[String]) -> i32 {
-    let outcome = step(engine, op, args);
-    let doc = match outcome {
-        Ok(()) => serde_json::json!({"status": 204}),
-        Err(e) => serde_json::json!({"status": e.status, "message": e.message}),
+    let (doc, fds) = match step(engine, op, args) {
+        Ok(fds) => {
+            let names: Vec<&str> = fds.iter().map(|(n, _)| *n).collect();
+            (serde_json::json!({"status": 204, "fds": names}), fds)
+        }
+        Err(e) => (
+            serde_json::json!({"status": e.status, "message": e.message}),
+            Vec::new(),
+        ),
     };
-    println!("{doc}");
+    let line = format!("{doc}\n");
+    let raw: Vec<RawFd> = fds.iter().map(|(_, fd)| fd.as_raw_fd()).collect();
+    let iov = [IoSlice::new(line.as_bytes())];
+    let cmsg = [ControlMessage::ScmRights(&raw)];
+    let cmsgs: &[ControlMessage] = if raw.is_empty() { &[] } else { &cmsg };
+    // Our stdout is the service's socket; on anything else (a person trying the command)
+    // the line alone.
+    if socket::sendmsg::<()>(1, &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None).is_err() {
+        print!("{line}");
+    }
     0
 }
 
-fn step(engine: &Engine, op: &str, args: &[String]) -> Result<(), ApiError> {
+type Fds = Vec<(&'static str, OwnedFd)>;
+
+fn step(engine: &Engine, op: &str, args: &[String]) -> Result<Fds, ApiError> {
     match (op, args) {
         ("start", [id]) => {
             engine.start(id, false, false, None)?;
-            Ok(())
+            Ok(Vec::new())
         }
+        ("start-attached", [id]) => Ok(vec![("channel", engine.start_attached(id)?.into_fd())]),
         ("restart", [id, secs]) => {
             let t = match secs.parse::<i64>() {
                 _ if secs == "default" => None,
@@ -39,7 +64,11 @@ fn step(engine: &Engine, op: &str, args: &[String]) -> Result<(), ApiError> {
                 Err(_) => return Err(ApiError::bad(format!("invalid timeout {secs:?}"))),
             };
             engine.restart(id, t)?;
-            Ok(())
+            Ok(Vec::new())
+        }
+        ("exec-start", [exec_id, detach]) => {
+            let streams = engine.exec_start(exec_id, detach == "1")?;
+            Ok(streams.map(|s| s.into_fds()).unwrap_or_default())
         }
         _ => Err(ApiError::internal(format!(
             "api-worker: unknown step {op:?} with {} operands",
@@ -48,9 +77,17 @@ fn step(engine: &Engine, op: &str, args: &[String]) -> Result<(), ApiError> {
     }
 }
 
-/// Runs `sixdocker api-worker ARGS` for this store and turns its JSON line back into the
-/// step's outcome.
+/// Runs `sixdocker api-worker ARGS` for this store; the step's outcome.
 pub(crate) async fn run_in_child(ctx: &Arc<Ctx>, args: &[&str]) -> Result<(), ApiError> {
+    run_in_child_fds(ctx, args).await.map(drop)
+}
+
+/// Runs `sixdocker api-worker ARGS` for this store: the descriptors the step handed back,
+/// by name, or its error.
+pub(crate) async fn run_in_child_fds(
+    ctx: &Arc<Ctx>,
+    args: &[&str],
+) -> Result<Vec<(String, OwnedFd)>, ApiError> {
     let exe = ctx.exe.clone();
     let mut argv: Vec<std::ffi::OsString> = vec![
         "--root".into(),
@@ -60,30 +97,98 @@ pub(crate) async fn run_in_child(ctx: &Arc<Ctx>, args: &[&str]) -> Result<(), Ap
         "api-worker".into(),
     ];
     argv.extend(args.iter().map(Into::into));
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&exe)
+    tokio::task::spawn_blocking(move || {
+        let failed =
+            |e: std::io::Error| ApiError::internal(format!("running {}: {e}", exe.display()));
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(failed)?;
+        let mut child = std::process::Command::new(&exe)
             .args(&argv)
             .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| ApiError::internal(format!("running {}: {e}", exe.display())))
+            .stdout(OwnedFd::from(theirs))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(failed)?;
+        let (text, fds) = read_answer(&ours);
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        let status = child.wait().map_err(failed)?;
+        answer(&text, fds, &status, &stderr)
     })
     .await
-    .map_err(|e| ApiError::internal(format!("running the api worker: {e}")))??;
-    let text = String::from_utf8_lossy(&output.stdout);
+    .map_err(|e| ApiError::internal(format!("running the api worker: {e}")))?
+}
+
+/// Everything the worker sends until it closes its end: the text and the descriptors.
+fn read_answer(sock: &std::os::unix::net::UnixStream) -> (String, Vec<OwnedFd>) {
+    let mut text = Vec::new();
+    let mut fds = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+        let mut space = nix::cmsg_space!([RawFd; 8]);
+        let flags = MsgFlags::MSG_CMSG_CLOEXEC;
+        let msg = match socket::recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut space), flags) {
+            Ok(m) => m,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break,
+        };
+        if let Ok(cmsgs) = msg.cmsgs() {
+            for c in cmsgs {
+                if let ControlMessageOwned::ScmRights(received) = c {
+                    // SAFETY: descriptors the kernel just gave us, owned by nobody else.
+                    fds.extend(
+                        received
+                            .into_iter()
+                            .map(|f| unsafe { OwnedFd::from_raw_fd(f) }),
+                    );
+                }
+            }
+        }
+        let n = msg.bytes;
+        if n == 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..n]);
+    }
+    (String::from_utf8_lossy(&text).into_owned(), fds)
+}
+
+/// The worker's answer as the step's outcome.
+fn answer(
+    text: &str,
+    fds: Vec<OwnedFd>,
+    status: &std::process::ExitStatus,
+    stderr: &str,
+) -> Result<Vec<(String, OwnedFd)>, ApiError> {
     let reply: Option<serde_json::Value> = text
         .lines()
         .rev()
         .find_map(|l| serde_json::from_str(l).ok());
     let Some(reply) = reply else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(ApiError::internal(format!(
-            "the api worker ended ({}) without an answer: {}",
-            output.status,
+            "the api worker ended ({status}) without an answer: {}",
             stderr.trim()
         )));
     };
     match reply["status"].as_u64() {
-        Some(204) => Ok(()),
+        Some(204) => {
+            let names = reply["fds"].as_array().cloned().unwrap_or_default();
+            if names.len() != fds.len() {
+                return Err(ApiError::internal(format!(
+                    "the api worker named {} descriptors and sent {}",
+                    names.len(),
+                    fds.len()
+                )));
+            }
+            Ok(names
+                .iter()
+                .map(|n| n.as_str().unwrap_or_default().to_owned())
+                .zip(fds)
+                .collect())
+        }
         Some(status) => Err(ApiError::new(
             status as u16,
             reply["message"].as_str().unwrap_or_default(),

@@ -59,7 +59,7 @@ impl Engine {
         };
         Ok(match relay(channel, options)? {
             RelayEnd::Exited(code) => Some(code),
-            RelayEnd::Detached => None,
+            RelayEnd::Detached | RelayEnd::ClientGone => None,
         })
     }
 }

@@ -39,6 +39,9 @@ pub enum Error {
     /// No volume has this name.
     #[error("no such volume: {0}")]
     NoSuchVolume(String),
+    /// No exec instance has this ID (Docker's words).
+    #[error("No such exec instance: {0}")]
+    NoSuchExec(String),
     /// An ID prefix that matches more than one container.
     #[error("container id prefix \"{prefix}\" is ambiguous: it matches {count} containers; give more characters or the name")]
     AmbiguousPrefix {

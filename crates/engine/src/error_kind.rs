@@ -68,6 +68,7 @@ impl crate::Error {
         match self {
             E::Type(e) => e.kind(),
             E::NoSuchContainer(_) | E::NoSuchVolume(_) | E::NoSuchPath { .. } => NotFound,
+            E::NoSuchExec(_) => NotFound,
             E::AmbiguousPrefix { .. } | E::Invalid(_) => InvalidArgument,
             E::CommandNotFound { .. } | E::NotExecutable { .. } => InvalidArgument,
             E::NameInUse { .. } | E::Running { .. } | E::NotRunning { .. } => Conflict,

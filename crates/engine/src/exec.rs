@@ -14,7 +14,7 @@ use six_sys::pidfd::Pidfd;
 use crate::command::find_program;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::exec_keeper::{self, Keeper};
+use crate::exec_keeper::{self, Keeper, KeeperEvent};
 use crate::record::{ContainerConfig, Status};
 use crate::request::ExecRequest;
 use crate::signals::SignalPipe;
@@ -48,9 +48,11 @@ impl Engine {
         let command = format!("{} {}", req.cmd[0], req.cmd[1..].join(" "));
         let attrs = [("execID", exec_id.clone())];
         self.emit_container(&config, &format!("exec_create: {command}"), &attrs);
-        let on_event = |event: Option<i32>| match event {
-            None => self.emit_container(&config, &format!("exec_start: {command}"), &attrs),
-            Some(code) => {
+        let on_event = |event: KeeperEvent| match event {
+            KeeperEvent::Started(_) => {
+                self.emit_container(&config, &format!("exec_start: {command}"), &attrs)
+            }
+            KeeperEvent::Ended(code) => {
                 let attrs = [("execID", exec_id.clone()), ("exitCode", code.to_string())];
                 self.emit_container(&config, "exec_die", &attrs);
             }
@@ -66,7 +68,7 @@ impl Engine {
                 stdio: Some([null.as_raw_fd(); 3]),
                 ..Default::default()
             };
-            exec_keeper::start(&container, opts, true, &on_event)?;
+            exec_keeper::start(&container, opts, true, &[], &on_event)?;
             return Ok(0);
         }
         if req.tty {
@@ -79,14 +81,14 @@ impl Engine {
             ..Default::default()
         };
         let signals = SignalRelay::new()?;
-        let keeper = exec_keeper::start(&container, opts, false, &on_event)?;
+        let keeper = exec_keeper::start(&container, opts, false, &[], &on_event)?;
         signals.wait(&keeper, None)
     }
 
     /// The exec'd process: the container's own with `req`'s command, env added to the
     /// container's, working dir and user (names looked up in the container's rootfs), after
-    /// checking that the command exists there.
-    fn exec_process(
+    /// checking that the command exists there; `--privileged`: every capability.
+    pub(crate) fn exec_process(
         &self,
         id: &str,
         config: &ContainerConfig,
@@ -135,6 +137,12 @@ impl Engine {
             });
             process.set_user(u);
         }
+        if req.privileged {
+            let uid = process.user().uid();
+            let mut all = config.request.clone();
+            all.privileged = true;
+            process.set_capabilities(Some(crate::spec::process_capabilities(&all, uid)?));
+        }
         process.set_args(Some(req.cmd.clone()));
         process.set_env(Some(env));
         process.set_cwd(cwd.into());
@@ -170,25 +178,9 @@ impl Engine {
         id: &str,
         container: &six_runtime::Container,
         mut process: Process,
-        on_event: &dyn Fn(Option<i32>),
+        on_event: &dyn Fn(KeeperEvent),
     ) -> Result<i32> {
-        let socket = self.opts.runroot.join("containers").join(format!(
-            "{}.exec-{}.sock",
-            &id[..12],
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&socket);
-        let (addr, _dir) = crate::attach::socket_addr(&socket)?;
-        let listener = match addr.path() {
-            Some(p) => UnixListener::bind(p)
-                .map_err(|e| Error::at("binding the console socket", &socket, e))?,
-            None => {
-                return Err(Error::Invalid(format!(
-                    "console socket {} cannot be named",
-                    socket.display()
-                )))
-            }
-        };
+        let (listener, socket) = self.console_listener(id)?;
         let _cleanup = RemoveOnDrop(socket.clone());
         if let Some((rows, cols)) = window_size(0) {
             if let Ok(b) = oci_spec::runtime::BoxBuilder::default()
@@ -205,14 +197,47 @@ impl Engine {
             ..Default::default()
         };
         let signals = SignalRelay::new()?;
-        let keeper = exec_keeper::start(container, opts, false, on_event)?;
-        let (conn, _) = listener
-            .accept()
-            .map_err(|e| Error::at("accepting on the console socket", &socket, e))?;
-        let master = receive_fd(conn.as_raw_fd())?;
+        let keeper = exec_keeper::start(container, opts, false, &[], on_event)?;
+        let master = accept_console(&listener, &socket)?;
         let _raw = RawMode::enable(0);
         signals.wait(&keeper, Some(master))
     }
+}
+
+impl Engine {
+    /// A listening console socket for an exec into container `id` (the runtime sends the
+    /// pty master there): the listener and its path, which the caller removes
+    /// ([`RemoveOnDrop`]).
+    pub(crate) fn console_listener(&self, id: &str) -> Result<(UnixListener, std::path::PathBuf)> {
+        static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = self.opts.runroot.join("containers").join(format!(
+            "{}.exec-{}-{n}.sock",
+            &id[..12],
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&socket);
+        let (addr, _dir) = crate::attach::socket_addr(&socket)?;
+        let listener = match addr.path() {
+            Some(p) => UnixListener::bind(p)
+                .map_err(|e| Error::at("binding the console socket", &socket, e))?,
+            None => {
+                return Err(Error::Invalid(format!(
+                    "console socket {} cannot be named",
+                    socket.display()
+                )))
+            }
+        };
+        Ok((listener, socket))
+    }
+}
+
+/// The pty master the runtime sends to the console socket `listener` (at `path`).
+pub(crate) fn accept_console(listener: &UnixListener, path: &std::path::Path) -> Result<OwnedFd> {
+    let (conn, _) = listener
+        .accept()
+        .map_err(|e| Error::at("accepting on the console socket", path, e))?;
+    receive_fd(conn.as_raw_fd())
 }
 
 /// Catches the signals the CLI forwards (and SIGWINCH) while an exec runs.
@@ -352,7 +377,8 @@ fn copy(from: RawFd, to: RawFd, buf: &mut [u8]) -> bool {
     true
 }
 
-struct RemoveOnDrop(std::path::PathBuf);
+/// Removes a file (a console socket) when dropped.
+pub(crate) struct RemoveOnDrop(pub(crate) std::path::PathBuf);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {

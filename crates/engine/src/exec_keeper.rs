@@ -31,16 +31,32 @@ pub(crate) struct Keeper {
     pub pid: i32,
     /// The exec'd process (the keeper's child).
     pub process: Pidfd,
+    /// Hangs up when the keeper has ended, after its last event (`Ended`): a way to wait
+    /// for a detached keeper, which is nobody's child here.
+    pub ended: OwnedFd,
+}
+
+/// What the keeper reports through `on_event`, in the keeper's process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeeperEvent {
+    /// The process runs, with this pid (Docker's exec_start).
+    Started(i32),
+    /// The process ended with this code, 128+N for a signal (Docker's exec_die).
+    Ended(i32),
 }
 
 /// Forks the keeper, which runs `container.exec(opts)`; returns once the process runs (or
-/// with the runtime's error). The keeper calls `on_event(None)` once the process runs and
-/// `on_event(Some(code))` when it has ended (in that order: Docker's exec_start, exec_die).
+/// with the runtime's error). The keeper calls `on_event(Started)` once the process runs and
+/// `on_event(Ended)` when it has ended (in that order: Docker's exec_start, exec_die).
+/// `not_kept`: descriptors of the caller the keeper closes at once (the caller's ends of the
+/// process's pipes: a keeper holding the write end of the process's stdin would keep it
+/// from ever seeing its end).
 pub(crate) fn start(
     container: &six_runtime::Container,
     opts: six_runtime::ExecOptions,
     detached: bool,
-    on_event: &dyn Fn(Option<i32>),
+    not_kept: &[RawFd],
+    on_event: &dyn Fn(KeeperEvent),
 ) -> Result<Keeper> {
     let (cli_end, keeper_end) = crate::attach::pair()?;
     six_trace::children_begin();
@@ -50,6 +66,11 @@ pub(crate) fn start(
         ForkResult::Child => {
             six_trace::enter_child(six_trace::Role::Keeper);
             drop(cli_end);
+            for &fd in not_kept {
+                // SAFETY: closing our copy of a descriptor the caller named; nothing here
+                // owns it.
+                unsafe { libc::close(fd) };
+            }
             keep(container, opts, detached, keeper_end, on_event)
         }
         ForkResult::Parent { child } => {
@@ -77,6 +98,7 @@ pub(crate) fn start(
                 (Some(("P", _)), Some(pidfd)) => Ok(Keeper {
                     pid: child.as_raw(),
                     process: Pidfd::from(pidfd),
+                    ended: cli_end,
                 }),
                 (Some(("E", msg)), _) => {
                     if !detached {
@@ -103,7 +125,7 @@ fn keep(
     opts: six_runtime::ExecOptions,
     detached: bool,
     report: OwnedFd,
-    on_event: &dyn Fn(Option<i32>),
+    on_event: &dyn Fn(KeeperEvent),
 ) -> ! {
     if detached {
         let _ = nix::unistd::setsid();
@@ -152,14 +174,14 @@ fn keep(
         ),
         Err(e) => send_with_fd(report.as_fd(), format!("E{e}").as_bytes(), None),
     };
-    drop(report);
     let Ok((pid, _)) = result else {
         // SAFETY: leaving the forked child without running the caller's destructors.
         unsafe { libc::_exit(1) }
     };
-    on_event(None);
+    on_event(KeeperEvent::Started(pid));
     let code = wait_for(pid);
-    on_event(Some(code));
+    on_event(KeeperEvent::Ended(code));
+    // `report` closes with our exit: the caller's `Keeper::ended` hangs up after the event.
     // SAFETY: leaving the forked child without running the caller's destructors.
     unsafe { libc::_exit(code) }
 }

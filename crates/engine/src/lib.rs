@@ -10,6 +10,7 @@
 
 pub mod attach;
 mod attach_cmd;
+mod attach_stream;
 mod caps;
 mod command;
 mod commit;
@@ -23,7 +24,9 @@ mod error_kind;
 mod etc;
 pub mod events;
 mod exec;
+mod exec_instance;
 mod exec_keeper;
+mod exec_relay;
 pub mod filters;
 mod image_cmds;
 mod image_use;
@@ -66,10 +69,15 @@ mod volumes;
 mod workdir;
 
 pub use attach_cmd::AttachOptions;
+pub use attach_stream::{
+    relay_client, AttachChannel, AttachTarget, ClientStream, OutputStream, StreamEnd, StreamSink,
+};
 pub use copy::CopyOptions;
 pub use diff::{Change, ChangeKind};
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE, ORIGINAL_IMAGE_DIR};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
+pub use exec_instance::{ExecCreate, ExecStreams};
+pub use exec_relay::resize_terminal;
 pub use mount_points::ANONYMOUS_LABEL;
 pub use prune::PruneReport;
 pub use registry::{PullPolicy, RunImage};

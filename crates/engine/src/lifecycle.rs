@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::attach::{self, Message};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::record::{ProcessId, Status};
+use crate::record::{ContainerConfig, ProcessId, Status};
 use crate::relay::{relay, RelayEnd, RelayOptions};
 use crate::request::{RunOutcome, RunRequest};
 use crate::types::{DetachKeys, Signal};
@@ -49,7 +49,7 @@ impl Engine {
         };
         let exit_code = match relay(channel, options)? {
             RelayEnd::Exited(code) => Some(code),
-            RelayEnd::Detached => None,
+            RelayEnd::Detached | RelayEnd::ClientGone => None,
         };
         Ok(RunOutcome { id, exit_code })
     }
@@ -83,7 +83,7 @@ impl Engine {
             };
             relay(channel, options).map(|end| match end {
                 RelayEnd::Exited(code) => Some(code),
-                RelayEnd::Detached => None,
+                RelayEnd::Detached | RelayEnd::ClientGone => None,
             })
         };
         let id = self.resolve(c)?;
@@ -106,10 +106,28 @@ impl Engine {
             }
             Status::Created | Status::Exited => {}
         }
+        let channel = self.start_stopped(&id, &config, attach)?;
+        if !attach {
+            return Ok(None);
+        }
+        attach::hand_trace(channel.as_raw_fd());
+        relay_to_end(channel, config.request.tty, stdin)
+    }
+
+    /// Starts a created or exited container (`Status::Created | Exited`, checked again under
+    /// its lock): mounts its rootfs and volumes, forks its monitor. Returns the channel of
+    /// the monitor's primary client (output, then the exit code, follow on it; dropped: the
+    /// container runs on). `attach`: Docker's attach event first.
+    pub(crate) fn start_stopped(
+        &self,
+        id: &str,
+        config: &ContainerConfig,
+        attach: bool,
+    ) -> Result<OwnedFd> {
         let image = self.images.container_image(&config.image_id)?;
-        let dir = self.container_dir(&id);
+        let dir = self.container_dir(id);
         let me = ProcessId::current();
-        self.store.update(&id, |s| {
+        self.store.update(id, |s| {
             if matches!(
                 s.status,
                 Status::Running | Status::Restarting | Status::Creating
@@ -127,7 +145,7 @@ impl Engine {
         })?;
         let mounted = self.images.mount_rootfs(&image, &dir).map_err(Error::from);
         let spec = mounted.and_then(|_| {
-            self.store.update(&id, |s| {
+            self.store.update(id, |s| {
                 s.rootfs_mounted = true;
                 Ok(())
             })?;
@@ -141,13 +159,13 @@ impl Engine {
             })
         });
         let spec = spec.and_then(|spec| {
-            self.mount_volumes(&config, &self.rootfs_mount(&id).merged)?;
+            self.mount_volumes(config, &self.rootfs_mount(id).merged)?;
             Ok(spec)
         });
         let mut spec = match spec {
             Ok(s) => s,
             Err(e) => {
-                self.repair(&id);
+                self.repair(id);
                 return Err(e);
             }
         };
@@ -155,14 +173,9 @@ impl Engine {
             set_console_size(&mut spec);
         }
         if attach {
-            self.emit_container(&config, "attach", &[]);
+            self.emit_container(config, "attach", &[]);
         }
-        let channel = self.launch_or_repair(&id, spec)?;
-        if !attach {
-            return Ok(None);
-        }
-        attach::hand_trace(channel.as_raw_fd());
-        relay_to_end(channel, config.request.tty, stdin)
+        self.launch_or_repair(id, spec)
     }
 
     /// `docker stop`: the container's stop signal (`--stop-signal`, the image's STOPSIGNAL,

@@ -226,6 +226,8 @@ pub struct ExecRequest {
     pub interactive: bool,
     /// `-d`: return at once, the process running.
     pub detach: bool,
+    /// `--privileged`: every capability for this process.
+    pub privileged: bool,
 }
 
 /// `docker logs`'s options.

@@ -247,7 +247,7 @@ fn process(
 
 /// The capability sets: Docker's defaults with `--cap-add`/`--cap-drop` as the bounding
 /// set; as Docker, a non-root user keeps the bounding set but holds no capability itself.
-fn process_capabilities(req: &RunRequest, uid: u32) -> Result<LinuxCapabilities> {
+pub(crate) fn process_capabilities(req: &RunRequest, uid: u32) -> Result<LinuxCapabilities> {
     // --privileged: every capability, whatever --cap-drop says (Docker's rule)
     let caps = if req.privileged {
         capabilities(&["ALL".to_owned()], &[])?

@@ -83,6 +83,9 @@ pub struct ExecArgs {
     /// Run in the background.
     #[arg(short, long)]
     pub detach: bool,
+    /// Give the command every capability.
+    #[arg(long)]
+    pub privileged: bool,
     /// Set an environment variable.
     #[arg(short, long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<EnvVar>,

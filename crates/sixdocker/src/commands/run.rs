@@ -78,6 +78,7 @@ pub fn exec(engine: &Engine, args: ExecArgs) -> Outcome {
         tty: args.tty,
         interactive: args.interactive,
         detach: args.detach,
+        privileged: args.privileged,
     };
     engine
         .exec(&args.container, request)

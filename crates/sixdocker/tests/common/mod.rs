@@ -6,6 +6,7 @@
 //! and to the addresses of containers a test made itself.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod fake_registry;
 pub mod image_config;
 pub mod pty;
@@ -33,6 +34,53 @@ fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Rece
         let _ = tx.send(buf);
     });
     rx
+}
+
+/// Runs `cmd` to completion, bounded: a command that does not finish within
+/// [`COMMAND_DEADLINE`] is killed and fails the test, and so does output that stays open
+/// after it exited (a process it left behind holding its stdout or stderr). `stdin`: fed to
+/// it, then closed (None: its stdin as set, else the test's).
+pub fn run_bounded(mut cmd: Command, stdin: Option<&str>) -> Ran {
+    let shown = format!("{cmd:?}");
+    if stdin.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running {shown}: {e}"));
+    if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
+        use std::io::Write;
+        // A command that does not read it all closes the pipe: not a failure here.
+        let _ = input.write_all(text.as_bytes());
+    }
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let until = Instant::now() + COMMAND_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{shown} did not finish within {COMMAND_DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let pipe_deadline = Duration::from_secs(10);
+    let stdout = stdout
+        .recv_timeout(pipe_deadline)
+        .unwrap_or_else(|_| panic!("{shown} exited but its stdout stayed open: a process kept it"));
+    let stderr = stderr
+        .recv_timeout(pipe_deadline)
+        .unwrap_or_else(|_| panic!("{shown} exited but its stderr stayed open: a process kept it"));
+    Ran {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
 }
 
 /// One test's private store. On drop: `rm -f` every container, remove every network but
@@ -200,39 +248,9 @@ impl Sandbox {
     {
         let mut cmd = self.command(args);
         cmd.envs(env.iter().copied());
-        let shown = format!("{cmd:?}");
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("running sixdocker");
-        let stdout = drain(child.stdout.take().unwrap());
-        let stderr = drain(child.stderr.take().unwrap());
-        let until = Instant::now() + COMMAND_DEADLINE;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > until {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{shown} did not finish within {COMMAND_DEADLINE:?}");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let pipe_deadline = Duration::from_secs(10);
-        let stdout = stdout.recv_timeout(pipe_deadline).unwrap_or_else(|_| {
-            panic!("{shown} exited but its stdout stayed open: a process kept it")
-        });
-        let stderr = stderr.recv_timeout(pipe_deadline).unwrap_or_else(|_| {
-            panic!("{shown} exited but its stderr stayed open: a process kept it")
-        });
+        let ran = run_bounded(cmd, None);
         self.remember_ids();
-        Ran {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        }
+        ran
     }
 
     /// `sixdocker ARGS` with `env` set and `stdin` fed (a prompt's answer, a password).
