@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and integration tests (as root), then the Podman/containerd/dockerd
-# compatibility suite against sixrun, then fmt, clippy (-D warnings) and rustdoc (broken links
-# denied). Run from anywhere; needs the packages .ci/run installs.
+# compatibility suite against sixrun, then fmt, clippy (-D warnings), rustdoc (broken links
+# denied) and the crate graph of docs/contracts.md against Cargo.toml. Run from anywhere;
+# needs the packages .ci/run installs.
 # Every part runs even when an earlier one fails; the exit code is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +17,6 @@ walk=$(scripts/walkthrough.sh "$PWD/target/debug/sixdocker" 2>&1) || { tail -n 4
 cargo fmt --all -- --check || { echo "cargo fmt: run cargo fmt --all"; status=1; }
 cargo clippy --workspace --all-targets --quiet -- -D warnings || status=1
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet || status=1
+# The crate graph in docs/contracts.md is Cargo.toml's.
+python3 scripts/crate-graph.py --check || status=1
 exit $status

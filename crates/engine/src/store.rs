@@ -50,24 +50,14 @@ impl Store {
         self.dir.join(id)
     }
 
-    /// A fresh 64-hex container ID from the kernel's random source.
+    /// A fresh 64-hex container ID from the kernel's random source (getrandom(2)).
     pub(crate) fn new_id() -> Result<String> {
         let mut bytes = [0u8; 32];
-        let mut filled = 0;
-        while filled < bytes.len() {
-            // SAFETY: the buffer is valid for the length given.
-            let n = unsafe {
-                libc::getrandom(bytes[filled..].as_mut_ptr().cast(), bytes.len() - filled, 0)
-            };
-            if n < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.kind() != ErrorKind::Interrupted {
-                    return Err(Error::io("reading random bytes for a container ID", e));
-                }
-                continue;
-            }
-            filled += n as usize;
-        }
+        getrandom::fill(&mut bytes).map_err(|e| {
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            let e = std::io::Error::from_raw_os_error(errno);
+            Error::io("reading random bytes for a container ID", e)
+        })?;
         Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
     }
 

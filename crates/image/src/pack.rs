@@ -251,6 +251,7 @@ mod tests {
 
     #[test]
     fn mounts_below_the_root_are_written_empty() {
+        six_testkit::require_root(); // it mounts a tmpfs
         let src = tempfile::tempdir().unwrap();
         let proc_dir = src.path().join("proc");
         fs::create_dir(&proc_dir).unwrap();
@@ -279,6 +280,7 @@ mod tests {
 
     #[test]
     fn overlay_whiteouts_and_opaque_dirs_become_layer_entries_and_back() {
+        six_testkit::require_root(); // whiteouts are 0:0 device nodes, opaque marks trusted.* xattrs
         let src = tempfile::tempdir().unwrap();
         whiteout::make_overlay_whiteout(&src.path().join("gone")).unwrap();
         fs::create_dir(src.path().join("opq")).unwrap();

@@ -4,9 +4,7 @@
 //! `trusted.overlay.opaque=y` makes a directory opaque. This module converts between them
 //! at the level of single files; walking trees is the job of `unpack` and `pack`.
 
-use std::ffi::CString;
 use std::fs::Metadata;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
@@ -44,99 +42,57 @@ pub(crate) fn is_opaque(dir: &Path) -> Result<bool> {
     Ok(get_xattr(dir, OPAQUE_XATTR)?.as_deref() == Some(&b"y"[..]))
 }
 
-fn c_path(path: &Path) -> Result<CString> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
-        Error::io(
-            format!("path {} contains a NUL byte", path.display()),
-            std::io::ErrorKind::InvalidInput.into(),
-        )
-    })
-}
-
 /// Sets an extended attribute on `path` itself (not following a symlink).
 pub(crate) fn set_xattr(path: &Path, name: &str, value: &[u8]) -> Result<()> {
-    let p = c_path(path)?;
-    let n = CString::new(name).map_err(|_| {
-        Error::io(
-            "xattr name with NUL",
-            std::io::ErrorKind::InvalidInput.into(),
-        )
-    })?;
-    // SAFETY: both strings are NUL-terminated; value points to value.len() bytes.
-    let rc = unsafe {
-        libc::lsetxattr(
-            p.as_ptr(),
-            n.as_ptr(),
-            value.as_ptr().cast(),
-            value.len(),
-            0,
-        )
-    };
-    if rc != 0 {
-        return Err(Error::io(
-            format!("setting xattr {name} on {}", path.display()),
-            std::io::Error::last_os_error(),
-        ));
-    }
-    Ok(())
+    xattr::set(path, name, value)
+        .map_err(|e| Error::io(format!("setting xattr {name} on {}", path.display()), e))
 }
 
-/// Reads an extended attribute of `path` itself; `None` if it is not set.
+/// Reads an extended attribute of `path` itself, whatever its size; `None` if it is not set
+/// (or the filesystem has none).
 pub(crate) fn get_xattr(path: &Path, name: &str) -> Result<Option<Vec<u8>>> {
-    let p = c_path(path)?;
-    let n = CString::new(name).map_err(|_| {
-        Error::io(
-            "xattr name with NUL",
-            std::io::ErrorKind::InvalidInput.into(),
-        )
-    })?;
-    let mut buf = vec![0u8; 256];
-    // SAFETY: both strings are NUL-terminated; buf has buf.len() writable bytes.
-    let rc = unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if rc < 0 {
-        let e = std::io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::ENODATA) | Some(libc::ENOTSUP) => Ok(None),
-            _ => Err(Error::io(
-                format!("reading xattr {name} of {}", path.display()),
-                e,
-            )),
-        };
+    match xattr::get(path, name) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOTSUP) => Ok(None),
+        got => got.map_err(|e| Error::io(format!("reading xattr {name} of {}", path.display()), e)),
     }
-    buf.truncate(rc as usize);
-    Ok(Some(buf))
 }
 
 /// Names of all extended attributes of `path` itself.
 pub(crate) fn list_xattrs(path: &Path) -> Result<Vec<String>> {
-    let p = c_path(path)?;
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: p is NUL-terminated; buf has buf.len() writable bytes.
-    let rc = unsafe { libc::llistxattr(p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if rc < 0 {
-        let e = std::io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::ENOTSUP) => Ok(Vec::new()),
-            _ => Err(Error::io(
-                format!("listing xattrs of {}", path.display()),
-                e,
-            )),
-        };
+    match xattr::list(path) {
+        Ok(names) => Ok(names.map(|n| n.to_string_lossy().into_owned()).collect()),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTSUP) => Ok(Vec::new()),
+        Err(e) => Err(Error::io(
+            format!("listing xattrs of {}", path.display()),
+            e,
+        )),
     }
-    buf.truncate(rc as usize);
-    Ok(buf
-        .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// An extended attribute of any size (a POSIX ACL of many entries, say, which `commit`
+    /// and `save` copy into the layer tar) is read whole.
+    #[test]
+    fn a_large_xattr_is_read_whole() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("f");
+        std::fs::write(&f, "").unwrap();
+        let big: Vec<u8> = (0..1500u32).map(|i| b'a' + (i % 26) as u8).collect();
+        set_xattr(&f, "user.big", &big).unwrap();
+        set_xattr(&f, "user.small", b"v").unwrap();
+        assert_eq!(get_xattr(&f, "user.big").unwrap(), Some(big));
+        assert_eq!(get_xattr(&f, "user.none").unwrap(), None);
+        let mut listed = list_xattrs(&f).unwrap();
+        listed.sort();
+        assert_eq!(listed, ["user.big", "user.small"]);
+    }
+
     #[test]
     fn whiteouts_and_opaque_markers_round_trip() {
+        six_testkit::require_root(); // a 0:0 device node and a trusted.* xattr
         let d = tempfile::tempdir().unwrap();
         let wh = d.path().join("gone");
         make_overlay_whiteout(&wh).unwrap();

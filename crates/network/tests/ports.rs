@@ -1,7 +1,7 @@
 //! Published ports on real namespaces: TCP from the host via 127.0.0.1 and the gateway,
 //! from another container (hairpin), UDP, `-p IP:HOSTPORT:CPORT`, refusal of a port
 //! already published, and no rule left afterwards. Traffic goes only to loopback and to
-//! addresses this test created.
+//! addresses this test created (the first test in a network namespace of its own).
 
 mod common;
 
@@ -29,8 +29,14 @@ fn host_port(mapping: &PortMapping) -> u16 {
     mapping.host_port.expect("host port assigned")
 }
 
+/// In a network namespace of the test's own, with IP forwarding on there: the hairpin
+/// check needs it, and a host setting is never the test's to change.
 #[test]
 fn published_ports_answer_from_host_gateway_and_other_containers() {
+    common::in_own_netns(published_ports_answer);
+}
+
+fn published_ports_answer() {
     let store = TestStore::new();
     let net = store.networks.inspect(DEFAULT_NETWORK).unwrap();
     let (server, client) = (Netns::new(), Netns::new());
@@ -69,26 +75,20 @@ fn published_ports_answer_from_host_gateway_and_other_containers() {
         net.gateway
     );
 
-    // hairpin: another container through the gateway's published port. The kernel routes
-    // it back into the bridge only with IP forwarding on (a host setting tests never
-    // change; br_netfilter alone was seen not to suffice on 6.18), so it is checked where
-    // forwarding is on.
-    if std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").is_ok_and(|v| v.trim() != "1") {
-        eprintln!("skipping the hairpin check: IP forwarding is off");
-    } else {
-        // (busybox wget crashes on this host, so nc speaks HTTP/1.0)
-        let request = format!(
-            "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 5 {} {tcp}",
-            net.gateway
-        );
-        let fetched = client.output(&["busybox", "sh", "-c", &request]);
-        assert!(
-            fetched.contains(&marker),
-            "{}:{tcp} from {}: {fetched}",
-            net.gateway,
-            at_client.ip
-        );
-    }
+    // hairpin: another container through the gateway's published port (the kernel routes
+    // it back into the bridge only with IP forwarding on: this namespace has it).
+    // (busybox wget crashes on this host, so nc speaks HTTP/1.0)
+    let request = format!(
+        "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 5 {} {tcp}",
+        net.gateway
+    );
+    let fetched = client.output(&["busybox", "sh", "-c", &request]);
+    assert!(
+        fetched.contains(&marker),
+        "{}:{tcp} from {}: {fetched}",
+        net.gateway,
+        at_client.ip
+    );
 
     // UDP: a datagram to 127.0.0.1 reaches the container, its answer comes back
     let host_udp = UdpSocket::bind("127.0.0.1:0").unwrap();
