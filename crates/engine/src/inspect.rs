@@ -588,7 +588,7 @@ pub(crate) fn image_document(
         "Id": format!("sha256:{}", image.id),
         "RepoTags": image.repo_tags,
         "RepoDigests": repo_digests,
-        "Parent": "",
+        "Parent": image.parent.as_ref().map(|p| format!("sha256:{p}")).unwrap_or_default(),
         "Comment": text("comment"),
         "Created": image.created.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
         "Container": text("container"),

@@ -57,6 +57,7 @@ mod shared_netns;
 mod signals;
 mod spec;
 mod status;
+mod step_run;
 mod store;
 pub mod system_docs;
 pub mod test_hook;
@@ -72,7 +73,7 @@ pub use attach_cmd::AttachOptions;
 pub use attach_stream::{
     relay_client, AttachChannel, AttachTarget, ClientStream, OutputStream, StreamEnd, StreamSink,
 };
-pub use copy::CopyOptions;
+pub use copy::{in_root, CopyOptions};
 pub use diff::{Change, ChangeKind};
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE, ORIGINAL_IMAGE_DIR};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
@@ -85,8 +86,10 @@ pub use request::{
     ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
     UpdateRequest,
 };
+pub use signals::SignalPipe;
 /// Running from a sealed binary (CVE-2019-5736): programs that start containers call
 /// `sealed_exe::reexec_sealed` at the top of `main`.
 pub use six_runtime::sealed_exe;
+pub use step_run::{StepEnd, StepOutput};
 pub use usage::{ContainerUsage, DiskUsage, ImageUsage, VolumeUsage};
 pub use volumes::{Volume, VolumeCreate, VolumeSummary};

@@ -65,10 +65,7 @@ impl Engine {
         for image in &images {
             let intermediate = image.repo_tags.is_empty()
                 && images.iter().any(|other| {
-                    other.id != image.id
-                        && !image.layers.is_empty()
-                        && other.layers.len() > image.layers.len()
-                        && other.layers.starts_with(&image.layers)
+                    other.id != image.id && crate::filters::images::is_child(image, other)
                 });
             if (dangling_only && !image.repo_tags.is_empty())
                 || intermediate

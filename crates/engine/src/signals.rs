@@ -20,7 +20,9 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
-pub(crate) struct SignalPipe {
+/// Signals caught into a pipe until dropped (one at a time in a process: the handler writes
+/// to the pipe of the live one). The CLI's sig-proxy, and a builder's cancel (Ctrl-C).
+pub struct SignalPipe {
     read: OwnedFd,
     _write: OwnedFd,
     old: Vec<(libc::c_int, libc::sigaction)>,
@@ -28,7 +30,7 @@ pub(crate) struct SignalPipe {
 
 impl SignalPipe {
     /// Catches `signals` until dropped.
-    pub(crate) fn catch(signals: &[libc::c_int]) -> Result<SignalPipe> {
+    pub fn catch(signals: &[libc::c_int]) -> Result<SignalPipe> {
         let (read, write) =
             nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)?;
         WRITE_END.store(write.as_raw_fd(), Ordering::Relaxed);
@@ -54,12 +56,12 @@ impl SignalPipe {
     }
 
     /// The fd to poll for readability.
-    pub(crate) fn fd(&self) -> RawFd {
+    pub fn fd(&self) -> RawFd {
         self.read.as_raw_fd()
     }
 
     /// The signals caught since the last call.
-    pub(crate) fn take(&self) -> Vec<libc::c_int> {
+    pub fn take(&self) -> Vec<libc::c_int> {
         let mut buf = [0u8; 64];
         // SAFETY: reading into our buffer from our non-blocking pipe.
         let n = unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };

@@ -32,6 +32,7 @@ mod pulled;
 mod reference;
 mod register;
 mod retained;
+mod step;
 mod store;
 mod unpack;
 mod whiteout;
@@ -45,6 +46,7 @@ pub use progress::Progress;
 pub use pulled::LayerSource;
 pub use reference::Reference;
 pub use retained::ImageUse;
+pub use step::{Changes, Step};
 pub use store::{ImageStore, DEFAULT_IMAGE_WAIT, STORE_LOCK_WAIT};
 
 use chrono::{DateTime, Utc};
@@ -64,6 +66,10 @@ pub struct Image {
     pub size: u64,
     /// Diff-ids ("sha256:..."), bottom layer first.
     pub layers: Vec<String>,
+    /// The image this one was built on by a build step (64 hex; Docker's `Parent`): set
+    /// only by [`ImageStore::add_step`]. Removing an image removes its untagged parents
+    /// that nothing else is built on.
+    pub parent: Option<String>,
 }
 
 impl Image {

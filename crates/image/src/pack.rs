@@ -27,6 +27,18 @@ pub(crate) enum PackMode {
 
 /// Writes `dir` as a tar stream into `out` and returns `out`.
 pub(crate) fn pack_dir<W: Write>(dir: &Path, out: W, mode: PackMode, bar: &Bar) -> Result<W> {
+    pack_dir_skipping(dir, out, mode, &[], bar)
+}
+
+/// [`pack_dir`] leaving out the entries at `skip` (paths relative to `dir`, such as
+/// `etc/hosts`) and everything below them.
+pub(crate) fn pack_dir_skipping<W: Write>(
+    dir: &Path,
+    out: W,
+    mode: PackMode,
+    skip: &[&Path],
+    bar: &Bar,
+) -> Result<W> {
     let root_dev = fs::symlink_metadata(dir).ctx("inspecting", dir)?.dev();
     let mut p = Packer {
         builder: tar::Builder::new(out),
@@ -34,6 +46,7 @@ pub(crate) fn pack_dir<W: Write>(dir: &Path, out: W, mode: PackMode, bar: &Bar) 
         root_dev,
         mode,
         inodes: HashMap::new(),
+        skip,
         bar,
     };
     p.builder.follow_symlinks(false);
@@ -52,6 +65,8 @@ struct Packer<'a, W: Write> {
     mode: PackMode,
     /// (dev, inode) of files with several links → the first path written.
     inodes: HashMap<(u64, u64), PathBuf>,
+    /// Paths (relative to the root) left out, with what is below them.
+    skip: &'a [&'a Path],
     bar: &'a Bar,
 }
 
@@ -66,6 +81,9 @@ impl<W: Write> Packer<'_, W> {
         names.sort();
         for name in names {
             let rel = rel_dir.join(&name);
+            if self.skip.contains(&rel.as_path()) {
+                continue;
+            }
             let path = self.root.join(&rel);
             let meta = fs::symlink_metadata(&path).ctx("inspecting", &path)?;
             self.entry(&rel, &path, &meta)?;

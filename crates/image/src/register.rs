@@ -27,6 +27,8 @@ struct StagedImage {
     config: ConfigFile,
     config_bytes: Vec<u8>,
     references: Vec<Reference>,
+    /// The image a build step made this one on.
+    parent: Option<String>,
 }
 
 /// Images and the layers they need that the store does not have yet, prepared in `tmp/`.
@@ -59,6 +61,22 @@ impl Staged {
             config,
             config_bytes,
             references,
+            parent: None,
+        });
+    }
+
+    /// Stages the image a build step made on `parent` (64 hex).
+    pub(crate) fn add_child_image(
+        &mut self,
+        config: ConfigFile,
+        config_bytes: Vec<u8>,
+        parent: &str,
+    ) {
+        self.images.push(StagedImage {
+            config,
+            config_bytes,
+            references: Vec::new(),
+            parent: Some(parent.to_owned()),
         });
     }
 }
@@ -108,7 +126,7 @@ impl ImageStore {
         }
         let mut records = Vec::new();
         for img in &staged.images {
-            let rec = self.write_record(&img.config, &img.config_bytes)?;
+            let rec = self.write_record(&img.config, &img.config_bytes, img.parent.as_deref())?;
             for r in &img.references {
                 index.set(r, &rec.id);
             }

@@ -95,6 +95,9 @@ pub(crate) struct ImageRecord {
     layers: Vec<Digest>,
     size: u64,
     config: ImageConfig,
+    /// The image a build step made this one on (64 hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 /// How long a command waits for the store's lock that another one holds (its holders keep
@@ -390,7 +393,43 @@ impl ImageStore {
             ImageUse::Unused => self.delete_image(&img.id)?,
         }
         out.push(format!("Deleted: sha256:{}", img.id));
+        self.remove_unused_parents(img.parent.as_deref(), &index, in_use, &mut out)?;
         Ok(out)
+    }
+
+    /// Docker's rule for the steps below a removed image: each parent in turn is deleted
+    /// while it has no name, nothing else is built on it and no container uses it. Call with
+    /// the lock held.
+    fn remove_unused_parents(
+        &self,
+        parent: Option<&str>,
+        index: &NameIndex,
+        in_use: &dyn Fn(&str) -> ImageUse,
+        out: &mut Vec<String>,
+    ) -> Result<()> {
+        let mut parent = parent.map(str::to_owned);
+        while let Some(id) = parent.as_deref() {
+            let Some(rec) = self.read_record(id)? else {
+                break;
+            };
+            if !index.names_of(id).is_empty() || in_use(id) != ImageUse::Unused {
+                break;
+            }
+            let mut has_children = false;
+            for other in self.record_ids()? {
+                if self.read_record(&other)?.and_then(|r| r.parent).as_deref() == Some(id) {
+                    has_children = true;
+                    break;
+                }
+            }
+            if has_children {
+                break;
+            }
+            self.delete_image(id)?;
+            out.push(format!("Deleted: sha256:{id}"));
+            parent = rec.parent;
+        }
+        Ok(())
     }
 
     /// Deletes an image record, then everything no remaining image refers to (its
@@ -421,11 +460,13 @@ impl ImageStore {
     }
 
     /// Writes the record of the image with this config (its layers must be installed)
-    /// and stores the config blob. Call with the store lock held.
+    /// and stores the config blob. Call with the store lock held. `parent`: the image a build
+    /// step made it on (None keeps the one an existing record of the same image names).
     pub(crate) fn write_record(
         &self,
         config: &ConfigFile,
         config_bytes: &[u8],
+        parent: Option<&str>,
     ) -> Result<ImageRecord> {
         let id = layer::put_blob(&self.paths, config_bytes)?;
         let created = config
@@ -451,6 +492,14 @@ impl ImageStore {
             layers: config.rootfs.diff_ids.clone(),
             size,
             config: config.image_config(),
+            parent: match parent {
+                Some(p) => Some(p.to_owned()),
+                None => self
+                    .read_record(id.hex())
+                    .ok()
+                    .flatten()
+                    .and_then(|r| r.parent),
+            },
         };
         write_atomic(
             &self.paths.record(id.hex()),
@@ -485,6 +534,7 @@ pub(crate) fn to_image(rec: ImageRecord, index: &NameIndex) -> Image {
         created: rec.created,
         size: rec.size,
         layers: rec.layers.iter().map(|d| d.to_string()).collect(),
+        parent: rec.parent,
     }
 }
 

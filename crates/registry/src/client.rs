@@ -109,16 +109,7 @@ impl Client {
         tls: ureq::tls::TlsConfig,
         credentials: Option<Credentials>,
     ) -> Client {
-        let agent = Agent::config_builder()
-            .http_status_as_error(false)
-            .tls_config(tls)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
-            .timeout_per_read(Some(Duration::from_secs(120)))
-            .user_agent(concat!("sixdocker/", env!("CARGO_PKG_VERSION")))
-            .max_idle_connections_per_host(8)
-            .build()
-            .new_agent();
+        let agent = agent(tls);
         Client {
             domain: domain.to_owned(),
             base,
@@ -373,6 +364,21 @@ fn connect_error(method: Method, url: &str, e: ureq::Error) -> Error {
         url: url.to_owned(),
         detail: e.to_string(),
     }
+}
+
+/// An HTTP agent with our TLS settings, timeouts (30 s to connect, 120 s per read) and
+/// user agent; statuses are answers, not errors.
+pub(crate) fn agent(tls: ureq::tls::TlsConfig) -> Agent {
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .tls_config(tls)
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(120)))
+        .timeout_per_read(Some(Duration::from_secs(120)))
+        .user_agent(concat!("sixdocker/", env!("CARGO_PKG_VERSION")))
+        .max_idle_connections_per_host(8)
+        .build()
+        .new_agent()
 }
 
 /// The registry's own words for an error (`{"errors":[{"code":…,"message":…}]}`):

@@ -17,6 +17,7 @@
 mod auth;
 mod client;
 pub mod credentials;
+mod download;
 mod error;
 mod login;
 pub mod manifest;
@@ -30,6 +31,7 @@ mod tls;
 mod verify;
 
 pub use auth::Credentials;
+pub use download::{download, Download};
 pub use error::{Error, Result};
 pub use login::{login, logout, registry_domain};
 pub use manifest::Platform;

@@ -72,8 +72,8 @@ fn needs_root(cli: &cli::Cli) -> Option<commands::Failure> {
     })
 }
 
-/// `run`, `start`, `restart` and `exec` (also as `container run` ...; and `api-worker`, the
-/// API service's starts) start or enter containers (the container's init and
+/// `run`, `start`, `restart`, `exec` and `build` (also as `container run`, `image build` ...;
+/// and `api-worker`, the API service's starts) start or enter containers (the container's init and
 /// exec'd processes are clones of this process and its monitor): they first re-execute this
 /// program from a sealed view of its binary (CVE-2019-5736; six-runtime's `sealed_exe`).
 /// Decided from the raw arguments, before they are parsed, so that only one process parses
@@ -89,11 +89,12 @@ fn seal_if_starting_a_container() -> Result<(), ExitCode> {
     let (mut command, runroot) = six_engine::sealed_exe::prescan(&args, &value_flags, "--runroot");
     let mut runroot =
         runroot.or_else(|| six_engine::sealed_exe::prescan(&args, &value_flags, "-runroot").1);
-    // `container run` is `run`: the command is the group's first operand.
-    if command == Some("container") {
+    // `container run` is `run` (and `image build` is `build`): the command is the group's
+    // first operand.
+    if let Some(group @ ("container" | "image")) = command {
         let after = args
             .iter()
-            .position(|a| a == "container")
+            .position(|a| a == group)
             .map_or(&args[..0], |i| &args[i + 1..]);
         let (sub, sub_runroot) = six_engine::sealed_exe::prescan(after, &value_flags, "--runroot");
         command = sub;
@@ -101,7 +102,7 @@ fn seal_if_starting_a_container() -> Result<(), ExitCode> {
     }
     if !matches!(
         command,
-        Some("run" | "start" | "restart" | "exec" | "api-worker")
+        Some("run" | "start" | "restart" | "exec" | "api-worker" | "build")
     ) {
         return Ok(());
     }

@@ -13,6 +13,7 @@
 //! with the files into it, and what comes out is the caller's (Docker's `NoLchown`).
 
 mod container_fs;
+pub mod in_root;
 mod resolve;
 mod tar_in;
 mod tar_out;

@@ -80,11 +80,13 @@ impl Engine {
     }
 }
 
-/// `child` is built on `parent`: its layers are parent's and more.
-fn is_child(parent: &Image, child: &Image) -> bool {
-    !parent.layers.is_empty()
-        && child.layers.len() > parent.layers.len()
-        && child.layers.starts_with(&parent.layers)
+/// `child` is built on `parent`: a build step made it on `parent`, or its layers are
+/// parent's and more.
+pub(crate) fn is_child(parent: &Image, child: &Image) -> bool {
+    child.parent.as_deref() == Some(parent.id.as_str())
+        || !parent.layers.is_empty()
+            && child.layers.len() > parent.layers.len()
+            && child.layers.starts_with(&parent.layers)
 }
 
 /// Docker's `reference.FamiliarMatch`: the pattern against "name:tag", then against "name".

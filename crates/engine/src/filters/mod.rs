@@ -17,7 +17,7 @@
 mod containers;
 mod events;
 mod glob;
-mod images;
+pub(crate) mod images;
 mod networks;
 mod prune;
 mod time;

@@ -73,6 +73,8 @@ pub enum ImageCommand {
     /// Remove images.
     #[command(visible_aliases = ["rmi", "remove"])]
     Rm(RmiArgs),
+    /// Build an image from a Dockerfile.
+    Build(BuildArgs),
     /// Download an image from a registry.
     Pull(PullArgs),
     /// Upload an image to a registry.
@@ -129,6 +131,7 @@ impl Command {
             Command::Image(c) => match c {
                 ImageCommand::Ls(a) => Command::Images(a),
                 ImageCommand::Rm(a) => Command::Rmi(a),
+                ImageCommand::Build(a) => Command::Build(a),
                 ImageCommand::Pull(a) => Command::Pull(a),
                 ImageCommand::Push(a) => Command::Push(a),
                 ImageCommand::Load(a) => Command::Load(a),

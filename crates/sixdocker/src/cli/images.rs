@@ -25,7 +25,7 @@ pub struct ImagesArgs {
     /// Only images that pass (KEY=VALUE; dangling, label, before, since, reference).
     #[arg(short, long = "filter", value_name = "KEY=VALUE")]
     pub filter: Vec<six_engine::filters::FilterArg>,
-    /// Show all images (there are no intermediate images to hide here).
+    /// Show all images (intermediate build steps too).
     #[arg(short, long)]
     pub all: bool,
     /// Show the digests images were pulled or pushed by.
@@ -107,4 +107,53 @@ pub struct HistoryArgs {
     #[command(flatten)]
     pub format: super::FormatArg,
     pub image: String,
+}
+
+/// `build`: a Dockerfile into an image.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Name (and tag) for the image, NAME[:TAG]; may be given several times.
+    #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
+    pub tags: Vec<String>,
+    /// The Dockerfile (default: CONTEXT/Dockerfile; - reads it from stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<String>,
+    /// A build-time variable, KEY=VALUE (KEY alone: its value from this environment).
+    #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+    pub build_args: Vec<String>,
+    /// Build this stage (and only the stages it needs).
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+    /// Make every step again instead of taking it from the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Pull every FROM image, even one the store has.
+    #[arg(long)]
+    pub pull: bool,
+    /// The network of RUN steps: bridge (default), none, host or a network's name.
+    #[arg(long, value_name = "NETWORK")]
+    pub network: Option<six_engine::types::NetworkMode>,
+    /// A label of the image: KEY=VALUE (or KEY for an empty value).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<six_engine::types::Label>,
+    /// Print only the image ID.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// How to show the steps: auto (tty on a terminal, else plain), plain or tty.
+    #[arg(long, value_name = "TYPE", default_value = "auto", value_parser = ["auto", "plain", "tty"])]
+    pub progress: String,
+    /// The platform to build for (only this host's).
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+    /// Write the image ID to this file.
+    #[arg(long, value_name = "FILE")]
+    pub iidfile: Option<PathBuf>,
+    /// Remove the build containers after each step (always done; accepted for Docker's sake).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub rm: Option<bool>,
+    /// Remove the build containers even when a step fails (always done).
+    #[arg(long)]
+    pub force_rm: bool,
+    /// The build context: a directory, a tar file, or - (a tar, or a Dockerfile, on stdin).
+    pub context: String,
 }

@@ -125,6 +125,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Make an image from a container's changes (`commit CONTAINER [REPO[:TAG]]` or `commit -n CONTAINER -t IMAGE`).
     Commit(CommitArgs),
+    /// Build an image from a Dockerfile and a context (a directory, a tar file, or - for stdin).
+    Build(BuildArgs),
     /// List images.
     Images(ImagesArgs),
     /// Remove images.

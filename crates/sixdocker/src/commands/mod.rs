@@ -4,6 +4,7 @@
 //! Nothing here parses strings (clap and `six_engine::types` did) or formats tables
 //! (`output` does).
 
+mod build;
 mod container;
 mod cp;
 mod docs;
@@ -243,6 +244,7 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
             Ok(0)
         }
         Command::Commit(a) => image::commit(&engine, a),
+        Command::Build(a) => build::build(&engine, a),
         Command::Images(a) => image::images(&engine, a),
         Command::Rmi(a) => image::rmi(&engine, a),
         Command::Tag(a) => image::tag(&engine, a),

@@ -107,9 +107,16 @@ pub fn reset(engine: &Engine, force: bool) -> Outcome {
     engine.networks()?.remove_all()?;
     engine.prune_volumes(true, &Default::default())?;
     for image in engine.images().list()? {
-        let removed = engine
-            .images()
-            .remove(&image.id, &|_| six_image::ImageUse::Unused, true)?;
+        let removed =
+            match engine
+                .images()
+                .remove(&image.id, &|_| six_image::ImageUse::Unused, true)
+            {
+                Ok(lines) => lines,
+                // Removed already, with a build step image above it.
+                Err(six_image::Error::NotFound(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
         for line in removed {
             super::say(line)?;
         }

@@ -176,6 +176,7 @@ mod tests {
             created: DateTime::from_timestamp(1_000_000, 0).unwrap(),
             size: 4_263_200,
             layers: vec!["sha256:bb".into()],
+            parent: None,
         }
     }
 

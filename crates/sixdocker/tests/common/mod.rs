@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod build;
 pub mod fake_registry;
 pub mod image_config;
 pub mod pty;
