@@ -160,6 +160,7 @@ impl Engine {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             networks: Some(vec![req.network.to_string()]),
+            endpoint_settings: Default::default(),
             mounts: Some(mounts),
             stop_signal: req.stop_signal.or_else(|| {
                 image
@@ -319,6 +320,11 @@ impl Engine {
         if let NetworkMode::Named(n) = &req.network {
             self.networks()?.inspect(n)?;
         }
+        let settings = crate::request::EndpointSettings {
+            ip: req.ip,
+            aliases: req.network_aliases.clone(),
+        };
+        self.check_endpoint_settings(&req.network.to_string(), &settings)?;
         Ok(())
     }
 }

@@ -180,12 +180,15 @@ impl Classify for six_network::Error {
             | E::InvalidPort { .. }
             | E::NotHostAddress { .. }
             | E::InternalPorts(_)
+            | E::FixedAddressNeedsSubnet { .. }
+            | E::AddressOutsideSubnet { .. }
             | E::InvalidFirewallBackend(_) => InvalidArgument,
             E::UnknownNetwork(_) => NotFound,
             E::NameInUse(_)
             | E::AlreadyAttached { .. }
             | E::NotAttached { .. }
             | E::PortPublished(_)
+            | E::AddressInUse { .. }
             | E::PortInUse { .. } => Conflict,
             // libnetwork's answers: an overlapping pool and removing a network in use or a
             // predefined one are Forbidden; an exhausted pool is "no service".

@@ -292,6 +292,7 @@ mod tests {
             },
             labels: Default::default(),
             networks: None,
+            endpoint_settings: Default::default(),
             mounts: None,
             stop_signal: None,
             healthcheck: None,

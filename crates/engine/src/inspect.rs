@@ -471,12 +471,19 @@ fn network_settings_json(config: &ContainerConfig, state: &State, context: &Cont
         let n = live(name);
         let network_id = context.network_ids.get(name).cloned().unwrap_or_default();
         let endpoint = n.map(|_| derived_id(&[&network_id, &config.id]));
+        let settings = config.endpoint_settings(name);
+        let aliases: Vec<&str> = settings
+            .aliases
+            .iter()
+            .map(String::as_str)
+            .chain([short_id])
+            .collect();
         networks.insert(
             name.clone(),
             json!({
-                "IPAMConfig": Value::Null,
+                "IPAMConfig": settings.ip.map_or(Value::Null, |ip| json!({"IPv4Address": ip.to_string()})),
                 "Links": Value::Null,
-                "Aliases": if name == "bridge" || name == "none" || name == "host" { Value::Null } else { json!([short_id]) },
+                "Aliases": if name == "bridge" || name == "none" || name == "host" { Value::Null } else { json!(aliases) },
                 "NetworkID": network_id,
                 "EndpointID": endpoint.unwrap_or_default(),
                 "Gateway": n.map(|n| n.gateway.clone()).unwrap_or_default(),

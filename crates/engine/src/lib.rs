@@ -83,8 +83,8 @@ pub use mount_points::ANONYMOUS_LABEL;
 pub use prune::PruneReport;
 pub use registry::{PullPolicy, RunImage};
 pub use request::{
-    ContainerStats, ContainerSummary, ExecRequest, LogOptions, RunOutcome, RunRequest, Top,
-    UpdateRequest,
+    ContainerStats, ContainerSummary, EndpointSettings, ExecRequest, LogOptions, RunOutcome,
+    RunRequest, Top, UpdateRequest,
 };
 pub use signals::SignalPipe;
 /// Running from a sealed binary (CVE-2019-5736): programs that start containers call

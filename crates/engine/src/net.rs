@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::{ContainerConfig, NetworkState, Status};
+use crate::request::EndpointSettings;
 use crate::types::{PortSpec, Proto};
 
 fn to_mapping(p: &PortSpec) -> six_network::PortMapping {
@@ -30,6 +31,7 @@ impl Engine {
         publish: bool,
     ) -> Result<NetworkState> {
         let networks = self.networks()?;
+        let settings = config.endpoint_settings(network);
         // its own file, bind-mounted as /etc/hosts (with --network host, a copy of the
         // host's; such a container never attaches)
         let endpoint = six_network::Endpoint {
@@ -38,6 +40,8 @@ impl Engine {
             hostname: config.hostname.clone(),
             hosts_file: Some(self.container_dir(&config.id).join("hosts")),
             extra_hosts: self.extra_host_lines(&config.request)?,
+            ip: settings.ip,
+            aliases: settings.aliases,
         };
         let ports: Vec<six_network::PortMapping> = if publish {
             self.published_ports(config)
@@ -134,17 +138,30 @@ impl Engine {
     /// runs, and at every start from now on (recorded in its config), as Docker. Refused for
     /// a container on `none` or the host's network, as Docker refuses it.
     pub fn connect(&self, network: &str, c: &str) -> Result<()> {
+        self.connect_with(network, c, &EndpointSettings::default())
+    }
+
+    /// [`Engine::connect`] with `network connect --ip` and `--alias` (user-defined networks
+    /// only; the address inside a subnet given at the network's creation).
+    pub fn connect_with(&self, network: &str, c: &str, settings: &EndpointSettings) -> Result<()> {
         let id = self.resolve(c)?;
         let config = self.store.config(&id)?;
         if network != "none" && network != "host" {
             self.networks()?.inspect(network)?;
         }
         check_connect(&config.joined_networks(), network, &config.name)?;
+        self.check_endpoint_settings(network, settings)?;
         let state = self.store.state(&id)?;
         let running = match (state.status, state.pid) {
             (Status::Running, Some(pid)) if network != "none" => Some(pid),
             _ => None,
         };
+        let mut config = config;
+        if !settings.is_empty() {
+            config
+                .endpoint_settings
+                .insert(network.to_owned(), settings.clone());
+        }
         if let Some(pid) = running {
             if state.networks.iter().any(|n| n.network == network) {
                 return Err(already_connected(&config.name, network));
@@ -164,6 +181,12 @@ impl Engine {
             check_connect(&networks, network, &config.name)?;
             networks.push(network.to_owned());
             config.networks = Some(networks);
+            config.endpoint_settings.remove(network);
+            if !settings.is_empty() {
+                config
+                    .endpoint_settings
+                    .insert(network.to_owned(), settings.clone());
+            }
             Ok(())
         });
         if joined.is_err() && running.is_some() {
@@ -203,6 +226,7 @@ impl Engine {
             }
             networks.retain(|n| n != network);
             config.networks = Some(networks);
+            config.endpoint_settings.remove(network);
             Ok(())
         })?;
         let state = self.store.state(&id)?;
@@ -219,6 +243,32 @@ impl Engine {
             s.networks.retain(|n| n.network != network);
             Ok(())
         });
+    }
+
+    /// Docker's rules for `--ip` and `--network-alias` on `network` (checked at create and
+    /// connect; whether the address is free is known only when it joins).
+    pub(crate) fn check_endpoint_settings(
+        &self,
+        network: &str,
+        settings: &EndpointSettings,
+    ) -> Result<()> {
+        let user_defined = !matches!(network, "bridge" | "none" | "host" | "default")
+            && !network.starts_with("container:");
+        if settings.ip.is_some() && !user_defined {
+            return Err(Error::Invalid(format!(
+                "user specified IP address is supported on user defined networks only (--network {network})"
+            )));
+        }
+        if !settings.aliases.is_empty() && !user_defined {
+            return Err(Error::Invalid(format!(
+                "network-scoped aliases are only supported for user-defined networks (--network {network})"
+            )));
+        }
+        if let Some(ip) = settings.ip {
+            let net = self.networks()?.inspect(network)?;
+            six_network::check_requested_address(&net, ip)?;
+        }
+        Ok(())
     }
 
     /// `docker port`: the published ports of a running container, host ports filled in.

@@ -43,6 +43,10 @@ pub(crate) struct ContainerConfig {
     /// see [`ContainerConfig::networks`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub networks: Option<Vec<String>>,
+    /// How it joins the networks `network connect` added with `--ip` or `--alias` (the
+    /// `--network` network's are the request's `ip` and `network_aliases`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoint_settings: BTreeMap<String, crate::request::EndpointSettings>,
     /// Its binds, volumes and tmpfs mounts, resolved at create (anonymous volumes named).
     /// None in records made before they were kept: see `mount_points::of_record`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +83,21 @@ impl ContainerConfig {
             Some(t) if t < 0 => std::time::Duration::MAX,
             Some(t) => std::time::Duration::from_secs(t as u64),
             None => std::time::Duration::from_secs(10),
+        }
+    }
+
+    /// How it joins `network`: what `network connect` recorded, else for its `--network`
+    /// network `--ip` and `--network-alias`.
+    pub(crate) fn endpoint_settings(&self, network: &str) -> crate::request::EndpointSettings {
+        if let Some(s) = self.endpoint_settings.get(network) {
+            return s.clone();
+        }
+        match self.request.network.network_name() {
+            Some(n) if n == network => crate::request::EndpointSettings {
+                ip: self.request.ip,
+                aliases: self.request.network_aliases.clone(),
+            },
+            _ => Default::default(),
         }
     }
 

@@ -70,6 +70,13 @@ pub struct RunRequest {
     pub restart: RestartPolicy,
     /// `--network`.
     pub network: NetworkMode,
+    /// `--ip`: its address on the `--network` network (a user-defined one with a subnet
+    /// given at its creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<std::net::Ipv4Addr>,
+    /// `--network-alias`: more names it has on the `--network` network (user-defined).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_aliases: Vec<String>,
     /// `-p` published ports.
     pub ports: Vec<PortSpec>,
     /// `-P`: every port the image exposes, on free host ports (those `-p` names as `-p` says).
@@ -156,6 +163,26 @@ pub struct RunRequest {
     /// `--detach-keys` of a foreground `run -it` (None: Ctrl-P Ctrl-Q). Not kept.
     #[serde(skip)]
     pub detach_keys: Option<DetachKeys>,
+}
+
+/// How a container joins one network (`--ip` and `--network-alias` for `--network`'s,
+/// `network connect --ip --alias` for the others). Default: the lowest free address, no
+/// aliases.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointSettings {
+    /// The address it asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<std::net::Ipv4Addr>,
+    /// More names it has there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+impl EndpointSettings {
+    /// No address asked for, no alias.
+    pub fn is_empty(&self) -> bool {
+        self.ip.is_none() && self.aliases.is_empty()
+    }
 }
 
 /// What `run` gives back: the container's full ID and, in the foreground, its exit code

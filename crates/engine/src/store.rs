@@ -491,6 +491,7 @@ mod tests {
             request: RunRequest::default(),
             labels: Default::default(),
             networks: None,
+            endpoint_settings: Default::default(),
             mounts: None,
             stop_signal: None,
             healthcheck: None,

@@ -100,6 +100,8 @@ fn main() {
         hostname: "bench".into(),
         hosts_file: None,
         extra_hosts: Vec::new(),
+        ip: None,
+        aliases: Vec::new(),
     };
     let port: PortMapping = "127.0.0.1::80".parse().expect("port");
 

@@ -70,7 +70,7 @@ impl Networks {
                 return Err(Error::InternalPorts(network.to_string()));
             }
             let bridge_index = self.ensure_network(&mut host, &net)?;
-            let ip = ipam::next_free(&net)?;
+            let ip = ipam::lease(&net, container.ip)?;
             let mut endpoint = EndpointRecord {
                 id: container.id.clone(),
                 name: container.name.clone(),
@@ -92,6 +92,7 @@ impl Networks {
                 ports: Vec::new(),
                 hosts_file: container.hosts_file.clone(),
                 extra_hosts: container.extra_hosts.clone(),
+                aliases: container.aliases.clone(),
             };
             if !ports.is_empty() {
                 let _span = tracing::debug_span!("ports").entered();

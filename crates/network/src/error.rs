@@ -68,6 +68,37 @@ pub enum Error {
         /// Its subnet.
         subnet: String,
     },
+    /// `--ip` on a network whose subnet was chosen for it (Docker's rule).
+    #[error("user specified IP address {address} is supported only when connecting to networks with user configured subnets; network {network:?} has none (network create --subnet)")]
+    FixedAddressNeedsSubnet {
+        /// The address asked for.
+        address: String,
+        /// The network.
+        network: String,
+    },
+    /// `--ip` outside the network's subnet.
+    #[error(
+        "invalid address {address}: it does not belong to subnet {subnet} of network {network:?}"
+    )]
+    AddressOutsideSubnet {
+        /// The address asked for.
+        address: String,
+        /// The network.
+        network: String,
+        /// Its subnet.
+        subnet: String,
+    },
+    /// `--ip` of an address another container has, or the network's own (its network,
+    /// broadcast or gateway address).
+    #[error("address {address} is already in use on network {network:?}{by}")]
+    AddressInUse {
+        /// The address asked for.
+        address: String,
+        /// The network.
+        network: String,
+        /// ": by container ID" or ": it is the network's gateway" (may be empty).
+        by: String,
+    },
     /// Removing a network containers are attached to.
     #[error("network {network:?} cannot be removed: containers attached: {containers}")]
     InUse {

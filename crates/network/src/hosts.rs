@@ -19,11 +19,15 @@ use crate::{EndpointRecord, Network, DEFAULT_NETWORK};
 
 const LOCALHOST: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
 
-/// `ADDRESS NAME [HOSTNAME] [SHORT-ID]` of one endpoint.
+/// `ADDRESS NAME [HOSTNAME] [SHORT-ID] [ALIASES]` of one endpoint.
 fn line(endpoint: &EndpointRecord) -> String {
     let mut names: Vec<&str> = Vec::new();
     let short_id = &endpoint.id[..endpoint.id.len().min(12)];
-    for name in [endpoint.name.as_str(), endpoint.hostname.as_str(), short_id] {
+    let own = [endpoint.name.as_str(), endpoint.hostname.as_str(), short_id];
+    for name in own
+        .into_iter()
+        .chain(endpoint.aliases.iter().map(String::as_str))
+    {
         if !name.is_empty() && !names.contains(&name) {
             names.push(name);
         }
@@ -177,6 +181,7 @@ mod tests {
             ports: Vec::new(),
             hosts_file: None,
             extra_hosts: Vec::new(),
+            aliases: Vec::new(),
         }
     }
 
@@ -188,6 +193,7 @@ mod tests {
             subnet: "10.9.0.0/24".parse().unwrap(),
             gateway: [10, 9, 0, 1].into(),
             internal: false,
+            user_subnet: false,
             bridge: String::new(),
             created: 0,
             endpoints,
@@ -218,6 +224,26 @@ mod tests {
             format!("{LOCALHOST}10.8.0.2\tname-c host-c c\n")
         );
         assert_eq!(render_for("gone", &networks), LOCALHOST);
+    }
+
+    #[test]
+    fn aliases_follow_the_names_on_their_network_only() {
+        let mut a = endpoint("a", [10, 9, 0, 2]);
+        a.aliases = vec!["db".into(), "name-a".into()];
+        let mut a_elsewhere = endpoint("a", [10, 7, 0, 2]);
+        a_elsewhere.aliases = vec!["cache".into()];
+        let networks = [
+            network("user", vec![a, endpoint("b", [10, 9, 0, 3])]),
+            network("other", vec![a_elsewhere]),
+        ];
+        let for_b = render_for("b", &networks);
+        assert!(for_b.contains("10.9.0.2\tname-a host-a a db\n"), "{for_b}");
+        assert!(!for_b.contains("cache"), "{for_b}");
+        let for_a = render_for("a", &networks);
+        assert!(
+            for_a.contains("10.7.0.2\tname-a host-a a cache\n"),
+            "{for_a}"
+        );
     }
 
     #[test]

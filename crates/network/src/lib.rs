@@ -43,6 +43,7 @@ pub use bridge::DEFAULT_ROOT;
 pub use error::{Error, Result};
 pub use firewall::{FirewallBackend, BACKEND_ENV as FIREWALL_BACKEND_ENV};
 pub use hosts::{resolv_conf, resolv_conf_from};
+pub use ipam::check_requested as check_requested_address;
 pub use network::{Networks, OpenOptions};
 pub use portmap::{PortMapping, Proto};
 pub use subnet::Subnet;
@@ -94,6 +95,10 @@ pub struct Network {
     pub gateway: Ipv4Addr,
     /// No NAT, no forwarding in or out of the network.
     pub internal: bool,
+    /// The subnet was given at `network create` (Docker's condition for `--ip`). False in
+    /// records made before it was kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub user_subnet: bool,
     /// The Linux bridge device (created on the first attach).
     pub bridge: String,
     /// Seconds since the Unix epoch.
@@ -127,6 +132,9 @@ pub struct EndpointRecord {
     /// Lines of its own for its hosts file (see [`Endpoint::extra_hosts`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_hosts: Vec<String>,
+    /// More names it has on this network (see [`Endpoint::aliases`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 /// The container being attached: its id (hex), name and hostname (both go in hosts files).
@@ -146,6 +154,12 @@ pub struct Endpoint {
     /// `--add-host` lines (`ADDRESS\tNAME`) its hosts file keeps after the localhost ones,
     /// before the containers' (Docker's order).
     pub extra_hosts: Vec<String>,
+    /// The address it asks for (`--ip`): only on a network whose subnet was given at its
+    /// creation, inside it, and free. None: the lowest free one.
+    pub ip: Option<Ipv4Addr>,
+    /// More names it has on this network (`--network-alias`, `network connect --alias`):
+    /// the other containers there resolve them to its address, as its name.
+    pub aliases: Vec<String>,
 }
 
 /// What an attach gave the container.

@@ -194,6 +194,7 @@ impl Networks {
             subnet,
             gateway,
             internal: spec.internal,
+            user_subnet: spec.subnet.is_some(),
             created,
             endpoints: Vec::new(),
         };

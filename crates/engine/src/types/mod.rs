@@ -35,7 +35,7 @@ pub use memory::{MemorySize, MemorySwap};
 pub use mount::{MountSpec, MountType, TmpfsSpec, VolumesFrom};
 pub use name::ContainerName;
 pub use namespace_mode::NamespaceMode;
-pub use network::{NetworkMode, PortSpec, PortSpecs, Proto};
+pub use network::{parse_ipv4, parse_network_alias, NetworkMode, PortSpec, PortSpecs, Proto};
 pub use restart::RestartPolicy;
 pub use signal::Signal;
 pub use ulimit::Ulimit;

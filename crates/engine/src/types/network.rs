@@ -4,7 +4,7 @@
 //! `PortSpec` is the engine's record of it, kept in container records as before.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
 
 use super::TypeError;
@@ -75,6 +75,30 @@ impl FromStr for NetworkMode {
                 }
             }
         }
+    }
+}
+
+/// `--ip` (and `network connect --ip`): an IPv4 address.
+pub fn parse_ipv4(s: &str) -> Result<Ipv4Addr, TypeError> {
+    s.parse()
+        .map_err(|_| TypeError::new("IPv4 address", s, "expected an address like 10.1.0.5"))
+}
+
+/// `--network-alias` (and `network connect --alias`): a name the other containers of the
+/// network resolve; it goes into their hosts files, so it is one word.
+pub fn parse_network_alias(s: &str) -> Result<String, TypeError> {
+    let ok = !s.is_empty()
+        && s.len() <= 255
+        && !s.starts_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c) || !c.is_ascii());
+    match ok {
+        true => Ok(s.to_owned()),
+        false => Err(TypeError::new(
+            "network alias",
+            s,
+            "expected a name of letters, digits, '_', '.' and '-' (like db or db.internal)",
+        )),
     }
 }
 
@@ -324,6 +348,23 @@ mod tests {
         assert!("container:".parse::<NetworkMode>().is_err());
         assert!("-bad".parse::<NetworkMode>().is_err());
         assert!("".parse::<NetworkMode>().is_err());
+    }
+
+    #[test]
+    fn addresses_and_aliases() {
+        assert_eq!(parse_ipv4("10.1.0.5").unwrap(), Ipv4Addr::new(10, 1, 0, 5));
+        for bad in ["bogus", "::1", "10.1.0", ""] {
+            let e = parse_ipv4(bad).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("invalid IPv4 address \"{bad}\"")),
+                "{e}"
+            );
+        }
+        assert_eq!(parse_network_alias("db.internal").unwrap(), "db.internal");
+        for bad in ["", "a b", "-x", "a#b", "a\tb"] {
+            let e = parse_network_alias(bad).unwrap_err().to_string();
+            assert!(e.contains("invalid network alias"), "{e}");
+        }
     }
 
     #[test]

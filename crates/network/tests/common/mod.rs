@@ -236,6 +236,8 @@ pub fn endpoint(id: &str) -> Endpoint {
         hostname: format!("host-{id}"),
         hosts_file: None,
         extra_hosts: Vec::new(),
+        ip: None,
+        aliases: Vec::new(),
     }
 }
 

@@ -18,7 +18,7 @@ pub enum NetworkCommand {
     /// Print networks as JSON.
     Inspect(NetworkInspectArgs),
     /// Connect a container to a network.
-    Connect(NetworkContainerArgs),
+    Connect(NetworkConnectArgs),
     /// Disconnect a container from a network.
     Disconnect(NetworkContainerArgs),
     /// Remove every user-defined network no container uses.
@@ -69,6 +69,18 @@ pub struct NetworkInspectArgs {
 pub struct NamesArg {
     #[arg(required = true)]
     pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkConnectArgs {
+    /// Its IPv4 address there (a user-defined network whose subnet was given at create).
+    #[arg(long, value_name = "ADDRESS", value_parser = six_engine::types::parse_ipv4)]
+    pub ip: Option<Ipv4Addr>,
+    /// Another name the network's containers resolve to it (user-defined networks).
+    #[arg(long, value_name = "NAME", value_parser = six_engine::types::parse_network_alias)]
+    pub alias: Vec<String>,
+    pub network: String,
+    pub container: String,
 }
 
 #[derive(Debug, Args)]

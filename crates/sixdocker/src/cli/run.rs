@@ -7,10 +7,10 @@ use clap::{ArgAction, Args};
 
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
-    parse_dns_option, parse_dns_search, parse_dns_server, ContainerName, CpuSet, Cpus, DetachKeys,
-    DeviceMapping, EnvVar, ExtraHost, GoDuration, Label, LogDriver, MemorySize, MemorySwap,
-    MountSpec, NamespaceMode, NetworkMode, PortSpecs, RestartPolicy, Signal, TmpfsSpec, Ulimit,
-    VolumeSpec, VolumesFrom,
+    parse_dns_option, parse_dns_search, parse_dns_server, parse_ipv4, parse_network_alias,
+    ContainerName, CpuSet, Cpus, DetachKeys, DeviceMapping, EnvVar, ExtraHost, GoDuration, Label,
+    LogDriver, MemorySize, MemorySwap, MountSpec, NamespaceMode, NetworkMode, PortSpecs,
+    RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
 };
 
 /// The flags of `run` and `create`.
@@ -142,6 +142,13 @@ pub struct RunArgs {
     /// Network: bridge (default), none, host or a network's name (the original's -network).
     #[arg(long, alias = "net", value_name = "NETWORK", default_value = "bridge")]
     pub network: NetworkMode,
+    /// Its IPv4 address on the --network network (a user-defined one whose subnet was given
+    /// at network create).
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_ipv4)]
+    pub ip: Option<std::net::Ipv4Addr>,
+    /// Another name the containers of the --network network (user-defined) resolve to it.
+    #[arg(long, value_name = "NAME", value_parser = parse_network_alias)]
+    pub network_alias: Vec<String>,
     /// Publish a port: [IP:][HOSTPORT:]CPORT[/tcp|udp].
     #[arg(
         short,

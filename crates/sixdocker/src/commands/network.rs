@@ -39,7 +39,11 @@ pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
             Ok(code)
         }
         NetworkCommand::Connect(args) => {
-            engine.connect(&args.network, &args.container)?;
+            let settings = six_engine::EndpointSettings {
+                ip: args.ip,
+                aliases: args.alias,
+            };
+            engine.connect_with(&args.network, &args.container, &settings)?;
             Ok(0)
         }
         NetworkCommand::Disconnect(args) => {

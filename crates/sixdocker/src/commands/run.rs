@@ -144,6 +144,8 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         cap_drop: args.cap_drop,
         restart: args.restart,
         network: args.network,
+        ip: args.ip,
+        network_aliases: args.network_alias,
         ports: args.publish.into_iter().flat_map(|p| p.0).collect(),
         publish_all: args.publish_all,
         labels,
