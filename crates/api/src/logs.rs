@@ -1,4 +1,5 @@
-//! `GET /containers/{id}/logs`: the engine's log reader, streamed. Without a tty each write is
+//! `GET /containers/{id}/logs` (`follow`, `tail`, `timestamps`, `since`, `until`): the
+//! engine's log reader, streamed. Without a tty each write is
 //! one of Docker's multiplexed frames (`[stream, 0, 0, 0, size as big-endian u32]` then the
 //! bytes; stream 1 stdout, 2 stderr); with a tty the bytes as they are.
 
@@ -19,13 +20,17 @@ pub(crate) async fn logs(ctx: &Arc<Ctx>, id: &str, call: Call) -> Result<Reply, 
             "Bad parameters: you must choose at least one stream",
         ));
     }
-    for key in ["since", "until"] {
-        if q.get(key).is_some_and(|v| !v.is_empty() && v != "0") {
-            return Err(ApiError::bad(format!(
-                "logs {key}= is not supported by sixdocker yet"
-            )));
-        }
-    }
+    // Unix timestamps as the CLIs send them (`1764957600.123456789`), or Docker's other
+    // forms; 0 or none: no bound.
+    let time = |key: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+        let Some(v) = q.get(key).filter(|v| !v.is_empty() && *v != "0") else {
+            return Ok(None);
+        };
+        let (secs, nanos) = six_engine::filters::parse_timestamp(v, chrono::Utc::now())
+            .map_err(|e| ApiError::bad(format!("{key}: {e}")))?;
+        Ok(chrono::DateTime::from_timestamp(secs, nanos))
+    };
+    let (since, until) = (time("since")?, time("until")?);
     let tail = match q.get("tail").unwrap_or("all") {
         "all" | "" => None,
         n => match n.parse::<i64>() {
@@ -42,6 +47,8 @@ pub(crate) async fn logs(ctx: &Arc<Ctx>, id: &str, call: Call) -> Result<Reply, 
         follow: q.flag("follow"),
         tail,
         timestamps: q.flag("timestamps"),
+        since,
+        until,
     };
     let probe = id.to_owned();
     // Errors (no such container, no log) are answered before the stream begins.

@@ -266,6 +266,11 @@ pub struct LogOptions {
     pub tail: Option<usize>,
     /// `-t`: each line prefixed with its time.
     pub timestamps: bool,
+    /// `--since`: only entries written at or after this time.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// `--until`: only entries written at or before this time; following stops once it has
+    /// passed.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One `docker ps` row, already in Docker's words.

@@ -1,6 +1,7 @@
 //! The Engine API's streams through `sixdocker system service`, as the docker CLI user types
 //! them: `docker run` attached, `-i` with piped input, `-it` at a terminal (resized),
-//! `--rm`; `docker exec` in its forms; `docker attach`, `docker logs -f`, `docker wait`;
+//! `--rm`; `docker exec` in its forms; `docker attach`, `docker logs -f --since --until`,
+//! `docker wait`;
 //! each with every docker CLI installed (Debian's 20.10, and a newer one where there is),
 //! expecting the output and exit codes dockerd gives. Plus what the CLIs no longer send:
 //! an older client's hijack without `Upgrade`, and the service's own detach-key handling.
@@ -290,6 +291,33 @@ fn docker_attach_and_logs_follow_the_running_container() {
         assert_eq!(String::from_utf8_lossy(&seen), "first\nsecond\n", "{cli}");
         assert!(follow.wait().unwrap().success());
         assert_eq!(svc.docker_ok(&["wait", &name]).trim(), "0");
+
+        // --since and --until (the CLI sends unix times), -t, --tail; both ends included.
+        let stamped = svc.docker_with(cli, &["logs", "-t", &name], None).1;
+        let times: Vec<&str> = stamped
+            .lines()
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        assert_eq!(times.len(), 2, "{cli}: {stamped}");
+        let logs = |extra: &[&str]| {
+            let mut args = vec!["logs"];
+            args.extend_from_slice(extra);
+            args.push(&name);
+            svc.docker_with(cli, &args, None).1
+        };
+        assert_eq!(logs(&["--since", times[1]]), "second\n", "{cli}");
+        assert_eq!(logs(&["--until", times[0]]), "first\n", "{cli}");
+        assert_eq!(
+            logs(&["--since", times[0], "--until", times[1]]),
+            "first\nsecond\n"
+        );
+        assert_eq!(
+            logs(&["--tail", "1", "-t"]),
+            format!("{} second\n", times[1])
+        );
+        // The sixdocker CLI takes the same flags.
+        let own = sb.run(["logs", "--since", times[1], &name]);
+        assert_eq!(own.ok(), "second\n");
         svc.docker_ok(&["rm", &name]);
     }
 }

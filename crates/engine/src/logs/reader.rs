@@ -2,6 +2,10 @@
 //! current one (`--tail N` counts back across them), and with `-f` the current file followed
 //! across rotations until the container stops.
 //!
+//! `--since` and `--until` keep the entries written in that time (as Docker: `--tail` counts
+//! first; reading stops at the first entry past `until`, and so does following once `until`
+//! has passed).
+//!
 //! The files are opened together first, newest first, and opened again if a rotation moved
 //! them meanwhile, so one read sees one consistent set. Following: at the end of the file,
 //! if it is no longer `<log>` the writer rotated; it is read to its end (nothing more is
@@ -10,6 +14,8 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, ErrorKind, Seek, SeekFrom, Write};
+
+use chrono::{DateTime, Utc};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
@@ -42,6 +48,9 @@ pub(crate) fn read_logs(
     };
     let mut p = Printer {
         timestamps: opts.timestamps,
+        since: opts.since,
+        until: opts.until,
+        past_until: false,
         out,
         err,
     };
@@ -54,6 +63,9 @@ pub(crate) fn read_logs(
                 .at("reading the container log", path)?;
         }
         drain(&mut reader, &mut p, path)?;
+        if p.past_until {
+            return Ok(());
+        }
         current = Some(reader);
     }
     match (inotify, current) {
@@ -72,6 +84,9 @@ fn follow(
 ) -> Result<()> {
     loop {
         drain(&mut current, p, path)?;
+        if p.past_until || p.until.is_some_and(|u| chrono::Utc::now() > u) {
+            return Ok(());
+        }
         if let Some(next) = successor(path, current.get_ref())? {
             // Nothing is written to a rotated file: read it to its end, then the next.
             drain(&mut current, p, path)?;
@@ -224,11 +239,11 @@ fn identity(m: &std::fs::Metadata) -> (u64, u64) {
     (m.dev(), m.ino())
 }
 
-/// Prints every whole entry up to the end of the file; a line still being written is left
-/// for the next call.
+/// Prints every whole entry up to the end of the file (or the first past `until`); a line
+/// still being written is left for the next call.
 fn drain(reader: &mut BufReader<File>, p: &mut Printer, path: &Path) -> Result<()> {
     let mut line = String::new();
-    loop {
+    while !p.past_until {
         line.clear();
         let n = reader
             .read_line(&mut line)
@@ -244,10 +259,15 @@ fn drain(reader: &mut BufReader<File>, p: &mut Printer, path: &Path) -> Result<(
         }
         p.print(&line)?;
     }
+    Ok(())
 }
 
 struct Printer<'a> {
     timestamps: bool,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    /// An entry past `until` was seen: nothing more is printed.
+    past_until: bool,
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
 }
@@ -257,6 +277,18 @@ impl Printer<'_> {
         let Ok(entry) = serde_json::from_str::<Entry>(line) else {
             return Ok(());
         };
+        if self.since.is_some() || self.until.is_some() {
+            let Ok(time) = DateTime::parse_from_rfc3339(&entry.time) else {
+                return Ok(());
+            };
+            if self.until.is_some_and(|u| time > u) {
+                self.past_until = true;
+                return Ok(());
+            }
+            if self.since.is_some_and(|s| time < s) {
+                return Ok(());
+            }
+        }
         let sink: &mut dyn Write = if entry.stream == "stderr" {
             &mut *self.err
         } else {
@@ -329,6 +361,58 @@ mod tests {
             tail: Some(n),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn since_and_until_keep_the_entries_of_their_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c-json.log");
+        let entry = |s: u32, text: &str, stream: &str| {
+            format!(
+                "{{\"log\":\"{text}\\n\",\"stream\":\"{stream}\",\"time\":\"2026-01-01T00:00:0{s}.5Z\"}}\n"
+            )
+        };
+        let text = [
+            entry(1, "one", "stdout"),
+            entry(2, "two", "stderr"),
+            entry(3, "three", "stdout"),
+            entry(4, "four", "stdout"),
+        ]
+        .concat();
+        std::fs::write(&path, text).unwrap();
+        let at = |s: u32| {
+            Some(
+                DateTime::parse_from_rfc3339(&format!("2026-01-01T00:00:0{s}.5Z"))
+                    .unwrap()
+                    .to_utc(),
+            )
+        };
+        let opts = |since, until| LogOptions {
+            since,
+            until,
+            ..Default::default()
+        };
+        // Both ends included, as Docker's.
+        assert_eq!(
+            render(&path, &opts(at(2), at(3))),
+            ("three\n".into(), "two\n".into())
+        );
+        assert_eq!(render(&path, &opts(at(3), None)).0, "three\nfour\n");
+        assert_eq!(render(&path, &opts(None, at(1))).0, "one\n");
+        // --tail counts first.
+        let tailed = LogOptions {
+            tail: Some(1),
+            ..opts(at(2), None)
+        };
+        assert_eq!(render(&path, &tailed).0, "four\n");
+        // Following stops once `until` has passed, the container running or not.
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let follow = LogOptions {
+            follow: true,
+            ..opts(None, at(9))
+        };
+        read_logs(&path, &follow, &mut out, &mut err, &mut || true).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "one\nthree\nfour\n");
     }
 
     #[test]

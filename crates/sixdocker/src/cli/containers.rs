@@ -69,6 +69,13 @@ pub struct LogsArgs {
     /// Prefix each line with its time.
     #[arg(short, long)]
     pub timestamps: bool,
+    /// Only what was written since (a time such as 2026-12-05T18:00:00Z, or 10m for ten
+    /// minutes ago).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// Only what was written before (same forms).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub until: Option<String>,
     pub container: String,
 }
 

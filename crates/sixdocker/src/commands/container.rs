@@ -14,10 +14,20 @@ use crate::cli::{
 use crate::output::{self, table::Table};
 
 pub fn logs(engine: &Engine, args: LogsArgs) -> Outcome {
+    let now = chrono::Utc::now();
+    let time = |value: &Option<String>| -> Result<_, Failure> {
+        let Some(v) = value.as_deref().filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let (secs, nanos) = six_engine::filters::parse_timestamp(v, now)?;
+        Ok(chrono::DateTime::from_timestamp(secs, nanos))
+    };
     let options = LogOptions {
         follow: args.follow,
         tail: args.tail.0,
         timestamps: args.timestamps,
+        since: time(&args.since)?,
+        until: time(&args.until)?,
     };
     let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
     engine.logs(&args.container, &options, &mut out, &mut err)?;
