@@ -56,7 +56,7 @@ impl fmt::Display for Change {
 }
 
 /// What Docker's init layer holds (moby's `initlayer`): never a change of the container.
-const INIT_PATHS: &[&str] = &[
+pub(crate) const INIT_PATHS: &[&str] = &[
     "/dev/pts",
     "/dev/shm",
     "/proc",
@@ -70,7 +70,7 @@ const INIT_PATHS: &[&str] = &[
 ];
 
 /// The init layer's directories: changed only through a change in them.
-const INIT_PARENTS: &[&str] = &["/dev", "/etc"];
+pub(crate) const INIT_PARENTS: &[&str] = &["/dev", "/etc"];
 
 impl Engine {
     /// `docker diff`: the container's changes to its image.

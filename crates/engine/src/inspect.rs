@@ -583,6 +583,25 @@ pub(crate) fn image_document(
     {
         doc.remove("ExposedPorts"); // omitempty in Docker's container.Config
     }
+    // What the image's config has beyond ImageConfig (a build's HEALTHCHECK, SHELL, ONBUILD,
+    // STOPSIGNAL): as it is there, omitempty ones only when set, as Docker's.
+    if let Some(doc) = config.as_object_mut() {
+        let rc = &raw["config"];
+        for key in [
+            "Healthcheck",
+            "ArgsEscaped",
+            "StopSignal",
+            "StopTimeout",
+            "Shell",
+        ] {
+            if !rc[key].is_null() {
+                doc.insert(key.to_owned(), rc[key].clone());
+            }
+        }
+        if !rc["OnBuild"].is_null() {
+            doc.insert("OnBuild".to_owned(), rc["OnBuild"].clone());
+        }
+    }
     let architecture = match text("architecture") {
         a if a.is_empty() => match std::env::consts::ARCH {
             "x86_64" => "amd64".to_owned(),

@@ -5,9 +5,10 @@
 //! remove, whatever happened.
 
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::attach::{self, Message};
+use crate::diff::{INIT_PARENTS, INIT_PATHS};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::Status;
@@ -34,10 +35,6 @@ pub enum StepEnd {
 
 /// How often a running step gets a [`StepOutput::Tick`].
 const TICK_MS: i32 = 100;
-
-/// The mount points every container gets in its upper dir (Docker's init layer), which are
-/// never part of a step's layer: what a command writes there goes to the mounted files.
-const NOT_IN_LAYERS: [&str; 3] = ["etc/hosts", "etc/hostname", "etc/resolv.conf"];
 
 impl Engine {
     /// Starts the created container `c` (made with `create`, no terminal, no stdin) and
@@ -69,7 +66,8 @@ impl Engine {
     pub fn commit_step(&self, c: &str, step: six_image::Step<'_>) -> Result<six_image::Image> {
         let id = self.resolve(c)?;
         let upper = self.rootfs_mount(&id).upper;
-        let skip: Vec<&Path> = NOT_IN_LAYERS.iter().map(Path::new).collect();
+        let skip_paths = init_layer_paths(&upper);
+        let skip: Vec<&Path> = skip_paths.iter().map(PathBuf::as_path).collect();
         let step = six_image::Step {
             changes: Some(six_image::Changes {
                 dir: &upper,
@@ -79,6 +77,30 @@ impl Engine {
         };
         Ok(self.images.add_step(step)?)
     }
+}
+
+/// What of a step container's upper dir is Docker's init layer, never part of a step's layer
+/// (what a command writes there goes to the mounted files): the mount points every container
+/// gets (/etc/hosts, /proc, ...), and /etc and /dev themselves when nothing else in them
+/// changed (the runtime made them, or copied them up, for those mount points).
+fn init_layer_paths(upper: &Path) -> Vec<PathBuf> {
+    let mut skip: Vec<PathBuf> = INIT_PATHS
+        .iter()
+        .map(|p| PathBuf::from(p.trim_start_matches('/')))
+        .collect();
+    for parent in INIT_PARENTS {
+        let rel = PathBuf::from(parent.trim_start_matches('/'));
+        let Ok(entries) = std::fs::read_dir(upper.join(&rel)) else {
+            continue;
+        };
+        let only_mount_points = entries
+            .flatten()
+            .all(|e| skip.contains(&rel.join(e.file_name())));
+        if only_mount_points {
+            skip.push(rel);
+        }
+    }
+    skip
 }
 
 /// Reads the monitor's messages until the container's end, polling `cancel` too.

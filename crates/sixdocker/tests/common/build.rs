@@ -79,3 +79,24 @@ pub fn built_id(out: &str) -> String {
         .expect("the build names its image")
         .to_owned()
 }
+
+/// A tar of `files` (name, content), mode 0644, owned by `owner` (uid, gid).
+pub fn tar_of(files: &[(&str, &str)], owner: (u64, u64)) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_uid(owner.0);
+        h.set_gid(owner.1);
+        b.append_data(&mut h, name, data.as_bytes()).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+/// `bytes` gzipped.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, bytes).unwrap();
+    gz.finish().unwrap()
+}
