@@ -39,7 +39,8 @@ pub(crate) async fn list(ctx: &Arc<Ctx>, call: Call) -> Result<Reply, ApiError> 
     Ok(ok_json(&Value::Array(rows)))
 }
 
-fn summary(row: &six_engine::ContainerSummary, doc: &Value) -> Value {
+/// One container as `GET /containers/json` (and `/system/df`) lists it.
+pub(crate) fn summary(row: &six_engine::ContainerSummary, doc: &Value) -> Value {
     json!({
         "Id": row.id,
         "Names": [format!("/{}", row.names)],

@@ -1,109 +1,81 @@
-//! Docker's `POST /containers/create` body → the engine's [`RunRequest`]. Every field the
-//! engine can honour is mapped; a field it cannot honour is refused with a 400 naming it when
-//! the client set it (a value other than null, false, 0, "" or empty), never silently
-//! dropped. Fields that only describe (`AttachStdout`, `ExposedPorts`...) are read as Docker
-//! reads them or left alone.
+//! Docker's `POST /containers/create` body → the engine's [`RunRequest`]: the container's
+//! `Config` here, its `HostConfig` in `host_config.rs`, its one network's settings
+//! (`NetworkingConfig`) here. Every field the engine can honour is mapped, through the same
+//! types the `run` flags parse into; a field it cannot honour is refused with a 400 naming it
+//! when the client set it (a value other than Go's zero value), never silently dropped.
+//! Fields that only describe the client (`AttachStdout`, `ConsoleSize`...) are left alone.
 
-use std::str::FromStr;
-
-use serde_json::{Map, Value};
-use six_engine::types::{
-    CpuSet, Cpus, EnvVar, LogConfig, LogDriver, MemorySize, MemorySwap, NetworkMode, PortSpec,
-    RestartPolicy, VolumeSpec,
-};
+use serde_json::Value;
+use six_engine::types::{EnvVar, Signal, VolumeSource, VolumeSpec};
 use six_engine::RunRequest;
 
+use crate::body::Fields;
 use crate::http::ApiError;
+use crate::resources::parse;
 
-/// Top-level fields this engine cannot honour yet.
+/// Config fields the engine cannot honour (refused when set).
 const UNSUPPORTED: &[&str] = &[
     "Domainname",
-    "Volumes",
-    "Healthcheck",
-    "StopSignal",
-    "StopTimeout",
     "MacAddress",
     "OnBuild",
     "Shell",
     "NetworkDisabled",
 ];
 
-/// HostConfig fields this engine cannot honour yet.
-const UNSUPPORTED_HOST: &[&str] = &[
-    "Mounts",
-    "Tmpfs",
-    "ExtraHosts",
-    "Dns",
-    "DnsOptions",
-    "DnsSearch",
-    "Links",
-    "VolumesFrom",
-    "VolumeDriver",
-    "Privileged",
-    "PublishAllPorts",
-    "Devices",
-    "DeviceRequests",
-    "DeviceCgroupRules",
-    "Ulimits",
-    "Init",
-    "IpcMode",
-    "PidMode",
-    "UTSMode",
-    "UsernsMode",
-    "CgroupParent",
-    "GroupAdd",
-    "Sysctls",
-    "ShmSize",
-    "OomScoreAdj",
-    "OomKillDisable",
-    "MemoryReservation",
-    "KernelMemory",
-    "MemorySwappiness",
-    "CpuPeriod",
-    "CpuQuota",
-    "CpuRealtimePeriod",
-    "CpuRealtimeRuntime",
-    "CpusetMems",
-    "BlkioWeight",
-    "BlkioWeightDevice",
-    "BlkioDeviceReadBps",
-    "BlkioDeviceWriteBps",
-    "BlkioDeviceReadIOps",
-    "BlkioDeviceWriteIOps",
-    "Runtime",
-    "MaskedPaths",
-    "ReadonlyPaths",
-    "ContainerIDFile",
+/// Config fields read here, or that only describe the client's side.
+const KNOWN: &[&str] = &[
+    "Hostname",
+    "User",
+    "AttachStdin",
+    "AttachStdout",
+    "AttachStderr",
+    "ExposedPorts",
+    "Tty",
+    "OpenStdin",
+    "StdinOnce",
+    "Env",
+    "Cmd",
+    "Healthcheck",
+    "ArgsEscaped",
+    "Image",
+    "Volumes",
+    "WorkingDir",
+    "Entrypoint",
+    "Labels",
+    "StopSignal",
+    "StopTimeout",
+    "HostConfig",
+    "NetworkingConfig",
 ];
 
+/// A create body read: the request, and the ports `ExposedPorts` names that no port binding
+/// covers (honoured only if the image exposes them already: the caller checks).
+#[derive(Debug)]
+pub(crate) struct Create {
+    pub request: RunRequest,
+    pub exposed_only: Vec<String>,
+}
+
 /// The run request for this create body and `?name=`.
-pub(crate) fn run_request(body: &Value, name: Option<&str>) -> Result<RunRequest, ApiError> {
-    let top = body
-        .as_object()
-        .ok_or_else(|| ApiError::bad("the create body must be a JSON object"))?;
-    let empty = Map::new();
-    let host = match top.get("HostConfig") {
-        None | Some(Value::Null) => &empty,
-        Some(Value::Object(h)) => h,
-        Some(_) => return Err(ApiError::bad("HostConfig must be a JSON object")),
-    };
-    refuse_set(top, UNSUPPORTED, "")?;
-    refuse_set(host, UNSUPPORTED_HOST, "HostConfig.")?;
+pub(crate) fn run_request(body: &Value, name: Option<&str>) -> Result<Create, ApiError> {
+    if !body.is_object() {
+        return Err(ApiError::bad("the create body must be a JSON object"));
+    }
+    let top = Fields::of(body, "")?;
+    top.refuse_set(UNSUPPORTED)?;
+    let mut known = KNOWN.to_vec();
+    known.extend_from_slice(UNSUPPORTED);
+    top.refuse_unknown(&known)?;
+    let image = top
+        .string("Image")?
+        .ok_or_else(|| ApiError::bad("no image given: the create body needs \"Image\""))?;
     let mut req = RunRequest {
-        detach: true,
+        image: Some(image),
+        name: name.filter(|n| !n.is_empty()).map(parse).transpose()?,
         ..RunRequest::default()
     };
-    req.image = match top.get("Image") {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        _ => {
-            return Err(ApiError::bad(
-                "no image given: the create body needs \"Image\"",
-            ))
-        }
-    };
-    req.name = name.filter(|n| !n.is_empty()).map(parse).transpose()?;
-    req.cmd = strings(top, "Cmd")?.unwrap_or_default();
-    req.entrypoint = strings(top, "Entrypoint")?.map(|e| {
+    req.cmd = top.strings("Cmd")?.unwrap_or_default();
+    req.entrypoint = top.strings("Entrypoint")?.map(|e| {
         // `--entrypoint ""` arrives as [""]: no entrypoint at all.
         if e.len() == 1 && e[0].is_empty() {
             Vec::new()
@@ -111,250 +83,174 @@ pub(crate) fn run_request(body: &Value, name: Option<&str>) -> Result<RunRequest
             e
         }
     });
-    req.env = strings(top, "Env")?
+    req.env = top
+        .strings("Env")?
         .unwrap_or_default()
         .iter()
         .map(|e| parse::<EnvVar>(e))
         .collect::<Result<_, _>>()?;
-    req.workdir = string(top, "WorkingDir")?;
-    req.user = string(top, "User")?;
-    req.hostname = string(top, "Hostname")?;
-    req.tty = boolean(top, "Tty")?;
-    req.interactive = boolean(top, "OpenStdin")?;
+    req.workdir = top.string("WorkingDir")?;
+    req.user = top.string("User")?;
+    req.hostname = top.string("Hostname")?;
+    req.tty = top.boolean("Tty")?;
+    req.interactive = top.boolean("OpenStdin")?;
     // Made to be attached (`docker run` without -d): its stdin closes with the attached
     // client's (Docker's StdinOnce), and inspect says so.
-    req.detach = !(boolean(top, "AttachStdin")?
-        || boolean(top, "AttachStdout")?
-        || boolean(top, "AttachStderr")?);
-    req.labels = labels(top)?;
-
-    req.volumes = strings(host, "Binds")?
-        .unwrap_or_default()
-        .iter()
-        .map(|b| parse::<VolumeSpec>(b))
-        .collect::<Result<_, _>>()?;
-    req.ports = port_bindings(host)?;
-    req.memory = positive(host, "Memory")?.map(MemorySize::from_bytes);
-    req.memory_swap = match number(host, "MemorySwap")? {
-        None | Some(0) => None,
-        Some(n) => Some(parse::<MemorySwap>(&n.to_string())?),
-    };
-    req.cpu_shares = positive(host, "CpuShares")?;
-    req.cpus = match positive(host, "NanoCpus")? {
-        None => None,
-        Some(n) => Some(parse::<Cpus>(&format!("{}", n as f64 / 1e9))?),
-    };
-    req.cpuset_cpus = string(host, "CpusetCpus")?
-        .map(|c| parse::<CpuSet>(&c))
+    req.detach = !(top.boolean("AttachStdin")?
+        || top.boolean("AttachStdout")?
+        || top.boolean("AttachStderr")?);
+    req.labels = top.string_map("Labels")?;
+    req.stop_signal = top
+        .string("StopSignal")?
+        .map(|s| parse::<Signal>(&s))
         .transpose()?;
-    req.pids_limit = number(host, "PidsLimit")?.filter(|n| *n != 0);
-    req.restart = restart_policy(host)?;
-    req.network = match string(host, "NetworkMode")? {
-        None => NetworkMode::default(),
-        Some(m) => parse(&m)?,
-    };
-    req.cap_add = strings(host, "CapAdd")?.unwrap_or_default();
-    req.cap_drop = strings(host, "CapDrop")?.unwrap_or_default();
-    req.auto_remove = boolean(host, "AutoRemove")?;
-    req.read_only = boolean(host, "ReadonlyRootfs")?;
-    for opt in strings(host, "SecurityOpt")?.unwrap_or_default() {
-        match opt.as_str() {
-            "seccomp=unconfined" | "seccomp:unconfined" => req.seccomp_unconfined = true,
-            other => {
-                return Err(ApiError::bad(format!(
-                    "HostConfig.SecurityOpt {other:?} is not supported: only seccomp=unconfined is"
-                )))
-            }
-        }
-    }
-    req.log = log_config(host)?;
-    Ok(req)
+    req.stop_timeout = top.number("StopTimeout")?;
+    healthcheck(&top)?;
+
+    let empty = Value::Null;
+    let host = Fields::of(top.get("HostConfig").unwrap_or(&empty), "HostConfig.")?;
+    crate::host_config::apply(&host, &mut req)?;
+    anonymous_volumes(&top, &mut req)?;
+    networking_config(&top, &req)?;
+    let exposed_only = exposed_ports(&top, &req)?;
+    Ok(Create {
+        request: req,
+        exposed_only,
+    })
 }
 
-/// 400 for the first of `fields` that is set.
-fn refuse_set(map: &Map<String, Value>, fields: &[&str], prefix: &str) -> Result<(), ApiError> {
-    for f in fields {
-        // Go's "not set" for these is -1.
-        let unset_minus_one =
-            *f == "MemorySwappiness" && map.get(*f).and_then(Value::as_i64) == Some(-1);
-        if map.get(*f).is_some_and(is_set) && !unset_minus_one {
-            return Err(ApiError::bad(format!(
-                "{prefix}{f} is not supported by sixdocker (given: {})",
-                map[*f]
-            )));
+/// `Healthcheck`: the engine runs no health checks; `{"Test": ["NONE"]}` (`--no-healthcheck`)
+/// asks for none and is honoured as it is.
+fn healthcheck(top: &Fields) -> Result<(), ApiError> {
+    let Some(h) = top.object("Healthcheck")? else {
+        return Ok(());
+    };
+    let test = h.strings("Test")?.unwrap_or_default();
+    let disabled = test.first().is_some_and(|t| t == "NONE");
+    let timing_set = ["Interval", "Timeout", "StartPeriod", "Retries"]
+        .iter()
+        .any(|k| h.get(k).is_some_and(crate::body::is_set));
+    if !timing_set && (test.is_empty() || disabled) {
+        return Ok(());
+    }
+    Err(ApiError::bad(format!(
+        "Healthcheck is not supported by sixdocker (given: {})",
+        top.get("Healthcheck").unwrap_or(&Value::Null)
+    )))
+}
+
+/// `Volumes: {"/data": {}}`: an anonymous volume at each path no bind or mount covers.
+fn anonymous_volumes(top: &Fields, req: &mut RunRequest) -> Result<(), ApiError> {
+    let Some(volumes) = top.object("Volumes")? else {
+        return Ok(());
+    };
+    for (path, _) in volumes.entries() {
+        let covered = req
+            .volumes
+            .iter()
+            .any(|v| v.container == std::path::Path::new(path))
+            || req
+                .mounts
+                .iter()
+                .any(|m| m.target == std::path::Path::new(path))
+            || req
+                .tmpfs
+                .iter()
+                .any(|t| t.target == std::path::Path::new(path));
+        if !covered {
+            let spec: VolumeSpec = parse(path)?;
+            debug_assert!(matches!(spec.source, VolumeSource::Anonymous));
+            req.volumes.push(spec);
         }
     }
     Ok(())
 }
 
-/// Whether a JSON value says more than Go's zero value.
-fn is_set(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
-pub(crate) fn parse<T: FromStr<Err = six_engine::types::TypeError>>(
-    s: &str,
-) -> Result<T, ApiError> {
-    s.parse::<T>().map_err(|e| ApiError::bad(e.to_string()))
-}
-
-fn wrong(key: &str, expected: &str, v: &Value) -> ApiError {
-    ApiError::bad(format!("{key}: expected {expected}, got {v}"))
-}
-
-pub(crate) fn string(map: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(wrong(key, "a string", v)),
-    }
-}
-
-/// A list of strings; a lone string is a one-element list (Docker's `StrSlice`).
-pub(crate) fn strings(
-    map: &Map<String, Value>,
-    key: &str,
-) -> Result<Option<Vec<String>>, ApiError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| wrong(key, "strings", v))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        Some(v) => Err(wrong(key, "a list of strings", v)),
-    }
-}
-
-pub(crate) fn boolean(map: &Map<String, Value>, key: &str) -> Result<bool, ApiError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(v) => Err(wrong(key, "true or false", v)),
-    }
-}
-
-fn number(map: &Map<String, Value>, key: &str) -> Result<Option<i64>, ApiError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| wrong(key, "an integer", &map[key])),
-        Some(v) => Err(wrong(key, "an integer", v)),
-    }
-}
-
-/// A number that must not be negative (0: not set).
-fn positive(map: &Map<String, Value>, key: &str) -> Result<Option<u64>, ApiError> {
-    match number(map, key)? {
-        None | Some(0) => Ok(None),
-        Some(n) if n < 0 => Err(ApiError::bad(format!(
-            "HostConfig.{key}: {n} is negative; expected a positive number"
-        ))),
-        Some(n) => Ok(Some(n as u64)),
-    }
-}
-
-fn labels(
-    top: &Map<String, Value>,
-) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
-    match top.get("Labels") {
-        None | Some(Value::Null) => Ok(Default::default()),
-        Some(Value::Object(o)) => o
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                other => Err(wrong("Labels", "string values", other)),
-            })
-            .collect(),
-        Some(v) => Err(wrong("Labels", "an object of strings", v)),
-    }
-}
-
-/// `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}` → `-p 8080:80/tcp`.
-fn port_bindings(host: &Map<String, Value>) -> Result<Vec<PortSpec>, ApiError> {
-    let mut ports = Vec::new();
-    let Some(Value::Object(map)) = host.get("PortBindings") else {
-        return match host.get("PortBindings") {
-            None | Some(Value::Null) => Ok(ports),
-            Some(v) => Err(wrong("PortBindings", "an object", v)),
-        };
+/// `NetworkingConfig: {"EndpointsConfig": {NET: {...}}}`: at most the one network the
+/// container is created on; its settings are refused when set (static addresses, aliases,
+/// links, MAC addresses are not the engine's).
+fn networking_config(top: &Fields, req: &RunRequest) -> Result<(), ApiError> {
+    let Some(n) = top.object("NetworkingConfig")? else {
+        return Ok(());
     };
-    for (port, bindings) in map {
-        let list = match bindings {
-            Value::Array(a) if !a.is_empty() => a.clone(),
-            // A port with no binding: published on a port the host chooses.
-            _ => vec![Value::Object(Map::new())],
-        };
-        for b in &list {
-            let field = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default();
-            let (ip, host_port) = (field("HostIp"), field("HostPort"));
-            let text = match (ip.is_empty(), host_port.is_empty()) {
-                (true, true) => port.clone(),
-                (true, false) => format!("{host_port}:{port}"),
-                (false, _) if ip.contains(':') => format!("[{ip}]:{host_port}:{port}"),
-                (false, _) => format!("{ip}:{host_port}:{port}"),
-            };
-            ports.push(parse::<PortSpec>(&text)?);
+    n.refuse_unknown(&["EndpointsConfig"])?;
+    let Some(endpoints) = n.object("EndpointsConfig")? else {
+        return Ok(());
+    };
+    let list: Vec<(&String, &Value)> = endpoints.entries().collect();
+    if list.len() > 1 {
+        return Err(ApiError::bad(
+            "NetworkingConfig.EndpointsConfig: a container is created on one network; connect it to the others after",
+        ));
+    }
+    if let Some((net, settings)) = list.first() {
+        let mode = req.network.to_string();
+        let same = *net == &mode || (mode == "bridge" && *net == "default");
+        if !same {
+            return Err(ApiError::bad(format!(
+                "NetworkingConfig.EndpointsConfig names network {net:?} but HostConfig.NetworkMode is {mode:?}"
+            )));
+        }
+        refuse_endpoint_settings(&Fields::of(
+            settings,
+            &format!("NetworkingConfig.EndpointsConfig.{net}."),
+        )?)?;
+    }
+    Ok(())
+}
+
+/// An `EndpointSettings` object (create, and `network connect`): its read-only parts are
+/// ignored, what the engine cannot honour is refused when set.
+pub(crate) fn refuse_endpoint_settings(e: &Fields) -> Result<(), ApiError> {
+    e.refuse_set(&["IPAMConfig", "Links", "Aliases", "MacAddress", "DriverOpts"])?;
+    e.refuse_unknown(&[
+        "IPAMConfig",
+        "Links",
+        "Aliases",
+        "MacAddress",
+        "DriverOpts",
+        "NetworkID",
+        "EndpointID",
+        "Gateway",
+        "IPAddress",
+        "IPPrefixLen",
+        "IPv6Gateway",
+        "GlobalIPv6Address",
+        "GlobalIPv6PrefixLen",
+    ])
+}
+
+/// The ports of `ExposedPorts` (`{"80/tcp": {}}`) no port binding covers.
+fn exposed_ports(top: &Fields, req: &RunRequest) -> Result<Vec<String>, ApiError> {
+    let Some(exposed) = top.object("ExposedPorts")? else {
+        return Ok(Vec::new());
+    };
+    let mut uncovered = Vec::new();
+    for (key, _) in exposed.entries() {
+        let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+        let number: u16 = port.parse().map_err(|_| {
+            ApiError::bad(format!(
+                "ExposedPorts: invalid port {key:?}: expected PORT[/PROTO]"
+            ))
+        })?;
+        let covered = req.ports.iter().any(|p| {
+            p.container_port == number && p.proto.to_string() == proto.to_ascii_lowercase()
+        });
+        if !covered {
+            uncovered.push(format!("{number}/{}", proto.to_ascii_lowercase()));
         }
     }
-    Ok(ports)
-}
-
-fn restart_policy(host: &Map<String, Value>) -> Result<RestartPolicy, ApiError> {
-    let Some(p) = host.get("RestartPolicy").filter(|v| !v.is_null()) else {
-        return Ok(RestartPolicy::default());
-    };
-    let name = p.get("Name").and_then(Value::as_str).unwrap_or_default();
-    let retries = p
-        .get("MaximumRetryCount")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    match (name, retries) {
-        ("on-failure", n) if n > 0 => parse(&format!("on-failure:{n}")),
-        (_, 0) => parse(name),
-        (other, n) => Err(ApiError::bad(format!(
-            "HostConfig.RestartPolicy: maximum retry count {n} cannot be used with restart policy {other:?}"
-        ))),
-    }
-}
-
-fn log_config(host: &Map<String, Value>) -> Result<LogConfig, ApiError> {
-    let Some(c) = host.get("LogConfig").filter(|v| !v.is_null()) else {
-        return Ok(LogConfig::default());
-    };
-    let driver = match c.get("Type").and_then(Value::as_str).unwrap_or_default() {
-        "" => None,
-        d => Some(parse::<LogDriver>(d)?),
-    };
-    let opts: Vec<String> = match c.get("Config") {
-        Some(Value::Object(o)) => o
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-            .collect(),
-        _ => Vec::new(),
-    };
-    LogConfig::from_flags(driver, &opts).map_err(|e| ApiError::bad(e.to_string()))
+    Ok(uncovered)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn request(body: Value) -> Result<RunRequest, ApiError> {
+        run_request(&body, None).map(|c| c.request)
+    }
 
     /// What docker CLI 20.10 sends for `docker run -d -p 8080:80 -m 64m --name web busybox sleep 9`.
     #[test]
@@ -363,13 +259,17 @@ mod tests {
             "Hostname": "", "Domainname": "", "User": "", "AttachStdin": false, "Tty": false,
             "OpenStdin": false, "Env": ["A=b"], "Cmd": ["sleep", "9"], "Image": "busybox",
             "Volumes": {}, "WorkingDir": "", "Entrypoint": null, "Labels": {"x": "y"},
+            "ExposedPorts": {"80/tcp": {}},
             "HostConfig": {"Binds": null, "NetworkMode": "default", "Memory": 67108864,
                 "PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]},
                 "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}, "AutoRemove": false,
                 "Dns": [], "ExtraHosts": null, "Privileged": false, "PidsLimit": null,
                 "LogConfig": {"Type": "", "Config": {}}, "ConsoleSize": [0, 0]},
+            "NetworkingConfig": {"EndpointsConfig": {}},
         });
-        let r = run_request(&body, Some("web")).unwrap();
+        let c = run_request(&body, Some("web")).unwrap();
+        assert!(c.exposed_only.is_empty());
+        let r = c.request;
         assert_eq!(r.image.as_deref(), Some("busybox"));
         assert_eq!(r.cmd, ["sleep", "9"]);
         assert_eq!(r.name.unwrap().as_str(), "web");
@@ -381,20 +281,106 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_and_bad_fields_are_refused() {
-        let body = json!({"Image": "busybox", "HostConfig": {"Dns": ["1.1.1.1"]}});
-        let e = run_request(&body, None).unwrap_err();
-        assert_eq!(e.status, 400);
-        assert!(e.message.contains("HostConfig.Dns"), "{}", e.message);
-        let body = json!({"Image": "busybox", "HostConfig": {"Memory": -5}});
-        assert!(run_request(&body, None)
-            .unwrap_err()
-            .message
-            .contains("Memory"));
-        assert!(run_request(&json!({"Cmd": ["x"]}), None).is_err());
-        assert!(run_request(&json!({"Image": "b", "Tty": "yes"}), None).is_err());
+    fn the_full_host_config_maps() {
+        let body = json!({"Image": "busybox", "StopSignal": "SIGQUIT", "StopTimeout": 30,
+            "Volumes": {"/scratch": {}, "/data": {}},
+            "HostConfig": {
+                "Binds": ["vol:/data:ro"], "Mounts": [{"Type": "tmpfs", "Target": "/cache",
+                    "TmpfsOptions": {"SizeBytes": 1048576}}],
+                "PublishAllPorts": true, "CpuQuota": 50000, "CpuPeriod": 100000,
+                "CpusetMems": "0", "PidsLimit": 64,
+                "Ulimits": [{"Name": "nofile", "Soft": 1024, "Hard": 2048}],
+                "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3},
+                "CapAdd": ["NET_ADMIN"], "CapDrop": ["MKNOD"],
+                "SecurityOpt": ["no-new-privileges", "seccomp=unconfined"],
+                "LogConfig": {"Type": "json-file", "Config": {"max-size": "10m"}},
+                "Init": true, "Tmpfs": {"/run": "size=64m"}, "ExtraHosts": ["db:10.0.0.5"],
+                "Dns": ["10.0.0.53"], "DnsSearch": ["example.com"], "DnsOptions": ["ndots:2"],
+                "Privileged": true, "ReadonlyRootfs": true, "ShmSize": 268435456,
+                "GroupAdd": ["audio"], "PidMode": "host", "MemorySwappiness": -1}});
+        let r = request(body).unwrap();
+        assert_eq!(r.stop_signal.unwrap().number(), libc::SIGQUIT);
+        assert_eq!(r.stop_timeout, Some(30));
+        // /data is the bind's; /scratch gets an anonymous volume.
+        assert_eq!(r.volumes.len(), 2);
+        assert!(matches!(r.volumes[1].source, VolumeSource::Anonymous));
+        assert_eq!(r.mounts[0].tmpfs_size, Some(1 << 20));
+        assert!(r.publish_all && r.init && r.privileged && r.read_only);
+        assert!(r.no_new_privileges && r.seccomp_unconfined);
+        assert_eq!((r.cpu_quota, r.cpu_period), (Some(50000), Some(100000)));
+        assert_eq!(r.pids_limit, Some(64));
+        assert_eq!(r.ulimits[0].hard, 2048);
+        assert_eq!(r.tmpfs[0].options, "size=64m");
+        assert_eq!(r.add_hosts[0].name, "db");
+        assert_eq!(r.dns.len(), 1);
+        assert_eq!(r.dns_search, ["example.com"]);
+        assert_eq!(r.shm_size.unwrap().bytes(), 256 << 20);
+        assert_eq!(r.group_add, ["audio"]);
+        assert!(r.pid_mode.is_host());
+        assert_eq!(r.restart.name(), "on-failure");
+    }
+
+    #[test]
+    fn unsupported_and_bad_fields_are_refused_by_name() {
+        for (body, named) in [
+            (
+                json!({"Image": "b", "HostConfig": {"Sysctls": {"a": "1"}}}),
+                "HostConfig.Sysctls",
+            ),
+            (
+                json!({"Image": "b", "HostConfig": {"Memory": -5}}),
+                "HostConfig.Memory",
+            ),
+            (
+                json!({"Image": "b", "HostConfig": {"BlkioWeight": 10}}),
+                "HostConfig.BlkioWeight",
+            ),
+            (
+                json!({"Image": "b", "HostConfig": {"Bogus": [1]}}),
+                "HostConfig.Bogus",
+            ),
+            (json!({"Image": "b", "Domainname": "x"}), "Domainname"),
+            (json!({"Image": "b", "Tty": "yes"}), "Tty"),
+            (
+                json!({"Image": "b", "Healthcheck": {"Test": ["CMD", "true"]}}),
+                "Healthcheck",
+            ),
+            (
+                json!({"Image": "b", "HostConfig": {"Binds": ["./x:/x"]}}),
+                "Binds",
+            ),
+            (
+                json!({"Image": "b", "HostConfig": {"SecurityOpt": ["apparmor=x"]}}),
+                "SecurityOpt",
+            ),
+            (
+                json!({"Image": "b", "HostConfig": {"NetworkMode": "n"}, "NetworkingConfig":
+                    {"EndpointsConfig": {"n": {"IPAMConfig": {"IPv4Address": "10.1.0.9"}}}}}),
+                "IPAMConfig",
+            ),
+            (
+                json!({"Image": "b", "HostConfig": {"RestartPolicy": {"Name": "always", "MaximumRetryCount": 3}}}),
+                "maximum retry count",
+            ),
+            (json!({"Cmd": ["x"]}), "Image"),
+        ] {
+            let e = request(body).unwrap_err();
+            assert_eq!(e.status, 400);
+            assert!(e.message.contains(named), "{named}: {}", e.message);
+        }
         assert!(run_request(&json!({"Image": "b"}), Some("bad name!")).is_err());
-        let body = json!({"Image": "b", "HostConfig": {"RestartPolicy": {"Name": "always", "MaximumRetryCount": 3}}});
-        assert!(run_request(&body, None).is_err());
+        // --no-healthcheck asks for nothing the engine does not do.
+        request(json!({"Image": "b", "Healthcheck": {"Test": ["NONE"]}})).unwrap();
+    }
+
+    #[test]
+    fn exposed_ports_without_a_binding_are_handed_back() {
+        let c = run_request(
+            &json!({"Image": "b", "ExposedPorts": {"80/tcp": {}, "53/udp": {}},
+                "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.exposed_only, ["53/udp"]);
     }
 }

@@ -14,53 +14,54 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 use hyper::StatusCode;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use six_engine::types::{DetachKeys, EnvVar};
 use six_engine::{
     ClientStream, Engine, ExecCreate, ExecRequest, ExecStreams, OutputStream, StreamSink,
 };
 
-use crate::create_body::{boolean, parse, string, strings};
+use crate::body::Fields;
 use crate::hijack::{FrameSink, Hijacked, Prepared};
 use crate::http::{empty, json_reply, ok_json, read_json, ApiError, Reply};
 use crate::query::Query;
+use crate::resources::parse;
 use crate::router::Call;
 use crate::server::Ctx;
 
 /// `POST /containers/{id}/exec`: 201 `{"Id"}`.
 pub(crate) async fn create(ctx: &Arc<Ctx>, id: &str, call: Call) -> Result<Reply, ApiError> {
     let body: Value = read_json(call.body).await?;
-    let empty_map = Map::new();
-    let b = match &body {
-        Value::Object(m) => m,
-        Value::Null => &empty_map,
-        _ => return Err(ApiError::bad("the exec body must be a JSON object")),
-    };
-    let cmd = strings(b, "Cmd")?.unwrap_or_default();
+    if !(body.is_object() || body.is_null()) {
+        return Err(ApiError::bad("the exec body must be a JSON object"));
+    }
+    let b = &Fields::of(&body, "")?;
+    let cmd = b.strings("Cmd")?.unwrap_or_default();
     if cmd.is_empty() {
         return Err(ApiError::bad("No exec command specified"));
     }
-    let env = strings(b, "Env")?
+    let env = b
+        .strings("Env")?
         .unwrap_or_default()
         .iter()
         .map(|e| parse::<EnvVar>(e))
         .collect::<Result<Vec<_>, _>>()?;
-    let detach_keys = string(b, "DetachKeys")?
+    let detach_keys = b
+        .string("DetachKeys")?
         .map(|k| parse::<DetachKeys>(&k))
         .transpose()?;
     let create = ExecCreate {
         request: ExecRequest {
             cmd,
             env,
-            workdir: string(b, "WorkingDir")?,
-            user: string(b, "User")?,
-            tty: boolean(b, "Tty")?,
-            interactive: boolean(b, "AttachStdin")?,
+            workdir: b.string("WorkingDir")?,
+            user: b.string("User")?,
+            tty: b.boolean("Tty")?,
+            interactive: b.boolean("AttachStdin")?,
             detach: false,
-            privileged: boolean(b, "Privileged")?,
+            privileged: b.boolean("Privileged")?,
         },
-        stdout: boolean(b, "AttachStdout")?,
-        stderr: boolean(b, "AttachStderr")?,
+        stdout: b.boolean("AttachStdout")?,
+        stderr: b.boolean("AttachStderr")?,
         detach_keys,
     };
     let id = id.to_owned();
@@ -90,10 +91,11 @@ pub(crate) async fn prepare_start(
     };
     let body: Value = serde_json::from_slice(text)
         .map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))?;
-    let b = body
-        .as_object()
-        .ok_or_else(|| ApiError::bad("the exec start body must be a JSON object"))?;
-    let detach = boolean(b, "Detach")?;
+    if !body.is_object() {
+        return Err(ApiError::bad("the exec start body must be a JSON object"));
+    }
+    let b = &Fields::of(&body, "")?;
+    let detach = b.boolean("Detach")?;
     let console = match b.get("ConsoleSize") {
         Some(Value::Array(hw)) if hw.len() == 2 => {
             let n = |v: &Value| v.as_u64().and_then(|n| u16::try_from(n).ok());

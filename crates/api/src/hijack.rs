@@ -273,7 +273,7 @@ fn legacy_hijack(head: &str) -> Option<Target> {
         return None;
     }
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let path = crate::router::strip_version(path).ok()?;
+    let (path, _) = crate::router::strip_version(path).ok()?;
     let seg: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())

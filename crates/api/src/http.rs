@@ -104,6 +104,10 @@ impl From<six_engine::Error> for ApiError {
             {
                 format!("{message}: executable file not found in $PATH")
             }
+            six_engine::Error::NoSuchVolume(v) => format!("get {v}: no such volume"),
+            six_engine::Error::Network(six_network::Error::UnknownNetwork(n)) => {
+                format!("network {n} not found")
+            }
             other => six_engine::Chain(other).to_string(),
         };
         ApiError { status, message }
@@ -112,6 +116,12 @@ impl From<six_engine::Error> for ApiError {
 
 impl From<six_image::Error> for ApiError {
     fn from(e: six_image::Error) -> ApiError {
+        six_engine::Error::from(e).into()
+    }
+}
+
+impl From<six_network::Error> for ApiError {
+    fn from(e: six_network::Error) -> ApiError {
         six_engine::Error::from(e).into()
     }
 }
@@ -129,6 +139,20 @@ pub(crate) fn json_reply(status: StatusCode, value: &serde_json::Value) -> Reply
     text.push(b'\n');
     Response::builder()
         .status(status)
+        .header("Content-Type", "application/json")
+        .body(Body::Full(Some(Bytes::from(text))))
+        .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+/// 200 with JSON messages, one a line (a progress stream that ended before it began).
+pub(crate) fn json_lines(lines: &[serde_json::Value]) -> Reply {
+    let mut text = Vec::new();
+    for l in lines {
+        text.extend_from_slice(l.to_string().as_bytes());
+        text.push(b'\n');
+    }
+    Response::builder()
+        .status(StatusCode::OK)
         .header("Content-Type", "application/json")
         .body(Body::Full(Some(Bytes::from(text))))
         .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR))
@@ -200,5 +224,46 @@ impl std::io::Write for ChannelWriter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// A request body as a blocking reader (for an engine call on the blocking pool), fed by a
+/// task that reads the connection; the reader sees the end of the body, or of the connection.
+pub(crate) fn body_reader(mut body: Incoming) -> BodyReader {
+    let (tx, rx) = mpsc::channel::<Bytes>(8);
+    tokio::spawn(async move {
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { break };
+            if let Ok(data) = frame.into_data() {
+                if tx.send(data).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    BodyReader {
+        rx,
+        current: Bytes::new(),
+    }
+}
+
+/// See [`body_reader`].
+pub(crate) struct BodyReader {
+    rx: mpsc::Receiver<Bytes>,
+    current: Bytes,
+}
+
+impl std::io::Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(b) => self.current = b,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
     }
 }

@@ -2,16 +2,12 @@
 //! archive streamed out). Each is the engine call `images`, `inspect`, `rmi`, `tag`, `load`
 //! and `save` make.
 
-use std::io::Read;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::StatusCode;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 
-use crate::http::{empty, ok_json, streamed, ApiError, ChannelWriter, Reply};
+use crate::http::{body_reader, empty, ok_json, streamed, ApiError, ChannelWriter, Reply};
 use crate::router::Call;
 use crate::server::Ctx;
 
@@ -19,25 +15,41 @@ use crate::server::Ctx;
 pub(crate) async fn list(ctx: &Arc<Ctx>, call: Call) -> Result<Reply, ApiError> {
     let all = call.query.flag("all");
     let filters = call.query.filters()?;
-    let images = ctx.call(move |e| Ok(e.list_images(all, &filters)?)).await?;
-    let rows: Vec<Value> = images
-        .iter()
-        .map(|i| {
-            json!({
-                "Id": format!("sha256:{}", i.id),
-                "ParentId": "",
-                "RepoTags": i.repo_tags,
-                "RepoDigests": [],
-                "Created": i.created.timestamp(),
-                "Size": i.size,
-                "VirtualSize": i.size,
-                "SharedSize": -1,
-                "Labels": i.config.labels,
-                "Containers": -1,
-            })
+    let rows = ctx
+        .call(move |e| {
+            let images = e.list_images(all, &filters)?;
+            Ok(images
+                .iter()
+                .map(|i| {
+                    let digests = e.images().repo_digests(&i.id).unwrap_or_default();
+                    summary(i, &digests, -1, -1)
+                })
+                .collect())
         })
-        .collect();
+        .await?;
     Ok(ok_json(&Value::Array(rows)))
+}
+
+/// One image as `GET /images/json` and `GET /system/df` list it (`shared` and `containers`:
+/// -1 when not counted, as Docker).
+pub(crate) fn summary(
+    i: &six_image::Image,
+    repo_digests: &[String],
+    shared: i64,
+    containers: i64,
+) -> Value {
+    json!({
+        "Id": format!("sha256:{}", i.id),
+        "ParentId": "",
+        "RepoTags": i.repo_tags,
+        "RepoDigests": repo_digests,
+        "Created": i.created.timestamp(),
+        "Size": i.size,
+        "VirtualSize": i.size,
+        "SharedSize": shared,
+        "Labels": i.config.labels,
+        "Containers": containers,
+    })
 }
 
 /// `GET /images/{name}/json`.
@@ -83,46 +95,28 @@ pub(crate) async fn tag(ctx: &Arc<Ctx>, name: &str, call: Call) -> Result<Reply,
 /// `POST /images/load?quiet=`: the body is a docker-archive; the answer a JSON stream
 /// (`{"stream": "Loaded image: busybox:latest\n"}`), or one error object if it is refused.
 pub(crate) async fn load(ctx: &Arc<Ctx>, call: Call) -> Result<Reply, ApiError> {
-    let (chunks_tx, chunks_rx) = mpsc::channel::<Bytes>(8);
-    let mut body = call.body;
-    tokio::spawn(async move {
-        while let Some(frame) = body.frame().await {
-            let Ok(frame) = frame else { break };
-            if let Ok(data) = frame.into_data() {
-                if chunks_tx.send(data).await.is_err() {
-                    break;
-                }
-            }
-        }
-    });
+    let mut reader = body_reader(call.body);
     let loaded = ctx
         .call(move |e| {
-            let mut reader = ChannelReader {
-                rx: chunks_rx,
-                current: Bytes::new(),
-            };
             let images = e.load_images(&mut reader, &six_image::Progress::hidden())?;
             Ok(images)
         })
         .await?;
-    let mut text = String::new();
-    for image in &loaded {
-        let line = match image.repo_tags.is_empty() {
-            true => format!("Loaded image ID: sha256:{}\n", image.id),
-            false => image
-                .repo_tags
-                .iter()
-                .map(|t| format!("Loaded image: {t}\n"))
-                .collect(),
-        };
-        text.push_str(&json!({ "stream": line }).to_string());
-        text.push('\n');
-    }
-    Ok(hyper::Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", "application/json")
-        .body(crate::http::Body::Full(Some(Bytes::from(text))))
-        .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR)))
+    let lines: Vec<Value> = loaded
+        .iter()
+        .map(|image| {
+            let line: String = match image.repo_tags.is_empty() {
+                true => format!("Loaded image ID: sha256:{}\n", image.id),
+                false => image
+                    .repo_tags
+                    .iter()
+                    .map(|t| format!("Loaded image: {t}\n"))
+                    .collect(),
+            };
+            json!({ "stream": line })
+        })
+        .collect();
+    Ok(crate::http::json_lines(&lines))
 }
 
 /// `GET /images/get?names=a&names=b` and `GET /images/{name}/get`: one docker-archive.
@@ -152,25 +146,4 @@ pub(crate) async fn save(ctx: &Arc<Ctx>, names: Vec<&str>) -> Result<Reply, ApiE
         .await
     });
     Ok(reply)
-}
-
-/// The request body as a blocking reader, fed by the task that reads the connection.
-struct ChannelReader {
-    rx: mpsc::Receiver<Bytes>,
-    current: Bytes,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(b) => self.current = b,
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        self.current = self.current.slice(n..);
-        Ok(n)
-    }
 }

@@ -13,30 +13,47 @@
 //! short-lived child, `sixdocker api-worker` ([`worker`], plain blocking code, no tokio).
 //!
 //! Files: `server.rs` (socket, connections, idle exit), `router.rs` (versions, routes),
-//! `http.rs` (bodies, errors, JSON), `query.rs`, `system.rs` (`_ping`, `version`, `info`),
-//! `containers.rs`, `container_list.rs`, `create_body.rs` (Docker's create body → RunRequest),
-//! `start.rs`, `wait.rs`, `logs.rs`, `images.rs`, `worker.rs`; the streams: `hijack.rs`
-//! (hijacked connections, old and upgraded), `attach.rs`, `exec.rs`, `hub.rs` (clients that
-//! wait for a start).
+//! `http.rs` (bodies, errors, JSON), `body.rs` (reading JSON bodies field by field), `query.rs`,
+//! `system.rs` (`_ping`, `version`, `info`, `system/df`), `events.rs`; containers:
+//! `containers.rs`, `container_list.rs`, `create_body.rs` + `host_config.rs` + `resources.rs`
+//! (Docker's create body → RunRequest), `start.rs`, `wait.rs`, `container_update.rs` (update,
+//! prune), `stats.rs`, `container_files.rs` (changes, export), `archive.rs` (docker cp),
+//! `logs.rs`; the streams: `hijack.rs` (hijacked connections, old and upgraded), `attach.rs`,
+//! `exec.rs`, `hub.rs` (clients that wait for a start); images: `images.rs`, `image_pull.rs`
+//! (pull, import, push), `image_admin.rs` (history, prune), `registry.rs` (`/auth`);
+//! `networks.rs`, `volumes.rs`; `worker.rs`.
 
 #![warn(unreachable_pub)]
 #![deny(missing_docs)]
 
+mod archive;
 mod attach;
+mod body;
+mod container_files;
 mod container_list;
+mod container_update;
 mod containers;
 mod create_body;
+mod events;
 mod exec;
 mod hijack;
+mod host_config;
 mod http;
 mod hub;
+mod image_admin;
+mod image_pull;
 mod images;
 mod logs;
+mod networks;
 mod query;
+mod registry;
+mod resources;
 mod router;
 mod server;
 mod start;
+mod stats;
 mod system;
+mod volumes;
 mod wait;
 pub mod worker;
 

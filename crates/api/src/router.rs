@@ -23,6 +23,8 @@ pub(crate) struct Call {
     pub body: Incoming,
     /// The connection, once the answer (a 101) is sent: hijacking endpoints take it.
     pub upgrade: hyper::upgrade::OnUpgrade,
+    /// The API version the client asked for (`/v1.41/...`), else the newest.
+    pub version: (u32, u32),
 }
 
 /// Answers one request (never fails: errors become Docker's error documents).
@@ -46,7 +48,7 @@ async fn route(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Reply, ApiEr
     let upgrade = hyper::upgrade::on(&mut req);
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
-    let path = strip_version(&path)?;
+    let (path, version) = strip_version(&path)?;
     let segments: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
@@ -57,6 +59,7 @@ async fn route(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Reply, ApiEr
         headers: parts.headers,
         body,
         upgrade,
+        version,
     };
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
     let m = &parts.method;
@@ -67,9 +70,26 @@ async fn route(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Reply, ApiEr
         ["_ping"] if get || m == Method::HEAD => Ok(system::ping(m == Method::HEAD)),
         ["version"] if get => Ok(system::version()),
         ["info"] if get => system::info(&ctx).await,
+        ["system", "df"] if get => system::df(&ctx).await,
+        ["events"] if get => crate::events::events(&ctx, call).await,
+        ["auth"] if post => crate::registry::auth(&ctx, call).await,
+        ["build"] if post => Err(ApiError::new(
+            501,
+            "build is not supported by sixdocker yet: the builder has not landed",
+        )),
+        ["networks", rest @ ..] => crate::networks::route(&ctx, m, rest, call).await,
+        ["volumes", rest @ ..] => crate::volumes::route(&ctx, m, rest, call).await,
 
         ["containers", "json"] if get => crate::container_list::list(&ctx, call).await,
         ["containers", "create"] if post => containers::create(&ctx, call).await,
+        ["containers", "prune"] if post => crate::container_update::prune(&ctx, call).await,
+        ["containers", id, "update"] if post => {
+            crate::container_update::update(&ctx, id, call).await
+        }
+        ["containers", id, "stats"] if get => crate::stats::stats(&ctx, id, call).await,
+        ["containers", id, "changes"] if get => crate::container_files::changes(&ctx, id).await,
+        ["containers", id, "export"] if get => crate::container_files::export(&ctx, id).await,
+        ["containers", id, "archive"] => crate::archive::route(&ctx, m, id, call).await,
         ["containers", id, "json"] if get => containers::inspect(&ctx, id).await,
         ["containers", id, "logs"] if get => logs::logs(&ctx, id, call).await,
         ["containers", id, "top"] if get => containers::top(&ctx, id).await,
@@ -92,6 +112,14 @@ async fn route(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Reply, ApiEr
 
         ["images", "json"] if get => images::list(&ctx, call).await,
         ["images", "load"] if post => images::load(&ctx, call).await,
+        ["images", "create"] if post => crate::image_pull::create(&ctx, call).await,
+        ["images", "prune"] if post => crate::image_admin::prune(&ctx, call).await,
+        ["images", name @ .., "history"] if get && !name.is_empty() => {
+            crate::image_admin::history(&ctx, &name.join("/")).await
+        }
+        ["images", name @ .., "push"] if post && !name.is_empty() => {
+            crate::image_pull::push(&ctx, &name.join("/"), call).await
+        }
         ["images", "get"] if get => images::save(&ctx, call.query.all("names")).await,
         ["images", name @ .., "get"] if get && !name.is_empty() => {
             images::save(&ctx, vec![&name.join("/")]).await
@@ -109,18 +137,18 @@ async fn route(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Reply, ApiEr
     }
 }
 
-/// The path without its `/vX.Y` prefix, if it has one; a version outside 1.24–1.41 is
-/// refused as Docker refuses it.
-pub(crate) fn strip_version(path: &str) -> Result<&str, ApiError> {
+/// The path without its `/vX.Y` prefix, if it has one, and the version asked for (none: the
+/// newest); a version outside 1.24–1.41 is refused as Docker refuses it.
+pub(crate) fn strip_version(path: &str) -> Result<(&str, (u32, u32)), ApiError> {
+    let min = parse_version(MIN_API_VERSION).unwrap_or((1, 24));
+    let max = parse_version(API_VERSION).unwrap_or((1, 41));
     let Some(rest) = path.strip_prefix("/v") else {
-        return Ok(path);
+        return Ok((path, max));
     };
     let (version, after) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let Some(v) = parse_version(version) else {
-        return Ok(path);
+        return Ok((path, max));
     };
-    let min = parse_version(MIN_API_VERSION).unwrap_or((1, 24));
-    let max = parse_version(API_VERSION).unwrap_or((1, 41));
     if v < min {
         return Err(ApiError::bad(format!(
             "client version {version} is too old. Minimum supported API version is {MIN_API_VERSION}, please upgrade your client to a newer version"
@@ -131,7 +159,7 @@ pub(crate) fn strip_version(path: &str) -> Result<&str, ApiError> {
             "client version {version} is too new. Maximum supported API version is {API_VERSION}"
         )));
     }
-    Ok(after)
+    Ok((after, v))
 }
 
 fn parse_version(v: &str) -> Option<(u32, u32)> {
@@ -147,11 +175,11 @@ mod tests {
     fn versions_are_stripped_or_refused() {
         assert_eq!(
             strip_version("/v1.41/containers/json").unwrap(),
-            "/containers/json"
+            ("/containers/json", (1, 41))
         );
-        assert_eq!(strip_version("/v1.24/_ping").unwrap(), "/_ping");
-        assert_eq!(strip_version("/_ping").unwrap(), "/_ping");
-        assert_eq!(strip_version("/volumes").unwrap(), "/volumes");
+        assert_eq!(strip_version("/v1.24/_ping").unwrap(), ("/_ping", (1, 24)));
+        assert_eq!(strip_version("/_ping").unwrap(), ("/_ping", (1, 41)));
+        assert_eq!(strip_version("/volumes").unwrap(), ("/volumes", (1, 41)));
         assert!(strip_version("/v1.12/info")
             .unwrap_err()
             .message

@@ -70,13 +70,7 @@ impl Engine {
 
     /// `docker stats --no-stream`: one sample (CPU over 200 ms).
     pub fn stats(&self, c: &str) -> Result<ContainerStats> {
-        let id = self.resolve(c)?;
-        let config = self.store.config(&id)?;
-        let state = self.store.state(&id)?;
-        let (Status::Running, Some(pid)) = (state.status, state.pid) else {
-            return Err(Error::NotRunning { name: config.name });
-        };
-        let container = self.running_container(&id, &config.name)?;
+        let (id, config, pid, container) = self.running_for_stats(c)?;
         let sample = || container.stats().map_err(Error::from);
         let (t0, s0) = (std::time::Instant::now(), sample()?);
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -215,7 +209,7 @@ fn tty_name(pid: i32) -> String {
     }
 }
 
-fn host_memory() -> u64 {
+pub(crate) fn host_memory() -> u64 {
     let info = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     info.lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))

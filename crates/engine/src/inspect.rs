@@ -670,7 +670,7 @@ pub(crate) fn network_document(n: &six_network::Network) -> Value {
         "ConfigOnly": false,
         "Containers": containers,
         "Options": {"com.docker.network.bridge.name": n.bridge},
-        "Labels": {},
+        "Labels": n.labels,
     })
 }
 

@@ -43,6 +43,7 @@ mod mounts;
 mod names;
 mod net;
 mod pause;
+mod predefined_networks;
 mod privileged;
 pub mod prune;
 mod reconcile;
@@ -56,6 +57,7 @@ mod reserve;
 mod shared_netns;
 mod signals;
 mod spec;
+mod stats_sample;
 mod status;
 mod step_run;
 mod store;
@@ -73,13 +75,14 @@ pub use attach_cmd::AttachOptions;
 pub use attach_stream::{
     relay_client, AttachChannel, AttachTarget, ClientStream, OutputStream, StreamEnd, StreamSink,
 };
-pub use copy::{in_root, CopyOptions};
+pub use copy::{in_root, CopyOptions, PathStat};
 pub use diff::{Change, ChangeKind};
 pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE, ORIGINAL_IMAGE_DIR};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
 pub use exec_instance::{ExecCreate, ExecStreams};
 pub use exec_relay::resize_terminal;
 pub use mount_points::ANONYMOUS_LABEL;
+pub use predefined_networks::{predefined_network_document, PREDEFINED_NETWORKS};
 pub use prune::PruneReport;
 pub use registry::{PullPolicy, RunImage};
 pub use request::{
@@ -90,6 +93,7 @@ pub use signals::SignalPipe;
 /// Running from a sealed binary (CVE-2019-5736): programs that start containers call
 /// `sealed_exe::reexec_sealed` at the top of `main`.
 pub use six_runtime::sealed_exe;
+pub use stats_sample::{InterfaceCounters, StatsSample};
 pub use step_run::{StepEnd, StepOutput};
 pub use usage::{ContainerUsage, DiskUsage, ImageUsage, VolumeUsage};
 pub use volumes::{Volume, VolumeCreate, VolumeSummary};

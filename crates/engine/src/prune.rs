@@ -103,14 +103,14 @@ impl Engine {
         let used: HashSet<String> = self
             .records()?
             .iter()
-            .filter_map(|(c, _)| c.request.network.network_name().map(str::to_owned))
+            .flat_map(|(c, _)| c.joined_networks())
             .collect();
         for n in self.networks()?.list()? {
             let created = chrono::DateTime::from_timestamp(n.created as i64, 0).unwrap_or_default();
             if n.name == six_network::DEFAULT_NETWORK
                 || !n.endpoints.is_empty()
                 || used.contains(&n.name)
-                || !filter.matches(created, &BTreeMap::new())
+                || !filter.matches(created, &n.labels)
             {
                 continue;
             }

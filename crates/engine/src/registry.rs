@@ -56,9 +56,24 @@ impl Engine {
         opts: &PullOptions,
         progress: &dyn Progress,
     ) -> six_registry::Result<Vec<Pulled>> {
+        self.pull_as(reference, opts, None, progress)
+    }
+
+    /// [`Engine::pull`] with the credentials a client sent (the Engine API's
+    /// `X-Registry-Auth`); None: those of config.json.
+    pub fn pull_as(
+        &self,
+        reference: &str,
+        opts: &PullOptions,
+        credentials: Option<Credentials>,
+        progress: &dyn Progress,
+    ) -> six_registry::Result<Vec<Pulled>> {
         let r = Reference::parse(reference)?;
-        let pulled =
-            six_registry::pull(self.images(), &r, &self.registry_options(), opts, progress)?;
+        let options = Options {
+            credentials,
+            ..self.registry_options()
+        };
+        let pulled = six_registry::pull(self.images(), &r, &options, opts, progress)?;
         self.emit_pulled(&pulled);
         Ok(pulled)
     }
@@ -78,14 +93,23 @@ impl Engine {
         all_tags: bool,
         progress: &dyn Progress,
     ) -> six_registry::Result<Vec<Pushed>> {
+        self.push_as(reference, all_tags, None, progress)
+    }
+
+    /// [`Engine::push`] with the credentials a client sent (None: those of config.json).
+    pub fn push_as(
+        &self,
+        reference: &str,
+        all_tags: bool,
+        credentials: Option<Credentials>,
+        progress: &dyn Progress,
+    ) -> six_registry::Result<Vec<Pushed>> {
         let r = Reference::parse(reference)?;
-        let pushed = six_registry::push(
-            self.images(),
-            &r,
-            &self.registry_options(),
-            all_tags,
-            progress,
-        )?;
+        let options = Options {
+            credentials,
+            ..self.registry_options()
+        };
+        let pushed = six_registry::push(self.images(), &r, &options, all_tags, progress)?;
         for p in &pushed {
             let r = &p.reference;
             self.emit_image_reference("push", &r.familiar_string(), &r.familiar_name());
@@ -103,6 +127,18 @@ impl Engine {
         let domain = six_registry::registry_domain(server)?;
         let stored = six_registry::login(&self.registry_options(), &domain, credentials)?;
         Ok((domain, stored))
+    }
+
+    /// Checks `credentials` with the registry `server` (Docker Hub if None) and stores
+    /// nothing; returns the registry domain (the Engine API's `/auth`).
+    pub fn check_login(
+        &self,
+        server: Option<&str>,
+        credentials: &Credentials,
+    ) -> six_registry::Result<String> {
+        let domain = six_registry::registry_domain(server)?;
+        six_registry::check_login(&self.registry_options(), &domain, credentials)?;
+        Ok(domain)
     }
 
     /// Forgets the credentials of `server`. Returns its domain and whether there were any.

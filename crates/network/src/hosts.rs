@@ -196,6 +196,7 @@ mod tests {
             user_subnet: false,
             bridge: String::new(),
             created: 0,
+            labels: Default::default(),
             endpoints,
         }
     }

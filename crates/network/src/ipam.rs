@@ -88,6 +88,7 @@ mod tests {
             user_subnet: true,
             bridge: "b".into(),
             created: 0,
+            labels: Default::default(),
             endpoints: Vec::new(),
         }
     }

@@ -34,6 +34,7 @@ mod store;
 mod subnet;
 mod veth;
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
@@ -65,6 +66,8 @@ pub struct NetworkSpec {
     pub gateway: Option<Ipv4Addr>,
     /// No NAT, no forwarding in or out of the network.
     pub internal: bool,
+    /// `--label`s (only kept and shown; compose finds its networks by them).
+    pub labels: BTreeMap<String, String>,
 }
 
 impl NetworkSpec {
@@ -76,6 +79,7 @@ impl NetworkSpec {
             subnet: None,
             gateway: None,
             internal: false,
+            labels: BTreeMap::new(),
         }
     }
 }
@@ -103,6 +107,9 @@ pub struct Network {
     pub bridge: String,
     /// Seconds since the Unix epoch.
     pub created: u64,
+    /// Its labels (records made before labels existed have none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     /// The attached containers; each holds an address lease.
     pub endpoints: Vec<EndpointRecord>,
 }

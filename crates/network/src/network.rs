@@ -196,6 +196,7 @@ impl Networks {
             internal: spec.internal,
             user_subnet: spec.subnet.is_some(),
             created,
+            labels: spec.labels,
             endpoints: Vec::new(),
         };
         // the reservation first, then the record: a reservation whose record does not exist

@@ -33,7 +33,7 @@ mod verify;
 pub use auth::Credentials;
 pub use download::{download, Download};
 pub use error::{Error, Result};
-pub use login::{login, logout, registry_domain};
+pub use login::{check_login, login, logout, registry_domain};
 pub use manifest::Platform;
 pub use options::{Options, DEFAULT_CERTS_DIR};
 pub use progress::{Event, LayerStatus, Progress, Silent};

@@ -39,9 +39,15 @@ pub fn registry_domain(server: Option<&str>) -> Result<String> {
 /// Checks `credentials` with the registry at `domain`, then stores them. Returns where
 /// they were stored (a file or a credential helper).
 pub fn login(options: &Options, domain: &str, credentials: Credentials) -> Result<String> {
-    let client = Client::connect(domain, options, Some(credentials.clone()))?;
-    client.verify_credentials()?;
+    check_login(options, domain, &credentials)?;
     credentials::store(options, domain, &credentials)
+}
+
+/// Checks `credentials` with the registry at `domain` and stores nothing (the Engine API's
+/// `/auth`: the client keeps them).
+pub fn check_login(options: &Options, domain: &str, credentials: &Credentials) -> Result<()> {
+    let client = Client::connect(domain, options, Some(credentials.clone()))?;
+    client.verify_credentials()
 }
 
 /// Forgets the credentials of `domain`; false if there were none.

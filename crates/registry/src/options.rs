@@ -23,6 +23,9 @@ pub struct Options {
     pub config_dir: Option<PathBuf>,
     /// Layers downloaded or uploaded at once.
     pub max_concurrent: usize,
+    /// Credentials given with the request (the Engine API's `X-Registry-Auth`), used instead
+    /// of those in `config_dir` for every registry this pull or push reaches.
+    pub credentials: Option<crate::Credentials>,
 }
 
 impl Default for Options {
@@ -32,6 +35,7 @@ impl Default for Options {
             certs_dir: PathBuf::from(DEFAULT_CERTS_DIR),
             config_dir: None,
             max_concurrent: 3,
+            credentials: None,
         }
     }
 }
@@ -61,6 +65,18 @@ impl Options {
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0)
                 .unwrap_or(3),
+            credentials: None,
+        }
+    }
+
+    /// The credentials for `domain`: those given with the request, else config.json's.
+    pub(crate) fn credentials_for(
+        &self,
+        domain: &str,
+    ) -> crate::Result<Option<crate::Credentials>> {
+        match &self.credentials {
+            Some(c) => Ok(Some(c.clone())),
+            None => crate::credentials::lookup(self, domain),
         }
     }
 

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use six_image::{Digest, Image, ImageStore, LayerSource};
 
 use crate::client::{self, read_document, registry_codes, scope, Client, Method};
-use crate::credentials;
 use crate::error::{Error, Result};
 use crate::manifest::{self, Descriptor, ImageManifest, Manifest, Platform};
 use crate::options::Options;
@@ -50,7 +49,7 @@ pub fn pull(
     pull: &PullOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<Pulled>> {
-    let credentials = credentials::lookup(options, reference.domain())?;
+    let credentials = options.credentials_for(reference.domain())?;
     let client = Client::connect(reference.domain(), options, credentials)?;
     if !pull.all_tags {
         let r = reference.clone().with_default_tag();

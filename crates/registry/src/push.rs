@@ -14,7 +14,6 @@ use sha2::Digest as _;
 use six_image::{Digest, Image, ImageStore, LayerSource};
 
 use crate::client::{self, read_document, scope, Client, Method};
-use crate::credentials;
 use crate::error::{Error, Result};
 use crate::manifest::{
     self, Descriptor, DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST, OCI_MANIFEST,
@@ -80,7 +79,7 @@ pub fn push(
             reference.familiar_name()
         )));
     }
-    let credentials = credentials::lookup(options, reference.domain())?;
+    let credentials = options.credentials_for(reference.domain())?;
     let client = Client::connect(reference.domain(), options, credentials)?;
     progress.report(Event::Line(format!(
         "The push refers to repository [{}]",

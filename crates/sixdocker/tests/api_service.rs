@@ -120,10 +120,11 @@ fn bad_requests_get_docker_error_documents() {
     let refused = svc.raw(&post("/v1.41/containers/create", &huge));
     assert!(refused.starts_with("HTTP/1.1 413"), "{refused}");
 
-    let unsupported = br#"{"Image": "busybox", "HostConfig": {"Dns": ["192.0.2.1"]}}"#;
+    let unsupported =
+        br#"{"Image": "busybox", "HostConfig": {"Sysctls": {"net.ipv4.ip_forward": "1"}}}"#;
     let refused = svc.raw(&post("/v1.41/containers/create", unsupported));
     assert!(
-        refused.starts_with("HTTP/1.1 400") && refused.contains("HostConfig.Dns"),
+        refused.starts_with("HTTP/1.1 400") && refused.contains("HostConfig.Sysctls"),
         "{refused}"
     );
 

@@ -15,6 +15,7 @@
 mod container_fs;
 pub mod in_root;
 mod resolve;
+mod stat;
 mod tar_in;
 mod tar_out;
 
@@ -24,6 +25,8 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
+
+pub use self::stat::PathStat;
 
 use self::container_fs::ContainerFs;
 use self::resolve::{clean, inside_path, open_in};

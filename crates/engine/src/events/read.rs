@@ -34,6 +34,17 @@ impl Engine {
         q: &EventQuery,
         sink: &mut dyn FnMut(&Event) -> io::Result<()>,
     ) -> Result<()> {
+        self.events_while(q, sink, &|| true)
+    }
+
+    /// [`Engine::events`] that also returns (Ok) once `go_on` says false; it is asked at least
+    /// every 200 ms while no event comes (a server's client that went away).
+    pub fn events_while(
+        &self,
+        q: &EventQuery,
+        sink: &mut dyn FnMut(&Event) -> io::Result<()>,
+        go_on: &dyn Fn() -> bool,
+    ) -> Result<()> {
         let filter = EventFilter::new(&q.filters)?;
         let journal = self.journal();
         let io_err = |e| Error::io("reading the events journal", e);
@@ -68,6 +79,9 @@ impl Engine {
             })
         };
         loop {
+            if !go_on() {
+                return Ok(());
+            }
             if let Some(c) = &mut current {
                 while let Some(e) = c.next_complete().map_err(io_err)? {
                     send(&e)?;

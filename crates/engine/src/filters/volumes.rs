@@ -22,6 +22,18 @@ pub struct VolumeView {
     pub containers: usize,
 }
 
+impl VolumeView {
+    /// The view of a listed volume.
+    pub fn of(s: &crate::VolumeSummary) -> VolumeView {
+        VolumeView {
+            name: s.volume.name.clone(),
+            driver: s.volume.driver.clone(),
+            labels: s.volume.labels.clone(),
+            containers: s.containers,
+        }
+    }
+}
+
 /// The items whose view passes `volume ls`'s filters, in their order.
 pub fn filter_volumes<T>(
     items: Vec<T>,

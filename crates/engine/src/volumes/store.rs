@@ -43,6 +43,24 @@ impl Volume {
         self.labels
             .contains_key(crate::mount_points::ANONYMOUS_LABEL)
     }
+
+    /// `volume inspect`'s object (the API's too): empty labels and options are null, as
+    /// Docker shows them.
+    pub fn document(&self) -> serde_json::Value {
+        let map_or_null = |m: &BTreeMap<String, String>| match m.is_empty() {
+            true => serde_json::Value::Null,
+            false => serde_json::json!(m),
+        };
+        serde_json::json!({
+            "CreatedAt": self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "Driver": self.driver,
+            "Labels": map_or_null(&self.labels),
+            "Mountpoint": self.mountpoint,
+            "Name": self.name,
+            "Options": map_or_null(&self.options),
+            "Scope": "local",
+        })
+    }
 }
 
 const RECORD: &str = "volume.json";

@@ -39,6 +39,9 @@ pub struct NetworkCreateArgs {
     /// No route to the outside.
     #[arg(long)]
     pub internal: bool,
+    /// Set metadata on the network (KEY=VALUE, or KEY for an empty value).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
     pub name: String,
 }
 

@@ -108,6 +108,7 @@ fn create(engine: &Engine, args: NetworkCreateArgs) -> Outcome {
         subnet: args.subnet,
         gateway: args.gateway,
         internal: args.internal,
+        labels: super::volume::pairs(&args.label),
     };
     let network = engine.create_network(spec)?;
     say(&network.id)?;
@@ -121,7 +122,7 @@ fn row_view(n: &networks::NetworkRow) -> NetworkView {
         id: n.id.clone(),
         driver: n.driver.clone(),
         scope: "local".to_owned(),
-        labels: Default::default(),
+        labels: n.labels.clone(),
         containers: n.containers,
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 
 use six_engine::filters::{filter_volumes, VolumeView};
-use six_engine::{Engine, VolumeCreate, VolumeSummary};
+use six_engine::{Engine, VolumeCreate};
 
 use super::{for_each, prune, report, say, Failure, Outcome};
 use crate::cli::{VolumeCommand, VolumeCreateArgs, VolumeLsArgs, VolumePruneArgs};
@@ -37,7 +37,7 @@ pub fn volume(engine: &Engine, command: VolumeCommand) -> Outcome {
 }
 
 /// `KEY=VALUE` (or `KEY`, an empty value) pairs, as Docker's list and map options read them.
-fn pairs(values: &[String]) -> BTreeMap<String, String> {
+pub(super) fn pairs(values: &[String]) -> BTreeMap<String, String> {
     values
         .iter()
         .map(|v| match v.split_once('=') {
@@ -69,7 +69,7 @@ fn create(engine: &Engine, args: VolumeCreateArgs) -> Outcome {
 
 fn ls(engine: &Engine, args: VolumeLsArgs) -> Outcome {
     let filters = args.filter.into_iter().collect();
-    let rows = filter_volumes(engine.volumes()?, view, &filters)?;
+    let rows = filter_volumes(engine.volumes()?, VolumeView::of, &filters)?;
     let custom = args.format.format.as_deref().filter(|f| !f.is_empty());
     let template = match (custom, args.quiet) {
         (None | Some("table"), true) => "{{.Name}}",
@@ -86,15 +86,6 @@ fn ls(engine: &Engine, args: VolumeLsArgs) -> Outcome {
         &volumes::volumes_headers(),
     )?;
     Ok(0)
-}
-
-fn view(s: &VolumeSummary) -> VolumeView {
-    VolumeView {
-        name: s.volume.name.clone(),
-        driver: s.volume.driver.clone(),
-        labels: s.volume.labels.clone(),
-        containers: s.containers,
-    }
 }
 
 /// Asks first (unless `-f`), as Docker: anything but y/Y cancels, quietly, with 0.

@@ -21,22 +21,9 @@ pub struct NetworkRow {
     pub created: DateTime<Utc>,
     /// Containers attached now (for `--filter dangling`).
     pub containers: usize,
+    /// Its labels.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
-
-/// Docker's predefined networks other than `bridge`: (name, driver, ID). The IDs are fixed
-/// here (Docker picks them once per daemon).
-pub const PREDEFINED: [(&str, &str, &str); 2] = [
-    (
-        "host",
-        "host",
-        "5d76a6a6d14762a0000e790943b65e826459eefbe3056bd22a7dd6abaaec73dd",
-    ),
-    (
-        "none",
-        "null",
-        "7b5bfa5f151bca369d9889dd9eb146e738ab8e3c1ad557223572929a49579974",
-    ),
-];
 
 impl NetworkRow {
     pub fn of(n: &Network) -> NetworkRow {
@@ -47,12 +34,14 @@ impl NetworkRow {
             internal: n.internal,
             created: DateTime::from_timestamp(n.created as i64, 0).unwrap_or_default(),
             containers: n.endpoints.len(),
+            labels: n.labels.clone(),
         }
     }
 
-    /// The predefined networks, dated at the epoch (they exist before anything).
+    /// Docker's predefined networks other than `bridge` (six-engine's), dated at the epoch
+    /// (they exist before anything).
     pub fn predefined() -> Vec<NetworkRow> {
-        PREDEFINED
+        six_engine::PREDEFINED_NETWORKS
             .iter()
             .map(|(name, driver, id)| NetworkRow {
                 id: (*id).to_owned(),
@@ -61,25 +50,15 @@ impl NetworkRow {
                 internal: false,
                 created: DateTime::UNIX_EPOCH,
                 containers: 0,
+                labels: Default::default(),
             })
             .collect()
     }
 }
 
-/// The predefined network called `name_or_id` (a name, or an ID prefix), as `network inspect`
-/// prints it.
+/// The predefined network called `name_or_id`, as `network inspect` prints it.
 pub fn predefined_document(name_or_id: &str) -> Option<serde_json::Value> {
-    let (name, driver, id) = PREDEFINED.iter().find(|(name, _, id)| {
-        *name == name_or_id || (!name_or_id.is_empty() && id.starts_with(name_or_id))
-    })?;
-    Some(serde_json::json!({
-        "Name": name, "Id": id, "Created": "1970-01-01T00:00:00Z", "Scope": "local",
-        "Driver": driver, "EnableIPv6": false,
-        "IPAM": {"Driver": "default", "Options": null, "Config": []},
-        "Internal": false, "Attachable": false, "Ingress": false,
-        "ConfigFrom": {"Network": ""}, "ConfigOnly": false,
-        "Containers": {}, "Options": {}, "Labels": {},
-    }))
+    six_engine::predefined_network_document(name_or_id)
 }
 
 /// The column titles of `network ls`' fields.
@@ -99,16 +78,17 @@ pub fn networks_headers() -> Value {
 /// One `network ls` row with Docker's fields (a `networkContext`).
 pub fn network_row(n: &NetworkRow, trunc: bool) -> Value {
     let id = if trunc { human::short_id(&n.id) } else { &n.id };
+    let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     Struct::formatter_context("*network.networkContext")
         .field("CreatedAt", human::go_time(n.created))
         .field("Driver", n.driver.as_str())
         .field("ID", id)
         .field("IPv6", "false")
         .field("Internal", n.internal.to_string())
-        .field("Labels", "")
+        .field("Labels", labels.join(","))
         .field("Name", n.name.as_str())
         .field("Scope", "local")
-        .method("Label", |_| Ok(Value::from("")))
+        .method("Label", super::format::label_method(n.labels.clone()))
         .into()
 }
 

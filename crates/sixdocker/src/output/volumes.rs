@@ -44,21 +44,9 @@ pub fn volume_row(s: &VolumeSummary) -> Value {
         .into()
 }
 
-/// `volume inspect`'s object: empty labels and options are null, as Docker shows them.
+/// `volume inspect`'s object (six-engine's [`Volume::document`]).
 pub fn inspect_json(v: &Volume) -> serde_json::Value {
-    let map_or_null = |m: &std::collections::BTreeMap<String, String>| match m.is_empty() {
-        true => serde_json::Value::Null,
-        false => serde_json::json!(m),
-    };
-    serde_json::json!({
-        "CreatedAt": v.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "Driver": v.driver,
-        "Labels": map_or_null(&v.labels),
-        "Mountpoint": v.mountpoint,
-        "Name": v.name,
-        "Options": map_or_null(&v.options),
-        "Scope": "local",
-    })
+    v.document()
 }
 
 #[cfg(test)]

@@ -1,14 +1,16 @@
-//! A `sixdocker system service` of a test's own (its sandbox's store, its own socket and
-//! DOCKER_CONFIG), driven by Docker's own CLIs and by raw HTTP; stopped by PID on drop,
-//! before the sandbox removes the containers and checks for leftovers.
+//! A `sixdocker system service` of a test's own (its sandbox's store, environment and network
+//! namespace, its own socket and DOCKER_CONFIG), driven by Docker's own clients (the docker
+//! CLIs, docker-compose, docker-py) and by raw HTTP; stopped by PID on drop, before the
+//! sandbox removes the containers and checks for leftovers.
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Sandbox, BIN};
+use super::Sandbox;
 
 /// Docker's CLIs on this machine: Debian's docker.io (20.10, `/usr/bin/docker`) and a newer
 /// one in `/usr/local/bin` where installed. At least one must be.
@@ -28,7 +30,7 @@ pub fn clients() -> Vec<&'static str> {
 pub struct Service {
     child: Child,
     pub socket: PathBuf,
-    docker_config: PathBuf,
+    pub docker_config: PathBuf,
 }
 
 impl Service {
@@ -47,16 +49,12 @@ impl Service {
             .append(true)
             .open(Service::stderr_path(sb))
             .unwrap();
-        let child = Command::new(BIN)
-            .arg("--root")
-            .arg(sb.root())
-            .arg("--runroot")
-            .arg(sb.runroot())
-            .args(["system", "service", "--time", "0"])
+        let child = sb
+            .command(["system", "service", "--time", "0"])
             .arg(format!("unix://{}", socket.display()))
             .env("SIXDOCKER_NO_IP_FORWARD", "1")
-            .env("SIXDOCKER_IMAGE_DIR", sb.image_dir())
-            .env("SIXDOCKER_ORIGINAL_IMAGE_DIR", sb.original_image_dir())
+            // The service's own credentials (none): clients send theirs.
+            .env("DOCKER_CONFIG", sb.dir.path().join("service-docker-config"))
             .envs(env.iter().copied())
             .stderr(stderr)
             .spawn()
@@ -112,6 +110,54 @@ impl Service {
         out
     }
 
+    /// `unix://SOCK`, for DOCKER_HOST.
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// `docker -H unix://SOCK ARGS` with `stdin` (bytes: a tar) fed → (exit code, stdout,
+    /// stderr).
+    pub fn docker_in(&self, args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
+        let mut cmd = self.command("docker", args);
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(match stdin {
+                Some(_) => Stdio::piped(),
+                None => Stdio::null(),
+            });
+        let mut child = cmd.spawn().expect("running docker");
+        if let (Some(data), Some(mut input)) = (stdin, child.stdin.take()) {
+            let data = data.to_vec();
+            std::thread::spawn(move || {
+                let _ = input.write_all(&data);
+            });
+        }
+        let out = child.wait_with_output().expect("waiting for docker");
+        text(&out)
+    }
+
+    /// `docker ARGS` that must fail with exit 1 and `needle` in its error.
+    #[track_caller]
+    pub fn docker_fails(&self, args: &[&str], needle: &str) {
+        let (code, out, err) = self.docker(args);
+        assert_eq!(code, 1, "docker {args:?} should fail: {out} {err}");
+        assert!(err.contains(needle), "docker {args:?}: {needle:?} in {err}");
+    }
+
+    /// A client program (`docker-compose`, python3) with DOCKER_HOST and DOCKER_CONFIG set.
+    pub fn client(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", &self.docker_config)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// `GET path`, the connection closed after the answer.
+    pub fn get(&self, path: &str) -> String {
+        self.raw(format!("GET {path} HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n").as_bytes())
+    }
+
     /// One raw HTTP/1.1 request; the whole answer (the service closes after it).
     pub fn raw(&self, request: &[u8]) -> String {
         let mut s = UnixStream::connect(&self.socket).unwrap();
@@ -133,6 +179,39 @@ pub fn post(path: &str, body: &[u8]) -> Vec<u8> {
     .into_bytes();
     req.extend_from_slice(body);
     req
+}
+
+/// The body of a raw HTTP answer (after the blank line), de-chunked if it was chunked.
+pub fn body_of(answer: &str) -> String {
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((answer, ""));
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return body.to_owned();
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Output of a finished client process as text: (code, stdout, stderr).
+pub fn text(out: &Output) -> (i32, String, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 impl Service {
