@@ -14,7 +14,7 @@ use crate::record::{ContainerConfig, Status};
 use crate::request::RunRequest;
 use crate::spec::{self, BuiltSpec, ImageDefaults, SpecInput};
 use crate::store::{write_atomic, Durable, Store};
-use crate::types::NetworkMode;
+use crate::types::{NamespaceMode, NetworkMode};
 use crate::volumes::bind_dirs::MadeDirs;
 
 /// A container whose record, rootfs and spec exist; state still `Creating`.
@@ -49,7 +49,7 @@ impl Engine {
     /// failure after the record exists discards the container and the volume dirs it made.
     pub(crate) fn prepare(&self, req: &RunRequest) -> Result<Prepared> {
         let _span = tracing::debug_span!("prepare").entered();
-        let shared = self.with_network_container(req)?;
+        let shared = self.with_shared_namespaces(req)?;
         let req = shared.as_ref().unwrap_or(req);
         self.check_request(req)?;
         let image_name = req
@@ -234,6 +234,11 @@ impl Engine {
             None
         };
         let devices = crate::devices::resolve(&req.devices)?;
+        let shm = match &req.ipc_mode {
+            NamespaceMode::Shareable => Some(self.shm_dir(id)),
+            NamespaceMode::Container(target) => Some(self.shm_dir(target)),
+            _ => None,
+        };
         let input = SpecInput {
             id,
             request: req,
@@ -245,6 +250,7 @@ impl Engine {
             hostname: shared.then_some(hostname.as_str()),
             init: init.as_deref(),
             devices: &devices,
+            shm: shm.as_deref(),
         };
         let built = spec::build(&input)?;
         let destinations: Vec<&std::path::Path> =

@@ -19,7 +19,7 @@ use crate::mount_points::{self, MountKind, MountPoint};
 use crate::record::{ContainerConfig, NetworkState, State, Status};
 use crate::request::RunRequest;
 use crate::status::status_word;
-use crate::types::{MountSpec, MountType, VolumeSource};
+use crate::types::{MountSpec, MountType, NamespaceKind, VolumeSource};
 
 /// What a container's document needs besides its record.
 #[derive(Debug, Default)]
@@ -372,16 +372,16 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
             json!(req.add_hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
         },
         "GroupAdd": if req.group_add.is_empty() { Value::Null } else { json!(req.group_add) },
-        "IpcMode": if req.ipc_mode.is_host() { "host" } else { "private" },
+        "IpcMode": req.ipc_mode.docker_text(NamespaceKind::Ipc),
         "Cgroup": "",
         "Links": Value::Null,
         "OomScoreAdj": 0,
-        "PidMode": req.pid_mode.to_string(),
+        "PidMode": req.pid_mode.docker_text(NamespaceKind::Pid),
         "Privileged": req.privileged,
         "PublishAllPorts": req.publish_all,
         "ReadonlyRootfs": req.read_only,
         "SecurityOpt": security_opt_json(req),
-        "UTSMode": req.uts_mode.to_string(),
+        "UTSMode": req.uts_mode.docker_text(NamespaceKind::Uts),
         "UsernsMode": "",
         "ShmSize": req.shm_size.map(|s| s.bytes()).filter(|b| *b > 0).unwrap_or(67_108_864),
         "Runtime": "six-runtime",

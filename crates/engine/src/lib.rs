@@ -54,7 +54,7 @@ mod remove;
 mod rename;
 mod request;
 mod reserve;
-mod shared_netns;
+mod shared_namespaces;
 mod signals;
 mod spec;
 mod stats_sample;

@@ -101,6 +101,7 @@ impl Engine {
         for n in &state.networks {
             self.detach_network(&n.network, id, false);
         }
+        self.release_shm(id);
         let mount = self.rootfs_mount(id);
         let unmounted = !mount.is_mounted() || mount.unmount().is_ok();
         let remove = state.status == Status::Removing

@@ -144,6 +144,7 @@ impl Engine {
         for n in &state.networks {
             self.detach_network(&n.network, id, false);
         }
+        self.release_shm(id);
         let mount = self.rootfs_mount(id);
         if mount.is_mounted() {
             mount.unmount().map_err(|e| {

@@ -20,7 +20,7 @@ use crate::caps::capabilities;
 use crate::error::{Error, Result};
 use crate::mount_points::{MountKind, MountPoint};
 use crate::request::RunRequest;
-use crate::types::{NetworkMode, Ulimit};
+use crate::types::{NamespaceMode, NetworkMode, Ulimit};
 use crate::user::{resolve_user_with_groups, UserIds};
 
 /// What the image says about how to run it (from six-image's config).
@@ -70,6 +70,9 @@ pub(crate) struct SpecInput<'a> {
     pub init: Option<&'a Path>,
     /// `--device`: the host's nodes and their cgroup rules (`devices.rs`).
     pub devices: &'a (Vec<LinuxDevice>, Vec<LinuxDeviceCgroup>),
+    /// `--ipc shareable` or `container:`: the host folder bound as its /dev/shm (its own, or
+    /// the other container's; `shared_namespaces.rs`).
+    pub shm: Option<&'a Path>,
 }
 
 /// The spec and the resolved values the record keeps.
@@ -157,7 +160,7 @@ pub(crate) fn build(input: &SpecInput) -> Result<BuiltSpec> {
         )
         .process(process)
         .mounts(with_init(
-            mounts(req, input.etc, input.mounts)?,
+            mounts(req, input.etc, input.mounts, input.shm)?,
             input.init,
         )?)
         .linux(linux(
@@ -282,12 +285,13 @@ fn linux(
     mounts: &[MountPoint],
     (devices, device_rules): &(Vec<LinuxDevice>, Vec<LinuxDeviceCgroup>),
 ) -> Result<Linux> {
-    // --pid/--uts/--ipc host: the host's namespace, so none of its own
+    // --pid/--uts/--ipc host: the host's namespace, so none of its own (another container's
+    // is given its path at each start)
     let mut namespaces = vec![LinuxNamespaceType::Mount];
     for (mode, typ) in [
-        (req.pid_mode, LinuxNamespaceType::Pid),
-        (req.uts_mode, LinuxNamespaceType::Uts),
-        (req.ipc_mode, LinuxNamespaceType::Ipc),
+        (&req.pid_mode, LinuxNamespaceType::Pid),
+        (&req.uts_mode, LinuxNamespaceType::Uts),
+        (&req.ipc_mode, LinuxNamespaceType::Ipc),
     ] {
         if !mode.is_host() {
             namespaces.push(typ);
@@ -644,20 +648,27 @@ fn user_mount(m: &MountPoint) -> Result<Mount> {
     }
 }
 
-/// Docker's default mounts (/dev/shm of `--shm-size`), then /etc/{resolv.conf,hostname,hosts},
-/// then the container's binds, volumes and tmpfs mounts, shallower destinations first (as
-/// Docker sorts them).
+/// The size option of its /dev/shm: `--shm-size`, else Docker's 64 MB.
+pub(crate) fn shm_size_option(req: &RunRequest) -> String {
+    match req.shm_size {
+        Some(s) if s.bytes() > 0 => format!("size={}", s.bytes()),
+        _ => "size=65536k".to_owned(),
+    }
+}
+
+/// Docker's default mounts (/dev/shm of `--shm-size`, or the host folder `shm` for a
+/// shareable or shared IPC namespace), then /etc/{resolv.conf,hostname,hosts}, then the
+/// container's binds, volumes and tmpfs mounts, shallower destinations first (as Docker
+/// sorts them).
 pub(crate) fn mounts(
     req: &RunRequest,
     etc: &EtcFiles,
     points: &[MountPoint],
+    shm: Option<&Path>,
 ) -> Result<Vec<Mount>> {
     // --privileged: /sys and its cgroup mount writable (Docker's rule)
     let sys_mode = if req.privileged { "rw" } else { "ro" };
-    let shm_size = match req.shm_size {
-        Some(s) if s.bytes() > 0 => format!("size={}", s.bytes()),
-        _ => "size=65536k".to_owned(),
-    };
+    let shm_size = shm_size_option(req);
     let mut m = vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
         mount(
@@ -708,12 +719,18 @@ pub(crate) fn mounts(
             "mqueue",
             &["nosuid", "noexec", "nodev"],
         )?);
-        m.push(mount(
-            "/dev/shm",
-            "tmpfs",
-            "shm",
-            &["nosuid", "noexec", "nodev", "mode=1777", &shm_size],
-        )?);
+        match (&req.ipc_mode, shm) {
+            // --ipc none: no /dev/shm at all
+            (NamespaceMode::None, _) => {}
+            // shareable, or another container's: the tmpfs on the host
+            (_, Some(host)) => m.push(bind(Path::new("/dev/shm"), host, false, "", false)?),
+            _ => m.push(mount(
+                "/dev/shm",
+                "tmpfs",
+                "shm",
+                &["nosuid", "noexec", "nodev", "mode=1777", &shm_size],
+            )?),
+        }
     }
     m.extend([
         bind(

@@ -36,6 +36,7 @@ fn build_for(req: &RunRequest, rootfs: &Path) -> Result<BuiltSpec> {
         hostname: None,
         init: None,
         devices: &(Vec::new(), Vec::new()),
+        shm: None,
     })
 }
 
@@ -292,7 +293,7 @@ fn volumes_are_rbind_mounts_parents_first() {
         ),
         point(MountKind::Tmpfs, "", "/t", false, ""),
     ];
-    let m = mounts(&RunRequest::default(), &etc(), &points).unwrap();
+    let m = mounts(&RunRequest::default(), &etc(), &points, None).unwrap();
     let user: Vec<_> = m[m.len() - 3..]
         .iter()
         .map(|m| {

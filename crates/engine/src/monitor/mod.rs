@@ -352,6 +352,7 @@ impl Monitor<'_> {
 
     /// The container is over: unmount, record the end (or remove it for --rm), tell clients.
     fn finish(&mut self, code: i32, error: Option<String>) {
+        self.engine.release_shm(self.id);
         let mount = self.engine.rootfs_mount(self.id);
         let unmounted = !mount.is_mounted() || mount.unmount().is_ok();
         self.engine.release_volumes(&self.config);

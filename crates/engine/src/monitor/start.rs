@@ -20,7 +20,8 @@ impl Monitor<'_> {
         let _span = tracing::debug_span!("start_container").entered();
         crate::workdir::ensure_workdir(&self.spec, &self.config.name)?;
         self.engine
-            .join_shared_netns(&self.config.request.network, &mut self.spec)?;
+            .join_shared_namespaces(&self.config.request, &mut self.spec)?;
+        self.engine.mount_shm(&self.config)?;
         let req = &self.config.request;
         let dir = self.engine.container_dir(self.id);
         let mut opts = six_runtime::CreateOptions {
@@ -162,6 +163,7 @@ impl Monitor<'_> {
         for network in networks {
             self.engine.detach_network(&network, self.id, init_reaped);
         }
+        self.engine.release_shm(self.id);
     }
 }
 

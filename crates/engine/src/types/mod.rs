@@ -34,7 +34,9 @@ pub use log::{LogConfig, LogDriver};
 pub use memory::{MemorySize, MemorySwap};
 pub use mount::{MountSpec, MountType, TmpfsSpec, VolumesFrom};
 pub use name::ContainerName;
-pub use namespace_mode::NamespaceMode;
+pub use namespace_mode::{
+    parse_ipc_mode, parse_pid_mode, parse_uts_mode, NamespaceKind, NamespaceMode,
+};
 pub use network::{parse_ipv4, parse_network_alias, NetworkMode, PortSpec, PortSpecs, Proto};
 pub use restart::RestartPolicy;
 pub use signal::Signal;

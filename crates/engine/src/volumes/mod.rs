@@ -13,7 +13,7 @@ mod local;
 mod store;
 
 pub use commands::{VolumeCreate, VolumeSummary};
-pub(crate) use local::check_options;
+pub(crate) use local::{check_options, is_mounted};
 pub use store::Volume;
 pub(crate) use store::VolumeStore;
 

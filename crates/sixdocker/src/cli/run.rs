@@ -7,10 +7,11 @@ use clap::{ArgAction, Args};
 
 use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
-    parse_dns_option, parse_dns_search, parse_dns_server, parse_ipv4, parse_network_alias,
-    ContainerName, CpuSet, Cpus, DetachKeys, DeviceMapping, EnvVar, ExtraHost, GoDuration, Label,
-    LogDriver, MemorySize, MemorySwap, MountSpec, NamespaceMode, NetworkMode, PortSpecs,
-    RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
+    parse_dns_option, parse_dns_search, parse_dns_server, parse_ipc_mode, parse_ipv4,
+    parse_network_alias, parse_pid_mode, parse_uts_mode, ContainerName, CpuSet, Cpus, DetachKeys,
+    DeviceMapping, EnvVar, ExtraHost, GoDuration, Label, LogDriver, MemorySize, MemorySwap,
+    MountSpec, NamespaceMode, NetworkMode, PortSpecs, RestartPolicy, Signal, TmpfsSpec, Ulimit,
+    VolumeSpec, VolumesFrom,
 };
 
 /// The flags of `run` and `create`.
@@ -113,14 +114,17 @@ pub struct RunArgs {
     /// Run a small init (sixinit) as PID 1: it forwards signals and reaps zombies.
     #[arg(long)]
     pub init: bool,
-    /// The PID namespace: host (the host's; default: one of its own).
-    #[arg(long, value_name = "MODE")]
+    /// The PID namespace: host (the host's) or container:NAME (another container's; default:
+    /// one of its own).
+    #[arg(long, value_name = "MODE", value_parser = parse_pid_mode)]
     pub pid: Option<NamespaceMode>,
     /// The UTS namespace: host (the host's name; default: one of its own).
-    #[arg(long, value_name = "MODE")]
+    #[arg(long, value_name = "MODE", value_parser = parse_uts_mode)]
     pub uts: Option<NamespaceMode>,
-    /// The IPC namespace: host (the host's, with its /dev/shm), or private (the default).
-    #[arg(long, value_name = "MODE")]
+    /// The IPC namespace: private (the default), shareable (its own, which others may join),
+    /// none (its own, no /dev/shm), host (the host's, with its /dev/shm) or container:NAME (a
+    /// shareable container's, with its /dev/shm).
+    #[arg(long, value_name = "MODE", value_parser = parse_ipc_mode)]
     pub ipc: Option<NamespaceMode>,
     /// The cgroup the container's own cgroup is made in (below sixdocker's own cgroup).
     #[arg(long, value_name = "CGROUP")]
