@@ -19,6 +19,9 @@ use crate::http::{streamed, ApiError, Reply};
 use crate::router::Call;
 use crate::server::Ctx;
 
+/// The answer's channel: closed once the client has gone.
+type Client = tokio::sync::mpsc::Sender<Bytes>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Condition {
     NotRunning,
@@ -51,9 +54,7 @@ pub(crate) async fn wait(ctx: &Arc<Ctx>, id: &str, call: Call) -> Result<Reply, 
     let (tx, reply) = streamed("application/json");
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        let gone = tx.clone();
-        let client_left = move || gone.is_closed();
-        let outcome = wait_for(&ctx, &id, condition, pending, &now, &client_left).await;
+        let outcome = wait_for(&ctx, &id, condition, pending, &now, &tx).await;
         let doc = match outcome {
             Ok(code) => json!({"StatusCode": code, "Error": null}),
             Err(e) => json!({"StatusCode": -1, "Error": {"Message": e.message}}),
@@ -69,8 +70,9 @@ async fn wait_for(
     condition: Condition,
     pending: Option<(u64, tokio::sync::oneshot::Receiver<i32>)>,
     before: &State,
-    client_left: &(dyn Fn() -> bool + Send + Sync),
+    client: &Client,
 ) -> Result<i32, ApiError> {
+    let client_left = || client.is_closed();
     let mut code = None;
     if let Some((token, mut rx)) = pending {
         let mut taken = false;
@@ -101,10 +103,7 @@ async fn wait_for(
     }
     let code = match code {
         Some(c) => c,
-        None => {
-            let probe = id.to_owned();
-            ctx.call(move |e| Ok(e.wait(&probe)?)).await?
-        }
+        None => wait_through_monitor(ctx, id, client).await?,
     };
     if condition == Condition::Removed {
         loop {
@@ -119,6 +118,28 @@ async fn wait_for(
         }
     }
     Ok(code)
+}
+
+/// Its exit code, through its monitor while it runs (as `sixdocker wait`), else the one
+/// recorded; a client that leaves ends the wait (the blocking thread asks every 250 ms).
+async fn wait_through_monitor(ctx: &Arc<Ctx>, id: &str, client: &Client) -> Result<i32, ApiError> {
+    let probe = id.to_owned();
+    let client = client.clone();
+    let end = ctx
+        .call(move |e| match e.attach_channel(&probe) {
+            Ok(c) => Ok(Some(c.wait_exit_unless(&|| client.is_closed()))),
+            Err(six_engine::Error::NotRunning { .. }) => Ok(None),
+            Err(err) => Err(err.into()),
+        })
+        .await?;
+    match end {
+        Some(Ok(Some(code))) => return Ok(code),
+        Some(Err(six_engine::GaveUp)) => return Err(ApiError::new(499, "the client left")),
+        // Not running, or its monitor went away: what it recorded.
+        Some(Ok(None)) | None => {}
+    }
+    let probe = id.to_owned();
+    ctx.call(move |e| Ok(e.wait(&probe)?)).await
 }
 
 /// What a wait looks at in a container's state.

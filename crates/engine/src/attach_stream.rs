@@ -63,7 +63,26 @@ impl AttachChannel {
     pub fn wait_exit(&self) -> Option<i32> {
         crate::lifecycle::wait_for_end(&self.0, None).flatten()
     }
+
+    /// [`AttachChannel::wait_exit`], giving up (Err) once `give_up` says so (asked every
+    /// quarter of a second): a waiter whose client left holds no thread for the container's
+    /// life.
+    pub fn wait_exit_unless(&self, give_up: &dyn Fn() -> bool) -> Result<Option<i32>, GaveUp> {
+        loop {
+            let slice = std::time::Duration::from_millis(250);
+            if let Some(end) = crate::lifecycle::wait_for_end(&self.0, Some(slice)) {
+                return Ok(end);
+            }
+            if give_up() {
+                return Err(GaveUp);
+            }
+        }
+    }
 }
+
+/// A wait given up by its caller ([`AttachChannel::wait_exit_unless`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GaveUp;
 
 /// What an attaching client is told about the container.
 #[derive(Debug, Clone)]

@@ -73,7 +73,8 @@ mod workdir;
 
 pub use attach_cmd::AttachOptions;
 pub use attach_stream::{
-    relay_client, AttachChannel, AttachTarget, ClientStream, OutputStream, StreamEnd, StreamSink,
+    relay_client, AttachChannel, AttachTarget, ClientStream, GaveUp, OutputStream, StreamEnd,
+    StreamSink,
 };
 pub use copy::{in_root, CopyOptions, PathStat};
 pub use diff::{Change, ChangeKind};

@@ -468,3 +468,28 @@ fn waits_for_next_exit_and_removal() {
     assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
     svc.docker_ok(&["rm", &name]);
 }
+
+#[test]
+fn waits_whose_clients_left_hold_no_thread() {
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb);
+    let name = common::unique_name("apiwaits");
+    svc.docker_ok(&["run", "-d", "--name", &name, "busybox", "sleep", "1000"]);
+    // More waits, one round after another, than the service has blocking threads (128):
+    // each client hangs up before the next round.
+    let wait = post(&format!("/v1.41/containers/{name}/wait"), b"");
+    for _ in 0..3 {
+        let held: Vec<UnixStream> = (0..64)
+            .map(|_| {
+                let (s, head) = send(&svc, &wait);
+                assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+                s
+            })
+            .collect();
+        drop(held);
+    }
+    assert!(svc
+        .docker_ok(&["ps", "-q"])
+        .contains(&sb.id_of(&name)[..12]));
+    svc.docker_ok(&["rm", "-f", &name]);
+}
