@@ -7,8 +7,8 @@
 use serde_json::Value;
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, ExtraHost, LogConfig, LogDriver,
-    MemorySize, MountSpec, NamespaceMode, NetworkMode, PortSpec, RestartPolicy, TmpfsSpec, Ulimit,
-    VolumeSpec, VolumesFrom,
+    MemorySize, MountSpec, NamespaceKind, NamespaceMode, NetworkMode, PortSpec, RestartPolicy,
+    TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
 };
 use six_engine::RunRequest;
 
@@ -142,9 +142,9 @@ pub(crate) fn apply(host: &Fields, req: &mut RunRequest) -> Result<(), ApiError>
     req.group_add = host.strings("GroupAdd")?.unwrap_or_default();
     req.auto_remove = host.boolean("AutoRemove")?;
     req.volumes_from = each(host, "VolumesFrom", parse::<VolumesFrom>)?;
-    req.pid_mode = namespace(host, "PidMode")?;
-    req.uts_mode = namespace(host, "UTSMode")?;
-    req.ipc_mode = namespace(host, "IpcMode")?;
+    req.pid_mode = namespace(host, "PidMode", NamespaceKind::Pid)?;
+    req.uts_mode = namespace(host, "UTSMode", NamespaceKind::Uts)?;
+    req.ipc_mode = namespace(host, "IpcMode", NamespaceKind::Ipc)?;
     req.cgroup_parent = host.string("CgroupParent")?;
     Ok(())
 }
@@ -162,11 +162,12 @@ fn each<T>(
         .collect()
 }
 
-/// `host` or nothing (a container's namespace is `--network container:` only).
-fn namespace(f: &Fields, key: &str) -> Result<NamespaceMode, ApiError> {
+/// A namespace mode with the modes its kind takes (`--pid`, `--uts`, `--ipc`'s).
+fn namespace(f: &Fields, key: &str, kind: NamespaceKind) -> Result<NamespaceMode, ApiError> {
     match f.string(key)? {
         None => Ok(NamespaceMode::default()),
-        Some(m) => parse(&m).map_err(|e| ApiError::bad(format!("{}: {}", f.name(key), e.message))),
+        Some(m) => NamespaceMode::parse(kind, &m)
+            .map_err(|e| ApiError::bad(format!("{}: {e}", f.name(key)))),
     }
 }
 
