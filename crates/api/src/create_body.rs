@@ -6,7 +6,11 @@
 //! Fields that only describe the client (`AttachStdout`, `ConsoleSize`...) are left alone.
 
 use serde_json::Value;
-use six_engine::types::{EnvVar, Signal, VolumeSource, VolumeSpec};
+use six_engine::types::{
+    check_health_config, parse_ipv4, parse_network_alias, EnvVar, HealthConfig, Signal,
+    VolumeSource, VolumeSpec,
+};
+use six_engine::EndpointSettings;
 use six_engine::RunRequest;
 
 use crate::body::Fields;
@@ -105,13 +109,13 @@ pub(crate) fn run_request(body: &Value, name: Option<&str>) -> Result<Create, Ap
         .map(|s| parse::<Signal>(&s))
         .transpose()?;
     req.stop_timeout = top.number("StopTimeout")?;
-    healthcheck(&top)?;
+    req.healthcheck = healthcheck(&top)?;
 
     let empty = Value::Null;
     let host = Fields::of(top.get("HostConfig").unwrap_or(&empty), "HostConfig.")?;
     crate::host_config::apply(&host, &mut req)?;
     anonymous_volumes(&top, &mut req)?;
-    networking_config(&top, &req)?;
+    networking_config(&top, &mut req)?;
     let exposed_only = exposed_ports(&top, &req)?;
     Ok(Create {
         request: req,
@@ -119,24 +123,23 @@ pub(crate) fn run_request(body: &Value, name: Option<&str>) -> Result<Create, Ap
     })
 }
 
-/// `Healthcheck`: the engine runs no health checks; `{"Test": ["NONE"]}` (`--no-healthcheck`)
-/// asks for none and is honoured as it is.
-fn healthcheck(top: &Fields) -> Result<(), ApiError> {
+/// `Healthcheck: {"Test", "Interval", "Timeout", "StartPeriod", "Retries"}` (durations in
+/// nanoseconds; `["NONE"]`: no check, not even the image's), checked by the daemon's rules.
+fn healthcheck(top: &Fields) -> Result<Option<HealthConfig>, ApiError> {
     let Some(h) = top.object("Healthcheck")? else {
-        return Ok(());
+        return Ok(None);
     };
-    let test = h.strings("Test")?.unwrap_or_default();
-    let disabled = test.first().is_some_and(|t| t == "NONE");
-    let timing_set = ["Interval", "Timeout", "StartPeriod", "Retries"]
-        .iter()
-        .any(|k| h.get(k).is_some_and(crate::body::is_set));
-    if !timing_set && (test.is_empty() || disabled) {
-        return Ok(());
-    }
-    Err(ApiError::bad(format!(
-        "Healthcheck is not supported by sixdocker (given: {})",
-        top.get("Healthcheck").unwrap_or(&Value::Null)
-    )))
+    h.refuse_unknown(&["Test", "Interval", "Timeout", "StartPeriod", "Retries"])?;
+    let number = |k: &str| h.number(k).map(Option::unwrap_or_default);
+    let config = HealthConfig {
+        test: h.strings("Test")?.unwrap_or_default(),
+        interval: number("Interval")?,
+        timeout: number("Timeout")?,
+        start_period: number("StartPeriod")?,
+        retries: number("Retries")?,
+    };
+    check_health_config(&config).map_err(|e| ApiError::bad(format!("Healthcheck: {e}")))?;
+    Ok(Some(config))
 }
 
 /// `Volumes: {"/data": {}}`: an anonymous volume at each path no bind or mount covers.
@@ -167,9 +170,8 @@ fn anonymous_volumes(top: &Fields, req: &mut RunRequest) -> Result<(), ApiError>
 }
 
 /// `NetworkingConfig: {"EndpointsConfig": {NET: {...}}}`: at most the one network the
-/// container is created on; its settings are refused when set (static addresses, aliases,
-/// links, MAC addresses are not the engine's).
-fn networking_config(top: &Fields, req: &RunRequest) -> Result<(), ApiError> {
+/// container is created on (`HostConfig.NetworkMode`), with its aliases and address.
+fn networking_config(top: &Fields, req: &mut RunRequest) -> Result<(), ApiError> {
     let Some(n) = top.object("NetworkingConfig")? else {
         return Ok(());
     };
@@ -191,18 +193,21 @@ fn networking_config(top: &Fields, req: &RunRequest) -> Result<(), ApiError> {
                 "NetworkingConfig.EndpointsConfig names network {net:?} but HostConfig.NetworkMode is {mode:?}"
             )));
         }
-        refuse_endpoint_settings(&Fields::of(
+        let settings = endpoint_settings(&Fields::of(
             settings,
             &format!("NetworkingConfig.EndpointsConfig.{net}."),
         )?)?;
+        req.ip = settings.ip;
+        req.network_aliases = settings.aliases;
     }
     Ok(())
 }
 
-/// An `EndpointSettings` object (create, and `network connect`): its read-only parts are
-/// ignored, what the engine cannot honour is refused when set.
-pub(crate) fn refuse_endpoint_settings(e: &Fields) -> Result<(), ApiError> {
-    e.refuse_set(&["IPAMConfig", "Links", "Aliases", "MacAddress", "DriverOpts"])?;
+/// An `EndpointSettings` object (create, and `network connect`): `Aliases` and
+/// `IPAMConfig.IPv4Address`; its read-only parts are ignored; what the engine cannot honour
+/// (links, MAC addresses, IPv6, driver options) is refused when set.
+pub(crate) fn endpoint_settings(e: &Fields) -> Result<EndpointSettings, ApiError> {
+    e.refuse_set(&["Links", "MacAddress", "DriverOpts"])?;
     e.refuse_unknown(&[
         "IPAMConfig",
         "Links",
@@ -217,7 +222,23 @@ pub(crate) fn refuse_endpoint_settings(e: &Fields) -> Result<(), ApiError> {
         "IPv6Gateway",
         "GlobalIPv6Address",
         "GlobalIPv6PrefixLen",
-    ])
+    ])?;
+    let mut settings = EndpointSettings::default();
+    if let Some(ipam) = e.object("IPAMConfig")? {
+        ipam.refuse_unknown(&["IPv4Address", "IPv6Address", "LinkLocalIPs"])?;
+        ipam.refuse_set(&["IPv6Address", "LinkLocalIPs"])?;
+        settings.ip = ipam
+            .string("IPv4Address")?
+            .map(|ip| parse_ipv4(&ip).map_err(|e| ApiError::bad(e.to_string())))
+            .transpose()?;
+    }
+    for alias in e.strings("Aliases")?.unwrap_or_default() {
+        let alias = parse_network_alias(&alias).map_err(|e| ApiError::bad(e.to_string()))?;
+        if !settings.aliases.contains(&alias) {
+            settings.aliases.push(alias);
+        }
+    }
+    Ok(settings)
 }
 
 /// The ports of `ExposedPorts` (`{"80/tcp": {}}`) no port binding covers.
@@ -297,7 +318,9 @@ mod tests {
                 "Init": true, "Tmpfs": {"/run": "size=64m"}, "ExtraHosts": ["db:10.0.0.5"],
                 "Dns": ["10.0.0.53"], "DnsSearch": ["example.com"], "DnsOptions": ["ndots:2"],
                 "Privileged": true, "ReadonlyRootfs": true, "ShmSize": 268435456,
-                "GroupAdd": ["audio"], "PidMode": "host", "MemorySwappiness": -1}});
+                "GroupAdd": ["audio"], "PidMode": "host", "MemorySwappiness": -1,
+                "Devices": [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/xnull",
+                    "CgroupPermissions": "rw"}]}});
         let r = request(body).unwrap();
         assert_eq!(r.stop_signal.unwrap().number(), libc::SIGQUIT);
         assert_eq!(r.stop_timeout, Some(30));
@@ -318,6 +341,8 @@ mod tests {
         assert_eq!(r.group_add, ["audio"]);
         assert!(r.pid_mode.is_host());
         assert_eq!(r.restart.name(), "on-failure");
+        assert_eq!(r.devices[0].path_in_container.to_str(), Some("/dev/xnull"));
+        assert_eq!(r.devices[0].permissions, "rw");
     }
 
     #[test]
@@ -342,7 +367,11 @@ mod tests {
             (json!({"Image": "b", "Domainname": "x"}), "Domainname"),
             (json!({"Image": "b", "Tty": "yes"}), "Tty"),
             (
-                json!({"Image": "b", "Healthcheck": {"Test": ["CMD", "true"]}}),
+                json!({"Image": "b", "Healthcheck": {"Test": ["CMD"]}}),
+                "Healthcheck",
+            ),
+            (
+                json!({"Image": "b", "Healthcheck": {"Test": ["X", "true"]}}),
                 "Healthcheck",
             ),
             (
@@ -355,8 +384,8 @@ mod tests {
             ),
             (
                 json!({"Image": "b", "HostConfig": {"NetworkMode": "n"}, "NetworkingConfig":
-                    {"EndpointsConfig": {"n": {"IPAMConfig": {"IPv4Address": "10.1.0.9"}}}}}),
-                "IPAMConfig",
+                    {"EndpointsConfig": {"n": {"IPAMConfig": {"IPv6Address": "fd00::9"}}}}}),
+                "IPv6Address",
             ),
             (
                 json!({"Image": "b", "HostConfig": {"RestartPolicy": {"Name": "always", "MaximumRetryCount": 3}}}),
@@ -369,8 +398,30 @@ mod tests {
             assert!(e.message.contains(named), "{named}: {}", e.message);
         }
         assert!(run_request(&json!({"Image": "b"}), Some("bad name!")).is_err());
-        // --no-healthcheck asks for nothing the engine does not do.
-        request(json!({"Image": "b", "Healthcheck": {"Test": ["NONE"]}})).unwrap();
+        let r = request(json!({"Image": "b", "Healthcheck": {"Test": ["NONE"]}})).unwrap();
+        assert_eq!(r.healthcheck.unwrap().test, ["NONE"]);
+    }
+
+    /// What docker-compose 1.29 sends for a service on its project's network.
+    #[test]
+    fn compose_networking_config_and_healthcheck() {
+        let r = request(
+            json!({"Image": "b", "HostConfig": {"NetworkMode": "p_default"},
+            "NetworkingConfig": {"EndpointsConfig": {"p_default": {"Aliases": ["web", "web"],
+                "IPAMConfig": {}}}},
+            "Healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": 1000000000, "Retries": 2}}),
+        )
+        .unwrap();
+        assert_eq!(r.network_aliases, ["web"]);
+        assert!(r.ip.is_none());
+        let h = r.healthcheck.unwrap();
+        assert_eq!((h.interval, h.retries), (1_000_000_000, 2));
+        let r = request(
+            json!({"Image": "b", "HostConfig": {"NetworkMode": "n"}, "NetworkingConfig":
+            {"EndpointsConfig": {"n": {"IPAMConfig": {"IPv4Address": "10.1.0.9"}}}}}),
+        )
+        .unwrap();
+        assert_eq!(r.ip.unwrap().to_string(), "10.1.0.9");
     }
 
     #[test]

@@ -6,9 +6,9 @@
 
 use serde_json::Value;
 use six_engine::types::{
-    parse_dns_option, parse_dns_search, parse_dns_server, ExtraHost, LogConfig, LogDriver,
-    MemorySize, MountSpec, NamespaceKind, NamespaceMode, NetworkMode, PortSpec, RestartPolicy,
-    TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
+    parse_dns_option, parse_dns_search, parse_dns_server, DeviceMapping, ExtraHost, LogConfig,
+    LogDriver, MemorySize, MountSpec, NamespaceKind, NamespaceMode, NetworkMode, PortSpec,
+    RestartPolicy, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
 };
 use six_engine::RunRequest;
 
@@ -20,7 +20,6 @@ use crate::resources::parse;
 const UNSUPPORTED: &[&str] = &[
     "Links",
     "VolumeDriver",
-    "Devices",
     "UsernsMode",
     "Sysctls",
     "OomScoreAdj",
@@ -63,6 +62,7 @@ const KNOWN: &[&str] = &[
     "UTSMode",
     "IpcMode",
     "CgroupParent",
+    "Devices",
     // Only describe the client's side: the console's size (the attach resizes it), the file
     // the CLI writes the ID to, Windows' isolation.
     "ConsoleSize",
@@ -146,6 +146,11 @@ pub(crate) fn apply(host: &Fields, req: &mut RunRequest) -> Result<(), ApiError>
     req.uts_mode = namespace(host, "UTSMode", NamespaceKind::Uts)?;
     req.ipc_mode = namespace(host, "IpcMode", NamespaceKind::Ipc)?;
     req.cgroup_parent = host.string("CgroupParent")?;
+    req.devices = host
+        .list("Devices")?
+        .iter()
+        .map(device)
+        .collect::<Result<_, _>>()?;
     Ok(())
 }
 
@@ -256,6 +261,25 @@ fn csv_field(f: &str) -> String {
         true => format!("\"{}\"", f.replace('"', "\"\"")),
         false => f.to_owned(),
     }
+}
+
+/// `{"PathOnHost", "PathInContainer", "CgroupPermissions"}`, as `--device` would give it.
+fn device(v: &Value) -> Result<DeviceMapping, ApiError> {
+    let d = Fields::of(v, "HostConfig.Devices.")?;
+    d.refuse_unknown(&["PathOnHost", "PathInContainer", "CgroupPermissions"])?;
+    let host = d.string("PathOnHost")?.unwrap_or_default();
+    let mut text = host.clone();
+    let inside = d.string("PathInContainer")?;
+    let permissions = d.string("CgroupPermissions")?;
+    if inside.is_some() || permissions.is_some() {
+        text.push(':');
+        text.push_str(&inside.unwrap_or(host));
+    }
+    if let Some(p) = permissions {
+        text.push(':');
+        text.push_str(&p);
+    }
+    parse(&text)
 }
 
 /// `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`.

@@ -121,8 +121,9 @@ fn create_spec(doc: &Value) -> Result<NetworkSpec, ApiError> {
         "ConfigFrom",
         "Scope",
     ])?;
+    // `Attachable` (compose sends it on every network) only matters for swarm networks:
+    // standalone containers can always join a local bridge network.
     f.refuse_set(&[
-        "Attachable",
         "Ingress",
         "EnableIPv6",
         "Options",
@@ -209,17 +210,18 @@ async fn remove(ctx: &Arc<Ctx>, id: &str) -> Result<Reply, ApiError> {
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-/// `POST /networks/{id}/connect` `{"Container", "EndpointConfig"}`.
+/// `POST /networks/{id}/connect` `{"Container", "EndpointConfig": {"Aliases", "IPAMConfig"}}`.
 async fn connect(ctx: &Arc<Ctx>, id: &str, call: Call) -> Result<Reply, ApiError> {
     let doc: Value = read_json(call.body).await?;
     let f = Fields::of(&doc, "")?;
     f.refuse_unknown(&["Container", "EndpointConfig"])?;
     let container = container_of(&f)?;
-    if let Some(endpoint) = f.object("EndpointConfig")? {
-        crate::create_body::refuse_endpoint_settings(&endpoint)?;
-    }
+    let settings = match f.object("EndpointConfig")? {
+        Some(endpoint) => crate::create_body::endpoint_settings(&endpoint)?,
+        None => Default::default(),
+    };
     let network = network_name(ctx, id).await?;
-    ctx.call(move |e| Ok(e.connect(&network, &container)?))
+    ctx.call(move |e| Ok(e.connect_with(&network, &container, &settings)?))
         .await?;
     Ok(empty(StatusCode::OK))
 }
@@ -266,7 +268,7 @@ mod tests {
     fn compose_create_body_maps_to_a_spec() {
         // What docker-compose 1.29 sends for a project's default network.
         let doc = json!({"Name": "p_default", "CheckDuplicate": true, "Driver": null,
-            "Options": {}, "IPAM": null, "Internal": false,
+            "Options": {}, "IPAM": null, "Internal": false, "Attachable": true,
             "Labels": {"com.docker.compose.network": "default", "com.docker.compose.project": "p"}});
         let spec = create_spec(&doc).unwrap();
         assert_eq!(spec.name, "p_default");
