@@ -20,15 +20,11 @@ if [ -z "${SIXDOCKER:-}" ]; then
   cargo build --release -p sixdocker >&2
 fi
 SIX="${SIXDOCKER:-$PWD/target/release/sixdocker}"
-TMP=$(mktemp -d /tmp/network-cost.XXXXXX)
-SIXC=(--root "$TMP/six-root" --runroot "$TMP/six-run")
+. bench/lib/podman.sh  # cwd is the repository root (see cd above)
+bench_stores network-cost
 SIX_NFT=(--root "$TMP/six-nft" --runroot "$TMP/six-nft-run")
 SIX_IPT=(--root "$TMP/six-ipt" --runroot "$TMP/six-ipt-run")
-# Podman's containers nest below this shell's own cgroup (its memory cgroup; the others are /).
-MY_CGROUP=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
-POD_CGROUP_PARENT="${MY_CGROUP%/}/six-netcost-$$"
-POD=(podman --root "$TMP/pod/root" --runroot "$TMP/pod/run" --tmpdir "$TMP/pod/tmp"
-     --storage-driver overlay --cgroup-manager cgroupfs --events-backend file --runtime runc)
+POD+=(--runtime runc)
 
 # What exists before we start, so that cleanup removes only what Podman made here.
 IP_FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
@@ -68,16 +64,9 @@ remove_new_podman_rules() {
 
 cleanup() {
   set +e  # undo as much as possible, whatever fails
-  "$SIX" "${SIXC[@]}" system reset -f >/dev/null 2>&1
   SIXDOCKER_FIREWALL_BACKEND=nftables "$SIX" "${SIX_NFT[@]}" system reset -f >/dev/null 2>&1
   SIXDOCKER_FIREWALL_BACKEND=iptables "$SIX" "${SIX_IPT[@]}" system reset -f >/dev/null 2>&1
-  "${POD[@]}" rm -f -a -t 0 >/dev/null 2>&1
-  "${POD[@]}" system reset -f >/dev/null 2>&1
-  for h in /sys/fs/cgroup/*/; do
-    if [ -d "$h${POD_CGROUP_PARENT#/}" ]; then
-      find "$h${POD_CGROUP_PARENT#/}" -depth -type d -exec rmdir {} \; 2>/dev/null
-    fi
-  done
+  bench_stores_reset
   # Podman's bridge and veths, if it made them here (netavark usually removes them itself).
   for link in $(ip -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
     if ! grep -qxF "$link" <<<"$LINKS_BEFORE" && [[ $link == podman* || $link == veth* ]]; then
@@ -89,12 +78,10 @@ cleanup() {
     echo "netavark changed net.ipv4.ip_forward; restoring $IP_FORWARD_BEFORE" >&2
     echo "$IP_FORWARD_BEFORE" >/proc/sys/net/ipv4/ip_forward
   fi
-  grep -o " $TMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "$TMP"
+  bench_stores_remove
 }
 trap cleanup EXIT
 
-. bench/lib/podman.sh  # cwd is the repository root (see cd above)
 podman_config netavark
 
 # The same rootfs for both: sixdocker's busybox image, exported and imported into podman.

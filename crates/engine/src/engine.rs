@@ -36,6 +36,12 @@ pub struct EngineOptions {
     /// Where `IMAGE.tar` files are looked for after `import_dir`: the original sixDocker's
     /// folder (env SIXDOCKER_ORIGINAL_IMAGE_DIR, else [`ORIGINAL_IMAGE_DIR`]).
     pub original_image_dir: Option<PathBuf>,
+    /// The program each container's monitor runs as: the process forked to be the monitor
+    /// `execve`s it (a fresh image, so the monitor holds none of the caller's memory), and
+    /// its `main` must first call [`run_monitor_if_asked`](crate::run_monitor_if_asked).
+    /// sixdocker names itself (`/proc/self/exe`: the sealed binary it runs from). None: the
+    /// monitor runs on in the fork of the caller (test programs).
+    pub monitor_program: Option<PathBuf>,
 }
 
 /// Where the original sixDocker kept its image tarballs (busybox.tar, nginx.tar).
@@ -62,6 +68,7 @@ impl EngineOptions {
             cgroup_parent,
             import_dir,
             original_image_dir,
+            monitor_program: None,
         }
     }
 
@@ -86,6 +93,18 @@ impl Engine {
     /// killed commands or monitors left behind.
     pub fn open(opts: EngineOptions) -> Result<Engine> {
         let _span = tracing::debug_span!("engine_open").entered();
+        let engine = Engine::open_unreconciled(opts)?;
+        engine.reconcile()?;
+        Ok(engine)
+    }
+
+    /// The engine of an exec'd monitor: the store as it is (the command that launched the
+    /// monitor has just reconciled it, and holds the container's record).
+    pub(crate) fn open_for_monitor(opts: EngineOptions) -> Result<Engine> {
+        Engine::open_unreconciled(opts)
+    }
+
+    fn open_unreconciled(opts: EngineOptions) -> Result<Engine> {
         for dir in [&opts.root, &opts.runroot] {
             std::fs::create_dir_all(dir).at("creating", dir)?;
         }
@@ -97,15 +116,13 @@ impl Engine {
             .with_import_dir(opts.import_dir.clone())
             .with_original_image_dir(opts.original_image_dir.clone());
         let runtime = Runtime::new(&runtime_dir).with_cgroup_nesting(opts.cgroup_nesting());
-        let engine = Engine {
+        Ok(Engine {
             opts,
             store,
             images,
             networks: OnceLock::new(),
             runtime,
-        };
-        engine.reconcile()?;
-        Ok(engine)
+        })
     }
 
     /// The options it was opened with.

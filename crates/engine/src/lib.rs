@@ -82,6 +82,7 @@ pub use engine::{Engine, EngineOptions, DEFAULT_IMAGE, ORIGINAL_IMAGE_DIR};
 pub use error::{Chain, Classify, Error, ErrorKind, Result};
 pub use exec_instance::{ExecCreate, ExecStreams};
 pub use exec_relay::resize_terminal;
+pub use monitor::process::run_monitor_if_asked;
 pub use mount_points::ANONYMOUS_LABEL;
 pub use predefined_networks::{predefined_network_document, PREDEFINED_NETWORKS};
 pub use prune::PruneReport;

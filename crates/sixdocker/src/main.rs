@@ -24,6 +24,10 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
+    // A container's monitor: this binary exec'd by the engine (see `commands::open_engine`).
+    if let Some(code) = six_engine::run_monitor_if_asked() {
+        return exit_code(code);
+    }
     if let Err(code) = seal_if_starting_a_container() {
         return code;
     }

@@ -25,7 +25,7 @@ impl Monitor<'_> {
         client.primary = false;
         // Paused by the user: frozen already.
         if self.freezers.is_empty() && !self.paused {
-            if let Err(e) = r.container.pause() {
+            if let Err(e) = r.with_container(self.engine, self.id, |c| c.pause()) {
                 let e = crate::Error::from(e)
                     .context(format!("freezing container {}", self.config.name));
                 let why = crate::Chain(&e).to_string();
@@ -73,7 +73,7 @@ impl Monitor<'_> {
         };
         let mut holder = self.freezers.remove(i);
         if self.freezers.is_empty() && !self.paused {
-            if let Err(e) = r.container.resume() {
+            if let Err(e) = r.with_container(self.engine, self.id, |c| c.resume()) {
                 let error = &e as &dyn std::error::Error;
                 tracing::warn!(error, "thawing container {}", self.id);
             }

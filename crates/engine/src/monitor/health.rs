@@ -231,29 +231,30 @@ impl Monitor<'_> {
         let Some(checker) = &self.health else {
             return Err("no health check".into());
         };
-        let mut process = self
-            .spec
-            .process()
-            .clone()
-            .ok_or_else(|| "the container's spec has no process".to_owned())?;
-        process.set_args(Some(checker.argv.clone()));
-        process.set_terminal(Some(false));
-        process.set_console_size(None);
         let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
             .map_err(|e| format!("making the health check's pipe: {e}"))?;
         super::start::set_nonblocking(read.as_raw_fd());
         let null =
             std::fs::File::open("/dev/null").map_err(|e| format!("opening /dev/null: {e}"))?;
         let start = Utc::now();
-        let opts = six_runtime::ExecOptions {
-            process,
-            stdio: Some([null.as_raw_fd(), write.as_raw_fd(), write.as_raw_fd()]),
-            ..Default::default()
+        // The process as the runtime recorded it at the create (the monitor keeps no spec).
+        let exec = |c: &six_runtime::Container| -> crate::Result<i32> {
+            let mut process = c.spec().process().clone().ok_or_else(|| {
+                crate::Error::Internal("the container's spec has no process".to_owned())
+            })?;
+            process.set_args(Some(checker.argv.clone()));
+            process.set_terminal(Some(false));
+            process.set_console_size(None);
+            let opts = six_runtime::ExecOptions {
+                process,
+                stdio: Some([null.as_raw_fd(), write.as_raw_fd(), write.as_raw_fd()]),
+                ..Default::default()
+            };
+            Ok(c.exec(opts)?)
         };
-        let pid = r.container.exec(opts).map_err(|e| {
-            let e = crate::Error::from(e);
-            crate::Chain(&e).to_string()
-        })?;
+        let pid = r
+            .with_container(self.engine, self.id, exec)
+            .map_err(|e| crate::Chain(&e).to_string())?;
         drop(write);
         // our child, not reaped yet (only the monitor's loop reaps): the pidfd is its own
         let process = Pidfd::open(pid).map_err(|e| format!("watching the health check: {e}"))?;

@@ -1,7 +1,8 @@
 //! The monitor: one small process per running container, the parent of its init.
 //!
-//! It is forked from the CLI (no exec: it already holds the spec), detaches into its own
-//! session, becomes a child subreaper, creates the container in-process through six-runtime
+//! It is forked from the CLI and detaches into its own session; with the engine's
+//! `monitor_program` set it then execs that program (`process.rs`: a fresh, small image),
+//! else it runs on in the fork (test programs). Then it becomes a child subreaper, creates the container in-process through six-runtime
 //! (so the init is its child), attaches the network, starts the container, and then sits in
 //! one `poll` loop: output → the json log (rotated; a failed write is recorded once and never
 //! stops the loop) and attached clients; clients → stdin, window size,
@@ -10,7 +11,7 @@
 //! No threads; buffers are fixed and small.
 //!
 //! This file owns the fork, the monitor's state and its life (run, restart policy, finish);
-//! `start` starts and undoes one run, `supervise` is the poll loop, `clients` queues and
+//! `process` execs the monitor program and is that program's way in, `start` starts and undoes one run, `supervise` is the poll loop, `clients` queues and
 //! sends to attached clients (never blocking), `listener` accepts them (backing off when out
 //! of fds), `freeze` holds freezes for commits, `health` runs health checks, `shrink`
 //! gives back memory, `abort` is what a panic does (records it, kills the init, aborts).
@@ -29,6 +30,7 @@ mod freeze;
 mod health;
 mod listener;
 mod pause;
+pub(crate) mod process;
 mod shrink;
 mod start;
 mod supervise;
@@ -48,6 +50,16 @@ impl Engine {
         let _span = tracing::debug_span!("launch_monitor").entered();
         let (cli_end, monitor_end) = attach::pair()?;
         six_trace::children_begin();
+        let exec = match &self.opts.monitor_program {
+            Some(program) => Some(process::Handoff::new(
+                program,
+                &self.opts,
+                id,
+                &spec,
+                monitor_end.as_raw_fd(),
+            )?),
+            None => None,
+        };
         let forked = six_trace::begin();
         // SAFETY: the child only runs our code and leaves with _exit, never returning here.
         match unsafe { nix::unistd::fork() }? {
@@ -69,11 +81,14 @@ impl Engine {
                 let _ = nix::unistd::setsid();
                 // SAFETY: as above; the grandchild is the monitor.
                 let code = match unsafe { nix::unistd::fork() } {
-                    // A panic aborts (`abort.rs`): nothing unwinds back into this code.
                     Ok(nix::unistd::ForkResult::Child) => {
                         // The trace names the monitor by its own pid, not the intermediate's.
                         six_trace::enter_child(six_trace::Role::Monitor);
-                        monitor_main(self, id, spec, monitor_end)
+                        match &exec {
+                            Some(exec) => exec.exec(),
+                            // A panic aborts (`abort.rs`): nothing unwinds back into this code.
+                            None => monitor_main(self, id, spec, monitor_end),
+                        }
                     }
                     _ => 0,
                 };
@@ -101,6 +116,7 @@ impl Engine {
 
 fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 {
     abort::install(engine.store.clone(), id.to_owned());
+    shrink::map_large_allocations();
     detach_stdio();
     // SAFETY: plain prctl on ourselves.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
@@ -148,11 +164,13 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
             }
         }
     };
+    let console_size = spec.process().as_ref().and_then(|p| p.console_size());
     let mut m = Monitor {
         engine,
         id,
         config,
-        spec,
+        spec: Some(spec),
+        console_size,
         clients: vec![Client::new(channel, true)],
         listener,
         log,
@@ -185,7 +203,10 @@ struct Monitor<'a> {
     engine: &'a Engine,
     id: &'a str,
     config: ContainerConfig,
-    spec: Spec,
+    /// The spec of the first run, until it starts (`spec_for_this_run`).
+    spec: Option<Spec>,
+    /// The terminal size the first run's spec asked for, for the runs after it.
+    console_size: Option<oci_spec::runtime::Box>,
     /// Attached clients, the one that launched the monitor (a foreground `run` or `start -a`)
     /// marked primary: see `clients.rs` for who waits for whom.
     clients: Vec<Client>,
@@ -210,7 +231,9 @@ struct Monitor<'a> {
 
 /// One running incarnation of the container.
 struct Running {
-    container: six_runtime::Container,
+    /// The runtime's container as `create` returned it, until it has started (see
+    /// [`Running::with_container`]).
+    created: Option<six_runtime::Container>,
     pid: i32,
     /// The init, for signals: opened while it was our unreaped child, it stays bound to it,
     /// so a signal after the init has ended and was reaped reaches nobody, never a process
@@ -231,6 +254,23 @@ struct Running {
     networks: Vec<NetworkState>,
 }
 
+impl Running {
+    /// Calls `f` with the runtime's container of this run: the one `create` returned until
+    /// the container has started, then read again from the runtime's state (so a running
+    /// monitor keeps no copy of the spec the runtime records in it).
+    fn with_container<T, E: From<six_runtime::Error>>(
+        &self,
+        engine: &Engine,
+        id: &str,
+        f: impl FnOnce(&six_runtime::Container) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match &self.created {
+            Some(c) => f(c),
+            None => f(&engine.runtime.load(id)?),
+        }
+    }
+}
+
 impl Monitor<'_> {
     fn run(&mut self) -> i32 {
         let mut restarts = self
@@ -248,6 +288,8 @@ impl Monitor<'_> {
                     return 0;
                 }
             };
+            // Out here, where the frames of the start are gone: their stack goes back too.
+            shrink::shed_code_pages();
             let code = self.supervise(&mut running);
             self.stop_health();
             self.freezers.clear();
@@ -299,28 +341,32 @@ impl Monitor<'_> {
                 Ok(())
             });
             // What `network connect`/`disconnect` and `update` changed meanwhile applies to
-            // this run.
+            // this run (the spec is read again too: `spec_for_this_run`).
             if let Ok(config) = self.engine.store.config(self.id) {
                 self.config = config;
             }
-            self.reload_resources();
         }
     }
 
-    /// The resource limits of the saved spec (`update` rewrites them) into the one the
-    /// monitor starts from; the spec's other parts (the console size) stay as they are.
-    fn reload_resources(&mut self) {
-        let path = Engine::spec_path(&self.engine.container_dir(self.id));
-        let Ok(text) = std::fs::read(&path) else {
-            return;
-        };
-        let Ok(saved) = serde_json::from_slice::<Spec>(&text) else {
-            return;
-        };
-        let resources = saved.linux().as_ref().and_then(|l| l.resources().clone());
-        if let (Some(linux), Some(r)) = (self.spec.linux_mut(), resources) {
-            linux.set_resources(Some(r));
+    /// The spec of the run about to start: the one the monitor was given for the first, else
+    /// the saved one (with the resource limits `update` wrote into it) with the first run's
+    /// console size. Not kept between runs: a running monitor holds no spec.
+    fn spec_for_this_run(&mut self) -> Result<Spec> {
+        if let Some(spec) = self.spec.take() {
+            return Ok(spec);
         }
+        let path = Engine::spec_path(&self.engine.container_dir(self.id));
+        let text = std::fs::read(&path).map_err(|e| Error::at("reading", &path, e))?;
+        let mut spec: Spec = serde_json::from_slice(&text).map_err(|e| {
+            Error::Corrupt(format!(
+                "reading the spec of container {}: {e}",
+                self.config.name
+            ))
+        })?;
+        if let (Some(process), Some(size)) = (spec.process_mut(), self.console_size) {
+            process.set_console_size(Some(size));
+        }
+        Ok(spec)
     }
 
     /// Creates the container (init waiting), attaches its network, starts it.

@@ -35,10 +35,11 @@ impl Monitor<'_> {
         }
         // A commit's freeze may hold it frozen already.
         if self.freezers.is_empty() {
-            r.container.pause().map_err(|e| {
-                let e = crate::Error::from(e).context(format!("pausing container {name}"));
-                crate::Chain(&e).to_string()
-            })?;
+            r.with_container(self.engine, self.id, |c| c.pause())
+                .map_err(|e| {
+                    let e = crate::Error::from(e).context(format!("pausing container {name}"));
+                    crate::Chain(&e).to_string()
+                })?;
         }
         self.set_paused(true);
         Ok(())
@@ -68,7 +69,7 @@ impl Monitor<'_> {
     /// Ends the user's pause; the cgroup stays frozen while a commit holds a freeze.
     fn thaw(&mut self, r: &Running) {
         if self.freezers.is_empty() {
-            if let Err(e) = r.container.resume() {
+            if let Err(e) = r.with_container(self.engine, self.id, |c| c.resume()) {
                 let error = &e as &dyn std::error::Error;
                 tracing::warn!(error, "unpausing container {}", self.id);
             }

@@ -1,22 +1,32 @@
 //! Keeping the monitor small: after the container starts, the monitor gives back the pages
-//! of code and constants it inherited from the CLI and used once, and its free heap, and
-//! keeps the kernel from mapping 64 KiB of code around every page its poll loop touches.
-//! It never changes what the monitor does, only what stays resident.
+//! of code and constants it used once to start it, its free heap and the stack below its
+//! current frame, and keeps the kernel from mapping 64 KiB of code around every page its poll
+//! loop touches. It never changes what the monitor does, only what stays resident.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
+
+/// For the monitor's life: every allocation of 16 KiB or more gets a mapping of its own
+/// (glibc's `M_MMAP_THRESHOLD`), zeroed by the kernel page by page as it is touched. So the
+/// poll loop's 32 KiB receive buffer and a slow client's queue cost only the pages they use,
+/// and go back to the system whole when freed, instead of being zero-filled in the heap.
+pub(super) fn map_large_allocations() {
+    // SAFETY: mallopt only sets a parameter of glibc's allocator.
+    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 16 * 1024) };
+}
 
 /// Drops the monitor's page-table entries for read-only file mappings that hold no private
 /// (copied-on-write) page: program code and constants the CLI inherited through the fork and
 /// the runtime used to start the container. The pages stay in the page cache and fault back
 /// in cheaply if used again, so the monitor's resident set is what its poll loop touches.
-/// Freed heap goes back to the system too.
+/// Freed heap goes back to the system too, and so do the stack pages below the caller's frame.
 pub(super) fn shed_code_pages() {
     let no_fault_around = no_fault_around_fd();
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
     let mut current: Option<(usize, usize)> = None;
+    let mut stack: Option<(usize, usize)> = None;
     for line in smaps.lines() {
         let mut fields = line.split_whitespace();
         let Some(first) = fields.next() else { continue };
@@ -27,6 +37,9 @@ pub(super) fn shed_code_pages() {
                 usize::from_str_radix(start, 16),
                 usize::from_str_radix(end, 16),
             );
+            if let ("[stack]", (Ok(s), Ok(e))) = (path, &range) {
+                stack = Some((*s, *e));
+            }
             current = match range {
                 (Ok(s), Ok(e))
                     if perms.starts_with('r')
@@ -58,8 +71,39 @@ pub(super) fn shed_code_pages() {
             }
         }
     }
+    drop(smaps);
+    if let Some((start, end)) = stack {
+        shed_stack_below_here(start, end);
+    }
     // SAFETY: malloc_trim only returns free heap memory to the kernel.
     unsafe { libc::malloc_trim(0) };
+}
+
+/// Gives back the pages of the main thread's stack (`start..end`) below this frame: the start
+/// of a container goes deep (and a forked monitor inherits the CLI's deepest use), the poll
+/// loop does not. Everything below the stack pointer is dead; the pages fault back in as
+/// zeroes when a later call reaches them. Two pages below this frame are kept (the calls made
+/// from here, the signal frame the kernel may push).
+#[inline(never)]
+fn shed_stack_below_here(start: usize, end: usize) {
+    const PAGE: usize = 4096;
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    if !(start..end).contains(&here) {
+        return; // not on the main thread's stack
+    }
+    let keep_from = (here & !(PAGE - 1)).saturating_sub(2 * PAGE);
+    if keep_from > start {
+        // SAFETY: anonymous stack memory below the stack pointer holds no live data; it
+        // reads as zeroes when touched again.
+        unsafe {
+            libc::madvise(
+                start as *mut libc::c_void,
+                keep_from - start,
+                libc::MADV_DONTNEED,
+            )
+        };
+    }
 }
 
 /// A userfaultfd in asynchronous write-protect mode (Linux 6.7+), opened once and kept for the

@@ -9,24 +9,28 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use six_sys::pidfd::Pidfd;
 
-use super::{shrink, Monitor, Running};
+use super::{Monitor, Running};
 use crate::attach::Message;
 use crate::error::{Error, Result};
 use crate::record::{NetworkState, ProcessId, Status};
 use crate::types::NetworkMode;
 
 impl Monitor<'_> {
+    /// Never inlined: its frames (deep, for the runtime's create) are gone when the poll loop
+    /// runs, and `shrink` gives their stack pages back.
+    #[inline(never)]
     pub(super) fn start_once(&mut self) -> Result<Running> {
         let _span = tracing::debug_span!("start_container").entered();
-        crate::workdir::ensure_workdir(&self.spec, &self.config.name)?;
+        let mut spec = self.spec_for_this_run()?;
+        crate::workdir::ensure_workdir(&spec, &self.config.name)?;
         self.engine
-            .join_shared_namespaces(&self.config.request, &mut self.spec)?;
+            .join_shared_namespaces(&self.config.request, &mut spec)?;
         self.engine.mount_shm(&self.config)?;
         let req = &self.config.request;
         let dir = self.engine.container_dir(self.id);
         let mut opts = six_runtime::CreateOptions {
             bundle: dir.clone(),
-            spec: Some(self.spec.clone()),
+            spec: Some(spec),
             ..Default::default()
         };
         let pipes = if req.tty {
@@ -64,7 +68,7 @@ impl Monitor<'_> {
             stdin_pipe.as_ref().map(|p| p.as_raw_fd())
         };
         let mut running = Running {
-            container,
+            created: Some(container),
             pid,
             init,
             out,
@@ -77,13 +81,17 @@ impl Monitor<'_> {
         };
         let started = self.attach_networks(&mut running).and_then(|()| {
             let _s = tracing::debug_span!("runtime_start").entered();
-            running.container.start().map_err(Error::from)
+            running
+                .with_container(self.engine, self.id, |c| c.start())
+                .map_err(Error::from)
         });
         if let Err(e) = started {
             self.end_incarnation(&running, false);
             reap(pid);
             return Err(e);
         }
+        // From here on the runtime's state is read when needed (`Running::with_container`).
+        running.created = None;
         self.mark_running(&running);
         self.start_health();
         self.broadcast(&Message::Started(pid));
@@ -91,7 +99,6 @@ impl Monitor<'_> {
         self.engine.emit_container(&self.config, "start", &[]);
         // The start is traced to here: the CLI that traces reads to our end of file.
         six_trace::detach();
-        shrink::shed_code_pages();
         Ok(running)
     }
 
@@ -147,7 +154,12 @@ impl Monitor<'_> {
     pub(super) fn end_incarnation(&self, r: &Running, init_reaped: bool) {
         let _s = tracing::debug_span!("cleanup").entered();
         super::abort::unwatch();
-        if let Err(e) = r.container.delete(true) {
+        let deleted = r.with_container(self.engine, self.id, |c| c.delete(true));
+        if let Err(e) = deleted.or_else(|e| match e {
+            // Nothing left to delete (a forced delete meanwhile, or a start that failed early).
+            six_runtime::Error::NotFound(_) => Ok(()),
+            e => Err(e),
+        }) {
             let error = &e as &dyn std::error::Error;
             tracing::warn!(error, "deleting runtime container {}", self.id);
         }

@@ -193,6 +193,18 @@ fn flag_names(arg: &str) -> String {
     names.split(", ").collect::<Vec<_>>().join("/")
 }
 
+/// The engine on these roots. Each container's monitor is this very binary, exec'd afresh
+/// (`main` hands it to the engine first): `/proc/self/exe` is the sealed view a command that
+/// starts containers runs from, so the monitor runs from it too.
+fn open_engine(
+    root: std::path::PathBuf,
+    runroot: std::path::PathBuf,
+) -> six_engine::Result<Engine> {
+    let mut opts = EngineOptions::new(Some(root), Some(runroot));
+    opts.monitor_program = Some("/proc/self/exe".into());
+    Engine::open(opts)
+}
+
 /// Runs the parsed command.
 pub fn dispatch(mut cli: Cli) -> Outcome {
     cli.command = cli.command.ungrouped();
@@ -207,13 +219,10 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         _ => {}
     }
     let run_like = matches!(cli.command, Command::Run(_) | Command::Create(_));
-    let engine =
-        Engine::open(EngineOptions::new(Some(cli.root), Some(cli.runroot))).map_err(|e| {
-            match run_like {
-                true => Failure::of_run(e),
-                false => Failure::of_error(&e),
-            }
-        })?;
+    let engine = open_engine(cli.root, cli.runroot).map_err(|e| match run_like {
+        true => Failure::of_run(e),
+        false => Failure::of_error(&e),
+    })?;
     match cli.command {
         Command::Run(a) => run::run(&engine, a),
         Command::Create(a) => run::create(&engine, a),
