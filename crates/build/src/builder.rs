@@ -190,7 +190,10 @@ impl<'a> Builder<'a> {
         let from = self.file.stages[i].from.clone();
         let shown = format!("{} {}", self.label(i, 1, total), from.text);
         let step = self.start(shown);
-        let base = self.from(i);
+        let base = {
+            let _span = tracing::debug_span!("build_from", stage = i).entered();
+            self.from(i)
+        };
         let mut stage = self.end(&step, base)?;
         let triggers = stage.config.on_build.take().unwrap_or_default();
         for (t, trigger) in triggers.iter().enumerate() {
@@ -250,6 +253,7 @@ impl<'a> Builder<'a> {
 
     /// One step, cancelled, failed or done, reported.
     fn step(&mut self, stage: &mut Stage, s: &Step, shown: String) -> Result<()> {
+        let _span = tracing::debug_span!("build_step", step = %shown).entered();
         let step = self.start(shown);
         let r = self.dispatch(stage, s, &step).map_err(|e| match e {
             Error::Expand(m) if s.line > 0 => Error::dockerfile(s.line, m),

@@ -88,6 +88,7 @@ pub fn build(
     if let Some(p) = &opts.platform {
         check_platform(p)?;
     }
+    let _span = tracing::debug_span!("build").entered();
     let given = parse_build_args(&opts.build_args)?;
     let build_dir = engine.options().root.join("build");
     let tmp = build_dir.join("tmp");
@@ -101,6 +102,7 @@ pub fn build(
     });
     let began = std::time::Instant::now();
     let loaded = context::Context::open(context, &tmp).and_then(|ctx| {
+        let _span = tracing::debug_span!("build_definition").entered();
         let text = ctx.dockerfile(&opts.dockerfile)?;
         let file = dockerfile::parse(&text)?;
         Ok((ctx, file))
@@ -151,8 +153,13 @@ pub fn build(
         text: &note,
     });
     for t in &opts.tags {
-        if let Err(e) = engine.tag_image(&image.id, t) {
-            return Err(failed(progress, counter, began, e.into()));
+        // A rebuild that made the image the name points at already writes nothing.
+        let named =
+            six_image::Reference::parse(t).is_ok_and(|r| image.repo_tags.contains(&r.to_string()));
+        if !named {
+            if let Err(e) = engine.tag_image(&image.id, t) {
+                return Err(failed(progress, counter, began, e.into()));
+            }
         }
         let full = six_registry::Reference::parse(t)
             .map(|r| r.with_default_tag().to_string())
