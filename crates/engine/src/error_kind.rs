@@ -179,6 +179,7 @@ impl Classify for six_network::Error {
             | E::GatewayReserved { .. }
             | E::InvalidPort { .. }
             | E::NotHostAddress { .. }
+            | E::NoIpv6(_)
             | E::InternalPorts(_)
             | E::FixedAddressNeedsSubnet { .. }
             | E::AddressOutsideSubnet { .. }

@@ -201,18 +201,25 @@ impl Networks {
         endpoint: &EndpointRecord,
         ports: &[PortMapping],
     ) -> Result<Vec<PortMapping>> {
-        let mut host_addresses = Vec::new();
-        if ports
-            .iter()
-            .any(|p| p.specific_host_v4().is_ok_and(|a| a.is_some()))
-        {
+        let mut host_addresses = portmap::HostAddresses::default();
+        let v4 = ports.iter().any(|p| p.specific_host_v4().is_some());
+        let v6 = ports.iter().any(PortMapping::is_proxied);
+        if v4 || v6 {
             let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
-            host_addresses = host
-                .addresses_v4()
-                .map_err(netlink("listing host addresses"))?
-                .into_iter()
-                .map(|a| a.ip)
-                .collect();
+            if v4 {
+                host_addresses.v4 = host
+                    .addresses_v4()
+                    .map_err(netlink("listing host addresses"))?
+                    .into_iter()
+                    .map(|a| a.ip)
+                    .collect();
+            }
+            if v6 {
+                let own = host
+                    .addresses_v6()
+                    .map_err(netlink("listing host IPv6 addresses"))?;
+                host_addresses.v6 = (!own.is_empty()).then_some(own);
+            }
         }
         let _host = host_lock()?;
         let saved = self.firewall.read()?;

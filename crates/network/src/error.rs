@@ -142,6 +142,9 @@ pub enum Error {
         /// The address.
         address: String,
     },
+    /// A `-p` IPv6 host address on a host without IPv6.
+    #[error("-p {0}: this host has no IPv6 (no IPv6 address, or IPv6 is disabled)")]
+    NoIpv6(String),
     /// A host port another container publishes already.
     #[error("host port {0} is already published")]
     PortPublished(String),

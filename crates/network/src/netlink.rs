@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 
 use netlink_packet_core::{
@@ -515,6 +515,24 @@ impl Netlink {
                             ip: *ip,
                             prefix: address.header.prefix_len,
                         });
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every IPv6 address in this namespace (none when IPv6 is off: not even `::1`).
+    pub fn addresses_v6(&mut self) -> io::Result<Vec<Ipv6Addr>> {
+        let mut request = AddressMessage::default();
+        request.header.family = AddressFamily::Inet6;
+        let mut out = Vec::new();
+        for reply in self.dump(RouteNetlinkMessage::GetAddress(request))? {
+            if let RouteNetlinkMessage::NewAddress(address) = reply {
+                for attribute in &address.attributes {
+                    if let AddressAttribute::Address(IpAddr::V6(ip)) = attribute {
+                        out.push(*ip);
                         break;
                     }
                 }

@@ -4,7 +4,7 @@
 //! rules a mapping needs. It never runs a firewall command itself; `firewall` does.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -130,22 +130,36 @@ impl fmt::Display for PortMapping {
 }
 
 impl PortMapping {
-    /// The IPv4 host address to match (None: any); IPv6 is refused.
-    fn host_v4(&self) -> Result<Option<Ipv4Addr>> {
+    /// Published by the container's own proxy, not by DNAT rules: an IPv6 host address
+    /// (netfilter cannot translate IPv6 to a container's IPv4 address, and IPv6 has no
+    /// route_localnet for `[::1]`), as Docker's userland proxy publishes it.
+    pub fn is_proxied(&self) -> bool {
+        matches!(self.host_ip, Some(IpAddr::V6(_)))
+    }
+
+    /// The host address to match: None for every IPv4 address (no address or 0.0.0.0).
+    fn host_addr(&self) -> Option<IpAddr> {
         match self.host_ip {
-            None => Ok(None),
-            Some(IpAddr::V4(ip)) if ip.is_unspecified() => Ok(None),
-            Some(IpAddr::V4(ip)) => Ok(Some(ip)),
-            Some(IpAddr::V6(ip)) => Err(Error::InvalidPort {
-                value: self.to_string(),
-                reason: format!("IPv6 host address {ip} is not supported"),
-            }),
+            Some(IpAddr::V4(ip)) if ip.is_unspecified() => None,
+            other => other,
+        }
+    }
+
+    /// The IPv4 host address of a DNAT rule (None: any).
+    fn host_v4(&self) -> Option<Ipv4Addr> {
+        match self.host_addr() {
+            Some(IpAddr::V4(ip)) => Some(ip),
+            _ => None,
         }
     }
 
     /// The mapping as `-p` takes it: "IP:[HOSTPORT:]CPORT" (+ "/udp").
     fn flag_form(&self) -> String {
-        let ip = self.host_ip.map(|ip| format!("{ip}:")).unwrap_or_default();
+        let ip = match self.host_ip {
+            Some(IpAddr::V6(ip)) => format!("[{ip}]:"),
+            Some(ip) => format!("{ip}:"),
+            None => String::new(),
+        };
         let port = self.host_port.map(|p| p.to_string()).unwrap_or_default();
         let proto = if self.proto == Proto::Udp { "/udp" } else { "" };
         match (ip.is_empty(), port.is_empty()) {
@@ -155,52 +169,96 @@ impl PortMapping {
         }
     }
 
-    /// The specific host address to check against the host's own (None: every address, or
-    /// loopback, which is always this host's).
-    pub(crate) fn specific_host_v4(&self) -> Result<Option<Ipv4Addr>> {
-        Ok(self.host_v4()?.filter(|ip| !ip.is_loopback()))
+    /// The specific IPv4 host address to check against the host's own (None: every address,
+    /// or loopback, which is always this host's).
+    pub(crate) fn specific_host_v4(&self) -> Option<Ipv4Addr> {
+        self.host_v4().filter(|ip| !ip.is_loopback())
     }
 
-    fn clashes(&self, proto: Proto, host_ip: Option<Ipv4Addr>, port: u16) -> Result<bool> {
-        let mine = self.host_v4()?;
-        Ok(self.proto == proto
-            && self.host_port == Some(port)
-            && (mine.is_none() || host_ip.is_none() || mine == host_ip))
+    /// Would this mapping and one of `proto` on `host` (None: every IPv4 address), `port`
+    /// take the same socket? Only within one address family (`[::]` is every IPv6 one).
+    fn clashes(&self, proto: Proto, host: Option<IpAddr>, port: u16) -> bool {
+        let same_address = match (self.host_addr(), host) {
+            (None, None | Some(IpAddr::V4(_))) | (Some(IpAddr::V4(_)), None) => true,
+            (Some(IpAddr::V6(a)), Some(IpAddr::V6(b))) => {
+                a == b || a.is_unspecified() || b.is_unspecified()
+            }
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        };
+        self.proto == proto && self.host_port == Some(port) && same_address
     }
 }
 
+/// The host's own addresses a mapping may name (loopback and unspecified ones always pass).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HostAddresses {
+    /// Its IPv4 addresses (looked up only when a mapping names a specific one).
+    pub v4: Vec<Ipv4Addr>,
+    /// Its IPv6 addresses; None when the host has no IPv6 (not even `::1`).
+    pub v6: Option<Vec<Ipv6Addr>>,
+}
+
 /// Is `port` free for a host process too? Binds it for a moment on the mapping's address.
-fn bindable(proto: Proto, host_ip: Option<Ipv4Addr>, port: u16) -> std::io::Result<()> {
-    let address = SocketAddrV4::new(host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED), port);
+fn bindable(proto: Proto, host: Option<IpAddr>, port: u16) -> std::io::Result<()> {
+    let address = SocketAddr::new(host.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), port);
     match proto {
         Proto::Tcp => TcpListener::bind(address).map(drop),
         Proto::Udp => UdpSocket::bind(address).map(drop),
     }
 }
 
-/// Fills in host ports: checks host addresses against `host_addresses` (the host's own;
-/// only consulted for mappings on a specific non-loopback address), requested ports against
-/// every published port on the host and against host sockets; picks free ones for
-/// `-p CPORT`. Call under the host lock.
+/// A mapping's host address must be this host's: refused before anything is bound.
+fn check_host_address(mapping: &PortMapping, host: &HostAddresses) -> Result<()> {
+    let not_ours = |address: String| Error::NotHostAddress {
+        value: mapping.flag_form(),
+        address,
+    };
+    match mapping.host_addr() {
+        Some(IpAddr::V4(ip)) if !ip.is_loopback() && !host.v4.contains(&ip) => {
+            Err(not_ours(ip.to_string()))
+        }
+        Some(IpAddr::V6(ip)) => match &host.v6 {
+            None => Err(Error::NoIpv6(mapping.flag_form())),
+            Some(own) if !ip.is_unspecified() && !own.contains(&ip) => {
+                Err(not_ours(ip.to_string()))
+            }
+            Some(_) => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Fills in host ports: checks host addresses against `host` (the host's own), requested
+/// ports against every published port on the host and against host sockets; picks free
+/// ones for `-p CPORT`. Call under the host lock.
 pub(crate) fn assign(
     requested: &[PortMapping],
     published: &[Published],
-    host_addresses: &[Ipv4Addr],
+    host: &HostAddresses,
 ) -> Result<Vec<PortMapping>> {
     let mut assigned: Vec<PortMapping> = Vec::with_capacity(requested.len());
-    let taken =
-        |assigned: &[PortMapping], proto: Proto, ip: Option<Ipv4Addr>, port: u16| -> Result<bool> {
-            let by_store = published.iter().any(|p| {
+    let taken = |assigned: &[PortMapping], proto: Proto, ip: Option<IpAddr>, port: u16| {
+        let v4 = match ip {
+            None => Some(None),
+            Some(IpAddr::V4(ip)) => Some(Some(ip)),
+            Some(IpAddr::V6(_)) => None,
+        };
+        // the store's DNAT rules (IPv4 only; proxied ports hold their sockets)
+        let by_store = v4.is_some_and(|ip| {
+            published.iter().any(|p| {
                 p.proto == proto
                     && p.host_port == port
                     && (p.host_ip.is_none() || ip.is_none() || p.host_ip == ip)
-            });
-            let mut by_request = false;
-            for a in assigned {
-                by_request |= a.clashes(proto, ip, port)?;
-            }
-            Ok(by_store || by_request)
-        };
+            })
+        });
+        by_store || assigned.iter().any(|a| a.clashes(proto, ip, port))
+    };
+    let shown = |ip: Option<IpAddr>| match ip {
+        None => Ipv4Addr::UNSPECIFIED.to_string(),
+        Some(IpAddr::V6(ip)) => format!("[{ip}]"),
+        Some(ip) => ip.to_string(),
+    };
     for mapping in requested {
         if mapping.container_port == 0 || mapping.host_port == Some(0) {
             return Err(Error::InvalidPort {
@@ -208,39 +266,26 @@ pub(crate) fn assign(
                 reason: "port 0 is outside 1-65535".into(),
             });
         }
-        let ip = mapping.host_v4()?;
-        if let Some(address) = mapping.specific_host_v4()? {
-            if !host_addresses.contains(&address) {
-                return Err(Error::NotHostAddress {
-                    value: mapping.flag_form(),
-                    address: address.to_string(),
-                });
-            }
-        }
+        check_host_address(mapping, host)?;
+        let ip = mapping.host_addr();
         let port = match (mapping.host_port, mapping.host_port_end) {
-            (Some(first), Some(last)) => {
-                let mut found = None;
-                for port in first..=last {
-                    if !taken(&assigned, mapping.proto, ip, port)?
-                        && bindable(mapping.proto, ip, port).is_ok()
-                    {
-                        found = Some(port);
-                        break;
-                    }
-                }
-                found.ok_or_else(|| {
+            (Some(first), Some(last)) => (first..=last)
+                .find(|port| {
+                    !taken(&assigned, mapping.proto, ip, *port)
+                        && bindable(mapping.proto, ip, *port).is_ok()
+                })
+                .ok_or_else(|| {
                     Error::PortPublished(format!(
                         "{}:{first}-{last}/{} (every port of the range)",
-                        ip.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                        shown(ip),
                         mapping.proto
                     ))
-                })?
-            }
+                })?,
             (Some(port), None) => {
-                if taken(&assigned, mapping.proto, ip, port)? {
+                if taken(&assigned, mapping.proto, ip, port) {
                     return Err(Error::PortPublished(format!(
                         "{}:{port}/{}",
-                        ip.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                        shown(ip),
                         mapping.proto
                     )));
                 }
@@ -250,18 +295,13 @@ pub(crate) fn assign(
                 })?;
                 port
             }
-            (None, _) => {
-                let mut found = None;
-                for port in EPHEMERAL {
-                    if !taken(&assigned, mapping.proto, ip, port)?
-                        && bindable(mapping.proto, ip, port).is_ok()
-                    {
-                        found = Some(port);
-                        break;
-                    }
-                }
-                found.ok_or_else(|| Error::NoFreePort(mapping.to_string()))?
-            }
+            (None, _) => EPHEMERAL
+                .clone()
+                .find(|port| {
+                    !taken(&assigned, mapping.proto, ip, *port)
+                        && bindable(mapping.proto, ip, *port).is_ok()
+                })
+                .ok_or_else(|| Error::NoFreePort(mapping.to_string()))?,
         };
         assigned.push(PortMapping {
             host_port: Some(port),
@@ -280,7 +320,7 @@ pub(crate) fn rules(
     tag: &str,
 ) -> Result<Vec<Rule>> {
     let mut out = Vec::new();
-    for port in ports {
+    for port in ports.iter().filter(|p| !p.is_proxied()) {
         let host_port = port.host_port.ok_or_else(|| Error::InvalidPort {
             value: port.to_string(),
             reason: "no host port was assigned".into(),
@@ -291,7 +331,7 @@ pub(crate) fn rules(
         };
         out.push(rule(Action::Dnat {
             proto: port.proto,
-            host_ip: port.host_v4()?,
+            host_ip: port.host_v4(),
             host_port,
             to: ip,
             to_port: port.container_port,
@@ -311,7 +351,8 @@ pub(crate) fn rules(
 pub(crate) fn reach_loopback(ports: &[PortMapping]) -> bool {
     ports.iter().any(|p| match p.host_ip {
         None => true,
-        Some(ip) => ip.is_unspecified() || ip.is_loopback(),
+        Some(IpAddr::V4(ip)) => ip.is_unspecified() || ip.is_loopback(),
+        Some(IpAddr::V6(_)) => false,
     })
 }
 
@@ -396,21 +437,66 @@ mod tests {
             host_port: 40001,
         }];
         let want: PortMapping = "127.0.0.1:40001:80".parse().unwrap();
-        let e = assign(&[want], &published, &[]).unwrap_err().to_string();
-        assert!(e.contains("already published"), "{e}");
-        // the same port for UDP is fine, and twice in one request is not
-        let udp: PortMapping = "40001:80/udp".parse().unwrap();
-        let e = assign(&[udp, udp], &published, &[])
+        let e = assign(&[want], &published, &HostAddresses::default())
             .unwrap_err()
             .to_string();
         assert!(e.contains("already published"), "{e}");
+        // the same port for UDP is fine, and twice in one request is not
+        let udp: PortMapping = "40001:80/udp".parse().unwrap();
+        let e = assign(&[udp, udp], &published, &HostAddresses::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("already published"), "{e}");
+    }
+
+    fn host_10_0_0_1() -> HostAddresses {
+        HostAddresses {
+            v4: vec![Ipv4Addr::new(10, 0, 0, 1)],
+            v6: Some(vec![Ipv6Addr::LOCALHOST]),
+        }
+    }
+
+    #[test]
+    fn ipv6_host_addresses_are_proxied_where_the_host_has_ipv6() {
+        let want: PortMapping = "[::1]:40004:80".parse().unwrap();
+        assert!(want.is_proxied());
+        assert!(!"127.0.0.1:40004:80"
+            .parse::<PortMapping>()
+            .unwrap()
+            .is_proxied());
+        let none = HostAddresses::default();
+        let e = assign(&[want], &[], &none).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "-p [::1]:40004:80: this host has no IPv6 (no IPv6 address, or IPv6 is disabled)"
+        );
+        let e = assign(
+            &["[2001:db8::1]:40004:80".parse().unwrap()],
+            &[],
+            &host_10_0_0_1(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("2001:db8::1 is not an address of this host"),
+            "{e}"
+        );
+        // no DNAT rule for it, and no route_localnet
+        let rules = rules(&[want], Ipv4Addr::new(10, 1, 0, 2), "b", "t").unwrap();
+        assert!(rules.is_empty());
+        assert!(!reach_loopback(&[want]));
+        // a v4 mapping on the same port is another socket; the same v6 one twice is not
+        let v4: PortMapping = "127.0.0.1:40004:80".parse().unwrap();
+        assert!(!want.clashes(Proto::Tcp, v4.host_addr(), 40004));
+        let any6: PortMapping = "[::]:40004:80".parse().unwrap();
+        assert!(want.clashes(Proto::Tcp, any6.host_addr(), 40004));
     }
 
     #[test]
     fn refuses_a_host_address_that_is_not_this_hosts() {
         // checked before any bind: 192.0.2.1 (TEST-NET-1) is never bound or sent to
         let want: PortMapping = "192.0.2.1:40002:80".parse().unwrap();
-        let e = assign(&[want], &[], &[Ipv4Addr::new(10, 0, 0, 1)])
+        let e = assign(&[want], &[], &host_10_0_0_1())
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -425,13 +511,9 @@ mod tests {
             host_port: 40003,
         }];
         for ok in ["10.0.0.1:40003:80", "127.0.0.2:40003:80"] {
-            let e = assign(
-                &[ok.parse().unwrap()],
-                &published,
-                &[Ipv4Addr::new(10, 0, 0, 1)],
-            )
-            .unwrap_err()
-            .to_string();
+            let e = assign(&[ok.parse().unwrap()], &published, &host_10_0_0_1())
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("already published"), "{ok}: {e}");
         }
     }

@@ -13,7 +13,8 @@
 //! This file owns the fork, the monitor's state and its life (run, restart policy, finish);
 //! `process` execs the monitor program and is that program's way in, `start` starts and undoes one run, `supervise` is the poll loop, `clients` queues and
 //! sends to attached clients (never blocking), `listener` accepts them (backing off when out
-//! of fds), `freeze` holds freezes for commits, `health` runs health checks, `shrink`
+//! of fds), `freeze` holds freezes for commits, `health` runs health checks, `proxy`
+//! relays ports published on IPv6 host addresses, `shrink`
 //! gives back memory, `abort` is what a panic does (records it, kills the init, aborts).
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -31,6 +32,7 @@ mod health;
 mod listener;
 mod pause;
 pub(crate) mod process;
+mod proxy;
 mod shrink;
 mod start;
 mod supervise;
@@ -252,6 +254,8 @@ struct Running {
     tty: bool,
     /// The networks attached, in order.
     networks: Vec<NetworkState>,
+    /// The relays of ports published on an IPv6 host address (`proxy.rs`).
+    proxy: proxy::Proxy,
 }
 
 impl Running {

@@ -78,8 +78,10 @@ impl Monitor<'_> {
             stdin_pipe,
             tty: req.tty,
             networks: Vec::new(),
+            proxy: Default::default(),
         };
         let started = self.attach_networks(&mut running).and_then(|()| {
+            running.proxy = super::proxy::Proxy::open(&running.networks)?;
             let _s = tracing::debug_span!("runtime_start").entered();
             running
                 .with_container(self.engine, self.id, |c| c.start())

@@ -60,11 +60,21 @@ impl Monitor<'_> {
             }
             // Freeze holders: their end (or `Thaw`) matters, whatever else waits.
             fds.extend(self.freezers.iter().map(|f| f.pollfd(true)));
+            // Ports published on IPv6 host addresses, relayed while it runs.
+            let proxied = fds.len();
+            if exit_code.is_none() {
+                r.proxy.pollfds(&mut fds);
+            }
             let timeout = match drain_deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i32,
                 None => -1,
             };
-            let timeout = match self.health_wake_in().filter(|_| exit_code.is_none()) {
+            let wake = [self.health_wake_in(), r.proxy.wake_in()]
+                .into_iter()
+                .flatten()
+                .min()
+                .filter(|_| exit_code.is_none());
+            let timeout = match wake {
                 // rounded up: a wake-up just before a check is due would spin
                 Some(d) => earliest_ms(timeout, d.as_micros().div_ceil(1000)),
                 None => timeout,
@@ -100,8 +110,11 @@ impl Monitor<'_> {
                 }
             }
             // By fd, not by index: a broadcast above may already have dropped a client.
-            for pfd in fds[CLIENTS..].iter().filter(|p| p.revents != 0) {
+            for pfd in fds[CLIENTS..proxied].iter().filter(|p| p.revents != 0) {
                 self.client_ready(pfd, r, &mut buf);
+            }
+            if exit_code.is_none() {
+                r.proxy.ready(&fds[proxied..]);
             }
             self.end_trace_when_its_client_is_gone();
             if exit_code.is_none() {
