@@ -14,7 +14,8 @@
 //!
 //! Files: `server.rs` (socket, connections, idle exit), `router.rs` (versions, routes),
 //! `http.rs` (bodies, errors, JSON), `body.rs` (reading JSON bodies field by field), `query.rs`,
-//! `system.rs` (`_ping`, `version`, `info`, `system/df`), `events.rs`; containers:
+//! `system.rs` (`_ping`, `version`, `info`, `system/df`), `events.rs`, `build.rs` +
+//! `build_worker.rs` (`/build` through six-build in a worker); containers:
 //! `containers.rs`, `container_list.rs`, `create_body.rs` + `host_config.rs` + `resources.rs`
 //! (Docker's create body → RunRequest), `start.rs`, `wait.rs`, `container_update.rs` (update,
 //! prune), `stats.rs`, `container_files.rs` (changes, export), `archive.rs` (docker cp),
@@ -29,6 +30,8 @@
 mod archive;
 mod attach;
 mod body;
+mod build;
+mod build_worker;
 mod container_files;
 mod container_list;
 mod container_update;

@@ -73,10 +73,7 @@ async fn route(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Reply, ApiEr
         ["system", "df"] if get => system::df(&ctx).await,
         ["events"] if get => crate::events::events(&ctx, call).await,
         ["auth"] if post => crate::registry::auth(&ctx, call).await,
-        ["build"] if post => Err(ApiError::new(
-            501,
-            "build is not supported by sixdocker yet: the builder has not landed",
-        )),
+        ["build"] if post => crate::build::build(&ctx, call).await,
         ["networks", rest @ ..] => crate::networks::route(&ctx, m, rest, call).await,
         ["volumes", rest @ ..] => crate::volumes::route(&ctx, m, rest, call).await,
 

@@ -8,7 +8,8 @@
 //! primary channel of an attached start, the streams of an exec. Nothing here is async.
 //!
 //! Steps: `start ID`, `start-attached ID`, `restart ID SECONDS|default`,
-//! `exec-start EXEC-ID 0|1` (1: detached).
+//! `exec-start EXEC-ID 0|1` (1: detached), and `build REQUEST` (its own protocol: the context
+//! on stdin, Docker's JSON stream on stdout; see `build.rs`).
 
 use std::io::IoSlice;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -24,6 +25,10 @@ use crate::server::Ctx;
 /// Runs one worker step and answers; the process's exit code (0 even on a failed step: the
 /// outcome is in the answer).
 pub fn run(engine: &Engine, op: &str, args: &[String]) -> i32 {
+    // A build streams Docker's JSON messages on its stdout, a pipe (`build_worker.rs`).
+    if let ("build", [request]) = (op, args) {
+        return crate::build_worker::run(engine, request);
+    }
     let (doc, fds) = match step(engine, op, args) {
         Ok(fds) => {
             let names: Vec<&str> = fds.iter().map(|(n, _)| *n).collect();
