@@ -167,3 +167,50 @@ fn addresses_and_aliases_docker_refuses_are_refused_by_name() {
         "{out:?}"
     );
 }
+
+#[test]
+fn network_connect_and_disconnect_are_in_the_events_journal() {
+    let sb = Sandbox::new().with_env("SIXDOCKER_NO_IP_FORWARD", "1");
+    let net = unique_name("evnet");
+    sb.run(["network", "create", "--subnet", "10.217.33.0/24", &net])
+        .ok();
+    let c = unique_name("ev");
+    sb.run(["run", "-d", "--name", &c, "busybox", "sleep", "1000"])
+        .ok();
+    let id = sb.id_of(&c);
+    sb.run(["network", "connect", "--alias", "x", &net, &c])
+        .ok();
+    sb.run(["network", "disconnect", &net, &c]).ok();
+    // `--until 0s` is now to the second, as Docker's: wait for the second to pass
+    let format = "{{.Action}} {{.Actor.Attributes.container}} {{.Actor.Attributes.name}}";
+    let filter = format!("network={net}");
+    let args = [
+        "events",
+        "--since",
+        "10m",
+        "--until",
+        "0s",
+        "--filter",
+        "type=network",
+        "--filter",
+        &filter,
+        "--format",
+        format,
+    ];
+    let lines = sb.wait_for(
+        "the disconnect event",
+        std::time::Duration::from_secs(30),
+        || {
+            let out = sb.run(args).ok().to_owned();
+            out.contains("disconnect").then_some(out)
+        },
+    );
+    assert_eq!(
+        lines.lines().collect::<Vec<_>>(),
+        [
+            format!("create <no value> {net}"),
+            format!("connect {id} {net}"),
+            format!("disconnect {id} {net}"),
+        ]
+    );
+}
