@@ -50,7 +50,7 @@ fn errors_are_dockers_statuses_and_documents() {
         "1000",
     ]);
 
-    let create = format!(r#"{{"Image": "busybox", "Cmd": ["true"]}}"#);
+    let create = r#"{"Image": "busybox", "Cmd": ["true"]}"#;
     for (method, path, body, status, words) in [
         (
             "GET",
@@ -97,7 +97,7 @@ fn errors_are_dockers_statuses_and_documents() {
         (
             "POST",
             format!("/v1.41/containers/create?name={stopped}"),
-            create.as_str(),
+            create,
             409,
             "already in use",
         ),
