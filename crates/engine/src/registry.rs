@@ -148,6 +148,19 @@ impl Engine {
         Ok((domain, had))
     }
 
+    /// With `--platform`: why `img` is not of that platform ("wanted linux/arm64, actual:
+    /// linux/amd64"); None when it is (or no platform was asked for).
+    fn platform_mismatch(
+        &self,
+        img: &Image,
+        wanted: Option<&six_registry::Platform>,
+    ) -> Option<String> {
+        let wanted = wanted?;
+        let raw = self.images().image_config_json(img).ok()?;
+        let actual: six_registry::Platform = serde_json::from_slice(&raw).ok()?;
+        (!wanted.matches(&actual)).then(|| format!("wanted {wanted}, actual: {actual}"))
+    }
+
     /// The image `run`/`create` use for `name`, pulled first when `policy` says so:
     /// `Missing` looks in the store (default images such as busybox included) and pulls
     /// only what is not there; `Always` pulls; `Never` never does. `before_pull` is called
@@ -166,7 +179,16 @@ impl Engine {
         };
         if policy != PullPolicy::Always {
             match self.images().resolve(name) {
-                Ok(img) => return Ok(RunImage::Local(img)),
+                // --platform: a local image of another platform is not the one (Docker's rule)
+                Ok(img) => match self.platform_mismatch(&img, opts.platform.as_ref()) {
+                    None => return Ok(RunImage::Local(img)),
+                    Some(why) if policy == PullPolicy::Never => {
+                        return Err(six_registry::Error::Usage(format!(
+                            "image with reference {name} was found but does not match the specified platform: {why}"
+                        )))
+                    }
+                    Some(_) => {}
+                },
                 Err(six_image::Error::NotFound(_)) if policy == PullPolicy::Missing => {}
                 Err(e @ six_image::Error::BadReference { .. }) => {
                     // Docker's words for a bad name, when Docker would refuse it too.
