@@ -1,10 +1,11 @@
-//! `POST /build`: the request's tar is the build context; six-build builds it in an
-//! `api-worker build` child (a `RUN` step starts a container: a single-threaded, sealed
-//! process's job, as `start`'s), which writes Docker's classic-builder JSON stream on its
-//! stdout (`{"stream": "Step 1/3 : FROM busybox\n"}`, the steps' output, `{"aux": {"ID"}}`,
-//! `Successfully built/tagged`, or `{"error", "errorDetail"}`); the service relays it line by
-//! line. A client that hangs up cancels the build (SIGTERM to the worker: six-build kills and
-//! removes the running step's container and names nothing).
+//! `POST /build` (and `/build/prune`, which has nothing to prune): the request's tar is the
+//! build context; six-build builds it in an `api-worker build` child (a `RUN` step starts a
+//! container: a single-threaded, sealed process's job, as `start`'s), which writes Docker's
+//! classic-builder JSON stream on its stdout (`{"stream": "Step 1/3 : FROM busybox\n"}`, the
+//! steps' output, `{"aux": {"ID"}}`, `Successfully built/tagged`, or `{"error",
+//! "errorDetail"}`); the service relays it line by line. A client that hangs up cancels the
+//! build (SIGTERM to the worker: six-build kills and removes the running step's container
+//! and names nothing).
 //!
 //! Query parameters: `dockerfile`, `t` (several), `buildargs` and `labels` (JSON maps),
 //! `target`, `nocache`, `pull`, `networkmode`, `platform`, `q`, `rm`/`forcerm` (intermediate
@@ -213,6 +214,17 @@ fn build_request(q: &Query) -> Result<BuildRequest, ApiError> {
 fn unsupported(key: &str, value: &str) -> ApiError {
     ApiError::bad(format!(
         "build {key}={value:?} is not supported by sixdocker"
+    ))
+}
+
+/// `POST /build/prune`: the BuildKit cache dockerd prunes here. The classic builder's cache
+/// is images of the store (image prune takes those), so there is nothing here to delete:
+/// Docker's answer with nothing deleted, as dockerd gives it when only the classic builder
+/// was used. Filters are still checked.
+pub(crate) async fn prune(call: Call) -> Result<Reply, ApiError> {
+    call.query.filters()?;
+    Ok(crate::http::ok_json(
+        &serde_json::json!({"CachesDeleted": null, "SpaceReclaimed": 0}),
     ))
 }
 

@@ -1,7 +1,8 @@
-//! `GET /containers/json?all=&limit=&filters=`: the engine's filtered `ps` rows in Docker's
-//! list shape (`Id`, `Names`, `Image`, `ImageID`, `Command`, `Created`, `Ports`, `Labels`,
-//! `State`, `Status`, `HostConfig`, `NetworkSettings`, `Mounts`); the parts a row lacks are
-//! read from the container's inspect document, so both agree.
+//! `GET /containers/json?all=&limit=&filters=&size=`: the engine's filtered `ps` rows in
+//! Docker's list shape (`Id`, `Names`, `Image`, `ImageID`, `Command`, `Created`, `Ports`,
+//! `Labels`, `State`, `Status`, `HostConfig`, `NetworkSettings`, `Mounts`, and with `size`
+//! `SizeRw` and `SizeRootFs`, as `ps -s` asks); the parts a row lacks are read from the
+//! container's inspect document, so both agree.
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ pub(crate) async fn list(ctx: &Arc<Ctx>, call: Call) -> Result<Reply, ApiError> 
         filters: q.filters()?,
     };
     let limit = q.int("limit")?.filter(|n| *n > 0).map(|n| n as usize);
+    let size = q.flag("size");
     let rows = ctx
         .call(move |e| {
             let mut rows = e.list_filtered(&options)?;
@@ -31,7 +33,13 @@ pub(crate) async fn list(ctx: &Arc<Ctx>, call: Call) -> Result<Reply, ApiError> 
                 let Ok(doc) = e.inspect(&row.id) else {
                     continue;
                 };
-                out.push(summary(&row, &doc));
+                let mut item = summary(&row, &doc);
+                if size {
+                    let (rw, root) = e.container_size(&row.id).unwrap_or_default();
+                    item["SizeRw"] = json!(rw);
+                    item["SizeRootFs"] = json!(root);
+                }
+                out.push(item);
             }
             Ok(out)
         })

@@ -74,6 +74,7 @@ async fn route(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Reply, ApiEr
         ["events"] if get => crate::events::events(&ctx, call).await,
         ["auth"] if post => crate::registry::auth(&ctx, call).await,
         ["build"] if post => crate::build::build(&ctx, call).await,
+        ["build", "prune"] if post => crate::build::prune(call).await,
         ["networks", rest @ ..] => crate::networks::route(&ctx, m, rest, call).await,
         ["volumes", rest @ ..] => crate::volumes::route(&ctx, m, rest, call).await,
 

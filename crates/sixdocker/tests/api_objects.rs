@@ -179,6 +179,9 @@ fn prune_removes_only_what_nothing_uses() {
     assert!(out.contains("Total reclaimed space"), "{out}");
     svc.docker_fails(&["inspect", &c], "No such");
     svc.docker_ok(&["network", "rm", &kept]);
+    // system prune asks for the build cache too (none: the classic builder's is images).
+    let out = svc.docker_ok(&["system", "prune", "-f"]);
+    assert!(out.contains("Total reclaimed space"), "{out}");
 }
 
 /// Reads the answer to `GET /events` line by line until `wanted` matches one (or the
@@ -287,6 +290,13 @@ fn system_df_counts_what_the_store_holds() {
     assert!(lines[0].starts_with("Images: 1 1 "), "{out}");
     assert!(lines[1].starts_with("Containers: 1 1 "), "{out}");
     assert_eq!(lines[2], "Local Volumes: 1 1 100kB", "{out}");
+    // ps -s: what the container wrote (its file in the volume is not its own) and, with
+    // its image, its virtual size.
+    let sizes = svc.docker_ok(&["ps", "-s", "--format", "{{.Size}}"]);
+    assert!(
+        sizes.trim().starts_with("0B (virtual ") && !sizes.contains("virtual 0B"),
+        "{sizes}"
+    );
     let verbose = svc.docker_ok(&["system", "df", "-v"]);
     assert!(verbose.contains(&vol), "{verbose}");
     assert!(verbose.contains("busybox"), "{verbose}");
