@@ -30,22 +30,25 @@ pub const COMMAND_FOLLOWS: &str = "command-follows";
 
 /// Returns argv with the original's single-dash long flags spelled `--long`.
 ///
-/// `cmd` must be the built command tree (see [`Command::build`]) so that global flags
-/// are visible on subcommands. `argv[0]` (the program name) is passed through.
+/// `cmd` is the command tree, built or not: the CLI's subcommands defer making their
+/// arguments until they are used (building every command of the tree costs more than most
+/// commands' own work), so only the one subcommand argv names is built here, a copy of it,
+/// and the root's global flags are looked up on the root. `argv[0]` (the program name) is
+/// passed through.
 pub fn normalise(cmd: &Command, argv: Vec<OsString>) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
     let mut args = argv.into_iter();
     if let Some(program) = args.next() {
         out.push(program);
     }
-    let mut current = cmd;
+    let mut current = Level::new(cmd, cmd);
     while let Some(arg) = args.next() {
         let Some(text) = arg.to_str() else {
             out.push(arg);
             continue;
         };
         if text == "--" {
-            if find_long(current, COMMAND_FOLLOWS).is_some() {
+            if current.find_long(COMMAND_FOLLOWS).is_some() {
                 out.push(OsString::from(format!("--{COMMAND_FOLLOWS}")));
             }
             out.push(arg);
@@ -53,7 +56,7 @@ pub fn normalise(cmd: &Command, argv: Vec<OsString>) -> Vec<OsString> {
         }
         if let Some(long) = text.strip_prefix("--") {
             let (name, value) = split_value(long);
-            let wants_next = value.is_none() && find_long(current, name).is_some_and(takes_value);
+            let wants_next = value.is_none() && current.find_long(name).is_some_and(takes_value);
             out.push(arg);
             if wants_next {
                 out.extend(args.next());
@@ -67,7 +70,7 @@ pub fn normalise(cmd: &Command, argv: Vec<OsString>) -> Vec<OsString> {
                 .find(|(original, _)| *original == name)
                 .map_or(name, |(_, ours)| *ours);
             if name.chars().count() > 1 {
-                if let Some(flag) = find_long(current, ours) {
+                if let Some(flag) = current.find_long(ours) {
                     let wants_value = takes_value(flag);
                     out.push(match value {
                         Some(v) => OsString::from(format!("--{ours}={v}")),
@@ -80,19 +83,23 @@ pub fn normalise(cmd: &Command, argv: Vec<OsString>) -> Vec<OsString> {
                 }
             }
             out.push(arg.clone());
-            if short_cluster_wants_next(current, word) {
+            if current.short_cluster_wants_next(word) {
                 out.extend(args.next());
             }
             continue;
         }
         // A positional: a subcommand name, or an operand of the current command.
-        if let Some(sub) = current.find_subcommand(text) {
-            current = sub;
+        if let Some(sub) = current.node.find_subcommand(text) {
+            current = Level::new(cmd, sub);
             out.push(arg);
             continue;
         }
         out.push(arg);
-        if current.get_positionals().any(Arg::is_trailing_var_arg_set) {
+        if current
+            .command()
+            .get_positionals()
+            .any(Arg::is_trailing_var_arg_set)
+        {
             break;
         }
     }
@@ -108,35 +115,67 @@ fn split_value(word: &str) -> (&str, Option<&str>) {
     }
 }
 
-fn find_long<'a>(cmd: &'a Command, name: &str) -> Option<&'a Arg> {
-    cmd.get_arguments().find(|a| {
-        a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name))
-    })
+/// The command argv has reached: its node in the tree (to find its subcommands), a built
+/// copy of it when it takes arguments itself (a leaf: its deferred arguments made), and the
+/// root (whose global flags every level takes).
+struct Level<'a> {
+    root: &'a Command,
+    node: &'a Command,
+    built: Option<Command>,
 }
 
-fn find_short(cmd: &Command, c: char) -> Option<&Arg> {
-    cmd.get_arguments().find(|a| {
-        a.get_short() == Some(c) || a.get_all_short_aliases().is_some_and(|al| al.contains(&c))
-    })
+impl<'a> Level<'a> {
+    fn new(root: &'a Command, node: &'a Command) -> Level<'a> {
+        // A group (`container`, `network`...) has only subcommands: building it would build
+        // all of them. A leaf is built, a copy, so the tree itself is left for clap to build.
+        let built = (!node.has_subcommands()).then(|| {
+            let mut leaf = node.clone();
+            leaf.build();
+            leaf
+        });
+        Level { root, node, built }
+    }
+
+    fn command(&self) -> &Command {
+        self.built.as_ref().unwrap_or(self.node)
+    }
+
+    /// The arguments at this level: its own, then the root's global ones.
+    fn arguments(&self) -> impl Iterator<Item = &Arg> {
+        let globals = self.root.get_arguments().filter(|a| a.is_global_set());
+        self.command().get_arguments().chain(globals)
+    }
+
+    fn find_long(&self, name: &str) -> Option<&Arg> {
+        self.arguments().find(|a| {
+            a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name))
+        })
+    }
+
+    fn find_short(&self, c: char) -> Option<&Arg> {
+        self.arguments().find(|a| {
+            a.get_short() == Some(c) || a.get_all_short_aliases().is_some_and(|al| al.contains(&c))
+        })
+    }
+
+    /// Whether a short cluster such as `-tim` ends in a flag whose value is the next
+    /// argument. `-m100m` carries its value; `-ti` takes none; `-tm` wants the next one.
+    fn short_cluster_wants_next(&self, cluster: &str) -> bool {
+        let mut chars = cluster.chars().peekable();
+        while let Some(c) = chars.next() {
+            match self.find_short(c) {
+                Some(flag) if takes_value(flag) => return chars.peek().is_none(),
+                Some(_) => {}
+                None => return false,
+            }
+        }
+        false
+    }
 }
 
 fn takes_value(arg: &Arg) -> bool {
     // A flag whose value must follow `=` (`--trace=json`) never takes the next argument.
     arg.get_action().takes_values() && !arg.is_require_equals_set()
-}
-
-/// Whether a short cluster such as `-tim` ends in a flag whose value is the next argument.
-/// `-m100m` carries its value; `-ti` takes none; `-tm` wants the next one.
-fn short_cluster_wants_next(cmd: &Command, cluster: &str) -> bool {
-    let mut chars = cluster.chars().peekable();
-    while let Some(c) = chars.next() {
-        match find_short(cmd, c) {
-            Some(flag) if takes_value(flag) => return chars.peek().is_none(),
-            Some(_) => {}
-            None => return false,
-        }
-    }
-    false
 }
 
 #[cfg(test)]

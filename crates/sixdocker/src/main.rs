@@ -21,8 +21,6 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
-
 fn main() -> ExitCode {
     // A container's monitor: this binary exec'd by the engine (see `commands::open_engine`).
     if let Some(code) = six_engine::run_monitor_if_asked() {
@@ -31,13 +29,7 @@ fn main() -> ExitCode {
     if let Err(code) = seal_if_starting_a_container() {
         return code;
     }
-    let mut command = cli::Cli::command();
-    command.build();
-    let argv = argv::normalise(&command, std::env::args_os().collect());
-    let parsed = command
-        .try_get_matches_from(argv)
-        .and_then(|m| cli::Cli::from_arg_matches(&m));
-    let cli = match parsed {
+    let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => return exit_code(commands::clap_failure(e)),
     };

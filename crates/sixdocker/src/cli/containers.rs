@@ -34,7 +34,7 @@ pub struct PsArgs {
     pub format: FormatArg,
 }
 
-/// `--format`: a Go template ("table TEMPLATE" for a table, "json" for JSON lines).
+// `--format`: a Go template ("table TEMPLATE" for a table, "json" for JSON lines).
 #[derive(Debug, Args, Default)]
 pub struct FormatArg {
     /// Format the output with a Go template: 'table' (the default), 'table TEMPLATE', 'json',
@@ -43,7 +43,7 @@ pub struct FormatArg {
     pub format: Option<String>,
 }
 
-/// `-f/--format` of inspect-like commands: a Go template for each object.
+// `-f/--format` of inspect-like commands: a Go template for each object.
 #[derive(Debug, Args, Default)]
 pub struct InspectFormatArg {
     /// Format the output with a Go template ('json' for one JSON object a line).
@@ -177,7 +177,7 @@ pub struct AttachArgs {
     pub container: String,
 }
 
-/// `update`'s flags: what is not given stays as it is.
+// `update`'s flags: what is not given stays as it is.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Memory limit (e.g. 100m).
@@ -315,7 +315,7 @@ mod tests {
     }
 }
 
-/// `cp`: one side is `CONTAINER:PATH`, the other a host path or `-` (a tar on stdin/stdout).
+// `cp`: one side is `CONTAINER:PATH`, the other a host path or `-` (a tar on stdin/stdout).
 #[derive(Debug, Args)]
 pub struct CpArgs {
     /// Archive mode: what is copied into the container gets its user's ids.
@@ -335,7 +335,7 @@ pub struct CpArgs {
     pub destination: String,
 }
 
-/// `diff CONTAINER`.
+// `diff CONTAINER`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     pub container: String,

@@ -1,7 +1,9 @@
 //! Docker's command groups: `container …`, `image …` (and `system info`), each subcommand
 //! the same arguments struct as its top-level twin (`container ls` is `ps`, `image rm` is
 //! `rmi`), turned into that top-level [`Command`] before anything runs, so one definition and
-//! one implementation serve both spellings.
+//! one implementation serve both spellings. Their help lines come from `about.rs`, the one
+//! place both spellings read them from (`inspect` alone says something of its own: `container
+//! inspect` looks at containers only).
 
 use clap::Subcommand;
 
@@ -9,56 +11,55 @@ use super::*;
 
 /// `container` subcommands (Docker's names and aliases).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ContainerCommand {
-    /// List containers.
-    #[command(visible_aliases = ["ps", "list"])]
+    #[command(about = about::PS, visible_aliases = ["ps", "list"])]
     Ls(PsArgs),
-    /// Create and start a container.
+    #[command(about = about::RUN)]
     Run(RunArgs),
-    /// Create a container without starting it.
+    #[command(about = about::CREATE)]
     Create(RunArgs),
-    /// Start stopped containers.
+    #[command(about = about::START)]
     Start(StartArgs),
-    /// Attach to a running container's output (and stdin, if it was started with -i).
+    #[command(about = about::ATTACH)]
     Attach(AttachArgs),
-    /// Stop running containers.
+    #[command(about = about::STOP)]
     Stop(StopArgs),
-    /// Restart containers.
+    #[command(about = about::RESTART)]
     Restart(StopArgs),
-    /// Send a signal to running containers.
+    #[command(about = about::KILL)]
     Kill(KillArgs),
-    /// Freeze every process of running containers.
+    #[command(about = about::PAUSE)]
     Pause(ContainersArg),
-    /// Thaw paused containers.
+    #[command(about = about::UNPAUSE)]
     Unpause(ContainersArg),
-    /// Rename a container.
+    #[command(about = about::RENAME)]
     Rename(RenameArgs),
-    /// Change the resource limits or restart policy of containers.
+    #[command(about = about::UPDATE)]
     Update(UpdateArgs),
-    /// Remove containers.
-    #[command(visible_alias = "remove")]
+    #[command(about = about::RM, visible_alias = "remove")]
     Rm(RmArgs),
-    /// Wait for containers to stop and print their exit codes.
+    #[command(about = about::WAIT)]
     Wait(ContainersArg),
     /// Print containers as JSON.
     Inspect(InspectArgs),
-    /// Print a container's output.
+    #[command(about = about::LOGS)]
     Logs(LogsArgs),
-    /// Run a command in a running container.
+    #[command(about = about::EXEC)]
     Exec(ExecArgs),
-    /// Show the processes of a container.
+    #[command(about = about::TOP)]
     Top(ContainerArg),
-    /// Show resource usage of containers.
+    #[command(about = about::STATS)]
     Stats(StatsArgs),
-    /// List a container's published ports.
+    #[command(about = about::PORT)]
     Port(PortArgs),
-    /// Make an image from a container's changes.
+    #[command(about = about::COMMIT)]
     Commit(CommitArgs),
-    /// Write a container's filesystem as a tar archive.
+    #[command(about = about::EXPORT)]
     Export(ExportArgs),
-    /// Copy files between a container and the host.
+    #[command(about = about::CP)]
     Cp(CpArgs),
-    /// List what a container changed in its file system.
+    #[command(about = about::DIFF)]
     Diff(DiffArgs),
     /// Remove every stopped container.
     Prune(PruneArgs),
@@ -66,30 +67,29 @@ pub enum ContainerCommand {
 
 /// `image` subcommands (Docker's names and aliases).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ImageCommand {
-    /// List images.
-    #[command(visible_alias = "list", alias = "images")]
+    #[command(about = about::IMAGES, visible_alias = "list", alias = "images")]
     Ls(ImagesArgs),
-    /// Remove images.
-    #[command(visible_aliases = ["rmi", "remove"])]
+    #[command(about = about::RMI, visible_aliases = ["rmi", "remove"])]
     Rm(RmiArgs),
-    /// Build an image from a Dockerfile.
+    #[command(about = about::BUILD)]
     Build(BuildArgs),
-    /// Download an image from a registry.
+    #[command(about = about::PULL)]
     Pull(PullArgs),
-    /// Upload an image to a registry.
+    #[command(about = about::PUSH)]
     Push(PushArgs),
-    /// Load images from a docker-archive or OCI archive.
+    #[command(about = about::LOAD)]
     Load(LoadArgs),
-    /// Save images to a docker-archive.
+    #[command(about = about::SAVE)]
     Save(SaveArgs),
-    /// Make an image from a root filesystem tarball.
+    #[command(about = about::IMPORT)]
     Import(ImportArgs),
-    /// Give an image another name.
+    #[command(about = about::TAG)]
     Tag(TagArgs),
     /// Print images as JSON.
     Inspect(InspectArgs),
-    /// Show an image's steps.
+    #[command(about = about::HISTORY)]
     History(HistoryArgs),
     /// Remove untagged images (every unused one with -a).
     Prune(ImagePruneArgs),
@@ -147,5 +147,48 @@ impl Command {
             Command::System(SystemCommand::Events(a)) => Command::Events(a),
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// The top-level twin of a group's subcommand (None: it has none, or says its own).
+    fn twin<'a>(group: &str, sub: &'a str) -> Option<&'a str> {
+        match (group, sub) {
+            (_, "inspect" | "prune") => None,
+            ("container", "ls") => Some("ps"),
+            ("image", "ls") => Some("images"),
+            ("image", "rm") => Some("rmi"),
+            ("system", "info" | "events") | ("container" | "image", _) => Some(sub),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn both_spellings_of_a_command_say_the_same() {
+        let cli = super::Cli::command();
+        let mut checked = 0;
+        for group in ["container", "image", "system"] {
+            let g = cli.find_subcommand(group).unwrap();
+            for sub in g.get_subcommands() {
+                let Some(top) = twin(group, sub.get_name()) else {
+                    continue;
+                };
+                let top = cli
+                    .find_subcommand(top)
+                    .unwrap_or_else(|| panic!("{group} {} has no twin {top}", sub.get_name()));
+                let about = |c: &clap::Command| c.get_about().map(|a| a.to_string());
+                assert!(
+                    about(sub).is_some(),
+                    "{group} {} says nothing",
+                    sub.get_name()
+                );
+                assert_eq!(about(sub), about(top), "{group} {}", sub.get_name());
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30, "{checked}");
     }
 }

@@ -109,7 +109,7 @@ pub struct HistoryArgs {
     pub image: String,
 }
 
-/// `build`: a Dockerfile into an image.
+// `build`: a Dockerfile into an image.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// Name (and tag) for the image, NAME[:TAG]; may be given several times.

@@ -1,10 +1,15 @@
 //! The command line, declared with clap's derive: every subcommand, flag and operand of
 //! `sixdocker`, with Docker's names and the original sixDocker's spellings.
 //!
+//! The argument structs carry plain `//` comments, not doc comments: clap would make an
+//! `Args` struct's doc comment the help line of every command that takes it, over the line
+//! the command's own variant gives (the subcommands are deferred: see [`Cli`]).
+//!
 //! Values with rules are parsed here, once, into `six_engine::types` (bad input stops at the
 //! edge with a one-line message). This file declares; it never does anything — the
 //! `commands` modules do.
 
+mod about;
 mod containers;
 mod groups;
 mod images;
@@ -30,10 +35,11 @@ pub use volume::*;
 
 /// `system` subcommands.
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum SystemCommand {
-    /// Show system-wide information.
+    #[command(about = about::INFO)]
     Info(InspectFormatArg),
-    /// Show what happens to containers, images and networks (live, or --since/--until).
+    #[command(about = about::EVENTS)]
     Events(EventsArgs),
     /// Remove stopped containers, unused networks and untagged images (-a: every unused image).
     Prune(SystemPruneArgs),
@@ -51,6 +57,9 @@ pub enum SystemCommand {
 }
 
 /// A daemonless container engine with Docker's command line.
+/// Every subcommand enum is `defer = true`: a subcommand's arguments are made only when it
+/// is parsed (or its help shown, or the whole tree built for completions and manual pages).
+/// Making all of them costs about a millisecond, more than `ps` itself should.
 #[derive(Debug, Parser)]
 #[command(name = "sixdocker", version, disable_help_subcommand = true)]
 pub struct Cli {
@@ -84,70 +93,71 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
-    /// Create and start a container (`run IMAGE [CMD...]`, or `run [FLAGS] -- CMD...` on the default image).
+    #[command(about = about::RUN)]
     Run(RunArgs),
-    /// Create a container without starting it.
+    #[command(about = about::CREATE)]
     Create(RunArgs),
-    /// List containers.
+    #[command(about = about::PS)]
     Ps(PsArgs),
-    /// Print a container's output.
+    #[command(about = about::LOGS)]
     Logs(LogsArgs),
-    /// Run a command in a running container (a terminal only with -t, stdin only with -i).
+    #[command(about = about::EXEC)]
     Exec(ExecArgs),
-    /// Start stopped containers.
+    #[command(about = about::START)]
     Start(StartArgs),
-    /// Attach to a running container's output (and stdin, if it was started with -i).
+    #[command(about = about::ATTACH)]
     Attach(AttachArgs),
-    /// Stop running containers (SIGTERM, then SIGKILL after the timeout).
+    #[command(about = about::STOP)]
     Stop(StopArgs),
-    /// Restart containers.
+    #[command(about = about::RESTART)]
     Restart(StopArgs),
-    /// Send a signal to running containers.
+    #[command(about = about::KILL)]
     Kill(KillArgs),
-    /// Freeze every process of running containers.
+    #[command(about = about::PAUSE)]
     Pause(ContainersArg),
-    /// Thaw paused containers.
+    #[command(about = about::UNPAUSE)]
     Unpause(ContainersArg),
-    /// Rename a container.
+    #[command(about = about::RENAME)]
     Rename(RenameArgs),
-    /// Change the resource limits or restart policy of containers.
+    #[command(about = about::UPDATE)]
     Update(UpdateArgs),
-    /// Remove containers.
+    #[command(about = about::RM)]
     Rm(RmArgs),
-    /// Wait for containers to stop and print their exit codes.
+    #[command(about = about::WAIT)]
     Wait(ContainersArg),
     /// Print low-level information on containers or images as JSON.
     Inspect(InspectArgs),
-    /// Show the processes of a container.
+    #[command(about = about::TOP)]
     Top(ContainerArg),
-    /// Show resource usage of containers.
+    #[command(about = about::STATS)]
     Stats(StatsArgs),
-    /// Make an image from a container's changes (`commit CONTAINER [REPO[:TAG]]` or `commit -n CONTAINER -t IMAGE`).
+    #[command(about = about::COMMIT)]
     Commit(CommitArgs),
-    /// Build an image from a Dockerfile and a context (a directory, a tar file, or - for stdin).
+    #[command(about = about::BUILD)]
     Build(BuildArgs),
-    /// List images.
+    #[command(about = about::IMAGES)]
     Images(ImagesArgs),
-    /// Remove images.
+    #[command(about = about::RMI)]
     Rmi(RmiArgs),
-    /// Give an image another name.
+    #[command(about = about::TAG)]
     Tag(TagArgs),
-    /// Make an image from a root filesystem tarball (a file, or - for stdin).
+    #[command(about = about::IMPORT)]
     Import(ImportArgs),
-    /// Write a container's filesystem as a tar archive.
+    #[command(about = about::EXPORT)]
     Export(ExportArgs),
-    /// Copy files between a container and the host (or a tar on stdin/stdout).
+    #[command(about = about::CP)]
     Cp(CpArgs),
-    /// List what a container changed in its file system (A added, C changed, D deleted).
+    #[command(about = about::DIFF)]
     Diff(DiffArgs),
-    /// Load images from a docker-archive or OCI archive.
+    #[command(about = about::LOAD)]
     Load(LoadArgs),
-    /// Save images to a docker-archive.
+    #[command(about = about::SAVE)]
     Save(SaveArgs),
-    /// Download an image from a registry.
+    #[command(about = about::PULL)]
     Pull(PullArgs),
-    /// Upload an image to a registry.
+    #[command(about = about::PUSH)]
     Push(PushArgs),
     /// Log in to a registry (credentials kept in Docker's config.json).
     Login(LoginArgs),
@@ -155,9 +165,9 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Show the version.
     Version(InspectFormatArg),
-    /// Show system-wide information.
+    #[command(about = about::INFO)]
     Info(InspectFormatArg),
-    /// Show an image's steps.
+    #[command(about = about::HISTORY)]
     History(HistoryArgs),
     /// Manage containers.
     #[command(subcommand)]
@@ -165,7 +175,7 @@ pub enum Command {
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCommand),
-    /// Show what happens to containers, images and networks (live, or --since/--until).
+    #[command(about = about::EVENTS)]
     Events(EventsArgs),
     /// Manage networks.
     #[command(subcommand)]
@@ -184,7 +194,7 @@ pub enum Command {
         /// Its operands.
         args: Vec<String>,
     },
-    /// List a container's published ports.
+    #[command(about = about::PORT)]
     Port(PortArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), made from this
     /// command line's definition: `source <(sixdocker completion bash)`.
@@ -200,6 +210,15 @@ pub enum Command {
     },
 }
 
+/// Parses a command line (`argv[0]` first) as `main` does: the original sixDocker's
+/// single-dash flags normalised (`argv`), then clap, which builds only the commands named.
+pub fn parse(argv: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = Cli::command();
+    let argv = crate::argv::normalise(&command, argv);
+    Cli::from_arg_matches(&command.try_get_matches_from(argv)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,14 +229,33 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// Each command's help line is its variant's, also once its deferred arguments are made.
+    #[test]
+    fn building_a_command_keeps_its_help_line() {
+        fn walk(unbuilt: &clap::Command, built: &clap::Command, path: &str, seen: &mut usize) {
+            for sub in unbuilt.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                let after = built.find_subcommand(sub.get_name()).unwrap();
+                let about = |c: &clap::Command| c.get_about().map(|a| a.to_string());
+                assert!(about(sub).is_some(), "{name} has no help line");
+                assert_eq!(about(after), about(sub), "{name}");
+                assert_eq!(after.get_long_about(), None, "{name}");
+                *seen += 1;
+                walk(sub, after, &name, seen);
+            }
+        }
+        let mut built = Cli::command();
+        built.build();
+        let mut seen = 0;
+        walk(&Cli::command(), &built, "sixdocker", &mut seen);
+        assert!(seen > 90, "{seen}");
+    }
+
     fn parse(line: &str) -> Result<Cli, clap::Error> {
         let argv = std::iter::once("sixdocker")
             .chain(line.split(' '))
             .map(std::ffi::OsString::from);
-        let mut cmd = Cli::command();
-        cmd.build();
-        let argv = crate::argv::normalise(&cmd, argv.collect());
-        <Cli as clap::FromArgMatches>::from_arg_matches(&cmd.try_get_matches_from(argv)?)
+        super::parse(argv.collect())
     }
 
     fn run(line: &str) -> RunArgs {

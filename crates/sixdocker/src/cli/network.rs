@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use six_network::Subnet;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum NetworkCommand {
     /// Create a network.
     Create(NetworkCreateArgs),

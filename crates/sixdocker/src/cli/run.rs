@@ -14,7 +14,7 @@ use six_engine::types::{
     VolumeSpec, VolumesFrom,
 };
 
-/// The flags of `run` and `create`.
+// The flags of `run` and `create`.
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
 pub struct RunArgs {

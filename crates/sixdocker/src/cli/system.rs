@@ -20,7 +20,7 @@ pub struct EventsArgs {
     pub format: Option<String>,
 }
 
-/// `container prune` and `network prune`.
+// `container prune` and `network prune`.
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     /// Do not ask for confirmation.
@@ -31,7 +31,7 @@ pub struct PruneArgs {
     pub filter: Vec<FilterArg>,
 }
 
-/// `image prune`.
+// `image prune`.
 #[derive(Debug, Args)]
 pub struct ImagePruneArgs {
     /// Every image no container uses, not only the untagged ones.
@@ -45,7 +45,7 @@ pub struct ImagePruneArgs {
     pub filter: Vec<FilterArg>,
 }
 
-/// `system prune`.
+// `system prune`.
 #[derive(Debug, Args)]
 pub struct SystemPruneArgs {
     /// Every image no container uses, not only the untagged ones.
@@ -62,7 +62,7 @@ pub struct SystemPruneArgs {
     pub filter: Vec<FilterArg>,
 }
 
-/// `system df`.
+// `system df`.
 #[derive(Debug, Args)]
 pub struct DfArgs {
     /// Every image and container, with its size.
@@ -70,7 +70,7 @@ pub struct DfArgs {
     pub verbose: bool,
 }
 
-/// `system service`.
+// `system service`.
 #[derive(Debug, Args)]
 pub struct ServiceArgs {
     /// Exit after this many seconds without a connection (0: run until killed).
