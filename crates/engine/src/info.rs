@@ -4,8 +4,9 @@ use chrono::Utc;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::mount_points::{self, MountKind};
-use crate::record::{ContainerConfig, State, Status};
+use crate::listing::ListedConfig;
+use crate::mount_points::MountKind;
+use crate::record::{State, Status};
 use crate::request::{ContainerStats, ContainerSummary, Top};
 use crate::status::{created_text, status_text, status_word};
 
@@ -101,19 +102,29 @@ impl Engine {
 }
 
 impl Engine {
-    /// `ps`'s IMAGE, as Docker shows it: the image as named at create while that name still
-    /// leads to the container's image, else the image's short ID (it was re-tagged, or
-    /// removed with `rmi -f`).
-    pub(crate) fn image_column(&self, config: &ContainerConfig) -> String {
-        match self.images.find_image(&config.image) {
-            Ok(Some(image)) if image.id == config.image_id => config.image.clone(),
-            _ => config.image_id.chars().take(12).collect(),
-        }
+    /// `ps`'s IMAGE of each container, as Docker shows it: the image as named at create while
+    /// that name still leads to the container's image, else the image's short ID (it was
+    /// re-tagged, or removed with `rmi -f`). The image store's names are read once for all.
+    pub(crate) fn image_columns<'a>(
+        &self,
+        configs: impl Iterator<Item = &'a ListedConfig>,
+    ) -> Vec<String> {
+        let configs: Vec<&ListedConfig> = configs.collect();
+        let names: Vec<&str> = configs.iter().map(|c| c.image.as_str()).collect();
+        let ids = self.images.image_ids_of(&names);
+        configs
+            .iter()
+            .zip(ids)
+            .map(|(config, id)| match id {
+                Some(id) if id == config.image_id => config.image.clone(),
+                _ => config.image_id.chars().take(12).collect(),
+            })
+            .collect()
     }
 }
 
 pub(crate) fn summary(
-    config: &ContainerConfig,
+    config: &ListedConfig,
     state: &State,
     now: chrono::DateTime<Utc>,
 ) -> ContainerSummary {
@@ -147,14 +158,16 @@ pub(crate) fn summary(
         created_at: config.created,
         state: status_word(state).to_owned(),
         networks: state.networks.iter().map(|n| n.network.clone()).collect(),
-        mounts: mount_points::of_record(config)
+        mounts: config
+            .mounts
             .iter()
             .map(|m| match m.kind {
                 MountKind::Volume => m.name.clone(),
                 _ => m.source.display().to_string(),
             })
             .collect(),
-        local_volumes: mount_points::of_record(config)
+        local_volumes: config
+            .mounts
             .iter()
             .filter(|m| m.kind == MountKind::Volume)
             .count(),
@@ -260,6 +273,7 @@ fn block_io(pids: &[i32]) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::ContainerConfig;
     use crate::record::NetworkState;
     use crate::request::RunRequest;
 
@@ -303,7 +317,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let row = summary(&config, &state, now);
+        let row = summary(&(&config).into(), &state, now);
         assert_eq!(row.command, "\"top\"");
         assert_eq!(row.status, "Up 3 seconds");
         assert_eq!(row.created, "5 seconds ago");

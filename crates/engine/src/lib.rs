@@ -34,6 +34,7 @@ mod info;
 mod init_binary;
 mod inspect;
 mod lifecycle;
+mod listing;
 mod logs;
 mod logs_cmd;
 mod monitor;

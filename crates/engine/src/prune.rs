@@ -96,14 +96,14 @@ impl Engine {
     }
 
     /// `docker network prune` (filters: until, label, label!): user-defined networks no
-    /// container is attached to.
+    /// container is attached to or joins when it starts.
     pub fn prune_networks(&self, filters: &Filters) -> Result<PruneReport> {
         let filter = PruneFilter::new(filters, &["until", "label", "label!"])?;
         let mut report = PruneReport::default();
         let used: HashSet<String> = self
             .records()?
             .iter()
-            .flat_map(|(c, _)| c.joined_networks())
+            .flat_map(|(c, _)| c.networks.iter().cloned())
             .collect();
         for n in self.networks()?.list()? {
             let created = chrono::DateTime::from_timestamp(n.created as i64, 0).unwrap_or_default();

@@ -4,7 +4,9 @@
 //! removed for `--rm`; a removal cut short is finished (a record renamed away for deletion
 //! is deleted); a mount left on an exited container is undone.
 //!
-//! It reads every record but touches only those whose owner or monitor is dead.
+//! It reads every record's state (through the listing cache: a file that has not changed
+//! since the last command is only `stat`ed) but touches only those whose owner or monitor
+//! is dead.
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -14,8 +16,8 @@ impl Engine {
     pub(crate) fn reconcile(&self) -> Result<()> {
         let _span = tracing::debug_span!("reconcile").entered();
         let mut repaired = false;
-        for id in self.store.ids()? {
-            let state = match self.store.state(&id) {
+        for (id, state) in self.store.states()? {
+            let state = match state {
                 Ok(state) => state,
                 // No state at all: a create of an older version killed before its first write
                 // (records are placed whole now). A state that cannot be read is left alone.
@@ -41,9 +43,10 @@ impl Engine {
             if let Ok(n) = self.networks() {
                 let live: Vec<String> = self
                     .store
-                    .ids()?
+                    .states()?
                     .into_iter()
-                    .filter(|id| self.store.state(id).is_ok_and(|s| s.monitor.is_some()))
+                    .filter(|(_, s)| s.as_ref().is_ok_and(|s| s.monitor.is_some()))
+                    .map(|(id, _)| id)
                     .collect();
                 if let Err(e) = n.reconcile(&live) {
                     let error = &e as &dyn std::error::Error;

@@ -9,8 +9,12 @@
 //! the lock it holds no longer at the record's path and reports `NoSuchContainer`, never a
 //! half-deleted directory or a lock file recreated inside one.
 //!
-//! Lookup takes a full ID, a name or a unique ID prefix. This module never mounts,
-//! signals or starts anything.
+//! Records are only ever replaced whole, by a rename into their directory (never written in
+//! place where they are read): the listing cache (`listing.rs`), through which listings of
+//! every record go, notices a change by the directory's times alone.
+//!
+//! Lookup takes a full ID, a name or a unique ID prefix. This module never mounts, signals
+//! or starts anything.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
@@ -20,12 +24,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{Error, IoContext, Result};
+use crate::listing::{ListedConfig, Listing, StateRead};
 use crate::record::{ContainerConfig, ProcessId, State, Status};
 
 #[derive(Clone)]
 pub(crate) struct Store {
     dir: PathBuf,
     names: PathBuf,
+    listing: std::sync::Arc<Listing>,
 }
 
 const CONFIG: &str = "container.json";
@@ -42,7 +48,12 @@ impl Store {
         let dir = root.join("containers");
         let names = dir.join("names");
         fs::create_dir_all(&names).at("creating the container store", &names)?;
-        Ok(Store { dir, names })
+        let listing = std::sync::Arc::new(Listing::new(&dir));
+        Ok(Store {
+            dir,
+            names,
+            listing,
+        })
     }
 
     /// The directory of one container.
@@ -207,6 +218,18 @@ impl Store {
         Ok(ids)
     }
 
+    /// The state of every record (a read error for one whose state cannot be read), from the
+    /// listing cache where its file has not changed.
+    pub(crate) fn states(&self) -> Result<Vec<StateRead>> {
+        Ok(self.listing.states(self.ids()?))
+    }
+
+    /// Every record that can be read whole, as listings show it (in no order), from the
+    /// listing cache where its files have not changed.
+    pub(crate) fn listed(&self) -> Result<Vec<(ListedConfig, State)>> {
+        Ok(self.listing.records(self.ids()?))
+    }
+
     pub(crate) fn config(&self, id: &str) -> Result<ContainerConfig> {
         read_json(&self.dir(id).join(CONFIG), id)
     }
@@ -310,7 +333,8 @@ impl Store {
 
     /// Deletes what killed commands left: the directories of removals (`.removing-<id>.<pid>`)
     /// and of creates before their record was placed (`.creating-<id>.<pid>.<start>`) whose
-    /// process is gone. A create or removal still in progress is left alone.
+    /// process is gone, and temp files of listing cache writes. A create or removal still in
+    /// progress is left alone.
     pub(crate) fn remove_leftovers(&self) {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
@@ -328,6 +352,9 @@ impl Store {
                     (Some(pid), Some(start_time)) => !ProcessId { pid, start_time }.alive(),
                     _ => false,
                 }
+            } else if crate::listing::is_leftover(&self.dir, &name) {
+                let _ = fs::remove_file(e.path());
+                false
             } else {
                 false
             };
@@ -469,12 +496,13 @@ fn write_atomic_bytes(path: &Path, bytes: &[u8], durable: Durable) -> std::io::R
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::request::RunRequest;
     use std::io::Write;
 
-    fn config(id: &str, name: &str) -> ContainerConfig {
+    /// A record of the default image, made now (other modules' tests use it too).
+    pub(crate) fn config(id: &str, name: &str) -> ContainerConfig {
         ContainerConfig {
             id: id.to_owned(),
             name: name.to_owned(),

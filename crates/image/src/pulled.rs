@@ -62,6 +62,31 @@ impl ImageStore {
         self.find(name_or_id)
     }
 
+    /// The ID (64 hex) of the image each of `names` leads to, as [`ImageStore::find_image`]
+    /// finds it (None: no such image, or it cannot be read), with one read of the name index
+    /// for all of them: `ps`'s IMAGE column for every container. Only a name that is no
+    /// reference in the index (an ID, an ID prefix, `repo@digest`) costs more.
+    pub fn image_ids_of(&self, names: &[&str]) -> Vec<Option<String>> {
+        let index = crate::index::NameIndex::read(&self.paths.index).ok();
+        names
+            .iter()
+            .map(|name| {
+                let by_id =
+                    name.starts_with("sha256:") || name.contains('@') || crate::store::is_hex(name);
+                let by_name = !name.contains('@') && !name.starts_with("sha256:");
+                let indexed = index.as_ref().filter(|_| by_name).and_then(|i| {
+                    let r = crate::reference::Reference::parse(name).ok()?;
+                    i.get(&r).map(str::to_owned)
+                });
+                match (indexed, by_id || index.is_none()) {
+                    (Some(id), _) => Some(id),
+                    (None, true) => self.find(name).ok().flatten().map(|image| image.id),
+                    (None, false) => None,
+                }
+            })
+            .collect()
+    }
+
     /// Whether the store has the image with this ID (64 hex, or `sha256:<hex>`).
     pub fn has_image(&self, id: &str) -> bool {
         let hex = id.strip_prefix("sha256:").unwrap_or(id);

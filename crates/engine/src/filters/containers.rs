@@ -13,7 +13,8 @@ use chrono::Utc;
 use super::{invalid_value, Filters};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::record::{ContainerConfig, State, Status};
+use crate::listing::ListedConfig;
+use crate::record::{State, Status};
 use crate::request::ContainerSummary;
 use crate::status::status_word;
 
@@ -63,30 +64,31 @@ impl Engine {
         let mut filter = PsFilter::compile(self, &options.filters, &records)?;
         filter.all |= options.all;
         let now = Utc::now();
-        let mut rows = Vec::new();
+        let mut included = Vec::new();
         for (config, state) in &records {
             match filter.decide(config, state) {
-                Decision::Include => {
-                    let mut row = crate::info::summary(config, state, now);
-                    row.image = self.image_column(config);
-                    rows.push(row);
-                }
+                Decision::Include => included.push((config, state)),
                 Decision::Exclude => {}
                 Decision::Stop => break,
             }
         }
+        let columns = self.image_columns(included.iter().map(|(c, _)| *c));
+        let rows = included
+            .into_iter()
+            .zip(columns)
+            .map(|((config, state), image)| {
+                let mut row = crate::info::summary(config, state, now);
+                row.image = image;
+                row
+            })
+            .collect();
         Ok(rows)
     }
 
-    /// Every readable container record, newest first.
-    pub(crate) fn records(&self) -> Result<Vec<(ContainerConfig, State)>> {
-        let mut records = Vec::new();
-        for id in self.store.ids()? {
-            if let (Ok(config), Ok(state)) = (self.store.config(&id), self.store.state(&id)) {
-                records.push((config, state));
-            }
-        }
-        records.sort_by_key(|(c, _)| std::cmp::Reverse(c.created));
+    /// Every readable container record as listings see it, newest first.
+    pub(crate) fn records(&self) -> Result<Vec<(ListedConfig, State)>> {
+        let mut records = self.store.listed()?;
+        records.sort_by(|(a, _), (b, _)| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
         Ok(records)
     }
 }
@@ -119,7 +121,7 @@ impl<'f> PsFilter<'f> {
     fn compile(
         engine: &Engine,
         filters: &'f Filters,
-        records: &[(ContainerConfig, State)],
+        records: &[(ListedConfig, State)],
     ) -> Result<PsFilter<'f>> {
         filters.validate(KEYS)?;
         let exited = filters
@@ -174,7 +176,7 @@ impl<'f> PsFilter<'f> {
     }
 
     /// moby's `includeContainerInList`, in its order.
-    fn decide(&mut self, config: &ContainerConfig, state: &State) -> Decision {
+    fn decide(&mut self, config: &ListedConfig, state: &State) -> Decision {
         if let Some(before) = &self.before {
             if *before == config.id {
                 self.before = None;
@@ -217,14 +219,13 @@ impl<'f> PsFilter<'f> {
     }
 
     /// `network=NAME|ID-PREFIX`: connected now, or (stopped) the networks it joins when it runs.
-    fn network_passes(&self, config: &ContainerConfig, state: &State) -> bool {
+    fn network_passes(&self, config: &ListedConfig, state: &State) -> bool {
         if !self.filters.contains("network") {
             return true;
         }
         let mut names: BTreeSet<&str> = state.networks.iter().map(|n| n.network.as_str()).collect();
-        let joined = config.joined_networks();
         if state.started_at.is_some() {
-            names.extend(joined.iter().map(String::as_str));
+            names.extend(config.networks.iter().map(String::as_str));
         }
         self.filters.values("network").any(|value| {
             names.contains(value)
@@ -251,20 +252,19 @@ impl<'f> PsFilter<'f> {
     }
 }
 
-/// `volume=DEST|SOURCE|NAME`: a mount at that destination, from that source, or of that
-/// volume.
 /// Docker's health word of a container: its status, or "none" without a check.
 fn health_word(state: &crate::record::State) -> &'static str {
     state.health.as_ref().map_or("none", |h| h.status.word())
 }
 
-fn volume_passes(f: &Filters, config: &ContainerConfig) -> bool {
+/// `volume=DEST|SOURCE|NAME`: a mount at that destination, from that source, or of that
+/// volume.
+fn volume_passes(f: &Filters, config: &ListedConfig) -> bool {
     if !f.contains("volume") {
         return true;
     }
-    let mounts = crate::mount_points::of_record(config);
     f.values("volume").any(|value| {
-        mounts.iter().any(|m| {
+        config.mounts.iter().any(|m| {
             m.destination.as_os_str() == value
                 || m.source.as_os_str() == value
                 || (!m.name.is_empty() && m.name == value)
@@ -275,7 +275,7 @@ fn volume_passes(f: &Filters, config: &ContainerConfig) -> bool {
 /// `before=`/`since=`: a listed container by id, id prefix or name.
 fn resolve_listed(
     engine: &Engine,
-    records: &[(ContainerConfig, State)],
+    records: &[(ListedConfig, State)],
     value: &str,
 ) -> Result<String> {
     let id = engine.store.resolve(value)?;
