@@ -1,6 +1,8 @@
-//! `docker inspect`'s documents, in Docker 20.10's shape (every key dockerd prints; serde_json
-//! prints them sorted): containers (`container_document`), images (`image_document`) and networks
-//! (`network_document`). The CLI prints them and an API would send them; both get them here.
+//! `docker inspect`'s documents, in Docker 20.10's shape: every key dockerd prints, in its
+//! order (serde_json keeps the order keys are written in; a key Docker leaves out when empty
+//! is written where Docker has it and dropped by [`omit_nulls`]). Containers
+//! (`container_document`), images (`image_document`) and networks (`network_document`). The
+//! CLI prints them and the API sends them; both get them here.
 //!
 //! A container's document is read from its record every time, so it is current after each
 //! start or restart (State.Pid, ExitCode, StartedAt, FinishedAt, the networks' addresses).
@@ -21,6 +23,21 @@ use crate::request::RunRequest;
 use crate::status::status_word;
 use crate::types::{MountSpec, MountType, NamespaceKind, VolumeSource};
 
+/// The part of a container's OCI spec (`config.json`) its document shows.
+#[derive(serde::Deserialize)]
+struct SpecPaths {
+    linux: Option<LinuxPaths>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LinuxPaths {
+    #[serde(default)]
+    masked_paths: Vec<String>,
+    #[serde(default)]
+    readonly_paths: Vec<String>,
+}
+
 /// What a container's document needs besides its record.
 #[derive(Debug, Default)]
 pub(crate) struct Context {
@@ -40,19 +57,10 @@ impl Engine {
         let dir = self.container_dir(&id);
         let mut context = Context::default();
         if let Ok(text) = std::fs::read(Engine::spec_path(&dir)) {
-            if let Ok(spec) = serde_json::from_slice::<Value>(&text) {
-                let list = |key: &str| -> Vec<String> {
-                    spec["linux"][key]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|p| p.as_str().map(str::to_owned))
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
-                context.masked_paths = list("maskedPaths");
-                context.readonly_paths = list("readonlyPaths");
+            // Only these two lists of the spec's kilobytes: the rest is skipped, not built.
+            if let Ok(SpecPaths { linux: Some(linux) }) = serde_json::from_slice(&text) {
+                context.masked_paths = linux.masked_paths;
+                context.readonly_paths = linux.readonly_paths;
             }
         }
         let joined = config.joined_networks();
@@ -167,13 +175,14 @@ fn mount_json(m: &MountPoint) -> Value {
 
 /// One of `HostConfig.Mounts`: a `--mount` as Docker's API keeps it.
 fn mount_flag_json(m: &MountSpec) -> Value {
-    let mut doc = json!({"Type": m.kind.to_string(), "Target": m.target});
-    if let Some(source) = &m.source {
-        doc["Source"] = json!(source);
-    }
-    if m.read_only {
-        doc["ReadOnly"] = json!(true);
-    }
+    // Docker's mount.Mount: Type, Source, Target, ReadOnly, then the options of its type.
+    let mut doc = json!({
+        "Type": m.kind.to_string(),
+        "Source": m.source,
+        "Target": m.target,
+        "ReadOnly": m.read_only.then_some(true),
+    });
+    omit_nulls(&mut doc, &["Source", "ReadOnly"]);
     match m.kind {
         MountType::Bind if m.bind_propagation.is_some() || m.bind_nonrecursive => {
             let mut o = json!({});
@@ -232,8 +241,14 @@ fn anonymous_volumes_json(config: &ContainerConfig) -> Value {
         .collect();
     match map.is_empty() {
         true => Value::Null,
-        false => Value::Object(map),
+        false => go_map(map),
     }
+}
+
+/// A Go map as `encoding/json` writes it: keys sorted.
+fn go_map(mut map: serde_json::Map<String, Value>) -> Value {
+    map.sort_keys();
+    Value::Object(map)
 }
 
 /// `State`: current after every start (the record is rewritten by the monitor); `Health`
@@ -271,6 +286,11 @@ fn state_json(state: &State) -> Value {
 /// `Config`: what the container was made with.
 fn config_json(config: &ContainerConfig) -> Value {
     let req = &config.request;
+    let exposed: serde_json::Map<String, Value> = req
+        .ports
+        .iter()
+        .map(|p| (format!("{}/{}", p.container_port, p.proto), json!({})))
+        .collect();
     let mut doc = json!({
         "Hostname": config.hostname,
         "Domainname": "",
@@ -278,36 +298,39 @@ fn config_json(config: &ContainerConfig) -> Value {
         "AttachStdin": req.interactive && !req.detach,
         "AttachStdout": !req.detach,
         "AttachStderr": !req.detach,
+        "ExposedPorts": if exposed.is_empty() { Value::Null } else { go_map(exposed) },
         "Tty": req.tty,
         "OpenStdin": req.interactive,
         "StdinOnce": req.interactive && !req.detach,
         "Env": config.env,
         "Cmd": config.cmd,
+        "Healthcheck": config.healthcheck,
         "Image": config.image,
         "Volumes": anonymous_volumes_json(config),
         "WorkingDir": config.workdir,
         "Entrypoint": if config.entrypoint.is_empty() { Value::Null } else { json!(config.entrypoint) },
         "OnBuild": Value::Null,
         "Labels": config.labels,
+        "StopSignal": config.stop_signal.map(|s| s.to_string()),
+        "StopTimeout": req.stop_timeout,
     });
-    if let Some(signal) = config.stop_signal {
-        doc["StopSignal"] = json!(signal.to_string());
-    }
-    if let Some(timeout) = req.stop_timeout {
-        doc["StopTimeout"] = json!(timeout);
-    }
-    if let Some(h) = &config.healthcheck {
-        doc["Healthcheck"] = json!(h);
-    }
-    if !req.ports.is_empty() {
-        let exposed: serde_json::Map<String, Value> = req
-            .ports
-            .iter()
-            .map(|p| (format!("{}/{}", p.container_port, p.proto), json!({})))
-            .collect();
-        doc["ExposedPorts"] = Value::Object(exposed);
-    }
+    omit_nulls(
+        &mut doc,
+        &["ExposedPorts", "Healthcheck", "StopSignal", "StopTimeout"],
+    );
     doc
+}
+
+/// Drops `keys` where they are null: the fields Docker leaves out when empty (`omitempty`),
+/// written in their place in the document so the others keep Docker's order.
+fn omit_nulls(doc: &mut Value, keys: &[&str]) {
+    if let Some(map) = doc.as_object_mut() {
+        for key in keys {
+            if map.get(*key).is_some_and(Value::is_null) {
+                map.shift_remove(*key);
+            }
+        }
+    }
 }
 
 /// `HostConfig`: the request's options as Docker names them, and Docker's defaults for what
@@ -342,6 +365,19 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         _ => 0,
     };
     let list_or_null = |l: &[String]| if l.is_empty() { Value::Null } else { json!(l) };
+    let tmpfs = match req.tmpfs.is_empty() {
+        true => Value::Null,
+        false => go_map(
+            req.tmpfs
+                .iter()
+                .map(|t| (t.target.display().to_string(), json!(t.options)))
+                .collect(),
+        ),
+    };
+    let mounts = match req.mounts.is_empty() {
+        true => Value::Null,
+        false => json!(req.mounts.iter().map(mount_flag_json).collect::<Vec<_>>()),
+    };
     let cgroupns = match std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
         true => "private",
         false => "host",
@@ -351,7 +387,7 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "ContainerIDFile": "",
         "LogConfig": {"Type": req.log.driver.name(), "Config": req.log.opts},
         "NetworkMode": req.network.to_string(),
-        "PortBindings": bindings,
+        "PortBindings": go_map(bindings),
         "RestartPolicy": {"Name": req.restart.name(), "MaximumRetryCount": max_retries},
         "AutoRemove": req.auto_remove,
         "VolumeDriver": "",
@@ -381,6 +417,7 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "PublishAllPorts": req.publish_all,
         "ReadonlyRootfs": req.read_only,
         "SecurityOpt": security_opt_json(req),
+        "Tmpfs": tmpfs,
         "UTSMode": req.uts_mode.docker_text(NamespaceKind::Uts),
         "UsernsMode": "",
         "ShmSize": req.shm_size.map(|s| s.bytes()).filter(|b| *b > 0).unwrap_or(67_108_864),
@@ -424,26 +461,16 @@ fn host_config_json(req: &RunRequest, context: &Context) -> Value {
         "CpuPercent": 0,
         "IOMaximumIOps": 0,
         "IOMaximumBandwidth": 0,
+        "Mounts": mounts,
         "MaskedPaths": context.masked_paths,
         "ReadonlyPaths": context.readonly_paths,
+        "Init": req.init.then_some(true),
     });
     if let (Some(doc), Value::Object(more)) = (host.as_object_mut(), resources) {
         doc.extend(more);
     }
     // As Docker's (omitempty): only when given.
-    if req.init {
-        host["Init"] = json!(true);
-    }
-    if !req.mounts.is_empty() {
-        host["Mounts"] = json!(req.mounts.iter().map(mount_flag_json).collect::<Vec<_>>());
-    }
-    if !req.tmpfs.is_empty() {
-        let tmpfs = req
-            .tmpfs
-            .iter()
-            .map(|t| (t.target.display().to_string(), json!(t.options)));
-        host["Tmpfs"] = Value::Object(tmpfs.collect());
-    }
+    omit_nulls(&mut host, &["Tmpfs", "Mounts", "Init"]);
     host
 }
 
@@ -524,7 +551,7 @@ fn network_settings_json(config: &ContainerConfig, state: &State, context: &Cont
         "HairpinMode": false,
         "LinkLocalIPv6Address": "",
         "LinkLocalIPv6PrefixLen": 0,
-        "Ports": ports,
+        "Ports": go_map(ports),
         "SandboxKey": sandbox.1,
         "SecondaryIPAddresses": Value::Null,
         "SecondaryIPv6Addresses": Value::Null,
@@ -536,7 +563,7 @@ fn network_settings_json(config: &ContainerConfig, state: &State, context: &Cont
         "IPPrefixLen": bridge.map(|n| n.prefix).unwrap_or(0),
         "IPv6Gateway": "",
         "MacAddress": bridge.map(|n| n.mac.clone()).unwrap_or_default(),
-        "Networks": networks,
+        "Networks": go_map(networks),
     })
 }
 
@@ -560,36 +587,36 @@ pub(crate) fn image_document(
         "AttachStdin": false,
         "AttachStdout": false,
         "AttachStderr": false,
-        "ExposedPorts": if exposed.is_empty() { Value::Null } else { Value::Object(exposed) },
+        "ExposedPorts": if exposed.is_empty() { Value::Null } else { go_map(exposed) },
         "Tty": false,
         "OpenStdin": false,
         "StdinOnce": false,
         "Env": if c.env.is_empty() { Value::Null } else { json!(c.env) },
         "Cmd": c.cmd,
+        "Healthcheck": Value::Null,
+        "ArgsEscaped": Value::Null,
         "Image": "",
         "Volumes": if c.volumes.is_empty() {
             Value::Null
         } else {
-            Value::Object(c.volumes.iter().map(|v| (v.clone(), json!({}))).collect())
+            go_map(c.volumes.iter().map(|v| (v.clone(), json!({}))).collect())
         },
         "WorkingDir": c.working_dir.clone().unwrap_or_default(),
         "Entrypoint": c.entrypoint,
         "OnBuild": Value::Null,
         "Labels": if c.labels.is_empty() { Value::Null } else { json!(c.labels) },
+        "StopSignal": Value::Null,
+        "StopTimeout": Value::Null,
+        "Shell": Value::Null,
     });
-    if let Some(doc) = config
-        .as_object_mut()
-        .filter(|_| c.exposed_ports.is_empty())
-    {
-        doc.remove("ExposedPorts"); // omitempty in Docker's container.Config
-    }
     // What the image's config has beyond ImageConfig (a build's HEALTHCHECK, SHELL, ONBUILD,
-    // STOPSIGNAL): as it is there, omitempty ones only when set, as Docker's.
+    // STOPSIGNAL): as it is there, in Docker's places; the omitempty ones only when set.
     if let Some(doc) = config.as_object_mut() {
         let rc = &raw["config"];
         for key in [
             "Healthcheck",
             "ArgsEscaped",
+            "OnBuild",
             "StopSignal",
             "StopTimeout",
             "Shell",
@@ -598,10 +625,18 @@ pub(crate) fn image_document(
                 doc.insert(key.to_owned(), rc[key].clone());
             }
         }
-        if !rc["OnBuild"].is_null() {
-            doc.insert("OnBuild".to_owned(), rc["OnBuild"].clone());
-        }
     }
+    omit_nulls(
+        &mut config,
+        &[
+            "ExposedPorts",
+            "Healthcheck",
+            "ArgsEscaped",
+            "StopSignal",
+            "StopTimeout",
+            "Shell",
+        ],
+    ); // omitempty in Docker's container.Config
     let architecture = match text("architecture") {
         a if a.is_empty() => match std::env::consts::ARCH {
             "x86_64" => "amd64".to_owned(),
@@ -668,7 +703,7 @@ pub(crate) fn network_document(n: &six_network::Network) -> Value {
         "Ingress": false,
         "ConfigFrom": {"Network": ""},
         "ConfigOnly": false,
-        "Containers": containers,
+        "Containers": go_map(containers),
         "Options": {"com.docker.network.bridge.name": n.bridge},
         "Labels": n.labels,
     })
@@ -691,3 +726,7 @@ fn security_opt_json(req: &RunRequest) -> Value {
         json!(opts)
     }
 }
+
+#[cfg(test)]
+#[path = "inspect_tests.rs"]
+mod tests;

@@ -7,6 +7,8 @@
 
 #![warn(unreachable_pub)]
 #![deny(missing_docs)]
+// `info`'s document is one `json!` literal of Docker's sixty fields, in Docker's order.
+#![recursion_limit = "256"]
 
 pub mod attach;
 mod attach_cmd;
@@ -63,6 +65,7 @@ mod status;
 mod step_run;
 mod store;
 pub mod system_docs;
+mod system_limits;
 pub mod test_hook;
 mod tty;
 pub mod types;

@@ -2,7 +2,9 @@
 //! under Docker's field names. `sixdocker version -f` / `info -f` template them and the Engine
 //! API serves them (`GET /version`, `GET /info`): one shape, both front ends.
 //!
-//! It only reads (the store, /proc, /etc/os-release); it never changes anything.
+//! Both are written in Docker 20.10's key order (serde_json keeps the order keys are
+//! written in), which `{{json .}}` and the API print. It only reads (the store, /proc,
+//! /etc/os-release, the cgroup mounts); it never changes anything.
 
 use serde_json::{json, Value};
 
@@ -14,31 +16,46 @@ pub const API_VERSION: &str = "1.41";
 /// The oldest Engine API version it accepts.
 pub const MIN_API_VERSION: &str = "1.24";
 
-/// Docker's `version` document (`{Client, Server}`): what `version -f` templates read
-/// (`{{.Server.Version}}`); the API's `GET /version` is its `Server` part.
+/// Docker's `version` document (`{Client, Server}`, keys in Docker 20.10's order): what
+/// `version -f` templates read (`{{.Server.Version}}`); the API's `GET /version` is its
+/// `Server` part.
 pub fn version_document() -> Value {
     let version = env!("CARGO_PKG_VERSION");
+    // A Go map: keys in order.
+    let details: std::collections::BTreeMap<&str, String> = [
+        ("ApiVersion", API_VERSION.to_owned()),
+        ("Arch", go_arch().to_owned()),
+        ("BuildTime", String::new()),
+        ("Experimental", "false".to_owned()),
+        ("GitCommit", String::new()),
+        ("GoVersion", String::new()),
+        ("KernelVersion", kernel_release()),
+        ("MinAPIVersion", MIN_API_VERSION.to_owned()),
+        ("Os", "linux".to_owned()),
+    ]
+    .into();
     json!({
         "Client": {
+            "Platform": {"Name": ""},
             "Version": version, "ApiVersion": API_VERSION, "DefaultAPIVersion": API_VERSION,
             "GitCommit": "", "GoVersion": "", "Os": "linux", "Arch": go_arch(),
-            "BuildTime": "", "Context": "default",
+            "BuildTime": "", "Context": "default", "Experimental": true,
         },
         "Server": {
             "Platform": {"Name": "sixdocker"},
-            "Components": [{"Name": "Engine", "Version": version, "Details": {
-                "ApiVersion": API_VERSION, "Arch": go_arch(), "KernelVersion": kernel_release(), "Os": "linux",
-                "MinAPIVersion": MIN_API_VERSION,
-            }}],
+            "Components": [{"Name": "Engine", "Version": version, "Details": details}],
             "Version": version, "ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "GitCommit": "",
             "GoVersion": "", "Os": "linux", "Arch": go_arch(), "KernelVersion": kernel_release(),
-            "BuildTime": "", "Experimental": false,
+            "BuildTime": "",
         },
     })
 }
 
 impl Engine {
-    /// What `info` shows, under Docker's `system info` field names (`GET /info`).
+    /// What `info` shows, under Docker's `system info` field names and in Docker 20.10's
+    /// order (`GET /info`): the counts of this store, what the kernel's cgroups let a
+    /// container be limited by, and Docker's values for what a daemonless engine does not
+    /// have (goroutines, a containerd).
     pub fn info_document(&self) -> Result<Value> {
         let containers = self.list(true)?;
         let count = |state: &str| containers.iter().filter(|c| c.state == state).count();
@@ -47,42 +64,80 @@ impl Engine {
             .iter()
             .filter(|c| c.status.contains("(Paused)"))
             .count();
+        let limits = crate::system_limits::CgroupLimits::detect();
+        let sysctl = |path: &str| crate::system_limits::sysctl_is_on(path);
+        let proxy = |name: &str| {
+            std::env::var(name)
+                .or_else(|_| std::env::var(name.to_lowercase()))
+                .unwrap_or_default()
+        };
+        let no_commit = || json!({"ID": "", "Expected": ""});
         Ok(json!({
+            "ID": self.store_id(),
             "Containers": containers.len(),
             "ContainersRunning": running - paused,
             "ContainersPaused": paused,
             "ContainersStopped": containers.len() - running,
             "Images": self.images().list()?.len(),
-            "Networks": self.networks()?.list()?.len(),
             "Driver": "overlay",
             "DriverStatus": [],
-            "ServerVersion": env!("CARGO_PKG_VERSION"),
-            "CgroupVersion": cgroup_version().to_string(),
-            "KernelVersion": kernel_release(),
-            "OperatingSystem": operating_system(),
-            "OSType": "linux",
-            "Architecture": std::env::consts::ARCH,
-            "NCPU": std::thread::available_parallelism().map_or(1, |n| n.get()),
-            "MemTotal": total_memory(),
-            "DockerRootDir": self.options().root.display().to_string(),
-            "Name": nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default(),
-            "DefaultRuntime": "six-runtime",
-            "ID": self.store_id(),
-            "OSVersion": os_release_field("VERSION_ID"),
-            "IndexServerAddress": "https://index.docker.io/v1/",
-            "Swarm": {"LocalNodeState": "inactive"},
-            "SecurityOptions": ["name=seccomp,profile=default"],
-            "Runtimes": {"six-runtime": {"path": "six-runtime (in-process)"}},
-            "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file", "local", "none"]},
+            "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Authorization": Value::Null, "Log": ["json-file", "local", "none"]},
+            "MemoryLimit": limits.memory,
+            "SwapLimit": limits.swap,
+            "KernelMemory": limits.kernel_memory,
+            "KernelMemoryTCP": limits.kernel_memory_tcp,
+            "CpuCfsPeriod": limits.cpu_cfs_period,
+            "CpuCfsQuota": limits.cpu_cfs_quota,
+            "CPUShares": limits.cpu_shares,
+            "CPUSet": limits.cpuset,
+            "PidsLimit": limits.pids,
+            "IPv4Forwarding": sysctl("net/ipv4/ip_forward"),
+            "BridgeNfIptables": sysctl("net/bridge/bridge-nf-call-iptables"),
+            "BridgeNfIp6tables": sysctl("net/bridge/bridge-nf-call-ip6tables"),
             "Debug": false,
-            "ExperimentalBuild": false,
-            "LiveRestoreEnabled": false,
-            "Isolation": "",
-            "Labels": [],
-            "Warnings": [],
+            "NFd": crate::system_limits::open_fds(),
+            "OomKillDisable": limits.oom_kill_disable,
+            "NGoroutines": 1,
             "SystemTime": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, false),
             "LoggingDriver": "json-file",
             "CgroupDriver": "cgroupfs",
+            "CgroupVersion": cgroup_version().to_string(),
+            "NEventsListener": 0,
+            "KernelVersion": kernel_release(),
+            "OperatingSystem": operating_system(),
+            "OSVersion": os_release_field("VERSION_ID"),
+            "OSType": "linux",
+            "Architecture": std::env::consts::ARCH,
+            "IndexServerAddress": "https://index.docker.io/v1/",
+            "RegistryConfig": {
+                "AllowNondistributableArtifactsCIDRs": [],
+                "AllowNondistributableArtifactsHostnames": [],
+                "InsecureRegistryCIDRs": ["127.0.0.0/8"],
+                "IndexConfigs": {"docker.io": {"Name": "docker.io", "Mirrors": [], "Secure": true, "Official": true}},
+                "Mirrors": [],
+            },
+            "NCPU": std::thread::available_parallelism().map_or(1, |n| n.get()),
+            "MemTotal": total_memory(),
+            "GenericResources": Value::Null,
+            "DockerRootDir": self.options().root.display().to_string(),
+            "HttpProxy": proxy("HTTP_PROXY"),
+            "HttpsProxy": proxy("HTTPS_PROXY"),
+            "NoProxy": proxy("NO_PROXY"),
+            "Name": nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default(),
+            "Labels": [],
+            "ExperimentalBuild": false,
+            "ServerVersion": env!("CARGO_PKG_VERSION"),
+            "Runtimes": {"six-runtime": {"path": "six-runtime (in-process)"}},
+            "DefaultRuntime": "six-runtime",
+            "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": false, "Error": "", "RemoteManagers": Value::Null},
+            "LiveRestoreEnabled": false,
+            "Isolation": "",
+            "InitBinary": "docker-init",
+            "ContainerdCommit": no_commit(),
+            "RuncCommit": no_commit(),
+            "InitCommit": no_commit(),
+            "SecurityOptions": ["name=seccomp,profile=default"],
+            "Warnings": Value::Null,
         }))
     }
 

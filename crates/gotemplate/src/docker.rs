@@ -195,6 +195,7 @@ const MAP_FIELDS: &[&str] = &[
     "Status",
     "IndexConfigs",
     "Runtimes",
+    "Details",
     "LogConfig.Config",
 ];
 

@@ -239,6 +239,17 @@ impl State<'_> {
                 .iter()
                 .map(|(k, e)| (Value::from(k.as_str()), e.clone()))
                 .collect(),
+            // Docker runs a template the typed object refuses (a struct cannot be ranged
+            // over) on the document decoded into Go maps: the keys in order.
+            Value::Struct(s) if s.kind == crate::StructKind::JsonObject => {
+                let mut fields: Vec<(Value, Value)> = s
+                    .fields
+                    .iter()
+                    .map(|(k, e)| (Value::from(k.as_str()), e.clone()))
+                    .collect();
+                fields.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
+                fields
+            }
             Value::Int(n) => {
                 if b.pipe.decl.len() > 1 {
                     return Err(self.error(format!(

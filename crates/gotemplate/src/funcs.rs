@@ -90,6 +90,10 @@ fn len(a: &[Value]) -> Result<Value, String> {
         Value::String(s) => Ok(Value::from(s.len())),
         Value::List(l) => Ok(Value::from(l.len())),
         Value::Map(m) => Ok(Value::from(m.len())),
+        // As on the decoded document Docker falls back to (see `range`).
+        Value::Struct(s) if s.kind == crate::StructKind::JsonObject => {
+            Ok(Value::from(s.fields.len()))
+        }
         Value::Nil | Value::Missing => Err("len of nil pointer".into()),
         other => Err(format!("len of type {}", other.type_name())),
     }

@@ -195,7 +195,21 @@ fn inspect_documents_as_docker_28_reads_them() {
         render("{{.HostConfig.LogConfig.Config.max}}", &doc),
         "<no value>"
     );
-    assert_eq!(render("{{.State.Pid}} {{.State}}", &doc), "7 {7 running}");
+    // Docker prints the typed State: its fields in Docker's order (Status first).
+    assert_eq!(render("{{.State.Pid}} {{.State}}", &doc), "7 {running 7}");
+    assert_eq!(
+        render("{{json .State}}", &doc),
+        r#"{"Status":"running","Pid":7}"#
+    );
+    // A struct cannot be ranged over or measured: Docker does it on the decoded map, whose
+    // keys range in order (docker 28: `{{range $k, $v := .State}}` gives Dead,Error,...).
+    assert_eq!(
+        render(
+            "{{range $k, $v := .State}}{{$k}}={{$v}},{{end}} {{len .State}}",
+            &doc
+        ),
+        "Pid=7,Status=running, 2"
+    );
     // Docker 28: template parsing error: template: :1:2: executing "" at <.Foo>: map has no entry for key "Foo"
     assert_eq!(
         error("{{.Foo}}", &doc),

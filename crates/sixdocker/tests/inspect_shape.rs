@@ -3,8 +3,8 @@
 //! (fixtures/dockerd-20.10/*.json: `docker inspect` of `run -d --network N -p 8080:80 -v
 //! /tmp:/data:ro -e A=b --restart on-failure:3 -m 100m -l team=a busybox sleep 1000`, of
 //! `run --network N busybox sh -c 'exit 3'`, of the busybox image, of network N and of
-//! `volume create --label team=a v1`, from a private dockerd with --storage-driver=vfs), and a container's State stays current across
-//! restarts.
+//! `volume create --label team=a v1`, from a private dockerd with --storage-driver=vfs), in
+//! Docker's key order, and a container's State stays current across restarts.
 
 mod common;
 
@@ -14,7 +14,14 @@ use common::{free_port, unique_name, Sandbox};
 use serde_json::Value;
 
 /// Keys whose children are names (networks, ports, container ids): one `*` for all.
-const NAMED_CHILDREN: &[&str] = &["Networks", "Ports", "PortBindings", "Containers"];
+const NAMED_CHILDREN: &[&str] = &[
+    "Networks",
+    "Ports",
+    "PortBindings",
+    "Containers",
+    "Runtimes",
+    "IndexConfigs",
+];
 
 /// Maps of free-form entries (labels, options): what is in them is the user's, not a shape.
 const FREE_FORM: &[&str] = &[
@@ -72,6 +79,53 @@ fn same_keys(ours: &Value, docker: &Value, what: &str) {
     );
 }
 
+/// Where the keys of `ours` that Docker's document has too come in another order than in
+/// Docker's (one line per object), and Go maps (`NAMED_CHILDREN`) whose keys are not sorted.
+fn order_differences(ours: &Value, docker: &Value, path: &str, found: &mut Vec<String>) {
+    match (ours, docker) {
+        (Value::Object(o), Value::Object(d)) => {
+            if FREE_FORM.iter().any(|f| path.ends_with(f)) {
+                return;
+            }
+            let parent = path.rsplit('.').next().unwrap_or("");
+            if NAMED_CHILDREN.contains(&parent) {
+                let keys: Vec<&String> = o.keys().collect();
+                if !keys.is_sorted() {
+                    found.push(format!("{path}: a Go map, keys not sorted: {keys:?}"));
+                }
+                if let (Some(a), Some(b)) = (o.values().next(), d.values().next()) {
+                    order_differences(a, b, &format!("{path}.*"), found);
+                }
+                return;
+            }
+            let ours_keys: Vec<&String> = o.keys().filter(|k| d.contains_key(*k)).collect();
+            let docker_keys: Vec<&String> = d.keys().filter(|k| o.contains_key(*k)).collect();
+            if ours_keys != docker_keys {
+                found.push(format!("{path}: {ours_keys:?}, Docker: {docker_keys:?}"));
+            }
+            for (k, v) in o {
+                if let Some(dv) = d.get(k) {
+                    order_differences(v, dv, &format!("{path}.{k}"), found);
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            if let (Some(a), Some(b)) = (a.first(), b.first()) {
+                order_differences(a, b, &format!("{path}[0]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The keys Docker prints come in Docker's order.
+#[track_caller]
+fn same_order(ours: &Value, docker: &Value, what: &str) {
+    let mut found = Vec::new();
+    order_differences(ours, docker, "", &mut found);
+    assert!(found.is_empty(), "{what}:\n{}", found.join("\n"));
+}
+
 fn inspect(sb: &Sandbox, args: &[&str]) -> Value {
     let mut all = vec!["inspect"];
     all.extend_from_slice(args);
@@ -125,19 +179,31 @@ fn documents_have_dockers_keys() {
     assert_eq!(r.code, 3, "{r:?}");
 
     let running = inspect(&sb, &[&web]);
-    same_keys(
-        &running,
-        &fixture("container-running"),
-        "a running container",
-    );
     let exited = inspect(&sb, &[&ex]);
-    same_keys(&exited, &fixture("container-exited"), "an exited container");
-    same_keys(&inspect(&sb, &["busybox"]), &fixture("image"), "an image");
-    same_keys(&inspect(&sb, &[&net]), &fixture("network"), "a network");
     let volume = unique_name("v");
     sb.sh(&format!("volume create --label team=a {volume}"))
         .ok();
-    same_keys(&inspect(&sb, &[&volume]), &fixture("volume"), "a volume");
+    for (ours, docker, what) in [
+        (&running, "container-running", "a running container"),
+        (&exited, "container-exited", "an exited container"),
+        (&inspect(&sb, &["busybox"]), "image", "an image"),
+        (&inspect(&sb, &[&net]), "network", "a network"),
+        (&inspect(&sb, &[&volume]), "volume", "a volume"),
+    ] {
+        same_keys(ours, &fixture(docker), what);
+        same_order(ours, &fixture(docker), what);
+    }
+    // `{{json .}}` and `{{json .State}}` print the same document, in the same order.
+    let json = sb.run(["inspect", "-f", "{{json .}}", &web]);
+    let templated: Value = serde_json::from_str(json.ok()).unwrap();
+    same_order(&templated, &fixture("container-running"), "{{json .}}");
+    let state = sb.run(["inspect", "-f", "{{json .State}}", &web]);
+    let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(state.ok())
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(keys[..3], ["Status", "Running", "Paused"], "{state:?}");
 
     // The values Docker shows for them.
     assert_eq!(running["State"]["Status"], "running");
@@ -248,4 +314,30 @@ fn state_stays_current_across_restarts() {
         "the stop's SIGKILL, as Docker keeps it"
     );
     sb.sh(&format!("rm -f {name}-2")).ok();
+}
+
+/// `info` and `version` documents (`-f '{{json .}}'`) have the keys dockerd 20.10 and its
+/// CLI print (fixtures/dockerd-20.10/{info,version}.json), in their order.
+#[test]
+fn info_and_version_are_dockers_documents() {
+    let sb = Sandbox::new();
+    let doc = |args: &[&str]| -> Value { serde_json::from_str(sb.run(args).ok()).unwrap() };
+    let info = doc(&["info", "-f", "{{json .}}"]);
+    same_keys(&info, &fixture_object("info"), "info");
+    same_order(&info, &fixture_object("info"), "info");
+    let version = doc(&["version", "-f", "{{json .}}"]);
+    // Docker's has more components (containerd, runc, docker-init); the Engine's is first.
+    let mut docker = fixture_object("version");
+    docker["Server"]["Components"] = serde_json::json!([docker["Server"]["Components"][0]]);
+    same_keys(&version, &docker, "version");
+    same_order(&version, &docker, "version");
+}
+
+/// A fixture that is one object (not inspect's array of them).
+fn fixture_object(name: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/dockerd-20.10/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }

@@ -37,7 +37,11 @@ pub fn version(template: Option<&str>) -> Outcome {
 
 /// `info` (`system info`; `-f TEMPLATE` over the same facts with Docker's field names).
 pub fn info(engine: &Engine, template: Option<&str>) -> Outcome {
-    let doc = engine.info_document()?;
+    let mut doc = engine.info_document()?;
+    // What Docker's CLI adds to its daemon's document, last.
+    doc["ClientInfo"] = serde_json::json!({
+        "Debug": false, "Context": "default", "Plugins": [], "Warnings": null,
+    });
     let mut out = io::stdout().lock();
     if let Some(t) = template.filter(|t| !t.is_empty()) {
         format::print_each(&mut out, t, [six_gotemplate::docker::inspect_value(&doc)])?;
@@ -82,7 +86,6 @@ pub fn info(engine: &Engine, template: Option<&str>) -> Outcome {
     writeln!(out, " ID: {}", text("ID"))?;
     writeln!(out, " Docker Root Dir: {}", text("DockerRootDir"))?;
     writeln!(out, " Run Root: {}", engine.options().runroot.display())?;
-    writeln!(out, " Networks: {}", field("Networks"))?;
     writeln!(out, " Debug Mode: false")?;
     writeln!(out, " Experimental: false")?;
     writeln!(out, " Live Restore Enabled: false")?;
