@@ -25,7 +25,7 @@ use std::fs;
 use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::mount_points::MountPoint;
-use crate::record::{ContainerConfig, NetworkState, ProcessId, State};
+use crate::record::{ContainerConfig, State};
 
 /// The cache's file name in `<root>/containers`.
 pub(crate) const FILE: &str = "listing.json";
@@ -41,10 +41,6 @@ pub(crate) const FILE: &str = "listing.json";
 /// How long a record's directory must have been unchanged for its entry to be kept: longer
 /// than any filesystem's timestamp granularity (ext4 with small inodes keeps whole seconds).
 pub(crate) const SETTLED: Duration = Duration::from_secs(2);
-
-/// Bumped when what a cached field means changes (its name changing changes [`format`] by
-/// itself).
-const FORMAT: u32 = 1;
 
 /// What a listing needs of a container's `container.json` (a few hundred bytes of the
 /// record's kilobytes: no run request, environment or spec).
@@ -130,38 +126,12 @@ struct CacheFile {
     entries: HashMap<String, Entry>,
 }
 
-/// The record format this build reads and writes: [`FORMAT`] and the field names of a
-/// [`State`] and a [`ListedConfig`] with every part filled in, so a build whose records have
-/// other fields does not take this build's entries (nor the other way round).
+/// The record format this build reads and writes: a hash of the sources of what the cache
+/// holds (`State`, `ListedConfig`, `MountPoint`, `PortSpec`: build.rs), so a build whose
+/// records differ in any way (a field added, its meaning changed) ignores another build's
+/// cache and rewrites it.
 fn format() -> &'static str {
-    static TEXT: OnceLock<String> = OnceLock::new();
-    TEXT.get_or_init(|| {
-        let process = Some(ProcessId {
-            pid: 0,
-            start_time: 0,
-        });
-        let state = State {
-            owner: process,
-            monitor: process,
-            pid: Some(0),
-            started_at: Some(DateTime::default()),
-            finished_at: Some(DateTime::default()),
-            networks: vec![NetworkState {
-                ports: "80".parse::<crate::types::PortSpec>().into_iter().collect(),
-                ..NetworkState::default()
-            }],
-            error: Some(String::new()),
-            log_error: Some(String::new()),
-            paused_by: process,
-            ..State::default()
-        };
-        let config = ListedConfig {
-            mounts: vec![MountPoint::default()],
-            ..ListedConfig::default()
-        };
-        let fields = serde_json::to_string(&(state, config)).unwrap_or_default();
-        format!("{FORMAT} {fields}")
-    })
+    env!("LISTING_FORMAT")
 }
 
 /// The cache of one store, loaded from disk on first use.

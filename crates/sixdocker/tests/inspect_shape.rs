@@ -204,6 +204,12 @@ fn documents_have_dockers_keys() {
         .cloned()
         .collect();
     assert_eq!(keys[..3], ["Status", "Running", "Paused"], "{state:?}");
+    // -s: SizeRw and SizeRootFs where dockerd 20.10 puts them (after GraphDriver).
+    let sized = inspect(&sb, &["-s", &web]);
+    let keys: Vec<&String> = sized.as_object().unwrap().keys().collect();
+    let at = keys.iter().position(|k| *k == "GraphDriver").unwrap();
+    assert_eq!(keys[at + 1..at + 4], ["SizeRw", "SizeRootFs", "Mounts"]);
+    assert!(sized["SizeRootFs"].as_u64() >= sized["SizeRw"].as_u64());
 
     // The values Docker shows for them.
     assert_eq!(running["State"]["Status"], "running");

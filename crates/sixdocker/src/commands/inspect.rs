@@ -34,10 +34,15 @@ fn find(
     if wants(ObjectKind::Container) {
         match engine.inspect(name) {
             Ok(mut doc) => {
-                if size {
+                if let (true, Some(map)) = (size, doc.as_object_mut()) {
                     let (rw, rootfs) = engine.container_size(name)?;
-                    doc["SizeRw"] = rw.into();
-                    doc["SizeRootFs"] = rootfs.into();
+                    // Docker's place for them: right after GraphDriver.
+                    let at = map
+                        .keys()
+                        .position(|k| k == "GraphDriver")
+                        .map_or(map.len(), |i| i + 1);
+                    map.shift_insert(at, "SizeRw".to_owned(), rw.into());
+                    map.shift_insert(at + 1, "SizeRootFs".to_owned(), rootfs.into());
                 }
                 return Ok(doc);
             }
