@@ -85,7 +85,9 @@ fn stalled_attach_clients_hold_up_nothing() {
             .then_some(())
     });
     assert!(
-        sent.elapsed() < Duration::from_secs(2),
+        // Below the 5 s one stalled client froze the monitor for, with room for a loaded CI
+        // machine (2 s was missed by 76 ms at load 12).
+        sent.elapsed() < Duration::from_millis(4500),
         "the signal took {:?}",
         sent.elapsed()
     );
@@ -93,7 +95,7 @@ fn stalled_attach_clients_hold_up_nothing() {
     // freeze the monitor for 5 s each).
     let (longest_gap, bytes) = reading.join().unwrap();
     assert!(
-        longest_gap < Duration::from_secs(2),
+        longest_gap < Duration::from_millis(4500),
         "output stopped for {longest_gap:?}"
     );
     assert!(bytes > 100_000, "only {bytes} bytes of output");
