@@ -182,6 +182,8 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
         freezers: Vec::new(),
         paused: false,
         health: None,
+        // Forked from a CLI that traces (we forward to it until the start).
+        trace_due: six_trace::on(),
     };
     m.run()
 }
@@ -229,6 +231,9 @@ struct Monitor<'a> {
     paused: bool,
     /// The health checks of the running container (`health.rs`), if it has any.
     health: Option<health::Checker>,
+    /// The CLI that launched us traces: while it stays attached it hands us its trace socket
+    /// after the start (`Message::Trace`), for the clean-up at the container's end.
+    trace_due: bool,
 }
 
 /// One running incarnation of the container.
@@ -295,6 +300,9 @@ impl Monitor<'_> {
             // Out here, where the frames of the start are gone: their stack goes back too.
             shrink::shed_code_pages();
             let code = self.supervise(&mut running);
+            if std::mem::take(&mut self.trace_due) {
+                self.await_trace_handover(&mut running);
+            }
             self.stop_health();
             self.freezers.clear();
             self.paused = false;

@@ -124,6 +124,27 @@ impl Monitor<'_> {
         exit_code.unwrap_or(137)
     }
 
+    /// A container that ended at once (`run --rm busybox true`) may be gone before we read
+    /// the trace socket its traced foreground CLI hands us after the start: the clean-up would
+    /// go untraced. Waits for it (1 s at most) while that CLI is connected.
+    pub(super) fn await_trace_handover(&mut self, r: &mut Running) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut buf = vec![0u8; attach::MAX_MESSAGE + 64];
+        while !six_trace::on() {
+            let Some(primary) = self.clients.iter().find(|c| c.primary) else {
+                return;
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            let mut pfd = [primary.pollfd(true)];
+            if poll(&mut pfd, left.as_millis().max(1) as i32) > 0 {
+                self.client_ready(&pfd[0], r, &mut buf);
+            }
+        }
+    }
+
     /// The client that gave us its trace socket has gone: stop tracing (its CLI waits for
     /// our end of file).
     pub(super) fn end_trace_when_its_client_is_gone(&mut self) {
