@@ -6,36 +6,8 @@
 # SIXRUN=path/to/sixrun times that binary instead of building one.
 set -euo pipefail
 runs=${1:-100}
-here=$(cd "$(dirname "$0")/.." && pwd)
-
-if [ "${SIXRUN_BENCH_INNER:-}" != 1 ]; then
-  if [ -z "${SIXRUN:-}" ]; then
-    cargo build --release -p sixrun --manifest-path "$here/Cargo.toml" >&2
-  fi
-  exec unshare -m env SIXRUN_BENCH_INNER=1 bash "$0" "$@"
-fi
-
-# Inside the private mount namespace: nothing done here is seen by the host.
-mount --make-rprivate /
-if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified; fi
-
-work=$(mktemp -d /tmp/sixrun-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-bundle=$work/bundle
-mkdir -p "$bundle/rootfs"/{bin,dev,proc,sys,etc,tmp}
-cp /bin/busybox "$bundle/rootfs/bin/busybox"
-ln -s busybox "$bundle/rootfs/bin/true"
-ln -s busybox "$bundle/rootfs/bin/sh"
-cd "$bundle"
-sixrun="${SIXRUN:-$here/target/release/sixrun}"
-"$sixrun" spec
-python3 - <<'PY'
-import json
-c = json.load(open("config.json"))
-c["process"]["terminal"] = False
-c["process"]["args"] = ["/bin/true"]
-json.dump(c, open("config.json", "w"), indent=1)
-PY
+. "$(dirname "$0")/lib/runtime-bundle.sh"
+runtime_bench_setup "$@"
 
 cycle() { # runtime binary, state root
   echo "$1 --root $2 create --bundle $bundle b && $1 --root $2 start b && $1 --root $2 delete --force b"
