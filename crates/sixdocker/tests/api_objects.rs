@@ -297,6 +297,13 @@ fn system_df_counts_what_the_store_holds() {
         sizes.trim().starts_with("0B (virtual ") && !sizes.contains("virtual 0B"),
         "{sizes}"
     );
+    // docker info warns about each limit the host's cgroups cannot set: these they can.
+    let limits = svc.docker_ok(&[
+        "info",
+        "--format",
+        "{{.MemoryLimit}} {{.CPUCfsQuota}} {{.CPUShares}} {{.CPUSet}} {{.PidsLimit}}",
+    ]);
+    assert_eq!(limits.trim(), "true true true true true");
     let verbose = svc.docker_ok(&["system", "df", "-v"]);
     assert!(verbose.contains(&vol), "{verbose}");
     assert!(verbose.contains("busybox"), "{verbose}");
