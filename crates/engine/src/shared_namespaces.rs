@@ -144,6 +144,10 @@ impl Engine {
     /// it has one. Containers that joined it keep theirs until they end. Best effort.
     pub(crate) fn release_shm(&self, id: &str) {
         let dir = self.shm_dir(id);
+        // only a shareable container has the folder: no mount table to read for the others
+        if std::fs::symlink_metadata(&dir).is_err() {
+            return;
+        }
         if crate::volumes::is_mounted(&dir) {
             if let Err(e) = nix::mount::umount2(&dir, MntFlags::MNT_DETACH) {
                 tracing::warn!("unmounting {}: {e}", dir.display());

@@ -175,16 +175,16 @@ impl Monitor<'_> {
             .config
             .active_healthcheck()
             .and_then(|h| Checker::new(h, started));
-        let active = self.health.is_some();
+        // no check, no state to write: a container's check is fixed at create
+        if self.health.is_none() {
+            return;
+        }
         let _ = self.engine.store.update(self.id, |s| {
-            s.health = match (active, s.health.take()) {
-                (false, _) => None,
-                (true, old) => Some(Health {
-                    status: HealthStatus::Starting,
-                    failing_streak: 0,
-                    log: old.map(|h| h.log).unwrap_or_default(),
-                }),
-            };
+            s.health = Some(Health {
+                status: HealthStatus::Starting,
+                failing_streak: 0,
+                log: s.health.take().map(|h| h.log).unwrap_or_default(),
+            });
             Ok(())
         });
     }
