@@ -40,12 +40,7 @@ fn forced_removal_racing_auto_remove_never_fails() {
         }
         let left = t.engine().list(true).unwrap();
         assert!(left.is_empty(), "round {round}: {left:?}");
-        let store: Vec<_> = std::fs::read_dir(t.root.path().join("containers"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .filter(|n| n != "names")
-            .collect();
+        let store = six_testkit::container_records(t.root.path());
         assert!(store.is_empty(), "round {round}: {store:?}");
     }
     t.finish();

@@ -36,12 +36,7 @@ fn a_missing_command_is_127_and_leaves_nothing() {
     assert_eq!(err.to_string(), "nginx: not found in image busybox");
     assert_eq!(err.exit_code(), 127);
     assert!(t.engine().list(true).unwrap().is_empty());
-    let left: Vec<_> = std::fs::read_dir(t.root.path().join("containers"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .filter(|n| n != "names")
-        .collect();
+    let left = six_testkit::container_records(t.root.path());
     assert!(left.is_empty(), "{left:?}");
     // The name is free again.
     let again = RunRequest {

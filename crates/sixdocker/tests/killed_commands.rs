@@ -51,14 +51,9 @@ fn sigkill(mut child: Child) {
     child.wait().unwrap();
 }
 
-/// What is in the store's containers directory besides the names.
+/// The container records (and anything half-made) in the store.
 fn store_entries(sb: &Sandbox) -> Vec<String> {
-    std::fs::read_dir(sb.root().join("containers"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "names")
-        .collect()
+    six_testkit::container_records(&sb.root())
 }
 
 #[test]

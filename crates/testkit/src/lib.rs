@@ -210,6 +210,21 @@ pub fn hostile_proc_links(root: &Path) -> std::io::Result<[(&'static str, &'stat
     Ok(links.map(|(link, _, leads_to)| (link, leads_to)))
 }
 
+/// What is left in an engine store's `containers` directory besides its index of names and
+/// its listing cache (a cache of what is there, not a record): the container records (and
+/// anything half-made) a test asserts are gone after removal.
+pub fn container_records(store_root: &Path) -> Vec<String> {
+    fs::read_dir(store_root.join("containers"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n != "names" && n != "listing.json")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Mount points in this process's mount namespace whose path contains `needle`.
 /// A test asserts this is empty after cleanup.
 pub fn mounts_containing(needle: &str) -> Vec<String> {
