@@ -149,15 +149,15 @@ pub(crate) fn summary(
     ContainerSummary {
         id: config.id.clone(),
         image: config.image.clone(),
-        command: format!("\"{}\"", config.args.join(" ")),
+        command: format!("\"{}\"", command_line(&config.args)),
         created: created_text(config.created, now),
         status: status_text(state, now),
         ports,
         names: config.name.clone(),
-        command_line: config.args.join(" "),
+        command_line: command_line(&config.args),
         created_at: config.created,
         state: status_word(state).to_owned(),
-        networks: state.networks.iter().map(|n| n.network.clone()).collect(),
+        networks: listed_networks(config),
         mounts: config
             .mounts
             .iter()
@@ -173,6 +173,34 @@ pub(crate) fn summary(
             .count(),
         labels: config.labels.clone(),
     }
+}
+
+/// The command as Docker's container list shows it (moby's `daemon/list.go`): the path, then
+/// each argument, in single quotes when it holds a space.
+fn command_line(args: &[String]) -> String {
+    let quoted = |a: &String| match a.contains(' ') {
+        true => format!("'{a}'"),
+        false => a.clone(),
+    };
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| if i == 0 { a.clone() } else { quoted(a) })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The networks `ps` shows: those the container joins, running or not (Docker keeps them in
+/// NetworkSettings.Networks; `host` and `none` included, none for another container's
+/// namespace), sorted as docker/cli sorts them.
+fn listed_networks(config: &ListedConfig) -> Vec<String> {
+    let mut names: Vec<String> = config
+        .networks
+        .iter()
+        .filter(|n| !n.starts_with("container:"))
+        .cloned()
+        .collect();
+    names.sort();
+    names
 }
 
 /// Bytes of the regular files below `dir` (a hard-linked file once), as Docker's
@@ -276,6 +304,32 @@ mod tests {
     use crate::record::ContainerConfig;
     use crate::record::NetworkState;
     use crate::request::RunRequest;
+
+    /// As `docker ps` shows `run --network none busybox sh -c 'exit 2'` after it exited:
+    /// `"sh -c 'exit 2'"`, networks `none`.
+    #[test]
+    fn command_and_networks_as_dockers_list() {
+        let mut config = crate::store::tests::config(&"c".repeat(64), "fb");
+        config.args = ["sh", "-c", "exit 2"].map(String::from).to_vec();
+        config.networks = Some(vec!["none".into()]);
+        let row = summary(&(&config).into(), &State::default(), Utc::now());
+        assert_eq!(row.command_line, "sh -c 'exit 2'");
+        assert_eq!(row.command, "\"sh -c 'exit 2'\"");
+        assert_eq!(
+            row.networks,
+            ["none"],
+            "a stopped container keeps its networks"
+        );
+        config.networks = Some(vec!["zeta".into(), "alpha".into()]);
+        assert_eq!(
+            summary(&(&config).into(), &State::default(), Utc::now()).networks,
+            ["alpha", "zeta"]
+        );
+        config.networks = Some(vec!["container:abc".into()]);
+        assert!(summary(&(&config).into(), &State::default(), Utc::now())
+            .networks
+            .is_empty());
+    }
 
     #[test]
     fn ps_row_and_inspect() {

@@ -77,12 +77,17 @@ fn commands_record_dockers_events() {
 
     let json = history(&sb, &["--format", "{{json .}}"]);
     let got = actions(&json);
+    // As dockerd 20.10 records them: a container on `none` is connected to that network at
+    // each start and disconnected when it ends.
     let expected = [
         "container create",
         "container attach",
+        "network connect",
         "container start",
         "container die",
+        "network disconnect",
         "container create",
+        "network connect",
         "container start",
         "container exec_create: true ",
         "container exec_start: true ",
@@ -95,6 +100,7 @@ fn commands_record_dockers_events() {
         "container kill",
         "container kill",
         "container die",
+        "network disconnect",
         "container stop",
         "container destroy",
         "container destroy",
@@ -104,9 +110,14 @@ fn commands_record_dockers_events() {
         "network destroy",
     ];
     assert_eq!(got, expected, "{json:#?}");
+    // The line of the `n`th (from 0) event with this "type action".
+    let nth = |action: &str, n: usize| -> &String {
+        let at = got.iter().enumerate().filter(|(_, a)| *a == action);
+        &json[at.map(|(i, _)| i).nth(n).unwrap()]
+    };
 
     // Docker's JSON shape and attributes.
-    let die: serde_json::Value = serde_json::from_str(&json[3]).unwrap();
+    let die: serde_json::Value = serde_json::from_str(nth("container die", 0)).unwrap();
     let id = sb_id(&die);
     assert_eq!(die["status"], "die");
     assert_eq!(die["id"], id.as_str());
@@ -123,13 +134,18 @@ fn commands_record_dockers_events() {
     ];
     let at: Vec<usize> = order
         .iter()
-        .map(|k| json[3].find(&format!("\"{k}\":")).unwrap())
+        .map(|k| nth("container die", 0).find(&format!("\"{k}\":")).unwrap())
         .collect();
     assert!(
         at.windows(2).all(|w| w[0] < w[1]),
         "Docker's key order: {}",
-        json[3]
+        nth("container die", 0)
     );
+    let none: serde_json::Value = serde_json::from_str(nth("network connect", 0)).unwrap();
+    assert_eq!(none["Actor"]["Attributes"]["name"], "none");
+    assert_eq!(none["Actor"]["Attributes"]["type"], "null");
+    assert_eq!(none["Actor"]["Attributes"]["container"], id.as_str());
+    assert!(none.get("status").is_none(), "{none}");
     let signal = |line: &str| -> String {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         v["Actor"]["Attributes"]["signal"]
@@ -137,13 +153,16 @@ fn commands_record_dockers_events() {
             .unwrap()
             .to_owned()
     };
-    assert_eq!(signal(&json[9]), "10", "kill -s USR1");
+    assert_eq!(signal(nth("container kill", 0)), "10", "kill -s USR1");
     assert_eq!(
-        (signal(&json[14]), signal(&json[15])),
+        (
+            signal(nth("container kill", 1)),
+            signal(nth("container kill", 2))
+        ),
         ("15".into(), "9".into()),
         "stop"
     );
-    let exec_die: serde_json::Value = serde_json::from_str(&json[8]).unwrap();
+    let exec_die: serde_json::Value = serde_json::from_str(nth("container exec_die", 0)).unwrap();
     assert_eq!(exec_die["Actor"]["Attributes"]["exitCode"], "0");
     assert_eq!(
         exec_die["Actor"]["Attributes"]["execID"]
@@ -152,12 +171,12 @@ fn commands_record_dockers_events() {
             .len(),
         64
     );
-    let commit: serde_json::Value = serde_json::from_str(&json[13]).unwrap();
+    let commit: serde_json::Value = serde_json::from_str(nth("container commit", 0)).unwrap();
     assert_eq!(
         commit["Actor"]["Attributes"]["imageRef"],
         format!("{image}:latest")
     );
-    let network: serde_json::Value = serde_json::from_str(&json[22]).unwrap();
+    let network: serde_json::Value = serde_json::from_str(nth("network create", 0)).unwrap();
     assert!(network.get("status").is_none() && network.get("from").is_none());
     assert_eq!(network["Actor"]["Attributes"]["name"], net.as_str());
     assert_eq!(network["Actor"]["Attributes"]["type"], "bridge");
@@ -319,4 +338,62 @@ fn the_live_stream_follows() {
     assert!(child.try_wait().unwrap().is_none(), "it keeps following");
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// Volumes and the `host` network as dockerd 20.10 records them: `volume create` for a named
+/// volume at each container create (made or not), `mount` and `unmount` around each run,
+/// and a container on `host` connected to that network while it runs.
+#[test]
+fn volume_and_host_network_events_are_dockers() {
+    let sb = Sandbox::new();
+    let (volume, name) = (unique_name("v"), unique_name("c"));
+    let since = unix(chrono::Utc::now());
+    sb.run(["volume", "create", &volume]).ok();
+    sb.run([
+        "create",
+        "--network",
+        "host",
+        "-v",
+        &format!("{volume}:/data"),
+        "--name",
+        &name,
+        "busybox",
+        "true",
+    ])
+    .ok();
+    sb.run(["start", "-a", &name]).ok();
+    sb.run(["rm", &name]).ok();
+    sb.run(["volume", "rm", &volume]).ok();
+    let json = between(
+        &sb,
+        &since,
+        &unix(chrono::Utc::now()),
+        &[
+            "--filter",
+            "type=volume",
+            "--filter",
+            "type=network",
+            "--format",
+            "{{json .}}",
+        ],
+    );
+    let mut got = actions(&json);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "network connect",
+            "network disconnect",
+            "volume create",
+            "volume create",
+            "volume destroy",
+            "volume mount",
+            "volume unmount",
+        ],
+        "{json:#?}"
+    );
+    let host: serde_json::Value =
+        serde_json::from_str(json.iter().find(|l| l.contains("\"connect\"")).unwrap()).unwrap();
+    assert_eq!(host["Actor"]["Attributes"]["name"], "host");
+    assert_eq!(host["Actor"]["Attributes"]["type"], "host");
 }

@@ -1,8 +1,8 @@
 //! `--format` and the listing flags through the real binary (issue 12): `ps` (-n, -l, -s,
 //! --no-trunc, -q, templates, table, json), `images` (--digests, --no-trunc, -a),
 //! `inspect -f`, `network ls/inspect` (with Docker's predefined `host` and `none`),
-//! `info -f`, `version -f`, `stats --format`. Outputs are compared with what Docker 28 prints
-//! for the same templates.
+//! `info -f`, `version -f`, `stats --format`, `system df --format`. Outputs are compared with
+//! what Docker 28 prints for the same templates.
 
 mod common;
 
@@ -262,4 +262,95 @@ fn stats_format_with_all() {
     assert_eq!(out.ok(), format!("{} 0.00% 0B / 0B 0\n", names[0]));
     let table = sb.sh("stats --no-stream -a");
     assert!(table.ok().starts_with("CONTAINER ID   NAME"), "{table:?}");
+    // Named, stopped: a row of zeros, as Docker (not "is not running").
+    let named = sb.run(["stats", "--no-stream", "--format", "{{json .}}", &names[0]]);
+    let row: serde_json::Value = serde_json::from_str(named.ok()).unwrap();
+    assert_eq!(row["Name"], names[0].as_str());
+    assert_eq!(row["MemUsage"], "0B / 0B");
+}
+
+/// `system df --format` as docker 28 prints it: the summary's rows (Type, TotalCount,
+/// Active, Size, Reclaimable), a custom table, and with -v one document of lists.
+#[test]
+fn system_df_formats() {
+    let sb = Sandbox::new();
+    let names = created(&sb, 1);
+    let out = sb.run(["system", "df", "--format", "{{json .}}"]);
+    let rows: Vec<serde_json::Value> = out
+        .ok()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let types: Vec<&str> = rows.iter().map(|r| r["Type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["Images", "Containers", "Local Volumes", "Build Cache"]
+    );
+    assert_eq!(rows[1]["TotalCount"], "1");
+    assert!(
+        out.ok().starts_with(r#"{"Active":"#),
+        "keys sorted, as Docker's: {out:?}"
+    );
+    let table = sb.run([
+        "system",
+        "df",
+        "--format",
+        "table {{.Type}}\t{{.TotalCount}}",
+    ]);
+    assert_eq!(
+        table.ok(),
+        "TYPE            TOTAL\nImages          1\nContainers      1\nLocal Volumes   0\nBuild Cache     0\n"
+    );
+    let verbose = sb.run(["system", "df", "-v", "--format", "{{json .}}"]);
+    let doc: serde_json::Value = serde_json::from_str(verbose.ok()).unwrap();
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["Images", "Containers", "Volumes", "BuildCache"]);
+    assert_eq!(doc["Containers"][0]["Names"], names[0].as_str());
+    assert_eq!(doc["Images"][0]["Containers"], "1");
+    let listed = sb.run([
+        "system",
+        "df",
+        "-v",
+        "--format",
+        "{{range .Images}}{{.Repository}}{{end}}",
+    ]);
+    assert_eq!(listed.ok(), "busybox\n");
+}
+
+/// `images REPOSITORY[:TAG]` (`image ls` too): the operand narrows as a `reference` filter.
+#[test]
+fn images_take_a_repository() {
+    let sb = Sandbox::new();
+    sb.sh("tag busybox mine:v1").ok();
+    sb.sh("tag busybox mine:v2").ok();
+    let tags = |line: &str| sb.sh(line).ok().to_owned();
+    assert_eq!(tags("images mine --format {{.Tag}}"), "v1\nv2\n");
+    assert_eq!(tags("image ls mine:v2 --format {{.Tag}}"), "v2\n");
+    assert_eq!(
+        tags("images mi* --format {{.Repository}}:{{.Tag}}"),
+        "mine:v1\nmine:v2\n"
+    );
+    assert_eq!(tags("images nothing-here -q"), "");
+}
+
+/// `ps`'s Command and Networks as docker 28 shows them for `run --network none busybox sh
+/// -c 'exit 2'`: `"sh -c 'exit 2'"` and `none`, also once it has exited.
+#[test]
+fn ps_command_and_networks_as_docker() {
+    let sb = Sandbox::new();
+    let name = unique_name("q");
+    let r = sb.run([
+        "run",
+        "--network",
+        "none",
+        "--name",
+        &name,
+        "busybox",
+        "sh",
+        "-c",
+        "exit 2",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let out = sb.run(["ps", "-a", "--format", "{{.Networks}}|{{.Command}}"]);
+    assert_eq!(out.ok(), "none|\"sh -c 'exit 2'\"\n");
 }

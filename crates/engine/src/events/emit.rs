@@ -4,7 +4,12 @@
 //!   `imageRef` and `comment` for commit); `from` is the image;
 //! - image events: the image's labels and `name` (the tag for tag, pull and push; the
 //!   `sha256:` id otherwise), the actor is the `sha256:` id (the reference for pull/push);
-//! - network events: `name`, `type` (the driver) and, for connect/disconnect, `container`.
+//! - network events: `name`, `type` (the driver) and, for connect/disconnect, `container`;
+//!   a container on `host` or `none` is connected to that predefined network (`null` driver
+//!   for none) at each start and disconnected at each end, as dockerd does;
+//! - volume events: `driver`; `create` for each named volume at container create, made or
+//!   not (dockerd's volume service logs every create it is asked for); `mount` with where and
+//!   how at each start, `unmount` at each end.
 
 use std::collections::BTreeMap;
 
@@ -66,21 +71,24 @@ impl Engine {
     }
 
     /// A network event; `container` for connect and disconnect.
+    /// Docker's predefined `host` and `none` networks too: a container started on either is
+    /// connected to it (and disconnected when it stops), as under Docker.
     pub(crate) fn emit_network(&self, action: &str, network: &str, container: Option<&str>) {
-        let Ok(n) = self
-            .networks()
-            .and_then(|s| s.inspect(network).map_err(Into::into))
-        else {
+        let predefined = crate::PREDEFINED_NETWORKS
+            .iter()
+            .find(|(name, _, _)| *name == network)
+            .map(|(name, driver, id)| (name.to_string(), driver.to_string(), id.to_string()));
+        let Some((name, driver, id)) = predefined.or_else(|| {
+            let n = self.networks().ok()?.inspect(network).ok()?;
+            Some((n.name, n.driver, n.id))
+        }) else {
             return;
         };
-        let mut attrs = BTreeMap::from([
-            ("name".to_owned(), n.name.clone()),
-            ("type".to_owned(), n.driver.clone()),
-        ]);
+        let mut attrs = BTreeMap::from([("name".to_owned(), name), ("type".to_owned(), driver)]);
         if let Some(c) = container {
             attrs.insert("container".to_owned(), c.to_owned());
         }
-        self.emit(Event::new("network", action, &n.id, attrs));
+        self.emit(Event::new("network", action, &id, attrs));
     }
 
     /// `network destroy` of a network already gone: its id, name and driver as they were.

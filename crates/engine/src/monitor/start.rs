@@ -127,7 +127,11 @@ impl Monitor<'_> {
     /// host's.
     fn attach_networks(&mut self, running: &mut Running) -> Result<()> {
         for network in self.config.joined_networks() {
-            if network == "none" || network == "host" || network.starts_with("container:") {
+            if network == "none" || network == "host" {
+                self.engine.emit_network("connect", &network, Some(self.id));
+                continue;
+            }
+            if network.starts_with("container:") {
                 continue;
             }
             let _s = tracing::debug_span!("network_attach").entered();
@@ -176,6 +180,12 @@ impl Monitor<'_> {
         }
         for network in networks {
             self.engine.detach_network(&network, self.id, init_reaped);
+        }
+        for network in self.config.joined_networks() {
+            if network == "none" || network == "host" {
+                self.engine
+                    .emit_network("disconnect", &network, Some(self.id));
+            }
         }
         self.engine.release_shm(self.id);
     }

@@ -19,7 +19,8 @@ use crate::mount_points::{MountKind, MountPoint};
 use crate::record::{ContainerConfig, Status};
 
 impl Engine {
-    /// Makes the volumes `mounts` name that do not exist yet.
+    /// Makes the volumes `mounts` name that do not exist yet; a `create` event for each, made
+    /// or not, as dockerd's volume service logs every create a container asks of it.
     pub(crate) fn make_volumes(&self, mounts: &[MountPoint]) -> Result<()> {
         let volumes: Vec<&MountPoint> = mounts
             .iter()
@@ -31,11 +32,8 @@ impl Engine {
         let store = self.volume_store();
         let _lock = store.lock()?;
         for m in volumes {
-            let (volume, made) =
-                store.create(&m.name, &m.new_volume_labels(), &Default::default())?;
-            if made {
-                self.emit_volume("create", &volume, &[]);
-            }
+            let (volume, _) = store.create(&m.name, &m.new_volume_labels(), &Default::default())?;
+            self.emit_volume("create", &volume, &[]);
         }
         Ok(())
     }

@@ -36,6 +36,9 @@ pub struct ImagesArgs {
     pub no_trunc: bool,
     #[command(flatten)]
     pub format: super::FormatArg,
+    /// Only images of this repository (REPOSITORY[:TAG], a pattern as `reference=`).
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -68,6 +68,8 @@ pub struct DfArgs {
     /// Every image and container, with its size.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub format: super::FormatArg,
 }
 
 // `system service`.

@@ -48,7 +48,8 @@ pub fn commit(engine: &Engine, args: CommitArgs) -> Outcome {
     Ok(0)
 }
 
-/// `images` (`image ls`): one row per name (and digest with `--digests`), newest image first.
+/// `images [REPOSITORY[:TAG]]` (`image ls`): one row per name (and digest with `--digests`),
+/// newest image first.
 pub fn images(engine: &Engine, args: ImagesArgs) -> Outcome {
     let custom = args
         .format
@@ -67,7 +68,12 @@ pub fn images(engine: &Engine, args: ImagesArgs) -> Outcome {
     };
     let digests = args.digests || template.contains("{{.Digest}}");
     let now = chrono::Utc::now();
-    let filters = args.filter.into_iter().collect();
+    // As docker/cli: the operand is one more `reference` filter.
+    let reference = args.reference.map(|r| six_engine::filters::FilterArg {
+        key: "reference".to_owned(),
+        value: r,
+    });
+    let filters = args.filter.into_iter().chain(reference).collect();
     let mut rows = Vec::new();
     for image in engine.list_images(args.all, &filters)? {
         let repo_digests = if digests {

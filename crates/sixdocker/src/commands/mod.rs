@@ -7,6 +7,7 @@
 mod build;
 mod container;
 mod cp;
+mod df;
 mod docs;
 mod events;
 mod image;
@@ -275,7 +276,7 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::Container(ContainerCommand::Prune(a)) => prune::containers(&engine, a),
         Command::Image(ImageCommand::Prune(a)) => prune::images(&engine, a),
         Command::System(SystemCommand::Prune(a)) => prune::system(&engine, a),
-        Command::System(SystemCommand::Df(a)) => prune::df(&engine, a),
+        Command::System(SystemCommand::Df(a)) => df::df(&engine, a),
         Command::Container(_)
         | Command::Image(_)
         | Command::System(

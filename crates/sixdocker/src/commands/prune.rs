@@ -1,4 +1,4 @@
-//! `container prune`, `image prune`, `network prune`, `system prune` and `system df`, printed
+//! `container prune`, `image prune`, `network prune` and `system prune`, printed
 //! as Docker's CLI prints them ("Deleted Containers:", "Total reclaimed space: 1.982MB").
 //!
 //! Without `-f` each asks Docker's question on stdout and reads one word from stdin: only
@@ -6,15 +6,13 @@
 //! as Docker's CLI does.
 
 use std::io::{self, BufRead, Write};
-use std::time::Duration;
 
 use six_engine::filters::{FilterArg, Filters};
 use six_engine::{Engine, PruneReport};
 
 use super::Outcome;
-use crate::cli::{DfArgs, ImagePruneArgs, PruneArgs, SystemPruneArgs};
+use crate::cli::{ImagePruneArgs, PruneArgs, SystemPruneArgs};
 use crate::output::human;
-use crate::output::table::Table;
 
 const CONTAINERS_WARNING: &str = "WARNING! This will remove all stopped containers.";
 const NETWORKS_WARNING: &str =
@@ -157,157 +155,6 @@ pub(super) fn print_total(bytes: u64) -> Outcome {
         "Total reclaimed space: {}",
         human::size_with_precision(bytes, 4)
     )?;
-    Ok(0)
-}
-
-/// `system df [-v]`: Docker's summary table, or with `-v` each image and container.
-pub fn df(engine: &Engine, args: DfArgs) -> Outcome {
-    let usage = engine.disk_usage()?;
-    let mut out = io::stdout().lock();
-    if args.verbose {
-        return df_verbose(&usage, &mut out);
-    }
-    let size = |b: u64| human::size_with_precision(b, 4);
-    let with_percent = |reclaimable: u64, total: u64| match total {
-        0 => size(reclaimable),
-        t => format!("{} ({}%)", size(reclaimable), reclaimable * 100 / t),
-    };
-    let active_images = usage.images.iter().filter(|i| i.containers > 0).count();
-    let used: u64 = usage
-        .images
-        .iter()
-        .filter(|i| i.containers > 0)
-        .map(|i| i.image.size.saturating_sub(i.shared_size))
-        .sum();
-    let images_reclaimable = usage.layers_size.saturating_sub(used);
-    let containers_size: u64 = usage.containers.iter().map(|c| c.size_rw).sum();
-    let containers_reclaimable: u64 = usage
-        .containers
-        .iter()
-        .filter(|c| !c.active)
-        .map(|c| c.size_rw)
-        .sum();
-    let active_containers = usage.containers.iter().filter(|c| c.active).count();
-    let mut table = Table::new(&["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]);
-    table.row(vec![
-        "Images".into(),
-        usage.images.len().to_string(),
-        active_images.to_string(),
-        size(usage.layers_size),
-        with_percent(images_reclaimable, usage.layers_size),
-    ]);
-    table.row(vec![
-        "Containers".into(),
-        usage.containers.len().to_string(),
-        active_containers.to_string(),
-        size(containers_size),
-        with_percent(containers_reclaimable, containers_size),
-    ]);
-    let volumes_size: u64 = usage.volumes.iter().map(|v| v.size).sum();
-    let volumes_reclaimable: u64 = usage
-        .volumes
-        .iter()
-        .filter(|v| v.containers == 0)
-        .map(|v| v.size)
-        .sum();
-    table.row(vec![
-        "Local Volumes".into(),
-        usage.volumes.len().to_string(),
-        usage
-            .volumes
-            .iter()
-            .filter(|v| v.containers > 0)
-            .count()
-            .to_string(),
-        size(volumes_size),
-        with_percent(volumes_reclaimable, volumes_size),
-    ]);
-    table.row(vec![
-        "Build Cache".into(),
-        "0".into(),
-        "0".into(),
-        "0B".into(),
-        "0B".into(),
-    ]);
-    table.write(&mut out)?;
-    Ok(0)
-}
-
-fn df_verbose(usage: &six_engine::DiskUsage, out: &mut dyn Write) -> Outcome {
-    let now = chrono::Utc::now();
-    writeln!(out, "Images space usage:\n")?;
-    let mut images = Table::new(&[
-        "REPOSITORY",
-        "TAG",
-        "IMAGE ID",
-        "CREATED",
-        "SIZE",
-        "SHARED SIZE",
-        "UNIQUE SIZE",
-        "CONTAINERS",
-    ]);
-    for u in &usage.images {
-        let age = (now - u.image.created).to_std().unwrap_or(Duration::ZERO);
-        for (repo, tag) in u.image.repo_tag_pairs() {
-            images.row(vec![
-                repo,
-                tag,
-                human::short_id(&u.image.id).to_owned(),
-                format!("{} ago", human::duration(age)),
-                human::size(u.image.size),
-                human::size_with_precision(u.shared_size, 4),
-                human::size_with_precision(u.image.size.saturating_sub(u.shared_size), 4),
-                u.containers.to_string(),
-            ]);
-        }
-    }
-    images.write(out)?;
-    writeln!(out, "\nContainers space usage:\n")?;
-    let mut containers = Table::new(&[
-        "CONTAINER ID",
-        "IMAGE",
-        "COMMAND",
-        "LOCAL VOLUMES",
-        "SIZE",
-        "CREATED",
-        "STATUS",
-        "NAMES",
-    ]);
-    for c in &usage.containers {
-        let s = &c.summary;
-        containers.row(vec![
-            human::short_id(&s.id).to_owned(),
-            s.image.clone(),
-            format!("\"{}\"", human::ellipsis(&s.command_line, 20)),
-            s.local_volumes.to_string(),
-            human::size_with_precision(c.size_rw, 4),
-            s.created.clone(),
-            s.status.clone(),
-            s.names.clone(),
-        ]);
-    }
-    containers.write(out)?;
-    writeln!(out, "\nLocal Volumes space usage:\n")?;
-    let mut volumes = Table::new(&["VOLUME NAME", "LINKS", "SIZE"]);
-    for v in &usage.volumes {
-        volumes.row(vec![
-            v.volume.name.clone(),
-            v.containers.to_string(),
-            human::size_with_precision(v.size, 4),
-        ]);
-    }
-    volumes.write(out)?;
-    writeln!(out, "\nBuild cache usage: 0B\n")?;
-    Table::new(&[
-        "CACHE ID",
-        "CACHE TYPE",
-        "SIZE",
-        "CREATED",
-        "LAST USED",
-        "USAGE",
-        "SHARED",
-    ])
-    .write(out)?;
     Ok(0)
 }
 

@@ -36,22 +36,31 @@ pub fn stats(engine: &Engine, args: StatsArgs) -> Outcome {
         let mut rows = Vec::new();
         let mut code = 0;
         for (name, stopped_name, running) in &wanted {
+            let stopped = |id: String, name: String| ContainerStats {
+                id,
+                name,
+                cpu_percent: 0.0,
+                memory_usage: 0,
+                memory_limit: 0,
+                memory_percent: 0.0,
+                net_rx: 0,
+                net_tx: 0,
+                block_read: 0,
+                block_write: 0,
+                pids: 0,
+            };
             let sample = if *running {
-                engine.stats(name)
+                // A container named that is not running: zeros, as Docker shows it.
+                match engine.stats(name) {
+                    Err(six_engine::Error::NotRunning { name: stopped_name }) => {
+                        engine.resolve(name).map(|id| stopped(id, stopped_name))
+                    }
+                    other => other,
+                }
             } else {
-                engine.container_size(name).map(|_| ContainerStats {
-                    id: name.clone(),
-                    name: stopped_name.clone(),
-                    cpu_percent: 0.0,
-                    memory_usage: 0,
-                    memory_limit: 0,
-                    memory_percent: 0.0,
-                    net_rx: 0,
-                    net_tx: 0,
-                    block_read: 0,
-                    block_write: 0,
-                    pids: 0,
-                })
+                engine
+                    .container_size(name)
+                    .map(|_| stopped(name.clone(), stopped_name.clone()))
             };
             match sample {
                 Ok(s) => rows.push(containers::stats_row(&s, name, !args.no_trunc)),

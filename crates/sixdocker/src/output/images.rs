@@ -40,7 +40,8 @@ pub fn image_rows(
     trunc: bool,
     now: DateTime<Utc>,
 ) -> Vec<Value> {
-    let row = |repo: &str, tag: &str, digest: &str| image_row(image, repo, tag, digest, trunc, now);
+    let row =
+        |repo: &str, tag: &str, digest: &str| image_row(image, repo, tag, digest, trunc, now, None);
     if image.repo_tags.is_empty() && repo_digests.is_empty() {
         return vec![row("<none>", "<none>", "<none>")];
     }
@@ -78,6 +79,22 @@ pub fn image_rows(
     rows
 }
 
+/// `system df -v`'s rows of an image: one per repository and tag (`<none>` when untagged),
+/// with how many containers use it and the bytes it shares with other images.
+pub fn usage_rows(u: &six_engine::ImageUsage, now: DateTime<Utc>) -> Vec<Value> {
+    let usage = Some((u.containers, u.shared_size));
+    let pairs = match u.image.repo_tags.is_empty() {
+        true => vec![("<none>".to_owned(), "<none>".to_owned())],
+        false => u.image.repo_tag_pairs(),
+    };
+    pairs
+        .iter()
+        .map(|(repo, tag)| image_row(&u.image, repo, tag, "", false, now, usage))
+        .collect()
+}
+
+/// One row; `usage` (containers, shared bytes) fills Containers, SharedSize and UniqueSize,
+/// "N/A" without it, as Docker shows them outside `system df`.
 fn image_row(
     image: &Image,
     repo: &str,
@@ -85,7 +102,16 @@ fn image_row(
     digest: &str,
     trunc: bool,
     now: DateTime<Utc>,
+    usage: Option<(usize, u64)>,
 ) -> Value {
+    let (containers, shared, unique) = match usage {
+        Some((containers, shared)) => (
+            containers.to_string(),
+            human::size_with_precision(shared, 4),
+            human::size_with_precision(image.size.saturating_sub(shared), 4),
+        ),
+        None => ("N/A".into(), "N/A".into(), "N/A".into()),
+    };
     let age = (now - image.created).to_std().unwrap_or_default();
     let id = if trunc {
         human::short_id(&image.id).to_owned()
@@ -94,16 +120,16 @@ fn image_row(
     };
     // Fields in name order: Docker's MarshalJSON sorts them.
     Struct::formatter_context("*formatter.imageContext")
-        .field("Containers", "N/A")
+        .field("Containers", containers)
         .field("CreatedAt", human::go_time(image.created))
         .field("CreatedSince", format!("{} ago", human::duration(age)))
         .field("Digest", digest)
         .field("ID", id)
         .field("Repository", repo)
-        .field("SharedSize", "N/A")
+        .field("SharedSize", shared)
         .field("Size", human::size(image.size))
         .field("Tag", tag)
-        .field("UniqueSize", "N/A")
+        .field("UniqueSize", unique)
         .field("VirtualSize", human::size_with_precision(image.size, 4))
         .into()
 }

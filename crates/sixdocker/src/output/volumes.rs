@@ -26,7 +26,16 @@ pub fn volumes_headers() -> Value {
 /// One `volume ls` row (a `volumeContext`). Links and Size are "N/A", as Docker shows them
 /// outside `system df`.
 pub fn volume_row(s: &VolumeSummary) -> Value {
-    let v = &s.volume;
+    row(&s.volume, "N/A".into(), "N/A".into())
+}
+
+/// `system df -v`'s row of a volume: how many containers use it (Links) and its size.
+pub fn usage_row(u: &six_engine::VolumeUsage) -> Value {
+    let size = super::human::size_with_precision(u.size, 4);
+    row(&u.volume, u.containers.to_string(), size)
+}
+
+fn row(v: &Volume, links: String, size: String) -> Value {
     let labels: Vec<String> = v.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let label_values = v.labels.clone();
     Struct::formatter_context("*formatter.volumeContext")
@@ -34,11 +43,11 @@ pub fn volume_row(s: &VolumeSummary) -> Value {
         .field("Driver", v.driver.as_str())
         .field("Group", "N/A")
         .field("Labels", labels.join(","))
-        .field("Links", "N/A")
+        .field("Links", links)
         .field("Mountpoint", v.mountpoint.display().to_string())
         .field("Name", v.name.as_str())
         .field("Scope", "local")
-        .field("Size", "N/A")
+        .field("Size", size)
         .field("Status", "N/A")
         .method("Label", super::format::label_method(label_values))
         .into()
