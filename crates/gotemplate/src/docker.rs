@@ -199,6 +199,18 @@ const MAP_FIELDS: &[&str] = &[
     "LogConfig.Config",
 ];
 
+/// The JSON key of a field of Docker's typed documents whose Go name differs from it
+/// (`ID` is `json:"Id"`, `APIVersion` is `json:"ApiVersion"`): Docker runs a template on the
+/// typed value first, so `{{.ID}}` and `{{.Server.APIVersion}}` work there as `{{.Id}}` does
+/// on the decoded document.
+pub(crate) fn json_key_of_go_field(name: &str) -> Option<&'static str> {
+    match name {
+        "ID" => Some("Id"),
+        "APIVersion" => Some("ApiVersion"),
+        _ => None,
+    }
+}
+
 /// An inspect document (container, image, network, volume, info, version) as `inspect -f`
 /// sees it in Docker 28: objects are structs whose missing fields are errors ("map has no
 /// entry for key"), except the Go maps among them (labels, options, port and network

@@ -425,7 +425,10 @@ impl State<'_> {
                     ))),
                     Some(v) => Ok(v.clone()),
                     None if s.kind == crate::StructKind::JsonObject => {
-                        Err(self.error(format!("map has no entry for key \"{name}\"")))
+                        match crate::docker::json_key_of_go_field(name).and_then(|k| s.get(k)) {
+                            Some(v) if !has_args => Ok(v.clone()),
+                            _ => Err(self.error(format!("map has no entry for key \"{name}\""))),
+                        }
                     }
                     None => Err(self.error(format!(
                         "can't evaluate field {name} in type {}",

@@ -221,6 +221,29 @@ fn inspect_documents_as_docker_28_reads_them() {
     );
 }
 
+/// Docker runs `inspect -f` and `version -f` on the typed value first, so the Go names of
+/// fields whose JSON key differs work too (dockerd 20.10 + docker 28: `inspect -f '{{.ID}}'`
+/// of a container, image or network prints its id; `version -f '{{.Server.APIVersion}}'`
+/// prints 1.41); `{{.Id}}` stays, `.CPUShares` is refused there too.
+#[test]
+fn go_field_names_of_typed_documents() {
+    let doc = docker::inspect_value(&serde_json::json!({
+        "Id": "abc",
+        "Server": {"ApiVersion": "1.41"},
+        "HostConfig": {"CpuShares": 0},
+        "Config": {"Labels": {"Id": "x"}}
+    }));
+    assert_eq!(
+        render("{{.ID}} {{.Id}} {{.Server.APIVersion}}", &doc),
+        "abc abc 1.41"
+    );
+    assert_eq!(render("{{.Config.Labels.ID}}", &doc), "<no value>");
+    assert_eq!(
+        error("{{.HostConfig.CPUShares}}", &doc),
+        "template: :1:13: executing \"\" at <.HostConfig.CPUShares>: map has no entry for key \"CPUShares\""
+    );
+}
+
 #[test]
 fn formatter_contexts_marshal_as_docker_does() {
     // docker ps --format '{{json .}}' prints "Ports":"0.0.0.0:8080-\u003e80/tcp" and keys in order.

@@ -164,6 +164,12 @@ fn inspect_f_runs_the_template_per_object() {
     );
     let image = sb.run(["inspect", "-f", "{{index .RepoTags 0}}", "busybox"]);
     assert_eq!(image.ok(), "busybox:latest\n");
+    // `.ID` as on Docker's typed document (dockerd 20.10: the same as `.Id`).
+    let ids = sb.run(["inspect", "-f", "{{.ID}}={{.Id}}", &names[0], "busybox"]);
+    let lines: Vec<&str> = ids.ok().lines().collect();
+    let full = sb.id_of(&names[0]);
+    assert_eq!(lines[0], format!("{full}={full}"));
+    assert!(lines[1].starts_with("sha256:"), "{lines:?}");
 }
 
 #[test]
@@ -243,6 +249,9 @@ fn info_and_version_templates() {
     let version = sb.sh("version --format {{.Client.Version}}={{.Server.Version}}");
     let v = env!("CARGO_PKG_VERSION");
     assert_eq!(version.ok(), format!("{v}={v}\n"));
+    // The Go field names scripts use (docker 28 on dockerd 20.10: 1.41 1.41).
+    let api = sb.sh("version --format {{.Client.APIVersion}}_{{.Server.APIVersion}}");
+    assert_eq!(api.ok(), "1.41_1.41\n");
     let json = sb.sh("info --format json");
     let doc: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
     assert_eq!(doc["Containers"], 2);

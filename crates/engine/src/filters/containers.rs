@@ -218,15 +218,20 @@ impl<'f> PsFilter<'f> {
                 && self.exited.contains(&state.exit_code))
     }
 
-    /// `network=NAME|ID-PREFIX`: connected now, or (stopped) the networks it joins when it runs.
+    /// `network=NAME|ID-PREFIX`: connected now, or the networks it joins when it runs — also
+    /// before its first start, as dockerd (20.10) fills NetworkSettings.Networks at create.
     fn network_passes(&self, config: &ListedConfig, state: &State) -> bool {
         if !self.filters.contains("network") {
             return true;
         }
         let mut names: BTreeSet<&str> = state.networks.iter().map(|n| n.network.as_str()).collect();
-        if state.started_at.is_some() {
-            names.extend(config.networks.iter().map(String::as_str));
-        }
+        names.extend(
+            config
+                .networks
+                .iter()
+                .map(String::as_str)
+                .filter(|n| !n.starts_with("container:")),
+        );
         self.filters.values("network").any(|value| {
             names.contains(value)
                 || names.iter().any(|name| {
