@@ -20,25 +20,7 @@ pub(crate) async fn create(ctx: &Arc<Ctx>, call: Call) -> Result<Reply, ApiError
     let name = call.query.get("name").map(str::to_owned);
     let body: Value = read_json(call.body).await?;
     let create = crate::create_body::run_request(&body, name.as_deref())?;
-    let id = ctx
-        .call(move |e| {
-            let req = create.request;
-            if !create.exposed_only.is_empty() {
-                // A port only exposed is honoured when the image exposes it already.
-                let image = e.images().resolve(req.image.as_deref().unwrap_or_default())?;
-                if let Some(p) = create
-                    .exposed_only
-                    .iter()
-                    .find(|p| !image.config.exposed_ports.contains(p))
-                {
-                    return Err(ApiError::bad(format!(
-                        "ExposedPorts {p} is not supported by sixdocker: a port is exposed only by the image or by publishing it (PortBindings)"
-                    )));
-                }
-            }
-            Ok(e.create(req)?)
-        })
-        .await?;
+    let id = ctx.call(move |e| Ok(e.create(create.request)?)).await?;
     Ok(json_reply(
         StatusCode::CREATED,
         &json!({"Id": id, "Warnings": []}),

@@ -7,8 +7,8 @@
 
 use serde_json::Value;
 use six_engine::types::{
-    check_health_config, parse_ipv4, parse_network_alias, EnvVar, HealthConfig, Signal,
-    VolumeSource, VolumeSpec,
+    check_health_config, parse_ipv4, parse_network_alias, EnvVar, ExposedPort, HealthConfig,
+    Signal, VolumeSource, VolumeSpec,
 };
 use six_engine::EndpointSettings;
 use six_engine::RunRequest;
@@ -52,12 +52,10 @@ const KNOWN: &[&str] = &[
     "NetworkingConfig",
 ];
 
-/// A create body read: the request, and the ports `ExposedPorts` names that no port binding
-/// covers (honoured only if the image exposes them already: the caller checks).
+/// A create body read: the request.
 #[derive(Debug)]
 pub(crate) struct Create {
     pub request: RunRequest,
-    pub exposed_only: Vec<String>,
 }
 
 /// The run request for this create body and `?name=`.
@@ -116,11 +114,8 @@ pub(crate) fn run_request(body: &Value, name: Option<&str>) -> Result<Create, Ap
     crate::host_config::apply(&host, &mut req)?;
     anonymous_volumes(&top, &mut req)?;
     networking_config(&top, &mut req)?;
-    let exposed_only = exposed_ports(&top, &req)?;
-    Ok(Create {
-        request: req,
-        exposed_only,
-    })
+    req.expose = exposed_ports(&top, &req)?;
+    Ok(Create { request: req })
 }
 
 /// `Healthcheck: {"Test", "Interval", "Timeout", "StartPeriod", "Retries"}` (durations in
@@ -241,24 +236,24 @@ pub(crate) fn endpoint_settings(e: &Fields) -> Result<EndpointSettings, ApiError
     Ok(settings)
 }
 
-/// The ports of `ExposedPorts` (`{"80/tcp": {}}`) no port binding covers.
-fn exposed_ports(top: &Fields, req: &RunRequest) -> Result<Vec<String>, ApiError> {
+/// The ports of `ExposedPorts` (`{"80/tcp": {}}`) no port binding covers: `--expose`'s.
+fn exposed_ports(top: &Fields, req: &RunRequest) -> Result<Vec<ExposedPort>, ApiError> {
     let Some(exposed) = top.object("ExposedPorts")? else {
         return Ok(Vec::new());
     };
     let mut uncovered = Vec::new();
     for (key, _) in exposed.entries() {
-        let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
-        let number: u16 = port.parse().map_err(|_| {
+        let port = ExposedPort::from_image(&key.to_ascii_lowercase()).ok_or_else(|| {
             ApiError::bad(format!(
-                "ExposedPorts: invalid port {key:?}: expected PORT[/PROTO]"
+                "ExposedPorts: invalid port {key:?}: expected PORT[/tcp|udp] with a port 1-65535"
             ))
         })?;
-        let covered = req.ports.iter().any(|p| {
-            p.container_port == number && p.proto.to_string() == proto.to_ascii_lowercase()
-        });
+        let covered = req
+            .ports
+            .iter()
+            .any(|p| p.container_port == port.port && p.proto == port.proto);
         if !covered {
-            uncovered.push(format!("{number}/{}", proto.to_ascii_lowercase()));
+            uncovered.push(port);
         }
     }
     Ok(uncovered)
@@ -289,7 +284,7 @@ mod tests {
             "NetworkingConfig": {"EndpointsConfig": {}},
         });
         let c = run_request(&body, Some("web")).unwrap();
-        assert!(c.exposed_only.is_empty());
+        assert!(c.request.expose.is_empty());
         let r = c.request;
         assert_eq!(r.image.as_deref(), Some("busybox"));
         assert_eq!(r.cmd, ["sleep", "9"]);
@@ -425,13 +420,14 @@ mod tests {
     }
 
     #[test]
-    fn exposed_ports_without_a_binding_are_handed_back() {
+    fn exposed_ports_without_a_binding_are_exposed_only() {
         let c = run_request(
             &json!({"Image": "b", "ExposedPorts": {"80/tcp": {}, "53/udp": {}},
                 "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}}),
             None,
         )
         .unwrap();
-        assert_eq!(c.exposed_only, ["53/udp"]);
+        let exposed: Vec<String> = c.request.expose.iter().map(|p| p.to_string()).collect();
+        assert_eq!(exposed, ["53/udp"]);
     }
 }

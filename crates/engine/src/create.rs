@@ -173,6 +173,10 @@ impl Engine {
                 req.healthcheck.as_ref(),
                 image.config.healthcheck.as_ref(),
             ),
+            exposed_ports: Some(crate::record::exposed_ports(
+                &image.config.exposed_ports,
+                req,
+            )),
         };
         let mut attempts = 0;
         loop {

@@ -128,24 +128,18 @@ pub(crate) fn summary(
     state: &State,
     now: chrono::DateTime<Utc>,
 ) -> ContainerSummary {
-    let ports = state
+    // Docker lists exposed ports only while the container is on a network.
+    let published: Vec<_> = state
         .networks
         .iter()
-        .flat_map(|n| n.ports.iter())
-        .map(|p| {
-            let ip = p
-                .host_ip
-                .map(|i| i.to_string())
-                .unwrap_or_else(|| "0.0.0.0".into());
-            format!(
-                "{ip}:{}->{}/{}",
-                p.host_port.unwrap_or(0),
-                p.container_port,
-                p.proto
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+        .flat_map(|n| n.ports.iter().cloned())
+        .collect();
+    let exposed = if state.networks.is_empty() {
+        &[][..]
+    } else {
+        &config.exposed_ports[..]
+    };
+    let ports = crate::ports_column::ports_column(&published, exposed);
     ContainerSummary {
         id: config.id.clone(),
         image: config.image.clone(),
@@ -358,6 +352,7 @@ mod tests {
             mounts: None,
             stop_signal: None,
             healthcheck: None,
+            exposed_ports: None,
         };
         let state = State {
             status: Status::Running,

@@ -286,10 +286,10 @@ fn state_json(state: &State) -> Value {
 /// `Config`: what the container was made with.
 fn config_json(config: &ContainerConfig) -> Value {
     let req = &config.request;
-    let exposed: serde_json::Map<String, Value> = req
-        .ports
+    let exposed: serde_json::Map<String, Value> = config
+        .exposed_ports()
         .iter()
-        .map(|p| (format!("{}/{}", p.container_port, p.proto), json!({})))
+        .map(|p| (p.to_string(), json!({})))
         .collect();
     let mut doc = json!({
         "Hostname": config.hostname,
@@ -534,6 +534,12 @@ fn network_settings_json(config: &ContainerConfig, state: &State, context: &Cont
             let port = p.host_port.map(|h| h.to_string()).unwrap_or_default();
             if let Some(list) = ports.entry(key).or_insert_with(|| json!([])).as_array_mut() {
                 list.push(json!({"HostIp": host_ip, "HostPort": port}));
+            }
+        }
+        // On a network, Docker lists the ports nobody publishes too, as null.
+        if !state.networks.is_empty() {
+            for p in config.exposed_ports() {
+                ports.entry(p.to_string()).or_insert(Value::Null);
             }
         }
     }

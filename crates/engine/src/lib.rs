@@ -46,6 +46,7 @@ mod mounts;
 mod names;
 mod net;
 mod pause;
+mod ports_column;
 mod predefined_networks;
 mod privileged;
 pub mod prune;

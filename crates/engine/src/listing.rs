@@ -59,6 +59,8 @@ pub(crate) struct ListedConfig {
     pub networks: Vec<String>,
     /// Its binds, volumes and tmpfs mounts (`mount_points::of_record`).
     pub mounts: Vec<MountPoint>,
+    /// Its exposed ports ([`ContainerConfig::exposed_ports`]).
+    pub exposed_ports: Vec<crate::types::ExposedPort>,
 }
 
 impl From<&ContainerConfig> for ListedConfig {
@@ -73,6 +75,7 @@ impl From<&ContainerConfig> for ListedConfig {
             labels: c.labels.clone(),
             networks: c.joined_networks(),
             mounts: crate::mount_points::of_record(c),
+            exposed_ports: c.exposed_ports(),
         }
     }
 }

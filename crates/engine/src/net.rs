@@ -8,7 +8,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::record::{ContainerConfig, NetworkState, Status};
 use crate::request::EndpointSettings;
-use crate::types::{PortSpec, Proto};
+use crate::types::PortSpec;
 
 fn to_mapping(p: &PortSpec) -> six_network::PortMapping {
     p.into()
@@ -69,38 +69,37 @@ impl Engine {
         })
     }
 
-    /// What the container publishes: its `-p` ports, and with `-P` every port its image
-    /// exposes that `-p` does not name, on a free host port (Docker's rule).
+    /// What the container publishes: its `-p` ports, and with `-P` every port it exposes
+    /// (its image's, `--expose`'s) that `-p` does not name, on a free host port (Docker's
+    /// rule).
     fn published_ports(&self, config: &ContainerConfig) -> Vec<PortSpec> {
         let mut ports = config.request.ports.clone();
         if !config.request.publish_all {
             return ports;
         }
-        let exposed = self
-            .images
-            .container_image(&config.image_id)
-            .map(|i| i.config.exposed_ports)
-            .unwrap_or_default();
+        let exposed = match config.exposed_ports {
+            Some(_) => config.exposed_ports(),
+            // A record made before they were kept: its image's, read now.
+            None => {
+                let image = self
+                    .images
+                    .container_image(&config.image_id)
+                    .map(|i| i.config.exposed_ports)
+                    .unwrap_or_default();
+                crate::record::exposed_ports(&image, &config.request)
+            }
+        };
         for port in exposed {
-            let (number, proto) = port.split_once('/').unwrap_or((&port, "tcp"));
-            let proto = match proto {
-                "tcp" => Proto::Tcp,
-                "udp" => Proto::Udp,
-                _ => continue,
-            };
-            let Ok(container_port) = number.parse::<u16>() else {
-                continue;
-            };
             if !ports
                 .iter()
-                .any(|p| p.container_port == container_port && p.proto == proto)
+                .any(|p| p.container_port == port.port && p.proto == port.proto)
             {
                 ports.push(PortSpec {
                     host_ip: None,
                     host_port: None,
                     host_port_end: None,
-                    container_port,
-                    proto,
+                    container_port: port.port,
+                    proto: port.proto,
                 });
             }
         }

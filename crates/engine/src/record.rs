@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::request::RunRequest;
-use crate::types::PortSpec;
+use crate::types::{ExposedPort, PortSpec};
 
 /// Written at create time; later changed only under the container's lock
 /// ([`crate::store::Store::update_config`]): its networks by `network connect`/`disconnect`.
@@ -58,6 +58,11 @@ pub(crate) struct ContainerConfig {
     /// a `NONE` test: no check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<crate::types::HealthConfig>,
+    /// `Config.ExposedPorts`: the image's `EXPOSE`, `--expose` and the `-p` container ports,
+    /// fixed at create (Docker's merge); what `-P` publishes. None in records made before it
+    /// was kept: see [`ContainerConfig::exposed_ports`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<Vec<ExposedPort>>,
 }
 
 impl ContainerConfig {
@@ -101,6 +106,15 @@ impl ContainerConfig {
         }
     }
 
+    /// Its exposed ports, each once, by number then protocol; a record made before they
+    /// were kept: its `-p` and `--expose` ports (its image's are read where `-P` needs them).
+    pub(crate) fn exposed_ports(&self) -> Vec<ExposedPort> {
+        match &self.exposed_ports {
+            Some(p) => p.clone(),
+            None => exposed_ports(&[], &self.request),
+        }
+    }
+
     /// The networks it joins at start ([`ContainerConfig::networks`], or `--network`'s).
     pub(crate) fn joined_networks(&self) -> Vec<String> {
         match &self.networks {
@@ -108,6 +122,24 @@ impl ContainerConfig {
             None => vec![self.request.network.to_string()],
         }
     }
+}
+
+/// Docker's `Config.ExposedPorts` of a container made from an image exposing `image` (its
+/// `EXPOSE` entries) with `req`: those, `--expose`'s and the `-p` container ports, each once,
+/// by number then protocol.
+pub(crate) fn exposed_ports(image: &[String], req: &RunRequest) -> Vec<ExposedPort> {
+    let mut ports: Vec<ExposedPort> = image
+        .iter()
+        .filter_map(|p| ExposedPort::from_image(p))
+        .chain(req.expose.iter().copied())
+        .chain(req.ports.iter().map(|p| ExposedPort {
+            port: p.container_port,
+            proto: p.proto,
+        }))
+        .collect();
+    ports.sort_by_key(ExposedPort::sort_key);
+    ports.dedup();
+    ports
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

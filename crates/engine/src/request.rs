@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::types::{
-    ContainerName, CpuSet, Cpus, DetachKeys, DeviceMapping, EnvVar, ExtraHost, LogConfig,
-    MemorySize, MemorySwap, MountSpec, NamespaceMode, NetworkMode, PortSpec, RestartPolicy, Signal,
-    TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
+    ContainerName, CpuSet, Cpus, DetachKeys, DeviceMapping, EnvVar, ExposedPort, ExtraHost,
+    LogConfig, MemorySize, MemorySwap, MountSpec, NamespaceMode, NetworkMode, PortSpec,
+    RestartPolicy, Signal, TmpfsSpec, Ulimit, VolumeSpec, VolumesFrom,
 };
 
 /// `docker run`'s options. `RunRequest::default()` is `run busybox` with the image's command.
@@ -79,7 +79,11 @@ pub struct RunRequest {
     pub network_aliases: Vec<String>,
     /// `-p` published ports.
     pub ports: Vec<PortSpec>,
-    /// `-P`: every port the image exposes, on free host ports (those `-p` names as `-p` says).
+    /// `--expose`: ports it exposes without publishing them (`-P` publishes them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expose: Vec<ExposedPort>,
+    /// `-P`: every port it exposes (the image's, `--expose`'s), on free host ports (those `-p`
+    /// names as `-p` says).
     #[serde(default)]
     pub publish_all: bool,
     /// `--group-add`: more groups for its processes (names in the image's /etc/group, or

@@ -523,6 +523,7 @@ pub(crate) mod tests {
             mounts: None,
             stop_signal: None,
             healthcheck: None,
+            exposed_ports: None,
         }
     }
 

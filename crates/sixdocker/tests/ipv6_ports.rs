@@ -74,8 +74,8 @@ fn a_port_on_an_ipv6_host_address_reaches_the_container() {
         "--format",
         "{{.Ports}}",
     ]);
-    assert_eq!(ps.ok().trim(), format!("::1:{port}->80/tcp"));
-    // the port is taken while it runs, and free once it stops
+    assert_eq!(ps.ok().trim(), format!("[::1]:{port}->80/tcp")); // Docker 28's CLI
+                                                                 // the port is taken while it runs, and free once it stops
     let other = sb.run([
         "run",
         "--rm",

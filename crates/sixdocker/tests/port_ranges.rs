@@ -2,7 +2,10 @@
 //! 20.10): `-p 8000-8001:80-81` publishes each port, `-p 80-81` each on a free host port,
 //! `-p 8000-8010:80` on the first free port of the range; `-P` publishes every port the
 //! image exposes (a committed container's published ports, as Docker commits them) on free
-//! host ports, except those `-p` names. Traffic only to loopback.
+//! host ports, except those `-p` names. `--expose` and the image's `EXPOSE` are the
+//! container's `Config.ExposedPorts` (with the `-p` ports), `-P` publishes them, and a
+//! running container's unpublished ones are `ps`'s `81/udp, 90-91/tcp` and null in
+//! `NetworkSettings.Ports`, as Docker shows them. Traffic only to loopback.
 
 mod common;
 
@@ -186,4 +189,114 @@ fn ranges_and_publish_all() {
         sb.run(["run", "--rm", "-p", value, "busybox", "true"])
             .fails(125, needle);
     }
+}
+
+#[test]
+fn expose_and_the_images_exposed_ports_as_docker_lists_them() {
+    let sb = Sandbox::new();
+    let net = unique_name("n");
+    sb.run(["network", "create", "--subnet", "10.211.61.0/24", &net])
+        .ok();
+    let image = unique_name("exposing");
+    common::image_config::image_with_config(&sb, "busybox", &image, |c| {
+        c["config"]["ExposedPorts"] = serde_json::json!({"80/tcp": {}, "81/udp": {}});
+    });
+    let base = free_range(2);
+    let web = unique_name("web");
+    let range = format!("{base}-{}:80-81", base + 1);
+    let serve = "mkdir -p /w && echo ninety > /w/index.html && exec httpd -f -p 90 -h /w";
+    sb.run([
+        "run",
+        "-d",
+        "--name",
+        &web,
+        "--network",
+        &net,
+        "--expose",
+        "90-91",
+        "-p",
+        &range,
+        &image,
+        "sh",
+        "-c",
+        serve,
+    ])
+    .ok();
+    let doc = sb.inspect(&web);
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        v.as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        keys(&doc["Config"]["ExposedPorts"]),
+        ["80/tcp", "81/tcp", "81/udp", "90/tcp", "91/tcp"]
+    );
+    let ports = &doc["NetworkSettings"]["Ports"];
+    assert_eq!(ports["80/tcp"][0]["HostPort"], base.to_string());
+    for unpublished in ["81/udp", "90/tcp", "91/tcp"] {
+        assert!(
+            ports[unpublished].is_null() && ports.get(unpublished).is_some(),
+            "{ports}"
+        );
+    }
+    let column = |name: &str| {
+        sb.run([
+            "ps",
+            "-a",
+            "--filter",
+            &format!("name={name}"),
+            "--format",
+            "{{.Ports}}",
+        ])
+        .ok()
+        .trim()
+        .to_owned()
+    };
+    assert_eq!(
+        column(&web),
+        format!(
+            "81/udp, 90-91/tcp, 0.0.0.0:{base}->80/tcp, 0.0.0.0:{}->81/tcp",
+            base + 1
+        )
+    );
+
+    // -P publishes --expose's ports too, on free host ports
+    let all = unique_name("all");
+    sb.run([
+        "run",
+        "-d",
+        "--name",
+        &all,
+        "--network",
+        &net,
+        "--expose",
+        "90",
+        "-P",
+        &image,
+        "sh",
+        "-c",
+        serve,
+    ])
+    .ok();
+    assert!(page(&sb, host_port(&sb, &all, "90/tcp")).ends_with("ninety\n"));
+    host_port(&sb, &all, "80/tcp");
+    host_port(&sb, &all, "81/udp");
+
+    // stopped: nothing listed, as Docker
+    sb.run(["stop", "-t", "0", &web]).ok();
+    assert_eq!(column(&web), "");
+    assert_eq!(
+        sb.inspect(&web)["NetworkSettings"]["Ports"],
+        serde_json::json!({})
+    );
+
+    for bad in ["abc", "90-80", "0", "70000", "80/sctp", "1.2.3.4:80:80"] {
+        sb.run(["create", "--expose", bad, "busybox", "true"])
+            .fails(
+                125,
+                &format!("--expose: invalid exposed port \"{bad}\": expected PORT or FIRST-LAST"),
+            );
+    }
+    assert_eq!(sb.run(["ps", "-a", "-q"]).ok().lines().count(), 2);
 }

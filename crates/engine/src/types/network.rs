@@ -104,7 +104,9 @@ pub fn parse_network_alias(s: &str) -> Result<String, TypeError> {
 
 /// The protocol of a published port. Stored in records as `"Tcp"`/`"Udp"` (six-network's
 /// own type serializes in lower case, so the engine keeps this one for its records).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum Proto {
     /// TCP (the default).
     #[default]

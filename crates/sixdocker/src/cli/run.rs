@@ -9,9 +9,9 @@ use super::values::{parse_cpu_shares, parse_user};
 use six_engine::types::{
     parse_dns_option, parse_dns_search, parse_dns_server, parse_ipc_mode, parse_ipv4,
     parse_network_alias, parse_pid_mode, parse_uts_mode, ContainerName, CpuSet, Cpus, DetachKeys,
-    DeviceMapping, EnvVar, ExtraHost, GoDuration, Label, LogDriver, MemorySize, MemorySwap,
-    MountSpec, NamespaceMode, NetworkMode, PortSpecs, RestartPolicy, Signal, TmpfsSpec, Ulimit,
-    VolumeSpec, VolumesFrom,
+    DeviceMapping, EnvVar, ExposedPorts, ExtraHost, GoDuration, Label, LogDriver, MemorySize,
+    MemorySwap, MountSpec, NamespaceMode, NetworkMode, PortSpecs, RestartPolicy, Signal, TmpfsSpec,
+    Ulimit, VolumeSpec, VolumesFrom,
 };
 
 // The flags of `run` and `create`.
@@ -161,9 +161,13 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub publish: Vec<PortSpecs>,
-    /// Publish every port the image exposes on a free host port.
+    /// Publish every port the container exposes (the image's and --expose's) on a free host
+    /// port.
     #[arg(short = 'P', long)]
     pub publish_all: bool,
+    /// Expose a port or a range without publishing it: PORT[-LAST][/tcp|udp] (-P publishes it).
+    #[arg(long, value_name = "PORT")]
+    pub expose: Vec<ExposedPorts>,
     /// Another group for the container's processes (a name in the image's /etc/group, or a GID).
     #[arg(long, value_name = "GROUP")]
     pub group_add: Vec<String>,

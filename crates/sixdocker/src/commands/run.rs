@@ -147,6 +147,7 @@ fn run_request(args: RunArgs) -> Result<RunRequest, Failure> {
         ip: args.ip,
         network_aliases: args.network_alias,
         ports: args.publish.into_iter().flat_map(|p| p.0).collect(),
+        expose: args.expose.into_iter().flat_map(|p| p.0).collect(),
         publish_all: args.publish_all,
         labels,
         group_add: args.group_add,
