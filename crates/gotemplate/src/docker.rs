@@ -199,14 +199,16 @@ const MAP_FIELDS: &[&str] = &[
     "LogConfig.Config",
 ];
 
-/// The JSON key of a field of Docker's typed documents whose Go name differs from it
-/// (`ID` is `json:"Id"`, `APIVersion` is `json:"ApiVersion"`): Docker runs a template on the
-/// typed value first, so `{{.ID}}` and `{{.Server.APIVersion}}` work there as `{{.Id}}` does
-/// on the decoded document.
-pub(crate) fn json_key_of_go_field(name: &str) -> Option<&'static str> {
+/// A field Docker's typed documents have but their JSON lacks under that name, as Docker
+/// reads it: it runs a template on the typed value first, so the Go names of fields whose
+/// JSON key differs work (`ID` is `json:"Id"`, `APIVersion` is `json:"ApiVersion"`), and an
+/// omitted nil pointer is nil (`State.Health` without a health check: `{{if .State.Health}}`
+/// is false, `{{json .State.Health}}` is null).
+pub(crate) fn typed_field(object: &crate::Struct, name: &str) -> Option<Value> {
     match name {
-        "ID" => Some("Id"),
-        "APIVersion" => Some("ApiVersion"),
+        "ID" => object.get("Id").cloned(),
+        "APIVersion" => object.get("ApiVersion").cloned(),
+        "Health" if object.get("OOMKilled").is_some() => Some(Value::Nil),
         _ => None,
     }
 }

@@ -411,7 +411,9 @@ impl State<'_> {
     ) -> Result<Value> {
         let has_args = !args.is_empty() || last.is_some();
         match &receiver {
-            Value::Missing | Value::Nil => Ok(Value::Missing),
+            Value::Missing => Ok(Value::Missing),
+            // Go: a field of a nil interface (a JSON null, a typed nil pointer) "can't work".
+            Value::Nil => Err(self.error(format!("nil pointer evaluating interface {{}}.{name}"))),
             Value::Struct(s) => {
                 if let Some(method) = s.get_method(name) {
                     let method = method.clone();
@@ -425,8 +427,8 @@ impl State<'_> {
                     ))),
                     Some(v) => Ok(v.clone()),
                     None if s.kind == crate::StructKind::JsonObject => {
-                        match crate::docker::json_key_of_go_field(name).and_then(|k| s.get(k)) {
-                            Some(v) if !has_args => Ok(v.clone()),
+                        match crate::docker::typed_field(s, name) {
+                            Some(v) if !has_args => Ok(v),
                             _ => Err(self.error(format!("map has no entry for key \"{name}\""))),
                         }
                     }

@@ -242,6 +242,21 @@ fn go_field_names_of_typed_documents() {
         error("{{.HostConfig.CPUShares}}", &doc),
         "template: :1:13: executing \"\" at <.HostConfig.CPUShares>: map has no entry for key \"CPUShares\""
     );
+    // No health check: State has no Health, which Docker reads as its nil *Health
+    // (dockerd 20.10: `<nil>`, `no`, `null`; `.State.Health.Status` is an error).
+    let doc = docker::inspect_value(&serde_json::json!({
+        "State": {"Status": "running", "OOMKilled": false},
+        "Config": {"Labels": {}}
+    }));
+    assert_eq!(
+        render(
+            "{{.State.Health}} {{if .State.Health}}h{{else}}no{{end}} {{json .State.Health}}",
+            &doc
+        ),
+        "<nil> no null"
+    );
+    assert!(error("{{.State.Health.Status}}", &doc).contains("nil pointer evaluating"));
+    assert!(error("{{.Config.Health}}", &doc).contains("map has no entry for key"));
 }
 
 #[test]

@@ -170,6 +170,14 @@ fn inspect_f_runs_the_template_per_object() {
     let full = sb.id_of(&names[0]);
     assert_eq!(lines[0], format!("{full}={full}"));
     assert!(lines[1].starts_with("sha256:"), "{lines:?}");
+    // No health check: Docker's nil State.Health (dockerd 20.10: `no null`).
+    let health = sb.run([
+        "inspect",
+        "-f",
+        "{{if .State.Health}}yes{{else}}no{{end}} {{json .State.Health}}",
+        &names[0],
+    ]);
+    assert_eq!(health.ok(), "no null\n");
 }
 
 #[test]
