@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Times the listing commands scripts call most — `ps -a`, `images`, `inspect` of a container and
-# of an image, and `ps -a --format '{{.Names}}'` — on a store holding 100 containers and 100
-# images (issue 12's target: each under 5 ms). Release build, hyperfine, a private store removed
-# on exit. With DOCKER_HOST set to a running Docker engine (e.g. a private dockerd holding the
-# same numbers), the same commands are timed through the docker CLI beside ours.
+# Times the listing commands scripts call most — `ps`, `ps -a`, `images`, `inspect` of a
+# container and of an image, `logs` of a container that printed 100 lines, and
+# `ps -a --format '{{.Names}}'` — on a store holding 100 containers and 100 images (issues 12
+# and 17: each under 5 ms). Release build, hyperfine, a private store removed on exit. With
+# DOCKER_HOST set to a running Docker engine holding the same (100 imported images
+# bench-image-N, 100 created containers bench-cN, and bench-log run as below), the same
+# commands are timed through the docker CLI beside ours.
 # Usage: bench/listing.sh [RUNS]   (needs root, hyperfine, python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,24 +43,36 @@ done
 for i in $(seq 1 "$N"); do
   "$SIX" "${SIXC[@]}" create --name "bench-c$i" busybox true >/dev/null
 done
+# One that has run and printed, for `logs`.
+"$SIX" "${SIXC[@]}" run --name bench-log --network none busybox \
+  sh -c 'for i in $(seq 1 100); do echo line $i; done' >/dev/null
 echo "store: $("$SIX" "${SIXC[@]}" ps -a -q | wc -l) containers, $("$SIX" "${SIXC[@]}" images -q | sort -u | wc -l) images" >&2
 
 cmds=(
+  -n "sixdocker ps" "$SIX ${SIXC[*]} ps"
   -n "sixdocker ps -a" "$SIX ${SIXC[*]} ps -a"
   -n "sixdocker ps -a --format {{.Names}}" "$SIX ${SIXC[*]} ps -a --format {{.Names}}"
   -n "sixdocker images" "$SIX ${SIXC[*]} images"
   -n "sixdocker inspect (container)" "$SIX ${SIXC[*]} inspect bench-c50"
   -n "sixdocker inspect (image)" "$SIX ${SIXC[*]} inspect bench-image-50"
+  -n "sixdocker logs" "$SIX ${SIXC[*]} logs bench-log"
 )
 if [ -n "${DOCKER_HOST:-}" ]; then
   cmds+=(
+    -n "docker ps" "docker ps"
     -n "docker ps -a" "docker ps -a"
+    -n "docker ps -a --format {{.Names}}" "docker ps -a --format {{.Names}}"
     -n "docker images" "docker images"
+    -n "docker inspect (container)" "docker inspect bench-c50"
+    -n "docker inspect (image)" "docker inspect bench-image-50"
+    -n "docker logs" "docker logs bench-log"
   )
 fi
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$TMP/listing.json" "${cmds[@]}" >&2
 python3 - "$TMP/listing.json" <<'PY'
 import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
-    print(f"{r['command']:<45} median {r['median']*1000:7.2f} ms")
+    print(f"{r['command']:<45} median {r['median']*1000:7.2f} ms  (min {r['min']*1000:6.2f})")
 PY
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
