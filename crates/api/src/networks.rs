@@ -78,7 +78,11 @@ fn view((doc, containers): &(Value, usize)) -> NetworkView {
 /// `GET /networks/{id}`.
 async fn inspect(ctx: &Arc<Ctx>, id: &str) -> Result<Reply, ApiError> {
     if let Some(doc) = six_engine::predefined_network_document(id) {
-        return Ok(ok_json(&doc));
+        let id = id.to_owned();
+        let listed = ctx
+            .call(move |e| Ok(e.inspect_predefined_network(&id)))
+            .await?;
+        return Ok(ok_json(&listed.unwrap_or(doc)));
     }
     let id = id.to_owned();
     Ok(ok_json(

@@ -63,6 +63,9 @@ impl Engine {
                 context.readonly_paths = linux.readonly_paths;
             }
         }
+        for (name, _, id) in crate::PREDEFINED_NETWORKS {
+            context.network_ids.insert(name.to_owned(), id.to_owned());
+        }
         let joined = config.joined_networks();
         if joined.iter().any(|n| n != "none" && n != "host") {
             if let Ok(networks) = self.networks() {
@@ -98,6 +101,11 @@ impl Engine {
 fn time_or_zero(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
         .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
+}
+
+/// The endpoint id of a container on a network (stable: derived from both ids).
+pub(crate) fn endpoint_id(network_id: &str, container_id: &str) -> String {
+    derived_id(&[network_id, container_id])
 }
 
 /// A stable 64-hex id derived from `parts` (endpoint and sandbox ids, which Docker keeps and
@@ -496,8 +504,15 @@ fn network_settings_json(config: &ContainerConfig, state: &State, context: &Cont
     let mut networks = serde_json::Map::new();
     for name in &names {
         let n = live(name);
-        let network_id = context.network_ids.get(name).cloned().unwrap_or_default();
-        let endpoint = n.map(|_| derived_id(&[&network_id, &config.id]));
+        // dockerd 20.10 fills NetworkID at the first start and keeps it.
+        let network_id = match state.started_at {
+            Some(_) => context.network_ids.get(name).cloned().unwrap_or_default(),
+            None => String::new(),
+        };
+        // On `none` or `host` a running container has an endpoint and no address.
+        let predefined = name == "none" || name == "host";
+        let endpoint =
+            (n.is_some() || (running && predefined)).then(|| endpoint_id(&network_id, &config.id));
         let settings = config.endpoint_settings(name);
         let aliases: Vec<&str> = settings
             .aliases

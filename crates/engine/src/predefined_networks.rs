@@ -1,8 +1,12 @@
 //! Docker's two predefined networks other than `bridge`: `host` and `none`. They have no
 //! bridge and no record in the store; they are listed and inspected (by the CLI and the API
-//! alike, from here), never created or removed.
+//! alike, from here), never created or removed. Inspected through the engine, each lists
+//! the running containers on it, as dockerd lists their endpoints.
 
 use serde_json::{json, Value};
+
+use crate::engine::Engine;
+use crate::record::Status;
 
 /// (name, driver, ID) of each. The IDs are fixed here (Docker picks them once per daemon).
 pub const PREDEFINED_NETWORKS: [(&str, &str, &str); 2] = [
@@ -32,6 +36,33 @@ pub fn predefined_network_document(name_or_id: &str) -> Option<Value> {
         "ConfigFrom": {"Network": ""}, "ConfigOnly": false,
         "Containers": {}, "Options": {}, "Labels": {},
     }))
+}
+
+impl Engine {
+    /// The predefined network called `name_or_id` with its `Containers`: each running
+    /// container on it, by id, with its name and endpoint id (the one its own document shows,
+    /// `NetworkSettings.Networks.NAME.EndpointID`) and no addresses, as dockerd 20.10 shows
+    /// them. None for any other name.
+    pub fn inspect_predefined_network(&self, name_or_id: &str) -> Option<Value> {
+        let mut doc = predefined_network_document(name_or_id)?;
+        let name = doc["Name"].as_str().unwrap_or_default().to_owned();
+        let id = doc["Id"].as_str().unwrap_or_default().to_owned();
+        let mut containers = serde_json::Map::new();
+        for (config, state) in self.store.listed().unwrap_or_default() {
+            if state.status == Status::Running && config.networks.contains(&name) {
+                let endpoint = crate::inspect::endpoint_id(&id, &config.id);
+                containers.insert(
+                    config.id.clone(),
+                    json!({
+                        "Name": config.name, "EndpointID": endpoint, "MacAddress": "",
+                        "IPv4Address": "", "IPv6Address": "",
+                    }),
+                );
+            }
+        }
+        doc["Containers"] = Value::Object(containers);
+        Some(doc)
+    }
 }
 
 #[cfg(test)]

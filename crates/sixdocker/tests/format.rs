@@ -239,6 +239,43 @@ fn networks_host_and_none_are_listed_and_inspected() {
     let doc = sb.sh("network inspect none");
     let v: serde_json::Value = serde_json::from_str(doc.ok()).unwrap();
     assert_eq!(v[0]["Scope"], "local");
+    // dockerd 20.10: a running container on `none` is among its Containers (name, endpoint,
+    // no addresses), with the endpoint and network ids its own document shows; a stopped
+    // one is not.
+    let (up, down) = (unique_name("up"), unique_name("down"));
+    sb.sh(&format!(
+        "run -d --network none --name {up} busybox sleep 1000"
+    ))
+    .ok();
+    sb.sh(&format!("create --network none --name {down} busybox true"))
+        .ok();
+    let on_none = sb.run(["network", "inspect", "-f", "{{json .Containers}}", "none"]);
+    let containers: serde_json::Value = serde_json::from_str(on_none.ok()).unwrap();
+    let entries = containers.as_object().unwrap();
+    assert_eq!(entries.len(), 1, "{containers}");
+    let entry = &entries[&sb.id_of(&up)];
+    assert_eq!(entry["Name"], up.as_str());
+    assert_eq!(entry["IPv4Address"], "");
+    let own = sb.sh(&format!(
+        "inspect -f {{{{.NetworkSettings.Networks.none.EndpointID}}}}/{{{{.NetworkSettings.Networks.none.NetworkID}}}} {up}"
+    ));
+    assert_eq!(
+        own.ok().trim(),
+        format!(
+            "{}/{}",
+            entry["EndpointID"].as_str().unwrap(),
+            v[0]["Id"].as_str().unwrap()
+        )
+    );
+    assert_eq!(entry["EndpointID"].as_str().unwrap().len(), 64);
+    // Never started: no network id yet (dockerd 20.10, on `none` as on a network of its own).
+    let never = sb.run([
+        "inspect",
+        "-f",
+        "[{{.NetworkSettings.Networks.none.NetworkID}}]",
+        &down,
+    ]);
+    assert_eq!(never.ok(), "[]\n");
     sb.sh("network rm none")
         .fails(1, "none is a pre-defined network and cannot be removed");
     sb.sh("network create host")

@@ -62,7 +62,7 @@ fn find(
         if let Ok(doc) = engine.inspect_network(name) {
             return Ok(doc);
         }
-        if let Some(doc) = output::networks::predefined_document(name) {
+        if let Some(doc) = engine.inspect_predefined_network(name) {
             return Ok(doc);
         }
         if kind.is_some() {

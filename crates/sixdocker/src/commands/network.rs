@@ -29,7 +29,7 @@ pub fn network(engine: &Engine, command: NetworkCommand) -> Outcome {
             for name in &args.names {
                 match engine.inspect_network(name) {
                     Ok(doc) => found.push(doc),
-                    Err(e) => match networks::predefined_document(name) {
+                    Err(e) => match engine.inspect_predefined_network(name) {
                         Some(doc) => found.push(doc),
                         None => code = report(Failure::from(e)),
                     },
