@@ -10,6 +10,9 @@ use crate::record::Status;
 use crate::relay::{relay, RelayEnd, RelayOptions};
 use crate::types::DetachKeys;
 
+/// What Docker's CLI says when asked for a terminal on a stdin that is not one.
+pub const NOT_A_TTY: &str = "the input device is not a TTY";
+
 /// `attach`'s flags.
 #[derive(Debug, Clone)]
 pub struct AttachOptions {
@@ -19,6 +22,9 @@ pub struct AttachOptions {
     pub sig_proxy: bool,
     /// `--detach-keys` (default Ctrl-P Ctrl-Q).
     pub detach_keys: DetachKeys,
+    /// Whether the caller's stdin is a terminal: a container with one is not attached to
+    /// from anything else, stdin attached ("the input device is not a TTY", as Docker's CLI).
+    pub stdin_is_terminal: bool,
 }
 
 impl Default for AttachOptions {
@@ -27,6 +33,7 @@ impl Default for AttachOptions {
             no_stdin: false,
             sig_proxy: true,
             detach_keys: DetachKeys::default(),
+            stdin_is_terminal: true,
         }
     }
 }
@@ -46,6 +53,9 @@ impl Engine {
             return Err(Error::Conflict(
                 "you cannot attach to a paused container, unpause it first".into(),
             ));
+        }
+        if config.request.tty && !o.no_stdin && !o.stdin_is_terminal {
+            return Err(Error::Conflict(NOT_A_TTY.into()));
         }
         let channel = attach::connect(&self.attach_socket(&id)).map_err(|_| {
             Error::Conflict("you cannot attach to a stopped container, start it first".into())

@@ -76,7 +76,7 @@ mod user;
 mod volumes;
 mod workdir;
 
-pub use attach_cmd::AttachOptions;
+pub use attach_cmd::{AttachOptions, NOT_A_TTY};
 pub use attach_stream::{
     relay_client, AttachChannel, AttachTarget, ClientStream, GaveUp, OutputStream, StreamEnd,
     StreamSink,

@@ -2,7 +2,9 @@
 //! Ctrl-Q (or `--detach-keys`) leave `run -it`, `start -ai` and `attach` and the container
 //! runs on; `attach` follows the container to its end and returns its exit code. Exit codes
 //! and messages as Docker 20.10's: `run -it` and `start -ai` detach with 0, `attach` with 1
-//! and "read escape sequence".
+//! and "read escape sequence". A terminal with stdin attached needs a terminal to read:
+//! `run -it`, `exec -it` and `attach` of a container with one refuse any other stdin as
+//! Docker's CLI does ("the input device is not a TTY", exit 1), before anything is made.
 
 mod common;
 
@@ -114,4 +116,33 @@ fn attach_follows_output_to_the_exit_code() {
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
     assert_eq!(rest.last().map(String::as_str), Some("done"), "{rest:?}");
     assert_eq!(attach.wait().unwrap().code(), Some(4));
+}
+
+#[test]
+fn a_terminal_with_stdin_attached_needs_a_terminal_as_docker() {
+    let sb = Sandbox::new();
+    // the Sandbox's commands have stdin closed (/dev/null): not a terminal
+    let name = unique_name("notty");
+    for args in [
+        vec!["run", "-it", "--name", &name, "busybox", "true"],
+        vec!["run", "-i", "-t", "--rm", "busybox", "true"],
+    ] {
+        sb.run(&args).fails(1, "the input device is not a TTY");
+    }
+    assert!(sb.ps_row(&name).is_none(), "nothing is made");
+    assert!(sb.run(["ps", "-a", "-q"]).ok().trim().is_empty());
+
+    // -t alone, or -i -t detached, read no stdin: as Docker, they run
+    sb.run(["run", "-t", "--rm", "busybox", "true"]).ok();
+    let tty = unique_name("tty");
+    sb.run(["run", "-itd", "--name", &tty, "busybox", "sh"])
+        .ok();
+    sb.run(["exec", "-it", &tty, "true"])
+        .fails(1, "the input device is not a TTY");
+    sb.run(["exec", "-t", &tty, "true"]).ok();
+    sb.run(["exec", "-i", &tty, "true"]).ok();
+    sb.run(["attach", &tty])
+        .fails(1, "the input device is not a TTY");
+    assert!(is_up(&sb, &tty), "the refused attach left it running");
+    sb.run(["rm", "-f", &tty]).ok();
 }

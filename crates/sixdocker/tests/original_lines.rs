@@ -113,22 +113,32 @@ fn detached_top_ps_logs_exec_stop_rm() {
 fn memory_limit_is_real() {
     let sb = Sandbox::new();
     let name = unique_name("mem");
-    sb.run([
-        "run",
-        "-ti",
-        "-m",
-        "100m",
-        "--name",
-        &name,
-        "--",
-        "stress",
-        "--vm-bytes",
-        "200m",
-        "--vm-keep",
-        "-m",
-        "1",
-    ])
-    .fails(127, "stress: not found in image busybox");
+    let mut term = Terminal::spawn(
+        sb.command([
+            "run",
+            "-ti",
+            "-m",
+            "100m",
+            "--name",
+            &name,
+            "--",
+            "stress",
+            "--vm-bytes",
+            "200m",
+            "--vm-keep",
+            "-m",
+            "1",
+        ]),
+        24,
+        80,
+    );
+    assert_eq!(term.wait(LONG), 127, "{}", term.screen());
+    assert!(
+        term.screen()
+            .contains("sixdocker: stress: not found in image busybox"),
+        "{}",
+        term.screen()
+    );
     assert!(
         sb.ps_row(&name).is_none(),
         "nothing is left of a command that was not found"

@@ -6,6 +6,8 @@
 //! the image (Docker's `run IMAGE CMD...`, the original's `run [-image IMAGE] -- CMD...`) and
 //! the environment from `--env-file` and `-e`.
 
+use std::io::IsTerminal;
+
 use six_engine::types::{EnvVar, HealthFlags, Label, LogConfig};
 use six_engine::{AttachOptions, Engine, ExecRequest, RunRequest};
 
@@ -14,6 +16,7 @@ use crate::cli::{AttachArgs, ExecArgs, RunArgs, SecurityOpt, StartArgs};
 
 pub fn run(engine: &Engine, args: RunArgs) -> Outcome {
     let (pull, platform, detach) = (args.pull, args.platform.clone(), args.detach);
+    terminal_for(args.interactive && !detach, args.tty)?;
     let request = run_request(args)?;
     super::registry::image_for_run(engine, request.image.as_deref(), pull, platform)?;
     let outcome = engine.run(request).map_err(Failure::of_run)?;
@@ -60,6 +63,7 @@ pub fn attach(engine: &Engine, args: AttachArgs) -> Outcome {
         no_stdin: args.no_stdin,
         sig_proxy: args.sig_proxy,
         detach_keys: args.detach_keys.unwrap_or_default(),
+        stdin_is_terminal: std::io::stdin().is_terminal(),
     };
     match engine.attach(&args.container, &options)? {
         Some(code) => Ok(code),
@@ -70,6 +74,7 @@ pub fn attach(engine: &Engine, args: AttachArgs) -> Outcome {
 /// `exec`, with Docker's rules: a terminal only with `-t` and stdin only with `-i`, whatever
 /// the CLI's own stdin is (output redirected from an `exec` at a terminal stays plain).
 pub fn exec(engine: &Engine, args: ExecArgs) -> Outcome {
+    terminal_for(args.interactive && !args.detach, args.tty)?;
     let request = ExecRequest {
         cmd: args.command,
         env: args.env,
@@ -83,6 +88,16 @@ pub fn exec(engine: &Engine, args: ExecArgs) -> Outcome {
     engine
         .exec(&args.container, request)
         .map_err(Failure::of_command)
+}
+
+/// Docker's CLI check before `run` or `exec` makes anything: a terminal (`-t`) with stdin
+/// attached (`-i`, not `-d`) needs stdin to be one (else the process would wait on a terminal
+/// nobody types into): "the input device is not a TTY", exit 1.
+fn terminal_for(attach_stdin: bool, tty: bool) -> Result<(), Failure> {
+    if attach_stdin && tty && !std::io::stdin().is_terminal() {
+        return Err(Failure::other(six_engine::NOT_A_TTY));
+    }
+    Ok(())
 }
 
 /// The engine's request for `run`/`create` from the parsed flags.
