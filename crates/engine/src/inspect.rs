@@ -46,6 +46,9 @@ pub(crate) struct Context {
     /// The spec's `linux.maskedPaths` and `readonlyPaths`.
     pub masked_paths: Vec<String>,
     pub readonly_paths: Vec<String>,
+    /// The image's layer directories as overlayfs stacks them, top first, `:`-separated
+    /// (`GraphDriver.Data.LowerDir`); empty when the image is gone.
+    pub lower_dirs: String,
 }
 
 impl Engine {
@@ -62,6 +65,11 @@ impl Engine {
                 context.masked_paths = linux.masked_paths;
                 context.readonly_paths = linux.readonly_paths;
             }
+        }
+        if let Ok(image) = self.images.resolve(&format!("sha256:{}", config.image_id)) {
+            let dirs = self.images.layer_dirs(&image).unwrap_or_default();
+            let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            context.lower_dirs = dirs.join(":");
         }
         for (name, _, id) in crate::PREDEFINED_NETWORKS {
             context.network_ids.insert(name.to_owned(), id.to_owned());
@@ -150,11 +158,7 @@ pub(crate) fn container_document(
         "ExecIDs": Value::Null,
         "HostConfig": host_config_json(req, context),
         "GraphDriver": {
-            "Data": {
-                "MergedDir": mount.merged,
-                "UpperDir": mount.upper,
-                "WorkDir": mount.work,
-            },
+            "Data": graph_driver_data(&mount, &context.lower_dirs),
             "Name": "overlay",
         },
         "Mounts": mount_points::of_record(config).iter().map(mount_json).collect::<Vec<_>>(),
@@ -179,6 +183,19 @@ fn mount_json(m: &MountPoint) -> Value {
             "RW": !m.read_only, "Propagation": "",
         }),
     }
+}
+
+/// A container's `GraphDriver.Data` in Docker's key order: the image's layers (LowerDir,
+/// when it is still there), then the container's own directories.
+fn graph_driver_data(mount: &six_image::RootfsMount, lower_dirs: &str) -> Value {
+    let mut data = serde_json::Map::new();
+    if !lower_dirs.is_empty() {
+        data.insert("LowerDir".into(), lower_dirs.into());
+    }
+    data.insert("MergedDir".into(), json!(mount.merged));
+    data.insert("UpperDir".into(), json!(mount.upper));
+    data.insert("WorkDir".into(), json!(mount.work));
+    Value::Object(data)
 }
 
 /// One of `HostConfig.Mounts`: a `--mount` as Docker's API keeps it.

@@ -134,6 +134,30 @@ fn inspect(sb: &Sandbox, args: &[&str]) -> Value {
     docs[0].clone()
 }
 
+/// A container's GraphDriver.Data as dockerd 20.10's overlay2 gives it: LowerDir (the
+/// image's layers, `:`-separated, top first), MergedDir, UpperDir, WorkDir.
+#[test]
+fn graph_driver_names_the_image_layers() {
+    let sb = Sandbox::new();
+    let name = unique_name("g");
+    sb.sh(&format!("create --network none --name {name} busybox true"))
+        .ok();
+    let doc = inspect(&sb, &[&name]);
+    let data = doc["GraphDriver"]["Data"].as_object().unwrap();
+    let keys: Vec<&String> = data.keys().collect();
+    assert_eq!(keys, ["LowerDir", "MergedDir", "UpperDir", "WorkDir"]);
+    let lower = data["LowerDir"].as_str().unwrap();
+    let layers = inspect(&sb, &["busybox"])["RootFS"]["Layers"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(lower.split(':').count(), layers, "{lower}");
+    assert!(
+        lower.split(':').all(|d| std::path::Path::new(d).is_dir()),
+        "{lower}"
+    );
+}
+
 #[test]
 fn documents_have_dockers_keys() {
     let sb = Sandbox::new();
