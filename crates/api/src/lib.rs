@@ -10,7 +10,8 @@
 //! are blocking and run on tokio's blocking pool, one fresh [`six_engine::Engine`] each (as a
 //! CLI command opens one). Starting a container needs a single-threaded, sealed process
 //! (six-runtime's rule), which a tokio process is not: the service runs those steps in a
-//! short-lived child, `sixdocker api-worker` ([`worker`], plain blocking code, no tokio).
+//! child forked for each by one long-lived, sealed `sixdocker api-worker serve` (`zygote.rs`),
+//! or a one-off `sixdocker api-worker` ([`worker`], plain blocking code, no tokio).
 //!
 //! Files: `server.rs` (socket, connections, idle exit), `router.rs` (versions, routes),
 //! `http.rs` (bodies, errors, JSON), `body.rs` (reading JSON bodies field by field), `query.rs`,
@@ -22,7 +23,7 @@
 //! `logs.rs`; the streams: `hijack.rs` (hijacked connections, old and upgraded), `attach.rs`,
 //! `exec.rs`, `hub.rs` (clients that wait for a start); images: `images.rs`, `image_pull.rs`
 //! (pull, import, push), `image_admin.rs` (history, prune), `registry.rs` (`/auth`);
-//! `networks.rs`, `volumes.rs`; `worker.rs`.
+//! `networks.rs`, `volumes.rs`; `worker.rs`, `zygote.rs`.
 
 #![warn(unreachable_pub)]
 #![deny(missing_docs)]
@@ -59,5 +60,6 @@ mod system;
 mod volumes;
 mod wait;
 pub mod worker;
+mod zygote;
 
 pub use server::{serve, ServiceError, ServiceOptions, DEFAULT_SOCKET};

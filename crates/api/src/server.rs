@@ -61,6 +61,7 @@ pub(crate) struct Ctx {
     pub exe: PathBuf,
     pub hub: crate::hub::Hub,
     pub terminals: crate::exec::Terminals,
+    pub zygote: crate::zygote::Zygote,
 }
 
 impl Ctx {
@@ -102,6 +103,7 @@ async fn run(opts: ServiceOptions) -> Result<(), ServiceError> {
     let listener = bind(&socket)?;
     let ino = std::fs::metadata(&socket).map(|m| m.ino()).ok();
     let ctx = Arc::new(Ctx {
+        zygote: crate::zygote::Zygote::new(opts.exe.clone(), opts.engine.clone()),
         engine: opts.engine,
         exe: opts.exe,
         hub: Default::default(),

@@ -9,47 +9,60 @@
 //!
 //! Steps: `start ID`, `start-attached ID`, `restart ID SECONDS|default`,
 //! `exec-start EXEC-ID 0|1` (1: detached), and `build REQUEST` (its own protocol: the context
-//! on stdin, Docker's JSON stream on stdout; see `build.rs`).
+//! on stdin, Docker's JSON stream on stdout; see `build.rs`). The service takes all but
+//! `build` in children of one long-lived worker, `api-worker serve` (`zygote.rs`), which forks
+//! one per step: the answer is the same.
 
 use std::io::IoSlice;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nix::sys::socket::{self, ControlMessage, ControlMessageOwned, MsgFlags};
+use nix::sys::socket::{self, ControlMessage, MsgFlags};
 use six_engine::Engine;
 
 use crate::http::ApiError;
 use crate::server::Ctx;
 
-/// Runs one worker step and answers; the process's exit code (0 even on a failed step: the
-/// outcome is in the answer).
+/// Runs one worker step and answers on stdout; the process's exit code (0 even on a failed
+/// step: the outcome is in the answer). `serve`: the zygote's loop (see `zygote.rs`).
 pub fn run(engine: &Engine, op: &str, args: &[String]) -> i32 {
     // A build streams Docker's JSON messages on its stdout, a pipe (`build_worker.rs`).
     if let ("build", [request]) = (op, args) {
         return crate::build_worker::run(engine, request);
     }
-    let (doc, fds) = match step(engine, op, args) {
+    if (op, args.is_empty()) == ("serve", true) {
+        return crate::zygote::serve(engine.options());
+    }
+    match step(engine, op, args) {
         Ok(fds) => {
             let names: Vec<&str> = fds.iter().map(|(n, _)| *n).collect();
-            (serde_json::json!({"status": 204, "fds": names}), fds)
+            answer(&serde_json::json!({"status": 204, "fds": names}), &fds);
         }
-        Err(e) => (
-            serde_json::json!({"status": e.status, "message": e.message}),
-            Vec::new(),
-        ),
-    };
+        Err(e) => answer_error(&e),
+    }
+    0
+}
+
+/// Answers a step that failed.
+pub(crate) fn answer_error(e: &ApiError) {
+    answer(
+        &serde_json::json!({"status": e.status, "message": e.message}),
+        &[],
+    );
+}
+
+/// The answer, with `fds`, on stdout: the service's socket; on anything else (a person trying
+/// the command) the line alone.
+fn answer(doc: &serde_json::Value, fds: &[(&str, OwnedFd)]) {
     let line = format!("{doc}\n");
     let raw: Vec<RawFd> = fds.iter().map(|(_, fd)| fd.as_raw_fd()).collect();
     let iov = [IoSlice::new(line.as_bytes())];
     let cmsg = [ControlMessage::ScmRights(&raw)];
     let cmsgs: &[ControlMessage] = if raw.is_empty() { &[] } else { &cmsg };
-    // Our stdout is the service's socket; on anything else (a person trying the command)
-    // the line alone.
     if socket::sendmsg::<()>(1, &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None).is_err() {
         print!("{line}");
     }
-    0
 }
 
 type Fds = Vec<(&'static str, OwnedFd)>;
@@ -87,29 +100,40 @@ pub(crate) async fn run_in_child(ctx: &Arc<Ctx>, args: &[&str]) -> Result<(), Ap
     run_in_child_fds(ctx, args).await.map(drop)
 }
 
-/// Runs `sixdocker api-worker ARGS` for this store: the descriptors the step handed back,
+/// Takes a worker step for this store, in a child of the zygote (or, when that cannot be
+/// reached, of a one-off `sixdocker api-worker ARGS`): the descriptors the step handed back,
 /// by name, or its error.
 pub(crate) async fn run_in_child_fds(
     ctx: &Arc<Ctx>,
     args: &[&str],
 ) -> Result<Vec<(String, OwnedFd)>, ApiError> {
-    let exe = ctx.exe.clone();
-    let mut argv: Vec<std::ffi::OsString> = vec![
-        "--root".into(),
-        ctx.engine.root.clone().into(),
-        "--runroot".into(),
-        ctx.engine.runroot.clone().into(),
-        "api-worker".into(),
-    ];
-    argv.extend(args.iter().map(Into::into));
+    let ctx = ctx.clone();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     tokio::task::spawn_blocking(move || {
-        let failed =
-            |e: std::io::Error| ApiError::internal(format!("running {}: {e}", exe.display()));
-        let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(failed)?;
-        let mut child = std::process::Command::new(&exe)
-            .args(&argv)
+        let failed = |e: std::io::Error| ApiError::internal(format!("running a worker: {e}"));
+        let (ours, theirs) = socket::socketpair(
+            socket::AddressFamily::Unix,
+            socket::SockType::SeqPacket,
+            None,
+            socket::SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| failed(e.into()))?;
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        if ctx.zygote.request(&words, &theirs) {
+            drop(theirs);
+            let (text, fds) = read_answer(&ours);
+            return parse_answer(&text, fds, "the zygote's child", "");
+        }
+        // A one-off worker.
+        let mut child = std::process::Command::new(&ctx.exe)
+            .arg("--root")
+            .arg(&ctx.engine.root)
+            .arg("--runroot")
+            .arg(&ctx.engine.runroot)
+            .arg("api-worker")
+            .args(&args)
             .stdin(std::process::Stdio::null())
-            .stdout(OwnedFd::from(theirs))
+            .stdout(theirs)
             .stderr(std::process::Stdio::piped())
             .spawn()
             .map_err(failed)?;
@@ -120,52 +144,31 @@ pub(crate) async fn run_in_child_fds(
             let _ = e.read_to_string(&mut stderr);
         }
         let status = child.wait().map_err(failed)?;
-        answer(&text, fds, &status, &stderr)
+        parse_answer(&text, fds, &format!("the api worker ({status})"), &stderr)
     })
     .await
     .map_err(|e| ApiError::internal(format!("running the api worker: {e}")))?
 }
 
-/// Everything the worker sends until it closes its end: the text and the descriptors.
-fn read_answer(sock: &std::os::unix::net::UnixStream) -> (String, Vec<OwnedFd>) {
-    let mut text = Vec::new();
-    let mut fds = Vec::new();
-    let mut buf = vec![0u8; 16 * 1024];
+/// The answer (one packet): its text and the descriptors that came with it; empty when the
+/// worker ended without one.
+fn read_answer(sock: &OwnedFd) -> (String, Vec<OwnedFd>) {
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-        let mut space = nix::cmsg_space!([RawFd; 8]);
-        let flags = MsgFlags::MSG_CMSG_CLOEXEC;
-        let msg = match socket::recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut space), flags) {
-            Ok(m) => m,
+        match crate::zygote::receive(sock.as_raw_fd(), &mut buf) {
+            Ok(Some((text, fds))) => return (String::from_utf8_lossy(&text).into_owned(), fds),
             Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => break,
-        };
-        if let Ok(cmsgs) = msg.cmsgs() {
-            for c in cmsgs {
-                if let ControlMessageOwned::ScmRights(received) = c {
-                    // SAFETY: descriptors the kernel just gave us, owned by nobody else.
-                    fds.extend(
-                        received
-                            .into_iter()
-                            .map(|f| unsafe { OwnedFd::from_raw_fd(f) }),
-                    );
-                }
-            }
+            Ok(None) | Err(_) => return (String::new(), Vec::new()),
         }
-        let n = msg.bytes;
-        if n == 0 {
-            break;
-        }
-        text.extend_from_slice(&buf[..n]);
     }
-    (String::from_utf8_lossy(&text).into_owned(), fds)
 }
 
-/// The worker's answer as the step's outcome.
-fn answer(
+/// The worker's answer as the step's outcome (`who` and its `stderr` name a worker that
+/// ended without one).
+fn parse_answer(
     text: &str,
     fds: Vec<OwnedFd>,
-    status: &std::process::ExitStatus,
+    who: &str,
     stderr: &str,
 ) -> Result<Vec<(String, OwnedFd)>, ApiError> {
     let reply: Option<serde_json::Value> = text
@@ -174,7 +177,7 @@ fn answer(
         .find_map(|l| serde_json::from_str(l).ok());
     let Some(reply) = reply else {
         return Err(ApiError::internal(format!(
-            "the api worker ended ({status}) without an answer: {}",
+            "{who} ended without an answer: {}",
             stderr.trim()
         )));
     };

@@ -1,7 +1,8 @@
 //! `sixdocker system service` killed with SIGKILL in the middle of Docker's commands, then
 //! started again: `docker ps -a` says what the store holds (the same as `sixdocker ps -a`),
-//! running containers run on under their monitors, and nothing is left behind (the
-//! sandbox's drop checks mounts, cgroups and processes of every container it saw).
+//! running containers run on under their monitors, the service's zygote ends with it, and
+//! nothing is left behind (the sandbox's drop checks mounts, cgroups and processes of every
+//! container it saw).
 
 mod common;
 
@@ -27,6 +28,28 @@ fn ps_agrees(sb: &Sandbox, svc: &Service) -> String {
     };
     assert_eq!(sorted(&api), sorted(&cli));
     api
+}
+
+/// The children of the service that are `sixdocker ... api-worker serve` (the monitors
+/// forked from its children share that command line, but not that parent).
+fn zygotes(sb: &Sandbox, service: u32) -> Vec<i32> {
+    let dir = sb.dir.path().to_str().unwrap();
+    common::processes_mentioning(dir, &[])
+        .into_iter()
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let words: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .and_then(|s| s.split_whitespace().nth(1));
+            words
+                .windows(2)
+                .any(|w| w == [&b"api-worker"[..], &b"serve"[..]])
+                && ppid == Some(&service.to_string())
+        })
+        .collect()
 }
 
 #[test]
@@ -89,7 +112,24 @@ fn the_service_killed_mid_run_loses_nothing_and_leaks_nothing() {
         assert_eq!(&seen, b"up\n");
         attached.push((child, out));
     }
+    // The service's zygote (`api-worker serve`, which forks the starts) goes with it.
+    let zygote = zygotes(&sb, svc.pid());
+    assert_eq!(
+        zygote.len(),
+        1,
+        "one zygote while the service runs: {zygote:?}"
+    );
     svc.kill9();
+    sb.wait_for("the zygote to end with the service", DEADLINE, || {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", zygote[0]));
+        // Gone, or a zombie its new parent has not reaped yet.
+        stat.map_or(true, |s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+        .then_some(())
+    });
     for (mut child, mut out) in attached {
         let mut rest = Vec::new();
         let _ = out.read_to_end(&mut rest);

@@ -189,7 +189,8 @@ pub enum Command {
     /// One step of the API service that needs its own process (container starts).
     #[command(name = "api-worker", hide = true)]
     ApiWorker {
-        /// The step: start or restart.
+        /// The step: start, start-attached, restart, exec-start, or serve (forks one process
+        /// per step asked on stdin).
         op: String,
         /// Its operands.
         args: Vec<String>,
