@@ -30,6 +30,8 @@ pub struct ServiceOptions {
     pub engine: EngineOptions,
     /// The `sixdocker` binary that runs `api-worker` (container starts).
     pub exe: PathBuf,
+    /// The group the socket belongs to (its members may use it; None: root's group).
+    pub group: Option<u32>,
 }
 
 /// Why the service could not run.
@@ -100,7 +102,7 @@ pub fn serve(opts: ServiceOptions) -> Result<(), ServiceError> {
 
 async fn run(opts: ServiceOptions) -> Result<(), ServiceError> {
     let socket = opts.socket.clone();
-    let listener = bind(&socket)?;
+    let listener = bind(&socket, opts.group)?;
     let ino = std::fs::metadata(&socket).map(|m| m.ino()).ok();
     let ctx = Arc::new(Ctx {
         zygote: crate::zygote::Zygote::new(opts.exe.clone(), opts.engine.clone()),
@@ -160,9 +162,9 @@ async fn serve_connection(ctx: Arc<Ctx>, stream: tokio::net::UnixStream) {
     }
 }
 
-/// Binds `path` with mode 0660 (root-owned: the service runs as root), replacing a stale
-/// socket that nobody answers on.
-fn bind(path: &Path) -> Result<tokio::net::UnixListener, ServiceError> {
+/// Binds `path` with mode 0660 (root-owned: the service runs as root; in `group` if given),
+/// replacing a stale socket that nobody answers on.
+fn bind(path: &Path, group: Option<u32>) -> Result<tokio::net::UnixListener, ServiceError> {
     let io = |what, source| ServiceError::Io {
         what,
         path: path.to_owned(),
@@ -181,7 +183,17 @@ fn bind(path: &Path) -> Result<tokio::net::UnixListener, ServiceError> {
         std::fs::remove_file(path).map_err(|e| io("removing the stale socket", e))?;
     }
     let listener = tokio::net::UnixListener::bind(path).map_err(|e| io("listening on", e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
-        .map_err(|e| io("setting the mode of", e))?;
+    let owned = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .map_err(|e| io("setting the mode of", e))
+        .and_then(|()| match group {
+            Some(gid) => std::os::unix::fs::lchown(path, None, Some(gid))
+                .map_err(|e| io("setting the group of", e)),
+            None => Ok(()),
+        });
+    if let Err(e) = owned {
+        // Nothing half-made: no socket left with the wrong mode or group.
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
     Ok(listener)
 }

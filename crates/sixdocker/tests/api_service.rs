@@ -160,3 +160,63 @@ fn a_waiting_request_does_not_block_others() {
     assert!(started.elapsed() < Duration::from_secs(60));
     drop(waiting);
 }
+
+/// The socket: mode 0660, root's, in `--group`'s group; an unknown group is refused before
+/// anything is made. `--time`: the service lives on while a connection is open, then exits
+/// after that many idle seconds and takes its socket along.
+#[test]
+fn the_socket_is_0660_in_its_group_and_an_idle_service_exits() {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let sb = Sandbox::new();
+    let socket = sb.dir.path().join("grouped.sock");
+    let uri = format!("unix://{}", socket.display());
+
+    sb.run(["system", "service", "--group", "no-such-group-6d", &uri])
+        .fails(125, "invalid --group \"no-such-group-6d\": no such group");
+    assert!(!socket.exists(), "a socket was made for a refused group");
+
+    let daemon = nix::unistd::Group::from_name("daemon").unwrap().unwrap();
+    let mut service = sb
+        .command([
+            "system", "service", "--time", "3", "--group", "daemon", &uri,
+        ])
+        .env("SIXDOCKER_NO_IP_FORWARD", "1")
+        .spawn()
+        .unwrap();
+    struct Reap<'a>(&'a mut std::process::Child);
+    impl Drop for Reap<'_> {
+        fn drop(&mut self) {
+            // Our own child, by PID.
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let service = Reap(&mut service);
+    // The first connection is held open: the idle time does not run meanwhile.
+    let held = sb.wait_for("the service to listen", Duration::from_secs(30), || {
+        UnixStream::connect(&socket).ok()
+    });
+    let meta = std::fs::metadata(&socket).unwrap();
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.mode() & 0o7777, 0o660, "mode {:o}", meta.mode());
+    assert_eq!((meta.uid(), meta.gid()), (0, daemon.gid.as_raw()));
+
+    std::thread::sleep(Duration::from_secs(4)); // past --time with a connection open
+    assert!(
+        service.0.try_wait().unwrap().is_none(),
+        "the service exited with a connection open"
+    );
+    let mut second = UnixStream::connect(&socket).unwrap();
+    second
+        .write_all(b"GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut ping = String::new();
+    second.read_to_string(&mut ping).unwrap();
+    assert!(ping.starts_with("HTTP/1.1 200"), "{ping}");
+    drop(held);
+    let status = sb.wait_for("the idle service to exit", Duration::from_secs(60), || {
+        service.0.try_wait().unwrap()
+    });
+    assert!(status.success(), "{status}");
+    assert!(!socket.exists(), "the idle service left its socket");
+}

@@ -78,6 +78,9 @@ pub struct ServiceArgs {
     /// Exit after this many seconds without a connection (0: run until killed).
     #[arg(short, long, value_name = "SECONDS", default_value_t = 5)]
     pub time: u64,
+    /// The group of the socket (a name or a GID): its members may use the API (default: root's).
+    #[arg(short = 'G', long, value_name = "GROUP")]
+    pub group: Option<String>,
     /// Where to listen: unix:///path/to.sock (default unix:///run/sixdocker/docker.sock).
     #[arg(value_name = "URI")]
     pub uri: Option<String>,

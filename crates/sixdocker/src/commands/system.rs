@@ -146,9 +146,11 @@ pub fn service(
             }
         },
     };
+    let group = args.group.as_deref().map(socket_group).transpose()?;
     let exe = std::env::current_exe()
         .map_err(|e| Failure::other(format!("finding this program's binary: {e}")))?;
     let opts = six_api::ServiceOptions {
+        group,
         socket,
         idle: (args.time > 0).then(|| std::time::Duration::from_secs(args.time)),
         engine: six_engine::EngineOptions::new(Some(root.to_owned()), Some(runroot.to_owned())),
@@ -156,4 +158,18 @@ pub fn service(
     };
     six_api::serve(opts).map_err(|e| Failure::of_error(&e))?;
     Ok(0)
+}
+
+/// `--group`'s GID: a group of /etc/group by name, or a number.
+fn socket_group(name: &str) -> Result<u32, Failure> {
+    if let Ok(gid) = name.parse::<u32>() {
+        return Ok(gid);
+    }
+    match nix::unistd::Group::from_name(name) {
+        Ok(Some(group)) => Ok(group.gid.as_raw()),
+        Ok(None) => Err(Failure::usage(format!(
+            "invalid --group {name:?}: no such group (expected a group name or a numeric GID)"
+        ))),
+        Err(e) => Err(Failure::other(format!("looking up group {name:?}: {e}"))),
+    }
 }
