@@ -220,3 +220,60 @@ fn the_socket_is_0660_in_its_group_and_an_idle_service_exits() {
     assert!(status.success(), "{status}");
     assert!(!socket.exists(), "the idle service left its socket");
 }
+
+/// Version negotiation: a client pinned to an older API (`DOCKER_API_VERSION`, the `/vX.Y/`
+/// prefix) runs containers as a current one does, down to 1.24; older is refused with
+/// Docker's message; `docker version` shows the range, and a newer client negotiates down.
+#[test]
+fn older_api_versions_are_served_and_newer_clients_negotiate_down() {
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb);
+    let pinned = |version: &str, args: &[&str]| {
+        let mut cmd = svc.command("docker", args);
+        cmd.env("DOCKER_API_VERSION", version)
+            .stdin(std::process::Stdio::null());
+        common::run_bounded(cmd, None)
+    };
+    for version in ["1.24", "1.30", "1.41"] {
+        let name = common::unique_name("apiold");
+        let ran = pinned(
+            version,
+            &[
+                "run",
+                "--name",
+                &name,
+                "--network",
+                "none",
+                "busybox",
+                "echo",
+                version,
+            ],
+        );
+        assert_eq!((ran.code, ran.stdout.trim()), (0, version), "{ran:?}");
+        let ran = pinned(version, &["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
+        assert_eq!(ran.stdout.trim(), format!("{name} exited"), "{ran:?}");
+        svc.docker_ok(&["rm", &name]);
+    }
+    let ran = pinned("1.23", &["ps"]);
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(
+        ran.stderr
+            .contains("client version 1.23 is too old. Minimum supported API version is 1.24"),
+        "{ran:?}"
+    );
+    let range = svc.docker_ok(&[
+        "version",
+        "--format",
+        "{{.Server.APIVersion}} {{.Server.MinAPIVersion}}",
+    ]);
+    assert_eq!(range.trim(), "1.41 1.24");
+    // Every installed client negotiates (a newer one, e.g. 1.50, down to 1.41).
+    for cli in common::api::clients() {
+        let (code, out, err) = svc.docker_with(
+            cli,
+            &["version", "--format", "{{.Client.APIVersion}}"],
+            None,
+        );
+        assert_eq!((code, out.trim()), (0, "1.41"), "{cli}: {err}");
+    }
+}
