@@ -108,6 +108,7 @@ async fn route(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Result<Reply, ApiEr
         ["containers", id, action] if post => containers::action(&ctx, id, action, call).await,
         ["containers", id] if delete => containers::remove(&ctx, id, call).await,
 
+        ["commit"] if post => crate::image_admin::commit(&ctx, call).await,
         ["images", "json"] if get => images::list(&ctx, call).await,
         ["images", "load"] if post => images::load(&ctx, call).await,
         ["images", "create"] if post => crate::image_pull::create(&ctx, call).await,
