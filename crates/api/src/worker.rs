@@ -53,7 +53,8 @@ pub(crate) fn answer_error(e: &ApiError) {
 }
 
 /// The answer, with `fds`, on stdout: the service's socket; on anything else (a person trying
-/// the command) the line alone.
+/// the command) the line alone. Nobody to answer (a service killed meanwhile) is no failure:
+/// the step is done.
 fn answer(doc: &serde_json::Value, fds: &[(&str, OwnedFd)]) {
     let line = format!("{doc}\n");
     let raw: Vec<RawFd> = fds.iter().map(|(_, fd)| fd.as_raw_fd()).collect();
@@ -61,7 +62,8 @@ fn answer(doc: &serde_json::Value, fds: &[(&str, OwnedFd)]) {
     let cmsg = [ControlMessage::ScmRights(&raw)];
     let cmsgs: &[ControlMessage] = if raw.is_empty() { &[] } else { &cmsg };
     if socket::sendmsg::<()>(1, &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None).is_err() {
-        print!("{line}");
+        // Not print!: it panics (a release build aborts) when the reader has gone.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), line.as_bytes());
     }
 }
 

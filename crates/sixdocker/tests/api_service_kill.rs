@@ -151,3 +151,22 @@ fn the_service_killed_mid_run_loses_nothing_and_leaks_nothing() {
     let ps = ps_agrees(&sb, &svc);
     assert!(ps.trim().is_empty(), "{ps}");
 }
+
+/// A worker whose service was killed before it answered (its stdout's reader gone) finishes
+/// quietly, exit 0: no panic, no abort (a release build aborted in `print!`, leaving a core).
+#[test]
+fn a_worker_with_nobody_to_answer_ends_quietly() {
+    let sb = Sandbox::new();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = sb
+        .command(["api-worker", "start", "no-such-container"])
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
