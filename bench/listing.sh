@@ -14,15 +14,8 @@ N=100
 
 cargo build --release -p sixdocker >&2
 SIX="$PWD/target/release/sixdocker"
-TMP=$(mktemp -d /tmp/sixdocker-listing.XXXXXX)
-SIXC=(--root "$TMP/root" --runroot "$TMP/run")
-cleanup() {
-  set +e
-  "$SIX" "${SIXC[@]}" system reset -f >/dev/null 2>&1
-  grep -o " $TMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+. bench/lib/private-store.sh
+private_store sixdocker-listing
 
 # N distinct images: tiny root filesystems, one file each, imported under their own names.
 python3 - "$TMP/tars" "$N" <<'PY'

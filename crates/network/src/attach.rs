@@ -54,8 +54,8 @@ impl Networks {
         )))?;
         let interface = veth::free_interface_name(&mut inside, &container.id)?;
 
-        // 1. under the store lock: the bridge on first use, the lease, the published ports,
-        //    the record (one write) and the hosts files
+        // 1. under the store lock: the bridge on first use, the lease, the published ports
+        //    and the record (one write)
         let (net, endpoint, bridge_index) = {
             let _span = tracing::debug_span!("lease").entered();
             let _lock = self.store.lock()?;
@@ -99,16 +99,7 @@ impl Networks {
                 endpoint.ports = self.publish(&net, &endpoint, ports)?;
             }
             net.endpoints.push(endpoint.clone());
-            let mut recorded = self.store.write(&net);
-            if recorded.is_ok() {
-                recorded = self.update_hosts(network, &endpoint);
-                if recorded.is_err() {
-                    net.endpoints.retain(|e| e.id != endpoint.id);
-                    let _ = self.store.write(&net);
-                    let _ = self.update_hosts(network, &endpoint);
-                }
-            }
-            if let Err(e) = recorded {
+            if let Err(e) = self.store.write(&net) {
                 if !endpoint.ports.is_empty() {
                     let _ = self.unpublish(network, &endpoint.id);
                 }
@@ -117,7 +108,16 @@ impl Networks {
             (net, endpoint, bridge_index)
         };
 
-        // 2. the veth pair, configured inside
+        // 2. the hosts files (its own, and the others' on this network), after the store
+        //    lock is given back: the next container's lease need not wait for them
+        if let Err(e) = self.update_hosts(network, &endpoint) {
+            if let Err(undo) = self.forget(network, &endpoint) {
+                tracing::warn!(network, container = %endpoint.id, "undoing a failed attach: {undo}");
+            }
+            return Err(e);
+        }
+
+        // 3. the veth pair, configured inside
         let plan = veth::Plan {
             host_veth: &endpoint.host_veth,
             interface: &interface,
@@ -264,23 +264,31 @@ impl Networks {
     }
 
     /// Rewrites the hosts files whose view changed when `changed` joined or left `network`
-    /// (see `hosts::update`). Call under the store lock, after the record was written.
+    /// (see `hosts::update`), from the records as they are once the hosts lock is held. Call
+    /// after the record was written, with or without the store lock: every change of a record
+    /// is followed by an update that reads it, and updates run one at a time, so the files
+    /// end as the latest records say. Files already right are not written again, so an
+    /// update queued behind another that saw its change costs only reads.
     fn update_hosts(&self, network: &str, changed: &EndpointRecord) -> Result<()> {
         if network == crate::DEFAULT_NETWORK && changed.hosts_file.is_none() {
             return Ok(());
         }
+        let _span = tracing::debug_span!("hosts").entered();
+        let _lock = self.store.hosts_lock()?;
         hosts::update(&self.store.list()?, network, changed)
     }
 
     /// Undoes the recorded part of an attach: rules, lease, hosts lines.
     fn forget(&self, network: &str, endpoint: &EndpointRecord) -> Result<()> {
-        let _lock = self.store.lock()?;
-        if !endpoint.ports.is_empty() {
-            self.unpublish(network, &endpoint.id)?;
+        {
+            let _lock = self.store.lock()?;
+            if !endpoint.ports.is_empty() {
+                self.unpublish(network, &endpoint.id)?;
+            }
+            let mut net = self.store.get(network)?;
+            net.endpoints.retain(|e| e.id != endpoint.id);
+            self.store.write(&net)?;
         }
-        let mut net = self.store.get(network)?;
-        net.endpoints.retain(|e| e.id != endpoint.id);
-        self.store.write(&net)?;
         self.update_hosts(network, endpoint)
     }
 
@@ -316,15 +324,17 @@ impl Networks {
             }
             VethFate::LeaveToKernel => {}
         }
-        let _span = tracing::debug_span!("release_lease").entered();
-        let _lock = self.store.lock()?;
-        let mut net = self.store.get(network)?;
-        if !net.endpoints.iter().any(|e| e.id == container_id) {
-            // a detach running side by side released it first
-            return Ok(());
+        {
+            let _span = tracing::debug_span!("release_lease").entered();
+            let _lock = self.store.lock()?;
+            let mut net = self.store.get(network)?;
+            if !net.endpoints.iter().any(|e| e.id == container_id) {
+                // a detach running side by side released it first
+                return Ok(());
+            }
+            net.endpoints.retain(|e| e.id != container_id);
+            self.store.write(&net)?;
         }
-        net.endpoints.retain(|e| e.id != container_id);
-        self.store.write(&net)?;
         self.update_hosts(network, &endpoint)
     }
 

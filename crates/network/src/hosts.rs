@@ -7,9 +7,11 @@
 //! networks the names of the other containers there (Docker resolves those names; the
 //! default network shares none). No container can write another's file. When a container
 //! joins or leaves a network, the files whose view changes are rewritten in place — same
-//! inode, so the bind mounts see it — under the store lock. This module never decides who
+//! inode, so the bind mounts see it — under the store's hosts lock; a file that already
+//! says what it should is left as it is. This module never decides who
 //! is attached; it renders what the network records say.
 
+use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -40,7 +42,8 @@ fn line(endpoint: &EndpointRecord) -> String {
 /// one the lines of every other container attached there.
 pub(crate) fn render_for(id: &str, networks: &[Network]) -> String {
     let mut text = String::from(LOCALHOST);
-    let mut seen: Vec<String> = Vec::new();
+    // a set: with a hundred containers on a network, a list made each file O(n²) to render
+    let mut seen: HashSet<String> = HashSet::new();
     // its --add-host lines (the same on every network it is on), then the containers'
     let own = networks
         .iter()
@@ -50,7 +53,7 @@ pub(crate) fn render_for(id: &str, networks: &[Network]) -> String {
         let line = format!("{extra}\n");
         if !seen.contains(&line) {
             text.push_str(&line);
-            seen.push(line);
+            seen.insert(line);
         }
     }
     for network in networks {
@@ -62,7 +65,7 @@ pub(crate) fn render_for(id: &str, networks: &[Network]) -> String {
             let line = line(endpoint);
             if !seen.contains(&line) {
                 text.push_str(&line);
-                seen.push(line);
+                seen.insert(line);
             }
         }
     }
@@ -74,7 +77,7 @@ pub(crate) fn render_for(id: &str, networks: &[Network]) -> String {
 /// on a network other than the default one, the files of the containers attached there.
 /// A file that is gone (its container was removed) is skipped. An error writing the file
 /// of `changed` is returned; others' are logged (their containers' own attaches retry).
-/// Call under the store lock.
+/// Call under the store's hosts lock.
 pub(crate) fn update(networks: &[Network], network: &str, changed: &EndpointRecord) -> Result<()> {
     if let Some(path) = &changed.hosts_file {
         rewrite(path, &render_for(&changed.id, networks))?;
@@ -97,17 +100,25 @@ pub(crate) fn update(networks: &[Network], network: &str, changed: &EndpointReco
 }
 
 /// Rewrites the existing file `path` in place (same inode, so bind mounts follow) with
-/// `contents`; a missing file is left missing. A shorter text is written padded with
+/// `contents`; a missing file is left missing, and a file that already holds `contents` is
+/// not written (many attaches side by side each render every file of their network: only
+/// the first to see a change writes it). A shorter text is written padded with
 /// blanks to the old length and the file cut afterwards, so a reader between the two sees
 /// the new lines and blanks, never a fragment of an old line.
 pub(crate) fn rewrite(path: &Path, contents: &str) -> Result<()> {
     let what = || format!("writing hosts file {}", path.display());
-    let file = match OpenOptions::new().write(true).open(path) {
+    let file = match OpenOptions::new().read(true).write(true).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io(what())(e)),
     };
     let old_len = file.metadata().map_err(io(what()))?.len() as usize;
+    if old_len == contents.len() {
+        let mut old = vec![0; old_len];
+        if file.read_exact_at(&mut old, 0).is_ok() && old == contents.as_bytes() {
+            return Ok(());
+        }
+    }
     let mut text = contents.as_bytes().to_vec();
     if old_len > text.len() {
         let pad = old_len - text.len();
@@ -284,5 +295,25 @@ mod tests {
             "a longer second version\n"
         );
         assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+    }
+
+    #[test]
+    fn a_file_that_already_says_it_is_not_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hosts");
+        std::fs::write(&path, "10.9.0.2\ta\n").unwrap();
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let set_long_ago = || {
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(long_ago).unwrap();
+        };
+        set_long_ago();
+        rewrite(&path, "10.9.0.2\ta\n").unwrap();
+        let modified = || std::fs::metadata(&path).unwrap().modified().unwrap();
+        assert_eq!(modified(), long_ago, "the same text was written again");
+        // same length, other text: written
+        rewrite(&path, "10.9.0.3\tb\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "10.9.0.3\tb\n");
+        assert_ne!(modified(), long_ago);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! `<root>/network/networks/<name>.json` holds one network with its endpoints (the IPAM
 //! leases); `<root>/network/lock` is the store's flock, held while a record is read, changed
-//! and written. Records are written atomically (six-sys's temp file `<name>.tmp-<PID>-<N>`, fsync, rename);
+//! and written; `<root>/network/hosts.lock` serialises the rewriting of containers' hosts
+//! files from the records (taken alone, or inside the store lock, never around it). Records are written atomically (six-sys's temp file `<name>.tmp-<PID>-<N>`, fsync, rename);
 //! temp files of processes that died mid-write are removed on the next open.
 //! `/run/six-network/` is host-wide: its `lock` serialises choices that must not collide
 //! between stores (subnets, host ports, bridge devices) and `subnets` reserves the subnets of
@@ -130,6 +131,12 @@ impl Store {
     /// The store's flock: every read-change-write of records happens under it.
     pub(crate) fn lock(&self) -> Result<Lock> {
         lock_file(&self.dir.join("lock"))
+    }
+
+    /// The hosts files' flock: held while the containers' hosts files are rendered from the
+    /// records and rewritten. Take it after the store lock or without it, never before it.
+    pub(crate) fn hosts_lock(&self) -> Result<Lock> {
+        lock_file(&self.dir.join("hosts.lock"))
     }
 
     pub(crate) fn record_path(&self, name: &str) -> PathBuf {
