@@ -95,7 +95,19 @@ impl Engine {
             .ok()
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
             .unwrap_or(Value::Null);
-        Ok(image_document(&image, &digests, &raw))
+        let mut doc = image_document(&image, &digests, &raw);
+        // As overlay2's: the top layer's directory, and those under it top first.
+        let dirs = self.images.layer_dirs(&image).unwrap_or_default();
+        let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        if let Some((top, lower)) = dirs.split_first() {
+            let mut data = serde_json::Map::new();
+            if !lower.is_empty() {
+                data.insert("LowerDir".into(), lower.join(":").into());
+            }
+            data.insert("UpperDir".into(), top.as_str().into());
+            doc["GraphDriver"]["Data"] = Value::Object(data);
+        }
+        Ok(doc)
     }
 
     /// `docker network inspect NETWORK` of a network of the store.

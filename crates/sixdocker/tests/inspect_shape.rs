@@ -156,6 +156,11 @@ fn graph_driver_names_the_image_layers() {
         lower.split(':').all(|d| std::path::Path::new(d).is_dir()),
         "{lower}"
     );
+    // An image's: its top layer (UpperDir) and, with more than one, those under it.
+    let image = inspect(&sb, &["busybox"]);
+    let upper = image["GraphDriver"]["Data"]["UpperDir"].as_str().unwrap();
+    assert_eq!(upper, lower.split(':').next().unwrap());
+    assert!(image["GraphDriver"]["Data"].get("LowerDir").is_none());
 }
 
 #[test]
