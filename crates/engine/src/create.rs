@@ -206,7 +206,8 @@ impl Engine {
         let mount = {
             let _s = tracing::debug_span!("mount_rootfs").entered();
             let _phase = six_trace::phase(six_trace::Phase::Rootfs);
-            self.images.mount_rootfs(image, &dir)?
+            self.images
+                .mount_rootfs_as(image, &dir, durability(config))?
         };
         self.store.update(id, |s| {
             s.rootfs_mounted = true;
@@ -336,5 +337,15 @@ impl Engine {
         };
         self.check_endpoint_settings(&req.network.to_string(), &settings)?;
         Ok(())
+    }
+}
+
+/// How a container's rootfs is mounted: a container removed when it ends (`--rm`) keeps
+/// nothing worth a sync, so its overlay is volatile (see `six_image`'s overlay module).
+pub(crate) fn durability(config: &ContainerConfig) -> six_image::Durability {
+    if config.request.auto_remove {
+        six_image::Durability::Volatile
+    } else {
+        six_image::Durability::Synced
     }
 }

@@ -143,7 +143,10 @@ impl Engine {
             s.oom_killed = false;
             Ok(())
         })?;
-        let mounted = self.images.mount_rootfs(&image, &dir).map_err(Error::from);
+        let mounted = self
+            .images
+            .mount_rootfs_as(&image, &dir, crate::create::durability(config))
+            .map_err(Error::from);
         let spec = mounted.and_then(|_| {
             self.store.update(id, |s| {
                 s.rootfs_mounted = true;

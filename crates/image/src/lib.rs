@@ -41,7 +41,7 @@ pub use config::{HealthConfig, ImageConfig};
 pub use digest::Digest;
 pub use error::{Error, Result};
 pub use history::HistoryEntry;
-pub use overlay::RootfsMount;
+pub use overlay::{Durability, RootfsMount};
 pub use progress::Progress;
 pub use pulled::LayerSource;
 pub use reference::Reference;

@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 use common::TestRoot;
-use six_image::RootfsMount;
+use six_image::{Durability, RootfsMount};
 
 #[test]
 fn busybox_default_image_is_built_once_and_resolves_every_way() {
@@ -99,6 +99,41 @@ fn rootfs_mount_shows_the_image_and_unmounts() {
     RootfsMount::for_container_dir(&t.container_dir("c1"))
         .unmount()
         .unwrap();
+}
+
+/// The super options of the mount at `path`.
+fn super_options(path: &std::path::Path) -> String {
+    six_testkit::super_options(path).unwrap_or_else(|| panic!("{} is not mounted", path.display()))
+}
+
+/// A thrown-away container's overlay is volatile (no sync of the upper filesystem at
+/// unmount); a kept one's is not; and the mark a volatile mount leaves in its work dir does
+/// not stop the same dirs from being mounted again.
+#[test]
+fn a_volatile_rootfs_skips_syncs_and_can_be_mounted_again() {
+    let t = TestRoot::new();
+    let img = t.store.resolve("busybox").unwrap();
+    let dir = t.container_dir("v");
+    let m = t
+        .store
+        .mount_rootfs_as(&img, &dir, Durability::Volatile)
+        .unwrap();
+    assert!(super_options(&m.merged).contains("volatile"));
+    fs::write(m.merged.join("note"), "kept in the upper dir").unwrap();
+    m.clone().unmount().unwrap();
+    assert!(
+        dir.join("work/work/incompat/volatile").exists(),
+        "overlayfs marks the work dir of a volatile mount"
+    );
+    // Mounted again (synced): the mark is cleared, the upper dir's changes are there.
+    let again = t.store.mount_rootfs(&img, &dir).unwrap();
+    assert!(!super_options(&again.merged).contains("volatile"));
+    assert_eq!(
+        fs::read_to_string(again.merged.join("note")).unwrap(),
+        "kept in the upper dir"
+    );
+    again.unmount().unwrap();
+    assert!(t.mounts().is_empty(), "{:?}", t.mounts());
 }
 
 #[test]

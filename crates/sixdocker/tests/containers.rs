@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{unique_name, Sandbox};
+use common::{detached_args, unique_name, Sandbox};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -451,4 +451,40 @@ fn version_and_info() {
     assert!(info
         .stdout
         .contains(&format!("Docker Root Dir: {}", sb.root().display())));
+}
+
+/// The super options of the overlay mounted at `path`.
+fn overlay_options(path: &str) -> String {
+    six_testkit::super_options(std::path::Path::new(path))
+        .unwrap_or_else(|| panic!("{path} is not mounted"))
+}
+
+/// `--rm` containers' changes are thrown away, so their overlay skips syncing the upper
+/// filesystem (`volatile`, as Podman mounts `--rm` containers); kept containers' is synced.
+#[test]
+fn only_a_container_removed_at_its_end_has_a_volatile_rootfs() {
+    let sb = Sandbox::new();
+    let (gone, kept) = (unique_name("vol-rm"), unique_name("vol-kept"));
+    let mut removed_at_end = detached_args(&gone, &["sleep", "60"]);
+    removed_at_end.insert(2, "--rm");
+    sb.run(removed_at_end).ok();
+    sb.run(detached_args(&kept, &["sleep", "60"])).ok();
+    let merged = |name: &str| {
+        sb.inspect(name)["GraphDriver"]["Data"]["MergedDir"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (gone_opts, kept_opts) = (
+        overlay_options(&merged(&gone)),
+        overlay_options(&merged(&kept)),
+    );
+    sb.run(["rm", "-f", &gone, &kept]).ok();
+    // Linux 6.x shows the option as `fsync=volatile`.
+    let volatile = |opts: &str| {
+        opts.split(',')
+            .any(|o| o == "volatile" || o == "fsync=volatile")
+    };
+    assert!(volatile(&gone_opts), "{gone_opts}");
+    assert!(!volatile(&kept_opts), "{kept_opts}");
 }

@@ -236,6 +236,17 @@ pub fn mounts_containing(needle: &str) -> Vec<String> {
         .collect()
 }
 
+/// The super options (the last field of mountinfo: `rw,lowerdir=…,fsync=volatile`) of the
+/// topmost mount at exactly `path` in this process's mount namespace; None if not mounted.
+pub fn super_options(path: &Path) -> Option<String> {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let at = path.to_str()?;
+    info.lines()
+        .filter(|l| l.split_whitespace().nth(4) == Some(at))
+        .filter_map(|l| l.rsplit(' ').next().map(str::to_owned))
+        .next_back()
+}
+
 /// cgroup directories named `name` anywhere below the v1 hierarchies and the v2
 /// mount in /sys/fs/cgroup (depth-limited). A test asserts this is empty after cleanup.
 pub fn cgroups_named(name: &str) -> Vec<PathBuf> {
