@@ -173,10 +173,20 @@ pub(crate) fn container_document(
             "Data": graph_driver_data(&mount, &context.lower_dirs),
             "Name": "overlay",
         },
-        "Mounts": mount_points::of_record(config).iter().map(mount_json).collect::<Vec<_>>(),
+        "Mounts": mount_points::of_record(config)
+            .iter()
+            .filter(|m| !is_tmpfs_flag(m, req))
+            .map(mount_json)
+            .collect::<Vec<_>>(),
         "Config": config_json(config),
         "NetworkSettings": network_settings_json(config, state, context),
     })
+}
+
+/// A `--tmpfs` mount: Docker keeps those in `HostConfig.Tmpfs` only, not in `Mounts` (a
+/// `--mount type=tmpfs` is in both; no two mounts share a destination).
+fn is_tmpfs_flag(m: &MountPoint, req: &RunRequest) -> bool {
+    m.kind == MountKind::Tmpfs && req.tmpfs.iter().any(|t| t.target == m.destination)
 }
 
 /// One of `Mounts`, in Docker's shape for its type.

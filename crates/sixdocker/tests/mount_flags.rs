@@ -88,6 +88,10 @@ fn mount_flag_binds_volumes_and_tmpfs_mounts() {
         ("volume".into(), "mv".into())
     );
     assert_eq!(at("/t")["Type"], "tmpfs");
+    assert!(
+        !mounts.iter().any(|m| m["Destination"] == "/t2"),
+        "--tmpfs is in HostConfig.Tmpfs only, as Docker: {mounts:?}"
+    );
 
     // An anonymous --mount volume goes with --rm; a nocopy one starts empty.
     let out = run_rm(
