@@ -243,6 +243,34 @@ fn errors_are_dockers_statuses_and_documents() {
     svc.docker_ok(&["version"]);
 }
 
+/// A failure of the engine itself (here a container record damaged on disk) is Docker's 500
+/// with a `{"message": ...}` document naming what is wrong; the docker CLI prints it as
+/// dockerd's, and the service goes on serving.
+#[test]
+fn an_engine_failure_is_a_500_document() {
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb);
+    let name = common::unique_name("damaged");
+    let id = svc.docker_ok(&["create", "--name", &name, "busybox", "true"]);
+    let record = sb
+        .root()
+        .join("containers")
+        .join(id.trim())
+        .join("container.json");
+    std::fs::write(&record, "{ not a record").unwrap();
+
+    let (status, text) = request(&svc, "GET", &format!("/v1.41/containers/{name}/json"), b"");
+    assert_eq!(status, 500, "{text}");
+    let doc: serde_json::Value =
+        serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    let message = doc["message"].as_str().unwrap_or_default();
+    assert!(message.contains("container.json"), "{message:?}");
+    let (code, _, err) = svc.docker(&["inspect", &name]);
+    assert_ne!(code, 0);
+    assert!(err.contains("Error response from daemon"), "{err}");
+    svc.docker_ok(&["version"]);
+}
+
 #[test]
 fn many_clients_at_once_all_get_answers() {
     let sb = Sandbox::new();
