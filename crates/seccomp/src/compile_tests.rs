@@ -307,7 +307,13 @@ fn names_no_table_has_are_warned_about_once() {
         .with_ansi(false)
         .with_writer(move || Sink(sink.clone()))
         .finish();
-    tracing::subscriber::with_default(subscriber, || compile(&s).unwrap());
+    tracing::subscriber::with_default(subscriber, || {
+        // Another test thread may have registered compile's warning callsite while only the
+        // global no-op subscriber existed, caching "never" for it (a CI run lost the warning
+        // so); ask every callsite again now that this subscriber is registered.
+        tracing::callsite::rebuild_interest_cache();
+        compile(&s).unwrap()
+    });
     let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1, "{text}");
