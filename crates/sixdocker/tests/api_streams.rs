@@ -99,6 +99,7 @@ fn docker_run_it_and_exec_it_work_at_a_terminal() {
             let until = Instant::now() + DEADLINE;
             while !t.screen().contains("40 120") {
                 assert!(Instant::now() < until, "{cli} {args:?}: {}", t.screen());
+                t.repeat_resize_signal();
                 t.type_text("stty size\r");
                 std::thread::sleep(Duration::from_millis(200));
             }

@@ -88,6 +88,15 @@ impl Terminal {
         assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
     }
 
+    /// Sends SIGWINCH to the command again, as a window manager does on every resize step.
+    /// A CLI that installs its SIGWINCH handler only after the container started (the docker
+    /// CLI does, after its start call returns) drops a resize that came before; a user drags
+    /// the window again, and so does the test.
+    pub fn repeat_resize_signal(&self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGWINCH).expect("SIGWINCH");
+    }
+
     /// Everything that appeared on the terminal so far.
     pub fn screen(&self) -> String {
         String::from_utf8_lossy(&self.screen.lock().unwrap()).into_owned()
