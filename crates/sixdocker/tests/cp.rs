@@ -318,8 +318,13 @@ fn hostile_symlinks_never_lead_a_copy_out_of_the_container() {
             .command(["cp", &format!("{c}:{src}"), "-"])
             .output()
             .unwrap();
+        // A failed copy says why on stderr (a CI run once got an empty tar here).
+        assert!(out.status.success(), "cp {c}:{src} -: {out:?}");
         let mut a = tar::Archive::new(&out.stdout[..]);
-        let mut e = a.entries().unwrap().next().unwrap().unwrap();
+        let first = a.entries().unwrap().next();
+        let mut e = first
+            .unwrap_or_else(|| panic!("cp {c}:{src} -: no entry in the tar: {out:?}"))
+            .unwrap();
         let mut text = String::new();
         std::io::Read::read_to_string(&mut e, &mut text).unwrap();
         assert_eq!(text, "inside\n", "{src} is the container's file");

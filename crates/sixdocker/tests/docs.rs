@@ -151,3 +151,22 @@ fn install_docs_puts_pages_and_completions_where_shells_look() {
         );
     }
 }
+
+#[test]
+fn top_level_help_says_what_sixdocker_is_and_nothing_of_its_insides() {
+    // A doc comment on the CLI's struct is its help text: a note for the code's readers
+    // once opened `--help` and the manual page.
+    for flag in ["-h", "--help"] {
+        let help = sixdocker(&[flag]);
+        let first = help.lines().next().unwrap_or_default();
+        assert_eq!(
+            first, "A daemonless container engine with Docker's command line",
+            "{flag}: {help}"
+        );
+        assert!(!help.contains("defer"), "{flag}: {help}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    sixdocker(&["man-pages", dir.path().to_str().unwrap()]);
+    let page = std::fs::read_to_string(dir.path().join("sixdocker.1")).unwrap();
+    assert!(!page.contains("defer"), "{page}");
+}

@@ -56,10 +56,11 @@ pub enum SystemCommand {
     },
 }
 
+// Every subcommand enum is `defer = true`: a subcommand's arguments are made only when it
+// is parsed (or its help shown, or the whole tree built for completions and manual pages).
+// Making all of them costs about a millisecond, more than `ps` itself should. (A plain
+// comment: the doc comment below is the `--help` text.)
 /// A daemonless container engine with Docker's command line.
-/// Every subcommand enum is `defer = true`: a subcommand's arguments are made only when it
-/// is parsed (or its help shown, or the whole tree built for completions and manual pages).
-/// Making all of them costs about a millisecond, more than `ps` itself should.
 #[derive(Debug, Parser)]
 #[command(name = "sixdocker", version, disable_help_subcommand = true)]
 pub struct Cli {
