@@ -41,14 +41,17 @@ impl Engine {
         if repaired {
             self.store.remove_dangling_names();
             if let Ok(n) = self.networks() {
-                let live: Vec<String> = self
-                    .store
-                    .states()?
-                    .into_iter()
-                    .filter(|(_, s)| s.as_ref().is_ok_and(|s| s.monitor.is_some()))
-                    .map(|(id, _)| id)
-                    .collect();
-                if let Err(e) = n.reconcile(&live) {
+                // Listed under the network store's lock: a container started meanwhile has
+                // its monitor recorded before its endpoint, and must not lose its network.
+                let live = || {
+                    let states = self.store.states().ok()?;
+                    let live = states
+                        .into_iter()
+                        .filter(|(_, s)| s.as_ref().is_ok_and(|s| s.monitor.is_some()))
+                        .map(|(id, _)| id);
+                    Some(live.collect())
+                };
+                if let Err(e) = n.reconcile_with(live) {
                     let error = &e as &dyn std::error::Error;
                     tracing::warn!(error, "reconciling networks");
                 }

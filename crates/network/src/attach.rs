@@ -381,10 +381,30 @@ impl Networks {
     }
 
     /// Removes every endpoint (veth, rules, lease, hosts lines) of containers not in
-    /// `live_container_ids`, and rules of containers no record knows.
+    /// `live_container_ids`, and rules of containers no record knows. For a list that is
+    /// fixed (nothing attaches meanwhile); a caller whose containers come and go uses
+    /// [`Networks::reconcile_with`].
     pub fn reconcile(&self, live_container_ids: &[String]) -> Result<()> {
+        self.reconcile_with(|| Some(live_container_ids.to_vec()))
+    }
+
+    /// Like [`Networks::reconcile`], with the live containers listed by `live_container_ids`
+    /// once the store's lock is held (None: they cannot be told, and nothing is removed).
+    /// A list taken before the lock misses a container that started meanwhile, and its
+    /// endpoint, recorded by then, would be torn down while it is being configured. Attaches
+    /// record their endpoint under this lock after the container's maker has marked it live,
+    /// so a list taken here names every container recorded here.
+    pub fn reconcile_with(
+        &self,
+        live_container_ids: impl FnOnce() -> Option<Vec<String>>,
+    ) -> Result<()> {
         let _span = tracing::debug_span!("network_reconcile").entered();
+        crate::store::pause_point("reconcile");
         let _lock = self.store.lock()?;
+        let Some(live_container_ids) = live_container_ids() else {
+            return Ok(());
+        };
+        let live_container_ids = live_container_ids.as_slice();
         let mut host = Netlink::new().map_err(netlink("opening a netlink socket"))?;
         let mut stale_tags = Vec::new();
         let mut gone = Vec::new();

@@ -141,3 +141,70 @@ fn a_killed_commit_leaves_the_container_running() {
     assert!(sb.run(["images"]).ok().contains("whole"));
     assert!(!sb.run(["images"]).ok().contains("half"));
 }
+
+/// A command stopped (SIGSTOP) by six-network's test hook; killed when dropped.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The state letter of `pid` (`T`: stopped).
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// A command that repairs a killed `run -d` also reconciles the networks; a container that
+/// started and attached while that command was on its way to the network store's lock keeps
+/// its network (its veth and lease were once torn down under it: issue 17's `link vs…
+/// vanished after creation` and `Network is unreachable` in 100 parallel `run -d`).
+#[test]
+fn a_container_attached_while_another_command_reconciles_keeps_its_network() {
+    let sb = Sandbox::new();
+    let killed = paused_at(
+        &sb,
+        "record-placed",
+        &detached_args(&unique_name("dead"), &["sleep", "60"]),
+    );
+    sigkill(killed);
+    // `ps` repairs the killed record, then stops on its way to the network store's lock.
+    let ps = sb
+        .command(["ps", "-a"])
+        .env("SIX_NETWORK_TEST_PAUSE_AT", "reconcile")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ps = Stopped(ps);
+    let pid = ps.0.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while process_state(pid) != Some('T') {
+        if let Some(status) = ps.0.try_wait().unwrap() {
+            panic!("ps ended ({status}) before reconciling the networks");
+        }
+        assert!(Instant::now() < deadline, "ps never reached the networks");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let name = unique_name("late");
+    sb.run(["run", "-d", "--name", &name, "busybox", "sleep", "60"])
+        .ok();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGCONT,
+    )
+    .unwrap();
+    assert!(ps.0.wait().unwrap().success(), "ps failed");
+
+    let id = sb.inspect(&name)["Id"].as_str().unwrap().to_owned();
+    let endpoints = sb.run(["network", "inspect", "bridge"]).ok().to_owned();
+    assert!(
+        endpoints.contains(&id),
+        "its endpoint was removed: {endpoints}"
+    );
+    let inside = sb.run(["exec", &name, "cat", "/sys/class/net/eth0/operstate"]);
+    assert_eq!(inside.stdout, "up\n", "its veth was removed: {inside:?}");
+}
