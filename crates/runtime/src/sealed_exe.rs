@@ -24,7 +24,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::OnceLock;
 
 /// Set across the re-exec so that a second failure to seal is an error, not a loop.
@@ -143,9 +143,11 @@ fn exe_fd_is_sealed(fd: RawFd) -> bool {
 /// made for overlayfs. Call it before any thread is started and before any fd meant for a
 /// container is opened without `O_CLOEXEC` by this program.
 pub fn reexec_sealed(scratch: &Path) -> Result<(), SealError> {
-    let reexecuted = std::env::var_os(MARKER).is_some();
-    if reexecuted {
+    let marker = std::env::var_os(MARKER);
+    let reexecuted = marker.is_some();
+    if let Some(helper) = marker {
         std::env::remove_var(MARKER);
+        reap_at_exit(&helper);
     }
     if is_sealed() {
         return Ok(());
@@ -192,7 +194,8 @@ pub fn reexec_sealed(scratch: &Path) -> Result<(), SealError> {
         .map_err(|_| SealError("an argument contains a NUL byte".into()))?;
     let mut argv: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
-    std::env::set_var(MARKER, "1");
+    // The helper's pid (0: none), for the sealed process to reap (`reap_at_exit`).
+    std::env::set_var(MARKER, HELPER.load(Ordering::Relaxed).to_string());
     six_trace::step!(
         six_trace::Kind::Exec,
         "execveat of the sealed view of {}, same arguments",
@@ -234,10 +237,12 @@ struct OverlayView {
 /// up to 4, issue 17). The binary stays readable through `exe` either way (an open file keeps
 /// its mount); only who pays the wait changes. The helper holds a copy of the mount's fd and
 /// nothing else, waits until we have closed ours (the end of a pipe), and exits: its exit is
-/// the last close. It stays our child until it is reaped (by a wait for any child) or we
-/// exit; between fork and `_exit` it makes only async-signal-safe system calls.
+/// the last close. It stays our child: the sealed process reaps it when it exits (or a wait
+/// for any child does before; see `reap_at_exit`). Between fork and `_exit` it makes only
+/// async-signal-safe system calls.
 fn close_mount_elsewhere(view: OverlayView) -> OwnedFd {
     if let Some(pid) = hand_over_mount(view.mount) {
+        HELPER.store(pid, Ordering::Relaxed);
         six_trace::step!(
             six_trace::Kind::Mount,
             "the seal's mount fd handed to helper pid {pid}, whose exit unmounts it (the RCU \
@@ -245,6 +250,41 @@ fn close_mount_elsewhere(view: OverlayView) -> OwnedFd {
         );
     }
     view.exe
+}
+
+/// The pid of the helper [`close_mount_elsewhere`] forked (0: none yet).
+static HELPER: AtomicI32 = AtomicI32::new(0);
+
+/// The helper the host binary forked before it re-executed this process (pid, start time).
+static HELPER_TO_REAP: OnceLock<(i32, u64)> = OnceLock::new();
+
+/// In the sealed process: reaps the helper whose pid the host binary left in [`MARKER`] when
+/// this process exits (its grace period long over by then). Not reaped, it would be orphaned
+/// to an init that may never reap it (this VM's does not). Its start time is kept, so that a
+/// pid reaped meanwhile by a wait for any child (`sixrun run`) and reused is not waited for.
+fn reap_at_exit(marker: &std::ffi::OsStr) {
+    let Some(pid) = marker.to_str().and_then(|m| m.parse::<i32>().ok()) else {
+        return;
+    };
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let Some(stat) = six_sys::proc::stat(pid).filter(|s| pid > 0 && s.ppid == me) else {
+        return;
+    };
+    if HELPER_TO_REAP.set((pid, stat.start_time)).is_err() {
+        return;
+    }
+    extern "C" fn reap() {
+        let Some(&(pid, start)) = HELPER_TO_REAP.get() else {
+            return;
+        };
+        if six_sys::proc::stat(pid).is_some_and(|s| s.start_time == start) {
+            // SAFETY: waiting for our own child.
+            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        }
+    }
+    // SAFETY: registers a handler that only reads /proc and waits for a child.
+    unsafe { libc::atexit(reap) };
 }
 
 /// Closes our fd of `mount`, after forking a helper that holds a copy of it until then (see
