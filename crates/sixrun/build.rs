@@ -7,6 +7,19 @@
 //! explains: ~350 kB of data needs no relocation at each start, so it stays clean pages of the
 //! file instead of private memory of every sixrun process (and its start skips ~18,000
 //! relocations).
+//!
+//! And on glibc targets it links `sixrun` statically (issue 17, docs/performance.md "Memory of
+//! a sixrun process"): only the parts of libc it calls are in the binary, no ld.so, libc.so
+//! and libgcc_s.so to map and relocate at each start (peak RSS −1 MB). Cargo has no per-binary
+//! `-C target-feature=+crt-static`, and that flag for the whole workspace would make
+//! `sixdocker` static too (which resolves names through NSS). So the final link of the bins
+//! alone gets `-static`, and the libraries rustc names for a dynamic link (`-lgcc_s -lutil
+//! -lrt -lpthread -lm -ldl -lc`, after a `-Bdynamic`) are answered from a directory searched
+//! first, where each `lib<name>.so` is a linker script naming the static archive
+//! (`INPUT(-l:libc.a)`; libgcc_s by libgcc_eh.a, the unwinder `+crt-static` links). The result
+//! is the link `+crt-static` makes; libc.a comes with libc6-dev, which gcc needs anyway. sixrun
+//! calls nothing that needs glibc's NSS or dlopen at run time (no getpwnam, getaddrinfo:
+//! users are read from the container's own /etc/passwd), which a static glibc cannot load.
 
 use std::process::Command;
 
@@ -18,12 +31,38 @@ fn output(cmd: &str, args: &[&str]) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The libraries rustc names in a dynamic glibc link, and the static archives that stand for
+/// each (the `-l:` form names a file, so the script does not find itself again).
+const STATIC_ARCHIVES: [(&str, &str); 7] = [
+    ("gcc_s", "-l:libgcc_eh.a -l:libgcc.a"),
+    ("util", "-l:libutil.a"),
+    ("rt", "-l:librt.a"),
+    ("pthread", "-l:libpthread.a"),
+    ("m", "-l:libm.a"),
+    ("dl", "-l:libdl.a"),
+    ("c", "-l:libc.a"),
+];
+
+/// Links the bins statically against glibc (see the module doc).
+fn link_static() {
+    let out = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
+    let dir = std::path::Path::new(&out).join("static-link");
+    std::fs::create_dir_all(&dir).expect("creating OUT_DIR/static-link");
+    for (name, archives) in STATIC_ARCHIVES {
+        let script = format!("/* sixrun's static link: -l{name} */\nINPUT({archives})\n");
+        std::fs::write(dir.join(format!("lib{name}.so")), script).expect("writing a link script");
+    }
+    println!("cargo:rustc-link-arg-bins=-static");
+    println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
+}
+
 fn main() {
-    if std::env::var("TARGET")
-        .unwrap_or_default()
-        .contains("-linux-")
-    {
+    let target = std::env::var("TARGET").unwrap_or_default();
+    if target.contains("-linux-") {
         println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
+    if target.contains("-linux-gnu") {
+        link_static();
     }
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let version = output(&rustc, &["--version"]).unwrap_or_else(|| "rustc (unknown)".into());

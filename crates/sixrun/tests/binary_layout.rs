@@ -36,3 +36,37 @@ fn sixrun_is_linked_at_a_fixed_address_with_nothing_to_relocate() {
     );
     assert_eq!(relative_relocations(common::SIXRUN), 0);
 }
+
+/// The types of `path`'s ELF program headers (64-bit little-endian ELF).
+fn program_header_types(path: &str) -> Vec<u32> {
+    let bytes = std::fs::read(path).unwrap();
+    let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
+    let phoff = u64::from_le_bytes(bytes[0x20..0x28].try_into().unwrap()) as usize;
+    let (size, count) = (u16_at(0x36), u16_at(0x38));
+    (0..count)
+        .map(|i| {
+            let at = phoff + i * size;
+            u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+        })
+        .collect()
+}
+
+/// sixrun is linked statically against glibc (crates/sixrun/build.rs): no ld.so, libc.so and
+/// libgcc_s.so to map and relocate at each start (bench/sixrun-rss.sh: peak RSS −0.8 to
+/// −1.0 MB). No PT_INTERP (3) and no PT_DYNAMIC (2): nothing is loaded beside the binary.
+#[test]
+fn sixrun_is_linked_statically() {
+    const PT_DYNAMIC: u32 = 2;
+    const PT_INTERP: u32 = 3;
+    let types = program_header_types(common::SIXRUN);
+    assert!(
+        !types.is_empty(),
+        "{} has no program headers",
+        common::SIXRUN
+    );
+    assert!(
+        !types.contains(&PT_INTERP) && !types.contains(&PT_DYNAMIC),
+        "{} is linked dynamically (program header types {types:?})",
+        common::SIXRUN
+    );
+}
