@@ -58,7 +58,7 @@ fn open_following(root: &OwnedFd, path: &Path) -> Result<OwnedFd, Errno> {
     let how = OpenHow::new()
         .flags(path_flags())
         .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    match openat2(root, relative, how) {
+    match openat2_retrying(root, relative, how) {
         Err(Errno::ENOSYS) => {
             use six_rootfs::Syscall;
             let root_path = fd_path(root);
@@ -73,6 +73,23 @@ fn open_following(root: &OwnedFd, path: &Path) -> Result<OwnedFd, Errno> {
             }
         }
         other => other,
+    }
+}
+
+/// How often a walk is tried again when the kernel could not prove its `..` stayed inside.
+const WALK_TRIES: usize = 1000;
+
+/// `openat2`, tried again on EAGAIN: a walk through `..` under `RESOLVE_IN_ROOT` fails so
+/// when any rename or mount happened anywhere on the system while it ran (the kernel then
+/// cannot prove the `..` did not climb out), and openat2(2) says to try again. On a host
+/// busy with other containers that is not rare.
+fn openat2_retrying(root: &OwnedFd, relative: &Path, how: OpenHow) -> Result<OwnedFd, Errno> {
+    let mut tries = 1;
+    loop {
+        match openat2(root, relative, how) {
+            Err(Errno::EAGAIN) if tries < WALK_TRIES => tries += 1,
+            other => return other,
+        }
     }
 }
 
@@ -152,5 +169,50 @@ mod tests {
             open_in(&root, Path::new("/magic/etc"), true).is_err(),
             "no magic links"
         );
+    }
+
+    #[test]
+    fn dot_dot_walks_survive_renames_elsewhere_on_the_system() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        // A `..` walked under RESOLVE_IN_ROOT fails with EAGAIN when any rename or mount
+        // happened on the system meanwhile (the kernel cannot prove it stayed inside): a
+        // host busy with other containers makes that common. Renames in a directory of our
+        // own, side by side with the walks, make it happen here.
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        std::fs::create_dir_all(r.join("tmp")).unwrap();
+        std::fs::create_dir_all(r.join("data/sub")).unwrap();
+        symlink("../../../..", r.join("tmp/rel")).unwrap();
+        let busy = tempfile::tempdir().unwrap();
+        let (a, b) = (busy.path().join("a"), busy.path().join("b"));
+        std::fs::write(&a, "x").unwrap();
+        let stop = AtomicBool::new(false);
+        let renames = AtomicUsize::new(0);
+        let root = root_fd(r);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    std::fs::rename(&a, &b).unwrap();
+                    std::fs::rename(&b, &a).unwrap();
+                    renames.fetch_add(2, Ordering::Relaxed);
+                }
+            });
+            let (mut walks, mut failed) = (0, Vec::new());
+            // Walks until the renames have been going on for a while (bounded).
+            while walks < 200_000 && (walks < 20_000 || renames.load(Ordering::Relaxed) < 20_000) {
+                if let Err(e) = open_in(&root, Path::new("/tmp/rel/data/sub"), true) {
+                    failed.push(e);
+                }
+                walks += 1;
+            }
+            stop.store(true, Ordering::Relaxed);
+            let renamed = renames.load(Ordering::Relaxed);
+            assert!(
+                failed.is_empty(),
+                "{} of {walks} walks failed ({renamed} renames): {:?}",
+                failed.len(),
+                failed.first()
+            );
+        });
     }
 }
