@@ -90,13 +90,17 @@ pub fn command(name: &str) -> Option<String> {
     let c = cli
         .get_subcommands()
         .find(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name))?;
+    // Its flags and arguments are added when it is built (`cli.rs`: the subcommands are
+    // deferred); its name and about come from the enum's variant, as before it is built.
+    let mut built = c.clone();
+    built.build();
     let mut out = format!(
         "NAME:\n   sixrun {} - {}\n\nUSAGE:\n   sixrun {}",
         c.get_name(),
         about(c),
         c.get_name()
     );
-    let flags: Vec<&Arg> = c
+    let flags: Vec<&Arg> = built
         .get_arguments()
         .filter(|a| {
             !a.is_hide_set() && !a.is_global_set() && !is_help_or_version(a) && !a.is_positional()
@@ -105,7 +109,7 @@ pub fn command(name: &str) -> Option<String> {
     if !flags.is_empty() {
         out.push_str(" [command options]");
     }
-    let _ = writeln!(out, " {}", args_usage(c));
+    let _ = writeln!(out, " {}", args_usage(&built));
     if let Some(long) = c.get_long_about().map(ToString::to_string) {
         if long.trim() != about(c) {
             let _ = write!(out, "\nDESCRIPTION:\n   {}\n", long.trim());
