@@ -39,8 +39,9 @@ pub struct EngineOptions {
     /// The program each container's monitor runs as: the process forked to be the monitor
     /// `execve`s it (a fresh image, so the monitor holds none of the caller's memory), and
     /// its `main` must first call [`run_monitor_if_asked`](crate::run_monitor_if_asked).
-    /// sixdocker names itself (`/proc/self/exe`: the sealed binary it runs from). None: the
-    /// monitor runs on in the fork of the caller (test programs).
+    /// It is exec'd from a sealed view (CVE-2019-5736): `/proc/self/exe` of a caller that
+    /// runs sealed, else a view the engine makes of the program. sixdocker names itself
+    /// (`/proc/self/exe`). None: the monitor runs on in the fork of the caller (test programs).
     pub monitor_program: Option<PathBuf>,
 }
 

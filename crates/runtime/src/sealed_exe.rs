@@ -159,35 +159,7 @@ pub fn reexec_sealed(scratch: &Path) -> Result<(), SealError> {
     }
     let exe = std::fs::read_link("/proc/self/exe")
         .map_err(|e| SealError(format!("reading /proc/self/exe: {e}")))?;
-    let sealed = match six_trace::call(
-        six_trace::Kind::Mount,
-        || overlay_view(&exe, scratch).map(close_mount_elsewhere),
-        |d| {
-            let (dir, empty) = (exe.parent().unwrap_or(&exe), scratch.join(EMPTY_LOWER));
-            let name = exe.file_name().unwrap_or_default().to_string_lossy();
-            std::fmt::Write::write_fmt(
-                d,
-                format_args!(
-                    "the runtime's own binary sealed (CVE-2019-5736): fsopen overlay \
-                     lowerdir={}:{}, fsmount MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV \
-                     (detached), {name} opened O_PATH in it",
-                    dir.display(),
-                    empty.display()
-                ),
-            )
-        },
-    ) {
-        Ok(fd) => fd,
-        Err(overlay) => six_trace::call(
-            six_trace::Kind::File,
-            || memfd_copy(&exe),
-            |d| {
-                let exe = exe.display();
-                std::fmt::Write::write_fmt(d, format_args!("memfd copy of {exe}, sealed"))
-            },
-        )
-        .map_err(|memfd| SealError(format!("overlayfs: {overlay}; memfd: {memfd}")))?,
-    };
+    let sealed = view_or_copy(&exe, scratch, close_mount_elsewhere)?;
     let args: Vec<CString> = std::env::args_os()
         .map(|a| CString::new(a.into_vec()))
         .collect::<Result<_, _>>()
@@ -334,6 +306,55 @@ fn hold_until_closed(mount: RawFd, read_end: RawFd) -> ! {
             && *libc::__errno_location() == libc::EINTR
         {}
         libc::_exit(0)
+    }
+}
+
+/// A sealed view of the binary `exe`, for `execveat(fd, "", …, AT_EMPTY_PATH)`: opened
+/// (O_PATH) through a private read-only overlayfs of its directory, or else a sealed memfd
+/// copy. `scratch`: a directory of the caller's where overlayfs's empty layer may be made.
+/// For a program that does not run sealed itself but execs one that enters containers (a
+/// container's monitor), so that the program need not re-execute itself first. The mount's
+/// own fd is closed here (the view keeps the mount), which waits for an RCU grace period:
+/// wall time, not CPU (no helper is forked to take it, as [`reexec_sealed`] does: nothing
+/// here would reap it).
+pub fn sealed_view(exe: &Path, scratch: &Path) -> Result<OwnedFd, SealError> {
+    view_or_copy(exe, scratch, |view| view.exe)
+}
+
+/// The overlay view of `exe` (its mount fd disposed of by `keep`), else a sealed memfd copy.
+fn view_or_copy(
+    exe: &Path,
+    scratch: &Path,
+    keep: impl FnOnce(OverlayView) -> OwnedFd,
+) -> Result<OwnedFd, SealError> {
+    match six_trace::call(
+        six_trace::Kind::Mount,
+        || overlay_view(exe, scratch).map(keep),
+        |d| {
+            let (dir, empty) = (exe.parent().unwrap_or(exe), scratch.join(EMPTY_LOWER));
+            let name = exe.file_name().unwrap_or_default().to_string_lossy();
+            std::fmt::Write::write_fmt(
+                d,
+                format_args!(
+                    "the runtime's own binary sealed (CVE-2019-5736): fsopen overlay \
+                     lowerdir={}:{}, fsmount MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV \
+                     (detached), {name} opened O_PATH in it",
+                    dir.display(),
+                    empty.display()
+                ),
+            )
+        },
+    ) {
+        Ok(fd) => Ok(fd),
+        Err(overlay) => six_trace::call(
+            six_trace::Kind::File,
+            || memfd_copy(exe),
+            |d| {
+                let exe = exe.display();
+                std::fmt::Write::write_fmt(d, format_args!("memfd copy of {exe}, sealed"))
+            },
+        )
+        .map_err(|memfd| SealError(format!("overlayfs: {overlay}; memfd: {memfd}"))),
     }
 }
 

@@ -68,13 +68,14 @@ fn needs_root(cli: &cli::Cli) -> Option<commands::Failure> {
     })
 }
 
-/// `run`, `start`, `restart`, `exec` and `build` (also as `container run`, `image build` ...;
-/// and `api-worker`, the API service's starts) start or enter containers (the container's init and
-/// exec'd processes are clones of this process and its monitor): they first re-execute this
-/// program from a sealed view of its binary (CVE-2019-5736; six-runtime's `sealed_exe`).
-/// Decided from the raw arguments, before they are parsed, so that only one process parses
-/// them; a command line this misjudges is refused by the runtime's own check, never run
-/// unsealed.
+/// `exec` and `build` (also as `container exec`, `image build` ...; and `api-worker`, the API
+/// service's starts) clone processes into containers from this process or a fork of it: they
+/// first re-execute this program from a sealed view of its binary (CVE-2019-5736;
+/// six-runtime's `sealed_exe`). `run`, `start` and `restart` do not: only the container's
+/// monitor clones into it, and the engine execs the monitor from a sealed view of this binary
+/// (`monitor/process.rs`), which saves them one exec of the whole binary. Decided from the raw
+/// arguments, before they are parsed, so that only one process parses them; a command line
+/// this misjudges is refused by the runtime's own check, never run unsealed.
 fn seal_if_starting_a_container() -> Result<(), ExitCode> {
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } != 0 {
@@ -96,10 +97,7 @@ fn seal_if_starting_a_container() -> Result<(), ExitCode> {
         command = sub;
         runroot = runroot.or(sub_runroot);
     }
-    if !matches!(
-        command,
-        Some("run" | "start" | "restart" | "exec" | "api-worker" | "build")
-    ) {
+    if !matches!(command, Some("exec" | "api-worker" | "build")) {
         return Ok(());
     }
     // `--trace` before the command word: the sealing below is traced too.

@@ -103,3 +103,54 @@ fn hostile_shebangs_cannot_overwrite_sixdocker_through_exec() {
         "the attacker never caught sixdocker's exe, so the test proved nothing: {result}"
     );
 }
+
+/// Whether the file `path` (a `/proc/PID/exe`) is a sealed view: on a read-only overlayfs,
+/// or a memfd sealed against writes (six-runtime's `sealed_exe`).
+fn is_sealed_view(path: &str) -> bool {
+    let file = std::fs::File::open(path).unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    // SAFETY: fcntl on an open fd.
+    let seals = unsafe { libc::fcntl(fd, libc::F_GET_SEALS) };
+    if seals >= 0 && seals & libc::F_SEAL_WRITE != 0 {
+        return true;
+    }
+    // SAFETY: a zeroed statfs is a valid out-buffer.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatfs on an open fd into our buffer.
+    let statfs = unsafe { libc::fstatfs(fd, &mut st) };
+    assert_eq!(statfs, 0);
+    // SAFETY: a zeroed statvfs is a valid out-buffer.
+    let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs on an open fd into our buffer.
+    let statvfs = unsafe { libc::fstatvfs(fd, &mut vfs) };
+    assert_eq!(statvfs, 0);
+    st.f_type as i64 == 0x794c_7630 && vfs.f_flag & libc::ST_RDONLY != 0
+}
+
+/// `run` no longer re-executes itself sealed (only its monitor clones into the container):
+/// the monitor, whose clone the container's init is, still runs from a sealed view of
+/// sixdocker, never from the host's file (and so do those of `start` and `restart`).
+#[test]
+fn the_monitor_that_starts_a_container_runs_sealed() {
+    let sb = Sandbox::new();
+    let name = unique_name("seal");
+    sb.run(detached_args(&name, &["sleep", "60"])).ok();
+    let monitor_of = |name: &str| {
+        let pid = sb.inspect(name)["State"]["Pid"].as_i64().unwrap();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let after = stat.rsplit_once(')').unwrap().1;
+        after.split_whitespace().nth(1).unwrap().to_owned()
+    };
+    let monitor = monitor_of(&name);
+    assert!(
+        is_sealed_view(&format!("/proc/{monitor}/exe")),
+        "the monitor of run runs from the host's binary"
+    );
+    sb.run(["restart", "-t", "0", &name]).ok();
+    let monitor = monitor_of(&name);
+    assert!(
+        is_sealed_view(&format!("/proc/{monitor}/exe")),
+        "the monitor after restart runs from the host's binary"
+    );
+    sb.run(["rm", "-f", &name]).ok();
+}

@@ -53,13 +53,10 @@ impl Engine {
         let (cli_end, monitor_end) = attach::pair()?;
         six_trace::children_begin();
         let exec = match &self.opts.monitor_program {
-            Some(program) => Some(process::Handoff::new(
-                program,
-                &self.opts,
-                id,
-                &spec,
-                monitor_end.as_raw_fd(),
-            )?),
+            Some(program) => Some(
+                process::Handoff::new(program, &self.opts, id, &spec, monitor_end.as_raw_fd())?
+                    .sealed(&self.opts.runroot.join("runtime"))?,
+            ),
             None => None,
         };
         let forked = six_trace::begin();

@@ -16,7 +16,7 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::io::{Read, Seek, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
 use oci_spec::runtime::Spec;
@@ -34,6 +34,8 @@ const UNSET: &str = "-";
 /// clears close-on-exec flags and calls `execve`).
 pub(super) struct Handoff {
     program: CString,
+    /// A sealed view of `program` to exec instead (see [`Handoff::sealed`]).
+    sealed: Option<OwnedFd>,
     argv: Vec<CString>,
     /// The spec, as JSON, in a memfd the new process reads and closes.
     spec: OwnedFd,
@@ -87,10 +89,38 @@ impl Handoff {
         })?;
         Ok(Handoff {
             program,
+            sealed: None,
             argv,
             spec,
             channel,
         })
+    }
+
+    /// Makes the monitor run from a sealed binary (CVE-2019-5736: the container's init is a
+    /// clone of the monitor): when the program is this process's own binary and this process
+    /// runs sealed, `/proc/self/exe` already is one; otherwise (`run`, `start` and `restart`
+    /// do not re-execute themselves first: only their monitors clone into containers) the
+    /// program is exec'd from a sealed view made now (`scratch`: where overlayfs's empty
+    /// layer may be made). Saves those commands one whole exec of the binary.
+    pub(super) fn sealed(mut self, scratch: &std::path::Path) -> Result<Handoff> {
+        let own = self.program.as_bytes() == b"/proc/self/exe";
+        if own && crate::sealed_exe::is_sealed() {
+            return Ok(self);
+        }
+        let path = std::path::Path::new(OsStr::from_bytes(self.program.as_bytes()));
+        let exe = if own {
+            std::fs::read_link(path).map_err(|e| Error::io("reading /proc/self/exe", e))?
+        } else {
+            path.to_path_buf()
+        };
+        let view =
+            crate::sealed_exe::sealed_view(&exe, scratch).map_err(|e| Error::Runtime(e.into()))?;
+        self.sealed = Some(view);
+        // for the trace and errors: the file the view shows
+        if let Ok(path) = CString::new(exe.into_os_string().into_vec()) {
+            self.program = path;
+        }
+        Ok(self)
     }
 
     /// In the forked child: keeps the channel, the spec and the trace socket open across the
@@ -104,19 +134,43 @@ impl Handoff {
         {
             keep_across_exec(fd);
         }
-        six_trace::step!(
-            six_trace::Kind::Exec,
-            "execve {}: the monitor as a fresh process of its own",
-            self.program.to_string_lossy()
-        );
         let mut argv: Vec<*const libc::c_char> = self.argv.iter().map(|a| a.as_ptr()).collect();
         argv.push(std::ptr::null());
         extern "C" {
             static environ: *const *const libc::c_char;
         }
-        // SAFETY: execve with a NUL-terminated path, a NULL-terminated argv of live C strings
-        // and the process environment; it returns only on failure.
-        unsafe { libc::execve(self.program.as_ptr(), argv.as_ptr(), environ) };
+        match &self.sealed {
+            Some(view) => {
+                six_trace::step!(
+                    six_trace::Kind::Exec,
+                    "execveat of the sealed view of {}: the monitor as a fresh process of its own",
+                    self.program.to_string_lossy()
+                );
+                // SAFETY: execveat with a valid fd, an empty NUL-terminated path, a
+                // NULL-terminated argv of live C strings and the process environment; it
+                // returns only on failure.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_execveat,
+                        view.as_raw_fd(),
+                        c"".as_ptr(),
+                        argv.as_ptr(),
+                        environ,
+                        libc::AT_EMPTY_PATH,
+                    )
+                };
+            }
+            None => {
+                six_trace::step!(
+                    six_trace::Kind::Exec,
+                    "execve {}: the monitor as a fresh process of its own",
+                    self.program.to_string_lossy()
+                );
+                // SAFETY: execve with a NUL-terminated path, a NULL-terminated argv of live C
+                // strings and the process environment; it returns only on failure.
+                unsafe { libc::execve(self.program.as_ptr(), argv.as_ptr(), environ) };
+            }
+        }
         let err = std::io::Error::last_os_error();
         let why = format!(
             "executing the monitor program {}: {err}",

@@ -195,8 +195,8 @@ fn flag_names(arg: &str) -> String {
 }
 
 /// The engine on these roots. Each container's monitor is this very binary, exec'd afresh
-/// (`main` hands it to the engine first): `/proc/self/exe` is the sealed view a command that
-/// starts containers runs from, so the monitor runs from it too.
+/// (`main` hands it to the engine first), from a sealed view of it: `/proc/self/exe` itself
+/// when this command re-executed itself sealed (`exec`, `build`), else one the engine makes.
 fn open_engine(
     root: std::path::PathBuf,
     runroot: std::path::PathBuf,
