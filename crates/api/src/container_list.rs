@@ -22,7 +22,7 @@ pub(crate) async fn list(ctx: &Arc<Ctx>, call: Call) -> Result<Reply, ApiError> 
     let limit = q.int("limit")?.filter(|n| *n > 0).map(|n| n as usize);
     let size = q.flag("size");
     let rows = ctx
-        .call(move |e| {
+        .call_to_read(move |e| {
             let mut rows = e.list_filtered(&options)?;
             if let Some(n) = limit {
                 rows.truncate(n);

@@ -30,7 +30,9 @@ pub(crate) async fn create(ctx: &Arc<Ctx>, call: Call) -> Result<Reply, ApiError
 /// `GET /containers/{id}/json`: the engine's inspect document.
 pub(crate) async fn inspect(ctx: &Arc<Ctx>, id: &str) -> Result<Reply, ApiError> {
     let id = id.to_owned();
-    Ok(ok_json(&ctx.call(move |e| Ok(e.inspect(&id)?)).await?))
+    Ok(ok_json(
+        &ctx.call_to_read(move |e| Ok(e.inspect(&id)?)).await?,
+    ))
 }
 
 /// `GET /containers/{id}/top`: `{"Titles", "Processes"}`.

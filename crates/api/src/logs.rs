@@ -53,7 +53,7 @@ pub(crate) async fn logs(ctx: &Arc<Ctx>, id: &str, call: Call) -> Result<Reply, 
     let probe = id.to_owned();
     // Errors (no such container, no log) are answered before the stream begins.
     let (id, tty) = ctx
-        .call(move |e| {
+        .call_to_read(move |e| {
             let doc = e.inspect(&probe)?;
             let id = doc["Id"].as_str().unwrap_or(&probe).to_owned();
             Ok((id, doc["Config"]["Tty"].as_bool() == Some(true)))
@@ -62,7 +62,7 @@ pub(crate) async fn logs(ctx: &Arc<Ctx>, id: &str, call: Call) -> Result<Reply, 
     let (tx, reply) = streamed("application/vnd.docker.raw-stream");
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        ctx.call(move |e| {
+        ctx.call_to_read(move |e| {
             let mut out = Stream::new(ChannelWriter(tx.clone()), tty, 1, stdout);
             let mut err = Stream::new(ChannelWriter(tx), tty, 2, stderr);
             // A client that hangs up ends the copy; nothing more to tell it.

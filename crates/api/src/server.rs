@@ -74,9 +74,32 @@ impl Ctx {
         T: Send + 'static,
         F: FnOnce(&Engine) -> Result<T, ApiError> + Send + 'static,
     {
+        self.call_on(Engine::open, f).await
+    }
+
+    /// [`Ctx::call`] with the engine opened to read (`Engine::open_to_read`), for the
+    /// requests that only list, inspect or read the logs of containers: each checks what it
+    /// shows instead of every record.
+    pub(crate) async fn call_to_read<T, F>(self: &Arc<Ctx>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.call_on(Engine::open_to_read, f).await
+    }
+
+    async fn call_on<T, F>(
+        self: &Arc<Ctx>,
+        open: fn(EngineOptions) -> six_engine::Result<Engine>,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, ApiError> + Send + 'static,
+    {
         let ctx = self.clone();
         tokio::task::spawn_blocking(move || {
-            let engine = Engine::open(ctx.engine.clone())?;
+            let engine = open(ctx.engine.clone())?;
             f(&engine)
         })
         .await

@@ -7,6 +7,7 @@
 //! top, stats, port), `exec.rs`, `commit.rs`, `reconcile.rs`, `net.rs`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use six_image::ImageStore;
@@ -87,6 +88,9 @@ pub struct Engine {
     pub(crate) images: ImageStore,
     networks: OnceLock<Networks>,
     pub(crate) runtime: Runtime,
+    /// Every record has been checked and repaired ([`Engine::open`], or a reconcile since);
+    /// until then each reading operation checks what it shows ([`Engine::open_to_read`]).
+    pub(crate) reconciled: AtomicBool,
 }
 
 impl Engine {
@@ -99,10 +103,24 @@ impl Engine {
         Ok(engine)
     }
 
+    /// Opens the store for the commands that only read containers — `ps`, `inspect` and
+    /// `logs` — without checking every record first: [`Engine::list_filtered`] checks each
+    /// record it lists in the same pass that reads it, [`Engine::inspect`] and
+    /// [`Engine::logs`] only the container they name. What needs a repair (a container whose
+    /// monitor died shows as exited) is repaired as [`Engine::open`] would, before it is
+    /// shown; inspecting a network reconciles the whole store first. Any other operation
+    /// sees the records as they are on disk: open with [`Engine::open`] for those.
+    pub fn open_to_read(opts: EngineOptions) -> Result<Engine> {
+        let _span = tracing::debug_span!("engine_open_to_read").entered();
+        Engine::open_unreconciled(opts)
+    }
+
     /// The engine of an exec'd monitor: the store as it is (the command that launched the
     /// monitor has just reconciled it, and holds the container's record).
     pub(crate) fn open_for_monitor(opts: EngineOptions) -> Result<Engine> {
-        Engine::open_unreconciled(opts)
+        let engine = Engine::open_unreconciled(opts)?;
+        engine.reconciled.store(true, Ordering::Relaxed);
+        Ok(engine)
     }
 
     fn open_unreconciled(opts: EngineOptions) -> Result<Engine> {
@@ -123,6 +141,7 @@ impl Engine {
             images,
             networks: OnceLock::new(),
             runtime,
+            reconciled: AtomicBool::new(false),
         })
     }
 

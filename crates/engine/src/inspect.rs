@@ -55,6 +55,7 @@ impl Engine {
     /// `docker inspect CONTAINER`.
     pub fn inspect(&self, c: &str) -> Result<Value> {
         let id = self.resolve(c)?;
+        self.reconcile_one(&id)?;
         let config = self.store.config(&id)?;
         let state = self.store.state(&id)?;
         let dir = self.container_dir(&id);
@@ -112,6 +113,7 @@ impl Engine {
 
     /// `docker network inspect NETWORK` of a network of the store.
     pub fn inspect_network(&self, name: &str) -> Result<Value> {
+        self.reconcile_all()?;
         let network = self.networks()?.inspect(name)?;
         Ok(network_document(&network))
     }

@@ -90,12 +90,23 @@ pub(crate) struct DirKey {
 }
 
 impl DirKey {
-    fn of(m: &fs::Metadata) -> DirKey {
-        DirKey {
-            ino: m.ino(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
-        }
+    /// The key of `<dir>/<id>`, `stat`ed relative to `dir`, open (else by its whole path):
+    /// a listing's hundred `stat`s each walk one name, not the store's whole path.
+    fn of(dir: &Path, open: Option<&fs::File>, id: &str) -> std::io::Result<DirKey> {
+        let Some(open) = open else {
+            let m = fs::metadata(dir.join(id))?;
+            return Ok(DirKey {
+                ino: m.ino(),
+                mtime: (m.mtime(), m.mtime_nsec()),
+                ctime: (m.ctime(), m.ctime_nsec()),
+            });
+        };
+        let st = nix::sys::stat::fstatat(open, id, nix::fcntl::AtFlags::empty())?;
+        Ok(DirKey {
+            ino: st.st_ino,
+            mtime: (st.st_mtime, st.st_mtime_nsec),
+            ctime: (st.st_ctime, st.st_ctime_nsec),
+        })
     }
 
     /// Whether the directory was last changed at least `settled` ([`SETTLED`]) before
@@ -149,6 +160,9 @@ struct Cache {
 
 /// What reading one record's state gave.
 pub(crate) type StateRead = (String, Result<State>);
+
+/// What reading one record gave: its listed config and state.
+pub(crate) type RecordRead = (String, Result<(ListedConfig, State)>);
 
 impl Cache {
     fn load(&mut self, path: &Path) {
@@ -218,29 +232,34 @@ impl Listing {
     /// The state of each record of `ids`, all the records there are (a read error for one
     /// that cannot be read).
     pub(crate) fn states(&self, ids: Vec<String>) -> Vec<StateRead> {
-        let mut cache = self.lock();
-        cache.retain(&ids);
-        let out = ids
-            .into_iter()
-            .map(|id| {
-                let state = self.entry(&mut cache, &id).map(|e| e.state.clone());
-                (id, state)
-            })
-            .collect();
-        cache.save(&self.dir.join(FILE));
-        out
+        self.each(ids, |e| e.state.clone())
     }
 
     /// Each record of `ids` (all the records there are) that can be read whole: its listed
     /// config and its state.
     pub(crate) fn records(&self, ids: Vec<String>) -> Vec<(ListedConfig, State)> {
+        self.entries(ids)
+            .into_iter()
+            .filter_map(|(_, read)| read.ok())
+            .collect()
+    }
+
+    /// Each record of `ids` (all the records there are): its listed config and its state, or
+    /// why it cannot be read.
+    pub(crate) fn entries(&self, ids: Vec<String>) -> Vec<RecordRead> {
+        self.each(ids, |e| (e.config.clone(), e.state.clone()))
+    }
+
+    /// `what` of each record of `ids`, from the cache where its directory is unchanged.
+    fn each<T>(&self, ids: Vec<String>, what: impl Fn(&Entry) -> T) -> Vec<(String, Result<T>)> {
         let mut cache = self.lock();
         cache.retain(&ids);
+        let open = fs::File::open(&self.dir).ok();
         let out = ids
-            .iter()
-            .filter_map(|id| {
-                let e = self.entry(&mut cache, id).ok()?;
-                Some((e.config.clone(), e.state.clone()))
+            .into_iter()
+            .map(|id| {
+                let read = self.entry(&mut cache, open.as_ref(), &id).map(&what);
+                (id, read)
             })
             .collect();
         cache.save(&self.dir.join(FILE));
@@ -253,15 +272,20 @@ impl Listing {
         cache
     }
 
-    /// The record `id` as cached while its directory is unchanged, else as read now.
-    fn entry<'c>(&self, cache: &'c mut Cache, id: &str) -> Result<&'c Entry> {
-        let dir = self.dir.join(id);
-        let current = match fs::metadata(&dir) {
-            Ok(m) => DirKey::of(&m),
+    /// The record `id` as cached while its directory is unchanged, else as read now (`open`:
+    /// the records' directory, open).
+    fn entry<'c>(
+        &self,
+        cache: &'c mut Cache,
+        open: Option<&fs::File>,
+        id: &str,
+    ) -> Result<&'c Entry> {
+        let current = match DirKey::of(&self.dir, open, id) {
+            Ok(key) => key,
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 return Err(Error::NoSuchContainer(id.to_owned()))
             }
-            Err(e) => return Err(Error::at("reading", &dir, e)),
+            Err(e) => return Err(Error::at("reading", &self.dir.join(id), e)),
         };
         let fresh = cache
             .entries
@@ -270,6 +294,7 @@ impl Listing {
         if !fresh {
             // Read after the key: a change made meanwhile leaves later times than the key's.
             let read_at = SystemTime::now();
+            let dir = self.dir.join(id);
             self.reads
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let read = read_state(&dir.join(STATE), id)
@@ -300,10 +325,16 @@ impl Listing {
 const CONFIG: &str = "container.json";
 const STATE: &str = "state.json";
 
+/// Whether `name` (in `<root>/containers`) may be a temp file of a cache write (its writer
+/// may be gone: [`is_leftover`]).
+pub(crate) fn may_be_leftover(name: &str) -> bool {
+    name.starts_with(FILE) && name != FILE
+}
+
 /// Whether `name` (in `<root>/containers`) is a temp file of a cache write whose writer is
 /// gone.
 pub(crate) fn is_leftover(dir: &Path, name: &str) -> bool {
-    if !name.starts_with(FILE) || name == FILE {
+    if !may_be_leftover(name) {
         return false;
     }
     six_sys::atomic::temp_writer(&dir.join(name))

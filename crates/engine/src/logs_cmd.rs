@@ -22,6 +22,7 @@ impl Engine {
         err: &mut dyn Write,
     ) -> Result<()> {
         let id = self.resolve(c)?;
+        self.reconcile_one(&id)?;
         if self.store.config(&id)?.request.log.driver == LogDriver::None {
             // Docker's words.
             return Err(Error::Unsupported(

@@ -48,7 +48,7 @@ impl Engine {
         let name = doc["Name"].as_str().unwrap_or_default().to_owned();
         let id = doc["Id"].as_str().unwrap_or_default().to_owned();
         let mut containers = serde_json::Map::new();
-        for (config, state) in self.store.listed().unwrap_or_default() {
+        for (config, state) in self.reconciled_records().unwrap_or_default() {
             if state.status == Status::Running && config.networks.contains(&name) {
                 let endpoint = crate::inspect::endpoint_id(&id, &config.id);
                 containers.insert(

@@ -7,10 +7,19 @@
 //! It reads every record's state (through the listing cache: a file that has not changed
 //! since the last command is only `stat`ed) but touches only those whose owner or monitor
 //! is dead.
+//!
+//! An engine opened to read (`Engine::open_to_read`: `ps`, `inspect`, `logs`) runs none of
+//! this at open: a listing checks each record in the pass that reads it
+//! ([`Engine::reconciled_records`]), `inspect` and `logs` the one container they show
+//! ([`Engine::reconcile_one`]). Whatever they find to repair, they repair by this very
+//! reconcile, so nothing is repaired differently.
+
+use std::sync::atomic::Ordering;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::record::Status;
+use crate::listing::ListedConfig;
+use crate::record::{State, Status};
 
 impl Engine {
     pub(crate) fn reconcile(&self) -> Result<()> {
@@ -33,11 +42,12 @@ impl Engine {
             if needs_repair(&state) {
                 self.repair(&id);
                 repaired = true;
-            } else if state.paused_by.is_some_and(|p| !p.alive()) {
+            } else if frozen_by_the_dead(&state) {
                 self.thaw(&id);
             }
         }
         self.store.remove_leftovers();
+        self.reconciled.store(true, Ordering::Relaxed);
         if repaired {
             self.store.remove_dangling_names();
             if let Ok(n) = self.networks() {
@@ -58,6 +68,69 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Every readable record as listings show it, each checked as [`Engine::reconcile`]
+    /// checks it, in one pass: a record that needs a repair (or a thaw, or a stale directory
+    /// without a state) has the whole store reconciled, and the records are read again. On
+    /// an engine reconciled at open, the records as they are.
+    pub(crate) fn reconciled_records(&self) -> Result<Vec<(ListedConfig, State)>> {
+        if self.reconciled.load(Ordering::Relaxed) {
+            return self.store.listed();
+        }
+        let _span = tracing::debug_span!("reconcile_listed").entered();
+        let (entries, leftovers) = self.store.entries()?;
+        if leftovers {
+            self.store.remove_leftovers();
+        }
+        let mut records = Vec::with_capacity(entries.len());
+        for (id, read) in entries {
+            match read {
+                Ok((config, state)) if !needs_attention(&state) => records.push((config, state)),
+                Ok(_) => return self.reconciled_again(),
+                Err(Error::NoSuchContainer(_)) if dir_is_stale(&self.container_dir(&id)) => {
+                    return self.reconciled_again()
+                }
+                Err(_) => {}
+            }
+        }
+        // Every record checked and none needed anything: as reconciled as `open` leaves it.
+        self.reconciled.store(true, Ordering::Relaxed);
+        Ok(records)
+    }
+
+    fn reconciled_again(&self) -> Result<Vec<(ListedConfig, State)>> {
+        self.reconcile()?;
+        self.store.listed()
+    }
+
+    /// Checks the one container `id` as [`Engine::reconcile`] checks each (for `inspect`
+    /// and `logs` on an engine opened to read): when it needs anything, the whole store is
+    /// reconciled. On an engine reconciled at open, nothing.
+    pub(crate) fn reconcile_one(&self, id: &str) -> Result<()> {
+        if self.reconciled.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let _span = tracing::debug_span!("reconcile_one").entered();
+        let needs = match self.store.state(id) {
+            Ok(state) => needs_attention(&state),
+            // No state: a create of an older version killed before its first write.
+            Err(Error::NoSuchContainer(_)) => dir_is_stale(&self.container_dir(id)),
+            Err(_) => false,
+        };
+        if needs {
+            self.reconcile()?;
+        }
+        Ok(())
+    }
+
+    /// Reconciles the whole store unless that was done (for what an engine opened to read
+    /// shows of more than one container: a network's members).
+    pub(crate) fn reconcile_all(&self) -> Result<()> {
+        match self.reconciled.load(Ordering::Relaxed) {
+            true => Ok(()),
+            false => self.reconcile(),
+        }
     }
 
     /// Deletes the runtime's container (killing what is left of it). When the runtime has no
@@ -155,12 +228,22 @@ impl Engine {
 }
 
 /// Whether the process responsible for this record is gone while it is mid-way.
-fn needs_repair(s: &crate::record::State) -> bool {
+fn needs_repair(s: &State) -> bool {
     let holder_alive = s.owner.is_some_and(|p| p.alive()) || s.monitor.is_some_and(|p| p.alive());
     match s.status {
         Status::Creating | Status::Running | Status::Restarting | Status::Removing => !holder_alive,
         Status::Created | Status::Exited => s.rootfs_mounted && !holder_alive,
     }
+}
+
+/// Whether reconcile would repair or thaw this container.
+fn needs_attention(s: &State) -> bool {
+    needs_repair(s) || frozen_by_the_dead(s)
+}
+
+/// Frozen by a commit (of an older version) that is gone.
+fn frozen_by_the_dead(s: &State) -> bool {
+    s.paused_by.is_some_and(|p| !p.alive())
 }
 
 /// A directory older than a minute (a create in progress writes its state at once).

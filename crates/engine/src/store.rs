@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{Error, IoContext, Result};
-use crate::listing::{ListedConfig, Listing, StateRead};
+use crate::listing::{ListedConfig, Listing, RecordRead, StateRead};
 use crate::record::{ContainerConfig, ProcessId, State, Status};
 
 #[derive(Clone)]
@@ -207,15 +207,26 @@ impl Store {
 
     /// IDs of every record (complete or not).
     pub(crate) fn ids(&self) -> Result<Vec<String>> {
+        Ok(self.scan()?.0)
+    }
+
+    /// IDs of every record, and whether the directory holds names that may be what a killed
+    /// command left ([`Store::remove_leftovers`] tells).
+    fn scan(&self) -> Result<(Vec<String>, bool)> {
         let mut ids = Vec::new();
+        let mut leftovers = false;
         for entry in fs::read_dir(&self.dir).at("listing containers in", &self.dir)? {
             let entry = entry.at("listing containers in", &self.dir)?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
                 ids.push(name);
+            } else {
+                leftovers |= name.starts_with(REMOVING)
+                    || name.starts_with(CREATING)
+                    || crate::listing::may_be_leftover(&name);
             }
         }
-        Ok(ids)
+        Ok((ids, leftovers))
     }
 
     /// The state of every record (a read error for one whose state cannot be read), from the
@@ -228,6 +239,14 @@ impl Store {
     /// listing cache where its files have not changed.
     pub(crate) fn listed(&self) -> Result<Vec<(ListedConfig, State)>> {
         Ok(self.listing.records(self.ids()?))
+    }
+
+    /// Every record as listings show it, or why it cannot be read (in no order), from the
+    /// listing cache where its files have not changed; and whether the store holds names a
+    /// killed command may have left ([`Store::remove_leftovers`]).
+    pub(crate) fn entries(&self) -> Result<(Vec<RecordRead>, bool)> {
+        let (ids, leftovers) = self.scan()?;
+        Ok((self.listing.entries(ids), leftovers))
     }
 
     pub(crate) fn config(&self, id: &str) -> Result<ContainerConfig> {

@@ -1,6 +1,7 @@
 //! Many CLIs at once and CLIs that die: 50 parallel `run -d` from separate processes, a
 //! `run`/`rm` loop killed with SIGKILL at various moments, and a monitor killed with
-//! SIGKILL; the next `Engine::open` repairs each, and nothing leaks.
+//! SIGKILL; the next `Engine::open` repairs each (or the next `ps`, `inspect` or `logs` that
+//! shows it), and nothing leaks.
 
 mod common;
 
@@ -148,6 +149,63 @@ fn killing_the_cli_mid_run_is_repaired() {
     t.finish();
 }
 
+/// The state file of container `id` as it is on disk.
+fn recorded_state(t: &TestEngine, id: &str) -> serde_json::Value {
+    let path = common::container_dir(t, id).join("state.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Kills the monitor of container `id` with SIGKILL and waits until it is gone.
+fn kill_monitor(t: &TestEngine, id: &str) {
+    let monitor = recorded_state(t, id)["monitor"]["pid"].as_i64().unwrap() as i32;
+    // SAFETY: killing the monitor this test started.
+    unsafe { libc::kill(monitor, libc::SIGKILL) };
+    assert!(wait_gone(monitor, Duration::from_secs(20)));
+}
+
+/// `ps`, `inspect` and `logs` open the engine without reconciling every record (issue 17):
+/// each checks what it shows, so a container whose monitor was killed shows as exited in
+/// each, while inspecting another container does not even look at it.
+#[test]
+fn a_killed_monitor_is_repaired_by_what_shows_its_container() {
+    let mut t = TestEngine::new();
+    let [a, b, c, d] = [(); 4].map(|_| t.run_detached(&["sleep", "1000"]));
+    kill_monitor(&t, &a);
+    t.reopen_to_read();
+    assert_eq!(
+        t.engine().inspect(&b).unwrap()["State"]["Status"],
+        "running"
+    );
+    assert_eq!(
+        recorded_state(&t, &a)["status"],
+        "Running",
+        "inspect of one container reconciled another"
+    );
+    common::logs(t.engine(), &a);
+    assert_eq!(recorded_state(&t, &a)["status"], "Exited", "logs");
+
+    kill_monitor(&t, &c);
+    t.reopen_to_read();
+    let v = t.engine().inspect(&c).unwrap();
+    assert_eq!(v["State"]["Status"], "exited", "inspect");
+    assert_eq!(v["State"]["ExitCode"], 137);
+
+    kill_monitor(&t, &d);
+    t.reopen_to_read();
+    assert!(
+        t.engine().list(false).unwrap().iter().all(|r| r.id != d),
+        "ps lists a container whose monitor is gone"
+    );
+    let all = t.engine().list(true).unwrap();
+    let row = all.iter().find(|r| r.id == d).unwrap();
+    assert_eq!(row.state, "exited", "ps -a");
+    assert_eq!(t.engine().list(false).unwrap().len(), 1, "only b runs");
+    for id in [a, c, d] {
+        assert!(six_testkit::mounts_containing(&id).is_empty());
+    }
+    t.finish();
+}
+
 #[test]
 fn a_killed_monitor_is_repaired() {
     let mut t = TestEngine::new();
@@ -159,14 +217,7 @@ fn a_killed_monitor_is_repaired() {
         })
         .unwrap();
     t.track(&out.id);
-    let state: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(common::container_dir(&t, &out.id).join("state.json")).unwrap(),
-    )
-    .unwrap();
-    let monitor = state["monitor"]["pid"].as_i64().unwrap() as i32;
-    // SAFETY: killing the monitor this test started.
-    unsafe { libc::kill(monitor, libc::SIGKILL) };
-    assert!(wait_gone(monitor, Duration::from_secs(20)));
+    kill_monitor(&t, &out.id);
     t.reopen();
     let v = t.engine().inspect(&out.id).unwrap();
     assert_eq!(v["State"]["Status"], "exited");

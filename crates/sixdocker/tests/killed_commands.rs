@@ -1,7 +1,9 @@
 //! Commands killed with SIGKILL at exact steps (a debug build stops at `SIX_TEST_PAUSE_AT`)
 //! leave nothing half-made: a `run -d` killed before its record was complete is reaped by
 //! the next command (but never while its maker still works on it), and a `commit` killed
-//! while the container is frozen leaves it running at once, with no other command run.
+//! while the container is frozen leaves it running at once, with no other command run. A
+//! container whose monitor was killed shows as exited in `inspect` and `ps`, which check only
+//! what they show.
 
 mod common;
 
@@ -207,4 +209,48 @@ fn a_container_attached_while_another_command_reconciles_keeps_its_network() {
     );
     let inside = sb.run(["exec", &name, "cat", "/sys/class/net/eth0/operstate"]);
     assert_eq!(inside.stdout, "up\n", "its veth was removed: {inside:?}");
+}
+
+/// Kills the monitor of container `name` with SIGKILL and waits until it is gone. The
+/// container's init, now the host init's child.
+fn kill_monitor(sb: &Sandbox, name: &str) -> i32 {
+    let init = sb.inspect(name)["State"]["Pid"].as_i64().unwrap() as i32;
+    let state = sb
+        .root()
+        .join("containers")
+        .join(sb.id_of(name))
+        .join("state.json");
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(state).unwrap()).unwrap();
+    let monitor = state["monitor"]["pid"].as_i64().unwrap() as i32;
+    // SAFETY: killing the monitor of a container this test started.
+    unsafe { libc::kill(monitor, libc::SIGKILL) };
+    sb.wait_for("the monitor to be gone", Duration::from_secs(20), || {
+        (!six_testkit::pid_alive(monitor)).then_some(())
+    });
+    init
+}
+
+#[test]
+fn a_container_whose_monitor_was_killed_shows_as_exited() {
+    let sb = Sandbox::new();
+    let [a, b] = ["orphan-a", "orphan-b"].map(unique_name);
+    for name in [&a, &b] {
+        sb.run(detached_args(name, &["sleep", "600"])).ok();
+    }
+    let mut inits = vec![kill_monitor(&sb, &a)];
+    let state = &sb.inspect(&a)["State"];
+    assert_eq!(
+        (&state["Status"], &state["ExitCode"]),
+        (&"exited".into(), &137.into())
+    );
+    inits.push(kill_monitor(&sb, &b));
+    let rows = sb.run(["ps", "--format", "{{.Names}}"]);
+    assert!(!rows.ok().contains(&b), "ps lists {b}: {}", rows.stdout);
+    let row = sb.ps_row(&b).unwrap_or_default();
+    assert!(row.contains("Exited (137)"), "ps -a: {row}");
+    // The repair killed each init; the host's init reaps them, when it gets to it.
+    sb.wait_for("the inits reaped", Duration::from_secs(20), || {
+        let gone = |pid: &i32| !std::path::Path::new(&format!("/proc/{pid}")).exists();
+        inits.iter().all(gone).then_some(())
+    });
 }

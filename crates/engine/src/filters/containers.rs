@@ -85,9 +85,10 @@ impl Engine {
         Ok(rows)
     }
 
-    /// Every readable container record as listings see it, newest first.
+    /// Every readable container record as listings see it, newest first (each checked for a
+    /// repair on an engine opened to read: `reconcile.rs`).
     pub(crate) fn records(&self) -> Result<Vec<(ListedConfig, State)>> {
-        let mut records = self.store.listed()?;
+        let mut records = self.reconciled_records()?;
         records.sort_by(|(a, _), (b, _)| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
         Ok(records)
     }

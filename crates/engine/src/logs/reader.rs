@@ -53,6 +53,7 @@ pub(crate) fn read_logs(
         past_until: false,
         out,
         err,
+        last_was_err: false,
     };
     let mut current = None;
     for (i, file) in files.into_iter().enumerate().skip(first) {
@@ -270,6 +271,10 @@ struct Printer<'a> {
     past_until: bool,
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
+    /// The stream written last was `err`. The other is flushed before a write switches
+    /// streams, so that the entries keep the log's order for a reader of both (`2>&1`)
+    /// however the caller buffers each.
+    last_was_err: bool,
 }
 
 impl Printer<'_> {
@@ -289,10 +294,17 @@ impl Printer<'_> {
                 return Ok(());
             }
         }
-        let sink: &mut dyn Write = if entry.stream == "stderr" {
-            &mut *self.err
-        } else {
-            &mut *self.out
+        let to_err = entry.stream == "stderr";
+        if to_err != self.last_was_err {
+            let _ = match self.last_was_err {
+                true => self.err.flush(),
+                false => self.out.flush(),
+            };
+            self.last_was_err = to_err;
+        }
+        let sink: &mut dyn Write = match to_err {
+            true => &mut *self.err,
+            false => &mut *self.out,
         };
         let timestamps = self.timestamps;
         let write = |sink: &mut dyn Write| -> std::io::Result<()> {
@@ -444,6 +456,49 @@ mod tests {
         let (out, _) = render(&path, &stamped);
         assert!(out.ends_with("Z line4\n"), "{out}");
         assert_eq!(render(&dir.path().join("none.log"), &tail(3)).0, "");
+    }
+
+    /// One end of a pipe both streams are written to (`logs 2>&1`).
+    #[derive(Clone, Default)]
+    struct SharedPipe(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl Write for SharedPipe {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn buffered_streams_keep_the_order_of_the_log() {
+        let (_dir, path, mut w) = test_log(u64::MAX, 1);
+        for (stream, text) in [
+            (Stream::Stdout, "one\n"),
+            (Stream::Stdout, "two\n"),
+            (Stream::Stderr, "three\n"),
+            (Stream::Stdout, "four\n"),
+            (Stream::Stderr, "five\n"),
+        ] {
+            w.write(stream, text.as_bytes()).unwrap();
+        }
+        let pipe = SharedPipe::default();
+        let mut out = std::io::BufWriter::new(pipe.clone());
+        let mut err = std::io::BufWriter::new(pipe.clone());
+        read_logs(
+            &path,
+            &LogOptions::default(),
+            &mut out,
+            &mut err,
+            &mut || false,
+        )
+        .unwrap();
+        out.flush().unwrap();
+        err.flush().unwrap();
+        let both = String::from_utf8(pipe.0.borrow().clone()).unwrap();
+        assert_eq!(both, "one\ntwo\nthree\nfour\nfive\n");
     }
 
     #[test]

@@ -54,6 +54,13 @@ impl TestEngine {
             Some(Engine::open(Self::options(self.root.path(), self.runroot.path())).unwrap());
     }
 
+    /// Opens a fresh engine on the same dirs as `ps`, `inspect` and `logs` do
+    /// (`Engine::open_to_read`: nothing is reconciled at open).
+    pub fn reopen_to_read(&mut self) {
+        let opts = Self::options(self.root.path(), self.runroot.path());
+        self.engine = Some(Engine::open_to_read(opts).unwrap());
+    }
+
     /// A request for busybox with `args`, no network (tests that need one say so).
     pub fn req(args: &[&str]) -> RunRequest {
         RunRequest {

@@ -29,8 +29,19 @@ pub fn logs(engine: &Engine, args: LogsArgs) -> Outcome {
         since: time(&args.since)?,
         until: time(&args.until)?,
     };
-    let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
-    engine.logs(&args.container, &options, &mut out, &mut err)?;
+    // Buffered (a write a line was most of a `logs` of 100 lines); the engine flushes one
+    // stream before it writes the other, and before it waits for more with --follow.
+    let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
+    let mut err = io::BufWriter::with_capacity(64 << 10, io::stderr().lock());
+    let logs = engine.logs(&args.container, &options, &mut out, &mut err);
+    for flushed in [out.flush(), err.flush()] {
+        match flushed {
+            // As the engine does while it writes: a reader gone is no failure of `logs`.
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),
+            _ => {}
+        }
+    }
+    logs?;
     Ok(0)
 }
 

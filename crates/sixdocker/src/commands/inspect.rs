@@ -2,7 +2,7 @@
 //! images, then networks, then volumes, as Docker looks names up; a JSON array of what was found, or each
 //! document through `-f TEMPLATE`; one line per name that matched nothing.
 
-use std::io;
+use std::io::{self, Write};
 
 use six_engine::Engine;
 
@@ -81,7 +81,8 @@ fn find(
 
 /// Inspect documents: the JSON array, or each through `-f TEMPLATE` (one per line).
 pub fn write_documents(docs: &[serde_json::Value], template: Option<&str>) -> Result<(), Failure> {
-    let mut out = io::stdout().lock();
+    // Buffered: stdout writes each line on its own, 200 writes for one container's document.
+    let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     match template.filter(|t| !t.is_empty()) {
         None => output::json::write_array(&mut out, docs)?,
         Some(t) => output::format::print_each(
@@ -90,5 +91,6 @@ pub fn write_documents(docs: &[serde_json::Value], template: Option<&str>) -> Re
             docs.iter().map(six_gotemplate::docker::inspect_value),
         )?,
     }
+    out.flush()?;
     Ok(())
 }

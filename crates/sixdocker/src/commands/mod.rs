@@ -197,13 +197,19 @@ fn flag_names(arg: &str) -> String {
 /// The engine on these roots. Each container's monitor is this very binary, exec'd afresh
 /// (`main` hands it to the engine first), from a sealed view of it: `/proc/self/exe` itself
 /// when this command re-executed itself sealed (`exec`, `build`), else one the engine makes.
+/// `ps`, `inspect` and `logs` only read: they check just what they show instead of every
+/// record ([`Engine::open_to_read`]).
 fn open_engine(
     root: std::path::PathBuf,
     runroot: std::path::PathBuf,
+    command: &Command,
 ) -> six_engine::Result<Engine> {
     let mut opts = EngineOptions::new(Some(root), Some(runroot));
     opts.monitor_program = Some("/proc/self/exe".into());
-    Engine::open(opts)
+    match command {
+        Command::Ps(_) | Command::Inspect(_) | Command::Logs(_) => Engine::open_to_read(opts),
+        _ => Engine::open(opts),
+    }
 }
 
 /// Runs the parsed command.
@@ -220,7 +226,7 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         _ => {}
     }
     let run_like = matches!(cli.command, Command::Run(_) | Command::Create(_));
-    let engine = open_engine(cli.root, cli.runroot).map_err(|e| match run_like {
+    let engine = open_engine(cli.root, cli.runroot, &cli.command).map_err(|e| match run_like {
         true => Failure::of_run(e),
         false => Failure::of_error(&e),
     })?;
