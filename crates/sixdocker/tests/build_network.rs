@@ -92,18 +92,26 @@ fn run_steps_get_the_network_asked_for() {
         "Dockerfile",
         "FROM busybox\nRUN ls /sys/class/net > /none.txt\nRUN --network=host ls /sys/class/net > /host.txt\n",
     )]);
+    // Parallel tests add and remove veths on the host meanwhile: what the host step must
+    // have seen is what was there both before the build and after it (lo and the host's
+    // own interfaces at least).
+    let host_links = || -> std::collections::BTreeSet<String> {
+        std::fs::read_dir("/sys/class/net")
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let before = host_links();
     build(&sb, &ctx, &["-t", "nets"]).ok();
     let cat = |f: &str| {
         let out = sb.run(["run", "--rm", "--network", "none", "nets", "cat", f]);
         out.ok().to_owned()
     };
     assert_eq!(cat("/none.txt"), "lo\n");
-    let host: Vec<String> = std::fs::read_dir("/sys/class/net")
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
     let seen = cat("/host.txt");
+    let host: Vec<String> = before.intersection(&host_links()).cloned().collect();
+    assert!(host.iter().any(|h| h != "lo"), "the host has only {host:?}");
     assert!(
         host.iter().all(|h| seen.lines().any(|l| l == h)),
         "{seen} vs {host:?}"
