@@ -6,14 +6,21 @@
 # DOCKER_HOST set to a running Docker engine holding the same (100 imported images
 # bench-image-N, 100 created containers bench-cN, and bench-log run as below), the same
 # commands are timed through the docker CLI beside ours.
+# RUNNING=1: the N containers run (`run -d` on a user-defined network of SUBNET, default
+# 10.250.18.0/24, each `sleep 1d`) instead of being only created, as issue 17 asks.
+# SIXDOCKER=path/to/sixdocker times that binary instead of building one.
 # Usage: bench/listing.sh [RUNS]   (needs root, hyperfine, python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-50}
 N=100
+SUBNET=${SUBNET:-10.250.18.0/24}
+export SIXDOCKER_NO_IP_FORWARD=1  # never touch the host's ip_forward from sixdocker
 
-cargo build --release -p sixdocker >&2
-SIX="$PWD/target/release/sixdocker"
+if [ -z "${SIXDOCKER:-}" ]; then
+  cargo build --release -p sixdocker >&2
+fi
+SIX="${SIXDOCKER:-$PWD/target/release/sixdocker}"
 . bench/lib/private-store.sh
 private_store sixdocker-listing
 
@@ -32,14 +39,22 @@ PY
 for i in $(seq 0 $((N - 1))); do
   "$SIX" "${SIXC[@]}" import "$TMP/tars/$i.tar" "bench-image-$i:latest" >/dev/null
 done
-# N containers on the default image (created, not started: listing reads their records).
-for i in $(seq 1 "$N"); do
-  "$SIX" "${SIXC[@]}" create --name "bench-c$i" busybox true >/dev/null
-done
+# N containers on the default image: created, not started (listing reads their records), or
+# with RUNNING=1 running on a network of their own.
+if [ -n "${RUNNING:-}" ]; then
+  "$SIX" "${SIXC[@]}" network create --subnet "$SUBNET" benchnet >/dev/null
+  for i in $(seq 1 "$N"); do
+    "$SIX" "${SIXC[@]}" run -d --network benchnet --name "bench-c$i" busybox sleep 1d >/dev/null
+  done
+else
+  for i in $(seq 1 "$N"); do
+    "$SIX" "${SIXC[@]}" create --name "bench-c$i" busybox true >/dev/null
+  done
+fi
 # One that has run and printed, for `logs`.
 "$SIX" "${SIXC[@]}" run --name bench-log --network none busybox \
   sh -c 'for i in $(seq 1 100); do echo line $i; done' >/dev/null
-echo "store: $("$SIX" "${SIXC[@]}" ps -a -q | wc -l) containers, $("$SIX" "${SIXC[@]}" images -q | sort -u | wc -l) images" >&2
+echo "store: $("$SIX" "${SIXC[@]}" ps -a -q | wc -l) containers ($("$SIX" "${SIXC[@]}" ps -q | wc -l) running), $("$SIX" "${SIXC[@]}" images -q | sort -u | wc -l) images" >&2
 
 cmds=(
   -n "sixdocker ps" "$SIX ${SIXC[*]} ps"
