@@ -265,18 +265,28 @@ impl Store {
         read_json(&path, id)
     }
 
+    /// [`Store::update`] for a caller that holds the container's lock already.
+    pub(crate) fn update_held<R>(
+        &self,
+        _held: &FileLock,
+        id: &str,
+        change: impl FnOnce(&mut State) -> Result<R>,
+    ) -> Result<R> {
+        let dir = self.dir(id);
+        let mut state: State = read_json(&dir.join(STATE), id)?;
+        let out = change(&mut state)?;
+        write_state(&dir, &state)?;
+        Ok(out)
+    }
+
     /// Read-modify-write of the state under the container's lock.
     pub(crate) fn update<R>(
         &self,
         id: &str,
         change: impl FnOnce(&mut State) -> Result<R>,
     ) -> Result<R> {
-        let dir = self.dir(id);
-        let _guard = self.lock(id)?;
-        let mut state: State = read_json(&dir.join(STATE), id)?;
-        let out = change(&mut state)?;
-        write_state(&dir, &state)?;
-        Ok(out)
+        let guard = self.lock(id)?;
+        self.update_held(&guard, id, change)
     }
 
     /// Read-modify-write of the config under the container's lock (durable: it is what
@@ -419,14 +429,39 @@ fn delete_tree(dir: &Path) -> Result<()> {
     }
 }
 
-/// An exclusive `flock` held until drop.
-pub(crate) struct FileLock(File);
+/// An exclusive `flock` held until drop (which unlocks it for every process holding a copy
+/// of it, see [`FileLock::leave_to_child`]).
+pub(crate) struct FileLock {
+    file: File,
+    unlock_on_drop: bool,
+}
 
 impl FileLock {
+    /// A lock taken by another process and passed down to this one (a monitor's handover,
+    /// `monitor/mod.rs`): an fd open on a locked record lock.
+    pub(crate) fn inherited(fd: std::os::fd::OwnedFd) -> FileLock {
+        FileLock {
+            file: File::from(fd),
+            unlock_on_drop: true,
+        }
+    }
+
+    /// Closes this process's copy without unlocking: a child forked while it was held holds
+    /// the lock on (`flock` locks belong to the open file, which the child shares) until it
+    /// unlocks it or every copy is closed.
+    pub(crate) fn leave_to_child(mut self) {
+        self.unlock_on_drop = false;
+    }
+
+    /// The locked file's descriptor (to keep open across a child's exec).
+    pub(crate) fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self.file)
+    }
+
     /// Whether the locked file is still the one at `path` (not unlinked or renamed away).
     fn is_at(&self, path: &Path) -> bool {
         use std::os::unix::fs::MetadataExt;
-        match (self.0.metadata(), fs::metadata(path)) {
+        match (self.file.metadata(), fs::metadata(path)) {
             (Ok(held), Ok(there)) => held.dev() == there.dev() && held.ino() == there.ino(),
             _ => false,
         }
@@ -435,7 +470,9 @@ impl FileLock {
 
 impl Drop for FileLock {
     fn drop(&mut self) {
-        six_sys::flock::unlock(&self.0);
+        if self.unlock_on_drop {
+            six_sys::flock::unlock(&self.file);
+        }
     }
 }
 
@@ -457,7 +494,10 @@ fn lock_file_within(path: &Path, wait: std::time::Duration) -> Result<FileLock> 
         .open(path)
         .at("opening the lock", path)?;
     six_sys::flock::lock_exclusive(&file, wait).at("locking", path)?;
-    Ok(FileLock(file))
+    Ok(FileLock {
+        file,
+        unlock_on_drop: true,
+    })
 }
 
 fn read_json<T: DeserializeOwned>(path: &Path, id: &str) -> Result<T> {

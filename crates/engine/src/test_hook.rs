@@ -5,7 +5,8 @@
 //! that step: it prints `six-test: paused at <step>` on stderr and sleeps until it is killed.
 //! Integration tests use it to SIGKILL the real CLI mid-way (a `run -d` before its record is
 //! complete, a `commit` while the container is frozen) and prove the next command repairs
-//! everything. Release builds compile every pause point to nothing.
+//! everything. `SIX_TEST_DELAY_AT=<step>` holds a step up for a second instead. Release
+//! builds compile every pause and delay point to nothing.
 
 /// The environment variable that names the step to stop at.
 pub const PAUSE_AT: &str = "SIX_TEST_PAUSE_AT";
@@ -34,6 +35,21 @@ pub(crate) fn panic_point(step: &str) {
     #[cfg(debug_assertions)]
     if std::env::var_os(PANIC_AT).is_some_and(|v| v == step) {
         panic!("six-test: panic at {step}");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = step;
+}
+
+/// The environment variable that names a step to hold up for a second.
+pub const DELAY_AT: &str = "SIX_TEST_DELAY_AT";
+
+/// Sleeps a second here when `step` is the one named by [`DELAY_AT`] (debug builds only):
+/// for tests of what another command sees while this step is slow.
+#[inline]
+pub(crate) fn delay_point(step: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(DELAY_AT).is_some_and(|v| v == step) {
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
     #[cfg(not(debug_assertions))]
     let _ = step;

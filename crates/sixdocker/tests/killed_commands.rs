@@ -18,9 +18,15 @@ const PAUSE_AT: &str = "SIX_TEST_PAUSE_AT";
 
 /// Starts `sixdocker ARGS` told to stop at `step`, and waits until it says it has.
 fn paused_at(sb: &Sandbox, step: &str, args: &[&str]) -> Child {
+    paused_with(sb, step, &[], args)
+}
+
+/// [`paused_at`] with more environment.
+fn paused_with(sb: &Sandbox, step: &str, env: &[(&str, &str)], args: &[&str]) -> Child {
     let mut child = sb
         .command(args)
         .env(PAUSE_AT, step)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -96,6 +102,31 @@ fn a_run_killed_before_its_record_is_complete_is_reaped() {
         ])
         .ok();
     }
+}
+
+/// A `run -d` killed right after forking the monitor, which is slow to take the record over
+/// (a second, as on a loaded machine): the next command waits for the monitor instead of
+/// repairing the record of a dead owner, which would unmount the rootfs the monitor is about
+/// to start the container on.
+#[test]
+fn a_run_killed_as_its_monitor_takes_over_leaves_the_container_running() {
+    let sb = Sandbox::new();
+    let name = unique_name("handover");
+    let delay = [("SIX_TEST_DELAY_AT", "monitor-registering")];
+    let args = detached_args(&name, &["sleep", "60"]);
+    sigkill(paused_with(&sb, "monitor-forked", &delay, &args));
+    sb.run(["ps", "-a"]).ok();
+    let until = Instant::now() + Duration::from_secs(20);
+    let state = loop {
+        let state = sb.inspect(&name)["State"].clone();
+        if state["Status"] != "created" || Instant::now() > until {
+            break state;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(state["Status"], "running", "{state}");
+    sb.run(["exec", &name, "test", "-x", "/bin/sleep"]).ok();
+    sb.run(["rm", "-f", &name]).ok();
 }
 
 /// Whether the cgroup freezer holds the process `pid` (v1 freezer.state, else v2 cgroup.events).

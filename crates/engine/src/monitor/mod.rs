@@ -42,6 +42,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::logs::{log_path, LogLimits, LogWriter};
 use crate::record::{ContainerConfig, NetworkState, ProcessId, Status};
+use crate::store::FileLock;
 use crate::types::LogDriver;
 use clients::Client;
 
@@ -51,11 +52,25 @@ impl Engine {
     pub(crate) fn launch(&self, id: &str, spec: Spec) -> Result<OwnedFd> {
         let _span = tracing::debug_span!("launch_monitor").entered();
         let (cli_end, monitor_end) = attach::pair()?;
+        // The record's lock goes to the monitor, which lets it go once it has written itself
+        // in as the container's monitor: a command repairing records whose owner is dead
+        // waits for that, so a CLI killed between its fork and that write never has the
+        // starting container repaired (its rootfs unmounted) from under the monitor.
+        let handover = self.store.lock(id)?;
         six_trace::children_begin();
         let exec = match &self.opts.monitor_program {
             Some(program) => Some(
-                process::Handoff::new(program, &self.opts, id, &spec, monitor_end.as_raw_fd())?
-                    .sealed(&self.opts.runroot.join("runtime"))?,
+                process::Handoff::new(
+                    program,
+                    &self.opts,
+                    id,
+                    &spec,
+                    process::Inherited {
+                        channel: monitor_end.as_raw_fd(),
+                        lock: handover.as_raw_fd(),
+                    },
+                )?
+                .sealed(&self.opts.runroot.join("runtime"))?,
             ),
             None => None,
         };
@@ -70,6 +85,8 @@ impl Engine {
                     });
                 }
                 drop(monitor_end);
+                handover.leave_to_child();
+                crate::test_hook::pause_point("monitor-forked");
                 // The intermediate process exits at once; the monitor is then nobody's child
                 // here, so the CLI (or a test) never holds a zombie.
                 let _ = nix::sys::wait::waitpid(child, None);
@@ -86,7 +103,7 @@ impl Engine {
                         match &exec {
                             Some(exec) => exec.exec(),
                             // A panic aborts (`abort.rs`): nothing unwinds back into this code.
-                            None => monitor_main(self, id, spec, monitor_end),
+                            None => monitor_main(self, id, spec, monitor_end, handover),
                         }
                     }
                     _ => 0,
@@ -113,7 +130,15 @@ impl Engine {
     }
 }
 
-fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 {
+/// The monitor of container `id`, reporting on `channel`; `handover` is the record's lock,
+/// held by the launching side until this process has written itself in (see `launch`).
+fn monitor_main(
+    engine: &Engine,
+    id: &str,
+    spec: Spec,
+    channel: OwnedFd,
+    handover: FileLock,
+) -> i32 {
     abort::install(engine.store.clone(), id.to_owned());
     shrink::map_large_allocations();
     detach_stdio();
@@ -137,11 +162,13 @@ fn monitor_main(engine: &Engine, id: &str, spec: Spec, channel: OwnedFd) -> i32 
     };
     let me = ProcessId::current();
     let config = engine.store.config(id);
-    let owned = engine.store.update(id, |s| {
+    crate::test_hook::delay_point("monitor-registering");
+    let owned = engine.store.update_held(&handover, id, |s| {
         s.owner = None;
         s.monitor = Some(me);
         Ok(())
     });
+    drop(handover);
     let (Ok(config), Ok(())) = (config, owned) else {
         return 72;
     };

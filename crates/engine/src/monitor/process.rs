@@ -24,6 +24,7 @@ use oci_spec::runtime::Spec;
 use crate::attach::{self, Message};
 use crate::engine::{Engine, EngineOptions};
 use crate::error::{Error, Result};
+use crate::store::FileLock;
 
 /// `argv[1]` of a monitor process: no command of the CLI can be spelt so.
 const MARK: &str = "__six-monitor";
@@ -39,17 +40,25 @@ pub(super) struct Handoff {
     argv: Vec<CString>,
     /// The spec, as JSON, in a memfd the new process reads and closes.
     spec: OwnedFd,
-    channel: RawFd,
+    inherited: Inherited,
+}
+
+/// The launching side's fds the monitor program inherits.
+pub(super) struct Inherited {
+    /// The monitor's end of the attach channel.
+    pub(super) channel: RawFd,
+    /// The record's lock, held until the monitor has written itself in.
+    pub(super) lock: RawFd,
 }
 
 impl Handoff {
-    /// Prepares the exec of `program` as the monitor of container `id` talking on `channel`.
+    /// Prepares the exec of `program` as the monitor of container `id` given `inherited`.
     pub(super) fn new(
         program: &std::path::Path,
         opts: &EngineOptions,
         id: &str,
         spec: &Spec,
-        channel: RawFd,
+        inherited: Inherited,
     ) -> Result<Handoff> {
         let json = serde_json::to_vec(spec)
             .map_err(|e| Error::Internal(format!("encoding the spec for the monitor: {e}")))?;
@@ -68,7 +77,8 @@ impl Handoff {
             name,
             MARK.into(),
             id.into(),
-            channel.to_string().into(),
+            inherited.channel.to_string().into(),
+            inherited.lock.to_string().into(),
             spec.as_raw_fd().to_string().into(),
             trace.into(),
             opts.root.as_os_str().to_owned(),
@@ -92,7 +102,7 @@ impl Handoff {
             sealed: None,
             argv,
             spec,
-            channel,
+            inherited,
         })
     }
 
@@ -123,14 +133,20 @@ impl Handoff {
         Ok(self)
     }
 
-    /// In the forked child: keeps the channel, the spec and the trace socket open across the
-    /// exec and runs the monitor program. Returns only when the exec failed (after telling
-    /// the launching side why, on the channel).
+    /// In the forked child: keeps the channel, the lock, the spec and the trace socket open
+    /// across the exec and runs the monitor program. Returns only when the exec failed (after
+    /// telling the launching side why, on the channel).
     pub(super) fn exec(&self) -> i32 {
         let trace = six_trace::write_fd();
-        for fd in [Some(self.channel), Some(self.spec.as_raw_fd()), trace]
-            .into_iter()
-            .flatten()
+        let Inherited { channel, lock } = self.inherited;
+        for fd in [
+            Some(channel),
+            Some(lock),
+            Some(self.spec.as_raw_fd()),
+            trace,
+        ]
+        .into_iter()
+        .flatten()
         {
             keep_across_exec(fd);
         }
@@ -176,7 +192,7 @@ impl Handoff {
             "executing the monitor program {}: {err}",
             self.program.to_string_lossy()
         );
-        let _ = attach::send(self.channel, &Message::Failed(125, why));
+        let _ = attach::send(channel, &Message::Failed(125, why));
         125
     }
 }
@@ -215,6 +231,7 @@ pub fn run_monitor_if_asked() -> Option<i32> {
             &launch.id,
             spec,
             launch.channel,
+            launch.lock,
         )),
         Err(e) => {
             let why = Message::Failed(125, crate::Chain(&e).to_string());
@@ -228,16 +245,18 @@ pub fn run_monitor_if_asked() -> Option<i32> {
 struct Launch {
     id: String,
     channel: OwnedFd,
+    lock: FileLock,
     spec: OwnedFd,
     trace: Option<RawFd>,
     opts: EngineOptions,
 }
 
 impl Launch {
-    /// `ID CHANNEL SPEC TRACE ROOT RUNROOT CGROUP_PARENT IMPORT_DIR ORIGINAL_IMAGE_DIR`, as
-    /// [`Handoff::new`] writes them.
+    /// `ID CHANNEL LOCK SPEC TRACE ROOT RUNROOT CGROUP_PARENT IMPORT_DIR ORIGINAL_IMAGE_DIR`,
+    /// as [`Handoff::new`] writes them.
     fn parse(args: &[OsString]) -> Option<Launch> {
-        let [id, channel, spec, trace, root, runroot, cgroup_parent, import_dir, original] = args
+        let [id, channel, lock, spec, trace, root, runroot, cgroup_parent, import_dir, original] =
+            args
         else {
             return None;
         };
@@ -247,21 +266,27 @@ impl Launch {
             (fd > 2 && unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0).then_some(fd)
         };
         let optional = |a: &OsString| (a != UNSET).then(|| PathBuf::from(a));
-        let (channel, spec) = (fd(channel)?, fd(spec)?);
+        let (channel, lock, spec) = (fd(channel)?, fd(lock)?, fd(spec)?);
         let trace = if trace == UNSET {
             None
         } else {
             Some(fd(trace)?)
         };
-        for f in [channel, spec] {
+        for f in [channel, lock, spec] {
             cloexec(f);
         }
-        // SAFETY: both fds were left open for us by the launching side, and are ours alone.
-        let (channel, spec) =
-            unsafe { (OwnedFd::from_raw_fd(channel), OwnedFd::from_raw_fd(spec)) };
+        // SAFETY: the fds were left open for us by the launching side, and are ours alone.
+        let (channel, lock, spec) = unsafe {
+            (
+                OwnedFd::from_raw_fd(channel),
+                OwnedFd::from_raw_fd(lock),
+                OwnedFd::from_raw_fd(spec),
+            )
+        };
         Some(Launch {
             id: id.to_str()?.to_owned(),
             channel,
+            lock: FileLock::inherited(lock),
             spec,
             trace,
             opts: EngineOptions {
@@ -332,12 +357,17 @@ mod tests {
         opts.monitor_program = Some(PathBuf::from("/proc/self/exe"));
         let mut spec = Spec::default();
         spec.set_hostname(Some("box".to_owned()));
+        // Owned by the parsed side below, as the monitor owns the lock it inherits.
+        let lock = std::fs::File::open("/dev/null").unwrap().into_raw_fd();
         let handoff = Handoff::new(
             std::path::Path::new("/proc/self/exe"),
             &opts,
             "abc123",
             &spec,
-            channel.as_raw_fd(),
+            Inherited {
+                channel: channel.as_raw_fd(),
+                lock,
+            },
         )
         .unwrap();
         let args: Vec<OsString> = handoff
@@ -358,6 +388,7 @@ mod tests {
             "a monitor starts no monitor"
         );
         assert_eq!(launch.channel.as_raw_fd(), channel.as_raw_fd());
+        assert_eq!(launch.lock.as_raw_fd(), lock);
         assert!(launch.trace.is_none());
         // The parsed side owns what the launching side would have left open across its exec.
         let _ = launch.channel.into_raw_fd();
@@ -370,10 +401,12 @@ mod tests {
     fn arguments_not_from_a_handoff_are_refused() {
         let args: Vec<OsString> = ["abc", "1", "2", "-"].iter().map(OsString::from).collect();
         assert!(Launch::parse(&args).is_none());
-        let closed: Vec<OsString> = ["abc", "9999", "9998", "-", "/r", "/s", "-", "-", "-"]
-            .iter()
-            .map(OsString::from)
-            .collect();
+        let closed: Vec<OsString> = [
+            "abc", "9999", "9997", "9998", "-", "/r", "/s", "-", "-", "-",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
         assert!(Launch::parse(&closed).is_none(), "fds that are not open");
     }
 }
