@@ -42,7 +42,10 @@ pub struct EngineOptions {
     /// its `main` must first call [`run_monitor_if_asked`](crate::run_monitor_if_asked).
     /// It is exec'd from a sealed view (CVE-2019-5736): `/proc/self/exe` of a caller that
     /// runs sealed, else a view the engine makes of the program. sixdocker names itself
-    /// (`/proc/self/exe`). None: the monitor runs on in the fork of the caller (test programs).
+    /// (`/proc/self/exe`), as do the engine's test binaries. None: the monitor runs on in the
+    /// fork of the caller, which must then be single-threaded (the API service's zygote): a
+    /// fork of a multi-threaded process may find a lock held forever by a thread that did not
+    /// come along.
     pub monitor_program: Option<PathBuf>,
 }
 

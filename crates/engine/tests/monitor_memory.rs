@@ -57,8 +57,9 @@ fn a_relaying_monitor_maps_its_code_without_fault_around() {
     )
     .unwrap();
     let monitor = state["monitor"]["pid"].as_i64().unwrap() as i32;
-    // The monitor is a fork of this test binary: its code is this file's executable.
-    let exe = std::fs::read_link("/proc/self/exe").unwrap();
+    // The monitor is this test binary, exec'd from a sealed view of it: its code is mapped
+    // from that view's file (whose path is the one /proc/PID/exe shows).
+    let exe = std::fs::read_link(format!("/proc/{monitor}/exe")).unwrap();
     let code = vm_flags_of(monitor, &exe.display().to_string(), "r-xp");
     assert!(
         !code.is_empty(),

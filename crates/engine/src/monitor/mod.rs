@@ -2,8 +2,9 @@
 //!
 //! It is forked from the CLI and detaches into its own session; with the engine's
 //! `monitor_program` set it then execs that program (`process.rs`: a fresh, small image),
-//! else it runs on in the fork (test programs). Then it becomes a child subreaper, creates the container in-process through six-runtime
-//! (so the init is its child), attaches the network, starts the container, and then sits in
+//! else it runs on in the fork (a single-threaded caller: the API service's zygote). Then it
+//! becomes a child subreaper, creates the container in-process through six-runtime (so the
+//! init is its child), attaches the network, starts the container, and then sits in
 //! one `poll` loop: output → the json log (rotated; a failed write is recorded once and never
 //! stops the loop) and attached clients; clients → stdin, window size,
 //! signals; SIGCHLD → exit code. When the container ends it applies the restart policy or

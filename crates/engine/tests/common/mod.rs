@@ -8,6 +8,24 @@ use std::time::{Duration, Instant};
 
 use six_engine::{Engine, EngineOptions, RunRequest};
 
+/// Every engine test binary is also its containers' monitor program, as sixdocker is
+/// (`EngineOptions::monitor_program`): each monitor is a fresh exec of this binary, never a
+/// fork that runs on in the test process. That process has many threads (libtest runs tests
+/// side by side), and a fork of it may find a lock held forever by a thread that did not
+/// come along (a `OnceLock` being filled, say): the monitor would hang, and its test with it.
+/// This runs before libtest's `main`, from `.init_array` (after std's own entry there, which
+/// has a priority and so runs first: `std::env::args` works); a SIGPIPE ignored by the test
+/// process stays ignored across the exec, as the monitor needs.
+#[used]
+#[link_section = ".init_array"]
+static BECOME_THE_MONITOR_IF_ASKED: extern "C" fn() = become_the_monitor_if_asked;
+
+extern "C" fn become_the_monitor_if_asked() {
+    if let Some(code) = six_engine::run_monitor_if_asked() {
+        std::process::exit(code);
+    }
+}
+
 pub struct TestEngine {
     pub engine: Option<Engine>,
     pub root: tempfile::TempDir,
@@ -35,12 +53,13 @@ impl TestEngine {
     }
 
     pub fn options(root: &Path, runroot: &Path) -> EngineOptions {
-        // The test binary starts containers itself (the monitor is its fork): no host runs it,
-        // so it need not be sealed (see six_runtime::sealed_exe).
+        // No host runs the test binary, so a test may clone into a container from it unsealed
+        // (see six_runtime::sealed_exe); the monitors it execs run sealed, as sixdocker's do.
         six_runtime::sealed_exe::permit_unsealed();
         let mut o = EngineOptions::new(Some(root.to_path_buf()), Some(runroot.to_path_buf()));
         o.import_dir = None;
         o.original_image_dir = None;
+        o.monitor_program = Some(PathBuf::from("/proc/self/exe"));
         o
     }
 
