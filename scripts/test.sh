@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 export SIXDOCKER_NO_IP_FORWARD=1   # tests never touch the host's ip_forward
 status=0
 cargo build --workspace --bins || exit 1
-cargo test --workspace --no-fail-fast -- --test-threads=4 || status=1
+# Bounded: a hung test fails the run (its name is in the "running for over 60 seconds" lines)
+# and the parts after it still run, instead of the whole CI job timing out.
+timeout -k 30s 50m cargo test --workspace --no-fail-fast -- --test-threads=4 || status=1
 tests/compat/run.sh "$PWD/target/debug/sixrun" || status=1
 # The original sixDocker's command lines, as docs/walkthrough.md takes a learner through them.
 walk=$(scripts/walkthrough.sh "$PWD/target/debug/sixdocker" 2>&1) || { tail -n 40 <<<"$walk"; status=1; }
