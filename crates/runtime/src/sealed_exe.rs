@@ -159,7 +159,7 @@ pub fn reexec_sealed(scratch: &Path) -> Result<(), SealError> {
     }
     let exe = std::fs::read_link("/proc/self/exe")
         .map_err(|e| SealError(format!("reading /proc/self/exe: {e}")))?;
-    let sealed = view_or_copy(&exe, scratch, close_mount_elsewhere)?;
+    let sealed = close_mount_elsewhere(sealed_view(&exe, scratch)?);
     let args: Vec<CString> = std::env::args_os()
         .map(|a| CString::new(a.into_vec()))
         .collect::<Result<_, _>>()
@@ -197,10 +197,16 @@ pub fn reexec_sealed(scratch: &Path) -> Result<(), SealError> {
     )))
 }
 
-/// The overlay's binary, and the fd of the detached mount it is on.
-struct OverlayView {
-    exe: OwnedFd,
-    mount: OwnedFd,
+/// A sealed view of a binary: the file to `execveat`, and the fd of the private, detached
+/// overlay mount it was opened through (None for a memfd copy). Closing the mount's last fd
+/// unmounts it, and that `close` waits for an RCU grace period (see
+/// [`close_mount_elsewhere`]): give it to a process nobody waits for.
+#[derive(Debug)]
+pub struct SealedView {
+    /// The binary (O_PATH through the overlay, or a sealed memfd).
+    pub exe: OwnedFd,
+    /// The overlay's mount.
+    pub mount: Option<OwnedFd>,
 }
 
 /// The sealed binary's fd, once the mount's fd is closed, by a helper process if one can be
@@ -212,8 +218,11 @@ struct OverlayView {
 /// the last close. It stays our child: the sealed process reaps it when it exits (or a wait
 /// for any child does before; see `reap_at_exit`). Between fork and `_exit` it makes only
 /// async-signal-safe system calls.
-fn close_mount_elsewhere(view: OverlayView) -> OwnedFd {
-    if let Some(pid) = hand_over_mount(view.mount) {
+fn close_mount_elsewhere(view: SealedView) -> OwnedFd {
+    let Some(mount) = view.mount else {
+        return view.exe;
+    };
+    if let Some(pid) = hand_over_mount(mount) {
         HELPER.store(pid, Ordering::Relaxed);
         six_trace::step!(
             six_trace::Kind::Mount,
@@ -313,23 +322,13 @@ fn hold_until_closed(mount: RawFd, read_end: RawFd) -> ! {
 /// (O_PATH) through a private read-only overlayfs of its directory, or else a sealed memfd
 /// copy. `scratch`: a directory of the caller's where overlayfs's empty layer may be made.
 /// For a program that does not run sealed itself but execs one that enters containers (a
-/// container's monitor), so that the program need not re-execute itself first. The mount's
-/// own fd is closed here (the view keeps the mount), which waits for an RCU grace period:
-/// wall time, not CPU (no helper is forked to take it, as [`reexec_sealed`] does: nothing
-/// here would reap it).
-pub fn sealed_view(exe: &Path, scratch: &Path) -> Result<OwnedFd, SealError> {
-    view_or_copy(exe, scratch, |view| view.exe)
-}
-
-/// The overlay view of `exe` (its mount fd disposed of by `keep`), else a sealed memfd copy.
-fn view_or_copy(
-    exe: &Path,
-    scratch: &Path,
-    keep: impl FnOnce(OverlayView) -> OwnedFd,
-) -> Result<OwnedFd, SealError> {
+/// container's monitor), so that the program need not re-execute itself first. The caller
+/// disposes of the mount's fd: the engine hands it to the monitor, which holds it until it
+/// exits, so no command waits for the grace period its close costs.
+pub fn sealed_view(exe: &Path, scratch: &Path) -> Result<SealedView, SealError> {
     match six_trace::call(
         six_trace::Kind::Mount,
-        || overlay_view(exe, scratch).map(keep),
+        || overlay_view(exe, scratch),
         |d| {
             let (dir, empty) = (exe.parent().unwrap_or(exe), scratch.join(EMPTY_LOWER));
             let name = exe.file_name().unwrap_or_default().to_string_lossy();
@@ -345,7 +344,7 @@ fn view_or_copy(
             )
         },
     ) {
-        Ok(fd) => Ok(fd),
+        Ok(view) => Ok(view),
         Err(overlay) => six_trace::call(
             six_trace::Kind::File,
             || memfd_copy(exe),
@@ -354,12 +353,13 @@ fn view_or_copy(
                 std::fmt::Write::write_fmt(d, format_args!("memfd copy of {exe}, sealed"))
             },
         )
+        .map(|exe| SealedView { exe, mount: None })
         .map_err(|memfd| SealError(format!("overlayfs: {overlay}; memfd: {memfd}"))),
     }
 }
 
 /// `exe` opened (O_PATH) through a private lower-only overlayfs of its own directory.
-fn overlay_view(exe: &Path, scratch: &Path) -> Result<OverlayView, String> {
+fn overlay_view(exe: &Path, scratch: &Path) -> Result<SealedView, String> {
     let (Some(dir), Some(name)) = (exe.parent(), exe.file_name()) else {
         return Err(format!("{} has no directory", exe.display()));
     };
@@ -434,10 +434,10 @@ fn overlay_view(exe: &Path, scratch: &Path) -> Result<OverlayView, String> {
             std::io::Error::last_os_error()
         ));
     }
-    Ok(OverlayView {
+    Ok(SealedView {
         // SAFETY: a fresh fd.
         exe: unsafe { OwnedFd::from_raw_fd(fd) },
-        mount: mnt,
+        mount: Some(mnt),
     })
 }
 
@@ -599,7 +599,8 @@ mod tests {
         let scratch = tempfile::tempdir().unwrap();
         let exe = std::fs::read_link("/proc/self/exe").unwrap();
         let view = overlay_view(&exe, scratch.path()).unwrap();
-        let pid = hand_over_mount(view.mount).expect("forking the helper");
+        let mount = view.mount.expect("an overlay view has a mount");
+        let pid = hand_over_mount(mount).expect("forking the helper");
         // Our fd of the mount is closed; the helper ends by itself once it sees that.
         let mut status = 0;
         // SAFETY: reaping our own child.

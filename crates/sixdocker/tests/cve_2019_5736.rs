@@ -9,6 +9,7 @@
 
 mod common;
 
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -127,6 +128,16 @@ fn is_sealed_view(path: &str) -> bool {
     st.f_type as i64 == 0x794c_7630 && vfs.f_flag & libc::ST_RDONLY != 0
 }
 
+/// The `mnt_id` an fdinfo file (`/proc/PID/fdinfo/FD`) names.
+fn mount_id(fdinfo: &str) -> u64 {
+    let text = std::fs::read_to_string(fdinfo).unwrap();
+    let id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))
+        .unwrap();
+    id.trim().parse().unwrap()
+}
+
 /// `run` no longer re-executes itself sealed (only its monitor clones into the container):
 /// the monitor, whose clone the container's init is, still runs from a sealed view of
 /// sixdocker, never from the host's file (and so do those of `start` and `restart`).
@@ -145,6 +156,18 @@ fn the_monitor_that_starts_a_container_runs_sealed() {
     assert!(
         is_sealed_view(&format!("/proc/{monitor}/exe")),
         "the monitor of run runs from the host's binary"
+    );
+    // The view's detached mount is the monitor's to close (closing its last fd waits for an
+    // RCU grace period, which `run` should not): the monitor holds an fd on it.
+    let exe = std::fs::File::open(format!("/proc/{monitor}/exe")).unwrap();
+    let exe_mount = mount_id(&format!("/proc/self/fdinfo/{}", exe.as_raw_fd()));
+    let held: Vec<u64> = std::fs::read_dir(format!("/proc/{monitor}/fdinfo"))
+        .unwrap()
+        .map(|e| mount_id(&e.unwrap().path().display().to_string()))
+        .collect();
+    assert!(
+        held.contains(&exe_mount),
+        "the monitor holds no fd on its seal's mount {exe_mount}: {held:?}"
     );
     sb.run(["restart", "-t", "0", &name]).ok();
     let monitor = monitor_of(&name);

@@ -30,13 +30,15 @@ use crate::store::FileLock;
 const MARK: &str = "__six-monitor";
 /// A value the engine's options leave unset.
 const UNSET: &str = "-";
+/// Where the seal's mount fd is in the monitor's argv.
+const SEAL_ARG: usize = 7;
 
 /// What the launching side hands the monitor program, made before the fork (the child only
 /// clears close-on-exec flags and calls `execve`).
 pub(super) struct Handoff {
     program: CString,
     /// A sealed view of `program` to exec instead (see [`Handoff::sealed`]).
-    sealed: Option<OwnedFd>,
+    sealed: Option<crate::sealed_exe::SealedView>,
     argv: Vec<CString>,
     /// The spec, as JSON, in a memfd the new process reads and closes.
     spec: OwnedFd,
@@ -81,6 +83,8 @@ impl Handoff {
             inherited.lock.to_string().into(),
             spec.as_raw_fd().to_string().into(),
             trace.into(),
+            // The seal's mount, once `sealed` has made one.
+            UNSET.into(),
             opts.root.as_os_str().to_owned(),
             opts.runroot.as_os_str().to_owned(),
             opts.cgroup_parent
@@ -125,6 +129,12 @@ impl Handoff {
         };
         let view =
             crate::sealed_exe::sealed_view(&exe, scratch).map_err(|e| Error::Runtime(e.into()))?;
+        // The monitor holds the view's mount until it exits: closing the mount's last fd
+        // waits for an RCU grace period (~2 ms), which no command should wait for.
+        if let Some(mount) = &view.mount {
+            self.argv[SEAL_ARG] = CString::new(mount.as_raw_fd().to_string())
+                .map_err(|_| Error::Internal("an fd number with a NUL byte".into()))?;
+        }
         self.sealed = Some(view);
         // for the trace and errors: the file the view shows
         if let Ok(path) = CString::new(exe.into_os_string().into_vec()) {
@@ -144,6 +154,10 @@ impl Handoff {
             Some(lock),
             Some(self.spec.as_raw_fd()),
             trace,
+            self.sealed
+                .as_ref()
+                .and_then(|v| v.mount.as_ref())
+                .map(AsRawFd::as_raw_fd),
         ]
         .into_iter()
         .flatten()
@@ -168,7 +182,7 @@ impl Handoff {
                 unsafe {
                     libc::syscall(
                         libc::SYS_execveat,
-                        view.as_raw_fd(),
+                        view.exe.as_raw_fd(),
                         c"".as_ptr(),
                         argv.as_ptr(),
                         environ,
@@ -223,6 +237,8 @@ pub fn run_monitor_if_asked() -> Option<i32> {
         cloexec(fd);
         six_trace::forward_to(fd, six_trace::Role::Monitor);
     }
+    // Closed when the monitor is done, where nobody waits for the grace period it costs.
+    let _seal = launch.seal;
     let spec = read_spec(launch.spec);
     let engine = spec.and_then(|spec| Ok((Engine::open_for_monitor(launch.opts)?, spec)));
     match engine {
@@ -247,15 +263,18 @@ struct Launch {
     channel: OwnedFd,
     lock: FileLock,
     spec: OwnedFd,
+    /// The mount of the sealed view this monitor was exec'd from, held until it exits (see
+    /// [`Handoff::sealed`]).
+    seal: Option<OwnedFd>,
     trace: Option<RawFd>,
     opts: EngineOptions,
 }
 
 impl Launch {
-    /// `ID CHANNEL LOCK SPEC TRACE ROOT RUNROOT CGROUP_PARENT IMPORT_DIR ORIGINAL_IMAGE_DIR`,
-    /// as [`Handoff::new`] writes them.
+    /// `ID CHANNEL LOCK SPEC TRACE SEAL ROOT RUNROOT CGROUP_PARENT IMPORT_DIR
+    /// ORIGINAL_IMAGE_DIR`, as [`Handoff::new`] and [`Handoff::sealed`] write them.
     fn parse(args: &[OsString]) -> Option<Launch> {
-        let [id, channel, lock, spec, trace, root, runroot, cgroup_parent, import_dir, original] =
+        let [id, channel, lock, spec, trace, seal, root, runroot, cgroup_parent, import_dir, original] =
             args
         else {
             return None;
@@ -272,7 +291,11 @@ impl Launch {
         } else {
             Some(fd(trace)?)
         };
-        for f in [channel, lock, spec] {
+        let seal = if seal == UNSET { None } else { Some(fd(seal)?) };
+        for f in [Some(channel), Some(lock), Some(spec), seal]
+            .into_iter()
+            .flatten()
+        {
             cloexec(f);
         }
         // SAFETY: the fds were left open for us by the launching side, and are ours alone.
@@ -289,6 +312,8 @@ impl Launch {
             lock: FileLock::inherited(lock),
             spec,
             trace,
+            // SAFETY: as above.
+            seal: seal.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
             opts: EngineOptions {
                 root: PathBuf::from(root),
                 runroot: PathBuf::from(runroot),
@@ -390,6 +415,7 @@ mod tests {
         assert_eq!(launch.channel.as_raw_fd(), channel.as_raw_fd());
         assert_eq!(launch.lock.as_raw_fd(), lock);
         assert!(launch.trace.is_none());
+        assert!(launch.seal.is_none(), "not sealed: no seal's mount to hold");
         // The parsed side owns what the launching side would have left open across its exec.
         let _ = launch.channel.into_raw_fd();
         let Handoff { spec: passed, .. } = handoff;
