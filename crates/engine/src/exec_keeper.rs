@@ -139,6 +139,9 @@ fn keep(
         // A detached keeper holds none of the caller's output open.
         crate::monitor::detach_stdio();
     }
+    // Nor any other descriptor the CLI's caller left open to it (the process's preserved
+    // ones aside): it may outlive the CLI.
+    six_sys::fd::close_inherited(3 + i32::try_from(opts.preserve_fds).unwrap_or(i32::MAX));
     // A Ctrl-C or hangup meant for the CLI must not end the keeper (the process gets them
     // from the CLI or its own terminal). The runtime resets signals in the process it makes.
     for sig in [

@@ -1,5 +1,6 @@
 //! File descriptor helpers: moving an fd above a number (so it cannot land among the fds
-//! handed to a container), and writing a whole buffer to a raw fd.
+//! handed to a container), writing a whole buffer to a raw fd, and letting go of the fds a
+//! long-lived child inherited from whoever ran its command.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -35,6 +36,30 @@ pub fn write_all(fd: BorrowedFd, mut data: &[u8]) -> io::Result<()> {
         data = &data[n as usize..];
     }
     Ok(())
+}
+
+/// Closes every open fd numbered `from` or above that is not close-on-exec: for a process
+/// that outlives the command it was forked from (an exec keeper), what that command's caller
+/// left open to it (a pipe a script reads until every writer is gone, say). The command's own
+/// fds are all close-on-exec (Rust opens every fd so) and stay open. Reads /proc/self/fd.
+pub fn close_inherited(from: i32) {
+    let open: Vec<i32> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => dir
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .collect(),
+        Err(_) => return,
+    };
+    // The listing's own fd is in the list, closed by now: F_GETFD fails on it (nothing was
+    // opened since to take its number).
+    for fd in open.into_iter().filter(|fd| *fd >= from) {
+        // SAFETY: F_GETFD only reads the fd's flags.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+            // SAFETY: an fd inherited across an exec, which nothing in this process owns.
+            unsafe { libc::close(fd) };
+        }
+    }
 }
 
 #[cfg(test)]

@@ -235,6 +235,12 @@ pub fn run_monitor_if_asked() -> Option<i32> {
     };
     if let Some(fd) = launch.trace {
         cloexec(fd);
+    }
+    // Every fd the launching side passed is close-on-exec again: what else is open without it
+    // came from the launching command's caller, and a monitor that lives as long as its
+    // container must not hold that (a pipe a script reads until every writer is gone, say).
+    six_sys::fd::close_inherited(3);
+    if let Some(fd) = launch.trace {
         six_trace::forward_to(fd, six_trace::Role::Monitor);
     }
     // Closed when the monitor is done, where nobody waits for the grace period it costs.
