@@ -134,10 +134,17 @@ struct Entry {
     unsettled: bool,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct CacheFile {
     format: String,
     entries: HashMap<String, Entry>,
+}
+
+/// [`CacheFile`] as written: the settled entries, borrowed.
+#[derive(Serialize)]
+struct CacheFileOut<'a> {
+    format: &'a str,
+    entries: HashMap<&'a str, &'a Entry>,
 }
 
 /// The record format this build reads and writes: a hash of the sources of what the cache
@@ -193,14 +200,16 @@ impl Cache {
         if !self.dirty {
             return;
         }
-        self.entries.retain(|_, e| !e.unsettled);
-        let file = CacheFile {
-            format: format().to_owned(),
-            entries: std::mem::take(&mut self.entries),
+        let file = CacheFileOut {
+            format: format(),
+            entries: (self.entries.iter())
+                .filter(|(_, e)| !e.unsettled)
+                .map(|(id, e)| (id.as_str(), e))
+                .collect(),
         };
-        let bytes = serde_json::to_vec(&file);
-        self.entries = file.entries;
-        let Ok(bytes) = bytes else { return };
+        let Ok(bytes) = serde_json::to_vec(&file) else {
+            return;
+        };
         // A cache that cannot be written (a full disk) costs the next listing some reads.
         match six_sys::atomic::write(path, &bytes, six_sys::atomic::Durable::No) {
             Ok(()) => self.dirty = false,
@@ -246,19 +255,43 @@ impl Listing {
 
     /// Each record of `ids` (all the records there are): its listed config and its state, or
     /// why it cannot be read.
+    ///
+    /// The entries are handed over, not copied (a hundred records' strings): the cache is
+    /// left unloaded, and a later listing of this store loads the file again.
     pub(crate) fn entries(&self, ids: Vec<String>) -> Vec<RecordRead> {
-        self.each(ids, |e| (e.config.clone(), e.state.clone()))
+        let mut cache = self.lock();
+        let checked = self.each_in(&mut cache, ids, |_| ());
+        let mut entries = std::mem::take(&mut *cache).entries;
+        checked
+            .into_iter()
+            .map(|(id, read)| {
+                let entry = read.and_then(|()| {
+                    (entries.remove(&id)).ok_or_else(|| Error::NoSuchContainer(id.clone()))
+                });
+                (id, entry.map(|e| (e.config, e.state)))
+            })
+            .collect()
     }
 
     /// `what` of each record of `ids`, from the cache where its directory is unchanged.
     fn each<T>(&self, ids: Vec<String>, what: impl Fn(&Entry) -> T) -> Vec<(String, Result<T>)> {
-        let mut cache = self.lock();
+        self.each_in(&mut self.lock(), ids, what)
+    }
+
+    /// [`Listing::each`] on the cache, locked: every entry checked (read again where its
+    /// directory changed), the cache file rewritten when anything changed.
+    fn each_in<T>(
+        &self,
+        cache: &mut Cache,
+        ids: Vec<String>,
+        what: impl Fn(&Entry) -> T,
+    ) -> Vec<(String, Result<T>)> {
         cache.retain(&ids);
         let open = fs::File::open(&self.dir).ok();
         let out = ids
             .into_iter()
             .map(|id| {
-                let read = self.entry(&mut cache, open.as_ref(), &id).map(&what);
+                let read = self.entry(cache, open.as_ref(), &id).map(&what);
                 (id, read)
             })
             .collect();

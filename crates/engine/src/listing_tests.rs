@@ -75,6 +75,28 @@ fn unchanged_records_are_listed_without_reading_them() {
 }
 
 #[test]
+fn a_listing_that_handed_its_entries_over_lists_again_from_the_file() {
+    let (root, store, ids) = store_with(4);
+    let cache = listing(root.path(), Duration::ZERO);
+    let first = cache.entries(store.ids().unwrap());
+    assert_eq!(first.len(), ids.len());
+    assert!(first
+        .iter()
+        .all(|(id, read)| read.as_ref().is_ok_and(|(config, _)| &config.id == id)));
+    assert_eq!(reads(&cache), 4);
+    // Handed over: the same listing loads the file again, and reads no record.
+    assert_eq!(listed(&cache, &store), truth(&store));
+    assert_eq!(reads(&cache), 4);
+    // A record written just now is never kept: read at each listing, handed over or not.
+    let (root, store, _) = store_with(4);
+    let unsure = listing(root.path(), Duration::from_secs(3600));
+    unsure.entries(store.ids().unwrap());
+    unsure.entries(store.ids().unwrap());
+    assert_eq!(reads(&unsure), 8);
+    assert_eq!(listed(&unsure, &store), truth(&store));
+}
+
+#[test]
 fn a_change_by_any_writer_is_seen_at_the_next_listing() {
     let (root, store, ids) = store_with(3);
     let cached = listing(root.path(), Duration::ZERO);

@@ -13,15 +13,67 @@
 // The doc comments of the CLI's argument structs are clap's help text, written in the
 // usage notation users know (`NAME[:TAG]`, `uid[:gid]`), not rustdoc links.
 #![allow(rustdoc::broken_intra_doc_links)]
+// The C `main` below, not std's runtime start: see `main`.
+#![cfg_attr(not(test), no_main)]
 
 mod argv;
 mod cli;
 mod commands;
 mod output;
 
-use std::process::ExitCode;
+/// The process's entry, called by libc: std's runtime start (`lang_start`) is skipped.
+/// Every command is a short process (`ps` with 100 containers takes ~4 ms), and each
+/// container's monitor is one too; std's start would look up the main thread's stack bounds
+/// for its stack-overflow guard (`pthread_getattr_np`, which reads and parses
+/// `/proc/self/maps`) and map an alternate signal stack. What else it does is done here
+/// the same way: the standard fds are made valid, SIGPIPE is ignored (writes to a closed
+/// pipe fail with EPIPE; children get it back at their `exec`, as std's `Command` does),
+/// and stdout is flushed at the end. `std::env::args` still works (glibc hands std the
+/// arguments through `.init_array`). A stack overflow is then a plain SIGSEGV, without
+/// std's message.
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    start_as_std_does();
+    let code = run();
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    code
+}
 
-fn main() -> ExitCode {
+/// What std's runtime does before `main` that `sixdocker` needs: fds 0, 1 and 2 open (on
+/// `/dev/null` when closed, so that no file we open takes their place), SIGPIPE ignored.
+#[cfg(not(test))]
+fn start_as_std_does() {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    let polled = loop {
+        // SAFETY: `fds` is a valid array of three pollfd; a zero timeout does not block.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) };
+        if n != -1 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            break n;
+        }
+    };
+    for pollfd in &fds {
+        let closed = match polled {
+            // SAFETY: F_GETFD only reads the fd's flags.
+            -1 => unsafe { libc::fcntl(pollfd.fd, libc::F_GETFD) == -1 },
+            _ => pollfd.revents & libc::POLLNVAL != 0,
+        };
+        // SAFETY: a constant C string; the fd is kept open for the process's life.
+        if closed && unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } == -1 {
+            std::process::abort();
+        }
+    }
+    // SAFETY: installs the ignore disposition, as std's start does.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
+/// The command, to its exit code.
+#[cfg_attr(test, allow(dead_code))]
+fn run() -> i32 {
     // A container's monitor: this binary exec'd by the engine (see `commands::open_engine`).
     if let Some(code) = six_engine::run_monitor_if_asked() {
         return exit_code(code);
@@ -76,7 +128,7 @@ fn needs_root(cli: &cli::Cli) -> Option<commands::Failure> {
 /// (`monitor/process.rs`), which saves them one exec of the whole binary. Decided from the raw
 /// arguments, before they are parsed, so that only one process parses them; a command line
 /// this misjudges is refused by the runtime's own check, never run unsealed.
-fn seal_if_starting_a_container() -> Result<(), ExitCode> {
+fn seal_if_starting_a_container() -> Result<(), i32> {
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         return Ok(()); // refused once parsed (`needs_root`): nothing to seal for
@@ -114,8 +166,8 @@ fn seal_if_starting_a_container() -> Result<(), ExitCode> {
 }
 
 /// A process exit status from a container-style code (only the low 8 bits survive, as in Docker).
-fn exit_code(code: i32) -> ExitCode {
-    ExitCode::from((code & 0xff) as u8)
+fn exit_code(code: i32) -> i32 {
+    code & 0xff
 }
 
 /// `--debug`: spans of the engine's steps with their durations, on stderr.

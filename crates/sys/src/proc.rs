@@ -41,34 +41,63 @@ impl ProcStat {
 /// Parses the text of `/proc/<pid>/stat`; the command name may hold spaces and
 /// parentheses (the last `)` ends it).
 pub fn parse_stat(text: &str) -> Option<ProcStat> {
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
-    let pid = text[..open].trim().parse().ok()?;
-    let comm = text[open + 1..close].to_owned();
-    let rest: Vec<&str> = text[close + 1..].split_whitespace().collect();
-    // rest[0] is field 3 (state); field N is rest[N - 3].
+    parse_stat_line(text.as_bytes())
+}
+
+/// [`parse_stat`] of the line as read: a command name is any bytes the program chose.
+fn parse_stat_line(line: &[u8]) -> Option<ProcStat> {
+    let (pid, comm, rest) = split_stat(line)?;
+    let mut fields = words(rest);
+    // The first word is field 3 (state), word i is field i + 3.
+    let state = *fields.next()?.first()? as char;
+    let ppid = number(fields.next()?)?; // field 4
+    let utime = number(fields.nth(9)?)?; // field 14
+    let stime = number(fields.next()?)?; // field 15
+    let num_threads = number(fields.nth(4)?)?; // field 20
+    let start_time = number(fields.nth(1)?)?; // field 22
     Some(ProcStat {
-        pid,
-        comm,
-        state: rest.first()?.chars().next()?,
-        ppid: rest.get(1)?.parse().ok()?,
-        utime: rest.get(11)?.parse().ok()?,
-        stime: rest.get(12)?.parse().ok()?,
-        num_threads: rest.get(17)?.parse().ok()?,
-        start_time: rest.get(19)?.parse().ok()?,
+        pid: number(pid.trim_ascii())?,
+        comm: String::from_utf8_lossy(comm).into_owned(),
+        state,
+        ppid,
+        start_time,
+        utime,
+        stime,
+        num_threads,
     })
 }
 
-/// `/proc/<pid>/stat`, parsed; None when there is no such process (or it cannot be read).
-///
-/// One `read` into a buffer on the stack (listings check every running container's
-/// monitor this way): the kernel hands the whole line to a read that has room for it, so
-/// an open, a read and a close, where `read_to_string` grows its buffer over four reads.
-pub fn stat(pid: i32) -> Option<ProcStat> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(format!("/proc/{pid}/stat")).ok()?;
-    // The line is ~300 bytes; 52 fields of at most 20 digits and a 64-byte name fit in 1,200.
-    let mut buf = [0u8; 1536];
+/// A stat line's pid, command name (without its parentheses) and the fields after it.
+fn split_stat(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let open = line.iter().position(|&b| b == b'(')?;
+    let close = line.iter().rposition(|&b| b == b')')?;
+    (open < close).then(|| (&line[..open], &line[open + 1..close], &line[close + 1..]))
+}
+
+fn words(fields: &[u8]) -> impl Iterator<Item = &[u8]> {
+    fields
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+}
+
+fn number<T: std::str::FromStr>(word: &[u8]) -> Option<T> {
+    std::str::from_utf8(word).ok()?.parse().ok()
+}
+
+/// Reads `/proc/<pid>/stat` into `buf`: its line, None when there is no such process.
+fn read_stat(pid: i32, buf: &mut [u8; STAT_BUF]) -> Option<&[u8]> {
+    use std::io::{Read, Write};
+    use std::os::unix::ffi::OsStrExt;
+    // The path is built on the stack: a listing checks a hundred monitors this way.
+    let mut path = [0u8; 32];
+    let unused = {
+        let mut at = &mut path[..];
+        write!(at, "/proc/{pid}/stat").ok()?;
+        at.len()
+    };
+    let len = path.len() - unused;
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(&path[..len]));
+    let mut file = std::fs::File::open(path).ok()?;
     let mut len = 0;
     while len < buf.len() && !buf[..len].ends_with(b"\n") {
         match file.read(&mut buf[len..]) {
@@ -78,13 +107,33 @@ pub fn stat(pid: i32) -> Option<ProcStat> {
             Err(_) => return None,
         }
     }
-    // A command name is any bytes the program chose.
-    parse_stat(&String::from_utf8_lossy(&buf[..len]))
+    Some(&buf[..len])
+}
+
+/// The line is ~300 bytes; 52 fields of at most 20 digits and a 64-byte name fit in 1,200.
+const STAT_BUF: usize = 1536;
+
+/// `/proc/<pid>/stat`, parsed; None when there is no such process (or it cannot be read).
+///
+/// One `read` into a buffer on the stack (listings check every running container's
+/// monitor this way): the kernel hands the whole line to a read that has room for it, so
+/// an open, a read and a close, where `read_to_string` grows its buffer over four reads.
+pub fn stat(pid: i32) -> Option<ProcStat> {
+    parse_stat_line(read_stat(pid, &mut [0u8; STAT_BUF])?)
 }
 
 /// Whether `pid` is still the process that started at `start_time` and has not exited.
+/// Reads only the two fields that tell (a listing asks this of every running container's
+/// monitor): no allocation.
 pub fn is_alive(pid: i32, start_time: u64) -> bool {
-    stat(pid).is_some_and(|s| s.start_time == start_time && !s.exited())
+    let mut buf = [0u8; STAT_BUF];
+    let Some((_, _, rest)) = read_stat(pid, &mut buf).and_then(split_stat) else {
+        return false;
+    };
+    let mut fields = words(rest);
+    let state = fields.next().and_then(|w| w.first().copied());
+    let started = fields.nth(18).and_then(number::<u64>); // field 22
+    !matches!(state, None | Some(b'Z' | b'X')) && started == Some(start_time)
 }
 
 /// The uid that owns `/proc/<pid>` (the process's effective uid).
@@ -161,6 +210,37 @@ mod tests {
         );
         assert!(!s.exited() && !s.stopped());
         assert_eq!(parse_stat("42 (x) S 1"), None);
+    }
+
+    #[test]
+    fn stat_parses_a_comm_that_is_not_utf8() {
+        let mut line =
+            b"7 (\xff) ) Z 1 7 7 0 -1 4194560 1 0 0 0 7 3 0 0 20 0 1 0 55 0 0\n".to_vec();
+        let s = parse_stat_line(&line).unwrap();
+        assert_eq!((s.pid, s.comm.as_str(), s.state), (7, "\u{fffd}) ", 'Z'));
+        assert!(s.exited());
+        line.truncate(20);
+        assert_eq!(parse_stat_line(&line), None);
+    }
+
+    #[test]
+    fn an_exited_child_not_yet_reaped_is_not_alive() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        let start = stat(pid).map(|s| s.start_time);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !stat(pid).is_some_and(|s| s.exited()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{pid} never became a zombie"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // A zombie keeps its pid and start time: only its state says it is gone.
+        assert_eq!(stat(pid).map(|s| s.start_time), start);
+        assert!(!is_alive(pid, start.unwrap()));
+        child.wait().unwrap();
+        assert!(!is_alive(pid, start.unwrap()));
     }
 
     #[test]

@@ -226,11 +226,15 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         _ => {}
     }
     let run_like = matches!(cli.command, Command::Run(_) | Command::Create(_));
+    let reads_only = matches!(
+        cli.command,
+        Command::Ps(_) | Command::Inspect(_) | Command::Logs(_)
+    );
     let engine = open_engine(cli.root, cli.runroot, &cli.command).map_err(|e| match run_like {
         true => Failure::of_run(e),
         false => Failure::of_error(&e),
     })?;
-    match cli.command {
+    let outcome = match cli.command {
         Command::Run(a) => run::run(&engine, a),
         Command::Create(a) => run::create(&engine, a),
         Command::Start(a) => run::start(&engine, a),
@@ -293,7 +297,13 @@ pub fn dispatch(mut cli: Cli) -> Outcome {
         Command::Version(a) => system::version(a.format.as_deref()),
         Command::Completion { shell } => docs::completion(shell),
         Command::ManPages { dir } => docs::man_pages(&dir),
+    };
+    if reads_only {
+        // The process ends with the command: its memory goes with it, unfreed (the
+        // engine holds nothing else that needs closing).
+        std::mem::forget(engine);
     }
+    outcome
 }
 
 /// Runs `action` for every name at once, as Docker's CLI does for `stop`, `kill` and `rm`
