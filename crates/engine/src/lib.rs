@@ -29,6 +29,7 @@ mod exec;
 mod exec_instance;
 mod exec_keeper;
 mod exec_relay;
+mod file_lock;
 pub mod filters;
 mod image_cmds;
 mod image_use;

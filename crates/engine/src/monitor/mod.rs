@@ -41,9 +41,9 @@ mod supervise;
 use crate::attach::{self, Message};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::file_lock::FileLock;
 use crate::logs::{log_path, LogLimits, LogWriter};
 use crate::record::{ContainerConfig, NetworkState, ProcessId, Status};
-use crate::store::FileLock;
 use crate::types::LogDriver;
 use clients::Client;
 

@@ -24,7 +24,7 @@ use oci_spec::runtime::Spec;
 use crate::attach::{self, Message};
 use crate::engine::{Engine, EngineOptions};
 use crate::error::{Error, Result};
-use crate::store::FileLock;
+use crate::file_lock::FileLock;
 
 /// `argv[1]` of a monitor process: no command of the CLI can be spelt so.
 const MARK: &str = "__six-monitor";

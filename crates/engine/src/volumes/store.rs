@@ -17,7 +17,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
-use crate::store::{lock_file, write_atomic, Durable, FileLock};
+use crate::file_lock::{lock_file, FileLock};
+use crate::store::{write_atomic, Durable};
 
 /// A volume as `volume inspect` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
