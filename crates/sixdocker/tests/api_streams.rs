@@ -89,11 +89,15 @@ fn docker_run_it_and_exec_it_work_at_a_terminal() {
             t.expect("# ", DEADLINE);
             t.type_text("stty size; echo ok-$((6*7))\r");
             t.expect("ok-42", DEADLINE);
-            assert!(
-                t.screen().contains("30 100"),
-                "{cli} {args:?}: {}",
-                t.screen()
-            );
+            // The docker CLI sends the window's size (POST .../resize) only once the start
+            // has returned, so the shell may answer before it lands ("stty: standard input":
+            // a 0x0 terminal), as it may with dockerd: ask again until the size shows.
+            let until = Instant::now() + DEADLINE;
+            while !t.screen().contains("30 100") {
+                assert!(Instant::now() < until, "{cli} {args:?}: {}", t.screen());
+                std::thread::sleep(Duration::from_millis(200));
+                t.type_text("stty size\r");
+            }
             // A resized window reaches the container's terminal (the CLI's resize calls).
             t.resize(40, 120);
             let until = Instant::now() + DEADLINE;
