@@ -178,8 +178,10 @@ impl Cache {
         }
         self.loaded = true;
         let Ok(bytes) = fs::read(path) else { return };
-        match serde_json::from_slice::<CacheFile>(&bytes) {
-            Ok(file) if file.format == format() => self.entries = file.entries,
+        // Checked as UTF-8 once, whole: parsed from a `str`, serde_json checks no string again.
+        let parsed = std::str::from_utf8(&bytes).map(serde_json::from_str::<CacheFile>);
+        match parsed {
+            Ok(Ok(file)) if file.format == format() => self.entries = file.entries,
             _ => self.dirty = true,
         }
     }

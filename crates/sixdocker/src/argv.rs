@@ -36,6 +36,15 @@ pub const COMMAND_FOLLOWS: &str = "command-follows";
 /// and the root's global flags are looked up on the root. `argv[0]` (the program name) is
 /// passed through.
 pub fn normalise(cmd: &Command, argv: Vec<OsString>) -> Vec<OsString> {
+    // Only `--` and single-dash words of more than one letter are ever rewritten: a command
+    // line with neither is its own normal form, and needs no command built to tell.
+    if !argv
+        .iter()
+        .skip(1)
+        .any(|a| a.to_str().is_some_and(may_be_rewritten))
+    {
+        return argv;
+    }
     let mut out = Vec::with_capacity(argv.len());
     let mut args = argv.into_iter();
     if let Some(program) = args.next() {
@@ -105,6 +114,15 @@ pub fn normalise(cmd: &Command, argv: Vec<OsString>) -> Vec<OsString> {
     }
     out.extend(args);
     out
+}
+
+/// Whether [`normalise`] may rewrite the argument `text` (or add one before it): `--`, or a
+/// single-dash word of more than one letter (`-name`, `-it`, `-a=b`).
+fn may_be_rewritten(text: &str) -> bool {
+    text == "--"
+        || text
+            .strip_prefix('-')
+            .is_some_and(|word| !word.starts_with('-') && word.chars().count() > 1)
 }
 
 /// `name=value` → (`name`, Some(`value`)); `name` → (`name`, None).
@@ -199,6 +217,25 @@ mod tests {
             .skip(1)
             .map(|a| a.into_string().unwrap())
             .collect()
+    }
+
+    #[test]
+    fn only_double_dash_and_single_dash_words_are_ever_rewritten() {
+        for text in ["--", "-name", "-it", "-a=b", "-cpushare"] {
+            assert!(may_be_rewritten(text), "{text}");
+        }
+        for text in ["-", "-a", "--name", "--name=x", "ps", "a-b", ""] {
+            assert!(!may_be_rewritten(text), "{text}");
+        }
+        assert_eq!(
+            norm("ps -a --format {{.Names}} -q"),
+            ["ps", "-a", "--format", "{{.Names}}", "-q"]
+        );
+        assert_eq!(norm("ps -a -name x"), ["ps", "-a", "-name", "x"]);
+        assert_eq!(
+            norm("run -name x busybox"),
+            ["run", "--name", "x", "busybox"]
+        );
     }
 
     #[test]
