@@ -4,7 +4,8 @@
 # build) vs crun vs runc on the same bundle, ROUNDS rounds in turn; medians. The peak counts a
 # re-executed process once (its larger image). Setup as bench/sixrun-start.sh's.
 # Usage: bench/sixrun-rss.sh [ROUNDS]   (needs root, crun, runc, /usr/bin/time, python3)
-# SIXRUN=path/to/sixrun measures that binary instead of building one.
+# SIXRUN=path/to/sixrun measures that binary instead of building one; SIXRUN_BASE=path/to/other
+# (a differently named copy, e.g. main's build) is measured in the same rounds.
 set -euo pipefail
 rounds=${1:-20}
 . "$(dirname "$0")/lib/runtime-bundle.sh"
@@ -18,6 +19,8 @@ peak() {
   echo "$(tail -1 "$work/t")" >>"$out"
 }
 runtimes=("$sixrun")
+# SIXRUN_BASE=path/to/another/sixrun (named differently): measured in the same rounds.
+if [ -n "${SIXRUN_BASE:-}" ]; then runtimes+=("$SIXRUN_BASE"); fi
 for rt in crun runc; do
   if command -v "$rt" >/dev/null; then runtimes+=("$(command -v "$rt")"); fi
 done
