@@ -200,7 +200,7 @@ pub fn reexec_sealed(scratch: &Path) -> Result<(), SealError> {
 /// A sealed view of a binary: the file to `execveat`, and the fd of the private, detached
 /// overlay mount it was opened through (None for a memfd copy). Closing the mount's last fd
 /// unmounts it, and that `close` waits for an RCU grace period (see
-/// [`close_mount_elsewhere`]): give it to a process nobody waits for.
+/// `close_mount_elsewhere`): give it to a process nobody waits for.
 #[derive(Debug)]
 pub struct SealedView {
     /// The binary (O_PATH through the overlay, or a sealed memfd).
